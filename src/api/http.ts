@@ -1,0 +1,87 @@
+// Request helpers: bounded JSON bodies, Docker's boolean and filter query conventions.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { invalidArgument } from '../common/errors.ts';
+import { isObject, parseJsonSafe } from '../common/json.ts';
+
+export const MAX_JSON_BODY = 4 << 20;
+
+export async function readBody(req: IncomingMessage, max = MAX_JSON_BODY): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > max) throw invalidArgument(`request body is larger than ${max} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses a JSON object body; an empty body is `{}`. */
+export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const buf = await readBody(req);
+  if (buf.length === 0) return {};
+  const v = parseJsonSafe(buf.toString('utf8'), 'JSON body');
+  if (!isObject(v)) throw invalidArgument('invalid JSON body: expected an object');
+  return v;
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value) + '\n';
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function sendNoContent(res: ServerResponse): void {
+  res.writeHead(204).end();
+}
+
+export class Query {
+  private readonly p: URLSearchParams;
+  constructor(p: URLSearchParams) { this.p = p; }
+
+  str(name: string): string | undefined {
+    return this.p.get(name) ?? undefined;
+  }
+
+  all(name: string): string[] {
+    return this.p.getAll(name);
+  }
+
+  has(name: string): boolean {
+    return this.p.has(name);
+  }
+
+  /** Docker's boolean: absent, "", "0", "false", "no" are false. */
+  bool(name: string, dflt = false): boolean {
+    const v = this.p.get(name);
+    if (v === null) return dflt;
+    return !['', '0', 'false', 'no', 'False', 'FALSE'].includes(v);
+  }
+
+  int(name: string, dflt?: number): number | undefined {
+    const v = this.p.get(name);
+    if (v === null || v === '') return dflt;
+    if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid value for ${name}: ${JSON.stringify(v)}`);
+    return Number(v);
+  }
+
+  /** `filters` as Docker sends it: {"key":{"value":true}} or the older {"key":["value"]}. */
+  filters(): Map<string, string[]> {
+    const raw = this.p.get('filters');
+    const out = new Map<string, string[]>();
+    if (!raw) return out;
+    const v = parseJsonSafe(raw, 'filters');
+    if (!isObject(v)) throw invalidArgument('invalid filter: expected a JSON object');
+    for (const [k, vals] of Object.entries(v)) {
+      if (Array.isArray(vals)) out.set(k, vals.map(String));
+      else if (isObject(vals)) out.set(k, Object.keys(vals).filter((x) => vals[x]));
+      else throw invalidArgument(`invalid filter '${k}'`);
+    }
+    return out;
+  }
+}
+
+/** Rejects filter keys a resource does not support, with Docker's message. */
+export function checkFilterKeys(filters: Map<string, string[]>, allowed: readonly string[]): void {
+  for (const k of filters.keys()) if (!allowed.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+}

@@ -1,0 +1,62 @@
+// Command table: names → lazily imported modules, so start-up loads one command.
+
+import type { Command } from './command.ts';
+
+type Loader = () => Promise<{ default: Command }>;
+
+export interface Entry {
+  readonly short: string;
+  readonly load: Loader;
+}
+
+export const commands: Record<string, Entry> = {
+  run: { short: 'Create and run a new container from an image', load: () => import('./commands/run.ts') },
+  create: { short: 'Create a new container', load: () => import('./commands/create.ts') },
+  start: { short: 'Start one or more stopped containers', load: () => import('./commands/start.ts') },
+  stop: { short: 'Stop one or more running containers', load: () => import('./commands/stop.ts') },
+  restart: { short: 'Restart one or more containers', load: () => import('./commands/restart.ts') },
+  kill: { short: 'Kill one or more running containers', load: () => import('./commands/kill.ts') },
+  rm: { short: 'Remove one or more containers', load: () => import('./commands/rm.ts') },
+  ps: { short: 'List containers', load: () => import('./commands/ps.ts') },
+  logs: { short: 'Fetch the logs of a container', load: () => import('./commands/logs.ts') },
+  inspect: { short: 'Return low-level information on Docker objects', load: () => import('./commands/inspect.ts') },
+  wait: { short: 'Block until one or more containers stop, then print their exit codes', load: () => import('./commands/wait.ts') },
+  rename: { short: 'Rename a container', load: () => import('./commands/rename.ts') },
+  images: { short: 'List images', load: () => import('./commands/images.ts') },
+  rmi: { short: 'Remove one or more images', load: () => import('./commands/rmi.ts') },
+  tag: { short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: () => import('./commands/tag.ts') },
+  import: { short: 'Import the contents from a tarball to create a filesystem image', load: () => import('./commands/import.ts') },
+  history: { short: 'Show the history of an image', load: () => import('./commands/history.ts') },
+  version: { short: 'Show the Berth version information', load: () => import('./commands/version.ts') },
+  info: { short: 'Display system-wide information', load: () => import('./commands/info.ts') },
+};
+
+/** Management commands: `berth container ls` etc. Values name a module above or below. */
+export const groups: Record<string, { short: string; subs: Record<string, string> }> = {
+  container: {
+    short: 'Manage containers',
+    subs: {
+      run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill',
+      rm: 'rm', remove: 'rm', ls: 'ps', list: 'ps', ps: 'ps', logs: 'logs', inspect: 'container-inspect',
+      wait: 'wait', rename: 'rename', prune: 'container-prune',
+    },
+  },
+  image: {
+    short: 'Manage images',
+    subs: {
+      ls: 'images', list: 'images', inspect: 'image-inspect', history: 'history', rm: 'rmi', remove: 'rmi',
+      tag: 'tag', import: 'import', prune: 'image-prune',
+    },
+  },
+};
+
+export const groupOnly: Record<string, Entry> = {
+  'container-inspect': { short: 'Display detailed information on one or more containers', load: () => import('./commands/container-inspect.ts') },
+  'image-inspect': { short: 'Display detailed information on one or more images', load: () => import('./commands/image-inspect.ts') },
+  'container-prune': { short: 'Remove all stopped containers', load: () => import('./commands/container-prune.ts') },
+  'image-prune': { short: 'Remove unused images', load: () => import('./commands/image-prune.ts') },
+};
+
+export function lookup(key: string): Entry | undefined {
+  return commands[key] ?? groupOnly[key];
+}

@@ -1,0 +1,193 @@
+// HTTP transport to the Engine API: unix socket or tcp://, JSON helpers, one error shape.
+// node:http is imported lazily so that commands that never talk to the daemon
+// (help, flag errors) don't pay for it at start-up.
+
+import type { IncomingMessage, Agent } from 'node:http';
+
+export const API_VERSION = '1.47';
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+
+export type Endpoint =
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
+/** -H flag, else BERTH_HOST, else DOCKER_HOST, else the default socket. */
+export function resolveHost(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return flag || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
+}
+
+export function parseHost(host: string): Endpoint {
+  if (host.startsWith('unix://')) {
+    const path = host.slice('unix://'.length);
+    if (!path) throw new Error(`invalid host: ${host}`);
+    return { kind: 'unix', path };
+  }
+  if (host.startsWith('/')) return { kind: 'unix', path: host };
+  let rest = host;
+  if (rest.startsWith('tcp://')) rest = rest.slice('tcp://'.length);
+  else if (rest.startsWith('http://')) rest = rest.slice('http://'.length);
+  else if (/^[a-z]+:\/\//.test(rest)) throw new Error(`unsupported host scheme: ${host}`);
+  rest = rest.replace(/\/+$/, '');
+  const m = /^(\[[^\]]+\]|[^:]*)(?::(\d+))?$/.exec(rest);
+  if (!m) throw new Error(`invalid host: ${host}`);
+  const h = (m[1] || '127.0.0.1').replace(/^\[|\]$/g, '');
+  return { kind: 'tcp', host: h, port: m[2] ? Number(m[2]) : 2375 };
+}
+
+/** A non-2xx answer from the daemon; `message` is the daemon's own `{"message": …}`. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+    this.name = 'ApiError';
+  }
+}
+
+/** The daemon could not be reached at all. */
+export class ConnectError extends Error {
+  readonly host: string;
+  constructor(host: string, cause: unknown) {
+    super(`Cannot connect to the Berth daemon at ${host}. Is the berth daemon running?`, { cause });
+    this.host = host;
+    this.name = 'ConnectError';
+  }
+}
+
+export type QueryValue = string | number | boolean | undefined | null | string[] | Record<string, unknown>;
+export type Query = Record<string, QueryValue>;
+
+export function buildQuery(query?: Query): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === false) continue;
+    let s: string;
+    if (v === true) s = '1';
+    else if (typeof v === 'object') {
+      if (Array.isArray(v)) {
+        for (const item of v) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(item)}`);
+        continue;
+      }
+      s = JSON.stringify(v);
+    } else s = String(v);
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(s)}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+export interface RequestOptions {
+  query?: Query;
+  /** JSON-serialised unless it is a Buffer or a readable stream. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface Transport {
+  readonly host: string;
+  readonly endpoint: Endpoint;
+  /** Full path including the version prefix for `path` (which starts with '/'). */
+  apiPath(path: string, query?: Query): string;
+  /** Raw request; resolves with the response once headers arrive, throws ApiError for non-2xx. */
+  request(method: string, path: string, opts?: RequestOptions): Promise<IncomingMessage>;
+  /** Request and parse a JSON body (undefined for an empty body). */
+  json<T>(method: string, path: string, opts?: RequestOptions): Promise<T>;
+  /** Request and return the whole raw body. */
+  raw(method: string, path: string, opts?: RequestOptions): Promise<Buffer>;
+  close(): void;
+}
+
+export async function readBody(res: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** The message of an error body: `{"message": …}` when JSON, else the trimmed text. */
+export function errorMessage(status: number, body: Buffer): string {
+  const text = body.toString('utf8').trim();
+  if (text.startsWith('{')) {
+    try {
+      const obj = JSON.parse(text) as { message?: unknown };
+      if (typeof obj.message === 'string') return obj.message;
+    } catch {
+      // fall through to the raw text
+    }
+  }
+  return text || `${status} ${statusText(status)}`;
+}
+
+function statusText(status: number): string {
+  const t: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable' };
+  return t[status] ?? '';
+}
+
+export function isStream(x: unknown): x is NodeJS.ReadableStream {
+  return typeof x === 'object' && x !== null && typeof (x as { pipe?: unknown }).pipe === 'function';
+}
+
+export async function createTransport(host: string): Promise<Transport> {
+  const http = await import('node:http');
+  const endpoint = parseHost(host);
+  const agent: Agent = new http.Agent({ keepAlive: true });
+  const apiPath = (path: string, query?: Query) => `/v${API_VERSION}${path}${buildQuery(query)}`;
+
+  const request = (method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> =>
+    new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { ...opts.headers };
+      let payload: Buffer | undefined;
+      const body = opts.body;
+      if (body !== undefined && !isStream(body)) {
+        if (Buffer.isBuffer(body)) payload = body;
+        else {
+          payload = Buffer.from(JSON.stringify(body));
+          headers['Content-Type'] ??= 'application/json';
+        }
+        headers['Content-Length'] = String(payload.length);
+      }
+      const base = endpoint.kind === 'unix' ? { socketPath: endpoint.path } : { host: endpoint.host, port: endpoint.port };
+      const req = http.request({
+        ...base,
+        method,
+        path: apiPath(path, opts.query),
+        headers: { Host: endpoint.kind === 'unix' ? 'api.moby.localhost' : `${endpoint.host}:${endpoint.port}`, ...headers },
+        agent,
+        signal: opts.signal,
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES' || err.code === 'ENOTDIR') {
+          reject(new ConnectError(host, err));
+        } else reject(err);
+      });
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) return resolve(res);
+        readBody(res).then(
+          (b) => reject(new ApiError(status, errorMessage(status, b))),
+          reject,
+        );
+      });
+      if (isStream(body)) body.pipe(req);
+      else req.end(payload);
+    });
+
+  return {
+    host,
+    endpoint,
+    apiPath,
+    request,
+    async json<T>(method: string, path: string, opts?: RequestOptions): Promise<T> {
+      const res = await request(method, path, opts);
+      const b = await readBody(res);
+      if (b.length === 0) return undefined as T;
+      return JSON.parse(b.toString('utf8')) as T;
+    },
+    async raw(method: string, path: string, opts?: RequestOptions): Promise<Buffer> {
+      return readBody(await request(method, path, opts));
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}

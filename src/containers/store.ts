@@ -1,0 +1,124 @@
+// Container records and the name index. Names are reserved synchronously (one JS turn),
+// so of N concurrent creates with one name exactly one wins and the rest get 409.
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadRecordDir, readRecord, writeRecord, type Quarantined } from '../metadata/record-dir.ts';
+import { conflict, invalidArgument, notFound } from '../common/errors.ts';
+import { isObject } from '../common/json.ts';
+import { initialState, type ContainerRecord, type ContainerRuntimeState } from './types.ts';
+
+export interface Container {
+  record: ContainerRecord;
+  runtime: ContainerRuntimeState;
+}
+
+const isRecord = (v: unknown): v is ContainerRecord =>
+  isObject(v) && typeof v.id === 'string' && typeof v.name === 'string' && isObject(v.config) && isObject(v.hostConfig);
+
+export class ContainerStore {
+  readonly root: string; // <data-root>/containers
+  private readonly byId = new Map<string, Container>();
+  private readonly names = new Map<string, string>(); // name -> id (or a reservation)
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  async load(): Promise<Quarantined[]> {
+    await mkdir(this.root, { recursive: true, mode: 0o710 });
+    const { records, quarantined } = await loadRecordDir(this.root, 'config.json', 'container', isRecord);
+    for (const record of records.values()) {
+      let runtime: ContainerRuntimeState | undefined;
+      try {
+        runtime = await readRecord<ContainerRuntimeState>(join(this.dir(record.id), 'state.json'));
+      } catch {
+        runtime = undefined; // a torn state file: the container is known, its state is not
+      }
+      const rt = runtime ?? { ...initialState(), state: { ...initialState().state, Status: 'dead' as const, Error: 'state record was unreadable' } };
+      this.byId.set(record.id, { record, runtime: rt });
+      this.names.set(record.name, record.id);
+    }
+    return quarantined;
+  }
+
+  /** Claims a name for a container being created; throws Docker's 409 when taken. */
+  reserveName(name: string, id: string): void {
+    const holder = this.names.get(name);
+    if (holder !== undefined && holder !== id) {
+      throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    this.names.set(name, id);
+  }
+
+  releaseName(name: string, id: string): void {
+    if (this.names.get(name) === id) this.names.delete(name);
+  }
+
+  nameTaken(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  async add(c: Container): Promise<void> {
+    await writeRecord(join(this.dir(c.record.id), 'config.json'), c.record);
+    await writeRecord(join(this.dir(c.record.id), 'state.json'), c.runtime);
+    this.byId.set(c.record.id, c);
+  }
+
+  private readonly saving = new Map<string, Promise<void>>();
+
+  /** Writes are queued per container so an older snapshot never lands after a newer one. */
+  saveState(c: Container): Promise<void> {
+    const id = c.record.id;
+    const prev = this.saving.get(id) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(() =>
+      this.byId.has(id) ? writeRecord(join(this.dir(id), 'state.json'), c.runtime) : undefined);
+    this.saving.set(id, next);
+    void next.finally(() => { if (this.saving.get(id) === next) this.saving.delete(id); }).catch(() => {});
+    return next;
+  }
+
+  async saveRecord(c: Container): Promise<void> {
+    await writeRecord(join(this.dir(c.record.id), 'config.json'), c.record);
+  }
+
+  async remove(id: string): Promise<void> {
+    const c = this.byId.get(id);
+    if (!c) return;
+    this.byId.delete(id);
+    this.releaseName(c.record.name, id);
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+
+  list(): Container[] {
+    return [...this.byId.values()];
+  }
+
+  get(id: string): Container | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Docker's lookup order: full ID, exact name, then unique ID prefix. */
+  resolve(input: string): Container {
+    const c = this.tryResolve(input);
+    if (!c) throw notFound(`No such container: ${input}`);
+    return c;
+  }
+
+  tryResolve(input: string): Container | undefined {
+    if (input === '') return undefined;
+    const exact = this.byId.get(input);
+    if (exact) return exact;
+    const byName = this.names.get(input.replace(/^\//, ''));
+    if (byName && this.byId.has(byName)) return this.byId.get(byName);
+    if (/^[0-9a-f]+$/.test(input)) {
+      const hits = [...this.byId.keys()].filter((k) => k.startsWith(input));
+      if (hits.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${input}`);
+      if (hits.length === 1) return this.byId.get(hits[0]);
+    }
+    return undefined;
+  }
+}

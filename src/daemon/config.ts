@@ -1,0 +1,145 @@
+// berthd's configuration: flags named like dockerd's, plus daemon.json with the same keys
+// where they apply. As dockerd does, unknown keys and keys given both ways are errors.
+import { readFile } from 'node:fs/promises';
+import { invalidArgument, isNotExist } from '../common/errors.ts';
+import { isObject, parseJsonSafe } from '../common/json.ts';
+import { parseLevel, type Level } from '../common/logger.ts';
+
+export interface DaemonConfig {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  configFile: string;
+  runtime: string;
+  shim: string;
+  logLevel: Level;
+  pidfile: string;
+  logDriver: string;
+  logOpts: Record<string, string>;
+  cgroupParent: string;
+  group: string;
+}
+
+export const DEFAULTS: DaemonConfig = {
+  hosts: ['unix:///run/berth/berth.sock'],
+  dataRoot: '/var/lib/berth',
+  execRoot: '/run/berth',
+  configFile: '/etc/berth/daemon.json',
+  runtime: 'runc',
+  shim: 'containerd-shim-runc-v2',
+  logLevel: 'info',
+  pidfile: '',
+  logDriver: 'json-file',
+  logOpts: {},
+  cgroupParent: '/berth',
+  group: 'docker',
+};
+
+// flag names → config keys (daemon.json uses the long flag names)
+const FLAGS: Record<string, keyof DaemonConfig> = {
+  '-H': 'hosts', '--host': 'hosts', '--data-root': 'dataRoot', '--exec-root': 'execRoot',
+  '--config-file': 'configFile', '--runtime': 'runtime', '--shim': 'shim', '--log-level': 'logLevel', '-l': 'logLevel',
+  '-p': 'pidfile', '--pidfile': 'pidfile', '--log-driver': 'logDriver', '--log-opt': 'logOpts',
+  '--cgroup-parent': 'cgroupParent', '-G': 'group', '--group': 'group',
+};
+
+const JSON_KEYS: Record<string, keyof DaemonConfig> = {
+  hosts: 'hosts', 'data-root': 'dataRoot', 'exec-root': 'execRoot', runtime: 'runtime', shim: 'shim',
+  'log-level': 'logLevel', pidfile: 'pidfile', 'log-driver': 'logDriver', 'log-opts': 'logOpts',
+  'cgroup-parent': 'cgroupParent', group: 'group',
+};
+
+export const USAGE = `Usage: berthd [OPTIONS]
+
+A container engine that speaks the Docker Engine API
+
+Options:
+      --cgroup-parent string   Parent cgroup for all containers (default "/berth")
+      --config-file string     Daemon configuration file (default "/etc/berth/daemon.json")
+      --data-root string       Root directory of persistent state (default "/var/lib/berth")
+      --exec-root string       Root directory for execution state files (default "/run/berth")
+  -G, --group string           Group for the unix socket (default "docker")
+  -H, --host list              Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+      --log-driver string      Default driver for container logs (default "json-file")
+      --log-level string       Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+      --log-opt map            Default log driver options for containers
+  -p, --pidfile string         Path to use for daemon PID file
+      --runtime string         Path of the OCI runtime binary (default "runc")
+      --shim string            Path of containerd-shim-runc-v2 (default "containerd-shim-runc-v2")
+  -v, --version                Print version information and quit
+`;
+
+export interface ParsedFlags { values: Partial<DaemonConfig>; set: Set<keyof DaemonConfig>; help: boolean; version: boolean }
+
+export function parseFlags(argv: readonly string[]): ParsedFlags {
+  const values: Partial<DaemonConfig> = {};
+  const set = new Set<keyof DaemonConfig>();
+  let help = false;
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    if (arg === '-h' || arg === '--help') { help = true; continue; }
+    if (arg === '-v' || arg === '--version') { version = true; continue; }
+    if (arg === '-D' || arg === '--debug') { values.logLevel = 'debug'; set.add('logLevel'); continue; }
+    let val: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq !== -1) { val = arg.slice(eq + 1); arg = arg.slice(0, eq); }
+    const key = FLAGS[arg];
+    if (!key) throw invalidArgument(`unknown flag: ${arg}`);
+    if (val === undefined) {
+      if (i + 1 >= argv.length) throw invalidArgument(`flag needs an argument: ${arg}`);
+      val = argv[++i];
+    }
+    set.add(key);
+    if (key === 'hosts') values.hosts = [...(values.hosts ?? []), normalizeHost(val)];
+    else if (key === 'logOpts') {
+      const j = val.indexOf('=');
+      if (j <= 0) throw invalidArgument(`invalid log-opt: ${val}`);
+      values.logOpts = { ...values.logOpts, [val.slice(0, j)]: val.slice(j + 1) };
+    } else if (key === 'logLevel') values.logLevel = parseLevel(val);
+    else (values as Record<string, unknown>)[key] = val;
+  }
+  return { values, set, help, version };
+}
+
+function normalizeHost(h: string): string {
+  if (h.startsWith('/')) return `unix://${h}`;
+  if (h.startsWith('unix://') || h.startsWith('tcp://')) return h;
+  if (h.startsWith('fd://')) throw invalidArgument('fd:// listeners are not supported');
+  throw invalidArgument(`invalid host address: ${h}`);
+}
+
+export async function loadConfig(argv: readonly string[]): Promise<{ config: DaemonConfig; help: boolean; version: boolean }> {
+  const flags = parseFlags(argv);
+  const configFile = flags.values.configFile ?? DEFAULTS.configFile;
+  let text: string | undefined;
+  try {
+    text = await readFile(configFile, 'utf8');
+  } catch (err) {
+    if (!isNotExist(err) || flags.set.has('configFile')) throw invalidArgument(`unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
+  }
+  const fromFile: Partial<DaemonConfig> = {};
+  if (text !== undefined && text.trim() !== '') {
+    const json = parseJsonSafe(text, `configuration file ${configFile}`);
+    if (!isObject(json)) throw invalidArgument(`invalid configuration file ${configFile}: expected a JSON object`);
+    const unknown = Object.keys(json).filter((k) => !(k in JSON_KEYS) && k !== 'debug');
+    if (unknown.length) throw invalidArgument(`the following directives don't match any configuration option: ${unknown.join(', ')}`);
+    const both = Object.keys(json).filter((k) => k in JSON_KEYS && flags.set.has(JSON_KEYS[k]));
+    if (both.length) throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`);
+    for (const [k, v] of Object.entries(json)) {
+      if (k === 'debug') { if (v === true) fromFile.logLevel = 'debug'; continue; }
+      const key = JSON_KEYS[k];
+      if (key === 'hosts') {
+        if (!Array.isArray(v)) throw invalidArgument('hosts must be a list');
+        fromFile.hosts = v.map((h) => normalizeHost(String(h)));
+      } else if (key === 'logOpts') {
+        if (!isObject(v)) throw invalidArgument('log-opts must be an object');
+        fromFile.logOpts = Object.fromEntries(Object.entries(v).map(([a, b]) => [a, String(b)]));
+      } else if (key === 'logLevel') fromFile.logLevel = parseLevel(String(v));
+      else if (typeof v !== 'string') throw invalidArgument(`${k} must be a string`);
+      else (fromFile as Record<string, unknown>)[key] = v;
+    }
+  }
+  const config: DaemonConfig = { ...DEFAULTS, ...fromFile, ...flags.values, configFile };
+  return { config, help: flags.help, version: flags.version };
+}

@@ -1,0 +1,101 @@
+// Puts snapshots/ behind the narrow ports services use. Layer records are cached in
+// memory (loaded once at start-up) so the start path never reads layer.json files.
+import type { Readable } from 'node:stream';
+import { readdir, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Digest } from '../common/digest.ts';
+import { isNotExist } from '../common/errors.ts';
+import { LayerStore, type Layer } from '../snapshots/layer-store.ts';
+import { overlayMount, prepareRw } from '../snapshots/overlay.ts';
+import { readFileFromLayers } from '../snapshots/layer-read.ts';
+import type { LayerPort, Mount } from '../services/containers/ports.ts';
+import type { LayerRegistry } from '../services/images/deps.ts';
+
+export class Layers implements LayerPort, LayerRegistry {
+  readonly store: LayerStore;
+  private readonly cache = new Map<Digest, Layer>();
+
+  constructor(dataRoot: string) {
+    this.store = new LayerStore(dataRoot);
+  }
+
+  async init(): Promise<string[]> {
+    await this.store.init();
+    const warnings = await this.store.sweep();
+    for (const l of await this.store.list()) this.cache.set(l.chainId, l);
+    return warnings.map(String);
+  }
+
+  async register(parent: Digest | null, tar: Readable): Promise<{ chainId: Digest; diffId: Digest; size: number }> {
+    const l = await this.store.register(parent, tar);
+    this.cache.set(l.chainId, l);
+    return l;
+  }
+
+  has(chainId: Digest): boolean {
+    return this.cache.has(chainId);
+  }
+
+  size(chainId: Digest): number {
+    return this.cache.get(chainId)?.size ?? 0;
+  }
+
+  list(): Digest[] {
+    return [...this.cache.keys()];
+  }
+
+  async remove(chainId: Digest): Promise<void> {
+    if (!this.cache.has(chainId)) return;
+    if ([...this.cache.values()].some((l) => l.parent === chainId)) return; // still a parent
+    await this.store.remove(chainId);
+    this.cache.delete(chainId);
+  }
+
+  diffDir(chainId: Digest): string {
+    return this.store.diffDir(chainId);
+  }
+
+  lowerDirs(top: Digest): string[] {
+    const out: string[] = [];
+    for (let cur: Digest | null = top, n = 0; cur && n < 1000; n++) {
+      out.push(this.store.diffDir(cur));
+      cur = this.cache.get(cur)?.parent ?? null;
+    }
+    return out;
+  }
+
+  rootfsMounts(lowerDirs: string[], rwDir: string, _readonly: boolean): Mount[] {
+    return [overlayMount(lowerDirs, join(rwDir, 'upper'), join(rwDir, 'work'))];
+  }
+
+  async prepareRw(rwDir: string): Promise<void> {
+    await prepareRw(rwDir);
+  }
+
+  async readFile(lowerDirs: string[], upperDir: string | undefined, path: string, maxBytes: number): Promise<Buffer | undefined> {
+    try {
+      return await readFileFromLayers(lowerDirs, path, { upperDir, maxBytes });
+    } catch (err) {
+      if (isNotExist(err) || (err as { kind?: string }).kind === 'not-found') return undefined;
+      throw err;
+    }
+  }
+
+  /** Bytes used by a directory tree (a container's upper dir), without following links. */
+  async dirSize(dir: string): Promise<number> {
+    let total = 0;
+    const walk = async (d: string): Promise<void> => {
+      let names: string[];
+      try { names = await readdir(d); } catch { return; }
+      for (const n of names) {
+        const p = join(d, n);
+        const s = await lstat(p).catch(() => undefined);
+        if (!s) continue;
+        if (s.isDirectory()) await walk(p);
+        else if (s.isFile()) total += s.size;
+      }
+    };
+    await walk(dir);
+    return total;
+  }
+}

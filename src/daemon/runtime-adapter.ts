@@ -1,0 +1,142 @@
+// Puts runtime/ (shims over ttrpc, runc) behind the services' TaskRuntime port: bundles
+// live in <exec-root>/tasks/<id>, runc state in <exec-root>/runc, so two engines on one
+// host never see each other's containers.
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../common/logger.ts';
+import { resolveBinary } from '../sys/exec.ts';
+import { Runtime, TaskStartError, type TaskHandle } from '../runtime/task.ts';
+import { buildSpec, hostRlimits } from '../runtime/spec.ts';
+import { resolveUser } from '../runtime/user.ts';
+import { stdioPaths } from '../runtime/stdio.ts';
+import { listenEvents } from '../runtime/events.ts';
+import type { Spec } from '../oci/runtime-spec.ts';
+import type { CreateTaskRequest, SpecInput, Task, TaskExit, TaskRuntime } from '../services/containers/ports.ts';
+import type { DaemonConfig } from './config.ts';
+
+export type EngineRuntime = TaskRuntime & { runcPath: string; close(): Promise<void> };
+
+const iso = (d: Date) => d.toISOString();
+
+export async function createRuntime(config: DaemonConfig, log: Logger): Promise<EngineRuntime> {
+  const runcPath = resolveBinary(config.runtime, ['/usr/sbin/runc', '/usr/bin/runc']);
+  const shimPath = resolveBinary(config.shim, ['/usr/bin/containerd-shim-runc-v2']);
+  const tasksDir = join(config.execRoot, 'tasks');
+  await mkdir(tasksDir, { recursive: true, mode: 0o700 });
+  const rlimits = hostRlimits();
+  // Shims publish events here; acknowledging them keeps shims from stalling on a dead
+  // address (exit codes themselves come from Wait/State/Delete, not from events).
+  const eventsPath = join(config.execRoot, 'events.sock');
+  const events = await listenEvents(eventsPath, { log });
+  const rt = new Runtime({
+    shim: {
+      shimBinary: shimPath, namespace: 'berth', address: join(config.execRoot, 'berthd.shim'),
+      ttrpcAddress: eventsPath, publishBinary: '/bin/true', log,
+    },
+    runcBinary: runcPath,
+    runcRoot: join(config.execRoot, 'runc'),
+    log,
+  });
+  const bundleOf = (id: string) => join(tasksDir, id);
+  const handles = new Set<TaskHandle>();
+
+  function wrap(h: TaskHandle, terminal: boolean): Task {
+    handles.add(h);
+    let waited: Promise<TaskExit> | undefined;
+    let deleted: Promise<void> | undefined;
+    return {
+      pid: h.pid,
+      io: {
+        stdout: h.io!.stdout,
+        stderr: terminal ? null : h.io!.stderr,
+        stdin: h.io?.stdin ?? null,
+      },
+      start: () => h.start(),
+      kill: (sig, all) => h.kill(sig, all),
+      wait: () => (waited ??= h.wait().then(
+        (e) => ({ exitCode: e.exitCode, exitedAt: iso(e.exitedAt) }),
+        // The shim went away under us: its delete action still knows (or 255).
+        async () => {
+          const r = await rt.cleanupDead(h.id, h.bundle);
+          return { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) };
+        })),
+      closeStdin: () => h.closeStdin(),
+      delete: () => (deleted ??= (async () => {
+        handles.delete(h);
+        await h.delete().catch(async (err) => {
+          log.debug('task delete failed; cleaning up as dead', { id: h.id, err });
+          h.close();
+          await rt.cleanupDead(h.id, h.bundle);
+        });
+        await rm(h.bundle, { recursive: true, force: true });
+      })()),
+    };
+  }
+
+  return {
+    runcPath,
+    async buildSpec(i: SpecInput): Promise<unknown> {
+      const [passwd, group] = await Promise.all([i.readImageFile('/etc/passwd'), i.readImageFile('/etc/group')]);
+      const user = resolveUser(i.user, passwd?.toString(), group?.toString(), (i.hostConfig.GroupAdd as string[] | undefined) ?? []);
+      const hc = i.hostConfig;
+      return buildSpec({
+        id: i.id, args: i.args, env: i.env, cwd: i.cwd,
+        user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+        terminal: i.terminal, hostname: i.hostname, domainname: i.domainname,
+        network: i.network === 'host' ? 'host' : i.network === 'private' ? 'none' : i.network.path,
+        readonlyRootfs: i.readonlyRootfs, binds: i.binds, etcFiles: i.hostFiles,
+        shmSize: hc.ShmSize || undefined, init: i.init, cgroupParent: config.cgroupParent,
+        oomScoreAdj: hc.OomScoreAdj, sysctls: hc.Sysctls,
+        capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [],
+        noNewPrivileges: (hc.SecurityOpt ?? []).some((o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true'),
+        hostRlimits: rlimits,
+      });
+    },
+    async create(req: CreateTaskRequest): Promise<Task> {
+      const bundleDir = bundleOf(req.id);
+      await rm(bundleDir, { recursive: true, force: true });
+      await mkdir(bundleDir, { recursive: true, mode: 0o700 });
+      const h = await rt.createTask({
+        id: req.id, bundleDir, spec: req.spec as Spec, rootfs: req.rootfs,
+        stdio: stdioPaths(bundleDir, { stdin: req.openStdin }), terminal: req.terminal,
+      });
+      return wrap(h, req.terminal);
+    },
+    async restore(id, opts) {
+      const bundleDir = bundleOf(id);
+      if (!(await stat(bundleDir).catch(() => undefined))) return undefined;
+      const r = await rt.restore(id, bundleDir);
+      if (r.status === 'dead') return { exited: { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) } };
+      if (r.state.status === 'stopped' || !r.handle.io) {
+        const exit = r.state.status === 'stopped'
+          ? { exitCode: r.state.exitStatus, exitedAt: iso(r.state.exitedAt ?? new Date()) }
+          : { exitCode: 255, exitedAt: iso(new Date()) };
+        if (r.state.status !== 'stopped') await r.handle.kill('SIGKILL', true).catch(() => {});
+        await r.handle.delete().catch(() => r.handle.close());
+        await rm(bundleDir, { recursive: true, force: true });
+        return { exited: exit };
+      }
+      return { task: wrap(r.handle, opts.terminal) };
+    },
+    async cleanup(id) {
+      const bundleDir = bundleOf(id);
+      if (!(await stat(bundleDir).catch(() => undefined))) return;
+      await rt.cleanupDead(id, bundleDir).catch((err) => log.debug('cleanup', { id, err }));
+      await rm(bundleDir, { recursive: true, force: true });
+    },
+    exitCodeFor(err: unknown): number {
+      let e: unknown = err;
+      for (let i = 0; i < 5 && e; i++) {
+        if (e instanceof TaskStartError) return e.exitCode;
+        e = (e as { cause?: unknown }).cause;
+      }
+      return 125;
+    },
+    async close() {
+      // Containers keep running: only our connections and FIFO fds go.
+      for (const h of handles) h.close();
+      handles.clear();
+      await events.close();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// Composition root: builds the stores, the services' dependencies and the API routers.
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../sys/atomic.ts';
+import type { Logger } from '../common/logger.ts';
+import { KeyedMutex } from '../common/mutex.ts';
+import { chainIds } from '../common/digest.ts';
+import { ContentStore } from '../content/store.ts';
+import { ImageStore } from '../images/store.ts';
+import { ContainerStore } from '../containers/store.ts';
+import { EventBus } from '../events/bus.ts';
+import { Router } from '../api/router.ts';
+import { containerRoutes } from '../api/routes/containers.ts';
+import { imageRoutes } from '../api/routes/images.ts';
+import { systemRoutes } from '../api/routes/system.ts';
+import { decompress } from '../snapshots/decompress.ts';
+import type { ContainerDeps } from '../services/containers/deps.ts';
+import type { ImageDeps } from '../services/images/deps.ts';
+import { LiveRegistry } from '../services/containers/live.ts';
+import { createContainer } from '../services/containers/create.ts';
+import { startContainer } from '../services/containers/start.ts';
+import { killContainer, restartContainer, stopContainer } from '../services/containers/stop.ts';
+import { waitContainer } from '../services/containers/wait.ts';
+import { removeContainer } from '../services/containers/remove.ts';
+import { renameContainer } from '../services/containers/rename.ts';
+import { listContainers, sizesOf } from '../services/containers/list.ts';
+import { containerInspect } from '../services/containers/views.ts';
+import { containerLogs } from '../services/containers/logs.ts';
+import { prepareAttach, runAttach } from '../services/containers/attach.ts';
+import { pruneContainers } from '../services/containers/prune.ts';
+import { restoreContainers } from '../services/containers/restore.ts';
+import { importImage } from '../services/images/import.ts';
+import { listImages, pruneImages, removeImage, tagImage } from '../services/images/manage.ts';
+import { imageHistory, imageInspect } from '../services/images/views.ts';
+import { systemInfo, versionInfo } from '../services/system/info.ts';
+import type { DaemonConfig } from './config.ts';
+import { Layers } from './layers-adapter.ts';
+import { createRuntime } from './runtime-adapter.ts';
+
+export interface Engine {
+  router: Router;
+  containers: ContainerDeps;
+  restore(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+async function engineId(dataRoot: string): Promise<string> {
+  const p = join(dataRoot, 'engine-id');
+  try {
+    return (await readFile(p, 'utf8')).trim();
+  } catch {
+    const id = randomUUID();
+    await writeFileAtomic(p, id + '\n', 0o600);
+    return id;
+  }
+}
+
+export async function buildEngine(config: DaemonConfig, log: Logger): Promise<Engine> {
+  const warnings: string[] = [];
+  const content = new ContentStore(join(config.dataRoot, 'content'));
+  await content.init();
+  const layers = new Layers(config.dataRoot);
+  warnings.push(...await layers.init());
+  const images = new ImageStore({ root: join(config.dataRoot, 'images'), content, layerSize: (c) => layers.size(c) });
+  const containers = new ContainerStore(join(config.dataRoot, 'containers'));
+  const quarantined = [
+    ...await images.load((doc) => chainIds(doc.rootfs.diff_ids)),
+    ...await containers.load(),
+  ];
+  for (const q of quarantined) {
+    log.warn('quarantined a damaged record', { path: q.path, reason: q.reason });
+    warnings.push(`quarantined ${q.reason} (moved to ${q.path})`);
+  }
+  const events = new EventBus();
+  const runtime = await createRuntime(config, log);
+  const cdeps: ContainerDeps = {
+    store: containers, images, layers, runtime, events, live: new LiveRegistry(), locks: new KeyedMutex(),
+    settings: { logOpts: config.logOpts, logDriver: config.logDriver, cgroupParent: config.cgroupParent, initPath: '/usr/bin/tini-static', hostname: '' },
+    log,
+  };
+  const ideps: ImageDeps = {
+    images, content, layers, containers, events, log,
+    decompress: async (src) => (await decompress(src)).stream,
+  };
+  const id = await engineId(config.dataRoot);
+
+  const router = new Router();
+  systemRoutes(router, {
+    version: versionInfo,
+    info: async () => systemInfo({
+      containers, images, engineId: id, dataRoot: config.dataRoot, runtimePath: runtime.runcPath,
+      logDriver: config.logDriver, warnings: () => warnings, debug: config.logLevel === 'debug',
+    }),
+  });
+  containerRoutes(router, {
+    create: (name, body) => createContainer(cdeps, { name, body }),
+    list: (o) => listContainers(cdeps, o),
+    inspect: async (cid, size) => {
+      const c = containers.resolve(cid);
+      return containerInspect(cdeps, c, size ? await sizesOf(cdeps, c) : undefined);
+    },
+    start: (cid) => startContainer(cdeps, cid),
+    stop: (cid, o) => stopContainer(cdeps, cid, o),
+    restart: (cid, o) => restartContainer(cdeps, cid, o),
+    kill: (cid, sig) => killContainer(cdeps, cid, sig),
+    wait: (cid, cond, signal) => waitContainer(cdeps, cid, cond, signal),
+    remove: (cid, o) => removeContainer(cdeps, cid, o),
+    rename: (cid, name) => renameContainer(cdeps, cid, name),
+    logs: (cid, o) => containerLogs(cdeps, cid, o),
+    attach: (cid, o) => {
+      const prepared = prepareAttach(cdeps, cid, o);
+      return { tty: prepared.tty, run: (conn: Duplex, framed: boolean) => runAttach(cdeps, prepared, o, conn, framed) };
+    },
+    prune: (f) => pruneContainers(cdeps, f),
+  });
+  imageRoutes(router, {
+    import: (req) => importImage(ideps, req),
+    list: (o) => listImages(ideps, { all: o.all, filters: o.filters }),
+    inspect: (name) => imageInspect(ideps, images.resolve(name)),
+    history: (name) => imageHistory(ideps, images.resolve(name)),
+    tag: (name, repo, tag) => tagImage(ideps, name, repo, tag),
+    remove: (name, o) => removeImage(ideps, name, o),
+    prune: (f) => pruneImages(ideps, f),
+  });
+
+  return {
+    router,
+    containers: cdeps,
+    restore: () => restoreContainers(cdeps),
+    shutdown: async () => { await runtime.close(); },
+  };
+}

@@ -1,0 +1,430 @@
+// readLogs: records of a json-file log across its rotated files, with tail, since/until and follow.
+//
+// Snapshot: on start the reader opens x.log, x.log.1 … newest first, checks that no rotation
+// happened meanwhile (names still point at the inodes it opened; otherwise it retries), and
+// then reads from the open descriptors, oldest first. Open descriptors keep a rotated or even
+// deleted file readable, so a rotation during the read neither loses nor repeats lines.
+//
+// tail N scans backwards from the end of the newest file (then older ones) in 64 KiB blocks
+// until it has seen N records, then reads forwards from there: cost is proportional to the
+// tail, not to the log. Like dockerd, tail counts records of both streams; the stdout/stderr
+// selection, since and until are applied afterwards (since: skip earlier records, until: stop
+// at the first later record). Without tail, rotated files whose last record is before `since`
+// are skipped without being read.
+//
+// follow: after the snapshot, the reader keeps reading the current file as it grows. When x.log
+// is replaced (rotation), it drains the old descriptor, finds the file that followed it in the
+// chain by inode and continues there, so lines written across one or several rotations are
+// neither lost nor duplicated (unless rotation already deleted them). Growth is noticed through
+// fs.watch on the directory, with a poll timer as safety net. Follow ends when `signal` aborts
+// (immediately), or after a final drain when `watchClosed` resolves (the container stopped and
+// its writer closed) or when the wall clock passes `until`.
+//
+// Damaged content — NUL blocks, half-written lines, garbage — is skipped, never thrown.
+
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { errnoCode } from '../common/errors.ts';
+import { decodeLine, LineDecoder, nowNs } from './jsonlog.ts';
+import type { LogRecord } from './jsonlog.ts';
+
+export type LogEntry = LogRecord;
+
+export interface ReadLogsOptions {
+  stdout?: boolean;
+  stderr?: boolean;
+  /** Only records at or after this time (ns since epoch). */
+  since?: bigint;
+  /** Stop at the first record after this time (ns since epoch). */
+  until?: bigint;
+  /** Last N records only; -1 or undefined = all; 0 = none (follow only new ones). */
+  tail?: number;
+  follow?: boolean;
+  signal?: AbortSignal;
+  /** Resolves when the writer closed (container stopped): follow drains what is left and ends. */
+  watchClosed?: Promise<void>;
+  /** Safety-net poll interval in follow mode. Default 250 ms (fs.watch delivers the fast path). */
+  pollIntervalMs?: number;
+  /** Use fs.watch for change notification (default true); polling alone when false. */
+  useWatch?: boolean;
+  /** Filled in while reading: bytes read from disk (tests, diagnostics). */
+  stats?: { bytesRead: number };
+}
+
+const BLOCK = 64 * 1024;
+
+interface OpenFile {
+  name: string;
+  fh: FileHandle;
+  ino: number;
+  size: number;
+}
+
+export function readLogs(path: string, opts: ReadLogsOptions = {}): AsyncIterable<LogEntry> {
+  return { [Symbol.asyncIterator]: () => read(path, opts) };
+}
+
+async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEntry> {
+  const wantOut = opts.stdout ?? true;
+  const wantErr = opts.stderr ?? true;
+  const since = opts.since;
+  const until = opts.until;
+  const stats = opts.stats ?? { bytesRead: 0 };
+  const signal = opts.signal;
+  const files = await openSnapshot(path);
+  let current: OpenFile | undefined;
+  let follower: Follower | undefined;
+  try {
+    if (signal?.aborted) return;
+    if (until !== undefined && since !== undefined && until < since) return;
+    const tail = opts.tail ?? -1;
+    // Starting point: file index and byte offset.
+    let startIdx = 0;
+    let startOff = 0;
+    if (tail === 0) {
+      startIdx = files.length - 1;
+      startOff = files.length ? files[files.length - 1].size : 0;
+    } else if (tail > 0) {
+      [startIdx, startOff] = await findTailStart(files, tail, stats);
+    } else if (since !== undefined) {
+      while (startIdx < files.length - 1) {
+        const last = await lastRecordTime(files[startIdx], stats);
+        if (last === undefined || last >= since) break;
+        startIdx++;
+      }
+    }
+
+    // "pass" filters a record; returns false when reading must stop (until exceeded).
+    let stop = false;
+    const accept = (r: LogRecord): boolean => {
+      if (until !== undefined && r.timeNs > until) { stop = true; return false; }
+      if (since !== undefined && r.timeNs < since) return false;
+      return r.stream === 'stdout' ? wantOut : wantErr;
+    };
+
+    // Snapshot part.
+    const follow = opts.follow === true;
+    for (let i = Math.max(startIdx, 0); i < files.length; i++) {
+      const f = files[i];
+      const isLast = i === files.length - 1;
+      const dec = new LineDecoder();
+      let pos = i === startIdx ? startOff : 0;
+      while (pos < f.size) {
+        const chunk = await readAt(f.fh, pos, Math.min(BLOCK, f.size - pos), stats);
+        if (chunk.length === 0) break;
+        pos += chunk.length;
+        for (const r of dec.push(chunk)) {
+          if (accept(r)) yield r;
+          if (stop || signal?.aborted) return;
+        }
+      }
+      if (isLast && follow) {
+        current = f;
+        follower = new Follower(path, f, pos, dec);
+      } else {
+        for (const r of dec.end()) {
+          if (accept(r)) yield r;
+          if (stop) return;
+        }
+      }
+    }
+    if (!follow || signal?.aborted) return;
+
+    // Follow part.
+    if (!follower) follower = new Follower(path, undefined, 0, new LineDecoder());
+    const fl = follower;
+    let finishing = false;
+    let finish!: () => void;
+    const finishP = new Promise<void>((r) => (finish = r));
+    opts.watchClosed?.then(() => { finishing = true; finish(); }, () => { finishing = true; finish(); });
+    let untilTimer: NodeJS.Timeout | undefined;
+    if (until !== undefined) {
+      const ms = Number((until - nowNs()) / 1_000_000n);
+      untilTimer = setTimeout(() => { finishing = true; finish(); }, Math.max(0, Math.min(ms + 1, 2 ** 31 - 1)));
+    }
+    const waiter = new ChangeWaiter(path, opts.useWatch ?? true, opts.pollIntervalMs ?? 250);
+    try {
+      for (;;) {
+        const wasFinishing = finishing;
+        for await (const r of fl.drain(stats)) {
+          if (accept(r)) yield r;
+          if (stop || signal?.aborted) return;
+        }
+        if (wasFinishing) {
+          for (const r of fl.end()) if (accept(r)) yield r;
+          return;
+        }
+        if (signal?.aborted) return;
+        await waiter.wait(signal, finishP);
+        if (signal?.aborted) return;
+      }
+    } finally {
+      if (untilTimer) clearTimeout(untilTimer);
+      waiter.close();
+      current = fl.file;
+    }
+  } finally {
+    const open = new Set(files.map((f) => f.fh));
+    if (current) open.add(current.fh);
+    if (follower?.file) open.add(follower.file.fh);
+    await Promise.all([...open].map((fh) => fh.close().catch(() => {})));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot of the rotation chain
+
+async function rotatedNumbers(path: string): Promise<number[]> {
+  const base = basename(path) + '.';
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(dirname(path));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+  const nums: number[] = [];
+  for (const n of names) {
+    if (!n.startsWith(base)) continue;
+    const rest = n.slice(base.length);
+    if (/^[1-9]\d{0,5}$/.test(rest)) nums.push(Number(rest));
+  }
+  return nums.sort((a, b) => a - b);
+}
+
+const nameOf = (path: string, n: number) => (n === 0 ? path : `${path}.${n}`);
+
+async function inoOf(name: string): Promise<number | undefined> {
+  try {
+    return (await fs.promises.stat(name)).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+async function openFile(name: string): Promise<OpenFile | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await fs.promises.open(name, 'r');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  const st = await fh.stat();
+  return { name, fh, ino: st.ino, size: st.size };
+}
+
+/** Opens the chain newest first; returns it oldest first. Retries if a rotation raced with it. */
+async function openSnapshot(path: string): Promise<OpenFile[]> {
+  for (let attempt = 0; ; attempt++) {
+    const nums = [0, ...await rotatedNumbers(path)];
+    const opened: OpenFile[] = [];
+    for (const n of nums) {
+      const f = await openFile(nameOf(path, n));
+      if (f) opened.push(f);
+    }
+    let consistent = true;
+    for (const f of opened) if (await inoOf(f.name) !== f.ino) { consistent = false; break; }
+    if (consistent || attempt >= 20) {
+      // Never hand out the same file twice, whatever happened.
+      const seen = new Set<number>();
+      const unique = opened.filter((f) => (seen.has(f.ino) ? (void f.fh.close().catch(() => {}), false) : (seen.add(f.ino), true)));
+      return unique.reverse();
+    }
+    await Promise.all(opened.map((f) => f.fh.close().catch(() => {})));
+    await sleep(attempt);
+  }
+}
+
+async function readAt(fh: FileHandle, pos: number, len: number, stats: { bytesRead: number }): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(len);
+  const { bytesRead } = await fh.read(buf, 0, len, pos);
+  stats.bytesRead += bytesRead;
+  return bytesRead === len ? buf : buf.subarray(0, bytesRead);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backwards scanning
+
+/** A line "looks like" a record when, NULs aside, it starts with '{' and ends with '}'. */
+function looksLikeRecord(b: Buffer, s: number, e: number): boolean {
+  while (s < e && b[s] === 0) s++;
+  while (e > s && (b[e - 1] === 0 || b[e - 1] === 0x0d)) e--;
+  return e - s >= 2 && b[s] === 0x7b && b[e - 1] === 0x7d;
+}
+
+/**
+ * Lines of one file from its end towards its start, as [startOffset, bytes] — bytes without
+ * the newline. Reads 8 KiB first, doubling up to BLOCK.
+ */
+async function* linesBackward(f: OpenFile, stats: { bytesRead: number }): AsyncGenerator<[number, Buffer]> {
+  let end = f.size;
+  let carry: Buffer = Buffer.alloc(0); // start of a line whose beginning lies in an earlier block
+  let block = 8 * 1024; // small first: often only the last record or two are wanted
+  while (end > 0) {
+    const start = Math.max(0, end - block);
+    block = Math.min(block * 2, BLOCK);
+    const bytes = await readAt(f.fh, start, end - start, stats);
+    const buf = carry.length ? Buffer.concat([bytes, carry]) : bytes;
+    let e = buf.length;
+    for (let nl = buf.lastIndexOf(0x0a, e - 1); nl >= 0; nl = e > 0 ? buf.lastIndexOf(0x0a, e - 1) : -1) {
+      if (nl + 1 < e) yield [start + nl + 1, buf.subarray(nl + 1, e)];
+      e = nl;
+      if (e === 0) break;
+    }
+    carry = Buffer.from(buf.subarray(0, e));
+    end = start;
+  }
+  if (carry.length) yield [0, carry];
+}
+
+/** Where the last `n` records start: [file index, byte offset]. */
+async function findTailStart(files: OpenFile[], n: number, stats: { bytesRead: number }): Promise<[number, number]> {
+  let count = 0;
+  for (let i = files.length - 1; i >= 0; i--) {
+    for await (const [off, line] of linesBackward(files[i], stats)) {
+      if (looksLikeRecord(line, 0, line.length) && ++count === n) return [i, off];
+    }
+  }
+  return [0, 0];
+}
+
+/** Time of the last decodable record of a file (reads only its end). */
+async function lastRecordTime(f: OpenFile, stats: { bytesRead: number }): Promise<bigint | undefined> {
+  for await (const [, line] of linesBackward(f, stats)) {
+    const r = decodeLine(line);
+    if (r) return r.timeNs;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Following
+
+/** Reads the growing end of the chain, hopping to the next file on rotation. */
+class Follower {
+  readonly path: string;
+  file: OpenFile | undefined;
+  pos: number;
+  dec: LineDecoder;
+
+  constructor(path: string, file: OpenFile | undefined, pos: number, dec: LineDecoder) {
+    this.path = path;
+    this.file = file;
+    this.pos = pos;
+    this.dec = dec;
+  }
+
+  /** Everything available now, across any rotations that happened since the last call. */
+  async *drain(stats: { bytesRead: number }): AsyncGenerator<LogRecord> {
+    for (;;) {
+      if (!this.file) {
+        const f = await openFile(this.path);
+        if (!f) return;
+        this.file = f;
+        this.pos = 0;
+        this.dec = new LineDecoder();
+      }
+      yield* this.#readToEnd(stats);
+      const ino = await inoOf(this.path);
+      if (ino === this.file.ino) return;
+      // Rotated (or removed). The old file gets no more writes once its name is gone; read its
+      // last bytes, then continue with its successor.
+      yield* this.#readToEnd(stats);
+      yield* this.dec.end();
+      const next = await this.#successor(this.file.ino);
+      await this.file.fh.close().catch(() => {});
+      this.file = next;
+      this.pos = 0;
+      this.dec = new LineDecoder();
+      if (!next) return;
+    }
+  }
+
+  /** Final records held back (a well-formed last record that lacks its newline). */
+  end(): LogRecord[] {
+    return this.dec.end();
+  }
+
+  async *#readToEnd(stats: { bytesRead: number }): AsyncGenerator<LogRecord> {
+    const f = this.file!;
+    for (;;) {
+      const chunk = await readAt(f.fh, this.pos, BLOCK, stats);
+      if (chunk.length === 0) return;
+      this.pos += chunk.length;
+      yield* this.dec.push(chunk);
+    }
+  }
+
+  /** The file written after the one with inode `ino`; the oldest existing one if `ino` is gone. */
+  async #successor(ino: number): Promise<OpenFile | undefined> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const nums = await rotatedNumbers(this.path);
+      let k = -1;
+      for (const n of nums) if (await inoOf(nameOf(this.path, n)) === ino) { k = n; break; }
+      let candidate: number;
+      if (k > 0) {
+        const lower = nums.filter((n) => n < k);
+        candidate = lower.length ? lower[lower.length - 1] : 0;
+      } else {
+        candidate = nums.length ? nums[nums.length - 1] : 0;
+      }
+      const f = await openFile(nameOf(this.path, candidate));
+      // Valid only if nothing moved while we looked.
+      if (f && (k <= 0 || await inoOf(nameOf(this.path, k)) === ino) && await inoOf(f.name) === f.ino) return f;
+      await f?.fh.close().catch(() => {});
+      await sleep(attempt);
+    }
+    return openFile(this.path);
+  }
+}
+
+/** Wakes up on directory changes (fs.watch) or after the poll interval, whichever comes first. */
+class ChangeWaiter {
+  #watcher: fs.FSWatcher | undefined;
+  #dirty = false;
+  #wake: (() => void) | undefined;
+  readonly #pollMs: number;
+
+  constructor(path: string, useWatch: boolean, pollMs: number) {
+    this.#pollMs = pollMs;
+    if (useWatch) {
+      const base = basename(path);
+      try {
+        this.#watcher = fs.watch(dirname(path), { persistent: false }, (_ev, name) => {
+          if (name !== null && !String(name).startsWith(base)) return;
+          this.#dirty = true;
+          this.#wake?.();
+        });
+        this.#watcher.on('error', () => { this.#watcher?.close(); this.#watcher = undefined; });
+      } catch {
+        this.#watcher = undefined; // polling only
+      }
+    }
+  }
+
+  async wait(signal: AbortSignal | undefined, finish: Promise<void>): Promise<void> {
+    if (this.#dirty) { this.#dirty = false; return; }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.#pollMs);
+      this.#wake = done;
+      signal?.addEventListener('abort', done, { once: true });
+      void finish.then(done);
+    });
+    this.#dirty = false;
+  }
+
+  close(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,232 @@
+// buildSpec(): the OCI runtime spec of a container with Docker's defaults (moby
+// oci/defaults.go DefaultLinuxSpec + daemon/oci_linux.go). Pure: everything it needs
+// from the host (rlimits) is passed in; hostRlimits() reads them.
+import type { LinuxDeviceCgroup, LinuxNamespace, LinuxResources, Mount, POSIXRlimit, Spec } from '../oci/runtime-spec.ts';
+import { OCI_VERSION } from '../oci/runtime-spec.ts';
+import { invalidArgument } from '../common/errors.ts';
+import { RLIMIT_NOFILE, RLIM_INFINITY, getrlimit } from '../sys/libc.ts';
+
+export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW',
+  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+] as const;
+
+export const DEFAULT_MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi',
+  '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+
+export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** Docker's device cgroup rules (runc appends its own always-allowed list after these). */
+export const DEFAULT_DEVICE_RULES: LinuxDeviceCgroup[] = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // /dev/zero
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // /dev/null
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' }, // /dev/urandom
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' }, // /dev/random
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' }, // /dev/tty
+  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' }, // /dev/console
+  { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }, // /dev/fuse
+];
+
+export const DEFAULT_NOFILE = 1048576;
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_INIT_PATH = '/usr/bin/tini-static';
+export const INIT_DESTINATION = '/sbin/docker-init';
+
+export interface BindMount {
+  source: string;
+  destination: string;
+  readonly?: boolean;
+  /** Default rprivate. */
+  propagation?: 'rprivate' | 'private' | 'rshared' | 'shared' | 'rslave' | 'slave';
+}
+
+export interface SpecOptions {
+  /** Container id: names the cgroup. */
+  id: string;
+  args: string[];
+  /** Image env already merged with the user's -e values (later wins). */
+  env?: string[];
+  cwd?: string;
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  terminal?: boolean;
+  hostname?: string;
+  domainname?: string;
+  /** 'none' → new empty netns; 'host' → the host's; any other string → a netns path to join. */
+  network?: 'none' | 'host' | string;
+  /** Share the host's IPC/PID/UTS namespaces instead of new ones. */
+  ipcHost?: boolean;
+  pidHost?: boolean;
+  utsHost?: boolean;
+  cgroupNamespace?: boolean;
+  readonlyRootfs?: boolean;
+  /** Relative to the bundle (the shim mounts the rootfs at <bundle>/rootfs). */
+  rootPath?: string;
+  binds?: BindMount[];
+  /** Host files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf. */
+  etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
+  shmSize?: number;
+  /** true → DEFAULT_INIT_PATH; a string → that binary. */
+  init?: boolean | string;
+  /** cgroupsPath = `${cgroupParent}/${id}`; default parent "/berth". */
+  cgroupParent?: string;
+  oomScoreAdj?: number;
+  noNewPrivileges?: boolean;
+  sysctls?: Record<string, string>;
+  capAdd?: string[];
+  capDrop?: string[];
+  resources?: Omit<LinuxResources, 'devices'>;
+  /** ulimits beyond the NOFILE default, e.g. {type:'RLIMIT_NPROC', soft, hard}. */
+  rlimits?: POSIXRlimit[];
+  /** Host hard limits (from hostRlimits()); requested limits are clamped to them. */
+  hostRlimits?: Record<string, number>;
+  annotations?: Record<string, string>;
+}
+
+/** The host's hard limits that container rlimits must not exceed. */
+export function hostRlimits(): Record<string, number> {
+  const l = getrlimit(RLIMIT_NOFILE);
+  const hard = l.hard === RLIM_INFINITY ? Number.MAX_SAFE_INTEGER : Number(l.hard);
+  return { RLIMIT_NOFILE: hard };
+}
+
+function normCap(c: string): string {
+  const u = c.toUpperCase();
+  return u === 'ALL' ? u : u.startsWith('CAP_') ? u : `CAP_${u}`;
+}
+
+/** Docker semantics: start from the defaults, add, then drop ("ALL" works on either side). */
+export function capabilities(capAdd: string[] = [], capDrop: string[] = []): string[] {
+  const add = capAdd.map(normCap);
+  const drop = capDrop.map(normCap);
+  if (drop.includes('ALL')) return add.filter((c) => c !== 'ALL');
+  let caps: string[] = [...DEFAULT_CAPABILITIES];
+  if (add.includes('ALL')) throw invalidArgument('--cap-add ALL needs the full capability list; not supported yet');
+  for (const c of add) if (!caps.includes(c)) caps.push(c);
+  caps = caps.filter((c) => !drop.includes(c));
+  return caps;
+}
+
+/** PATH, HOSTNAME, TERM (tty) first; container env entries replace or append. */
+export function buildEnv(env: string[] = [], hostname?: string, terminal?: boolean): string[] {
+  const out = [DEFAULT_PATH_ENV];
+  if (hostname) out.push(`HOSTNAME=${hostname}`);
+  if (terminal) out.push('TERM=xterm');
+  const keyOf = (e: string) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
+  for (const e of env) {
+    const k = keyOf(e);
+    const i = out.findIndex((x) => keyOf(x) === k);
+    if (!e.includes('=')) continue; // a bare name means "unset in this container": Docker drops it
+    if (i >= 0) out[i] = e;
+    else out.push(e);
+  }
+  return out;
+}
+
+function defaultMounts(shmSize: number): Mount[] {
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`] },
+  ];
+}
+
+function bindMount(b: BindMount): Mount {
+  if (!b.destination.startsWith('/')) throw invalidArgument(`bind destination ${JSON.stringify(b.destination)} is not an absolute path`);
+  const options = ['rbind', b.propagation ?? 'rprivate'];
+  if (b.readonly) options.push('ro');
+  return { destination: b.destination, type: 'bind', source: b.source, options };
+}
+
+function clampRlimit(r: POSIXRlimit, host: Record<string, number> | undefined): POSIXRlimit {
+  const max = host?.[r.type];
+  if (max === undefined) return r;
+  const hard = Math.min(r.hard, max);
+  return { type: r.type, hard, soft: Math.min(r.soft, hard) };
+}
+
+export function buildSpec(o: SpecOptions): Spec {
+  if (o.args.length === 0) throw invalidArgument('no command specified');
+  const caps = capabilities(o.capAdd, o.capDrop);
+
+  const namespaces: LinuxNamespace[] = [{ type: 'mount' }];
+  if (!o.pidHost) namespaces.push({ type: 'pid' });
+  if (!o.ipcHost) namespaces.push({ type: 'ipc' });
+  if (!o.utsHost) namespaces.push({ type: 'uts' });
+  const net = o.network ?? 'none';
+  if (net === 'none') namespaces.push({ type: 'network' });
+  else if (net !== 'host') namespaces.push({ type: 'network', path: net });
+  if (o.cgroupNamespace) namespaces.push({ type: 'cgroup' });
+
+  const mounts = defaultMounts(o.shmSize ?? DEFAULT_SHM_SIZE);
+  if (o.ipcHost) {
+    const shm = mounts.findIndex((m) => m.destination === '/dev/shm');
+    mounts[shm] = { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] };
+  }
+  const etc = o.etcFiles ?? {};
+  for (const [dest, src] of [['/etc/resolv.conf', etc.resolvConf], ['/etc/hostname', etc.hostname], ['/etc/hosts', etc.hosts]] as const) {
+    if (src) mounts.push({ destination: dest, type: 'bind', source: src, options: ['rbind', 'rprivate'] });
+  }
+  for (const b of o.binds ?? []) {
+    // a user bind replaces a default mount at the same place (Docker does the same)
+    const i = mounts.findIndex((m) => m.destination === b.destination);
+    if (i >= 0) mounts.splice(i, 1);
+    mounts.push(bindMount(b));
+  }
+
+  let args = o.args;
+  if (o.init) {
+    const initPath = typeof o.init === 'string' ? o.init : DEFAULT_INIT_PATH;
+    mounts.push({ destination: INIT_DESTINATION, type: 'bind', source: initPath, options: ['bind', 'ro'] });
+    args = [INIT_DESTINATION, '--', ...args];
+  }
+
+  const rlimits: POSIXRlimit[] = [];
+  const wanted = [{ type: 'RLIMIT_NOFILE', hard: DEFAULT_NOFILE, soft: DEFAULT_NOFILE }, ...(o.rlimits ?? [])];
+  for (const r of wanted) {
+    const i = rlimits.findIndex((x) => x.type === r.type);
+    const c = clampRlimit(r, o.hostRlimits);
+    if (i >= 0) rlimits[i] = c;
+    else rlimits.push(c);
+  }
+
+  const user = o.user ?? { uid: 0, gid: 0 };
+  const spec: Spec = {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: o.terminal ?? false,
+      user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) },
+      args,
+      env: buildEnv(o.env, o.hostname, o.terminal),
+      cwd: o.cwd || '/',
+      capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
+      rlimits,
+      noNewPrivileges: o.noNewPrivileges ?? false,
+      ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
+    },
+    root: { path: o.rootPath ?? 'rootfs', readonly: o.readonlyRootfs ?? false },
+    hostname: o.hostname ?? '',
+    ...(o.domainname ? { domainname: o.domainname } : {}),
+    mounts,
+    ...(o.annotations ? { annotations: o.annotations } : {}),
+    linux: {
+      ...(o.sysctls && Object.keys(o.sysctls).length ? { sysctl: { ...o.sysctls } } : {}),
+      resources: { ...(o.resources ?? {}), devices: DEFAULT_DEVICE_RULES.map((d) => ({ ...d })) },
+      cgroupsPath: `${(o.cgroupParent ?? '/berth').replace(/\/+$/, '')}/${o.id}`,
+      namespaces,
+      maskedPaths: [...DEFAULT_MASKED_PATHS],
+      readonlyPaths: [...DEFAULT_READONLY_PATHS],
+    },
+  };
+  return spec;
+}

@@ -1,0 +1,354 @@
+// Tasks: one running container = one shim + one runc container, driven through the Task API.
+//
+// Lifecycle of a TaskHandle: createTask() (config.json written, shim started, Create sent,
+// stdio attached) → start() → wait()/kill()/state()/exec() … → delete() (task Delete, shim
+// Shutdown, shim files removed from the bundle). close() only drops berthd's side (the
+// connection and FIFO fds) and leaves the container running; restore() finds it again
+// after a berthd restart. A shim that dies under us is noticed through onShimExit(); then
+// cleanupDead() reports the exit (always 137 from 1.6 shims, 255 when even that fails).
+import { constants as osConstants } from 'node:os';
+import { promises as fsp } from 'node:fs';
+import { basename, join } from 'node:path';
+import { BerthError, errnoCode, isKind, messageOf } from '../common/errors.ts';
+import type { ErrorKind } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import type { Process, Spec } from '../oci/runtime-spec.ts';
+import { writeFileAtomic } from '../sys/atomic.ts';
+import { mountsUnder, unmountRecursive } from '../sys/mountinfo.ts';
+import { cleanupDeadShim, connectShim, removeStaleSocket, shutdownShim, startShim } from './shim.ts';
+import type { Shim, ShimConfig } from './shim.ts';
+import { createTaskIO, removeFifos, reopenTaskIO } from './stdio.ts';
+import type { StdioPaths, TaskIO, TaskIOOptions } from './stdio.ts';
+import { runcOptionsAny } from './task-api.ts';
+import type { DeleteResult, Mount, RuncOptions, TaskState } from './task-api.ts';
+
+export interface RuntimeConfig {
+  shim: ShimConfig;
+  /** Absolute path of runc. */
+  runcBinary: string;
+  /** runc --root (the shim appends the namespace), e.g. /run/berth/runc. */
+  runcRoot: string;
+  /** Extra runc options (systemdCgroup, noPivotRoot …). */
+  runcOptions?: Omit<RuncOptions, 'binaryName' | 'root'>;
+  pipeSize?: number;
+  log: Logger;
+}
+
+export interface CreateTaskRequest {
+  id: string;
+  /** Directory whose basename is `id`; the shim works in it. */
+  bundleDir: string;
+  spec: Spec;
+  rootfs: Mount[];
+  stdio: StdioPaths;
+  terminal?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ExitStatus {
+  exitCode: number;
+  exitedAt: Date;
+}
+
+// ---- start errors -----------------------------------------------------------------------
+
+/** Docker's exit codes for a container that could not be started. */
+export type StartExitCode = 125 | 126 | 127;
+
+/**
+ * Classifies an OCI runtime error message the way dockerd does: command not found → 127,
+ * found but not executable → 126, anything else → 125.
+ */
+export function classifyStartError(message: string): StartExitCode {
+  const m = message.toLowerCase();
+  if (m.includes('executable file not found') || m.includes('no such file or directory') || m.includes('not found in $path')) return 127;
+  if (m.includes('permission denied') || m.includes('exec format error') || m.includes('is a directory') || m.includes('not executable')) return 126;
+  return 125;
+}
+
+export class TaskStartError extends BerthError {
+  readonly exitCode: StartExitCode;
+  constructor(message: string, cause?: unknown) {
+    const code = classifyStartError(message);
+    const kind: ErrorKind = code === 125 ? 'internal' : 'invalid-argument';
+    super(kind, message, { cause });
+    this.exitCode = code;
+    this.name = 'TaskStartError';
+  }
+}
+
+// ---- helpers ----------------------------------------------------------------------------
+
+export function signalNumber(sig: number | string): number {
+  if (typeof sig === 'number') return sig;
+  const name = (sig.startsWith('SIG') ? sig : `SIG${sig}`).toUpperCase() as keyof typeof osConstants.signals;
+  const n = osConstants.signals[name];
+  if (n === undefined) {
+    if (/^[0-9]+$/.test(sig)) return Number(sig);
+    throw new BerthError('invalid-argument', `invalid signal: ${sig}`);
+  }
+  return n;
+}
+
+/** Files the shim and runc leave in a bundle, plus the config.json createTask wrote. */
+const SHIM_FILES = ['config.json', 'address', 'log', 'log.json', 'options.json', 'runtime', 'init.pid', '.address'];
+
+async function removeShimFiles(bundle: string, stdio?: StdioPaths): Promise<void> {
+  const rootfs = join(bundle, 'rootfs');
+  if (mountsUnder(rootfs).length > 0) unmountRecursive(rootfs);
+  await fsp.rmdir(rootfs).catch((err) => {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  });
+  await fsp.rm(join(bundle, 'work'), { recursive: true, force: true });
+  for (const f of SHIM_FILES) await fsp.rm(join(bundle, f), { force: true });
+  // FIFOs are ours only when they live in the bundle
+  for (const p of stdio ? [stdio.stdin, stdio.stdout, stdio.stderr] : []) {
+    if (p && p.startsWith(bundle + '/')) await fsp.rm(p, { force: true });
+  }
+}
+
+// ---- exec processes ---------------------------------------------------------------------
+
+export class ExecHandle {
+  readonly task: TaskHandle;
+  readonly execId: string;
+  readonly io: TaskIO;
+  constructor(task: TaskHandle, execId: string, io: TaskIO) {
+    this.task = task;
+    this.execId = execId;
+    this.io = io;
+  }
+
+  async start(): Promise<number> {
+    try {
+      return await this.task.shim.task.start(this.task.id, this.execId);
+    } catch (err) {
+      throw new TaskStartError(messageOf(err), err);
+    }
+  }
+
+  async wait(): Promise<ExitStatus> {
+    const r = await this.task.shim.task.wait(this.task.id, this.execId);
+    return { exitCode: r.exitStatus, exitedAt: r.exitedAt ?? new Date() };
+  }
+
+  kill(signal: number | string): Promise<void> {
+    return this.task.shim.task.kill(this.task.id, this.execId, signalNumber(signal));
+  }
+
+  resize(width: number, height: number): Promise<void> {
+    return this.task.shim.task.resizePty(this.task.id, this.execId, width, height);
+  }
+
+  /** Ends the process's stdin (the shim holds the FIFO open until told). */
+  async closeStdin(): Promise<void> {
+    this.io.stdin?.end();
+    await this.task.shim.task.closeIO(this.task.id, this.execId, true);
+  }
+
+  async delete(): Promise<DeleteResult> {
+    try {
+      return await this.task.shim.task.delete(this.task.id, this.execId);
+    } finally {
+      this.io.close();
+      await removeFifos(this.io.paths);
+    }
+  }
+}
+
+// ---- tasks ------------------------------------------------------------------------------
+
+export class TaskHandle {
+  readonly id: string;
+  readonly bundle: string;
+  readonly shim: Shim;
+  /** The container's init pid as seen from the host. */
+  readonly pid: number;
+  /** Our side of the init process's stdio; undefined when restored without FIFOs. */
+  readonly io: TaskIO | undefined;
+  private readonly runtime: Runtime;
+  private readonly stdio: StdioPaths | undefined;
+
+  constructor(runtime: Runtime, shim: Shim, pid: number, io: TaskIO | undefined, stdio: StdioPaths | undefined) {
+    this.runtime = runtime;
+    this.id = shim.id;
+    this.bundle = shim.bundle;
+    this.shim = shim;
+    this.pid = pid;
+    this.io = io;
+    this.stdio = stdio;
+  }
+
+  async start(): Promise<number> {
+    try {
+      return await this.shim.task.start(this.id);
+    } catch (err) {
+      throw new TaskStartError(messageOf(err), err);
+    }
+  }
+
+  kill(signal: number | string = 'SIGTERM', all = false): Promise<void> {
+    return this.shim.task.kill(this.id, '', signalNumber(signal), all);
+  }
+
+  /** Resolves when the init process exited (at once if it already has). */
+  async wait(opts: { signal?: AbortSignal } = {}): Promise<ExitStatus> {
+    const r = await this.shim.task.wait(this.id, '', { signal: opts.signal, timeoutMs: 0 });
+    return { exitCode: r.exitStatus, exitedAt: r.exitedAt ?? new Date() };
+  }
+
+  state(): Promise<TaskState> {
+    return this.shim.task.state(this.id);
+  }
+
+  pause(): Promise<void> {
+    return this.shim.task.pause(this.id);
+  }
+
+  resume(): Promise<void> {
+    return this.shim.task.resume(this.id);
+  }
+
+  resize(width: number, height: number): Promise<void> {
+    return this.shim.task.resizePty(this.id, '', width, height);
+  }
+
+  async closeStdin(): Promise<void> {
+    this.io?.stdin?.end();
+    await this.shim.task.closeIO(this.id, '', true);
+  }
+
+  /** Runs the shim's `onClose` hook: the connection dropped (the shim died or close() was called). */
+  onShimExit(cb: () => void): void {
+    this.shim.closed.then(cb, cb);
+  }
+
+  /** Adds a process to the running container (docker exec). Call start() on the result. */
+  async exec(execId: string, spec: Process, stdio: StdioPaths, opts: TaskIOOptions = {}): Promise<ExecHandle> {
+    const io = await createTaskIO(stdio, { pipeSize: this.runtime.config.pipeSize, ...opts, terminal: spec.terminal ?? false });
+    try {
+      await this.shim.task.exec({
+        id: this.id, execId, terminal: spec.terminal ?? false, stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, spec,
+      });
+    } catch (err) {
+      io.close();
+      await removeFifos(stdio);
+      throw err;
+    }
+    io.attach();
+    return new ExecHandle(this, execId, io);
+  }
+
+  /**
+   * Deletes the stopped task, shuts its shim down and removes the shim's files from the
+   * bundle. Returns the task's final exit.
+   */
+  async delete(): Promise<DeleteResult> {
+    const res = await this.shim.task.delete(this.id);
+    await shutdownShim(this.shim).catch((err) => this.runtime.config.log.warn('shim shutdown', { id: this.id, error: messageOf(err) }));
+    this.io?.close();
+    await removeShimFiles(this.bundle, this.stdio);
+    return res;
+  }
+
+  /** Drops berthd's connection and fds; the container and shim keep running. */
+  close(): void {
+    this.io?.close();
+    this.shim.close();
+  }
+}
+
+export type RestoreResult =
+  | { status: 'alive'; handle: TaskHandle; state: TaskState }
+  /** The shim was gone (or held no task): cleaned up; exit as reported by the shim's delete, 255 if unknown. */
+  | { status: 'dead'; exitCode: number; exitedAt: Date; pid: number };
+
+export class Runtime {
+  readonly config: RuntimeConfig;
+  constructor(config: RuntimeConfig) {
+    this.config = config;
+  }
+
+  /** Writes config.json, starts the shim, creates the runc container (not started). */
+  async createTask(req: CreateTaskRequest): Promise<TaskHandle> {
+    const { id, bundleDir } = req;
+    if (basename(bundleDir) !== id) throw new BerthError('invalid-argument', `bundle ${bundleDir} must be named after task ${id}`);
+    await writeFileAtomic(join(bundleDir, 'config.json'), JSON.stringify(req.spec), 0o600);
+    const io = await createTaskIO(req.stdio, { pipeSize: this.config.pipeSize, terminal: req.terminal });
+    let shim: Shim | undefined;
+    try {
+      shim = await startShim(this.config.shim, { id, bundle: bundleDir, signal: req.signal });
+      let pid: number;
+      try {
+        pid = await shim.task.create({
+          id, bundle: bundleDir, rootfs: req.rootfs, terminal: req.terminal ?? false,
+          stdin: req.stdio.stdin, stdout: req.stdio.stdout, stderr: req.stdio.stderr,
+          options: runcOptionsAny({ ...this.config.runcOptions, binaryName: this.config.runcBinary, root: this.config.runcRoot }),
+        }, { signal: req.signal });
+      } catch (err) {
+        throw isKind(err, 'unavailable') ? err : new TaskStartError(messageOf(err), err);
+      }
+      io.attach();
+      return new TaskHandle(this, shim, pid, io, req.stdio);
+    } catch (err) {
+      io.close();
+      if (shim) await shutdownShim(shim, 5_000).catch(() => shim?.close());
+      await removeShimFiles(bundleDir, req.stdio).catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Finds the task of a bundle after a berthd restart. With a live shim the handle comes
+   * back with its stdio reopened (consume io.stdout/io.stderr or the container blocks once
+   * the pipe is full); otherwise the remains are cleaned and the exit reported.
+   */
+  async restore(id: string, bundleDir: string): Promise<RestoreResult> {
+    let shim: Shim;
+    try {
+      shim = await connectShim(this.config.shim, bundleDir, id);
+    } catch {
+      return this.cleanupDead(id, bundleDir);
+    }
+    let state: TaskState;
+    try {
+      state = await shim.task.state(id);
+    } catch (err) {
+      if (!isKind(err, 'not-found')) {
+        shim.close();
+        throw err;
+      }
+      // shim started but no task created (berthd died in between): stop it
+      await shutdownShim(shim, 5_000).catch(() => shim.close());
+      await removeShimFiles(bundleDir).catch(() => {});
+      return { status: 'dead', exitCode: 255, exitedAt: new Date(), pid: 0 };
+    }
+    let io: TaskIO | undefined;
+    const stdio: StdioPaths | undefined = state.stdout ? { stdout: state.stdout, stderr: state.stderr, ...(state.stdin ? { stdin: state.stdin } : {}) } : undefined;
+    if (stdio && state.status !== 'stopped') {
+      io = await reopenTaskIO(stdio, { terminal: state.terminal }).catch((err) => {
+        this.config.log.warn('reopen stdio', { id, error: messageOf(err) });
+        return undefined;
+      });
+    }
+    return { status: 'alive', handle: new TaskHandle(this, shim, state.pid, io, stdio), state };
+  }
+
+  /** After the shim died: `shim delete` (kills what is left), then removes the shim's files. */
+  async cleanupDead(id: string, bundleDir: string): Promise<RestoreResult & { status: 'dead' }> {
+    let res: DeleteResult | undefined;
+    try {
+      res = await cleanupDeadShim(this.config.shim, bundleDir, id);
+    } catch (err) {
+      this.config.log.warn('shim delete failed', { id, error: messageOf(err) });
+      await removeStaleSocket(bundleDir).catch(() => {});
+    }
+    await removeShimFiles(bundleDir).catch((err) => this.config.log.warn('remove shim files', { id, error: messageOf(err) }));
+    return {
+      status: 'dead',
+      exitCode: res ? res.exitStatus : 255,
+      exitedAt: res?.exitedAt ?? new Date(),
+      pid: res?.pid ?? 0,
+    };
+  }
+}

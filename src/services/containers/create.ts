@@ -1,0 +1,84 @@
+// POST /containers/create: validate, resolve the image, merge configs, reserve the name,
+// prepare the read-write layer and host files, then persist the record.
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { invalidArgument, notFound } from '../../common/errors.ts';
+import { newId, validateContainerName } from '../../common/ids.ts';
+import { isObject } from '../../common/json.ts';
+import { generateName } from '../../common/names.ts';
+import { familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
+import { initialState, type ContainerConfig, type ContainerRecord, type HostConfig } from '../../containers/types.ts';
+import type { ContainerDeps } from './deps.ts';
+import { checkConfigTypes, mergeImageConfig, validateHostConfig } from './validate.ts';
+import { writeHostFiles } from './files.ts';
+import { isSupportedNetworkMode } from './network-mode.ts';
+
+export interface CreateRequest {
+  name?: string;
+  body: Record<string, unknown>;
+}
+
+export interface CreateResult { Id: string; Warnings: string[] }
+
+function pickName(deps: ContainerDeps, requested: string | undefined): string {
+  if (requested !== undefined && requested !== '') return validateContainerName(requested);
+  for (let i = 0; i < 100; i++) {
+    const n = generateName(i > 10 ? 1 : 0);
+    if (!deps.store.nameTaken(n)) return n;
+  }
+  throw invalidArgument('could not generate a free container name');
+}
+
+/** The familiar name to show for an image the user named (busybox → busybox:latest). */
+function imageDisplayName(input: string): string {
+  try { return familiarString(withDefaultTag(parseReference(input))); } catch { return input; }
+}
+
+export async function createContainer(deps: ContainerDeps, req: CreateRequest): Promise<CreateResult> {
+  const body = req.body;
+  checkConfigTypes(body);
+  const hostConfigIn = body.HostConfig ?? {};
+  if (!isObject(hostConfigIn)) throw invalidArgument('invalid HostConfig');
+  const hostConfig = validateHostConfig(hostConfigIn as HostConfig, isSupportedNetworkMode);
+  const imageName = body.Image;
+  if (typeof imageName !== 'string' || imageName === '') throw invalidArgument('Config cannot be empty in order to create a container');
+  const image = deps.images.tryResolve(imageName);
+  if (!image) throw notFound(`No such image: ${imageDisplayName(imageName)}`);
+
+  const { HostConfig: _h, NetworkingConfig: _n, ...cfgIn } = body;
+  const config = mergeImageConfig(cfgIn as unknown as ContainerConfig, image.doc.config ?? {}) as ContainerConfig;
+  config.Image = imageName;
+  const entry = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+  if (entry.length === 0) throw invalidArgument('No command specified');
+  if (config.StopTimeout !== undefined && config.StopTimeout !== null && config.StopTimeout < -1) {
+    throw invalidArgument(`invalid stop timeout: ${config.StopTimeout}`);
+  }
+
+  const id = newId();
+  const name = pickName(deps, req.name);
+  config.Hostname = config.Hostname || id.slice(0, 12);
+  deps.store.reserveName(name, id);
+  const dir = deps.store.dir(id);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o710 });
+    await deps.layers.prepareRw(dir);
+    await writeHostFiles({
+      dir, hostname: config.Hostname, domainname: config.Domainname,
+      networkMode: hostConfig.NetworkMode || 'default',
+      extraHosts: hostConfig.ExtraHosts ?? [], dns: hostConfig.Dns ?? [],
+      dnsSearch: hostConfig.DnsSearch ?? [], dnsOptions: hostConfig.DnsOptions ?? [],
+    });
+    const record: ContainerRecord = {
+      schema: 1, id, name, created: new Date().toISOString(),
+      path: entry[0], args: entry.slice(1), config, hostConfig, image: image.id,
+      logPath: join(dir, `${id}-json.log`),
+    };
+    await deps.store.add({ record, runtime: initialState() });
+  } catch (err) {
+    deps.store.releaseName(name, id);
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  deps.events.publish('container', 'create', id, { image: imageName, name });
+  return { Id: id, Warnings: [] };
+}

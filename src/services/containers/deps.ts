@@ -1,0 +1,30 @@
+import type { ContainerStore } from '../../containers/store.ts';
+import type { ImageStore } from '../../images/store.ts';
+import type { EventBus } from '../../events/bus.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { KeyedMutex } from '../../common/mutex.ts';
+import type { LayerPort, TaskRuntime } from './ports.ts';
+import type { LiveRegistry } from './live.ts';
+
+export interface EngineSettings {
+  /** Default json-file options (daemon.json log-opts over Berth's bounded defaults). */
+  logOpts: Record<string, string>;
+  logDriver: string;
+  cgroupParent: string;
+  /** Host path of the static init bind-mounted for --init. */
+  initPath: string;
+  /** Host hard limits, so rlimits are never raised above them. */
+  hostname: string;
+}
+
+export interface ContainerDeps {
+  readonly store: ContainerStore;
+  readonly images: ImageStore;
+  readonly layers: LayerPort;
+  readonly runtime: TaskRuntime;
+  readonly events: EventBus;
+  readonly live: LiveRegistry;
+  readonly locks: KeyedMutex;
+  readonly settings: EngineSettings;
+  readonly log: Logger;
+}

@@ -1,0 +1,82 @@
+// Live stdio of one container, independent of any single task: attach clients subscribe
+// before start and stay across restarts; stdin from one client feeds the container.
+import type { Readable, Writable } from 'node:stream';
+import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
+
+export interface OutputSink {
+  write(chunk: Buffer): boolean;
+  end(): void;
+  destroy(): void;
+  readonly writableLength: number;
+}
+
+interface Subscriber { sink: OutputSink; stdout: boolean; stderr: boolean; framed: boolean }
+
+// A subscriber that stops reading must not grow berthd's memory without bound.
+const MAX_BUFFERED = 8 << 20;
+
+export class ContainerIo {
+  private readonly subscribers = new Set<Subscriber>();
+  private stdin: Writable | null = null;
+  private pendingStdin: Buffer[] = [];
+  private stdinEnded = false;
+
+  subscribe(sink: OutputSink, opts: { stdout: boolean; stderr: boolean; framed: boolean }): () => void {
+    const s: Subscriber = { sink, ...opts };
+    this.subscribers.add(s);
+    return () => this.subscribers.delete(s);
+  }
+
+  get attachedCount(): number {
+    return this.subscribers.size;
+  }
+
+  deliver(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    for (const s of this.subscribers) {
+      if (stream === 'stdout' ? !s.stdout : !s.stderr) continue;
+      if (s.sink.writableLength > MAX_BUFFERED) {
+        this.subscribers.delete(s);
+        s.sink.destroy();
+        continue;
+      }
+      s.sink.write(s.framed ? frame(stream === 'stdout' ? STDOUT : STDERR, chunk) : chunk);
+    }
+  }
+
+  /** Taps a task's output streams (raw chunks, as they arrive). */
+  tap(stream: 'stdout' | 'stderr', src: Readable): void {
+    src.on('data', (c: Buffer) => this.deliver(stream, c));
+  }
+
+  /** Ends every subscriber's stream: the container's output is over. */
+  endAll(): void {
+    for (const s of this.subscribers) s.sink.end();
+    this.subscribers.clear();
+  }
+
+  /** Connects the running task's stdin; flushes what clients sent before start. */
+  connectStdin(w: Writable | null): void {
+    this.stdin = w;
+    if (!w) return;
+    for (const b of this.pendingStdin) w.write(b);
+    this.pendingStdin = [];
+    if (this.stdinEnded) w.end();
+  }
+
+  writeStdin(b: Buffer): void {
+    if (this.stdin) this.stdin.write(b);
+    else if (this.pendingStdin.reduce((n, x) => n + x.length, 0) < MAX_BUFFERED) this.pendingStdin.push(b);
+  }
+
+  /** The attached client closed its stdin (StdinOnce): the container's stdin closes too. */
+  endStdin(): void {
+    this.stdinEnded = true;
+    this.stdin?.end();
+  }
+
+  resetStdin(): void {
+    this.stdin = null;
+    this.stdinEnded = false;
+    this.pendingStdin = [];
+  }
+}

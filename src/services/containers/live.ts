@@ -1,0 +1,40 @@
+// In-memory companions of container records: the running task, live stdio, and the
+// waiters for exit/removal. Rebuilt at start-up by re-adopting tasks.
+import { EventEmitter } from 'node:events';
+import type { Task } from './ports.ts';
+import { ContainerIo } from './io.ts';
+
+export interface Live {
+  task?: Task;
+  io: ContainerIo;
+  /** 'exit' (code) after each exit is recorded; 'removed' once. */
+  readonly events: EventEmitter;
+  /** Resolves when the current task's output and exit handling are complete. */
+  exitHandled?: Promise<void>;
+  restartTimer?: NodeJS.Timeout;
+  /** Closes the json-file writer of the current run. */
+  closeLog?: () => Promise<void>;
+}
+
+export class LiveRegistry {
+  private readonly map = new Map<string, Live>();
+
+  get(id: string): Live {
+    let l = this.map.get(id);
+    if (!l) {
+      l = { io: new ContainerIo(), events: new EventEmitter().setMaxListeners(0) };
+      this.map.set(id, l);
+    }
+    return l;
+  }
+
+  peek(id: string): Live | undefined {
+    return this.map.get(id);
+  }
+
+  delete(id: string): void {
+    const l = this.map.get(id);
+    if (l?.restartTimer) clearTimeout(l.restartTimer);
+    this.map.delete(id);
+  }
+}

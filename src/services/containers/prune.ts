@@ -1,0 +1,32 @@
+// POST /containers/prune: removes stopped containers (filters until, label, label!).
+import { invalidArgument } from '../../common/errors.ts';
+import type { ContainerDeps } from './deps.ts';
+import { matchLabels, matchNotLabels, parseTimeFilter } from '../filters.ts';
+import { removeContainer } from './remove.ts';
+import { sizesOf } from './list.ts';
+
+export async function pruneContainers(deps: ContainerDeps, filters: Map<string, string[]>) {
+  for (const k of filters.keys()) if (!['until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+  let until: number | undefined;
+  for (const u of filters.get('until') ?? []) {
+    try { until = parseTimeFilter(u); } catch { throw invalidArgument(`invalid filter 'until=${u}'`); }
+  }
+  const deleted: string[] = [];
+  let reclaimed = 0;
+  for (const c of deps.store.list()) {
+    if (!['exited', 'created', 'dead'].includes(c.runtime.state.Status)) continue;
+    if (until !== undefined && Date.parse(c.record.created) >= until) continue;
+    const labels = c.record.config.Labels ?? {};
+    if (!matchLabels(labels, filters.get('label')) || !matchNotLabels(labels, filters.get('label!'))) continue;
+    const { rw } = await sizesOf(deps, c);
+    try {
+      await removeContainer(deps, c.record.id, {});
+      deleted.push(c.record.id);
+      reclaimed += rw;
+    } catch (err) {
+      deps.log.warn('prune: could not remove container', { container: c.record.id, err });
+    }
+  }
+  if (deleted.length) deps.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+  return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
+}

@@ -1,0 +1,68 @@
+// Start-up reconciliation: re-adopt tasks that kept running under their shims while
+// berthd was down, record exits that happened meanwhile (real code from the shim, 255
+// when unknowable), finish interrupted removals, and apply restart policies.
+import type { Container } from '../../containers/store.ts';
+import type { ContainerDeps } from './deps.ts';
+import { openLogSink } from './log-sink.ts';
+import { adoptTask, launchTask } from './start.ts';
+import { recordExit, shouldRestart } from './monitor.ts';
+import { removeContainer } from './remove.ts';
+
+const CONCURRENCY = 16;
+
+async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' | 'remove' | 'none'> {
+  const id = c.record.id;
+  const st = c.runtime.state.Status;
+  if (st === 'removing' || st === 'dead') return 'remove';
+  if (st !== 'running' && st !== 'paused' && st !== 'restarting') {
+    await deps.runtime.cleanup(id).catch(() => {});
+    if (c.record.hostConfig.AutoRemove && st === 'exited') return 'remove';
+    const p = c.record.hostConfig.RestartPolicy?.Name;
+    const start = c.runtime.hasBeenStarted && (p === 'always' || (p === 'unless-stopped' && !c.runtime.manuallyStopped));
+    return start ? 'restart' : 'none';
+  }
+  const found = await deps.runtime.restore(id, { terminal: Boolean(c.record.config.Tty), openStdin: Boolean(c.record.config.OpenStdin) })
+    .catch((err) => { deps.log.warn('could not restore task', { container: id, err }); return undefined; });
+  if (found && 'task' in found) {
+    await adoptTask(deps, c, found.task, openLogSink(deps, c), false);
+    if (c.runtime.state.Status === 'restarting') c.runtime.state.Status = 'running';
+    deps.log.info('re-adopted running container', { container: id, pid: found.task.pid });
+    return 'none';
+  }
+  const exit = found?.exited ?? { exitCode: 255, exitedAt: new Date().toISOString() };
+  await deps.runtime.cleanup(id).catch(() => {});
+  recordExit(c, exit);
+  await deps.store.saveState(c);
+  deps.events.publish('container', 'die', id, { exitCode: String(exit.exitCode), image: c.record.config.Image, name: c.record.name });
+  const policy = c.record.hostConfig.RestartPolicy ?? { Name: 'no' };
+  if (shouldRestart(c, exit.exitCode, policy)) return 'restart';
+  return c.record.hostConfig.AutoRemove ? 'remove' : 'none';
+}
+
+export async function restoreContainers(deps: ContainerDeps): Promise<void> {
+  const all = deps.store.list();
+  const actions = new Map<string, 'restart' | 'remove' | 'none'>();
+  for (let i = 0; i < all.length; i += CONCURRENCY) {
+    await Promise.all(all.slice(i, i + CONCURRENCY).map(async (c) => {
+      try {
+        actions.set(c.record.id, await restoreOne(deps, c));
+      } catch (err) {
+        deps.log.error('restoring container failed', { container: c.record.id, err });
+      }
+    }));
+  }
+  for (const [id, action] of actions) {
+    const c = deps.store.get(id);
+    if (!c) continue;
+    if (action === 'remove') {
+      await removeContainer(deps, id, { force: true }).catch((err) => deps.log.warn('removing container at start-up failed', { container: id, err }));
+    } else if (action === 'restart') {
+      if (c.runtime.state.Status !== 'exited') continue;
+      void deps.locks.run(id, async () => {
+        c.runtime.restartCount++;
+        await launchTask(deps, c);
+        deps.events.publish('container', 'restart', id, { image: c.record.config.Image, name: c.record.name });
+      }).catch((err) => deps.log.warn('restart at start-up failed', { container: id, err }));
+    }
+  }
+}

@@ -1,0 +1,178 @@
+// Docker's wire shapes for containers: the `ps` summary and the `inspect` document.
+import { hexOf } from '../../common/digest.ts';
+import type { Container } from '../../containers/store.ts';
+import { ZERO_TIME } from '../../containers/types.ts';
+import type { ContainerDeps } from './deps.ts';
+import { parseBind } from './validate.ts';
+import { hostnamePath, hostsPath, resolvConfPath } from './files.ts';
+import { chainIds } from '../../common/digest.ts';
+import { join } from 'node:path';
+
+const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+function ago(iso: string, now = Date.now()): string {
+  const s = Math.max(0, (now - Date.parse(iso)) / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s < 60) return `${Math.floor(s)} second${Math.floor(s) === 1 ? '' : 's'}`;
+  const m = s / 60;
+  if (m < 60) return Math.round(m) === 1 ? 'About a minute' : `${Math.round(m)} minutes`;
+  const h = m / 60;
+  if (h < 1.5) return 'About an hour';
+  if (h < 48) return `${Math.round(h)} hours`;
+  const d = h / 24;
+  if (d < 14) return `${Math.round(d)} days`;
+  if (d < 60) return `${Math.round(d / 7)} weeks`;
+  if (d < 730) return `${Math.round(d / 30)} months`;
+  return `${Math.round(d / 365)} years`;
+}
+
+/** The `Status` column: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created"… */
+export function statusText(c: Container): string {
+  const s = c.runtime.state;
+  switch (s.Status) {
+    case 'running': return `Up ${ago(s.StartedAt)}`;
+    case 'paused': return `Up ${ago(s.StartedAt)} (Paused)`;
+    case 'restarting': return `Restarting (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
+    case 'removing': return 'Removal In Progress';
+    case 'dead': return 'Dead';
+    case 'created': return 'Created';
+    case 'exited': return s.FinishedAt === ZERO_TIME ? 'Exited' : `Exited (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
+  }
+}
+
+function commandText(c: Container): string {
+  // Docker single-quotes arguments that contain a space.
+  return [c.record.path, ...c.record.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
+}
+
+function mountsOf(c: Container) {
+  return (c.record.hostConfig.Binds ?? []).map((b) => {
+    const m = parseBind(b);
+    return { Type: 'bind', Source: m.source, Destination: m.destination, Mode: b.split(':')[2] ?? '', RW: !m.readonly, Propagation: 'rprivate' };
+  });
+}
+
+function networkMode(c: Container): string {
+  const m = c.record.hostConfig.NetworkMode;
+  return !m || m === 'default' ? 'bridge' : m;
+}
+
+function networksOf(c: Container): Record<string, unknown> {
+  const mode = networkMode(c);
+  return {
+    [mode]: {
+      IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '',
+      IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null,
+    },
+  };
+}
+
+export function containerSummary(deps: ContainerDeps, c: Container, sizes?: { rw: number; rootFs: number }) {
+  const r = c.record;
+  return {
+    Id: r.id,
+    Names: [`/${r.name}`],
+    Image: r.config.Image,
+    ImageID: r.image,
+    Command: commandText(c),
+    Created: unixSeconds(r.created),
+    Ports: [],
+    ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
+    Labels: r.config.Labels ?? {},
+    State: c.runtime.state.Status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: networkMode(c) },
+    NetworkSettings: { Networks: networksOf(c) },
+    Mounts: mountsOf(c),
+  };
+}
+
+export function containerInspect(deps: ContainerDeps, c: Container, sizes?: { rw: number; rootFs: number }) {
+  const r = c.record;
+  const s = c.runtime.state;
+  const dir = deps.store.dir(r.id);
+  const img = deps.images.get(r.image);
+  const chain = img ? chainIds(img.doc.rootfs.diff_ids) : [];
+  const lowers = chain.length > 0 ? deps.layers.lowerDirs(chain[chain.length - 1]) : [];
+  const running = s.Status === 'running' || s.Status === 'paused' || s.Status === 'restarting';
+  return {
+    Id: r.id,
+    Created: r.created,
+    Path: r.path,
+    Args: r.args,
+    State: {
+      Status: s.Status, Running: running, Paused: s.Status === 'paused', Restarting: s.Status === 'restarting',
+      OOMKilled: s.OOMKilled, Dead: s.Status === 'dead', Pid: s.Pid, ExitCode: s.ExitCode, Error: s.Error,
+      StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
+    },
+    Image: r.image,
+    ResolvConfPath: resolvConfPath(dir),
+    HostnamePath: hostnamePath(dir),
+    HostsPath: hostsPath(dir),
+    LogPath: r.logPath,
+    Name: `/${r.name}`,
+    RestartCount: c.runtime.restartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: hostConfigView(c),
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: {
+        LowerDir: lowers.join(':'), MergedDir: join(dir, 'merged'), UpperDir: join(dir, 'upper'), WorkDir: join(dir, 'work'),
+      },
+    },
+    ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
+    Mounts: mountsOf(c),
+    Config: {
+      Hostname: r.config.Hostname ?? '', Domainname: r.config.Domainname ?? '', User: r.config.User ?? '',
+      AttachStdin: r.config.AttachStdin ?? false, AttachStdout: r.config.AttachStdout ?? false, AttachStderr: r.config.AttachStderr ?? false,
+      ...(r.config.ExposedPorts && Object.keys(r.config.ExposedPorts).length ? { ExposedPorts: r.config.ExposedPorts } : {}),
+      Tty: r.config.Tty ?? false, OpenStdin: r.config.OpenStdin ?? false, StdinOnce: r.config.StdinOnce ?? false,
+      Env: r.config.Env ?? [], Cmd: r.config.Cmd ?? null, Image: r.config.Image,
+      Volumes: r.config.Volumes && Object.keys(r.config.Volumes).length ? r.config.Volumes : null,
+      WorkingDir: r.config.WorkingDir ?? '', Entrypoint: r.config.Entrypoint ?? null,
+      OnBuild: r.config.OnBuild ?? null, Labels: r.config.Labels ?? {},
+      ...(r.config.StopSignal ? { StopSignal: r.config.StopSignal } : {}),
+      ...(r.config.StopTimeout !== undefined && r.config.StopTimeout !== null ? { StopTimeout: r.config.StopTimeout } : {}),
+      ...(r.config.Healthcheck ? { Healthcheck: r.config.Healthcheck } : {}),
+    },
+    NetworkSettings: {
+      Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+      Networks: networksOf(c),
+    },
+  };
+}
+
+function hostConfigView(c: Container) {
+  const hc = c.record.hostConfig;
+  return {
+    Binds: hc.Binds ?? null,
+    ContainerIDFile: '',
+    LogConfig: { Type: hc.LogConfig?.Type || 'json-file', Config: hc.LogConfig?.Config ?? {} },
+    NetworkMode: networkMode(c),
+    PortBindings: hc.PortBindings ?? {},
+    RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
+    AutoRemove: hc.AutoRemove ?? false,
+    VolumeDriver: '', VolumesFrom: null, ConsoleSize: [0, 0],
+    CapAdd: hc.CapAdd ?? null, CapDrop: hc.CapDrop ?? null, CgroupnsMode: 'host',
+    Dns: hc.Dns ?? [], DnsOptions: hc.DnsOptions ?? [], DnsSearch: hc.DnsSearch ?? [], ExtraHosts: hc.ExtraHosts ?? null,
+    GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: hc.OomScoreAdj ?? 0, PidMode: '',
+    Privileged: hc.Privileged ?? false, PublishAllPorts: hc.PublishAllPorts ?? false, ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
+    SecurityOpt: hc.SecurityOpt ?? null, UTSMode: '', UsernsMode: '', ShmSize: hc.ShmSize || 67108864, Runtime: 'runc',
+    Isolation: '', CpuShares: 0, Memory: hc.Memory ?? 0, NanoCpus: hc.NanoCpus ?? 0, CgroupParent: '',
+    BlkioWeight: 0, CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '',
+    Devices: [], MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: null, OomKillDisable: null, PidsLimit: null,
+    Ulimits: hc.Ulimits ?? [], Init: hc.Init ?? null, Tmpfs: hc.Tmpfs,
+    MaskedPaths: ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+      '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'],
+    ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+  };
+}
+
+export const shortImageId = (d: string) => hexOf(d as `sha256:${string}`).slice(0, 12);

@@ -1,0 +1,33 @@
+// POST /containers/{id}/wait: not-running (default), next-exit, removed. The listener is
+// registered synchronously, so a wait issued before start sees that run's exit.
+import { invalidArgument } from '../../common/errors.ts';
+import type { ContainerDeps } from './deps.ts';
+import { isRunning } from './stop.ts';
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface WaitResult { StatusCode: number; Error?: { Message: string } | null }
+
+/** Returns a promise for the result; throws synchronously (404/400) before anything is sent. */
+export function waitContainer(deps: ContainerDeps, idOrName: string, condition: string | undefined, signal?: AbortSignal): Promise<WaitResult> {
+  const cond = (condition || 'not-running') as WaitCondition;
+  if (!['not-running', 'next-exit', 'removed'].includes(cond)) {
+    throw invalidArgument(`invalid condition: "${condition}"`);
+  }
+  const c = deps.store.resolve(idOrName);
+  const live = deps.live.get(c.record.id);
+  if (cond === 'not-running' && !isRunning(c)) return Promise.resolve({ StatusCode: c.runtime.state.ExitCode, Error: null });
+  const event = cond === 'removed' ? 'removed' : 'exit';
+  return new Promise((resolve, reject) => {
+    const onEvent = (code: number) => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve({ StatusCode: code, Error: null });
+    };
+    const onAbort = () => {
+      live.events.off(event, onEvent);
+      reject(new Error('client went away'));
+    };
+    live.events.once(event, onEvent);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,32 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../../common/digest.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { ContentStore } from '../../content/store.ts';
+import type { EventBus } from '../../events/bus.ts';
+import type { ImageStore } from '../../images/store.ts';
+import type { ContainerStore } from '../../containers/store.ts';
+
+export interface LayerRegistry {
+  register(parent: Digest | null, tar: Readable): Promise<{ chainId: Digest; diffId: Digest; size: number }>;
+  size(chainId: Digest): number;
+  has(chainId: Digest): boolean;
+  remove(chainId: Digest): Promise<void>;
+  list(): Digest[];
+  diffDir(chainId: Digest): string;
+}
+
+export interface ImageDeps {
+  readonly images: ImageStore;
+  readonly content: ContentStore;
+  readonly layers: LayerRegistry;
+  readonly containers: ContainerStore;
+  readonly events: EventBus;
+  readonly log: Logger;
+  /** Decompresses gzip/zstd/bzip2/xz or passes a plain stream through. */
+  readonly decompress: (src: Readable) => Promise<Readable>;
+}
+
+/** Docker's platform names for Node's arch. */
+export function dockerArch(arch = process.arch): string {
+  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
+}

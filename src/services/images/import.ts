@@ -1,0 +1,88 @@
+// POST /images/create?fromSrc=-: one layer from a (compressed) tar, an image config with
+// the requested changes, an optional tag. The whole import finishes before any byte of
+// the response, so a bad tar is a 400 and nothing is recorded.
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
+import { chainIds } from '../../common/digest.ts';
+import { invalidArgument } from '../../common/errors.ts';
+import { parseReference, validateTag, familiarString, type Reference } from '../../common/reference.ts';
+import { applyChanges } from '../../images/changes.ts';
+import type { ImageDocument } from '../../images/types.ts';
+import { dockerArch, type ImageDeps } from './deps.ts';
+
+export interface ImportRequest {
+  src: Readable;
+  repo?: string;
+  tag?: string;
+  changes?: string[];
+  message?: string;
+  platform?: string;
+}
+
+/** `repo` may carry its own tag (`x:1`); a separate `tag` then must not also be given. */
+export function importTarget(repo: string | undefined, tag: string | undefined): Reference | undefined {
+  if (!repo) return undefined;
+  const ref = parseReference(repo);
+  if (ref.digest) throw invalidArgument('cannot import digest reference');
+  if (tag) {
+    if (ref.tag) throw invalidArgument('invalid reference format: tag given twice');
+    return { ...ref, tag: validateTag(tag) };
+  }
+  return ref.tag ? ref : { ...ref, tag: 'latest' };
+}
+
+export async function importImage(deps: ImageDeps, req: ImportRequest): Promise<{ id: string; ref?: string }> {
+  const target = importTarget(req.repo, req.tag);
+  const config = applyChanges({}, req.changes ?? []);
+  if (req.platform && !/^linux(\/|$)/.test(req.platform)) throw invalidArgument(`unsupported platform: ${req.platform}`);
+
+  const plain = await deps.decompress(req.src);
+  // The layer tar is kept as a blob too (digest = diffID), so save/push can send the
+  // exact bytes; both consumers see the same stream.
+  const writer = await deps.content.openWriter();
+  const toBlob = new PassThrough();
+  const toLayer = new PassThrough();
+  plain.on('data', (c: Buffer) => {
+    const a = toBlob.write(c);
+    const b = toLayer.write(c);
+    if (!a || !b) {
+      plain.pause();
+      let waiting = (a ? 0 : 1) + (b ? 0 : 1);
+      const go = () => { if (--waiting === 0) plain.resume(); };
+      if (!a) toBlob.once('drain', go);
+      if (!b) toLayer.once('drain', go);
+    }
+  });
+  plain.on('end', () => { toBlob.end(); toLayer.end(); });
+  plain.on('error', (e) => { toBlob.destroy(e); toLayer.destroy(e); });
+  const blobDone = pipeline(toBlob, writer.transform(), createWriteStream(writer.tmpPath, { mode: 0o600 }));
+  let layer;
+  try {
+    [layer] = await Promise.all([deps.layers.register(null, toLayer), blobDone]);
+  } catch (err) {
+    toBlob.destroy();
+    toLayer.destroy();
+    plain.destroy();
+    await blobDone.catch(() => {});
+    await writer.abort();
+    throw err;
+  }
+  await writer.commitFile();
+
+  const now = new Date().toISOString();
+  const doc: ImageDocument = {
+    architecture: dockerArch(), os: 'linux', created: now,
+    config,
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+    history: [{ created: now, comment: req.message || 'Imported from -' }],
+  };
+  if (req.message) doc.comment = req.message;
+  const img = await deps.images.create(doc, chainIds(doc.rootfs.diff_ids));
+  deps.events.publish('image', 'import', img.id, {});
+  if (target) {
+    await deps.images.tag(img.id, target);
+    deps.events.publish('image', 'tag', img.id, { name: familiarString(target) });
+  }
+  return { id: img.id, ref: target ? familiarString(target) : undefined };
+}

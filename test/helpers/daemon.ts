@@ -1,0 +1,139 @@
+// Starts a real berthd for a test: its own data root, exec root, socket and cgroup parent,
+// real runc, real shims. `cleanup()` removes every container, stops the daemon and checks
+// that nothing it made outlives the test (mounts, shims).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request, type Response } from './http.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+export const repoRoot = join(here, '..', '..', '..'); // dist/test/helpers -> repo root
+export const berthdMain = join(repoRoot, 'dist', 'src', 'daemon', 'main.js');
+export const berthMain = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+export const isRoot = process.getuid?.() === 0;
+
+export interface TestDaemon {
+  readonly root: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly socket: string;
+  readonly host: string;
+  proc: ChildProcess;
+  logs(): string;
+  api(method: string, path: string, opts?: Parameters<typeof request>[3]): Promise<Response>;
+  start(): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export interface DaemonOptions { extraArgs?: string[]; config?: Record<string, unknown>; root?: string }
+
+export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> {
+  const root = opts.root ?? await mkdtemp(join(tmpdir(), 'berth-test-'));
+  const dataRoot = join(root, 'data');
+  const execRoot = join(root, 'exec');
+  const socket = join(root, 'berth.sock');
+  const configFile = join(root, 'daemon.json');
+  await writeFile(configFile, JSON.stringify(opts.config ?? {}));
+  let output = '';
+  const d: TestDaemon = {
+    root, dataRoot, execRoot, socket, host: `unix://${socket}`,
+    proc: undefined as unknown as ChildProcess,
+    logs: () => output,
+    api: (m, p, o) => request(socket, m, p, o),
+    async start() {
+      output = '';
+      const args = [berthdMain, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`,
+        '--config-file', configFile, '--cgroup-parent', `/berth-test-${root.split('-').pop()}`, '--log-level', 'debug', ...(opts.extraArgs ?? [])];
+      d.proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      d.proc.stdout!.on('data', (c) => (output += c));
+      d.proc.stderr!.on('data', (c) => (output += c));
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        if (d.proc.exitCode !== null) throw new Error(`berthd exited early (${d.proc.exitCode}):\n${output}`);
+        try {
+          const r = await request(socket, 'GET', '/_ping', { timeoutMs: 1000 });
+          if (r.status === 200) return;
+        } catch { /* not up yet */ }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`berthd did not come up:\n${output}`);
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (d.proc.exitCode !== null || d.proc.signalCode !== null) return;
+      const exited = new Promise((r) => d.proc.once('exit', r));
+      d.proc.kill(signal);
+      await exited;
+    },
+    async cleanup() {
+      try {
+        if (d.proc.exitCode === null && d.proc.signalCode === null) {
+          const list = await d.api('GET', '/containers/json?all=1').then((r) => r.json<{ Id: string }[]>()).catch(() => []);
+          await Promise.all(list.map((c) => d.api('DELETE', `/containers/${c.Id}?force=1`).catch(() => {})));
+        }
+        await d.stop('SIGTERM');
+      } finally {
+        // Anything still mounted below the test root is a leak: undo it, then fail loudly.
+        const leaks = mountsUnder(root);
+        for (const m of leaks.reverse()) { try { execFileSync('umount', ['-l', m]); } catch { /* already gone */ } }
+        await rm(root, { recursive: true, force: true }).catch(() => {});
+        if (leaks.length) throw new Error(`leaked mounts: ${leaks.join(', ')}`);
+      }
+    },
+  };
+  await d.start();
+  return d;
+}
+
+export function mountsUnder(prefix: string): string[] {
+  const text = execFileSync('cat', ['/proc/self/mountinfo']).toString();
+  return text.split('\n').map((l) => l.split(' ')[4]).filter((m) => m && (m === prefix || m.startsWith(prefix + '/')));
+}
+
+let busyboxTar: Buffer | undefined;
+
+/** The busybox rootfs tar from scripts/busybox-rootfs (built once per process). */
+export async function busyboxRootfs(): Promise<Buffer> {
+  if (!busyboxTar) {
+    const out = join(tmpdir(), `bb-${process.pid}.tar`);
+    execFileSync(join(repoRoot, 'scripts', 'busybox-rootfs'), [out]);
+    busyboxTar = await readFile(out);
+    await rm(out, { force: true });
+  }
+  return busyboxTar;
+}
+
+/** Imports busybox into the daemon as `busybox:latest`. */
+export async function importBusybox(d: TestDaemon, ref = 'busybox'): Promise<string> {
+  const r = await d.api('POST', `/images/create?fromSrc=-&repo=${encodeURIComponent(ref)}`, { raw: await busyboxRootfs(), headers: { 'Content-Type': 'application/x-tar' } });
+  if (r.status !== 200) throw new Error(`import failed: ${r.status} ${r.body}`);
+  return JSON.parse(r.body.toString().trim().split('\n').pop()!).status;
+}
+
+export function hasDockerCli(): boolean {
+  return existsSync('/usr/local/bin/docker') || existsSync('/usr/bin/docker');
+}
+
+/** Runs a CLI (docker or berth) against the test daemon; never throws on exit codes. */
+export function runCli(bin: 'docker' | 'berth', d: TestDaemon, args: string[], input?: string | Buffer, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [cmd, argv] = bin === 'docker' ? ['docker', args] : [process.execPath, [berthMain, ...args]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, {
+      env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: join(d.root, 'docker-config') },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => { clearTimeout(t); resolve({ code: code ?? -1, stdout, stderr }); });
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
