@@ -1,7 +1,6 @@
 // Typed Engine API client: one method per endpoint the CLI uses.
 
-import type { IncomingMessage } from 'node:http';
-import { createTransport, resolveHost, ApiError, type Transport, type Query } from './transport.ts';
+import { createTransport, resolveHost, ApiError, type Transport, type Query, type ResponseStream } from './transport.ts';
 import { hijack, type HijackedConn } from './hijack.ts';
 import type {
   ContainerCreateResponse,
@@ -17,7 +16,7 @@ import type {
 } from './types.ts';
 
 export { ApiError, ConnectError, resolveHost, parseHost, API_VERSION, DEFAULT_HOST } from './transport.ts';
-export type { Transport } from './transport.ts';
+export type { Transport, ResponseStream } from './transport.ts';
 export type * from './types.ts';
 
 const enc = encodeURIComponent;
@@ -61,7 +60,7 @@ export interface Client {
   containerInspect(id: string, opts?: { size?: boolean }): Promise<{ value: ContainerInspect; raw: Buffer }>;
   containerWait(id: string, condition?: WaitCondition): Promise<WaitHandle>;
   containerRename(id: string, name: string): Promise<void>;
-  containerLogs(id: string, opts: LogsOptions): Promise<IncomingMessage>;
+  containerLogs(id: string, opts: LogsOptions): Promise<ResponseStream>;
   containerAttach(id: string, opts: AttachOptions): Promise<HijackedConn>;
   containerResize(id: string, h: number, w: number): Promise<void>;
   containerPrune(filters?: Filters): Promise<PruneContainersResponse>;
@@ -72,8 +71,8 @@ export interface Client {
   imageRemove(name: string, opts?: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteItem[]>;
   imageTag(source: string, repo: string, tag?: string): Promise<void>;
   /** POST /images/create?fromSrc=- with the tarball as body; a JSON progress stream. */
-  imageImport(source: NodeJS.ReadableStream | Buffer | string, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string }): Promise<IncomingMessage>;
-  imagePull(ref: string, opts?: { tag?: string; platform?: string }): Promise<IncomingMessage>;
+  imageImport(source: NodeJS.ReadableStream | Buffer | string, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string }): Promise<ResponseStream>;
+  imagePull(ref: string, opts?: { tag?: string; platform?: string }): Promise<ResponseStream>;
   imagePrune(filters?: Filters): Promise<PruneImagesResponse>;
   close(): void;
 }
@@ -152,7 +151,6 @@ export async function createClient(host?: string): Promise<Client> {
       return t.request('POST', '/images/create', {
         query: { fromSrc, repo: o.repo, tag: o.tag, message: o.message, changes: o.changes?.length ? o.changes : undefined, platform: o.platform },
         body,
-        headers: body !== undefined ? { 'Content-Type': 'application/x-tar' } : undefined,
       });
     },
     imagePull: (ref, o = {}) => t.request('POST', '/images/create', { query: { fromImage: ref, tag: o.tag, platform: o.platform } }),
@@ -161,7 +159,7 @@ export async function createClient(host?: string): Promise<Client> {
   };
 }
 
-async function readAll(res: IncomingMessage): Promise<Buffer> {
+async function readAll(res: ResponseStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   return Buffer.concat(chunks);

@@ -1,8 +1,10 @@
 // HTTP transport to the Engine API: unix socket or tcp://, JSON helpers, one error shape.
-// node:http is imported lazily so that commands that never talk to the daemon
-// (help, flag errors) don't pay for it at start-up.
+// Speaks HTTP/1.1 itself over node:net (see http1.ts): node:http alone costs more
+// start-up time than the rest of a `berth run`.
 
-import type { IncomingMessage, Agent } from 'node:http';
+import type { ResponseStream } from './http1.ts';
+
+export type { ResponseStream } from './http1.ts';
 
 export const API_VERSION = '1.47';
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
@@ -90,7 +92,7 @@ export interface Transport {
   /** Full path including the version prefix for `path` (which starts with '/'). */
   apiPath(path: string, query?: Query): string;
   /** Raw request; resolves with the response once headers arrive, throws ApiError for non-2xx. */
-  request(method: string, path: string, opts?: RequestOptions): Promise<IncomingMessage>;
+  request(method: string, path: string, opts?: RequestOptions): Promise<ResponseStream>;
   /** Request and parse a JSON body (undefined for an empty body). */
   json<T>(method: string, path: string, opts?: RequestOptions): Promise<T>;
   /** Request and return the whole raw body. */
@@ -128,49 +130,34 @@ export function isStream(x: unknown): x is NodeJS.ReadableStream {
 }
 
 export async function createTransport(host: string): Promise<Transport> {
-  const http = await import('node:http');
+  const { request: send } = await import('./http1.ts');
   const endpoint = parseHost(host);
-  const agent: Agent = new http.Agent({ keepAlive: true });
   const apiPath = (path: string, query?: Query) => `/v${API_VERSION}${path}${buildQuery(query)}`;
 
-  const request = (method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> =>
-    new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { ...opts.headers };
-      let payload: Buffer | undefined;
-      const body = opts.body;
-      if (body !== undefined && !isStream(body)) {
-        if (Buffer.isBuffer(body)) payload = body;
-        else {
-          payload = Buffer.from(JSON.stringify(body));
-          headers['Content-Type'] ??= 'application/json';
-        }
-        headers['Content-Length'] = String(payload.length);
+  const request = async (method: string, path: string, opts: RequestOptions = {}): Promise<ResponseStream> => {
+    const headers: Record<string, string> = { ...opts.headers };
+    let payload: Buffer | NodeJS.ReadableStream | undefined;
+    const body = opts.body;
+    if (body !== undefined) {
+      if (isStream(body)) payload = body;
+      else if (Buffer.isBuffer(body)) payload = body;
+      else {
+        payload = Buffer.from(JSON.stringify(body));
+        headers['Content-Type'] ??= 'application/json';
       }
-      const base = endpoint.kind === 'unix' ? { socketPath: endpoint.path } : { host: endpoint.host, port: endpoint.port };
-      const req = http.request({
-        ...base,
-        method,
-        path: apiPath(path, opts.query),
-        headers: { Host: endpoint.kind === 'unix' ? 'api.moby.localhost' : `${endpoint.host}:${endpoint.port}`, ...headers },
-        agent,
-        signal: opts.signal,
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES' || err.code === 'ENOTDIR') {
-          reject(new ConnectError(host, err));
-        } else reject(err);
-      });
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) return resolve(res);
-        readBody(res).then(
-          (b) => reject(new ApiError(status, errorMessage(status, b))),
-          reject,
-        );
-      });
-      if (isStream(body)) body.pipe(req);
-      else req.end(payload);
-    });
+    }
+    let res: ResponseStream;
+    try {
+      res = await send(endpoint, { method, path: apiPath(path, opts.query), headers, body: payload, signal: opts.signal });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES' || code === 'ENOTDIR') throw new ConnectError(host, err);
+      throw err;
+    }
+    const status = res.statusCode;
+    if (status >= 200 && status < 300) return res;
+    throw new ApiError(status, errorMessage(status, await readBody(res)));
+  };
 
   return {
     host,
@@ -178,8 +165,7 @@ export async function createTransport(host: string): Promise<Transport> {
     apiPath,
     request,
     async json<T>(method: string, path: string, opts?: RequestOptions): Promise<T> {
-      const res = await request(method, path, opts);
-      const b = await readBody(res);
+      const b = await readBody(await request(method, path, opts));
       if (b.length === 0) return undefined as T;
       return JSON.parse(b.toString('utf8')) as T;
     },
@@ -187,7 +173,7 @@ export async function createTransport(host: string): Promise<Transport> {
       return readBody(await request(method, path, opts));
     },
     close() {
-      agent.destroy();
+      // one connection per request: nothing pooled
     },
   };
 }

@@ -60,7 +60,8 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
           const r = await rt.cleanupDead(h.id, h.bundle);
           return { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) };
         })),
-      closeStdin: () => h.closeStdin(),
+      // Our writer is already flushed and closed by the caller; the shim closes its end.
+      closeStdin: () => h.shim.task.closeIO(h.id, '', true),
       delete: () => (deleted ??= (async () => {
         handles.delete(h);
         await h.delete().catch(async (err) => {

@@ -14,6 +14,7 @@ const SEC = 1_000_000_000n;
 const rec = (i: number, stream: 'stdout' | 'stderr' = 'stdout', timeNs = T0 + BigInt(i) * SEC): LogRecord =>
   ({ stream, line: Buffer.from(`line ${i}\n`), timeNs });
 const num = (l: string) => Number(/line (\d+)/.exec(l)![1]);
+const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
 function tmpdir(t: { after: (fn: () => void) => void }): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-logs-'));
@@ -157,8 +158,8 @@ test('follow: existing lines, then appended ones; ends after drain when the writ
 
 test('follow with tail 0 sees only new lines; abort ends it', async (t) => {
   const file = path.join(tmpdir(t), 'c-json.log');
+  const fds = openFds();
   const w = new JsonFileWriter(file);
-  t.after(() => w.close());
   await w.write(rec(0));
   const ac = new AbortController();
   const f = follow(file, { tail: 0, signal: ac.signal });
@@ -168,11 +169,14 @@ test('follow with tail 0 sees only new lines; abort ends it', async (t) => {
   ac.abort();
   await f.done;
   assert.deepEqual(f.got.map((r) => num(r.line.toString())), [1]);
+  await w.close();
+  assert.equal(openFds(), fds);
 });
 
 test('follow survives rotations: no loss, no duplicates', async (t) => {
   const file = path.join(tmpdir(t), 'c-json.log');
   // max-file large enough that rotation never deletes a file the follower has not read yet
+  const fds = openFds();
   const w = new JsonFileWriter(file, { maxSize: 1000, maxFile: 50 });
   await w.write(rec(0));
   const f = follow(file, { watchClosed: w.closed, pollIntervalMs: 20 });
@@ -186,6 +190,8 @@ test('follow survives rotations: no loss, no duplicates', async (t) => {
   await w.close();
   await f.done;
   assert.deepEqual(f.got.map((r) => num(r.line.toString())), Array.from({ length: N }, (_, k) => k));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(openFds(), fds, 'no descriptor outlives the reader and writer');
 });
 
 test('follow across rotation with the Berth-like small chain (max-file=2): in order, no duplicates', async (t) => {
@@ -226,4 +232,15 @@ test('follow waits for a log file that does not exist yet', async (t) => {
   ac.abort();
   await f.done;
   await w.close();
+});
+
+test('a consumer that stops early releases the files', async (t) => {
+  const file = path.join(tmpdir(t), 'c-json.log');
+  await rotated(file, 100);
+  const fds = openFds();
+  for await (const r of readLogs(file, { follow: true })) {
+    assert.ok(r.line.length > 0);
+    break;
+  }
+  assert.equal(openFds(), fds);
 });

@@ -73,7 +73,6 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
   const stats = opts.stats ?? { bytesRead: 0 };
   const signal = opts.signal;
   const files = await openSnapshot(path);
-  let current: OpenFile | undefined;
   let follower: Follower | undefined;
   try {
     if (signal?.aborted) return;
@@ -95,7 +94,7 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
       }
     }
 
-    // "pass" filters a record; returns false when reading must stop (until exceeded).
+    // accept() filters a record and sets `stop` at the first record after `until`.
     let stop = false;
     const accept = (r: LogRecord): boolean => {
       if (until !== undefined && r.timeNs > until) { stop = true; return false; }
@@ -120,7 +119,6 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
         }
       }
       if (isLast && follow) {
-        current = f;
         follower = new Follower(path, f, pos, dec);
       } else {
         for (const r of dec.end()) {
@@ -139,11 +137,13 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
     const finishP = new Promise<void>((r) => (finish = r));
     opts.watchClosed?.then(() => { finishing = true; finish(); }, () => { finishing = true; finish(); });
     let untilTimer: NodeJS.Timeout | undefined;
-    if (until !== undefined) {
-      const ms = Number((until - nowNs()) / 1_000_000n);
-      untilTimer = setTimeout(() => { finishing = true; finish(); }, Math.max(0, Math.min(ms + 1, 2 ** 31 - 1)));
-    }
-    const waiter = new ChangeWaiter(path, opts.useWatch ?? true, opts.pollIntervalMs ?? 250);
+    const armUntil = () => {
+      const ms = Number((until! - nowNs()) / 1_000_000n);
+      if (ms < 0) { finishing = true; finish(); return; }
+      untilTimer = setTimeout(armUntil, Math.min(ms + 1, 2 ** 31 - 1)); // re-armed past setTimeout's limit
+    };
+    if (until !== undefined) armUntil();
+    const waiter = new ChangeWaiter(path, opts.useWatch ?? true, opts.pollIntervalMs ?? 250, finishP);
     try {
       for (;;) {
         const wasFinishing = finishing;
@@ -156,17 +156,16 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
           return;
         }
         if (signal?.aborted) return;
-        await waiter.wait(signal, finishP);
+        await waiter.wait(signal);
         if (signal?.aborted) return;
       }
     } finally {
       if (untilTimer) clearTimeout(untilTimer);
       waiter.close();
-      current = fl.file;
     }
   } finally {
+    // The follower closes the files it hops away from; close everything else still open.
     const open = new Set(files.map((f) => f.fh));
-    if (current) open.add(current.fh);
     if (follower?.file) open.add(follower.file.fh);
     await Promise.all([...open].map((fh) => fh.close().catch(() => {})));
   }
@@ -387,8 +386,10 @@ class ChangeWaiter {
   #wake: (() => void) | undefined;
   readonly #pollMs: number;
 
-  constructor(path: string, useWatch: boolean, pollMs: number) {
+  constructor(path: string, useWatch: boolean, pollMs: number, finish: Promise<void>) {
     this.#pollMs = pollMs;
+    // One reaction for the whole follow, not one per wait (a follow can last for days).
+    void finish.then(() => { this.#dirty = true; this.#wake?.(); });
     if (useWatch) {
       const base = basename(path);
       try {
@@ -404,7 +405,7 @@ class ChangeWaiter {
     }
   }
 
-  async wait(signal: AbortSignal | undefined, finish: Promise<void>): Promise<void> {
+  async wait(signal: AbortSignal | undefined): Promise<void> {
     if (this.#dirty) { this.#dirty = false; return; }
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -416,7 +417,6 @@ class ChangeWaiter {
       const timer = setTimeout(done, this.#pollMs);
       this.#wake = done;
       signal?.addEventListener('abort', done, { once: true });
-      void finish.then(done);
     });
     this.#dirty = false;
   }

@@ -99,7 +99,7 @@ function tinyTmpfs(t: { after: (fn: () => void) => void }, size: string): string
   fs.mkdirSync(mnt);
   let mounted = false;
   t.after(() => {
-    if (mounted) execFileSync('umount', [mnt]);
+    if (mounted) execFileSync('umount', ['-l', mnt]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
   if (process.getuid?.() !== 0) return undefined;

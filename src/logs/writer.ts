@@ -131,9 +131,10 @@ export class JsonFileWriter {
       const promise = new Promise<void>((r) => (resolve = r));
       this.#gen = { promise, resolve };
     }
-    this.#queue.push({ buf, gen: this.#gen });
+    const gen = this.#gen;
+    this.#queue.push({ buf, gen });
     this.#kick();
-    return this.#gen.promise;
+    return gen.promise;
   }
 
   /** A copier handler writing each message as dockerd's json-file logger does. */
@@ -164,15 +165,17 @@ export class JsonFileWriter {
     while (this.#queue.length > 0) {
       const first = this.#queue[0].buf.length;
       if (this.maxSize > 0 && this.#size > 0 && this.#size + first > this.maxSize) await this.#rotate();
-      const batch: Pending[] = [];
+      const q = this.#queue;
+      let take = 0;
       let total = 0;
-      while (this.#queue.length > 0) {
-        const len = this.#queue[0].buf.length;
-        if (batch.length > 0 && (total + len > MAX_BATCH_BYTES ||
+      while (take < q.length) {
+        const len = q[take].buf.length;
+        if (take > 0 && (total + len > MAX_BATCH_BYTES ||
           (this.maxSize > 0 && this.#size + total + len > this.maxSize))) break;
-        batch.push(this.#queue.shift()!);
+        take++;
         total += len;
       }
+      const batch = q.splice(0, take);
       if (this.#gen && batch.at(-1)!.gen === this.#gen) this.#gen = undefined; // later writes start a new gen
       await this.#writeBatch(batch);
       const cont = this.#queue[0]?.gen;

@@ -1,7 +1,7 @@
 // Integration tests: real containerd-shim-runc-v2, real runc, a busybox rootfs. Root only.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createLogger } from '../common/logger.ts';
@@ -12,7 +12,7 @@ import type { SpecOptions } from './spec.ts';
 import { listenEvents } from './events.ts';
 import type { EventsServer } from './events.ts';
 import { stdioPaths } from './stdio.ts';
-import { socketPathOf } from './shim.ts';
+import { socketPathOf, startShim } from './shim.ts';
 import { Runtime, TaskStartError, classifyStartError } from './task.ts';
 import type { TaskHandle } from './task.ts';
 import { RUNC_BINARY, makeBusyboxRootfs, makeTestEnv, skipReason } from './testing.ts';
@@ -29,10 +29,11 @@ function collect(s: Readable): Promise<string> {
   });
 }
 
+/** Running (a zombie waiting for a slow pid 1 to reap it counts as gone). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -75,6 +76,15 @@ describe('runtime with real shims and runc', { skip }, () => {
       if (existsSync(join(t.bundle, 'address'))) await runtime.cleanupDead(id, t.bundle).catch(() => {});
     }
     await events?.close();
+    // runc removes each container's cgroup but not the parent it created for them
+    const parent = `berth-test-${process.pid}`;
+    for (const c of readdirSync('/sys/fs/cgroup', { withFileTypes: true })) {
+      try {
+        if (c.isDirectory()) rmdirSync(join('/sys/fs/cgroup', c.name, parent));
+      } catch {
+        /* not created in this hierarchy */
+      }
+    }
     if (env) {
       if (mountsUnder(env.root).length) unmountRecursive(env.root);
       env.cleanup();
@@ -87,7 +97,7 @@ describe('runtime with real shims and runc', { skip }, () => {
     mkdirSync(bundle);
     tracked.set(id, { bundle });
     const { stdin, ...specOpts } = opts;
-    const spec = buildSpec({ id, args, hostRlimits: hostRlimits(), cgroupParent: '/berth-test', ...specOpts });
+    const spec = buildSpec({ id, args, hostRlimits: hostRlimits(), cgroupParent: `/berth-test-${process.pid}`, ...specOpts });
     const h = await runtime.createTask({
       id, bundleDir: bundle, spec, stdio: stdioPaths(bundle, { stdin: stdin ?? false }),
       rootfs: [{ type: 'bind', source: rootfs, options: ['rbind', 'rw'] }],
@@ -151,6 +161,8 @@ describe('runtime with real shims and runc', { skip }, () => {
     assert.ok(h.io!.pipeSize >= 1 << 20, `pipe size ${h.io!.pipeSize}`);
     await h.start();
     assert.equal((await h.state()).status, 'running');
+    // tini (pid 1) ignores signals until it installed its handlers: wait for its child
+    await until('tini child', async () => (await h.shim.task.pids(h.id)).length >= 2);
     const w = h.wait();
     await h.kill('SIGTERM');
     assert.equal((await w).exitCode, 143);
@@ -173,7 +185,7 @@ describe('runtime with real shims and runc', { skip }, () => {
   test('exec a second process in a running container', async () => {
     const h = await newTask(['sleep', '100'], { init: true });
     await h.start();
-    const proc = { ...buildSpec({ id: h.id, args: ['sh', '-c', 'echo from-exec; exit 5'] }).process! };
+    const proc = { ...buildSpec({ id: h.id, args: ['sh', '-c', 'echo from-exec; exit 5'], hostRlimits: hostRlimits() }).process! };
     const ex = await h.exec('e1', proc, stdioPaths(h.bundle, { stdin: false, prefix: 'e1' }));
     const out = collect(ex.io.stdout);
     const w = ex.wait();
@@ -267,5 +279,28 @@ describe('runtime with real shims and runc', { skip }, () => {
     assert.equal(r.status, 'dead');
     if (r.status === 'dead') assert.equal(r.exitCode, 137);
     await assertGone(h);
+  });
+
+  test('berthd died between shim start and Create: restore stops the empty shim', async () => {
+    const id = `t${++seq}-${process.pid}`;
+    const bundle = join(env.tasksDir, id);
+    mkdirSync(bundle);
+    tracked.set(id, { bundle });
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(buildSpec({ id, args: ['true'] })));
+    const shim = await startShim(env.shimConfig, { id, bundle });
+    tracked.get(id)!.shimPid = shim.pid;
+    shim.close();
+    const r = await runtime.restore(id, bundle);
+    assert.deepEqual({ status: r.status, exitCode: r.status === 'dead' ? r.exitCode : 0 }, { status: 'dead', exitCode: 255 });
+    await until('shim exit', () => !alive(shim.pid));
+    assert.equal(existsSync(socketPathOf(shim.address)), false);
+    assert.deepEqual(readdirSync(bundle), []);
+    tracked.delete(id);
+  });
+
+  test('a bundle not named after the task is refused', async () => {
+    const bundle = join(env.tasksDir, 'other-name');
+    mkdirSync(bundle);
+    await assert.rejects(startShim(env.shimConfig, { id: 'x1', bundle }), (e: Error & { kind?: string }) => e.kind === 'invalid-argument');
   });
 });

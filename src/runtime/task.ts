@@ -101,9 +101,12 @@ async function removeShimFiles(bundle: string, stdio?: StdioPaths): Promise<void
   });
   await fsp.rm(join(bundle, 'work'), { recursive: true, force: true });
   for (const f of SHIM_FILES) await fsp.rm(join(bundle, f), { force: true });
-  // FIFOs are ours only when they live in the bundle
+  // FIFOs outside the bundle belong to the caller; inside it every FIFO is a stdio or log FIFO
   for (const p of stdio ? [stdio.stdin, stdio.stdout, stdio.stderr] : []) {
     if (p && p.startsWith(bundle + '/')) await fsp.rm(p, { force: true });
+  }
+  for (const e of await fsp.readdir(bundle, { withFileTypes: true }).catch(() => [])) {
+    if (e.isFIFO()) await fsp.rm(join(bundle, e.name), { force: true });
   }
 }
 
@@ -119,12 +122,16 @@ export class ExecHandle {
     this.io = io;
   }
 
+  /** Starts the process; the shim opens its stdio FIFOs only now (unlike Create for init). */
   async start(): Promise<number> {
+    let pid: number;
     try {
-      return await this.task.shim.task.start(this.task.id, this.execId);
+      pid = await this.task.shim.task.start(this.task.id, this.execId);
     } catch (err) {
       throw new TaskStartError(messageOf(err), err);
     }
+    this.io.attach();
+    return pid;
   }
 
   async wait(): Promise<ExitStatus> {
@@ -223,7 +230,10 @@ export class TaskHandle {
     this.shim.closed.then(cb, cb);
   }
 
-  /** Adds a process to the running container (docker exec). Call start() on the result. */
+  /**
+   * Adds a process to the running container (docker exec). Call start() on the result;
+   * output flows from then on.
+   */
   async exec(execId: string, spec: Process, stdio: StdioPaths, opts: TaskIOOptions = {}): Promise<ExecHandle> {
     const io = await createTaskIO(stdio, { pipeSize: this.runtime.config.pipeSize, ...opts, terminal: spec.terminal ?? false });
     try {
@@ -235,7 +245,6 @@ export class TaskHandle {
       await removeFifos(stdio);
       throw err;
     }
-    io.attach();
     return new ExecHandle(this, execId, io);
   }
 

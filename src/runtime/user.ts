@@ -73,18 +73,16 @@ export function resolveUser(spec: string, passwd: string | undefined, group: str
   const out: ExecUser = { uid: 0, gid: 0, additionalGids: [], home: '/' };
 
   let matchedName: string | undefined;
-  {
-    const byArg = users.find((u) => u.name === userArg || (isNumeric(userArg) && u.uid === Number(userArg)));
-    if (byArg) {
-      matchedName = byArg.name;
-      out.uid = byArg.uid;
-      out.gid = byArg.gid;
-      out.home = byArg.home || '/';
-    } else if (isNumeric(userArg)) {
-      out.uid = checkRange(Number(userArg));
-    } else {
-      throw invalidArgument(`unable to find user ${userArg}: no matching entries in passwd file`);
-    }
+  const byArg = users.find((u) => u.name === userArg || (isNumeric(userArg) && u.uid === Number(userArg)));
+  if (byArg) {
+    matchedName = byArg.name;
+    out.uid = byArg.uid;
+    out.gid = byArg.gid;
+    out.home = byArg.home || '/';
+  } else if (isNumeric(userArg)) {
+    out.uid = checkRange(Number(userArg));
+  } else {
+    throw invalidArgument(`unable to find user ${userArg}: no matching entries in passwd file`);
   }
 
   if (groupArg !== '') {

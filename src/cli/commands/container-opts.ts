@@ -604,6 +604,7 @@ export function buildCreateSpec(v: Values, changed: ReadonlySet<string>, image: 
     Volumes: volumes,
     WorkingDir: str(v, 'workdir'),
     Entrypoint: entrypoint,
+    OnBuild: null,
     Labels: kvMap(labels),
   });
   if (str(v, 'stop-signal')) config.StopSignal = str(v, 'stop-signal');

@@ -35,8 +35,9 @@ export function renderRows(format: string, rows: Row[], header: Record<string, s
   let head = '';
   try {
     head = render(tmpl, header, headerFuncs);
-  } catch {
-    // docker ignores header rendering errors
+  } catch (e) {
+    // docker ignores header rendering errors, keeping what was written
+    head = (e as { partial?: string }).partial ?? '';
   }
   return tabwrite(`${head}\n${body}`);
 }

@@ -252,6 +252,12 @@ export function execute(tmpl: Template, data: Value, funcs: FuncMap): string {
     }
   };
 
-  runList(data, tmpl.root);
+  try {
+    runList(data, tmpl.root);
+  } catch (e) {
+    // text/template leaves what it wrote before the error in the writer
+    if (e instanceof TemplateError) (e as TemplateError & { partial?: string }).partial = out;
+    throw e;
+  }
   return out;
 }

@@ -18,6 +18,7 @@ const MAX_BUFFERED = 8 << 20;
 export class ContainerIo {
   private readonly subscribers = new Set<Subscriber>();
   private stdin: Writable | null = null;
+  private closeTaskStdin: (() => Promise<void>) | undefined;
   private pendingStdin: Buffer[] = [];
   private stdinEnded = false;
 
@@ -55,12 +56,13 @@ export class ContainerIo {
   }
 
   /** Connects the running task's stdin; flushes what clients sent before start. */
-  connectStdin(w: Writable | null): void {
+  connectStdin(w: Writable | null, closeTaskStdin?: () => Promise<void>): void {
     this.stdin = w;
+    this.closeTaskStdin = closeTaskStdin;
     if (!w) return;
     for (const b of this.pendingStdin) w.write(b);
     this.pendingStdin = [];
-    if (this.stdinEnded) w.end();
+    if (this.stdinEnded) this.finishStdin();
   }
 
   writeStdin(b: Buffer): void {
@@ -71,11 +73,23 @@ export class ContainerIo {
   /** The attached client closed its stdin (StdinOnce): the container's stdin closes too. */
   endStdin(): void {
     this.stdinEnded = true;
-    this.stdin?.end();
+    this.finishStdin();
+  }
+
+  /** Flushes and closes our writer, then has the shim close its end (CloseIO): EOF in the container. */
+  private finishStdin(): void {
+    const w = this.stdin;
+    const close = this.closeTaskStdin;
+    if (!w || w.destroyed) return;
+    w.end(() => {
+      w.destroy();
+      void close?.().catch(() => {});
+    });
   }
 
   resetStdin(): void {
     this.stdin = null;
+    this.closeTaskStdin = undefined;
     this.stdinEnded = false;
     this.pendingStdin = [];
   }

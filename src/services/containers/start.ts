@@ -97,7 +97,7 @@ export async function adoptTask(deps: ContainerDeps, c: Container, task: Task, l
   const stdout = teeOutput(task.io.stdout, (b) => live.io.deliver('stdout', b));
   const stderr = task.io.stderr ? teeOutput(task.io.stderr, (b) => live.io.deliver('stderr', b)) : null;
   const copier = startCopier({ stdout, stderr, onMessage: log ? [log.handler] : [] });
-  live.io.connectStdin(task.io.stdin);
+  live.io.connectStdin(task.io.stdin, () => task.closeStdin());
   let pid = task.pid;
   try {
     if (start) pid = await task.start();
