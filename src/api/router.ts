@@ -58,10 +58,19 @@ export class Router {
       pathMatched = true;
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       const params: Record<string, string> = {};
-      r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
+      r.keys.forEach((k, i) => (params[k] = decodePathParam(m[i + 1])));
       return { handler: r.handler, params };
     }
     if (pathMatched) throw Object.assign(invalidArgument(`method ${method} not allowed`), { status: 405 });
     throw notFound(`page not found`);
+  }
+}
+
+/** A malformed %-escape in the path is the client's mistake (Go's net/http answers 400). */
+function decodePathParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw invalidArgument(`invalid URL escape in path: ${JSON.stringify(raw)}`);
   }
 }

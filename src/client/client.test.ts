@@ -98,3 +98,36 @@ test('hijack turns an error answer into ApiError with the daemon message', async
   await assert.rejects(hijack({ endpoint: s.endpoint, host: 'unix://x', path: '/v1.47/containers/x/attach' }), (e: unknown) => e instanceof ApiError && e.status === 404 && e.message === 'No such container: x');
   await s.close();
 });
+
+test('http1 client: content-length, chunked and close-delimited bodies; error bodies', async () => {
+  const { createTransport } = await import('./transport.ts');
+  const s = await rawServer((sock) => {
+    let got = '';
+    sock.on('data', (c) => {
+      got += c.toString();
+      if (!got.includes('\r\n\r\n')) return;
+      const path = /^\w+ (\S+)/.exec(got)![1]!;
+      if (path === '/v1.47/cl') sock.end('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{"a":1}\r\nEXTRA');
+      else if (path.startsWith('/v1.47/chunked')) sock.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"b"\r\n3\r\n:2}\r\n0\r\n\r\n');
+      else if (path.startsWith('/v1.47/close')) sock.end('HTTP/1.1 200 OK\r\n\r\nuntil close');
+      else if (path.startsWith('/v1.47/echo')) {
+        const body = got.slice(got.indexOf('\r\n\r\n') + 4);
+        if (!body.endsWith('}')) return;
+        sock.end(`HTTP/1.1 201 Created\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      } else sock.end('HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: 24\r\n\r\n{"message":"in use: x"}\n');
+    });
+  });
+  const t = await createTransport(`unix://${s.endpoint.path}`);
+  assert.deepEqual(await t.json('GET', '/cl'), { a: 1 });
+  assert.deepEqual(await t.json('GET', '/chunked'), { b: 2 });
+  assert.equal((await t.raw('GET', '/close')).toString(), 'until close');
+  assert.deepEqual(await t.json('POST', '/echo', { body: { x: 'y' } }), { x: 'y' });
+  await assert.rejects(t.json('DELETE', '/x'), (e: unknown) => e instanceof ApiError && e.status === 409 && e.message === 'in use: x');
+  await s.close();
+});
+
+test('a missing socket is a ConnectError naming the host', async () => {
+  const { createTransport, ConnectError } = await import('./transport.ts');
+  const t = await createTransport('unix:///nonexistent/berth.sock');
+  await assert.rejects(t.json('GET', '/_ping'), (e: unknown) => e instanceof ConnectError && /Cannot connect to the Berth daemon at unix:\/\/\/nonexistent\/berth\.sock/.test((e as Error).message));
+});

@@ -39,6 +39,8 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
   });
   const bundleOf = (id: string) => join(tasksDir, id);
   const handles = new Set<TaskHandle>();
+  // Set while berthd shuts down: connections we drop on purpose are not dead shims.
+  let closing = false;
 
   function wrap(h: TaskHandle, terminal: boolean): Task {
     handles.add(h);
@@ -57,6 +59,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         (e) => ({ exitCode: e.exitCode, exitedAt: iso(e.exitedAt) }),
         // The shim went away under us: its delete action still knows (or 255).
         async () => {
+          if (closing) return new Promise<TaskExit>(() => {});
           const r = await rt.cleanupDead(h.id, h.bundle);
           return { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) };
         })),
@@ -135,6 +138,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     },
     async close() {
       // Containers keep running: only our connections and FIFO fds go.
+      closing = true;
       for (const h of handles) h.close();
       handles.clear();
       await events.close();

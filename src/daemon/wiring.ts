@@ -63,7 +63,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   await content.init();
   const layers = new Layers(config.dataRoot);
   warnings.push(...await layers.init());
-  const images = new ImageStore({ root: join(config.dataRoot, 'images'), content, layerSize: (c) => layers.size(c) });
+  const images = new ImageStore({ root: join(config.dataRoot, 'images'), content, layerSize: (c) => layers.size(c), hasLayer: (c) => layers.has(c) });
   const containers = new ContainerStore(join(config.dataRoot, 'containers'));
   const quarantined = [
     ...await images.load((doc) => chainIds(doc.rootfs.diff_ids)),

@@ -4,7 +4,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/store.ts';
-import { loadRecordDir, readRecord, writeRecord, SCHEMA_VERSION, type Quarantined } from '../metadata/record-dir.ts';
+import { loadRecordDir, quarantine, readRecord, writeRecord, SCHEMA_VERSION, type Quarantined } from '../metadata/record-dir.ts';
 import { hexOf, isDigest, sha256, type Digest } from '../common/digest.ts';
 import { conflict, invalidArgument, notFound } from '../common/errors.ts';
 import { parseReference, withDefaultTag, fullName, familiarString, type Reference } from '../common/reference.ts';
@@ -21,6 +21,8 @@ export interface ImageStoreDeps {
   readonly content: ContentStore;
   /** Size of a layer chain element, by chain ID, for image sizes. */
   readonly layerSize: (chainId: Digest) => number;
+  /** Whether a layer is present; images whose layers are gone are not loaded (moby#36304). */
+  readonly hasLayer?: (chainId: Digest) => boolean;
 }
 
 export class ImageStore {
@@ -34,6 +36,7 @@ export class ImageStore {
 
   private get recordsDir() { return join(this.deps.root, 'db'); }
   private get refsPath() { return join(this.deps.root, 'repositories.json'); }
+  private get quarantineDir() { return join(this.deps.root, 'quarantine'); }
 
   async load(chainIdsOf: (doc: ImageDocument) => Digest[]): Promise<Quarantined[]> {
     await mkdir(this.recordsDir, { recursive: true, mode: 0o700 });
@@ -42,14 +45,30 @@ export class ImageStore {
     for (const meta of records.values()) {
       try {
         const doc = JSON.parse((await this.deps.content.readBytes(meta.id)).toString()) as ImageDocument;
-        this.images.set(meta.id, this.build(meta, doc, chainIdsOf(doc)));
+        const chain = chainIdsOf(doc);
+        const missing = this.deps.hasLayer ? chain.find((c) => !this.deps.hasLayer!(c)) : undefined;
+        if (missing) {
+          quarantined.push(await quarantine(join(this.recordsDir, hexOf(meta.id)), this.quarantineDir, `image-${hexOf(meta.id)}`,
+            `image ${meta.id}: layer ${missing} is missing or damaged`));
+          continue;
+        }
+        this.images.set(meta.id, this.build(meta, doc, chain));
       } catch (err) {
-        quarantined.push({ path: join(this.recordsDir, hexOf(meta.id)), reason: `image ${meta.id}: config unreadable: ${(err as Error).message}` });
+        quarantined.push(await quarantine(join(this.recordsDir, hexOf(meta.id)), this.quarantineDir, `image-${hexOf(meta.id)}`,
+          `image ${meta.id}: config unreadable: ${(err as Error).message}`));
       }
     }
-    const refs = await readRecord<{ refs: Record<string, string> }>(this.refsPath).catch(() => undefined);
+    let refs: { refs?: Record<string, unknown> } | undefined;
+    try {
+      refs = await readRecord<{ refs: Record<string, string> }>(this.refsPath);
+      if (refs !== undefined && !(isObject(refs) && isObject(refs.refs))) throw new Error('record does not have the expected shape');
+    } catch (err) {
+      // Every tag is lost with it, but the images stay (by ID) and the file is kept aside.
+      refs = undefined;
+      quarantined.push(await quarantine(this.refsPath, this.quarantineDir, 'repositories.json', `image tags (repositories.json): ${(err as Error).message}`));
+    }
     for (const [k, v] of Object.entries(refs?.refs ?? {})) {
-      if (isDigest(v) && this.images.has(v)) this.refs.set(k, v);
+      if (typeof v === 'string' && isDigest(v) && this.images.has(v)) this.refs.set(k, v);
     }
     return quarantined;
   }
@@ -85,7 +104,7 @@ export class ImageStore {
   /** Resolves a user's image name: full/short ID, or a reference (default tag latest). */
   resolve(input: string): Image {
     const found = this.tryResolve(input);
-    if (!found) throw notFound(`No such image: ${input}`);
+    if (!found) throw notFound(`No such image: ${displayName(input)}`);
     return found;
   }
 
@@ -174,6 +193,12 @@ export class ImageStore {
   private async saveRefs(): Promise<void> {
     await writeRecord(this.refsPath, { refs: Object.fromEntries(this.refs) });
   }
+}
+
+/** How Docker names a missing image: references get their default tag (busybox → busybox:latest). */
+export function displayName(input: string): string {
+  if (input.startsWith('sha256:')) return input;
+  try { return familiarString(withDefaultTag(parseReference(input))); } catch { return input; }
 }
 
 function deepFreeze<T>(v: T): T {

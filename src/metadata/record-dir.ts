@@ -48,12 +48,16 @@ export async function loadRecordDir<T>(dir: string, file: string, kind: string,
       if (!validate(v)) throw new Error('record does not have the expected shape');
       records.set(entry, v);
     } catch (err) {
-      const qdir = join(dir, '..', 'quarantine');
-      await mkdir(qdir, { recursive: true });
-      const dest = join(qdir, `${kind}-${entry}-${Date.now()}`);
-      await rename(join(dir, entry), dest).catch(() => rm(join(dir, entry), { recursive: true, force: true }));
-      quarantined.push({ path: dest, reason: `${kind} ${entry}: ${messageOf(err)}` });
+      quarantined.push(await quarantine(join(dir, entry), join(dir, '..', 'quarantine'), `${kind}-${entry}`, `${kind} ${entry}: ${messageOf(err)}`));
     }
   }));
   return { records, quarantined };
+}
+
+/** Moves a damaged record (file or directory) to `<qdir>/<name>-<time>` so it is kept for inspection but never loaded again. */
+export async function quarantine(path: string, qdir: string, name: string, reason: string): Promise<Quarantined> {
+  await mkdir(qdir, { recursive: true, mode: 0o700 });
+  const dest = join(qdir, `${name}-${Date.now()}`);
+  await rename(path, dest).catch(() => rm(path, { recursive: true, force: true }));
+  return { path: dest, reason };
 }

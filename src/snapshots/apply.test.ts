@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isKind } from '../common/errors.ts';
@@ -99,8 +99,11 @@ test('whiteouts and opaque dirs take overlay form and hide lower content when mo
   }
 });
 
-test('later entries replace earlier ones; dir over dir merges', async () => {
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+test('later entries replace earlier ones; dir over dir merges; no fd leaks', async () => {
   using t = tempDir();
+  const fdsBefore = openFds();
   await apply(t.path, [
     { entry: { name: 'd/', type: 'dir', mode: 0o700 } },
     { entry: { name: 'd/f', type: 'file' }, body: 'one' },
@@ -116,6 +119,8 @@ test('later entries replace earlier ones; dir over dir merges', async () => {
   assert.equal(lstatSync(join(t.path, 'd')).mode & 0o7777, 0o755);
   assert.equal(readFileSync(join(t.path, 'x'), 'utf8'), 'now a file');
   assert.equal(readlinkSync(join(t.path, 'y')), 'd');
+  await assert.rejects(apply(t.path, [sym('s', '/'), file('s/a/b/c'), hard('h', 'nope')]));
+  assert.equal(openFds(), fdsBefore);
 });
 
 // ---- containment --------------------------------------------------------------------

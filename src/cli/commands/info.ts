@@ -1,6 +1,7 @@
 // berth info [OPTIONS]
 
 import { flagStr, type Command } from '../command.ts';
+import { bytesSize } from '../format/units.ts';
 
 const command: Command = {
   name: 'info',
@@ -34,7 +35,7 @@ const command: Command = {
       ` OSType: ${i.OSType ?? ''}`,
       ` Architecture: ${i.Architecture ?? ''}`,
       ` CPUs: ${i.NCPU ?? ''}`,
-      ` Total Memory: ${i.MemTotal ?? ''}`,
+      ` Total Memory: ${typeof i.MemTotal === 'number' ? bytesSize(i.MemTotal) : ''}`,
       ` Name: ${i.Name ?? ''}`,
       ` ID: ${i.ID ?? ''}`,
       ` Docker Root Dir: ${i.DockerRootDir ?? ''}`,

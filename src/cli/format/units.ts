@@ -32,6 +32,17 @@ export function humanSizeWithPrecision(size: number, precision: number): string 
   return `${formatG(size, precision)}${DECIMAL[i]}`;
 }
 
+/** units.BytesSize: binary units, %.4g ("7.66GiB"). */
+export function bytesSize(size: number): string {
+  const abbrs = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+  let i = 0;
+  while (size >= 1024 && i < abbrs.length - 1) {
+    size /= 1024;
+    i++;
+  }
+  return `${formatG(size, 4)}${abbrs[i]}`;
+}
+
 /** units.HumanSize (4 significant digits). */
 export const humanSize = (size: number) => humanSizeWithPrecision(size, 4);
 

@@ -13,6 +13,10 @@ export interface FakeContainer {
   body: Record<string, unknown>;
   name: string;
   attach?: Socket;
+  /** stdin received on the attach socket, and whether it was half-closed */
+  stdin: Buffer[];
+  stdinEnded: boolean;
+  started: boolean;
   waiters: ServerResponse[];
   exitCode?: number;
   /** Behaviour when started: what the "process" writes and its exit code. */
@@ -78,7 +82,7 @@ export async function startFakeDaemon(): Promise<FakeDaemon> {
       const b = JSON.parse(body) as Record<string, unknown>;
       if (b.Image === 'missing') return json(res, 404, { message: 'No such image: missing:latest' });
       const id = (++n).toString(16).padStart(64, 'a');
-      containers.set(id, { id, body: b, name: url.searchParams.get('name') ?? `c${n}`, waiters: [] });
+      containers.set(id, { id, body: b, name: url.searchParams.get('name') ?? `c${n}`, waiters: [], stdin: [], stdinEnded: false, started: false });
       return json(res, 201, { Id: id, Warnings: [] });
     }
     if ((m = /^\/containers\/([^/]+)\/(start|wait|kill|stop)$/.exec(path)) && req.method === 'POST') {
@@ -98,7 +102,13 @@ export async function startFakeDaemon(): Promise<FakeDaemon> {
         res.writeHead(204);
         res.end();
         const s = d.script;
+        c.started = true;
         setImmediate(() => {
+          if (s.echoStdin) {
+            // the "process" reads what stdin delivered so far, then the rest
+            for (const chunk of c.stdin) c.attach?.write(c.body.Tty ? chunk : frame(1, chunk));
+            if (c.stdinEnded) finish(c, s.exitCode ?? 0);
+          }
           for (const [stream, text] of s.output ?? []) {
             c.attach?.write(c.body.Tty ? Buffer.from(text) : frame(stream, text));
           }
@@ -146,10 +156,14 @@ export async function startFakeDaemon(): Promise<FakeDaemon> {
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     c.attach = socket;
     if (head.length) socket.unshift(head);
-    if (d.script.echoStdin) {
-      socket.on('data', (chunk: Buffer) => socket.write(c.body.Tty ? chunk : frame(1, chunk)));
-      socket.on('end', () => finish(c, d.script.exitCode ?? 0));
-    }
+    socket.on('data', (chunk: Buffer) => {
+      if (c.started && d.script.echoStdin) socket.write(c.body.Tty ? chunk : frame(1, chunk));
+      else c.stdin.push(chunk);
+    });
+    socket.on('end', () => {
+      c.stdinEnded = true;
+      if (c.started && d.script.echoStdin) finish(c, d.script.exitCode ?? 0);
+    });
     socket.on('error', () => {});
   });
   await new Promise<void>((r) => server.listen(sock, r));

@@ -13,8 +13,11 @@ const CONCURRENCY = 16;
 async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' | 'remove' | 'none'> {
   const id = c.record.id;
   const st = c.runtime.state.Status;
-  if (st === 'removing' || st === 'dead') return 'remove';
-  if (st !== 'running' && st !== 'paused' && st !== 'restarting') {
+  if (st === 'removing') return 'remove';
+  // 'dead' is how a container whose state record was unreadable loads: its task may still
+  // be alive under its shim, so ask the runtime as for a running one — never delete it.
+  const unknown = st === 'dead';
+  if (st !== 'running' && st !== 'paused' && st !== 'restarting' && !unknown) {
     await deps.runtime.cleanup(id).catch(() => {});
     if (c.record.hostConfig.AutoRemove && st === 'exited') return 'remove';
     const p = c.record.hostConfig.RestartPolicy?.Name;
@@ -26,6 +29,10 @@ async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' 
   if (found && 'task' in found) {
     await adoptTask(deps, c, found.task, openLogSink(deps, c), false);
     if (c.runtime.state.Status === 'restarting') c.runtime.state.Status = 'running';
+    if (unknown) {
+      c.runtime.state = { ...c.runtime.state, Status: 'running', Pid: found.task.pid };
+      await deps.store.saveState(c);
+    }
     deps.log.info('re-adopted running container', { container: id, pid: found.task.pid });
     return 'none';
   }
@@ -35,7 +42,7 @@ async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' 
   await deps.store.saveState(c);
   deps.events.publish('container', 'die', id, { exitCode: String(exit.exitCode), image: c.record.config.Image, name: c.record.name });
   const policy = c.record.hostConfig.RestartPolicy ?? { Name: 'no' };
-  if (shouldRestart(c, exit.exitCode, policy)) return 'restart';
+  if (!unknown && shouldRestart(c, exit.exitCode, policy)) return 'restart';
   return c.record.hostConfig.AutoRemove ? 'remove' : 'none';
 }
 

@@ -1,6 +1,7 @@
 // Validation of create requests, with Docker's messages. Pure functions.
 import { invalidArgument, notFound } from '../../common/errors.ts';
 import { isObject } from '../../common/json.ts';
+import { parseSignal } from '../../common/signals.ts';
 import { parseLogOpts, validateLogOpts } from '../../logs/options.ts';
 import type { HostConfig, RestartPolicy } from '../../containers/types.ts';
 import type { RunConfig } from '../../images/types.ts';
@@ -36,6 +37,50 @@ export function checkConfigTypes(cfg: Record<string, unknown>): void {
     throw invalidArgument('json: cannot unmarshal into Go struct field Config.StopTimeout of type int');
   }
   if (cfg.Env) for (const e of cfg.Env as string[]) if (e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`);
+  if (typeof cfg.StopSignal === 'string' && cfg.StopSignal !== '') parseSignal(cfg.StopSignal); // Docker: "Invalid signal: X"
+  checkFieldTypes('Config', cfg, { ExposedPorts: 'nat.PortSet', Volumes: 'map[string]struct {}' });
+}
+
+/** The JSON type name Go's decoder puts in its messages. */
+function jsonType(v: unknown): string {
+  return Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v;
+}
+
+const matchesGoType = (v: unknown, t: string): boolean => {
+  switch (t) {
+    case 'bool': return typeof v === 'boolean';
+    case 'string': return typeof v === 'string';
+    case 'int64': case 'int': return Number.isInteger(v);
+    case '[]string': return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'map[string]string': return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+    case '[]*container.Ulimit': return Array.isArray(v);
+    default: return isObject(v); // structs and maps of structs
+  }
+};
+
+/** Go's "json: cannot unmarshal X into Go struct field S.F of type T" for fields present with the wrong type. */
+function checkFieldTypes(struct: string, obj: Record<string, unknown>, fields: Record<string, string>): void {
+  for (const [f, t] of Object.entries(fields)) {
+    const v = obj[f];
+    if (v === undefined || v === null || matchesGoType(v, t)) continue;
+    throw invalidArgument(`json: cannot unmarshal ${jsonType(v)} into Go struct field ${struct}.${f} of type ${t}`);
+  }
+}
+
+const HOST_CONFIG_TYPES: Record<string, string> = {
+  Binds: '[]string', NetworkMode: 'string', PortBindings: 'nat.PortMap', RestartPolicy: 'container.RestartPolicy',
+  AutoRemove: 'bool', LogConfig: 'container.LogConfig', ReadonlyRootfs: 'bool', Init: 'bool', Privileged: 'bool',
+  PublishAllPorts: 'bool', CapAdd: '[]string', CapDrop: '[]string', ShmSize: 'int64', Sysctls: 'map[string]string',
+  OomScoreAdj: 'int', SecurityOpt: '[]string', Tmpfs: 'map[string]string', ExtraHosts: '[]string', Dns: '[]string',
+  DnsOptions: '[]string', DnsSearch: '[]string', GroupAdd: '[]string', Memory: 'int64', MemorySwap: 'int64',
+  MemoryReservation: 'int64', NanoCpus: 'int64', CpuShares: 'int64', CpuPeriod: 'int64', CpuQuota: 'int64',
+  PidsLimit: 'int64', OomKillDisable: 'bool', PidMode: 'string', IpcMode: 'string', UTSMode: 'string',
+  CgroupParent: 'string', Runtime: 'string', Ulimits: '[]*container.Ulimit',
+};
+
+/** Wrong JSON types in HostConfig are 400s in Go's words, never truthy strings taken as true. */
+export function checkHostConfigTypes(hc: Record<string, unknown>): void {
+  checkFieldTypes('HostConfig', hc, HOST_CONFIG_TYPES);
 }
 
 export function normalizeRestartPolicy(p: unknown): RestartPolicy {
@@ -75,6 +120,7 @@ export function parseBind(spec: string): BindSpec {
 }
 
 export function validateHostConfig(hc: HostConfig, supportedNetworkModes: (mode: string) => boolean): HostConfig {
+  checkHostConfigTypes(hc);
   const out: HostConfig = { ...hc };
   out.RestartPolicy = normalizeRestartPolicy(hc.RestartPolicy);
   if (out.AutoRemove && out.RestartPolicy.Name !== 'no') {

@@ -56,18 +56,31 @@ export async function importImage(deps: ImageDeps, req: ImportRequest): Promise<
   });
   plain.on('end', () => { toBlob.end(); toLayer.end(); });
   plain.on('error', (e) => { toBlob.destroy(e); toLayer.destroy(e); });
+  // Each consumer sees a failure through its own pipeline or iterator; these listeners
+  // only keep an error that arrives before a consumer is attached from being unhandled
+  // (which would take the whole daemon down on a corrupt upload).
+  toBlob.on('error', () => {});
+  toLayer.on('error', () => {});
   const blobDone = pipeline(toBlob, writer.transform(), createWriteStream(writer.tmpPath, { mode: 0o600 }));
-  let layer;
-  try {
-    [layer] = await Promise.all([deps.layers.register(null, toLayer), blobDone]);
-  } catch (err) {
+  const layerDone = deps.layers.register(null, toLayer);
+  // The first failure is the cause; it stops the other consumer so neither waits forever.
+  let firstError: unknown;
+  const stop = (err: unknown) => {
+    if (firstError === undefined) firstError = err;
+    plain.destroy();
     toBlob.destroy();
     toLayer.destroy();
-    plain.destroy();
-    await blobDone.catch(() => {});
+  };
+  blobDone.catch(stop);
+  layerDone.catch(stop);
+  // Both settle before we answer: a rejected layer's tmp dir and the ingest file are gone
+  // by the time the client sees the 400.
+  const [layerResult] = await Promise.allSettled([layerDone, blobDone]);
+  if (firstError !== undefined || layerResult.status === 'rejected') {
     await writer.abort();
-    throw err;
+    throw firstError ?? (layerResult as PromiseRejectedResult).reason;
   }
+  const layer = layerResult.value;
   await writer.commitFile();
 
   const now = new Date().toISOString();

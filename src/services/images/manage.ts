@@ -1,7 +1,7 @@
 // list, tag, remove and prune of images, with Docker's rules for untag vs delete and
 // the conflicts that protect images containers still use.
 import { chainIds, type Digest } from '../../common/digest.ts';
-import { conflict, invalidArgument, notFound } from '../../common/errors.ts';
+import { conflict, invalidArgument } from '../../common/errors.ts';
 import { familiarString, parseReference, validateTag, withDefaultTag, type Reference } from '../../common/reference.ts';
 import type { Image } from '../../images/types.ts';
 import type { ImageDeps } from './deps.ts';
@@ -185,7 +185,5 @@ export async function pruneImages(deps: ImageDeps, filters: Map<string, string[]
 }
 
 export function resolveImage(deps: ImageDeps, name: string): Image {
-  const img = deps.images.tryResolve(name);
-  if (!img) throw notFound(`No such image: ${name}`);
-  return img;
+  return deps.images.resolve(name);
 }
