@@ -164,7 +164,7 @@ test('restart policies: on-failure:2 counts, always restarts, stop suppresses', 
 });
 
 test('logs: tail, timestamps, since, stderr only; json-file format on disk', { skip }, async () => {
-  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; done; echo err >&2'] });
+  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; done; sleep 0.2; echo err >&2'] });
   await d.api('POST', `/containers/${id}/start`);
   await d.api('POST', `/containers/${id}/wait`);
   // As in Docker, tail counts the records of both streams.

@@ -32,13 +32,14 @@ export class ContainerStore {
     await mkdir(this.root, { recursive: true, mode: 0o710 });
     const { records, quarantined } = await loadRecordDir(this.root, 'config.json', 'container', isRecord);
     for (const record of records.values()) {
-      let runtime: ContainerRuntimeState | undefined;
+      let rt: ContainerRuntimeState;
       try {
-        runtime = await readRecord<ContainerRuntimeState>(join(this.dir(record.id), 'state.json'));
+        // No state file yet: the container was created and never changed state.
+        rt = await readRecord<ContainerRuntimeState>(join(this.dir(record.id), 'state.json')) ?? initialState();
       } catch {
-        runtime = undefined; // a torn state file: the container is known, its state is not
+        // A torn state file: the container is known, its state is not.
+        rt = { ...initialState(), state: { ...initialState().state, Status: 'dead', Error: 'state record was unreadable' } };
       }
-      const rt = runtime ?? { ...initialState(), state: { ...initialState().state, Status: 'dead' as const, Error: 'state record was unreadable' } };
       this.byId.set(record.id, { record, runtime: rt });
       this.names.set(record.name, record.id);
     }
@@ -62,9 +63,9 @@ export class ContainerStore {
     return this.names.has(name);
   }
 
+  /** A new container: its state file is written at its first transition (none = created). */
   async add(c: Container): Promise<void> {
     await writeRecord(join(this.dir(c.record.id), 'config.json'), c.record);
-    await writeRecord(join(this.dir(c.record.id), 'state.json'), c.runtime);
     this.byId.set(c.record.id, c);
   }
 

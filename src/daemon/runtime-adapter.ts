@@ -1,7 +1,9 @@
 // Puts runtime/ (shims over ttrpc, runc) behind the services' TaskRuntime port: bundles
 // live in <exec-root>/tasks/<id>, runc state in <exec-root>/runc, so two engines on one
 // host never see each other's containers.
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { errnoCode } from '../common/errors.ts';
+import { unmountRecursive } from '../sys/mountinfo.ts';
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.ts';
 import { resolveBinary } from '../sys/exec.ts';
@@ -10,9 +12,25 @@ import { buildSpec, hostRlimits } from '../runtime/spec.ts';
 import { resolveUser } from '../runtime/user.ts';
 import { stdioPaths } from '../runtime/stdio.ts';
 import { listenEvents } from '../runtime/events.ts';
+import { ShimPool } from '../runtime/shim-pool.ts';
 import type { Spec } from '../oci/runtime-spec.ts';
 import type { CreateTaskRequest, SpecInput, Task, TaskExit, TaskRuntime } from '../services/containers/ports.ts';
 import type { DaemonConfig } from './config.ts';
+
+/**
+ * Removes a bundle. Its rootfs must not be a mount any more: rmdir refuses a mount point
+ * (EBUSY), so a recursive delete never walks into a container's live filesystem.
+ */
+async function removeBundle(bundle: string): Promise<void> {
+  await rmdir(join(bundle, 'rootfs')).catch((err) => {
+    if (errnoCode(err) === 'EBUSY') {
+      unmountRecursive(join(bundle, 'rootfs'));
+      return rmdir(join(bundle, 'rootfs'));
+    }
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  });
+  await rm(bundle, { recursive: true, force: true });
+}
 
 export type EngineRuntime = TaskRuntime & { runcPath: string; close(): Promise<void> };
 
@@ -28,11 +46,15 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
   // address (exit codes themselves come from Wait/State/Delete, not from events).
   const eventsPath = join(config.execRoot, 'events.sock');
   const events = await listenEvents(eventsPath, { log });
+  const shimConfig = {
+    shimBinary: shimPath, namespace: 'berth', address: join(config.execRoot, 'berthd.shim'),
+    ttrpcAddress: eventsPath, publishBinary: '/bin/true', log,
+  };
+  const pool = new ShimPool(shimConfig, tasksDir, 1);
+  await pool.sweep();
   const rt = new Runtime({
-    shim: {
-      shimBinary: shimPath, namespace: 'berth', address: join(config.execRoot, 'berthd.shim'),
-      ttrpcAddress: eventsPath, publishBinary: '/bin/true', log,
-    },
+    shim: shimConfig,
+    pool,
     runcBinary: runcPath,
     runcRoot: join(config.execRoot, 'runc'),
     log,
@@ -67,16 +89,17 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       closeStdin: () => h.shim.task.closeIO(h.id, '', true),
       delete: () => (deleted ??= (async () => {
         handles.delete(h);
-        await h.delete().catch(async (err) => {
+        await h.delete({ removeFiles: false }).catch(async (err) => {
           log.debug('task delete failed; cleaning up as dead', { id: h.id, err });
           h.close();
           await rt.cleanupDead(h.id, h.bundle);
         });
-        await rm(h.bundle, { recursive: true, force: true });
+        await removeBundle(h.bundle);
       })()),
     };
   }
 
+  pool.fill();
   return {
     runcPath,
     async buildSpec(i: SpecInput): Promise<unknown> {
@@ -99,7 +122,6 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     async create(req: CreateTaskRequest): Promise<Task> {
       const bundleDir = bundleOf(req.id);
       await rm(bundleDir, { recursive: true, force: true });
-      await mkdir(bundleDir, { recursive: true, mode: 0o700 });
       const h = await rt.createTask({
         id: req.id, bundleDir, spec: req.spec as Spec, rootfs: req.rootfs,
         stdio: stdioPaths(bundleDir, { stdin: req.openStdin }), terminal: req.terminal,
@@ -117,7 +139,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
           : { exitCode: 255, exitedAt: iso(new Date()) };
         if (r.state.status !== 'stopped') await r.handle.kill('SIGKILL', true).catch(() => {});
         await r.handle.delete().catch(() => r.handle.close());
-        await rm(bundleDir, { recursive: true, force: true });
+        await removeBundle(bundleDir);
         return { exited: exit };
       }
       return { task: wrap(r.handle, opts.terminal) };
@@ -126,7 +148,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       const bundleDir = bundleOf(id);
       if (!(await stat(bundleDir).catch(() => undefined))) return;
       await rt.cleanupDead(id, bundleDir).catch((err) => log.debug('cleanup', { id, err }));
-      await rm(bundleDir, { recursive: true, force: true });
+      await removeBundle(bundleDir);
     },
     exitCodeFor(err: unknown): number {
       let e: unknown = err;
@@ -139,6 +161,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     async close() {
       // Containers keep running: only our connections and FIFO fds go.
       closing = true;
+      await pool.close();
       for (const h of handles) h.close();
       handles.clear();
       await events.close();

@@ -13,13 +13,13 @@ import { BerthError, errnoCode, isKind, messageOf } from '../common/errors.ts';
 import type { ErrorKind } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Process, Spec } from '../oci/runtime-spec.ts';
-import { writeFileAtomic } from '../sys/atomic.ts';
 import { mountsUnder, unmountRecursive } from '../sys/mountinfo.ts';
 import { cleanupDeadShim, connectShim, removeStaleSocket, shutdownShim, startShim } from './shim.ts';
 import type { Shim, ShimConfig } from './shim.ts';
 import { createTaskIO, removeFifos, reopenTaskIO } from './stdio.ts';
 import type { StdioPaths, TaskIO, TaskIOOptions } from './stdio.ts';
 import { runcOptionsAny } from './task-api.ts';
+import type { ShimPool } from './shim-pool.ts';
 import type { DeleteResult, Mount, RuncOptions, TaskState } from './task-api.ts';
 
 export interface RuntimeConfig {
@@ -32,6 +32,8 @@ export interface RuntimeConfig {
   runcOptions?: Omit<RuncOptions, 'binaryName' | 'root'>;
   pipeSize?: number;
   log: Logger;
+  /** Pre-started shims; createTask falls back to starting one when it is empty. */
+  pool?: ShimPool;
 }
 
 export interface CreateTaskRequest {
@@ -95,19 +97,20 @@ const SHIM_FILES = ['config.json', 'address', 'log', 'log.json', 'options.json',
 
 async function removeShimFiles(bundle: string, stdio?: StdioPaths): Promise<void> {
   const rootfs = join(bundle, 'rootfs');
-  if (mountsUnder(rootfs).length > 0) unmountRecursive(rootfs);
-  await fsp.rmdir(rootfs).catch((err) => {
-    if (errnoCode(err) !== 'ENOENT') throw err;
+  // The shim unmounts the rootfs on Delete; only a busy rmdir needs the mount table.
+  await fsp.rmdir(rootfs).catch(async (err) => {
+    if (errnoCode(err) === 'ENOENT') return;
+    if (mountsUnder(rootfs).length === 0) throw err;
+    unmountRecursive(rootfs);
+    await fsp.rmdir(rootfs);
   });
-  await fsp.rm(join(bundle, 'work'), { recursive: true, force: true });
-  for (const f of SHIM_FILES) await fsp.rm(join(bundle, f), { force: true });
-  // FIFOs outside the bundle belong to the caller; inside it every FIFO is a stdio or log FIFO
-  for (const p of stdio ? [stdio.stdin, stdio.stdout, stdio.stderr] : []) {
-    if (p && p.startsWith(bundle + '/')) await fsp.rm(p, { force: true });
-  }
-  for (const e of await fsp.readdir(bundle, { withFileTypes: true }).catch(() => [])) {
-    if (e.isFIFO()) await fsp.rm(join(bundle, e.name), { force: true });
-  }
+  // FIFOs are ours only when they live in the bundle
+  const fifos = (stdio ? [stdio.stdin, stdio.stdout, stdio.stderr] : []).filter((p): p is string => !!p && p.startsWith(bundle + '/'));
+  await Promise.all([
+    fsp.rm(join(bundle, 'work'), { recursive: true, force: true }),
+    ...SHIM_FILES.map((f) => fsp.rm(join(bundle, f), { force: true })),
+    ...fifos.map((p) => fsp.rm(p, { force: true })),
+  ]);
 }
 
 // ---- exec processes ---------------------------------------------------------------------
@@ -252,11 +255,12 @@ export class TaskHandle {
    * Deletes the stopped task, shuts its shim down and removes the shim's files from the
    * bundle. Returns the task's final exit.
    */
-  async delete(): Promise<DeleteResult> {
+  async delete(opts: { removeFiles?: boolean } = {}): Promise<DeleteResult> {
     const res = await this.shim.task.delete(this.id);
     await shutdownShim(this.shim).catch((err) => this.runtime.config.log.warn('shim shutdown', { id: this.id, error: messageOf(err) }));
     this.io?.close();
-    await removeShimFiles(this.bundle, this.stdio);
+    // A caller that removes the whole bundle next skips the file-by-file removal.
+    if (opts.removeFiles !== false) await removeShimFiles(this.bundle, this.stdio);
     return res;
   }
 
@@ -282,11 +286,20 @@ export class Runtime {
   async createTask(req: CreateTaskRequest): Promise<TaskHandle> {
     const { id, bundleDir } = req;
     if (basename(bundleDir) !== id) throw new BerthError('invalid-argument', `bundle ${bundleDir} must be named after task ${id}`);
-    await writeFileAtomic(join(bundleDir, 'config.json'), JSON.stringify(req.spec), 0o600);
-    const io = await createTaskIO(req.stdio, { pipeSize: this.config.pipeSize, terminal: req.terminal });
-    let shim: Shim | undefined;
+    // A pooled shim arrives by renaming its directory to the bundle, so it goes first.
+    let shim: Shim | undefined = await this.config.pool?.take(bundleDir, id);
+    if (!shim) await fsp.mkdir(bundleDir, { recursive: true, mode: 0o700 });
+    // Ephemeral: read by runc at Create, never needed after a crash, so no fsync.
+    await fsp.writeFile(join(bundleDir, 'config.json'), JSON.stringify(req.spec), { mode: 0o600 });
+    let io: TaskIO;
     try {
-      shim = await startShim(this.config.shim, { id, bundle: bundleDir, signal: req.signal });
+      io = await createTaskIO(req.stdio, { pipeSize: this.config.pipeSize, terminal: req.terminal });
+    } catch (err) {
+      if (shim) await shutdownShim(shim, 5_000).catch(() => shim?.close());
+      throw err;
+    }
+    try {
+      shim ??= await startShim(this.config.shim, { id, bundle: bundleDir, signal: req.signal });
       let pid: number;
       try {
         pid = await shim.task.create({
@@ -298,8 +311,10 @@ export class Runtime {
         throw isKind(err, 'unavailable') ? err : new TaskStartError(messageOf(err), err);
       }
       io.attach();
+      this.config.pool?.fill();
       return new TaskHandle(this, shim, pid, io, req.stdio);
     } catch (err) {
+      this.config.pool?.fill();
       io.close();
       if (shim) await shutdownShim(shim, 5_000).catch(() => shim?.close());
       await removeShimFiles(bundleDir, req.stdio).catch(() => {});

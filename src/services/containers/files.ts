@@ -1,8 +1,7 @@
 // The per-container files bind-mounted into the task: /etc/hostname, /etc/hosts,
 // /etc/resolv.conf. Written at create; networking will rewrite hosts and resolv.conf.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../sys/atomic.ts';
 
 export const hostnamePath = (dir: string) => join(dir, 'hostname');
 export const hostsPath = (dir: string) => join(dir, 'hosts');
@@ -46,9 +45,11 @@ async function hostFile(path: string): Promise<string> {
   try { return await readFile(path, 'utf8'); } catch { return ''; }
 }
 
+// Plain writes: these files are derived data (rewritten from the record whenever needed)
+// and, once bind-mounted, must be updated in place rather than replaced by a rename.
 export async function writeHostFiles(o: HostFilesOptions): Promise<void> {
   const host = o.networkMode === 'host';
-  await writeFileAtomic(hostnamePath(o.dir), `${o.hostname}\n`);
+  await writeFile(hostnamePath(o.dir), `${o.hostname}\n`);
   let hosts: string;
   if (host) {
     hosts = await hostFile('/etc/hosts');
@@ -59,7 +60,7 @@ export async function writeHostFiles(o: HostFilesOptions): Promise<void> {
     const i = h.indexOf(':');
     if (i > 0) hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
   }
-  await writeFileAtomic(hostsPath(o.dir), hosts);
+  await writeFile(hostsPath(o.dir), hosts);
   let resolv = host ? await hostFile('/etc/resolv.conf') : filterResolvConf(await hostFile('/etc/resolv.conf'));
   if (o.dns?.length || o.dnsSearch?.length || o.dnsOptions?.length) {
     const keep = resolv.split('\n').filter((l) =>
@@ -72,5 +73,5 @@ export async function writeHostFiles(o: HostFilesOptions): Promise<void> {
     if (o.dnsOptions?.length) add.push(`options ${o.dnsOptions.join(' ')}`);
     resolv = [...keep.filter((l) => l.trim() !== ''), ...add].join('\n') + '\n';
   }
-  await writeFileAtomic(resolvConfPath(o.dir), resolv);
+  await writeFile(resolvConfPath(o.dir), resolv);
 }

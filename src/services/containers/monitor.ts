@@ -29,17 +29,21 @@ export async function handleExit(deps: ContainerDeps, c: Container, task: Task, 
   ctx.closeCopier();
   await live.closeLog?.().catch(() => {});
   live.closeLog = undefined;
-  await task.delete().catch((err) => deps.log.warn('task delete failed', { container: id, err }));
   if (live.task === task) live.task = undefined;
   recordExit(c, exit);
   const policy = c.record.hostConfig.RestartPolicy ?? { Name: 'no' };
   const restart = shouldRestart(c, exit.exitCode, policy);
   if (restart) c.runtime.state.Status = 'restarting';
-  await deps.store.saveState(c).catch((err) => deps.log.error('saving container state failed', { container: id, err }));
-  deps.events.publish('container', 'die', id, { exitCode: String(exit.exitCode), image: c.record.config.Image, name: c.record.name });
+  // Waiters and attached clients learn of the exit now; whoever acts on the container next
+  // (start, rm, a restart) awaits exitHandled, which covers the task's teardown below.
   live.io.endAll();
   live.io.resetStdin();
   live.events.emit('exit', exit.exitCode);
+  await Promise.all([
+    task.delete().catch((err) => deps.log.warn('task delete failed', { container: id, err })),
+    deps.store.saveState(c).catch((err) => deps.log.error('saving container state failed', { container: id, err })),
+  ]);
+  deps.events.publish('container', 'die', id, { exitCode: String(exit.exitCode), image: c.record.config.Image, name: c.record.name });
   live.exitHandled = undefined;
 
   if (restart) scheduleRestart(deps, c, ctx.ranMs);

@@ -63,6 +63,7 @@ async function stopResolved(deps: ContainerDeps, c: Container, opts: StopOptions
       throw notModified();
     }
     await live.exitHandled;
+    if (manual) throw notModified(); // it had exited already (its teardown was still running): Docker's 304
     return;
   }
   if (await waitExit(deps, c, timeout < 0 ? -1 : timeout * 1000)) { await live.exitHandled; return; }
