@@ -123,7 +123,8 @@ test('rm reports daemon errors and exits 1', async () => {
 
 test('the real entry point exits with the container status', async () => {
   d.script = { output: [[1, 'from main\n']], exitCode: 7 };
-  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+  // Run from source (type stripping) or from the compiled dist/ tree alike.
+  const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './main.ts' : './main.js', import.meta.url));
   const child = spawn(process.execPath, [main, 'run', '--rm', 'busybox'], { env: { ...process.env, BERTH_HOST: d.host }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -104,8 +104,10 @@ async function removeShimFiles(bundle: string, stdio?: StdioPaths): Promise<void
     unmountRecursive(rootfs);
     await fsp.rmdir(rootfs);
   });
-  // FIFOs are ours only when they live in the bundle
-  const fifos = (stdio ? [stdio.stdin, stdio.stdout, stdio.stderr] : []).filter((p): p is string => !!p && p.startsWith(bundle + '/'));
+  // FIFOs are ours only when they live in the bundle; without their paths (a dead shim's
+  // cleanup), the init process's default names are removed.
+  const paths = stdio ? [stdio.stdin, stdio.stdout, stdio.stderr] : ['stdin', 'stdout', 'stderr'].map((n) => join(bundle, n));
+  const fifos = paths.filter((p): p is string => !!p && p.startsWith(bundle + '/'));
   await Promise.all([
     fsp.rm(join(bundle, 'work'), { recursive: true, force: true }),
     ...SHIM_FILES.map((f) => fsp.rm(join(bundle, f), { force: true })),
