@@ -38,6 +38,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
   const execRoot = join(root, 'exec');
   const socket = join(root, 'berth.sock');
   const configFile = join(root, 'daemon.json');
+  const cgroupParent = `/berth-test-${root.split('-').pop()}`;
   await writeFile(configFile, JSON.stringify(opts.config ?? {}));
   let output = '';
   const d: TestDaemon = {
@@ -48,7 +49,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
     async start() {
       output = '';
       const args = [berthdMain, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`,
-        '--config-file', configFile, '--cgroup-parent', `/berth-test-${root.split('-').pop()}`, '--log-level', 'debug', ...(opts.extraArgs ?? [])];
+        '--config-file', configFile, '--cgroup-parent', cgroupParent, '--log-level', 'debug', ...(opts.extraArgs ?? [])];
       d.proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       d.proc.stdout!.on('data', (c) => (output += c));
       d.proc.stderr!.on('data', (c) => (output += c));
@@ -80,8 +81,13 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         // Anything still mounted below the test root is a leak: undo it, then fail loudly.
         const leaks = mountsUnder(root);
         for (const m of leaks.reverse()) { try { execFileSync('umount', ['-l', m]); } catch { /* already gone */ } }
+        // Shims of this daemon (its containers' and its idle pool's) must all be gone.
+        const shims = shimsOf(execRoot);
+        for (const pid of shims) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
         await rm(root, { recursive: true, force: true }).catch(() => {});
+        await removeCgroupParent(cgroupParent);
         if (leaks.length) throw new Error(`leaked mounts: ${leaks.join(', ')}`);
+        if (shims.length) throw new Error(`leaked shims: ${shims.join(', ')}`);
       }
     },
   };
@@ -136,4 +142,32 @@ export function runCli(bin: 'docker' | 'berth', d: TestDaemon, args: string[], i
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
   });
+}
+
+/** Shim processes started for a daemon: their -address lies in its exec root. */
+export function shimsOf(execRoot: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', `containerd-shim-runc-v2 .*-address ${execRoot}/`]).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch { return []; }
+}
+
+/**
+ * Removes a test daemon's cgroup parent from every hierarchy (runc removes a container's
+ * own cgroup but leaves the parent). Children go first; a cgroup whose last task is still
+ * exiting refuses rmdir for a moment, hence the retries.
+ */
+async function removeCgroupParent(parent: string): Promise<void> {
+  const { readdir, rmdir } = await import('node:fs/promises');
+  const roots = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+  const removeTree = async (dir: string): Promise<void> => {
+    const kids = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const k of kids) if (k.isDirectory()) await removeTree(join(dir, k.name));
+    for (let i = 0; i < 20; i++) {
+      try { await rmdir(dir); return; } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+  for (const r of ['', ...roots]) await removeTree(join('/sys/fs/cgroup', r, parent));
 }
