@@ -83,26 +83,14 @@ function record(fig: CliFigures, r: CmdResult, measured: boolean): void {
 
 // ---------------------------------------------------------------- API breakdown
 
-/** What the docker CLI 28 sends for `docker run --rm --network none busybox true`. */
+/**
+ * The create request of `docker run --rm --network none busybox true`, minus the zero-valued
+ * fields the docker CLI also sends (neither daemon reads them).
+ */
 function createBody(autoRemove: boolean, cmd: string[] = ['true'], attach = true): Record<string, unknown> {
   return {
-    Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: attach, AttachStderr: attach, Tty: false,
-    OpenStdin: false, StdinOnce: false, Env: null, Cmd: cmd, Image: 'busybox', Volumes: {}, WorkingDir: '',
-    Entrypoint: null, OnBuild: null, Labels: {},
-    HostConfig: {
-      Binds: null, ContainerIDFile: '', LogConfig: { Type: '', Config: {} }, NetworkMode: 'none', PortBindings: {},
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: autoRemove, VolumeDriver: '', VolumesFrom: null,
-      ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: '', Dns: [], DnsOptions: [], DnsSearch: [],
-      ExtraHosts: null, GroupAdd: null, IpcMode: '', Cgroup: '', Links: null, OomScoreAdj: 0, PidMode: '',
-      Privileged: false, PublishAllPorts: false, ReadonlyRootfs: false, SecurityOpt: null, UTSMode: '', UsernsMode: '',
-      ShmSize: 0, Isolation: '', CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: '', BlkioWeight: 0,
-      BlkioWeightDevice: [], BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [],
-      BlkioDeviceWriteIOps: [], CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0,
-      CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, DeviceRequests: null,
-      MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: -1, OomKillDisable: false, PidsLimit: 0, Ulimits: [],
-      CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0, MaskedPaths: null, ReadonlyPaths: null,
-    },
-    NetworkingConfig: { EndpointsConfig: {} },
+    Image: 'busybox', Cmd: cmd, AttachStdout: attach, AttachStderr: attach,
+    HostConfig: { NetworkMode: 'none', AutoRemove: autoRemove },
   };
 }
 

@@ -1,24 +1,19 @@
 // berthd as a process: killed at any instant it restarts consistent, re-adopting running
 // containers; one daemon per data root; two daemons side by side stay apart.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { startDaemon, importBusybox, isRoot, berthdMain, mountsUnder, type TestDaemon } from './helpers/daemon.ts';
+import { isRoot, berthdMain, mountsUnder, startDaemon, importBusybox, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { demux } from './helpers/http.ts';
 import { createContainer, waitFor } from './helpers/containers.ts';
 
 const skip = isRoot ? false : 'needs root (real mounts, runc, shims)';
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await importBusybox(d);
-}, { timeout: 60_000 });
-after(async () => { if (d) await d.cleanup(); });
+useDaemon((x) => (d = x));
 
 const inspect = async (id: string) => (await d.api('GET', `/containers/${id}/json`)).json();
 const logsOf = async (id: string) => demux((await d.api('GET', `/containers/${id}/logs?stdout=1&stderr=1`)).body).stdout;

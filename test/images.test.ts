@@ -1,25 +1,20 @@
 // Images through the Engine API against a real berthd: import (plain, gzip, xz) with
 // changes, list filters, inspect and history shapes, tag, remove rules, prune, 404s.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startDaemon, importBusybox, busyboxRootfs, isRoot, type TestDaemon } from './helpers/daemon.ts';
+import { busyboxRootfs, isRoot, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { runToCompletion, createContainer } from './helpers/containers.ts';
 import { tarToBuffer } from '../src/snapshots/tar-writer.ts';
 
 const skip = isRoot ? false : 'needs root (real mounts, runc, shims)';
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await importBusybox(d);
-}, { timeout: 60_000 });
-after(async () => { if (d) await d.cleanup(); });
+useDaemon((x) => (d = x));
 
 const q = (v: unknown) => encodeURIComponent(typeof v === 'string' ? v : JSON.stringify(v));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

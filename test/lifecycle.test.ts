@@ -1,22 +1,17 @@
 // Container lifecycle through the Engine API against a real berthd (runc, shims, overlay).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon, importBusybox, isRoot, type TestDaemon } from './helpers/daemon.ts';
+import { isRoot, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { demux } from './helpers/http.ts';
 import { runToCompletion, createContainer, waitFor } from './helpers/containers.ts';
 
 const skip = isRoot ? false : 'needs root (real mounts, runc, shims)';
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await importBusybox(d);
-}, { timeout: 60_000 });
-after(async () => { if (d) await d.cleanup(); });
+useDaemon((x) => (d = x));
 
 test('run: output, exit code 0 and a non-zero exit code', { skip }, async () => {
   const ok = await runToCompletion(d, { Image: 'busybox', Cmd: ['echo', 'hello'] });

@@ -1,7 +1,7 @@
 // Puts runtime/ (shims over ttrpc, runc) behind the services' TaskRuntime port: bundles
 // live in <exec-root>/tasks/<id>, runc state in <exec-root>/runc, so two engines on one
 // host never see each other's containers.
-import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { errnoCode } from '../common/errors.ts';
 import { unmountRecursive } from '../sys/mountinfo.ts';
 import { join } from 'node:path';
@@ -149,6 +149,10 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       if (!(await stat(bundleDir).catch(() => undefined))) return;
       await rt.cleanupDead(id, bundleDir).catch((err) => log.debug('cleanup', { id, err }));
       await removeBundle(bundleDir);
+    },
+    async listTasks() {
+      const names = await readdir(tasksDir).catch(() => [] as string[]);
+      return names.filter((n) => /^[0-9a-f]{64}$/.test(n));
     },
     exitCodeFor(err: unknown): number {
       let e: unknown = err;

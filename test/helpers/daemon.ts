@@ -2,6 +2,7 @@
 // real runc, real shims. `cleanup()` removes every container, stops the daemon and checks
 // that nothing it made outlives the test (mounts, shims).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { before, after } from 'node:test';
 import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -170,4 +171,19 @@ async function removeCgroupParent(parent: string): Promise<void> {
     }
   };
   for (const r of ['', ...roots]) await removeTree(join('/sys/fs/cgroup', r, parent));
+}
+
+/**
+ * Registers a test file's daemon: started (with busybox imported) before its tests and
+ * cleaned up after them. `set` receives it; nothing runs when the tests are skipped.
+ */
+export function useDaemon(set: (d: TestDaemon) => void, opts: DaemonOptions & { busybox?: boolean } = {}): void {
+  let daemon: TestDaemon | undefined;
+  before(async () => {
+    if (!isRoot) return;
+    daemon = await startDaemon(opts);
+    set(daemon);
+    if (opts.busybox !== false) await importBusybox(daemon);
+  }, { timeout: 60_000 });
+  after(async () => { if (daemon) await daemon.cleanup(); });
 }

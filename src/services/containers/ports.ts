@@ -42,6 +42,8 @@ export interface TaskRuntime {
   restore(id: string, opts: { terminal: boolean; openStdin: boolean }): Promise<{ task: Task } | { exited: TaskExit } | undefined>;
   /** Removes any leftovers (bundle, fifos, runc state) of a task that no longer runs. */
   cleanup(id: string): Promise<void>;
+  /** IDs of every task with state on this host (running or not), for orphan detection. */
+  listTasks(): Promise<string[]>;
   /** Docker's exit code for a failed create/start: 127 not found, 126 not executable, 125 other. */
   exitCodeFor(err: unknown): number;
 }

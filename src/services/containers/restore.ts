@@ -46,7 +46,30 @@ async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' 
   return c.record.hostConfig.AutoRemove ? 'remove' : 'none';
 }
 
+/**
+ * A task with no container record (its record was quarantined, or berthd died between
+ * starting a task and recording it) would run on unseen: stop it and clean up after it.
+ */
+async function reapOrphans(deps: ContainerDeps): Promise<void> {
+  for (const id of await deps.runtime.listTasks()) {
+    if (deps.store.get(id)) continue;
+    deps.log.warn('stopping a task that belongs to no container record', { task: id });
+    try {
+      const found = await deps.runtime.restore(id, { terminal: false, openStdin: false });
+      if (found && 'task' in found) {
+        await found.task.kill(9, true).catch(() => {});
+        await found.task.wait();
+        await found.task.delete();
+      }
+    } catch (err) {
+      deps.log.warn('could not stop an orphaned task', { task: id, err });
+    }
+    await deps.runtime.cleanup(id).catch(() => {});
+  }
+}
+
 export async function restoreContainers(deps: ContainerDeps): Promise<void> {
+  await reapOrphans(deps);
   const all = deps.store.list();
   const actions = new Map<string, 'restart' | 'remove' | 'none'>();
   for (let i = 0; i < all.length; i += CONCURRENCY) {
