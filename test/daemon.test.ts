@@ -141,3 +141,22 @@ test('the socket is 0660 and /_ping has Docker headers', { skip }, async () => {
   assert.equal(v.ApiVersion, '1.47');
   assert.equal(v.MinAPIVersion, '1.24');
 });
+
+test('a live task is adopted even when its record never saw the start (state tampered to created)', { skip }, async () => {
+  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'] });
+  await d.api('POST', `/containers/${id}/start`);
+  const pid = (await inspect(id)).State.Pid;
+  await d.stop('SIGKILL');
+  const { writeFile } = await import('node:fs/promises');
+  // As if berthd died before the running state reached the disk.
+  await writeFile(`${d.dataRoot}/containers/${id}/state.json`, JSON.stringify({
+    schema: 1, restartCount: 0, manuallyStopped: false, hasBeenStarted: false,
+    state: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z', OOMKilled: false },
+  }));
+  await d.start();
+  const s = await inspect(id);
+  assert.equal(s.State.Running, true);
+  assert.equal(s.State.Pid, pid);
+  assert.ok(existsSync(`/proc/${pid}`));
+  await d.api('DELETE', `/containers/${id}?force=1`);
+});

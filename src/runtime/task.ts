@@ -263,6 +263,7 @@ export class TaskHandle {
     this.io?.close();
     // A caller that removes the whole bundle next skips the file-by-file removal.
     if (opts.removeFiles !== false) await removeShimFiles(this.bundle, this.stdio);
+    this.runtime.config.pool?.fill();
     return res;
   }
 
@@ -313,7 +314,9 @@ export class Runtime {
         throw isKind(err, 'unavailable') ? err : new TaskStartError(messageOf(err), err);
       }
       io.attach();
-      this.config.pool?.fill();
+      // Refill once this start is past its critical section: a shim launch competes for
+      // the CPU with runc start and the container's first moments.
+      setTimeout(() => this.config.pool?.fill(), 250).unref();
       return new TaskHandle(this, shim, pid, io, req.stdio);
     } catch (err) {
       this.config.pool?.fill();

@@ -14,31 +14,35 @@ async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' 
   const id = c.record.id;
   const st = c.runtime.state.Status;
   if (st === 'removing') return 'remove';
-  // 'dead' is how a container whose state record was unreadable loads: its task may still
-  // be alive under its shim, so ask the runtime as for a running one — never delete it.
+  const recordedRunning = st === 'running' || st === 'paused' || st === 'restarting';
+  // 'dead' is how a container whose state record was unreadable loads.
   const unknown = st === 'dead';
-  if (st !== 'running' && st !== 'paused' && st !== 'restarting' && !unknown) {
+  // The shim, not the record, says whether a task runs: a start whose state write had not
+  // landed when berthd died still has a live task to adopt, whatever the record says.
+  const found = await deps.runtime.restore(id, { terminal: Boolean(c.record.config.Tty), openStdin: Boolean(c.record.config.OpenStdin) })
+    .catch((err) => { deps.log.warn('could not restore task', { container: id, err }); return undefined; });
+  if (found && 'task' in found) {
+    await adoptTask(deps, c, found.task, openLogSink(deps, c), false);
+    if (c.runtime.state.Status !== 'running' || c.runtime.state.Pid !== found.task.pid) {
+      c.runtime.state = { ...c.runtime.state, Status: 'running', Pid: found.task.pid };
+      c.runtime.hasBeenStarted = true;
+      await deps.store.saveState(c);
+    }
+    deps.log.info('re-adopted running container', { container: id, pid: found.task.pid });
+    return 'none';
+  }
+  if (!recordedRunning && !unknown && !found) {
+    // Stopped, and no task ran since: nothing to reconcile but the restart policy.
     await deps.runtime.cleanup(id).catch(() => {});
     if (c.record.hostConfig.AutoRemove && st === 'exited') return 'remove';
     const p = c.record.hostConfig.RestartPolicy?.Name;
     const start = c.runtime.hasBeenStarted && (p === 'always' || (p === 'unless-stopped' && !c.runtime.manuallyStopped));
     return start ? 'restart' : 'none';
   }
-  const found = await deps.runtime.restore(id, { terminal: Boolean(c.record.config.Tty), openStdin: Boolean(c.record.config.OpenStdin) })
-    .catch((err) => { deps.log.warn('could not restore task', { container: id, err }); return undefined; });
-  if (found && 'task' in found) {
-    await adoptTask(deps, c, found.task, openLogSink(deps, c), false);
-    if (c.runtime.state.Status === 'restarting') c.runtime.state.Status = 'running';
-    if (unknown) {
-      c.runtime.state = { ...c.runtime.state, Status: 'running', Pid: found.task.pid };
-      await deps.store.saveState(c);
-    }
-    deps.log.info('re-adopted running container', { container: id, pid: found.task.pid });
-    return 'none';
-  }
   const exit = found?.exited ?? { exitCode: 255, exitedAt: new Date().toISOString() };
   await deps.runtime.cleanup(id).catch(() => {});
   recordExit(c, exit);
+  c.runtime.hasBeenStarted = true;
   await deps.store.saveState(c);
   deps.events.publish('container', 'die', id, { exitCode: String(exit.exitCode), image: c.record.config.Image, name: c.record.name });
   const policy = c.record.hostConfig.RestartPolicy ?? { Name: 'no' };

@@ -73,7 +73,9 @@ export async function launchTask(deps: ContainerDeps, c: Container): Promise<voi
       StartedAt: new Date().toISOString(), OOMKilled: false,
     };
     c.runtime.hasBeenStarted = true;
-    await deps.store.saveState(c);
+    // Not awaited: the shim is the truth about a running task (start-up reconciliation
+    // adopts a live task whatever the record says), so the fsync stays off the start path.
+    void deps.store.saveState(c).catch((err) => deps.log.error('saving container state failed', { container: id, err }));
     deps.events.publish('container', 'start', id, { image: cfg.Image, name: c.record.name });
   } catch (err) {
     await log?.close().catch(() => {});
