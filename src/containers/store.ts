@@ -1,6 +1,7 @@
 // Container records and the name index. Names are reserved synchronously (one JS turn),
 // so of N concurrent creates with one name exactly one wins and the rest get 409.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { fsyncDir } from '../sys/atomic.ts';
 import { join } from 'node:path';
 import { loadRecordDir, readRecord, writeRecord, type Quarantined } from '../metadata/record-dir.ts';
 import { conflict, invalidArgument, notFound } from '../common/errors.ts';
@@ -30,6 +31,7 @@ export class ContainerStore {
 
   async load(): Promise<Quarantined[]> {
     await mkdir(this.root, { recursive: true, mode: 0o710 });
+    await this.sweepTrash();
     const { records, quarantined } = await loadRecordDir(this.root, 'config.json', 'container', isRecord);
     for (const record of records.values()) {
       let rt: ContainerRuntimeState;
@@ -75,8 +77,11 @@ export class ContainerStore {
   saveState(c: Container): Promise<void> {
     const id = c.record.id;
     const prev = this.saving.get(id) ?? Promise.resolve();
+    // A write racing the container's removal (its directory moved to the trash) is moot.
     const next = prev.catch(() => {}).then(() =>
-      this.byId.has(id) ? writeRecord(join(this.dir(id), 'state.json'), c.runtime) : undefined);
+      this.byId.has(id) ? writeRecord(join(this.dir(id), 'state.json'), c.runtime).catch((err) => {
+        if (this.byId.has(id)) throw err;
+      }) : undefined);
     this.saving.set(id, next);
     void next.finally(() => { if (this.saving.get(id) === next) this.saving.delete(id); }).catch(() => {});
     return next;
@@ -86,12 +91,32 @@ export class ContainerStore {
     await writeRecord(join(this.dir(c.record.id), 'config.json'), c.record);
   }
 
-  async remove(id: string): Promise<void> {
+  /**
+   * Removes a container from the books in one atomic step: its directory is renamed into
+   * the trash (names starting with a dot are never loaded), its ID and name are released.
+   * The files themselves go with emptyTrash(), when nothing uses them any more.
+   */
+  async moveToTrash(id: string): Promise<void> {
     const c = this.byId.get(id);
     if (!c) return;
+    await rename(this.dir(id), this.trashDir(id));
+    await fsyncDir(this.root);
     this.byId.delete(id);
     this.releaseName(c.record.name, id);
-    await rm(this.dir(id), { recursive: true, force: true });
+  }
+
+  async emptyTrash(id: string): Promise<void> {
+    await rm(this.trashDir(id), { recursive: true, force: true });
+  }
+
+  private trashDir(id: string): string {
+    return join(this.root, `.trash-${id}`);
+  }
+
+  /** Trash left by a removal that a crash interrupted. */
+  private async sweepTrash(): Promise<void> {
+    const names = await readdir(this.root).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => n.startsWith('.trash-')).map((n) => rm(join(this.root, n), { recursive: true, force: true })));
   }
 
   list(): Container[] {

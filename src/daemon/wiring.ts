@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../sys/atomic.ts';
 import type { Logger } from '../common/logger.ts';
 import { KeyedMutex } from '../common/mutex.ts';
+import { Background } from '../common/background.ts';
 import { chainIds } from '../common/digest.ts';
 import { ContentStore } from '../content/store.ts';
 import { ImageStore } from '../images/store.ts';
@@ -76,7 +77,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   const events = new EventBus();
   const runtime = await createRuntime(config, log);
   const cdeps: ContainerDeps = {
-    store: containers, images, layers, runtime, events, live: new LiveRegistry(), locks: new KeyedMutex(),
+    store: containers, images, layers, runtime, events, live: new LiveRegistry(), locks: new KeyedMutex(), background: new Background(),
     settings: { logOpts: config.logOpts, logDriver: config.logDriver, cgroupParent: config.cgroupParent, initPath: '/usr/bin/tini-static', hostname: '' },
     log,
   };
@@ -129,6 +130,9 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     router,
     containers: cdeps,
     restore: () => restoreContainers(cdeps),
-    shutdown: async () => { await runtime.close(); },
+    shutdown: async () => {
+      await cdeps.background.drain();
+      await runtime.close();
+    },
   };
 }

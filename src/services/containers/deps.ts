@@ -3,6 +3,7 @@ import type { ImageStore } from '../../images/store.ts';
 import type { EventBus } from '../../events/bus.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { KeyedMutex } from '../../common/mutex.ts';
+import type { Background } from '../../common/background.ts';
 import type { LayerPort, TaskRuntime } from './ports.ts';
 import type { LiveRegistry } from './live.ts';
 
@@ -25,6 +26,7 @@ export interface ContainerDeps {
   readonly events: EventBus;
   readonly live: LiveRegistry;
   readonly locks: KeyedMutex;
+  readonly background: Background;
   readonly settings: EngineSettings;
   readonly log: Logger;
 }

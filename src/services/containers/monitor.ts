@@ -39,18 +39,20 @@ export async function handleExit(deps: ContainerDeps, c: Container, task: Task, 
   live.io.endAll();
   live.io.resetStdin();
   live.events.emit('exit', exit.exitCode);
-  await Promise.all([
+  deps.events.publish('container', 'die', id, { exitCode: String(exit.exitCode), image: c.record.config.Image, name: c.record.name });
+  const teardown = Promise.all([
     task.delete().catch((err) => deps.log.warn('task delete failed', { container: id, err })),
     deps.store.saveState(c).catch((err) => deps.log.error('saving container state failed', { container: id, err })),
   ]);
-  deps.events.publish('container', 'die', id, { exitCode: String(exit.exitCode), image: c.record.config.Image, name: c.record.name });
-  live.exitHandled = undefined;
-
-  if (restart) scheduleRestart(deps, c, ctx.ranMs);
-  else if (c.record.hostConfig.AutoRemove) {
-    void removeContainer(deps, id, { force: true, volumes: true }).catch((err) =>
+  if (!restart && c.record.hostConfig.AutoRemove) {
+    // The record goes now (`run --rm` is waiting for it); the removal's own cleanup waits
+    // for this teardown through exitHandled.
+    void removeContainer(deps, id, { force: true, volumes: true, background: true }).catch((err) =>
       deps.log.warn('auto-remove failed', { container: id, err }));
   }
+  await teardown;
+  live.exitHandled = undefined;
+  if (restart) scheduleRestart(deps, c, ctx.ranMs);
 }
 
 export function recordExit(c: Container, exit: TaskExit): void {
