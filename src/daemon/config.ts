@@ -18,6 +18,8 @@ export interface DaemonConfig {
   logOpts: Record<string, string>;
   cgroupParent: string;
   group: string;
+  /** Default detach keys for attach and exec (Docker's format, e.g. "ctrl-p,ctrl-q"). */
+  detachKeys: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -33,6 +35,7 @@ export const DEFAULTS: DaemonConfig = {
   logOpts: {},
   cgroupParent: '/berth',
   group: 'docker',
+  detachKeys: '',
 };
 
 // flag names → config keys (daemon.json uses the long flag names)
@@ -40,13 +43,13 @@ const FLAGS: Record<string, keyof DaemonConfig> = {
   '-H': 'hosts', '--host': 'hosts', '--data-root': 'dataRoot', '--exec-root': 'execRoot',
   '--config-file': 'configFile', '--runtime': 'runtime', '--shim': 'shim', '--log-level': 'logLevel', '-l': 'logLevel',
   '-p': 'pidfile', '--pidfile': 'pidfile', '--log-driver': 'logDriver', '--log-opt': 'logOpts',
-  '--cgroup-parent': 'cgroupParent', '-G': 'group', '--group': 'group',
+  '--cgroup-parent': 'cgroupParent', '-G': 'group', '--group': 'group', '--detach-keys': 'detachKeys',
 };
 
 const JSON_KEYS: Record<string, keyof DaemonConfig> = {
   hosts: 'hosts', 'data-root': 'dataRoot', 'exec-root': 'execRoot', runtime: 'runtime', shim: 'shim',
   'log-level': 'logLevel', pidfile: 'pidfile', 'log-driver': 'logDriver', 'log-opts': 'logOpts',
-  'cgroup-parent': 'cgroupParent', group: 'group',
+  'cgroup-parent': 'cgroupParent', group: 'group', 'detach-keys': 'detachKeys',
 };
 
 export const USAGE = `Usage: berthd [OPTIONS]
@@ -57,6 +60,7 @@ Options:
       --cgroup-parent string   Parent cgroup for all containers (default "/berth")
       --config-file string     Daemon configuration file (default "/etc/berth/daemon.json")
       --data-root string       Root directory of persistent state (default "/var/lib/berth")
+      --detach-keys string     Default key sequence for detaching from a container (default "ctrl-p,ctrl-q")
       --exec-root string       Root directory for execution state files (default "/run/berth")
   -G, --group string           Group for the unix socket (default "docker")
   -H, --host list              Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)

@@ -1,20 +1,21 @@
 // Puts runtime/ (shims over ttrpc, runc) behind the services' TaskRuntime port: bundles
 // live in <exec-root>/tasks/<id>, runc state in <exec-root>/runc, so two engines on one
 // host never see each other's containers.
-import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { errnoCode } from '../common/errors.ts';
 import { unmountRecursive } from '../sys/mountinfo.ts';
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.ts';
 import { resolveBinary } from '../sys/exec.ts';
-import { Runtime, TaskStartError, type TaskHandle } from '../runtime/task.ts';
-import { buildSpec, hostRlimits } from '../runtime/spec.ts';
+import { Runtime, TaskStartError, type ExecHandle, type TaskHandle } from '../runtime/task.ts';
+import { allCapabilities, buildEnv, buildSpec, hostRlimits } from '../runtime/spec.ts';
+import { readCgroup } from '../runtime/cgroups.ts';
 import { resolveUser } from '../runtime/user.ts';
 import { stdioPaths } from '../runtime/stdio.ts';
 import { listenEvents } from '../runtime/events.ts';
 import { ShimPool } from '../runtime/shim-pool.ts';
-import type { Spec } from '../oci/runtime-spec.ts';
-import type { CreateTaskRequest, SpecInput, Task, TaskExit, TaskRuntime } from '../services/containers/ports.ts';
+import type { Process, Spec } from '../oci/runtime-spec.ts';
+import type { CreateTaskRequest, ExecProcess, ExecProcessInput, SpecInput, Task, TaskExit, TaskRuntime } from '../services/containers/ports.ts';
 import type { DaemonConfig } from './config.ts';
 
 /**
@@ -87,6 +88,20 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         })),
       // Our writer is already flushed and closed by the caller; the shim closes its end.
       closeStdin: () => h.shim.task.closeIO(h.id, '', true),
+      resize: (w, hgt) => h.resize(w, hgt),
+      pause: () => h.pause(),
+      resume: () => h.resume(),
+      pids: () => h.pids(),
+      async exec(req) {
+        const paths = stdioPaths(h.bundle, { stdin: req.openStdin, prefix: `exec-${req.execId.slice(0, 24)}` });
+        return wrapExec(await h.exec(req.execId, req.process as Process, paths), req.terminal);
+      },
+      async restoreExec(execId, o) {
+        const r = await h.restoreExec(execId);
+        if (!r) return undefined;
+        if ('exit' in r) return { exited: { exitCode: r.exit.exitCode, exitedAt: iso(r.exit.exitedAt) } };
+        return { proc: wrapExec(r.handle, o.terminal) };
+      },
       delete: () => (deleted ??= (async () => {
         handles.delete(h);
         await h.delete({ removeFiles: false }).catch(async (err) => {
@@ -96,6 +111,23 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         });
         await removeBundle(h.bundle);
       })()),
+    };
+  }
+
+  function wrapExec(e: ExecHandle, terminal: boolean): ExecProcess {
+    let deleted: Promise<void> | undefined;
+    return {
+      io: { stdout: e.io.stdout, stderr: terminal ? null : e.io.stderr, stdin: e.io.stdin ?? null },
+      start: () => e.start(),
+      wait: async () => {
+        const x = await e.wait();
+        return { exitCode: x.exitCode, exitedAt: iso(x.exitedAt) };
+      },
+      kill: (sig) => e.kill(sig),
+      resize: (w, hgt) => e.resize(w, hgt),
+      closeStdin: () => e.task.shim.task.closeIO(e.task.id, e.execId, true),
+      delete: () => (deleted ??= e.delete().then(() => undefined, () => undefined)),
+      close: () => e.close(),
     };
   }
 
@@ -119,6 +151,33 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         hostRlimits: rlimits,
       });
     },
+    async buildExecProcess(i: ExecProcessInput): Promise<unknown> {
+      // The container's own process (its config.json stays in the bundle while it runs)
+      // is the base: capabilities, rlimits, user and env as the container has them.
+      const spec = JSON.parse(await readFile(join(bundleOf(i.containerId), 'config.json'), 'utf8')) as Spec;
+      const base = spec.process!;
+      let user = base.user;
+      if (i.user) {
+        const [passwd, group] = await Promise.all([i.readImageFile('/etc/passwd'), i.readImageFile('/etc/group')]);
+        const u = resolveUser(i.user, passwd?.toString(), group?.toString());
+        user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
+      }
+      const inherited = (base.env ?? []).filter((e) => !e.startsWith('PATH=') && !e.startsWith('HOSTNAME=') && !e.startsWith('TERM='));
+      const hostname = (base.env ?? []).find((e) => e.startsWith('HOSTNAME='))?.slice('HOSTNAME='.length);
+      const caps = i.privileged ? allCapabilities() : undefined;
+      const proc: Process = {
+        ...base,
+        terminal: i.terminal,
+        args: i.args,
+        env: buildEnv([...(base.env ?? []).filter((e) => e.startsWith('PATH=')), ...inherited, ...i.env], hostname, i.terminal),
+        cwd: i.cwd || base.cwd || '/',
+        user,
+        ...(caps ? { capabilities: { bounding: caps, effective: caps, permitted: caps }, noNewPrivileges: false } : {}),
+      };
+      delete (proc as { consoleSize?: unknown }).consoleSize;
+      return proc;
+    },
+    cgroupStats: (id) => readCgroup(`${(config.cgroupParent || '/berth').replace(/\/+$/, '')}/${id}`),
     async create(req: CreateTaskRequest): Promise<Task> {
       const bundleDir = bundleOf(req.id);
       await rm(bundleDir, { recursive: true, force: true });
@@ -142,7 +201,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         await removeBundle(bundleDir);
         return { exited: exit };
       }
-      return { task: wrap(r.handle, opts.terminal) };
+      return { task: wrap(r.handle, opts.terminal), paused: r.state.status === 'paused' || r.state.status === 'pausing' };
     },
     async cleanup(id) {
       const bundleDir = bundleOf(id);

@@ -12,6 +12,10 @@ import { ContentStore } from '../content/store.ts';
 import { ImageStore } from '../images/store.ts';
 import { ContainerStore } from '../containers/store.ts';
 import { EventBus } from '../events/bus.ts';
+import { openJournal } from '../events/journal.ts';
+import { ExecRegistry } from '../services/containers/exec.ts';
+import { parseDetachKeys } from '../services/containers/stdin.ts';
+import { registerInteractive } from './wiring-interactive.ts';
 import { Router } from '../api/router.ts';
 import { containerRoutes } from '../api/routes/containers.ts';
 import { imageRoutes } from '../api/routes/images.ts';
@@ -74,11 +78,15 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     log.warn('quarantined a damaged record', { path: q.path, reason: q.reason });
     warnings.push(`quarantined ${q.reason} (moved to ${q.path})`);
   }
-  const events = new EventBus();
+  if (config.detachKeys) parseDetachKeys(config.detachKeys);
+  const EVENT_HISTORY = 1024;
+  const { journal, history } = await openJournal(join(config.dataRoot, 'events.jsonl'), EVENT_HISTORY);
+  const events = new EventBus({ cap: EVENT_HISTORY, journal, history });
+  journal.compactFrom(() => events.snapshot());
   const runtime = await createRuntime(config, log);
   const cdeps: ContainerDeps = {
-    store: containers, images, layers, runtime, events, live: new LiveRegistry(), locks: new KeyedMutex(), background: new Background(),
-    settings: { logOpts: config.logOpts, logDriver: config.logDriver, cgroupParent: config.cgroupParent, initPath: '/usr/bin/tini-static', hostname: '' },
+    store: containers, images, layers, runtime, events, live: new LiveRegistry(), execs: new ExecRegistry(), locks: new KeyedMutex(), background: new Background(),
+    settings: { logOpts: config.logOpts, logDriver: config.logDriver, cgroupParent: config.cgroupParent, initPath: '/usr/bin/tini-static', hostname: '', detachKeys: config.detachKeys },
     log,
   };
   const ideps: ImageDeps = {
@@ -116,6 +124,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     },
     prune: (f) => pruneContainers(cdeps, f),
   });
+  registerInteractive(router, cdeps, events);
   imageRoutes(router, {
     import: (req) => importImage(ideps, req),
     list: (o) => listImages(ideps, { all: o.all, filters: o.filters }),
@@ -133,6 +142,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     shutdown: async () => {
       await cdeps.background.drain();
       await runtime.close();
+      await journal.close();
     },
   };
 }

@@ -1,5 +1,7 @@
 // Typed event bus in Docker's event shape, with a bounded history for `since` queries.
 // Subscribers are called synchronously; a slow consumer must buffer (bounded) itself.
+// With a journal, every event is also handed to it, and the history it kept from earlier
+// runs seeds this one (so `events --since` reaches back across a berthd restart).
 
 export interface EngineEvent {
   Type: 'container' | 'image' | 'network' | 'volume' | 'daemon' | 'builder';
@@ -16,20 +18,39 @@ export interface EngineEvent {
 
 export type EventListener = (e: EngineEvent) => void;
 
+export interface EventJournalSink {
+  append(e: EngineEvent): void;
+}
+
+export interface EventBusOptions {
+  cap?: number;
+  journal?: EventJournalSink;
+  /** Events of earlier runs, oldest first. */
+  history?: EngineEvent[];
+}
+
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
-  private readonly history: EngineEvent[] = [];
+  private readonly history: EngineEvent[];
   private readonly cap: number;
+  private readonly journal: EventJournalSink | undefined;
+  private lastNano = 0;
 
-  constructor(cap = 1024) {
-    this.cap = cap;
+  constructor(opts: EventBusOptions | number = {}) {
+    const o = typeof opts === 'number' ? { cap: opts } : opts;
+    this.cap = o.cap ?? 1024;
+    this.journal = o.journal;
+    this.history = (o.history ?? []).slice(-this.cap);
+    this.lastNano = this.history.at(-1)?.timeNano ?? 0;
   }
 
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
-    const nowMs = Date.now();
+    // Nanosecond times strictly increase, so since/until cut the history exactly.
+    const nano = Math.max(Date.now() * 1e6, this.lastNano + 1);
+    this.lastNano = nano;
     const e: EngineEvent = {
       Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local',
-      time: Math.floor(nowMs / 1000), timeNano: nowMs * 1e6,
+      time: Math.floor(nano / 1e9), timeNano: nano,
     };
     if (type === 'container' || type === 'image') {
       e.status = action;
@@ -38,6 +59,7 @@ export class EventBus {
     }
     this.history.push(e);
     if (this.history.length > this.cap) this.history.splice(0, this.history.length - this.cap);
+    this.journal?.append(e);
     for (const l of this.listeners) {
       try { l(e); } catch { /* a listener's failure is its own */ }
     }
@@ -51,5 +73,10 @@ export class EventBus {
 
   since(timeNano: number): EngineEvent[] {
     return this.history.filter((e) => e.timeNano >= timeNano);
+  }
+
+  /** The retained history, oldest first (what a journal compacts to). */
+  snapshot(): EngineEvent[] {
+    return [...this.history];
   }
 }

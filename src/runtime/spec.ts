@@ -1,6 +1,7 @@
 // buildSpec(): the OCI runtime spec of a container with Docker's defaults (moby
 // oci/defaults.go DefaultLinuxSpec + daemon/oci_linux.go). Pure: everything it needs
 // from the host (rlimits) is passed in; hostRlimits() reads them.
+import { readFileSync } from 'node:fs';
 import type { LinuxDeviceCgroup, LinuxNamespace, LinuxResources, Mount, POSIXRlimit, Spec } from '../oci/runtime-spec.ts';
 import { OCI_VERSION } from '../oci/runtime-spec.ts';
 import { invalidArgument } from '../common/errors.ts';
@@ -99,6 +100,28 @@ export function hostRlimits(): Record<string, number> {
 function normCap(c: string): string {
   const u = c.toUpperCase();
   return u === 'ALL' ? u : u.startsWith('CAP_') ? u : `CAP_${u}`;
+}
+
+const KNOWN_CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
+  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
+  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
+  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
+  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHECKPOINT_RESTORE',
+];
+
+let allCaps: string[] | undefined;
+/** Every capability this kernel knows (what a privileged process gets). */
+export function allCapabilities(): string[] {
+  if (!allCaps) {
+    let last = KNOWN_CAPABILITIES.length - 1;
+    try {
+      last = Math.min(last, Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()));
+    } catch { /* keep the full list */ }
+    allCaps = KNOWN_CAPABILITIES.slice(0, last + 1).map((c) => `CAP_${c}`);
+  }
+  return allCaps;
 }
 
 /** Docker semantics: start from the defaults, add, then drop ("ALL" works on either side). */

@@ -166,6 +166,11 @@ export class ExecHandle {
       await removeFifos(this.io.paths);
     }
   }
+
+  /** Drops berthd's fds; the process keeps running under the shim. */
+  close(): void {
+    this.io.close();
+  }
 }
 
 // ---- tasks ------------------------------------------------------------------------------
@@ -251,6 +256,34 @@ export class TaskHandle {
       throw err;
     }
     return new ExecHandle(this, execId, io);
+  }
+
+  /** Host pids of the container's processes. */
+  async pids(): Promise<number[]> {
+    return (await this.shim.task.pids(this.id)).map((p) => p.pid);
+  }
+
+  /**
+   * Finds an exec process after a berthd restart: a running one comes back with its FIFOs
+   * reopened (drain them or it blocks once the pipe fills); a finished one is deleted from
+   * the shim and its exit returned; undefined when the shim does not know it.
+   */
+  async restoreExec(execId: string): Promise<{ handle: ExecHandle } | { exit: ExitStatus } | undefined> {
+    let st: TaskState;
+    try {
+      st = await this.shim.task.state(this.id, execId);
+    } catch (err) {
+      if (isKind(err, 'not-found')) return undefined;
+      throw err;
+    }
+    const paths: StdioPaths = { stdout: st.stdout, stderr: st.stderr, ...(st.stdin ? { stdin: st.stdin } : {}) };
+    if (st.status === 'running' || st.status === 'paused' || st.status === 'pausing') {
+      const io = await reopenTaskIO(paths, { terminal: st.terminal });
+      return { handle: new ExecHandle(this, execId, io) };
+    }
+    await this.shim.task.delete(this.id, execId).catch(() => {});
+    await removeFifos(paths).catch(() => {});
+    return st.status === 'stopped' ? { exit: { exitCode: st.exitStatus, exitedAt: st.exitedAt ?? new Date() } } : undefined;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { KeyedMutex } from '../../common/mutex.ts';
 import type { Background } from '../../common/background.ts';
 import type { LayerPort, TaskRuntime } from './ports.ts';
 import type { LiveRegistry } from './live.ts';
+import type { ExecRegistry } from './exec.ts';
 
 export interface EngineSettings {
   /** Default json-file options (daemon.json log-opts over Berth's bounded defaults). */
@@ -16,6 +17,8 @@ export interface EngineSettings {
   initPath: string;
   /** Host hard limits, so rlimits are never raised above them. */
   hostname: string;
+  /** Daemon-wide detach keys (daemon.json `detach-keys`); per-call keys win. */
+  detachKeys?: string;
 }
 
 export interface ContainerDeps {
@@ -25,6 +28,7 @@ export interface ContainerDeps {
   readonly runtime: TaskRuntime;
   readonly events: EventBus;
   readonly live: LiveRegistry;
+  readonly execs: ExecRegistry;
   readonly locks: KeyedMutex;
   readonly background: Background;
   readonly settings: EngineSettings;

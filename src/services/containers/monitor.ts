@@ -6,6 +6,7 @@ import type { ContainerDeps } from './deps.ts';
 import type { Task, TaskExit } from './ports.ts';
 import { launchTask } from './start.ts';
 import { removeContainer } from './remove.ts';
+import { clearExecFiles } from './exec.ts';
 
 const OUTPUT_DRAIN_MS = 2000;
 const BACKOFF_START_MS = 100;
@@ -43,6 +44,7 @@ export async function handleExit(deps: ContainerDeps, c: Container, task: Task, 
   const teardown = Promise.all([
     task.delete().catch((err) => deps.log.warn('task delete failed', { container: id, err })),
     deps.store.saveState(c).catch((err) => deps.log.error('saving container state failed', { container: id, err })),
+    clearExecFiles(deps, id).catch(() => {}),
   ]);
   if (!restart && c.record.hostConfig.AutoRemove) {
     // The record goes now (`run --rm` is waiting for it); the removal's own cleanup waits

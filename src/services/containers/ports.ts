@@ -24,7 +24,62 @@ export interface Task {
   closeStdin(): Promise<void>;
   /** Deletes the task and stops its shim; unmounts the rootfs. Idempotent. */
   delete(): Promise<void>;
+  /** Sets the terminal size of a TTY task. */
+  resize(width: number, height: number): Promise<void>;
+  /** Freezes / thaws every process of the task (cgroup freezer, through the shim). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Host pids of every process in the container (the shim's Pids). */
+  pids(): Promise<number[]>;
+  /** Adds a process to the running container; call start() on the result. */
+  exec(req: ExecRequest): Promise<ExecProcess>;
+  /** Finds an exec process again after a berthd restart; `exited` when it is done. */
+  restoreExec(execId: string, opts: { terminal: boolean }): Promise<{ proc: ExecProcess } | { exited: TaskExit } | undefined>;
 }
+
+export interface ExecRequest {
+  execId: string;
+  /** OCI process spec, from TaskRuntime.buildExecProcess. */
+  process: unknown;
+  terminal: boolean;
+  openStdin: boolean;
+}
+
+/** One exec process. Output flows on io.stdout/io.stderr once started (or restored). */
+export interface ExecProcess {
+  readonly io: TaskIo;
+  start(): Promise<number>;
+  wait(): Promise<TaskExit>;
+  kill(signal: number): Promise<void>;
+  resize(width: number, height: number): Promise<void>;
+  closeStdin(): Promise<void>;
+  /** Removes the process from the shim and its FIFOs; our fds close. Idempotent. */
+  delete(): Promise<void>;
+  /** Drops berthd's fds only; the process keeps running. */
+  close(): void;
+}
+
+export interface ExecProcessInput {
+  containerId: string;
+  args: string[];
+  /** Exec env on top of the container's. */
+  env: string[];
+  cwd: string;
+  /** '' keeps the container's user. */
+  user: string;
+  terminal: boolean;
+  privileged: boolean;
+  readImageFile: (path: string) => Promise<Buffer | undefined>;
+}
+
+/** A cgroup sample in engine terms (Docker's stats shape is built from it). */
+export interface CgroupSample {
+  cpu: { total: number; user: number; system: number; percpu: number[]; periods: number; throttledPeriods: number; throttledTime: number };
+  memory: { usage: number; maxUsage: number; limit: number; stats: Record<string, number> };
+  pids: { current: number; limit: number };
+  blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
+}
+export interface BlkioEntry { major: number; minor: number; op: string; value: number }
 
 export interface CreateTaskRequest {
   id: string;
@@ -39,11 +94,15 @@ export interface TaskRuntime {
   buildSpec(input: SpecInput): Promise<unknown>;
   create(req: CreateTaskRequest): Promise<Task>;
   /** Reconnects to a task left by a previous berthd; `exited` when it is gone or done. */
-  restore(id: string, opts: { terminal: boolean; openStdin: boolean }): Promise<{ task: Task } | { exited: TaskExit } | undefined>;
+  restore(id: string, opts: { terminal: boolean; openStdin: boolean }): Promise<{ task: Task; paused: boolean } | { exited: TaskExit } | undefined>;
   /** Removes any leftovers (bundle, fifos, runc state) of a task that no longer runs. */
   cleanup(id: string): Promise<void>;
   /** IDs of every task with state on this host (running or not), for orphan detection. */
   listTasks(): Promise<string[]>;
+  /** The OCI process for an exec: the container's own process with the exec's changes. */
+  buildExecProcess(input: ExecProcessInput): Promise<unknown>;
+  /** Reads the container's cgroup files (v1 or v2); undefined when it has none. */
+  cgroupStats(id: string): Promise<CgroupSample | undefined>;
   /** Docker's exit code for a failed create/start: 127 not found, 126 not executable, 125 other. */
   exitCodeFor(err: unknown): number;
 }

@@ -53,6 +53,7 @@ export async function removeContainer(deps: ContainerDeps, idOrName: string, opt
     c.runtime.state.Status = 'removing';
     await deps.store.moveToTrash(id);
     forgetBackoff(id);
+    deps.execs.dropContainer(id);
     const exitHandled = live.exitHandled;
     teardown = (async () => {
       await exitHandled;

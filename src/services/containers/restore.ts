@@ -7,6 +7,7 @@ import { openLogSink } from './log-sink.ts';
 import { adoptTask, launchTask } from './start.ts';
 import { recordExit, shouldRestart } from './monitor.ts';
 import { removeContainer } from './remove.ts';
+import { restoreExecs } from './exec.ts';
 
 const CONCURRENCY = 16;
 
@@ -23,8 +24,10 @@ async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' 
     .catch((err) => { deps.log.warn('could not restore task', { container: id, err }); return undefined; });
   if (found && 'task' in found) {
     await adoptTask(deps, c, found.task, openLogSink(deps, c), false);
-    if (c.runtime.state.Status !== 'running' || c.runtime.state.Pid !== found.task.pid) {
-      c.runtime.state = { ...c.runtime.state, Status: 'running', Pid: found.task.pid };
+    await restoreExecs(deps, c, found.task);
+    const status = found.paused ? 'paused' : 'running';
+    if (c.runtime.state.Status !== status || c.runtime.state.Pid !== found.task.pid) {
+      c.runtime.state = { ...c.runtime.state, Status: status, Pid: found.task.pid };
       c.runtime.hasBeenStarted = true;
       await deps.store.saveState(c);
     }

@@ -5,6 +5,7 @@ import { parseSignal } from '../../common/signals.ts';
 import type { Container } from '../../containers/store.ts';
 import type { ContainerDeps } from './deps.ts';
 import { launchTask } from './start.ts';
+import { thawAfterSignal } from './pause.ts';
 
 const DEFAULT_STOP_TIMEOUT = 10;
 const SIGKILL = 9;
@@ -53,8 +54,8 @@ async function stopResolved(deps: ContainerDeps, c: Container, opts: StopOptions
     }
     if (!live.task) return false;
     await deps.store.saveState(c);
-    if (c.runtime.state.Status === 'paused') { /* a frozen task cannot handle signals; SIGKILL below */ }
-    else await live.task.kill(sig).catch(() => {});
+    await live.task.kill(sig).catch(() => {});
+    await thawAfterSignal(deps, c.record.id);
     return true;
   });
   if (!sent) {
@@ -83,6 +84,7 @@ export async function killContainer(deps: ContainerDeps, idOrName: string, signa
     // A kill that ends the container counts as a manual stop for restart policies (Docker).
     if (sig === SIGKILL) c.runtime.manuallyStopped = true;
     await live.task.kill(sig);
+    await thawAfterSignal(deps, c.record.id);
   });
   deps.events.publish('container', 'kill', c.record.id, { image: c.record.config.Image, name: c.record.name, signal: String(sig) });
   if (sig === SIGKILL) await waitExit(deps, c, 5000);

@@ -1,0 +1,121 @@
+// Reads a container's resource usage straight from its cgroup files, v1 (one hierarchy per
+// controller, as on this project's hybrid hosts) or v2 (unified). Values are in bytes,
+// nanoseconds and counts, in the shape services/containers/stats.ts turns into Docker's.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface BlkioEntry { major: number; minor: number; op: string; value: number }
+
+export interface CgroupSample {
+  cpu: { total: number; user: number; system: number; percpu: number[]; periods: number; throttledPeriods: number; throttledTime: number };
+  memory: { usage: number; maxUsage: number; limit: number; stats: Record<string, number> };
+  pids: { current: number; limit: number };
+  blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
+}
+
+const ROOT = '/sys/fs/cgroup';
+/** The kernel's "no limit" for v1 memory (a page-rounded int64 max). */
+const V1_UNLIMITED = 0x7ffffffffffff000;
+const TICK_NS = 10_000_000; // USER_HZ is 100 on Linux
+
+const text = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+const num = async (p: string): Promise<number | undefined> => {
+  const t = await text(p);
+  if (t === undefined) return undefined;
+  const v = t.trim();
+  return v === 'max' ? Infinity : Number(v);
+};
+
+/** "key value" lines → record. */
+export function parseFlatKeyed(t: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of (t ?? '').split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^\d+$/.test(v)) out[k] = Number(v);
+  }
+  return out;
+}
+
+/** v1 blkio files: "8:0 Read 4096" lines (the "Total" lines are dropped, as Docker does). */
+export function parseBlkioV1(t: string | undefined): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of (t ?? '').split('\n')) {
+    const m = /^(\d+):(\d+) (\w+) (\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) });
+  }
+  return out;
+}
+
+/** v2 io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 …" → Docker's v1-like entries. */
+export function parseIoStatV2(t: string | undefined): { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] } {
+  const serviceBytes: BlkioEntry[] = [];
+  const serviced: BlkioEntry[] = [];
+  for (const line of (t ?? '').split('\n')) {
+    const [dev, ...kv] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(dev ?? '');
+    if (!m) continue;
+    const f = Object.fromEntries(kv.map((x) => x.split('=')).map(([k, v]) => [k, Number(v)]));
+    const base = { major: Number(m[1]), minor: Number(m[2]) };
+    serviceBytes.push({ ...base, op: 'read', value: f.rbytes ?? 0 }, { ...base, op: 'write', value: f.wbytes ?? 0 });
+    serviced.push({ ...base, op: 'read', value: f.rios ?? 0 }, { ...base, op: 'write', value: f.wios ?? 0 });
+  }
+  return { serviceBytes, serviced };
+}
+
+let unified: boolean | undefined;
+async function isUnified(): Promise<boolean> {
+  unified ??= (await text(join(ROOT, 'cgroup.controllers'))) !== undefined;
+  return unified;
+}
+
+/** Reads the cgroup at `cgroupsPath` (the spec's linux.cgroupsPath); undefined if it is gone. */
+export async function readCgroup(cgroupsPath: string): Promise<CgroupSample | undefined> {
+  return (await isUnified()) ? readV2(join(ROOT, cgroupsPath)) : readV1(cgroupsPath);
+}
+
+async function readV1(path: string): Promise<CgroupSample | undefined> {
+  const d = (ctl: string, f: string) => join(ROOT, ctl, path, f);
+  const [total, percpu, cpuacct, cpuStat, usage, maxUsage, limit, memStat, pidsCur, pidsMax, bytes, ios] = await Promise.all([
+    num(d('cpuacct', 'cpuacct.usage')), text(d('cpuacct', 'cpuacct.usage_percpu')), text(d('cpuacct', 'cpuacct.stat')),
+    text(d('cpu', 'cpu.stat')), num(d('memory', 'memory.usage_in_bytes')), num(d('memory', 'memory.max_usage_in_bytes')),
+    num(d('memory', 'memory.limit_in_bytes')), text(d('memory', 'memory.stat')), num(d('pids', 'pids.current')),
+    num(d('pids', 'pids.max')), text(d('blkio', 'blkio.throttle.io_service_bytes')), text(d('blkio', 'blkio.throttle.io_serviced')),
+  ]);
+  if (total === undefined && usage === undefined) return undefined;
+  const ticks = parseFlatKeyed(cpuacct);
+  const cs = parseFlatKeyed(cpuStat);
+  return {
+    cpu: {
+      total: total ?? 0,
+      user: (ticks.user ?? 0) * TICK_NS,
+      system: (ticks.system ?? 0) * TICK_NS,
+      percpu: (percpu ?? '').trim().split(/\s+/).filter(Boolean).map(Number),
+      periods: cs.nr_periods ?? 0, throttledPeriods: cs.nr_throttled ?? 0, throttledTime: cs.throttled_time ?? 0,
+    },
+    memory: {
+      usage: usage ?? 0, maxUsage: maxUsage ?? 0,
+      limit: limit === undefined || limit >= V1_UNLIMITED ? Infinity : limit,
+      stats: parseFlatKeyed(memStat),
+    },
+    pids: { current: pidsCur ?? 0, limit: pidsMax === undefined || pidsMax === Infinity ? 0 : pidsMax },
+    blkio: { serviceBytes: parseBlkioV1(bytes), serviced: parseBlkioV1(ios) },
+  };
+}
+
+async function readV2(dir: string): Promise<CgroupSample | undefined> {
+  const [cpuStat, usage, peak, max, memStat, pidsCur, pidsMax, io] = await Promise.all([
+    text(join(dir, 'cpu.stat')), num(join(dir, 'memory.current')), num(join(dir, 'memory.peak')), num(join(dir, 'memory.max')),
+    text(join(dir, 'memory.stat')), num(join(dir, 'pids.current')), num(join(dir, 'pids.max')), text(join(dir, 'io.stat')),
+  ]);
+  if (cpuStat === undefined) return undefined;
+  const cs = parseFlatKeyed(cpuStat);
+  return {
+    cpu: {
+      total: (cs.usage_usec ?? 0) * 1000, user: (cs.user_usec ?? 0) * 1000, system: (cs.system_usec ?? 0) * 1000, percpu: [],
+      periods: cs.nr_periods ?? 0, throttledPeriods: cs.nr_throttled ?? 0, throttledTime: (cs.throttled_usec ?? 0) * 1000,
+    },
+    memory: { usage: usage ?? 0, maxUsage: peak ?? 0, limit: max ?? Infinity, stats: parseFlatKeyed(memStat) },
+    pids: { current: pidsCur ?? 0, limit: pidsMax === undefined || pidsMax === Infinity ? 0 : pidsMax },
+    blkio: parseIoStatV2(io),
+  };
+}

@@ -1,0 +1,347 @@
+// docker exec: POST /containers/{id}/exec (create), /exec/{id}/start (hijacked or
+// detached), /exec/{id}/resize, /exec/{id}/json.
+//
+// Lifecycle of an exec: created (in memory only) → started (the record is written to
+// containers/<id>/execs/<exec>.json with its pid) → exited (exit code written). The process
+// lives under the container's shim, so it survives a berthd restart: restoreExecs() finds
+// running ones again through the shim (draining their output) and records the exits that
+// happened meanwhile. Records go with the container (its exit clears the files; removal
+// forgets them); a container keeps at most MAX_FINISHED finished ones.
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Duplex, Readable } from 'node:stream';
+import { BerthError, conflict, invalidArgument, kindOf, messageOf, notFound } from '../../common/errors.ts';
+import { newId } from '../../common/ids.ts';
+import { chainIds } from '../../common/digest.ts';
+import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
+import type { Container } from '../../containers/store.ts';
+import type { ContainerDeps } from './deps.ts';
+import type { ExecProcess, Task } from './ports.ts';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys, pumpStdin } from './stdin.ts';
+
+const MAX_FINISHED = 128;
+const OUTPUT_DRAIN_MS = 2000;
+
+export interface ExecRecord {
+  ID: string;
+  ContainerID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+  OpenStdin: boolean;
+  OpenStdout: boolean;
+  OpenStderr: boolean;
+  DetachKeys: string;
+  CanRemove: boolean;
+  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user: string };
+  WorkingDir: string;
+  Env: string[];
+  /** Set once start was called (a second start is a conflict). */
+  Started: boolean;
+}
+
+interface ExecEntry {
+  record: ExecRecord;
+  proc?: ExecProcess;
+}
+
+/** Every exec instance of this daemon, by exec ID. */
+export class ExecRegistry {
+  private readonly byId = new Map<string, ExecEntry>();
+
+  add(e: ExecEntry): void {
+    this.byId.set(e.record.ID, e);
+  }
+
+  get(id: string): ExecEntry {
+    const e = this.byId.get(id);
+    if (!e) throw notFound(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  of(containerId: string): ExecEntry[] {
+    return [...this.byId.values()].filter((e) => e.record.ContainerID === containerId);
+  }
+
+  /** Keeps the newest finished records of a container, forgets the rest. */
+  trim(containerId: string): void {
+    const finished = this.of(containerId).filter((e) => e.record.Started && !e.record.Running);
+    for (const e of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED))) this.byId.delete(e.record.ID);
+  }
+
+  dropContainer(containerId: string): void {
+    for (const e of this.of(containerId)) this.byId.delete(e.record.ID);
+  }
+}
+
+const execsDir = (deps: ContainerDeps, containerId: string) => join(deps.store.dir(containerId), 'execs');
+
+/** Ephemeral state: no fsync (a lost write costs one exit code after a host crash). */
+async function persist(deps: ContainerDeps, r: ExecRecord): Promise<void> {
+  const dir = execsDir(deps, r.ContainerID);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(join(dir, `${r.ID}.json`), JSON.stringify(r), { mode: 0o600 });
+}
+
+function persistLater(deps: ContainerDeps, r: ExecRecord): void {
+  void persist(deps, r).catch((err) => deps.log.debug('exec record not saved', { exec: r.ID, err }));
+}
+
+/** The container must be running, not paused or restarting: Docker's 409s. */
+function runningTask(c: Container, live: { task?: Task }): Task {
+  const id = c.record.id;
+  const st = c.runtime.state.Status;
+  if (st === 'paused') throw conflict(`Container ${id} is paused, unpause the container before exec`);
+  if (st === 'restarting') throw conflict(`Container ${id} is restarting, wait until the container is running`);
+  if (st !== 'running' || !live.task) throw conflict(`Container ${id} is not running`);
+  return live.task;
+}
+
+const strList = (v: unknown, what: string): string[] => {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalidArgument(`${what} must be a list of strings`);
+  return v as string[];
+};
+
+export async function createExec(deps: ContainerDeps, idOrName: string, body: Record<string, unknown>): Promise<{ Id: string }> {
+  const c = deps.store.resolve(idOrName);
+  runningTask(c, deps.live.get(c.record.id));
+  const cmd = strList(body.Cmd, 'Cmd');
+  if (cmd.length === 0) throw invalidArgument('No exec command specified');
+  const env = strList(body.Env, 'Env');
+  for (const e of env) if (!e.includes('=') || e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`);
+  const detachKeys = typeof body.DetachKeys === 'string' ? body.DetachKeys : '';
+  if (detachKeys) parseDetachKeys(detachKeys);
+  const record: ExecRecord = {
+    ID: newId(), ContainerID: c.record.id, Running: false, ExitCode: null, Pid: 0,
+    OpenStdin: Boolean(body.AttachStdin), OpenStdout: Boolean(body.AttachStdout), OpenStderr: Boolean(body.AttachStderr),
+    DetachKeys: detachKeys, CanRemove: false,
+    ProcessConfig: {
+      tty: Boolean(body.Tty), entrypoint: cmd[0], arguments: cmd.slice(1), privileged: Boolean(body.Privileged),
+      user: typeof body.User === 'string' ? body.User : '',
+    },
+    WorkingDir: typeof body.WorkingDir === 'string' ? body.WorkingDir : '', Env: env, Started: false,
+  };
+  deps.execs.add({ record });
+  deps.events.publish('container', `exec_create: ${cmd.join(' ')}`, c.record.id, { ...attrs(c), execID: record.ID });
+  return { Id: record.ID };
+}
+
+const attrs = (c: Container) => ({ image: c.record.config.Image, name: c.record.name });
+
+export function inspectExec(deps: ContainerDeps, execId: string): Record<string, unknown> {
+  const r = deps.execs.get(execId).record;
+  return {
+    ID: r.ID, Running: r.Running, ExitCode: r.ExitCode, ProcessConfig: r.ProcessConfig,
+    OpenStdin: r.OpenStdin, OpenStderr: r.OpenStderr, OpenStdout: r.OpenStdout, CanRemove: r.CanRemove,
+    ContainerID: r.ContainerID, DetachKeys: r.DetachKeys, Pid: r.Pid,
+  };
+}
+
+export async function resizeExec(deps: ContainerDeps, execId: string, h: number, w: number): Promise<void> {
+  const e = deps.execs.get(execId);
+  if (!e.proc || !e.record.Running) throw conflict(`Exec ${execId} is not running`);
+  await e.proc.resize(w, h);
+}
+
+export interface ExecStartOptions { detach: boolean; tty?: boolean; consoleSize?: [number, number] }
+
+/** Validates before the connection is hijacked; `run` starts the process and streams it. */
+export function prepareExecStart(deps: ContainerDeps, execId: string, o: ExecStartOptions) {
+  const e = deps.execs.get(execId);
+  const c = deps.store.resolve(e.record.ContainerID);
+  if (e.record.Started) throw conflict(`Exec ${execId} has already been started`);
+  runningTask(c, deps.live.get(c.record.id));
+  const tty = e.record.ProcessConfig.tty;
+  const keys = parseDetachKeys(e.record.DetachKeys || deps.settings.detachKeys || DEFAULT_DETACH_KEYS);
+  return { e, c, tty, keys, detach: o.detach, consoleSize: o.consoleSize };
+}
+
+type Prepared = ReturnType<typeof prepareExecStart>;
+
+/**
+ * Starts the exec. With `conn` the output streams to it (framed unless TTY) and stdin comes
+ * from it; the connection closes after the process exited and its exit was recorded, so a
+ * client that inspects next sees the code. Without `conn` (Detach) output is discarded.
+ */
+export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duplex | undefined, framed: boolean): Promise<void> {
+  const { e, c, tty } = p;
+  const r = e.record;
+  r.Started = true;
+  const live = deps.live.get(c.record.id);
+  let proc: ExecProcess;
+  try {
+    const task = runningTask(c, live);
+    const process = await deps.runtime.buildExecProcess({
+      containerId: c.record.id, args: [r.ProcessConfig.entrypoint, ...r.ProcessConfig.arguments], env: r.Env,
+      cwd: r.WorkingDir, user: r.ProcessConfig.user, terminal: tty, privileged: r.ProcessConfig.privileged,
+      readImageFile: (path) => readContainerFile(deps, c, path),
+    });
+    proc = await task.exec({ execId: r.ID, process, terminal: tty, openStdin: r.OpenStdin });
+  } catch (err) {
+    return failStart(deps, p, conn, framed, err);
+  }
+  e.proc = proc;
+  const out = new OutputPump(conn && (r.OpenStdout || r.OpenStderr) ? conn : undefined, framed);
+  const outputDone = Promise.all([out.add(proc.io.stdout, r.OpenStdout ? STDOUT : 0), proc.io.stderr ? out.add(proc.io.stderr, r.OpenStderr ? STDERR : 0) : undefined]);
+  let pid: number;
+  try {
+    pid = await proc.start();
+  } catch (err) {
+    await proc.delete();
+    e.proc = undefined;
+    return failStart(deps, p, conn, framed, err);
+  }
+  r.Pid = pid;
+  r.Running = true;
+  if (p.consoleSize && tty && p.consoleSize[0] > 0) await proc.resize(p.consoleSize[1], p.consoleSize[0]).catch(() => {});
+  await persist(deps, r).catch((err) => deps.log.debug('exec record not saved', { exec: r.ID, err }));
+  deps.events.publish('container', `exec_start: ${[r.ProcessConfig.entrypoint, ...r.ProcessConfig.arguments].join(' ')}`, c.record.id, { ...attrs(c), execID: r.ID });
+  if (!conn) {
+    // Detached: the API answers now; the exit is recorded in the background.
+    void finishExec(deps, c, e, proc, outputDone).catch((err) => deps.log.warn('exec exit handling failed', { exec: r.ID, err }));
+    return;
+  }
+  wireClient(p, proc, conn, out);
+  await finishExec(deps, c, e, proc, outputDone);
+  if (!conn.destroyed) conn.end();
+}
+
+/** Waits for the exit (and the output, bounded), records it and removes the process. */
+async function finishExec(deps: ContainerDeps, c: Container, e: ExecEntry, proc: ExecProcess, outputDone: Promise<unknown>): Promise<void> {
+  const r = e.record;
+  const exit = await proc.wait().catch(() => ({ exitCode: 137, exitedAt: new Date().toISOString() }));
+  await Promise.race([outputDone, new Promise((res) => setTimeout(res, OUTPUT_DRAIN_MS).unref())]);
+  r.Running = false;
+  r.ExitCode = exit.exitCode;
+  e.proc = undefined;
+  await proc.delete();
+  persistLater(deps, r);
+  deps.execs.trim(c.record.id);
+  deps.events.publish('container', 'exec_die', c.record.id, { ...attrs(c), execID: r.ID, exitCode: String(exit.exitCode) });
+}
+
+function wireClient(p: Prepared, proc: ExecProcess, conn: Duplex, out: OutputPump): void {
+  const { e, tty, keys } = p;
+  const gone = () => out.detach();
+  conn.once('close', gone);
+  conn.once('error', gone);
+  if (!e.record.OpenStdin || !proc.io.stdin) { conn.resume(); return; }
+  const stdin = proc.io.stdin;
+  pumpStdin(conn, tty ? keys : undefined, {
+    write: (b) => { if (!stdin.destroyed) stdin.write(b); },
+    onDetach: () => {
+      out.detach();
+      conn.end();
+      setTimeout(() => conn.destroy(), 2000).unref();
+    },
+    // Without a TTY the client's EOF is the process's EOF (Docker's CloseStdin).
+    onEnd: () => {
+      if (tty) return;
+      stdin.end(() => void proc.closeStdin().catch(() => {}));
+    },
+  });
+}
+
+async function failStart(deps: ContainerDeps, p: Prepared, conn: Duplex | undefined, framed: boolean, err: unknown): Promise<void> {
+  const r = p.e.record;
+  const code = deps.runtime.exitCodeFor(err);
+  r.ExitCode = code === 125 ? 126 : code;
+  r.Running = false;
+  const m = messageOf(err);
+  const msg = m.startsWith('OCI runtime') ? m : `OCI runtime exec failed: ${m}`;
+  deps.log.debug('exec start failed', { exec: r.ID, err });
+  if (!conn) throw new BerthError(kindOf(err) === 'invalid-argument' ? 'invalid-argument' : 'internal', msg, { cause: err });
+  const line = Buffer.from(msg + '\r\n');
+  conn.end(framed ? frame(STDOUT, line) : line);
+}
+
+/**
+ * Copies exec output to one client with backpressure (a client that stops reading stops
+ * the process once the pipe fills, as with Docker); once the client is gone output is
+ * drained and dropped. Resolves each source's promise when it ends.
+ */
+class OutputPump {
+  private conn: Duplex | undefined;
+  private readonly framed: boolean;
+  private readonly sources: Readable[] = [];
+
+  constructor(conn: Duplex | undefined, framed: boolean) {
+    this.conn = conn;
+    this.framed = framed;
+  }
+
+  /** `stream` 0 drops this source's output. */
+  add(src: Readable, stream: number): Promise<void> {
+    this.sources.push(src);
+    src.on('data', (b: Buffer) => {
+      const conn = this.conn;
+      if (!conn || stream === 0 || conn.destroyed) return;
+      if (!conn.write(this.framed ? frame(stream, b) : b)) {
+        src.pause();
+        conn.once('drain', () => src.resume());
+      }
+    });
+    return new Promise((resolve) => {
+      src.once('end', resolve);
+      src.once('close', resolve);
+      src.once('error', () => resolve());
+    });
+  }
+
+  /** The client went away: keep draining, drop everything. */
+  detach(): void {
+    this.conn = undefined;
+    for (const s of this.sources) s.resume();
+  }
+}
+
+async function readContainerFile(deps: ContainerDeps, c: Container, path: string): Promise<Buffer | undefined> {
+  const img = deps.images.get(c.record.image);
+  const chain = img ? chainIds(img.doc.rootfs.diff_ids) : [];
+  const lowers = chain.length ? deps.layers.lowerDirs(chain[chain.length - 1]) : [];
+  return deps.layers.readFile(lowers, join(deps.store.dir(c.record.id), 'upper'), path, 1 << 20);
+}
+
+/**
+ * After a berthd restart, for a container whose task was re-adopted: loads its exec
+ * records, re-attaches running execs (output drained) and records exits that happened
+ * while berthd was away.
+ */
+export async function restoreExecs(deps: ContainerDeps, c: Container, task: Task): Promise<void> {
+  const dir = execsDir(deps, c.record.id);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    if (!n.endsWith('.json')) continue;
+    let r: ExecRecord;
+    try {
+      r = JSON.parse(await readFile(join(dir, n), 'utf8')) as ExecRecord;
+    } catch {
+      continue;
+    }
+    if (r.ContainerID !== c.record.id) continue;
+    const e: ExecEntry = { record: r };
+    deps.execs.add(e);
+    if (!r.Running) continue;
+    const found = await task.restoreExec(r.ID, { terminal: r.ProcessConfig.tty }).catch((err) => {
+      deps.log.warn('could not restore exec', { exec: r.ID, err });
+      return undefined;
+    });
+    if (found && 'proc' in found) {
+      e.proc = found.proc;
+      const out = new OutputPump(undefined, false);
+      const outputDone = Promise.all([out.add(found.proc.io.stdout, 0), found.proc.io.stderr ? out.add(found.proc.io.stderr, 0) : undefined]);
+      void finishExec(deps, c, e, found.proc, outputDone).catch((err) => deps.log.warn('exec exit handling failed', { exec: r.ID, err }));
+      continue;
+    }
+    r.Running = false;
+    r.ExitCode = found ? found.exited.exitCode : 255;
+    persistLater(deps, r);
+    deps.events.publish('container', 'exec_die', c.record.id, { ...attrs(c), execID: r.ID, exitCode: String(r.ExitCode) });
+  }
+}
+
+/** The container's run is over: its exec files go (the in-memory records stay until removal). */
+export async function clearExecFiles(deps: ContainerDeps, containerId: string): Promise<void> {
+  await rm(execsDir(deps, containerId), { recursive: true, force: true });
+}
