@@ -9,6 +9,7 @@
 import { connect, type Socket } from 'node:net';
 import { ApiError, ConnectError, errorMessage, type Endpoint } from './transport.ts';
 import { createDemuxer } from './stdcopy.ts';
+import { DetachMatcher } from '../common/detach-keys.ts';
 
 export interface HijackedConn {
   readonly socket: Socket;
@@ -133,6 +134,8 @@ export interface StreamOptions {
   stdin?: NodeJS.ReadableStream | null;
   stdout?: Writable | null;
   stderr?: Writable | null;
+  /** The escape proxy (TTY): this sequence on stdin detaches instead of being sent. */
+  detachKeys?: Buffer;
 }
 
 export interface Streaming {
@@ -140,6 +143,8 @@ export interface Streaming {
   readonly done: Promise<void>;
   /** Stop reading stdin and close the connection. */
   close(): void;
+  /** True once the user typed the detach keys (the container keeps running). */
+  readonly detached: boolean;
 }
 
 /** Pump stdio over a hijacked connection (Docker's hijackedIOStreamer). */
@@ -183,9 +188,19 @@ export function streamHijacked(conn: HijackedConn, opts: StreamOptions): Streami
     });
     socket.resume();
   });
+  let detached = false;
   if (stdin) {
+    const matcher = opts.detachKeys?.length ? new DetachMatcher(opts.detachKeys) : undefined;
     stdinListener = (c) => {
-      if (!socket.writableEnded) socket.write(c);
+      if (socket.writableEnded || detached) return;
+      const buf = typeof c === 'string' ? Buffer.from(c) : c;
+      const r = matcher ? matcher.feed(buf) : { out: buf, detached: false };
+      if (r.out.length) socket.write(r.out);
+      if (r.detached) {
+        detached = true;
+        stopStdin();
+        socket.destroy();
+      }
     };
     stdinEnd = () => {
       if (!socket.writableEnded) socket.end();
@@ -196,6 +211,9 @@ export function streamHijacked(conn: HijackedConn, opts: StreamOptions): Streami
   }
   return {
     done,
+    get detached() {
+      return detached;
+    },
     close() {
       stopStdin();
       socket.destroy();

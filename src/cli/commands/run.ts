@@ -6,8 +6,10 @@ import { CliError, flagBool, flagStr, type Command, type Ctx } from '../command.
 import { buildCreateSpec, containerFlags, createOnlyFlags, validatePull } from './container-opts.ts';
 import { createContainer } from './create-container.ts';
 import { reportError } from './create.ts';
-import { streamHijacked, type Streaming } from '../../client/hijack.ts';
-import type { Client, WaitHandle } from '../../client/index.ts';
+import type { Streaming } from '../../client/hijack.ts';
+import type { WaitHandle } from '../../client/index.ts';
+import { monitorTtySize, pumpStdio } from '../tty.ts';
+import { proxySignals } from './_signals.ts';
 
 /** runStartContainerErr: 127 not found, 126 permission denied, else 125. */
 export function startErrorStatus(message: string): number {
@@ -18,21 +20,6 @@ export function startErrorStatus(message: string): number {
 }
 
 const apiMessage = (e: unknown) => ((e as Error).name === 'ApiError' ? `Error response from daemon: ${(e as Error).message}` : (e as Error).message);
-
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
-
-function proxySignals(ctx: Ctx, client: Client, id: string) {
-  const handlers = FORWARDED.map((sig) => {
-    const h = () => {
-      client.containerKill(id, sig.slice(3)).catch(() => {});
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
-  ctx.onExit(() => {
-    for (const [sig, h] of handlers) process.off(sig, h);
-  });
-}
 
 async function waitStatus(w: WaitHandle, ctx: Ctx): Promise<number> {
   try {
@@ -98,7 +85,7 @@ const command: Command = {
       throw new CliError(reportError('run', msg, true), startErrorStatus(msg));
     }
     const client = await ctx.client();
-    if (flagBool(ctx, 'sig-proxy')) proxySignals(ctx, client, id);
+    if (flagBool(ctx, 'sig-proxy') && !tty) proxySignals(ctx, client, id);
 
     const attachOut = Boolean(config.AttachStdout || config.AttachStderr);
     const attachAny = Boolean(config.AttachStdin) || attachOut;
@@ -113,18 +100,10 @@ const command: Command = {
         stderr: Boolean(config.AttachStderr),
         detachKeys: flagStr(ctx, 'detach-keys') || undefined,
       });
-      const stdin = config.AttachStdin ? ctx.stdin : null;
-      if (stdin && tty && stdin.isTTY && stdin.setRawMode) {
-        stdin.setRawMode(true);
-        ctx.onExit(() => stdin.setRawMode?.(false));
-      }
-      streaming = streamHijacked(conn, {
-        tty,
-        stdin,
-        stdout: config.AttachStdout ? { write: (b) => ctx.io.out(b) } : null,
-        stderr: config.AttachStderr ? { write: (b) => (tty ? ctx.io.out(b) : ctx.io.err(b)) } : null,
+      streaming = pumpStdio(ctx, conn, {
+        tty, stdin: Boolean(config.AttachStdin), stdout: Boolean(config.AttachStdout), stderr: Boolean(config.AttachStderr),
+        detachKeys: flagStr(ctx, 'detach-keys'),
       });
-      ctx.onExit(() => streaming?.close());
     }
 
     const autoRemove = Boolean(spec.hostConfig.AutoRemove);
@@ -140,22 +119,14 @@ const command: Command = {
       return startErrorStatus(msg);
     }
 
-    if (tty && attachAny && ctx.io.stdoutIsTTY) monitorTtySize(ctx, client, id);
+    if (tty && attachAny && ctx.io.stdoutIsTTY) monitorTtySize(ctx, (h, w) => client.containerResize(id, h, w));
 
     if (streaming) await streaming.done;
+    // Ctrl-p Ctrl-q: the container keeps running without us.
+    if (streaming?.detached) return 0;
     if (!attachOut || !waiter) return 0;
     return waitStatus(waiter, ctx);
   },
 };
-
-function monitorTtySize(ctx: Ctx, client: Client, id: string) {
-  const resize = () => {
-    const size = ctx.io.ttySize();
-    if (size) client.containerResize(id, size[0], size[1]).catch(() => {});
-  };
-  resize();
-  process.on('SIGWINCH', resize);
-  ctx.onExit(() => process.off('SIGWINCH', resize));
-}
 
 export default command;
