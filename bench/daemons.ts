@@ -149,6 +149,12 @@ export function runCmd(cmd: string, args: readonly string[], env: NodeJS.Process
 
 // ---------------------------------------------------------------- daemons
 
+/** Removes a bench daemon's bridge and (berthd's) nftables table. */
+export function removeBridge(bridge: string, table?: string): void {
+  try { execFileSync('/usr/sbin/ip', ['link', 'del', bridge], { stdio: 'ignore' }); } catch { /* gone */ }
+  if (table) { try { execFileSync('/usr/sbin/nft', ['delete', 'table', 'ip', table], { stdio: 'ignore' }); } catch { /* none */ } }
+}
+
 export interface Daemon {
   readonly name: string;
   /** Directory holding all of this daemon's state (roots, sockets, logs). */
@@ -221,7 +227,9 @@ export async function startBerthd(repoRoot: string, root: string, tag: string): 
   const config = join(dir, 'daemon.json');
   const cgroupParent = `/berth-bench-${tag}`;
   noteState(`cgroup ${cgroupParent}`);
-  await writeFile(config, '{}\n');
+  // A default bridge and pool of its own (removed at stop), apart from the host's.
+  const bridge = `bb${tag.slice(0, 8)}`;
+  await writeFile(config, JSON.stringify({ bridge, 'default-address-pools': [{ base: '10.251.0.0/16', size: 24 }] }) + '\n');
   const child = spawnDaemon(join(repoRoot, 'bin', 'berthd'), [
     '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${socket}`,
     '--config-file', config, '--pidfile', join(dir, 'berthd.pid'), '--cgroup-parent', cgroupParent, '--log-level', 'warn',
@@ -238,6 +246,7 @@ export async function startBerthd(repoRoot: string, root: string, tag: string): 
         if (n) notes.push(`berthd: removed ${n} leftover container(s)`);
       }
       if (!await stopChild(child, 15_000)) notes.push('berthd did not stop on SIGTERM within 15 s (killed)');
+      removeBridge(bridge, `berth-${bridge}`);
       return notes;
     },
   };
@@ -280,15 +289,21 @@ export async function startDockerd(root: string, tag: string): Promise<Daemon> {
   await writeFile(config, JSON.stringify({ 'deprecated-key-path': join(dir, 'key.json') }) + '\n');
   const runDockerExisted = existsSync('/run/docker');
   if (!runDockerExisted) noteState('rundocker');
+  // A bridge of its own with a private subnet (dockerd only makes docker0 itself).
+  const bridge = `db${tag.slice(0, 8)}`;
+  execFileSync('/usr/sbin/ip', ['link', 'add', bridge, 'type', 'bridge']);
+  execFileSync('/usr/sbin/ip', ['addr', 'add', '10.252.0.1/24', 'dev', bridge]);
+  execFileSync('/usr/sbin/ip', ['link', 'set', bridge, 'up']);
   const dockerd = spawnDaemon('dockerd', [
     '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'),
     '-H', `unix://${socket}`, '--config-file', config, '--containerd', ctrSock,
-    '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
+    `--bridge=${bridge}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false',
     '--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent, '--log-level', 'warn',
   ], log);
   const stopBoth = async (notes: string[]) => {
     if (!await stopChild(dockerd, 30_000)) notes.push('dockerd did not stop on SIGTERM within 30 s (killed)');
     if (!await stopChild(containerd, 10_000)) notes.push('containerd did not stop on SIGTERM within 10 s (killed)');
+    removeBridge(bridge);
     // dockerd makes /run/docker/plugins whatever its exec root: remove it if we caused it.
     if (!runDockerExisted) for (const p of ['/run/docker/plugins', '/run/docker']) { try { rmdirSync(p); } catch { /* not empty or gone */ } }
   };

@@ -22,6 +22,8 @@ import {
   type Daemon, type CmdResult,
 } from './daemons.ts';
 import { mib, ms, round, secs, summarize, table, type Summary } from './stats.ts';
+import { networkBench, type NetworkFigures } from './network.ts';
+import { registryBench } from './registry.ts';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..'); // dist/bench -> repo
 const DOCKER = '/usr/local/bin/docker';
@@ -283,6 +285,7 @@ interface Results {
   fleet: { berthd?: Fleet; dockerd?: Fleet };
   mem: { startupKiB?: number; idleKiB?: number; afterRunsKiB?: number; with50KiB?: number; afterRemoveKiB?: number; hwmKiB?: number; dockerdIdleKiB?: number; containerdIdleKiB?: number };
   dockerdError?: string;
+  network?: NetworkFigures;
   errors: string[];
   cleanup: string[];
 }
@@ -415,6 +418,17 @@ async function main(): Promise<number> {
       progress(`${o.containers} detached containers on dockerd`);
       res.fleet.dockerd = await fleet(dockerd, o.containers).catch((e: Error) => { if (aborted) throw e; res.errors.push(`dockerd fleet: ${e.message}`); return undefined; });
     }
+
+    // 6. Networking (issue 5): bridge runs, set-up alone, throughput and requests/s.
+    checkpoint();
+    progress('networking: bridge runs, set-up + teardown, published-port traffic');
+    res.network = await networkBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs, warmup: o.warmup, tag });
+
+    // 7. Registries (issue 4): cold/warm pull vs dockerd, push, save | load.
+    checkpoint();
+    progress('registry: cold pull of a 5-layer image (berthd, dockerd), warm pull, push, save | load');
+    await mkdir(join(root, 'registry'), { recursive: true });
+    (res as { registry?: unknown }).registry = await registryBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'registry'), berthCli: BERTH });
   } catch (e) {
     res.errors.push((e as Error).stack ?? String(e));
     for (const d of daemons) res.errors.push(`--- ${d.name} log tail ---\n${d.logTail()}`);

@@ -29,13 +29,25 @@ export const commands: Record<string, Entry> = {
   top: { short: 'Display the running processes of a container', load: () => import('./commands/top.ts') },
   stats: { short: "Display a live stream of container(s) resource usage statistics", load: () => import('./commands/stats.ts') },
   events: { short: 'Get real time events from the server', load: () => import('./commands/events.ts') },
+  diff: { short: "Inspect changes to files or directories on a container's filesystem", load: () => import('./commands/diff.ts') },
+  commit: { short: "Create a new image from a container's changes", load: () => import('./commands/commit.ts') },
+  export: { short: "Export a container's filesystem as a tar archive", load: () => import('./commands/export.ts') },
+  cp: { short: 'Copy files/folders between a container and the local filesystem', load: () => import('./commands/cp.ts') },
   images: { short: 'List images', load: () => import('./commands/images.ts') },
   rmi: { short: 'Remove one or more images', load: () => import('./commands/rmi.ts') },
   tag: { short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: () => import('./commands/tag.ts') },
   import: { short: 'Import the contents from a tarball to create a filesystem image', load: () => import('./commands/import.ts') },
   history: { short: 'Show the history of an image', load: () => import('./commands/history.ts') },
+  pull: { short: 'Download an image from a registry', load: () => import('./commands/pull.ts') },
+  push: { short: 'Upload an image to a registry', load: () => import('./commands/push.ts') },
+  login: { short: 'Log in to a registry', load: () => import('./commands/login.ts') },
+  logout: { short: 'Log out from a registry', load: () => import('./commands/logout.ts') },
+  save: { short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', load: () => import('./commands/save.ts') },
+  load: { short: 'Load an image from a tar archive or STDIN', load: () => import('./commands/load.ts') },
+  search: { short: 'Search Docker Hub for images', load: () => import('./commands/search.ts') },
   version: { short: 'Show the Berth version information', load: () => import('./commands/version.ts') },
   info: { short: 'Display system-wide information', load: () => import('./commands/info.ts') },
+  port: { short: 'List port mappings or a specific mapping for the container', load: () => import('./commands/port.ts') },
 };
 
 /** Management commands: `berth container ls` etc. Values name a module above or below. */
@@ -47,6 +59,14 @@ export const groups: Record<string, { short: string; subs: Record<string, string
       rm: 'rm', remove: 'rm', ls: 'ps', list: 'ps', ps: 'ps', logs: 'logs', inspect: 'container-inspect',
       wait: 'wait', rename: 'rename', prune: 'container-prune',
       attach: 'attach', exec: 'exec', pause: 'pause', unpause: 'unpause', top: 'top', stats: 'stats',
+      diff: 'diff', commit: 'commit', export: 'export', cp: 'cp',
+    },
+  },
+  network: {
+    short: 'Manage networks',
+    subs: {
+      create: 'network-create', ls: 'network-ls', list: 'network-ls', inspect: 'network-inspect', rm: 'network-rm', remove: 'network-rm',
+      prune: 'network-prune', connect: 'network-connect', disconnect: 'network-disconnect',
     },
   },
   image: {
@@ -54,6 +74,7 @@ export const groups: Record<string, { short: string; subs: Record<string, string
     subs: {
       ls: 'images', list: 'images', inspect: 'image-inspect', history: 'history', rm: 'rmi', remove: 'rmi',
       tag: 'tag', import: 'import', prune: 'image-prune',
+      pull: 'pull', push: 'push', save: 'save', load: 'load',
     },
   },
 };
@@ -63,6 +84,13 @@ export const groupOnly: Record<string, Entry> = {
   'image-inspect': { short: 'Display detailed information on one or more images', load: () => import('./commands/image-inspect.ts') },
   'container-prune': { short: 'Remove all stopped containers', load: () => import('./commands/container-prune.ts') },
   'image-prune': { short: 'Remove unused images', load: () => import('./commands/image-prune.ts') },
+  'network-create': { short: 'Create a network', load: () => import('./commands/network-create.ts') },
+  'network-ls': { short: 'List networks', load: () => import('./commands/network-ls.ts') },
+  'network-inspect': { short: 'Display detailed information on one or more networks', load: () => import('./commands/network-inspect.ts') },
+  'network-rm': { short: 'Remove one or more networks', load: () => import('./commands/network-rm.ts') },
+  'network-prune': { short: 'Remove all unused networks', load: () => import('./commands/network-prune.ts') },
+  'network-connect': { short: 'Connect a container to a network', load: () => import('./commands/network-connect.ts') },
+  'network-disconnect': { short: 'Disconnect a container from a network', load: () => import('./commands/network-disconnect.ts') },
 };
 
 export function lookup(key: string): Entry | undefined {

@@ -59,6 +59,15 @@ export interface ContainerRecord {
   image: Digest;
   /** Where the json-file log lives. */
   logPath: string;
+  /** Networks the container is connected to (NetworkingConfig.EndpointsConfig, kept by connect/disconnect). */
+  endpointsConfig?: Record<string, EndpointConfig>;
+}
+
+export interface EndpointConfig {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
+  MacAddress?: string;
+  Links?: string[] | null;
 }
 
 export interface ContainerRuntimeState {

@@ -18,8 +18,20 @@ export interface DaemonConfig {
   logOpts: Record<string, string>;
   cgroupParent: string;
   group: string;
+  insecureRegistries: string[];
+  registryMirrors: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
   /** Default detach keys for attach and exec (Docker's format, e.g. "ctrl-p,ctrl-q"). */
   detachKeys: string;
+  /** Networking: default bridge name and `--bip`, address pools, MTU, icc, nftables on/off, DNS. */
+  bridge: string;
+  bip: string;
+  defaultAddressPools: { base: string; size: number }[];
+  mtu: number;
+  icc: boolean;
+  iptables: boolean;
+  dns: string[];
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -35,7 +47,20 @@ export const DEFAULTS: DaemonConfig = {
   logOpts: {},
   cgroupParent: '/berth',
   group: 'docker',
+  insecureRegistries: [],
+  registryMirrors: [],
+  maxConcurrentDownloads: 3,
+  maxConcurrentUploads: 5,
   detachKeys: '',
+  bridge: 'berth0',
+  bip: '',
+  // Docker's default-address-pools.
+  defaultAddressPools: [{ base: '172.17.0.0/16', size: 16 }, { base: '172.18.0.0/15', size: 16 }, { base: '172.20.0.0/14', size: 16 },
+    { base: '172.24.0.0/13', size: 16 }, { base: '192.168.0.0/16', size: 20 }],
+  mtu: 1500,
+  icc: true,
+  iptables: true,
+  dns: [],
 };
 
 // flag names → config keys (daemon.json uses the long flag names)
@@ -44,13 +69,42 @@ const FLAGS: Record<string, keyof DaemonConfig> = {
   '--config-file': 'configFile', '--runtime': 'runtime', '--shim': 'shim', '--log-level': 'logLevel', '-l': 'logLevel',
   '-p': 'pidfile', '--pidfile': 'pidfile', '--log-driver': 'logDriver', '--log-opt': 'logOpts',
   '--cgroup-parent': 'cgroupParent', '-G': 'group', '--group': 'group', '--detach-keys': 'detachKeys',
+  '-b': 'bridge', '--bridge': 'bridge', '--bip': 'bip', '--mtu': 'mtu', '--icc': 'icc', '--iptables': 'iptables', '--dns': 'dns',
 };
 
 const JSON_KEYS: Record<string, keyof DaemonConfig> = {
   hosts: 'hosts', 'data-root': 'dataRoot', 'exec-root': 'execRoot', runtime: 'runtime', shim: 'shim',
   'log-level': 'logLevel', pidfile: 'pidfile', 'log-driver': 'logDriver', 'log-opts': 'logOpts',
   'cgroup-parent': 'cgroupParent', group: 'group', 'detach-keys': 'detachKeys',
+  'insecure-registries': 'insecureRegistries', 'registry-mirrors': 'registryMirrors',
+  'max-concurrent-downloads': 'maxConcurrentDownloads', 'max-concurrent-uploads': 'maxConcurrentUploads',
+  bridge: 'bridge', bip: 'bip', 'default-address-pools': 'defaultAddressPools', mtu: 'mtu', icc: 'icc', iptables: 'iptables', dns: 'dns',
 };
+
+/** Typed values of the networking keys, from a flag's string or daemon.json's JSON. */
+function networkValue(key: keyof DaemonConfig, v: unknown, name: string): unknown {
+  switch (key) {
+    case 'mtu': {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 68) throw invalidArgument(`invalid mtu: ${String(v)}`);
+      return n;
+    }
+    case 'icc': case 'iptables':
+      if (typeof v === 'boolean') return v;
+      if (v === 'true' || v === 'false') return v === 'true';
+      throw invalidArgument(`invalid value for ${name}: ${String(v)}`);
+    case 'dns':
+      return Array.isArray(v) ? v.map(String) : [String(v)];
+    case 'defaultAddressPools':
+      if (!Array.isArray(v) || !v.every((p) => isObject(p) && typeof p.base === 'string' && Number.isInteger(p.size))) {
+        throw invalidArgument('default-address-pools must be a list of {"base": CIDR, "size": prefix length}');
+      }
+      return v.map((p) => ({ base: p.base as string, size: p.size as number }));
+    default:
+      return undefined;
+  }
+}
+const NETWORK_KEYS = new Set<keyof DaemonConfig>(['mtu', 'icc', 'iptables', 'dns', 'defaultAddressPools']);
 
 export const USAGE = `Usage: berthd [OPTIONS]
 
@@ -101,6 +155,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       if (j <= 0) throw invalidArgument(`invalid log-opt: ${val}`);
       values.logOpts = { ...values.logOpts, [val.slice(0, j)]: val.slice(j + 1) };
     } else if (key === 'logLevel') values.logLevel = parseLevel(val);
+    else if (key === 'dns') values.dns = [...(values.dns ?? []), val];
+    else if (NETWORK_KEYS.has(key)) (values as Record<string, unknown>)[key] = networkValue(key, val, arg);
     else (values as Record<string, unknown>)[key] = val;
   }
   return { values, set, help, version };
@@ -140,7 +196,14 @@ export async function loadConfig(argv: readonly string[]): Promise<{ config: Dae
         if (!isObject(v)) throw invalidArgument('log-opts must be an object');
         fromFile.logOpts = Object.fromEntries(Object.entries(v).map(([a, b]) => [a, String(b)]));
       } else if (key === 'logLevel') fromFile.logLevel = parseLevel(String(v));
-      else if (typeof v !== 'string') throw invalidArgument(`${k} must be a string`);
+      else if (NETWORK_KEYS.has(key)) (fromFile as Record<string, unknown>)[key] = networkValue(key, v, k);
+      else if (key === 'insecureRegistries' || key === 'registryMirrors') {
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalidArgument(`${k} must be a list of strings`);
+        fromFile[key] = v as string[];
+      } else if (key === 'maxConcurrentDownloads' || key === 'maxConcurrentUploads') {
+        if (!Number.isInteger(v) || (v as number) < 1) throw invalidArgument(`${k} must be a positive integer`);
+        fromFile[key] = v as number;
+      } else if (typeof v !== 'string') throw invalidArgument(`${k} must be a string`);
       else (fromFile as Record<string, unknown>)[key] = v;
     }
   }

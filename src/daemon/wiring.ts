@@ -20,6 +20,8 @@ import { Router } from '../api/router.ts';
 import { containerRoutes } from '../api/routes/containers.ts';
 import { imageRoutes } from '../api/routes/images.ts';
 import { systemRoutes } from '../api/routes/system.ts';
+import { distributionRoutes, createFromRegistry } from '../api/routes/distribution.ts';
+import { buildDistribution } from './distribution-wiring.ts';
 import { decompress } from '../snapshots/decompress.ts';
 import type { ContainerDeps } from '../services/containers/deps.ts';
 import type { ImageDeps } from '../services/images/deps.ts';
@@ -43,6 +45,8 @@ import { systemInfo, versionInfo } from '../services/system/info.ts';
 import type { DaemonConfig } from './config.ts';
 import { Layers } from './layers-adapter.ts';
 import { createRuntime } from './runtime-adapter.ts';
+import { buildNetworking } from './network.ts';
+import { wireContainerFs } from './fs-wiring.ts';
 
 export interface Engine {
   router: Router;
@@ -84,8 +88,12 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   const events = new EventBus({ cap: EVENT_HISTORY, journal, history });
   journal.compactFrom(() => events.snapshot());
   const runtime = await createRuntime(config, log);
+  const router = new Router();
+  const locks = new KeyedMutex();
+  const net = buildNetworking({ config, containers, events, locks, log, router });
+  await net.init();
   const cdeps: ContainerDeps = {
-    store: containers, images, layers, runtime, events, live: new LiveRegistry(), execs: new ExecRegistry(), locks: new KeyedMutex(), background: new Background(),
+    store: containers, images, layers, runtime, events, live: new LiveRegistry(), execs: new ExecRegistry(), locks, network: net.containers, background: new Background(),
     settings: { logOpts: config.logOpts, logDriver: config.logDriver, cgroupParent: config.cgroupParent, initPath: '/usr/bin/tini-static', hostname: '', detachKeys: config.detachKeys },
     log,
   };
@@ -94,8 +102,8 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     decompress: async (src) => (await decompress(src)).stream,
   };
   const id = await engineId(config.dataRoot);
+  const dist = buildDistribution(config, ideps, log);
 
-  const router = new Router();
   systemRoutes(router, {
     version: versionInfo,
     info: async () => systemInfo({
@@ -132,17 +140,24 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     history: (name) => imageHistory(ideps, images.resolve(name)),
     tag: (name, repo, tag) => tagImage(ideps, name, repo, tag),
     remove: (name, o) => removeImage(ideps, name, o),
-    prune: (f) => pruneImages(ideps, f),
+    prune: (f) => pruneImages(ideps, f).then(async (r) => ({ ...r, SpaceReclaimed: r.SpaceReclaimed + (await dist.gc()).bytes })),
+    fromRegistry: (ctx) => createFromRegistry(ctx, dist),
   });
+  distributionRoutes(router, dist);
+  wireContainerFs(router, cdeps, ideps, config.execRoot);
 
   return {
     router,
     containers: cdeps,
-    restore: () => restoreContainers(cdeps),
+    restore: async () => {
+      await restoreContainers(cdeps);
+      await net.reconcile((cid) => Boolean(cdeps.live.peek(cid)?.task));
+    },
     shutdown: async () => {
       await cdeps.background.drain();
       await runtime.close();
       await journal.close();
+      await net.close();
     },
   };
 }

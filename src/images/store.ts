@@ -80,7 +80,11 @@ export class ImageStore {
 
   /** Records an image whose layers are already registered; returns the existing one if present. */
   async create(doc: ImageDocument, chain: Digest[], opts: { parent?: Digest } = {}): Promise<Image> {
-    const bytes = Buffer.from(JSON.stringify(doc));
+    return this.createFromConfig(Buffer.from(JSON.stringify(doc)), chain, opts);
+  }
+
+  /** Records an image from its config's exact bytes (pulled/loaded: the ID is their digest). */
+  async createFromConfig(bytes: Buffer, chain: Digest[], opts: { parent?: Digest } = {}): Promise<Image> {
     const id = sha256(bytes);
     const existing = this.images.get(id);
     if (existing) return existing;

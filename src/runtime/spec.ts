@@ -112,14 +112,18 @@ const KNOWN_CAPABILITIES = [
 ];
 
 let allCaps: string[] | undefined;
-/** Every capability this kernel knows (what a privileged process gets). */
+/**
+ * Every capability available here (what a privileged process gets): the known ones that
+ * are in berthd's own bounding set, so a sandbox that withholds one does not fail the exec.
+ */
 export function allCapabilities(): string[] {
   if (!allCaps) {
-    let last = KNOWN_CAPABILITIES.length - 1;
+    let bounding = (1n << BigInt(KNOWN_CAPABILITIES.length)) - 1n;
     try {
-      last = Math.min(last, Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()));
+      const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+      if (m) bounding = BigInt(`0x${m[1]}`);
     } catch { /* keep the full list */ }
-    allCaps = KNOWN_CAPABILITIES.slice(0, last + 1).map((c) => `CAP_${c}`);
+    allCaps = KNOWN_CAPABILITIES.filter((_c, i) => (bounding >> BigInt(i)) & 1n).map((c) => `CAP_${c}`);
   }
   return allCaps;
 }

@@ -34,6 +34,15 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** Create char/block device nodes; default: yes unless running in a user namespace. */
   devices?: boolean;
+  /**
+   * Plain extraction (`cp` into a container) rather than a layer: `.wh.` names are
+   * ordinary files, the archive's `.` entry leaves the target directory alone.
+   */
+  plain?: boolean;
+  /** Refuse to replace a directory with a non-directory or the reverse (Docker's cp flag). */
+  noOverwriteDirNonDir?: boolean;
+  /** Owner for every entry instead of the archive's uid/gid. */
+  owner?: { uid: number; gid: number };
 }
 
 export interface ApplyResult {
@@ -70,6 +79,9 @@ interface Ctx {
   rootFd: number;
   warn: (msg: string) => void;
   devices: boolean;
+  plain: boolean;
+  noOverwriteDirNonDir: boolean;
+  owner?: { uid: number; gid: number };
   dirTimes: DirTime[];
   size: number;
 }
@@ -82,6 +94,9 @@ export async function applyLayer(root: string, tar: Readable | AsyncIterable<Buf
     rootFd: openRoot(root),
     warn: opts.onWarning ?? (() => {}),
     devices: opts.devices ?? !inUserNamespace(),
+    plain: Boolean(opts.plain),
+    noOverwriteDirNonDir: Boolean(opts.noOverwriteDirNonDir),
+    owner: opts.owner,
     dirTimes: [],
     size: 0,
   };
@@ -106,11 +121,12 @@ export async function applyLayer(root: string, tar: Readable | AsyncIterable<Buf
   return { size: ctx.size, tarSize: reader.bytesRead, diffId: `sha256:${hash.digest('hex')}` };
 }
 
-async function applyEntry(ctx: Ctx, { header: h, body }: TarEntry): Promise<void> {
+async function applyEntry(ctx: Ctx, { header: hdr, body }: TarEntry): Promise<void> {
+  const h = ctx.owner ? { ...hdr, ...ctx.owner } : hdr;
   const rel = cleanName(h.name);
   const base = rel === '' ? '' : posix.basename(rel);
   const dirRel = rel === '' ? '' : posix.dirname(rel).replace(/^\.$/, '');
-  if (base.startsWith(WHITEOUT_PREFIX)) {
+  if (base.startsWith(WHITEOUT_PREFIX) && !ctx.plain) {
     await drain(body);
     if (base === OPAQUE_MARKER) return markOpaque(ctx, dirRel);
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
@@ -120,6 +136,7 @@ async function applyEntry(ctx: Ctx, { header: h, body }: TarEntry): Promise<void
     return whiteout(ctx, dirRel, base.slice(WHITEOUT_PREFIX.length));
   }
   if (rel === '') {
+    if (ctx.plain && h.type === 'dir') return;
     if (h.type !== 'dir') throw invalidArgument(`${h.type} entry cannot replace the layer root`);
     chownSync(ctx.root, h.uid, h.gid);
     chmodSync(ctx.root, h.mode);
@@ -129,6 +146,11 @@ async function applyEntry(ctx: Ctx, { header: h, body }: TarEntry): Promise<void
   const ref = parentInRoot(ctx.rootFd, rel, { create: true });
   try {
     const existing = lstatOrNull(ref.path);
+    if (existing && ctx.noOverwriteDirNonDir && existing.isDirectory() !== (h.type === 'dir')) {
+      throw invalidArgument(existing.isDirectory()
+        ? `cannot overwrite directory ${JSON.stringify('/' + rel)} with non-directory`
+        : `cannot overwrite non-directory ${JSON.stringify('/' + rel)} with directory`);
+    }
     // A later entry for the same name replaces it; only dir-over-dir merges.
     if (existing && !(h.type === 'dir' && existing.isDirectory())) removeAt(ref.path);
     switch (h.type) {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { request, type Response } from './http.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -40,7 +41,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
   const socket = join(root, 'berth.sock');
   const configFile = join(root, 'daemon.json');
   const cgroupParent = `/berth-test-${root.split('-').pop()}`;
-  await writeFile(configFile, JSON.stringify(opts.config ?? {}));
+  // Every test daemon gets its own default bridge and address pool, apart from the host's
+  // and from other test daemons running in parallel.
+  const net = testNetwork(root);
+  await writeFile(configFile, JSON.stringify({ bridge: net.bridge, 'default-address-pools': [{ base: net.pool, size: 24 }], ...opts.config }));
   let output = '';
   const d: TestDaemon = {
     root, dataRoot, execRoot, socket, host: `unix://${socket}`,
@@ -85,10 +89,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         // Shims of this daemon (its containers' and its idle pool's) must all be gone.
         const shims = shimsOf(execRoot);
         for (const pid of shims) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+        const netLeaks = await removeNetworking(dataRoot, execRoot, net.bridge);
         await rm(root, { recursive: true, force: true }).catch(() => {});
         await removeCgroupParent(cgroupParent);
         if (leaks.length) throw new Error(`leaked mounts: ${leaks.join(', ')}`);
         if (shims.length) throw new Error(`leaked shims: ${shims.join(', ')}`);
+        if (netLeaks.length) throw new Error(`leaked network state: ${netLeaks.join(', ')}`);
       }
     },
   };
@@ -186,4 +192,43 @@ export function useDaemon(set: (d: TestDaemon) => void, opts: DaemonOptions & { 
     if (opts.busybox !== false) await importBusybox(daemon);
   }, { timeout: 60_000 });
   after(async () => { if (daemon) await daemon.cleanup(); });
+}
+
+/** A bridge name and a /16 pool derived from the test root (unique per daemon). */
+export function testNetwork(root: string): { bridge: string; pool: string; table: string } {
+  const h = createHash('sha256').update(root).digest();
+  const suffix = root.split('-').pop()!.replace(/[^a-zA-Z0-9]/g, '').slice(0, 8);
+  return { bridge: `bt${suffix}`, pool: `10.${100 + (h[0] % 150)}.0.0/16`, table: `berth-bt${suffix}` };
+}
+
+/** The prefixes berthd gives its namespaces and host veths (see daemon/network.ts). */
+export function netPrefixes(execRoot: string): { netns: string; veth: string } {
+  const tag = createHash('sha256').update(execRoot).digest('hex').slice(0, 6);
+  return { netns: `berth-${tag}-`, veth: `vb${tag.slice(0, 4)}` };
+}
+
+/**
+ * After the daemon stopped: namespaces or veths of its containers are leaks (returned);
+ * its bridges and nftables table are removed (they outlive a daemon by design).
+ */
+async function removeNetworking(dataRoot: string, execRoot: string, bridge: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const p = netPrefixes(execRoot);
+  const leaks: string[] = [];
+  for (const ns of (await readdir('/run/netns').catch(() => [] as string[])).filter((n) => n.startsWith(p.netns))) {
+    leaks.push(`netns ${ns}`);
+    try { execFileSync('/usr/sbin/ip', ['netns', 'del', ns]); } catch { /* gone */ }
+  }
+  const links = execFileSync('/usr/sbin/ip', ['-o', 'link', 'show']).toString().split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
+  for (const l of links.filter((n) => n.startsWith(p.veth))) {
+    leaks.push(`veth ${l}`);
+    try { execFileSync('/usr/sbin/ip', ['link', 'del', l]); } catch { /* gone */ }
+  }
+  const bridges = [bridge];
+  for (const f of await readdir(join(dataRoot, 'network', 'networks')).catch(() => [] as string[])) {
+    try { const n = JSON.parse(await readFile(join(dataRoot, 'network', 'networks', f), 'utf8')); if (n.bridge) bridges.push(n.bridge); } catch { /* skip */ }
+  }
+  for (const b of new Set(bridges)) { try { execFileSync('/usr/sbin/ip', ['link', 'del', b], { stdio: 'ignore' }); } catch { /* gone */ } }
+  try { execFileSync('/usr/sbin/nft', ['delete', 'table', 'ip', `berth-${bridge}`], { stdio: 'ignore' }); } catch { /* none */ }
+  return leaks;
 }

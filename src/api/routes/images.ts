@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import { sendJson } from '../http.ts';
 import { invalidArgument, notImplemented } from '../../common/errors.ts';
-import type { Router } from '../router.ts';
+import type { RequestContext, Router } from '../router.ts';
 
 export interface ImagesBackend {
   import(req: { src: Readable; repo?: string; tag?: string; changes: string[]; message?: string; platform?: string }): Promise<{ id: string }>;
@@ -12,12 +12,17 @@ export interface ImagesBackend {
   tag(name: string, repo: string | undefined, tag: string | undefined): Promise<void>;
   remove(name: string, opts: { force: boolean; noprune: boolean }): Promise<unknown>;
   prune(filters: Map<string, string[]>): Promise<unknown>;
+  /** fromImage (pull) and fromSrc=<URL>: served by the distribution routes. */
+  fromRegistry?: (ctx: RequestContext) => Promise<void>;
 }
 
 export function imageRoutes(r: Router, b: ImagesBackend): void {
   r.add('POST', '/images/create', async (ctx) => {
     const q = ctx.query;
     const fromSrc = q.str('fromSrc');
+    if ((fromSrc === undefined && q.str('fromImage')) || (fromSrc !== undefined && fromSrc !== '-')) {
+      if (b.fromRegistry) return b.fromRegistry(ctx);
+    }
     if (fromSrc === undefined) {
       if (q.str('fromImage')) throw notImplemented('pulling images from a registry is not supported yet');
       throw invalidArgument('fromSrc or fromImage is required');

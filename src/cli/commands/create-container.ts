@@ -6,11 +6,8 @@ import { ApiError, type Client } from '../../client/index.ts';
 import type { Ctx } from '../command.ts';
 import { createBody, type CreateSpec } from './container-opts.ts';
 
-/**
- * Pulling on a missing image is wired but off until the daemon serves
- * POST /images/create?fromImage; until then the create error is reported.
- */
-export const PULL_ON_MISSING = false;
+/** Pull when the image is missing (`--pull missing`, the default), as docker does. */
+export const PULL_ON_MISSING = true;
 
 /** reference.FamiliarString(reference.TagNameOnly(ref)); undefined for IDs and digests-only refs we can't name. */
 export function familiarTagged(ref: string): string | undefined {
@@ -35,7 +32,11 @@ async function pullImage(ctx: Ctx, client: Client, image: string, o: CreateOptio
   const at = image.indexOf('@');
   const colon = image.lastIndexOf(':');
   const hasTag = at < 0 && colon > image.lastIndexOf('/');
-  const res = await client.imagePull(hasTag ? image.slice(0, colon) : image, { tag: hasTag ? image.slice(colon + 1) : at < 0 ? 'latest' : undefined, platform: o.platform || undefined });
+  const { registryAuthHeader } = await import('../auth-config.ts');
+  const res = await client.transport.request('POST', '/images/create', {
+    query: { fromImage: hasTag ? image.slice(0, colon) : image, tag: hasTag ? image.slice(colon + 1) : at < 0 ? 'latest' : undefined, platform: o.platform || undefined },
+    headers: { 'X-Registry-Auth': registryAuthHeader(ctx.env, image) },
+  });
   await displayProgress(res, { write: (s: string) => (o.quiet ? undefined : ctx.io.err(s)) });
 }
 

@@ -12,6 +12,8 @@ import type { ContainerDeps } from './deps.ts';
 import { checkConfigTypes, mergeImageConfig, validateHostConfig } from './validate.ts';
 import { writeHostFiles } from './files.ts';
 import { isSupportedNetworkMode } from './network-mode.ts';
+import { validatePorts } from '../networks/publish.ts';
+import type { EndpointConfig } from '../../containers/types.ts';
 
 export interface CreateRequest {
   name?: string;
@@ -39,7 +41,13 @@ export async function createContainer(deps: ContainerDeps, req: CreateRequest): 
   checkConfigTypes(body);
   const hostConfigIn = body.HostConfig ?? {};
   if (!isObject(hostConfigIn)) throw invalidArgument('invalid HostConfig');
-  const hostConfig = validateHostConfig(hostConfigIn as HostConfig, isSupportedNetworkMode);
+  const hostConfig = validateHostConfig(hostConfigIn as HostConfig, (m) => isSupportedNetworkMode(m) || m.startsWith('container:') || Boolean(deps.network?.exists(m)));
+  const mode = hostConfig.NetworkMode || 'default';
+  if (mode.startsWith('container:')) deps.store.resolve(mode.slice('container:'.length));
+  const netCfg = isObject(body.NetworkingConfig) && isObject(body.NetworkingConfig.EndpointsConfig) ? body.NetworkingConfig.EndpointsConfig as Record<string, EndpointConfig> : {};
+  if (netCfg.default) { netCfg.bridge = netCfg.default; delete netCfg.default; }
+  for (const n of Object.keys(netCfg)) if (deps.network && !deps.network.exists(n)) throw notFound(`network ${n} not found`);
+  validatePorts(hostConfig, isObject(body.ExposedPorts) ? body.ExposedPorts : undefined);
   const imageName = body.Image;
   if (typeof imageName !== 'string' || imageName === '') throw invalidArgument('Config cannot be empty in order to create a container');
   const image = deps.images.tryResolve(imageName);
@@ -72,6 +80,7 @@ export async function createContainer(deps: ContainerDeps, req: CreateRequest): 
       schema: 1, id, name, created: new Date().toISOString(),
       path: entry[0], args: entry.slice(1), config, hostConfig, image: image.id,
       logPath: join(dir, `${id}-json.log`),
+      ...(Object.keys(netCfg).length ? { endpointsConfig: netCfg } : {}),
     };
     await deps.store.add({ record, runtime: initialState() });
   } catch (err) {

@@ -6,6 +6,7 @@ import type { KeyedMutex } from '../../common/mutex.ts';
 import type { Background } from '../../common/background.ts';
 import type { LayerPort, TaskRuntime } from './ports.ts';
 import type { LiveRegistry } from './live.ts';
+import type { ContainerNetworking } from './network-port.ts';
 import type { ExecRegistry } from './exec.ts';
 
 export interface EngineSettings {
@@ -30,6 +31,8 @@ export interface ContainerDeps {
   readonly live: LiveRegistry;
   readonly execs: ExecRegistry;
   readonly locks: KeyedMutex;
+  /** Bridge networking; absent: every non-host container gets a loopback-only netns. */
+  readonly network?: ContainerNetworking;
   readonly background: Background;
   readonly settings: EngineSettings;
   readonly log: Logger;

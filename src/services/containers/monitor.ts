@@ -45,6 +45,7 @@ export async function handleExit(deps: ContainerDeps, c: Container, task: Task, 
     task.delete().catch((err) => deps.log.warn('task delete failed', { container: id, err })),
     deps.store.saveState(c).catch((err) => deps.log.error('saving container state failed', { container: id, err })),
     clearExecFiles(deps, id).catch(() => {}),
+    deps.network?.release(id).catch((err) => deps.log.warn('network release failed', { container: id, err })),
   ]);
   if (!restart && c.record.hostConfig.AutoRemove) {
     // The record goes now (`run --rm` is waiting for it); the removal's own cleanup waits

@@ -1,5 +1,5 @@
-// Network modes this build supports. Bridge and user-defined networks arrive with the
-// networking work; until then `default`/`bridge` run with a private, loopback-only netns.
+// The built-in network modes; user-defined networks and container:<id> are checked by
+// the networking service.
 export function isSupportedNetworkMode(mode: string): boolean {
   return mode === 'default' || mode === 'bridge' || mode === 'none' || mode === 'host';
 }

@@ -58,6 +58,7 @@ export async function removeContainer(deps: ContainerDeps, idOrName: string, opt
     teardown = (async () => {
       await exitHandled;
       await deps.runtime.cleanup(id).catch((err) => deps.log.warn('task cleanup failed', { container: id, err }));
+      await deps.network?.release(id).catch((err) => deps.log.warn('network release failed', { container: id, err }));
       await deps.store.emptyTrash(id);
     })();
   });

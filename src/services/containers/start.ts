@@ -53,17 +53,21 @@ export async function launchTask(deps: ContainerDeps, c: Container): Promise<voi
 
   let task: Task | undefined;
   const log = openLogSink(deps, c);
+  // The namespace is prepared (veths, addresses, rules, /etc files) while the spec is built.
+  let net: ReturnType<NonNullable<ContainerDeps['network']>['prepare']> | undefined;
   try {
-    const spec = await deps.runtime.buildSpec({
+    net = deps.network?.prepare(c);
+    const specP = deps.runtime.buildSpec({
       id, args: [c.record.path, ...c.record.args], env: containerEnv(cfg),
       cwd: cfg.WorkingDir || '/', user: cfg.User ?? '',
       readImageFile: (p) => deps.layers.readFile(lowers, join(dir, 'upper'), p, 1 << 20),
       terminal: tty, hostname: cfg.Hostname ?? id.slice(0, 12), domainname: cfg.Domainname ?? '',
       readonlyRootfs: Boolean(hc.ReadonlyRootfs), binds,
       hostFiles: { hostname: hostnamePath(dir), hosts: hostsPath(dir), resolvConf: resolvConfPath(dir) },
-      network: sharesHostNetwork(hc.NetworkMode) ? 'host' : 'private',
+      network: net?.network ?? (sharesHostNetwork(hc.NetworkMode) ? 'host' : 'private'),
       init: Boolean(hc.Init), hostConfig: hc,
     });
+    const [spec] = await Promise.all([specP, net?.ready]);
     task = await deps.runtime.create({
       id, spec, rootfs: deps.layers.rootfsMounts(lowers, dir, false), terminal: tty, openStdin: Boolean(cfg.OpenStdin),
     });
@@ -80,6 +84,7 @@ export async function launchTask(deps: ContainerDeps, c: Container): Promise<voi
   } catch (err) {
     await log?.close().catch(() => {});
     if (task) await task.delete().catch(() => {});
+    if (net) await net.ready.catch(() => {}).then(() => deps.network?.release(id)).catch(() => {});
     live.io.resetStdin();
     const code = deps.runtime.exitCodeFor(err);
     c.runtime.state = { ...c.runtime.state, ExitCode: code, Error: messageOf(err) };

@@ -76,13 +76,13 @@ export function containerSummary(deps: ContainerDeps, c: Container, sizes?: { rw
     ImageID: r.image,
     Command: commandText(c),
     Created: unixSeconds(r.created),
-    Ports: [],
+    Ports: deps.network?.summary(c).Ports ?? [],
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
     Labels: r.config.Labels ?? {},
     State: c.runtime.state.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: networkMode(c) },
-    NetworkSettings: { Networks: networksOf(c) },
+    NetworkSettings: { Networks: deps.network?.summary(c).Networks ?? networksOf(c) },
     Mounts: mountsOf(c),
   };
 }
@@ -140,7 +140,7 @@ export function containerInspect(deps: ContainerDeps, c: Container, sizes?: { rw
       ...(r.config.StopTimeout !== undefined && r.config.StopTimeout !== null ? { StopTimeout: r.config.StopTimeout } : {}),
       ...(r.config.Healthcheck ? { Healthcheck: r.config.Healthcheck } : {}),
     },
-    NetworkSettings: {
+    NetworkSettings: deps.network?.inspect(c) ?? {
       Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
       SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',

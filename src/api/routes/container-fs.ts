@@ -1,0 +1,85 @@
+// A container's filesystem: changes (diff), export, archive (cp) and POST /commit.
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { readBody, sendJson } from '../http.ts';
+import { isObject, parseJsonSafe } from '../../common/json.ts';
+import { invalidArgument } from '../../common/errors.ts';
+import type { Router, RequestContext } from '../router.ts';
+import { versionAtLeast } from '../version.ts';
+
+export interface PathStatHeader { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+
+export interface CommitParams {
+  container: string; repo?: string; tag?: string; comment?: string; author?: string;
+  pause: boolean; changes: string[]; config?: Record<string, unknown>;
+}
+
+export interface ContainerFsBackend {
+  changes(id: string): Promise<unknown[]>;
+  /** The tar stream; everything it holds is released when it ends or `signal` aborts. */
+  export(id: string, signal: AbortSignal): Readable;
+  commit(p: CommitParams): Promise<{ Id: string }>;
+  archiveStat(id: string, path: string): Promise<PathStatHeader>;
+  archiveGet(id: string, path: string, signal: AbortSignal): { stat: PathStatHeader; stream: Readable };
+  archivePut(id: string, path: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void>;
+}
+
+function parseBodyObject(raw: string): Record<string, unknown> {
+  const v = parseJsonSafe(raw, 'JSON body');
+  if (!isObject(v)) throw invalidArgument('invalid JSON body: expected an object');
+  return v;
+}
+
+const statHeader = (s: PathStatHeader) => Buffer.from(JSON.stringify(s)).toString('base64');
+
+function pathParam(ctx: RequestContext): string {
+  const p = ctx.query.str('path');
+  if (!p) throw invalidArgument('Path cannot be empty');
+  return p;
+}
+
+/** Streams a tar body; a client that hangs up destroys the source (which releases its resources). */
+async function sendTar(ctx: RequestContext, stream: Readable, headers: Record<string, string> = {}): Promise<void> {
+  ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar', ...headers });
+  try {
+    await pipeline(stream, ctx.res);
+  } catch {
+    ctx.res.destroy();
+  }
+}
+
+export function containerFsRoutes(r: Router, b: ContainerFsBackend): void {
+  r.add('GET', '/containers/{id}/changes', async (ctx) => sendJson(ctx.res, 200, await b.changes(ctx.params.id)));
+  r.add('GET', '/containers/{id}/export', async (ctx) => sendTar(ctx, b.export(ctx.params.id, ctx.signal)));
+  r.add('GET', '/containers/{id}/archive', async (ctx) => {
+    const path = pathParam(ctx);
+    if (ctx.req.method === 'HEAD') {
+      const stat = await b.archiveStat(ctx.params.id, path);
+      ctx.res.writeHead(200, { 'X-Docker-Container-Path-Stat': statHeader(stat), 'Content-Type': 'application/json' }).end();
+      return;
+    }
+    const { stat, stream } = b.archiveGet(ctx.params.id, path, ctx.signal);
+    await sendTar(ctx, stream, { 'X-Docker-Container-Path-Stat': statHeader(stat) });
+  });
+  r.add('PUT', '/containers/{id}/archive', async (ctx) => {
+    const q = ctx.query;
+    await b.archivePut(ctx.params.id, pathParam(ctx), ctx.req, {
+      noOverwriteDirNonDir: q.bool('noOverwriteDirNonDir'), copyUIDGID: q.bool('copyUIDGID'),
+    });
+    ctx.res.writeHead(200).end();
+  });
+  r.add('POST', '/commit', async (ctx) => {
+    const q = ctx.query;
+    const container = q.str('container');
+    if (!container) throw invalidArgument('container is required');
+    // Clients send the Config overrides, `{}` or `null`.
+    const raw = (await readBody(ctx.req)).toString('utf8').trim();
+    const body = raw === '' || raw === 'null' ? {} : parseBodyObject(raw);
+    // API ≥ 1.13 pauses by default; an explicit pause=0 turns it off.
+    const pause = q.str('pause') === undefined || q.str('pause') === '' ? versionAtLeast(ctx.version, '1.13') : q.bool('pause');
+    sendJson(ctx.res, 201, await b.commit({
+      container, repo: q.str('repo'), tag: q.str('tag'), comment: q.str('comment'), author: q.str('author'),
+      pause, changes: q.all('changes'), config: Object.keys(body).length ? body : undefined,
+    }));
+  });
+}

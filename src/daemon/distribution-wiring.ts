@@ -1,0 +1,38 @@
+// Builds the registry/archive backend: registry settings from daemon.json, the shared
+// in-flight state, and the service calls behind the distribution routes.
+import type { DistributionBackend } from '../api/routes/distribution.ts';
+import type { Logger } from '../common/logger.ts';
+import type { ImageDeps } from '../services/images/deps.ts';
+import { newDistributionState, type DistributionDeps } from '../services/images/distribution-deps.ts';
+import { pullImage } from '../services/images/pull.ts';
+import { pushImage } from '../services/images/push.ts';
+import { login } from '../services/images/login.ts';
+import { saveImages } from '../services/images/save.ts';
+import { loadImages } from '../services/images/load.ts';
+import { searchImages } from '../services/images/search.ts';
+import { importFromUrl } from '../services/images/import-url.ts';
+import { collectGarbage } from '../services/images/gc.ts';
+import type { DaemonConfig } from './config.ts';
+
+export const CERTS_DIRS = ['/etc/berth/certs.d', '/etc/docker/certs.d'];
+
+export function buildDistribution(config: DaemonConfig, ideps: ImageDeps, log: Logger): DistributionBackend & { gc(): Promise<{ bytes: number }> } {
+  const deps: DistributionDeps = {
+    ...ideps,
+    ...newDistributionState(),
+    registry: { insecure: config.insecureRegistries, mirrors: config.registryMirrors, certsDirs: CERTS_DIRS },
+    maxDownloads: config.maxConcurrentDownloads,
+    maxUploads: config.maxConcurrentUploads,
+  };
+  const ctx = (signal: AbortSignal) => ({ signal, log });
+  return {
+    pull: async (req, signal, emit) => { await pullImage(deps, ctx(signal), req, emit); },
+    importUrl: (req, signal, emit) => importFromUrl(deps, ctx(signal), req, emit),
+    push: (req, signal, emit) => pushImage(deps, ctx(signal), req, emit),
+    login: (auth, signal) => login(deps, ctx(signal), auth),
+    save: (names) => saveImages(deps, names),
+    load: (src, quiet, _signal, emit) => loadImages(deps, src, quiet, emit),
+    search: (term, limit, filters, auth, signal) => searchImages(deps, ctx(signal), term, limit, filters, auth),
+    gc: () => collectGarbage(deps),
+  };
+}

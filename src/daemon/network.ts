@@ -1,0 +1,141 @@
+// Composition of networking: the network store, DNS server and firewall sync behind the
+// networks router and the containers' ContainerNetworking port.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../common/logger.ts';
+import type { KeyedMutex } from '../common/mutex.ts';
+import type { ContainerStore } from '../containers/store.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Router } from '../api/router.ts';
+import { networkRoutes } from '../api/routes/networks.ts';
+import { NetworkStore } from '../network/store.ts';
+import { DnsServer } from '../network/dns.ts';
+import { ptrName, parseIp } from '../network/ipv4.ts';
+import { applyTable, deleteTable } from '../network/firewall.ts';
+import { ensureBridge } from '../network/links.ts';
+import type { NetworkDeps, NetworkSettings } from '../services/networks/deps.ts';
+import { createNetwork, ensureBuiltins } from '../services/networks/create.ts';
+import { inspectNetwork, listNetworks, pruneNetworks, removeNetwork } from '../services/networks/manage.ts';
+import { connectNetwork, disconnectNetwork } from '../services/networks/connect.ts';
+import { attachContainer, isUserDefined, reconcileNetworks, releaseContainer, sharedNetns, nsName } from '../services/networks/attach.ts';
+import { containerNetworkSettings, containerPortsSummary } from '../services/networks/views.ts';
+import { netnsPath } from '../network/links.ts';
+import type { ContainerNetworking } from '../services/containers/network-port.ts';
+import type { DaemonConfig } from './config.ts';
+
+export interface Networking {
+  deps: NetworkDeps;
+  containers: ContainerNetworking;
+  init(): Promise<void>;
+  reconcile(running: (id: string) => boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+function hostNameservers(): string[] {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8').split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s);
+  } catch { return []; }
+}
+
+export function networkSettingsFrom(config: DaemonConfig): NetworkSettings {
+  const tag = createHash('sha256').update(config.execRoot).digest('hex').slice(0, 6);
+  return {
+    bridge: config.bridge, bip: config.bip, pools: config.defaultAddressPools, mtu: config.mtu, icc: config.icc,
+    firewall: config.iptables, dns: config.dns, table: `berth-${config.bridge}`,
+    netnsPrefix: `berth-${tag}-`, vethPrefix: `vb${tag.slice(0, 4)}`,
+  };
+}
+
+export function buildNetworking(o: { config: DaemonConfig; containers: ContainerStore; events: EventBus; locks: KeyedMutex; log: Logger; router: Router }): Networking {
+  const store = new NetworkStore(join(o.config.dataRoot, 'network'));
+  const settings = networkSettingsFrom(o.config);
+  let syncing: Promise<void> | undefined;
+  let again: Promise<void> | undefined;
+  const applyNow = async () => {
+    if (!settings.firewall) return;
+    const nets = store.networks().filter((n) => n.driver === 'bridge' && n.ipam);
+    await applyTable(settings.table, {
+      masquerade: true,
+      networks: nets.map((n) => ({ bridge: n.bridge!, subnet: n.ipam!.subnet, internal: n.internal, icc: n.icc !== false })),
+      ports: store.endpoints().flatMap((e) => e.ports.map((p) => ({ ...p, ip: e.ip }))),
+    });
+  };
+  // Coalesced: callers during a run share the one run after it, which sees their state.
+  const syncFirewall = (): Promise<void> => {
+    if (!syncing) {
+      syncing = applyNow().finally(() => { syncing = undefined; });
+      return syncing;
+    }
+    again ??= syncing.catch(() => {}).then(() => { again = undefined; return syncFirewall(); });
+    return again;
+  };
+  const dns = new DnsServer({
+    lookup: (netId, name) => {
+      const q = name.replace(/\.$/, '');
+      return store.endpointsOn(netId).filter((e) => e.names.some((n) => n.toLowerCase() === q)).map((e) => e.ip);
+    },
+    reverse: (netId, ptr) => {
+      const e = store.endpointsOn(netId).find((x) => ptrName(parseIp(x.ip)!) === ptr);
+      const n = store.get(netId);
+      return e && n ? `${e.names[0]}.${n.name}` : undefined;
+    },
+    upstreams: (netId, client) => {
+      const e = store.endpointsOn(netId).find((x) => x.ip === client);
+      const c = e ? o.containers.get(e.container) : undefined;
+      const own = c?.record.hostConfig.Dns ?? [];
+      return own.length ? own : settings.dns.length ? settings.dns : hostNameservers();
+    },
+  });
+  const deps: NetworkDeps = {
+    store, containers: o.containers, events: o.events, locks: o.locks, dns, settings, log: o.log, syncFirewall, hostNameservers,
+  };
+  networkRoutes(o.router, {
+    create: (body) => createNetwork(deps, body).then(async (r) => { await listenDns(r.Id); return r; }),
+    list: (f) => Promise.resolve(listNetworks(deps, f)),
+    inspect: (id) => Promise.resolve(inspectNetwork(deps, id)),
+    remove: (id) => removeNetwork(deps, id),
+    prune: (f) => pruneNetworks(deps, f),
+    connect: (id, body) => connectNetwork(deps, id, body),
+    disconnect: (id, body) => disconnectNetwork(deps, id, body),
+  });
+  async function listenDns(id: string): Promise<void> {
+    const n = store.get(id);
+    if (n && isUserDefined(n)) await dns.listen(n.id, n.ipam!.gateway);
+  }
+  const containers: ContainerNetworking = {
+    prepare(c) {
+      const mode = c.record.hostConfig.NetworkMode || 'default';
+      if (mode === 'host') return { network: 'host', ready: Promise.resolve() };
+      if (mode === 'none') return { network: 'private', ready: Promise.resolve() };
+      if (mode.startsWith('container:')) {
+        const t = o.containers.resolve(mode.slice('container:'.length));
+        return { network: { path: sharedNetns(deps, t) }, ready: Promise.resolve() };
+      }
+      const ready = o.locks.run(`net:${c.record.id}`, () => attachContainer(deps, c, o.containers.dir(c.record.id)));
+      return { network: { path: netnsPath(nsName(deps, c.record.id)) }, ready };
+    },
+    exists: (n) => Boolean(store.tryResolve(n)),
+    release: (id) => o.locks.run(`net:${id}`, () => releaseContainer(deps, id)),
+    inspect: (c) => containerNetworkSettings(deps, c),
+    summary: (c) => containerPortsSummary(deps, c),
+  };
+  return {
+    deps, containers,
+    async init() {
+      await store.load();
+      await ensureBuiltins(deps);
+      for (const n of store.networks()) {
+        if (n.driver !== 'bridge' || n.builtin) continue;
+        await ensureBridge(n.bridge!, `${n.ipam!.gateway}/${n.ipam!.subnet.split('/')[1]}`, n.mtu ?? settings.mtu);
+        await listenDns(n.id);
+      }
+      if (settings.firewall) await syncFirewall();
+      else await deleteTable(settings.table);
+    },
+    reconcile: (running) => reconcileNetworks(deps, running, bootTime),
+    async close() { dns.closeAll(); },
+  };
+}
+
+const bootTime = Date.now();

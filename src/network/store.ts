@@ -1,0 +1,121 @@
+// Networks and endpoints as durable records: <root>/networks/<id>.json and
+// <root>/endpoints/<container>-<network>.json. An endpoint record IS the address
+// allocation, so IPAM state is rebuilt from what is on disk after a crash and can never
+// hold an address twice; writes land before an address is used.
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readRecord, writeRecord } from '../metadata/record-dir.ts';
+import { conflict, notFound } from '../common/errors.ts';
+import { parseIp } from './ipv4.ts';
+
+export interface NetworkRecord {
+  schema: 1;
+  id: string;
+  name: string;
+  driver: 'bridge' | 'host' | 'null';
+  created: string;
+  internal: boolean;
+  attachable: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  /** Absent for host/none. */
+  ipam?: { subnet: string; gateway: string; ipRange?: string };
+  bridge?: string;
+  mtu?: number;
+  icc?: boolean;
+  /** bridge/host/none: made by the daemon, never removed. */
+  builtin?: boolean;
+}
+
+export interface PortMapping { proto: 'tcp' | 'udp'; hostIp: string; hostPort: number; containerPort: number }
+
+export interface EndpointRecord {
+  container: string;
+  network: string;
+  /** The container's name and aliases on this network, for DNS. */
+  names: string[];
+  ip: string;
+  mac: string;
+  ifname: string;
+  hostIf: string;
+  netns: string;
+  ports: PortMapping[];
+  created: string;
+}
+
+export class NetworkStore {
+  readonly root: string;
+  private readonly nets = new Map<string, NetworkRecord>();
+  private readonly eps = new Map<string, EndpointRecord>();
+  /** Per network: the last address allocated, so releases are not reused at once. */
+  readonly cursor = new Map<string, number>();
+
+  constructor(root: string) { this.root = root; }
+
+  async load(): Promise<void> {
+    for (const d of ['networks', 'endpoints']) await mkdir(join(this.root, d), { recursive: true, mode: 0o700 });
+    for (const f of await readdir(join(this.root, 'networks'))) {
+      if (!f.endsWith('.json')) continue;
+      const n = await readRecord<NetworkRecord>(join(this.root, 'networks', f)).catch(() => undefined);
+      if (n?.id) this.nets.set(n.id, n);
+    }
+    for (const f of await readdir(join(this.root, 'endpoints'))) {
+      if (!f.endsWith('.json')) continue;
+      const e = await readRecord<EndpointRecord>(join(this.root, 'endpoints', f)).catch(() => undefined);
+      if (e?.container && this.nets.has(e.network)) this.eps.set(key(e.container, e.network), e);
+      else await rm(join(this.root, 'endpoints', f), { force: true });
+    }
+  }
+
+  networks(): NetworkRecord[] { return [...this.nets.values()]; }
+  get(id: string): NetworkRecord | undefined { return this.nets.get(id); }
+
+  /** Docker's lookup: full ID, exact name, then unique ID prefix. */
+  resolve(idOrName: string): NetworkRecord {
+    const n = this.tryResolve(idOrName);
+    if (!n) throw notFound(`network ${idOrName} not found`);
+    return n;
+  }
+
+  tryResolve(idOrName: string): NetworkRecord | undefined {
+    const byId = this.nets.get(idOrName);
+    if (byId) return byId;
+    for (const n of this.nets.values()) if (n.name === idOrName) return n;
+    if (idOrName.length === 0) return undefined;
+    const m = [...this.nets.values()].filter((n) => n.id.startsWith(idOrName));
+    if (m.length > 1) throw conflict(`network ${idOrName} is ambiguous (${m.length} matches found based on ID prefix)`);
+    return m[0];
+  }
+
+  async putNetwork(n: NetworkRecord): Promise<void> {
+    await writeRecord(join(this.root, 'networks', `${n.id}.json`), n);
+    this.nets.set(n.id, n);
+  }
+
+  async deleteNetwork(id: string): Promise<void> {
+    this.nets.delete(id);
+    await rm(join(this.root, 'networks', `${id}.json`), { force: true });
+  }
+
+  endpoints(): EndpointRecord[] { return [...this.eps.values()]; }
+  endpointsOn(network: string): EndpointRecord[] { return this.endpoints().filter((e) => e.network === network); }
+  endpointsOf(container: string): EndpointRecord[] { return this.endpoints().filter((e) => e.container === container); }
+  endpoint(container: string, network: string): EndpointRecord | undefined { return this.eps.get(key(container, network)); }
+
+  usedIps(network: string): Set<number> {
+    return new Set(this.endpointsOn(network).map((e) => parseIp(e.ip)!));
+  }
+
+  /** Reserves in memory at once (callers allocate synchronously), then persists. */
+  async putEndpoint(e: EndpointRecord): Promise<void> {
+    this.eps.set(key(e.container, e.network), e);
+    await writeRecord(join(this.root, 'endpoints', `${key(e.container, e.network)}.json`), e);
+  }
+
+  async deleteEndpoint(container: string, network: string): Promise<void> {
+    this.eps.delete(key(container, network));
+    await rm(join(this.root, 'endpoints', `${key(container, network)}.json`), { force: true });
+  }
+}
+
+const key = (container: string, network: string) => `${container}-${network}`;

@@ -1,0 +1,98 @@
+// Shared by diff, commit, export and cp: a container's layer dirs, its mount points, and
+// the root directory it sees (the live one while it runs, a private mount otherwise).
+import { join } from 'node:path';
+import { chainIds } from '../../common/digest.ts';
+import { conflict, notFound } from '../../common/errors.ts';
+import type { Container } from '../../containers/store.ts';
+import { closeFd } from '../../sys/libc.ts';
+import { openRoot } from '../../sys/inroot.ts';
+import type { ContainerDeps } from './deps.ts';
+import { hostnamePath, hostsPath, resolvConfPath } from './files.ts';
+import type { FsDeps, ViewBind } from './fs-ports.ts';
+import { parseBind } from './validate.ts';
+
+export function lowersOf(deps: ContainerDeps, c: Container): string[] {
+  const img = deps.images.get(c.record.image);
+  if (!img) throw notFound(`No such image: ${c.record.config.Image}`);
+  const chain = chainIds(img.doc.rootfs.diff_ids);
+  return chain.length > 0 ? deps.layers.lowerDirs(chain[chain.length - 1]) : [];
+}
+
+export const upperOf = (deps: ContainerDeps, c: Container) => join(deps.store.dir(c.record.id), 'upper');
+
+/** Everything mounted into the container besides its rootfs (host files first, binds after). */
+export function bindsOf(deps: ContainerDeps, c: Container): ViewBind[] {
+  const dir = deps.store.dir(c.record.id);
+  const out: ViewBind[] = [
+    { source: hostnamePath(dir), destination: '/etc/hostname', readonly: false },
+    { source: hostsPath(dir), destination: '/etc/hosts', readonly: false },
+    { source: resolvConfPath(dir), destination: '/etc/resolv.conf', readonly: false },
+  ];
+  for (const spec of c.record.hostConfig.Binds ?? []) {
+    const b = parseBind(spec);
+    const i = out.findIndex((x) => x.destination === b.destination);
+    if (i >= 0) out.splice(i, 1);
+    out.push({ source: b.source, destination: b.destination, readonly: b.readonly });
+  }
+  return out;
+}
+
+export const mountPointsOf = (c: Container) => new Set((c.record.hostConfig.Binds ?? []).map((b) => parseBind(b).destination));
+
+/** The pid of the container's init while its task runs (or is paused), else undefined. */
+export function livePid(deps: ContainerDeps, c: Container): number | undefined {
+  const st = c.runtime.state.Status;
+  const task = deps.live.peek(c.record.id)?.task;
+  if ((st === 'running' || st === 'paused') && task && c.runtime.state.Pid > 0) return c.runtime.state.Pid;
+  return undefined;
+}
+
+export interface RootHandle {
+  /** O_PATH fd of the container's `/` (close through release). */
+  readonly fd: number;
+  release(): void;
+}
+
+/**
+ * The container's root directory as it sees it. Running: /proc/<pid>/root, which is its
+ * own mount namespace, so volumes, binds and /etc/hosts resolve exactly as inside it.
+ * Not running: a private overlay of its layers with its binds mounted over it — writable
+ * when `write` (the caller holds the container's lock so no start races it).
+ */
+export function openContainerRoot(deps: FsDeps, c: Container, opts: { write: boolean }): RootHandle {
+  const cd = deps.containers;
+  const pid = livePid(cd, c);
+  if (pid !== undefined) {
+    const fd = openRoot(`/proc/${pid}/root`);
+    // The pid could have died and been reused between the read and the open.
+    if (livePid(cd, c) !== pid) {
+      closeFd(fd);
+      throw conflict(`container ${c.record.name} changed state during the copy; try again`);
+    }
+    return { fd, release: () => closeFd(fd) };
+  }
+  const st = c.runtime.state.Status;
+  if (st === 'removing' || st === 'dead') throw conflict(`container ${c.record.name} is marked for removal`);
+  const lowers = lowersOf(cd, c);
+  const upper = upperOf(cd, c);
+  const view = opts.write
+    ? deps.fs.mountView(lowers, { rw: { upper, work: join(cd.store.dir(c.record.id), 'work') }, binds: bindsOf(cd, c) })
+    : deps.fs.mountView([upper, ...lowers], { binds: bindsOf(cd, c) });
+  let fd: number;
+  try {
+    fd = openRoot(view.root);
+  } catch (err) {
+    view.release();
+    throw err;
+  }
+  let done = false;
+  return {
+    fd,
+    release() {
+      if (done) return;
+      done = true;
+      closeFd(fd);
+      view.release();
+    },
+  };
+}

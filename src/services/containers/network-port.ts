@@ -1,0 +1,21 @@
+// What container services need from networking (services/networks implements it):
+// prepare a task's network namespace, release it when the task is gone, and describe it.
+import type { Container } from '../../containers/store.ts';
+import type { SpecInput } from './ports.ts';
+
+export interface ContainerNetworking {
+  /**
+   * Starts preparing the network of a task about to start: `network` is known at once
+   * (for the spec), `ready` resolves once namespace, interfaces, rules and /etc files are
+   * done. On failure everything prepared is released.
+   */
+  prepare(c: Container): { network: SpecInput['network']; ready: Promise<void> };
+  /** Tears down what a stopped task used (netns, veths, addresses, rules). Idempotent. */
+  release(id: string): Promise<void>;
+  /** Whether a network of that name or ID exists (for NetworkMode and EndpointsConfig). */
+  exists(idOrName: string): boolean;
+  /** `NetworkSettings` for inspect, shaped like Docker's. */
+  inspect(c: Container): Record<string, unknown>;
+  /** `Ports` and `NetworkSettings.Networks` for ps. */
+  summary(c: Container): { Ports: unknown[]; Networks: Record<string, unknown> };
+}

@@ -1,0 +1,233 @@
+// POST /images/create?fromImage=: resolve the manifest (index → platform), fetch and
+// verify the config, download missing layer blobs in parallel (bounded, shared with
+// concurrent pulls) into the content store, apply them in order through the layer
+// store checking each diffID, then record the image, its tag and its repo digest.
+// Nothing is emitted before the manifest is known, so a missing image is still a 404.
+import { rm } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import type { OpContext } from '../../common/context.ts';
+import { chainIds, hexOf, isDigest, type Digest } from '../../common/digest.ts';
+import { BerthError, errnoCode, internal, invalidArgument, notFound } from '../../common/errors.ts';
+import { familiarName, familiarString, parseReference, validateTag, type Reference } from '../../common/reference.ts';
+import { isConfigMediaType, type Descriptor, type Manifest } from '../../oci/image-spec.ts';
+import type { ImageDocument } from '../../images/types.ts';
+import type { Credentials } from '../../registry/auth.ts';
+import type { RegistryClient } from '../../registry/client.ts';
+import { connect } from '../../registry/hosts.ts';
+import { MAX_CONFIG_BYTES, hostArch, parseManifest, parsePlatform, selectPlatform, type PlatformSpec } from '../../registry/manifest.ts';
+import { bar, type DistributionDeps, type Emit } from './distribution-deps.ts';
+import { limiter } from './inflight.ts';
+
+export interface PullRequest {
+  fromImage: string;
+  tag?: string;
+  platform?: string;
+  auth?: Credentials;
+}
+
+/** The reference a pull asks for: `tag` may be a tag or a digest (Docker's API allows both). */
+export function pullReference(fromImage: string, tag: string | undefined): Reference {
+  const ref = parseReference(fromImage);
+  if (tag) {
+    if (ref.tag || ref.digest) throw invalidArgument('invalid reference format');
+    return isDigest(tag) ? { ...ref, digest: tag } : { ...ref, tag: validateTag(tag) };
+  }
+  return ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' };
+}
+
+export interface Resolved {
+  client: RegistryClient;
+  /** Digest of what the reference points at (an index or a manifest): the repo digest. */
+  topDigest: Digest;
+  topBytes: Buffer;
+  topMediaType: string;
+  manifest: Manifest;
+  manifestBytes: Buffer;
+  manifestDigest: Digest;
+  config: Buffer;
+  configDigest: Digest;
+}
+
+export async function resolveManifest(deps: DistributionDeps, ctx: OpContext, ref: Reference, want: PlatformSpec, auth?: Credentials): Promise<Resolved> {
+  const clients = await connect(ref.domain, deps.registry, auth, { signal: ctx.signal });
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  let lastErr: unknown;
+  for (const client of clients) {
+    try {
+      const top = await client.getManifest(ref.path, reference, ctx.signal);
+      const parsed = parseManifest(top.bytes, top.contentType);
+      let manifest: Manifest;
+      let manifestBytes = top.bytes;
+      let manifestDigest = top.digest;
+      if (parsed.kind === 'index') {
+        const d = selectPlatform(parsed.doc, want);
+        const m = await client.getManifest(ref.path, d.digest, ctx.signal, d.size);
+        const p = parseManifest(m.bytes, m.contentType);
+        if (p.kind !== 'manifest') throw invalidArgument(`manifest ${d.digest} listed in an index is itself an index`);
+        if (p.mediaType !== d.mediaType) throw invalidArgument(`manifest ${d.digest}: media type ${p.mediaType} does not match the index's ${d.mediaType}`);
+        manifest = p.doc;
+        manifestBytes = m.bytes;
+        manifestDigest = m.digest;
+      } else {
+        manifest = parsed.doc;
+      }
+      if (!isConfigMediaType(manifest.config.mediaType)) {
+        throw invalidArgument(`unsupported config media type ${manifest.config.mediaType}: not a container image`);
+      }
+      const configDigest = manifest.config.digest as Digest;
+      const config = await client.getBlobBytes(ref.path, configDigest, manifest.config.size, MAX_CONFIG_BYTES, ctx.signal);
+      return { client, topDigest: top.digest, topBytes: top.bytes, topMediaType: parsed.mediaType, manifest, manifestBytes, manifestDigest, config, configDigest };
+    } catch (err) {
+      lastErr = err;
+      if (!client.endpoint.mirror) break;
+    }
+  }
+  throw lastErr;
+}
+
+function parseConfig(bytes: Buffer, layers: number, want: PlatformSpec, explicit: boolean): ImageDocument {
+  let doc: ImageDocument;
+  try { doc = JSON.parse(bytes.toString('utf8')); } catch { throw invalidArgument('invalid image config: not JSON'); }
+  const ids = doc?.rootfs?.diff_ids;
+  if (!Array.isArray(ids) || !ids.every((d) => typeof d === 'string' && isDigest(d))) throw invalidArgument('invalid image config: bad rootfs.diff_ids');
+  if (ids.length !== layers) throw invalidArgument(`invalid image: the manifest has ${layers} layers but the config lists ${ids.length} diff IDs`);
+  if (explicit && (doc.os !== want.os || doc.architecture !== want.architecture)) {
+    throw notFound(`image with reference was found but does not match the specified platform: wanted ${want.os}/${want.architecture}, actual: ${doc.os}/${doc.architecture}`);
+  }
+  return doc;
+}
+
+const short = (d: string) => hexOf(d as Digest).slice(0, 12);
+
+/** Counts decompressed bytes and fails past `max` (a decompression bomb). */
+function capped(max: number, what: string): Transform {
+  let n = 0;
+  return new Transform({
+    transform(c: Buffer, _e, cb) {
+      n += c.length;
+      if (n > max) cb(invalidArgument(`layer ${what} decompresses to more than ${max} bytes: refusing it (decompression bomb?)`));
+      else cb(null, c);
+    },
+  });
+}
+
+function clearError(err: unknown): unknown {
+  const code = errnoCode(err);
+  if (code === 'ENOSPC') return internal('no space left on device: free space in the data root and pull again', err);
+  if (code === 'EDQUOT') return internal('disk quota exceeded', err);
+  return err;
+}
+
+/**
+ * Pulls an image. `emit` receives Docker's progress messages; it is first called once
+ * the manifest and config are known (errors before that are thrown normally).
+ */
+export async function pullImage(deps: DistributionDeps, ctx: OpContext, req: PullRequest, emit: Emit): Promise<{ id: Digest; digest: Digest }> {
+  const ref = pullReference(req.fromImage, req.tag);
+  const want = req.platform ? parsePlatform(req.platform) : { os: 'linux', architecture: hostArch() };
+  const r = await resolveManifest(deps, ctx, ref, want, req.auth);
+  const layers = r.manifest.layers;
+  const doc = parseConfig(r.config, layers.length, want, !!req.platform);
+  const diffIds = doc.rootfs.diff_ids;
+  const chain = chainIds(diffIds);
+  const release = deps.leases.take([r.topDigest, r.manifestDigest, r.configDigest, ...layers.map((l) => l.digest as Digest), ...chain]);
+  const createdHere: { blobs: Digest[]; layers: Digest[] } = { blobs: [], layers: [] };
+  try {
+    const existed = deps.images.get(r.configDigest);
+    emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
+    const missing = layers.map((_l, i) => !deps.layers.has(chain[i]));
+    layers.forEach((l, i) => emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: short(l.digest) }));
+    const limit = limiter(deps.maxDownloads);
+    const downloads = layers.map((l, i) => missing[i] ? limit(() => download(deps, ctx, r.client, ref.path, l, emit, createdHere)) : Promise.resolve());
+    downloads.forEach((p) => p.catch(() => {}));
+    for (let i = 0; i < layers.length; i++) {
+      if (!missing[i]) continue;
+      await downloads[i];
+      await apply(deps, ctx, layers[i], i === 0 ? null : chain[i - 1], diffIds[i], chain[i], emit, createdHere);
+    }
+    await deps.content.put(r.manifestBytes);
+    if (r.topDigest !== r.manifestDigest) await deps.content.put(r.topBytes);
+    const img = await deps.images.createFromConfig(r.config, chain);
+    const digestRef: Reference = { domain: ref.domain, path: ref.path, digest: r.topDigest };
+    const prevTagged = ref.tag ? deps.images.lookupRef(ref) : undefined;
+    await deps.images.tag(img.id, digestRef);
+    if (ref.tag) await deps.images.tag(img.id, ref);
+    deps.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref) });
+    emit({ status: `Digest: ${r.topDigest}` });
+    const upToDate = existed && (!ref.tag || prevTagged === img.id);
+    emit({ status: upToDate ? `Status: Image is up to date for ${familiarString(ref)}` : `Status: Downloaded newer image for ${familiarString(ref)}` });
+    return { id: img.id, digest: r.topDigest };
+  } catch (err) {
+    // Leave nothing partial: drop what this pull made that nothing else holds.
+    release();
+    await undo(deps, createdHere).catch((e) => ctx.log.warn('pull cleanup failed', { error: String(e) }));
+    throw clearError(err);
+  } finally {
+    release();
+  }
+}
+
+async function download(deps: DistributionDeps, ctx: OpContext, client: RegistryClient, repo: string, l: Descriptor, emit: Emit, made: { blobs: Digest[] }): Promise<void> {
+  const digest = l.digest as Digest;
+  const id = short(digest);
+  const have = await deps.content.info(digest);
+  if (have && have.size === l.size) { emit({ status: 'Download complete', progressDetail: {}, id }); return; }
+  emit({ status: 'Waiting', progressDetail: {}, id });
+  let last = 0;
+  const onProgress = (n: number) => {
+    if (n - last < 512 * 1024 && n !== l.size) return;
+    last = n;
+    emit({ status: 'Downloading', progressDetail: { current: n, total: l.size }, progress: bar(n, l.size), id });
+  };
+  await deps.downloads.join(digest, ctx.signal, async (signal, progress) => {
+    const w = await deps.content.openWriter();
+    try {
+      await client.downloadBlob(repo, digest, l.size, w.tmpPath, { signal, onProgress: progress });
+      await deps.content.publish(w.tmpPath, digest);
+      made.blobs.push(digest);
+    } catch (err) {
+      await rm(w.tmpPath, { force: true });
+      throw err;
+    }
+  }, onProgress);
+  emit({ status: 'Verifying Checksum', progressDetail: {}, id });
+  emit({ status: 'Download complete', progressDetail: {}, id });
+}
+
+async function apply(deps: DistributionDeps, ctx: OpContext, l: Descriptor, parent: Digest | null, diffId: Digest, chainId: Digest, emit: Emit, made: { layers: Digest[] }): Promise<void> {
+  const id = short(l.digest);
+  if (deps.layers.has(chainId)) { emit({ status: 'Pull complete', progressDetail: {}, id }); return; }
+  const exp = deps.maxExpansion ?? { ratio: 100, floor: 256 << 20 };
+  const max = Math.max(exp.floor, l.size * exp.ratio);
+  await deps.registers.join(chainId, ctx.signal, async (signal) => {
+    const src = deps.content.readStream(l.digest as Digest);
+    let read = 0;
+    let lastEmit = 0;
+    src.on('data', (c: Buffer) => {
+      read += c.length;
+      if (read - lastEmit >= 1 << 20 || read === l.size) {
+        lastEmit = read;
+        emit({ status: 'Extracting', progressDetail: { current: read, total: l.size }, progress: bar(read, l.size), id });
+      }
+    });
+    signal.addEventListener('abort', () => src.destroy(new BerthError('internal', 'pull cancelled')), { once: true });
+    const plain = await deps.decompress(src);
+    const limited = plain.pipe(capped(max, l.digest));
+    plain.on('error', (e) => limited.destroy(e));
+    const res = await deps.layers.register(parent, limited);
+    if (res.diffId !== diffId) {
+      await deps.layers.remove(res.chainId);
+      throw invalidArgument(`layer ${l.digest}: uncompressed content has diffID ${res.diffId}, the config says ${diffId}`);
+    }
+    made.layers.push(res.chainId);
+    return res.chainId;
+  });
+  emit({ status: 'Pull complete', progressDetail: {}, id });
+}
+
+async function undo(deps: DistributionDeps, made: { blobs: Digest[]; layers: Digest[] }): Promise<void> {
+  const used = new Set<Digest>();
+  for (const img of deps.images.list()) for (const c of chainIds(img.doc.rootfs.diff_ids)) used.add(c);
+  for (const c of [...made.layers].reverse()) if (!used.has(c) && !deps.leases.has(c)) await deps.layers.remove(c);
+  for (const b of made.blobs) if (!deps.leases.has(b)) await deps.content.delete(b);
+}

@@ -1,0 +1,73 @@
+// POST /networks/{id}/connect and /disconnect: recorded in the container's endpoints
+// config; on a running container the interface is added or removed live (and DNS, which
+// reads the endpoint records, follows at once).
+import { forbidden, invalidArgument, notFound } from '../../common/errors.ts';
+import { isObject } from '../../common/json.ts';
+import type { EndpointConfig } from '../../containers/types.ts';
+import { detach, setup } from '../../network/links.ts';
+import { attachmentOf, isUserDefined, newEndpoint } from './attach.ts';
+import type { NetworkDeps } from './deps.ts';
+
+
+export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: Record<string, unknown>): Promise<void> {
+  const n = deps.store.resolve(idOrName);
+  if (typeof body.Container !== 'string' || !body.Container) throw invalidArgument('container is required');
+  const c = deps.containers.tryResolve(body.Container);
+  if (!c) throw notFound(`No such container: ${body.Container}`);
+  const mode = c.record.hostConfig.NetworkMode || 'default';
+  if (n.driver !== 'bridge' || mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
+    throw forbidden(`container cannot be disconnected from host network or connected to host network`);
+  }
+  const ec = (isObject(body.EndpointConfig) ? body.EndpointConfig : {}) as EndpointConfig;
+  if (ec.IPAMConfig?.IPv4Address && !isUserDefined(n)) throw invalidArgument('user specified IP address is supported on user defined networks only');
+  await deps.locks.run(c.record.id, async () => {
+    const eps = deps.store.endpointsOf(c.record.id);
+    const connected = Object.keys(c.record.endpointsConfig ?? {}).includes(n.name) || (n.name === 'bridge' && mode === 'default') || mode === n.name;
+    if (connected || eps.some((e) => e.network === n.id)) throw forbidden(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
+    c.record.endpointsConfig = { ...c.record.endpointsConfig, [n.name]: ec };
+    if (c.runtime.state.Status === 'running' && eps.length) {
+      const used = new Set(eps.map((e) => e.ifname));
+      let i = 0;
+      while (used.has(`eth${i}`)) i++;
+      const e = newEndpoint(deps, c, n, `eth${i}`);
+      try {
+        await deps.store.putEndpoint(e);
+        await setup(e.netns, [attachmentOf(n, e, false)], false);
+      } catch (err) {
+        await detach(e.netns, e.ifname).catch(() => {});
+        await deps.store.deleteEndpoint(c.record.id, n.id);
+        delete c.record.endpointsConfig[n.name];
+        throw err;
+      }
+    }
+    await deps.containers.saveRecord(c);
+  });
+  deps.events.publish('network', 'connect', n.id, { container: c.record.id, name: n.name, type: n.driver });
+}
+
+export async function disconnectNetwork(deps: NetworkDeps, idOrName: string, body: Record<string, unknown>): Promise<void> {
+  const n = deps.store.resolve(idOrName);
+  if (typeof body.Container !== 'string' || !body.Container) throw invalidArgument('container is required');
+  const c = deps.containers.tryResolve(body.Container);
+  if (!c) throw notFound(`No such container: ${body.Container}`);
+  await deps.locks.run(c.record.id, async () => {
+    const mode = c.record.hostConfig.NetworkMode || 'default';
+    const primary = mode === 'default' ? 'bridge' : mode;
+    const inConfig = Boolean(c.record.endpointsConfig?.[n.name]) || primary === n.name;
+    const e = deps.store.endpoint(c.record.id, n.id);
+    if (!inConfig && !e) throw forbidden(`container ${c.record.id} is not connected to network ${n.name}`);
+    if (e) {
+      await detach(e.netns, e.ifname);
+      await deps.store.deleteEndpoint(c.record.id, n.id);
+      if (e.ports.length) await deps.syncFirewall();
+    }
+    const rest = { ...c.record.endpointsConfig };
+    delete rest[n.name];
+    c.record.endpointsConfig = rest;
+    // The primary network stays the NetworkMode (as in Docker) but is no longer joined.
+    if (primary === n.name) c.record.hostConfig = { ...c.record.hostConfig, NetworkMode: Object.keys(rest)[0] ?? 'none' };
+    await deps.containers.saveRecord(c);
+  });
+  deps.events.publish('network', 'disconnect', n.id, { container: c.record.id, name: n.name, type: n.driver });
+}
+

@@ -1,0 +1,57 @@
+// /etc/hosts and /etc/resolv.conf of a container on a network, written before its task
+// starts (in place: they are bind-mounted). User-defined networks point resolv.conf at
+// our DNS server on the gateway; the default bridge keeps the host's resolvers.
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Container } from '../../containers/store.ts';
+import { filterResolvConf, hostsPath, resolvConfPath } from '../containers/files.ts';
+import type { NetworkDeps } from './deps.ts';
+
+const BASE_HOSTS = [
+  '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet',
+  'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters',
+];
+
+export interface EtcInput {
+  dir: string;
+  c: Container;
+  /** The container's address on its first network, if any. */
+  ip?: string;
+  /** Our DNS server for it (user-defined networks), else undefined. */
+  dnsServer?: string;
+  /** host-gateway's address: the default bridge's gateway. */
+  hostGateway: string;
+  /** `--link` entries resolved: alias → address and name. */
+  links: { ip: string; alias: string; name: string }[];
+}
+
+export async function writeEtcFiles(deps: NetworkDeps, i: EtcInput): Promise<void> {
+  const cfg = i.c.record.config;
+  const hc = i.c.record.hostConfig;
+  const lines = [...BASE_HOSTS];
+  for (const h of hc.ExtraHosts ?? []) {
+    const at = h.indexOf(':');
+    if (at <= 0) continue;
+    const ip = h.slice(at + 1);
+    lines.push(`${ip === 'host-gateway' ? i.hostGateway : ip}\t${h.slice(0, at)}`);
+  }
+  for (const l of i.links) lines.push(`${l.ip}\t${l.alias === l.name ? l.name : `${l.alias} ${l.name}`}`);
+  if (i.ip) {
+    const host = cfg.Hostname ?? '';
+    lines.push(`${i.ip}\t${cfg.Domainname ? `${host}.${cfg.Domainname} ${host}` : host}`);
+  }
+  await writeFile(hostsPath(i.dir), lines.join('\n') + '\n');
+
+  const hostText = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const search = hc.DnsSearch?.length ? [`search ${hc.DnsSearch.join(' ')}`] : hostText.split('\n').filter((l) => /^\s*(search|domain)\s/.test(l));
+  const opts = hc.DnsOptions?.length ? [`options ${hc.DnsOptions.join(' ')}`] : hostText.split('\n').filter((l) => /^\s*options\s/.test(l));
+  let out: string;
+  if (i.dnsServer) {
+    out = [...search, `nameserver ${i.dnsServer}`, ...(opts.length ? opts : ['options ndots:0'])].join('\n') + '\n';
+  } else {
+    const servers = hc.Dns?.length ? hc.Dns : deps.settings.dns;
+    if (!servers.length) return; // the file written at create already is the host's, filtered
+    out = [...search, ...servers.map((s) => `nameserver ${s}`), ...opts].join('\n') + '\n';
+    if (!hc.Dns?.length) out = filterResolvConf(out);
+  }
+  await writeFile(resolvConfPath(i.dir), out);
+}
