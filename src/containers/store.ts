@@ -2,6 +2,7 @@
 // so of N concurrent creates with one name exactly one wins and the rest get 409.
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { fsyncDir } from '../sys/atomic.ts';
+import { KeyedMutex } from '../common/mutex.ts';
 import { join } from 'node:path';
 import { loadRecordDir, readRecord, writeRecord, type Quarantined } from '../metadata/record-dir.ts';
 import { conflict, invalidArgument, notFound } from '../common/errors.ts';
@@ -71,20 +72,18 @@ export class ContainerStore {
     this.byId.set(c.record.id, c);
   }
 
-  private readonly saving = new Map<string, Promise<void>>();
+  private readonly writes = new KeyedMutex();
 
-  /** Writes are queued per container so an older snapshot never lands after a newer one. */
+  /** Writes are serialised per container so an older snapshot never lands after a newer one. */
   saveState(c: Container): Promise<void> {
     const id = c.record.id;
-    const prev = this.saving.get(id) ?? Promise.resolve();
-    // A write racing the container's removal (its directory moved to the trash) is moot.
-    const next = prev.catch(() => {}).then(() =>
-      this.byId.has(id) ? writeRecord(join(this.dir(id), 'state.json'), c.runtime).catch((err) => {
+    return this.writes.run(id, async () => {
+      if (!this.byId.has(id)) return;
+      // A write racing the container's removal (its directory moved to the trash) is moot.
+      await writeRecord(join(this.dir(id), 'state.json'), c.runtime).catch((err) => {
         if (this.byId.has(id)) throw err;
-      }) : undefined);
-    this.saving.set(id, next);
-    void next.finally(() => { if (this.saving.get(id) === next) this.saving.delete(id); }).catch(() => {});
-    return next;
+      });
+    });
   }
 
   async saveRecord(c: Container): Promise<void> {

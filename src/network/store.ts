@@ -2,6 +2,7 @@
 // <root>/endpoints/<container>-<network>.json. An endpoint record IS the address
 // allocation, so IPAM state is rebuilt from what is on disk after a crash and can never
 // hold an address twice; writes land before an address is used.
+import { KeyedMutex } from '../common/mutex.ts';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRecord, writeRecord } from '../metadata/record-dir.ts';
@@ -44,6 +45,7 @@ export interface EndpointRecord {
 }
 
 export class NetworkStore {
+  private readonly writes = new KeyedMutex();
   readonly root: string;
   private readonly nets = new Map<string, NetworkRecord>();
   private readonly eps = new Map<string, EndpointRecord>();
@@ -106,15 +108,24 @@ export class NetworkStore {
     return new Set(this.endpointsOn(network).map((e) => parseIp(e.ip)!));
   }
 
-  /** Reserves in memory at once (callers allocate synchronously), then persists. */
+  /**
+   * Reserves in memory at once (callers allocate synchronously), then persists. Writes of
+   * one endpoint are serialised and each writes the latest record, so an earlier, slower
+   * write can never land over a later one (or resurrect a deleted endpoint).
+   */
   async putEndpoint(e: EndpointRecord): Promise<void> {
-    this.eps.set(key(e.container, e.network), e);
-    await writeRecord(join(this.root, 'endpoints', `${key(e.container, e.network)}.json`), e);
+    const k = key(e.container, e.network);
+    this.eps.set(k, e);
+    await this.writes.run(k, async () => {
+      const latest = this.eps.get(k);
+      if (latest) await writeRecord(join(this.root, 'endpoints', `${k}.json`), latest);
+    });
   }
 
   async deleteEndpoint(container: string, network: string): Promise<void> {
-    this.eps.delete(key(container, network));
-    await rm(join(this.root, 'endpoints', `${key(container, network)}.json`), { force: true });
+    const k = key(container, network);
+    this.eps.delete(k);
+    await this.writes.run(k, () => rm(join(this.root, 'endpoints', `${k}.json`), { force: true }));
   }
 }
 
