@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { runCmd, type Daemon } from './daemons.ts';
 import { secs, table } from './stats.ts';
 import { startRegistry, type TestRegistry } from '../test/helpers/registry.ts';
-import { tarToBuffer } from '../src/snapshots/tar-writer.ts';
+import { tarToBuffer } from '../src/tar/writer.ts';
 import { RegistryClient } from '../src/registry/client.ts';
 import { sha256, type Digest } from '../src/common/digest.ts';
 

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { startDaemon, importBusybox, busyboxRootfs, isRoot, type TestDaemon } from './helpers/daemon.ts';
 import { demux } from './helpers/http.ts';
 import { runToCompletion, createContainer, waitFor } from './helpers/containers.ts';
-import { tarToBuffer, type TarWriteEntry, type TarBody } from '../src/snapshots/tar-writer.ts';
+import { tarToBuffer, type TarWriteEntry, type TarBody } from '../src/tar/writer.ts';
 
 const skip = isRoot ? false : 'needs root (real mounts, runc, shims)';
 let d: TestDaemon;

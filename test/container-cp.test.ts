@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { isRoot, mountsUnder, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { createContainer, waitFor } from './helpers/containers.ts';
 import { join } from 'node:path';
-import { tarToBuffer } from '../src/snapshots/tar-writer.ts';
+import { tarToBuffer } from '../src/tar/writer.ts';
 import { listTar, startAndWait } from './helpers/fs.ts';
 
 const skip = isRoot ? false : 'needs root (real mounts, runc, shims)';

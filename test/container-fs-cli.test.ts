@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { berthMain, hasDockerCli, isRoot, runCli, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { listTar } from './helpers/fs.ts';
-import { tarToBuffer } from '../src/snapshots/tar-writer.ts';
+import { tarToBuffer } from '../src/tar/writer.ts';
 
 let d: TestDaemon;
 

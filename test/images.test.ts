@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { busyboxRootfs, isRoot, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { runToCompletion, createContainer } from './helpers/containers.ts';
-import { tarToBuffer } from '../src/snapshots/tar-writer.ts';
+import { tarToBuffer } from '../src/tar/writer.ts';
 
 const skip = isRoot ? false : 'needs root (real mounts, runc, shims)';
 let d: TestDaemon;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isRoot, useDaemon, busyboxRootfs, type TestDaemon } from './helpers/daemon.ts';
 import { startFakeRegistry, addImage, sha, type FakeRegistry } from './helpers/fake-registry.ts';
-import { tarToBuffer } from '../src/snapshots/tar-writer.ts';
+import { tarToBuffer } from '../src/tar/writer.ts';
 
 const lines = (b: Buffer) => b.toString().split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 const auth = (a: object) => Buffer.from(JSON.stringify(a)).toString('base64url');

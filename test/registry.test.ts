@@ -107,7 +107,7 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
   });
 
   test('an archive with ../ entries is refused and records nothing', async () => {
-    const { tarToBuffer } = await import('../src/snapshots/tar-writer.ts');
+    const { tarToBuffer } = await import('../src/tar/writer.ts');
     const bad = await tarToBuffer([{ entry: { name: '../evil', type: 'file' }, body: 'x' }]);
     const before = (await d.api('GET', '/images/json')).json().length;
     const r = await d.api('POST', '/images/load', { raw: bad });

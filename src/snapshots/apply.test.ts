@@ -8,8 +8,8 @@ import { lgetxattr } from '../sys/libc.ts';
 import { applyLayer, cleanName } from './apply.ts';
 import { mountAll, readonlyMount, unmount } from './overlay.ts';
 import { END, padded, rawHeader, snapshotTree, streamOf, tempDir } from './test-helpers.ts';
-import { tarToBuffer } from './tar-writer.ts';
-import type { TarWriteEntry } from './tar-writer.ts';
+import { tarToBuffer } from '../tar/writer.ts';
+import type { TarWriteEntry } from '../tar/writer.ts';
 
 type E = { entry: TarWriteEntry; body?: string };
 const tarOf = (entries: E[]) => tarToBuffer(entries);

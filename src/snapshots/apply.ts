@@ -26,8 +26,8 @@ import { BerthError, internal, invalidArgument } from '../common/errors.ts';
 import { lstatOrNull, openNoFollow, openRoot, parentInRoot, removeAt } from '../sys/inroot.ts';
 import type { InRootRef } from '../sys/inroot.ts';
 import { closeFd, fchmodat, O_CLOEXEC, fsetxattr, lsetxattr, mknod, O_DIRECTORY, O_RDONLY, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/libc.ts';
-import { TarReader } from './tar-reader.ts';
-import type { TarEntry, TarHeader } from './tar-reader.ts';
+import { TarReader } from '../tar/reader.ts';
+import type { TarEntry, TarHeader } from '../tar/reader.ts';
 
 export interface ApplyOptions {
   onWarning?: (msg: string) => void;

@@ -6,7 +6,7 @@ import { isKind } from '../common/errors.ts';
 import { run } from '../sys/exec.ts';
 import { applyLayer } from './apply.ts';
 import { decompress } from './decompress.ts';
-import { tarToBuffer } from './tar-writer.ts';
+import { tarToBuffer } from '../tar/writer.ts';
 import { streamOf, tempDir } from './test-helpers.ts';
 
 async function collect(s: AsyncIterable<Buffer>): Promise<Buffer> {

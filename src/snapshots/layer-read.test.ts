@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import { isKind } from '../common/errors.ts';
 import { applyLayer } from './apply.ts';
 import { readFileFromLayers } from './layer-read.ts';
-import { tarToBuffer } from './tar-writer.ts';
-import type { TarWriteEntry } from './tar-writer.ts';
+import { tarToBuffer } from '../tar/writer.ts';
+import type { TarWriteEntry } from '../tar/writer.ts';
 import { streamOf, tempDir } from './test-helpers.ts';
 
 type E = { entry: TarWriteEntry; body?: string };

@@ -8,7 +8,7 @@ import { isMounted } from '../sys/mountinfo.ts';
 import { LayerStore } from './layer-store.ts';
 import { mountAll, overlayMount, prepareRw, readonlyMount, unmount } from './overlay.ts';
 import { streamOf, tempDir } from './test-helpers.ts';
-import { tarToBuffer } from './tar-writer.ts';
+import { tarToBuffer } from '../tar/writer.ts';
 
 const layerTar = (files: Record<string, string>) =>
   tarToBuffer(Object.entries(files).map(([name, body]) => ({ entry: { name, type: 'file' as const }, body })));

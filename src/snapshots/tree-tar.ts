@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { atPath, fdPath, openNoFollow } from '../sys/inroot.ts';
 import { llistxattr, lgetxattr, O_DIRECTORY, O_RDONLY } from '../sys/libc.ts';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './apply.ts';
-import type { TarWriteEntry, TarWriter } from './tar-writer.ts';
+import type { TarWriteEntry, TarWriter } from '../tar/writer.ts';
 import { isMountStubAt, isOpaque, isWhiteout } from './upper-changes.ts';
 
 export interface TreeTarOptions {

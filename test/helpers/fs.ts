@@ -1,6 +1,6 @@
 // Helpers for filesystem tests: read a tar into a list, start a container and wait for its exit.
 import { Readable } from 'node:stream';
-import { TarReader } from '../../src/snapshots/tar-reader.ts';
+import { TarReader } from '../../src/tar/reader.ts';
 import type { TestDaemon } from './daemon.ts';
 
 export interface ListedEntry { name: string; type: string; linkname: string; mode: number; uid: number; gid: number; body?: string; size: number }

@@ -5,8 +5,8 @@
 import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, chmodSync, lutimesSync, constants as fsc, writeSync } from 'node:fs';
 import { basename, dirname, join, posix, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { TarReader } from '../../snapshots/tar-reader.ts';
-import { TarWriter, type TarWriteEntry } from '../../snapshots/tar-writer.ts';
+import { TarReader } from '../../tar/reader.ts';
+import { TarWriter, type TarWriteEntry } from '../../tar/writer.ts';
 import { CliError } from '../command.ts';
 
 export interface LocalTarOptions { followLink: boolean; keepOwner: boolean }

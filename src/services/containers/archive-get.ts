@@ -12,7 +12,7 @@ import { invalidArgument, notFound } from '../../common/errors.ts';
 import type { Container } from '../../containers/store.ts';
 import { closeFd } from '../../sys/libc.ts';
 import { openDirInRoot, parentInRoot } from '../../sys/inroot.ts';
-import { TarWriter } from '../../snapshots/tar-writer.ts';
+import { TarWriter } from '../../tar/writer.ts';
 import { tarEntry } from '../../snapshots/tree-tar.ts';
 import type { FsDeps } from './fs-ports.ts';
 import { openContainerRoot, type RootHandle } from './fs-common.ts';

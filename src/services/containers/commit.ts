@@ -11,7 +11,7 @@ import { applyChanges } from '../../images/changes.ts';
 import type { ImageDocument, RunConfig } from '../../images/types.ts';
 import { closeFd } from '../../sys/libc.ts';
 import { openRoot } from '../../sys/inroot.ts';
-import { TarWriter } from '../../snapshots/tar-writer.ts';
+import { TarWriter } from '../../tar/writer.ts';
 import { tarEntry } from '../../snapshots/tree-tar.ts';
 import { importTarget } from '../images/import.ts';
 import { dockerArch } from '../images/deps.ts';

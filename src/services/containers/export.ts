@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { isMounted } from '../../sys/mountinfo.ts';
 import { closeFd } from '../../sys/libc.ts';
 import { openRoot } from '../../sys/inroot.ts';
-import { TarWriter } from '../../snapshots/tar-writer.ts';
+import { TarWriter } from '../../tar/writer.ts';
 import { tarEntry } from '../../snapshots/tree-tar.ts';
 import { conflict } from '../../common/errors.ts';
 import type { FsDeps } from './fs-ports.ts';

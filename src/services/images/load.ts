@@ -14,7 +14,7 @@ import { invalidArgument } from '../../common/errors.ts';
 import { familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
 import { isIndexMediaType, type Index, type Manifest } from '../../oci/image-spec.ts';
 import type { ImageDocument } from '../../images/types.ts';
-import { TarReader } from '../../snapshots/tar-reader.ts';
+import { TarReader } from '../../tar/reader.ts';
 import { MAX_CONFIG_BYTES } from '../../registry/manifest.ts';
 import type { DistributionDeps, Emit } from './distribution-deps.ts';
 

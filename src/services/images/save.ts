@@ -8,7 +8,7 @@ import { invalidArgument } from '../../common/errors.ts';
 import { familiarName, familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
 import { MediaType, type Manifest } from '../../oci/image-spec.ts';
 import type { Image } from '../../images/types.ts';
-import { TarWriter } from '../../snapshots/tar-writer.ts';
+import { TarWriter } from '../../tar/writer.ts';
 import type { DistributionDeps } from './distribution-deps.ts';
 import { ensureLayerTar } from './layer-tar.ts';
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { run } from '../sys/exec.ts';
-import { TarReader } from './tar-reader.ts';
-import { tarToBuffer, TarWriter } from './tar-writer.ts';
-import { tempDir } from './test-helpers.ts';
+import { TarReader } from './reader.ts';
+import { tarToBuffer, TarWriter } from './writer.ts';
+import { tempDir } from '../snapshots/test-helpers.ts';
 
 test('writer output reads back identically and GNU tar agrees', async () => {
   using t = tempDir();

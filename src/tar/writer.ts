@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { invalidArgument } from '../common/errors.ts';
-import type { TarEntryType } from './tar-reader.ts';
+import type { TarEntryType } from './reader.ts';
 
 export interface TarWriteEntry {
   name: string;

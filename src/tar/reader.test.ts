@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import { isKind } from '../common/errors.ts';
 import { run } from '../sys/exec.ts';
 import { lsetxattr, mknod, S_IFCHR, S_IFIFO } from '../sys/libc.ts';
-import { applyLayer } from './apply.ts';
-import { TarReader } from './tar-reader.ts';
-import type { TarHeader } from './tar-reader.ts';
-import { END, fixChecksum, padded, paxBody, rawHeader, snapshotTree, streamOf, tempDir } from './test-helpers.ts';
+import { applyLayer } from '../snapshots/apply.ts';
+import { TarReader } from './reader.ts';
+import type { TarHeader } from './reader.ts';
+import { END, fixChecksum, padded, paxBody, rawHeader, snapshotTree, streamOf, tempDir } from '../snapshots/test-helpers.ts';
 
 const TAR = '/usr/bin/tar';
 
