@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFlags } from '../flags.ts';
-import { buildCreateSpec, containerFlags, createBody, createOnlyFlags } from './container-opts.ts';
+import { buildCreateSpec, createBody } from './container-opts.ts';
+import { containerFlags, createOnlyFlags } from './container-flags.ts';
 
 const flags = [...containerFlags, ...createOnlyFlags, { name: 'detach', short: 'd', type: 'bool' as const }];
 

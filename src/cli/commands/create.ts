@@ -1,7 +1,8 @@
 // berth create [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 import { CliError, flagBool, flagStr, type Command } from '../command.ts';
-import { buildCreateSpec, containerFlags, createOnlyFlags, validatePull } from './container-opts.ts';
+import { buildCreateSpec, validatePull } from './container-opts.ts';
+import { containerFlags, createOnlyFlags } from './container-flags.ts';
 import { createContainer } from './create-container.ts';
 
 /** reportError(stderr, name, msg, withHelp) in docker v27's run.go. */

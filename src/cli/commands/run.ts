@@ -3,7 +3,8 @@
 // → start → stream until the output ends → exit with the container's status.
 
 import { CliError, flagBool, flagStr, type Command, type Ctx } from '../command.ts';
-import { buildCreateSpec, containerFlags, createOnlyFlags, validatePull } from './container-opts.ts';
+import { buildCreateSpec, validatePull } from './container-opts.ts';
+import { containerFlags, createOnlyFlags } from './container-flags.ts';
 import { createContainer } from './create-container.ts';
 import { reportError } from './create.ts';
 import type { Streaming } from '../../client/hijack.ts';
