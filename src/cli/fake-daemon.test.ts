@@ -90,7 +90,8 @@ test('run: missing image says so and exits 125', async () => {
   const io = capture();
   const code = await runCli(['-H', d.host, 'run', 'missing'], io);
   assert.equal(code, 125);
-  assert.equal(io.stderr(), "Unable to find image 'missing:latest' locally\nberth: Error response from daemon: No such image: missing:latest.\nSee 'berth run --help'.\n");
+  // Not local, so run pulls it; the pull's error is what the user sees (as docker does).
+  assert.equal(io.stderr(), "Unable to find image 'missing:latest' locally\nberth: Error response from daemon: pull access denied for missing, repository does not exist or may require 'docker login'.\nSee 'berth run --help'.\n");
 });
 
 test('run: a start failure for a missing executable exits 127', async () => {

@@ -125,6 +125,8 @@ export async function startFakeDaemon(): Promise<FakeDaemon> {
       return json(res, 200, { Id: c.id, Name: `/${c.name}`, State: { Running: false, Pid: 0, ExitCode: c.exitCode ?? 0 }, Config: { Tty: Boolean(c.body.Tty), Env: c.body.Env, Labels: c.body.Labels ?? {} } });
     }
     if ((m = /^\/images\/([^/]+)\/json$/.exec(path))) return json(res, 404, { message: `No such image: ${decodeURIComponent(m[1]!)}` });
+    // Pulling an image no registry has: Docker's answer before any progress is sent.
+    if (path === '/images/create') return json(res, 404, { message: 'pull access denied for missing, repository does not exist or may require \'docker login\'' });
     if ((m = /^\/containers\/([^/]+)$/.exec(path)) && req.method === 'DELETE') {
       const c = find(decodeURIComponent(m[1]!));
       if (!c) return json(res, 404, { message: `No such container: ${m[1]}` });
