@@ -1,9 +1,10 @@
 // ~/.docker/config.json (or $DOCKER_CONFIG/config.json) `auths`: base64 "user:password"
-// per registry, as docker login writes it, so berth and docker share logins. Credential
-// helpers (credsStore/credHelpers) are not run by berth yet: such entries are reported.
+// per registry, as docker login writes it, so berth and docker share logins. A registry
+// with a credential helper (credHelpers[host], else credsStore) keeps its secret there.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { helperErase, helperGet, helperStore } from '../client/credential-helper.ts';
 
 export interface AuthEntry { username?: string; password?: string; serveraddress: string; identitytoken?: string }
 interface ConfigFile { auths?: Record<string, { auth?: string; identitytoken?: string }>; credsStore?: string; credHelpers?: Record<string, string>; [k: string]: unknown }
@@ -32,9 +33,21 @@ export function registryOfImage(image: string): string {
   return first && (/[.:]/.test(first) || first === 'localhost') ? first : 'docker.io';
 }
 
+/** The credential helper for a registry key, as docker picks it. */
+function helperOf(cfg: ConfigFile, key: string): string | undefined {
+  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  return cfg.credHelpers?.[host] || cfg.credHelpers?.[key] || cfg.credsStore || undefined;
+}
+
 export function getAuth(env: NodeJS.ProcessEnv, server: string): AuthEntry | undefined {
   const key = registryKey(server);
-  const e = read(env).auths?.[key];
+  const cfg = read(env);
+  const helper = helperOf(cfg, key);
+  if (helper) {
+    const c = helperGet(helper, key, env);
+    return c ? { serveraddress: key, ...c } : undefined;
+  }
+  const e = cfg.auths?.[key];
   if (!e) return undefined;
   if (e.identitytoken) return { serveraddress: key, identitytoken: e.identitytoken };
   if (!e.auth) return undefined;
@@ -56,9 +69,20 @@ function write(env: NodeJS.ProcessEnv, cfg: ConfigFile): void {
   renameSync(tmp, p);
 }
 
-export function storeAuth(env: NodeJS.ProcessEnv, server: string, a: { username: string; password: string; identitytoken?: string }): string {
+/** Saves a login; returns the config file's path when the secret went into it (no helper). */
+export function storeAuth(env: NodeJS.ProcessEnv, server: string, a: { username: string; password: string; identitytoken?: string }): string | undefined {
   const cfg = read(env);
   const key = registryKey(server);
+  const helper = helperOf(cfg, key);
+  if (helper) {
+    helperStore(helper, key, a.identitytoken ? { identitytoken: a.identitytoken } : a, env);
+    // Docker keeps an empty entry so `docker login` lists the registry; never the secret.
+    if (cfg.auths?.[key]?.auth || cfg.auths?.[key]?.identitytoken || (cfg.credsStore && !cfg.auths?.[key])) {
+      cfg.auths = { ...cfg.auths, [key]: {} };
+      write(env, cfg);
+    }
+    return undefined;
+  }
   cfg.auths = { ...cfg.auths, [key]: a.identitytoken ? { identitytoken: a.identitytoken } : { auth: Buffer.from(`${a.username}:${a.password}`).toString('base64') } };
   write(env, cfg);
   return configPath(env);
@@ -67,7 +91,9 @@ export function storeAuth(env: NodeJS.ProcessEnv, server: string, a: { username:
 export function removeAuth(env: NodeJS.ProcessEnv, server: string): boolean {
   const cfg = read(env);
   const key = registryKey(server);
-  if (!cfg.auths?.[key]) return false;
+  const helper = helperOf(cfg, key);
+  const erased = helper ? helperErase(helper, key, env) : false;
+  if (!cfg.auths?.[key]) return erased;
   delete cfg.auths[key];
   write(env, cfg);
   return true;

@@ -90,8 +90,11 @@ export async function connect(domain: string, s: RegistrySettings, creds: Creden
   const clients: RegistryClient[] = [];
   const errors: string[] = [];
   let primaryFound = false;
+  const primaries = eps.filter((e) => !e.mirror).length;
   for (const ep of eps) {
     if (primaryFound && !ep.mirror) continue;
+    // A mirror answered: the one primary is a fallback, not contacted unless a mirror fails.
+    if (!ep.mirror && clients.length && primaries === 1) { clients.push(new RegistryClient(ep, creds)); break; }
     try {
       const res = await send({ method: 'GET', url: `${ep.base}/v2/`, signal: o.signal, tls: ep.tls, timeoutMs: 15_000 });
       res.body.resume();

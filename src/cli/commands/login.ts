@@ -39,7 +39,7 @@ const command: Command = {
     const client = await ctx.client();
     const res = await client.transport.json<{ Status: string; IdentityToken?: string }>('POST', '/auth', { body: { username, password, serveraddress: server } });
     const where = storeAuth(ctx.env, server, { username, password, identitytoken: res.IdentityToken || undefined });
-    ctx.io.err(`WARNING! Your credentials are stored unencrypted in '${where}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`);
+    if (where) ctx.io.err(`WARNING! Your credentials are stored unencrypted in '${where}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`);
     ctx.io.out(`${res.Status}\n`);
   },
 };

@@ -1,7 +1,8 @@
 // POST /images/create?fromImage=: resolve the manifest (index → platform), fetch and
 // verify the config, download missing layer blobs in parallel (bounded, shared with
 // concurrent pulls) into the content store, apply them in order through the layer
-// store checking each diffID, then record the image, its tag and its repo digest.
+// store checking each diffID — each layer unpacked while it downloads (follow.ts) once
+// its parent is in place — then record the image, its tag and its repo digest.
 // Nothing is emitted before the manifest is known, so a missing image is still a 404.
 import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
@@ -16,6 +17,7 @@ import type { RegistryClient } from '../../registry/client.ts';
 import { connect } from '../../registry/hosts.ts';
 import { MAX_CONFIG_BYTES, hostArch, parseManifest, parsePlatform, selectPlatform, type PlatformSpec } from '../../registry/manifest.ts';
 import { bar, type DistributionDeps, type Emit } from './distribution-deps.ts';
+import { follow, Growth } from './follow.ts';
 import { limiter } from './inflight.ts';
 
 export interface PullRequest {
@@ -138,12 +140,27 @@ export async function pullImage(deps: DistributionDeps, ctx: OpContext, req: Pul
     const missing = layers.map((_l, i) => !deps.layers.has(chain[i]));
     layers.forEach((l, i) => emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: short(l.digest) }));
     const limit = limiter(deps.maxDownloads);
-    const downloads = layers.map((l, i) => missing[i] ? limit(() => download(deps, ctx, r.client, ref.path, l, emit, createdHere)) : Promise.resolve());
-    downloads.forEach((p) => p.catch(() => {}));
+    // Resolved with the download's progress once its first bytes land (or undefined when it ends).
+    const started = layers.map(() => Promise.withResolvers<Growth | undefined>());
+    const downloads = layers.map((l, i) => missing[i] ? limit(() => download(deps, ctx, r.client, ref.path, l, emit, createdHere, started[i].resolve)) : Promise.resolve());
+    downloads.forEach((p, i) => p.then(() => started[i].resolve(undefined), () => started[i].resolve(undefined)));
     for (let i = 0; i < layers.length; i++) {
       if (!missing[i]) continue;
+      const parent = i === 0 ? null : chain[i - 1];
+      const g = await started[i].promise;
+      const live = g && !g.failed ? await follow(g) : undefined;
+      if (live && g) {
+        // Unpack while downloading; the download's digest check still decides (undo removes the layer).
+        const ok = await apply(deps, ctx, layers[i], parent, diffIds[i], chain[i], emit, createdHere, () => live).then(() => true, async (err) => {
+          await downloads[i];
+          if (!g.restarted) throw err;
+          return false;
+        }).finally(() => live.destroy());
+        await downloads[i];
+        if (ok) continue;
+      }
       await downloads[i];
-      await apply(deps, ctx, layers[i], i === 0 ? null : chain[i - 1], diffIds[i], chain[i], emit, createdHere);
+      await apply(deps, ctx, layers[i], parent, diffIds[i], chain[i], emit, createdHere);
     }
     await deps.content.put(r.manifestBytes);
     if (r.topDigest !== r.manifestDigest) await deps.content.put(r.topBytes);
@@ -167,7 +184,7 @@ export async function pullImage(deps: DistributionDeps, ctx: OpContext, req: Pul
   }
 }
 
-async function download(deps: DistributionDeps, ctx: OpContext, client: RegistryClient, repo: string, l: Descriptor, emit: Emit, made: { blobs: Digest[] }): Promise<void> {
+async function download(deps: DistributionDeps, ctx: OpContext, client: RegistryClient, repo: string, l: Descriptor, emit: Emit, made: { blobs: Digest[] }, onStart?: (g: Growth) => void): Promise<void> {
   const digest = l.digest as Digest;
   const id = short(digest);
   const have = await deps.content.info(digest);
@@ -181,11 +198,18 @@ async function download(deps: DistributionDeps, ctx: OpContext, client: Registry
   };
   await deps.downloads.join(digest, ctx.signal, async (signal, progress) => {
     const w = await deps.content.openWriter();
+    let g: Growth | undefined;
+    const grow = (n: number) => {
+      if (!g) { g = new Growth(w.tmpPath, l.size); onStart?.(g); }
+      g.update(n);
+      progress(n);
+    };
     try {
-      await client.downloadBlob(repo, digest, l.size, w.tmpPath, { signal, onProgress: progress });
+      await client.downloadBlob(repo, digest, l.size, w.tmpPath, { signal, onProgress: grow });
       await deps.content.publish(w.tmpPath, digest);
       made.blobs.push(digest);
     } catch (err) {
+      g?.fail(err);
       await rm(w.tmpPath, { force: true });
       throw err;
     }
@@ -194,13 +218,14 @@ async function download(deps: DistributionDeps, ctx: OpContext, client: Registry
   emit({ status: 'Download complete', progressDetail: {}, id });
 }
 
-async function apply(deps: DistributionDeps, ctx: OpContext, l: Descriptor, parent: Digest | null, diffId: Digest, chainId: Digest, emit: Emit, made: { layers: Digest[] }): Promise<void> {
+async function apply(deps: DistributionDeps, ctx: OpContext, l: Descriptor, parent: Digest | null, diffId: Digest, chainId: Digest, emit: Emit, made: { layers: Digest[] },
+  source = () => deps.content.readStream(l.digest as Digest)): Promise<void> {
   const id = short(l.digest);
   if (deps.layers.has(chainId)) { emit({ status: 'Pull complete', progressDetail: {}, id }); return; }
   const exp = deps.maxExpansion ?? { ratio: 100, floor: 256 << 20 };
   const max = Math.max(exp.floor, l.size * exp.ratio);
   await deps.registers.join(chainId, ctx.signal, async (signal) => {
-    const src = deps.content.readStream(l.digest as Digest);
+    const src = source();
     let read = 0;
     let lastEmit = 0;
     src.on('data', (c: Buffer) => {
