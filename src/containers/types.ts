@@ -61,6 +61,8 @@ export interface ContainerRecord {
   logPath: string;
   /** Networks the container is connected to (NetworkingConfig.EndpointsConfig, kept by connect/disconnect). */
   endpointsConfig?: Record<string, EndpointConfig>;
+  /** The NetworkMode network after `network disconnect` from it: Docker keeps NetworkMode. */
+  primaryDetached?: boolean;
 }
 
 export interface EndpointConfig {

@@ -18,7 +18,8 @@ import type { NetworkDeps, NetworkSettings } from '../services/networks/deps.ts'
 import { createNetwork, ensureBuiltins } from '../services/networks/create.ts';
 import { inspectNetwork, listNetworks, pruneNetworks, removeNetwork } from '../services/networks/manage.ts';
 import { connectNetwork, disconnectNetwork } from '../services/networks/connect.ts';
-import { attachContainer, isUserDefined, reconcileNetworks, releaseContainer, sharedNetns, nsName } from '../services/networks/attach.ts';
+import { renameEndpoints } from '../services/networks/rename.ts';
+import { attachContainer, linkEnvironment, isUserDefined, reconcileNetworks, releaseContainer, sharedNetns, nsName } from '../services/networks/attach.ts';
 import { containerNetworkSettings, containerPortsSummary } from '../services/networks/views.ts';
 import { netnsPath } from '../network/links.ts';
 import type { ContainerNetworking } from '../services/containers/network-port.ts';
@@ -57,7 +58,7 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
     const nets = store.networks().filter((n) => n.driver === 'bridge' && n.ipam);
     await applyTable(settings.table, {
       masquerade: true,
-      networks: nets.map((n) => ({ bridge: n.bridge!, subnet: n.ipam!.subnet, internal: n.internal, icc: n.icc !== false })),
+      networks: nets.map((n) => ({ bridge: n.bridge!, subnet: n.ipam!.subnet, internal: n.internal, icc: n.icc !== false, gateway: n.ipam!.gateway })),
       ports: store.endpoints().flatMap((e) => e.ports.map((p) => ({ ...p, ip: e.ip }))),
     });
   };
@@ -90,6 +91,11 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
   const deps: NetworkDeps = {
     store, containers: o.containers, events: o.events, locks: o.locks, dns, settings, log: o.log, syncFirewall, hostNameservers,
   };
+  o.events.subscribe((e) => {
+    if (e.Type !== 'container' || e.Action !== 'rename') return;
+    const { name, oldName } = e.Actor.Attributes;
+    if (name && oldName) void renameEndpoints(deps, e.Actor.ID, oldName, name).catch((err) => o.log.warn('renaming DNS names failed', { container: e.Actor.ID, err }));
+  });
   networkRoutes(o.router, {
     create: (body) => createNetwork(deps, body).then(async (r) => { await listenDns(r.Id); return r; }),
     list: (f) => Promise.resolve(listNetworks(deps, f)),
@@ -112,8 +118,9 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
         const t = o.containers.resolve(mode.slice('container:'.length));
         return { network: { path: sharedNetns(deps, t) }, ready: Promise.resolve() };
       }
+      const env = linkEnvironment(deps, c); // first: it throws for a link to a stopped container
       const ready = o.locks.run(`net:${c.record.id}`, () => attachContainer(deps, c, o.containers.dir(c.record.id)));
-      return { network: { path: netnsPath(nsName(deps, c.record.id)) }, ready };
+      return { network: { path: netnsPath(nsName(deps, c.record.id)) }, ready, env };
     },
     exists: (n) => Boolean(store.tryResolve(n)),
     release: (id) => o.locks.run(`net:${id}`, () => releaseContainer(deps, id)),

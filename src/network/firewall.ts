@@ -8,7 +8,7 @@ import type { PortMapping } from './store.ts';
 
 const NFT = '/usr/sbin/nft';
 
-export interface FirewallNetwork { bridge: string; subnet: string; internal: boolean; icc: boolean }
+export interface FirewallNetwork { bridge: string; subnet: string; internal: boolean; icc: boolean; gateway?: string }
 export interface FirewallPort extends PortMapping { ip: string }
 
 export interface FirewallState { networks: FirewallNetwork[]; ports: FirewallPort[]; masquerade: boolean }
@@ -27,15 +27,25 @@ export function renderTable(table: string, st: FirewallState): string {
   ];
   const post: string[] = ['ct status dnat ip saddr 127.0.0.0/8 masquerade'];
   const fwd: string[] = ['ct state established,related accept'];
+  const input: string[] = ['ct state established,related accept'];
+  // icc=false: frames between two ports of one bridge never reach the ip family's forward
+  // hook unless br_netfilter is loaded, so they are dropped in a bridge-family table too.
+  const bridged: string[] = [];
   for (const n of st.networks) {
     // Hairpin: a container reaching its own network's published port on a host address.
     post.push(`ct status dnat iifname ${q(n.bridge)} oifname ${q(n.bridge)} masquerade`);
+    if (!n.icc) {
+      fwd.push(`iifname ${q(n.bridge)} oifname ${q(n.bridge)} drop`);
+      // (by subnet: this kernel has no `meta ibrname`; our subnets never overlap)
+      bridged.push(`ip saddr ${n.subnet} ip daddr ${n.subnet} drop`);
+    }
     if (n.internal) {
       fwd.push(`iifname ${q(n.bridge)} oifname != ${q(n.bridge)} drop`, `oifname ${q(n.bridge)} iifname != ${q(n.bridge)} drop`);
+      // The host's other addresses are off limits too; its gateway (our DNS) is not.
+      input.push(`iifname ${q(n.bridge)} ${n.gateway ? `ip daddr != ${n.gateway} ` : ''}drop`);
       continue;
     }
     if (st.masquerade) post.push(`ip saddr ${n.subnet} oifname != ${q(n.bridge)} masquerade`);
-    if (!n.icc) fwd.push(`iifname ${q(n.bridge)} oifname ${q(n.bridge)} drop`);
   }
   return [
     `table ip ${table}`,
@@ -47,6 +57,12 @@ export function renderTable(table: string, st: FirewallState): string {
     `  chain output { type nat hook output priority -100; policy accept;\n    ${dnat.join('\n    ')}\n  }`,
     `  chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n    ${post.join('\n    ')}\n  }`,
     `  chain forward { type filter hook forward priority filter; policy accept;\n    ${fwd.join('\n    ')}\n  }`,
+    `  chain input { type filter hook input priority filter; policy accept;\n    ${input.join('\n    ')}\n  }`,
+    '}',
+    `table bridge ${table}`,
+    `delete table bridge ${table}`,
+    `table bridge ${table} {`,
+    `  chain forward { type filter hook forward priority filter; policy accept;${bridged.map((r) => `\n    ${r}`).join('')}\n  }`,
     '}',
     '',
   ].join('\n');
@@ -59,6 +75,7 @@ export async function applyTable(table: string, st: FirewallState): Promise<void
 
 export async function deleteTable(table: string): Promise<void> {
   await run(NFT, ['delete', 'table', 'ip', table], { allowFail: true });
+  await run(NFT, ['delete', 'table', 'bridge', table], { allowFail: true });
 }
 
 export async function listTable(table: string): Promise<string> {

@@ -36,7 +36,8 @@ test('firewall: our table only, replaced atomically, ports as map elements', () 
     ports: [{ proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80, ip: '10.9.0.2' }, { proto: 'udp', hostIp: '127.0.0.1', hostPort: 53, containerPort: 53, ip: '10.9.0.2' }],
   });
   assert.match(t, /^table ip berth-x\ndelete table ip berth-x\ntable ip berth-x \{/);
-  assert.ok(!/flush ruleset|table ip (?!berth-x)/.test(t));
+  assert.ok(!/flush ruleset|table (ip|bridge) (?!berth-x)/.test(t));
+  assert.match(t, /table bridge berth-x \{[^}]*ip saddr 10\.9\.0\.0\/24 ip daddr 10\.9\.0\.0\/24 drop/);
   assert.match(t, /elements = \{ tcp \. 8080 : 10\.9\.0\.2 \. 80 \}/);
   assert.match(t, /elements = \{ 127\.0\.0\.1 \. udp \. 53 : 10\.9\.0\.2 \. 53 \}/);
   assert.match(t, /ip saddr 10\.9\.0\.0\/24 oifname != "bx" masquerade/);

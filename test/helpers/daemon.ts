@@ -230,5 +230,6 @@ async function removeNetworking(dataRoot: string, execRoot: string, bridge: stri
   }
   for (const b of new Set(bridges)) { try { execFileSync('/usr/sbin/ip', ['link', 'del', b], { stdio: 'ignore' }); } catch { /* gone */ } }
   try { execFileSync('/usr/sbin/nft', ['delete', 'table', 'ip', `berth-${bridge}`], { stdio: 'ignore' }); } catch { /* none */ }
+  try { execFileSync('/usr/sbin/nft', ['delete', 'table', 'bridge', `berth-${bridge}`], { stdio: 'ignore' }); } catch { /* none */ }
   return leaks;
 }

@@ -4,7 +4,8 @@ import type { ContainerConfig } from '../../containers/types.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export function containerEnv(cfg: ContainerConfig): string[] {
+/** `links`: Docker's link variables, which the config's own variables override. */
+export function containerEnv(cfg: ContainerConfig, links: string[] = []): string[] {
   const env = new Map<string, string>();
   const put = (kv: string) => {
     const i = kv.indexOf('=');
@@ -14,6 +15,7 @@ export function containerEnv(cfg: ContainerConfig): string[] {
   if (!user.some((e) => e.startsWith('PATH='))) put(`PATH=${DEFAULT_PATH}`);
   put(`HOSTNAME=${cfg.Hostname ?? ''}`);
   if (cfg.Tty) put('TERM=xterm');
+  for (const e of links) put(e);
   for (const e of user) if (e.includes('=')) put(e); // a bare NAME means "unset": keep it out
   return [...env.values()];
 }

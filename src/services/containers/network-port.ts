@@ -9,7 +9,7 @@ export interface ContainerNetworking {
    * (for the spec), `ready` resolves once namespace, interfaces, rules and /etc files are
    * done. On failure everything prepared is released.
    */
-  prepare(c: Container): { network: SpecInput['network']; ready: Promise<void> };
+  prepare(c: Container): { network: SpecInput['network']; ready: Promise<void>; env?: string[] };
   /** Tears down what a stopped task used (netns, veths, addresses, rules). Idempotent. */
   release(id: string): Promise<void>;
   /** Whether a network of that name or ID exists (for NetworkMode and EndpointsConfig). */

@@ -58,7 +58,7 @@ export async function launchTask(deps: ContainerDeps, c: Container): Promise<voi
   try {
     net = deps.network?.prepare(c);
     const specP = deps.runtime.buildSpec({
-      id, args: [c.record.path, ...c.record.args], env: containerEnv(cfg),
+      id, args: [c.record.path, ...c.record.args], env: containerEnv(cfg, net?.env),
       cwd: cfg.WorkingDir || '/', user: cfg.User ?? '',
       readImageFile: (p) => deps.layers.readFile(lowers, join(dir, 'upper'), p, 1 << 20),
       terminal: tty, hostname: cfg.Hostname ?? id.slice(0, 12), domainname: cfg.Domainname ?? '',

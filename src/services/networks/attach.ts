@@ -8,10 +8,11 @@ import { conflict, invalidArgument } from '../../common/errors.ts';
 import type { Container } from '../../containers/store.ts';
 import { allocate, type Pool } from '../../network/ipam.ts';
 import { formatIp, macFor, parseIp, parseSubnet } from '../../network/ipv4.ts';
-import { listLinks, listNetns, netnsPath, setup, teardown, type Attachment } from '../../network/links.ts';
+import { deleteLinks, listLinks, listNetns, netnsPath, setup, teardown, type Attachment } from '../../network/links.ts';
 import type { EndpointRecord, NetworkRecord } from '../../network/store.ts';
 import { allocatePorts } from './publish.ts';
 import { writeEtcFiles } from './etc-files.ts';
+import { linkEnv, type ResolvedLink } from './link-env.ts';
 import type { NetworkDeps } from './deps.ts';
 
 export const nsName = (deps: NetworkDeps, id: string) => `${deps.settings.netnsPrefix}${id.slice(0, 12)}`;
@@ -26,7 +27,7 @@ export function connectedNetworks(c: Container): string[] {
   const mode = c.record.hostConfig.NetworkMode || 'default';
   const primary = mode === 'default' ? 'bridge' : mode;
   if (primary === 'host' || primary === 'none' || primary.startsWith('container:')) return [];
-  return [...new Set([primary, ...Object.keys(c.record.endpointsConfig ?? {})])];
+  return [...new Set([...(c.record.primaryDetached ? [] : [primary]), ...Object.keys(c.record.endpointsConfig ?? {})])];
 }
 
 export const isUserDefined = (n: NetworkRecord) => n.driver === 'bridge' && !n.builtin;
@@ -87,7 +88,7 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
 }
 
 /** `--link name:alias`: the target's address on a network both share. */
-function resolveLinks(deps: NetworkDeps, c: Container, nets: NetworkRecord[]): { ip: string; alias: string; name: string }[] {
+export function resolveLinks(deps: NetworkDeps, c: Container, nets: NetworkRecord[]): ResolvedLink[] {
   const links = (c.record.hostConfig.Links as string[] | null | undefined) ?? [];
   return links.map((l) => {
     const [target, alias] = l.replace(/^\//, '').split(':');
@@ -95,8 +96,15 @@ function resolveLinks(deps: NetworkDeps, c: Container, nets: NetworkRecord[]): {
     if (!t) throw invalidArgument(`could not get container for ${target}`);
     const ep = nets.map((n) => deps.store.endpoint(t.record.id, n.id)).find(Boolean);
     if (!ep) throw invalidArgument(`Cannot link to a non running container: /${t.record.name} AS /${c.record.name}/${alias ?? target}`);
-    return { ip: ep.ip, alias: (alias ?? t.record.name).replace(/^.*\//, ''), name: t.record.name };
+    return { ip: ep.ip, alias: (alias ?? t.record.name).replace(/^.*\//, ''), name: t.record.name, target: t };
   });
+}
+
+/** Docker's link variables for every `--link` (resolved as the /etc/hosts entries are). */
+export function linkEnvironment(deps: NetworkDeps, c: Container): string[] {
+  if (!(c.record.hostConfig.Links as string[] | null | undefined)?.length) return [];
+  const nets = connectedNetworks(c).map((n) => deps.store.resolve(n));
+  return resolveLinks(deps, c, nets).flatMap((l) => linkEnv(c.record.name, l));
 }
 
 /** Removes a container's namespace, veths, addresses and published ports. Idempotent. */
@@ -130,6 +138,6 @@ export async function reconcileNetworks(deps: NetworkDeps, running: (id: string)
   const hostIfs = new Set(deps.store.endpoints().map((e) => e.hostIf));
   const orphanIfs = (await listLinks(deps.settings.vethPrefix)).filter((l) => !hostIfs.has(l));
   for (const p of orphanNs) await teardown(p, []);
-  if (orphanIfs.length) await teardown('/nonexistent', orphanIfs);
+  await deleteLinks(orphanIfs);
   await deps.syncFirewall();
 }

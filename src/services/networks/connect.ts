@@ -5,7 +5,8 @@ import { forbidden, invalidArgument, notFound } from '../../common/errors.ts';
 import { isObject } from '../../common/json.ts';
 import type { EndpointConfig } from '../../containers/types.ts';
 import { detach, setup } from '../../network/links.ts';
-import { attachmentOf, isUserDefined, newEndpoint } from './attach.ts';
+import { attachmentOf, connectedNetworks, isUserDefined, newEndpoint } from './attach.ts';
+import { updateHosts } from './etc-files.ts';
 import type { NetworkDeps } from './deps.ts';
 
 
@@ -22,21 +23,28 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
   if (ec.IPAMConfig?.IPv4Address && !isUserDefined(n)) throw invalidArgument('user specified IP address is supported on user defined networks only');
   await deps.locks.run(c.record.id, async () => {
     const eps = deps.store.endpointsOf(c.record.id);
-    const connected = Object.keys(c.record.endpointsConfig ?? {}).includes(n.name) || (n.name === 'bridge' && mode === 'default') || mode === n.name;
+    const connected = connectedNetworks(c).some((x) => x === n.name || x === n.id);
     if (connected || eps.some((e) => e.network === n.id)) throw forbidden(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
-    c.record.endpointsConfig = { ...c.record.endpointsConfig, [n.name]: ec };
-    if (c.runtime.state.Status === 'running' && eps.length) {
+    const primary = (mode === 'default' ? 'bridge' : mode) === n.name;
+    const before = { ec: c.record.endpointsConfig, detached: c.record.primaryDetached };
+    // Back on its NetworkMode network: that is its primary again, not an extra endpoint.
+    if (primary) c.record.primaryDetached = undefined;
+    else c.record.endpointsConfig = { ...c.record.endpointsConfig, [n.name]: ec };
+    if (c.runtime.state.Status === 'running') {
       const used = new Set(eps.map((e) => e.ifname));
       let i = 0;
       while (used.has(`eth${i}`)) i++;
       const e = newEndpoint(deps, c, n, `eth${i}`);
       try {
         await deps.store.putEndpoint(e);
-        await setup(e.netns, [attachmentOf(n, e, false)], false);
+        // With no other interface left, this one carries the default route.
+        await setup(e.netns, [attachmentOf(n, e, eps.length === 0)], false);
+        await updateHosts(deps.containers.dir(c.record.id), c, { add: e.ip });
       } catch (err) {
         await detach(e.netns, e.ifname).catch(() => {});
         await deps.store.deleteEndpoint(c.record.id, n.id);
-        delete c.record.endpointsConfig[n.name];
+        c.record.endpointsConfig = before.ec;
+        c.record.primaryDetached = before.detached;
         throw err;
       }
     }
@@ -53,19 +61,20 @@ export async function disconnectNetwork(deps: NetworkDeps, idOrName: string, bod
   await deps.locks.run(c.record.id, async () => {
     const mode = c.record.hostConfig.NetworkMode || 'default';
     const primary = mode === 'default' ? 'bridge' : mode;
-    const inConfig = Boolean(c.record.endpointsConfig?.[n.name]) || primary === n.name;
+    const inConfig = connectedNetworks(c).some((x) => x === n.name || x === n.id);
     const e = deps.store.endpoint(c.record.id, n.id);
     if (!inConfig && !e) throw forbidden(`container ${c.record.id} is not connected to network ${n.name}`);
     if (e) {
       await detach(e.netns, e.ifname);
       await deps.store.deleteEndpoint(c.record.id, n.id);
+      await updateHosts(deps.containers.dir(c.record.id), c, { remove: e.ip });
       if (e.ports.length) await deps.syncFirewall();
     }
     const rest = { ...c.record.endpointsConfig };
     delete rest[n.name];
     c.record.endpointsConfig = rest;
     // The primary network stays the NetworkMode (as in Docker) but is no longer joined.
-    if (primary === n.name) c.record.hostConfig = { ...c.record.hostConfig, NetworkMode: Object.keys(rest)[0] ?? 'none' };
+    if (primary === n.name) c.record.primaryDetached = true;
     await deps.containers.saveRecord(c);
   });
   deps.events.publish('network', 'disconnect', n.id, { container: c.record.id, name: n.name, type: n.driver });

@@ -24,6 +24,28 @@ export interface EtcInput {
   links: { ip: string; alias: string; name: string }[];
 }
 
+/** The container's own line for one of its addresses. */
+export function hostEntry(c: Container, ip: string): string {
+  const cfg = c.record.config;
+  const host = cfg.Hostname ?? '';
+  return `${ip}\t${cfg.Domainname ? `${host}.${cfg.Domainname} ${host}` : host}`;
+}
+
+/**
+ * `network connect/disconnect` on a running container: adds or drops its own line for
+ * that address, keeping everything else (links, --add-host, the user's edits). Written
+ * in place, never renamed over: the file is bind-mounted into the container.
+ */
+export async function updateHosts(dir: string, c: Container, change: { add?: string; remove?: string }): Promise<void> {
+  const path = hostsPath(dir);
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  let lines = text.split('\n').filter((l, k, a) => l !== '' || k < a.length - 1);
+  if (change.remove) lines = lines.filter((l) => l !== hostEntry(c, change.remove!));
+  if (change.add && !lines.includes(hostEntry(c, change.add))) lines.push(hostEntry(c, change.add));
+  await writeFile(path, lines.join('\n') + '\n');
+}
+
 export async function writeEtcFiles(deps: NetworkDeps, i: EtcInput): Promise<void> {
   const cfg = i.c.record.config;
   const hc = i.c.record.hostConfig;
@@ -35,10 +57,7 @@ export async function writeEtcFiles(deps: NetworkDeps, i: EtcInput): Promise<voi
     lines.push(`${ip === 'host-gateway' ? i.hostGateway : ip}\t${h.slice(0, at)}`);
   }
   for (const l of i.links) lines.push(`${l.ip}\t${l.alias === l.name ? l.name : `${l.alias} ${l.name}`}`);
-  if (i.ip) {
-    const host = cfg.Hostname ?? '';
-    lines.push(`${i.ip}\t${cfg.Domainname ? `${host}.${cfg.Domainname} ${host}` : host}`);
-  }
+  if (i.ip) lines.push(hostEntry(i.c, i.ip));
   await writeFile(hostsPath(i.dir), lines.join('\n') + '\n');
 
   const hostText = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');

@@ -4,6 +4,7 @@ import { matchLabels } from '../filters.ts';
 import { deleteBridge } from '../../network/links.ts';
 import type { NetworkRecord } from '../../network/store.ts';
 import { networkView } from './views.ts';
+import { connectedNetworks } from './attach.ts';
 import type { NetworkDeps } from './deps.ts';
 
 const FILTERS = new Set(['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
@@ -27,7 +28,7 @@ export const inspectNetwork = (deps: NetworkDeps, idOrName: string) => networkVi
 async function removeOne(deps: NetworkDeps, n: NetworkRecord): Promise<void> {
   if (n.builtin) throw forbidden(`${n.name} is a pre-defined network and cannot be removed`);
   const eps = deps.store.endpointsOn(n.id);
-  const users = deps.containers.list().filter((c) => c.record.endpointsConfig?.[n.name] || c.record.hostConfig.NetworkMode === n.name);
+  const users = deps.containers.list().filter((c) => connectedNetworks(c).some((x) => x === n.name || x === n.id));
   if (eps.length) {
     const who = eps.map((e) => `name:"${deps.containers.get(e.container)?.record.name ?? ''}" id:"${e.container.slice(0, 12)}"`).join(', ');
     throw conflict(`error while removing network: network ${n.name} has active endpoints (${who})`);

@@ -34,7 +34,7 @@ export function containerNetworkSettings(deps: NetworkDeps, c: Container): Recor
   const eps = deps.store.endpointsOf(id);
   const mode = c.record.hostConfig.NetworkMode || 'default';
   const names = connectedNetworks(c);
-  const shown = names.length ? names : [mode === 'default' ? 'bridge' : mode];
+  const shown = names.length || c.record.primaryDetached ? names : [mode === 'default' ? 'bridge' : mode];
   const networks: Record<string, unknown> = {};
   for (const name of shown) {
     const n = deps.store.tryResolve(name);
