@@ -24,7 +24,7 @@ export class ShimPool {
   private readonly tasksDir: string;
   private readonly size: number;
   private readonly idle: Idle[] = [];
-  private starting = 0;
+  private readonly starting = new Set<Promise<void>>();
   private closed = false;
 
   constructor(cfg: ShimConfig, tasksDir: string, size = 1) {
@@ -48,9 +48,9 @@ export class ShimPool {
 
   /** Starts shims in the background until `size` are idle. */
   fill(): void {
-    while (!this.closed && this.idle.length + this.starting < this.size) {
-      this.starting++;
-      void this.startOne().finally(() => this.starting--);
+    while (!this.closed && this.idle.length + this.starting.size < this.size) {
+      const p: Promise<void> = this.startOne().finally(() => this.starting.delete(p));
+      this.starting.add(p);
     }
   }
 
@@ -96,6 +96,9 @@ export class ShimPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A launch in flight sees `closed` when it completes and shuts its shim down itself:
+    // wait for it, or berthd could exit first and leave that shim running.
+    await Promise.all([...this.starting]);
     const all = this.idle.splice(0);
     await Promise.all(all.map(async ({ dir, shim }) => {
       await shutdownShim(shim, 5_000).catch(() => shim.close());
