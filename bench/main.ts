@@ -24,6 +24,7 @@ import {
 import { mib, ms, round, secs, summarize, table, type Summary } from './stats.ts';
 import { networkBench, type NetworkFigures } from './network.ts';
 import { registryBench } from './registry.ts';
+import { buildBench } from './build.ts';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..'); // dist/bench -> repo
 const DOCKER = '/usr/local/bin/docker';
@@ -429,6 +430,12 @@ async function main(): Promise<number> {
     progress('registry: cold pull of a 5-layer image (berthd, dockerd), warm pull, push, save | load');
     await mkdir(join(root, 'registry'), { recursive: true });
     (res as { registry?: unknown }).registry = await registryBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'registry'), berthCli: BERTH });
+
+    // 8. Builds (issue 6): cold, fully cached, last step changed vs dockerd's legacy builder.
+    checkpoint();
+    progress('build: bench Dockerfile cold, cached, last step changed (berthd, dockerd)');
+    await mkdir(join(root, 'build'), { recursive: true });
+    (res as { build?: unknown }).build = await buildBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'build'), berthCli: BERTH });
   } catch (e) {
     res.errors.push((e as Error).stack ?? String(e));
     for (const d of daemons) res.errors.push(`--- ${d.name} log tail ---\n${d.logTail()}`);

@@ -44,6 +44,7 @@ export const commands: Record<string, Entry> = {
   logout: { short: 'Log out from a registry', load: () => import('./commands/logout.ts') },
   save: { short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', load: () => import('./commands/save.ts') },
   load: { short: 'Load an image from a tar archive or STDIN', load: () => import('./commands/load.ts') },
+  build: { short: 'Build an image from a Dockerfile', load: () => import('./commands/build.ts') },
   search: { short: 'Search Docker Hub for images', load: () => import('./commands/search.ts') },
   version: { short: 'Show the Berth version information', load: () => import('./commands/version.ts') },
   info: { short: 'Display system-wide information', load: () => import('./commands/info.ts') },
@@ -74,7 +75,7 @@ export const groups: Record<string, { short: string; subs: Record<string, string
     subs: {
       ls: 'images', list: 'images', inspect: 'image-inspect', history: 'history', rm: 'rmi', remove: 'rmi',
       tag: 'tag', import: 'import', prune: 'image-prune',
-      pull: 'pull', push: 'push', save: 'save', load: 'load',
+      pull: 'pull', push: 'push', save: 'save', load: 'load', build: 'build',
     },
   },
 };

@@ -47,6 +47,8 @@ import { Layers } from './layers-adapter.ts';
 import { createRuntime } from './runtime-adapter.ts';
 import { buildNetworking } from './network.ts';
 import { wireContainerFs } from './fs-wiring.ts';
+import { wireBuild } from './build-wiring.ts';
+import { containerFs } from './fs-adapter.ts';
 
 export interface Engine {
   router: Router;
@@ -145,12 +147,14 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   });
   distributionRoutes(router, dist);
   wireContainerFs(router, cdeps, ideps, config.execRoot);
+  const build = wireBuild(router, { containers: cdeps, images: ideps, fs: containerFs(config.execRoot) }, (req, signal, emit) => dist.pull(req, signal, emit), config.dataRoot);
 
   return {
     router,
     containers: cdeps,
     restore: async () => {
       await restoreContainers(cdeps);
+      await build.cleanup();
       await net.reconcile((cid) => Boolean(cdeps.live.peek(cid)?.task));
     },
     shutdown: async () => {

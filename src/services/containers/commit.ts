@@ -81,7 +81,7 @@ export async function commitContainer(deps: FsDeps, req: CommitRequest): Promise
 }
 
 /** The upper dir as an OCI layer tar, stored as a blob; returns its digest (the diffID). */
-async function writeLayerBlob(deps: FsDeps, c: ReturnType<FsDeps['containers']['store']['resolve']>, pause: boolean): Promise<Digest> {
+export async function writeLayerBlob(deps: FsDeps, c: ReturnType<FsDeps['containers']['store']['resolve']>, pause: boolean): Promise<Digest> {
   const cd = deps.containers;
   const task = cd.live.peek(c.record.id)?.task;
   const frozen = pause && c.runtime.state.Status === 'running' && task ? task : undefined;

@@ -1,0 +1,173 @@
+// The build executor: stages in order up to the target, each instruction dispatched as
+// Docker's legacy builder does (Step N/M lines, a cache probe per step, RUN in a
+// container, COPY/ADD through a container, metadata steps as config-only commits).
+import { expandWord, expandWords } from '../dockerfile/words.ts';
+import { DockerfileError, located } from '../dockerfile/lines.ts';
+import { parseDockerfile } from '../dockerfile/parser.ts';
+import type { Instruction, Stage } from '../dockerfile/ast.ts';
+import { invalidArgument, notFound } from '../../common/errors.ts';
+import type { RunConfig } from '../../images/types.ts';
+import type { BuildPorts } from './ports.ts';
+import type { BuildOutput, BuildRequest } from './types.ts';
+import { applyMeta, nop } from './meta.ts';
+import { runCopy, runRun, runWorkdir, type StageState, type StepEnv } from './steps.ts';
+import { stepKey } from './cache-key.ts';
+
+const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+
+export const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+export interface BuildResult { id: string }
+
+/** Runs the build; returns the target stage's image ID. Throws located errors. */
+export async function executeBuild(ports: BuildPorts, req: BuildRequest, out: BuildOutput, signal: AbortSignal): Promise<BuildResult> {
+  try {
+    return await execute(ports, req, out, signal);
+  } catch (err) {
+    if (err instanceof DockerfileError) throw located(req.fileName, err);
+    throw err;
+  }
+}
+
+function pickStages(req: BuildRequest): Stage[] {
+  const stages = req.dockerfile.stages;
+  if (!stages.length) throw invalidArgument('the Dockerfile has no FROM instruction');
+  if (!req.target) return stages;
+  const i = stages.findIndex((s) => s.name?.toLowerCase() === req.target!.toLowerCase());
+  if (i < 0) throw invalidArgument(`failed to reach build target ${req.target} in Dockerfile`);
+  return stages.slice(0, i + 1);
+}
+
+async function execute(ports: BuildPorts, req: BuildRequest, out: BuildOutput, signal: AbortSignal): Promise<BuildResult> {
+  const stages = pickStages(req).map((s) => ({ ...s, instructions: [...s.instructions] }));
+  const labels = Object.entries(req.labels);
+  if (labels.length) {
+    const text = 'LABEL ' + labels.map(([k, v]) => `${JSON.stringify(k)}='${v.replace(/'/g, '')}'`).join(' ');
+    const parsed = parseDockerfile(`FROM scratch\n${text}\n`).stages[0].instructions[0];
+    stages.at(-1)!.instructions.push({ ...parsed, line: stages.at(-1)!.from.line });
+  }
+  const total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+  const escape = req.dockerfile.directives.escape;
+  const used = new Set<string>();
+  const argValue = (name: string, dflt: string | undefined): string | undefined => {
+    if (Object.hasOwn(req.buildArgs, name) && req.buildArgs[name] !== null) { used.add(name); return req.buildArgs[name]!; }
+    return dflt;
+  };
+  // Meta ARGs (before the first FROM) are in scope for FROM lines only.
+  const meta = new Map<string, string>();
+  for (const a of req.dockerfile.metaArgs) {
+    for (const { name, value } of a.args) {
+      const v = argValue(name, value === undefined ? undefined : expandWord(value, meta, escape, a.line));
+      if (v !== undefined) meta.set(name, v);
+    }
+  }
+  const built = new Map<string, string>();
+  let step = 0;
+  let last = '';
+  for (const stage of stages) {
+    signal.throwIfAborted();
+    out.stream(`Step ${++step}/${total} : ${stage.from.original}\n`);
+    const fromName = expandWord(stage.from.image, meta, escape, stage.from.line);
+    if (fromName === '') throw new DockerfileError(stage.from.line, 'base name (' + stage.from.image + ') should not be blank');
+    let st: StageState;
+    const prev = built.get(fromName.toLowerCase());
+    if (prev !== undefined) {
+      st = await stateFromImage(ports, prev, req, signal, out);
+    } else if (fromName === 'scratch') {
+      st = { image: '', config: {}, args: new Map() };
+    } else {
+      st = await stateFromImage(ports, fromName, { ...req, pull: req.pull }, signal, out, stage.from.platform ? expandWord(stage.from.platform, meta, escape, stage.from.line) : req.platform);
+    }
+    if (st.image) out.stream(` ---> ${short(st.image)}\n`);
+    const env: StepEnv = { ports, req, out, signal, escape, meta, argValue, used, built };
+    // ONBUILD triggers of the base image run first, then are cleared (Docker).
+    const triggers = st.config.OnBuild ?? [];
+    if (triggers.length) {
+      out.stream(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
+      st.config = { ...st.config, OnBuild: undefined };
+      for (const t of triggers) {
+        const ins = parseDockerfile(`FROM scratch\n${t}\n`).stages[0].instructions[0];
+        await dispatch(env, st, ins);
+      }
+    }
+    for (const ins of stage.instructions) {
+      signal.throwIfAborted();
+      out.stream(`Step ${++step}/${total} : ${ins.original}\n`);
+      await dispatch(env, st, ins);
+    }
+    if (!st.image) throw invalidArgument('No image was generated. Is your Dockerfile empty?');
+    built.set(String(stage.index), st.image);
+    if (stage.name) built.set(stage.name.toLowerCase(), st.image);
+    last = st.image;
+  }
+  const unused = Object.keys(req.buildArgs).filter((k) => !used.has(k) && !PROXY_ARGS.includes(k) && !meta.has(k));
+  if (unused.length) out.stream(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
+  return { id: last };
+}
+
+async function stateFromImage(ports: BuildPorts, name: string, req: BuildRequest, signal: AbortSignal, out: BuildOutput, platform?: string): Promise<StageState> {
+  const img = await ports.resolveImage(name, { pull: req.pull, platform }, signal, (l) => out.stream(l));
+  return { image: img.id, config: structuredClone(img.config ?? {}), args: new Map() };
+}
+
+/** Variables for expansion at this point: args in scope, ENV over them. */
+export function scopeEnv(st: StageState): Map<string, string> {
+  const m = new Map(st.args);
+  for (const e of st.config.Env ?? []) {
+    const i = e.indexOf('=');
+    m.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  }
+  return m;
+}
+
+async function dispatch(env: StepEnv, st: StageState, ins: Instruction): Promise<void> {
+  const vars = scopeEnv(st);
+  const expand = (w: string) => expandWord(w, vars, env.escape, ins.line);
+  const expandAll = (t: string) => expandWords(t, vars, env.escape, ins.line);
+  switch (ins.kind) {
+    case 'FROM':
+      throw new DockerfileError(ins.line, 'FROM inside a stage');
+    case 'RUN':
+      return runRun(env, st, ins);
+    case 'COPY':
+    case 'ADD':
+      return runCopy(env, st, ins);
+    case 'WORKDIR':
+      return runWorkdir(env, st, ins, expand(ins.value));
+    case 'ARG': {
+      const parts: string[] = [];
+      for (const { name, value } of ins.args) {
+        const dflt = value === undefined ? env.meta.get(name) : expand(value);
+        const v = env.argValue(name, dflt);
+        if (v !== undefined) st.args.set(name, v);
+        else st.args.delete(name);
+        parts.push(value === undefined ? name : `${name}=${value}`);
+      }
+      return metaStep(env, st, nop(st.config, `ARG ${parts.join(' ')}`), st.config);
+    }
+    default: {
+      const cfg: RunConfig = structuredClone(st.config);
+      const createdBy = applyMeta(ins, cfg, expand, expandAll);
+      return metaStep(env, st, createdBy, cfg);
+    }
+  }
+}
+
+/** A config-only step: cached like every step, committed without a container. */
+async function metaStep(env: StepEnv, st: StageState, createdBy: string, cfg: RunConfig): Promise<void> {
+  const key = stepKey({ parent: st.image, config: cfg, createdBy, files: [...st.args].join('\n') });
+  const hit = env.req.noCache ? undefined : await env.ports.cacheGet(key);
+  if (hit) {
+    env.out.stream(` ---> Using cache\n ---> ${short(hit)}\n`);
+  } else {
+    if (!st.image && !createdBy) throw notFound('no image');
+    const id = await env.ports.commit(null, st.image, cfg, { created_by: createdBy, empty_layer: true });
+    await env.ports.cachePut(key, id);
+    env.out.stream(` ---> ${short(id)}\n`);
+    st.image = id;
+    st.config = cfg;
+    return;
+  }
+  st.image = hit;
+  st.config = cfg;
+}

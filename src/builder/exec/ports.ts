@@ -1,0 +1,51 @@
+// What the executor needs from the engine. services/build wires these to the container,
+// image and commit services; unit tests use fakes. The executor owns no resources itself:
+// every container it asks for is handed back to remove() (or kept, with --rm=false).
+import type { Readable } from 'node:stream';
+import type { HistoryEntry, RunConfig } from '../../images/types.ts';
+
+export interface BaseImage {
+  id: string;
+  config: RunConfig;
+  history: HistoryEntry[];
+  /** diff_ids count: a layer-free image (scratch) has none. */
+  layers: number;
+}
+
+export interface RunRequest {
+  image: string;
+  config: RunConfig;
+  network?: string;
+  extraHosts?: string[];
+  shmSize?: number;
+}
+
+export interface BuildPorts {
+  /** An image by name or ID; pulled when missing (or always with `pull`). */
+  resolveImage(name: string, opts: { pull: boolean; platform?: string }, signal: AbortSignal, emit: (line: string) => void): Promise<BaseImage>;
+  /** Creates a container (not started) for a step. `image` '' is scratch. */
+  create(req: RunRequest): Promise<string>;
+  /** Starts it, streams its output, resolves with its exit code. */
+  run(container: string, out: (chunk: Buffer) => void, signal: AbortSignal): Promise<number>;
+  /** A tar of `path` in an image (its base name as the top entry), for COPY --from. */
+  copyFromImage(image: string, path: string, signal: AbortSignal): Promise<Readable>;
+  /** Whether `path` is a directory in the image (false when missing). */
+  isDir(image: string, path: string): Promise<boolean>;
+  /** uid/gid for a `--chown` spec, names looked up in the image's /etc/passwd and /etc/group. */
+  lookupUser(image: string, spec: string): Promise<{ uid: number; gid: number }>;
+  /**
+   * A new image: the container's changes as a layer (none when `container` is null or
+   * nothing changed), on `parent` ('' for scratch), with `config` and one history entry.
+   */
+  commit(container: string | null, parent: string, config: RunConfig, history: HistoryEntry): Promise<string>;
+  /** A new image from a layer tar on `parent` (COPY, ADD, WORKDIR: no container needed). */
+  commitLayer(parent: string, tar: Readable, config: RunConfig, history: HistoryEntry): Promise<string>;
+  /** Decompresses gzip/bzip2/xz/zstd (ADD's local archives); plain tars pass through. */
+  decompress(src: Readable): Promise<Readable>;
+  remove(container: string): Promise<void>;
+  /** Downloads an ADD URL (loopback only in tests). */
+  download(url: string, signal: AbortSignal): Promise<{ body: Buffer; lastModified?: string }>;
+  /** The durable step cache: key → image ID (undefined when missing or the image is gone). */
+  cacheGet(key: string): Promise<string | undefined>;
+  cachePut(key: string, image: string): Promise<void>;
+}

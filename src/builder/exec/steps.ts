@@ -1,0 +1,274 @@
+// The filesystem-changing steps: RUN (a container running the command), COPY/ADD (a
+// container the files are extracted into) and WORKDIR (creates the directory). Each is
+// probed in the cache first; on a miss its container is committed as the next image and
+// removed (unless --rm=false; always on failure with --force-rm or cancellation).
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { invalidArgument } from '../../common/errors.ts';
+import type { Copy, Run } from '../dockerfile/ast.ts';
+import { DockerfileError } from '../dockerfile/lines.ts';
+import { expandWord } from '../dockerfile/words.ts';
+import type { HistoryEntry, RunConfig } from '../../images/types.ts';
+import { selectSources, selectionDigest, type Selected } from '../context/select.ts';
+import type { BuildPorts } from './ports.ts';
+import type { BuildOutput, BuildRequest, StepFailure } from './types.ts';
+import { commandArgs, nop } from './meta.ts';
+import { stepKey } from './cache-key.ts';
+import { concatTars, contextFile, copyTar, type CopyPlan } from './copy-tar.ts';
+import { TarWriter } from '../../tar/writer.ts';
+import { scopeEnv, short } from './executor.ts';
+
+export interface StageState {
+  image: string;
+  config: RunConfig;
+  /** Build args in scope in this stage (declared by ARG, with a value). */
+  args: Map<string, string>;
+}
+
+export interface StepEnv {
+  ports: BuildPorts;
+  req: BuildRequest;
+  out: BuildOutput;
+  signal: AbortSignal;
+  escape: string;
+  meta: Map<string, string>;
+  argValue(name: string, dflt: string | undefined): string | undefined;
+  used: Set<string>;
+  /** Finished stages by lower-case name and by index. */
+  built: Map<string, string>;
+}
+
+/** Args in scope not overridden by ENV, sorted, as Docker lists them (`|2 A=1 B=2`). */
+function argsInScope(st: StageState): string[] {
+  const env = new Set((st.config.Env ?? []).map((e) => e.split('=')[0]));
+  return [...st.args].filter(([k]) => !env.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
+}
+
+interface Work {
+  createdBy: string;
+  files?: string;
+  cfg: RunConfig;
+  /** The container's config (RUN's command and env); defaults to cfg with a #(nop) Cmd. */
+  runConfig?: RunConfig;
+  /** RUN: works in the created container, which is committed. */
+  fill?(container: string): Promise<void>;
+  /** COPY/ADD/WORKDIR: the layer tar itself (no container). */
+  tar?(): Promise<Readable>;
+  history?: Partial<HistoryEntry>;
+}
+
+/** Probe, else create a container, fill it, commit, remove. */
+async function containerStep(env: StepEnv, st: StageState, w: Work): Promise<void> {
+  const key = stepKey({ parent: st.image, config: w.cfg, createdBy: w.createdBy, files: w.files, platform: env.req.platform });
+  const hit = env.req.noCache ? undefined : await env.ports.cacheGet(key);
+  if (hit) {
+    env.out.stream(` ---> Using cache\n ---> ${short(hit)}\n`);
+    st.image = hit;
+    st.config = w.cfg;
+    return;
+  }
+  if (w.tar) {
+    const id = await env.ports.commitLayer(st.image, await w.tar(), w.cfg, { created_by: w.createdBy, ...w.history });
+    await env.ports.cachePut(key, id);
+    env.out.stream(` ---> ${short(id)}\n`);
+    st.image = id;
+    st.config = w.cfg;
+    return;
+  }
+  const runConfig = w.runConfig ?? w.cfg;
+  const ctr = await env.ports.create({ image: st.image, config: runConfig, network: env.req.network, extraHosts: env.req.extraHosts, shmSize: env.req.shmSize });
+  let ok = false;
+  try {
+    await w.fill!(ctr);
+    env.signal.throwIfAborted();
+    const id = await env.ports.commit(ctr, st.image, w.cfg, { created_by: w.createdBy, ...w.history });
+    await env.ports.cachePut(key, id);
+    ok = true;
+    if (env.req.rm) {
+      await env.ports.remove(ctr);
+      env.out.stream(`Removing intermediate container ${short(ctr)}\n`);
+    }
+    env.out.stream(` ---> ${short(id)}\n`);
+    st.image = id;
+    st.config = w.cfg;
+  } finally {
+    if (!ok && (env.req.forceRm || env.signal.aborted || env.req.rm)) await env.ports.remove(ctr).catch(() => {});
+  }
+}
+
+export async function runRun(env: StepEnv, st: StageState, ins: Run): Promise<void> {
+  if (ins.mounts.length) throw new DockerfileError(ins.line, 'RUN --mount is not supported by this builder yet');
+  const cmd = ins.heredocs.length && !ins.command.json
+    ? [...(st.config.Shell?.length ? st.config.Shell : ['/bin/sh', '-c']), heredocScript(ins, st, env)]
+    : commandArgs(st.config, ins.command);
+  const args = argsInScope(st);
+  const createdBy = (args.length ? `|${args.length} ${args.join(' ')} ` : '') + cmd.join(' ');
+  const network = ins.network ?? env.req.network;
+  const runConfig: RunConfig = { ...st.config, Cmd: cmd, Entrypoint: undefined, Env: [...(st.config.Env ?? []), ...args] };
+  await containerStep({ ...env, req: { ...env.req, network } }, st, {
+    createdBy, cfg: st.config, runConfig,
+    fill: async (ctr) => {
+      env.out.stream(` ---> Running in ${short(ctr)}\n`);
+      const code = await env.ports.run(ctr, (c) => env.out.stream(c.toString('utf8')), env.signal);
+      if (code !== 0) {
+        const err: StepFailure = new Error(`The command '${cmd.join(' ')}' returned a non-zero code: ${code}`);
+        err.code = code;
+        throw err;
+      }
+    },
+  });
+}
+
+function heredocScript(ins: Run, st: StageState, env: StepEnv): string {
+  const vars = scopeEnv(st);
+  let text = ins.command.json ? '' : ins.command.text;
+  for (const h of ins.heredocs) {
+    const body = h.quoted ? h.content : expandWord(h.content, vars, env.escape, ins.line);
+    text = `${text}\n${body}${h.name}`;
+  }
+  return text;
+}
+
+export async function runWorkdir(env: StepEnv, st: StageState, ins: { line: number }, value: string): Promise<void> {
+  const dir = posix.resolve(st.config.WorkingDir || '/', value);
+  const cfg = { ...st.config, WorkingDir: dir };
+  const createdBy = nop(cfg, `WORKDIR ${dir}`, false);
+  const exists = st.image ? await env.ports.isDir(st.image, dir) : false;
+  void ins;
+  await containerStep(env, st, {
+    createdBy, cfg,
+    tar: async () => {
+      const plan: CopyPlan = { selected: [], dest: dir, destIsDir: true, mkdirs: exists ? [] : await missingDirs(env, st.image, dir) };
+      return copyTar(plan, Readable.from([]), { keepOwner: false, stripTop: false });
+    },
+  });
+}
+
+function parseChmod(v: string | undefined, line: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[0-7]{3,4}$/.test(v)) throw new DockerfileError(line, `invalid chmod parameter: ${v}`);
+  return parseInt(v, 8);
+}
+
+async function ownerFor(env: StepEnv, st: StageState, spec: string | undefined): Promise<{ uid: number; gid: number } | undefined> {
+  if (!spec) return undefined;
+  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
+  if (m) return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+  return env.ports.lookupUser(st.image, spec);
+}
+
+/** Missing directories from `/` down to `dir` in the image (created 0755 as Docker does). */
+async function missingDirs(env: StepEnv, image: string, dir: string): Promise<string[]> {
+  const parts = dir.split('/').filter(Boolean);
+  const out: string[] = [];
+  for (let i = 1; i <= parts.length; i++) {
+    const p = '/' + parts.slice(0, i).join('/');
+    if (out.length || !image || !(await env.ports.isDir(image, p))) out.push(p);
+  }
+  return out;
+}
+
+export async function runCopy(env: StepEnv, st: StageState, ins: Copy): Promise<void> {
+  const vars = scopeEnv(st);
+  const ex = (w: string) => expandWord(w, vars, env.escape, ins.line);
+  if (ins.heredocs.length) throw new DockerfileError(ins.line, `${ins.kind} with a heredoc is not supported by this builder yet`);
+  const sources = ins.sources.map(ex);
+  const rawDest = ex(ins.dest);
+  const dest = posix.resolve(st.config.WorkingDir || '/', rawDest);
+  const chmod = parseChmod(ins.chmod, ins.line);
+  const owner = await ownerFor(env, st, ins.chown ? ex(ins.chown) : undefined);
+  const trailing = rawDest.endsWith('/') || rawDest.endsWith('/.') || rawDest === '.';
+  if (ins.from !== undefined) return copyFrom(env, st, ins, ex(ins.from), sources, dest, trailing, owner, chmod);
+  const urls = sources.filter((s) => ins.kind === 'ADD' && /^https?:\/\//.test(s));
+  if (urls.length) return addUrl(env, st, ins, urls, sources.length, dest, trailing, owner, chmod);
+  if (ins.checksum) throw new DockerfileError(ins.line, '--checksum can only be used with HTTP(S) sources');
+  const selected = selectSources(env.req.context.index, sources);
+  const destIsDir = trailing || selected.length > 1 || (selected.length === 1 && selected[0].isDir) || (st.image ? await env.ports.isDir(st.image, dest) : false);
+  if (selected.length > 1 && !trailing && sources.length > 1) throw invalidArgument(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`);
+  const digest = selectionDigest(env.req.context.index, selected);
+  const kind = selected.length > 1 ? 'multi' : selected[0].isDir ? 'dir' : 'file';
+  const flags = `${owner ? ` chown=${owner.uid}:${owner.gid}` : ''}${chmod !== undefined ? ` chmod=${chmod.toString(8)}` : ''}`;
+  const shown = trailing && dest !== '/' ? dest + '/' : dest;
+  const createdBy = nop(st.config, `${ins.kind} ${kind}:${digest} in ${shown}${flags} `, false);
+  const archives = ins.kind === 'ADD' ? selected.filter((s) => !s.isDir && env.req.context.index.entries.get(s.root)?.archive) : [];
+  await containerStep(env, st, {
+    createdBy, cfg: st.config, files: digest,
+    tar: async () => {
+      const plain = selected.filter((s) => !archives.includes(s));
+      const mkdirs = await missingDirs(env, st.image, destIsDir ? dest : posix.dirname(dest));
+      const plan: CopyPlan = { selected: plain, dest, destIsDir, owner, chmod, mkdirs };
+      const parts: Readable[] = [];
+      if (plain.length || mkdirs.length) parts.push(copyTar(plan, plain.length ? env.req.context.open() : Readable.from([]), { keepOwner: false, stripTop: false, allowed: (n) => env.req.context.index.entries.has(n) }));
+      // A local archive is extracted at the destination directory (Docker's ADD).
+      for (const a of archives) {
+        const body = await env.ports.decompress(await contextFile(env.req.context.open(), a.root));
+        const into: CopyPlan = { selected: [{ root: '', isDir: true, name: '' }], dest: destIsDir ? dest : posix.dirname(dest), destIsDir: true, owner, chmod, mkdirs: [] };
+        parts.push(copyTar(into, body, { keepOwner: true, stripTop: false }));
+      }
+      return concatTars(parts);
+    },
+  });
+}
+
+async function copyFrom(env: StepEnv, st: StageState, ins: Copy, from: string, sources: string[], dest: string, trailing: boolean,
+  owner: { uid: number; gid: number } | undefined, chmod: number | undefined): Promise<void> {
+  const image = env.built.get(from.toLowerCase())
+    ?? (await env.ports.resolveImage(from, { pull: false }, env.signal, (l) => env.out.stream(l))).id;
+  const multi = sources.length > 1;
+  if (multi && !trailing) throw invalidArgument(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`);
+  const createdBy = nop(st.config, `${ins.kind} --from=${from} ${sources.join(' ')} in ${dest}${owner ? ` chown=${owner.uid}:${owner.gid}` : ''}${chmod !== undefined ? ` chmod=${chmod.toString(8)}` : ''} `, false);
+  await containerStep(env, st, {
+    createdBy, cfg: st.config, files: image,
+    tar: async () => {
+      const parts: Readable[] = [];
+      for (const src of sources) {
+        const path = posix.resolve('/', src);
+        const isDir = await env.ports.isDir(image, path);
+        const sel: Selected = { root: '', isDir, name: posix.basename(path) };
+        const destIsDir = trailing || multi || isDir || (st.image ? await env.ports.isDir(st.image, dest) : false);
+        const mkdirs = await missingDirs(env, st.image, destIsDir ? dest : posix.dirname(dest));
+        const plan: CopyPlan = { selected: [sel], dest, destIsDir, owner, chmod, mkdirs };
+        const tar = await env.ports.copyFromImage(image, path, env.signal);
+        parts.push(copyTar(plan, tar, { keepOwner: true, stripTop: true }));
+      }
+      return concatTars(parts);
+    },
+  });
+}
+
+async function addUrl(env: StepEnv, st: StageState, ins: Copy, urls: string[], count: number, dest: string, trailing: boolean,
+  owner: { uid: number; gid: number } | undefined, chmod: number | undefined): Promise<void> {
+  if (count !== urls.length) throw new DockerfileError(ins.line, 'ADD cannot mix URLs and local sources in this builder');
+  const files: { name: string; body: Buffer }[] = [];
+  for (const u of urls) {
+    const { body } = await env.ports.download(u, env.signal);
+    if (ins.checksum) {
+      const got = 'sha256:' + createHash('sha256').update(body).digest('hex');
+      if (got !== ins.checksum) throw invalidArgument(`digest mismatch ${got}: ${ins.checksum}`);
+    }
+    files.push({ name: posix.basename(new URL(u).pathname) || 'index.html', body });
+  }
+  const destIsDir = trailing || urls.length > 1;
+  const digest = createHash('sha256');
+  for (const f of files) digest.update(f.name + '\0').update(createHash('sha256').update(f.body).digest('hex'));
+  const hex = digest.digest('hex');
+  const createdBy = nop(st.config, `ADD file:${hex} in ${dest} `, false);
+  await containerStep(env, st, {
+    createdBy, cfg: st.config, files: hex,
+    tar: async () => {
+      const w = new TarWriter();
+      const mkdirs = await missingDirs(env, st.image, destIsDir ? dest : posix.dirname(dest));
+      const produce = (async () => {
+        for (const d of mkdirs) await w.add({ name: d.slice(1) + '/', type: 'dir', mode: 0o755 });
+        for (const f of files) {
+          const name = (destIsDir ? posix.join(dest, f.name) : dest).slice(1);
+          await w.add({ name, type: 'file', mode: chmod ?? 0o600, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, size: f.body.length, mtime: Math.floor(Date.now() / 1000) }, f.body);
+        }
+        await w.finish();
+      })();
+      produce.catch((err) => w.stream.destroy(err as Error));
+      return w.stream;
+    },
+  });
+}

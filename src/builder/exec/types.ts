@@ -1,0 +1,36 @@
+// A build's inputs and its output channel.
+import type { Readable } from 'node:stream';
+import type { Dockerfile } from '../dockerfile/ast.ts';
+import type { ContextIndex } from '../context/index.ts';
+
+export interface BuildContext {
+  index: ContextIndex;
+  /** A fresh stream of the (decompressed) context tar; only opened when a COPY runs. */
+  open(): Readable;
+}
+
+export interface BuildRequest {
+  dockerfile: Dockerfile;
+  /** Name used in located errors (`Dockerfile:7: …`). */
+  fileName: string;
+  context: BuildContext;
+  buildArgs: Record<string, string | null>;
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  pull: boolean;
+  rm: boolean;
+  forceRm: boolean;
+  network?: string;
+  extraHosts: string[];
+  shmSize?: number;
+  platform?: string;
+  cacheFrom: string[];
+}
+
+export interface BuildOutput {
+  /** Text for the client (`{"stream": …}`); lines end with \n. */
+  stream(text: string): void;
+}
+
+export interface StepFailure extends Error { code?: number }

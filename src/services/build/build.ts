@@ -1,0 +1,144 @@
+// POST /build (the legacy builder): the body is a context tar (plain or compressed) or a
+// bare Dockerfile. The context is read once — spooled to <data-root>/build/tmp and indexed
+// with content hashes — then the executor runs; the spool goes when the build ends.
+import { closeSync, createReadStream, mkdirSync, openSync, writeSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { invalidArgument } from '../../common/errors.ts';
+import { familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
+import { decompress } from '../../snapshots/decompress.ts';
+import { indexContext, looksLikeArchive, type ContextIndex } from '../../builder/context/index.ts';
+import { createMatcher, parseDockerignore } from '../../common/dockerignore.ts';
+import { parseDockerfile } from '../../builder/dockerfile/parser.ts';
+import { DockerfileError, located } from '../../builder/dockerfile/lines.ts';
+import { executeBuild, short } from '../../builder/exec/executor.ts';
+import type { BuildRequest } from '../../builder/exec/types.ts';
+import type { Dockerfile } from '../../builder/dockerfile/ast.ts';
+import { BuildCache } from './cache.ts';
+import { buildPorts } from './ports.ts';
+import { BUILD_LABEL, type BuildDeps } from './deps.ts';
+import { removeContainer } from '../containers/remove.ts';
+
+export interface BuildOptions {
+  tags: string[];
+  dockerfile: string;
+  buildArgs: Record<string, string | null>;
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  pull: boolean;
+  rm: boolean;
+  forceRm: boolean;
+  quiet: boolean;
+  network?: string;
+  extraHosts: string[];
+  shmSize?: number;
+  platform?: string;
+  cacheFrom: string[];
+}
+
+export type BuildEmit = (msg: Record<string, unknown>) => void;
+
+interface Spooled { index: ContextIndex; path?: string; dockerfile: string; fileName: string }
+
+async function readContext(deps: BuildDeps, body: Readable, dockerfile: string): Promise<Spooled> {
+  const { stream } = await decompress(body);
+  const it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let len = 0;
+  let done = false;
+  while (len < 512) {
+    const r = await it.next();
+    if (r.done) { done = true; break; }
+    head.push(r.value);
+    len += r.value.length;
+  }
+  const first = Buffer.concat(head);
+  const rest = Readable.from((async function* () {
+    yield first;
+    if (!done) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })());
+  if (!looksLikeArchive(first) && len > 0) {
+    // A bare Dockerfile: an empty context.
+    const chunks: Buffer[] = [];
+    for await (const c of rest) chunks.push(c as Buffer);
+    return { index: { entries: new Map(), captured: new Map() }, dockerfile: Buffer.concat(chunks).toString('utf8'), fileName: 'Dockerfile' };
+  }
+  mkdirSync(join(deps.dir, 'tmp'), { recursive: true, mode: 0o700 });
+  const path = join(deps.dir, 'tmp', `ctx-${randomBytes(8).toString('hex')}.tar`);
+  const fd = openSync(path, 'w', 0o600);
+  let index: ContextIndex;
+  try {
+    index = await indexContext(rest, [dockerfile, 'dockerfile', '.dockerignore'], (c) => { writeSync(fd, c); });
+  } catch (err) {
+    closeSync(fd);
+    await rm(path, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  const name = posix.normalize(dockerfile.replace(/^\/+/, ''));
+  let text = index.captured.get(name);
+  if (text === undefined && name === 'Dockerfile') text = index.captured.get('dockerfile');
+  if (text === undefined) {
+    await rm(path, { force: true });
+    throw invalidArgument(`Cannot locate specified Dockerfile: ${dockerfile}`);
+  }
+  // .dockerignore applies on the daemon side too; the Dockerfile and .dockerignore themselves are removed when listed.
+  const ignore = index.captured.get('.dockerignore');
+  if (ignore) {
+    const m = createMatcher(parseDockerignore(ignore.toString('utf8')));
+    for (const k of [...index.entries.keys()]) if (m.excluded(k)) index.entries.delete(k);
+  }
+  return { index, path, dockerfile: text.toString('utf8'), fileName: posix.basename(name) };
+}
+
+function parse(text: string, fileName: string): Dockerfile {
+  try {
+    return parseDockerfile(text);
+  } catch (err) {
+    if (err instanceof DockerfileError) throw located(fileName, err);
+    throw err;
+  }
+}
+
+export async function buildImage(deps: BuildDeps, opts: BuildOptions, body: Readable, signal: AbortSignal, emit: BuildEmit): Promise<string> {
+  const tags = opts.tags.map((t) => withDefaultTag(parseReference(t)));
+  const ctx = await readContext(deps, body, opts.dockerfile || 'Dockerfile');
+  try {
+    const dockerfile = parse(ctx.dockerfile, ctx.fileName);
+    const cache = new BuildCache(deps.dir, deps.fs.containers.images);
+    const req: BuildRequest = {
+      dockerfile, fileName: ctx.fileName,
+      context: { index: ctx.index, open: () => (ctx.path ? createReadStream(ctx.path, { highWaterMark: 1 << 20 }) : Readable.from([])) },
+      buildArgs: opts.buildArgs, labels: opts.labels, target: opts.target, noCache: opts.noCache, pull: opts.pull,
+      rm: opts.rm, forceRm: opts.forceRm, network: opts.network, extraHosts: opts.extraHosts, shmSize: opts.shmSize,
+      platform: opts.platform, cacheFrom: opts.cacheFrom,
+    };
+    const out = { stream: (text: string) => { if (!opts.quiet) emit({ stream: text }); } };
+    const { id } = await executeBuild(buildPorts(deps, cache), req, out, signal);
+    emit({ aux: { ID: id } });
+    if (!opts.quiet) emit({ stream: `Successfully built ${short(id)}\n` });
+    for (const t of tags) {
+      await deps.fs.containers.images.tag(id as never, t);
+      deps.fs.containers.events.publish('image', 'tag', id, { name: familiarString(t) });
+      if (!opts.quiet) emit({ stream: `Successfully tagged ${familiarString(t)}\n` });
+    }
+    if (opts.quiet) emit({ stream: `${id}\n` });
+    return id;
+  } finally {
+    if (ctx.path) await rm(ctx.path, { force: true });
+  }
+}
+
+/** Start-up: spools and build containers a killed berthd left behind. */
+export async function cleanBuildLeftovers(deps: BuildDeps): Promise<void> {
+  await rm(join(deps.dir, 'tmp'), { recursive: true, force: true });
+  const cd = deps.fs.containers;
+  for (const c of cd.store.list()) {
+    if (c.record.config.Labels?.[BUILD_LABEL] !== undefined) {
+      await removeContainer(cd, c.record.id, { force: true }).catch((err) => cd.log.warn('removing a leftover build container failed', { container: c.record.id, err }));
+    }
+  }
+}

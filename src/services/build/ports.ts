@@ -1,0 +1,115 @@
+// The executor's ports, implemented with the container and image services. Every build
+// container carries BUILD_LABEL so start-up can remove what a crash left behind.
+import { lstat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Digest } from '../../common/digest.ts';
+import { chainIds } from '../../common/digest.ts';
+import { invalidArgument, messageOf } from '../../common/errors.ts';
+import { parseReference, withDefaultTag, familiarString } from '../../common/reference.ts';
+import type { BuildPorts, BaseImage } from '../../builder/exec/ports.ts';
+import { decompress } from '../../snapshots/decompress.ts';
+import { resolveUser } from '../../runtime/user.ts';
+import type { Image } from '../../images/types.ts';
+import { createContainer } from '../containers/create.ts';
+import { startContainer } from '../containers/start.ts';
+import { waitContainer } from '../containers/wait.ts';
+import { removeContainer } from '../containers/remove.ts';
+import { killContainer } from '../containers/stop.ts';
+import { containerLogs } from '../containers/logs.ts';
+import { archiveGet } from '../containers/archive-get.ts';
+import { BUILD_LABEL, type BuildDeps } from './deps.ts';
+import type { BuildCache } from './cache.ts';
+import { commitStep } from './commit-step.ts';
+
+const baseOf = (img: Image): BaseImage => ({ id: img.id, config: img.doc.config ?? {}, history: img.doc.history ?? [], layers: img.doc.rootfs.diff_ids.length });
+
+export function buildPorts(deps: BuildDeps, cache: BuildCache): BuildPorts {
+  const fs = deps.fs;
+  const cd = fs.containers;
+  const lowers = (image: string) => {
+    const img = cd.images.get(image as Digest);
+    if (!img) return [];
+    const chain = chainIds(img.doc.rootfs.diff_ids);
+    return chain.length ? cd.layers.lowerDirs(chain[chain.length - 1]) : [];
+  };
+  const readImageFile = (image: string, path: string) => cd.layers.readFile(lowers(image), undefined, path, 1 << 20);
+  return {
+    async resolveImage(name, opts, signal, emit) {
+      const find = () => {
+        try { return cd.images.resolve(name); } catch { return undefined; }
+      };
+      let img = opts.pull ? undefined : find();
+      if (!img) {
+        const ref = withDefaultTag(parseReference(name));
+        await deps.pull({ fromImage: familiarString(ref), platform: opts.platform }, signal, (m) => {
+          if (typeof m.status === 'string' && !m.progressDetail) emit(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
+        });
+        img = cd.images.resolve(name);
+      }
+      return baseOf(img);
+    },
+    async create(req) {
+      if (!req.image) throw invalidArgument('cannot run a command in a stage without a base image (FROM scratch)');
+      const cfg = req.config;
+      const res = await createContainer(cd, {
+        body: {
+          ...cfg, Image: req.image, Labels: { ...cfg.Labels, [BUILD_LABEL]: '1' }, AttachStdout: true, AttachStderr: true, Tty: false, OpenStdin: false,
+          HostConfig: { NetworkMode: req.network || 'default', ExtraHosts: req.extraHosts ?? [], ...(req.shmSize ? { ShmSize: req.shmSize } : {}) },
+        },
+      });
+      return res.Id;
+    },
+    async run(container, out, signal) {
+      const onAbort = () => { void killContainer(cd, container, 'KILL').catch(() => {}); };
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        await startContainer(cd, container);
+        const logs = containerLogs(cd, container, { follow: true, stdout: true, stderr: true, signal });
+        for await (const c of logs.chunks) out(c.data);
+        signal.throwIfAborted();
+        const r = await waitContainer(cd, container, 'not-running', signal);
+        return r.StatusCode;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    },
+    async copyFromImage(image, path, signal) {
+      const res = await createContainer(cd, { body: { Image: image, Cmd: ['#(nop) copy'], Labels: { [BUILD_LABEL]: '1' } } });
+      const { stream } = archiveGet(fs, res.Id, path, signal);
+      const cleanup = () => { void removeContainer(cd, res.Id, { force: true }).catch(() => {}); };
+      stream.once('close', cleanup);
+      stream.once('error', cleanup);
+      return stream;
+    },
+    async isDir(image, path) {
+      for (const dir of lowers(image)) {
+        const p = join(dir, path);
+        try {
+          if ((await lstat(join(dir, posix.dirname(path), '.wh.' + posix.basename(path))).catch(() => null))) return false;
+          return (await lstat(p)).isDirectory();
+        } catch { /* not in this layer */ }
+      }
+      return false;
+    },
+    async lookupUser(image, spec) {
+      try {
+        const u = resolveUser(spec, (await readImageFile(image, '/etc/passwd'))?.toString(), (await readImageFile(image, '/etc/group'))?.toString());
+        return { uid: u.uid, gid: u.gid };
+      } catch (err) {
+        throw invalidArgument(`unable to convert uid/gid chown string to host mapping: ${messageOf(err)}`);
+      }
+    },
+    commit: (container, parent, config, history) => commitStep(fs, container ? { container } : null, parent, config, history),
+    commitLayer: (parent, tar, config, history) => commitStep(fs, { tar }, parent, config, history),
+    decompress: async (src: Readable) => (await decompress(src)).stream,
+    remove: (container) => removeContainer(cd, container, { force: true }),
+    async download(url, signal) {
+      const res = await fetch(url, { signal });
+      if (!res.ok) throw invalidArgument(`failed to GET ${url} with status ${res.status} ${res.statusText}`);
+      return { body: Buffer.from(await res.arrayBuffer()), lastModified: res.headers.get('last-modified') ?? undefined };
+    },
+    cacheGet: (key) => cache.get(key),
+    cachePut: (key, image) => cache.put(key, image),
+  };
+}
