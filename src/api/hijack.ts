@@ -22,6 +22,8 @@ export function hijack(ctx: RequestContext, contentType: string): Duplex {
   // Detach the socket from the HTTP machinery before writing raw bytes on it.
   ctx.res.detachSocket(socket);
   socket.removeAllListeners('data');
+  // The HTTP server ends the socket when the client half-closes; stdin EOF must not.
+  socket.removeAllListeners('end');
   socket.removeAllListeners('timeout');
   socket.setTimeout(0);
   socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`);

@@ -14,6 +14,11 @@ import { resizeContainer } from '../services/containers/resize.ts';
 import { queryEvents } from '../services/system/events.ts';
 
 export function registerInteractive(router: Router, deps: ContainerDeps, events: EventBus): void {
+  // Container events carry the container's labels (what `events --filter label=…` matches).
+  events.enrich = (type, id, attributes) => {
+    const labels = type === 'container' ? deps.store.get(id)?.record.config.Labels : undefined;
+    return labels && Object.keys(labels).length ? { ...labels, ...attributes } : attributes;
+  };
   interactiveRoutes(router, {
     resize: (id, h, w) => resizeContainer(deps, id, h, w),
     pause: (id) => pauseContainer(deps, id),

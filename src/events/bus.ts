@@ -35,6 +35,8 @@ export class EventBus {
   private readonly cap: number;
   private readonly journal: EventJournalSink | undefined;
   private lastNano = 0;
+  /** Adds attributes an event's publisher does not know (a container's labels, as Docker). */
+  enrich: ((type: EngineEvent['Type'], id: string, attributes: Record<string, string>) => Record<string, string>) | undefined;
 
   constructor(opts: EventBusOptions | number = {}) {
     const o = typeof opts === 'number' ? { cap: opts } : opts;
@@ -46,6 +48,7 @@ export class EventBus {
 
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
     // Nanosecond times strictly increase, so since/until cut the history exactly.
+    if (this.enrich) attributes = this.enrich(type, id, attributes);
     const nano = Math.max(Date.now() * 1e6, this.lastNano + 1);
     this.lastNano = nano;
     const e: EngineEvent = {

@@ -7,12 +7,19 @@ export interface OutputSink {
   write(chunk: Buffer): boolean;
   end(): void;
   destroy(): void;
+  once(event: 'drain' | 'close', fn: () => void): unknown;
+  off(event: 'drain' | 'close', fn: () => void): unknown;
   readonly writableLength: number;
 }
 
 interface Subscriber { sink: OutputSink; stdout: boolean; stderr: boolean; framed: boolean }
 
-// A subscriber that stops reading must not grow berthd's memory without bound.
+// A subscriber that reads slower than the container writes holds the container's output
+// back (as with Docker: nothing is dropped) once this much waits for it; one that makes no
+// progress for STALL_MS is dropped, so a stuck client cannot hold a container forever.
+const SUBSCRIBER_HWM = 1 << 20;
+const STALL_MS = 30_000;
+// Stdin sent before the task started.
 const MAX_BUFFERED = 8 << 20;
 
 export class ContainerIo {
@@ -32,21 +39,37 @@ export class ContainerIo {
     return this.subscribers.size;
   }
 
-  deliver(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+  /**
+   * Hands a chunk to every subscriber. Returns a promise when one of them is behind: the
+   * caller stops reading the container's output until it settles.
+   */
+  deliver(stream: 'stdout' | 'stderr', chunk: Buffer): Promise<void> | undefined {
+    let slow: Promise<void>[] | undefined;
     for (const s of this.subscribers) {
       if (stream === 'stdout' ? !s.stdout : !s.stderr) continue;
-      if (s.sink.writableLength > MAX_BUFFERED) {
-        this.subscribers.delete(s);
-        s.sink.destroy();
-        continue;
-      }
       s.sink.write(s.framed ? frame(stream === 'stdout' ? STDOUT : STDERR, chunk) : chunk);
+      if (s.sink.writableLength > SUBSCRIBER_HWM) (slow ??= []).push(this.caughtUp(s));
     }
+    return slow && Promise.all(slow).then(() => undefined);
   }
 
-  /** Taps a task's output streams (raw chunks, as they arrive). */
-  tap(stream: 'stdout' | 'stderr', src: Readable): void {
-    src.on('data', (c: Buffer) => this.deliver(stream, c));
+  /** Resolves when `s` drained, went away, or stalled too long (then it is dropped). */
+  private caughtUp(s: Subscriber): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        s.sink.off('drain', done);
+        s.sink.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.subscribers.delete(s);
+        s.sink.destroy();
+        done();
+      }, STALL_MS);
+      s.sink.once('drain', done);
+      s.sink.once('close', done);
+    });
   }
 
   /** Ends every subscriber's stream: the container's output is over. */
