@@ -1,0 +1,57 @@
+// A real terminal for interactive tests: a detached tmux session on a private server,
+// driven with send-keys and read with capture-pane.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const hasTmux = () => existsSync('/usr/bin/tmux') || existsSync('/usr/local/bin/tmux');
+
+export class Terminal {
+  private readonly server: string;
+  private readonly name = 't';
+
+  /** Starts `command` (a shell command line) in a new window of the given size. */
+  constructor(command: string, opts: { width?: number; height?: number; env?: Record<string, string> } = {}) {
+    this.server = `berth-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+    // The command's status is printed after it ends, and the window stays for reading.
+    const line = `${env} ${command}; echo "[exit=$?]"; stty -a | grep -o -- '-\\?icanon' | head -1; sleep 600`;
+    this.tmux('new-session', '-d', '-s', this.name, '-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30), line);
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.server, ...args], { encoding: 'utf8' });
+  }
+
+  /** Types text; `keys` are tmux key names (Enter, C-p …). */
+  type(text: string): void {
+    this.tmux('send-keys', '-t', this.name, '-l', text);
+  }
+
+  keys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', this.name, ...keys);
+  }
+
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-t', this.name);
+  }
+
+  resize(width: number, height: number): void {
+    this.tmux('resize-window', '-t', this.name, '-x', String(width), '-y', String(height));
+  }
+
+  async waitFor(re: RegExp, ms = 15_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const m = re.exec(this.screen());
+      if (m) return m;
+      if (Date.now() > deadline) throw new Error(`terminal never showed ${re}; screen:\n${this.screen()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  close(): void {
+    try { this.tmux('kill-server'); } catch { /* gone */ }
+  }
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
