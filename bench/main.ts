@@ -24,6 +24,7 @@ import {
 import { mib, ms, round, secs, summarize, table, type Summary } from './stats.ts';
 import { networkBench, type NetworkFigures } from './network.ts';
 import { registryBench } from './registry.ts';
+import { interactiveBench, interactiveReport, type InteractiveFigures } from './interactive.ts';
 import { buildBench } from './build.ts';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..'); // dist/bench -> repo
@@ -306,6 +307,7 @@ async function main(): Promise<number> {
     berthCli: { samples: [], failures: 0 }, runc: { samples: [], failures: 0 }, breakdown: {}, fleet: {}, mem: {}, errors: [], cleanup: [],
   };
   const daemons: Daemon[] = [];
+  let interactive: InteractiveFigures | undefined;
   const cgroups = [`/berth-bench-${tag}`, `/docker-bench-${tag}`];
   let cleaning: Promise<void> | undefined;
   const cleanup = () => (cleaning ??= (async () => {
@@ -436,6 +438,11 @@ async function main(): Promise<number> {
     progress('build: bench Dockerfile cold, cached, last step changed (berthd, dockerd)');
     await mkdir(join(root, 'build'), { recursive: true });
     (res as { build?: unknown }).build = await buildBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'build'), berthCli: BERTH });
+
+    // 9. Interactive (issue 3): exec latency vs dockerd, throughput through attach.
+    checkpoint();
+    progress('interactive: docker exec latency (berthd, dockerd), cat /dev/zero through attach');
+    interactive = await interactiveBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs });
   } catch (e) {
     res.errors.push((e as Error).stack ?? String(e));
     for (const d of daemons) res.errors.push(`--- ${d.name} log tail ---\n${d.logTail()}`);
@@ -444,6 +451,7 @@ async function main(): Promise<number> {
     await cleanup();
   }
   report(res, o);
+  if (interactive) process.stdout.write(interactiveReport(interactive, o.runs).join('\n') + '\n');
   return res.errors.length ? 1 : 0;
 }
 

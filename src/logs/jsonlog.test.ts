@@ -97,3 +97,12 @@ test('decoder: a record glued behind NULs on the same line is recovered', () => 
   const glued = decodeLine(Buffer.from('{"log":"torn' + enc('ok\n').trimEnd()));
   assert.equal(glued?.line.toString(), 'ok\n');
 });
+
+test('runs of escaped bytes (NUL-filled output) encode and decode like single ones', () => {
+  for (const n of [1, 2, 3, 7, 64, 1000, 16384]) {
+    const line = Buffer.concat([Buffer.from('a'), Buffer.alloc(n), Buffer.from('<<"\\\\b\n')]);
+    const text = enc(line);
+    assert.equal(text, `{"log":"a${'\\u0000'.repeat(n)}\\u003c\\u003c\\"\\\\\\\\b\\n","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n`);
+    assert.deepEqual(decodeLine(Buffer.from(text.trimEnd()))?.line, line);
+  }
+});

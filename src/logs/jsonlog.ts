@@ -204,10 +204,16 @@ export function encodeAttrs(attrs: Record<string, string>): Buffer {
 // ---------------------------------------------------------------------------------------------
 // Encode
 
-const ESC_DOCKER: (Buffer | undefined)[] = Array.from({ length: 128 }, (_, b) => {
+// The escapes of ASCII bytes as flat typed arrays (at most 6 bytes each, "\u0000"): the hot
+// loop below stays on monomorphic typed-array reads.
+const ESC_LEN = new Uint8Array(128);
+const ESC_BYTES = new Uint8Array(128 * 6);
+for (let b = 0; b < 128; b++) {
   const e = asciiEscape(b, 'docker');
-  return e === undefined ? undefined : Buffer.from(e, 'latin1');
-});
+  if (e === undefined) continue;
+  ESC_LEN[b] = e.length;
+  for (let k = 0; k < e.length; k++) ESC_BYTES[b * 6 + k] = e.charCodeAt(k);
+}
 
 /**
  * Writes the escaped bytes of `src` (no quotes) into `out` at `o`; returns the new offset.
@@ -219,10 +225,20 @@ function escapeInto(out: Buffer, o: number, src: Uint8Array): number {
   while (i < n) {
     const b = src[i];
     if (b < 0x80) {
-      const esc = ESC_DOCKER[b];
-      if (esc === undefined) { out[o++] = b; i++; continue; }
-      o += esc.copy(out, o);
-      i++;
+      const l = ESC_LEN[b];
+      if (l === 0) { out[o++] = b; i++; continue; }
+      let run = 1;
+      while (i + run < n && src[i + run] === b) run++;
+      const start = o;
+      for (let k = b * 6, end = k + l; k < end; k++) out[o++] = ESC_BYTES[k];
+      // A run of one escaped byte (NUL-filled output) doubles by memcpy instead of byte by byte.
+      const total = run * l;
+      while (o - start < total) {
+        const chunk = Math.min(o - start, total - (o - start));
+        out.copyWithin(o, start, start + chunk);
+        o += chunk;
+      }
+      i += run;
       continue;
     }
     const len = utf8SeqLen(src, i);
