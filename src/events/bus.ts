@@ -47,9 +47,10 @@ export class EventBus {
   }
 
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
-    // Nanosecond times strictly increase, so since/until cut the history exactly.
     if (this.enrich) attributes = this.enrich(type, id, attributes);
-    const nano = Math.max(Date.now() * 1e6, this.lastNano + 1);
+    // Times strictly increase, so since/until cut the history exactly. Nanoseconds since
+    // 1970 are past 2^53: a step of 1 µs is the smallest a double still tells apart.
+    const nano = Math.max(Date.now() * 1e6, this.lastNano + 1000);
     this.lastNano = nano;
     const e: EngineEvent = {
       Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local',

@@ -35,13 +35,15 @@ export async function openJournal(path: string, cap: number): Promise<{ journal:
   const kept = history.slice(-cap);
   let fh: FileHandle | undefined = await open(path, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT, 0o600);
   let lines = history.length;
-  let pending: string[] = [];
+  let pending: EngineEvent[] = [];
+  // Compaction writes what was flushed, never an event still waiting in `pending`.
+  let lastWritten = kept.at(-1)?.timeNano ?? 0;
   let flushing: Promise<void> = Promise.resolve();
   let scheduled = false;
   let source: (() => EngineEvent[]) | undefined;
 
   const compact = async () => {
-    const events = source?.() ?? [];
+    const events = (source?.() ?? []).filter((e) => e.timeNano <= lastWritten);
     const tmp = `${path}.tmp`;
     await writeFile(tmp, events.map((e) => JSON.stringify(e) + '\n').join(''), { mode: 0o600 });
     await rename(tmp, path);
@@ -55,8 +57,9 @@ export async function openJournal(path: string, cap: number): Promise<{ journal:
     pending = [];
     flushing = flushing.then(async () => {
       if (!fh || batch.length === 0) return;
-      await fh.write(batch.join(''));
+      await fh.write(batch.map((e) => JSON.stringify(e) + '\n').join(''));
       lines += batch.length;
+      lastWritten = batch[batch.length - 1].timeNano;
       if (lines > 2 * cap) await compact();
     }).catch(() => { /* a full disk costs history, never the daemon */ });
     return flushing;
@@ -69,7 +72,7 @@ export async function openJournal(path: string, cap: number): Promise<{ journal:
   const journal: EventJournal = {
     append(e) {
       if (!fh) return;
-      pending.push(JSON.stringify(e) + '\n');
+      pending.push(e);
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);
