@@ -95,6 +95,7 @@ test('exec: detached start answers at once; resize; exec events', { skip }, asyn
 });
 
 test('exec into a paused or stopped container is a 409; pause/unpause; top; resize', { skip }, async () => {
+  const since = Date.now() / 1000;
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'], Tty: true }, 'ex3');
   await d.api('POST', `/containers/${id}/start`);
   assert.equal((await d.api('POST', `/containers/${id}/resize?h=30&w=90`)).status, 200);
@@ -123,6 +124,10 @@ test('exec into a paused or stopped container is a 409; pause/unpause; top; resi
   assert.equal((await d.api('POST', `/containers/${id}/unpause`)).status, 204);
   assert.equal((await d.api('POST', `/containers/${id}/unpause`)).status, 409);
   assert.equal((await d.api('GET', `/containers/${id}/json`)).json().State.Status, 'running');
+  const evs = (await d.api('GET', `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent('{"container":["ex3"]}')}`))
+    .body.toString().trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(evs.map((e) => e.Action), ['create', 'start', 'resize', 'pause', 'unpause']);
+  assert.deepEqual([evs[2].Actor.Attributes.height, evs[2].Actor.Attributes.width], ['30', '90']);
 
   // stop while paused: the signal is delivered after a thaw
   await d.api('POST', `/containers/${id}/pause`);

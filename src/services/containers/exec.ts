@@ -202,7 +202,7 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
     void finishExec(deps, c, e, proc, outputDone).catch((err) => deps.log.warn('exec exit handling failed', { exec: r.ID, err }));
     return;
   }
-  wireClient(p, proc, conn, out);
+  wireClient(deps, p, proc, conn, out);
   await finishExec(deps, c, e, proc, outputDone);
   if (!conn.destroyed) conn.end();
 }
@@ -221,8 +221,8 @@ async function finishExec(deps: ContainerDeps, c: Container, e: ExecEntry, proc:
   deps.events.publish('container', 'exec_die', c.record.id, { ...attrs(c), execID: r.ID, exitCode: String(exit.exitCode) });
 }
 
-function wireClient(p: Prepared, proc: ExecProcess, conn: Duplex, out: OutputPump): void {
-  const { e, tty, keys } = p;
+function wireClient(deps: ContainerDeps, p: Prepared, proc: ExecProcess, conn: Duplex, out: OutputPump): void {
+  const { e, c, tty, keys } = p;
   const gone = () => out.detach();
   conn.once('close', gone);
   conn.once('error', gone);
@@ -231,6 +231,7 @@ function wireClient(p: Prepared, proc: ExecProcess, conn: Duplex, out: OutputPum
   pumpStdin(conn, tty ? keys : undefined, {
     write: (b) => { if (!stdin.destroyed) stdin.write(b); },
     onDetach: () => {
+      deps.events.publish('container', 'exec_detach', c.record.id, { ...attrs(c), execID: e.record.ID });
       out.detach();
       conn.end();
       setTimeout(() => conn.destroy(), 2000).unref();
