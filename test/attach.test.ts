@@ -156,6 +156,9 @@ test('events history and daemon.json detach-keys survive a restart (SIGKILL)', {
     await h.waitFor((x) => x.includes('still-9'));
     h.socket.write(Buffer.from([0x18])); // ctrl-x
     await h.ended;
+    // the journal appends within a turn of the event loop (no fsync): a SIGKILL loses only that
+    const { readFile } = await import('node:fs/promises');
+    await waitFor(async () => (await readFile(`${d2.dataRoot}/events.jsonl`, 'utf8')).includes('"Action":"detach"'));
     await d2.stop('SIGKILL');
     await d2.start();
     const ev = (await d2.api('GET', `/events?since=${t0}&until=${Date.now() / 1000}`)).body.toString();
