@@ -49,6 +49,14 @@ test('exec: output, exit code, user, workdir, env, stdin, tty, privileged', { sk
   assert.equal(c.stdout, 'piped in\n', 'stdin EOF from the client ends cat');
   assert.equal(c.insp.ExitCode, 0);
 
+  // the older plain hijack (200): stdin sent at once, before the process exists, is kept
+  const early = await execCreate(id, { Cmd: ['cat'], AttachStdin: true });
+  const ph = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${early}/start`, { body: { Detach: false }, upgrade: false });
+  assert.equal(ph.status, 200);
+  ph.socket.end('sent early\n');
+  await ph.ended;
+  assert.equal(demux(ph.data()).stdout, 'sent early\n');
+
   const t = await execRun(id, { Cmd: ['sh', '-c', 'tty; echo $TERM'], Tty: true });
   assert.match(t.raw.toString(), /^\/dev\/pts\/\d+\r\nxterm\r\n$/, 'raw (unframed) tty output');
 

@@ -38,22 +38,11 @@ export async function runAttach(deps: ContainerDeps, prepared: ReturnType<typeof
     conn.once('close', resolve);
     conn.once('error', () => resolve());
   });
-  if (o.logs) {
-    const ac = new AbortController();
-    void closed.then(() => ac.abort());
-    const { chunks } = containerLogs(deps, id, { stdout: o.stdout, stderr: o.stderr, signal: ac.signal });
-    for await (const ch of chunks) {
-      if (conn.destroyed) return;
-      if (!conn.write(framed ? frame(ch.stream === 'stdout' ? STDOUT : STDERR, ch.data) : ch.data)) {
-        await Promise.race([new Promise((r) => conn.once('drain', r)), closed]);
-      }
-    }
-  }
-  if (!o.stream || !LIVE.includes(c.runtime.state.Status)) { conn.end(); return; }
-  const unsubscribe = live.io.subscribe(conn as never, { stdout: o.stdout, stderr: o.stderr, framed });
   const attrs = { image: c.record.config.Image, name: c.record.name };
-  deps.events.publish('container', 'attach', id, attrs);
-  const useStdin = o.stdin && Boolean(c.record.config.OpenStdin);
+  const streaming = o.stream && LIVE.includes(c.runtime.state.Status);
+  let unsubscribe = () => {};
+  // Stdin is read from the start (the plain hijack already flows), logs or not.
+  const useStdin = streaming && o.stdin && Boolean(c.record.config.OpenStdin);
   // StdinOnce (docker run -i without -t): the client's EOF or hang-up is the container's EOF.
   let stdinDone = false;
   const stdinGone = () => {
@@ -74,8 +63,26 @@ export async function runAttach(deps: ContainerDeps, prepared: ReturnType<typeof
       onEnd: stdinGone,
     });
   } else {
-    conn.resume();
+    conn.resume(); // read to the client's EOF so the socket closes
   }
+  if (o.logs) {
+    const ac = new AbortController();
+    void closed.then(() => ac.abort());
+    const { chunks } = containerLogs(deps, id, { stdout: o.stdout, stderr: o.stderr, signal: ac.signal });
+    for await (const ch of chunks) {
+      if (conn.destroyed) return;
+      if (!conn.write(framed ? frame(ch.stream === 'stdout' ? STDOUT : STDERR, ch.data) : ch.data)) {
+        await Promise.race([new Promise((r) => conn.once('drain', r)), closed]);
+      }
+    }
+  }
+  // (the container may have exited, or the client detached, while the logs went out)
+  if (!streaming || !LIVE.includes(c.runtime.state.Status) || conn.destroyed || conn.writableEnded) {
+    conn.end();
+    return;
+  }
+  unsubscribe = live.io.subscribe(conn as never, { stdout: o.stdout, stderr: o.stderr, framed });
+  deps.events.publish('container', 'attach', id, attrs);
   await closed;
   unsubscribe();
   stdinGone();

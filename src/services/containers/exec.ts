@@ -17,7 +17,7 @@ import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
 import type { Container } from '../../containers/store.ts';
 import type { ContainerDeps } from './deps.ts';
 import type { ExecProcess, Task } from './ports.ts';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys, pumpStdin } from './stdin.ts';
+import { DEFAULT_DETACH_KEYS, holdStdin, parseDetachKeys, pumpStdin, type HeldInput } from './stdin.ts';
 
 const MAX_FINISHED = 128;
 const OUTPUT_DRAIN_MS = 2000;
@@ -168,6 +168,8 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
   const { e, c, tty } = p;
   const r = e.record;
   r.Started = true;
+  // Stdin the client sends while the process is being created is kept for it.
+  const held = conn ? holdStdin(conn) : undefined;
   const live = deps.live.get(c.record.id);
   let proc: ExecProcess;
   try {
@@ -179,6 +181,7 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
     });
     proc = await task.exec({ execId: r.ID, process, terminal: tty, openStdin: r.OpenStdin });
   } catch (err) {
+    held?.stop();
     return failStart(deps, p, conn, framed, err);
   }
   e.proc = proc;
@@ -190,6 +193,7 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
   } catch (err) {
     await proc.delete();
     e.proc = undefined;
+    held?.stop();
     return failStart(deps, p, conn, framed, err);
   }
   r.Pid = pid;
@@ -202,7 +206,7 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
     void finishExec(deps, c, e, proc, outputDone).catch((err) => deps.log.warn('exec exit handling failed', { exec: r.ID, err }));
     return;
   }
-  wireClient(deps, p, proc, conn, out);
+  wireClient(deps, p, proc, conn, out, held);
   await finishExec(deps, c, e, proc, outputDone);
   if (!conn.destroyed) conn.end();
 }
@@ -221,12 +225,12 @@ async function finishExec(deps: ContainerDeps, c: Container, e: ExecEntry, proc:
   deps.events.publish('container', 'exec_die', c.record.id, { ...attrs(c), execID: r.ID, exitCode: String(exit.exitCode) });
 }
 
-function wireClient(deps: ContainerDeps, p: Prepared, proc: ExecProcess, conn: Duplex, out: OutputPump): void {
+function wireClient(deps: ContainerDeps, p: Prepared, proc: ExecProcess, conn: Duplex, out: OutputPump, held: HeldInput | undefined): void {
   const { e, c, tty, keys } = p;
   const gone = () => out.detach();
   conn.once('close', gone);
   conn.once('error', gone);
-  if (!e.record.OpenStdin || !proc.io.stdin) { conn.resume(); return; }
+  if (!e.record.OpenStdin || !proc.io.stdin) { held?.stop(); conn.resume(); return; }
   const stdin = proc.io.stdin;
   pumpStdin(conn, tty ? keys : undefined, {
     write: (b) => { if (!stdin.destroyed) stdin.write(b); },
@@ -241,7 +245,7 @@ function wireClient(deps: ContainerDeps, p: Prepared, proc: ExecProcess, conn: D
       if (tty) return;
       stdin.end(() => void proc.closeStdin().catch(() => {}));
     },
-  });
+  }, held);
 }
 
 async function failStart(deps: ContainerDeps, p: Prepared, conn: Duplex | undefined, framed: boolean, err: unknown): Promise<void> {
@@ -255,6 +259,7 @@ async function failStart(deps: ContainerDeps, p: Prepared, conn: Duplex | undefi
   if (!conn) throw new BerthError(kindOf(err) === 'invalid-argument' ? 'invalid-argument' : 'internal', msg, { cause: err });
   const line = Buffer.from(msg + '\r\n');
   conn.end(framed ? frame(STDOUT, line) : line);
+  conn.resume(); // read to the client's EOF so the socket closes
 }
 
 /**
