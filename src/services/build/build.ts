@@ -21,23 +21,12 @@ import { buildPorts } from './ports.ts';
 import { BUILD_LABEL, type BuildDeps } from './deps.ts';
 import { removeContainer } from '../containers/remove.ts';
 
-export interface BuildOptions {
+/** What a build is asked for: the executor's request, with the Dockerfile still a path. */
+export type BuildOptions = Omit<BuildRequest, 'dockerfile' | 'fileName' | 'context'> & {
   tags: string[];
   dockerfile: string;
-  buildArgs: Record<string, string | null>;
-  labels: Record<string, string>;
-  target?: string;
-  noCache: boolean;
-  pull: boolean;
-  rm: boolean;
-  forceRm: boolean;
   quiet: boolean;
-  network?: string;
-  extraHosts: string[];
-  shmSize?: number;
-  platform?: string;
-  cacheFrom: string[];
-}
+};
 
 export type BuildEmit = (msg: Record<string, unknown>) => void;
 
