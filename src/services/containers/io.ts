@@ -1,6 +1,6 @@
 // Live stdio of one container, independent of any single task: attach clients subscribe
 // before start and stay across restarts; stdin from one client feeds the container.
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
 
 export interface OutputSink {
