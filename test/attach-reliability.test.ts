@@ -39,7 +39,8 @@ test('berthd SIGKILLed with a client attached and an exec running: both keep run
   await att.waitFor((b) => demux(b).stdout.includes('tick-2'));
   // one exec that finishes while berthd is down, one that outlives the restart
   const short = await execCreate(id, { Cmd: ['sh', '-c', 'sleep 0.5; exit 5'] });
-  const long = await execCreate(id, { Cmd: ['sh', '-c', 'sleep 3; echo done-long; exit 6'] });
+  // Long enough to outlive a restart on a loaded machine (the whole suite runs two at a time).
+  const long = await execCreate(id, { Cmd: ['sh', '-c', 'sleep 10; echo done-long; exit 6'] });
   const hs = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${short}/start`, { body: { Detach: false } });
   const hl = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${long}/start`, { body: { Detach: false } });
   assert.equal(hs.status, 101);
@@ -54,7 +55,7 @@ test('berthd SIGKILLed with a client attached and an exec running: both keep run
   assert.equal((await d.api('GET', `/exec/${short}/json`)).json().ExitCode, 5, 'exit while berthd was down is reported');
   const l = (await d.api('GET', `/exec/${long}/json`)).json();
   assert.equal(l.Running, true, 'the exec kept running');
-  await waitFor(async () => (await d.api('GET', `/exec/${long}/json`)).json().ExitCode === 6, 10_000);
+  await waitFor(async () => (await d.api('GET', `/exec/${long}/json`)).json().ExitCode === 6, 20_000);
   const again = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?stream=1&stdout=1`);
   await again.waitFor((b) => /tick-\d+/.test(demux(b).stdout));
   again.socket.destroy();

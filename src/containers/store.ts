@@ -5,7 +5,7 @@ import { fsyncDir } from '../sys/atomic.ts';
 import { KeyedMutex } from '../common/mutex.ts';
 import { join } from 'node:path';
 import { loadRecordDir, readRecord, writeRecord, type Quarantined } from '../metadata/record-dir.ts';
-import { conflict, invalidArgument, notFound } from '../common/errors.ts';
+import { conflict, invalidArgument, isNotExist, notFound } from '../common/errors.ts';
 import { isObject } from '../common/json.ts';
 import { initialState, type ContainerRecord, type ContainerRuntimeState } from './types.ts';
 
@@ -81,7 +81,8 @@ export class ContainerStore {
       if (!this.byId.has(id)) return;
       // A write racing the container's removal (its directory moved to the trash) is moot.
       await writeRecord(join(this.dir(id), 'state.json'), c.runtime).catch((err) => {
-        if (this.byId.has(id)) throw err;
+        // The directory moved to the trash between the check above and the write.
+        if (this.byId.has(id) && !isNotExist(err)) throw err;
       });
     });
   }

@@ -1,6 +1,7 @@
 // Starting a container: spec, rootfs mounts, log sink and live stdio around a new task.
 // The hot path of `run`: nothing here may do work that could be done at create time.
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { conflict, messageOf, notFound, notModified, BerthError } from '../../common/errors.ts';
 import { chainIds } from '../../common/digest.ts';
 import { startCopier } from '../../logs/copier.ts';
@@ -103,7 +104,8 @@ export async function adoptTask(deps: ContainerDeps, c: Container, task: Task, l
   const live = deps.live.get(c.record.id);
   const stdout = teeOutput(task.io.stdout, (b) => live.io.deliver('stdout', b));
   const stderr = task.io.stderr ? teeOutput(task.io.stderr, (b) => live.io.deliver('stderr', b)) : null;
-  const copier = startCopier({ stdout, stderr, onMessage: log ? [log.handler] : [] });
+  // Without a log driver the output only feeds attach clients: no line splitting at all.
+  const copier = log ? startCopier({ stdout, stderr, onMessage: [log.handler] }) : discard(stdout, stderr);
   live.io.connectStdin(task.io.stdin, () => task.closeStdin());
   let pid = task.pid;
   try {
@@ -119,4 +121,15 @@ export async function adoptTask(deps: ContainerDeps, c: Container, task: Task, l
     .catch(() => ({ exitCode: 255, exitedAt: new Date().toISOString() }))
     .then((exit) => handleExit(deps, c, task, exit, { copierDone: copier.done, closeCopier: () => copier.close(), ranMs: Date.now() - started }));
   return pid;
+}
+
+/** Consumes output nobody logs, with the copier's shape (done at EOF of both, close). */
+function discard(...streams: (Readable | null)[]): { done: Promise<void>; close(): void } {
+  const live = streams.filter((s): s is Readable => s !== null);
+  const done = Promise.all(live.map((s) => new Promise<void>((r) => {
+    s.once('end', r);
+    s.once('close', r);
+    s.resume();
+  }))).then(() => {});
+  return { done, close: () => { for (const s of live) s.destroy(); } };
 }
