@@ -41,6 +41,7 @@ for (const { cli, skip } of clis) {
       t.type('echo $((6*7)) > /tmp/mark'); t.keys('Enter');
       t.keys('C-p', 'C-q');
       await t.waitFor(/\[exit=0\]/);
+      await t.waitFor(/^-?icanon$/m); // stty's report comes a moment after [exit=N]
       assert.match(t.screen(), /^icanon$/m, 'the terminal is back in cooked mode');
       assert.equal((await running(name)).Running, true, 'detached: still running');
     } finally {
@@ -54,6 +55,7 @@ for (const { cli, skip } of clis) {
       await a.waitFor(/^25 90$/m);
       a.type('exit 3'); a.keys('Enter');
       await a.waitFor(/\[exit=3\]/);
+      await a.waitFor(/^-?icanon$/m); // stty's report comes a moment after [exit=N]
       assert.match(a.screen(), /^icanon$/m);
     } finally {
       a.close();
@@ -78,6 +80,7 @@ for (const { cli, skip } of clis) {
       t.type('stty size; exit 4'); t.keys('Enter');
       await t.waitFor(/^20 70$/m);
       await t.waitFor(/\[exit=4\]/);
+      await t.waitFor(/^-?icanon$/m); // stty's report comes a moment after [exit=N]
       assert.match(t.screen(), /^icanon$/m);
     } finally {
       t.close();
