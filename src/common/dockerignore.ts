@@ -3,6 +3,8 @@
 // `**` across any number of them, `!` re-includes, and the last matching pattern wins.
 // A pattern that matches a directory excludes everything below it.
 
+import { globSource } from './glob.ts';
+
 interface Pattern { re: RegExp; exclusion: boolean; source: string }
 
 export interface IgnoreMatcher {
@@ -24,32 +26,6 @@ export function cleanPath(p: string): string {
   return out.join('/');
 }
 
-function globToRegex(glob: string): string {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        // `**` matches any number of path elements (including none).
-        i++;
-        if (glob[i + 1] === '/') { i++; re += '(?:.*/)?'; } else re += '.*';
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end === -1) { re += '\\['; continue; }
-      let cls = glob.slice(i + 1, end);
-      if (cls.startsWith('!') || cls.startsWith('^')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < glob.length) {
-      re += escapeRe(glob[++i]);
-    } else re += escapeRe(c);
-  }
-  return re;
-}
-
-const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 export function parseDockerignore(text: string): string[] {
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
@@ -62,7 +38,7 @@ export function createMatcher(patterns: readonly string[]): IgnoreMatcher {
     const body = cleanPath((exclusion ? raw.slice(1) : raw).trim());
     if (body === '') continue;
     // The pattern matches the path itself or anything below it.
-    compiled.push({ re: new RegExp(`^${globToRegex(body)}(?:/.*)?$`), exclusion, source: raw });
+    compiled.push({ re: new RegExp(`^${globSource(body, { doubleStar: true })}(?:/.*)?$`), exclusion, source: raw });
   }
   const excluded = (path: string): boolean => {
     const p = cleanPath(path);

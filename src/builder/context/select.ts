@@ -6,32 +6,15 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { invalidArgument, notFound } from '../../common/errors.ts';
 import type { ContextIndex } from './index.ts';
+import { globSource } from '../../common/glob.ts';
 
 /** One selected source: `root` is '' for the whole context; `isDir` copies its contents. */
 export interface Selected { root: string; isDir: boolean; name: string }
 
 const hasGlob = (s: string) => /[*?[]/.test(s);
 
-function globRe(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end === -1) { re += '\\['; continue; }
-      let cls = glob.slice(i + 1, end);
-      if (cls.startsWith('!') || cls.startsWith('^')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < glob.length) re += escapeRe(glob[++i]);
-    else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** Go's filepath.Match for one source pattern (COPY wildcards never span directories). */
+const globRe = (glob: string) => new RegExp(`^${globSource(glob, { doubleStar: false })}$`);
 
 /** Context-relative clean name of a source, or an error for one that leaves the context. */
 export function sourceName(src: string): string {
