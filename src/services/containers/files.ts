@@ -7,7 +7,8 @@ export const hostnamePath = (dir: string) => join(dir, 'hostname');
 export const hostsPath = (dir: string) => join(dir, 'hosts');
 export const resolvConfPath = (dir: string) => join(dir, 'resolv.conf');
 
-const DEFAULT_HOSTS = [
+/** The lines every container's /etc/hosts starts with. */
+export const DEFAULT_HOSTS = [
   '127.0.0.1\tlocalhost',
   '::1\tlocalhost ip6-localhost ip6-loopback',
   'fe00::0\tip6-localnet',
@@ -15,6 +16,18 @@ const DEFAULT_HOSTS = [
   'ff02::1\tip6-allnodes',
   'ff02::2\tip6-allrouters',
 ];
+
+/** `--add-host name:ip` as hosts lines; `host-gateway` becomes the given address when known. */
+export function extraHostLines(extra: readonly string[], hostGateway?: string): string[] {
+  const out: string[] = [];
+  for (const h of extra) {
+    const at = h.indexOf(':');
+    if (at <= 0) continue;
+    const ip = h.slice(at + 1);
+    out.push(`${ip === 'host-gateway' && hostGateway ? hostGateway : ip}\t${h.slice(0, at)}`);
+  }
+  return out;
+}
 
 /** The host's resolv.conf without loopback resolvers, which a container cannot reach. */
 export function filterResolvConf(text: string): string {
@@ -56,10 +69,7 @@ export async function writeHostFiles(o: HostFilesOptions): Promise<void> {
   } else {
     hosts = DEFAULT_HOSTS.join('\n') + '\n';
   }
-  for (const h of o.extraHosts ?? []) {
-    const i = h.indexOf(':');
-    if (i > 0) hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
-  }
+  for (const line of extraHostLines(o.extraHosts ?? [])) hosts += line + '\n';
   await writeFile(hostsPath(o.dir), hosts);
   let resolv = host ? await hostFile('/etc/resolv.conf') : filterResolvConf(await hostFile('/etc/resolv.conf'));
   if (o.dns?.length || o.dnsSearch?.length || o.dnsOptions?.length) {

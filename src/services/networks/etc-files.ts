@@ -3,13 +3,8 @@
 // our DNS server on the gateway; the default bridge keeps the host's resolvers.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Container } from '../../containers/store.ts';
-import { filterResolvConf, hostsPath, resolvConfPath } from '../containers/files.ts';
+import { DEFAULT_HOSTS, extraHostLines, filterResolvConf, hostsPath, resolvConfPath } from '../containers/files.ts';
 import type { NetworkDeps } from './deps.ts';
-
-const BASE_HOSTS = [
-  '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet',
-  'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters',
-];
 
 export interface EtcInput {
   dir: string;
@@ -47,15 +42,8 @@ export async function updateHosts(dir: string, c: Container, change: { add?: str
 }
 
 export async function writeEtcFiles(deps: NetworkDeps, i: EtcInput): Promise<void> {
-  const cfg = i.c.record.config;
   const hc = i.c.record.hostConfig;
-  const lines = [...BASE_HOSTS];
-  for (const h of hc.ExtraHosts ?? []) {
-    const at = h.indexOf(':');
-    if (at <= 0) continue;
-    const ip = h.slice(at + 1);
-    lines.push(`${ip === 'host-gateway' ? i.hostGateway : ip}\t${h.slice(0, at)}`);
-  }
+  const lines = [...DEFAULT_HOSTS, ...extraHostLines(hc.ExtraHosts ?? [], i.hostGateway)];
   for (const l of i.links) lines.push(`${l.ip}\t${l.alias === l.name ? l.name : `${l.alias} ${l.name}`}`);
   if (i.ip) lines.push(hostEntry(i.c, i.ip));
   await writeFile(hostsPath(i.dir), lines.join('\n') + '\n');
