@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../sys/atomic.ts';
 import type { Logger } from '../common/logger.ts';
 import { KeyedMutex } from '../common/mutex.ts';
 import { Background } from '../common/background.ts';
+import { BERTH_DEFAULTS, parseLogOpts } from '../logs/options.ts';
 import { chainIds } from '../common/digest.ts';
 import { ContentStore } from '../content/store.ts';
 import { ImageStore } from '../images/store.ts';
@@ -96,7 +97,8 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   await net.init();
   const cdeps: ContainerDeps = {
     store: containers, images, layers, runtime, events, live: new LiveRegistry(), execs: new ExecRegistry(), locks, network: net.containers, background: new Background(),
-    settings: { logOpts: config.logOpts, logDriver: config.logDriver, cgroupParent: config.cgroupParent, initPath: '/usr/bin/tini-static', hostname: '', detachKeys: config.detachKeys },
+    // daemon.json's log-opts are checked once, here: a bad value stops berthd at start-up.
+    settings: { logDefaults: parseLogOpts(config.logOpts, BERTH_DEFAULTS), logDriver: config.logDriver, cgroupParent: config.cgroupParent, initPath: '/usr/bin/tini-static', hostname: '', detachKeys: config.detachKeys },
     log,
   };
   const ideps: ImageDeps = {

@@ -1,3 +1,4 @@
+import type { JsonFileOpts } from '../../logs/options.ts';
 import type { ContainerStore } from '../../containers/store.ts';
 import type { ImageStore } from '../../images/store.ts';
 import type { EventBus } from '../../events/bus.ts';
@@ -11,7 +12,8 @@ import type { ExecRegistry } from './exec.ts';
 
 export interface EngineSettings {
   /** Default json-file options (daemon.json log-opts over Berth's bounded defaults). */
-  logOpts: Record<string, string>;
+  /** json-file defaults: daemon.json log-opts over Berth's bounded ones, parsed at start-up. */
+  logDefaults: JsonFileOpts;
   logDriver: string;
   cgroupParent: string;
   /** Host path of the static init bind-mounted for --init. */

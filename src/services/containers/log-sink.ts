@@ -1,6 +1,6 @@
 // Opens the container's log driver for one run: json-file with rotation, or none.
 import { JsonFileWriter } from '../../logs/writer.ts';
-import { BERTH_DEFAULTS, parseLogOpts } from '../../logs/options.ts';
+import { parseLogOpts } from '../../logs/options.ts';
 import type { MessageHandler } from '../../logs/copier.ts';
 import type { Container } from '../../containers/store.ts';
 import type { ContainerDeps } from './deps.ts';
@@ -13,8 +13,7 @@ export function logDriverOf(deps: ContainerDeps, c: Container): string {
 
 export function openLogSink(deps: ContainerDeps, c: Container): LogSink | undefined {
   if (logDriverOf(deps, c) !== 'json-file') return undefined;
-  const defaults = parseLogOpts(deps.settings.logOpts, BERTH_DEFAULTS);
-  const opts = parseLogOpts(c.record.hostConfig.LogConfig?.Config ?? {}, defaults);
+  const opts = parseLogOpts(c.record.hostConfig.LogConfig?.Config ?? {}, deps.settings.logDefaults);
   const w = new JsonFileWriter(c.record.logPath, {
     maxSize: opts.maxSize, maxFile: opts.maxFile,
     onWarning: (msg, fields) => deps.log.warn(msg, { container: c.record.id, ...fields }),
