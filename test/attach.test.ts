@@ -38,6 +38,9 @@ test('logs+stream, several clients at once, stdin from either', { skip }, async 
   const b = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?stream=1&stdin=1&stdout=1`);
   assert.equal(a.status, 101);
   await a.waitFor((x) => demux(x).stdout === 'before\n');
+  // `a` joins the live stream only once its log replay is written out; output produced in
+  // between is not replayed (Docker's attach has the same window), so give it a moment.
+  await new Promise((r) => setTimeout(r, 200));
   a.socket.write('from-a\n');
   await a.waitFor((x) => demux(x).stdout.includes('got from-a'));
   b.socket.write('from-b\n');
