@@ -54,7 +54,7 @@ test('berthd SIGKILLed with a client attached and an exec running: both keep run
   assert.equal(st.Running, true, 'the container kept running');
   assert.equal((await d.api('GET', `/exec/${short}/json`)).json().ExitCode, 5, 'exit while berthd was down is reported');
   const l = (await d.api('GET', `/exec/${long}/json`)).json();
-  assert.equal(l.Running, true, 'the exec kept running');
+  assert.equal(l.Running, true, `the exec kept running: ${JSON.stringify(l)}`);
   await waitFor(async () => (await d.api('GET', `/exec/${long}/json`)).json().ExitCode === 6, 20_000);
   const again = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?stream=1&stdout=1`);
   await again.waitFor((b) => /tick-\d+/.test(demux(b).stdout));

@@ -196,10 +196,12 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
     held?.stop();
     return failStart(deps, p, conn, framed, err);
   }
+  if (p.consoleSize && tty && p.consoleSize[0] > 0) await proc.resize(p.consoleSize[1], p.consoleSize[0]).catch(() => {});
+  // The record is on file before anyone can see the exec running: a berthd killed right
+  // after a client saw Running must find the exec again when it restarts.
+  await persist(deps, { ...r, Pid: pid, Running: true }).catch((err) => deps.log.debug('exec record not saved', { exec: r.ID, err }));
   r.Pid = pid;
   r.Running = true;
-  if (p.consoleSize && tty && p.consoleSize[0] > 0) await proc.resize(p.consoleSize[1], p.consoleSize[0]).catch(() => {});
-  await persist(deps, r).catch((err) => deps.log.debug('exec record not saved', { exec: r.ID, err }));
   deps.events.publish('container', `exec_start: ${[r.ProcessConfig.entrypoint, ...r.ProcessConfig.arguments].join(' ')}`, c.record.id, { ...attrs(c), execID: r.ID });
   if (!conn) {
     // Detached: the API answers now; the exit is recorded in the background.
