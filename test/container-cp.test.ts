@@ -2,7 +2,7 @@
 // symlink-escape shapes of CVE-2018-15664 and CVE-2019-14271.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isRoot, mountsUnder, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { createContainer, waitFor } from './helpers/containers.ts';
@@ -158,6 +158,8 @@ test('cp of a stopped container leaves no mount behind; copyUIDGID owns files as
   assert.equal((await put(id, '/tmp', await oneFile('mine', 'x'), '&copyUIDGID=1')).status, 200);
   const e = (await listTar((await get(id, '/tmp/mine')).body))[0];
   assert.deepEqual([e.uid, e.gid], [33, 33]);
+  // The view's directory goes after its unmount, which may come just after the body's end.
+  await waitFor(async () => readdirSync(join(d.execRoot, 'views')).length === 0);
   assert.deepEqual(mountsUnder(join(d.execRoot, 'views')), []);
   // The container still starts: nothing of the copy's overlay is left on its upper/work dirs.
   assert.equal(await startAndWait(d, id), 0);

@@ -1,17 +1,34 @@
 // Mounted views of a container's filesystem for export and cp (services' ContainerFsPort).
 // Each view lives in <exec-root>/views/<random>, is made private so nothing mounted on it
-// propagates back, and is torn down whole by release().
-import { mkdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
+// propagates back, and is torn down whole by release(). Views left by a berthd that died
+// mid-export are unmounted and removed by sweepViews() at the next start.
+import { mkdirSync, readdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { closeFd, O_PATH } from '../sys/libc.ts';
 import { fdPath, openInRoot, openRoot } from '../sys/inroot.ts';
 import { mountAll, overlayMount, readonlyMount, unmount, type Mount } from '../snapshots/overlay.ts';
+import type { Logger } from '../common/logger.ts';
 import type { ContainerFsPort, FsView, ViewBind } from '../services/containers/fs-ports.ts';
 
-export function containerFs(execRoot: string): ContainerFsPort {
+export function containerFs(execRoot: string, log: Logger): ContainerFsPort & { sweepViews(): void } {
   const viewsDir = join(execRoot, 'views');
+  const removeView = (root: string) => {
+    unmount(root);
+    try {
+      rmdirSync(root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  };
   return {
+    sweepViews() {
+      let names: string[];
+      try { names = readdirSync(viewsDir); } catch { return; }
+      for (const n of names) {
+        try { removeView(join(viewsDir, n)); } catch (err) { log.warn('removing a leftover filesystem view failed', { view: n, err }); }
+      }
+    },
     taskRootfs: (id) => join(execRoot, 'tasks', id, 'rootfs'),
     mountView(layers, opts = {}) {
       mkdirSync(viewsDir, { recursive: true, mode: 0o700 });
@@ -23,8 +40,7 @@ export function containerFs(execRoot: string): ContainerFsPort {
         release() {
           if (released) return;
           released = true;
-          unmount(root);
-          try { rmdirSync(root); } catch { /* already gone */ }
+          removeView(root);
         },
       };
       try {

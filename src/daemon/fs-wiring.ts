@@ -3,17 +3,16 @@ import type { Router } from '../api/router.ts';
 import { containerFsRoutes } from '../api/routes/container-fs.ts';
 import type { ContainerDeps } from '../services/containers/deps.ts';
 import type { ImageDeps } from '../services/images/deps.ts';
-import type { FsDeps } from '../services/containers/fs-ports.ts';
+import type { ContainerFsPort, FsDeps } from '../services/containers/fs-ports.ts';
 import type { RunConfig } from '../images/types.ts';
 import { containerChanges } from '../services/containers/diff.ts';
 import { exportContainer } from '../services/containers/export.ts';
 import { commitContainer } from '../services/containers/commit.ts';
 import { archiveGet, archiveStat } from '../services/containers/archive-get.ts';
 import { archivePut } from '../services/containers/archive-put.ts';
-import { containerFs } from './fs-adapter.ts';
 
-export function wireContainerFs(router: Router, containers: ContainerDeps, images: ImageDeps, execRoot: string): void {
-  const deps: FsDeps = { containers, images, fs: containerFs(execRoot) };
+export function wireContainerFs(router: Router, containers: ContainerDeps, images: ImageDeps, fs: ContainerFsPort): void {
+  const deps: FsDeps = { containers, images, fs };
   containerFsRoutes(router, {
     changes: (id) => containerChanges(containers, id),
     export: (id, signal) => exportContainer(deps, id, signal),

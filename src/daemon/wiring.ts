@@ -148,13 +148,15 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     fromRegistry: (ctx) => createFromRegistry(ctx, dist),
   });
   distributionRoutes(router, dist);
-  wireContainerFs(router, cdeps, ideps, config.execRoot);
-  const build = wireBuild(router, { containers: cdeps, images: ideps, fs: containerFs(config.execRoot) }, (req, signal, emit) => dist.pull(req, signal, emit), config.dataRoot);
+  const views = containerFs(config.execRoot, log);
+  wireContainerFs(router, cdeps, ideps, views);
+  const build = wireBuild(router, { containers: cdeps, images: ideps, fs: views }, (req, signal, emit) => dist.pull(req, signal, emit), config.dataRoot);
 
   return {
     router,
     containers: cdeps,
     restore: async () => {
+      views.sweepViews();
       await restoreContainers(cdeps);
       await build.cleanup();
       await net.reconcile((cid) => Boolean(cdeps.live.peek(cid)?.task));
