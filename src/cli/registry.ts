@@ -80,11 +80,17 @@ export const groups: Record<string, { short: string; subs: Record<string, string
   },
 };
 
+// Build and system management (lane of issue 6/4).
+groups.builder = { short: 'Manage builds', subs: { build: 'build', prune: 'builder-prune' } };
+groups.system = { short: 'Manage Docker', subs: { df: 'system-df', info: 'info', events: 'events' } };
+
 export const groupOnly: Record<string, Entry> = {
   'container-inspect': { short: 'Display detailed information on one or more containers', load: () => import('./commands/container-inspect.ts') },
   'image-inspect': { short: 'Display detailed information on one or more images', load: () => import('./commands/image-inspect.ts') },
   'container-prune': { short: 'Remove all stopped containers', load: () => import('./commands/container-prune.ts') },
   'image-prune': { short: 'Remove unused images', load: () => import('./commands/image-prune.ts') },
+  'builder-prune': { short: 'Remove build cache', load: () => import('./commands/builder-prune.ts') },
+  'system-df': { short: 'Show docker disk usage', load: () => import('./commands/system-df.ts') },
   'network-create': { short: 'Create a network', load: () => import('./commands/network-create.ts') },
   'network-ls': { short: 'List networks', load: () => import('./commands/network-ls.ts') },
   'network-inspect': { short: 'Display detailed information on one or more networks', load: () => import('./commands/network-inspect.ts') },

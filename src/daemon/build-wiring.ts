@@ -1,22 +1,36 @@
-// Wires POST /build to the build service.
+// Wires POST /build, POST /build/prune and GET /system/df to their services.
 import { join } from 'node:path';
-import { readdir, rm } from 'node:fs/promises';
 import type { Router } from '../api/router.ts';
 import { buildRoutes } from '../api/routes/build.ts';
+import { diskUsageRoutes } from '../api/routes/system-df.ts';
 import type { FsDeps } from '../services/containers/fs-ports.ts';
 import { buildImage, cleanBuildLeftovers } from '../services/build/build.ts';
 import type { BuildDeps, PullFn } from '../services/build/deps.ts';
+import { BuildCache } from '../services/build/cache.ts';
+import { ContextStore } from '../services/build/context-store.ts';
+import { checkManifest } from '../builder/context/manifest.ts';
+import { pruneBuildCache } from '../services/build/prune.ts';
+import { buildCacheUsage } from '../services/build/usage.ts';
+import { diskUsage } from '../services/system/df.ts';
 
 export function wireBuild(router: Router, fs: FsDeps, pull: PullFn, dataRoot: string): { cleanup(): Promise<void> } {
-  const deps: BuildDeps = { fs, pull, dir: join(dataRoot, 'build') };
+  const dir = join(dataRoot, 'build');
+  const deps: BuildDeps = { fs, pull, dir, contexts: new ContextStore(dir) };
+  let cache: BuildCache | undefined;
+  const records = () => (cache ??= new BuildCache(deps.dir, fs.containers.images));
+  const active = new Set<string>();
   buildRoutes(router, {
     build: (q, body, signal, emit) => buildImage(deps, q, body, signal, emit),
-    prune: async () => {
-      const dir = join(deps.dir, 'cache');
-      const keys = await readdir(dir).catch(() => [] as string[]);
-      await rm(dir, { recursive: true, force: true });
-      return { CachesDeleted: keys, SpaceReclaimed: 0 };
+    offerContext: (key, manifest) => deps.contexts.offer(key, checkManifest(manifest)),
+    prune: async (opts) => {
+      const out = await pruneBuildCache(fs.images, records(), active, opts);
+      // -a with no filters also forgets the contexts kept for berth build's transfer.
+      if (opts.all && opts.filters.size === 0) out.SpaceReclaimed += await deps.contexts.clear();
+      return out;
     },
+  });
+  diskUsageRoutes(router, {
+    diskUsage: (types) => diskUsage({ images: fs.images, containers: fs.containers, buildCache: () => buildCacheUsage(fs.images, records(), active) }, types),
   });
   return { cleanup: () => cleanBuildLeftovers(deps) };
 }

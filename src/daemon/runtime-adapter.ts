@@ -17,6 +17,7 @@ import { ShimPool } from '../runtime/shim-pool.ts';
 import type { Process, Spec } from '../oci/runtime-spec.ts';
 import type { CreateTaskRequest, ExecProcess, ExecProcessInput, SpecInput, Task, TaskExit, TaskRuntime } from '../services/containers/ports.ts';
 import type { DaemonConfig } from './config.ts';
+import { fitsMountCall, mountAll } from '../snapshots/overlay.ts';
 
 /**
  * Removes a bundle. Its rootfs must not be a mount any more: rmdir refuses a mount point
@@ -149,6 +150,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [],
         noNewPrivileges: (hc.SecurityOpt ?? []).some((o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true'),
         hostRlimits: rlimits,
+        rlimits: ((hc.Ulimits ?? []) as { Name: string; Soft: number; Hard: number }[]).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
       });
     },
     async buildExecProcess(i: ExecProcessInput): Promise<unknown> {
@@ -181,8 +183,12 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     async create(req: CreateTaskRequest): Promise<Task> {
       const bundleDir = bundleOf(req.id);
       await rm(bundleDir, { recursive: true, force: true });
+      // An overlay of very many layers is longer than the shim's mount(2) takes: berthd
+      // mounts that one itself (the new mount API passes each lower dir on its own).
+      const own = !req.rootfs.every(fitsMountCall);
       const h = await rt.createTask({
-        id: req.id, bundleDir, spec: req.spec as Spec, rootfs: req.rootfs,
+        id: req.id, bundleDir, spec: req.spec as Spec, rootfs: own ? [] : req.rootfs,
+        mountRootfs: own ? (dir) => mountAll(req.rootfs, dir) : undefined,
         stdio: stdioPaths(bundleDir, { stdin: req.openStdin }), terminal: req.terminal,
       });
       return wrap(h, req.terminal);

@@ -1,7 +1,9 @@
-// The embedded DNS server of user-defined networks: one UDP socket on each network's
-// gateway address, answering A and PTR for names on that network and forwarding
-// everything else, verbatim, to the upstream resolvers (tried in order).
+// The embedded DNS server of user-defined networks: a UDP socket and a TCP listener on
+// each network's gateway address, answering A and PTR for names on that network and
+// forwarding everything else, verbatim, to the upstream resolvers (tried in order; over
+// TCP when the client asked over TCP or the UDP answer came back truncated).
 import { createSocket, type Socket } from 'node:dgram';
+import { createConnection, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 
 export interface DnsBackend {
   /** Addresses for a name on a network (empty: not ours, forward). */
@@ -55,60 +57,112 @@ function rr(type: number, rdata: Buffer): Buffer {
 }
 
 export class DnsServer {
-  private readonly sockets = new Map<string, Socket>();
+  private readonly sockets = new Map<string, { udp: Socket; tcp: Server }>();
   private readonly backend: DnsBackend;
   constructor(backend: DnsBackend) { this.backend = backend; }
 
-  /** Serves `network` on `ip`:53; idempotent. */
+  /** Serves `network` on `ip`:53 over UDP and TCP; idempotent. */
   async listen(network: string, ip: string): Promise<void> {
     if (this.sockets.has(network)) return;
-    const s = createSocket({ type: 'udp4', reuseAddr: true });
+    const udp = createSocket({ type: 'udp4', reuseAddr: true });
     // A reply may come after the network's socket was closed: sending then is moot.
-    s.on('message', (msg, rinfo) => void this.handle(network, s, msg, rinfo.address, rinfo.port).catch(() => {}));
-    s.on('error', () => {});
-    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(53, ip, () => resolve()); });
-    this.sockets.set(network, s);
+    udp.on('message', (msg, rinfo) => {
+      void this.reply(network, msg, rinfo.address, false).then((r) => { if (r) udp.send(r, rinfo.port, rinfo.address); }).catch(() => {});
+    });
+    udp.on('error', () => {});
+    await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(53, ip, () => resolve()); });
+    const tcp = createServer((c) => this.serveTcp(network, c));
+    tcp.on('error', () => {});
+    try {
+      await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(53, ip, () => resolve()); });
+    } catch (err) {
+      udp.close();
+      throw err;
+    }
+    this.sockets.set(network, { udp, tcp });
   }
 
   close(network: string): void {
-    this.sockets.get(network)?.close();
+    const s = this.sockets.get(network);
+    s?.udp.close();
+    s?.tcp.close();
     this.sockets.delete(network);
   }
 
   closeAll(): void { for (const n of [...this.sockets.keys()]) this.close(n); }
 
-  private async handle(network: string, s: Socket, msg: Buffer, addr: string, port: number): Promise<void> {
+  /** DNS over TCP: messages framed by a 2-byte length, several per connection. */
+  private serveTcp(network: string, c: TcpSocket): void {
+    let buf = Buffer.alloc(0);
+    c.setTimeout(10_000, () => c.destroy());
+    c.on('error', () => {});
+    c.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        buf = buf.subarray(2 + msg.length);
+        void this.reply(network, msg, c.remoteAddress ?? '', true).then((r) => {
+          if (r && !c.destroyed) c.write(frame(r));
+        }).catch(() => {});
+      }
+    });
+  }
+
+  private async reply(network: string, msg: Buffer, addr: string, tcp: boolean): Promise<Buffer | undefined> {
     const q = readQuestion(msg);
-    if (!q) return;
+    if (!q) return undefined;
     if (q.type === 1 || q.type === 28) {
       const ips = this.backend.lookup(network, q.name);
       if (ips.length) {
         // Ours: A answers; AAAA gets an empty NOERROR so clients fall back to A.
         const recs = q.type === 1 ? ips.map((ip) => rr(1, Buffer.from(ip.split('.').map(Number)))) : [];
-        s.send(answer(msg, q, recs), port, addr);
-        return;
+        return answer(msg, q, recs);
       }
     }
     if (q.type === 12) {
       const name = this.backend.reverse(network, q.name);
-      if (name) { s.send(answer(msg, q, [rr(12, encodeName(name))]), port, addr); return; }
+      if (name) return answer(msg, q, [rr(12, encodeName(name))]);
     }
-    const reply = await forward(msg, this.backend.upstreams(network, addr));
-    s.send(reply ?? answer(msg, q, [], 2), port, addr); // SERVFAIL when no upstream answered
+    const reply = await forward(msg, this.backend.upstreams(network, addr), tcp);
+    return reply ?? answer(msg, q, [], 2); // SERVFAIL when no upstream answered
   }
 }
 
-async function forward(msg: Buffer, upstreams: string[]): Promise<Buffer | undefined> {
+const frame = (m: Buffer) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]);
+const truncated = (m: Buffer) => m.length >= 3 && (m[2] & 0x02) !== 0;
+
+async function forward(msg: Buffer, upstreams: string[], tcp: boolean): Promise<Buffer | undefined> {
   for (const u of upstreams) {
     const [host, p] = u.includes(':') && !u.includes('::') ? u.split(':') : [u, '53'];
-    const reply = await new Promise<Buffer | undefined>((resolve) => {
-      const c = createSocket('udp4');
-      const t = setTimeout(() => { c.close(); resolve(undefined); }, 3000);
-      c.on('error', () => { clearTimeout(t); c.close(); resolve(undefined); });
-      c.on('message', (m) => { clearTimeout(t); c.close(); resolve(m); });
-      c.send(msg, Number(p), host);
-    });
+    let reply = tcp ? undefined : await forwardUdp(msg, host, Number(p));
+    if (tcp || (reply && truncated(reply))) reply = await forwardTcp(msg, host, Number(p)) ?? reply;
     if (reply) return reply;
   }
   return undefined;
+}
+
+function forwardUdp(msg: Buffer, host: string, port: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const c = createSocket('udp4');
+    const t = setTimeout(() => { c.close(); resolve(undefined); }, 3000);
+    c.on('error', () => { clearTimeout(t); c.close(); resolve(undefined); });
+    c.on('message', (m) => { clearTimeout(t); c.close(); resolve(m); });
+    c.send(msg, port, host);
+  });
+}
+
+function forwardTcp(msg: Buffer, host: string, port: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    const c = createConnection({ host, port });
+    const done = (r: Buffer | undefined) => { c.destroy(); resolve(r); };
+    c.setTimeout(3000, () => done(undefined));
+    c.on('error', () => done(undefined));
+    c.on('connect', () => c.write(frame(msg)));
+    c.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+    });
+    c.on('end', () => done(undefined));
+  });
 }

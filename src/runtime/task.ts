@@ -42,6 +42,12 @@ export interface CreateTaskRequest {
   bundleDir: string;
   spec: Spec;
   rootfs: Mount[];
+  /**
+   * Mounts the root filesystem at the given <bundle>/rootfs itself, for mounts the shim's
+   * mount(2) cannot take (an overlay option string over a page); `rootfs` is then empty.
+   * The mount goes with the bundle (removeShimFiles unmounts what the shim did not).
+   */
+  mountRootfs?: (dir: string) => void;
   stdio: StdioPaths;
   terminal?: boolean;
   signal?: AbortSignal;
@@ -335,6 +341,11 @@ export class Runtime {
       throw err;
     }
     try {
+      if (req.mountRootfs) {
+        const dir = join(bundleDir, 'rootfs');
+        await fsp.mkdir(dir, { mode: 0o711 }).catch((err) => { if (errnoCode(err) !== 'EEXIST') throw err; });
+        req.mountRootfs(dir);
+      }
       shim ??= await startShim(this.config.shim, { id, bundle: bundleDir, signal: req.signal });
       let pid: number;
       try {

@@ -91,6 +91,14 @@ export function parseOptions(options: string[]): { flags: number; propagation: n
 // mount(2) copies at most one page of option data.
 const PAGE_SIZE = 4096;
 
+/**
+ * Whether one mount(2) call takes `m` (its data is copied up to a page). The shim mounts
+ * with mount(2); a longer overlay has to be mounted by berthd (mountAll below).
+ */
+export function fitsMountCall(m: Mount): boolean {
+  return parseOptions(m.options).data.join(',').length < PAGE_SIZE;
+}
+
 /** Mounts each mount at `target` (or target/m.target), in order. */
 export function mountAll(mounts: Mount[], target: string): void {
   const done: string[] = [];

@@ -4,6 +4,11 @@
 import type { Readable } from 'node:stream';
 import { invalidArgument, messageOf } from '../../common/errors.ts';
 import type { Router } from '../router.ts';
+import type { RegistryAuth } from './distribution.ts';
+import { decodeRegistryConfig } from './registry-config.ts';
+import { readBody, sendJson } from '../http.ts';
+import { parseJsonSafe } from '../../common/json.ts';
+import { buildSecrets } from './build-secrets.ts';
 
 export interface BuildQuery {
   tags: string[];
@@ -21,11 +26,21 @@ export interface BuildQuery {
   shmSize?: number;
   platform?: string;
   cacheFrom: string[];
+  /** --ulimit for RUN containers. */
+  ulimits?: { Name: string; Soft: number; Hard: number }[];
+  /** X-Registry-Config: credentials by registry, for FROM pulls. */
+  registryAuth?: Record<string, RegistryAuth>;
+  /** berth build's incremental transfer (POST /build/context), not a Docker parameter. */
+  contextSession?: string;
+  /** berth build --secret (X-Berth-Build-Secrets), not a Docker parameter. */
+  secrets?: Map<string, Buffer>;
 }
 
 export interface BuildBackend {
   build(q: BuildQuery, body: Readable, signal: AbortSignal, emit: (m: Record<string, unknown>) => void): Promise<unknown>;
-  prune(all: boolean): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
+  prune(opts: { all: boolean; keepStorage: number; filters: Map<string, string[]> }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
+  /** Takes a context manifest; answers which files' bytes the build request must carry. */
+  offerContext(key: string, manifest: unknown): { session: string; need: string[] };
 }
 
 function jsonParam<T>(v: string | undefined, what: string, dflt: T): T {
@@ -35,6 +50,16 @@ function jsonParam<T>(v: string | undefined, what: string, dflt: T): T {
   } catch {
     throw invalidArgument(`invalid ${what} specified: ${v}`);
   }
+}
+
+function checkUlimits(v: unknown): { Name: string; Soft: number; Hard: number }[] {
+  if (!Array.isArray(v)) throw invalidArgument('invalid ulimits specified: expected a JSON array');
+  for (const u of v) {
+    if (!u || typeof u !== 'object' || typeof u.Name !== 'string' || !Number.isInteger(u.Soft) || !Number.isInteger(u.Hard)) {
+      throw invalidArgument(`invalid ulimits specified: ${JSON.stringify(u)}`);
+    }
+  }
+  return v;
 }
 
 export function buildRoutes(r: Router, b: BuildBackend): void {
@@ -56,6 +81,10 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
       shmSize: q.int('shmsize') || undefined,
       platform: q.str('platform') || undefined,
       cacheFrom: jsonParam(q.str('cachefrom'), 'cachefrom', []),
+      ulimits: checkUlimits(jsonParam(q.str('ulimits'), 'ulimits', [])),
+      registryAuth: decodeRegistryConfig(ctx.req.headers['x-registry-config']),
+      contextSession: q.str('berthcontext') || undefined,
+      secrets: buildSecrets(ctx.req.headers),
     };
     const res = ctx.res;
     let started = false;
@@ -78,8 +107,15 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
     if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end();
   });
+  // Berth's own: `berth build` sends the context's manifest first, then only what changed.
+  r.add('POST', '/build/context', async (ctx) => {
+    // A manifest is ~150 bytes a file: allow large contexts, still bounded.
+    const body = await readBody(ctx.req, 256 << 20);
+    sendJson(ctx.res, 200, b.offerContext(ctx.query.str('key') ?? '', parseJsonSafe(body.toString('utf8'), 'context manifest')));
+  });
   r.add('POST', '/build/prune', async (ctx) => {
-    const out = await b.prune(ctx.query.bool('all'));
+    const q = ctx.query;
+    const out = await b.prune({ all: q.bool('all'), keepStorage: q.int('keep-storage') ?? 0, filters: q.filters() });
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(JSON.stringify(out));
   });

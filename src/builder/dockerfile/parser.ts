@@ -2,6 +2,7 @@
 // DockerfileError carrying the line it is about.
 import { DockerfileError, splitLines, type LogicalLine } from './lines.ts';
 import { splitRaw } from './words.ts';
+import { parseMount } from './mounts.ts';
 import type { Arg, CommandForm, Dockerfile, From, Instruction, Stage } from './ast.ts';
 
 const INSTRUCTIONS = ['FROM', 'RUN', 'CMD', 'ENTRYPOINT', 'ENV', 'ARG', 'LABEL', 'EXPOSE', 'COPY', 'ADD', 'WORKDIR',
@@ -115,6 +116,8 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
     }
     case 'RUN':
       if (rest.trim() === '' && l.heredocs.length === 0) throw new DockerfileError(l.start, 'RUN requires at least one argument');
+      // Checked now when no build arg is involved; the executor parses them again expanded.
+      for (const m of f.values.get('mount') ?? []) if (!m.includes('$')) parseMount(m, l.start);
       return { ...base, kind, command: commandForm(rest), mounts: f.values.get('mount') ?? [], network: one(f, 'network'), security: one(f, 'security'), heredocs: l.heredocs };
     case 'CMD':
     case 'ENTRYPOINT':

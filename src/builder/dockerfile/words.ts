@@ -132,3 +132,11 @@ export function splitRaw(text: string, escape: string, line: number): string[] {
   if (inWord) words.push(cur);
   return words;
 }
+
+/**
+ * A heredoc body with an unquoted delimiter (COPY <<EOF): `$VAR` and `${VAR…}` expand,
+ * `\$` `\\` and `\`` escape; quotes and every other character stay as written.
+ */
+export function expandHeredoc(text: string, env: Env, escape: string, line: number): string {
+  return text.replace(/\\([$\\`])|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*/g, (m, esc: string | undefined) => (esc !== undefined ? esc : expandWord(m, env, escape, line)));
+}

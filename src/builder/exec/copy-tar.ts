@@ -9,6 +9,7 @@ import { TarReader, type TarHeader } from '../../tar/reader.ts';
 import { TarWriter } from '../../tar/writer.ts';
 import { contextName } from '../context/index.ts';
 import { relativeTo, type Selected } from '../context/select.ts';
+import { checkArchiveEntry, type ArchiveGuard } from './archive-guard.ts';
 
 export interface CopyPlan {
   selected: Selected[];
@@ -48,7 +49,7 @@ function outHeader(plan: CopyPlan, h: TarHeader, name: string, keepOwner: boolea
  * Streams the copy tar. `source` is the context tar (names relative to its root) or a
  * --from archive (`stripTop`: its first component is the copied path's base name).
  */
-export function copyTar(plan: CopyPlan, source: AsyncIterable<Buffer> | Readable, opts: { keepOwner: boolean; stripTop: boolean; allowed?: (name: string) => boolean }): Readable {
+export function copyTar(plan: CopyPlan, source: AsyncIterable<Buffer> | Readable, opts: { keepOwner: boolean; stripTop: boolean; allowed?: (name: string) => boolean; guard?: ArchiveGuard }): Readable {
   const w = new TarWriter();
   const produce = async () => {
     for (const d of plan.mkdirs) {
@@ -58,6 +59,7 @@ export function copyTar(plan: CopyPlan, source: AsyncIterable<Buffer> | Readable
     for (;;) {
       const e = await reader.next();
       if (!e) break;
+      if (opts.guard) checkArchiveEntry(opts.guard, e.header);
       let name = contextName(e.header.name);
       if (opts.stripTop) {
         const i = name.indexOf('/');

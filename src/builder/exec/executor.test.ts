@@ -23,6 +23,7 @@ function fakes() {
   const ports: BuildPorts = {
     resolveImage: async (name) => { if (name !== 'busybox') throw new Error('no such image'); return { id: 'sha256:base', config: images.get('sha256:base')!.config, history: [], layers: 1 }; },
     create: async (req) => { calls.push(`create ${JSON.stringify(req.config.Cmd)} ${req.config.Env?.join(',')}`); return 'c' + (++n); },
+    prepareMounts: async () => ({ binds: [], release: async () => {} }),
     run: async (_c, out) => { out(Buffer.from('ran\n')); return 0; },
     copyFromImage: async () => Readable.from([]),
     isDir: async () => false,

@@ -1,6 +1,7 @@
-// The build executor: stages in order up to the target, each instruction dispatched as
-// Docker's legacy builder does (Step N/M lines, a cache probe per step, RUN in a
-// container, COPY/ADD through a container, metadata steps as config-only commits).
+// The build executor: the stages the target needs (independent ones concurrently, output
+// in stage order: stages.ts), each instruction dispatched as Docker's legacy builder does
+// (Step N/M lines, a cache probe per step, RUN in a container, COPY/ADD through a
+// container, metadata steps as config-only commits).
 import { expandWord, expandWords } from '../dockerfile/words.ts';
 import { DockerfileError, located } from '../dockerfile/lines.ts';
 import { parseDockerfile } from '../dockerfile/parser.ts';
@@ -12,6 +13,8 @@ import type { BuildOutput, BuildRequest } from './types.ts';
 import { applyMeta, nop } from './meta.ts';
 import { runCopy, runRun, runWorkdir, type StageState, type StepEnv } from './steps.ts';
 import { stepKey } from './cache-key.ts';
+import { probeCache } from './probe.ts';
+import { OrderedOutput, planStages } from './stages.ts';
 
 const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
 
@@ -46,7 +49,6 @@ async function execute(ports: BuildPorts, req: BuildRequest, out: BuildOutput, s
     const parsed = parseDockerfile(`FROM scratch\n${text}\n`).stages[0].instructions[0];
     stages.at(-1)!.instructions.push({ ...parsed, line: stages.at(-1)!.from.line });
   }
-  const total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
   const escape = req.dockerfile.directives.escape;
   const used = new Set<string>();
   const argValue = (name: string, dflt: string | undefined): string | undefined => {
@@ -61,48 +63,96 @@ async function execute(ports: BuildPorts, req: BuildRequest, out: BuildOutput, s
       if (v !== undefined) meta.set(name, v);
     }
   }
-  const built = new Map<string, string>();
+  const fromOf = (stage: Stage) => {
+    try { return expandWord(stage.from.image, meta, escape, stage.from.line); } catch { return ''; }
+  };
+  const planned = planStages(stages, fromOf);
+  const total = planned.reduce((n, p) => n + 1 + p.stage.instructions.length, 0);
+  const shown = new OrderedOutput(out, planned.length);
+  // One failure stops every stage; the first error is the build's.
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  const finished = new Map<number, string>();
+  const running = new Map<number, Promise<string>>();
+  let failure: { err: unknown; at: number } | undefined;
   let step = 0;
-  let last = '';
-  for (const stage of stages) {
-    signal.throwIfAborted();
-    out.stream(`Step ${++step}/${total} : ${stage.from.original}\n`);
-    const fromName = expandWord(stage.from.image, meta, escape, stage.from.line);
-    if (fromName === '') throw new DockerfileError(stage.from.line, 'base name (' + stage.from.image + ') should not be blank');
-    let st: StageState;
-    const prev = built.get(fromName.toLowerCase());
-    if (prev !== undefined) {
-      st = await stateFromImage(ports, prev, req, signal, out);
-    } else if (fromName === 'scratch') {
-      st = { image: '', config: {}, args: new Map() };
-    } else {
-      st = await stateFromImage(ports, fromName, { ...req, pull: req.pull }, signal, out, stage.from.platform ? expandWord(stage.from.platform, meta, escape, stage.from.line) : req.platform);
-    }
-    if (st.image) out.stream(` ---> ${short(st.image)}\n`);
-    const env: StepEnv = { ports, req, out, signal, escape, meta, argValue, used, built };
-    // ONBUILD triggers of the base image run first, then are cleared (Docker).
-    const triggers = st.config.OnBuild ?? [];
-    if (triggers.length) {
-      out.stream(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
-      st.config = { ...st.config, OnBuild: undefined };
-      for (const t of triggers) {
-        const ins = parseDockerfile(`FROM scratch\n${t}\n`).stages[0].instructions[0];
-        await dispatch(env, st, ins);
+  for (const [ord, p] of planned.entries()) {
+    const first = step;
+    step += 1 + p.stage.instructions.length;
+    const run = (async () => {
+      for (const d of p.deps) await running.get(d);
+      // Stages before this one that are done, by index and name (what FROM/--from may name).
+      const built = new Map<string, string>();
+      for (const q of planned) {
+        const img = finished.get(q.stage.index);
+        if (q.stage.index >= p.stage.index || img === undefined) continue;
+        built.set(String(q.stage.index), img);
+        if (q.stage.name) built.set(q.stage.name.toLowerCase(), img);
       }
-    }
-    for (const ins of stage.instructions) {
-      signal.throwIfAborted();
-      out.stream(`Step ${++step}/${total} : ${ins.original}\n`);
-      await dispatch(env, st, ins);
-    }
-    if (!st.image) throw invalidArgument('No image was generated. Is your Dockerfile empty?');
-    built.set(String(stage.index), st.image);
-    if (stage.name) built.set(stage.name.toLowerCase(), st.image);
-    last = st.image;
+      const ctx: StageRun = { ports, req, out: shown.writer(ord), signal: ctl.signal, escape, meta, argValue, used, built };
+      const img = await runStage(ctx, p.stage, first, total);
+      finished.set(p.stage.index, img);
+      shown.finish(ord);
+      return img;
+    })();
+    run.catch((err) => {
+      if (failure) return;
+      failure = { err, at: ord };
+      ctl.abort(err);
+    });
+    running.set(p.stage.index, run);
   }
+  await Promise.allSettled(running.values());
+  signal.removeEventListener('abort', onAbort);
+  if (failure) {
+    shown.flushThrough(failure.at);
+    throw failure.err;
+  }
+  const last = finished.get(planned.at(-1)!.stage.index)!;
   const unused = Object.keys(req.buildArgs).filter((k) => !used.has(k) && !PROXY_ARGS.includes(k) && !meta.has(k));
   if (unused.length) out.stream(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
   return { id: last };
+}
+
+type StageRun = StepEnv;
+
+/** One stage: FROM, the base image's ONBUILD triggers, its instructions; its image ID. */
+async function runStage(env: StageRun, stage: Stage, first: number, total: number): Promise<string> {
+  const { ports, req, out, signal, escape, meta, built } = env;
+  let step = first;
+  signal.throwIfAborted();
+  out.stream(`Step ${++step}/${total} : ${stage.from.original}\n`);
+  const fromName = expandWord(stage.from.image, meta, escape, stage.from.line);
+  if (fromName === '') throw new DockerfileError(stage.from.line, 'base name (' + stage.from.image + ') should not be blank');
+  let st: StageState;
+  const prev = built.get(fromName.toLowerCase());
+  if (prev !== undefined) {
+    st = await stateFromImage(ports, prev, req, signal, out);
+  } else if (fromName === 'scratch') {
+    st = { image: '', config: {}, args: new Map() };
+  } else {
+    st = await stateFromImage(ports, fromName, { ...req, pull: req.pull }, signal, out, stage.from.platform ? expandWord(stage.from.platform, meta, escape, stage.from.line) : req.platform);
+  }
+  if (st.image) out.stream(` ---> ${short(st.image)}\n`);
+  // ONBUILD triggers of the base image run first, then are cleared (Docker).
+  const triggers = st.config.OnBuild ?? [];
+  if (triggers.length) {
+    out.stream(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
+    st.config = { ...st.config, OnBuild: undefined };
+    for (const t of triggers) {
+      const ins = parseDockerfile(`FROM scratch\n${t}\n`).stages[0].instructions[0];
+      await dispatch(env, st, ins);
+    }
+  }
+  for (const ins of stage.instructions) {
+    signal.throwIfAborted();
+    out.stream(`Step ${++step}/${total} : ${ins.original}\n`);
+    await dispatch(env, st, ins);
+  }
+  if (!st.image) throw invalidArgument('No image was generated. Is your Dockerfile empty?');
+  return st.image;
 }
 
 async function stateFromImage(ports: BuildPorts, name: string, req: BuildRequest, signal: AbortSignal, out: BuildOutput, platform?: string): Promise<StageState> {
@@ -156,7 +206,7 @@ async function dispatch(env: StepEnv, st: StageState, ins: Instruction): Promise
 /** A config-only step: cached like every step, committed without a container. */
 async function metaStep(env: StepEnv, st: StageState, createdBy: string, cfg: RunConfig): Promise<void> {
   const key = stepKey({ parent: st.image, config: cfg, createdBy, files: [...st.args].join('\n') });
-  const hit = env.req.noCache ? undefined : await env.ports.cacheGet(key);
+  const hit = await probeCache(env, key, st.image, createdBy, cfg);
   if (hit) {
     env.out.stream(` ---> Using cache\n ---> ${short(hit)}\n`);
   } else {

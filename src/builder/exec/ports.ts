@@ -18,6 +18,32 @@ export interface RunRequest {
   network?: string;
   extraHosts?: string[];
   shmSize?: number;
+  ulimits?: { Name: string; Soft: number; Hard: number }[];
+  /** `source:target[:ro]` binds from prepareMounts(). */
+  binds?: string[];
+}
+
+/** A RUN --mount resolved by the executor: what the engine mounts into one step container. */
+export type StepMount =
+  | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; mode: number; uid: number; gid: number }
+  /** A stage's or image's filesystem at `path` (`rw`: writes go to a throw-away upper dir). */
+  | { type: 'bind'; target: string; readonly: boolean; image: string; path: string }
+  /** Context files: `tar()` is extracted into a private directory, `path` of it is bound. */
+  | { type: 'bind'; target: string; readonly: boolean; tar: () => Promise<Readable>; path: string }
+  /** A file on a private tmpfs; the value lives only in memory. */
+  | { type: 'secret'; target: string; data: Buffer; mode: number; uid: number; gid: number }
+  | { type: 'tmpfs'; target: string; size?: number }
+  /** A file the build writes (a `RUN <<EOF` script with a #! line), bound read-only. */
+  | { type: 'file'; target: string; data: Buffer; mode: number };
+
+/**
+ * What prepareMounts() set up for one step container. Lifecycle: prepareMounts() → create
+ * the container with `binds` → run → release() (unmounts and removes everything it made,
+ * drops cache locks; idempotent). A berthd killed in between: swept at start-up.
+ */
+export interface StepMounts {
+  binds: string[];
+  release(): Promise<void>;
 }
 
 export interface BuildPorts {
@@ -25,6 +51,8 @@ export interface BuildPorts {
   resolveImage(name: string, opts: { pull: boolean; platform?: string }, signal: AbortSignal, emit: (line: string) => void): Promise<BaseImage>;
   /** Creates a container (not started) for a step. `image` '' is scratch. */
   create(req: RunRequest): Promise<string>;
+  /** Sets up RUN --mount sources (cache dirs, context/stage binds, secrets, tmpfs). */
+  prepareMounts(mounts: StepMount[], signal: AbortSignal): Promise<StepMounts>;
   /** Starts it, streams its output, resolves with its exit code. */
   run(container: string, out: (chunk: Buffer) => void, signal: AbortSignal): Promise<number>;
   /** A tar of `path` in an image (its base name as the top entry), for COPY --from. */
@@ -40,6 +68,8 @@ export interface BuildPorts {
   commit(container: string | null, parent: string, config: RunConfig, history: HistoryEntry): Promise<string>;
   /** A new image from a layer tar on `parent` (COPY, ADD, WORKDIR: no container needed). */
   commitLayer(parent: string, tar: Readable, config: RunConfig, history: HistoryEntry): Promise<string>;
+  /** Most bytes an ADD archive may expand to (half the data root's free space). */
+  archiveLimit?(): Promise<number>;
   /** Decompresses gzip/bzip2/xz/zstd (ADD's local archives); plain tars pass through. */
   decompress(src: Readable): Promise<Readable>;
   remove(container: string): Promise<void>;
@@ -48,4 +78,6 @@ export interface BuildPorts {
   /** The durable step cache: key → image ID (undefined when missing or the image is gone). */
   cacheGet(key: string): Promise<string | undefined>;
   cachePut(key: string, image: string): Promise<void>;
+  /** --cache-from: an image for this step from the named images' history (Docker's legacy rules). */
+  cacheFrom?(sources: string[], parent: string, createdBy: string, config: RunConfig): Promise<string | undefined>;
 }

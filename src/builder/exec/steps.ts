@@ -11,10 +11,13 @@ import { DockerfileError } from '../dockerfile/lines.ts';
 import { expandWord } from '../dockerfile/words.ts';
 import type { HistoryEntry, RunConfig } from '../../images/types.ts';
 import { selectSources, selectionDigest, type Selected } from '../context/select.ts';
-import type { BuildPorts } from './ports.ts';
+import type { BuildPorts, StepMount } from './ports.ts';
+import { resolveMounts } from './run-mounts.ts';
+import { copyHeredocs } from './copy-heredoc.ts';
 import type { BuildOutput, BuildRequest, StepFailure } from './types.ts';
-import { commandArgs, nop } from './meta.ts';
+import { commandArgs, nop, shellOf } from './meta.ts';
 import { stepKey } from './cache-key.ts';
+import { probeCache } from './probe.ts';
 import { concatTars, contextFile, copyTar, type CopyPlan } from './copy-tar.ts';
 import { TarWriter } from '../../tar/writer.ts';
 import { scopeEnv, short } from './executor.ts';
@@ -45,7 +48,7 @@ function argsInScope(st: StageState): string[] {
   return [...st.args].filter(([k]) => !env.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
 }
 
-interface Work {
+export interface Work {
   createdBy: string;
   files?: string;
   cfg: RunConfig;
@@ -56,12 +59,14 @@ interface Work {
   /** COPY/ADD/WORKDIR: the layer tar itself (no container). */
   tar?(): Promise<Readable>;
   history?: Partial<HistoryEntry>;
+  /** RUN --mount sources, set up only when the step really runs. */
+  mounts?: StepMount[];
 }
 
 /** Probe, else create a container, fill it, commit, remove. */
-async function containerStep(env: StepEnv, st: StageState, w: Work): Promise<void> {
+export async function containerStep(env: StepEnv, st: StageState, w: Work): Promise<void> {
   const key = stepKey({ parent: st.image, config: w.cfg, createdBy: w.createdBy, files: w.files, platform: env.req.platform });
-  const hit = env.req.noCache ? undefined : await env.ports.cacheGet(key);
+  const hit = await probeCache(env, key, st.image, w.createdBy, w.cfg);
   if (hit) {
     env.out.stream(` ---> Using cache\n ---> ${short(hit)}\n`);
     st.image = hit;
@@ -77,7 +82,14 @@ async function containerStep(env: StepEnv, st: StageState, w: Work): Promise<voi
     return;
   }
   const runConfig = w.runConfig ?? w.cfg;
-  const ctr = await env.ports.create({ image: st.image, config: runConfig, network: env.req.network, extraHosts: env.req.extraHosts, shmSize: env.req.shmSize });
+  const mounts = w.mounts?.length ? await env.ports.prepareMounts(w.mounts, env.signal) : undefined;
+  let ctr: string;
+  try {
+    ctr = await env.ports.create({ image: st.image, config: runConfig, network: env.req.network, extraHosts: env.req.extraHosts, shmSize: env.req.shmSize, ulimits: env.req.ulimits, binds: mounts?.binds });
+  } catch (err) {
+    await mounts?.release();
+    throw err;
+  }
   let ok = false;
   try {
     await w.fill!(ctr);
@@ -94,20 +106,26 @@ async function containerStep(env: StepEnv, st: StageState, w: Work): Promise<voi
     st.config = w.cfg;
   } finally {
     if (!ok && (env.req.forceRm || env.signal.aborted || env.req.rm)) await env.ports.remove(ctr).catch(() => {});
+    await mounts?.release();
   }
 }
 
 export async function runRun(env: StepEnv, st: StageState, ins: Run): Promise<void> {
-  if (ins.mounts.length) throw new DockerfileError(ins.line, 'RUN --mount is not supported by this builder yet');
-  const cmd = ins.heredocs.length && !ins.command.json
-    ? [...(st.config.Shell?.length ? st.config.Shell : ['/bin/sh', '-c']), heredocScript(ins, st, env)]
-    : commandArgs(st.config, ins.command);
+  const { mounts, key } = await resolveMounts(env, st, ins, scopeEnv(st));
+  const here = ins.heredocs.length && !ins.command.json ? heredocScript(ins) : undefined;
+  let cmd = here ? [...shellOf(st.config), here.script] : commandArgs(st.config, ins.command);
   const args = argsInScope(st);
   const createdBy = (args.length ? `|${args.length} ${args.join(' ')} ` : '') + cmd.join(' ');
+  if (here?.only && here.script.startsWith('#!')) {
+    // A script with its own interpreter runs as a file (BuildKit's /dev/pipes/<name>).
+    const target = `/dev/pipes/${ins.heredocs[0].name}`;
+    mounts.push({ type: 'file', target, data: Buffer.from(here.script), mode: 0o755 });
+    cmd = [target];
+  }
   const network = ins.network ?? env.req.network;
   const runConfig: RunConfig = { ...st.config, Cmd: cmd, Entrypoint: undefined, Env: [...(st.config.Env ?? []), ...args] };
   await containerStep({ ...env, req: { ...env.req, network } }, st, {
-    createdBy, cfg: st.config, runConfig,
+    createdBy, cfg: st.config, runConfig, mounts, files: key || undefined,
     fill: async (ctr) => {
       env.out.stream(` ---> Running in ${short(ctr)}\n`);
       const code = await env.ports.run(ctr, (c) => env.out.stream(c.toString('utf8')), env.signal);
@@ -120,14 +138,17 @@ export async function runRun(env: StepEnv, st: StageState, ins: Run): Promise<vo
   });
 }
 
-function heredocScript(ins: Run, st: StageState, env: StepEnv): string {
-  const vars = scopeEnv(st);
-  let text = ins.command.json ? '' : ins.command.text;
-  for (const h of ins.heredocs) {
-    const body = h.quoted ? h.content : expandWord(h.content, vars, env.escape, ins.line);
-    text = `${text}\n${body}${h.name}`;
-  }
-  return text;
+/**
+ * The script of a RUN with heredocs, left to the shell as BuildKit does: a RUN that is only
+ * `<<EOF` runs the body itself; otherwise the line and its bodies go to the shell, which
+ * applies its own heredoc rules (a quoted delimiter means no expansion).
+ */
+function heredocScript(ins: Run): { script: string; only: boolean } {
+  const text = ins.command.json ? '' : ins.command.text;
+  const [h] = ins.heredocs;
+  const only = /^<<-?\s*(["']?)([A-Za-z0-9_.-]+)\1$/.exec(text.trim());
+  if (ins.heredocs.length === 1 && only && only[2] === h.name) return { script: h.content, only: true };
+  return { script: ins.heredocs.reduce((t, d) => `${t}\n${d.content}${d.name}`, text), only: false };
 }
 
 export async function runWorkdir(env: StepEnv, st: StageState, ins: { line: number }, value: string): Promise<void> {
@@ -159,7 +180,7 @@ async function ownerFor(env: StepEnv, st: StageState, spec: string | undefined):
 }
 
 /** Missing directories from `/` down to `dir` in the image (created 0755 as Docker does). */
-async function missingDirs(env: StepEnv, image: string, dir: string): Promise<string[]> {
+export async function missingDirs(env: StepEnv, image: string, dir: string): Promise<string[]> {
   const parts = dir.split('/').filter(Boolean);
   const out: string[] = [];
   for (let i = 1; i <= parts.length; i++) {
@@ -172,13 +193,13 @@ async function missingDirs(env: StepEnv, image: string, dir: string): Promise<st
 export async function runCopy(env: StepEnv, st: StageState, ins: Copy): Promise<void> {
   const vars = scopeEnv(st);
   const ex = (w: string) => expandWord(w, vars, env.escape, ins.line);
-  if (ins.heredocs.length) throw new DockerfileError(ins.line, `${ins.kind} with a heredoc is not supported by this builder yet`);
   const sources = ins.sources.map(ex);
   const rawDest = ex(ins.dest);
   const dest = posix.resolve(st.config.WorkingDir || '/', rawDest);
   const chmod = parseChmod(ins.chmod, ins.line);
   const owner = await ownerFor(env, st, ins.chown ? ex(ins.chown) : undefined);
   const trailing = rawDest.endsWith('/') || rawDest.endsWith('/.') || rawDest === '.';
+  if (ins.heredocs.length) return copyHeredocs(env, st, ins, { vars, dest, trailing, owner, chmod });
   if (ins.from !== undefined) return copyFrom(env, st, ins, ex(ins.from), sources, dest, trailing, owner, chmod);
   const urls = sources.filter((s) => ins.kind === 'ADD' && /^https?:\/\//.test(s));
   if (urls.length) return addUrl(env, st, ins, urls, sources.length, dest, trailing, owner, chmod);
@@ -204,7 +225,8 @@ export async function runCopy(env: StepEnv, st: StageState, ins: Copy): Promise<
       for (const a of archives) {
         const body = await env.ports.decompress(await contextFile(env.req.context.open(), a.root));
         const into: CopyPlan = { selected: [{ root: '', isDir: true, name: '' }], dest: destIsDir ? dest : posix.dirname(dest), destIsDir: true, owner, chmod, mkdirs: [] };
-        parts.push(copyTar(into, body, { keepOwner: true, stripTop: false }));
+        const limit = (await env.ports.archiveLimit?.()) ?? Number.MAX_SAFE_INTEGER;
+        parts.push(copyTar(into, body, { keepOwner: true, stripTop: false, guard: { source: a.root, dest: into.dest, limit, declared: 0 } }));
       }
       return concatTars(parts);
     },

@@ -26,6 +26,10 @@ export interface BuildRequest {
   shmSize?: number;
   platform?: string;
   cacheFrom: string[];
+  /** --ulimit, applied to every RUN container. */
+  ulimits?: { Name: string; Soft: number; Hard: number }[];
+  /** `--secret` values by id: memory only, never in a key, a layer, history or a log. */
+  secrets?: ReadonlyMap<string, Buffer>;
 }
 
 export interface BuildOutput {

@@ -1,9 +1,13 @@
 // berth build [OPTIONS] PATH | - : sends the context to POST /build (the legacy builder's
 // protocol) and prints the stream as docker does; the RUN's exit code is ours on failure.
+// A directory context goes incrementally to a berthd that keeps contexts (_build-sync.ts).
 import { writeFileSync, statSync } from 'node:fs';
+import { SECRETS_HEADER, secretsHeader } from './_build-secrets.ts';
 import { CliError, flagBool, flagList, flagStr, type Command } from '../command.ts';
 import { readJsonLines, type ProgressMessage } from '../../client/progress.ts';
-import { contextTar } from './_build-context.ts';
+import { walkContext } from './_build-context.ts';
+import { uploadContext } from './_build-sync.ts';
+import { buildUlimits, registryConfig } from './_build-auth.ts';
 
 function keyValues(list: string[], env: NodeJS.ProcessEnv, fromEnv: boolean): Record<string, string | null> {
   const out: Record<string, string | null> = {};
@@ -37,24 +41,28 @@ const command: Command = {
     { name: 'shm-size', type: 'string', description: 'Size of "/dev/shm"' },
     { name: 'platform', type: 'string', description: 'Set platform if server is multi-platform capable' },
     { name: 'cache-from', type: 'list', description: 'Images to consider as cache sources' },
+    { name: 'ulimit', type: 'list', description: 'Ulimit options', valueName: 'ulimit' },
+    { name: 'secret', type: 'list', description: 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")' },
   ],
   args: { exact: 1 },
   async run(ctx) {
     const path = ctx.args[0];
     let body: NodeJS.ReadableStream;
+    let session: string | undefined;
     let dockerfile = flagStr(ctx, 'file');
+    const secrets = secretsHeader(flagList(ctx, 'secret'), ctx.env);
+    const client = await ctx.client();
     if (path === '-') {
       body = ctx.stdin;
     } else {
       try { if (!statSync(path).isDirectory()) throw new Error(); } catch { throw new CliError(`unable to prepare context: path "${path}" not found`, 1); }
       if (dockerfile === '-') throw new CliError('reading the Dockerfile from stdin with a context directory is not supported yet', 1);
-      const t = contextTar(path, dockerfile || undefined);
-      body = t.stream;
-      dockerfile = t.dockerfile;
+      const walked = walkContext(path, dockerfile || undefined);
+      ({ body, session } = await uploadContext(client.transport, path, walked));
+      dockerfile = walked.dockerfile;
     }
     const quiet = flagBool(ctx, 'quiet');
     const labels = keyValues(flagList(ctx, 'label'), ctx.env, false);
-    const client = await ctx.client();
     const res = await client.transport.request('POST', '/build', {
       query: {
         t: flagList(ctx, 'tag'), dockerfile: dockerfile || undefined,
@@ -66,9 +74,11 @@ const command: Command = {
         extrahosts: flagList(ctx, 'add-host').join(',') || undefined,
         platform: flagStr(ctx, 'platform') || undefined,
         cachefrom: flagList(ctx, 'cache-from').length ? JSON.stringify(flagList(ctx, 'cache-from')) : undefined,
+        berthcontext: session,
+        ulimits: buildUlimits(flagList(ctx, 'ulimit')),
       } as never,
       body: body as never,
-      headers: { 'Content-Type': 'application/x-tar' },
+      headers: { 'Content-Type': 'application/x-tar', ...(secrets ? { [SECRETS_HEADER]: secrets } : {}), ...registryConfig(ctx.env) },
     });
     let id = '';
     for await (const msg of readJsonLines<ProgressMessage>(res as AsyncIterable<Buffer>)) {

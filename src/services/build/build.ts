@@ -1,13 +1,14 @@
 // POST /build (the legacy builder): the body is a context tar (plain or compressed) or a
 // bare Dockerfile. The context is read once — spooled to <data-root>/build/tmp and indexed
-// with content hashes — then the executor runs; the spool goes when the build ends.
+// with content hashes — then the executor runs; the spool goes when the build ends. From
+// `berth build` the body may instead complete a context kept by ContextStore.
 import { closeSync, createReadStream, mkdirSync, openSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { invalidArgument } from '../../common/errors.ts';
-import { familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
+import { familiarString, parseReference, withDefaultTag, type Reference } from '../../common/reference.ts';
 import { decompress } from '../../snapshots/decompress.ts';
 import { indexContext, looksLikeArchive, type ContextIndex } from '../../builder/context/index.ts';
 import { createMatcher, parseDockerignore } from '../../common/dockerignore.ts';
@@ -17,15 +18,21 @@ import { executeBuild, short } from '../../builder/exec/executor.ts';
 import type { BuildRequest } from '../../builder/exec/types.ts';
 import type { Dockerfile } from '../../builder/dockerfile/ast.ts';
 import { BuildCache } from './cache.ts';
+import type { Credentials } from '../../registry/auth.ts';
 import { buildPorts } from './ports.ts';
 import { BUILD_LABEL, type BuildDeps } from './deps.ts';
 import { removeContainer } from '../containers/remove.ts';
+import { sweepStepMounts } from './step-mounts.ts';
 
 /** What a build is asked for: the executor's request, with the Dockerfile still a path. */
 export type BuildOptions = Omit<BuildRequest, 'dockerfile' | 'fileName' | 'context'> & {
   tags: string[];
   dockerfile: string;
   quiet: boolean;
+  /** X-Registry-Config: credentials by registry host, for FROM pulls. */
+  registryAuth?: Record<string, Credentials>;
+  /** A session from POST /build/context: the body then holds only the files it asked for. */
+  contextSession?: string;
 };
 
 export type BuildEmit = (msg: Record<string, unknown>) => void;
@@ -67,20 +74,27 @@ async function readContext(deps: BuildDeps, body: Readable, dockerfile: string):
     throw err;
   }
   closeSync(fd);
+  try {
+    return { index, path, ...dockerfileOf(index, dockerfile) };
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
+  }
+}
+
+/** Finds the Dockerfile in an indexed context and applies the context's .dockerignore. */
+function dockerfileOf(index: ContextIndex, dockerfile: string): { dockerfile: string; fileName: string } {
   const name = posix.normalize(dockerfile.replace(/^\/+/, ''));
   let text = index.captured.get(name);
   if (text === undefined && name === 'Dockerfile') text = index.captured.get('dockerfile');
-  if (text === undefined) {
-    await rm(path, { force: true });
-    throw invalidArgument(`Cannot locate specified Dockerfile: ${dockerfile}`);
-  }
+  if (text === undefined) throw invalidArgument(`Cannot locate specified Dockerfile: ${dockerfile}`);
   // .dockerignore applies on the daemon side too; the Dockerfile and .dockerignore themselves are removed when listed.
   const ignore = index.captured.get('.dockerignore');
   if (ignore) {
     const m = createMatcher(parseDockerignore(ignore.toString('utf8')));
     for (const k of [...index.entries.keys()]) if (m.excluded(k)) index.entries.delete(k);
   }
-  return { index, path, dockerfile: text.toString('utf8'), fileName: posix.basename(name) };
+  return { dockerfile: text.toString('utf8'), fileName: posix.basename(name) };
 }
 
 function parse(text: string, fileName: string): Dockerfile {
@@ -94,35 +108,47 @@ function parse(text: string, fileName: string): Dockerfile {
 
 export async function buildImage(deps: BuildDeps, opts: BuildOptions, body: Readable, signal: AbortSignal, emit: BuildEmit): Promise<string> {
   const tags = opts.tags.map((t) => withDefaultTag(parseReference(t)));
-  const ctx = await readContext(deps, body, opts.dockerfile || 'Dockerfile');
+  const dockerfile = opts.dockerfile || 'Dockerfile';
+  if (opts.contextSession) {
+    // berth build's incremental transfer: the body holds only the files berthd lacked.
+    return deps.contexts.receive(opts.contextSession, body, [dockerfile, 'dockerfile', '.dockerignore'], (index, open) =>
+      runBuild(deps, opts, tags, { index, ...dockerfileOf(index, dockerfile) }, open, signal, emit));
+  }
+  const ctx = await readContext(deps, body, dockerfile);
   try {
-    const dockerfile = parse(ctx.dockerfile, ctx.fileName);
-    const cache = new BuildCache(deps.dir, deps.fs.containers.images);
-    const req: BuildRequest = {
-      dockerfile, fileName: ctx.fileName,
-      context: { index: ctx.index, open: () => (ctx.path ? createReadStream(ctx.path, { highWaterMark: 1 << 20 }) : Readable.from([])) },
-      buildArgs: opts.buildArgs, labels: opts.labels, target: opts.target, noCache: opts.noCache, pull: opts.pull,
-      rm: opts.rm, forceRm: opts.forceRm, network: opts.network, extraHosts: opts.extraHosts, shmSize: opts.shmSize,
-      platform: opts.platform, cacheFrom: opts.cacheFrom,
-    };
-    const out = { stream: (text: string) => { if (!opts.quiet) emit({ stream: text }); } };
-    const { id } = await executeBuild(buildPorts(deps, cache), req, out, signal);
-    emit({ aux: { ID: id } });
-    if (!opts.quiet) emit({ stream: `Successfully built ${short(id)}\n` });
-    for (const t of tags) {
-      await deps.fs.containers.images.tag(id as never, t);
-      deps.fs.containers.events.publish('image', 'tag', id, { name: familiarString(t) });
-      if (!opts.quiet) emit({ stream: `Successfully tagged ${familiarString(t)}\n` });
-    }
-    if (opts.quiet) emit({ stream: `${id}\n` });
-    return id;
+    const open = () => (ctx.path ? createReadStream(ctx.path, { highWaterMark: 1 << 20 }) : Readable.from([]));
+    return await runBuild(deps, opts, tags, ctx, open, signal, emit);
   } finally {
     if (ctx.path) await rm(ctx.path, { force: true });
   }
 }
 
+async function runBuild(deps: BuildDeps, opts: BuildOptions, tags: Reference[], ctx: Omit<Spooled, 'path'>, open: () => Readable, signal: AbortSignal, emit: BuildEmit): Promise<string> {
+  const dockerfile = parse(ctx.dockerfile, ctx.fileName);
+  const cache = new BuildCache(deps.dir, deps.fs.containers.images);
+  const req: BuildRequest = {
+    dockerfile, fileName: ctx.fileName,
+    context: { index: ctx.index, open },
+    buildArgs: opts.buildArgs, labels: opts.labels, target: opts.target, noCache: opts.noCache, pull: opts.pull,
+    rm: opts.rm, forceRm: opts.forceRm, network: opts.network, extraHosts: opts.extraHosts, shmSize: opts.shmSize,
+    platform: opts.platform, cacheFrom: opts.cacheFrom, ulimits: opts.ulimits, secrets: opts.secrets,
+  };
+  const out = { stream: (text: string) => { if (!opts.quiet) emit({ stream: text }); } };
+  const { id } = await executeBuild(buildPorts(deps, cache, opts.registryAuth), req, out, signal);
+  emit({ aux: { ID: id } });
+  if (!opts.quiet) emit({ stream: `Successfully built ${short(id)}\n` });
+  for (const t of tags) {
+    await deps.fs.containers.images.tag(id as never, t);
+    deps.fs.containers.events.publish('image', 'tag', id, { name: familiarString(t) });
+    if (!opts.quiet) emit({ stream: `Successfully tagged ${familiarString(t)}\n` });
+  }
+  if (opts.quiet) emit({ stream: `${id}\n` });
+  return id;
+}
+
 /** Start-up: spools and build containers a killed berthd left behind. */
 export async function cleanBuildLeftovers(deps: BuildDeps): Promise<void> {
+  sweepStepMounts(deps.dir); // RUN --mount tmpfs/secrets under tmp/ must go before rm
   await rm(join(deps.dir, 'tmp'), { recursive: true, force: true });
   const cd = deps.fs.containers;
   for (const c of cd.store.list()) {

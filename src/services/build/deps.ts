@@ -1,14 +1,18 @@
 // What the build use case needs: the container and image services' deps, a pull, and
-// its own directory under the data root (<data-root>/build: cache/ records, tmp/ spools).
+// its own directory under the data root (<data-root>/build: cache/ records, tmp/ spools, contexts/ kept contexts).
 import type { FsDeps } from '../containers/fs-ports.ts';
+import type { Credentials } from '../../registry/auth.ts';
+import type { ContextStore } from './context-store.ts';
 
-export type PullFn = (req: { fromImage: string; tag?: string; platform?: string }, signal: AbortSignal, emit: (m: Record<string, unknown>) => void) => Promise<void>;
+export type PullFn = (req: { fromImage: string; tag?: string; platform?: string; auth?: Credentials }, signal: AbortSignal, emit: (m: Record<string, unknown>) => void) => Promise<void>;
 
 export interface BuildDeps {
   fs: FsDeps;
   pull: PullFn;
   /** <data-root>/build */
   dir: string;
+  /** Contexts kept between builds for berth build's incremental transfer. */
+  contexts: ContextStore;
 }
 
 /** Label on every build container, so start-up can remove the ones a crash left. */

@@ -1,6 +1,6 @@
 // The executor's ports, implemented with the container and image services. Every build
 // container carries BUILD_LABEL so start-up can remove what a crash left behind.
-import { lstat } from 'node:fs/promises';
+import { lstat, statfs } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../common/digest.ts';
@@ -21,10 +21,14 @@ import { archiveGet } from '../containers/archive-get.ts';
 import { BUILD_LABEL, type BuildDeps } from './deps.ts';
 import type { BuildCache } from './cache.ts';
 import { commitStep } from './commit-step.ts';
+import { prepareStepMounts } from './step-mounts.ts';
+import { cacheFromHit } from './cache-from.ts';
+import { authFor } from './registry-auth.ts';
+import type { Credentials } from '../../registry/auth.ts';
 
 const baseOf = (img: Image): BaseImage => ({ id: img.id, config: img.doc.config ?? {}, history: img.doc.history ?? [], layers: img.doc.rootfs.diff_ids.length });
 
-export function buildPorts(deps: BuildDeps, cache: BuildCache): BuildPorts {
+export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Record<string, Credentials>): BuildPorts {
   const fs = deps.fs;
   const cd = fs.containers;
   const lowers = (image: string) => {
@@ -42,7 +46,7 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache): BuildPorts {
       let img = opts.pull ? undefined : find();
       if (!img) {
         const ref = withDefaultTag(parseReference(name));
-        await deps.pull({ fromImage: familiarString(ref), platform: opts.platform }, signal, (m) => {
+        await deps.pull({ fromImage: familiarString(ref), platform: opts.platform, auth: authFor(registryAuth, ref.domain) }, signal, (m) => {
           if (typeof m.status === 'string' && !m.progressDetail) emit(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
         });
         img = cd.images.resolve(name);
@@ -55,11 +59,16 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache): BuildPorts {
       const res = await createContainer(cd, {
         body: {
           ...cfg, Image: req.image, Labels: { ...cfg.Labels, [BUILD_LABEL]: '1' }, AttachStdout: true, AttachStderr: true, Tty: false, OpenStdin: false,
-          HostConfig: { NetworkMode: req.network || 'default', ExtraHosts: req.extraHosts ?? [], ...(req.shmSize ? { ShmSize: req.shmSize } : {}) },
+          HostConfig: {
+            NetworkMode: req.network || 'default', ExtraHosts: req.extraHosts ?? [], ...(req.shmSize ? { ShmSize: req.shmSize } : {}),
+            ...(req.binds?.length ? { Binds: req.binds } : {}),
+            ...(req.ulimits?.length ? { Ulimits: req.ulimits } : {}),
+          },
         },
       });
       return res.Id;
     },
+    prepareMounts: (mounts, signal) => prepareStepMounts(deps, lowers, mounts, signal),
     async run(container, out, signal) {
       const onAbort = () => { void killContainer(cd, container, 'KILL').catch(() => {}); };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -103,6 +112,10 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache): BuildPorts {
     commit: (container, parent, config, history) => commitStep(fs, container ? { container } : null, parent, config, history),
     commitLayer: (parent, tar, config, history) => commitStep(fs, { tar }, parent, config, history),
     decompress: async (src: Readable) => (await decompress(src)).stream,
+    async archiveLimit() {
+      const s = await statfs(deps.dir);
+      return Math.floor((Number(s.bavail) * Number(s.bsize)) / 2);
+    },
     remove: (container) => removeContainer(cd, container, { force: true }),
     async download(url, signal) {
       const res = await fetch(url, { signal });
@@ -111,5 +124,6 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache): BuildPorts {
     },
     cacheGet: (key) => cache.get(key),
     cachePut: (key, image) => cache.put(key, image),
+    cacheFrom: (sources, parent, createdBy, config) => cacheFromHit(cd.images, sources, parent, createdBy, config),
   };
 }

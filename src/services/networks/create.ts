@@ -72,7 +72,9 @@ export async function addBridgeNetwork(deps: NetworkDeps, spec: NetworkSpec, id 
   const opts = spec.options ?? {};
   const mtu = Number(opts['com.docker.network.driver.mtu'] ?? deps.settings.mtu);
   if (!Number.isInteger(mtu) || mtu < 68) throw invalidArgument(`invalid MTU: ${opts['com.docker.network.driver.mtu']}`);
-  const icc = (opts['com.docker.network.bridge.enable_icc'] ?? String(deps.settings.icc)) !== 'false';
+  // The daemon's --icc is the default bridge's (passed as this option); a user network
+  // keeps ICC on unless its own option turns it off, as Docker does.
+  const icc = (opts['com.docker.network.bridge.enable_icc'] ?? 'true') !== 'false';
   const bridge = spec.bridge ?? opts['com.docker.network.bridge.name'] ?? `br-${id.slice(0, 12)}`;
   if (bridge.length > 15 || !/^[\w.-]+$/.test(bridge)) throw invalidArgument(`invalid bridge name: ${bridge}`);
   const rec: NetworkRecord = {

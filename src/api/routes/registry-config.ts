@@ -1,0 +1,31 @@
+// X-Registry-Config (POST /build): base64 JSON map of registry → auth config, as the docker
+// CLI sends every credential it has so FROM can pull from private registries.
+import { invalidArgument } from '../../common/errors.ts';
+import type { RegistryAuth } from './distribution.ts';
+
+export function decodeRegistryConfig(header: string | string[] | undefined): Record<string, RegistryAuth> {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (!h) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+  } catch {
+    throw invalidArgument('invalid X-Registry-Config header: not base64-encoded JSON');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+  const out: Record<string, RegistryAuth> = {};
+  for (const [k, a] of Object.entries(v as Record<string, unknown>)) {
+    if (!a || typeof a !== 'object') continue;
+    const x = a as RegistryAuth & { auth?: string };
+    // An `auth` field (base64 user:password) as config.json keeps it.
+    if (!x.username && x.auth) {
+      const plain = Buffer.from(x.auth, 'base64').toString('utf8');
+      const i = plain.indexOf(':');
+      if (i > 0) { x.username = plain.slice(0, i); x.password = plain.slice(i + 1); }
+    }
+    if (x.username || x.identitytoken || x.registrytoken) {
+      out[k] = { username: x.username, password: x.password, serveraddress: x.serveraddress, identitytoken: x.identitytoken, registrytoken: x.registrytoken };
+    }
+  }
+  return out;
+}

@@ -1,0 +1,14 @@
+// The cache probe of every step: the local step cache, then the --cache-from images.
+// A --cache-from hit is recorded in the local cache too, so the next build finds it there.
+import type { RunConfig } from '../../images/types.ts';
+import type { BuildPorts } from './ports.ts';
+import type { BuildRequest } from './types.ts';
+
+export async function probeCache(env: { ports: BuildPorts; req: BuildRequest }, key: string, parent: string, createdBy: string, cfg: RunConfig): Promise<string | undefined> {
+  if (env.req.noCache) return undefined;
+  const hit = await env.ports.cacheGet(key);
+  if (hit || !env.req.cacheFrom.length || !env.ports.cacheFrom) return hit;
+  const id = await env.ports.cacheFrom(env.req.cacheFrom, parent, createdBy, cfg);
+  if (id) await env.ports.cachePut(key, id);
+  return id;
+}
