@@ -116,6 +116,25 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
     assert.equal((await d.api('GET', '/images/json')).json().length, before);
   });
 
+  for (const cli of ['berth', 'docker'] as const) {
+    test(`${cli} pull --all-tags pulls every tag the repository lists`, { skip: cli === 'docker' && !hasDockerCli() && 'no docker CLI' }, async () => {
+      const name = `${reg.host}/alltags/${cli}`;
+      for (const t of ['1', '2', 'latest']) {
+        assert.equal((await d.api('POST', `/images/busybox/tag?repo=${name}&tag=${t}`)).status, 201);
+        const p = await d.api('POST', `/images/${encodeURIComponent(name)}/push?tag=${t}`, { headers: { 'X-Registry-Auth': authHeader({}) } });
+        assert.ok(!lines(p.body).some((m) => m.error), p.body.toString());
+        assert.equal((await d.api('DELETE', `/images/${encodeURIComponent(`${name}:${t}`)}`)).status, 200);
+      }
+      const r = await runCli(cli, d, ['pull', '-a', name]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /1: Pulling from alltags/);
+      assert.match(r.stdout, new RegExp(`Status: (Downloaded newer image|Image is up to date) for ${name}\\n`));
+      for (const t of ['1', '2', 'latest']) assert.equal((await d.api('GET', `/images/${encodeURIComponent(`${name}:${t}`)}/json`)).status, 200, t);
+      const bad = await runCli(cli, d, ['pull', '-a', `${name}:1`]);
+      assert.notEqual(bad.code, 0);
+    });
+  }
+
   test('search falls back to the catalog', async () => {
     const r = await d.api('GET', `/images/search?term=${encodeURIComponent(reg.host + '/team')}`);
     assert.equal(r.status, 200, r.body.toString());

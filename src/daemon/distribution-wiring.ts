@@ -5,6 +5,7 @@ import type { Logger } from '../common/logger.ts';
 import type { ImageDeps } from '../services/images/deps.ts';
 import { newDistributionState, type DistributionDeps } from '../services/images/distribution-deps.ts';
 import { pullImage } from '../services/images/pull.ts';
+import { pullAllTags, wantsAllTags } from '../services/images/pull-all-tags.ts';
 import { pushImage } from '../services/images/push.ts';
 import { login } from '../services/images/login.ts';
 import { saveImages } from '../services/images/save.ts';
@@ -26,7 +27,10 @@ export function buildDistribution(config: DaemonConfig, ideps: ImageDeps, log: L
   };
   const ctx = (signal: AbortSignal) => ({ signal, log });
   return {
-    pull: async (req, signal, emit) => { await pullImage(deps, ctx(signal), req, emit); },
+    pull: async (req, signal, emit) => {
+      if (wantsAllTags(req)) await pullAllTags(deps, ctx(signal), req, emit);
+      else await pullImage(deps, ctx(signal), req, emit);
+    },
     importUrl: (req, signal, emit) => importFromUrl(deps, ctx(signal), req, emit),
     push: (req, signal, emit) => pushImage(deps, ctx(signal), req, emit),
     login: (auth, signal) => login(deps, ctx(signal), auth),

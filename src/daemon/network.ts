@@ -13,7 +13,7 @@ import { NetworkStore } from '../network/store.ts';
 import { DnsServer } from '../network/dns.ts';
 import { ptrName, parseIp } from '../network/ipv4.ts';
 import { applyTable, deleteTable } from '../network/firewall.ts';
-import { ensureBridge } from '../network/links.ts';
+import { ensureBridge, warmLinks } from '../network/links.ts';
 import type { NetworkDeps, NetworkSettings } from '../services/networks/deps.ts';
 import { createNetwork, ensureBuiltins } from '../services/networks/create.ts';
 import { inspectNetwork, listNetworks, pruneNetworks, removeNetwork } from '../services/networks/manage.ts';
@@ -130,6 +130,7 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
   return {
     deps, containers,
     async init() {
+      warmLinks(); // the netlink thread loads while the store does
       await store.load();
       await ensureBuiltins(deps);
       for (const n of store.networks()) {

@@ -1,10 +1,11 @@
-// The kernel side of bridge networking through iproute2 batches (one process per batch):
-// bridges, network namespaces under /run/netns, and veth pairs with one end in a
-// namespace. `setup(netnsPath, attachments)` knows nothing about containers.
-import { basename } from 'node:path';
+// The kernel side of bridge networking: bridges through iproute2 (rare), network
+// namespaces under /run/netns and veth pairs with one end in a namespace through
+// rtnetlink (`sys/netns.ts`, no process on a container's start or stop).
+// `setup(netnsPath, attachments)` knows nothing about containers.
 import { access, rm, writeFile } from 'node:fs/promises';
 import { run } from '../sys/exec.ts';
 import { MNT_DETACH, umount2 } from '../sys/libc.ts';
+import { netlink, warmNetlink, type NetOp } from '../sys/netns.ts';
 
 const IP = '/usr/sbin/ip';
 export const NETNS_DIR = '/run/netns';
@@ -54,37 +55,38 @@ export interface Attachment {
 export const netnsPath = (name: string) => `${NETNS_DIR}/${name}`;
 
 export async function createNetns(name: string): Promise<string> {
-  await batch([`netns add ${name}`]);
+  await netlink([{ op: 'netns', path: netnsPath(name) }]);
   return netnsPath(name);
 }
 
 /**
  * Adds interfaces to a namespace; `lo` comes up with the first one. With `create` the
- * namespace is made in the same batch (one process fewer on the start path).
+ * namespace is made in the same batch. One netlink batch on the worker thread: each veth
+ * is made with its peer already in the namespace with its MAC, the host end up on its bridge.
  */
 export async function setup(nsPath: string, attachments: Attachment[], first = true, create = false): Promise<void> {
-  const ns = basename(nsPath);
-  const host: string[] = create ? [`netns add ${ns}`] : [];
-  const inside: string[] = first ? ['link set lo up'] : [];
+  const ops: NetOp[] = create ? [{ op: 'netns', path: nsPath }] : [];
   for (const a of attachments) {
-    host.push(`link add ${a.hostIf} mtu ${a.mtu} type veth peer name ${a.ifname} mtu ${a.mtu} address ${a.mac} netns ${ns}`);
-    host.push(`link set ${a.hostIf} master ${a.bridge} up`);
-    inside.push(`addr add ${a.address} dev ${a.ifname}`, `link set ${a.ifname} up`);
-    if (a.gateway) inside.push(`route add default via ${a.gateway} dev ${a.ifname}`);
+    ops.push({ op: 'veth', name: a.hostIf, mtu: a.mtu, master: a.bridge, up: true, peer: { name: a.ifname, mtu: a.mtu, mac: a.mac, ns: nsPath } });
   }
-  await batch(host);
-  await batch(inside, ns);
+  if (first) ops.push({ op: 'up', ns: nsPath, name: 'lo' });
+  for (const a of attachments) {
+    ops.push({ op: 'up', ns: nsPath, name: a.ifname }, { op: 'addr', ns: nsPath, name: a.ifname, cidr: a.address });
+    if (a.gateway) ops.push({ op: 'route', ns: nsPath, name: a.ifname, gateway: a.gateway });
+  }
+  await netlink(ops);
 }
 
 /** Removes one interface from a live namespace (its host peer goes with it). */
 export async function detach(nsPath: string, ifname: string): Promise<void> {
-  await batch([`link del ${ifname}`], basename(nsPath), true);
+  await netlink([{ op: 'del', ns: nsPath, name: ifname, missingOk: true }]);
 }
 
 /**
  * Deletes the namespace without a process (what `ip netns del` does: a lazy unmount and
- * an unlink, ~0.2 ms instead of an `ip` run). The kernel then destroys its veths — and so
- * their host ends — on its own, some 20 ms later; host ends still there after that
+ * an unlink, ~0.2 ms). The kernel then destroys its veths — and so their host ends — on
+ * its own, some 20 ms later (an RCU barrier; deleting them over netlink waits for the same
+ * barrier and would hold the netlink thread meanwhile). Host ends still there after that
  * (a namespace something else still holds) are deleted explicitly.
  */
 export async function teardown(nsPath: string, hostIfs: string[]): Promise<void> {
@@ -103,8 +105,11 @@ const linkExists = (name: string) => access(`/sys/class/net/${name}`).then(() =>
 
 /** Deletes host interfaces (orphaned veth ends); missing ones are fine. */
 export async function deleteLinks(names: string[]): Promise<void> {
-  await batch(names.map((h) => `link del ${h}`), undefined, true);
+  await netlink(names.map((name) => ({ op: 'del', name, missingOk: true })));
 }
+
+/** Starts the netlink worker ahead of the first container (its start costs tens of ms). */
+export const warmLinks = warmNetlink;
 
 export async function listNetns(prefix: string): Promise<string[]> {
   const { readdir } = await import('node:fs/promises');

@@ -253,6 +253,21 @@ export class RegistryClient {
     return j.repositories ?? [];
   }
 
+  /** A repository's tags (GET /v2/<repo>/tags/list), following the registry's pages. */
+  async tags(repo: string, signal?: AbortSignal): Promise<string[]> {
+    const out: string[] = [];
+    let path: string | undefined = `/v2/${repo}/tags/list?n=1000`;
+    for (let page = 0; path && page < 100; page++) {
+      const res = await this.call('GET', path, { scopes: [`repository:${repo}:pull`], signal });
+      const j = JSON.parse((await readLimited(res.body, 8 << 20, 'tag list')).toString()) as { tags?: unknown };
+      if (Array.isArray(j.tags)) out.push(...j.tags.filter((t): t is string => typeof t === 'string'));
+      // Link: </v2/<repo>/tags/list?last=x&n=1000>; rel="next" (same host only).
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(String(res.headers.link ?? ''))?.[1];
+      path = next?.startsWith('/v2/') ? next : undefined;
+    }
+    return out;
+  }
+
   /** Docker Hub's search API (v1); undefined when the registry does not offer it. */
   async search(term: string, limit: number, signal?: AbortSignal): Promise<unknown[] | undefined> {
     const res = await this.call('GET', `/v1/search?q=${encodeURIComponent(term)}&n=${limit}`, { scopes: [], signal, ok: [200, 404, 405], retries: 0 });

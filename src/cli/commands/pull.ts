@@ -23,16 +23,18 @@ const command: Command = {
   args: { exact: 1 },
   async run(ctx) {
     const image = ctx.args[0];
-    if (flagBool(ctx, 'all-tags')) throw new CliError('berth pull --all-tags is not supported', 1);
+    const all = flagBool(ctx, 'all-tags');
     const client = await ctx.client();
     const { fromImage, tag } = splitTag(image);
+    // No tag in the request is how the API says "every tag" (docker pull -a does the same).
+    if (all && (image.includes('@') || splitTag(image).fromImage !== image)) throw new CliError('tag can\'t be used with --all-tags/-a', 1);
     const res = await client.transport.request('POST', '/images/create', {
-      query: { fromImage, tag, platform: flagStr(ctx, 'platform') || undefined },
+      query: { fromImage, tag: all ? undefined : tag, platform: flagStr(ctx, 'platform') || undefined },
       headers: { 'X-Registry-Auth': registryAuthHeader(ctx.env, image) },
     });
     const quiet = flagBool(ctx, 'quiet');
     await showProgress(res, { write: (s: string) => (quiet ? undefined : ctx.io.out(s)) }, !quiet && !!process.stdout.isTTY);
-    if (quiet) ctx.io.out(`${image.includes(':') || image.includes('@') ? image : `${image}:latest`}\n`);
+    if (quiet) ctx.io.out(`${all || image.includes(':') || image.includes('@') ? image : `${image}:latest`}\n`);
   },
 };
 
