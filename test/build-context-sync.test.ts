@@ -3,7 +3,7 @@
 // sees, and bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -138,5 +138,22 @@ test('berth build sends a directory incrementally and follows edits and deletion
   assert.equal(pruned.status, 200, pruned.body.toString());
   assert.ok(!existsSync(join(d.dataRoot, 'build', 'contexts')));
   assert.equal(await b(), 'Dockerfile\nkeep\nK\n');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a huge context file streams through both transfers without growing berthd', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-huge-'));
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY big /big\nRUN stat -c %s /big > /size\n');
+  writeFileSync(join(dir, 'big'), '');
+  truncateSync(join(dir, 'big'), 384 << 20); // sparse: cheap to make, full size to send
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.proc.pid}/status`, 'utf8'))![1]) * 1024;
+  const before = rss();
+  for (const cli of ['berth', 'docker'] as const) {
+    const r = await runCli(cli, d, ['build', '-q', '-t', `huge-${cli}`, dir], undefined, 240_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await runCli('berth', d, ['run', '--rm', `huge-${cli}`, 'cat', '/size'])).stdout, `${384 << 20}\n`);
+    await d.api('DELETE', `/images/huge-${cli}`);
+  }
+  assert.ok(rss() - before < 200 << 20, `berthd grew by ${(rss() - before) >> 20} MiB`);
   rmSync(dir, { recursive: true, force: true });
 });
