@@ -85,6 +85,16 @@ test('cache mount: persists across builds and berthd restarts, never in the imag
   await cli(['build', '-t', 'cache4', four]);
   assert.equal(await runIn('cache4', 'cat /seen'), '');
   assert.deepEqual(mountsUnder(d.dataRoot), []);
+  // system df counts the cache mounts; builder prune -a drops them, and the next build starts empty.
+  const df = (await d.api('GET', '/system/df?type=build-cache')).json<{ BuildCache: { Type: string; Size: number }[] }>();
+  const mounts = df.BuildCache.filter((e) => e.Type === 'exec.cachemount');
+  assert.equal(mounts.length, 2, JSON.stringify(df.BuildCache));
+  assert.ok(mounts.some((m) => m.Size > 0));
+  const pruned = (await d.api('POST', '/build/prune?all=1')).json<{ CachesDeleted: string[] }>();
+  assert.ok(pruned.CachesDeleted.length >= 2, JSON.stringify(pruned));
+  const five = ctxDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/c,id=c1 ls -A /c > /seen\n' });
+  await cli(['build', '-t', 'cache5', five]);
+  assert.equal(await runIn('cache5', 'cat /seen'), '');
 });
 
 test('bind mount: context files read-only (rw writes discarded), a stage, content in the cache key', { skip }, async () => {

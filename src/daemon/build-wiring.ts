@@ -10,7 +10,8 @@ import { BuildCache } from '../services/build/cache.ts';
 import { ContextStore } from '../services/build/context-store.ts';
 import { checkManifest } from '../builder/context/manifest.ts';
 import { pruneBuildCache } from '../services/build/prune.ts';
-import { buildCacheUsage } from '../services/build/usage.ts';
+import { buildCacheUsage, cacheMountEntry } from '../services/build/usage.ts';
+import { cacheMountUsage, removeIdleCacheMounts } from '../services/build/step-mounts.ts';
 import { diskUsage } from '../services/system/df.ts';
 
 export function wireBuild(router: Router, fs: FsDeps, pull: PullFn, dataRoot: string): { cleanup(): Promise<void> } {
@@ -24,13 +25,23 @@ export function wireBuild(router: Router, fs: FsDeps, pull: PullFn, dataRoot: st
     offerContext: (key, manifest) => deps.contexts.offer(key, checkManifest(manifest)),
     prune: async (opts) => {
       const out = await pruneBuildCache(fs.images, records(), active, opts);
-      // -a with no filters also forgets the contexts kept for berth build's transfer.
-      if (opts.all && opts.filters.size === 0) out.SpaceReclaimed += await deps.contexts.clear();
+      // -a with no filters also drops idle RUN cache mounts and the contexts kept for
+      // berth build's transfer (the step records went above).
+      if (opts.all && opts.filters.size === 0) {
+        for (const m of removeIdleCacheMounts(dir)) {
+          out.CachesDeleted.push(m.id.slice(0, 25));
+          out.SpaceReclaimed += m.size;
+        }
+        out.SpaceReclaimed += await deps.contexts.clear();
+      }
       return out;
     },
   });
   diskUsageRoutes(router, {
-    diskUsage: (types) => diskUsage({ images: fs.images, containers: fs.containers, buildCache: () => buildCacheUsage(fs.images, records(), active) }, types),
+    diskUsage: (types) => diskUsage({
+      images: fs.images, containers: fs.containers,
+      buildCache: async () => [...await buildCacheUsage(fs.images, records(), active), ...cacheMountUsage(dir).map(cacheMountEntry)],
+    }, types),
   });
   return { cleanup: () => cleanBuildLeftovers(deps) };
 }

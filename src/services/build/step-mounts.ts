@@ -4,7 +4,7 @@
 // value never touches the disk). Cache mounts are plain directories that outlive builds and
 // restarts: <data-root>/build/cache-mounts/<sha256 of id>. Everything reaches the container
 // as a bind in its HostConfig, so commit leaves the mount points out as it does for any bind.
-import { existsSync, chownSync, chmodSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, chownSync, chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { internal, invalidArgument, isNotExist } from '../../common/errors.ts';
@@ -183,4 +183,46 @@ export function sweepStepMounts(buildDir: string): void {
   let names: string[] = [];
   try { names = readdirSync(root); } catch { /* none yet */ }
   for (const n of names) if (n.startsWith('.tmp-')) rmSync(join(root, n), { recursive: true, force: true });
+}
+
+export interface CacheMountUsage { id: string; size: number; inUse: boolean; createdAt: string; lastUsedAt: string }
+
+/** Bytes under a directory (lstat, no symlink following, hard links counted once). */
+function treeSize(dir: string): number {
+  let total = 0;
+  const seen = new Set<string>();
+  const walk = (d: string) => {
+    let names: string[];
+    try { names = readdirSync(d); } catch { return; }
+    for (const n of names) {
+      const p = join(d, n);
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) { walk(p); continue; }
+      const k = `${st.dev}:${st.ino}`;
+      if (st.nlink > 1) { if (seen.has(k)) continue; seen.add(k); }
+      total += st.blocks * 512;
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+/** The cache mounts kept under <build>/cache-mounts, for system df and builder prune. */
+export function cacheMountUsage(buildDir: string): CacheMountUsage[] {
+  const root = join(buildDir, 'cache-mounts');
+  const busy = new Set([...inUse.keys()].map((id) => hexOf(sha256(id))));
+  let names: string[] = [];
+  try { names = readdirSync(root); } catch { return []; }
+  return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => {
+    const st = statSync(join(root, n));
+    return { id: n, size: treeSize(join(root, n)), inUse: busy.has(n), createdAt: st.birthtime.toISOString(), lastUsedAt: st.mtime.toISOString() };
+  });
+}
+
+/** Removes cache mounts no build is using; returns what went. */
+export function removeIdleCacheMounts(buildDir: string): CacheMountUsage[] {
+  const gone = cacheMountUsage(buildDir).filter((u) => !u.inUse);
+  for (const u of gone) rmSync(join(buildDir, 'cache-mounts', u.id), { recursive: true, force: true });
+  return gone;
 }

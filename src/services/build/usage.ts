@@ -4,6 +4,7 @@
 import type { Digest } from '../../common/digest.ts';
 import type { ImageDeps } from '../images/deps.ts';
 import type { BuildCache, CacheRecord } from './cache.ts';
+import type { CacheMountUsage } from './step-mounts.ts';
 
 export interface CacheEntry {
   ID: string;
@@ -60,4 +61,12 @@ export function cacheEntry(deps: ImageDeps, r: CacheRecord, reached: Set<string>
 export async function buildCacheUsage(deps: ImageDeps, cache: BuildCache, active: ReadonlySet<string>): Promise<CacheEntry[]> {
   const reached = reachedImages(deps);
   return (await cache.list()).map((r) => cacheEntry(deps, r, reached, active));
+}
+
+/** A RUN --mount=type=cache directory as a cache entry (BuildKit's exec.cachemount). */
+export function cacheMountEntry(m: CacheMountUsage): CacheEntry {
+  return {
+    ID: m.id.slice(0, 25), Parents: null, Type: 'exec.cachemount', Description: 'cached mount (RUN --mount=type=cache)',
+    InUse: m.inUse, Shared: false, Size: m.size, CreatedAt: m.createdAt, LastUsedAt: m.lastUsedAt, UsageCount: 0,
+  };
 }
