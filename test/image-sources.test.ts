@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tarToBuffer } from '../src/tar/writer.ts';
-import { isRoot, useDaemon, busyboxRootfs, type TestDaemon } from './helpers/daemon.ts';
+import { isRoot, useDaemon, busyboxRootfs, runCli, type TestDaemon } from './helpers/daemon.ts';
 import { addImage, sha, startFakeRegistry, type FakeRegistry } from './helpers/fake-registry.ts';
 
 const lines = (b: Buffer) => b.toString().split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
@@ -17,8 +17,21 @@ describe('image sources', { skip: !isRoot && 'needs root' }, () => {
   let web!: Server;
   let webPort = 0;
   const files = new Map<string, Buffer>();
+  const searches: string[] = [];
   before(async () => {
     web = createServer((req, res) => {
+      // Docker Hub's search API, as a registry that offers it answers.
+      if (req.url === '/v2/') { res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'); return; }
+      if (req.url!.startsWith('/v1/search?')) {
+        const q = new URL(req.url!, 'http://x').searchParams;
+        searches.push(`${q.get('q')} n=${q.get('n')}`);
+        const results = [
+          { name: 'library/nginx', description: 'Official build of Nginx.', star_count: 20000, is_official: true, is_automated: false },
+          { name: 'someone/nginx-proxy', description: 'proxy', star_count: 2, is_official: false, is_automated: true },
+        ];
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ num_results: 2, query: q.get('q'), results }));
+        return;
+      }
       const b = files.get(req.url!);
       if (!b) { res.writeHead(404).end('no'); return; }
       res.writeHead(200, { 'Content-Type': 'application/x-tar', 'Content-Length': b.length }).end(b);
@@ -43,6 +56,22 @@ describe('image sources', { skip: !isRoot && 'needs root' }, () => {
     const msg = missing.status === 200 ? lines(missing.body).find((m) => m.error)?.error : missing.json<{ message: string }>().message;
     assert.match(String(msg), /404/);
     assert.equal((await d.api('GET', '/images/nope/json')).status, 404);
+  });
+
+  test('search uses a registry\'s Hub search API: names, stars, official, filters, limit', async () => {
+    const host = `127.0.0.1:${webPort}`;
+    const r = await d.api('GET', `/images/search?term=${encodeURIComponent(`${host}/nginx`)}&limit=5`);
+    assert.equal(r.status, 200, r.body.toString());
+    assert.deepEqual(r.json().map((x: { name: string; star_count: number; is_official: boolean }) => [x.name, x.star_count, x.is_official]),
+      [[`${host}/library/nginx`, 20000, true], [`${host}/someone/nginx-proxy`, 2, false]]);
+    assert.equal(searches.at(-1), 'nginx n=5');
+    const f = await d.api('GET', `/images/search?term=${encodeURIComponent(`${host}/nginx`)}&filters=${encodeURIComponent(JSON.stringify({ 'is-official': { true: true } }))}`);
+    assert.deepEqual(f.json().map((x: { name: string }) => x.name), [`${host}/library/nginx`]);
+    const cli = await runCli('berth', d, ['search', '--filter', 'stars=3', `${host}/nginx`]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL/);
+    assert.match(cli.stdout, /library\/nginx\s+Official build of Nginx\.\s+20000\s+\[OK\]/);
+    assert.doesNotMatch(cli.stdout, /nginx-proxy/);
   });
 
   test('a classic docker save archive (layer.tar directories) loads', async () => {
