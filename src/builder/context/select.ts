@@ -77,6 +77,11 @@ export function relativeTo(sel: Selected, entryName: string): string | undefined
   return entryName.startsWith(sel.root + '/') ? entryName.slice(sel.root.length + 1) : undefined;
 }
 
+/** Whether a context entry falls under any of the selections (what a COPY reads). */
+export function covers(sel: Selected[]): (name: string) => boolean {
+  return (name) => sel.some((s) => relativeTo(s, name) !== undefined);
+}
+
 /** Content digest of everything the selections cover: the cache key's file part. */
 export function selectionDigest(idx: ContextIndex, sel: Selected[]): string {
   const h = createHash('sha256');

@@ -8,7 +8,7 @@ import type { Run } from '../dockerfile/ast.ts';
 import { DockerfileError } from '../dockerfile/lines.ts';
 import { parseMount, type MountSpec } from '../dockerfile/mounts.ts';
 import { expandWord } from '../dockerfile/words.ts';
-import { selectSources, selectionDigest } from '../context/select.ts';
+import { covers, selectSources, selectionDigest } from '../context/select.ts';
 import type { StepMount } from './ports.ts';
 import { copyTar, type CopyPlan } from './copy-tar.ts';
 import type { StageState, StepEnv } from './steps.ts';
@@ -79,6 +79,6 @@ function contextBind(env: StepEnv, spec: MountSpec, line: number): { mount: Step
   const digest = selectionDigest(index, [sel]);
   const path = sel.isDir ? '/' : '/' + (sel.name || 'source');
   const plan: CopyPlan = { selected: [sel], dest: path, destIsDir: sel.isDir, mkdirs: [] };
-  const tar = async (): Promise<Readable> => copyTar(plan, env.req.context.open(), { keepOwner: false, stripTop: false, allowed: (n) => index.entries.has(n) });
+  const tar = async (): Promise<Readable> => copyTar(plan, env.req.context.open(covers([sel])), { keepOwner: false, stripTop: false, allowed: (n) => index.entries.has(n) });
   return { mount: { type: 'bind', target: spec.target, readonly: spec.readonly, tar, path }, key: `bind context ${JSON.stringify([digest, path, spec.target, spec.readonly])}` };
 }

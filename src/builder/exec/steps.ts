@@ -10,7 +10,7 @@ import type { Copy, Run } from '../dockerfile/ast.ts';
 import { DockerfileError } from '../dockerfile/lines.ts';
 import { expandWord } from '../dockerfile/words.ts';
 import type { HistoryEntry, RunConfig } from '../../images/types.ts';
-import { selectSources, selectionDigest, type Selected } from '../context/select.ts';
+import { covers, selectSources, selectionDigest, type Selected } from '../context/select.ts';
 import type { BuildPorts, StepMount } from './ports.ts';
 import { resolveMounts } from './run-mounts.ts';
 import { copyHeredocs } from './copy-heredoc.ts';
@@ -220,10 +220,10 @@ export async function runCopy(env: StepEnv, st: StageState, ins: Copy): Promise<
       const mkdirs = await missingDirs(env, st.image, destIsDir ? dest : posix.dirname(dest));
       const plan: CopyPlan = { selected: plain, dest, destIsDir, owner, chmod, mkdirs };
       const parts: Readable[] = [];
-      if (plain.length || mkdirs.length) parts.push(copyTar(plan, plain.length ? env.req.context.open() : Readable.from([]), { keepOwner: false, stripTop: false, allowed: (n) => env.req.context.index.entries.has(n) }));
+      if (plain.length || mkdirs.length) parts.push(copyTar(plan, plain.length ? env.req.context.open(covers(plain)) : Readable.from([]), { keepOwner: false, stripTop: false, allowed: (n) => env.req.context.index.entries.has(n) }));
       // A local archive is extracted at the destination directory (Docker's ADD).
       for (const a of archives) {
-        const body = await env.ports.decompress(await contextFile(env.req.context.open(), a.root));
+        const body = await env.ports.decompress(await contextFile(env.req.context.open((n) => n === a.root), a.root));
         const into: CopyPlan = { selected: [{ root: '', isDir: true, name: '' }], dest: destIsDir ? dest : posix.dirname(dest), destIsDir: true, owner, chmod, mkdirs: [] };
         const limit = (await env.ports.archiveLimit?.()) ?? Number.MAX_SAFE_INTEGER;
         parts.push(copyTar(into, body, { keepOwner: true, stripTop: false, guard: { source: a.root, dest: into.dest, limit, declared: 0 } }));

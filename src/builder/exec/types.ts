@@ -5,8 +5,11 @@ import type { ContextIndex } from '../context/index.ts';
 
 export interface BuildContext {
   index: ContextIndex;
-  /** A fresh stream of the (decompressed) context tar; only opened when a COPY runs. */
-  open(): Readable;
+  /**
+   * A fresh stream of the (decompressed) context tar; only opened when a COPY runs.
+   * `wanted` names the entries the reader needs: a source that can skip the rest may.
+   */
+  open(wanted?: (name: string) => boolean): Readable;
 }
 
 export interface BuildRequest {

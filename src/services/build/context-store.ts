@@ -58,7 +58,7 @@ export class ContextStore {
    * the context while the key is held, so a concurrent build of the same directory cannot
    * collect blobs this one still reads.
    */
-  async receive<T>(session: string, tar: Readable, capture: string[], use: (ctx: ContextIndex, open: () => Readable) => Promise<T>): Promise<T> {
+  async receive<T>(session: string, tar: Readable, capture: string[], use: (ctx: ContextIndex, open: (wanted?: (name: string) => boolean) => Readable) => Promise<T>): Promise<T> {
     const p = this.pending.get(session);
     if (!p) throw invalidArgument(`unknown or expired build context session ${JSON.stringify(session)}`);
     this.pending.delete(session);
@@ -83,7 +83,7 @@ export class ContextStore {
         try { utimesSync(join(this.dir, p.key, 'index.json'), now, now); } catch { /* only recency */ }
       }
       try {
-        return await use(this.contextIndex(index, capture), () => this.tarOf(index));
+        return await use(this.contextIndex(index, capture), (wanted) => this.tarOf(index, wanted));
       } finally {
         this.collect(p.key);
       }
@@ -155,11 +155,15 @@ export class ContextStore {
     return { entries, captured };
   }
 
-  /** The context as the tar a client would have sent, bodies checked against their names. */
-  private tarOf(index: HeldEntry[]): Readable {
+  /**
+   * The context as the tar a client would have sent (only the `wanted` entries: a COPY of
+   * one file reads one blob), bodies checked against their names.
+   */
+  private tarOf(index: HeldEntry[], wanted?: (name: string) => boolean): Readable {
     const w = new TarWriter();
     void (async () => {
       for (const e of index) {
+        if (wanted && !wanted(e.name)) continue;
         const base = { name: e.type === 'dir' ? `${e.name}/` : e.name, mode: e.mode, uid: e.uid, gid: e.gid, mtime: Math.floor(e.mtime / 1000) };
         if (e.type === 'dir') await w.add({ ...base, type: 'dir' });
         else if (e.type === 'symlink') await w.add({ ...base, type: 'symlink', linkname: e.linkname });
