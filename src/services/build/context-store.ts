@@ -5,7 +5,7 @@
 // a host path. The index is replaced atomically after its blobs are in place; a blob that
 // no longer matches its name (damage after a crash) fails the read that streams it.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as pipelineCb, Readable, Transform } from 'node:stream';
@@ -22,6 +22,8 @@ interface HeldEntry extends ManifestEntry { hash: string; archive: boolean }
 interface Pending { key: string; entries: ManifestEntry[]; need: Set<string>; expires: number }
 
 const KEEP_CONTEXTS = 16;
+/** Files up to this size are read and written whole (one syscall each way, no stream). */
+const SMALL = 1 << 20;
 const PENDING_TTL_MS = 10 * 60_000;
 const KEY = /^[0-9a-f]{64}$/;
 
@@ -121,10 +123,21 @@ export class ContextStore {
       const name = contextName(e.header.name);
       if (e.header.type !== 'file' || !need.has(name)) throw invalidArgument(`build context: ${JSON.stringify(e.header.name)} was not asked for`);
       const tmp = join(this.tmp, `blob-${randomBytes(8).toString('hex')}`);
-      const sha = createHash('sha256');
-      let archive = false;
-      let first = true;
       try {
+        if (e.header.size <= SMALL) {
+          // Small files whole and synchronously: a stream per file costs more than its bytes.
+          const chunks: Buffer[] = [];
+          for await (const c of e.body) chunks.push(c as Buffer);
+          const body = Buffer.concat(chunks);
+          const hash = createHash('sha256').update(body).digest('hex');
+          writeFileSync(tmp, body, { mode: 0o600 });
+          renameSync(tmp, join(this.blobs, hash));
+          got.set(name, { hash, size: body.length, archive: looksLikeArchive(body) });
+          continue;
+        }
+        const sha = createHash('sha256');
+        let archive = false;
+        let first = true;
         await pipeline(e.body, new Transform({
           transform(c: Buffer, _enc, cb) {
             if (first) archive = looksLikeArchive(c);
@@ -167,11 +180,17 @@ export class ContextStore {
         const base = { name: e.type === 'dir' ? `${e.name}/` : e.name, mode: e.mode, uid: e.uid, gid: e.gid, mtime: Math.floor(e.mtime / 1000) };
         if (e.type === 'dir') await w.add({ ...base, type: 'dir' });
         else if (e.type === 'symlink') await w.add({ ...base, type: 'symlink', linkname: e.linkname });
-        else await w.add({ ...base, type: 'file', size: e.size }, verified(join(this.blobs, e.hash), e.hash));
+        else await w.add({ ...base, type: 'file', size: e.size }, e.size <= SMALL ? this.smallBlob(e.hash) : verified(join(this.blobs, e.hash), e.hash));
       }
       await w.finish();
     })().catch((err) => w.stream.destroy(err as Error));
     return w.stream;
+  }
+
+  private smallBlob(hash: string): Buffer {
+    const body = readFileSync(join(this.blobs, hash));
+    if (createHash('sha256').update(body).digest('hex') !== hash) throw damaged(hash);
+    return body;
   }
 
   /** Drops blobs no kept index names, and the least recently used contexts past the limit. */
@@ -186,6 +205,8 @@ export class ContextStore {
     for (const b of safeList(this.blobs)) if (!live.has(b)) rmSync(join(this.blobs, b), { force: true });
   }
 }
+
+const damaged = (hash: string) => internal(`a kept build context file is damaged (blob ${hash.slice(0, 12)}): run builder prune and build again`);
 
 function sameHeld(a: HeldEntry | undefined, b: HeldEntry): boolean {
   return a !== undefined && a.type === b.type && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid
@@ -212,7 +233,7 @@ function verified(path: string, hash: string): Readable {
       cb(null, out);
     },
     flush(cb) {
-      if (sha.digest('hex') !== hash) cb(internal(`a kept build context file is damaged (blob ${hash.slice(0, 12)}): run builder prune and build again`));
+      if (sha.digest('hex') !== hash) cb(damaged(hash));
       else cb(null, held);
     },
   }), () => {});
