@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { release, cpus } from 'node:os';
+import { release, cpus, tmpdir } from 'node:os';
 import { exchange, request, requestJson } from './http.ts';
 import {
   noteState, readStatus, runCmd, shimPids, sleep, startBerthd, startDockerd, sumRss, sweep, mountsUnder, pidsReferencing,
@@ -32,7 +32,10 @@ const DOCKER = '/usr/local/bin/docker';
 const BERTH = join(repoRoot, 'bin', 'berth');
 const GOAL_RATIO = 0.35;
 
-interface Options { runs: number; warmup: number; containers: number; dockerd: boolean }
+interface Options { runs: number; warmup: number; containers: number; dockerd: boolean; only?: string }
+
+/** `--only` section names: run (1–5), network, registry, build, interactive. */
+const SECTIONS = ['run', 'network', 'registry', 'build', 'interactive'];
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = { runs: 20, warmup: 2, containers: 50, dockerd: true };
@@ -47,8 +50,12 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--warmup') o.warmup = num();
     else if (a === '--containers') o.containers = Math.max(1, num());
     else if (a === '--no-dockerd') o.dockerd = false;
+    else if (a === '--only') {
+      o.only = argv[++i];
+      if (!SECTIONS.includes(o.only ?? '')) throw new Error(`--only needs one of ${SECTIONS.join(', ')}`);
+    }
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('Usage: npm run bench -- [--runs N] [--warmup N] [--containers N] [--no-dockerd]\n');
+      process.stdout.write('Usage: npm run bench -- [--runs N] [--warmup N] [--containers N] [--no-dockerd] [--only SECTION]\n');
       process.exit(0);
     } else throw new Error(`unknown option: ${a}`);
   }
@@ -299,7 +306,7 @@ function versionOf(cmd: string, args: string[]): string {
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('the bench needs root (berthd, runc, overlay mounts)');
-  const root = await mkdtemp('/tmp/berth-bench-');
+  const root = await mkdtemp(join(tmpdir(), 'berth-bench-')); // TMPDIR picks the disk
   noteState(`root ${root}`);
   const tag = basename(root).replace(/^berth-bench-/, '');
   const res: Results = {
@@ -367,82 +374,85 @@ async function main(): Promise<number> {
       res.mem.containerdIdleKiB = sumRss(dockerd.helperPids);
     }
 
-    // 1+2. docker CLI, interleaved berthd/dockerd so drift hits both alike.
-    const targets: [Daemon, CliFigures][] = [[berthd, res.dockerCli.berthd]];
-    if (dockerd) targets.push([dockerd, res.dockerCli.dockerd]);
-    else res.dockerCli.dockerd.skipped = res.dockerdError;
-    if (!existsSync(DOCKER)) {
-      for (const [, f] of targets) f.skipped = `${DOCKER} not found`;
-    } else {
-      progress(`docker run: ${o.warmup} warm-up + ${o.runs} runs against ${targets.map(([d]) => d.name).join(' and ')}`);
-      for (let i = 0; i < o.warmup + o.runs; i++) {
-        checkpoint();
-        for (const [d, f] of targets) record(f, await runCmd(DOCKER, RUN_ARGS, cliEnv(d, root)), i >= o.warmup);
+    const want = (section: string) => !o.only || o.only === section;
+    if (want('run')) {
+      // 1+2. docker CLI, interleaved berthd/dockerd so drift hits both alike.
+      const targets: [Daemon, CliFigures][] = [[berthd, res.dockerCli.berthd]];
+      if (dockerd) targets.push([dockerd, res.dockerCli.dockerd]);
+      else res.dockerCli.dockerd.skipped = res.dockerdError;
+      if (!existsSync(DOCKER)) {
+        for (const [, f] of targets) f.skipped = `${DOCKER} not found`;
+      } else {
+        progress(`docker run: ${o.warmup} warm-up + ${o.runs} runs against ${targets.map(([d]) => d.name).join(' and ')}`);
+        for (let i = 0; i < o.warmup + o.runs; i++) {
+          checkpoint();
+          for (const [d, f] of targets) record(f, await runCmd(DOCKER, RUN_ARGS, cliEnv(d, root)), i >= o.warmup);
+        }
       }
-    }
-    for (const f of [res.dockerCli.berthd, res.dockerCli.dockerd, res.berthCli]) f.summary = summarize(f.samples);
+      for (const f of [res.dockerCli.berthd, res.dockerCli.dockerd, res.berthCli]) f.summary = summarize(f.samples);
 
-    // 3. berth CLI
-    if (!existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'))) res.berthCli.skipped = 'CLI not built';
-    else {
-      progress(`berth run: ${o.warmup} warm-up + ${o.runs} runs`);
-      for (let i = 0; i < o.warmup + o.runs; i++) {
-        checkpoint();
-        const r = await runCmd(BERTH, RUN_ARGS, cliEnv(berthd, root));
-        record(res.berthCli, r, i >= o.warmup);
-        if (i === 0 && r.code !== 0) { res.berthCli.skipped = `first run failed (${describeFailure(r)})`; break; }
+      // 3. berth CLI
+      if (!existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'))) res.berthCli.skipped = 'CLI not built';
+      else {
+        progress(`berth run: ${o.warmup} warm-up + ${o.runs} runs`);
+        for (let i = 0; i < o.warmup + o.runs; i++) {
+          checkpoint();
+          const r = await runCmd(BERTH, RUN_ARGS, cliEnv(berthd, root));
+          record(res.berthCli, r, i >= o.warmup);
+          if (i === 0 && r.code !== 0) { res.berthCli.skipped = `first run failed (${describeFailure(r)})`; break; }
+        }
+        res.berthCli.summary = summarize(res.berthCli.samples);
       }
-      res.berthCli.summary = summarize(res.berthCli.samples);
-    }
-    res.mem.afterRunsKiB = readStatus(berthd.pid)?.rssKiB;
+      res.mem.afterRunsKiB = readStatus(berthd.pid)?.rssKiB;
 
-    checkpoint();
-    progress(`runc run (floor): ${o.warmup} warm-up + ${o.runs} runs`);
-    res.runc = await runcFloor(root, tag, tar, o).catch((e: Error) => { if (aborted) throw e; return { samples: [], failures: 1, firstError: e.message, skipped: `runc floor failed: ${e.message}` }; });
-
-    // API breakdown
-    for (const d of dockerd ? [berthd, dockerd] : [berthd]) {
       checkpoint();
-      progress(`API call breakdown against ${d.name}`);
-      const cli = await breakdown(d, 'cli', o);
-      const explicit = await breakdown(d, 'explicit', o);
-      res.breakdown[d.name as 'berthd' | 'dockerd'] = { cli, explicit };
-    }
+      progress(`runc run (floor): ${o.warmup} warm-up + ${o.runs} runs`);
+      res.runc = await runcFloor(root, tag, tar, o).catch((e: Error) => { if (aborted) throw e; return { samples: [], failures: 1, firstError: e.message, skipped: `runc floor failed: ${e.message}` }; });
 
-    // 4+5. 50 containers
-    checkpoint();
-    progress(`${o.containers} detached containers on berthd`);
-    res.fleet.berthd = await fleet(berthd, o.containers);
-    res.mem.with50KiB = res.fleet.berthd.daemonRssKiB;
-    res.mem.afterRemoveKiB = res.fleet.berthd.daemonRssAfterKiB;
-    res.mem.hwmKiB = readStatus(berthd.pid)?.hwmKiB;
-    if (dockerd) {
+      // API breakdown
+      for (const d of dockerd ? [berthd, dockerd] : [berthd]) {
+        checkpoint();
+        progress(`API call breakdown against ${d.name}`);
+        const cli = await breakdown(d, 'cli', o);
+        const explicit = await breakdown(d, 'explicit', o);
+        res.breakdown[d.name as 'berthd' | 'dockerd'] = { cli, explicit };
+      }
+
+      // 4+5. 50 containers
       checkpoint();
-      progress(`${o.containers} detached containers on dockerd`);
-      res.fleet.dockerd = await fleet(dockerd, o.containers).catch((e: Error) => { if (aborted) throw e; res.errors.push(`dockerd fleet: ${e.message}`); return undefined; });
+      progress(`${o.containers} detached containers on berthd`);
+      res.fleet.berthd = await fleet(berthd, o.containers);
+      res.mem.with50KiB = res.fleet.berthd.daemonRssKiB;
+      res.mem.afterRemoveKiB = res.fleet.berthd.daemonRssAfterKiB;
+      res.mem.hwmKiB = readStatus(berthd.pid)?.hwmKiB;
+      if (dockerd) {
+        checkpoint();
+        progress(`${o.containers} detached containers on dockerd`);
+        res.fleet.dockerd = await fleet(dockerd, o.containers).catch((e: Error) => { if (aborted) throw e; res.errors.push(`dockerd fleet: ${e.message}`); return undefined; });
+      }
     }
 
     // 6. Networking (issue 5): bridge runs, set-up alone, throughput and requests/s.
     checkpoint();
     progress('networking: bridge runs, set-up + teardown, published-port traffic');
-    res.network = await networkBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs, warmup: o.warmup, tag });
+    if (want('network')) res.network = await networkBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs, warmup: o.warmup, tag });
 
     // 7. Registries (issue 4): cold/warm pull vs dockerd, push, save | load.
     checkpoint();
     progress('registry: cold pull of a 5-layer image (berthd, dockerd), warm pull, push, save | load');
     await mkdir(join(root, 'registry'), { recursive: true });
-    (res as { registry?: unknown }).registry = await registryBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'registry'), berthCli: BERTH });
+    if (want('registry')) (res as { registry?: unknown }).registry = await registryBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'registry'), berthCli: BERTH });
 
     // 8. Builds (issue 6): cold, fully cached, last step changed vs dockerd's legacy builder.
     checkpoint();
     progress('build: bench Dockerfile cold, cached, last step changed (berthd, dockerd)');
     await mkdir(join(root, 'build'), { recursive: true });
-    (res as { build?: unknown }).build = await buildBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'build'), berthCli: BERTH });
+    if (want('build')) (res as { build?: unknown }).build = await buildBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'build'), berthCli: BERTH });
 
     // 9. Interactive (issue 3): exec latency vs dockerd, throughput through attach.
     checkpoint();
     progress('interactive: docker exec latency (berthd, dockerd), cat /dev/zero through attach');
-    interactive = await interactiveBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs });
+    if (want('interactive')) interactive = await interactiveBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs });
   } catch (e) {
     res.errors.push((e as Error).stack ?? String(e));
     for (const d of daemons) res.errors.push(`--- ${d.name} log tail ---\n${d.logTail()}`);

@@ -1,6 +1,6 @@
 // Networking figures (issue 5): `docker run --rm busybox true` on the default bridge
 // (berthd vs a dockerd with a bridge of its own), network set-up + teardown alone (our
-// iproute2 batches on a private bridge), and host → container throughput and small-HTTP
+// netlink batch on a private bridge), and host → container throughput and small-HTTP
 // requests/s through a published port on 127.0.0.1 next to the container's IP direct.
 import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
@@ -14,6 +14,8 @@ const DOCKER = '/usr/local/bin/docker';
 export interface NetworkFigures {
   runBridge: { berthd?: Summary; dockerd?: Summary; ratio?: number };
   setupTeardown?: Summary;
+  /** The same, waiting until the kernel removed the host end (as berthd's release does). */
+  release?: Summary;
   throughput?: { publishedMBps: number; directMBps: number };
   http?: { publishedRps: number; directRps: number };
   errors: string[];
@@ -41,23 +43,31 @@ async function dockerRuns(ds: Daemon[], env: (d: Daemon) => NodeJS.ProcessEnv, r
   return samples.map((x) => summarize(x));
 }
 
-/** Our set-up + teardown of one namespace with a veth on a private bridge. */
-async function setupTeardown(tag: string, runs: number): Promise<Summary | undefined> {
+/**
+ * Our set-up + teardown of one namespace with a veth on a private bridge: `setupTeardown`
+ * as measured since the start (the namespace unmounted, the kernel then drops the veth on
+ * its own), `release` as berthd's release does it (waits until the host end is gone).
+ */
+async function setupTeardown(tag: string, runs: number): Promise<{ setupTeardown?: Summary; release?: Summary }> {
   const bridge = `bnb${tag.slice(0, 8)}`;
   await ensureBridge(bridge, '10.254.253.1/24', 1500);
   const samples: number[] = [];
+  const full: number[] = [];
   try {
-    for (let i = 0; i < runs + 2; i++) {
+    for (let i = 0; i < 2 * runs + 2; i++) {
+      const wait = i % 2 === 1; // interleaved, so drift hits both alike
       const t = performance.now();
       const ns = netnsPath(`berth-bench-${tag}-${i}`);
-      await setup(ns, [{ bridge, hostIf: `vbn${tag.slice(0, 6)}${i % 10}`, ifname: 'eth0', address: '10.254.253.2/24', mac: '02:42:0a:fe:fd:02', mtu: 1500, gateway: '10.254.253.1' }], true, true);
-      await teardown(ns, []);
-      if (i >= 2) samples.push(performance.now() - t);
+      const hostIf = `vbn${tag.slice(0, 6)}${i % 10}`;
+      await setup(ns, [{ bridge, hostIf, ifname: 'eth0', address: '10.254.253.2/24', mac: '02:42:0a:fe:fd:02', mtu: 1500, gateway: '10.254.253.1' }], true, true);
+      await teardown(ns, wait ? [hostIf] : []);
+      if (i >= 2) (wait ? full : samples).push(performance.now() - t);
+      if (!wait) await teardown(ns, [hostIf]); // the next run starts from a quiet kernel
     }
   } finally {
     await deleteBridge(bridge);
   }
-  return summarize(samples);
+  return { setupTeardown: summarize(samples), release: summarize(full) };
 }
 
 /** Sends `bytes` to host:port and resolves with MB/s once the receiver closed. */
@@ -130,13 +140,14 @@ export async function networkBench(i: NetworkBenchInput): Promise<NetworkFigures
     [f.runBridge.berthd, f.runBridge.dockerd] = await dockerRuns(i.dockerd ? [i.berthd, i.dockerd] : [i.berthd], i.env, i.runs, i.warmup);
   });
   if (f.runBridge.berthd && f.runBridge.dockerd) f.runBridge.ratio = f.runBridge.berthd.median / f.runBridge.dockerd.median;
-  await guard('set-up + teardown', async () => { f.setupTeardown = await setupTeardown(i.tag, Math.max(20, i.runs)); });
+  await guard('set-up + teardown', async () => { Object.assign(f, await setupTeardown(i.tag, Math.max(20, i.runs))); });
   await guard('traffic', () => traffic(i.berthd, i.env(i.berthd), f));
   process.stdout.write(table([['network (issue 5)', 'value'],
     ['docker run --rm busybox true, bridge, berthd (median)', f.runBridge.berthd ? ms(f.runBridge.berthd.median) : 'n/a'],
     ['same against dockerd (own bridge)', f.runBridge.dockerd ? ms(f.runBridge.dockerd.median) : 'n/a'],
     ['ratio (goal <= 0.35)', f.runBridge.ratio !== undefined ? f.runBridge.ratio.toFixed(3) : 'n/a'],
     ['netns set-up + teardown alone (median, goal <= 15 ms)', f.setupTeardown ? ms(f.setupTeardown.median) : 'n/a'],
+    ['same, until the kernel removed the host veth (median)', f.release ? ms(f.release.median) : 'n/a'],
     ['1 GB host -> container, published 127.0.0.1 port', f.throughput ? `${f.throughput.publishedMBps.toFixed(0)} MB/s` : 'n/a'],
     ['1 GB host -> container, container IP direct', f.throughput ? `${f.throughput.directMBps.toFixed(0)} MB/s` : 'n/a'],
     ['small HTTP requests/s, published 127.0.0.1 port', f.http ? f.http.publishedRps.toFixed(0) : 'n/a'],

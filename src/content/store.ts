@@ -53,7 +53,7 @@ export class ContentStore {
   }
 
   readStream(digest: Digest): Readable {
-    return createReadStream(this.path(digest));
+    return createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
   }
 
   /** Writes a small blob held in memory. */

@@ -5,15 +5,17 @@ import { readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '../common/digest.ts';
 import { isNotExist } from '../common/errors.ts';
-import { LayerStore, type Layer } from '../snapshots/layer-store.ts';
+import { LayerStore, type Extracted, type Layer } from '../snapshots/layer-store.ts';
 import { overlayMount, prepareRw } from '../snapshots/overlay.ts';
 import { readFileFromLayers } from '../snapshots/layer-read.ts';
 import type { LayerPort, Mount } from '../services/containers/ports.ts';
-import type { LayerRegistry } from '../services/images/deps.ts';
+import type { ExtractedLayer, LayerRegistry } from '../services/images/deps.ts';
 
 export class Layers implements LayerPort, LayerRegistry {
   readonly store: LayerStore;
   private readonly cache = new Map<Digest, Layer>();
+  /** Committed with deferSync and not flushed yet. */
+  private readonly unsynced = new Set<Digest>();
 
   constructor(dataRoot: string) {
     this.store = new LayerStore(dataRoot);
@@ -29,7 +31,31 @@ export class Layers implements LayerPort, LayerRegistry {
   async register(parent: Digest | null, tar: Readable): Promise<{ chainId: Digest; diffId: Digest; size: number }> {
     const l = await this.store.register(parent, tar);
     this.cache.set(l.chainId, l);
+    this.unsynced.delete(l.chainId); // register() flushed it
     return l;
+  }
+
+  extract(tar: Readable): Promise<ExtractedLayer> {
+    return this.store.extract(tar);
+  }
+
+  async commit(x: ExtractedLayer, parent: Digest | null, opts: { deferSync?: boolean } = {}): Promise<Layer> {
+    const l = await this.store.commit(x as Extracted, parent, opts);
+    this.cache.set(l.chainId, l);
+    // Deferred: flush() looks for the marker (absent when an earlier commit won the race).
+    if (opts.deferSync) this.unsynced.add(l.chainId); else this.unsynced.delete(l.chainId);
+    return l;
+  }
+
+  discard(x: ExtractedLayer): Promise<void> {
+    return this.store.discard(x as Extracted);
+  }
+
+  async flush(chainIds: Digest[]): Promise<void> {
+    const pending = chainIds.filter((c) => this.unsynced.has(c));
+    if (!pending.length) return;
+    await this.store.flush(pending);
+    for (const c of pending) this.unsynced.delete(c);
   }
 
   has(chainId: Digest): boolean {
@@ -49,6 +75,7 @@ export class Layers implements LayerPort, LayerRegistry {
     if ([...this.cache.values()].some((l) => l.parent === chainId)) return; // still a parent
     await this.store.remove(chainId);
     this.cache.delete(chainId);
+    this.unsynced.delete(chainId);
   }
 
   diffDir(chainId: Digest): string {

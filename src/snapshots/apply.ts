@@ -25,7 +25,7 @@ import type { Digest } from '../common/digest.ts';
 import { BerthError, internal, invalidArgument } from '../common/errors.ts';
 import { lstatOrNull, openNoFollow, openRoot, parentInRoot, removeAt } from '../sys/inroot.ts';
 import type { InRootRef } from '../sys/inroot.ts';
-import { closeFd, fchmodat, O_CLOEXEC, fsetxattr, lsetxattr, mknod, O_DIRECTORY, O_RDONLY, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/libc.ts';
+import { closeFd, fchmodat, startWriteback, O_CLOEXEC, fsetxattr, lsetxattr, mknod, O_DIRECTORY, O_RDONLY, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/libc.ts';
 import { TarReader } from '../tar/reader.ts';
 import type { TarEntry, TarHeader } from '../tar/reader.ts';
 
@@ -68,6 +68,8 @@ export function cleanName(name: string): string {
   if (n === '..' || n.startsWith('../')) throw invalidArgument(`invalid entry name ${JSON.stringify(name)}: escapes the layer root`);
   return n;
 }
+
+const WRITEBACK_MIN = 1 << 20;
 
 interface DirTime {
   rel: string;
@@ -203,6 +205,8 @@ async function writeFile(ctx: Ctx, ref: InRootRef, h: TarHeader, body: AsyncIter
       let off = 0;
       while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
     }
+    // Big files start going to disk now: the layer's final syncfs then has little to wait for.
+    if (h.size >= WRITEBACK_MIN) startWriteback(fd);
     fchownSync(fd, h.uid, h.gid);
     fchmodSync(fd, h.mode); // after chown, which clears setuid/setgid
     for (const [k, v] of allowedXattrs(ctx, h)) fsetxattr(fd, k, v);

@@ -68,6 +68,34 @@ test('sweep removes crash leftovers and quarantines unreadable records', async (
   assert.deepEqual(await store.sweep(), []);
 });
 
+test('extract + commit with deferSync: usable at once, swept after a crash until flush() has run', async () => {
+  using t = tempDir();
+  const store = new LayerStore(t.path);
+  // Unpacked before the parent is committed (a pull unpacks several layers at once).
+  const [x1, x2] = await Promise.all([store.extract(streamOf(await layerTar({ a: '1' }))), store.extract(streamOf(await layerTar({ b: '2' })))]);
+  await assert.rejects(store.commit(x2, chainIds([x1.diffId])[0], { deferSync: true }), (e: unknown) => isKind(e, 'not-found'));
+  assert.equal(existsSync(x2.dir), false, 'a failed commit removes its extraction');
+  const l1 = await store.commit(x1, null, { deferSync: true });
+  const again = await store.extract(streamOf(await layerTar({ b: '2' })));
+  const l2 = await store.commit(again, l1.chainId, { deferSync: true });
+  assert.equal(l2.chainId, chainIds([l1.diffId, l2.diffId])[1]);
+  assert.equal(readFileSync(join(store.diffDir(l2.chainId), 'b'), 'utf8'), '2');
+  assert.equal(existsSync(join(store.layerDir(l1.chainId), 'unsynced')), true);
+  // A crash now: start-up removes both, since their data may not be on disk.
+  const copy = new LayerStore(t.path);
+  await store.flush([l1.chainId]);
+  assert.equal(existsSync(join(store.layerDir(l1.chainId), 'unsynced')), false);
+  const warnings = await copy.sweep();
+  assert.equal(warnings.length, 1);
+  assert.equal(await store.has(l1.chainId), true);
+  assert.equal(await store.has(l2.chainId), false);
+  await store.flush([l1.chainId]); // nothing left to flush: no-op
+  // discard drops an extraction that will not be committed.
+  const x3 = await store.extract(streamOf(await layerTar({ c: '3' })));
+  await store.discard(x3);
+  assert.deepEqual(readdirSync(store.dir), [hexOf(l1.chainId)]);
+});
+
 test('an overlay of 60 layers mounts (option string beyond one page)', async () => {
   using t = tempDir('berth-layers-with-a-rather-long-data-root-name-');
   const store = new LayerStore(t.path);

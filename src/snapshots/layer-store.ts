@@ -2,16 +2,20 @@
 //
 //   layers/<chainid-hex>/diff/        the layer's files in overlayfs form
 //   layers/<chainid-hex>/layer.json   {chainId, diffId, parent, size, tarSize}
+//   layers/<chainid-hex>/unsynced     committed with deferSync, not yet flushed (swept at start-up)
 //   layers/tmp-<rand>/                a register in progress (has an `incomplete` marker)
 //
-// Lifecycle: register() extracts into tmp-<rand>/diff, syncfs()es the filesystem so the
-// files are durable before anything says "committed", writes layer.json atomically, then
-// renames the whole directory into place — the rename is the commit. A directory that is
-// already there means another register won the race: that is success. remove() renames a
-// layer to tmp-<rand> first, so a crash mid-delete leaves only sweepable garbage.
+// Lifecycle: register() = extract() + commit(). extract() unpacks into tmp-<rand>/diff (no
+// parent needed, so a pull unpacks several layers at once); commit() syncfs()es the
+// filesystem so the files are durable before anything says "committed", writes layer.json
+// atomically, then renames the whole directory into place — the rename is the commit. A
+// directory that is already there means another register won the race: that is success.
+// A pull commits with deferSync instead (an `unsynced` marker, no syncfs) and calls flush()
+// once for all its layers before its image is recorded: one syncfs instead of one per layer.
+// remove() renames a layer to tmp-<rand> first, so a crash mid-delete leaves only sweepable
+// garbage.
 import { randomBytes } from 'node:crypto';
-import { openSync, closeSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { hexOf, isDigest, sha256 } from '../common/digest.ts';
@@ -19,7 +23,7 @@ import type { Digest } from '../common/digest.ts';
 import { conflict, internal, invalidArgument, notFound } from '../common/errors.ts';
 import { isObject, parseJsonSafe } from '../common/json.ts';
 import { fsyncDir, writeFileAtomic } from '../sys/atomic.ts';
-import { syncfs } from '../sys/libc.ts';
+import { syncfsAsync } from '../sys/libc.ts';
 import { applyLayer } from './apply.ts';
 import type { ApplyOptions } from './apply.ts';
 
@@ -36,7 +40,16 @@ export interface Layer {
 const TMP_PREFIX = 'tmp-';
 const QUARANTINE = 'quarantine';
 const INCOMPLETE = 'incomplete';
+const UNSYNCED = 'unsynced';
 const RECORD = 'layer.json';
+
+/** A layer unpacked into a private directory, not yet committed. */
+export interface Extracted {
+  readonly dir: string;
+  readonly diffId: Digest;
+  readonly size: number;
+  readonly tarSize: number;
+}
 
 export class LayerStore {
   readonly dir: string;
@@ -51,7 +64,12 @@ export class LayerStore {
 
   /** Extracts a layer tar on top of `parent` and commits it under its chain ID. */
   async register(parent: Digest | null, tar: Readable | AsyncIterable<Buffer>, opts: ApplyOptions = {}): Promise<Layer> {
-    const parentLayer = parent === null ? null : await this.get(parent);
+    if (parent !== null) await this.get(parent);
+    return this.commit(await this.extract(tar, opts), parent);
+  }
+
+  /** Unpacks a layer tar into tmp-<rand>/diff; nothing is visible until commit(). */
+  async extract(tar: Readable | AsyncIterable<Buffer>, opts: ApplyOptions = {}): Promise<Extracted> {
     await this.init();
     const tmp = join(this.dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
     try {
@@ -60,27 +78,61 @@ export class LayerStore {
       const diff = join(tmp, 'diff');
       await mkdir(diff, { mode: 0o755 });
       const res = await applyLayer(diff, tar, opts);
-      const chainId = parentLayer === null ? res.diffId : sha256(`${parentLayer.chainId} ${res.diffId}`);
-      const layer: Layer = { chainId, diffId: res.diffId, parent: parentLayer?.chainId ?? null, size: res.size, tarSize: res.tarSize };
-      // Data before metadata: flush every extracted file before the record exists.
-      syncDir(diff);
-      await writeFileAtomic(join(tmp, RECORD), JSON.stringify(layer, null, 2) + '\n', 0o600);
-      await rm(join(tmp, INCOMPLETE));
-      await fsyncDir(tmp);
+      return { dir: tmp, diffId: res.diffId, size: res.size, tarSize: res.tarSize };
+    } catch (err) {
+      await this.discard({ dir: tmp });
+      throw err;
+    }
+  }
+
+  /** Drops an extracted layer that will not be committed. */
+  async discard(x: Pick<Extracted, 'dir'>): Promise<void> {
+    await rm(x.dir, { recursive: true, force: true }).catch(() => {});
+  }
+
+  /**
+   * Puts an extracted layer in place on top of `parent` (which must be committed). With
+   * deferSync its data is not flushed here: it carries an `unsynced` marker until flush().
+   */
+  async commit(x: Extracted, parent: Digest | null, opts: { deferSync?: boolean } = {}): Promise<Layer> {
+    try {
+      const parentLayer = parent === null ? null : await this.get(parent);
+      const chainId = parentLayer === null ? x.diffId : sha256(`${parentLayer.chainId} ${x.diffId}`);
+      const layer: Layer = { chainId, diffId: x.diffId, parent: parentLayer?.chainId ?? null, size: x.size, tarSize: x.tarSize };
+      // Data before metadata: flush every extracted file before the record exists (or
+      // leave a marker that makes start-up discard the layer until flush() has run).
+      if (opts.deferSync) await writeFile(join(x.dir, UNSYNCED), '');
+      else await syncfsOf(x.dir);
+      await writeFileAtomic(join(x.dir, RECORD), JSON.stringify(layer, null, 2) + '\n', 0o600);
+      await rm(join(x.dir, INCOMPLETE));
+      await fsyncDir(x.dir);
       const final = this.layerDir(chainId);
       try {
-        await rename(tmp, final);
+        await rename(x.dir, final);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-        await rm(tmp, { recursive: true, force: true });
+        await this.discard(x);
+        if (!opts.deferSync) await this.flush([chainId]);
         return await this.get(chainId);
       }
       await fsyncDir(this.dir);
       return layer;
     } catch (err) {
-      await rm(tmp, { recursive: true, force: true }).catch(() => {});
+      await this.discard(x);
       throw err;
+    }
+  }
+
+  /** Makes layers committed with deferSync durable: one syncfs, then their markers go. */
+  async flush(chainIds: Iterable<Digest>): Promise<void> {
+    const pending: Digest[] = [];
+    for (const c of chainIds) if (await exists(join(this.layerDir(c), UNSYNCED))) pending.push(c);
+    if (!pending.length) return;
+    await syncfsOf(this.dir);
+    for (const c of pending) {
+      await rm(join(this.layerDir(c), UNSYNCED), { force: true });
+      await fsyncDir(this.layerDir(c));
     }
   }
 
@@ -166,7 +218,7 @@ export class LayerStore {
         continue;
       }
       if (!/^[0-9a-f]{64}$/.test(name)) continue;
-      if (await exists(join(p, INCOMPLETE))) {
+      if (await exists(join(p, INCOMPLETE)) || await exists(join(p, UNSYNCED))) {
         await rm(p, { recursive: true, force: true });
         warnings.push(`removed incomplete layer ${name}`);
         continue;
@@ -203,12 +255,13 @@ function parseRecord(text: string, chainId: Digest): Layer {
   return { chainId, diffId: v.diffId, parent: v.parent as Digest | null, size: v.size, tarSize: v.tarSize };
 }
 
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** syncfs(2) on the filesystem holding `dir`, off the main thread (it may take a while). */
+async function syncfsOf(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
   try {
-    syncfs(fd);
+    await syncfsAsync(fh.fd);
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
 }
 

@@ -41,7 +41,7 @@ export const E = osConstants.errno;
 
 interface Bindings {
   mount: Fn; umount2: Fn; mknod: Fn; lsetxattr: Fn; lgetxattr: Fn; llistxattr: Fn;
-  fsetxattr: Fn; lremovexattr: Fn; fcntl: Fn; syncfs: Fn; flock: Fn; openat2: Fn; getrlimit: Fn;
+  fsetxattr: Fn; lremovexattr: Fn; fcntl: Fn; syncfs: Fn; syncFileRange: Fn; flock: Fn; openat2: Fn; getrlimit: Fn;
   setrlimit: Fn; kill: Fn; fsopen: Fn; fsconfig: Fn; fsmount: Fn; moveMount: Fn; close: Fn;
   fchmodat: Fn;
 }
@@ -68,6 +68,7 @@ function lib(): Bindings {
     lremovexattr: f('int lremovexattr(const char *path, const char *name)'),
     fcntl: c.func('fcntl', 'int', ['int', 'int', 'int']) as unknown as Fn,
     syncfs: f('int syncfs(int fd)'),
+    syncFileRange: f('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)'),
     flock: f('int flock(int fd, int op)'),
     openat2: (dirfd: unknown, path: unknown, how: unknown) => syscall(SYS_openat2, dirfd, path, how, 24),
     getrlimit: f('int getrlimit(int resource, void *rlim)'),
@@ -252,6 +253,29 @@ export function getPipeSize(fd: number): number {
 /** Flushes the whole filesystem holding fd: cheaper than fsyncing every file of a layer. */
 export function syncfs(fd: number): void {
   check(lib().syncfs(fd), 'syncfs');
+}
+
+const SYNC_FILE_RANGE_WRITE = 2;
+
+/**
+ * Starts writeback of a file's dirty pages without waiting for it (sync_file_range(2)
+ * SYNC_FILE_RANGE_WRITE): a later fsync/syncfs then finds little left to write. Not a
+ * durability guarantee by itself. Best effort: errors are ignored.
+ */
+export function startWriteback(fd: number): void {
+  lib().syncFileRange(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+/** syncfs(2) on one of koffi's worker threads: the event loop keeps turning meanwhile. */
+export function syncfsAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    (lib().syncfs as unknown as { async: (fd: number, cb: (err: unknown, ret: number) => void) => void }).async(fd, (err, ret) => {
+      if (err) reject(err);
+      // errno belongs to the worker thread: report the failure without it.
+      else if (ret < 0) reject(sysError('syncfs', E.EIO));
+      else resolve();
+    });
+  });
 }
 
 export const LOCK_SH = 1;

@@ -6,8 +6,16 @@ import type { EventBus } from '../../events/bus.ts';
 import type { ImageStore } from '../../images/store.ts';
 import type { ContainerStore } from '../../containers/store.ts';
 
+/** A layer unpacked but not yet committed (pulls unpack several at once, commit in order). */
+export interface ExtractedLayer { readonly diffId: Digest }
+
 export interface LayerRegistry {
   register(parent: Digest | null, tar: Readable): Promise<{ chainId: Digest; diffId: Digest; size: number }>;
+  extract(tar: Readable): Promise<ExtractedLayer>;
+  /** deferSync: durable only after flush() (a pull flushes once, before recording its image). */
+  commit(x: ExtractedLayer, parent: Digest | null, opts?: { deferSync?: boolean }): Promise<{ chainId: Digest; diffId: Digest; size: number }>;
+  discard(x: ExtractedLayer): Promise<void>;
+  flush(chainIds: Digest[]): Promise<void>;
   size(chainId: Digest): number;
   has(chainId: Digest): boolean;
   remove(chainId: Digest): Promise<void>;

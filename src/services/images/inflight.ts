@@ -9,6 +9,11 @@ interface Entry<T> { promise: Promise<T>; refs: number; ctl: AbortController; li
 export class Inflight<T> {
   private readonly entries = new Map<string, Entry<T>>();
 
+  /** The shared work itself while it runs (not tied to any caller's signal). */
+  work(key: string): Promise<T> | undefined {
+    return this.entries.get(key)?.promise;
+  }
+
   async join(key: string, signal: AbortSignal, start: (signal: AbortSignal, progress: (n: number) => void) => Promise<T>, onProgress?: (n: number) => void): Promise<T> {
     let e = this.entries.get(key);
     if (!e) {

@@ -127,6 +127,7 @@ async function loadOne(deps: DistributionDeps, u: Unpacked, it: ToLoad): Promise
       const res = await deps.layers.register(i === 0 ? null : chain[i - 1], deps.content.readStream(diffIds[i]));
       if (res.diffId !== diffIds[i]) throw invalidArgument(`invalid archive: layer ${it.layers[i]} has diffID ${res.diffId}, expected ${diffIds[i]}`);
     }
+    await deps.layers.flush(chain); // layers a pull in flight has not flushed yet
     const img = await deps.images.createFromConfig(it.config, chain);
     const out: string[] = [];
     for (const t of it.tags) {

@@ -1,24 +1,21 @@
 // POST /images/create?fromImage=: resolve the manifest (index → platform), fetch and
 // verify the config, download missing layer blobs in parallel (bounded, shared with
-// concurrent pulls) into the content store, apply them in order through the layer
-// store checking each diffID — each layer unpacked while it downloads (follow.ts) once
-// its parent is in place — then record the image, its tag and its repo digest.
+// concurrent pulls) into the content store, unpack them as they download and commit them
+// in order checking each diffID (pull-layers.ts), make them durable with one syncfs, then
+// record the image, its tag and its repo digest.
 // Nothing is emitted before the manifest is known, so a missing image is still a 404.
-import { rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import type { OpContext } from '../../common/context.ts';
-import { chainIds, hexOf, isDigest, type Digest } from '../../common/digest.ts';
-import { BerthError, errnoCode, internal, invalidArgument, notFound } from '../../common/errors.ts';
-import { familiarName, familiarString, parseReference, validateTag, type Reference } from '../../common/reference.ts';
-import { isConfigMediaType, type Descriptor, type Manifest } from '../../oci/image-spec.ts';
+import { chainIds, isDigest, type Digest } from '../../common/digest.ts';
+import { errnoCode, internal, invalidArgument, notFound } from '../../common/errors.ts';
+import { familiarString, parseReference, validateTag, type Reference } from '../../common/reference.ts';
+import { isConfigMediaType, type Manifest } from '../../oci/image-spec.ts';
 import type { ImageDocument } from '../../images/types.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import type { RegistryClient } from '../../registry/client.ts';
 import { connect } from '../../registry/hosts.ts';
 import { MAX_CONFIG_BYTES, hostArch, parseManifest, parsePlatform, selectPlatform, type PlatformSpec } from '../../registry/manifest.ts';
-import { bar, type DistributionDeps, type Emit } from './distribution-deps.ts';
-import { follow, Growth } from './follow.ts';
-import { limiter } from './inflight.ts';
+import { type DistributionDeps, type Emit } from './distribution-deps.ts';
+import { pullLayers, short } from './pull-layers.ts';
 
 export interface PullRequest {
   fromImage: string;
@@ -99,20 +96,6 @@ function parseConfig(bytes: Buffer, layers: number, want: PlatformSpec, explicit
   return doc;
 }
 
-const short = (d: string) => hexOf(d as Digest).slice(0, 12);
-
-/** Counts decompressed bytes and fails past `max` (a decompression bomb). */
-function capped(max: number, what: string): Transform {
-  let n = 0;
-  return new Transform({
-    transform(c: Buffer, _e, cb) {
-      n += c.length;
-      if (n > max) cb(invalidArgument(`layer ${what} decompresses to more than ${max} bytes: refusing it (decompression bomb?)`));
-      else cb(null, c);
-    },
-  });
-}
-
 function clearError(err: unknown): unknown {
   const code = errnoCode(err);
   if (code === 'ENOSPC') return internal('no space left on device: free space in the data root and pull again', err);
@@ -139,29 +122,9 @@ export async function pullImage(deps: DistributionDeps, ctx: OpContext, req: Pul
     emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
     const missing = layers.map((_l, i) => !deps.layers.has(chain[i]));
     layers.forEach((l, i) => emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: short(l.digest) }));
-    const limit = limiter(deps.maxDownloads);
-    // Resolved with the download's progress once its first bytes land (or undefined when it ends).
-    const started = layers.map(() => Promise.withResolvers<Growth | undefined>());
-    const downloads = layers.map((l, i) => missing[i] ? limit(() => download(deps, ctx, r.client, ref.path, l, emit, createdHere, started[i].resolve)) : Promise.resolve());
-    downloads.forEach((p, i) => p.then(() => started[i].resolve(undefined), () => started[i].resolve(undefined)));
-    for (let i = 0; i < layers.length; i++) {
-      if (!missing[i]) continue;
-      const parent = i === 0 ? null : chain[i - 1];
-      const g = await started[i].promise;
-      const live = g && !g.failed ? await follow(g) : undefined;
-      if (live && g) {
-        // Unpack while downloading; the download's digest check still decides (undo removes the layer).
-        const ok = await apply(deps, ctx, layers[i], parent, diffIds[i], chain[i], emit, createdHere, () => live).then(() => true, async (err) => {
-          await downloads[i];
-          if (!g.restarted) throw err;
-          return false;
-        }).finally(() => live.destroy());
-        await downloads[i];
-        if (ok) continue;
-      }
-      await downloads[i];
-      await apply(deps, ctx, layers[i], parent, diffIds[i], chain[i], emit, createdHere);
-    }
+    await pullLayers(deps, ctx, r.client, { repo: ref.path, layers, diffIds, chain, missing }, emit, createdHere);
+    // Layers were committed without their own syncfs: one for all before the image is recorded.
+    await deps.layers.flush(chain);
     await deps.content.put(r.manifestBytes);
     if (r.topDigest !== r.manifestDigest) await deps.content.put(r.topBytes);
     const img = await deps.images.createFromConfig(r.config, chain);
@@ -182,72 +145,6 @@ export async function pullImage(deps: DistributionDeps, ctx: OpContext, req: Pul
   } finally {
     release();
   }
-}
-
-async function download(deps: DistributionDeps, ctx: OpContext, client: RegistryClient, repo: string, l: Descriptor, emit: Emit, made: { blobs: Digest[] }, onStart?: (g: Growth) => void): Promise<void> {
-  const digest = l.digest as Digest;
-  const id = short(digest);
-  const have = await deps.content.info(digest);
-  if (have && have.size === l.size) { emit({ status: 'Download complete', progressDetail: {}, id }); return; }
-  emit({ status: 'Waiting', progressDetail: {}, id });
-  let last = 0;
-  const onProgress = (n: number) => {
-    if (n - last < 512 * 1024 && n !== l.size) return;
-    last = n;
-    emit({ status: 'Downloading', progressDetail: { current: n, total: l.size }, progress: bar(n, l.size), id });
-  };
-  await deps.downloads.join(digest, ctx.signal, async (signal, progress) => {
-    const w = await deps.content.openWriter();
-    let g: Growth | undefined;
-    const grow = (n: number) => {
-      if (!g) { g = new Growth(w.tmpPath, l.size); onStart?.(g); }
-      g.update(n);
-      progress(n);
-    };
-    try {
-      await client.downloadBlob(repo, digest, l.size, w.tmpPath, { signal, onProgress: grow });
-      await deps.content.publish(w.tmpPath, digest);
-      made.blobs.push(digest);
-    } catch (err) {
-      g?.fail(err);
-      await rm(w.tmpPath, { force: true });
-      throw err;
-    }
-  }, onProgress);
-  emit({ status: 'Verifying Checksum', progressDetail: {}, id });
-  emit({ status: 'Download complete', progressDetail: {}, id });
-}
-
-async function apply(deps: DistributionDeps, ctx: OpContext, l: Descriptor, parent: Digest | null, diffId: Digest, chainId: Digest, emit: Emit, made: { layers: Digest[] },
-  source = () => deps.content.readStream(l.digest as Digest)): Promise<void> {
-  const id = short(l.digest);
-  if (deps.layers.has(chainId)) { emit({ status: 'Pull complete', progressDetail: {}, id }); return; }
-  const exp = deps.maxExpansion ?? { ratio: 100, floor: 256 << 20 };
-  const max = Math.max(exp.floor, l.size * exp.ratio);
-  await deps.registers.join(chainId, ctx.signal, async (signal) => {
-    const src = source();
-    let read = 0;
-    let lastEmit = 0;
-    src.on('data', (c: Buffer) => {
-      read += c.length;
-      if (read - lastEmit >= 1 << 20 || read === l.size) {
-        lastEmit = read;
-        emit({ status: 'Extracting', progressDetail: { current: read, total: l.size }, progress: bar(read, l.size), id });
-      }
-    });
-    signal.addEventListener('abort', () => src.destroy(new BerthError('internal', 'pull cancelled')), { once: true });
-    const plain = await deps.decompress(src);
-    const limited = plain.pipe(capped(max, l.digest));
-    plain.on('error', (e) => limited.destroy(e));
-    const res = await deps.layers.register(parent, limited);
-    if (res.diffId !== diffId) {
-      await deps.layers.remove(res.chainId);
-      throw invalidArgument(`layer ${l.digest}: uncompressed content has diffID ${res.diffId}, the config says ${diffId}`);
-    }
-    made.layers.push(res.chainId);
-    return res.chainId;
-  });
-  emit({ status: 'Pull complete', progressDetail: {}, id });
 }
 
 async function undo(deps: DistributionDeps, made: { blobs: Digest[]; layers: Digest[] }): Promise<void> {
