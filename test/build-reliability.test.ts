@@ -116,10 +116,11 @@ test('system df and builder prune: berth and the docker CLI agree; prune frees a
   await cli(['rm', 'df-user']);
 });
 
-test('--ulimit applies to RUN containers; a bad value is refused', { skip }, async () => {
-  const dir = ctxDir({ Dockerfile: 'FROM busybox\nRUN ulimit -n > /n; ulimit -Hn >> /n\nCMD ["cat", "/n"]\n' });
-  await cli(['build', '--ulimit', 'nofile=1234:2345', '-t', 'ul', dir]);
-  assert.equal((await cli(['run', '--rm', 'ul'])).stdout, '1234\n2345\n');
+test('--ulimit and --shm-size apply to RUN containers; a bad value is refused', { skip }, async () => {
+  const dir = ctxDir({ Dockerfile: 'FROM busybox\nRUN ulimit -n > /n; ulimit -Hn >> /n; df -k /dev/shm | tail -1 | awk \'{print $2}\' >> /n\nCMD ["cat", "/n"]\n' });
+  await cli(['build', '--ulimit', 'nofile=1234:2345', '--shm-size', '32m', '-t', 'ul', dir]);
+  assert.equal((await cli(['run', '--rm', 'ul'])).stdout, '1234\n2345\n32768\n');
+  assert.match((await cli(['build', '--shm-size', 'lots', dir], 125)).stderr, /invalid argument "lots" for "--shm-size" flag/);
   const bad = await d.api('POST', '/build?ulimits=' + encodeURIComponent('[{"Name":"nofile","Soft":"x"}]'), { raw: Buffer.from('FROM busybox\n') });
   assert.equal(bad.status, 400);
 });

@@ -6,6 +6,7 @@ import { SECRETS_HEADER, secretsHeader } from './_build-secrets.ts';
 import { CliError, flagBool, flagList, flagStr, type Command } from '../command.ts';
 import { readJsonLines, type ProgressMessage } from '../../client/progress.ts';
 import { walkContext } from './_build-context.ts';
+import { memBytes } from './container-values.ts';
 import { uploadContext } from './_build-sync.ts';
 import { buildUlimits, registryConfig } from './_build-auth.ts';
 
@@ -63,6 +64,8 @@ const command: Command = {
     }
     const quiet = flagBool(ctx, 'quiet');
     const labels = keyValues(flagList(ctx, 'label'), ctx.env, false);
+    let shmSize: number;
+    try { shmSize = memBytes('--shm-size', flagStr(ctx, 'shm-size')); } catch (err) { throw new CliError((err as Error).message, 125); }
     const res = await client.transport.request('POST', '/build', {
       query: {
         t: flagList(ctx, 'tag'), dockerfile: dockerfile || undefined,
@@ -76,6 +79,7 @@ const command: Command = {
         cachefrom: flagList(ctx, 'cache-from').length ? JSON.stringify(flagList(ctx, 'cache-from')) : undefined,
         berthcontext: session,
         ulimits: buildUlimits(flagList(ctx, 'ulimit')),
+        shmsize: shmSize || undefined,
       } as never,
       body: body as never,
       headers: { 'Content-Type': 'application/x-tar', ...(secrets ? { [SECRETS_HEADER]: secrets } : {}), ...registryConfig(ctx.env) },
