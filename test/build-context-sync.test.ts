@@ -95,9 +95,20 @@ test('bad manifests, keys, sessions and tars are refused', { skip }, async () =>
   o = await offer(k, [dockerfile, file('a', 'x')]);
   r = await build(o.session, [dockerfile], 'bad:3');
   assert.match(`${r.status} ${r.error ?? r.text}`, /409 .*changed while it was sent/);
+  // Two builds of one directory at once: the later-finishing one finds the file it relied
+  // on gone with the other's context, and says so.
+  const a = file('a', 'x');
+  const s0 = await offer(k, [dockerfile, a]);
+  assert.equal((await build(s0.session, [dockerfile, a].filter((f) => s0.need.includes(f.name)), 'race:0')).error, undefined);
+  const s1 = await offer(k, [dockerfile, a]);
+  assert.deepEqual(s1.need, []);
+  const s2 = await offer(k, [dockerfile]);
+  assert.equal((await build(s2.session, [], 'race:2')).error, undefined);
+  r = await build(s1.session, [], 'race:1');
+  assert.match(`${r.status} ${r.error ?? r.text}`, /409 .*changed while it was sent \(a\)/);
   // A session is good for one build.
   o = await offer(k, [dockerfile]);
-  assert.equal((await build(o.session, [dockerfile], 'bad:4')).error, undefined);
+  assert.equal((await build(o.session, [dockerfile].filter((f) => o.need.includes(f.name)), 'bad:4')).error, undefined);
   assert.equal((await build(o.session, [], 'bad:5')).status, 400);
 });
 

@@ -74,7 +74,9 @@ export class ContextStore {
         if (e.type !== 'file') return { ...e, hash: '', archive: false };
         const r = got.get(e.name);
         if (r) return { ...e, size: r.size, hash: r.hash, archive: r.archive };
-        const h = held.get(e.name)!;
+        // Held when offered; a concurrent build of the same directory may have replaced it since.
+        const h = held.get(e.name);
+        if (!h || !unchanged(h, e) || !this.hasBlob(h.hash)) throw conflict(`the build context changed while it was sent (${e.name}): run the build again`);
         return { ...e, hash: h.hash, archive: h.archive };
       });
       if (got.size > 0 || index.length !== held.size || index.some((e) => !sameHeld(held.get(e.name), e))) {
