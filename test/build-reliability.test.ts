@@ -211,3 +211,34 @@ test('independent stages run in parallel; output stays in stage order; unneeded 
   const ps = JSON.parse((await d.api('GET', '/containers/json?all=1')).body.toString());
   assert.equal(ps.length, 0, 'no build container is left');
 });
+
+test('ADD <url>: a file from loopback, redirects, --checksum, mode 600; bad URLs are clear errors', { skip }, async () => {
+  const { createServer } = await import('node:http');
+  const { createHash } = await import('node:crypto');
+  const body = 'hello url\n';
+  const srv = createServer((req, res) => {
+    if (req.url === '/file.txt') res.writeHead(200, { 'Content-Length': body.length, 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT' }).end(body);
+    else if (req.url === '/redir') res.writeHead(302, { Location: '/file.txt' }).end();
+    else if (req.url === '/tofile') res.writeHead(302, { Location: 'file:///etc/passwd' }).end();
+    else if (req.url === '/huge') res.writeHead(200, { 'Content-Length': String(1e15) }).flushHeaders();
+    else res.writeHead(404).end('no');
+  });
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  try {
+    const sum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const dir = ctxDir({ Dockerfile: `FROM busybox\nADD ${base}/file.txt /dl/\nADD --checksum=${sum} ${base}/redir /dl/renamed.txt\nRUN stat -c '%a %s' /dl/file.txt /dl/renamed.txt > /meta\n` });
+    await cli(['build', '-t', 'addurl', dir]);
+    assert.equal((await cli(['run', '--rm', 'addurl', 'sh', '-c', 'cat /dl/file.txt /dl/renamed.txt /meta'])).stdout, `${body}${body}600 10\n600 10\n`);
+    const bad = async (df: string, re: RegExp) => assert.match((await cli(['build', ctxDir({ Dockerfile: df })], 1)).stderr, re);
+    await bad(`FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} ${base}/file.txt /x\n`, /digest mismatch/);
+    await bad(`FROM busybox\nADD ${base}/missing /x\n`, /failed to GET .*404/);
+    await bad(`FROM busybox\nADD ${base}/tofile /x\n`, /unsupported URL scheme "file:"/);
+    await bad(`FROM busybox\nADD ${base}/huge /x\n`, /more than the \d+ bytes of space the build may use/);
+    assert.deepEqual(JSON.parse((await d.api('GET', '/containers/json?all=1')).body.toString()), []);
+    assert.ok(!existsSync(join(d.dataRoot, 'build', 'tmp')) || (await import('node:fs')).readdirSync(join(d.dataRoot, 'build', 'tmp')).every((n) => !n.startsWith('dl-')));
+  } finally {
+    srv.closeAllConnections();
+    srv.close();
+  }
+});

@@ -32,7 +32,7 @@ function fakes() {
     commitLayer: async (parent, tar, config, h) => { for await (const _ of tar) { /* drain */ } calls.push(`layer ${h.created_by}`); return mk(parent, config, h); },
     decompress: async (s) => s,
     remove: async (c) => { calls.push(`rm ${c}`); },
-    download: async () => ({ body: Buffer.from('x') }),
+    download: async () => ({ size: 1, sha256: '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881', open: () => Readable.from([Buffer.from('x')]), release: async () => {} }),
     cacheGet: async (k) => cache.get(k),
     cachePut: async (k, v) => { cache.set(k, v); },
   };

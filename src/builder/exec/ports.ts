@@ -73,11 +73,20 @@ export interface BuildPorts {
   /** Decompresses gzip/bzip2/xz/zstd (ADD's local archives); plain tars pass through. */
   decompress(src: Readable): Promise<Readable>;
   remove(container: string): Promise<void>;
-  /** Downloads an ADD URL (loopback only in tests). */
-  download(url: string, signal: AbortSignal): Promise<{ body: Buffer; lastModified?: string }>;
+  /** Downloads an ADD URL to private storage (loopback only in tests); release() drops it. */
+  download(url: string, signal: AbortSignal): Promise<Downloaded>;
   /** The durable step cache: key → image ID (undefined when missing or the image is gone). */
   cacheGet(key: string): Promise<string | undefined>;
   cachePut(key: string, image: string): Promise<void>;
   /** --cache-from: an image for this step from the named images' history (Docker's legacy rules). */
   cacheFrom?(sources: string[], parent: string, createdBy: string, config: RunConfig): Promise<string | undefined>;
+}
+
+/** A downloaded ADD URL: its size and sha256 (hex), and its bytes on demand. */
+export interface Downloaded {
+  size: number;
+  sha256: string;
+  lastModified?: string;
+  open(): Readable;
+  release(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { DockerfileError } from '../dockerfile/lines.ts';
 import { expandWord } from '../dockerfile/words.ts';
 import type { HistoryEntry, RunConfig } from '../../images/types.ts';
 import { covers, selectSources, selectionDigest, type Selected } from '../context/select.ts';
-import type { BuildPorts, StepMount } from './ports.ts';
+import type { BuildPorts, Downloaded, StepMount } from './ports.ts';
 import { resolveMounts } from './run-mounts.ts';
 import { copyHeredocs } from './copy-heredoc.ts';
 import type { BuildOutput, BuildRequest, StepFailure } from './types.ts';
@@ -262,35 +262,37 @@ async function copyFrom(env: StepEnv, st: StageState, ins: Copy, from: string, s
 async function addUrl(env: StepEnv, st: StageState, ins: Copy, urls: string[], count: number, dest: string, trailing: boolean,
   owner: { uid: number; gid: number } | undefined, chmod: number | undefined): Promise<void> {
   if (count !== urls.length) throw new DockerfileError(ins.line, 'ADD cannot mix URLs and local sources in this builder');
-  const files: { name: string; body: Buffer }[] = [];
-  for (const u of urls) {
-    const { body } = await env.ports.download(u, env.signal);
-    if (ins.checksum) {
-      const got = 'sha256:' + createHash('sha256').update(body).digest('hex');
-      if (got !== ins.checksum) throw invalidArgument(`digest mismatch ${got}: ${ins.checksum}`);
+  const files: { name: string; got: Downloaded }[] = [];
+  try {
+    for (const u of urls) {
+      const got = await env.ports.download(u, env.signal);
+      files.push({ name: posix.basename(new URL(u).pathname) || 'index.html', got });
+      if (ins.checksum && `sha256:${got.sha256}` !== ins.checksum) throw invalidArgument(`digest mismatch sha256:${got.sha256}: ${ins.checksum}`);
     }
-    files.push({ name: posix.basename(new URL(u).pathname) || 'index.html', body });
+    const destIsDir = trailing || urls.length > 1;
+    const digest = createHash('sha256');
+    for (const f of files) digest.update(f.name + '\0').update(f.got.sha256);
+    const hex = digest.digest('hex');
+    const createdBy = nop(st.config, `ADD file:${hex} in ${dest} `, false);
+    await containerStep(env, st, {
+      createdBy, cfg: st.config, files: hex,
+      tar: async () => {
+        const w = new TarWriter();
+        const mkdirs = await missingDirs(env, st.image, destIsDir ? dest : posix.dirname(dest));
+        const produce = (async () => {
+          for (const d of mkdirs) await w.add({ name: d.slice(1) + '/', type: 'dir', mode: 0o755 });
+          for (const f of files) {
+            const name = (destIsDir ? posix.join(dest, f.name) : dest).slice(1);
+            await w.add({ name, type: 'file', mode: chmod ?? 0o600, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, size: f.got.size, mtime: Math.floor(Date.now() / 1000) }, f.got.open());
+          }
+          await w.finish();
+        })();
+        produce.catch((err) => w.stream.destroy(err as Error));
+        return w.stream;
+      },
+    });
+  } finally {
+    for (const f of files) await f.got.release();
   }
-  const destIsDir = trailing || urls.length > 1;
-  const digest = createHash('sha256');
-  for (const f of files) digest.update(f.name + '\0').update(createHash('sha256').update(f.body).digest('hex'));
-  const hex = digest.digest('hex');
-  const createdBy = nop(st.config, `ADD file:${hex} in ${dest} `, false);
-  await containerStep(env, st, {
-    createdBy, cfg: st.config, files: hex,
-    tar: async () => {
-      const w = new TarWriter();
-      const mkdirs = await missingDirs(env, st.image, destIsDir ? dest : posix.dirname(dest));
-      const produce = (async () => {
-        for (const d of mkdirs) await w.add({ name: d.slice(1) + '/', type: 'dir', mode: 0o755 });
-        for (const f of files) {
-          const name = (destIsDir ? posix.join(dest, f.name) : dest).slice(1);
-          await w.add({ name, type: 'file', mode: chmod ?? 0o600, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, size: f.body.length, mtime: Math.floor(Date.now() / 1000) }, f.body);
-        }
-        await w.finish();
-      })();
-      produce.catch((err) => w.stream.destroy(err as Error));
-      return w.stream;
-    },
-  });
 }
+

@@ -21,6 +21,7 @@ import { archiveGet } from '../containers/archive-get.ts';
 import { BUILD_LABEL, type BuildDeps } from './deps.ts';
 import type { BuildCache } from './cache.ts';
 import { commitStep } from './commit-step.ts';
+import { downloadUrl } from './download.ts';
 import { prepareStepMounts } from './step-mounts.ts';
 import { cacheFromHit } from './cache-from.ts';
 import { authFor } from './registry-auth.ts';
@@ -118,9 +119,8 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
     },
     remove: (container) => removeContainer(cd, container, { force: true }),
     async download(url, signal) {
-      const res = await fetch(url, { signal });
-      if (!res.ok) throw invalidArgument(`failed to GET ${url} with status ${res.status} ${res.statusText}`);
-      return { body: Buffer.from(await res.arrayBuffer()), lastModified: res.headers.get('last-modified') ?? undefined };
+      const s = await statfs(deps.dir);
+      return downloadUrl(url, join(deps.dir, 'tmp'), Math.floor((Number(s.bavail) * Number(s.bsize)) / 2), signal);
     },
     cacheGet: (key) => cache.get(key),
     cachePut: (key, image) => cache.put(key, image),
