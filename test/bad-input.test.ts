@@ -581,3 +581,15 @@ test('a corrupted record on disk: quarantined, reported in /info, the rest keeps
     await d2.cleanup();
   }
 });
+
+test('working directories: relative or under a process\'s fds (CVE-2024-21626) are 400; a build stops at the RUN', { skip }, async () => {
+  for (const wd of ['rel/dir', '/proc/self/fd/7', '/proc/1/fd', '//proc/thread-self/fd/3', '/proc/self/task/1/fd/5']) {
+    const r = await d.api('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], WorkingDir: wd } });
+    assert.equal(r.status, 400, wd);
+    assert.match(r.json().message, /working directory/, wd);
+  }
+  assert.equal((await d.api('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], WorkingDir: '/proc/self/fdx' } })).status, 201);
+  const b = await d.api('POST', '/build?t=wdbad', { raw: Buffer.from('FROM busybox\nWORKDIR /proc/self/fd/7\nRUN pwd\n') });
+  assert.match(b.body.toString(), /working directory '\/proc\/self\/fd\/7' is not allowed/);
+  assert.equal((await d.api('GET', '/images/wdbad/json')).status, 404);
+});

@@ -58,6 +58,10 @@ export async function createContainer(deps: ContainerDeps, req: CreateRequest): 
   config.Image = imageName;
   const entry = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (entry.length === 0) throw invalidArgument('No command specified');
+  const wd = config.WorkingDir ?? '';
+  if (wd && !wd.startsWith('/')) throw invalidArgument(`the working directory '${wd}' is invalid, it needs to be an absolute path`);
+  // CVE-2024-21626: a cwd under a process's fds can land on a host directory runc leaked.
+  if (/^\/+proc\/+(self|thread-self|\d+)\/+(task\/+\d+\/+)?fd(\/|$)/.test(wd)) throw invalidArgument(`the working directory '${wd}' is not allowed: it is a process's file descriptor`);
   if (config.StopTimeout !== undefined && config.StopTimeout !== null && config.StopTimeout < -1) {
     throw invalidArgument(`invalid stop timeout: ${config.StopTimeout}`);
   }
