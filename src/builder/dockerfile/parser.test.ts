@@ -144,3 +144,26 @@ test('fuzz: random input never crashes or hangs; errors are located', () => {
   }
   assert.ok(Date.now() - started < 20_000, 'fuzzing took too long: a slow path');
 });
+
+test('pathological Dockerfiles: bounded time, a located error or a parse', () => {
+  const cases: [string, string][] = [
+    ['a 10 MB line', `FROM busybox\nRUN echo ${'x'.repeat(10 << 20)}\n`],
+    ['a million continuation lines', `FROM busybox\nRUN true \\\n${'  && true \\\n'.repeat(1_000_000)}\n`],
+    ['NUL bytes', 'FROM busybox\nRUN echo \0\0\0\nEN\0V a=b\n'],
+    ['a heredoc without its end', 'FROM busybox\nRUN <<EOF\necho never closed\n'],
+    ['ARG referring to itself', 'ARG A=${A}${A}${A}\nFROM busybox:${A}\nARG B=${B:-${B:-${B}}}\n'],
+    ['10 000 stages', Array.from({ length: 10_000 }, (_, i) => `FROM busybox AS s${i}\nRUN true\n`).join('')],
+    ['an unknown escape directive', '# escape=x\nFROM busybox\n'],
+    ['only comments', '# a\n# b\n'],
+  ];
+  for (const [what, src] of cases) {
+    const started = Date.now();
+    try {
+      parseDockerfile(src);
+    } catch (e) {
+      assert.ok(e instanceof DockerfileError, `${what}: unexpected ${(e as Error).stack}`);
+      assert.ok(e.line >= 1, what);
+    }
+    assert.ok(Date.now() - started < 5_000, `${what} took ${Date.now() - started} ms`);
+  }
+});
