@@ -8,6 +8,7 @@ import { buildImage, cleanBuildLeftovers } from '../services/build/build.ts';
 import type { BuildDeps, PullFn } from '../services/build/deps.ts';
 import { BuildCache } from '../services/build/cache.ts';
 import { ContextStore } from '../services/build/context-store.ts';
+import { ImagesInUse } from '../services/build/in-use.ts';
 import { checkManifest } from '../builder/context/manifest.ts';
 import { pruneBuildCache } from '../services/build/prune.ts';
 import { buildCacheUsage, cacheMountEntry } from '../services/build/usage.ts';
@@ -16,10 +17,10 @@ import { diskUsage } from '../services/system/df.ts';
 
 export function wireBuild(router: Router, fs: FsDeps, pull: PullFn, dataRoot: string): { cleanup(): Promise<void> } {
   const dir = join(dataRoot, 'build');
-  const deps: BuildDeps = { fs, pull, dir, contexts: new ContextStore(dir) };
+  const active = new ImagesInUse();
+  const deps: BuildDeps = { fs, pull, dir, contexts: new ContextStore(dir), inUse: active };
   let cache: BuildCache | undefined;
   const records = () => (cache ??= new BuildCache(deps.dir, fs.containers.images));
-  const active = new Set<string>();
   buildRoutes(router, {
     build: (q, body, signal, emit) => buildImage(deps, q, body, signal, emit),
     offerContext: (key, manifest) => deps.contexts.offer(key, checkManifest(manifest)),

@@ -16,6 +16,7 @@ import { parseDockerfile } from '../../builder/dockerfile/parser.ts';
 import { DockerfileError, located } from '../../builder/dockerfile/lines.ts';
 import { executeBuild, short } from '../../builder/exec/executor.ts';
 import type { BuildRequest } from '../../builder/exec/types.ts';
+import type { BuildPorts } from '../../builder/exec/ports.ts';
 import type { Dockerfile } from '../../builder/dockerfile/ast.ts';
 import { BuildCache } from './cache.ts';
 import type { Credentials } from '../../registry/auth.ts';
@@ -134,16 +135,34 @@ async function runBuild(deps: BuildDeps, opts: BuildOptions, tags: Reference[], 
     platform: opts.platform, cacheFrom: opts.cacheFrom, ulimits: opts.ulimits, secrets: opts.secrets,
   };
   const out = { stream: (text: string) => { if (!opts.quiet) emit({ stream: text }); } };
-  const { id } = await executeBuild(buildPorts(deps, cache, opts.registryAuth), req, out, signal);
-  emit({ aux: { ID: id } });
-  if (!opts.quiet) emit({ stream: `Successfully built ${short(id)}\n` });
-  for (const t of tags) {
-    await deps.fs.containers.images.tag(id as never, t);
-    deps.fs.containers.events.publish('image', 'tag', id, { name: familiarString(t) });
-    if (!opts.quiet) emit({ stream: `Successfully tagged ${familiarString(t)}\n` });
+  const held = deps.inUse.track();
+  try {
+    const { id } = await executeBuild(holding(buildPorts(deps, cache, opts.registryAuth), held.add), req, out, signal);
+    emit({ aux: { ID: id } });
+    if (!opts.quiet) emit({ stream: `Successfully built ${short(id)}\n` });
+    for (const t of tags) {
+      await deps.fs.containers.images.tag(id as never, t);
+      deps.fs.containers.events.publish('image', 'tag', id, { name: familiarString(t) });
+      if (!opts.quiet) emit({ stream: `Successfully tagged ${familiarString(t)}\n` });
+    }
+    if (opts.quiet) emit({ stream: `${id}\n` });
+    return id;
+  } finally {
+    held.release();
   }
-  if (opts.quiet) emit({ stream: `${id}\n` });
-  return id;
+}
+
+/** The ports with every image the build stands on or makes held until it ends (see in-use.ts). */
+function holding(p: BuildPorts, add: (id: string | undefined) => void): BuildPorts {
+  const keep = <A extends unknown[]>(f: (...a: A) => Promise<string | undefined>) => async (...a: A) => { const id = await f(...a); add(id); return id; };
+  return {
+    ...p,
+    resolveImage: async (...a) => { const b = await p.resolveImage(...a); add(b.id); return b; },
+    cacheGet: keep(p.cacheGet.bind(p)),
+    commit: keep(p.commit.bind(p)) as BuildPorts['commit'],
+    commitLayer: keep(p.commitLayer.bind(p)) as BuildPorts['commitLayer'],
+    ...(p.cacheFrom ? { cacheFrom: keep(p.cacheFrom.bind(p)) } : {}),
+  };
 }
 
 /** Start-up: spools and build containers a killed berthd left behind. */

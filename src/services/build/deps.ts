@@ -3,6 +3,7 @@
 import type { FsDeps } from '../containers/fs-ports.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import type { ContextStore } from './context-store.ts';
+import type { ImagesInUse } from './in-use.ts';
 
 export type PullFn = (req: { fromImage: string; tag?: string; platform?: string; auth?: Credentials }, signal: AbortSignal, emit: (m: Record<string, unknown>) => void) => Promise<void>;
 
@@ -13,6 +14,8 @@ export interface BuildDeps {
   dir: string;
   /** Contexts kept between builds for berth build's incremental transfer. */
   contexts: ContextStore;
+  /** Images running builds stand on; prune and df count them as in use. */
+  inUse: ImagesInUse;
 }
 
 /** Label on every build container, so start-up can remove the ones a crash left. */

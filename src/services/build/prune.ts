@@ -18,7 +18,7 @@ function layersSize(deps: ImageDeps): number {
   return deps.layers.list().reduce((n, c) => n + deps.layers.size(c), 0);
 }
 
-export async function pruneBuildCache(deps: ImageDeps, cache: BuildCache, active: ReadonlySet<string>, opts: PruneOptions): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+export async function pruneBuildCache(deps: ImageDeps, cache: BuildCache, active: { has(id: string): boolean }, opts: PruneOptions): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
   const f = opts.filters;
   for (const k of f.keys()) if (!FILTERS.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   let until: number | undefined;

@@ -41,7 +41,7 @@ export function ownSize(deps: ImageDeps, image: string): number {
   return Math.max(0, img.size - (parent?.size ?? 0));
 }
 
-export function cacheEntry(deps: ImageDeps, r: CacheRecord, reached: Set<string>, active: ReadonlySet<string>): CacheEntry {
+export function cacheEntry(deps: ImageDeps, r: CacheRecord, reached: Set<string>, active: { has(id: string): boolean }): CacheEntry {
   const img = r.image ? deps.images.get(r.image as Digest) : undefined;
   const parentKey = img?.meta.parent ?? '';
   return {
@@ -58,7 +58,7 @@ export function cacheEntry(deps: ImageDeps, r: CacheRecord, reached: Set<string>
   };
 }
 
-export async function buildCacheUsage(deps: ImageDeps, cache: BuildCache, active: ReadonlySet<string>): Promise<CacheEntry[]> {
+export async function buildCacheUsage(deps: ImageDeps, cache: BuildCache, active: { has(id: string): boolean }): Promise<CacheEntry[]> {
   const reached = reachedImages(deps);
   return (await cache.list()).map((r) => cacheEntry(deps, r, reached, active));
 }
