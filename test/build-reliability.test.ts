@@ -242,3 +242,16 @@ test('ADD <url>: a file from loopback, redirects, --checksum, mode 600; bad URLs
     srv.close();
   }
 });
+
+test('a client that hangs up mid-RUN cancels the build: its container goes, no image is made', { skip }, async () => {
+  const { request } = await import('node:http');
+  const { waitFor } = await import('./helpers/containers.ts');
+  const req = request({ socketPath: d.socket, method: 'POST', path: '/v1.47/build?t=hangup', headers: { 'Content-Type': 'application/x-tar' } });
+  req.on('error', () => {});
+  req.on('response', (res) => res.resume());
+  req.end('FROM busybox\nRUN echo started && sleep 300\n');
+  await waitFor(async () => (JSON.parse((await d.api('GET', '/containers/json')).body.toString()) as { Command: string }[]).some((c) => c.Command.includes('sleep 300')), 60_000);
+  req.destroy();
+  await waitFor(async () => JSON.parse((await d.api('GET', '/containers/json?all=1')).body.toString()).length === 0, 30_000);
+  assert.equal((await d.api('GET', '/images/hangup/json')).status, 404);
+});
