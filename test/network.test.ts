@@ -245,3 +245,29 @@ test('berth CLI: network create/ls/inspect/connect/disconnect/rm/prune and port'
   await berth('rm', '-f', 'cweb');
   assert.match(await berth('network', 'prune', '-f'), /cli-net/);
 });
+
+test('--bridge none: no default bridge; containers run with loopback only; user networks still work', { skip }, async () => {
+  const { startDaemon, importBusybox } = await import('./helpers/daemon.ts');
+  const nd = await startDaemon({ config: { bridge: 'none' } });
+  try {
+    await importBusybox(nd);
+    assert.equal((await nd.api('GET', '/images/busybox/json')).status, 200);
+    const names = (await nd.api('GET', '/networks')).json<{ Name: string }[]>().map((n) => n.Name).sort();
+    assert.deepEqual(names, ['host', 'none']);
+    assert.throws(() => execFileSync('/usr/sbin/ip', ['link', 'show', 'none'], { stdio: 'pipe' }), 'no link named "none" is made');
+    // --pull never: a missing image must fail here, never reach out to a registry.
+    const r = await runCli('berth', nd, ['run', '--rm', '--pull', 'never', 'busybox', 'sh', '-c', 'ls /sys/class/net']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'lo\n');
+    // A missing network is a 404 too: the CLI must not take it for a missing image and pull.
+    const explicit = await runCli('berth', nd, ['run', '--rm', '--network', 'bridge', 'busybox', 'true']);
+    assert.notEqual(explicit.code, 0);
+    assert.match(explicit.stderr, /network bridge not found/);
+    assert.doesNotMatch(explicit.stderr, /Unable to find image/);
+    assert.equal((await runCli('berth', nd, ['network', 'create', 'u1'])).code, 0);
+    const u = await runCli('berth', nd, ['run', '--rm', '--pull', 'never', '--network', 'u1', 'busybox', 'ls', '/sys/class/net']);
+    assert.equal(u.stdout, 'eth0\nlo\n', u.stderr);
+  } finally {
+    await nd.cleanup();
+  }
+});

@@ -113,7 +113,8 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
     prepare(c) {
       const mode = c.record.hostConfig.NetworkMode || 'default';
       if (mode === 'host') return { network: 'host', ready: Promise.resolve() };
-      if (mode === 'none') return { network: 'private', ready: Promise.resolve() };
+      // With the default bridge disabled (--bridge none) the default mode is no network.
+      if (mode === 'none' || (mode === 'default' && o.config.bridge === 'none')) return { network: 'private', ready: Promise.resolve() };
       if (mode.startsWith('container:')) {
         const t = o.containers.resolve(mode.slice('container:'.length));
         return { network: { path: sharedNetns(deps, t) }, ready: Promise.resolve() };

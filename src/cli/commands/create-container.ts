@@ -63,7 +63,8 @@ export async function createContainer(ctx: Ctx, spec: CreateSpec, o: CreateOptio
     try {
       res = await client.containerCreate(body, { name: o.name, platform: o.platform });
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404 && named && o.pull === 'missing')) throw err;
+      // Only a missing image is worth a pull (a missing network or container is a 404 too).
+      if (!(err instanceof ApiError && err.status === 404 && /^No such image/.test(err.message) && named && o.pull === 'missing')) throw err;
       if (!o.quiet) ctx.io.err(`Unable to find image '${named}' locally\n`);
       if (!PULL_ON_MISSING) throw err;
       await pullImage(ctx, client, image, o);

@@ -45,7 +45,11 @@ export async function createContainer(deps: ContainerDeps, req: CreateRequest): 
   const mode = hostConfig.NetworkMode || 'default';
   if (mode.startsWith('container:')) deps.store.resolve(mode.slice('container:'.length));
   const netCfg = isObject(body.NetworkingConfig) && isObject(body.NetworkingConfig.EndpointsConfig) ? body.NetworkingConfig.EndpointsConfig as Record<string, EndpointConfig> : {};
-  if (netCfg.default) { netCfg.bridge = netCfg.default; delete netCfg.default; }
+  if (netCfg.default) {
+    // "default" is the default bridge, unless the daemon runs without one (--bridge none).
+    if (!deps.network || deps.network.exists('bridge')) netCfg.bridge = netCfg.default;
+    delete netCfg.default;
+  }
   for (const n of Object.keys(netCfg)) if (deps.network && !deps.network.exists(n)) throw notFound(`network ${n} not found`);
   validatePorts(hostConfig, isObject(body.ExposedPorts) ? body.ExposedPorts : undefined);
   const imageName = body.Image;

@@ -125,6 +125,8 @@ export async function ensureBuiltins(deps: NetworkDeps): Promise<void> {
       await deps.store.putNetwork({ schema: 1, id: newId(), name, driver, created: new Date().toISOString(), internal: false, attachable: false, labels: {}, options: {}, builtin: true });
     }
   }
+  // `--bridge none` (Docker's -b none): no default bridge; containers default to no network.
+  if (s.bridge === 'none') return;
   const existing = deps.store.networks().find((n) => n.name === 'bridge');
   const wantBip = s.bip ? parseBip(s.bip) : undefined;
   if (existing && existing.bridge === s.bridge && (!wantBip || (existing.ipam?.subnet === wantBip.subnet && existing.ipam.gateway === wantBip.gateway))) {
