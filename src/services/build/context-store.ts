@@ -79,7 +79,8 @@ export class ContextStore {
         if (!h || !unchanged(h, e) || !this.hasBlob(h.hash)) throw conflict(`the build context changed while it was sent (${e.name}): run the build again`);
         return { ...e, hash: h.hash, archive: h.archive };
       });
-      if (got.size > 0 || index.length !== held.size || index.some((e) => !sameHeld(held.get(e.name), e))) {
+      const changed = got.size > 0 || index.length !== held.size || index.some((e) => !sameHeld(held.get(e.name), e));
+      if (changed) {
         mkdirSync(join(this.dir, p.key), { recursive: true, mode: 0o700 });
         await writeFileAtomic(join(this.dir, p.key, 'index.json'), JSON.stringify(index), 0o600);
       } else {
@@ -89,7 +90,8 @@ export class ContextStore {
       try {
         return await use(this.contextIndex(index, capture), (wanted) => this.tarOf(index, wanted));
       } finally {
-        this.collect(p.key);
+        // An unchanged index freed no blob and added no context: nothing to collect.
+        if (changed) this.collect(p.key);
       }
     }).finally(() => { this.using--; });
   }
@@ -195,15 +197,18 @@ export class ContextStore {
     return body;
   }
 
-  /** Drops blobs no kept index names, and the least recently used contexts past the limit. */
+  /**
+   * Drops the least recently used contexts past the limit (never `current`), then blobs no
+   * kept index names.
+   */
   private collect(current: string): void {
     const keys = safeList(this.dir).filter((k) => KEY.test(k))
       .map((k) => ({ k, t: statSync(join(this.dir, k, 'index.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
       .sort((a, b) => b.t - a.t);
     for (const { k } of keys.slice(KEEP_CONTEXTS)) if (k !== current) rmSync(join(this.dir, k), { recursive: true, force: true });
     const live = new Set<string>();
-    for (const { k } of keys.slice(0, KEEP_CONTEXTS)) for (const e of this.readIndex(k)) if (e.hash) live.add(e.hash);
-    for (const e of this.readIndex(current)) if (e.hash) live.add(e.hash);
+    const kept = new Set([...keys.slice(0, KEEP_CONTEXTS).map(({ k }) => k), current]);
+    for (const k of kept) for (const e of this.readIndex(k)) if (e.hash) live.add(e.hash);
     for (const b of safeList(this.blobs)) if (!live.has(b)) rmSync(join(this.blobs, b), { force: true });
   }
 }
