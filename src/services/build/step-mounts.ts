@@ -8,6 +8,7 @@ import { existsSync, chownSync, chmodSync, lstatSync, mkdirSync, readdirSync, re
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { internal, invalidArgument, isNotExist } from '../../common/errors.ts';
+import { KeyedMutex } from '../../common/mutex.ts';
 import { hexOf, sha256 } from '../../common/digest.ts';
 import type { StepMount, StepMounts } from '../../builder/exec/ports.ts';
 import { applyLayer } from '../../snapshots/apply.ts';
@@ -22,25 +23,7 @@ const SECRETS_TMPFS_SIZE = 16 << 20;
 
 /** Cache ids in use in this process, and the `sharing=locked` queues. */
 const inUse = new Map<string, number>();
-const lockTails = new Map<string, Promise<void>>();
-
-async function lock(key: string, signal: AbortSignal): Promise<() => void> {
-  const prev = lockTails.get(key) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((r) => (release = r));
-  const tail = prev.then(() => mine);
-  lockTails.set(key, tail);
-  const done = () => { release(); if (lockTails.get(key) === tail) lockTails.delete(key); };
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<'aborted'>((r) => { onAbort = () => r('aborted'); signal.addEventListener('abort', onAbort, { once: true }); });
-  const got = await Promise.race([prev.then(() => 'ok' as const), aborted]);
-  signal.removeEventListener('abort', onAbort!);
-  if (got === 'aborted') {
-    void prev.then(done); // give our place in the queue back once it comes
-    signal.throwIfAborted();
-  }
-  return done;
-}
+const locked = new KeyedMutex();
 
 /** The real path of `rel` inside `root` (symlinks resolved within it), for a bind source. */
 function resolveInside(root: string, rel: string, what: string): string {
@@ -110,7 +93,7 @@ export async function prepareStepMounts(deps: BuildDeps, lowers: (image: string)
       signal.throwIfAborted();
       switch (m.type) {
         case 'cache': {
-          if (m.sharing === 'locked') undo.push(await lock(m.id, signal));
+          if (m.sharing === 'locked') undo.push(await locked.acquire(m.id, signal));
           const busy = (inUse.get(m.id) ?? 0) > 0;
           if (m.sharing === 'private' && busy) {
             const dir = join(scratch, `cache-${i}`);
