@@ -7,6 +7,7 @@ import { DockerfileError, located } from '../dockerfile/lines.ts';
 import { parseDockerfile } from '../dockerfile/parser.ts';
 import type { Instruction, Stage } from '../dockerfile/ast.ts';
 import { invalidArgument, notFound } from '../../common/errors.ts';
+import { shortId } from '../../common/ids.ts';
 import type { RunConfig } from '../../images/types.ts';
 import type { BuildPorts } from './ports.ts';
 import type { BuildOutput, BuildRequest } from './types.ts';
@@ -18,7 +19,6 @@ import { OrderedOutput, planStages } from './stages.ts';
 
 const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
 
-export const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 export interface BuildResult { id: string }
 
@@ -135,7 +135,7 @@ async function runStage(env: StageRun, stage: Stage, first: number, total: numbe
   } else {
     st = await stateFromImage(ports, fromName, { ...req, pull: req.pull }, signal, out, stage.from.platform ? expandWord(stage.from.platform, meta, escape, stage.from.line) : req.platform);
   }
-  if (st.image) out.stream(` ---> ${short(st.image)}\n`);
+  if (st.image) out.stream(` ---> ${shortId(st.image)}\n`);
   // ONBUILD triggers of the base image run first, then are cleared (Docker).
   const triggers = st.config.OnBuild ?? [];
   if (triggers.length) {
@@ -208,12 +208,12 @@ async function metaStep(env: StepEnv, st: StageState, createdBy: string, cfg: Ru
   const key = stepKey({ parent: st.image, config: cfg, createdBy, files: [...st.args].join('\n') });
   const hit = await probeCache(env, key, st.image, createdBy, cfg);
   if (hit) {
-    env.out.stream(` ---> Using cache\n ---> ${short(hit)}\n`);
+    env.out.stream(` ---> Using cache\n ---> ${shortId(hit)}\n`);
   } else {
     if (!st.image && !createdBy) throw notFound('no image');
     const id = await env.ports.commit(null, st.image, cfg, { created_by: createdBy, empty_layer: true });
     await env.ports.cachePut(key, id);
-    env.out.stream(` ---> ${short(id)}\n`);
+    env.out.stream(` ---> ${shortId(id)}\n`);
     st.image = id;
     st.config = cfg;
     return;

@@ -20,7 +20,8 @@ import { stepKey } from './cache-key.ts';
 import { probeCache } from './probe.ts';
 import { concatTars, contextFile, copyTar, type CopyPlan } from './copy-tar.ts';
 import { TarWriter } from '../../tar/writer.ts';
-import { scopeEnv, short } from './executor.ts';
+import { scopeEnv } from './executor.ts';
+import { shortId } from '../../common/ids.ts';
 
 export interface StageState {
   image: string;
@@ -68,7 +69,7 @@ export async function containerStep(env: StepEnv, st: StageState, w: Work): Prom
   const key = stepKey({ parent: st.image, config: w.cfg, createdBy: w.createdBy, files: w.files, platform: env.req.platform });
   const hit = await probeCache(env, key, st.image, w.createdBy, w.cfg);
   if (hit) {
-    env.out.stream(` ---> Using cache\n ---> ${short(hit)}\n`);
+    env.out.stream(` ---> Using cache\n ---> ${shortId(hit)}\n`);
     st.image = hit;
     st.config = w.cfg;
     return;
@@ -76,7 +77,7 @@ export async function containerStep(env: StepEnv, st: StageState, w: Work): Prom
   if (w.tar) {
     const id = await env.ports.commitLayer(st.image, await w.tar(), w.cfg, { created_by: w.createdBy, ...w.history });
     await env.ports.cachePut(key, id);
-    env.out.stream(` ---> ${short(id)}\n`);
+    env.out.stream(` ---> ${shortId(id)}\n`);
     st.image = id;
     st.config = w.cfg;
     return;
@@ -99,9 +100,9 @@ export async function containerStep(env: StepEnv, st: StageState, w: Work): Prom
     ok = true;
     if (env.req.rm) {
       await env.ports.remove(ctr);
-      env.out.stream(`Removing intermediate container ${short(ctr)}\n`);
+      env.out.stream(`Removing intermediate container ${shortId(ctr)}\n`);
     }
-    env.out.stream(` ---> ${short(id)}\n`);
+    env.out.stream(` ---> ${shortId(id)}\n`);
     st.image = id;
     st.config = w.cfg;
   } finally {
@@ -127,7 +128,7 @@ export async function runRun(env: StepEnv, st: StageState, ins: Run): Promise<vo
   await containerStep({ ...env, req: { ...env.req, network } }, st, {
     createdBy, cfg: st.config, runConfig, mounts, files: key || undefined,
     fill: async (ctr) => {
-      env.out.stream(` ---> Running in ${short(ctr)}\n`);
+      env.out.stream(` ---> Running in ${shortId(ctr)}\n`);
       const code = await env.ports.run(ctr, (c) => env.out.stream(c.toString('utf8')), env.signal);
       if (code !== 0) {
         const err: StepFailure = new Error(`The command '${cmd.join(' ')}' returned a non-zero code: ${code}`);

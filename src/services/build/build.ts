@@ -14,7 +14,8 @@ import { indexContext, looksLikeArchive, type ContextIndex } from '../../builder
 import { createMatcher, parseDockerignore } from '../../common/dockerignore.ts';
 import { parseDockerfile } from '../../builder/dockerfile/parser.ts';
 import { DockerfileError, located } from '../../builder/dockerfile/lines.ts';
-import { executeBuild, short } from '../../builder/exec/executor.ts';
+import { executeBuild } from '../../builder/exec/executor.ts';
+import { shortId } from '../../common/ids.ts';
 import type { BuildRequest } from '../../builder/exec/types.ts';
 import type { BuildPorts } from '../../builder/exec/ports.ts';
 import type { Dockerfile } from '../../builder/dockerfile/ast.ts';
@@ -139,7 +140,7 @@ async function runBuild(deps: BuildDeps, opts: BuildOptions, tags: Reference[], 
   try {
     const { id } = await executeBuild(holding(buildPorts(deps, cache, opts.registryAuth), held.add), req, out, signal);
     emit({ aux: { ID: id } });
-    if (!opts.quiet) emit({ stream: `Successfully built ${short(id)}\n` });
+    if (!opts.quiet) emit({ stream: `Successfully built ${shortId(id)}\n` });
     for (const t of tags) {
       await deps.fs.containers.images.tag(id as never, t);
       deps.fs.containers.events.publish('image', 'tag', id, { name: familiarString(t) });

@@ -1,5 +1,4 @@
 // Docker's wire shapes for containers: the `ps` summary and the `inspect` document.
-import { hexOf } from '../../common/digest.ts';
 import type { Container } from '../../containers/store.ts';
 import { ZERO_TIME } from '../../containers/types.ts';
 import type { ContainerDeps } from './deps.ts';
@@ -174,5 +173,3 @@ function hostConfigView(c: Container) {
     ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
   };
 }
-
-export const shortImageId = (d: string) => hexOf(d as `sha256:${string}`).slice(0, 12);

@@ -5,7 +5,8 @@ import { conflict, invalidArgument } from '../../common/errors.ts';
 import { familiarString, parseReference, validateTag, withDefaultTag, type Reference } from '../../common/reference.ts';
 import type { Image } from '../../images/types.ts';
 import type { ImageDeps } from './deps.ts';
-import { imageSummary, shortId } from './views.ts';
+import { imageSummary } from './views.ts';
+import { shortId } from '../../common/ids.ts';
 import { matchLabels, matchNotLabels, parseTimeFilter } from '../filters.ts';
 
 const LIST_FILTERS = ['reference', 'dangling', 'label', 'before', 'since', 'until'];

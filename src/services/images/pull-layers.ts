@@ -10,7 +10,7 @@
 import { rm } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import type { OpContext } from '../../common/context.ts';
-import { hexOf, type Digest } from '../../common/digest.ts';
+import type { Digest } from '../../common/digest.ts';
 import { BerthError, internal, invalidArgument } from '../../common/errors.ts';
 import type { Descriptor } from '../../oci/image-spec.ts';
 import type { RegistryClient } from '../../registry/client.ts';
@@ -18,6 +18,7 @@ import type { ExtractedLayer } from './deps.ts';
 import { bar, type DistributionDeps, type Emit } from './distribution-deps.ts';
 import { follow, Growth } from './follow.ts';
 import { limiter } from './inflight.ts';
+import { shortId } from '../../common/ids.ts';
 
 export interface LayerPlan {
   repo: string;
@@ -28,8 +29,6 @@ export interface LayerPlan {
 }
 
 export interface Made { blobs: Digest[]; layers: Digest[] }
-
-export const short = (d: string) => hexOf(d as Digest).slice(0, 12);
 
 /** Downloads and registers the plan's missing layers; throws the first failure once all work has stopped. */
 export async function pullLayers(deps: DistributionDeps, ctx: OpContext, client: RegistryClient, plan: LayerPlan, emit: Emit, made: Made): Promise<void> {
@@ -60,7 +59,7 @@ async function download(deps: DistributionDeps, ctx: OpContext, client: Registry
   works: Promise<unknown>[], onStart?: (g: Growth) => void): Promise<void> {
   ctx.signal.throwIfAborted(); // queued behind others while the pull failed
   const digest = l.digest as Digest;
-  const id = short(digest);
+  const id = shortId(digest);
   const have = await deps.content.info(digest);
   if (have && have.size === l.size) { emit({ status: 'Download complete', progressDetail: {}, id }); return; }
   emit({ status: 'Waiting', progressDetail: {}, id });
@@ -132,7 +131,7 @@ function register(deps: DistributionDeps, ctx: OpContext, plan: LayerPlan, i: nu
     }
   });
   works.push(deps.registers.work(chainId) ?? Promise.resolve());
-  return done.then(() => emit({ status: 'Pull complete', progressDetail: {}, id: short(l.digest) }));
+  return done.then(() => emit({ status: 'Pull complete', progressDetail: {}, id: shortId(l.digest) }));
 }
 
 /** Unpacks a layer while it downloads, or from the stored blob (after a restarted download, or when it is already there). */
@@ -156,7 +155,7 @@ async function unpackLayer(deps: DistributionDeps, l: Descriptor, diffId: Digest
 }
 
 async function extract(deps: DistributionDeps, l: Descriptor, diffId: Digest, src: Readable, signal: AbortSignal, emit: Emit): Promise<ExtractedLayer> {
-  const id = short(l.digest);
+  const id = shortId(l.digest);
   const exp = deps.maxExpansion ?? { ratio: 100, floor: 256 << 20 };
   const max = Math.max(exp.floor, l.size * exp.ratio);
   let read = 0;

@@ -15,7 +15,8 @@ import type { RegistryClient } from '../../registry/client.ts';
 import { connect } from '../../registry/hosts.ts';
 import { MAX_CONFIG_BYTES, hostArch, parseManifest, parsePlatform, selectPlatform, type PlatformSpec } from '../../registry/manifest.ts';
 import { type DistributionDeps, type Emit } from './distribution-deps.ts';
-import { pullLayers, short } from './pull-layers.ts';
+import { pullLayers } from './pull-layers.ts';
+import { shortId } from '../../common/ids.ts';
 
 export interface PullRequest {
   fromImage: string;
@@ -121,7 +122,7 @@ export async function pullImage(deps: DistributionDeps, ctx: OpContext, req: Pul
     const existed = deps.images.get(r.configDigest);
     emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
     const missing = layers.map((_l, i) => !deps.layers.has(chain[i]));
-    layers.forEach((l, i) => emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: short(l.digest) }));
+    layers.forEach((l, i) => emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: shortId(l.digest) }));
     await pullLayers(deps, ctx, r.client, { repo: ref.path, layers, diffIds, chain, missing }, emit, createdHere);
     // Layers were committed without their own syncfs: one for all before the image is recorded.
     await deps.layers.flush(chain);

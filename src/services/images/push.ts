@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zc } from 'node:zlib';
 import type { OpContext } from '../../common/context.ts';
-import { hexOf, type Digest } from '../../common/digest.ts';
+import type { Digest } from '../../common/digest.ts';
 import { invalidArgument, notFound } from '../../common/errors.ts';
 import { familiarName, fullName, parseReference, validateTag, type Reference } from '../../common/reference.ts';
 import { MediaType, type Descriptor, type Manifest } from '../../oci/image-spec.ts';
@@ -18,10 +18,10 @@ import { connect } from '../../registry/hosts.ts';
 import { parseManifest } from '../../registry/manifest.ts';
 import { bar, type DistributionDeps, type Emit } from './distribution-deps.ts';
 import { limiter } from './inflight.ts';
+import { shortId } from '../../common/ids.ts';
 
 const CHUNKED_ABOVE = 32 << 20;
 const CHUNK = 16 << 20;
-const short = (d: string) => hexOf(d as Digest).slice(0, 12);
 
 /** A manifest we already hold for this image (from its pull or an earlier push). */
 async function knownManifest(deps: DistributionDeps, img: Image): Promise<{ bytes: Buffer; doc: Manifest; mediaType: string } | undefined> {
@@ -109,7 +109,7 @@ async function pushOne(deps: DistributionDeps, ctx: OpContext, client: RegistryC
     const siblings = [...new Set(deps.images.list().flatMap((i) => deps.images.refsOf(i.id))
       .filter((r) => r.domain === ref.domain && r.path !== repo && r.digest).map((r) => r.path))];
     const layers = [...m.doc.layers].reverse();
-    for (const l of layers) emit({ status: 'Preparing', progressDetail: {}, id: short(l.digest) });
+    for (const l of layers) emit({ status: 'Preparing', progressDetail: {}, id: shortId(l.digest) });
     const limit = limiter(deps.maxUploads);
     await Promise.all(layers.map((l) => limit(() => pushBlob(deps, ctx, client, repo, l, siblings, emit, true))));
     await pushBlob(deps, ctx, client, repo, m.doc.config, [], emit, false);
@@ -126,7 +126,7 @@ async function pushOne(deps: DistributionDeps, ctx: OpContext, client: RegistryC
 
 async function pushBlob(deps: DistributionDeps, ctx: OpContext, client: RegistryClient, repo: string, d: Descriptor, mountFrom: string[], emit: Emit, visible: boolean): Promise<void> {
   const digest = d.digest as Digest;
-  const id = short(digest);
+  const id = shortId(digest);
   const say = (status: string, extra: object = {}) => { if (visible) emit({ status, progressDetail: {}, id, ...extra }); };
   if (await client.blobSize(repo, digest, ctx.signal) !== undefined) { say('Layer already exists'); return; }
   let location: string | undefined;

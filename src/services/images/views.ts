@@ -1,5 +1,5 @@
 // Docker's wire shapes for images: list summary, inspect document, history.
-import { chainIds, hexOf, type Digest } from '../../common/digest.ts';
+import { chainIds, type Digest } from '../../common/digest.ts';
 import type { Image } from '../../images/types.ts';
 import type { ImageDeps } from './deps.ts';
 
@@ -93,4 +93,3 @@ export function imageHistory(deps: ImageDeps, img: Image) {
   return out;
 }
 
-export const shortId = (id: Digest) => hexOf(id).slice(0, 12);
