@@ -1,6 +1,6 @@
 // Request helpers: bounded JSON bodies, Docker's boolean and filter query conventions.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalidArgument } from '../common/errors.ts';
+import { invalidArgument, messageOf } from '../common/errors.ts';
 import { isObject, parseJsonSafe } from '../common/json.ts';
 
 export const MAX_JSON_BODY = 4 << 20;
@@ -23,6 +23,43 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
   const v = parseJsonSafe(buf.toString('utf8'), 'JSON body');
   if (!isObject(v)) throw invalidArgument('invalid JSON body: expected an object');
   return v;
+}
+
+/** A header holding base64 (standard or URL-safe) JSON; undefined when absent. */
+export function decodeBase64Json(header: string | string[] | undefined, name: string): unknown {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (!h) return undefined;
+  try {
+    return JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+  } catch {
+    throw invalidArgument(`invalid ${name} header: not base64-encoded JSON`);
+  }
+}
+
+/**
+ * Docker's JSON progress stream: 200 goes with the first message, so an error before it
+ * is a real HTTP error; later ones go in-band as errorDetail (with a numeric code, such
+ * as a failed RUN's exit status, when the error has one).
+ */
+export async function streamProgress(res: ServerResponse, work: (emit: (msg: Record<string, unknown>) => void) => Promise<unknown>): Promise<void> {
+  let started = false;
+  const emit = (msg: Record<string, unknown>) => {
+    if (!started) {
+      started = true;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+    }
+    if (!res.destroyed) res.write(JSON.stringify(msg) + '\r\n');
+  };
+  try {
+    await work(emit);
+  } catch (err) {
+    if (!started) throw err;
+    const message = messageOf(err);
+    const code = (err as { code?: unknown }).code;
+    if (!res.destroyed) res.write(JSON.stringify({ errorDetail: typeof code === 'number' ? { code, message } : { message }, error: message }) + '\r\n');
+  }
+  if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end();
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {

@@ -2,11 +2,11 @@
 // with the first message, so a bad Dockerfile or context is a real HTTP error; later
 // errors go in-band as errorDetail (with the RUN's exit code, which the CLI exits with).
 import type { Readable } from 'node:stream';
-import { invalidArgument, messageOf } from '../../common/errors.ts';
+import { invalidArgument } from '../../common/errors.ts';
 import type { Router } from '../router.ts';
 import type { RegistryAuth } from './distribution.ts';
 import { decodeRegistryConfig } from './registry-config.ts';
-import { readBody, sendJson } from '../http.ts';
+import { readBody, sendJson, streamProgress } from '../http.ts';
 import { parseJsonSafe } from '../../common/json.ts';
 import { buildSecrets } from './build-secrets.ts';
 
@@ -86,26 +86,7 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
       contextSession: q.str('berthcontext') || undefined,
       secrets: buildSecrets(ctx.req.headers),
     };
-    const res = ctx.res;
-    let started = false;
-    const emit = (msg: Record<string, unknown>) => {
-      if (!started) {
-        started = true;
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-      }
-      if (!res.destroyed) res.write(JSON.stringify(msg) + '\r\n');
-    };
-    try {
-      await b.build(query, ctx.req, ctx.signal, emit);
-    } catch (err) {
-      if (!started) throw err;
-      const message = messageOf(err);
-      const code = (err as { code?: unknown }).code;
-      const detail = typeof code === 'number' ? { code, message } : { message };
-      if (!res.destroyed) res.write(JSON.stringify({ errorDetail: detail, error: message }) + '\r\n');
-    }
-    if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end();
+    await streamProgress(ctx.res, (emit) => b.build(query, ctx.req, ctx.signal, emit));
   });
   // Berth's own: `berth build` sends the context's manifest first, then only what changed.
   r.add('POST', '/build/context', async (ctx) => {
@@ -115,8 +96,6 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
   });
   r.add('POST', '/build/prune', async (ctx) => {
     const q = ctx.query;
-    const out = await b.prune({ all: q.bool('all'), keepStorage: q.int('keep-storage') ?? 0, filters: q.filters() });
-    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
-    ctx.res.end(JSON.stringify(out));
+    sendJson(ctx.res, 200, await b.prune({ all: q.bool('all'), keepStorage: q.int('keep-storage') ?? 0, filters: q.filters() }));
   });
 }

@@ -2,8 +2,8 @@
 // search. Progress streams send 200 only with their first message (style habit 3): an
 // error before that is a proper HTTP error, after it an in-band errorDetail.
 import type { Readable } from 'node:stream';
-import { readJsonObject, sendJson } from '../http.ts';
-import { invalidArgument, messageOf } from '../../common/errors.ts';
+import { decodeBase64Json, readJsonObject, sendJson, streamProgress } from '../http.ts';
+import { invalidArgument } from '../../common/errors.ts';
 import type { RequestContext, Router } from '../router.ts';
 
 export interface RegistryAuth { username?: string; password?: string; serveraddress?: string; identitytoken?: string; registrytoken?: string }
@@ -21,45 +21,16 @@ export interface DistributionBackend {
 
 /** X-Registry-Auth: base64url JSON (Docker also accepts standard base64). */
 export function decodeRegistryAuth(header: string | string[] | undefined): RegistryAuth | undefined {
-  const h = Array.isArray(header) ? header[0] : header;
-  if (!h) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
-  } catch {
-    throw invalidArgument('invalid X-Registry-Auth header: not base64-encoded JSON');
-  }
+  const v = decodeBase64Json(header, 'X-Registry-Auth');
   if (!v || typeof v !== 'object') return undefined;
   const a = v as RegistryAuth;
   return a.username || a.identitytoken || a.registrytoken ? a : undefined;
 }
 
-/** Runs `work`, answering 200 with its first message; later errors go in-band. */
-export async function streamProgress(ctx: RequestContext, work: (emit: Emit) => Promise<void>): Promise<void> {
-  const res = ctx.res;
-  let started = false;
-  const emit: Emit = (msg) => {
-    if (!started) {
-      started = true;
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-    }
-    if (!res.destroyed) res.write(JSON.stringify(msg) + '\r\n');
-  };
-  try {
-    await work(emit);
-  } catch (err) {
-    if (!started) throw err;
-    const message = messageOf(err);
-    if (!res.destroyed) res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
-  }
-  if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
-  res.end();
-}
-
 export function distributionRoutes(r: Router, b: DistributionBackend): void {
   r.add('POST', '/images/{name*}/push', async (ctx) => {
     const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
-    await streamProgress(ctx, (emit) => b.push({ name: ctx.params.name, tag: ctx.query.str('tag') || undefined, auth }, ctx.signal, emit));
+    await streamProgress(ctx.res, (emit) => b.push({ name: ctx.params.name, tag: ctx.query.str('tag') || undefined, auth }, ctx.signal, emit));
   });
   r.add('POST', '/auth', async (ctx) => {
     const body = await readJsonObject(ctx.req) as RegistryAuth;
@@ -74,7 +45,7 @@ export function distributionRoutes(r: Router, b: DistributionBackend): void {
   });
   r.add('GET', '/images/{name*}/get', async (ctx) => sendArchive(ctx, await b.save([ctx.params.name], ctx.signal)));
   r.add('POST', '/images/load', async (ctx) => {
-    await streamProgress(ctx, (emit) => b.load(ctx.req, ctx.query.bool('quiet'), ctx.signal, emit));
+    await streamProgress(ctx.res, (emit) => b.load(ctx.req, ctx.query.bool('quiet'), ctx.signal, emit));
   });
 }
 
@@ -97,10 +68,10 @@ export async function createFromRegistry(ctx: RequestContext, b: DistributionBac
   const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
   const fromImage = q.str('fromImage');
   if (fromImage) {
-    await streamProgress(ctx, (emit) => b.pull({ fromImage, tag: q.str('tag') || undefined, platform: q.str('platform') || undefined, auth }, ctx.signal, emit));
+    await streamProgress(ctx.res, (emit) => b.pull({ fromImage, tag: q.str('tag') || undefined, platform: q.str('platform') || undefined, auth }, ctx.signal, emit));
     return;
   }
-  await streamProgress(ctx, (emit) => b.importUrl({
+  await streamProgress(ctx.res, (emit) => b.importUrl({
     url: q.str('fromSrc')!, repo: q.str('repo'), tag: q.str('tag'), changes: q.all('changes'), message: q.str('message'), platform: q.str('platform'),
   }, ctx.signal, emit));
 }

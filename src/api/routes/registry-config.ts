@@ -1,17 +1,10 @@
 // X-Registry-Config (POST /build): base64 JSON map of registry → auth config, as the docker
 // CLI sends every credential it has so FROM can pull from private registries.
-import { invalidArgument } from '../../common/errors.ts';
+import { decodeBase64Json } from '../http.ts';
 import type { RegistryAuth } from './distribution.ts';
 
 export function decodeRegistryConfig(header: string | string[] | undefined): Record<string, RegistryAuth> {
-  const h = Array.isArray(header) ? header[0] : header;
-  if (!h) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
-  } catch {
-    throw invalidArgument('invalid X-Registry-Config header: not base64-encoded JSON');
-  }
+  const v = decodeBase64Json(header, 'X-Registry-Config');
   if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
   const out: Record<string, RegistryAuth> = {};
   for (const [k, a] of Object.entries(v as Record<string, unknown>)) {
