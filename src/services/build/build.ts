@@ -128,13 +128,9 @@ export async function buildImage(deps: BuildDeps, opts: BuildOptions, body: Read
 async function runBuild(deps: BuildDeps, opts: BuildOptions, tags: Reference[], ctx: Omit<Spooled, 'path'>, open: () => Readable, signal: AbortSignal, emit: BuildEmit): Promise<string> {
   const dockerfile = parse(ctx.dockerfile, ctx.fileName);
   const cache = new BuildCache(deps.dir, deps.fs.containers.images);
-  const req: BuildRequest = {
-    dockerfile, fileName: ctx.fileName,
-    context: { index: ctx.index, open },
-    buildArgs: opts.buildArgs, labels: opts.labels, target: opts.target, noCache: opts.noCache, pull: opts.pull,
-    rm: opts.rm, forceRm: opts.forceRm, network: opts.network, extraHosts: opts.extraHosts, shmSize: opts.shmSize,
-    platform: opts.platform, cacheFrom: opts.cacheFrom, ulimits: opts.ulimits, secrets: opts.secrets,
-  };
+  // The executor's request is the options minus what only this layer uses.
+  const { tags: _t, dockerfile: _d, quiet: _q, registryAuth: _a, contextSession: _s, ...rest } = opts;
+  const req: BuildRequest = { ...rest, dockerfile, fileName: ctx.fileName, context: { index: ctx.index, open } };
   const out = { stream: (text: string) => { if (!opts.quiet) emit({ stream: text }); } };
   const held = deps.inUse.track();
   try {
