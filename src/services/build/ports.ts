@@ -29,6 +29,12 @@ import type { Credentials } from '../../registry/auth.ts';
 
 const baseOf = (img: Image): BaseImage => ({ id: img.id, config: img.doc.config ?? {}, history: img.doc.history ?? [], layers: img.doc.rootfs.diff_ids.length });
 
+/** Most bytes one build input (an ADD archive's contents, a download) may take: half the free space. */
+async function spaceLimit(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return Math.floor((Number(s.bavail) * Number(s.bsize)) / 2);
+}
+
 export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Record<string, Credentials>): BuildPorts {
   const fs = deps.fs;
   const cd = fs.containers;
@@ -113,15 +119,9 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
     commit: (container, parent, config, history) => commitStep(fs, container ? { container } : null, parent, config, history),
     commitLayer: (parent, tar, config, history) => commitStep(fs, { tar }, parent, config, history),
     decompress: async (src: Readable) => (await decompress(src)).stream,
-    async archiveLimit() {
-      const s = await statfs(deps.dir);
-      return Math.floor((Number(s.bavail) * Number(s.bsize)) / 2);
-    },
+    archiveLimit: () => spaceLimit(deps.dir),
     remove: (container) => removeContainer(cd, container, { force: true }),
-    async download(url, signal) {
-      const s = await statfs(deps.dir);
-      return downloadUrl(url, join(deps.dir, 'tmp'), Math.floor((Number(s.bavail) * Number(s.bsize)) / 2), signal);
-    },
+    download: async (url, signal) => downloadUrl(url, join(deps.dir, 'tmp'), await spaceLimit(deps.dir), signal),
     cacheGet: (key) => cache.get(key),
     cachePut: (key, image) => cache.put(key, image),
     cacheFrom: (sources, parent, createdBy, config) => cacheFromHit(cd.images, sources, parent, createdBy, config),
