@@ -7,6 +7,7 @@
 import { chainIds, type Digest } from '../../common/digest.ts';
 import type { HistoryEntry, Image, ImageDocument, RunConfig } from '../../images/types.ts';
 import type { ImageStore } from '../../images/store.ts';
+import { storedConfig } from './commit-step.ts';
 
 const sameEntry = (a: HistoryEntry, b: HistoryEntry) => (a.created ?? '') === (b.created ?? '') && (a.created_by ?? '') === (b.created_by ?? '') &&
   (a.author ?? '') === (b.author ?? '') && (a.comment ?? '') === (b.comment ?? '') && Boolean(a.empty_layer) === Boolean(b.empty_layer);
@@ -44,8 +45,7 @@ export async function cacheFromHit(images: ImageStore, sources: string[], parent
     const diffIds = [...(parent?.doc.rootfs.diff_ids ?? [])];
     const layer = layerAt(src, n);
     if (layer) diffIds.push(layer);
-    const cfg: RunConfig = { ...config };
-    for (const k of Object.keys(cfg) as (keyof RunConfig)[]) if (cfg[k] === undefined) delete cfg[k];
+    const cfg = storedConfig(config);
     const doc: ImageDocument = {
       architecture: src.doc.architecture, os: src.doc.os, ...(src.doc.variant ? { variant: src.doc.variant } : {}),
       ...(src.doc.author ? { author: src.doc.author } : {}), created: entry.created,

@@ -22,6 +22,13 @@ async function storeTar(deps: FsDeps, tar: Readable): Promise<Digest> {
   }
 }
 
+/** A step's config as an image stores it: keys left undefined are dropped. */
+export function storedConfig(config: RunConfig): RunConfig {
+  const cfg: RunConfig = { ...config };
+  for (const k of Object.keys(cfg) as (keyof RunConfig)[]) if (cfg[k] === undefined) delete cfg[k];
+  return cfg;
+}
+
 export async function commitStep(deps: FsDeps, from: { container: string } | { tar: Readable } | null, parentId: string,
   config: RunConfig, history: HistoryEntry): Promise<string> {
   const images = deps.containers.images;
@@ -38,8 +45,7 @@ export async function commitStep(deps: FsDeps, from: { container: string } | { t
     if (layer.diffId !== diffId) throw new Error(`layer ${layer.diffId} does not match its blob ${diffId}`);
   }
   const now = new Date().toISOString();
-  const cfg: RunConfig = { ...config };
-  for (const k of Object.keys(cfg) as (keyof RunConfig)[]) if (cfg[k] === undefined) delete cfg[k];
+  const cfg = storedConfig(config);
   const doc: ImageDocument = {
     architecture: parent?.doc.architecture || dockerArch(), os: parent?.doc.os || 'linux', created: now,
     config: cfg,
