@@ -10,7 +10,11 @@ import { secs, table } from './stats.ts';
 
 const DOCKER = '/usr/local/bin/docker';
 
-export interface BuildFigures { berthd: Record<string, number>; dockerd: Record<string, number>; errors: string[] }
+export interface BuildFigures {
+  berthd: Record<string, number>;
+  dockerd: Record<string, number>;
+  errors: string[];
+}
 
 const DOCKERFILE = `FROM busybox AS tool
 RUN mkdir -p /out && echo tool > /out/tool
@@ -33,10 +37,17 @@ function makeContext(dir: string): void {
   writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
 }
 
-export async function buildBench(o: { berthd: Daemon; dockerd?: Daemon; env: (d: Daemon) => NodeJS.ProcessEnv; dir: string; berthCli: string }): Promise<BuildFigures> {
+export async function buildBench(o: {
+  berthd: Daemon;
+  dockerd?: Daemon;
+  env: (d: Daemon) => NodeJS.ProcessEnv;
+  dir: string;
+  berthCli: string;
+}): Promise<BuildFigures> {
   const fig: BuildFigures = { berthd: {}, dockerd: {}, errors: [] };
   const runs: [string, Daemon | undefined, string, Record<string, number>][] = [
-    ['berthd', o.berthd, o.berthCli, fig.berthd], ['dockerd', o.dockerd, DOCKER, fig.dockerd],
+    ['berthd', o.berthd, o.berthCli, fig.berthd],
+    ['dockerd', o.dockerd, DOCKER, fig.dockerd],
   ];
   for (const [name, d, cli, out] of runs) {
     if (!d) continue;
@@ -45,7 +56,8 @@ export async function buildBench(o: { berthd: Daemon; dockerd?: Daemon; env: (d:
     const env = { ...o.env(d), DOCKER_BUILDKIT: '0' };
     const build = async (what: string) => {
       const r = await runCmd(cli, ['build', '-q', '-t', `bench-build-${name}`, dir], env, 300_000);
-      if (r.code !== 0) fig.errors.push(`${name} ${what}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+      if (r.code !== 0)
+        fig.errors.push(`${name} ${what}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
       else out[what] = r.ms;
     };
     await build('cold');
@@ -53,12 +65,22 @@ export async function buildBench(o: { berthd: Daemon; dockerd?: Daemon; env: (d:
     writeFileSync(join(dir, 'last.txt'), `v${Date.now()}\n`);
     await build('lastChanged');
   }
-  const row = (k: string, label: string) => [label, fig.berthd[k] !== undefined ? secs(fig.berthd[k] / 1000) : '-', fig.dockerd[k] !== undefined ? secs(fig.dockerd[k] / 1000) : '-',
-    fig.berthd[k] && fig.dockerd[k] ? (fig.berthd[k] / fig.dockerd[k]).toFixed(2) + 'x' : '-'];
-  process.stdout.write('\nBuild (bench Dockerfile, ~50 MB context, 1 000 files)\n' + table([
-    ['', 'berthd', 'dockerd (legacy)', 'ratio'],
-    row('cold', 'cold build'), row('cached', 'fully cached rebuild'), row('lastChanged', 'last step changed'),
-  ]) + '\n');
+  const row = (k: string, label: string) => [
+    label,
+    fig.berthd[k] !== undefined ? secs(fig.berthd[k] / 1000) : '-',
+    fig.dockerd[k] !== undefined ? secs(fig.dockerd[k] / 1000) : '-',
+    fig.berthd[k] && fig.dockerd[k] ? (fig.berthd[k] / fig.dockerd[k]).toFixed(2) + 'x' : '-',
+  ];
+  process.stdout.write(
+    '\nBuild (bench Dockerfile, ~50 MB context, 1 000 files)\n' +
+      table([
+        ['', 'berthd', 'dockerd (legacy)', 'ratio'],
+        row('cold', 'cold build'),
+        row('cached', 'fully cached rebuild'),
+        row('lastChanged', 'last step changed'),
+      ]) +
+      '\n',
+  );
   for (const e of fig.errors) process.stdout.write(`  error: ${e}\n`);
   return fig;
 }

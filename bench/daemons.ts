@@ -38,13 +38,20 @@ export function pidsReferencing(needle: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${e}/cmdline`, 'latin1');
       if (cmd.includes(needle)) out.push(Number(e));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
 
 export function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function unescapeMount(p: string): string {
@@ -53,7 +60,11 @@ function unescapeMount(p: string): string {
 
 export function mountsUnder(prefix: string): string[] {
   const text = readFileSync('/proc/self/mountinfo', 'utf8');
-  return text.split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m).map(unescapeMount)
+  return text
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => !!m)
+    .map(unescapeMount)
     .filter((m) => m === prefix || m.startsWith(prefix + '/'));
 }
 
@@ -64,11 +75,17 @@ function cgroupPids(parent: string): number[] {
   const pids = new Set<number>();
   const walk = (dir: string) => {
     let entries;
-    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) if (e.isDirectory()) walk(join(dir, e.name));
     try {
       for (const l of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (l) pids.add(Number(l));
-    } catch { /* none */ }
+    } catch {
+      /* none */
+    }
   };
   for (const dir of cgroupDirs(parent)) walk(dir);
   return [...pids];
@@ -86,9 +103,17 @@ function cgroupDirs(parent: string): string[] {
 function removeCgroups(parent: string): void {
   const rmTree = (dir: string) => {
     let entries;
-    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) if (e.isDirectory()) rmTree(join(dir, e.name));
-    try { rmdirSync(dir); } catch { /* busy or gone */ }
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* busy or gone */
+    }
   };
   for (const d of cgroupDirs(parent)) rmTree(d);
 }
@@ -104,13 +129,23 @@ export async function sweep(root: string, cgroupParents: readonly string[]): Pro
     const pids = [...new Set([...cgroupParents.flatMap(cgroupPids), ...pidsReferencing(root)])];
     if (!pids.length) break;
     if (sig === 'SIGKILL') notes.push(`killed ${pids.length} leftover process(es) with SIGKILL`);
-    for (const p of pids) { try { process.kill(p, sig); } catch { /* gone */ } }
+    for (const p of pids) {
+      try {
+        process.kill(p, sig);
+      } catch {
+        /* gone */
+      }
+    }
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && pids.some(alive)) await sleep(50);
   }
   const mounts = mountsUnder(root).reverse();
   for (const m of mounts) {
-    try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already gone */ }
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
   }
   for (const c of cgroupParents) removeCgroups(c);
   await rm(root, { recursive: true, force: true }).catch((e: Error) => notes.push(`rm ${root}: ${e.message}`));
@@ -119,10 +154,20 @@ export async function sweep(root: string, cgroupParents: readonly string[]): Pro
 
 // ---------------------------------------------------------------- command runner
 
-export interface CmdResult { code: number; ms: number; stdout: string; stderr: string }
+export interface CmdResult {
+  code: number;
+  ms: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a command, timing from spawn to exit; never throws on a non-zero status. */
-export function runCmd(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CmdResult> {
+export function runCmd(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<CmdResult> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     let t1 = 0;
@@ -137,9 +182,17 @@ export function runCmd(cmd: string, args: readonly string[], env: NodeJS.Process
     }
     child.stdout!.on('data', (c) => (stdout += c));
     child.stderr!.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => { stderr += `\n(killed after ${timeoutMs} ms)`; child.kill('SIGKILL'); }, timeoutMs);
-    child.on('exit', () => { t1 = performance.now(); });
-    child.on('error', (e) => { clearTimeout(timer); resolve({ code: -1, ms: NaN, stdout, stderr: stderr + e.message }); });
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${timeoutMs} ms)`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('exit', () => {
+      t1 = performance.now();
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: -1, ms: NaN, stdout, stderr: stderr + e.message });
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : -1), ms: (t1 || performance.now()) - t0, stdout, stderr });
@@ -151,8 +204,18 @@ export function runCmd(cmd: string, args: readonly string[], env: NodeJS.Process
 
 /** Removes a bench daemon's bridge and (berthd's) nftables table. */
 export function removeBridge(bridge: string, table?: string): void {
-  try { execFileSync('/usr/sbin/ip', ['link', 'del', bridge], { stdio: 'ignore' }); } catch { /* gone */ }
-  if (table) { try { execFileSync('/usr/sbin/nft', ['delete', 'table', 'ip', table], { stdio: 'ignore' }); } catch { /* none */ } }
+  try {
+    execFileSync('/usr/sbin/ip', ['link', 'del', bridge], { stdio: 'ignore' });
+  } catch {
+    /* gone */
+  }
+  if (table) {
+    try {
+      execFileSync('/usr/sbin/nft', ['delete', 'table', 'ip', table], { stdio: 'ignore' });
+    } catch {
+      /* none */
+    }
+  }
 }
 
 export interface Daemon {
@@ -181,10 +244,17 @@ function spawnDaemon(cmd: string, args: string[], logFile: string): ChildProcess
   return child;
 }
 
-async function waitUntil(what: string, ok: () => Promise<boolean>, child: ChildProcess, timeoutMs: number, log: string): Promise<void> {
+async function waitUntil(
+  what: string,
+  ok: () => Promise<boolean>,
+  child: ChildProcess,
+  timeoutMs: number,
+  log: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited early (${child.exitCode ?? child.signalCode}):\n${tail(log)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${what} exited early (${child.exitCode ?? child.signalCode}):\n${tail(log)}`);
     if (await ok().catch(() => false)) return;
     await sleep(50);
   }
@@ -192,7 +262,11 @@ async function waitUntil(what: string, ok: () => Promise<boolean>, child: ChildP
 }
 
 function tail(file: string, lines = 30): string {
-  try { return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'); } catch { return '(no log)'; }
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 async function negotiate(socket: string): Promise<string> {
@@ -214,8 +288,17 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<boolean>
 
 /** Removes every container (force), concurrently; returns how many there were. */
 export async function removeAllContainers(d: Daemon): Promise<number> {
-  const list = await requestJson<{ Id: string }[]>(d.socket, 'GET', `/v${d.apiVersion}/containers/json?all=1`, { timeoutMs: 30_000 });
-  await Promise.all(list.map((c) => request(d.socket, 'DELETE', `/v${d.apiVersion}/containers/${c.Id}?force=1`, { timeoutMs: 60_000, ok: (s) => s < 300 || s === 404 }).catch(() => {})));
+  const list = await requestJson<{ Id: string }[]>(d.socket, 'GET', `/v${d.apiVersion}/containers/json?all=1`, {
+    timeoutMs: 30_000,
+  });
+  await Promise.all(
+    list.map((c) =>
+      request(d.socket, 'DELETE', `/v${d.apiVersion}/containers/${c.Id}?force=1`, {
+        timeoutMs: 60_000,
+        ok: (s) => s < 300 || s === 404,
+      }).catch(() => {}),
+    ),
+  );
   return list.length;
 }
 
@@ -229,23 +312,57 @@ export async function startBerthd(repoRoot: string, root: string, tag: string): 
   noteState(`cgroup ${cgroupParent}`);
   // A default bridge and pool of its own (removed at stop), apart from the host's.
   const bridge = `bb${tag.slice(0, 8)}`;
-  await writeFile(config, JSON.stringify({ bridge, 'default-address-pools': [{ base: '10.251.0.0/16', size: 24 }] }) + '\n');
-  const child = spawnDaemon(join(repoRoot, 'bin', 'berthd'), [
-    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${socket}`,
-    '--config-file', config, '--pidfile', join(dir, 'berthd.pid'), '--cgroup-parent', cgroupParent, '--log-level', 'warn',
-  ], log);
-  await waitUntil('berthd', async () => (await request(socket, 'HEAD', '/_ping', { timeoutMs: 1000 })).status === 200, child, 30_000, log);
+  await writeFile(
+    config,
+    JSON.stringify({ bridge, 'default-address-pools': [{ base: '10.251.0.0/16', size: 24 }] }) + '\n',
+  );
+  const child = spawnDaemon(
+    join(repoRoot, 'bin', 'berthd'),
+    [
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '-H',
+      `unix://${socket}`,
+      '--config-file',
+      config,
+      '--pidfile',
+      join(dir, 'berthd.pid'),
+      '--cgroup-parent',
+      cgroupParent,
+      '--log-level',
+      'warn',
+    ],
+    log,
+  );
+  await waitUntil(
+    'berthd',
+    async () => (await request(socket, 'HEAD', '/_ping', { timeoutMs: 1000 })).status === 200,
+    child,
+    30_000,
+    log,
+  );
   const d: Daemon = {
-    name: 'berthd', dir, socket, host: `unix://${socket}`, cgroupParent, pid: child.pid!, helperPids: [],
+    name: 'berthd',
+    dir,
+    socket,
+    host: `unix://${socket}`,
+    cgroupParent,
+    pid: child.pid!,
+    helperPids: [],
     apiVersion: await negotiate(socket),
     logTail: () => tail(log),
     async stop() {
       const notes: string[] = [];
       if (child.exitCode === null && child.signalCode === null) {
-        const n = await removeAllContainers(d).catch((e: Error) => { notes.push(`berthd: listing containers failed: ${e.message}`); return 0; });
+        const n = await removeAllContainers(d).catch((e: Error) => {
+          notes.push(`berthd: listing containers failed: ${e.message}`);
+          return 0;
+        });
         if (n) notes.push(`berthd: removed ${n} leftover container(s)`);
       }
-      if (!await stopChild(child, 15_000)) notes.push('berthd did not stop on SIGTERM within 15 s (killed)');
+      if (!(await stopChild(child, 15_000))) notes.push('berthd did not stop on SIGTERM within 15 s (killed)');
       removeBridge(bridge, `berth-${bridge}`);
       return notes;
     },
@@ -260,18 +377,26 @@ export async function startDockerd(root: string, tag: string): Promise<Daemon> {
   const ctrSock = join(dir, 'containerd.sock');
   const ctrConfig = join(dir, 'containerd.toml');
   const ctrLog = join(dir, 'containerd.log');
-  await writeFile(ctrConfig, [
-    'version = 2',
-    `root = "${join(dir, 'containerd-root')}"`,
-    `state = "${join(dir, 'containerd-state')}"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]', `  address = "${ctrSock}"`,
-    '[ttrpc]', `  address = "${ctrSock}.ttrpc"`,
-    '[debug]', '  address = ""',
-    '[metrics]', '  address = ""',
-    '[plugins."io.containerd.internal.v1.opt"]', `  path = "${join(dir, 'containerd-opt')}"`,
-    '',
-  ].join('\n'));
+  await writeFile(
+    ctrConfig,
+    [
+      'version = 2',
+      `root = "${join(dir, 'containerd-root')}"`,
+      `state = "${join(dir, 'containerd-state')}"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${ctrSock}"`,
+      '[ttrpc]',
+      `  address = "${ctrSock}.ttrpc"`,
+      '[debug]',
+      '  address = ""',
+      '[metrics]',
+      '  address = ""',
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${join(dir, 'containerd-opt')}"`,
+      '',
+    ].join('\n'),
+  );
   const containerd = spawnDaemon('containerd', ['--config', ctrConfig, '--log-level', 'warn'], ctrLog);
   try {
     await waitUntil('containerd', async () => existsSync(ctrSock), containerd, 30_000, ctrLog);
@@ -294,33 +419,77 @@ export async function startDockerd(root: string, tag: string): Promise<Daemon> {
   execFileSync('/usr/sbin/ip', ['link', 'add', bridge, 'type', 'bridge']);
   execFileSync('/usr/sbin/ip', ['addr', 'add', '10.252.0.1/24', 'dev', bridge]);
   execFileSync('/usr/sbin/ip', ['link', 'set', bridge, 'up']);
-  const dockerd = spawnDaemon('dockerd', [
-    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'),
-    '-H', `unix://${socket}`, '--config-file', config, '--containerd', ctrSock,
-    `--bridge=${bridge}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false',
-    '--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent, '--log-level', 'warn',
-  ], log);
+  const dockerd = spawnDaemon(
+    'dockerd',
+    [
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'docker.pid'),
+      '-H',
+      `unix://${socket}`,
+      '--config-file',
+      config,
+      '--containerd',
+      ctrSock,
+      `--bridge=${bridge}`,
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-masq=false',
+      '--storage-driver',
+      'overlay2',
+      '--cgroup-parent',
+      cgroupParent,
+      '--log-level',
+      'warn',
+    ],
+    log,
+  );
   const stopBoth = async (notes: string[]) => {
-    if (!await stopChild(dockerd, 30_000)) notes.push('dockerd did not stop on SIGTERM within 30 s (killed)');
-    if (!await stopChild(containerd, 10_000)) notes.push('containerd did not stop on SIGTERM within 10 s (killed)');
+    if (!(await stopChild(dockerd, 30_000))) notes.push('dockerd did not stop on SIGTERM within 30 s (killed)');
+    if (!(await stopChild(containerd, 10_000))) notes.push('containerd did not stop on SIGTERM within 10 s (killed)');
     removeBridge(bridge);
     // dockerd makes /run/docker/plugins whatever its exec root: remove it if we caused it.
-    if (!runDockerExisted) for (const p of ['/run/docker/plugins', '/run/docker']) { try { rmdirSync(p); } catch { /* not empty or gone */ } }
+    if (!runDockerExisted)
+      for (const p of ['/run/docker/plugins', '/run/docker']) {
+        try {
+          rmdirSync(p);
+        } catch {
+          /* not empty or gone */
+        }
+      }
   };
   try {
-    await waitUntil('dockerd', async () => (await request(socket, 'HEAD', '/_ping', { timeoutMs: 1000 })).status === 200, dockerd, 60_000, log);
+    await waitUntil(
+      'dockerd',
+      async () => (await request(socket, 'HEAD', '/_ping', { timeoutMs: 1000 })).status === 200,
+      dockerd,
+      60_000,
+      log,
+    );
   } catch (e) {
     await stopBoth([]);
     throw e;
   }
   const d: Daemon = {
-    name: 'dockerd', dir, socket, host: `unix://${socket}`, cgroupParent, pid: dockerd.pid!, helperPids: [containerd.pid!],
+    name: 'dockerd',
+    dir,
+    socket,
+    host: `unix://${socket}`,
+    cgroupParent,
+    pid: dockerd.pid!,
+    helperPids: [containerd.pid!],
     apiVersion: await negotiate(socket),
     logTail: () => tail(log),
     async stop() {
       const notes: string[] = [];
       if (dockerd.exitCode === null && dockerd.signalCode === null) {
-        const n = await removeAllContainers(d).catch((e: Error) => { notes.push(`dockerd: listing containers failed: ${e.message}`); return 0; });
+        const n = await removeAllContainers(d).catch((e: Error) => {
+          notes.push(`dockerd: listing containers failed: ${e.message}`);
+          return 0;
+        });
         if (n) notes.push(`dockerd: removed ${n} leftover container(s)`);
       }
       await stopBoth(notes);
@@ -333,7 +502,11 @@ export async function startDockerd(root: string, tag: string): Promise<Daemon> {
 /** Shim processes serving a daemon (their command line names the daemon's directory). */
 export function shimPids(dir: string): number[] {
   return pidsReferencing(dir).filter((p) => {
-    try { return (readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0')[0] ?? '').includes('containerd-shim'); } catch { return false; }
+    try {
+      return (readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0')[0] ?? '').includes('containerd-shim');
+    } catch {
+      return false;
+    }
   });
 }
 

@@ -4,8 +4,15 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
-export interface Head { status: number; headers: Record<string, string>; at: number }
-export interface Full extends Head { body: Buffer; endAt: number }
+export interface Head {
+  status: number;
+  headers: Record<string, string>;
+  at: number;
+}
+export interface Full extends Head {
+  body: Buffer;
+  endAt: number;
+}
 export interface Exchange {
   /** Resolves when the status line and headers have arrived. */
   head: Promise<Head>;
@@ -35,7 +42,11 @@ export class HttpError extends Error {
 /** Starts one request; `head` and `done` settle independently (a wait's headers come early). */
 export function exchange(socketPath: string, method: string, path: string, opts: RequestOptions = {}): Exchange {
   const socket = connect(socketPath);
-  const headers: Record<string, string> = { Host: 'api.moby.localhost', 'User-Agent': 'berth-bench/1', ...opts.headers };
+  const headers: Record<string, string> = {
+    Host: 'api.moby.localhost',
+    'User-Agent': 'berth-bench/1',
+    ...opts.headers,
+  };
   let payload: Buffer | undefined;
   if (opts.body !== undefined) {
     payload = Buffer.from(JSON.stringify(opts.body));
@@ -51,8 +62,14 @@ export function exchange(socketPath: string, method: string, path: string, opts:
   let rejectHead!: (e: Error) => void;
   let resolveDone!: (f: Full) => void;
   let rejectDone!: (e: Error) => void;
-  const head = new Promise<Head>((res, rej) => { resolveHead = res; rejectHead = rej; });
-  const done = new Promise<Full>((res, rej) => { resolveDone = res; rejectDone = rej; });
+  const head = new Promise<Head>((res, rej) => {
+    resolveHead = res;
+    rejectHead = rej;
+  });
+  const done = new Promise<Full>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
   head.catch(() => {});
   done.catch(() => {});
 
@@ -63,7 +80,10 @@ export function exchange(socketPath: string, method: string, path: string, opts:
   const body: Buffer[] = [];
   let finished = false;
 
-  const timer = setTimeout(() => fail(new Error(`timeout after ${opts.timeoutMs ?? 120_000} ms: ${method} ${path}`)), opts.timeoutMs ?? 120_000);
+  const timer = setTimeout(
+    () => fail(new Error(`timeout after ${opts.timeoutMs ?? 120_000} ms: ${method} ${path}`)),
+    opts.timeoutMs ?? 120_000,
+  );
   const finish = () => {
     if (finished) return;
     finished = true;
@@ -98,12 +118,16 @@ export function exchange(socketPath: string, method: string, path: string, opts:
       if (parsed.status === 101) mode = 'hijacked';
       else if (method === 'HEAD' || parsed.status === 204 || parsed.status === 304) mode = 'none';
       else if (/chunked/i.test(h['transfer-encoding'] ?? '')) mode = 'chunked';
-      else if (h['content-length'] !== undefined) { mode = 'length'; remaining = Number(h['content-length']); }
+      else if (h['content-length'] !== undefined) {
+        mode = 'length';
+        remaining = Number(h['content-length']);
+      }
       resolveHead(parsed);
       if (mode === 'hijacked' && opts.closeWriteOnUpgrade) socket.end();
     }
     switch (mode) {
-      case 'none': return finish();
+      case 'none':
+        return finish();
       case 'hijacked':
       case 'close':
         if (buf.length) body.push(buf);
@@ -140,20 +164,32 @@ export function exchange(socketPath: string, method: string, path: string, opts:
     else fail(new Error(`connection closed early: ${method} ${path}`));
   });
   socket.on('error', (e) => fail(e));
-  socket.on('close', () => { if (!finished) fail(new Error(`connection closed: ${method} ${path}`)); });
+  socket.on('close', () => {
+    if (!finished) fail(new Error(`connection closed: ${method} ${path}`));
+  });
   socket.write(text);
   if (payload) socket.write(payload);
   return { head, done, socket };
 }
 
 /** One request to completion; throws HttpError on a status outside `ok` (default 2xx). */
-export async function request(socketPath: string, method: string, path: string, opts: RequestOptions & { ok?: (s: number) => boolean } = {}): Promise<Full> {
+export async function request(
+  socketPath: string,
+  method: string,
+  path: string,
+  opts: RequestOptions & { ok?: (s: number) => boolean } = {},
+): Promise<Full> {
   const r = await exchange(socketPath, method, path, opts).done;
   const ok = opts.ok ?? ((s: number) => s >= 200 && s < 300);
   if (!ok(r.status)) throw new HttpError(r.status, `${method} ${path}: ${r.status} ${r.body.toString().trim()}`);
   return r;
 }
 
-export async function requestJson<T>(socketPath: string, method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+export async function requestJson<T>(
+  socketPath: string,
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<T> {
   return JSON.parse((await request(socketPath, method, path, opts)).body.toString()) as T;
 }

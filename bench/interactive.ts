@@ -27,7 +27,12 @@ async function throughput(d: Daemon, env: NodeJS.ProcessEnv, errors: string[]): 
   const name = `bench-zero-${d.name}`;
   const t = performance.now();
   // head closes the pipe after N bytes; the CLI goes with it and the container is removed after.
-  const r = await runCmd('/bin/sh', ['-c', `${DOCKER} run --rm --name ${name} busybox cat /dev/zero | head -c ${THROUGHPUT_BYTES} | wc -c`], env, 600_000);
+  const r = await runCmd(
+    '/bin/sh',
+    ['-c', `${DOCKER} run --rm --name ${name} busybox cat /dev/zero | head -c ${THROUGHPUT_BYTES} | wc -c`],
+    env,
+    600_000,
+  );
   const s = (performance.now() - t) / 1000;
   await runCmd(DOCKER, ['rm', '-f', name], env);
   const got = Number(r.stdout.trim());
@@ -74,11 +79,24 @@ export function interactiveReport(f: InteractiveFigures | undefined, runs: numbe
   if (!f) return [];
   const mbps = (v: number | undefined) => (v === undefined ? 'n/a' : `${round(v, 1)} MB/s`);
   return [
-    '', `9. Interactive: \`docker exec web true\` (median of ${runs}, after 2 warm-ups) and \`docker run --rm busybox cat /dev/zero | head -c ${f.bytes >> 20}M\` through attach`,
+    '',
+    `9. Interactive: \`docker exec web true\` (median of ${runs}, after 2 warm-ups) and \`docker run --rm busybox cat /dev/zero | head -c ${f.bytes >> 20}M\` through attach`,
     table([
       ['daemon', 'exec median', 'exec p90', 'exec min', 'attach throughput'],
-      ['berthd', ms(f.exec.berthd?.median), ms(f.exec.berthd?.p90), ms(f.exec.berthd?.min), mbps(f.throughputMBps.berthd)],
-      ['dockerd', ms(f.exec.dockerd?.median), ms(f.exec.dockerd?.p90), ms(f.exec.dockerd?.min), mbps(f.throughputMBps.dockerd)],
+      [
+        'berthd',
+        ms(f.exec.berthd?.median),
+        ms(f.exec.berthd?.p90),
+        ms(f.exec.berthd?.min),
+        mbps(f.throughputMBps.berthd),
+      ],
+      [
+        'dockerd',
+        ms(f.exec.dockerd?.median),
+        ms(f.exec.dockerd?.p90),
+        ms(f.exec.dockerd?.min),
+        mbps(f.throughputMBps.dockerd),
+      ],
     ]),
     ...(f.errors.length ? ['interactive errors:', ...f.errors] : []),
   ];

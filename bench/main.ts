@@ -18,8 +18,19 @@ import { performance } from 'node:perf_hooks';
 import { release, cpus, tmpdir } from 'node:os';
 import { exchange, request, requestJson } from './http.ts';
 import {
-  noteState, readStatus, runCmd, shimPids, sleep, startBerthd, startDockerd, sumRss, sweep, mountsUnder, pidsReferencing,
-  type Daemon, type CmdResult,
+  noteState,
+  readStatus,
+  runCmd,
+  shimPids,
+  sleep,
+  startBerthd,
+  startDockerd,
+  sumRss,
+  sweep,
+  mountsUnder,
+  pidsReferencing,
+  type Daemon,
+  type CmdResult,
 } from './daemons.ts';
 import { mib, ms, round, secs, summarize, table, type Summary } from './stats.ts';
 import { networkBench, type NetworkFigures } from './network.ts';
@@ -32,7 +43,13 @@ const DOCKER = '/usr/local/bin/docker';
 const BERTH = join(repoRoot, 'bin', 'berth');
 const GOAL_RATIO = 0.35;
 
-interface Options { runs: number; warmup: number; containers: number; dockerd: boolean; only?: string }
+interface Options {
+  runs: number;
+  warmup: number;
+  containers: number;
+  dockerd: boolean;
+  only?: string;
+}
 
 /** `--only` section names: run (1–5), network, registry, build, interactive. */
 const SECTIONS = ['run', 'network', 'registry', 'build', 'interactive'];
@@ -53,9 +70,10 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--only') {
       o.only = argv[++i];
       if (!SECTIONS.includes(o.only ?? '')) throw new Error(`--only needs one of ${SECTIONS.join(', ')}`);
-    }
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write('Usage: npm run bench -- [--runs N] [--warmup N] [--containers N] [--no-dockerd] [--only SECTION]\n');
+    } else if (a === '-h' || a === '--help') {
+      process.stdout.write(
+        'Usage: npm run bench -- [--runs N] [--warmup N] [--containers N] [--no-dockerd] [--only SECTION]\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option: ${a}`);
   }
@@ -72,12 +90,24 @@ function checkpoint(): void {
 
 // ---------------------------------------------------------------- CLI runs
 
-interface CliFigures { samples: number[]; summary?: Summary; failures: number; firstError?: string; skipped?: string }
+interface CliFigures {
+  samples: number[];
+  summary?: Summary;
+  failures: number;
+  firstError?: string;
+  skipped?: string;
+}
 
 function cliEnv(d: Daemon, root: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(DOCKER_|BERTH_)/.test(k)) env[k] = v;
-  return { ...env, DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: join(root, 'docker-config'), DOCKER_CLI_HINTS: 'false' };
+  return {
+    ...env,
+    DOCKER_HOST: d.host,
+    BERTH_HOST: d.host,
+    DOCKER_CONFIG: join(root, 'docker-config'),
+    DOCKER_CLI_HINTS: 'false',
+  };
 }
 
 const RUN_ARGS = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
@@ -87,7 +117,10 @@ function describeFailure(r: CmdResult): string {
 }
 
 function record(fig: CliFigures, r: CmdResult, measured: boolean): void {
-  if (r.code === 0 && Number.isFinite(r.ms)) { if (measured) fig.samples.push(r.ms); return; }
+  if (r.code === 0 && Number.isFinite(r.ms)) {
+    if (measured) fig.samples.push(r.ms);
+    return;
+  }
   fig.failures++;
   fig.firstError ??= describeFailure(r);
 }
@@ -100,7 +133,10 @@ function record(fig: CliFigures, r: CmdResult, measured: boolean): void {
  */
 function createBody(autoRemove: boolean, cmd: string[] = ['true'], attach = true): Record<string, unknown> {
   return {
-    Image: 'busybox', Cmd: cmd, AttachStdout: attach, AttachStderr: attach,
+    Image: 'busybox',
+    Cmd: cmd,
+    AttachStdout: attach,
+    AttachStderr: attach,
     HostConfig: { NetworkMode: 'none', AutoRemove: autoRemove },
   };
 }
@@ -127,15 +163,21 @@ async function apiRun(d: Daemon, variant: 'cli' | 'explicit'): Promise<StepTimes
   const t2 = performance.now();
   t.create = t2 - t1;
   const att = exchange(s, 'POST', `${v}/containers/${id}/attach?stderr=1&stdout=1&stream=1`, {
-    headers: { Connection: 'Upgrade', Upgrade: 'tcp' }, closeWriteOnUpgrade: true,
+    headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
+    closeWriteOnUpgrade: true,
   });
   const ah = await att.head;
   if (ah.status !== 101 && ah.status !== 200) throw new Error(`attach: ${ah.status}`);
   const t3 = performance.now();
   t.attach = t3 - t2;
-  const wait = exchange(s, 'POST', `${v}/containers/${id}/wait?condition=${variant === 'cli' ? 'removed' : 'next-exit'}`);
+  const wait = exchange(
+    s,
+    'POST',
+    `${v}/containers/${id}/wait?condition=${variant === 'cli' ? 'removed' : 'next-exit'}`,
+  );
   const wh = await wait.head;
-  if (wh.status !== 200) throw new Error(`wait: ${wh.status} ${(await wait.done.catch(() => undefined))?.body.toString() ?? ''}`);
+  if (wh.status !== 200)
+    throw new Error(`wait: ${wh.status} ${(await wait.done.catch(() => undefined))?.body.toString() ?? ''}`);
   const t4 = performance.now();
   t.waitHeaders = t4 - t3;
   await request(s, 'POST', `${v}/containers/${id}/start`);
@@ -157,7 +199,11 @@ async function apiRun(d: Daemon, variant: 'cli' | 'explicit'): Promise<StepTimes
   return t;
 }
 
-interface Breakdown { runs: StepTimes[]; failures: number; firstError?: string }
+interface Breakdown {
+  runs: StepTimes[];
+  failures: number;
+  firstError?: string;
+}
 
 async function breakdown(d: Daemon, variant: 'cli' | 'explicit', o: Options): Promise<Breakdown> {
   const b: Breakdown = { runs: [], failures: 0 };
@@ -181,9 +227,21 @@ function stepSummary(b: Breakdown | undefined, step: Step): Summary | undefined 
 // ---------------------------------------------------------------- 50 containers
 
 interface Fleet {
-  n: number; started: number; running: number; startS: number; removeS: number; removed: number; left: number;
-  create?: Summary; start?: Summary; remove?: Summary; firstError?: string;
-  daemonRssKiB?: number; helperRssKiB?: number; shimRssKiB?: number; shims: number;
+  n: number;
+  started: number;
+  running: number;
+  startS: number;
+  removeS: number;
+  removed: number;
+  left: number;
+  create?: Summary;
+  start?: Summary;
+  remove?: Summary;
+  firstError?: string;
+  daemonRssKiB?: number;
+  helperRssKiB?: number;
+  shimRssKiB?: number;
+  shims: number;
   daemonRssAfterKiB?: number;
 }
 
@@ -194,46 +252,62 @@ async function fleet(d: Daemon, n: number): Promise<Fleet> {
   const starts: number[] = [];
   let firstError: string | undefined;
   const t0 = performance.now();
-  const ids = await Promise.all(Array.from({ length: n }, async () => {
-    try {
-      const c0 = performance.now();
-      const r = await requestJson<{ Id: string }>(s, 'POST', `${v}/containers/create`, {
-        body: { Image: 'busybox', Cmd: ['sleep', '300'], HostConfig: { NetworkMode: 'none' } }, timeoutMs: 120_000,
-      });
-      const c1 = performance.now();
-      creates.push(c1 - c0);
-      await request(s, 'POST', `${v}/containers/${r.Id}/start`, { timeoutMs: 120_000 });
-      starts.push(performance.now() - c1);
-      return r.Id;
-    } catch (e) {
-      firstError ??= (e as Error).message;
-      return undefined;
-    }
-  }));
+  const ids = await Promise.all(
+    Array.from({ length: n }, async () => {
+      try {
+        const c0 = performance.now();
+        const r = await requestJson<{ Id: string }>(s, 'POST', `${v}/containers/create`, {
+          body: { Image: 'busybox', Cmd: ['sleep', '300'], HostConfig: { NetworkMode: 'none' } },
+          timeoutMs: 120_000,
+        });
+        const c1 = performance.now();
+        creates.push(c1 - c0);
+        await request(s, 'POST', `${v}/containers/${r.Id}/start`, { timeoutMs: 120_000 });
+        starts.push(performance.now() - c1);
+        return r.Id;
+      } catch (e) {
+        firstError ??= (e as Error).message;
+        return undefined;
+      }
+    }),
+  );
   const startS = (performance.now() - t0) / 1000;
   const started = ids.filter((x) => x !== undefined).length;
   const running = (await requestJson<unknown[]>(s, 'GET', `${v}/containers/json`)).length;
   await sleep(1000); // let the start path's garbage settle before reading RSS
   const shims = shimPids(d.dir);
   const f: Fleet = {
-    n, started, running, startS, removeS: NaN, removed: 0, left: 0, create: summarize(creates), start: summarize(starts),
-    daemonRssKiB: readStatus(d.pid)?.rssKiB, helperRssKiB: d.helperPids.length ? sumRss(d.helperPids) : undefined,
-    shimRssKiB: sumRss(shims), shims: shims.length, firstError,
+    n,
+    started,
+    running,
+    startS,
+    removeS: NaN,
+    removed: 0,
+    left: 0,
+    create: summarize(creates),
+    start: summarize(starts),
+    daemonRssKiB: readStatus(d.pid)?.rssKiB,
+    helperRssKiB: d.helperPids.length ? sumRss(d.helperPids) : undefined,
+    shimRssKiB: sumRss(shims),
+    shims: shims.length,
+    firstError,
   };
   const all = await requestJson<{ Id: string }[]>(s, 'GET', `${v}/containers/json?all=1`);
   const removes: number[] = [];
   const t1 = performance.now();
-  const results = await Promise.all(all.map(async (c) => {
-    const r0 = performance.now();
-    try {
-      await request(s, 'DELETE', `${v}/containers/${c.Id}?force=1`, { timeoutMs: 120_000 });
-      removes.push(performance.now() - r0);
-      return true;
-    } catch (e) {
-      f.firstError ??= (e as Error).message;
-      return false;
-    }
-  }));
+  const results = await Promise.all(
+    all.map(async (c) => {
+      const r0 = performance.now();
+      try {
+        await request(s, 'DELETE', `${v}/containers/${c.Id}?force=1`, { timeoutMs: 120_000 });
+        removes.push(performance.now() - r0);
+        return true;
+      } catch (e) {
+        f.firstError ??= (e as Error).message;
+        return false;
+      }
+    }),
+  );
   f.removeS = (performance.now() - t1) / 1000;
   f.removed = results.filter(Boolean).length;
   f.remove = summarize(removes);
@@ -252,7 +326,9 @@ async function importBusybox(d: Daemon, tar: string, root: string): Promise<void
     return;
   }
   const r = await request(d.socket, 'POST', `/v${d.apiVersion}/images/create?fromSrc=-&repo=busybox&tag=latest`, {
-    raw: await readFile(tar), headers: { 'Content-Type': 'application/x-tar' }, timeoutMs: 120_000,
+    raw: await readFile(tar),
+    headers: { 'Content-Type': 'application/x-tar' },
+    timeoutMs: 120_000,
   });
   if (r.status !== 200) throw new Error(`import into ${d.name} failed: ${r.status}`);
 }
@@ -267,7 +343,8 @@ async function runcFloor(root: string, tag: string, tar: string, o: Options): Pr
   execFileSync('tar', ['-xf', tar, '-C', join(bundle, 'rootfs')]);
   execFileSync('runc', ['spec', '--bundle', bundle]);
   const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as {
-    process: { terminal: boolean; args: string[] }; linux: { cgroupsPath?: string };
+    process: { terminal: boolean; args: string[] };
+    linux: { cgroupsPath?: string };
   };
   spec.process.terminal = false;
   spec.process.args = ['true'];
@@ -275,9 +352,16 @@ async function runcFloor(root: string, tag: string, tar: string, o: Options): Pr
     checkpoint();
     spec.linux.cgroupsPath = `/berth-bench-${tag}/runc-floor-${i}`;
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
-    const r = await runCmd('runc', ['--root', join(root, 'runc-state'), 'run', '--bundle', bundle, `berth-bench-${tag}-${i}`], process.env);
+    const r = await runCmd(
+      'runc',
+      ['--root', join(root, 'runc-state'), 'run', '--bundle', bundle, `berth-bench-${tag}-${i}`],
+      process.env,
+    );
     record(f, r, i >= o.warmup);
-    if (i === 0 && r.code !== 0) { f.skipped = `runc run failed (${describeFailure(r)})`; break; }
+    if (i === 0 && r.code !== 0) {
+      f.skipped = `runc run failed (${describeFailure(r)})`;
+      break;
+    }
   }
   f.summary = summarize(f.samples);
   return f;
@@ -292,7 +376,16 @@ interface Results {
   runc: CliFigures;
   breakdown: { berthd?: { cli: Breakdown; explicit: Breakdown }; dockerd?: { cli: Breakdown; explicit: Breakdown } };
   fleet: { berthd?: Fleet; dockerd?: Fleet };
-  mem: { startupKiB?: number; idleKiB?: number; afterRunsKiB?: number; with50KiB?: number; afterRemoveKiB?: number; hwmKiB?: number; dockerdIdleKiB?: number; containerdIdleKiB?: number };
+  mem: {
+    startupKiB?: number;
+    idleKiB?: number;
+    afterRunsKiB?: number;
+    with50KiB?: number;
+    afterRemoveKiB?: number;
+    hwmKiB?: number;
+    dockerdIdleKiB?: number;
+    containerdIdleKiB?: number;
+  };
   dockerdError?: string;
   network?: NetworkFigures;
   errors: string[];
@@ -300,7 +393,14 @@ interface Results {
 }
 
 function versionOf(cmd: string, args: string[]): string {
-  try { return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).toString().trim().split('\n')[0]; } catch { return 'n/a'; }
+  try {
+    return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 })
+      .toString()
+      .trim()
+      .split('\n')[0];
+  } catch {
+    return 'n/a';
+  }
 }
 
 async function main(): Promise<number> {
@@ -310,19 +410,28 @@ async function main(): Promise<number> {
   noteState(`root ${root}`);
   const tag = basename(root).replace(/^berth-bench-/, '');
   const res: Results = {
-    env: {}, dockerCli: { berthd: { samples: [], failures: 0 }, dockerd: { samples: [], failures: 0 } },
-    berthCli: { samples: [], failures: 0 }, runc: { samples: [], failures: 0 }, breakdown: {}, fleet: {}, mem: {}, errors: [], cleanup: [],
+    env: {},
+    dockerCli: { berthd: { samples: [], failures: 0 }, dockerd: { samples: [], failures: 0 } },
+    berthCli: { samples: [], failures: 0 },
+    runc: { samples: [], failures: 0 },
+    breakdown: {},
+    fleet: {},
+    mem: {},
+    errors: [],
+    cleanup: [],
   };
   const daemons: Daemon[] = [];
   let interactive: InteractiveFigures | undefined;
   const cgroups = [`/berth-bench-${tag}`, `/docker-bench-${tag}`];
   let cleaning: Promise<void> | undefined;
-  const cleanup = () => (cleaning ??= (async () => {
-    for (const d of daemons.reverse()) res.cleanup.push(...await d.stop().catch((e: Error) => [`${d.name} stop: ${e.message}`]));
-    res.cleanup.push(...await sweep(root, cgroups));
-    const left = [...mountsUnder(root), ...pidsReferencing(root).map(String)];
-    if (left.length || existsSync(root)) res.cleanup.push(`left behind: ${left.join(', ') || root}`);
-  })());
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const d of daemons.reverse())
+        res.cleanup.push(...(await d.stop().catch((e: Error) => [`${d.name} stop: ${e.message}`])));
+      res.cleanup.push(...(await sweep(root, cgroups)));
+      const left = [...mountsUnder(root), ...pidsReferencing(root).map(String)];
+      if (left.length || existsSync(root)) res.cleanup.push(`left behind: ${left.join(', ') || root}`);
+    })());
   const onSignal = (sig: string) => {
     if (aborted) return;
     aborted = true;
@@ -335,9 +444,12 @@ async function main(): Promise<number> {
   watchdog.unref();
 
   res.env = {
-    kernel: release(), cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`, node: process.version,
+    kernel: release(),
+    cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+    node: process.version,
     dockerCli: existsSync(DOCKER) ? versionOf(DOCKER, ['--version']) : 'missing',
-    runc: versionOf('runc', ['--version']), root,
+    runc: versionOf('runc', ['--version']),
+    root,
   };
 
   try {
@@ -352,7 +464,8 @@ async function main(): Promise<number> {
 
     let dockerd: Daemon | undefined;
     if (!o.dockerd) res.dockerdError = 'skipped (--no-dockerd)';
-    else if (!versionOf('sh', ['-c', 'command -v dockerd && command -v containerd']).startsWith('/')) res.dockerdError = 'dockerd/containerd not installed';
+    else if (!versionOf('sh', ['-c', 'command -v dockerd && command -v containerd']).startsWith('/'))
+      res.dockerdError = 'dockerd/containerd not installed';
     else {
       progress('starting dockerd (own containerd, no bridge, no iptables)');
       try {
@@ -364,7 +477,11 @@ async function main(): Promise<number> {
       } catch (e) {
         res.dockerdError = (e as Error).message;
         progress(`dockerd unavailable: ${res.dockerdError.split('\n')[0]}`);
-        if (dockerd) { daemons.pop(); res.cleanup.push(...await dockerd.stop()); dockerd = undefined; }
+        if (dockerd) {
+          daemons.pop();
+          res.cleanup.push(...(await dockerd.stop()));
+          dockerd = undefined;
+        }
       }
     }
     await sleep(1000);
@@ -383,7 +500,9 @@ async function main(): Promise<number> {
       if (!existsSync(DOCKER)) {
         for (const [, f] of targets) f.skipped = `${DOCKER} not found`;
       } else {
-        progress(`docker run: ${o.warmup} warm-up + ${o.runs} runs against ${targets.map(([d]) => d.name).join(' and ')}`);
+        progress(
+          `docker run: ${o.warmup} warm-up + ${o.runs} runs against ${targets.map(([d]) => d.name).join(' and ')}`,
+        );
         for (let i = 0; i < o.warmup + o.runs; i++) {
           checkpoint();
           for (const [d, f] of targets) record(f, await runCmd(DOCKER, RUN_ARGS, cliEnv(d, root)), i >= o.warmup);
@@ -399,7 +518,10 @@ async function main(): Promise<number> {
           checkpoint();
           const r = await runCmd(BERTH, RUN_ARGS, cliEnv(berthd, root));
           record(res.berthCli, r, i >= o.warmup);
-          if (i === 0 && r.code !== 0) { res.berthCli.skipped = `first run failed (${describeFailure(r)})`; break; }
+          if (i === 0 && r.code !== 0) {
+            res.berthCli.skipped = `first run failed (${describeFailure(r)})`;
+            break;
+          }
         }
         res.berthCli.summary = summarize(res.berthCli.samples);
       }
@@ -407,7 +529,10 @@ async function main(): Promise<number> {
 
       checkpoint();
       progress(`runc run (floor): ${o.warmup} warm-up + ${o.runs} runs`);
-      res.runc = await runcFloor(root, tag, tar, o).catch((e: Error) => { if (aborted) throw e; return { samples: [], failures: 1, firstError: e.message, skipped: `runc floor failed: ${e.message}` }; });
+      res.runc = await runcFloor(root, tag, tar, o).catch((e: Error) => {
+        if (aborted) throw e;
+        return { samples: [], failures: 1, firstError: e.message, skipped: `runc floor failed: ${e.message}` };
+      });
 
       // API breakdown
       for (const d of dockerd ? [berthd, dockerd] : [berthd]) {
@@ -428,31 +553,58 @@ async function main(): Promise<number> {
       if (dockerd) {
         checkpoint();
         progress(`${o.containers} detached containers on dockerd`);
-        res.fleet.dockerd = await fleet(dockerd, o.containers).catch((e: Error) => { if (aborted) throw e; res.errors.push(`dockerd fleet: ${e.message}`); return undefined; });
+        res.fleet.dockerd = await fleet(dockerd, o.containers).catch((e: Error) => {
+          if (aborted) throw e;
+          res.errors.push(`dockerd fleet: ${e.message}`);
+          return undefined;
+        });
       }
     }
 
     // 6. Networking (issue 5): bridge runs, set-up alone, throughput and requests/s.
     checkpoint();
     progress('networking: bridge runs, set-up + teardown, published-port traffic');
-    if (want('network')) res.network = await networkBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs, warmup: o.warmup, tag });
+    if (want('network'))
+      res.network = await networkBench({
+        berthd,
+        dockerd,
+        env: (d) => cliEnv(d, root),
+        runs: o.runs,
+        warmup: o.warmup,
+        tag,
+      });
 
     // 7. Registries (issue 4): cold/warm pull vs dockerd, push, save | load.
     checkpoint();
     progress('registry: cold pull of a 5-layer image (berthd, dockerd), warm pull, push, save | load');
     await mkdir(join(root, 'registry'), { recursive: true });
-    if (want('registry')) (res as { registry?: unknown }).registry = await registryBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'registry'), berthCli: BERTH });
+    if (want('registry'))
+      (res as { registry?: unknown }).registry = await registryBench({
+        berthd,
+        dockerd,
+        env: (d) => cliEnv(d, root),
+        dir: join(root, 'registry'),
+        berthCli: BERTH,
+      });
 
     // 8. Builds (issue 6): cold, fully cached, last step changed vs dockerd's legacy builder.
     checkpoint();
     progress('build: bench Dockerfile cold, cached, last step changed (berthd, dockerd)');
     await mkdir(join(root, 'build'), { recursive: true });
-    if (want('build')) (res as { build?: unknown }).build = await buildBench({ berthd, dockerd, env: (d) => cliEnv(d, root), dir: join(root, 'build'), berthCli: BERTH });
+    if (want('build'))
+      (res as { build?: unknown }).build = await buildBench({
+        berthd,
+        dockerd,
+        env: (d) => cliEnv(d, root),
+        dir: join(root, 'build'),
+        berthCli: BERTH,
+      });
 
     // 9. Interactive (issue 3): exec latency vs dockerd, throughput through attach.
     checkpoint();
     progress('interactive: docker exec latency (berthd, dockerd), cat /dev/zero through attach');
-    if (want('interactive')) interactive = await interactiveBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs });
+    if (want('interactive'))
+      interactive = await interactiveBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs });
   } catch (e) {
     res.errors.push((e as Error).stack ?? String(e));
     for (const d of daemons) res.errors.push(`--- ${d.name} log tail ---\n${d.logTail()}`);
@@ -469,11 +621,20 @@ async function main(): Promise<number> {
 
 function cliRow(label: string, f: CliFigures): string[] {
   const s = f.summary;
-  if (!s) return [label, 'n/a', 'n/a', 'n/a', 'n/a', f.skipped ?? (f.failures ? `${f.failures} failed: ${f.firstError}` : '')];
+  if (!s)
+    return [
+      label,
+      'n/a',
+      'n/a',
+      'n/a',
+      'n/a',
+      f.skipped ?? (f.failures ? `${f.failures} failed: ${f.firstError}` : ''),
+    ];
   // Far quicker than the median means the run probably did not do the work: flag it.
   const quick = f.samples.filter((x) => x < 0.4 * s.median);
   const notes = [`n=${s.n}`];
-  if (quick.length) notes.push(`${quick.length} suspiciously quick (<40% of median: ${quick.map((x) => x.toFixed(0)).join(', ')} ms)`);
+  if (quick.length)
+    notes.push(`${quick.length} suspiciously quick (<40% of median: ${quick.map((x) => x.toFixed(0)).join(', ')} ms)`);
   if (f.failures) notes.push(`${f.failures} failed: ${f.firstError}`);
   return [label, ms(s.median), ms(s.p90), ms(s.min), ms(s.max), notes.join(', ')];
 }
@@ -494,7 +655,14 @@ function fleetRow(label: string, f: Fleet | undefined): string[] {
   if (!f) return [label, 'n/a', 'n/a', 'n/a', 'n/a', ''];
   const notes = [`${f.started}/${f.n} started, ${f.running} running, ${f.removed} removed, ${f.left} left`];
   if (f.firstError) notes.push(`first error: ${f.firstError}`);
-  return [label, secs(f.startS), secs(f.removeS), `${ms(f.create?.median)} / ${ms(f.create?.max)}`, `${ms(f.start?.median)} / ${ms(f.start?.max)}`, notes.join('; ')];
+  return [
+    label,
+    secs(f.startS),
+    secs(f.removeS),
+    `${ms(f.create?.median)} / ${ms(f.create?.max)}`,
+    `${ms(f.start?.median)} / ${ms(f.start?.max)}`,
+    notes.join('; '),
+  ];
 }
 
 function report(res: Results, o: Options): void {
@@ -503,28 +671,45 @@ function report(res: Results, o: Options): void {
   const dk = res.dockerCli.dockerd.summary;
   const ratio = b && dk ? b.median / dk.median : NaN;
   out.push('', `Berth bench — ${new Date().toISOString()}`);
-  out.push(Object.entries(res.env).filter(([k]) => k !== 'root').map(([k, v]) => `${k}: ${v}`).join('; '));
+  out.push(
+    Object.entries(res.env)
+      .filter(([k]) => k !== 'root')
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; '),
+  );
   out.push('', `1–3. Run a container (${o.warmup} warm-up, ${o.runs} measured; wall time of the client process)`);
-  out.push(table([
-    ['command', 'median', 'p90', 'min', 'max', 'notes'],
-    cliRow('docker run --rm --network none busybox true → berthd', res.dockerCli.berthd),
-    cliRow('docker run --rm --network none busybox true → dockerd', res.dockerCli.dockerd),
-    cliRow('berth run --rm --network none busybox true → berthd', res.berthCli),
-    cliRow('runc run (same rootfs, `true`; no daemon, no shim) — floor', res.runc),
-  ]));
-  out.push(Number.isFinite(ratio)
-    ? `ratio berthd/dockerd (docker CLI medians): ${ratio.toFixed(3)} — goal ≤ ${GOAL_RATIO}: ${ratio <= GOAL_RATIO ? 'MET' : 'NOT MET'}`
-    : `ratio berthd/dockerd: n/a${res.dockerdError ? ` (dockerd: ${res.dockerdError.split('\n')[0]})` : ''}`);
+  out.push(
+    table([
+      ['command', 'median', 'p90', 'min', 'max', 'notes'],
+      cliRow('docker run --rm --network none busybox true → berthd', res.dockerCli.berthd),
+      cliRow('docker run --rm --network none busybox true → dockerd', res.dockerCli.dockerd),
+      cliRow('berth run --rm --network none busybox true → berthd', res.berthCli),
+      cliRow('runc run (same rootfs, `true`; no daemon, no shim) — floor', res.runc),
+    ]),
+  );
+  out.push(
+    Number.isFinite(ratio)
+      ? `ratio berthd/dockerd (docker CLI medians): ${ratio.toFixed(3)} — goal ≤ ${GOAL_RATIO}: ${ratio <= GOAL_RATIO ? 'MET' : 'NOT MET'}`
+      : `ratio berthd/dockerd: n/a${res.dockerdError ? ` (dockerd: ${res.dockerdError.split('\n')[0]})` : ''}`,
+  );
 
   const bd = res.breakdown;
   if (bd.berthd) {
-    out.push('', `Where the time goes: the docker CLI's calls made from here (medians of ${o.runs}; "--rm" = AutoRemove + wait?condition=removed, "explicit" = wait?condition=next-exit then DELETE)`);
+    out.push(
+      '',
+      `Where the time goes: the docker CLI's calls made from here (medians of ${o.runs}; "--rm" = AutoRemove + wait?condition=removed, "explicit" = wait?condition=next-exit then DELETE)`,
+    );
     const header = ['API call', 'berthd --rm', 'berthd explicit'];
     if (bd.dockerd) header.push('dockerd --rm', 'dockerd explicit');
     const rows: string[][] = [header];
     for (const [step, label] of STEPS) {
-      const row = [label, ms(stepSummary(bd.berthd.cli, step)?.median), ms(stepSummary(bd.berthd.explicit, step)?.median)];
-      if (bd.dockerd) row.push(ms(stepSummary(bd.dockerd.cli, step)?.median), ms(stepSummary(bd.dockerd.explicit, step)?.median));
+      const row = [
+        label,
+        ms(stepSummary(bd.berthd.cli, step)?.median),
+        ms(stepSummary(bd.berthd.explicit, step)?.median),
+      ];
+      if (bd.dockerd)
+        row.push(ms(stepSummary(bd.dockerd.cli, step)?.median), ms(stepSummary(bd.dockerd.explicit, step)?.median));
       rows.push(row);
     }
     out.push(table(rows));
@@ -535,39 +720,85 @@ function report(res: Results, o: Options): void {
     }
   }
 
-  out.push('', `4. ${o.containers} detached containers (sleep 300), created+started concurrently through the API, then removed with force concurrently`);
-  out.push(table([
-    ['daemon', 'create+start', 'remove', 'create med/max', 'start med/max', 'notes'],
-    fleetRow('berthd', res.fleet.berthd),
-    fleetRow('dockerd', res.fleet.dockerd),
-  ]));
+  out.push(
+    '',
+    `4. ${o.containers} detached containers (sleep 300), created+started concurrently through the API, then removed with force concurrently`,
+  );
+  out.push(
+    table([
+      ['daemon', 'create+start', 'remove', 'create med/max', 'start med/max', 'notes'],
+      fleetRow('berthd', res.fleet.berthd),
+      fleetRow('dockerd', res.fleet.dockerd),
+    ]),
+  );
 
   const m = res.mem;
   const fb = res.fleet.berthd;
   const fd = res.fleet.dockerd;
   out.push('', '5. Resident memory (VmRSS)');
-  out.push(table([
-    ['process', 'idle', `with ${o.containers} running`, 'notes'],
-    ['berthd', mib(m.idleKiB), mib(m.with50KiB), `at start-up ${mib(m.startupKiB)}; after the runs ${mib(m.afterRunsKiB)}; after removing all ${mib(m.afterRemoveKiB)}; peak (VmHWM) ${mib(m.hwmKiB)}`],
-    ['berthd shims (containerd-shim-runc-v2)', '', fb ? mib(fb.shimRssKiB) : 'n/a', fb ? `${fb.shims} shims` : ''],
-    ['dockerd', mib(m.dockerdIdleKiB), mib(fd?.daemonRssKiB), fd ? `after removing all ${mib(fd.daemonRssAfterKiB)}` : ''],
-    ['dockerd\'s containerd', mib(m.containerdIdleKiB), mib(fd?.helperRssKiB), ''],
-    ['dockerd shims (containerd-shim-runc-v2)', '', fd ? mib(fd.shimRssKiB) : 'n/a', fd ? `${fd.shims} shims` : ''],
-  ]));
+  out.push(
+    table([
+      ['process', 'idle', `with ${o.containers} running`, 'notes'],
+      [
+        'berthd',
+        mib(m.idleKiB),
+        mib(m.with50KiB),
+        `at start-up ${mib(m.startupKiB)}; after the runs ${mib(m.afterRunsKiB)}; after removing all ${mib(m.afterRemoveKiB)}; peak (VmHWM) ${mib(m.hwmKiB)}`,
+      ],
+      ['berthd shims (containerd-shim-runc-v2)', '', fb ? mib(fb.shimRssKiB) : 'n/a', fb ? `${fb.shims} shims` : ''],
+      [
+        'dockerd',
+        mib(m.dockerdIdleKiB),
+        mib(fd?.daemonRssKiB),
+        fd ? `after removing all ${mib(fd.daemonRssAfterKiB)}` : '',
+      ],
+      ["dockerd's containerd", mib(m.containerdIdleKiB), mib(fd?.helperRssKiB), ''],
+      ['dockerd shims (containerd-shim-runc-v2)', '', fd ? mib(fd.shimRssKiB) : 'n/a', fd ? `${fd.shims} shims` : ''],
+    ]),
+  );
 
   if (res.errors.length) out.push('', 'ERRORS:', ...res.errors);
-  out.push('', `cleanup: ${res.cleanup.length ? res.cleanup.join('; ') : 'daemons stopped, temporary directories removed, nothing left behind'}`, '');
+  out.push(
+    '',
+    `cleanup: ${res.cleanup.length ? res.cleanup.join('; ') : 'daemons stopped, temporary directories removed, nothing left behind'}`,
+    '',
+  );
   process.stdout.write(out.join('\n') + '\n');
 
-  const sum = (s: Summary | undefined) => (s ? { median: round(s.median), p90: round(s.p90), min: round(s.min), max: round(s.max), n: s.n } : null);
-  const steps = (br: Breakdown | undefined) => br ? Object.fromEntries(STEPS.map(([k]) => [k, round(stepSummary(br, k)?.median ?? NaN)]).filter(([, v]) => Number.isFinite(v))) : null;
-  const fleetJson = (f: Fleet | undefined) => f ? {
-    n: f.n, started: f.started, removed: f.removed, createStartS: round(f.startS, 3), removeS: round(f.removeS, 3),
-    daemonRssKiB: f.daemonRssKiB ?? null, shimRssKiB: f.shimRssKiB ?? null, helperRssKiB: f.helperRssKiB ?? null,
-  } : null;
+  const sum = (s: Summary | undefined) =>
+    s ? { median: round(s.median), p90: round(s.p90), min: round(s.min), max: round(s.max), n: s.n } : null;
+  const steps = (br: Breakdown | undefined) =>
+    br
+      ? Object.fromEntries(
+          STEPS.map(([k]) => [k, round(stepSummary(br, k)?.median ?? NaN)]).filter(([, v]) => Number.isFinite(v)),
+        )
+      : null;
+  const fleetJson = (f: Fleet | undefined) =>
+    f
+      ? {
+          n: f.n,
+          started: f.started,
+          removed: f.removed,
+          createStartS: round(f.startS, 3),
+          removeS: round(f.removeS, 3),
+          daemonRssKiB: f.daemonRssKiB ?? null,
+          shimRssKiB: f.shimRssKiB ?? null,
+          helperRssKiB: f.helperRssKiB ?? null,
+        }
+      : null;
   const json = {
-    bench: 'berth', version: 1, time: new Date().toISOString(), runs: o.runs, warmup: o.warmup,
-    dockerRunMs: { berthd: sum(b), dockerd: sum(dk), ratio: Number.isFinite(ratio) ? round(ratio, 3) : null, goal: GOAL_RATIO, met: Number.isFinite(ratio) ? ratio <= GOAL_RATIO : null },
+    bench: 'berth',
+    version: 1,
+    time: new Date().toISOString(),
+    runs: o.runs,
+    warmup: o.warmup,
+    dockerRunMs: {
+      berthd: sum(b),
+      dockerd: sum(dk),
+      ratio: Number.isFinite(ratio) ? round(ratio, 3) : null,
+      goal: GOAL_RATIO,
+      met: Number.isFinite(ratio) ? ratio <= GOAL_RATIO : null,
+    },
     berthRunMs: sum(res.berthCli.summary),
     runcRunMs: sum(res.runc.summary),
     breakdownMedianMs: {
@@ -575,15 +806,28 @@ function report(res: Results, o: Options): void {
       dockerd: bd.dockerd ? { rm: steps(bd.dockerd.cli), explicit: steps(bd.dockerd.explicit) } : null,
     },
     containers: { berthd: fleetJson(res.fleet.berthd), dockerd: fleetJson(res.fleet.dockerd) },
-    berthdRssKiB: { idle: m.idleKiB ?? null, with50: m.with50KiB ?? null, startup: m.startupKiB ?? null, afterRemove: m.afterRemoveKiB ?? null, hwm: m.hwmKiB ?? null },
-    dockerdRssKiB: { idle: m.dockerdIdleKiB ?? null, with50: fd?.daemonRssKiB ?? null, containerdIdle: m.containerdIdleKiB ?? null },
+    berthdRssKiB: {
+      idle: m.idleKiB ?? null,
+      with50: m.with50KiB ?? null,
+      startup: m.startupKiB ?? null,
+      afterRemove: m.afterRemoveKiB ?? null,
+      hwm: m.hwmKiB ?? null,
+    },
+    dockerdRssKiB: {
+      idle: m.dockerdIdleKiB ?? null,
+      with50: fd?.daemonRssKiB ?? null,
+      containerdIdle: m.containerdIdleKiB ?? null,
+    },
     env: Object.fromEntries(Object.entries(res.env).filter(([k]) => k !== 'root')),
     errors: res.errors.length,
   };
   process.stdout.write(JSON.stringify(json) + '\n');
 }
 
-main().then((code) => process.exit(code), (e: Error) => {
-  process.stderr.write(`bench: ${e.message}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`bench: ${e.message}\n`);
+    process.exit(1);
+  },
+);

@@ -31,7 +31,12 @@ export interface NetworkBenchInput {
 }
 
 /** `docker run --rm busybox true` on the default bridge, interleaved across daemons so drift hits all alike. */
-async function dockerRuns(ds: Daemon[], env: (d: Daemon) => NodeJS.ProcessEnv, runs: number, warmup: number): Promise<(Summary | undefined)[]> {
+async function dockerRuns(
+  ds: Daemon[],
+  env: (d: Daemon) => NodeJS.ProcessEnv,
+  runs: number,
+  warmup: number,
+): Promise<(Summary | undefined)[]> {
   const samples: number[][] = ds.map(() => []);
   for (let i = 0; i < runs + warmup; i++) {
     for (const [k, d] of ds.entries()) {
@@ -59,7 +64,22 @@ async function setupTeardown(tag: string, runs: number): Promise<{ setupTeardown
       const t = performance.now();
       const ns = netnsPath(`berth-bench-${tag}-${i}`);
       const hostIf = `vbn${tag.slice(0, 6)}${i % 10}`;
-      await setup(ns, [{ bridge, hostIf, ifname: 'eth0', address: '10.254.253.2/24', mac: '02:42:0a:fe:fd:02', mtu: 1500, gateway: '10.254.253.1' }], true, true);
+      await setup(
+        ns,
+        [
+          {
+            bridge,
+            hostIf,
+            ifname: 'eth0',
+            address: '10.254.253.2/24',
+            mac: '02:42:0a:fe:fd:02',
+            mtu: 1500,
+            gateway: '10.254.253.1',
+          },
+        ],
+        true,
+        true,
+      );
       await teardown(ns, wait ? [hostIf] : []);
       if (i >= 2) (wait ? full : samples).push(performance.now() - t);
       if (!wait) await teardown(ns, [hostIf]); // the next run starts from a quiet kernel
@@ -80,7 +100,10 @@ function push(host: string, port: number, bytes: number): Promise<number> {
     const pump = () => {
       while (sent < bytes) {
         sent += chunk.length;
-        if (!s.write(chunk)) { s.once('drain', pump); return; }
+        if (!s.write(chunk)) {
+          s.once('drain', pump);
+          return;
+        }
       }
       s.end();
     };
@@ -95,23 +118,67 @@ function push(host: string, port: number, bytes: number): Promise<number> {
 
 async function rps(host: string, port: number, n: number, concurrency: number): Promise<number> {
   let next = 0;
-  const one = () => new Promise<void>((resolve, reject) => {
-    const req = httpRequest({ host, port, path: '/', agent: false }, (res) => { res.resume(); res.on('end', resolve); });
-    req.on('error', reject);
-    req.end();
-  });
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = httpRequest({ host, port, path: '/', agent: false }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
   const t = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next++ < n) await one(); }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) await one();
+    }),
+  );
   return n / ((performance.now() - t) / 1000);
 }
 
 async function traffic(d: Daemon, env: NodeJS.ProcessEnv, f: NetworkFigures): Promise<void> {
   // -i: nc must not see EOF on its stdin, or it closes the connection before draining it.
-  const sink = await runCmd(DOCKER, ['run', '-d', '-i', '-p', '127.0.0.1::5000', 'busybox', 'sh', '-c', 'while true; do nc -l -p 5000 >/dev/null; done'], env);
-  const web = await runCmd(DOCKER, ['run', '-d', '-p', '127.0.0.1::80', 'busybox', 'sh', '-c', 'mkdir /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www'], env);
+  const sink = await runCmd(
+    DOCKER,
+    [
+      'run',
+      '-d',
+      '-i',
+      '-p',
+      '127.0.0.1::5000',
+      'busybox',
+      'sh',
+      '-c',
+      'while true; do nc -l -p 5000 >/dev/null; done',
+    ],
+    env,
+  );
+  const web = await runCmd(
+    DOCKER,
+    [
+      'run',
+      '-d',
+      '-p',
+      '127.0.0.1::80',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www',
+    ],
+    env,
+  );
   if (sink.code !== 0 || web.code !== 0) throw new Error(`traffic containers: ${sink.stderr}${web.stderr}`);
   const info = async (id: string, port: string) => {
-    const r = await runCmd(DOCKER, ['inspect', '-f', `{{.NetworkSettings.IPAddress}} {{(index (index .NetworkSettings.Ports "${port}") 0).HostPort}}`, id.trim()], env);
+    const r = await runCmd(
+      DOCKER,
+      [
+        'inspect',
+        '-f',
+        `{{.NetworkSettings.IPAddress}} {{(index (index .NetworkSettings.Ports "${port}") 0).HostPort}}`,
+        id.trim(),
+      ],
+      env,
+    );
     const [ip, hp] = r.stdout.trim().split(' ');
     return { ip, hp: Number(hp) };
   };
@@ -121,7 +188,12 @@ async function traffic(d: Daemon, env: NodeJS.ProcessEnv, f: NetworkFigures): Pr
   // nc is restarted by its shell loop after each transfer: retry until it listens again.
   const retry = async (host: string, port: number) => {
     for (let k = 0; ; k++) {
-      try { return await push(host, port, GB); } catch (e) { if (k > 50) throw e; await new Promise((r) => setTimeout(r, 100)); }
+      try {
+        return await push(host, port, GB);
+      } catch (e) {
+        if (k > 50) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   };
   try {
@@ -135,24 +207,50 @@ async function traffic(d: Daemon, env: NodeJS.ProcessEnv, f: NetworkFigures): Pr
 
 export async function networkBench(i: NetworkBenchInput): Promise<NetworkFigures> {
   const f: NetworkFigures = { runBridge: {}, errors: [] };
-  const guard = async (what: string, fn: () => Promise<void>) => { try { await fn(); } catch (e) { f.errors.push(`${what}: ${(e as Error).message}`); } };
+  const guard = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      f.errors.push(`${what}: ${(e as Error).message}`);
+    }
+  };
   await guard('docker run on the bridge', async () => {
-    [f.runBridge.berthd, f.runBridge.dockerd] = await dockerRuns(i.dockerd ? [i.berthd, i.dockerd] : [i.berthd], i.env, i.runs, i.warmup);
+    [f.runBridge.berthd, f.runBridge.dockerd] = await dockerRuns(
+      i.dockerd ? [i.berthd, i.dockerd] : [i.berthd],
+      i.env,
+      i.runs,
+      i.warmup,
+    );
   });
-  if (f.runBridge.berthd && f.runBridge.dockerd) f.runBridge.ratio = f.runBridge.berthd.median / f.runBridge.dockerd.median;
-  await guard('set-up + teardown', async () => { Object.assign(f, await setupTeardown(i.tag, Math.max(20, i.runs))); });
+  if (f.runBridge.berthd && f.runBridge.dockerd)
+    f.runBridge.ratio = f.runBridge.berthd.median / f.runBridge.dockerd.median;
+  await guard('set-up + teardown', async () => {
+    Object.assign(f, await setupTeardown(i.tag, Math.max(20, i.runs)));
+  });
   await guard('traffic', () => traffic(i.berthd, i.env(i.berthd), f));
-  process.stdout.write(table([['network (issue 5)', 'value'],
-    ['docker run --rm busybox true, bridge, berthd (median)', f.runBridge.berthd ? ms(f.runBridge.berthd.median) : 'n/a'],
-    ['same against dockerd (own bridge)', f.runBridge.dockerd ? ms(f.runBridge.dockerd.median) : 'n/a'],
-    ['ratio (goal <= 0.35)', f.runBridge.ratio !== undefined ? f.runBridge.ratio.toFixed(3) : 'n/a'],
-    ['netns set-up + teardown alone (median, goal <= 15 ms)', f.setupTeardown ? ms(f.setupTeardown.median) : 'n/a'],
-    ['same, until the kernel removed the host veth (median)', f.release ? ms(f.release.median) : 'n/a'],
-    ['1 GB host -> container, published 127.0.0.1 port', f.throughput ? `${f.throughput.publishedMBps.toFixed(0)} MB/s` : 'n/a'],
-    ['1 GB host -> container, container IP direct', f.throughput ? `${f.throughput.directMBps.toFixed(0)} MB/s` : 'n/a'],
-    ['small HTTP requests/s, published 127.0.0.1 port', f.http ? f.http.publishedRps.toFixed(0) : 'n/a'],
-    ['small HTTP requests/s, container IP direct', f.http ? f.http.directRps.toFixed(0) : 'n/a'],
-  ]) + '\n');
+  process.stdout.write(
+    table([
+      ['network (issue 5)', 'value'],
+      [
+        'docker run --rm busybox true, bridge, berthd (median)',
+        f.runBridge.berthd ? ms(f.runBridge.berthd.median) : 'n/a',
+      ],
+      ['same against dockerd (own bridge)', f.runBridge.dockerd ? ms(f.runBridge.dockerd.median) : 'n/a'],
+      ['ratio (goal <= 0.35)', f.runBridge.ratio !== undefined ? f.runBridge.ratio.toFixed(3) : 'n/a'],
+      ['netns set-up + teardown alone (median, goal <= 15 ms)', f.setupTeardown ? ms(f.setupTeardown.median) : 'n/a'],
+      ['same, until the kernel removed the host veth (median)', f.release ? ms(f.release.median) : 'n/a'],
+      [
+        '1 GB host -> container, published 127.0.0.1 port',
+        f.throughput ? `${f.throughput.publishedMBps.toFixed(0)} MB/s` : 'n/a',
+      ],
+      [
+        '1 GB host -> container, container IP direct',
+        f.throughput ? `${f.throughput.directMBps.toFixed(0)} MB/s` : 'n/a',
+      ],
+      ['small HTTP requests/s, published 127.0.0.1 port', f.http ? f.http.publishedRps.toFixed(0) : 'n/a'],
+      ['small HTTP requests/s, container IP direct', f.http ? f.http.directRps.toFixed(0) : 'n/a'],
+    ]) + '\n',
+  );
   for (const e of f.errors) process.stdout.write(`network bench: ${e}\n`);
   return f;
 }

@@ -1,6 +1,13 @@
 // Percentiles and formatting for the bench report.
 
-export interface Summary { n: number; median: number; p90: number; min: number; max: number; mean: number }
+export interface Summary {
+  n: number;
+  median: number;
+  p90: number;
+  min: number;
+  max: number;
+  mean: number;
+}
 
 /** Nearest-rank percentile (p in 0..100) of the samples. */
 export function percentile(samples: readonly number[], p: number): number {
@@ -29,7 +36,8 @@ export function summarize(samples: readonly number[]): Summary | undefined {
   };
 }
 
-export const round = (x: number, digits = 1): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : NaN);
+export const round = (x: number, digits = 1): number =>
+  Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : NaN;
 
 export function ms(x: number | undefined): string {
   return x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(1)} ms`;
@@ -46,8 +54,15 @@ export function mib(kib: number | undefined): string {
 /** A plain text table: first row is the header. */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, c.length); });
-  const line = (r: readonly string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  for (const r of rows)
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   const out = [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of rows.slice(1)) out.push(line(r));
   return out.join('\n');

@@ -18,7 +18,9 @@ const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc
 const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 async function execCreate(id: string, body: Record<string, unknown>): Promise<string> {
-  const r = await d.api('POST', `/containers/${id}/exec`, { body: { AttachStdout: true, AttachStderr: true, ...body } });
+  const r = await d.api('POST', `/containers/${id}/exec`, {
+    body: { AttachStdout: true, AttachStderr: true, ...body },
+  });
   assert.equal(r.status, 201, r.body.toString());
   return r.json().Id;
 }
@@ -32,8 +34,14 @@ async function timedExec(id: string): Promise<number> {
   return Date.now() - t0;
 }
 
-test('berthd SIGKILLed with a client attached and an exec running: both keep running; afterwards attach and exec work and the exit code is reported', { skip }, async () => {
-  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.2; done'] }, 'survivor');
+test('berthd SIGKILLed with a client attached and an exec running: both keep running; afterwards attach and exec work and the exit code is reported', {
+  skip,
+}, async () => {
+  const id = await createContainer(
+    d,
+    { Image: 'busybox', Cmd: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.2; done'] },
+    'survivor',
+  );
   await d.api('POST', `/containers/${id}/start`);
   const att = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?stream=1&stdout=1`);
   await att.waitFor((b) => demux(b).stdout.includes('tick-2'));
@@ -45,14 +53,19 @@ test('berthd SIGKILLed with a client attached and an exec running: both keep run
   const hl = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${long}/start`, { body: { Detach: false } });
   assert.equal(hs.status, 101);
   assert.equal(hl.status, 101);
-  for (const e of [short, long]) await waitFor(async () => (await d.api('GET', `/exec/${e}/json`)).json().Running === true);
+  for (const e of [short, long])
+    await waitFor(async () => (await d.api('GET', `/exec/${e}/json`)).json().Running === true);
   await d.stop('SIGKILL');
   await att.ended;
   await new Promise((r) => setTimeout(r, 1000));
   await d.start();
   const st = (await d.api('GET', `/containers/${id}/json`)).json().State;
   assert.equal(st.Running, true, 'the container kept running');
-  assert.equal((await d.api('GET', `/exec/${short}/json`)).json().ExitCode, 5, 'exit while berthd was down is reported');
+  assert.equal(
+    (await d.api('GET', `/exec/${short}/json`)).json().ExitCode,
+    5,
+    'exit while berthd was down is reported',
+  );
   const l = (await d.api('GET', `/exec/${long}/json`)).json();
   assert.equal(l.Running, true, `the exec kept running: ${JSON.stringify(l)}`);
   await waitFor(async () => (await d.api('GET', `/exec/${long}/json`)).json().ExitCode === 6, 20_000);
@@ -62,9 +75,15 @@ test('berthd SIGKILLed with a client attached and an exec running: both keep run
   assert.ok((await timedExec(id)) < 5000);
 });
 
-test('a client that stops reading does not stall berthd or other containers; memory stays bounded; nothing is dropped', { skip }, async () => {
+test('a client that stops reading does not stall berthd or other containers; memory stays bounded; nothing is dropped', {
+  skip,
+}, async () => {
   // No log driver: this measures the attach path, not the json-file writer.
-  const flood = await createContainer(d, { Image: 'busybox', Cmd: ['yes'], HostConfig: { LogConfig: { Type: 'none' } } }, 'flood');
+  const flood = await createContainer(
+    d,
+    { Image: 'busybox', Cmd: ['yes'], HostConfig: { LogConfig: { Type: 'none' } } },
+    'flood',
+  );
   const other = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'] }, 'quiet');
   await d.api('POST', `/containers/${other}/start`);
   const rss0 = rssKiB(d.proc.pid!);
@@ -96,7 +115,11 @@ test('a client that stops reading does not stall berthd or other containers; mem
 });
 
 test('clients hanging up mid-attach and mid-exec leak no fds, FIFOs or processes', { skip }, async () => {
-  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'while true; do echo x; sleep 0.05; done'], OpenStdin: true }, 'hangup');
+  const id = await createContainer(
+    d,
+    { Image: 'busybox', Cmd: ['sh', '-c', 'while true; do echo x; sleep 0.05; done'], OpenStdin: true },
+    'hangup',
+  );
   await d.api('POST', `/containers/${id}/start`);
   await timedExec(id); // warm-up: lazily opened files are in the baseline
   const pid = d.proc.pid!;
@@ -106,7 +129,10 @@ test('clients hanging up mid-attach and mid-exec leak no fds, FIFOs or processes
     const a = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?stream=1&stdin=1&stdout=1&logs=1`);
     await a.waitFor((b) => b.length > 0);
     a.socket.destroy();
-    const eid = await execCreate(id, { Cmd: ['sh', '-c', 'while true; do echo y; sleep 0.05; done'], AttachStdin: true });
+    const eid = await execCreate(id, {
+      Cmd: ['sh', '-c', 'while true; do echo y; sleep 0.05; done'],
+      AttachStdin: true,
+    });
     const e = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${eid}/start`, { body: { Detach: false } });
     await e.waitFor((b) => b.length > 0);
     e.socket.destroy();

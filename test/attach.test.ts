@@ -15,9 +15,17 @@ useDaemon((x) => (d = x));
 
 const state = async (id: string) => (await d.api('GET', `/containers/${id}/json`)).json().State;
 
-test('plain hijack (200) with stdin; StdinOnce: the client\'s EOF ends the container\'s stdin', { skip }, async () => {
-  const id = await createContainer(d, { Image: 'busybox', Cmd: ['cat'], OpenStdin: true, StdinOnce: true, AttachStdin: true });
-  const h = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?stream=1&stdin=1&stdout=1&stderr=1`, { upgrade: false });
+test("plain hijack (200) with stdin; StdinOnce: the client's EOF ends the container's stdin", { skip }, async () => {
+  const id = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['cat'],
+    OpenStdin: true,
+    StdinOnce: true,
+    AttachStdin: true,
+  });
+  const h = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?stream=1&stdin=1&stdout=1&stderr=1`, {
+    upgrade: false,
+  });
   assert.equal(h.status, 200);
   assert.match(h.head, /Content-Type: application\/vnd\.docker\.multiplexed-stream/);
   const wait = d.api('POST', `/containers/${id}/wait?condition=next-exit`);
@@ -31,7 +39,11 @@ test('plain hijack (200) with stdin; StdinOnce: the client\'s EOF ends the conta
 });
 
 test('logs+stream, several clients at once, stdin from either', { skip }, async () => {
-  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'echo before; while read l; do echo "got $l"; done'], OpenStdin: true });
+  const id = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'echo before; while read l; do echo "got $l"; done'],
+    OpenStdin: true,
+  });
   await d.api('POST', `/containers/${id}/start`);
   await waitFor(async () => demux((await d.api('GET', `/containers/${id}/logs?stdout=1`)).body).stdout === 'before\n');
   const a = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?logs=1&stream=1&stdin=1&stdout=1`);
@@ -64,14 +76,23 @@ test('detach keys: per call with a TTY, swallowed; without a TTY they are plain 
   const since = Date.now() / 1000;
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh'], OpenStdin: true, Tty: true }, 'tty1');
   await d.api('POST', `/containers/${id}/start`);
-  const h = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-a,b`);
+  const h = await hijackRaw(
+    d.socket,
+    'POST',
+    `/v1.47/containers/${id}/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-a,b`,
+  );
   assert.match(h.head, /application\/vnd\.docker\.raw-stream/);
   h.socket.write('echo mark-$((40+2))\r');
   await h.waitFor((x) => x.includes('mark-42'));
   h.socket.write(Buffer.from([0x01, 0x62]));
   await h.ended;
   assert.equal((await state(id)).Running, true, 'the container keeps running after a detach');
-  const ev = (await d.api('GET', `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent('{"container":["tty1"]}')}`)).body.toString();
+  const ev = (
+    await d.api(
+      'GET',
+      `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent('{"container":["tty1"]}')}`,
+    )
+  ).body.toString();
   assert.match(ev, /"Action":"attach"/);
   assert.match(ev, /"Action":"detach"/);
   // attach again: the same shell
@@ -83,7 +104,12 @@ test('detach keys: per call with a TTY, swallowed; without a TTY they are plain 
   await again.ended;
   assert.equal((await state(id)).Running, true);
 
-  const plain = await createContainer(d, { Image: 'busybox', Cmd: ['od', '-An', '-tx1'], OpenStdin: true, StdinOnce: true });
+  const plain = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['od', '-An', '-tx1'],
+    OpenStdin: true,
+    StdinOnce: true,
+  });
   const p = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${plain}/attach?stream=1&stdin=1&stdout=1`);
   await d.api('POST', `/containers/${plain}/start`);
   p.socket.end(Buffer.from([0x10, 0x11, 0x41]));
@@ -96,15 +122,26 @@ test('websocket attach: binary frames both ways', { skip }, async () => {
   await d.api('POST', `/containers/${id}/start`);
   const key = randomBytes(16).toString('base64');
   const ws = await hijackRaw(d.socket, 'GET', `/v1.47/containers/${id}/attach/ws?stream=1&stdin=1&stdout=1`, {
-    upgrade: 'websocket', headers: { 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' },
+    upgrade: 'websocket',
+    headers: { 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' },
   });
   assert.equal(ws.status, 101);
   const { createHash } = await import('node:crypto');
-  const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  const accept = createHash('sha1')
+    .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+    .digest('base64');
   assert.match(ws.head, new RegExp(`Sec-WebSocket-Accept: ${accept.replace(/[+/]/g, '\\$&')}`));
   ws.socket.write(wsFrame(2, Buffer.from('over websocket\n')));
-  await ws.waitFor((b) => wsDecode(b).map((f) => f.payload.toString()).join('') === 'over websocket\n');
-  assert.ok(wsDecode(ws.data()).every((f) => f.opcode === 2), 'binary frames from API 1.28 on');
+  await ws.waitFor(
+    (b) =>
+      wsDecode(b)
+        .map((f) => f.payload.toString())
+        .join('') === 'over websocket\n',
+  );
+  assert.ok(
+    wsDecode(ws.data()).every((f) => f.opcode === 2),
+    'binary frames from API 1.28 on',
+  );
   ws.socket.write(wsFrame(8, Buffer.from([0x03, 0xe8])));
   await ws.ended;
   assert.equal((await state(id)).Running, true);
@@ -117,17 +154,33 @@ test('events: since/until/filters, streaming, until in the future ends the strea
   await waitFor(async () => (await state(id)).Status === 'exited');
   await d.api('POST', '/images/busybox/tag?repo=evt-tag&tag=v1');
   const t1 = Date.now() / 1000;
-  const q = (f: unknown, extra = '') => d.api('GET', `/events?since=${t0}&until=${t1}&filters=${encodeURIComponent(JSON.stringify(f))}${extra}`)
-    .then((r) => r.body.toString().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+  const q = (f: unknown, extra = '') =>
+    d.api('GET', `/events?since=${t0}&until=${t1}&filters=${encodeURIComponent(JSON.stringify(f))}${extra}`).then((r) =>
+      r.body
+        .toString()
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    );
   const all = await q({});
-  assert.deepEqual(all.filter((e) => e.Type === 'container').map((e) => e.Action), ['create', 'start', 'die']);
+  assert.deepEqual(
+    all.filter((e) => e.Type === 'container').map((e) => e.Action),
+    ['create', 'start', 'die'],
+  );
   const die = all.find((e) => e.Action === 'die');
   assert.equal(die.Actor.Attributes.exitCode, '0');
   assert.equal(die.status, 'die');
   assert.equal(die.id, id);
   assert.equal(die.from, 'busybox');
-  assert.deepEqual((await q({ type: ['image'] })).map((e) => e.Action), ['tag']);
-  assert.deepEqual((await q({ event: ['start'] })).map((e) => e.Actor.ID), [id]);
+  assert.deepEqual(
+    (await q({ type: ['image'] })).map((e) => e.Action),
+    ['tag'],
+  );
+  assert.deepEqual(
+    (await q({ event: ['start'] })).map((e) => e.Actor.ID),
+    [id],
+  );
   assert.equal((await q({ container: [id.slice(0, 8)] })).length, 3);
   assert.equal((await q({ container: ['evt1'] })).length, 3);
   assert.equal((await q({ label: ['team=a'] })).length, 3);
@@ -138,7 +191,12 @@ test('events: since/until/filters, streaming, until in the future ends the strea
 
   // live: the stream carries events as they happen and ends at `until`
   const until = Date.now() / 1000 + 2;
-  const live = await hijackRaw(d.socket, 'GET', `/events?until=${until}&filters=${encodeURIComponent('{"event":["create"]}')}`, { upgrade: false, headers: { Connection: 'close' } });
+  const live = await hijackRaw(
+    d.socket,
+    'GET',
+    `/events?until=${until}&filters=${encodeURIComponent('{"event":["create"]}')}`,
+    { upgrade: false, headers: { Connection: 'close' } },
+  );
   assert.equal(live.status, 200);
   const id2 = await createContainer(d, { Image: 'busybox', Cmd: ['true'] });
   await live.waitFor((b) => b.toString().includes(id2));

@@ -23,15 +23,18 @@ let outside: string;
 let canary: string;
 const token = `esc${randomBytes(4).toString('hex')}`;
 
-before(async () => {
-  if (skip) return;
-  outside = await mkdtemp(join(tmpdir(), 'berth-bad-'));
-  canary = join(outside, 'canary.txt');
-  await writeFile(canary, 'canary\n', { mode: 0o644 });
-  await mkdir(join(outside, 'd'));
-  d = await startDaemon({ root: join(outside, 'd') });
-  await importBusybox(d);
-}, { timeout: 60_000 });
+before(
+  async () => {
+    if (skip) return;
+    outside = await mkdtemp(join(tmpdir(), 'berth-bad-'));
+    canary = join(outside, 'canary.txt');
+    await writeFile(canary, 'canary\n', { mode: 0o644 });
+    await mkdir(join(outside, 'd'));
+    d = await startDaemon({ root: join(outside, 'd') });
+    await importBusybox(d);
+  },
+  { timeout: 60_000 },
+);
 after(async () => {
   try {
     if (d) await d.cleanup();
@@ -45,7 +48,9 @@ const q = (v: unknown) => encodeURIComponent(typeof v === 'string' ? v : JSON.st
 type Entry = { entry: TarWriteEntry; body?: TarBody };
 const file = (name: string, body: string, mode = 0o644): Entry => ({ entry: { name, type: 'file', mode }, body });
 const dir = (name: string, mode = 0o755): Entry => ({ entry: { name, type: 'dir', mode } });
-const symlink = (name: string, linkname: string): Entry => ({ entry: { name, type: 'symlink', linkname, mode: 0o777 } });
+const symlink = (name: string, linkname: string): Entry => ({
+  entry: { name, type: 'symlink', linkname, mode: 0o777 },
+});
 const hardlink = (name: string, linkname: string): Entry => ({ entry: { name, type: 'hardlink', linkname } });
 
 /** A rootfs with just a static busybox, so a container can look at what the layer holds. */
@@ -59,9 +64,17 @@ function withBusybox(entries: Entry[]): Promise<Buffer> {
 }
 
 async function importTar(tar: Buffer, repo?: string) {
-  const r = await d.api('POST', `/images/create?fromSrc=-${repo ? `&repo=${q(repo)}` : ''}`, { raw: tar, headers: { 'Content-Type': 'application/x-tar' } });
-  const id = r.status === 200 ? JSON.parse(r.body.toString().trim().split('\n').pop()!).status as string : undefined;
-  return { status: r.status, id, text: r.body.toString(), message: r.status >= 400 ? r.json().message as string : undefined };
+  const r = await d.api('POST', `/images/create?fromSrc=-${repo ? `&repo=${q(repo)}` : ''}`, {
+    raw: tar,
+    headers: { 'Content-Type': 'application/x-tar' },
+  });
+  const id = r.status === 200 ? (JSON.parse(r.body.toString().trim().split('\n').pop()!).status as string) : undefined;
+  return {
+    status: r.status,
+    id,
+    text: r.body.toString(),
+    message: r.status >= 400 ? (r.json().message as string) : undefined,
+  };
 }
 
 /** Runs busybox in an image; returns stdout (and fails the test on a non-zero exit). */
@@ -99,7 +112,16 @@ async function snapshot(): Promise<Snapshot> {
 
 /** Nothing named with the token exists anywhere a climbing or absolute path could land. */
 function assertNoEscape(): void {
-  const places = ['/', '/tmp', '/etc', outside, d.root, d.dataRoot, join(d.dataRoot, 'layers'), join(d.dataRoot, 'content')];
+  const places = [
+    '/',
+    '/tmp',
+    '/etc',
+    outside,
+    d.root,
+    d.dataRoot,
+    join(d.dataRoot, 'layers'),
+    join(d.dataRoot, 'content'),
+  ];
   for (const p of places) {
     const hits = readdirSync(p).filter((n) => n.includes(token));
     assert.deepEqual(hits, [], `escaped into ${p}`);
@@ -115,7 +137,11 @@ async function assertUntouched(before: Snapshot, rejected: boolean): Promise<voi
   assert.equal(now.outsideMode, before.outsideMode, 'the outside directory was chmod-ed');
   assertNoEscape();
   assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), [], 'leftover ingest files');
-  assert.deepEqual(now.layers.filter((n) => n.startsWith('tmp-')), [], 'leftover tmp- layer dirs');
+  assert.deepEqual(
+    now.layers.filter((n) => n.startsWith('tmp-')),
+    [],
+    'leftover tmp- layer dirs',
+  );
   if (rejected) {
     assert.deepEqual(now.images, before.images, 'a rejected import recorded an image');
     assert.deepEqual(now.blobs, before.blobs, 'a rejected import left blobs');
@@ -160,7 +186,12 @@ const cases = (): HostileCase[] => {
     },
     {
       name: 'nested symlink to ../../.. then a file through it',
-      entries: () => [dir('a/'), dir('a/b/'), symlink('a/b/up', '../../../..'), file(`a/b/up/${token}-deepup`, 'deepup\n')],
+      entries: () => [
+        dir('a/'),
+        dir('a/b/'),
+        symlink('a/b/up', '../../../..'),
+        file(`a/b/up/${token}-deepup`, 'deepup\n'),
+      ],
       confined: `[ "$(cat /${token}-deepup)" = deepup ] && echo ok`,
     },
     {
@@ -197,7 +228,10 @@ const cases = (): HostileCase[] => {
       name: 'long PAX name that climbs out',
       entries: () => [file(`${'d'.repeat(120)}/${up}${up}${o}/${token}-pax`, 'x')],
     },
-    { name: 'symlink loop then a file through it', entries: () => [symlink('l1', 'l2'), symlink('l2', 'l1'), file('l1/x', 'x')] },
+    {
+      name: 'symlink loop then a file through it',
+      entries: () => [symlink('l1', 'l2'), symlink('l2', 'l1'), file('l1/x', 'x')],
+    },
     { name: 'a file named . (the layer root)', entries: () => [file('./', 'x')] },
     {
       name: 'hardlink to a symlink that points at /etc/passwd (links the symlink itself)',
@@ -207,12 +241,24 @@ const cases = (): HostileCase[] => {
     { name: 'hardlink to /etc/passwd', entries: () => [hardlink(`${token}-passwd`, '/etc/passwd')] },
     { name: 'hardlink to ../../etc/passwd', entries: () => [hardlink(`${token}-passwd2`, `${up}etc/passwd`)] },
     { name: 'hardlink to the canary (absolute)', entries: () => [hardlink(`${token}-canary`, canary)] },
-    { name: 'hardlink to the canary (climbing)', entries: () => [hardlink(`${token}-canary2`, `${up}${o}/canary.txt`)] },
-    { name: 'hardlink through a symlinked parent', entries: () => [symlink('hl', outside), hardlink(`${token}-hlcanary`, 'hl/canary.txt')] },
+    {
+      name: 'hardlink to the canary (climbing)',
+      entries: () => [hardlink(`${token}-canary2`, `${up}${o}/canary.txt`)],
+    },
+    {
+      name: 'hardlink through a symlinked parent',
+      entries: () => [symlink('hl', outside), hardlink(`${token}-hlcanary`, 'hl/canary.txt')],
+    },
     { name: 'whiteout of ..', entries: () => [dir('w/'), file('w/.wh...', '')] },
     { name: 'whiteout of .', entries: () => [dir('w/'), file('w/.wh..', '')] },
-    { name: 'whiteout through a symlinked parent', entries: () => [symlink('wl', outside), file('wl/.wh.canary.txt', '')] },
-    { name: 'opaque marker through a symlinked parent', entries: () => [symlink('wo', outside), file('wo/.wh..wh..opq', '')] },
+    {
+      name: 'whiteout through a symlinked parent',
+      entries: () => [symlink('wl', outside), file('wl/.wh.canary.txt', '')],
+    },
+    {
+      name: 'opaque marker through a symlinked parent',
+      entries: () => [symlink('wo', outside), file('wo/.wh..wh..opq', '')],
+    },
     { name: 'whiteout of a climbing name', entries: () => [file(`.wh.${up}${o}/canary.txt`, '')] },
   ];
 };
@@ -254,14 +300,26 @@ test('truncated, corrupt and non-tar imports: 400, no image, no leftover blobs o
   for (const b of hugeHeader) sum += b;
   hugeHeader.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
   const bad: [string, Buffer, RegExp][] = [
-    ['truncated tar (mid-file)', bb.subarray(0, Math.floor(bb.length / 2) + 100), /unexpected end of archive|truncated/i],
+    [
+      'truncated tar (mid-file)',
+      bb.subarray(0, Math.floor(bb.length / 2) + 100),
+      /unexpected end of archive|truncated/i,
+    ],
     ['truncated tar (mid-header)', bb.subarray(0, 1024 + 300), /unexpected end of archive|truncated/i],
     ['random bytes', randomBytes(64 * 1024), /tar|archive/i],
     ['text', Buffer.from('this is not a tar file\n'.repeat(100)), /tar|archive/i],
     ['truncated gzip', gz.subarray(0, Math.floor(gz.length / 2)), /compress|gzip|end of/i],
-    ['gzip magic then garbage', Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), randomBytes(4096)]), /compress|gzip|header/i],
+    [
+      'gzip magic then garbage',
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), randomBytes(4096)]),
+      /compress|gzip|header/i,
+    ],
     ['truncated xz', xz.subarray(0, Math.floor(xz.length / 2)), /compress|xz/i],
-    ['xz magic then garbage', Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), randomBytes(4096)]), /compress|xz/i],
+    [
+      'xz magic then garbage',
+      Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), randomBytes(4096)]),
+      /compress|xz/i,
+    ],
     ['header promising 8 GiB', hugeHeader, /unexpected end of archive|truncated/i],
   ];
   for (const [name, body, re] of bad) {
@@ -279,7 +337,10 @@ test('truncated, corrupt and non-tar imports: 400, no image, no leftover blobs o
 
 test('rejected at the first entry of a large upload: the 400 still reaches the client', { skip }, async () => {
   const before = await snapshot();
-  const tar = await tarToBuffer([file(`../${token}-early`, 'x'), { entry: { name: 'big', type: 'file', size: 32 << 20 }, body: Buffer.alloc(32 << 20, 1) }]);
+  const tar = await tarToBuffer([
+    file(`../${token}-early`, 'x'),
+    { entry: { name: 'big', type: 'file', size: 32 << 20 }, body: Buffer.alloc(32 << 20, 1) },
+  ]);
   const r = await importTar(tar, 'early-reject');
   assert.equal(r.status, 400, r.text);
   assert.match(r.message!, /escapes the layer root/);
@@ -294,13 +355,27 @@ test('a client that goes away mid-import leaves nothing behind', { skip }, async
   const bb = await busyboxRootfs();
   const { request: httpRequest } = await import('node:http');
   await new Promise<void>((resolve) => {
-    const req = httpRequest({ socketPath: d.socket, method: 'POST', path: '/images/create?fromSrc=-&repo=gone', headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' } });
+    const req = httpRequest({
+      socketPath: d.socket,
+      method: 'POST',
+      path: '/images/create?fromSrc=-&repo=gone',
+      headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' },
+    });
     req.on('error', () => resolve());
     req.on('response', () => resolve());
-    req.write(bb.subarray(0, Math.floor(bb.length / 2)), () => setTimeout(() => { req.destroy(); resolve(); }, 200));
+    req.write(bb.subarray(0, Math.floor(bb.length / 2)), () =>
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200),
+    );
   });
-  await waitFor(async () => (await readdir(join(d.dataRoot, 'layers'))).every((n) => !n.startsWith('tmp-'))
-    && (await readdir(join(d.dataRoot, 'content', 'ingest'))).length === 0, 10_000);
+  await waitFor(
+    async () =>
+      (await readdir(join(d.dataRoot, 'layers'))).every((n) => !n.startsWith('tmp-')) &&
+      (await readdir(join(d.dataRoot, 'content', 'ingest'))).length === 0,
+    10_000,
+  );
   await assertUntouched(before, true);
   assert.equal((await d.api('GET', '/images/gone/json')).status, 404);
   assert.equal((await d.api('GET', '/_ping')).status, 200);
@@ -312,14 +387,20 @@ test('import with a bad repo name: 400 before anything is stored', { skip }, asy
   assert.equal(r.status, 400);
   assert.match(r.message!, /invalid reference format/);
   await assertUntouched(before, true);
-  const r2 = await d.api('POST', `/images/create?fromSrc=-&repo=ok&changes=${q('RUN true')}`, { raw: await busyboxRootfs() });
+  const r2 = await d.api('POST', `/images/create?fromSrc=-&repo=ok&changes=${q('RUN true')}`, {
+    raw: await busyboxRootfs(),
+  });
   assert.equal(r2.status, 400);
   await assertUntouched(before, true);
   assert.equal((await d.api('POST', '/images/create')).status, 400, 'neither fromSrc nor fromImage');
 });
 
 /** A body of exactly { message } with a non-empty string: Docker's error shape. */
-function assertDockerError(r: { status: number; json(): any; body: Buffer }, status: number, message?: string | RegExp): void {
+function assertDockerError(
+  r: { status: number; json(): any; body: Buffer },
+  status: number,
+  message?: string | RegExp,
+): void {
   assert.equal(r.status, status, r.body.toString());
   const body = r.json();
   assert.deepEqual(Object.keys(body), ['message']);
@@ -331,8 +412,19 @@ function assertDockerError(r: { status: number; json(): any; body: Buffer }, sta
 
 test('create: malformed JSON, wrong types, bad names', { skip }, async () => {
   const create = (body: unknown, name?: string) =>
-    d.api('POST', `/containers/create${name !== undefined ? `?name=${q(name)}` : ''}`, { body: typeof body === 'string' ? body : JSON.stringify(body) });
-  for (const raw of ['{', '{"Image": "busybox",}', 'not json', '{"Image": "busybox"} trailing', '[]', '"busybox"', 'null', '42']) {
+    d.api('POST', `/containers/create${name !== undefined ? `?name=${q(name)}` : ''}`, {
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  for (const raw of [
+    '{',
+    '{"Image": "busybox",}',
+    'not json',
+    '{"Image": "busybox"} trailing',
+    '[]',
+    '"busybox"',
+    'null',
+    '42',
+  ]) {
     assertDockerError(await create(raw), 400);
   }
   const wrong: Record<string, unknown>[] = [
@@ -363,7 +455,11 @@ test('create: malformed JSON, wrong types, bad names', { skip }, async () => {
     { Image: 'busybox', Cmd: ['true'], HostConfig: { RestartPolicy: { Name: 'sometimes' } } },
     { Image: 'busybox', Cmd: ['true'], HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: -1 } } },
     { Image: 'busybox', Cmd: ['true'], HostConfig: { ReadonlyRootfs: 'true' } },
-    { Image: 'busybox', Cmd: ['true'], HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': 'lots' } } } },
+    {
+      Image: 'busybox',
+      Cmd: ['true'],
+      HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': 'lots' } } },
+    },
     { Image: 'busybox', Cmd: ['true'], HostConfig: { LogConfig: { Type: 'nope' } } },
     { Image: 'busybox', Cmd: ['true'], HostConfig: { ShmSize: -1 } },
     { Image: 'busybox', Cmd: ['true'], HostConfig: { Memory: 'lots' } },
@@ -381,11 +477,19 @@ test('create: malformed JSON, wrong types, bad names', { skip }, async () => {
   }
   assert.deepEqual(accepted, [], 'wrong types must be 400s');
   assertDockerError(await create({ Image: 'busybox', Cmd: 42 }), 400, /cannot unmarshal number .*Cmd/);
-  assertDockerError(await create({ Image: 'busybox', Cmd: ['true'], Env: 'FOO=bar' }), 400, /cannot unmarshal string .*Env/);
+  assertDockerError(
+    await create({ Image: 'busybox', Cmd: ['true'], Env: 'FOO=bar' }),
+    400,
+    /cannot unmarshal string .*Env/,
+  );
   assertDockerError(await create({ Image: 'busybox', Cmd: ['true'], StopSignal: 'FOO' }), 400, 'Invalid signal: FOO');
   assertDockerError(await create({ Image: 'busybox' }), 400, 'No command specified');
   for (const name of ['a b', '-x', 'x', '.x', 'a/b', 'ü', 'a:b', '/']) {
-    assertDockerError(await create({ Image: 'busybox', Cmd: ['true'] }, name), 400, `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    assertDockerError(
+      await create({ Image: 'busybox', Cmd: ['true'] }, name),
+      400,
+      `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+    );
   }
   assert.equal((await d.api('GET', '/containers/json?all=1')).json().length, before, 'no container was created');
   // Unknown fields are ignored, as Docker does.
@@ -408,20 +512,39 @@ test('signals, timeouts, wait conditions, unknown objects, remove running', { sk
     assertDockerError(await d.api('POST', `/containers/${id}/restart?t=${q(t)}`), 400);
   }
   assertDockerError(await d.api('POST', `/containers/${id}/wait?condition=x`), 400, /invalid condition/);
-  assert.equal((await d.api('GET', `/containers/${id}/json`)).json().State.Running, true, 'still running after all that');
+  assert.equal(
+    (await d.api('GET', `/containers/${id}/json`)).json().State.Running,
+    true,
+    'still running after all that',
+  );
 
-  assertDockerError(await d.api('DELETE', `/containers/${id}`), 409, /You cannot remove a running container|container is running: stop the container before removing or force remove/);
+  assertDockerError(
+    await d.api('DELETE', `/containers/${id}`),
+    409,
+    /You cannot remove a running container|container is running: stop the container before removing or force remove/,
+  );
   assertDockerError(await d.api('GET', '/containers/x/logs?stdout=1&tail=abc'), 404, 'No such container: x');
   assertDockerError(await d.api('GET', `/containers/${id}/logs`), 400);
 
   for (const [m, p] of [
-    ['GET', '/containers/x/json'], ['POST', '/containers/x/start'], ['POST', '/containers/x/stop'], ['POST', '/containers/x/restart'],
-    ['POST', '/containers/x/kill'], ['POST', '/containers/x/wait'], ['DELETE', '/containers/x'], ['GET', '/containers/x/logs?stdout=1'],
-    ['POST', '/containers/x/rename?name=yy'], ['POST', '/containers/x/attach?stream=1&stdout=1'],
+    ['GET', '/containers/x/json'],
+    ['POST', '/containers/x/start'],
+    ['POST', '/containers/x/stop'],
+    ['POST', '/containers/x/restart'],
+    ['POST', '/containers/x/kill'],
+    ['POST', '/containers/x/wait'],
+    ['DELETE', '/containers/x'],
+    ['GET', '/containers/x/logs?stdout=1'],
+    ['POST', '/containers/x/rename?name=yy'],
+    ['POST', '/containers/x/attach?stream=1&stdout=1'],
   ] as const) {
     assertDockerError(await d.api(m, p), 404, 'No such container: x');
   }
-  assertDockerError(await d.api('POST', '/containers/create', { body: { Image: 'x', Cmd: ['true'] } }), 404, 'No such image: x:latest');
+  assertDockerError(
+    await d.api('POST', '/containers/create', { body: { Image: 'x', Cmd: ['true'] } }),
+    404,
+    'No such image: x:latest',
+  );
   assertDockerError(await d.api('GET', '/images/x/json'), 404, 'No such image: x:latest');
   assertDockerError(await d.api('DELETE', '/images/x'), 404, 'No such image: x:latest');
   assertDockerError(await d.api('POST', `/containers/${id}/rename?name=${q('a b')}`), 400, /Invalid container name/);
@@ -434,7 +557,11 @@ test('signals, timeouts, wait conditions, unknown objects, remove running', { sk
 });
 
 test('API versions, unknown routes and methods', { skip }, async () => {
-  assertDockerError(await d.api('GET', '/v1.12/_ping'), 400, /client version 1.12 is too old. Minimum supported API version is 1.24/);
+  assertDockerError(
+    await d.api('GET', '/v1.12/_ping'),
+    400,
+    /client version 1.12 is too old. Minimum supported API version is 1.24/,
+  );
   assertDockerError(await d.api('GET', '/v1.99/version'), 400, /client version 1.99 is too new/);
   assert.equal((await d.api('GET', '/v1.24/_ping')).status, 200);
   assert.equal((await d.api('GET', '/v1.47/_ping')).status, 200);
@@ -451,7 +578,11 @@ test('API versions, unknown routes and methods', { skip }, async () => {
 });
 
 test('a 5 MB JSON body is refused and the daemon survives', { skip }, async () => {
-  const big = JSON.stringify({ Image: 'busybox', Cmd: ['true'], Env: Array.from({ length: 60_000 }, (_, i) => `K${i}=${'v'.repeat(90)}`) });
+  const big = JSON.stringify({
+    Image: 'busybox',
+    Cmd: ['true'],
+    Env: Array.from({ length: 60_000 }, (_, i) => `K${i}=${'v'.repeat(90)}`),
+  });
   assert.ok(big.length > 5_000_000);
   let status = 0;
   try {
@@ -464,7 +595,12 @@ test('a 5 MB JSON body is refused and the daemon survives', { skip }, async () =
   }
   if (status) assert.ok(status === 400 || status === 413, `status ${status}`);
   assert.equal((await d.api('GET', '/_ping')).status, 200);
-  assert.equal((await d.api('GET', '/containers/json?all=1')).json().filter((c: any) => c.Command === 'true' && c.Image === 'busybox' && c.Names.length === 0).length, 0);
+  assert.equal(
+    (await d.api('GET', '/containers/json?all=1'))
+      .json()
+      .filter((c: any) => c.Command === 'true' && c.Image === 'busybox' && c.Names.length === 0).length,
+    0,
+  );
   // Malformed filters.
   assertDockerError(await d.api('GET', '/containers/json?filters=%7B'), 400);
   assertDockerError(await d.api('GET', `/containers/json?filters=${q({ status: ['bogus'] })}`), 400);
@@ -476,7 +612,9 @@ test('a corrupted record on disk: quarantined, reported in /info, the rest keeps
   try {
     await importBusybox(d2);
     const imp = async (content: string, repo: string) => {
-      const r = await d2.api('POST', `/images/create?fromSrc=-&repo=${repo}`, { raw: await tarToBuffer([file('f.txt', content)]) });
+      const r = await d2.api('POST', `/images/create?fromSrc=-&repo=${repo}`, {
+        raw: await tarToBuffer([file('f.txt', content)]),
+      });
       assert.equal(r.status, 200);
       return JSON.parse(r.body.toString().trim().split('\n').pop()!).status as string;
     };
@@ -484,7 +622,10 @@ test('a corrupted record on disk: quarantined, reported in /info, the rest keeps
     const goodImg = await imp('good\n', 'img-good');
     const badBlobImg = await imp('bad blob\n', 'img-bad-blob');
     const badLayerImg = await imp('bad layer\n', 'img-bad-layer');
-    const badLayerDir = join((await d2.api('GET', '/images/img-bad-layer/json')).json().GraphDriver.Data.UpperDir, '..');
+    const badLayerDir = join(
+      (await d2.api('GET', '/images/img-bad-layer/json')).json().GraphDriver.Data.UpperDir,
+      '..',
+    );
     const mk = async (body: Record<string, unknown>, name: string) => {
       const r = await d2.api('POST', `/containers/create?name=${name}`, { body });
       assert.equal(r.status, 201, r.body.toString());
@@ -518,14 +659,19 @@ test('a corrupted record on disk: quarantined, reported in /info, the rest keeps
     await d2.start();
     const info = (await d2.api('GET', '/info')).json();
     const warnings = (info.Warnings ?? []).join('\n');
-    for (const id of [truncated, empty, wrongShape]) assert.ok(warnings.includes(id), `warning for container ${id}: ${warnings}`);
+    for (const id of [truncated, empty, wrongShape])
+      assert.ok(warnings.includes(id), `warning for container ${id}: ${warnings}`);
     assert.ok(warnings.includes(badImg.slice(7)), `warning for image ${badImg}: ${warnings}`);
     assert.ok(warnings.includes(badBlobImg.slice(7)), `warning for image ${badBlobImg}: ${warnings}`);
     assert.ok(warnings.includes(badLayerDir.split('/').pop()!), `warning for layer ${badLayerDir}: ${warnings}`);
     // Moved aside, not deleted: an operator can look at them.
     const quarantines = [join(d2.dataRoot, 'quarantine'), join(d2.dataRoot, 'images', 'quarantine')];
     const moved = (await Promise.all(quarantines.map((p) => readdir(p).catch(() => [] as string[])))).flat();
-    for (const id of [truncated, empty, wrongShape, badImg.slice(7)]) assert.ok(moved.some((n) => n.includes(id)), `${id} quarantined: ${moved}`);
+    for (const id of [truncated, empty, wrongShape, badImg.slice(7)])
+      assert.ok(
+        moved.some((n) => n.includes(id)),
+        `${id} quarantined: ${moved}`,
+      );
 
     const all = (await d2.api('GET', '/containers/json?all=1')).json() as any[];
     const ids = all.map((c) => c.Id);
@@ -533,9 +679,15 @@ test('a corrupted record on disk: quarantined, reported in /info, the rest keeps
       assert.ok(!ids.includes(id), 'the damaged container is not listed');
       assert.equal((await d2.api('GET', `/containers/${id}/json`)).status, 404);
     }
-    for (const id of [running, stopped, badState]) assert.ok(ids.includes(id), `${id} listed: ${JSON.stringify(all.map((c) => [c.Id, c.Names, c.State]))}\n${warnings}`);
+    for (const id of [running, stopped, badState])
+      assert.ok(
+        ids.includes(id),
+        `${id} listed: ${JSON.stringify(all.map((c) => [c.Id, c.Names, c.State]))}\n${warnings}`,
+      );
     // The quarantined container's name is free again.
-    const reuse = await d2.api('POST', '/containers/create?name=truncated', { body: { Image: 'busybox', Cmd: ['true'] } });
+    const reuse = await d2.api('POST', '/containers/create?name=truncated', {
+      body: { Image: 'busybox', Cmd: ['true'] },
+    });
     assert.equal(reuse.status, 201, reuse.body.toString());
 
     // Healthy containers keep working.
@@ -544,7 +696,10 @@ test('a corrupted record on disk: quarantined, reported in /info, the rest keeps
     assert.match(demux((await d2.api('GET', `/containers/${running}/logs?stdout=1`)).body).stdout, /up/);
     assert.equal((await d2.api('POST', `/containers/${running}/stop?t=1`)).status, 204);
     assert.equal((await d2.api('POST', `/containers/${stopped}/start`)).status, 204);
-    await waitFor(async () => demux((await d2.api('GET', `/containers/${stopped}/logs?stdout=1`)).body).stdout === 'stopped-ok\nstopped-ok\n');
+    await waitFor(
+      async () =>
+        demux((await d2.api('GET', `/containers/${stopped}/logs?stdout=1`)).body).stdout === 'stopped-ok\nstopped-ok\n',
+    );
     // The one with an unreadable state is known and removable.
     assert.equal((await d2.api('DELETE', `/containers/${badState}?force=1`)).status, 204);
 
@@ -564,7 +719,11 @@ test('a corrupted record on disk: quarantined, reported in /info, the rest keeps
     // An image whose layer was quarantined is quarantined too (it could not run).
     assert.equal((await d2.api('GET', '/images/img-bad-layer/json')).status, 404);
     assert.ok(warnings.includes(badLayerImg.slice(7)), `warning for image ${badLayerImg}: ${warnings}`);
-    assertDockerError(await d2.api('POST', '/containers/create', { body: { Image: 'img-bad-layer', Cmd: ['true'] } }), 404, 'No such image: img-bad-layer:latest');
+    assertDockerError(
+      await d2.api('POST', '/containers/create', { body: { Image: 'img-bad-layer', Cmd: ['true'] } }),
+      404,
+      'No such image: img-bad-layer:latest',
+    );
     assert.equal((await d2.api('GET', '/_ping')).status, 200);
 
     // A damaged tag index (this time after a crash): reported and moved aside; images stay reachable by ID.
@@ -582,14 +741,25 @@ test('a corrupted record on disk: quarantined, reported in /info, the rest keeps
   }
 });
 
-test('working directories: relative or under a process\'s fds (CVE-2024-21626) are 400; a build stops at the RUN', { skip }, async () => {
+test("working directories: relative or under a process's fds (CVE-2024-21626) are 400; a build stops at the RUN", {
+  skip,
+}, async () => {
   for (const wd of ['rel/dir', '/proc/self/fd/7', '/proc/1/fd', '//proc/thread-self/fd/3', '/proc/self/task/1/fd/5']) {
     const r = await d.api('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], WorkingDir: wd } });
     assert.equal(r.status, 400, wd);
     assert.match(r.json().message, /working directory/, wd);
   }
-  assert.equal((await d.api('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], WorkingDir: '/proc/self/fdx' } })).status, 201);
-  const b = await d.api('POST', '/build?t=wdbad', { raw: Buffer.from('FROM busybox\nWORKDIR /proc/self/fd/7\nRUN pwd\n') });
+  assert.equal(
+    (
+      await d.api('POST', '/containers/create', {
+        body: { Image: 'busybox', Cmd: ['true'], WorkingDir: '/proc/self/fdx' },
+      })
+    ).status,
+    201,
+  );
+  const b = await d.api('POST', '/build?t=wdbad', {
+    raw: Buffer.from('FROM busybox\nWORKDIR /proc/self/fd/7\nRUN pwd\n'),
+  });
   assert.match(b.body.toString(), /working directory '\/proc\/self\/fd\/7' is not allowed/);
   assert.equal((await d.api('GET', '/images/wdbad/json')).status, 404);
 });

@@ -3,7 +3,16 @@
 // sees, and bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -15,11 +24,44 @@ let d: TestDaemon;
 useDaemon((x) => (d = x));
 
 const key = (s: string) => createHash('sha256').update(s).digest('hex');
-const file = (name: string, body: string, mtime = 1_700_000_000_000) =>
-  ({ name, type: 'file', mode: 0o644, uid: 0, gid: 0, size: Buffer.byteLength(body), mtime, linkname: '', body });
+const file = (name: string, body: string, mtime = 1_700_000_000_000) => ({
+  name,
+  type: 'file',
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  size: Buffer.byteLength(body),
+  mtime,
+  linkname: '',
+  body,
+});
 type F = ReturnType<typeof file>;
-const manifest = (files: (F | { name: string; type: string; mode: number; uid: number; gid: number; size: number; mtime: number; linkname: string })[]) =>
-  ({ entries: files.map(({ name, type, mode, uid, gid, size, mtime, linkname }) => ({ name, type, mode, uid, gid, size, mtime, linkname })) });
+const manifest = (
+  files: (
+    | F
+    | {
+        name: string;
+        type: string;
+        mode: number;
+        uid: number;
+        gid: number;
+        size: number;
+        mtime: number;
+        linkname: string;
+      }
+  )[],
+) => ({
+  entries: files.map(({ name, type, mode, uid, gid, size, mtime, linkname }) => ({
+    name,
+    type,
+    mode,
+    uid,
+    gid,
+    size,
+    mtime,
+    linkname,
+  })),
+});
 
 async function offer(k: string, files: Parameters<typeof manifest>[0]) {
   const r = await d.api('POST', `/build/context?key=${k}`, { body: manifest(files) });
@@ -28,10 +70,26 @@ async function offer(k: string, files: Parameters<typeof manifest>[0]) {
 }
 
 async function build(session: string, files: F[], tag: string, extra = '') {
-  const tar = await tarToBuffer(files.map((f) => ({ entry: { name: f.name, type: 'file' as const, mode: f.mode, size: f.size }, body: Buffer.from(f.body) })));
-  const r = await d.api('POST', `/build?t=${tag}&berthcontext=${session}${extra}`, { raw: tar, headers: { 'Content-Type': 'application/x-tar' } });
-  const lines = r.body.toString().split('\r\n').filter(Boolean).map((l) => JSON.parse(l) as { stream?: string; error?: string; message?: string });
-  return { status: r.status, text: lines.map((l) => l.stream ?? '').join(''), error: lines.map((l) => l.error ?? l.message).find(Boolean) };
+  const tar = await tarToBuffer(
+    files.map((f) => ({
+      entry: { name: f.name, type: 'file' as const, mode: f.mode, size: f.size },
+      body: Buffer.from(f.body),
+    })),
+  );
+  const r = await d.api('POST', `/build?t=${tag}&berthcontext=${session}${extra}`, {
+    raw: tar,
+    headers: { 'Content-Type': 'application/x-tar' },
+  });
+  const lines = r.body
+    .toString()
+    .split('\r\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { stream?: string; error?: string; message?: string });
+  return {
+    status: r.status,
+    text: lines.map((l) => l.stream ?? '').join(''),
+    error: lines.map((l) => l.error ?? l.message).find(Boolean),
+  };
 }
 
 const DF = 'FROM busybox\nCOPY . /ctx/\nCMD ["cat", "/ctx/a"]\n';
@@ -99,7 +157,16 @@ test('bad manifests, keys, sessions and tars are refused', { skip }, async () =>
   // on gone with the other's context, and says so.
   const a = file('a', 'x');
   const s0 = await offer(k, [dockerfile, a]);
-  assert.equal((await build(s0.session, [dockerfile, a].filter((f) => s0.need.includes(f.name)), 'race:0')).error, undefined);
+  assert.equal(
+    (
+      await build(
+        s0.session,
+        [dockerfile, a].filter((f) => s0.need.includes(f.name)),
+        'race:0',
+      )
+    ).error,
+    undefined,
+  );
   const s1 = await offer(k, [dockerfile, a]);
   assert.deepEqual(s1.need, []);
   const s2 = await offer(k, [dockerfile]);
@@ -108,7 +175,16 @@ test('bad manifests, keys, sessions and tars are refused', { skip }, async () =>
   assert.match(`${r.status} ${r.error ?? r.text}`, /409 .*changed while it was sent \(a\)/);
   // A session is good for one build.
   o = await offer(k, [dockerfile]);
-  assert.equal((await build(o.session, [dockerfile].filter((f) => o.need.includes(f.name)), 'bad:4')).error, undefined);
+  assert.equal(
+    (
+      await build(
+        o.session,
+        [dockerfile].filter((f) => o.need.includes(f.name)),
+        'bad:4',
+      )
+    ).error,
+    undefined,
+  );
   assert.equal((await build(o.session, [], 'bad:5')).status, 400);
 });
 
@@ -152,7 +228,10 @@ test('berth build sends a directory incrementally and follows edits and deletion
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a huge context file streams through both transfers without growing berthd', { skip, timeout: 300_000 }, async () => {
+test('a huge context file streams through both transfers without growing berthd', {
+  skip,
+  timeout: 300_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-huge-'));
   writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY big /big\nRUN stat -c %s /big > /size\n');
   writeFileSync(join(dir, 'big'), '');

@@ -33,7 +33,9 @@ async function cli(args: string[], expect = 0, bin: 'berth' | 'docker' = 'berth'
     assert.equal(r.code, expect, `${bin} ${args.join(' ')}: ${r.stdout}\n${r.stderr}`);
     return r;
   } finally {
-    for (const k of Object.keys(env ?? {})) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    for (const k of Object.keys(env ?? {}))
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
   }
 }
 
@@ -56,7 +58,10 @@ async function saved(image: string): Promise<{ raw: Buffer; layerNames: string[]
     if (body.length >= 512 && body.subarray(257, 262).toString() === 'ustar') {
       const names: string[] = [];
       const inner = new TarReader(Readable.from([body]));
-      for (let f = await inner.next(); f; f = await inner.next()) { names.push(f.header.name.replace(/\/$/, '')); await collect(f.body); }
+      for (let f = await inner.next(); f; f = await inner.next()) {
+        names.push(f.header.name.replace(/\/$/, ''));
+        await collect(f.body);
+      }
       layerNames.push(names);
     }
   }
@@ -64,9 +69,15 @@ async function saved(image: string): Promise<{ raw: Buffer; layerNames: string[]
 }
 
 test('cache mount: persists across builds and berthd restarts, never in the image', { skip }, async () => {
-  const one = ctxDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/var/cache/app,id=c1 echo first > /var/cache/app/f && echo built > /built\n' });
+  const one = ctxDir({
+    Dockerfile:
+      'FROM busybox\nRUN --mount=type=cache,target=/var/cache/app,id=c1 echo first > /var/cache/app/f && echo built > /built\n',
+  });
   await cli(['build', '-t', 'cache1', one]);
-  const two = ctxDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/var/cache/app,id=c1 cat /var/cache/app/f > /seen && echo again >> /var/cache/app/f\n' });
+  const two = ctxDir({
+    Dockerfile:
+      'FROM busybox\nRUN --mount=type=cache,target=/var/cache/app,id=c1 cat /var/cache/app/f > /seen && echo again >> /var/cache/app/f\n',
+  });
   await cli(['build', '-t', 'cache2', two]);
   assert.equal(await runIn('cache2', 'cat /seen'), 'first\n');
   await d.stop();
@@ -78,15 +89,20 @@ test('cache mount: persists across builds and berthd restarts, never in the imag
   assert.equal(await runIn('cache1', 'find /var/cache/app -mindepth 1 2>/dev/null | wc -l'), '0\n');
   for (const img of ['cache1', 'cache2', 'cache3']) {
     const { layerNames } = await saved(img);
-    for (const names of layerNames.slice(1)) assert.ok(!names.some((n) => /var\/cache\/app\/|^c\/f/.test(n)), `${img}: ${names.join(' ')}`);
+    for (const names of layerNames.slice(1))
+      assert.ok(!names.some((n) => /var\/cache\/app\/|^c\/f/.test(n)), `${img}: ${names.join(' ')}`);
   }
   // Default id = target; another id is another directory.
-  const four = ctxDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/var/cache/app ls -A /var/cache/app > /seen\n' });
+  const four = ctxDir({
+    Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/var/cache/app ls -A /var/cache/app > /seen\n',
+  });
   await cli(['build', '-t', 'cache4', four]);
   assert.equal(await runIn('cache4', 'cat /seen'), '');
   assert.deepEqual(mountsUnder(d.dataRoot), []);
   // system df counts the cache mounts; builder prune -a drops them, and the next build starts empty.
-  const df = (await d.api('GET', '/system/df?type=build-cache')).json<{ BuildCache: { Type: string; Size: number }[] }>();
+  const df = (await d.api('GET', '/system/df?type=build-cache')).json<{
+    BuildCache: { Type: string; Size: number }[];
+  }>();
   const mounts = df.BuildCache.filter((e) => e.Type === 'exec.cachemount');
   assert.equal(mounts.length, 2, JSON.stringify(df.BuildCache));
   assert.ok(mounts.some((m) => m.Size > 0));
@@ -97,7 +113,9 @@ test('cache mount: persists across builds and berthd restarts, never in the imag
   assert.equal(await runIn('cache5', 'cat /seen'), '');
 });
 
-test('bind mount: context files read-only (rw writes discarded), a stage, content in the cache key', { skip }, async () => {
+test('bind mount: context files read-only (rw writes discarded), a stage, content in the cache key', {
+  skip,
+}, async () => {
   const dir = ctxDir({
     Dockerfile: `FROM busybox AS tools
 RUN mkdir /tools && echo tool-v1 > /tools/v
@@ -111,9 +129,13 @@ RUN --mount=type=bind,target=/ctx,rw touch /ctx/new && ls /ctx > /list
     'sub/other': 'o\n',
   });
   await cli(['build', '-t', 'bind1', dir]);
-  assert.equal(await runIn('bind1', 'cat /copied /tool /other; cat /list; find /mnt/d /ctx /t /s -mindepth 1 2>/dev/null | wc -l'), 'ctx-data\ntool-v1\no\nDockerfile\ndata.txt\nnew\nsub\n0\n');
+  assert.equal(
+    await runIn('bind1', 'cat /copied /tool /other; cat /list; find /mnt/d /ctx /t /s -mindepth 1 2>/dev/null | wc -l'),
+    'ctx-data\ntool-v1\no\nDockerfile\ndata.txt\nnew\nsub\n0\n',
+  );
   const { layerNames } = await saved('bind1');
-  for (const names of layerNames.slice(1)) assert.ok(!names.some((n) => /^ctx\/|^mnt\/d|^t\/v|^s\/other/.test(n)), names.join(' '));
+  for (const names of layerNames.slice(1))
+    assert.ok(!names.some((n) => /^ctx\/|^mnt\/d|^t\/v|^s\/other/.test(n)), names.join(' '));
   const again = await cli(['build', '-t', 'bind1', dir]);
   assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 5, again.stdout);
   writeFileSync(join(dir, 'data.txt'), 'changed\n');
@@ -140,32 +162,45 @@ RUN --mount=type=tmpfs,target=/scratch,size=1m echo tmp > /scratch/x && df /scra
   writeFileSync(src, SECRET);
   const r = await cli(['build', '--secret', `id=tok,src=${src}`, '-t', 'sec1', dir]);
   assert.ok(!(r.stdout + r.stderr).includes(SECRET));
-  assert.equal(await runIn('sec1', 'cat /perm; find /run/secrets /etc/tok /scratch -mindepth 1 2>/dev/null | wc -l'), '400:0\n440:100\nok\n0\n');
+  assert.equal(
+    await runIn('sec1', 'cat /perm; find /run/secrets /etc/tok /scratch -mindepth 1 2>/dev/null | wc -l'),
+    '400:0\n440:100\nok\n0\n',
+  );
   const { raw, layerNames } = await saved('sec1');
   assert.ok(!raw.includes(SECRET), 'the secret is in the saved image');
-  for (const names of layerNames.slice(1)) assert.ok(!names.some((n) => /^run\/secrets\/tok|^etc\/tok|^scratch\/x/.test(n)), names.join(' '));
+  for (const names of layerNames.slice(1))
+    assert.ok(!names.some((n) => /^run\/secrets\/tok|^etc\/tok|^scratch\/x/.test(n)), names.join(' '));
   const hist = await cli(['history', '--no-trunc', 'sec1']);
   assert.ok(!hist.stdout.includes(SECRET));
   const insp = await cli(['image', 'inspect', 'sec1']);
   assert.ok(!insp.stdout.includes(SECRET));
-  assert.ok(!d.logs().includes(SECRET), 'the secret is in berthd\'s log');
+  assert.ok(!d.logs().includes(SECRET), "the secret is in berthd's log");
   // From the environment; a rebuild with the same secret is cached.
-  const again = await cli(['build', '--secret', 'id=tok,env=BERTH_TEST_TOK', '-t', 'sec1', dir], 0, 'berth', { BERTH_TEST_TOK: SECRET });
+  const again = await cli(['build', '--secret', 'id=tok,env=BERTH_TEST_TOK', '-t', 'sec1', dir], 0, 'berth', {
+    BERTH_TEST_TOK: SECRET,
+  });
   assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 3, again.stdout);
   assert.deepEqual(mountsUnder(d.dataRoot), []);
 });
 
-test('secret mount: required and missing is a clear error; optional and missing is absent (docker CLI too)', { skip }, async () => {
+test('secret mount: required and missing is a clear error; optional and missing is absent (docker CLI too)', {
+  skip,
+}, async () => {
   const req = ctxDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok,required true\n' });
   const r = await cli(['build', req], 1);
   assert.match(r.stderr, /Dockerfile:2: secret tok is required but was not provided/);
-  const opt = ctxDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok test ! -e /run/secrets/tok && echo absent > /a\n' });
+  const opt = ctxDir({
+    Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok test ! -e /run/secrets/tok && echo absent > /a\n',
+  });
   for (const bin of ['berth', 'docker'] as const) {
     if (bin === 'docker' && !hasDockerCli()) continue;
     await cli(['build', '--no-cache', '-t', `opt-${bin}`, opt], 0, bin);
     assert.equal(await runIn(`opt-${bin}`, 'cat /a'), 'absent\n');
   }
-  const res = await d.api('POST', '/build', { raw: Buffer.from('FROM busybox\n'), headers: { 'X-Berth-Build-Secrets': '!!notbase64' } });
+  const res = await d.api('POST', '/build', {
+    raw: Buffer.from('FROM busybox\n'),
+    headers: { 'X-Berth-Build-Secrets': '!!notbase64' },
+  });
   assert.equal(res.status, 400);
   assert.ok(!res.body.toString().includes('notbase64'));
 });
@@ -201,8 +236,14 @@ test('COPY/ADD heredocs: content, expansion unless quoted, <<- tabs, mode; RUN h
     ].join('\n'),
   });
   await cli(['build', '-t', 'here1', dir]);
-  const out = await runIn('here1', 'cat /greet /opt/dir/EOT /opt/dir/two /added /x /y /z; ls -A /dev/pipes 2>&1; stat -c %a /greet /opt/dir/EOT /opt/dir/two');
-  assert.equal(out, 'hello world "q" world\nraw $NAME\nsecond\nadded\nx=1 name=world\ny=world\nfrom /dev/pipes/EOF\nls: /dev/pipes: No such file or directory\n644\n755\n755\n');
+  const out = await runIn(
+    'here1',
+    'cat /greet /opt/dir/EOT /opt/dir/two /added /x /y /z; ls -A /dev/pipes 2>&1; stat -c %a /greet /opt/dir/EOT /opt/dir/two',
+  );
+  assert.equal(
+    out,
+    'hello world "q" world\nraw $NAME\nsecond\nadded\nx=1 name=world\ny=world\nfrom /dev/pipes/EOF\nls: /dev/pipes: No such file or directory\n644\n755\n755\n',
+  );
   const again = await cli(['build', '-t', 'here1', dir]);
   assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 7, again.stdout);
   const changed = await cli(['build', '--build-arg', 'NAME=you', '-t', 'here2', dir]);
@@ -211,14 +252,22 @@ test('COPY/ADD heredocs: content, expansion unless quoted, <<- tabs, mode; RUN h
 });
 
 test('sharing=locked: concurrent builds take the cache directory one at a time', { skip }, async () => {
-  const mk = (n: number) => ctxDir({ Dockerfile: `FROM busybox\nRUN --mount=type=cache,target=/c,id=lk,sharing=locked test ! -e /c/busy && touch /c/busy && sleep 1 && rm /c/busy && echo ${n} > /n\n` });
+  const mk = (n: number) =>
+    ctxDir({
+      Dockerfile: `FROM busybox\nRUN --mount=type=cache,target=/c,id=lk,sharing=locked test ! -e /c/busy && touch /c/busy && sleep 1 && rm /c/busy && echo ${n} > /n\n`,
+    });
   await Promise.all([cli(['build', '-t', 'lk1', mk(1)]), cli(['build', '-t', 'lk2', mk(2)])]);
   assert.equal(await runIn('lk2', 'cat /n'), '2\n');
 });
 
-test('berthd SIGKILLed during a RUN with secret and tmpfs mounts: nothing stays mounted or behind, the next build works', { skip }, async () => {
+test('berthd SIGKILLed during a RUN with secret and tmpfs mounts: nothing stays mounted or behind, the next build works', {
+  skip,
+}, async () => {
   const { readdirSync } = await import('node:fs');
-  const dir = ctxDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=k --mount=type=tmpfs,target=/t --mount=type=bind,target=/ctx --mount=type=cache,target=/c sleep 60\n' });
+  const dir = ctxDir({
+    Dockerfile:
+      'FROM busybox\nRUN --mount=type=secret,id=k --mount=type=tmpfs,target=/t --mount=type=bind,target=/ctx --mount=type=cache,target=/c sleep 60\n',
+  });
   const src = join(mkdtempSync(join(tmpdir(), 'berth-sec-')), 'k');
   writeFileSync(src, SECRET);
   const building = runCli('berth', d, ['build', '--secret', `id=k,src=${src}`, dir], undefined, 120_000);
@@ -228,7 +277,10 @@ test('berthd SIGKILLed during a RUN with secret and tmpfs mounts: nothing stays 
     assert.ok(i < 300, 'the RUN never started');
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.ok(mountsUnder(join(d.dataRoot, 'build')).length >= 2, 'the secret and tmpfs mounts are there while the RUN runs');
+  assert.ok(
+    mountsUnder(join(d.dataRoot, 'build')).length >= 2,
+    'the secret and tmpfs mounts are there while the RUN runs',
+  );
   await d.stop('SIGKILL');
   assert.notEqual((await building).code, 0);
   await d.start();
@@ -237,7 +289,10 @@ test('berthd SIGKILLed during a RUN with secret and tmpfs mounts: nothing stays 
   assert.ok(readdirSync(join(d.dataRoot, 'build', 'cache-mounts')).every((n) => !n.startsWith('.tmp-')));
   const all = JSON.parse((await d.api('GET', '/containers/json?all=1')).body.toString());
   assert.equal(all.length, 0, 'no build container is left');
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nRUN --mount=type=secret,id=k --mount=type=tmpfs,target=/t test -s /run/secrets/k\n');
+  writeFileSync(
+    join(dir, 'Dockerfile'),
+    'FROM busybox\nRUN --mount=type=secret,id=k --mount=type=tmpfs,target=/t test -s /run/secrets/k\n',
+  );
   await cli(['build', '--secret', `id=k,src=${src}`, dir]);
   assert.deepEqual(mountsUnder(d.dataRoot), []);
 });

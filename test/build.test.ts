@@ -67,8 +67,25 @@ for (const cli of ['berth', 'docker'] as const) {
     const third = await run(['build', '-t', tag, dir]);
     assert.equal((third.stdout.match(/Using cache/g) ?? []).length, 4, third.stdout);
     // Build args, target, label, no-cache, -f from elsewhere.
-    const ci = ctxDir({ 'ci/Dockerfile': 'FROM busybox AS base\nARG V=0\nRUN echo base-$V > /b\nFROM base AS test\nARG V\nRUN echo test-$V >> /b\nCMD ["cat","/b"]\nFROM busybox\nRUN false\n' });
-    await run(['build', '--build-arg', 'V=2', '--target', 'test', '-f', join(ci, 'ci/Dockerfile'), '--label', 'a=b', '--no-cache', '-t', `ci-${cli}`, ci]);
+    const ci = ctxDir({
+      'ci/Dockerfile':
+        'FROM busybox AS base\nARG V=0\nRUN echo base-$V > /b\nFROM base AS test\nARG V\nRUN echo test-$V >> /b\nCMD ["cat","/b"]\nFROM busybox\nRUN false\n',
+    });
+    await run([
+      'build',
+      '--build-arg',
+      'V=2',
+      '--target',
+      'test',
+      '-f',
+      join(ci, 'ci/Dockerfile'),
+      '--label',
+      'a=b',
+      '--no-cache',
+      '-t',
+      `ci-${cli}`,
+      ci,
+    ]);
     assert.equal((await run(['run', '--rm', `ci-${cli}`])).stdout, 'base-2\ntest-2\n');
     const ci2 = JSON.parse((await run(['image', 'inspect', `ci-${cli}`])).stdout)[0];
     assert.equal(ci2.Config.Labels.a, 'b');
@@ -77,8 +94,11 @@ for (const cli of ['berth', 'docker'] as const) {
   test(`${cli}: context and Dockerfile on stdin, multi-stage COPY --from, .dockerignore`, { skip }, async () => {
     const { execFileSync } = await import('node:child_process');
     const dir = ctxDir({
-      Dockerfile: 'FROM busybox AS b\nRUN mkdir -p /out && echo built > /out/app\nFROM busybox\nCOPY --from=b /out/app /usr/bin/app.txt\nCOPY . /ctx/\nCMD ["sh","-c","cat /usr/bin/app.txt; ls -a /ctx"]\n',
-      '.dockerignore': 'secret*\nDockerfile\n', 'secret.txt': 's', 'keep.txt': 'k',
+      Dockerfile:
+        'FROM busybox AS b\nRUN mkdir -p /out && echo built > /out/app\nFROM busybox\nCOPY --from=b /out/app /usr/bin/app.txt\nCOPY . /ctx/\nCMD ["sh","-c","cat /usr/bin/app.txt; ls -a /ctx"]\n',
+      '.dockerignore': 'secret*\nDockerfile\n',
+      'secret.txt': 's',
+      'keep.txt': 'k',
     });
     const tar = execFileSync('tar', ['-C', dir, '-c', '.']);
     await run(['build', '-t', `stdin-${cli}`, '-'], tar);
@@ -103,9 +123,14 @@ for (const cli of ['berth', 'docker'] as const) {
     assert.equal(ps.length, 0, 'no build container is left');
   });
 }
-test('berthd SIGKILLed during a RUN: no build container or spool left, completed steps reused', { skip: !isRoot && 'needs root' }, async () => {
+test('berthd SIGKILLed during a RUN: no build container or spool left, completed steps reused', {
+  skip: !isRoot && 'needs root',
+}, async () => {
   const { readdirSync } = await import('node:fs');
-  const dir = ctxDir({ Dockerfile: 'FROM busybox\nCOPY f /f\nRUN echo done-one > /one\nRUN sleep 600\n', f: 'kill-test\n' });
+  const dir = ctxDir({
+    Dockerfile: 'FROM busybox\nCOPY f /f\nRUN echo done-one > /one\nRUN sleep 600\n',
+    f: 'kill-test\n',
+  });
   const building = runCli('berth', d, ['build', '-t', 'killed', dir], undefined, 120_000);
   for (let i = 0; ; i++) {
     const ps = JSON.parse((await d.api('GET', '/containers/json')).body.toString()) as { Command: string }[];
@@ -120,7 +145,10 @@ test('berthd SIGKILLed during a RUN: no build container or spool left, completed
   const all = JSON.parse((await d.api('GET', '/containers/json?all=1')).body.toString());
   assert.equal(all.length, 0, 'no build container is left');
   // Only durable state remains: step records, kept contexts, cache mounts; no spool.
-  assert.deepEqual(readdirSync(join(d.dataRoot, 'build')).filter((n) => !['cache', 'contexts', 'cache-mounts'].includes(n)), []);
+  assert.deepEqual(
+    readdirSync(join(d.dataRoot, 'build')).filter((n) => !['cache', 'contexts', 'cache-mounts'].includes(n)),
+    [],
+  );
   writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY f /f\nRUN echo done-one > /one\nRUN cat /one\n');
   const again = await runCli('berth', d, ['build', '-t', 'killed', dir], undefined, 120_000);
   assert.equal(again.code, 0, again.stderr);

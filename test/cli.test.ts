@@ -9,12 +9,17 @@ import { startDaemon, isRoot, hasDockerCli, runCli, busyboxRootfs, type TestDaem
 const skip = isRoot ? false : 'needs root (real mounts, runc, shims)';
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await writeFile(join(d.root, 'busybox-rootfs.tar'), await busyboxRootfs());
-}, { timeout: 60_000 });
-after(async () => { if (d) await d.cleanup(); });
+before(
+  async () => {
+    if (skip) return;
+    d = await startDaemon();
+    await writeFile(join(d.root, 'busybox-rootfs.tar'), await busyboxRootfs());
+  },
+  { timeout: 60_000 },
+);
+after(async () => {
+  if (d) await d.cleanup();
+});
 
 for (const cli of ['berth', 'docker'] as const) {
   const skipCli = skip || (cli === 'docker' && !hasDockerCli() ? 'the docker CLI is not installed' : false);
@@ -40,7 +45,12 @@ for (const cli of ['berth', 'docker'] as const) {
     assert.match(ps.stdout, new RegExp(`${img}\\s+"sh -c 'echo started…"\\s+.*Up .*${name}`));
     const pid = (await run('inspect', '-f', '{{.State.Pid}}', name)).stdout.trim();
     assert.match(pid, /^[1-9]\d*$/);
-    for (const cmd of [['stop', '-t', '1', name], ['start', name], ['restart', '-t', '1', name], ['kill', '-s', 'USR1', name]]) {
+    for (const cmd of [
+      ['stop', '-t', '1', name],
+      ['start', name],
+      ['restart', '-t', '1', name],
+      ['kill', '-s', 'USR1', name],
+    ]) {
       const r = await run(...cmd);
       assert.equal(r.code, 0, `${cmd.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, `${name}\n`);
@@ -60,7 +70,12 @@ for (const cli of ['berth', 'docker'] as const) {
     assert.match(missing.stderr, /Unable to find image 'no-such-image-here:latest' locally/);
     const notFound = await run('run', '--rm', img, '/no/such/cmd');
     assert.equal(notFound.code, 127);
-    const tpl = await run('inspect', '-f', '{{json .Config.Cmd}} {{.Config.Image}} {{index .Config.Labels "k"}}', await created(cli, img));
+    const tpl = await run(
+      'inspect',
+      '-f',
+      '{{json .Config.Cmd}} {{.Config.Image}} {{index .Config.Labels "k"}}',
+      await created(cli, img),
+    );
     assert.equal(tpl.stdout, `["sleep","1"] ${img} v\n`);
     const images = await run('images');
     assert.match(images.stdout, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n/);

@@ -16,10 +16,15 @@ useDaemon((x) => (d = x));
 
 const statOf = (r: { headers: Record<string, unknown> }) =>
   JSON.parse(Buffer.from(String(r.headers['x-docker-container-path-stat']), 'base64').toString());
-const oneFile = (name: string, body: string) => tarToBuffer([{ entry: { name, type: 'file', mode: 0o640, uid: 7, gid: 8 }, body }]);
+const oneFile = (name: string, body: string) =>
+  tarToBuffer([{ entry: { name, type: 'file', mode: 0o640, uid: 7, gid: 8 }, body }]);
 const put = async (id: string, path: string, tar: Buffer, q = '') =>
-  d.api('PUT', `/containers/${id}/archive?path=${encodeURIComponent(path)}${q}`, { raw: tar, headers: { 'Content-Type': 'application/x-tar' } });
-const get = (id: string, path: string, method = 'GET') => d.api(method, `/containers/${id}/archive?path=${encodeURIComponent(path)}`);
+  d.api('PUT', `/containers/${id}/archive?path=${encodeURIComponent(path)}${q}`, {
+    raw: tar,
+    headers: { 'Content-Type': 'application/x-tar' },
+  });
+const get = (id: string, path: string, method = 'GET') =>
+  d.api(method, `/containers/${id}/archive?path=${encodeURIComponent(path)}`);
 /** A small file's contents, read back through GET. */
 async function readIn(id: string, path: string): Promise<string> {
   const r = await get(id, path);
@@ -35,7 +40,15 @@ async function running(cmd = 'exec sleep 1000'): Promise<string> {
 
 for (const mode of ['running', 'stopped'] as const) {
   test(`cp ${mode}: HEAD stat, GET a file and a directory, PUT into a directory`, { skip }, async () => {
-    const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'mkdir -p /data/sub; echo one > /data/sub/a; ln -s /data/sub/a /data/lnk; touch /ready; exec sleep 1000'], Hostname: 'cphost' });
+    const id = await createContainer(d, {
+      Image: 'busybox',
+      Cmd: [
+        'sh',
+        '-c',
+        'mkdir -p /data/sub; echo one > /data/sub/a; ln -s /data/sub/a /data/lnk; touch /ready; exec sleep 1000',
+      ],
+      Hostname: 'cphost',
+    });
     assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
     await waitFor(async () => (await get(id, '/ready', 'HEAD')).status === 200);
     if (mode === 'stopped') {
@@ -48,7 +61,7 @@ for (const mode of ['running', 'stopped'] as const) {
     assert.equal(st.name, 'a');
     assert.equal(st.size, 4);
     assert.equal(st.mode, 0o644);
-    assert.equal(statOf(await get(id, '/data', 'HEAD')).mode, (2 ** 31 + 0o755));
+    assert.equal(statOf(await get(id, '/data', 'HEAD')).mode, 2 ** 31 + 0o755);
     const lnk = statOf(await get(id, '/data/lnk', 'HEAD'));
     assert.equal(lnk.linkTarget, '/data/sub/a');
     assert.equal(lnk.mode, 2 ** 27 + 0o777);
@@ -56,9 +69,15 @@ for (const mode of ['running', 'stopped'] as const) {
 
     const file = await get(id, '/data/sub/a');
     assert.equal(file.headers['content-type'], 'application/x-tar');
-    assert.deepEqual((await listTar(file.body)).map((e) => [e.name, e.body]), [['a', 'one\n']]);
+    assert.deepEqual(
+      (await listTar(file.body)).map((e) => [e.name, e.body]),
+      [['a', 'one\n']],
+    );
     const dir = await listTar((await get(id, '/data')).body);
-    assert.deepEqual(dir.map((e) => e.name), ['data/', 'data/lnk', 'data/sub/', 'data/sub/a']);
+    assert.deepEqual(
+      dir.map((e) => e.name),
+      ['data/', 'data/lnk', 'data/sub/', 'data/sub/a'],
+    );
     // /etc/hostname is the container's own (a bind mount), not the image's.
     assert.equal(await readIn(id, '/etc/hostname'), 'cphost\n');
 
@@ -88,7 +107,8 @@ test('cp into a path whose parent is a symlink to / writes inside the container'
     assert.equal((await put(id, '/tmp', await oneFile(`dir/${marker}-2`, 'in'))).status, 200);
     // `..` climbs stop at the container's root.
     assert.equal((await put(id, '/../../../../tmp/root', await oneFile(`${marker}-3`, 'in'))).status, 200);
-    for (const n of [marker, `${marker}-2`, `${marker}-3`]) assert.ok(!existsSync(`/${n}`), `host /${n} must not exist`);
+    for (const n of [marker, `${marker}-2`, `${marker}-3`])
+      assert.ok(!existsSync(`/${n}`), `host /${n} must not exist`);
     assert.equal(await readIn(id, `/${marker}`), 'in');
     assert.equal(await readIn(id, `/tmp/${marker}-2`), 'in');
     assert.equal(await readIn(id, `/${marker}-3`), 'in');
@@ -102,11 +122,15 @@ test('cp into a path whose parent is a symlink to / writes inside the container'
 
 test('cp GET never reads the host: .., absolute symlinks, symlinks swapped during the copy', { skip }, async () => {
   const hostPasswd = readFileSync('/etc/passwd', 'utf8');
-  const id = await running([
-    'ln -s /etc/passwd /abs', 'ln -s ../../../../../etc /rel', 'mkdir -p /w/d',
-    // CVE-2018-15664: flip /w/d between a directory and a symlink to / as fast as possible.
-    'while true; do mv /w/d /w/t && ln -s / /w/d; rm -f /w/d; mv /w/t /w/d; done',
-  ].join('; '));
+  const id = await running(
+    [
+      'ln -s /etc/passwd /abs',
+      'ln -s ../../../../../etc /rel',
+      'mkdir -p /w/d',
+      // CVE-2018-15664: flip /w/d between a directory and a symlink to / as fast as possible.
+      'while true; do mv /w/d /w/t && ln -s / /w/d; rm -f /w/d; mv /w/t /w/d; done',
+    ].join('; '),
+  );
   await waitFor(async () => (await get(id, '/abs', 'HEAD')).status === 200);
   const bb = await readIn(id, '/../../../etc/passwd');
   assert.ok(bb.includes('www-data:x:33:33'), 'the container’s passwd');
@@ -139,12 +163,19 @@ test('cp GET never reads the host: .., absolute symlinks, symlinks swapped durin
 test('cp never runs code from the container (CVE-2019-14271 shape)', { skip }, async () => {
   const marker = `/tmp/berth-ran-${randomBytes(6).toString('hex')}`;
   const evil = `#!/bin/sh\ntouch ${marker}\n`;
-  const id = await running([
-    'mkdir -p /lib /lib64 /usr/lib',
-    ...['/bin/tar', '/usr/bin/tar', '/lib/libnss_files.so.2', '/lib64/libnss_files.so.2', '/usr/lib/libnss_files.so.2']
-      .map((p) => `rm -f ${p}; printf '${evil.replace(/\n/g, '\\n')}' > ${p}; chmod 755 ${p}`),
-    'exec sleep 1000',
-  ].join('; '));
+  const id = await running(
+    [
+      'mkdir -p /lib /lib64 /usr/lib',
+      ...[
+        '/bin/tar',
+        '/usr/bin/tar',
+        '/lib/libnss_files.so.2',
+        '/lib64/libnss_files.so.2',
+        '/usr/lib/libnss_files.so.2',
+      ].map((p) => `rm -f ${p}; printf '${evil.replace(/\n/g, '\\n')}' > ${p}; chmod 755 ${p}`),
+      'exec sleep 1000',
+    ].join('; '),
+  );
   await waitFor(async () => (await get(id, '/usr/lib/libnss_files.so.2', 'HEAD')).status === 200);
   assert.equal((await get(id, '/bin')).status, 200);
   assert.equal((await put(id, '/tmp', await oneFile('f', 'x'))).status, 200);
@@ -152,7 +183,9 @@ test('cp never runs code from the container (CVE-2019-14271 shape)', { skip }, a
   await d.api('DELETE', `/containers/${id}?force=1`);
 });
 
-test('cp of a stopped container leaves no mount behind; copyUIDGID owns files as the container user', { skip }, async () => {
+test('cp of a stopped container leaves no mount behind; copyUIDGID owns files as the container user', {
+  skip,
+}, async () => {
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['true'], User: 'www-data' });
   await startAndWait(d, id);
   assert.equal((await put(id, '/tmp', await oneFile('mine', 'x'), '&copyUIDGID=1')).status, 200);

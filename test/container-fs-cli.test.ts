@@ -14,7 +14,10 @@ let d: TestDaemon;
 /** A CLI's stdout as bytes (runCli decodes text). */
 function rawStdout(cli: 'berth' | 'docker', args: string[]): Buffer {
   const [cmd, argv] = cli === 'docker' ? ['docker', args] : [process.execPath, [berthMain, ...args]];
-  return execFileSync(cmd, argv, { env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: join(d.root, 'docker-config') }, maxBuffer: 64 << 20 });
+  return execFileSync(cmd, argv, {
+    env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: join(d.root, 'docker-config') },
+    maxBuffer: 64 << 20,
+  });
 }
 useDaemon((x) => (d = x));
 
@@ -28,9 +31,19 @@ for (const cli of ['berth', 'docker'] as const) {
   };
 
   test(`${cli}: diff, commit -m -a -c, run the committed image`, { skip }, async () => {
-    await run(['run', '--name', name, 'busybox', 'sh', '-c', 'mkdir /new; echo hi > /new/f; rm /bin/ls; echo y >> /etc/passwd']);
+    await run([
+      'run',
+      '--name',
+      name,
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /new; echo hi > /new/f; rm /bin/ls; echo y >> /etc/passwd',
+    ]);
     assert.equal(await run(['diff', name]), 'C /bin\nD /bin/ls\nC /etc\nC /etc/passwd\nA /new\nA /new/f\n');
-    const id = (await run(['commit', '-m', 'msg', '-a', 'me', '-c', 'CMD ["cat", "/new/f"]', name, `${name}:v2`])).trim();
+    const id = (
+      await run(['commit', '-m', 'msg', '-a', 'me', '-c', 'CMD ["cat", "/new/f"]', name, `${name}:v2`])
+    ).trim();
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
     assert.equal(await run(['run', '--rm', `${name}:v2`]), 'hi\n');
     const insp = JSON.parse(await run(['image', 'inspect', `${name}:v2`]))[0];
@@ -58,10 +71,22 @@ for (const cli of ['berth', 'docker'] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'berth-cp-'));
     const ctr = `${name}-cp`;
     try {
-      await run(['run', '-d', '--name', ctr, 'busybox', 'sh', '-c', 'mkdir -p /data/sub; echo one > /data/sub/a; ln -s /data/sub/a /data/lnk; exec sleep 1000']);
+      await run([
+        'run',
+        '-d',
+        '--name',
+        ctr,
+        'busybox',
+        'sh',
+        '-c',
+        'mkdir -p /data/sub; echo one > /data/sub/a; ln -s /data/sub/a /data/lnk; exec sleep 1000',
+      ]);
       // container → host: a file into a directory, a file to a new name, a directory.
       await run(['cp', `${ctr}:/etc/hostname`, dir]);
-      assert.equal(readFileSync(join(dir, 'hostname'), 'utf8'), `${(await run(['inspect', '-f', '{{.Config.Hostname}}', ctr])).trim()}\n`);
+      assert.equal(
+        readFileSync(join(dir, 'hostname'), 'utf8'),
+        `${(await run(['inspect', '-f', '{{.Config.Hostname}}', ctr])).trim()}\n`,
+      );
       await run(['cp', `${ctr}:/data/sub/a`, join(dir, 'renamed')]);
       assert.equal(readFileSync(join(dir, 'renamed'), 'utf8'), 'one\n');
       await run(['cp', `${ctr}:/data`, join(dir, 'data')]);
@@ -82,7 +107,10 @@ for (const cli of ['berth', 'docker'] as const) {
       assert.equal(readFileSync(join(dir, 'up-back.txt'), 'utf8'), 'up');
       // - : a tar on stdout and on stdin.
       const tar = await listTar(rawStdout(cli, ['cp', `${ctr}:/data/sub`, '-']));
-      assert.deepEqual(tar.map((e) => e.name), ['sub/', 'sub/a']);
+      assert.deepEqual(
+        tar.map((e) => e.name),
+        ['sub/', 'sub/a'],
+      );
       const upload = await tarToBuffer([{ entry: { name: 'fromstdin', type: 'file' }, body: 'stdin\n' }]);
       await run(['cp', '-', `${ctr}:/tmp`], upload);
       await run(['cp', `${ctr}:/tmp/fromstdin`, join(dir, 'fromstdin')]);

@@ -14,20 +14,40 @@ let d: TestDaemon;
 useDaemon((x) => (d = x));
 
 const CHANGES = [
-  'mkdir /new', 'echo x > /new/f', 'echo y >> /etc/passwd', 'rm /bin/ls', 'rm -rf /var/www',
-  'rm -rf /home', 'mkdir /home', 'touch /home/z', 'ln -s /new/f /new/link',
+  'mkdir /new',
+  'echo x > /new/f',
+  'echo y >> /etc/passwd',
+  'rm /bin/ls',
+  'rm -rf /var/www',
+  'rm -rf /home',
+  'mkdir /home',
+  'touch /home/z',
+  'ln -s /new/f /new/link',
 ].join('; ');
 
 const kinds = (list: { Path: string; Kind: number }[]) => list.map((c) => `${'CAD'[c.Kind]} ${c.Path}`);
 
 test('diff: added, modified, deleted, opaque dirs; running and stopped; mount stubs hidden', { skip }, async () => {
-  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', `${CHANGES}; touch /ready; exec sleep 1000`] });
+  const id = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['sh', '-c', `${CHANGES}; touch /ready; exec sleep 1000`],
+  });
   assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
   await waitFor(async () => kinds((await d.api('GET', `/containers/${id}/changes`)).json()).includes('A /ready'));
   const running = kinds((await d.api('GET', `/containers/${id}/changes`)).json());
   assert.deepEqual(running, [
-    'C /bin', 'D /bin/ls', 'C /etc', 'C /etc/passwd', 'D /home', 'A /home/z', 'A /new', 'A /new/f', 'A /new/link',
-    'A /ready', 'C /var', 'D /var/www',
+    'C /bin',
+    'D /bin/ls',
+    'C /etc',
+    'C /etc/passwd',
+    'D /home',
+    'A /home/z',
+    'A /new',
+    'A /new/f',
+    'A /new/link',
+    'A /ready',
+    'C /var',
+    'D /var/www',
   ]);
   await d.api('POST', `/containers/${id}/kill`);
   await d.api('POST', `/containers/${id}/wait`);
@@ -39,12 +59,19 @@ test('diff: added, modified, deleted, opaque dirs; running and stopped; mount st
   assert.deepEqual((await d.api('GET', `/containers/${quiet}/changes`)).json(), []);
 });
 
-test('commit: the new image runs, has the changes, config, history and parent; its containers diff empty', { skip }, async () => {
+test('commit: the new image runs, has the changes, config, history and parent; its containers diff empty', {
+  skip,
+}, async () => {
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', CHANGES], Env: ['A=1'] }, 'tocommit');
   await startAndWait(d, id);
-  const events = d.api('GET', `/events?since=${Math.floor(Date.now() / 1000) - 1}&until=${Math.floor(Date.now() / 1000) + 3}`);
+  const events = d.api(
+    'GET',
+    `/events?since=${Math.floor(Date.now() / 1000) - 1}&until=${Math.floor(Date.now() / 1000) + 3}`,
+  );
   const changes = encodeURIComponent('CMD ["cat", "/new/f"]');
-  const r = await d.api('POST', `/commit?container=tocommit&repo=web&tag=v2&comment=msg&author=me&changes=${changes}`, { body: null });
+  const r = await d.api('POST', `/commit?container=tocommit&repo=web&tag=v2&comment=msg&author=me&changes=${changes}`, {
+    body: null,
+  });
   assert.equal(r.status, 201, String(r.body));
   const imgId = r.json().Id as string;
   assert.match(imgId, /^sha256:[0-9a-f]{64}$/);
@@ -64,14 +91,21 @@ test('commit: the new image runs, has the changes, config, history and parent; i
   const run = await runToCompletion(d, { Image: 'web:v2' });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, 'x\n');
-  const check = await runToCompletion(d, { Image: 'web:v2', Cmd: ['sh', '-c', 'ls /bin/ls; ls -a /home; ls /var; tail -1 /etc/passwd; readlink /new/link'] });
+  const check = await runToCompletion(d, {
+    Image: 'web:v2',
+    Cmd: ['sh', '-c', 'ls /bin/ls; ls -a /home; ls /var; tail -1 /etc/passwd; readlink /new/link'],
+  });
   assert.equal(check.stdout, '.\n..\nz\ny\n/new/f\n');
   assert.match(check.stderr, /\/bin\/ls/);
 
   const fresh = await createContainer(d, { Image: 'web:v2', Cmd: ['true'] });
   await startAndWait(d, fresh);
   assert.deepEqual((await d.api('GET', `/containers/${fresh}/changes`)).json(), []);
-  const ev = (await events).body.toString().trim().split('\n').map((l) => JSON.parse(l));
+  const ev = (await events).body
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.ok(ev.some((e) => e.Type === 'container' && e.Action === 'commit' && e.Actor.Attributes.comment === 'msg'));
   assert.ok(ev.some((e) => e.Type === 'image' && e.Action === 'tag' && e.Actor.Attributes.name === 'web:v2'));
   assert.equal((await d.api('POST', '/commit?container=nope')).status, 404);
@@ -90,7 +124,10 @@ test('commit pauses a running container by default and it keeps running', { skip
 });
 
 test('export: the merged filesystem of a stopped and of a running container', { skip }, async () => {
-  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', `${CHANGES}; touch /ready; exec sleep 1000`] });
+  const id = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['sh', '-c', `${CHANGES}; touch /ready; exec sleep 1000`],
+  });
   assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
   await waitFor(async () => kinds((await d.api('GET', `/containers/${id}/changes`)).json()).includes('A /ready'));
   for (const phase of ['running', 'stopped']) {
@@ -126,7 +163,10 @@ function exportStarted(id: string, bytes: number): Promise<() => void> {
       let got = 0;
       res.on('data', (c: Buffer) => {
         got += c.length;
-        if (got > bytes) { res.pause(); resolve(() => req.destroy()); }
+        if (got > bytes) {
+          res.pause();
+          resolve(() => req.destroy());
+        }
       });
       res.on('end', () => reject(new Error('export finished early')));
     });
@@ -136,7 +176,10 @@ function exportStarted(id: string, bytes: number): Promise<() => void> {
 }
 
 test('export: a berthd killed mid-export leaves no view behind after its restart', { skip }, async () => {
-  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'dd if=/dev/zero of=/big bs=1M count=64 2>/dev/null'] });
+  const id = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'dd if=/dev/zero of=/big bs=1M count=64 2>/dev/null'],
+  });
   await startAndWait(d, id);
   const hangUp = await exportStarted(id, 256 * 1024);
   assert.equal(readdirSync(join(d.execRoot, 'views')).length, 1);
@@ -147,7 +190,10 @@ test('export: a berthd killed mid-export leaves no view behind after its restart
 });
 
 test('export: a client that hangs up mid-export leaks no mount and no fd', { skip }, async () => {
-  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'dd if=/dev/zero of=/big bs=1M count=64 2>/dev/null'] });
+  const id = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'dd if=/dev/zero of=/big bs=1M count=64 2>/dev/null'],
+  });
   await startAndWait(d, id);
   const fds = () => readdirSync(`/proc/${d.proc.pid}/fd`).length;
   const before = fds();
@@ -159,13 +205,16 @@ test('export: a client that hangs up mid-export leaks no mount and no fd', { ski
 test('commit of 10 000 changed files, deleted and opaque dirs round trips', { skip, timeout: 300_000 }, async () => {
   const make = [
     'for i in $(busybox seq 0 99); do mkdir -p /many/d$i; for j in $(busybox seq 0 99); do echo $i-$j > /many/d$i/f$j; done; done',
-    'rm -rf /var/www /usr/sbin', 'rm -rf /home; mkdir /home; echo opaque > /home/only', 'ln -s /many/d1/f1 /many/link',
-    'echo changed > /etc/group', 'chmod 700 /root',
+    'rm -rf /var/www /usr/sbin',
+    'rm -rf /home; mkdir /home; echo opaque > /home/only',
+    'ln -s /many/d1/f1 /many/link',
+    'echo changed > /etc/group',
+    'chmod 700 /root',
   ].join('; ');
   const fingerprint = [
     'cd /',
     "busybox find / -xdev ! -path /etc/hosts ! -path /etc/hostname ! -path /etc/resolv.conf -exec busybox stat -c '%n %a %u %g %F %s' {} + | busybox sort | busybox md5sum",
-    "busybox find / -xdev -type f ! -path /etc/hosts ! -path /etc/hostname ! -path /etc/resolv.conf -exec busybox md5sum {} + | busybox sort | busybox md5sum",
+    'busybox find / -xdev -type f ! -path /etc/hosts ! -path /etc/hostname ! -path /etc/resolv.conf -exec busybox md5sum {} + | busybox sort | busybox md5sum',
     'busybox find / -xdev | busybox wc -l',
   ].join('; ');
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', `${make}; ${fingerprint}`] }, 'many');
@@ -174,7 +223,9 @@ test('commit of 10 000 changed files, deleted and opaque dirs round trips', { sk
   const original = await logs(id);
   const diff = (await d.api('GET', `/containers/${id}/changes`)).json() as { Path: string; Kind: number }[];
   assert.ok(diff.length > 10_000);
-  assert.ok(kinds(diff).includes('D /usr/sbin') && kinds(diff).includes('D /home') && kinds(diff).includes('A /home/only'));
+  assert.ok(
+    kinds(diff).includes('D /usr/sbin') && kinds(diff).includes('D /home') && kinds(diff).includes('A /home/only'),
+  );
   const r = await d.api('POST', '/commit?container=many&repo=many');
   assert.equal(r.status, 201, String(r.body));
   const fresh = await createContainer(d, { Image: 'many', Cmd: ['sh', '-c', fingerprint] });

@@ -31,7 +31,9 @@ describe('credential helpers', { skip: !isRoot && 'needs root' }, () => {
   useDaemon((x) => (d = x), { busybox: false });
   before(async () => {
     reg = await startFakeRegistry({ bearer: true });
-    addImage(reg, 'priv/app', '1', [await tarToBuffer([{ entry: { name: 'f', type: 'file', mode: 0o644 }, body: 'hi' }])]);
+    addImage(reg, 'priv/app', '1', [
+      await tarToBuffer([{ entry: { name: 'f', type: 'file', mode: 0o644 }, body: 'hi' }]),
+    ]);
     dir = await mkdtemp(join(tmpdir(), 'berth-cred-'));
     mkdirSync(join(dir, 'bin'));
     mkdirSync(join(dir, 'store'));
@@ -39,12 +41,20 @@ describe('credential helpers', { skip: !isRoot && 'needs root' }, () => {
     chmodSync(join(dir, 'bin', 'docker-credential-test'), 0o755);
     process.env.PATH = `${join(dir, 'bin')}:${oldPath}`; // runCli passes process.env on
   });
-  after(async () => { process.env.PATH = oldPath; await reg?.close(); if (dir) await rm(dir, { recursive: true, force: true }); });
+  after(async () => {
+    process.env.PATH = oldPath;
+    await reg?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   const cfgDir = () => join(d.root, 'docker-config');
-  const writeCfg = (c: object) => { mkdirSync(cfgDir(), { recursive: true }); writeFileSync(join(cfgDir(), 'config.json'), JSON.stringify(c)); };
+  const writeCfg = (c: object) => {
+    mkdirSync(cfgDir(), { recursive: true });
+    writeFileSync(join(cfgDir(), 'config.json'), JSON.stringify(c));
+  };
   const stored = () => readdirSync(join(dir, 'store'));
-  const calls = () => existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean) : [];
+  const calls = () =>
+    existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean) : [];
 
   test('credsStore: login stores through the helper, pull reads it, logout erases it', async () => {
     writeCfg({ credsStore: 'test' });
@@ -58,7 +68,11 @@ describe('credential helpers', { skip: !isRoot && 'needs root' }, () => {
     const cfg = readFileSync(join(cfgDir(), 'config.json'), 'utf8');
     assert.ok(!cfg.includes(Buffer.from('bob:pw').toString('base64')) && !cfg.includes('"pw"'), cfg);
     assert.equal(stored().length, 1);
-    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'store', stored()[0]), 'utf8')), { ServerURL: reg.host, Username: 'bob', Secret: 'pw' });
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'store', stored()[0]), 'utf8')), {
+      ServerURL: reg.host,
+      Username: 'bob',
+      Secret: 'pw',
+    });
     const pull = await runCli('berth', d, ['pull', `${reg.host}/priv/app:1`]);
     assert.equal(pull.code, 0, pull.stderr);
     assert.ok(calls().includes('get'));
@@ -72,8 +86,14 @@ describe('credential helpers', { skip: !isRoot && 'needs root' }, () => {
   });
 
   test('credHelpers picks the helper per registry host', async () => {
-    writeFileSync(join(dir, 'store', reg.host.replace(/[^A-Za-z0-9]/g, '_')), JSON.stringify({ ServerURL: reg.host, Username: 'bob', Secret: 'pw' }));
-    writeCfg({ credHelpers: { [reg.host]: 'test' }, auths: { [reg.host]: { auth: Buffer.from('bob:wrong').toString('base64') } } });
+    writeFileSync(
+      join(dir, 'store', reg.host.replace(/[^A-Za-z0-9]/g, '_')),
+      JSON.stringify({ ServerURL: reg.host, Username: 'bob', Secret: 'pw' }),
+    );
+    writeCfg({
+      credHelpers: { [reg.host]: 'test' },
+      auths: { [reg.host]: { auth: Buffer.from('bob:wrong').toString('base64') } },
+    });
     await d.api('DELETE', `/images/${encodeURIComponent(`${reg.host}/priv/app:1`)}`);
     const pull = await runCli('berth', d, ['pull', `${reg.host}/priv/app:1`]);
     assert.equal(pull.code, 0, pull.stderr);
@@ -86,7 +106,9 @@ describe('credential helpers', { skip: !isRoot && 'needs root' }, () => {
     assert.match(r.stderr, /docker-credential-missing.*not found/);
   });
 
-  test('docker login through the same helper is read by berth', { skip: !hasDockerCli() && 'no docker CLI' }, async () => {
+  test('docker login through the same helper is read by berth', {
+    skip: !hasDockerCli() && 'no docker CLI',
+  }, async () => {
     writeCfg({ credsStore: 'test' });
     for (const f of stored()) await rm(join(dir, 'store', f));
     const ok = await runCli('docker', d, ['login', reg.host, '-u', 'bob', '--password-stdin'], 'pw\n');

@@ -6,7 +6,15 @@ import { stat, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { isRoot, berthdMain, mountsUnder, startDaemon, importBusybox, type TestDaemon, useDaemon } from './helpers/daemon.ts';
+import {
+  isRoot,
+  berthdMain,
+  mountsUnder,
+  startDaemon,
+  importBusybox,
+  type TestDaemon,
+  useDaemon,
+} from './helpers/daemon.ts';
 import { demux } from './helpers/http.ts';
 import { createContainer, waitFor } from './helpers/containers.ts';
 
@@ -16,18 +24,35 @@ let d: TestDaemon;
 useDaemon((x) => (d = x));
 
 const inspect = async (id: string) => (await d.api('GET', `/containers/${id}/json`)).json();
-const logsOf = async (id: string) => demux((await d.api('GET', `/containers/${id}/logs?stdout=1&stderr=1`)).body).stdout;
+const logsOf = async (id: string) =>
+  demux((await d.api('GET', `/containers/${id}/logs?stdout=1&stderr=1`)).body).stdout;
 
 function shimPids(id: string): number[] {
   try {
-    return execFileSync('pgrep', ['-f', `containerd-shim-runc-v2 -namespace berth -id ${id}`]).toString().trim().split('\n').filter(Boolean).map(Number);
-  } catch { return []; }
+    return execFileSync('pgrep', ['-f', `containerd-shim-runc-v2 -namespace berth -id ${id}`])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
-test('SIGKILLed berthd: running containers are re-adopted and keep logging; exits while down are recorded', { skip }, async () => {
-  const ticker = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'i=0; while true; do echo tick$i; i=$((i+1)); sleep 0.1; done'] });
+test('SIGKILLed berthd: running containers are re-adopted and keep logging; exits while down are recorded', {
+  skip,
+}, async () => {
+  const ticker = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'i=0; while true; do echo tick$i; i=$((i+1)); sleep 0.1; done'],
+  });
   const exiter = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'sleep 1; exit 42'] });
-  const policy = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'sleep 1; exit 3'], HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 1 } } });
+  const policy = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'sleep 1; exit 3'],
+    HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 1 } },
+  });
   for (const id of [ticker, exiter, policy]) assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
   const pid = (await inspect(ticker)).State.Pid;
   await waitFor(async () => (await logsOf(ticker)).includes('tick3'));
@@ -50,10 +75,15 @@ test('SIGKILLed berthd: running containers are re-adopted and keep logging; exit
   assert.equal((await d.api('POST', `/containers/${ticker}/kill`)).status, 204);
   await waitFor(async () => !(await inspect(ticker)).State.Running);
   assert.equal((await inspect(ticker)).State.ExitCode, 137);
-  for (const id of [ticker, exiter, policy]) assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
+  for (const id of [ticker, exiter, policy])
+    assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
   for (const id of [ticker, exiter, policy]) assert.deepEqual(shimPids(id), [], 'no shim left');
   assert.deepEqual(mountsUnder(d.execRoot), [], 'no rootfs mounts left');
-  assert.deepEqual((await readdir(`${d.execRoot}/tasks`)).filter((n) => !n.startsWith('pool-')), [], 'no bundles or FIFOs left');
+  assert.deepEqual(
+    (await readdir(`${d.execRoot}/tasks`)).filter((n) => !n.startsWith('pool-')),
+    [],
+    'no bundles or FIFOs left',
+  );
 });
 
 test('SIGTERM leaves containers running under their shims', { skip }, async () => {
@@ -75,7 +105,13 @@ test('container and shim killed while berthd is down: Exited, and start works ag
   await d.api('POST', `/containers/${id}/start`);
   const pid = (await inspect(id)).State.Pid;
   await d.stop('SIGKILL');
-  for (const p of [...shimPids(id), pid]) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+  for (const p of [...shimPids(id), pid]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   await new Promise((r) => setTimeout(r, 300));
   await d.start();
   const s = await inspect(id);
@@ -87,9 +123,19 @@ test('container and shim killed while berthd is down: Exited, and start works ag
   assert.deepEqual(mountsUnder(d.execRoot), []);
 });
 
-test('always/unless-stopped containers come back after a daemon restart; stopped ones stay down', { skip }, async () => {
-  const always = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'], HostConfig: { RestartPolicy: { Name: 'always' } } });
-  const unless = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'], HostConfig: { RestartPolicy: { Name: 'unless-stopped' } } });
+test('always/unless-stopped containers come back after a daemon restart; stopped ones stay down', {
+  skip,
+}, async () => {
+  const always = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['sleep', '300'],
+    HostConfig: { RestartPolicy: { Name: 'always' } },
+  });
+  const unless = await createContainer(d, {
+    Image: 'busybox',
+    Cmd: ['sleep', '300'],
+    HostConfig: { RestartPolicy: { Name: 'unless-stopped' } },
+  });
   for (const id of [always, unless]) await d.api('POST', `/containers/${id}/start`);
   for (const id of [always, unless]) await d.api('POST', `/containers/${id}/stop?t=0`);
   await d.stop('SIGTERM');
@@ -100,7 +146,21 @@ test('always/unless-stopped containers come back after a daemon restart; stopped
 });
 
 test('a second daemon on the same data root refuses to start', { skip }, async () => {
-  const p = spawn(process.execPath, [berthdMain, '--data-root', d.dataRoot, '--exec-root', `${d.root}/exec2`, '-H', `unix://${d.root}/second.sock`, '--config-file', `${d.root}/daemon.json`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(
+    process.execPath,
+    [
+      berthdMain,
+      '--data-root',
+      d.dataRoot,
+      '--exec-root',
+      `${d.root}/exec2`,
+      '-H',
+      `unix://${d.root}/second.sock`,
+      '--config-file',
+      `${d.root}/daemon.json`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let err = '';
   p.stderr.on('data', (c) => (err += c));
   const killer = setTimeout(() => p.kill('SIGKILL'), 15_000);
@@ -142,17 +202,33 @@ test('the socket is 0660 and /_ping has Docker headers', { skip }, async () => {
   assert.equal(v.MinAPIVersion, '1.24');
 });
 
-test('a live task is adopted even when its record never saw the start (state tampered to created)', { skip }, async () => {
+test('a live task is adopted even when its record never saw the start (state tampered to created)', {
+  skip,
+}, async () => {
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'] });
   await d.api('POST', `/containers/${id}/start`);
   const pid = (await inspect(id)).State.Pid;
   await d.stop('SIGKILL');
   const { writeFile } = await import('node:fs/promises');
   // As if berthd died before the running state reached the disk.
-  await writeFile(`${d.dataRoot}/containers/${id}/state.json`, JSON.stringify({
-    schema: 1, restartCount: 0, manuallyStopped: false, hasBeenStarted: false,
-    state: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z', OOMKilled: false },
-  }));
+  await writeFile(
+    `${d.dataRoot}/containers/${id}/state.json`,
+    JSON.stringify({
+      schema: 1,
+      restartCount: 0,
+      manuallyStopped: false,
+      hasBeenStarted: false,
+      state: {
+        Status: 'created',
+        Pid: 0,
+        ExitCode: 0,
+        Error: '',
+        StartedAt: '0001-01-01T00:00:00Z',
+        FinishedAt: '0001-01-01T00:00:00Z',
+        OOMKilled: false,
+      },
+    }),
+  );
   await d.start();
   const s = await inspect(id);
   assert.equal(s.State.Running, true);

@@ -12,7 +12,9 @@ let d: TestDaemon;
 useDaemon((x) => (d = x));
 
 async function execCreate(id: string, body: Record<string, unknown>): Promise<string> {
-  const r = await d.api('POST', `/containers/${id}/exec`, { body: { AttachStdout: true, AttachStderr: true, ...body } });
+  const r = await d.api('POST', `/containers/${id}/exec`, {
+    body: { AttachStdout: true, AttachStderr: true, ...body },
+  });
   assert.equal(r.status, 201, r.body.toString());
   return r.json().Id;
 }
@@ -20,7 +22,9 @@ async function execCreate(id: string, body: Record<string, unknown>): Promise<st
 /** Starts an exec attached (Upgrade: tcp) and returns its output and inspect. */
 async function execRun(id: string, body: Record<string, unknown>, stdin?: string) {
   const eid = await execCreate(id, body);
-  const h = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${eid}/start`, { body: { Detach: false, Tty: Boolean(body.Tty) } });
+  const h = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${eid}/start`, {
+    body: { Detach: false, Tty: Boolean(body.Tty) },
+  });
   assert.equal(h.status, 101);
   if (stdin !== undefined) h.socket.end(stdin);
   await h.ended;
@@ -38,10 +42,21 @@ test('exec: output, exit code, user, workdir, env, stdin, tty, privileged', { sk
   assert.equal(a.insp.ExitCode, 7);
   assert.equal(a.insp.Running, false);
   assert.ok(a.insp.Pid > 0);
-  assert.deepEqual(a.insp.ProcessConfig, { tty: false, entrypoint: 'sh', arguments: ['-c', 'echo out; echo err >&2; exit 7'], privileged: false, user: '' });
+  assert.deepEqual(a.insp.ProcessConfig, {
+    tty: false,
+    entrypoint: 'sh',
+    arguments: ['-c', 'echo out; echo err >&2; exit 7'],
+    privileged: false,
+    user: '',
+  });
   assert.equal(a.insp.ContainerID, id);
 
-  const b = await execRun(id, { Cmd: ['sh', '-c', 'id -u; pwd; echo $A $FROM_IMAGE'], User: 'nobody', WorkingDir: '/tmp', Env: ['A=1'] });
+  const b = await execRun(id, {
+    Cmd: ['sh', '-c', 'id -u; pwd; echo $A $FROM_IMAGE'],
+    User: 'nobody',
+    WorkingDir: '/tmp',
+    Env: ['A=1'],
+  });
   assert.equal(b.stdout, '65534\n/tmp\n1 1\n');
   assert.equal(b.insp.ProcessConfig.user, 'nobody');
 
@@ -51,7 +66,10 @@ test('exec: output, exit code, user, workdir, env, stdin, tty, privileged', { sk
 
   // the older plain hijack (200): stdin sent at once, before the process exists, is kept
   const early = await execCreate(id, { Cmd: ['cat'], AttachStdin: true });
-  const ph = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${early}/start`, { body: { Detach: false }, upgrade: false });
+  const ph = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${early}/start`, {
+    body: { Detach: false },
+    upgrade: false,
+  });
   assert.equal(ph.status, 200);
   ph.socket.end('sent early\n');
   await ph.ended;
@@ -95,8 +113,15 @@ test('exec: detached start answers at once; resize; exec events', { skip }, asyn
   assert.equal((await d.api('POST', `/exec/${tid}/resize?h=40&w=100`)).status, 200);
   assert.equal((await d.api('POST', `/exec/${tid}/resize?h=x&w=100`)).status, 400);
 
-  const ev = await d.api('GET', `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent(JSON.stringify({ event: ['exec_create', 'exec_die'], container: ['ex2'] }))}`);
-  const lines = ev.body.toString().trim().split('\n').map((l) => JSON.parse(l));
+  const ev = await d.api(
+    'GET',
+    `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent(JSON.stringify({ event: ['exec_create', 'exec_die'], container: ['ex2'] }))}`,
+  );
+  const lines = ev.body
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.ok(lines.some((e) => e.Action === 'exec_create: sh -c sleep 1; exit 4' && e.Actor.Attributes.execID === eid));
   assert.ok(lines.some((e) => e.Action === 'exec_die' && e.Actor.Attributes.exitCode === '4'));
   assert.ok(lines.every((e) => e.Actor.ID === id));
@@ -132,9 +157,20 @@ test('exec into a paused or stopped container is a 409; pause/unpause; top; resi
   assert.equal((await d.api('POST', `/containers/${id}/unpause`)).status, 204);
   assert.equal((await d.api('POST', `/containers/${id}/unpause`)).status, 409);
   assert.equal((await d.api('GET', `/containers/${id}/json`)).json().State.Status, 'running');
-  const evs = (await d.api('GET', `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent('{"container":["ex3"]}')}`))
-    .body.toString().trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(evs.map((e) => e.Action), ['create', 'start', 'resize', 'pause', 'unpause']);
+  const evs = (
+    await d.api(
+      'GET',
+      `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent('{"container":["ex3"]}')}`,
+    )
+  ).body
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    evs.map((e) => e.Action),
+    ['create', 'start', 'resize', 'pause', 'unpause'],
+  );
   assert.deepEqual([evs[2].Actor.Attributes.height, evs[2].Actor.Attributes.width], ['30', '90']);
 
   // stop while paused: the signal is delivered after a thaw
@@ -147,13 +183,27 @@ test('exec into a paused or stopped container is a 409; pause/unpause; top; resi
   assert.equal((await d.api('POST', `/containers/${id}/pause`)).status, 409);
 });
 
-test('stats: one-shot and streaming in Docker\'s shape', { skip }, async () => {
+test("stats: one-shot and streaming in Docker's shape", { skip }, async () => {
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['sh', '-c', 'while true; do :; done'] }, 'st1');
   await d.api('POST', `/containers/${id}/start`);
   const one = (await d.api('GET', `/containers/${id}/stats?stream=false`)).json();
-  for (const k of ['read', 'preread', 'cpu_stats', 'precpu_stats', 'memory_stats', 'pids_stats', 'blkio_stats', 'name', 'id']) assert.ok(k in one, k);
+  for (const k of [
+    'read',
+    'preread',
+    'cpu_stats',
+    'precpu_stats',
+    'memory_stats',
+    'pids_stats',
+    'blkio_stats',
+    'name',
+    'id',
+  ])
+    assert.ok(k in one, k);
   assert.equal(one.name, '/st1');
-  assert.ok(one.cpu_stats.cpu_usage.total_usage > one.precpu_stats.cpu_usage.total_usage, 'precpu filled for stream=false');
+  assert.ok(
+    one.cpu_stats.cpu_usage.total_usage > one.precpu_stats.cpu_usage.total_usage,
+    'precpu filled for stream=false',
+  );
   assert.ok(one.cpu_stats.system_cpu_usage > one.precpu_stats.system_cpu_usage);
   assert.ok(one.cpu_stats.online_cpus >= 1);
   assert.ok(one.memory_stats.usage > 0 && one.memory_stats.limit > 0);

@@ -23,7 +23,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function importTar(tar: Buffer, params: Record<string, string | string[]> = {}) {
   const qs = ['fromSrc=-'];
   for (const [k, v] of Object.entries(params)) for (const x of [v].flat()) qs.push(`${k}=${q(x)}`);
-  const r = await d.api('POST', `/images/create?${qs.join('&')}`, { raw: tar, headers: { 'Content-Type': 'application/x-tar' } });
+  const r = await d.api('POST', `/images/create?${qs.join('&')}`, {
+    raw: tar,
+    headers: { 'Content-Type': 'application/x-tar' },
+  });
   let id: string | undefined;
   if (r.status === 200) id = JSON.parse(r.body.toString().trim().split('\n').pop()!).status;
   return { status: r.status, id, body: r.body.toString(), json: () => r.json() };
@@ -38,7 +41,8 @@ function tinyTar(content: string): Promise<Buffer> {
 }
 
 const inspect = async (name: string) => (await d.api('GET', `/images/${name}/json`)).json();
-const list = async (filters?: unknown) => (await d.api('GET', `/images/json${filters ? `?filters=${q(filters)}` : ''}`)).json() as any[];
+const list = async (filters?: unknown) =>
+  (await d.api('GET', `/images/json${filters ? `?filters=${q(filters)}` : ''}`)).json() as any[];
 
 test('import: plain, gzip and xz tars give the same layer; repo, tag and message', { skip }, async () => {
   const plain = await busyboxRootfs();
@@ -47,7 +51,9 @@ test('import: plain, gzip and xz tars give the same layer; repo, tag and message
   assert.match(a.id!, /^sha256:[0-9a-f]{64}$/);
   const gz = await importTar(gzipSync(plain), { repo: 'imp/gzip:v2' });
   assert.equal(gz.status, 200, gz.body);
-  const xz = await importTar(execFileSync('xz', ['-c', '-1'], { input: plain, maxBuffer: 1 << 30 }), { repo: 'imp/xz' });
+  const xz = await importTar(execFileSync('xz', ['-c', '-1'], { input: plain, maxBuffer: 1 << 30 }), {
+    repo: 'imp/xz',
+  });
   assert.equal(xz.status, 200, xz.body);
 
   const ia = await inspect('imp/plain:v1');
@@ -126,7 +132,8 @@ test('inspect shape: Id, RepoTags, RootFS, Config, Size, GraphDriver, Metadata',
   assert.equal(i.RootFS.Layers.length, 1);
   assert.match(i.RootFS.Layers[0], /^sha256:[0-9a-f]{64}$/);
   assert.ok(i.Size > 500_000, `size ${i.Size}`);
-  for (const k of ['Hostname', 'User', 'Env', 'Cmd', 'WorkingDir', 'Entrypoint', 'Labels', 'Volumes', 'OnBuild']) assert.ok(k in i.Config, k);
+  for (const k of ['Hostname', 'User', 'Env', 'Cmd', 'WorkingDir', 'Entrypoint', 'Labels', 'Volumes', 'OnBuild'])
+    assert.ok(k in i.Config, k);
   assert.equal(i.GraphDriver.Name, 'overlay2');
   assert.ok(i.GraphDriver.Data.UpperDir.startsWith(d.dataRoot), i.GraphDriver.Data.UpperDir);
   assert.ok(existsSync(join(i.GraphDriver.Data.UpperDir, 'bin', 'busybox')));
@@ -159,7 +166,11 @@ test('history: one entry per layer, newest first, with tags and sizes', { skip }
 test('list filters: reference, dangling, label, before/since; unknown filter is 400', { skip }, async () => {
   const one = await importTar(await tinyTar('one\n'), { repo: 'flt/one', changes: ['LABEL tier=one'] });
   await sleep(20);
-  const two = await importTar(await tinyTar('two\n'), { repo: 'flt/two', tag: 'v2', changes: ['LABEL tier=two', 'LABEL extra=yes'] });
+  const two = await importTar(await tinyTar('two\n'), {
+    repo: 'flt/two',
+    tag: 'v2',
+    changes: ['LABEL tier=two', 'LABEL extra=yes'],
+  });
   await sleep(20);
   const dangling = await importTar(await tinyTar('dangling\n'));
   await sleep(20);
@@ -175,7 +186,7 @@ test('list filters: reference, dangling, label, before/since; unknown filter is 
   const all = await list();
   const dl = all.find((x) => x.Id === dangling.id);
   assert.deepEqual(dl.RepoTags, [], 'a dangling image has no tags');
-  assert.deepEqual(ids(await list({ label: ['tier'] , reference: ['flt/*'] })), [one.id, two.id].sort());
+  assert.deepEqual(ids(await list({ label: ['tier'], reference: ['flt/*'] })), [one.id, two.id].sort());
   assert.deepEqual(ids(await list({ label: ['tier=two'] })), [two.id]);
   assert.deepEqual(ids(await list({ label: ['tier=two', 'extra=yes'] })), [two.id]);
   assert.deepEqual(ids(await list({ label: ['tier=nope'] })), []);
@@ -204,8 +215,12 @@ test('tag: 201, both names resolve; bad names are 400 invalid reference format',
   assert.equal((await d.api('POST', '/images/busybox/tag?repo=tagged/bb')).status, 201);
   assert.equal((await d.api('POST', `/images/busybox/tag?repo=${q('localhost:5000/team/bb:two')}`)).status, 201);
   const id = (await inspect('busybox')).Id;
-  for (const n of ['tagged/bb:v1', 'tagged/bb', 'localhost:5000/team/bb:two']) assert.equal((await inspect(n)).Id, id, n);
-  assert.deepEqual((await inspect('busybox')).RepoTags, ['busybox:latest', 'localhost:5000/team/bb:two', 'tagged/bb:latest', 'tagged/bb:v1'].sort());
+  for (const n of ['tagged/bb:v1', 'tagged/bb', 'localhost:5000/team/bb:two'])
+    assert.equal((await inspect(n)).Id, id, n);
+  assert.deepEqual(
+    (await inspect('busybox')).RepoTags,
+    ['busybox:latest', 'localhost:5000/team/bb:two', 'tagged/bb:latest', 'tagged/bb:v1'].sort(),
+  );
   assert.notEqual((await inspect('busybox')).Metadata.LastTagTime, '0001-01-01T00:00:00Z');
 
   for (const repo of ['Upper', 'a b', 'bad//name', '-lead', 'x:', 'a@b', ':tag']) {
@@ -258,7 +273,13 @@ test('remove: untag while tags remain, then delete with layer and blob', { skip 
   assert.equal(refused.status, 409);
   assert.match(refused.json().message, /must be forced\) - image is referenced in multiple repositories/);
   const forced = (await d.api('DELETE', `/images/${m.id!.slice(7, 19)}?force=1`)).json();
-  assert.deepEqual(forced.filter((x: any) => x.Untagged).map((x: any) => x.Untagged).sort(), ['multi1:latest', 'multi2:latest']);
+  assert.deepEqual(
+    forced
+      .filter((x: any) => x.Untagged)
+      .map((x: any) => x.Untagged)
+      .sort(),
+    ['multi1:latest', 'multi2:latest'],
+  );
   assert.ok(forced.some((x: any) => x.Deleted === m.id));
 });
 
@@ -269,16 +290,31 @@ test('remove while containers use it: 409 unless force; running cannot be forced
 
   const byName = await d.api('DELETE', '/images/inuse');
   assert.equal(byName.status, 409);
-  assert.match(byName.json().message, new RegExp(`conflict: unable to remove repository reference "inuse" \\(must force\\) - container ${stopped.slice(0, 12)} is using its referenced image ${short}`));
+  assert.match(
+    byName.json().message,
+    new RegExp(
+      `conflict: unable to remove repository reference "inuse" \\(must force\\) - container ${stopped.slice(0, 12)} is using its referenced image ${short}`,
+    ),
+  );
   const byId = await d.api('DELETE', `/images/${short}`);
   assert.equal(byId.status, 409);
-  assert.match(byId.json().message, new RegExp(`conflict: unable to delete ${short} \\(must be forced\\) - image is being used by stopped container ${stopped.slice(0, 12)}`));
+  assert.match(
+    byId.json().message,
+    new RegExp(
+      `conflict: unable to delete ${short} \\(must be forced\\) - image is being used by stopped container ${stopped.slice(0, 12)}`,
+    ),
+  );
 
   const running = await createContainer(d, { Image: 'inuse', Cmd: ['sleep', '300'] });
   assert.equal((await d.api('POST', `/containers/${running}/start`)).status, 204);
   const hard = await d.api('DELETE', `/images/${short}?force=1`);
   assert.equal(hard.status, 409);
-  assert.match(hard.json().message, new RegExp(`conflict: unable to delete ${short} \\(cannot be forced\\) - image is being used by running container ${running.slice(0, 12)}`));
+  assert.match(
+    hard.json().message,
+    new RegExp(
+      `conflict: unable to delete ${short} \\(cannot be forced\\) - image is being used by running container ${running.slice(0, 12)}`,
+    ),
+  );
   assert.equal((await inspect(short)).Id, r.id, 'still there');
 
   // Forced by name: the tag goes, the image stays for its containers.
@@ -322,7 +358,10 @@ test('prune removes dangling images only', { skip }, async () => {
   const pr = await d.api('POST', '/images/prune');
   assert.equal(pr.status, 200);
   const body = pr.json();
-  assert.ok(body.ImagesDeleted.some((x: any) => x.Deleted === dang.id), JSON.stringify(body));
+  assert.ok(
+    body.ImagesDeleted.some((x: any) => x.Deleted === dang.id),
+    JSON.stringify(body),
+  );
   assert.ok(!body.ImagesDeleted.some((x: any) => x.Deleted === kept.id));
   assert.ok(body.SpaceReclaimed >= 'prune-me\n'.length);
   assert.equal((await d.api('GET', `/images/${dang.id}/json`)).status, 404);
@@ -332,11 +371,19 @@ test('prune removes dangling images only', { skip }, async () => {
   assert.equal((await d.api('POST', `/images/prune?filters=${q({ bogus: ['1'] })}`)).status, 400);
   // Nothing left over in ingest or as tmp layer dirs.
   assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
-  assert.deepEqual((await readdir(join(d.dataRoot, 'layers'))).filter((n) => n.startsWith('tmp-')), []);
+  assert.deepEqual(
+    (await readdir(join(d.dataRoot, 'layers'))).filter((n) => n.startsWith('tmp-')),
+    [],
+  );
 });
 
 test('unknown images: 404 No such image everywhere', { skip }, async () => {
-  for (const [m, p] of [['GET', '/images/nope/json'], ['GET', '/images/nope/history'], ['DELETE', '/images/nope'], ['POST', '/images/nope/tag?repo=x']] as const) {
+  for (const [m, p] of [
+    ['GET', '/images/nope/json'],
+    ['GET', '/images/nope/history'],
+    ['DELETE', '/images/nope'],
+    ['POST', '/images/nope/tag?repo=x'],
+  ] as const) {
     const r = await d.api(m, p);
     assert.equal(r.status, 404, `${m} ${p}`);
     assert.deepEqual(r.json(), { message: 'No such image: nope:latest' }, `${m} ${p}`);

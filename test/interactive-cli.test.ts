@@ -56,7 +56,10 @@ for (const cli of ['berth', 'docker'] as const) {
     const stats = await run(['stats', '--no-stream', name]);
     const [head, row] = stats.stdout.trim().split('\n');
     assert.match(head, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
-    assert.match(row, new RegExp(`^[0-9a-f]{12}\\s+${name}\\s+\\d+\\.\\d\\d%\\s+[\\d.]+[KMG]?i?B / [\\d.]+[KMG]i?B\\s+\\d+\\.\\d\\d%`));
+    assert.match(
+      row,
+      new RegExp(`^[0-9a-f]{12}\\s+${name}\\s+\\d+\\.\\d\\d%\\s+[\\d.]+[KMG]?i?B / [\\d.]+[KMG]i?B\\s+\\d+\\.\\d\\d%`),
+    );
     const fmt = await run(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', name]);
     assert.equal(fmt.stdout, `${name} 1\n`);
     await run(['rm', '-f', name]);
@@ -69,20 +72,63 @@ for (const cli of ['berth', 'docker'] as const) {
     await new Promise((r) => setTimeout(r, 1100));
     const until = `${Math.floor(Date.now() / 1000)}`;
     const all = await run(['events', '--since', since, '--until', until, '--filter', `container=${name}`]);
-    const actions = all.stdout.trim().split('\n').map((l) => l.split(' ')[2]);
+    const actions = all.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[2]);
     for (const a of ['create', 'attach', 'start', 'die']) assert.ok(actions.includes(a), `${a} in ${actions}`);
-    assert.match(all.stdout, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container create [0-9a-f]{64} \\(image=busybox, k=v, name=${name}\\)$`, 'm'));
-    const f = await run(['events', '--since', since, '--until', until, '--filter', `container=${name}`, '--filter', 'event=die', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']);
+    assert.match(
+      all.stdout,
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container create [0-9a-f]{64} \\(image=busybox, k=v, name=${name}\\)$`,
+        'm',
+      ),
+    );
+    const f = await run([
+      'events',
+      '--since',
+      since,
+      '--until',
+      until,
+      '--filter',
+      `container=${name}`,
+      '--filter',
+      'event=die',
+      '--format',
+      '{{.Action}} {{.Actor.Attributes.exitCode}}',
+    ]);
     assert.equal(f.stdout, 'die 0\n');
-    const j = await run(['events', '--since', since, '--until', until, '--filter', 'label=k=v', '--filter', 'event=start', '--format', '{{json .}}']);
+    const j = await run([
+      'events',
+      '--since',
+      since,
+      '--until',
+      until,
+      '--filter',
+      'label=k=v',
+      '--filter',
+      'event=start',
+      '--format',
+      '{{json .}}',
+    ]);
     assert.equal(JSON.parse(j.stdout).Actor.Attributes.name, name);
     await run(['rm', '-f', name]);
   });
 
   test(`${cli}: --sig-proxy forwards a signal to a non-TTY run`, { skip: s }, async () => {
     const bin = cli === 'berth' ? process.execPath : 'docker';
-    const args = [...(cli === 'berth' ? [berthMain] : []), 'run', '--rm', 'busybox', 'sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while true; do sleep 0.1; done'];
-    const child = spawn(bin, args, { env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: join(d.root, 'docker-config') } });
+    const args = [
+      ...(cli === 'berth' ? [berthMain] : []),
+      'run',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'trap "echo got-term; exit 7" TERM; echo ready; while true; do sleep 0.1; done',
+    ];
+    const child = spawn(bin, args, {
+      env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: join(d.root, 'docker-config') },
+    });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     await waitFor(async () => out.includes('ready'));

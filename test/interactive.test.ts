@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { berthMain, hasDockerCli, isRoot, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { hasTmux, Terminal } from './helpers/tmux.ts';
 
-const skip = !isRoot ? 'needs root (real mounts, runc, shims)' : !hasTmux() ? 'needs tmux (scripts/setup installs it)' : false;
+const skip = !isRoot
+  ? 'needs root (real mounts, runc, shims)'
+  : !hasTmux()
+    ? 'needs tmux (scripts/setup installs it)'
+    : false;
 let d: TestDaemon;
 
 useDaemon((x) => (d = x));
@@ -19,26 +23,37 @@ const clis = [
 function terminal(d: TestDaemon, cli: 'berth' | 'docker', args: string, size = { width: 100, height: 30 }): Terminal {
   const bin = cli === 'berth' ? `${process.execPath} ${berthMain}` : 'docker';
   return new Terminal(`${bin} ${args}`, {
-    ...size, env: { BERTH_HOST: d.host, DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.root, 'docker-config'), DOCKER_CLI_HINTS: 'false' },
+    ...size,
+    env: {
+      BERTH_HOST: d.host,
+      DOCKER_HOST: d.host,
+      DOCKER_CONFIG: join(d.root, 'docker-config'),
+      DOCKER_CLI_HINTS: 'false',
+    },
   });
 }
 
 const running = async (name: string) => (await d.api('GET', `/containers/${name}/json`)).json().State;
 
 for (const { cli, skip } of clis) {
-  test(`${cli}: run -it gives a shell whose size follows the terminal; ctrl-p ctrl-q detaches; attach returns to it; exit ends it`, { skip }, async () => {
+  test(`${cli}: run -it gives a shell whose size follows the terminal; ctrl-p ctrl-q detaches; attach returns to it; exit ends it`, {
+    skip,
+  }, async () => {
     const name = `it-${cli}`;
     const t = terminal(d, cli, `run -it --name ${name} busybox sh`);
     try {
       await t.waitFor(/^\/ #/m);
-      t.type('stty size; tty'); t.keys('Enter');
+      t.type('stty size; tty');
+      t.keys('Enter');
       await t.waitFor(/^30 100$/m);
       await t.waitFor(/^\/dev\/pts\/\d+$/m);
       t.resize(80, 24);
       await new Promise((r) => setTimeout(r, 300));
-      t.type('stty size'); t.keys('Enter');
+      t.type('stty size');
+      t.keys('Enter');
       await t.waitFor(/^24 80$/m);
-      t.type('echo $((6*7)) > /tmp/mark'); t.keys('Enter');
+      t.type('echo $((6*7)) > /tmp/mark');
+      t.keys('Enter');
       t.keys('C-p', 'C-q');
       await t.waitFor(/\[exit=0\]/);
       await t.waitFor(/^-?icanon$/m); // stty's report comes a moment after [exit=N]
@@ -50,10 +65,12 @@ for (const { cli, skip } of clis) {
     const a = terminal(d, cli, `attach ${name}`, { width: 90, height: 25 });
     try {
       await new Promise((r) => setTimeout(r, 500));
-      a.type('cat /tmp/mark; stty size'); a.keys('Enter');
+      a.type('cat /tmp/mark; stty size');
+      a.keys('Enter');
       await a.waitFor(/^42$/m);
       await a.waitFor(/^25 90$/m);
-      a.type('exit 3'); a.keys('Enter');
+      a.type('exit 3');
+      a.keys('Enter');
       await a.waitFor(/\[exit=3\]/);
       await a.waitFor(/^-?icanon$/m); // stty's report comes a moment after [exit=N]
       assert.match(a.screen(), /^icanon$/m);
@@ -73,11 +90,13 @@ for (const { cli, skip } of clis) {
     const t = terminal(d, cli, `exec -it -w /tmp ${name} sh`);
     try {
       await t.waitFor(/^\/tmp #/m);
-      t.type('stty size'); t.keys('Enter');
+      t.type('stty size');
+      t.keys('Enter');
       await t.waitFor(/^30 100$/m);
       t.resize(70, 20);
       await new Promise((r) => setTimeout(r, 300));
-      t.type('stty size; exit 4'); t.keys('Enter');
+      t.type('stty size; exit 4');
+      t.keys('Enter');
       await t.waitFor(/^20 70$/m);
       await t.waitFor(/\[exit=4\]/);
       await t.waitFor(/^-?icanon$/m); // stty's report comes a moment after [exit=N]

@@ -19,10 +19,15 @@ const LAYERS = 100;
 async function loadManyLayers(): Promise<void> {
   const layers = [await busyboxRootfs()];
   for (let i = 1; i < LAYERS; i++) layers.push(await tarToBuffer([file(`layers/l${i}`, `${i}\n`)]));
-  const config = Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] },
-    rootfs: { type: 'layers', diff_ids: layers.map(sha) }, history: layers.map((_, i) => ({ created_by: `layer ${i}` })),
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Cmd: ['sh'] },
+      rootfs: { type: 'layers', diff_ids: layers.map(sha) },
+      history: layers.map((_, i) => ({ created_by: `layer ${i}` })),
+    }),
+  );
   const names = layers.map((_, i) => `${String(i).padStart(64, '0')}/layer.tar`);
   const archive = await tarToBuffer([
     ...layers.map((l, i) => file(names[i], l)),
@@ -40,12 +45,19 @@ test(`a ${LAYERS}-layer image runs, builds on, and leaves no mount`, { skip, tim
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, `${LAYERS - 1}\n99\n`);
   // Detached, then stopped and started again (the second mount of the same bundle).
-  const id = (await runCli('berth', d, ['run', '-d', 'many:1', 'sh', '-c', 'echo up > /up; exec sleep 300'])).stdout.trim();
+  const id = (
+    await runCli('berth', d, ['run', '-d', 'many:1', 'sh', '-c', 'echo up > /up; exec sleep 300'])
+  ).stdout.trim();
   assert.equal((await runCli('berth', d, ['exec', id, 'cat', '/layers/l1'])).stdout, '1\n');
   assert.equal((await runCli('berth', d, ['restart', '-t', '0', id])).code, 0);
   assert.equal((await runCli('berth', d, ['exec', id, 'cat', '/up'])).stdout, 'up\n');
   assert.equal((await runCli('berth', d, ['rm', '-f', id])).code, 0);
-  const b = await runCli('berth', d, ['build', '-q', '-t', 'many:2', '-'], 'FROM many:1\nRUN cat /layers/l50 > /fifty\n');
+  const b = await runCli(
+    'berth',
+    d,
+    ['build', '-q', '-t', 'many:2', '-'],
+    'FROM many:1\nRUN cat /layers/l50 > /fifty\n',
+  );
   assert.equal(b.code, 0, b.stderr);
   assert.equal((await runCli('berth', d, ['run', '--rm', 'many:2', 'cat', '/fifty'])).stdout, '50\n');
   // rm answers before its teardown: wait for the mounts to go.

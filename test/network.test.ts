@@ -8,7 +8,15 @@ import { createSocket } from 'node:dgram';
 import { request as httpRequest } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { isRoot, hasDockerCli, runCli, netPrefixes, testNetwork, useDaemon, type TestDaemon } from './helpers/daemon.ts';
+import {
+  isRoot,
+  hasDockerCli,
+  runCli,
+  netPrefixes,
+  testNetwork,
+  useDaemon,
+  type TestDaemon,
+} from './helpers/daemon.ts';
 import { waitFor } from './helpers/containers.ts';
 
 const skip = !isRoot ? 'needs root' : !hasDockerCli() ? 'needs the docker CLI' : false;
@@ -23,7 +31,11 @@ const docker = async (...args: string[]) => {
 const ok = async (...args: string[]) => {
   const r = await docker(...args);
   const dead = d.proc.exitCode !== null || d.proc.signalCode !== null;
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}${dead ? `\nberthd died:\n${d.logs().slice(-3000)}` : ''}`);
+  assert.equal(
+    r.code,
+    0,
+    `docker ${args.join(' ')}: ${r.stderr}${dead ? `\nberthd died:\n${d.logs().slice(-3000)}` : ''}`,
+  );
   return r.stdout.trim();
 };
 
@@ -81,8 +93,28 @@ test('default bridge: address, published port on 127.0.0.1, inspect shape, port 
   const net = JSON.parse(await ok('network', 'inspect', 'bridge'))[0];
   assert.equal(net.Containers[ins.Id].IPv4Address.split('/')[0], ip);
   // --add-host host-gateway, --hostname, --dns on the default bridge.
-  const out = await ok('run', '--rm', '--hostname', 'h1', '--domainname', 'corp', '--add-host', 'gw:host-gateway', '--add-host', 'db2:10.0.0.9',
-    '--dns', '127.0.0.53', '--dns-search', 'corp', '--mac-address', '02:42:ac:11:00:99', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts; ip link show eth0');
+  const out = await ok(
+    'run',
+    '--rm',
+    '--hostname',
+    'h1',
+    '--domainname',
+    'corp',
+    '--add-host',
+    'gw:host-gateway',
+    '--add-host',
+    'db2:10.0.0.9',
+    '--dns',
+    '127.0.0.53',
+    '--dns-search',
+    'corp',
+    '--mac-address',
+    '02:42:ac:11:00:99',
+    'busybox',
+    'sh',
+    '-c',
+    'cat /etc/resolv.conf /etc/hosts; ip link show eth0',
+  );
   assert.match(out, /nameserver 127\.0\.0\.53/);
   assert.match(out, /search corp/);
   assert.match(out, /10\.0\.0\.9\s+db2/);
@@ -118,7 +150,9 @@ test('user-defined network: DNS names and aliases, PTR, forwarding to the upstre
     assert.equal(st.status, 409);
     await ok('rm', '-f', 'db');
     await ok('network', 'rm', 'app');
-  } finally { stop(); }
+  } finally {
+    stop();
+  }
 });
 
 test('published ports keep answering after connect and disconnect; live DNS update', { skip }, async () => {
@@ -140,11 +174,15 @@ test('published ports keep answering after connect and disconnect; live DNS upda
   await ok('network', 'rm', 'side');
 });
 
-test('30 containers started in parallel on one network: distinct addresses, all resolve each other', { skip }, async () => {
+test('30 containers started in parallel on one network: distinct addresses, all resolve each other', {
+  skip,
+}, async () => {
   await ok('network', 'create', '--subnet', userSubnet(2), 'many');
   const names = Array.from({ length: 30 }, (_, i) => `m${i}`);
   await Promise.all(names.map((n) => ok('run', '-d', '--net', 'many', '--name', n, 'busybox', 'sleep', '1d')));
-  const ips = await Promise.all(names.map((n) => ok('inspect', '-f', '{{(index .NetworkSettings.Networks "many").IPAddress}}', n)));
+  const ips = await Promise.all(
+    names.map((n) => ok('inspect', '-f', '{{(index .NetworkSettings.Networks "many").IPAddress}}', n)),
+  );
   assert.equal(new Set(ips).size, 30);
   const script = names.map((n) => `nslookup ${n} >/dev/null || echo FAIL ${n}`).join('; ');
   const out = await ok('run', '--rm', '--net', 'many', 'busybox', 'sh', '-c', script);
@@ -170,7 +208,10 @@ test('berthd SIGKILLed: names resolve, ports forward, no duplicates, nothing lef
   assert.notEqual(a, b);
   await ok('rm', '-f', 'k1', 'k2', 'k3');
   const p = netPrefixes(d.execRoot);
-  assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith(p.netns)), []);
+  assert.deepEqual(
+    readdirSync('/run/netns').filter((n) => n.startsWith(p.netns)),
+    [],
+  );
   assert.ok(!execFileSync('/usr/sbin/ip', ['-o', 'link']).toString().includes(p.veth));
   assert.deepEqual(readdirSync(`${d.dataRoot}/network/endpoints`), []);
   const table = execFileSync('/usr/sbin/nft', ['list', 'table', 'ip', testNetwork(d.root).table]).toString();
@@ -184,7 +225,10 @@ test('network modes none, host and container:<name>', { skip }, async () => {
   assert.match(hostLinks, new RegExp(testNetwork(d.root).bridge));
   await ok('run', '-d', '--name', 'tgt', 'busybox', 'sleep', '1d');
   const ip = await ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'tgt');
-  assert.match(await ok('run', '--rm', '--network', 'container:tgt', 'busybox', 'ip', '-o', 'addr'), new RegExp(ip.replace(/\./g, '\\.')));
+  assert.match(
+    await ok('run', '--rm', '--network', 'container:tgt', 'busybox', 'ip', '-o', 'addr'),
+    new RegExp(ip.replace(/\./g, '\\.')),
+  );
   await ok('rm', '-f', 'tgt');
 });
 
@@ -207,12 +251,18 @@ test('bad input: Docker statuses and messages', { skip }, async () => {
   r = await d.api('POST', '/networks/missing/connect', { body: { Container: 'x' } });
   assert.equal(r.status, 404);
   assert.match(r.json().message, /network missing not found/);
-  r = await d.api('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], HostConfig: { PortBindings: { '80/tcp': [{ HostPort: 'a' }] } } } });
+  r = await d.api('POST', '/containers/create', {
+    body: { Image: 'busybox', Cmd: ['true'], HostConfig: { PortBindings: { '80/tcp': [{ HostPort: 'a' }] } } },
+  });
   assert.equal(r.status, 400);
   assert.match(r.json().message, /invalid port specification: "a"/);
-  r = await d.api('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], ExposedPorts: { '70000/tcp': {} } } });
+  r = await d.api('POST', '/containers/create', {
+    body: { Image: 'busybox', Cmd: ['true'], ExposedPorts: { '70000/tcp': {} } },
+  });
   assert.equal(r.status, 400);
-  r = await d.api('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'nonet' } } });
+  r = await d.api('POST', '/containers/create', {
+    body: { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'nonet' } },
+  });
   assert.equal(r.status, 404);
   const cli = await docker('run', '--rm', '-p', '70000', 'busybox', 'true');
   assert.notEqual(cli.code, 0);
@@ -246,15 +296,23 @@ test('berth CLI: network create/ls/inspect/connect/disconnect/rm/prune and port'
   assert.match(await berth('network', 'prune', '-f'), /cli-net/);
 });
 
-test('--bridge none: no default bridge; containers run with loopback only; user networks still work', { skip }, async () => {
+test('--bridge none: no default bridge; containers run with loopback only; user networks still work', {
+  skip,
+}, async () => {
   const { startDaemon, importBusybox } = await import('./helpers/daemon.ts');
   const nd = await startDaemon({ config: { bridge: 'none' } });
   try {
     await importBusybox(nd);
     assert.equal((await nd.api('GET', '/images/busybox/json')).status, 200);
-    const names = (await nd.api('GET', '/networks')).json<{ Name: string }[]>().map((n) => n.Name).sort();
+    const names = (await nd.api('GET', '/networks'))
+      .json<{ Name: string }[]>()
+      .map((n) => n.Name)
+      .sort();
     assert.deepEqual(names, ['host', 'none']);
-    assert.throws(() => execFileSync('/usr/sbin/ip', ['link', 'show', 'none'], { stdio: 'pipe' }), 'no link named "none" is made');
+    assert.throws(
+      () => execFileSync('/usr/sbin/ip', ['link', 'show', 'none'], { stdio: 'pipe' }),
+      'no link named "none" is made',
+    );
     // --pull never: a missing image must fail here, never reach out to a registry.
     const r = await runCli('berth', nd, ['run', '--rm', '--pull', 'never', 'busybox', 'sh', '-c', 'ls /sys/class/net']);
     assert.equal(r.code, 0, r.stderr);
@@ -265,7 +323,17 @@ test('--bridge none: no default bridge; containers run with loopback only; user 
     assert.match(explicit.stderr, /network bridge not found/);
     assert.doesNotMatch(explicit.stderr, /Unable to find image/);
     assert.equal((await runCli('berth', nd, ['network', 'create', 'u1'])).code, 0);
-    const u = await runCli('berth', nd, ['run', '--rm', '--pull', 'never', '--network', 'u1', 'busybox', 'ls', '/sys/class/net']);
+    const u = await runCli('berth', nd, [
+      'run',
+      '--rm',
+      '--pull',
+      'never',
+      '--network',
+      'u1',
+      'busybox',
+      'ls',
+      '/sys/class/net',
+    ]);
     assert.equal(u.stdout, 'eth0\nlo\n', u.stderr);
   } finally {
     await nd.cleanup();

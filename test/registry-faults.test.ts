@@ -9,7 +9,12 @@ import { isRoot, useDaemon, busyboxRootfs, type TestDaemon } from './helpers/dae
 import { startFakeRegistry, addImage, sha, type FakeRegistry } from './helpers/fake-registry.ts';
 import { tarToBuffer } from '../src/tar/writer.ts';
 
-const lines = (b: Buffer) => b.toString().split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const lines = (b: Buffer) =>
+  b
+    .toString()
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 const auth = (a: object) => Buffer.from(JSON.stringify(a)).toString('base64url');
 const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
 
@@ -18,8 +23,13 @@ describe('registry faults', { skip: !isRoot && 'needs root' }, () => {
   let reg!: FakeRegistry;
   let bb!: Buffer;
   useDaemon((x) => (d = x));
-  before(async () => { reg = await startFakeRegistry(); bb = await busyboxRootfs(); });
-  after(async () => { await reg?.close(); });
+  before(async () => {
+    reg = await startFakeRegistry();
+    bb = await busyboxRootfs();
+  });
+  after(async () => {
+    await reg?.close();
+  });
 
   const pull = (name: string, tag: string, headers: Record<string, string> = {}) =>
     d.api('POST', `/images/create?fromImage=${encodeURIComponent(`${reg.host}/${name}`)}&tag=${tag}`, { headers });
@@ -31,7 +41,19 @@ describe('registry faults', { skip: !isRoot && 'needs root' }, () => {
     const pr = await d.api('POST', '/images/prune');
     assert.equal(pr.status, 200);
   }
-  const random = (mb: number) => tarToBuffer([{ entry: { name: 'r', type: 'file', mode: 0o644 }, body: (globalThis.crypto.getRandomValues ? Buffer.concat(Array.from({ length: mb * 16 }, () => Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(65536))))) : Buffer.alloc(0)) }]);
+  const random = (mb: number) =>
+    tarToBuffer([
+      {
+        entry: { name: 'r', type: 'file', mode: 0o644 },
+        body: globalThis.crypto.getRandomValues
+          ? Buffer.concat(
+              Array.from({ length: mb * 16 }, () =>
+                Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(65536))),
+              ),
+            )
+          : Buffer.alloc(0),
+      },
+    ]);
   const tiny = (name: string, body = 'x') => tarToBuffer([{ entry: { name, type: 'file', mode: 0o644 }, body }]);
 
   test('a dropped connection mid-blob resumes with Range and the pull succeeds', async () => {
@@ -52,7 +74,12 @@ describe('registry faults', { skip: !isRoot && 'needs root' }, () => {
     const img = addImage(reg, 'bad/digest', '1', [t]);
     const good = gzipSync(t);
     const evil = gzipSync(await tiny('evil'));
-    reg.blobs.set(sha(good), evil.length === good.length ? evil : Buffer.concat([evil, Buffer.alloc(Math.max(0, good.length - evil.length))]).subarray(0, good.length));
+    reg.blobs.set(
+      sha(good),
+      evil.length === good.length
+        ? evil
+        : Buffer.concat([evil, Buffer.alloc(Math.max(0, good.length - evil.length))]).subarray(0, good.length),
+    );
     const r = await pull('bad/digest', '1');
     const text = r.body.toString();
     assert.match(text, /digest mismatch/);
@@ -61,7 +88,13 @@ describe('registry faults', { skip: !isRoot && 'needs root' }, () => {
   });
 
   test('a manifest over the size cap is refused before any progress', async () => {
-    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', pad: 'x'.repeat(5 << 20) }));
+    const body = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        pad: 'x'.repeat(5 << 20),
+      }),
+    );
     reg.manifests.set('big/manifest:1', { body, type: 'application/vnd.docker.distribution.manifest.v2+json' });
     const r = await pull('big/manifest', '1');
     assert.equal(r.status, 400);
@@ -81,21 +114,41 @@ describe('registry faults', { skip: !isRoot && 'needs root' }, () => {
 
   test('an index without our platform is a clear 404; --platform picks from an index', async () => {
     const a = addImage(reg, 'multi/img', 'x', [await tiny('arm')], { platform: 'arm64' });
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [
-      { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: a.digest, size: a.manifest.length, platform: { os: 'linux', architecture: 'arm64' } },
-    ] }));
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          {
+            mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+            digest: a.digest,
+            size: a.manifest.length,
+            platform: { os: 'linux', architecture: 'arm64' },
+          },
+        ],
+      }),
+    );
     reg.manifests.set('multi/img:1', { body: index, type: 'application/vnd.oci.image.index.v1+json' });
     const other = arch === 'arm64' ? 's390x' : 'amd64';
-    const r = await d.api('POST', `/images/create?fromImage=${encodeURIComponent(`${reg.host}/multi/img`)}&tag=1&platform=linux/${other}`);
+    const r = await d.api(
+      'POST',
+      `/images/create?fromImage=${encodeURIComponent(`${reg.host}/multi/img`)}&tag=1&platform=linux/${other}`,
+    );
     assert.equal(r.status, 404);
     assert.match(r.json().message, /no matching manifest for linux\/.+ in the manifest list entries/);
-    const ok = await d.api('POST', `/images/create?fromImage=${encodeURIComponent(`${reg.host}/multi/img`)}&tag=1&platform=linux/arm64`);
+    const ok = await d.api(
+      'POST',
+      `/images/create?fromImage=${encodeURIComponent(`${reg.host}/multi/img`)}&tag=1&platform=linux/arm64`,
+    );
     assert.equal(ok.status, 200);
     assert.match(ok.body.toString(), new RegExp(`Digest: ${sha(index)}`));
   });
 
   test('schema 1 manifests are refused with a clear message', async () => {
-    reg.manifests.set('old/img:1', { body: Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'old/img', fsLayers: [] })), type: 'application/vnd.docker.distribution.manifest.v1+prettyjws' });
+    reg.manifests.set('old/img:1', {
+      body: Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'old/img', fsLayers: [] })),
+      type: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+    });
     const r = await pull('old/img', '1');
     assert.equal(r.status, 400);
     assert.match(r.json().message, /schema 1 support has been removed/);
@@ -114,7 +167,9 @@ describe('registry faults', { skip: !isRoot && 'needs root' }, () => {
   test('a layer with ../ entries is refused and nothing lands outside the data root', async () => {
     const before = await imageCount();
     const marker = `/tmp/berth-escape-${process.pid}`;
-    const tar = await tarToBuffer([{ entry: { name: `../../../../../../..${marker}`, type: 'file', mode: 0o644 }, body: 'pwned' }]);
+    const tar = await tarToBuffer([
+      { entry: { name: `../../../../../../..${marker}`, type: 'file', mode: 0o644 }, body: 'pwned' },
+    ]);
     addImage(reg, 'escape/img', '1', [tar]);
     const r = await pull('escape/img', '1');
     assert.match(r.body.toString(), /error|escape|invalid/i);
@@ -126,19 +181,36 @@ describe('registry faults', { skip: !isRoot && 'needs root' }, () => {
     const img = addImage(reg, 'conc/img', '1', [await random(2)]);
     reg.slow.set(sha(img.blobs[0]), 256 << 10);
     const [a, b] = await Promise.all([pull('conc/img', '1'), pull('conc/img', '1')]);
-    for (const r of [a, b]) { assert.equal(r.status, 200); assert.ok(!lines(r.body).some((m) => m.error), r.body.toString()); }
+    for (const r of [a, b]) {
+      assert.equal(r.status, 200);
+      assert.ok(!lines(r.body).some((m) => m.error), r.body.toString());
+    }
     assert.equal(reg.blobGets.get(sha(img.blobs[0])), 1, 'one download for both pulls');
   });
 
   test('a client that hangs up cancels the pull and leaves nothing partial', async () => {
     const before = await imageCount();
-    const t = await tarToBuffer([{ entry: { name: 'big', type: 'file', mode: 0o644 }, body: Buffer.alloc(4 << 20, 7) }]);
+    const t = await tarToBuffer([
+      { entry: { name: 'big', type: 'file', mode: 0o644 }, body: Buffer.alloc(4 << 20, 7) },
+    ]);
     const img = addImage(reg, 'cancel/img', '1', [t], { layerBlobs: [t] }); // uncompressed layer
     reg.slow.set(sha(img.blobs[0]), 64 << 10);
     await new Promise<void>((resolve) => {
-      const req = httpRequest({ socketPath: d.socket, method: 'POST', path: `/images/create?fromImage=${encodeURIComponent(`${reg.host}/cancel/img`)}&tag=1` }, (res) => {
-        res.once('data', () => setTimeout(() => { req.destroy(); resolve(); }, 300));
-      });
+      const req = httpRequest(
+        {
+          socketPath: d.socket,
+          method: 'POST',
+          path: `/images/create?fromImage=${encodeURIComponent(`${reg.host}/cancel/img`)}&tag=1`,
+        },
+        (res) => {
+          res.once('data', () =>
+            setTimeout(() => {
+              req.destroy();
+              resolve();
+            }, 300),
+          );
+        },
+      );
       req.on('error', () => {});
       req.end();
     });
@@ -152,8 +224,12 @@ describe('bearer token flow', { skip: !isRoot && 'needs root' }, () => {
   let d!: TestDaemon;
   let reg!: FakeRegistry;
   useDaemon((x) => (d = x), { busybox: false });
-  before(async () => { reg = await startFakeRegistry({ bearer: true }); });
-  after(async () => { await reg?.close(); });
+  before(async () => {
+    reg = await startFakeRegistry({ bearer: true });
+  });
+  after(async () => {
+    await reg?.close();
+  });
 
   test('credentials buy a scoped token; without them the pull is a 401', async () => {
     const t = await tarToBuffer([{ entry: { name: 'f', type: 'file', mode: 0o644 }, body: 'hello' }]);
@@ -161,7 +237,9 @@ describe('bearer token flow', { skip: !isRoot && 'needs root' }, () => {
     const path = `/images/create?fromImage=${encodeURIComponent(`${reg.host}/priv/app`)}&tag=1`;
     const anon = await d.api('POST', path);
     assert.equal(anon.status, 401, anon.body.toString());
-    const ok = await d.api('POST', path, { headers: { 'X-Registry-Auth': auth({ username: 'bob', password: 'pw', serveraddress: reg.host }) } });
+    const ok = await d.api('POST', path, {
+      headers: { 'X-Registry-Auth': auth({ username: 'bob', password: 'pw', serveraddress: reg.host }) },
+    });
     assert.equal(ok.status, 200, ok.body.toString());
     assert.ok(!lines(ok.body).some((m) => m.error), ok.body.toString());
     assert.ok(reg.bearer!.issued.some((s) => s.includes('repository:priv/app:pull')));

@@ -14,9 +14,16 @@ import { tarToBuffer } from '../src/tar/writer.ts';
 import { isRoot, importBusybox, mountsUnder, startDaemon, type TestDaemon } from './helpers/daemon.ts';
 import { addImage, sha, startFakeRegistry, type FakeRegistry } from './helpers/fake-registry.ts';
 
-const lines = (b: Buffer) => b.toString().split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const lines = (b: Buffer) =>
+  b
+    .toString()
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 const randomTar = (name: string, mb: number) => {
-  const chunks = Array.from({ length: mb * 16 }, () => Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(65536))));
+  const chunks = Array.from({ length: mb * 16 }, () =>
+    Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(65536))),
+  );
   return tarToBuffer([{ entry: { name, type: 'file', mode: 0o644 }, body: Buffer.concat(chunks) }]);
 };
 
@@ -42,9 +49,17 @@ async function liveSets(d: TestDaemon): Promise<{ blobs: Set<string>; layers: Se
 async function assertNoOrphans(d: TestDaemon) {
   const live = await liveSets(d);
   const blobs = readdirSync(join(d.dataRoot, 'content', 'blobs', 'sha256'));
-  assert.deepEqual(blobs.filter((b) => !live.blobs.has(b)), [], 'orphan blobs');
+  assert.deepEqual(
+    blobs.filter((b) => !live.blobs.has(b)),
+    [],
+    'orphan blobs',
+  );
   const layers = readdirSync(join(d.dataRoot, 'layers')).filter((n) => n !== 'quarantine');
-  assert.deepEqual(layers.filter((l) => !live.layers.has(l)), [], 'orphan or half layers');
+  assert.deepEqual(
+    layers.filter((l) => !live.layers.has(l)),
+    [],
+    'orphan or half layers',
+  );
   for (const l of layers) assert.ok(existsSync(join(d.dataRoot, 'layers', l, 'layer.json')), `layer ${l} complete`);
   assert.deepEqual(readdirSync(join(d.dataRoot, 'content', 'ingest')), [], 'ingest empty');
 }
@@ -52,17 +67,20 @@ async function assertNoOrphans(d: TestDaemon) {
 /** Starts a pull and resolves with the messages seen once `until` matches one. */
 function pullUntil(d: TestDaemon, image: string, until: (m: { status?: string }) => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath: d.socket, method: 'POST', path: `/images/create?fromImage=${encodeURIComponent(image)}` }, (res) => {
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString();
-        const parts = buf.split('\n');
-        buf = parts.pop()!;
-        if (parts.some((l) => l.trim() && until(JSON.parse(l)))) resolve();
-      });
-      res.on('error', () => {});
-      res.on('end', () => reject(new Error('pull ended before the kill point')));
-    });
+    const req = httpRequest(
+      { socketPath: d.socket, method: 'POST', path: `/images/create?fromImage=${encodeURIComponent(image)}` },
+      (res) => {
+        let buf = '';
+        res.on('data', (c: Buffer) => {
+          buf += c.toString();
+          const parts = buf.split('\n');
+          buf = parts.pop()!;
+          if (parts.some((l) => l.trim() && until(JSON.parse(l)))) resolve();
+        });
+        res.on('error', () => {});
+        res.on('end', () => reject(new Error('pull ended before the kill point')));
+      },
+    );
     req.on('error', () => {});
     req.end();
   });
@@ -70,8 +88,12 @@ function pullUntil(d: TestDaemon, image: string, until: (m: { status?: string })
 
 describe('pull reliability', { skip: !isRoot && 'needs root' }, () => {
   let reg!: FakeRegistry;
-  before(async () => { reg = await startFakeRegistry(); });
-  after(async () => { await reg?.close(); });
+  before(async () => {
+    reg = await startFakeRegistry();
+  });
+  after(async () => {
+    await reg?.close();
+  });
 
   test('berthd SIGKILLed mid-pull: nothing partial after restart, the pull completes, prune leaves no orphans', async () => {
     const d = await startDaemon();
@@ -84,15 +106,23 @@ describe('pull reliability', { skip: !isRoot && 'needs root' }, () => {
       await pullUntil(d, ref, (m) => m.status === 'Pull complete');
       await d.stop('SIGKILL');
       await d.start();
-      const names = (await d.api('GET', '/images/json')).json<{ RepoTags: string[] | null }[]>().flatMap((i) => i.RepoTags ?? []);
+      const names = (await d.api('GET', '/images/json'))
+        .json<{ RepoTags: string[] | null }[]>()
+        .flatMap((i) => i.RepoTags ?? []);
       assert.ok(!names.includes(ref), 'the killed pull is not listed');
       assert.equal((await d.api('GET', `/images/${encodeURIComponent(ref)}/json`)).status, 404);
-      assert.ok(!readdirSync(join(d.dataRoot, 'layers')).some((n) => n.startsWith('tmp-')), 'no half layer after restart');
+      assert.ok(
+        !readdirSync(join(d.dataRoot, 'layers')).some((n) => n.startsWith('tmp-')),
+        'no half layer after restart',
+      );
       for (const b of img.blobs) reg.slow.delete(sha(b));
       const r = await d.api('POST', `/images/create?fromImage=${encodeURIComponent(ref)}`);
       assert.equal(r.status, 200);
       assert.ok(!lines(r.body).some((m) => m.error), r.body.toString());
-      assert.equal((await d.api('GET', `/images/${encodeURIComponent(ref)}/json`)).json<{ Id: string }>().Id, sha(img.config));
+      assert.equal(
+        (await d.api('GET', `/images/${encodeURIComponent(ref)}/json`)).json<{ Id: string }>().Id,
+        sha(img.config),
+      );
       assert.equal((await d.api('POST', '/images/prune')).status, 200);
       await assertNoOrphans(d);
       // Removing the image and pruning leaves only busybox.
@@ -112,7 +142,10 @@ describe('pull reliability', { skip: !isRoot && 'needs root' }, () => {
       const a = gzipSync(tar, { level: 1 });
       const b = gzipSync(tar, { level: 9 });
       // Same tar (so the diffID check passes during the streamed unpack), other bytes of the same length.
-      const [good, evil] = a.length >= b.length ? [a, Buffer.concat([b, Buffer.alloc(a.length - b.length)])] : [b, Buffer.concat([a, Buffer.alloc(b.length - a.length)])];
+      const [good, evil] =
+        a.length >= b.length
+          ? [a, Buffer.concat([b, Buffer.alloc(a.length - b.length)])]
+          : [b, Buffer.concat([a, Buffer.alloc(b.length - a.length)])];
       const img = addImage(reg, 'stream/bad', '1', [tar], { layerBlobs: [good] });
       reg.blobs.set(sha(good), evil);
       reg.slow.set(sha(good), 256 << 10);
@@ -120,7 +153,10 @@ describe('pull reliability', { skip: !isRoot && 'needs root' }, () => {
       assert.match(r.body.toString(), /digest mismatch/);
       assert.equal((await d.api('GET', '/images/json?all=1')).json<unknown[]>().length, 0);
       const chain = sha(tar).slice(7);
-      assert.ok(!readdirSync(join(d.dataRoot, 'layers')).some((n) => n === chain || n.startsWith('tmp-')), 'the streamed layer was removed');
+      assert.ok(
+        !readdirSync(join(d.dataRoot, 'layers')).some((n) => n === chain || n.startsWith('tmp-')),
+        'the streamed layer was removed',
+      );
       assert.ok(!readdirSync(join(d.dataRoot, 'content', 'blobs', 'sha256')).includes(sha(good).slice(7)));
       assert.deepEqual(readdirSync(join(d.dataRoot, 'content', 'ingest')), []);
       void img;
@@ -150,8 +186,16 @@ describe('pull reliability', { skip: !isRoot && 'needs root' }, () => {
       execFileSync('fallocate', ['-l', String(Math.max(0, free - (8 << 20))), filler]);
       const before = (await d.api('GET', '/images/json?all=1')).json<unknown[]>().length;
       const r = await d.api('POST', `/images/create?fromImage=${encodeURIComponent(ref)}`);
-      const errors = r.status === 200 ? lines(r.body).filter((m) => m.error).map((m) => m.error as string) : [r.json<{ message: string }>().message];
-      assert.ok(errors.some((e) => /no space left on device/.test(e)), r.body.toString());
+      const errors =
+        r.status === 200
+          ? lines(r.body)
+              .filter((m) => m.error)
+              .map((m) => m.error as string)
+          : [r.json<{ message: string }>().message];
+      assert.ok(
+        errors.some((e) => /no space left on device/.test(e)),
+        r.body.toString(),
+      );
       assert.equal((await d.api('GET', '/_ping')).status, 200);
       assert.equal((await d.api('GET', '/images/busybox/json')).status, 200);
       assert.equal((await d.api('GET', '/images/json?all=1')).json<unknown[]>().length, before);
@@ -161,15 +205,25 @@ describe('pull reliability', { skip: !isRoot && 'needs root' }, () => {
       const ok = await d.api('POST', `/images/create?fromImage=${encodeURIComponent(ref)}`);
       assert.equal(ok.status, 200);
       assert.ok(!lines(ok.body).some((m) => m.error), ok.body.toString());
-      assert.equal((await d.api('GET', `/images/${encodeURIComponent(ref)}/json`)).json<{ Id: string }>().Id, sha(big.config));
+      assert.equal(
+        (await d.api('GET', `/images/${encodeURIComponent(ref)}/json`)).json<{ Id: string }>().Id,
+        sha(big.config),
+      );
       assert.equal((await d.api('POST', '/images/prune')).status, 200);
       await assertNoOrphans(d);
       await d.stop();
     } finally {
       await d?.stop().catch(() => {});
-      for (const m of mountsUnder(dataRoot).reverse()) { try { execFileSync('umount', ['-l', m]); } catch { /* gone */ } }
+      for (const m of mountsUnder(dataRoot).reverse()) {
+        try {
+          execFileSync('umount', ['-l', m]);
+        } catch {
+          /* gone */
+        }
+      }
       await rm(img, { force: true });
-      if (d) await d.cleanup(); else await rm(root, { recursive: true, force: true });
+      if (d) await d.cleanup();
+      else await rm(root, { recursive: true, force: true });
     }
   });
 });

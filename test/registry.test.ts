@@ -9,7 +9,11 @@ import { hasRegistry, startRegistry, type TestRegistry } from './helpers/registr
 const skip = !isRoot ? 'needs root' : !hasRegistry ? 'needs docker-registry (scripts/setup installs it)' : false;
 
 export function lines(body: Buffer | string): Record<string, any>[] {
-  return body.toString().split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  return body
+    .toString()
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 }
 
 export const authHeader = (a: object) => Buffer.from(JSON.stringify(a)).toString('base64url');
@@ -18,13 +22,19 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
   let d!: TestDaemon;
   let reg!: TestRegistry;
   useDaemon((x) => (d = x));
-  before(async () => { reg = await startRegistry(); });
-  after(async () => { await reg?.stop(); });
+  before(async () => {
+    reg = await startRegistry();
+  });
+  after(async () => {
+    await reg?.stop();
+  });
 
   test('push an imported image, then pull it back by tag and by digest, and run it', async () => {
     const name = `${reg.host}/team/app`;
     assert.equal((await d.api('POST', `/images/busybox/tag?repo=${name}&tag=1.2`)).status, 201);
-    const push = await d.api('POST', `/images/${encodeURIComponent(name)}/push?tag=1.2`, { headers: { 'X-Registry-Auth': authHeader({}) } });
+    const push = await d.api('POST', `/images/${encodeURIComponent(name)}/push?tag=1.2`, {
+      headers: { 'X-Registry-Auth': authHeader({}) },
+    });
     assert.equal(push.status, 200);
     const msgs = lines(push.body);
     assert.ok(!msgs.some((m) => m.error), push.body.toString());
@@ -33,7 +43,9 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
     assert.ok(msgs.some((m) => m.status === 'Pushed'));
 
     // skopeo reads the same manifest digest
-    const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${name}:1.2`]).toString());
+    const inspect = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${name}:1.2`]).toString(),
+    );
     assert.equal(inspect.Digest, aux.Digest);
 
     // pushing again: same digest, layers already there
@@ -55,7 +67,9 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
     assert.deepEqual(img.RepoDigests, [`${name}@${aux.Digest}`]);
 
     // pull by digest is a no-op now and says so
-    const byDigest = lines((await d.api('POST', `/images/create?fromImage=${encodeURIComponent(`${name}@${aux.Digest}`)}`)).body);
+    const byDigest = lines(
+      (await d.api('POST', `/images/create?fromImage=${encodeURIComponent(`${name}@${aux.Digest}`)}`)).body,
+    );
     assert.ok(byDigest.some((m) => m.status === 'Already exists'));
 
     const run = await runCli('berth', d, ['run', '--rm', `${name}:1.2`, 'echo', 'hi']);
@@ -74,7 +88,14 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
     assert.equal(tar.status, 200);
     const path = `${reg.dir}/bb.tar`;
     (await import('node:fs')).writeFileSync(path, tar.body);
-    execFileSync('skopeo', ['copy', '--dest-tls-verify=false', '--format', 'oci', `docker-archive:${path}`, `docker://${reg.host}/skopeo/bb:oci`]);
+    execFileSync('skopeo', [
+      'copy',
+      '--dest-tls-verify=false',
+      '--format',
+      'oci',
+      `docker-archive:${path}`,
+      `docker://${reg.host}/skopeo/bb:oci`,
+    ]);
     const r = await runCli('berth', d, ['run', '--rm', `${reg.host}/skopeo/bb:oci`, 'echo', 'from-skopeo']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /Unable to find image/);
@@ -93,7 +114,10 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
     assert.equal(tar.status, 200);
     await d.api('POST', '/images/busybox/tag?repo=keep&tag=1');
     await d.api('DELETE', '/images/busybox');
-    const load = await d.api('POST', '/images/load', { raw: tar.body, headers: { 'Content-Type': 'application/x-tar' } });
+    const load = await d.api('POST', '/images/load', {
+      raw: tar.body,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
     assert.equal(load.status, 200, load.body.toString());
     assert.match(load.body.toString(), /Loaded image: busybox:latest/);
     assert.equal((await d.api('GET', '/images/busybox/json')).json().Id, id);
@@ -117,11 +141,15 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
   });
 
   for (const cli of ['berth', 'docker'] as const) {
-    test(`${cli} pull --all-tags pulls every tag the repository lists`, { skip: cli === 'docker' && !hasDockerCli() && 'no docker CLI' }, async () => {
+    test(`${cli} pull --all-tags pulls every tag the repository lists`, {
+      skip: cli === 'docker' && !hasDockerCli() && 'no docker CLI',
+    }, async () => {
       const name = `${reg.host}/alltags/${cli}`;
       for (const t of ['1', '2', 'latest']) {
         assert.equal((await d.api('POST', `/images/busybox/tag?repo=${name}&tag=${t}`)).status, 201);
-        const p = await d.api('POST', `/images/${encodeURIComponent(name)}/push?tag=${t}`, { headers: { 'X-Registry-Auth': authHeader({}) } });
+        const p = await d.api('POST', `/images/${encodeURIComponent(name)}/push?tag=${t}`, {
+          headers: { 'X-Registry-Auth': authHeader({}) },
+        });
         assert.ok(!lines(p.body).some((m) => m.error), p.body.toString());
         assert.equal((await d.api('DELETE', `/images/${encodeURIComponent(`${name}:${t}`)}`)).status, 200);
       }
@@ -129,7 +157,8 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /1: Pulling from alltags/);
       assert.match(r.stdout, new RegExp(`Status: (Downloaded newer image|Image is up to date) for ${name}\\n`));
-      for (const t of ['1', '2', 'latest']) assert.equal((await d.api('GET', `/images/${encodeURIComponent(`${name}:${t}`)}/json`)).status, 200, t);
+      for (const t of ['1', '2', 'latest'])
+        assert.equal((await d.api('GET', `/images/${encodeURIComponent(`${name}:${t}`)}/json`)).status, 200, t);
       const bad = await runCli(cli, d, ['pull', '-a', `${name}:1`]);
       assert.notEqual(bad.code, 0);
     });
@@ -176,7 +205,10 @@ describe('registry: TLS with our own CA and htpasswd basic auth', { skip }, () =
     assert.match(push.stdout, /1: digest: sha256:[0-9a-f]{64} size: \d+/);
     // anonymous push is refused
     const anon = await d.api('POST', `/images/${encodeURIComponent(`${reg.host}/alice/app`)}/push?tag=1`);
-    assert.match(anon.status === 200 ? anon.body.toString() : anon.json().message, /unauthorized|authentication required/);
+    assert.match(
+      anon.status === 200 ? anon.body.toString() : anon.json().message,
+      /unauthorized|authentication required/,
+    );
 
     await runCli('berth', d, ['rmi', name]);
     const pull = await runCli('berth', d, ['pull', name]);

@@ -14,7 +14,9 @@ export function streamContentType(ctx: RequestContext, tty: boolean): string {
 export function hijack(ctx: RequestContext, contentType: string): Duplex {
   if (ctx.upgrade) {
     const { socket, head } = ctx.upgrade;
-    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
+    );
     if (head.length > 0) socket.unshift(head);
     return socket;
   }

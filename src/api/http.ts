@@ -41,7 +41,10 @@ export function decodeBase64Json(header: string | string[] | undefined, name: st
  * is a real HTTP error; later ones go in-band as errorDetail (with a numeric code, such
  * as a failed RUN's exit status, when the error has one).
  */
-export async function streamProgress(res: ServerResponse, work: (emit: (msg: Record<string, unknown>) => void) => Promise<unknown>): Promise<void> {
+export async function streamProgress(
+  res: ServerResponse,
+  work: (emit: (msg: Record<string, unknown>) => void) => Promise<unknown>,
+): Promise<void> {
   let started = false;
   const emit = (msg: Record<string, unknown>) => {
     if (!started) {
@@ -56,7 +59,11 @@ export async function streamProgress(res: ServerResponse, work: (emit: (msg: Rec
     if (!started) throw err;
     const message = messageOf(err);
     const code = (err as { code?: unknown }).code;
-    if (!res.destroyed) res.write(JSON.stringify({ errorDetail: typeof code === 'number' ? { code, message } : { message }, error: message }) + '\r\n');
+    if (!res.destroyed)
+      res.write(
+        JSON.stringify({ errorDetail: typeof code === 'number' ? { code, message } : { message }, error: message }) +
+          '\r\n',
+      );
   }
   if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
   res.end();
@@ -74,7 +81,9 @@ export function sendNoContent(res: ServerResponse): void {
 
 export class Query {
   private readonly p: URLSearchParams;
-  constructor(p: URLSearchParams) { this.p = p; }
+  constructor(p: URLSearchParams) {
+    this.p = p;
+  }
 
   str(name: string): string | undefined {
     return this.p.get(name) ?? undefined;
@@ -111,7 +120,11 @@ export class Query {
     if (!isObject(v)) throw invalidArgument('invalid filter: expected a JSON object');
     for (const [k, vals] of Object.entries(v)) {
       if (Array.isArray(vals)) out.set(k, vals.map(String));
-      else if (isObject(vals)) out.set(k, Object.keys(vals).filter((x) => vals[x]));
+      else if (isObject(vals))
+        out.set(
+          k,
+          Object.keys(vals).filter((x) => vals[x]),
+        );
       else throw invalidArgument(`invalid filter '${k}'`);
     }
     return out;

@@ -21,7 +21,12 @@ export interface RequestContext {
 
 export type Handler = (ctx: RequestContext) => Promise<void>;
 
-interface Route { method: string; re: RegExp; keys: string[]; handler: Handler }
+interface Route {
+  method: string;
+  re: RegExp;
+  keys: string[];
+  handler: Handler;
+}
 
 export class Router {
   private readonly routes: Route[] = [];
@@ -42,7 +47,9 @@ export class Router {
     if (!m) return { version: API_VERSION, path: pathname };
     const version = m[1];
     if (compareVersions(version, MIN_API_VERSION) < 0) {
-      throw invalidArgument(`client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+      throw invalidArgument(
+        `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+      );
     }
     if (compareVersions(version, API_VERSION) > 0) {
       throw invalidArgument(`client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);

@@ -44,22 +44,38 @@ export class ApiServer {
     return server;
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+  private async dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upgrade?: { socket: Duplex; head: Buffer },
+  ): Promise<void> {
     const ac = new AbortController();
     const onClose = () => ac.abort();
     (upgrade?.socket ?? res).once('close', onClose);
-    req.once('close', () => { if (!req.complete) ac.abort(); });
+    req.once('close', () => {
+      if (!req.complete) ac.abort();
+    });
     try {
       const url = new URL(req.url ?? '/', 'http://berth');
       const { version, path } = Router.splitVersion(url.pathname);
       const { handler, params } = this.opts.router.match(req.method ?? 'GET', path);
-      const ctx: RequestContext = { req, res, params, query: new Query(url.searchParams), version, upgrade, signal: ac.signal };
+      const ctx: RequestContext = {
+        req,
+        res,
+        params,
+        query: new Query(url.searchParams),
+        version,
+        upgrade,
+        signal: ac.signal,
+      };
       res.setHeader('Api-Version', version);
       res.setHeader('Server', 'Berth');
       await handler(ctx);
     } catch (err) {
       if ((err as { status?: number }).status === 405 && !res.headersSent) {
-        res.writeHead(405, { 'Content-Type': 'application/json' }).end(JSON.stringify({ message: (err as Error).message }) + '\n');
+        res
+          .writeHead(405, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ message: (err as Error).message }) + '\n');
       } else {
         this.opts.log.debug('request failed', { method: req.method, url: req.url, err });
         sendError(res, err);
@@ -81,7 +97,10 @@ export class ApiServer {
         try {
           await new Promise<void>((resolve, reject) => {
             server.once('error', reject);
-            server.listen(path, () => { server.off('error', reject); resolve(); });
+            server.listen(path, () => {
+              server.off('error', reject);
+              resolve();
+            });
           });
         } finally {
           process.umask(old);
@@ -92,7 +111,10 @@ export class ApiServer {
         const u = new URL(addr.replace(/^tcp:/, 'http:'));
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen(Number(u.port || 2375), u.hostname.replace(/^\[|\]$/g, ''), () => { server.off('error', reject); resolve(); });
+          server.listen(Number(u.port || 2375), u.hostname.replace(/^\[|\]$/g, ''), () => {
+            server.off('error', reject);
+            resolve();
+          });
         });
       } else {
         throw invalidArgument(`unsupported listen address ${addr} (use unix:// or tcp://)`);

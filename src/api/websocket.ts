@@ -9,19 +9,34 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_FRAME = 16 << 20;
 
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 /** Encodes one unmasked server frame. */
 export function encodeFrame(opcode: number, payload: Buffer): Buffer {
   const n = payload.length;
-  const head = n < 126 ? Buffer.from([0x80 | opcode, n])
-    : n < 65536 ? Buffer.from([0x80 | opcode, 126, n >> 8, n & 0xff])
-      : (() => { const b = Buffer.alloc(10); b[0] = 0x80 | opcode; b[1] = 127; b.writeBigUInt64BE(BigInt(n), 2); return b; })();
+  const head =
+    n < 126
+      ? Buffer.from([0x80 | opcode, n])
+      : n < 65536
+        ? Buffer.from([0x80 | opcode, 126, n >> 8, n & 0xff])
+        : (() => {
+            const b = Buffer.alloc(10);
+            b[0] = 0x80 | opcode;
+            b[1] = 127;
+            b.writeBigUInt64BE(BigInt(n), 2);
+            return b;
+          })();
   return Buffer.concat([head, payload]);
 }
 
-export interface Frame { fin: boolean; opcode: number; payload: Buffer }
+export interface Frame {
+  fin: boolean;
+  opcode: number;
+  payload: Buffer;
+}
 
 /** Incremental decoder of (masked or not) frames. */
 export class FrameReader {
@@ -61,16 +76,25 @@ export class FrameReader {
 }
 
 /** Completes the handshake on `socket` (already upgraded) and returns the message stream. */
-export function acceptWebSocket(socket: Duplex, head: Buffer, headers: Record<string, string | string[] | undefined>, binary: boolean): Duplex {
+export function acceptWebSocket(
+  socket: Duplex,
+  head: Buffer,
+  headers: Record<string, string | string[] | undefined>,
+  binary: boolean,
+): Duplex {
   const key = headers['sec-websocket-key'];
   if (typeof key !== 'string' || !key) throw invalidArgument('missing Sec-WebSocket-Key');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`);
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`,
+  );
   const opcode = binary ? 2 : 1;
   const reader = new FrameReader();
   let closed = false;
   const ws = new Duplex({
     allowHalfOpen: false,
-    read() { socket.resume(); },
+    read() {
+      socket.resume();
+    },
     write(chunk: Buffer, _enc, cb) {
       if (socket.destroyed) return cb();
       if (socket.write(encodeFrame(opcode, chunk))) cb();
@@ -98,11 +122,17 @@ export function acceptWebSocket(socket: Duplex, head: Buffer, headers: Record<st
     }
     for (const f of frames) {
       if (f.opcode === 8) {
-        if (!closed) { closed = true; socket.end(encodeFrame(8, f.payload.subarray(0, 2))); }
+        if (!closed) {
+          closed = true;
+          socket.end(encodeFrame(8, f.payload.subarray(0, 2)));
+        }
         ws.push(null);
         return;
       }
-      if (f.opcode === 9) { socket.write(encodeFrame(10, f.payload)); continue; }
+      if (f.opcode === 9) {
+        socket.write(encodeFrame(10, f.payload));
+        continue;
+      }
       if (f.opcode === 10) continue;
       if (!ws.push(f.payload)) socket.pause();
     }

@@ -6,8 +6,18 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { helperErase, helperGet, helperStore } from '../client/credential-helper.ts';
 
-export interface AuthEntry { username?: string; password?: string; serveraddress: string; identitytoken?: string }
-interface ConfigFile { auths?: Record<string, { auth?: string; identitytoken?: string }>; credsStore?: string; credHelpers?: Record<string, string>; [k: string]: unknown }
+export interface AuthEntry {
+  username?: string;
+  password?: string;
+  serveraddress: string;
+  identitytoken?: string;
+}
+interface ConfigFile {
+  auths?: Record<string, { auth?: string; identitytoken?: string }>;
+  credsStore?: string;
+  credHelpers?: Record<string, string>;
+  [k: string]: unknown;
+}
 
 export const HUB_KEY = 'https://index.docker.io/v1/';
 
@@ -16,7 +26,11 @@ export function configPath(env: NodeJS.ProcessEnv): string {
 }
 
 function read(env: NodeJS.ProcessEnv): ConfigFile {
-  try { return JSON.parse(readFileSync(configPath(env), 'utf8')) as ConfigFile; } catch { return {}; }
+  try {
+    return JSON.parse(readFileSync(configPath(env), 'utf8')) as ConfigFile;
+  } catch {
+    return {};
+  }
 }
 
 /** The key docker uses: the Hub's v1 URL for docker.io, else host[:port]. */
@@ -70,7 +84,11 @@ function write(env: NodeJS.ProcessEnv, cfg: ConfigFile): void {
 }
 
 /** Saves a login; returns the config file's path when the secret went into it (no helper). */
-export function storeAuth(env: NodeJS.ProcessEnv, server: string, a: { username: string; password: string; identitytoken?: string }): string | undefined {
+export function storeAuth(
+  env: NodeJS.ProcessEnv,
+  server: string,
+  a: { username: string; password: string; identitytoken?: string },
+): string | undefined {
   const cfg = read(env);
   const key = registryKey(server);
   const helper = helperOf(cfg, key);
@@ -83,7 +101,12 @@ export function storeAuth(env: NodeJS.ProcessEnv, server: string, a: { username:
     }
     return undefined;
   }
-  cfg.auths = { ...cfg.auths, [key]: a.identitytoken ? { identitytoken: a.identitytoken } : { auth: Buffer.from(`${a.username}:${a.password}`).toString('base64') } };
+  cfg.auths = {
+    ...cfg.auths,
+    [key]: a.identitytoken
+      ? { identitytoken: a.identitytoken }
+      : { auth: Buffer.from(`${a.username}:${a.password}`).toString('base64') },
+  };
   write(env, cfg);
   return configPath(env);
 }

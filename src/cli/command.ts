@@ -72,7 +72,11 @@ export function parseFilters(values: readonly string[]): Record<string, Record<s
   const f: Record<string, Record<string, boolean>> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
-    if (eq < 0) throw new CliError(`invalid argument "${v}" for "-f, --filter" flag: bad format of filter (expected name=value)`, 125);
+    if (eq < 0)
+      throw new CliError(
+        `invalid argument "${v}" for "-f, --filter" flag: bad format of filter (expected name=value)`,
+        125,
+      );
     const k = v.slice(0, eq).trim().toLowerCase();
     const val = v.slice(eq + 1).trim();
     (f[k] ??= {})[val] = true;

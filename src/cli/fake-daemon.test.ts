@@ -37,7 +37,13 @@ function capture(stdinData?: string): RunIO & { stdout: () => string; stderr: ()
 }
 
 test('run prints the output and exits with the container status', async () => {
-  d.script = { output: [[1, 'hello\n'], [2, 'oops\n']], exitCode: 3 };
+  d.script = {
+    output: [
+      [1, 'hello\n'],
+      [2, 'oops\n'],
+    ],
+    exitCode: 3,
+  };
   const io = capture();
   const code = await runCli(['-H', d.host, 'run', '--rm', 'busybox', 'sh', '-c', 'echo hello; exit 3'], io);
   assert.equal(code, 3);
@@ -46,7 +52,12 @@ test('run prints the output and exits with the container status', async () => {
   // order: create, attach (before start), wait (before start), start
   const seq = d.requests.map((r) => `${r.method} ${r.url.replace(/\?.*/, '').replace(/[0-9a-f]{64}/, 'ID')}`);
   const at = seq.indexOf('POST /v1.47/containers/create');
-  assert.deepEqual(seq.slice(at, at + 4), ['POST /v1.47/containers/create', 'POST /v1.47/containers/ID/attach', 'POST /v1.47/containers/ID/wait', 'POST /v1.47/containers/ID/start']);
+  assert.deepEqual(seq.slice(at, at + 4), [
+    'POST /v1.47/containers/create',
+    'POST /v1.47/containers/ID/attach',
+    'POST /v1.47/containers/ID/wait',
+    'POST /v1.47/containers/ID/start',
+  ]);
   const wait = d.requests.find((r) => r.url.includes('/wait'))!;
   assert.match(wait.url, /condition=removed/);
   const attach = d.requests.find((r) => r.url.includes('/attach'))!;
@@ -91,7 +102,10 @@ test('run: missing image says so and exits 125', async () => {
   const code = await runCli(['-H', d.host, 'run', 'missing'], io);
   assert.equal(code, 125);
   // Not local, so run pulls it; the pull's error is what the user sees (as docker does).
-  assert.equal(io.stderr(), "Unable to find image 'missing:latest' locally\nberth: Error response from daemon: pull access denied for missing, repository does not exist or may require 'docker login'.\nSee 'berth run --help'.\n");
+  assert.equal(
+    io.stderr(),
+    "Unable to find image 'missing:latest' locally\nberth: Error response from daemon: pull access denied for missing, repository does not exist or may require 'docker login'.\nSee 'berth run --help'.\n",
+  );
 });
 
 test('run: a start failure for a missing executable exits 127', async () => {
@@ -99,7 +113,10 @@ test('run: a start failure for a missing executable exits 127', async () => {
   const io = capture();
   const code = await runCli(['-H', d.host, 'run', 'busybox', 'nonexistent'], io);
   assert.equal(code, 127);
-  assert.match(io.stderr(), /^berth: Error response from daemon: failed to create task: exec: "nonexistent": executable file not found in \$PATH\.\n$/);
+  assert.match(
+    io.stderr(),
+    /^berth: Error response from daemon: failed to create task: exec: "nonexistent": executable file not found in \$PATH\.\n$/,
+  );
 });
 
 test('inspect: container template, and a missing object', async () => {
@@ -107,7 +124,20 @@ test('inspect: container template, and a missing object', async () => {
   const io0 = capture();
   await runCli(['-H', d.host, 'create', '--name', 'insp', '-e', 'A=1', '-l', 'a=b', 'busybox'], io0);
   const io = capture();
-  assert.equal(await runCli(['-H', d.host, 'inspect', '-f', '{{.Name}} {{json .Config.Env}} {{index .Config.Labels "a"}} {{.State.Pid}}', 'insp'], io), 0);
+  assert.equal(
+    await runCli(
+      [
+        '-H',
+        d.host,
+        'inspect',
+        '-f',
+        '{{.Name}} {{json .Config.Env}} {{index .Config.Labels "a"}} {{.State.Pid}}',
+        'insp',
+      ],
+      io,
+    ),
+    0,
+  );
   assert.equal(io.stdout(), '/insp ["A=1"] b 0\n');
   const io2 = capture();
   assert.equal(await runCli(['-H', d.host, 'inspect', 'nothing'], io2), 1);
@@ -126,7 +156,10 @@ test('the real entry point exits with the container status', async () => {
   d.script = { output: [[1, 'from main\n']], exitCode: 7 };
   // Run from source (type stripping) or from the compiled dist/ tree alike.
   const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './main.ts' : './main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, 'run', '--rm', 'busybox'], { env: { ...process.env, BERTH_HOST: d.host }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'run', '--rm', 'busybox'], {
+    env: { ...process.env, BERTH_HOST: d.host },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((r) => child.on('exit', r));

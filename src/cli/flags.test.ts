@@ -61,8 +61,16 @@ test('pflag error messages', () => {
   assert.throws(() => parseFlags(specs, ['-dx']), new FlagError("unknown shorthand flag: 'x' in -dx"));
   assert.throws(() => parseFlags(specs, ['--name']), new FlagError('flag needs an argument: --name'));
   assert.throws(() => parseFlags(specs, ['-e']), new FlagError("flag needs an argument: 'e' in -e"));
-  assert.throws(() => parseFlags(specs, ['-n', 'abc']), new FlagError('invalid argument "abc" for "-n, --last" flag: strconv.ParseInt: parsing "abc": invalid syntax'));
-  assert.throws(() => parseFlags(specs, ['--detach=maybe']), new FlagError('invalid argument "maybe" for "-d, --detach" flag: strconv.ParseBool: parsing "maybe": invalid syntax'));
+  assert.throws(
+    () => parseFlags(specs, ['-n', 'abc']),
+    new FlagError('invalid argument "abc" for "-n, --last" flag: strconv.ParseInt: parsing "abc": invalid syntax'),
+  );
+  assert.throws(
+    () => parseFlags(specs, ['--detach=maybe']),
+    new FlagError(
+      'invalid argument "maybe" for "-d, --detach" flag: strconv.ParseBool: parsing "maybe": invalid syntax',
+    ),
+  );
 });
 
 test('-h means help where a command does not define it', () => {

@@ -43,12 +43,24 @@ export interface ParseOptions {
 
 const parseBool = (v: string, display: string): boolean => {
   switch (v) {
-    case '1': case 't': case 'T': case 'true': case 'TRUE': case 'True':
+    case '1':
+    case 't':
+    case 'T':
+    case 'true':
+    case 'TRUE':
+    case 'True':
       return true;
-    case '0': case 'f': case 'F': case 'false': case 'FALSE': case 'False':
+    case '0':
+    case 'f':
+    case 'F':
+    case 'false':
+    case 'FALSE':
+    case 'False':
       return false;
   }
-  throw new FlagError(`invalid argument "${v}" for "${display}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+  throw new FlagError(
+    `invalid argument "${v}" for "${display}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`,
+  );
 };
 
 const flagDisplay = (s: FlagSpec) => (s.short ? `-${s.short}, --${s.name}` : `--${s.name}`);
@@ -63,7 +75,7 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[], 
   const values: Record<string, FlagValue> = {};
   for (const s of specs) {
     if (s.aliasOf) continue;
-    values[s.name] = s.type === 'list' ? [] : s.default ?? (s.type === 'bool' ? false : s.type === 'int' ? 0 : '');
+    values[s.name] = s.type === 'list' ? [] : (s.default ?? (s.type === 'bool' ? false : s.type === 'int' ? 0 : ''));
   }
   const changed = new Set<string>();
   const args: string[] = [];
@@ -79,7 +91,9 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[], 
         break;
       case 'int': {
         if (!/^[+-]?\d+$/.test(raw)) {
-          throw new FlagError(`invalid argument "${raw}" for "${flagDisplay(spec)}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`);
+          throw new FlagError(
+            `invalid argument "${raw}" for "${flagDisplay(spec)}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`,
+          );
         }
         values[key] = Number(raw);
         break;

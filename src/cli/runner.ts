@@ -33,7 +33,13 @@ const globalFlags: FlagSpec[] = [
   { name: 'context', short: 'c', type: 'string', description: 'Name of the context to use to connect to the daemon' },
   { name: 'debug', short: 'D', type: 'bool', description: 'Enable debug mode' },
   { name: 'host', short: 'H', type: 'list', description: 'Daemon socket to connect to' },
-  { name: 'log-level', short: 'l', type: 'string', description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', default: 'info' },
+  {
+    name: 'log-level',
+    short: 'l',
+    type: 'string',
+    description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")',
+    default: 'info',
+  },
   { name: 'tls', type: 'bool', description: 'Use TLS; implied by --tlsverify' },
   { name: 'tlscacert', type: 'string', description: 'Trust certs signed only by this CA' },
   { name: 'tlscert', type: 'string', description: 'Path to TLS certificate file' },
@@ -109,7 +115,9 @@ export function commandHelp(cmd: Command, path: string): string {
     '',
     cmd.short,
     ...(cmd.aliases ? ['', 'Aliases:', `  ${cmd.aliases}`] : []),
-    ...(cmd.flags.some((f) => !f.hidden) ? ['', 'Options:', formatFlagHelp([...cmd.flags].sort((a, b) => a.name.localeCompare(b.name)))] : []),
+    ...(cmd.flags.some((f) => !f.hidden)
+      ? ['', 'Options:', formatFlagHelp([...cmd.flags].sort((a, b) => a.name.localeCompare(b.name)))]
+      : []),
     '',
   ].join('\n');
 }
@@ -236,7 +244,9 @@ export async function runCli(argv: readonly string[], rio: RunIO = processIO()):
     env: rio.env,
     host,
     client() {
-      client ??= import('../client/index.ts').then((m) => m.createClient(host || rio.env.BERTH_HOST || rio.env.DOCKER_HOST || undefined));
+      client ??= import('../client/index.ts').then((m) =>
+        m.createClient(host || rio.env.BERTH_HOST || rio.env.DOCKER_HOST || undefined),
+      );
       return client;
     },
     onExit(fn) {
@@ -258,6 +268,10 @@ export async function runCli(argv: readonly string[], rio: RunIO = processIO()):
         // best effort
       }
     }
-    if (client) client.then((c) => c.close(), () => {});
+    if (client)
+      client.then(
+        (c) => c.close(),
+        () => {},
+      );
   }
 }

@@ -13,7 +13,11 @@ export function enterRawMode(ctx: Ctx, stdin: Stdin): () => void {
   const restore = () => {
     if (restored) return;
     restored = true;
-    try { stdin.setRawMode?.(false); } catch { /* the terminal is gone */ }
+    try {
+      stdin.setRawMode?.(false);
+    } catch {
+      /* the terminal is gone */
+    }
     process.off('exit', restore);
     for (const [sig, h] of handlers) process.off(sig, h);
   };
@@ -39,7 +43,12 @@ export function monitorTtySize(ctx: Ctx, resize: (h: number, w: number) => Promi
   };
   void (async () => {
     for (let i = 0; i < 5; i++) {
-      try { await send(); return; } catch { await new Promise((r) => setTimeout(r, 10 * (i + 1))); }
+      try {
+        await send();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 10 * (i + 1)));
+      }
     }
   })();
   const onWinch = () => void send().catch(() => {});

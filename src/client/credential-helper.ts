@@ -4,7 +4,11 @@
 // this is the one client module allowed node:child_process (docs/architecture.md).
 import { spawnSync } from 'node:child_process';
 
-export interface HelperCredentials { username?: string; password?: string; identitytoken?: string }
+export interface HelperCredentials {
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+}
 
 /** A username of "<token>" means the secret is an identity token (Docker's convention). */
 const TOKEN_USER = '<token>';
@@ -12,18 +16,28 @@ const NOT_FOUND = /credentials not found/i;
 
 export class CredentialHelperError extends Error {}
 
-function call(name: string, action: 'get' | 'store' | 'erase', input: string, env: NodeJS.ProcessEnv): { ok: boolean; out: string } {
+function call(
+  name: string,
+  action: 'get' | 'store' | 'erase',
+  input: string,
+  env: NodeJS.ProcessEnv,
+): { ok: boolean; out: string } {
   const bin = `docker-credential-${name}`;
   const r = spawnSync(bin, [action], { input, env, encoding: 'utf8', timeout: 30_000, maxBuffer: 1 << 20 });
   const verb = action === 'get' ? 'getting' : action === 'store' ? 'storing' : 'erasing';
   if (r.error) {
-    const why = (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `exec: "${bin}": executable file not found in $PATH` : r.error.message;
+    const why =
+      (r.error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `exec: "${bin}": executable file not found in $PATH`
+        : r.error.message;
     throw new CredentialHelperError(`error ${verb} credentials - err: ${why}, out: \`\``);
   }
   const out = (r.stdout ?? '').trim();
   if (r.status !== 0) {
     if (NOT_FOUND.test(out)) return { ok: false, out };
-    throw new CredentialHelperError(`error ${verb} credentials - err: exit status ${r.status}, out: \`${out || (r.stderr ?? '').trim()}\``);
+    throw new CredentialHelperError(
+      `error ${verb} credentials - err: exit status ${r.status}, out: \`${out || (r.stderr ?? '').trim()}\``,
+    );
   }
   return { ok: true, out };
 }
@@ -32,14 +46,20 @@ export function helperGet(name: string, server: string, env: NodeJS.ProcessEnv):
   const r = call(name, 'get', server, env);
   if (!r.ok) return undefined;
   let doc: { Username?: string; Secret?: string };
-  try { doc = JSON.parse(r.out); } catch { throw new CredentialHelperError(`error getting credentials - err: invalid JSON from docker-credential-${name}`); }
+  try {
+    doc = JSON.parse(r.out);
+  } catch {
+    throw new CredentialHelperError(`error getting credentials - err: invalid JSON from docker-credential-${name}`);
+  }
   if (!doc.Username && !doc.Secret) return undefined;
   if (doc.Username === TOKEN_USER) return { identitytoken: doc.Secret };
   return { username: doc.Username, password: doc.Secret };
 }
 
 export function helperStore(name: string, server: string, c: HelperCredentials, env: NodeJS.ProcessEnv): void {
-  const body = c.identitytoken ? { ServerURL: server, Username: TOKEN_USER, Secret: c.identitytoken } : { ServerURL: server, Username: c.username ?? '', Secret: c.password ?? '' };
+  const body = c.identitytoken
+    ? { ServerURL: server, Username: TOKEN_USER, Secret: c.identitytoken }
+    : { ServerURL: server, Username: c.username ?? '', Secret: c.password ?? '' };
   call(name, 'store', JSON.stringify(body), env);
 }
 

@@ -40,7 +40,8 @@ export function hijack(opts: HijackOptions): Promise<HijackedConn> {
       reject(err);
     };
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES') fail(new ConnectError(opts.host, err));
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES')
+        fail(new ConnectError(opts.host, err));
       else fail(err);
     });
     socket.on('connect', () => {
@@ -98,7 +99,10 @@ function readErrorBody(socket: Socket, first: Buffer, headers: Map<string, strin
       socket.removeAllListeners('data');
       resolve(chunked ? dechunk(buf) : len !== undefined ? buf.subarray(0, len) : buf);
     };
-    const complete = () => (len !== undefined && buf.length >= len) || (chunked && buf.includes('\r\n0\r\n\r\n')) || (chunked && buf.subarray(0, 5).toString() === '0\r\n\r\n');
+    const complete = () =>
+      (len !== undefined && buf.length >= len) ||
+      (chunked && buf.includes('\r\n0\r\n\r\n')) ||
+      (chunked && buf.subarray(0, 5).toString() === '0\r\n\r\n');
     if (complete()) return finish();
     socket.on('data', (c: Buffer) => {
       buf = Buffer.concat([buf, c]);

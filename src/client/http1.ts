@@ -23,7 +23,8 @@ export function openSocket(endpoint: Endpoint): Socket {
   return endpoint.kind === 'unix' ? connect(endpoint.path) : connect(endpoint.port, endpoint.host);
 }
 
-export const hostHeader = (e: Endpoint) => (e.kind === 'unix' ? 'api.moby.localhost' : `${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`);
+export const hostHeader = (e: Endpoint) =>
+  e.kind === 'unix' ? 'api.moby.localhost' : `${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`;
 
 /** Parse "HTTP/1.1 200 OK\r\nK: v…" (without the blank line). */
 export function parseHead(text: string): { status: number; headers: Record<string, string> } | undefined {
@@ -96,7 +97,12 @@ export function request(endpoint: Endpoint, req: Http1Request): Promise<Response
     let res: ResponseStream | undefined;
     socket.on('error', (err) => fail(err));
     socket.on('connect', () => {
-      const headers: Record<string, string> = { Host: hostHeader(endpoint), 'User-Agent': 'berth-cli', Connection: 'close', ...req.headers };
+      const headers: Record<string, string> = {
+        Host: hostHeader(endpoint),
+        'User-Agent': 'berth-cli',
+        Connection: 'close',
+        ...req.headers,
+      };
       const body = req.body;
       if (Buffer.isBuffer(body)) headers['Content-Length'] = String(body.length);
       else if (body) headers['Transfer-Encoding'] = 'chunked';
@@ -110,7 +116,8 @@ export function request(endpoint: Endpoint, req: Http1Request): Promise<Response
         if (body) {
           body.on('data', (c: Buffer | string) => {
             const b = typeof c === 'string' ? Buffer.from(c) : c;
-            if (b.length) socket.write(Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]));
+            if (b.length)
+              socket.write(Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]));
           });
           body.on('end', () => socket.write('0\r\n\r\n'));
           body.on('error', (e: Error) => fail(e));

@@ -1,6 +1,13 @@
 // Typed Engine API client: one method per endpoint the CLI uses.
 
-import { createTransport, resolveHost, ApiError, type Transport, type Query, type ResponseStream } from './transport.ts';
+import {
+  createTransport,
+  resolveHost,
+  ApiError,
+  type Transport,
+  type Query,
+  type ResponseStream,
+} from './transport.ts';
 import { hijack, type HijackedConn } from './hijack.ts';
 import type {
   ContainerCreateResponse,
@@ -55,7 +62,12 @@ export interface Client {
   containerRestart(id: string, opts?: { signal?: string; timeout?: number }): Promise<void>;
   containerKill(id: string, signal?: string): Promise<void>;
   containerRemove(id: string, opts?: { force?: boolean; volumes?: boolean; link?: boolean }): Promise<void>;
-  containerList(opts?: { all?: boolean; limit?: number; size?: boolean; filters?: Filters }): Promise<ContainerSummary[]>;
+  containerList(opts?: {
+    all?: boolean;
+    limit?: number;
+    size?: boolean;
+    filters?: Filters;
+  }): Promise<ContainerSummary[]>;
   /** The parsed object and the daemon's raw bytes (inspect prints the latter). */
   containerInspect(id: string, opts?: { size?: boolean }): Promise<{ value: ContainerInspect; raw: Buffer }>;
   containerWait(id: string, condition?: WaitCondition): Promise<WaitHandle>;
@@ -71,7 +83,10 @@ export interface Client {
   imageRemove(name: string, opts?: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteItem[]>;
   imageTag(source: string, repo: string, tag?: string): Promise<void>;
   /** POST /images/create?fromSrc=- with the tarball as body; a JSON progress stream. */
-  imageImport(source: NodeJS.ReadableStream | Buffer | string, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string }): Promise<ResponseStream>;
+  imageImport(
+    source: NodeJS.ReadableStream | Buffer | string,
+    opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string },
+  ): Promise<ResponseStream>;
   imagePull(ref: string, opts?: { tag?: string; platform?: string }): Promise<ResponseStream>;
   imagePrune(filters?: Filters): Promise<PruneImagesResponse>;
   close(): void;
@@ -100,7 +115,11 @@ export async function createClient(host?: string): Promise<Client> {
     },
     version: () => t.json('GET', '/version'),
     info: () => t.json('GET', '/info'),
-    containerCreate: (body, opts = {}) => t.json('POST', '/containers/create', { query: { name: opts.name || undefined, platform: opts.platform || undefined }, body }),
+    containerCreate: (body, opts = {}) =>
+      t.json('POST', '/containers/create', {
+        query: { name: opts.name || undefined, platform: opts.platform || undefined },
+        body,
+      }),
     containerStart: (id) => none('POST', `${c(id)}/start`),
     containerStop: (id, o = {}) => none('POST', `${c(id)}/stop`, { signal: o.signal, t: o.timeout }),
     containerRestart: (id, o = {}) => none('POST', `${c(id)}/restart`, { signal: o.signal, t: o.timeout }),
@@ -108,7 +127,12 @@ export async function createClient(host?: string): Promise<Client> {
     containerRemove: (id, o = {}) => none('DELETE', c(id), { force: o.force, v: o.volumes, link: o.link }),
     containerList: (o = {}) =>
       t.json('GET', '/containers/json', {
-        query: { all: o.all, limit: o.limit !== undefined && o.limit > 0 ? o.limit : undefined, size: o.size, filters: o.filters && Object.keys(o.filters).length ? o.filters : undefined },
+        query: {
+          all: o.all,
+          limit: o.limit !== undefined && o.limit > 0 ? o.limit : undefined,
+          size: o.size,
+          filters: o.filters && Object.keys(o.filters).length ? o.filters : undefined,
+        },
       }),
     containerInspect: (id, o = {}) => withRaw<ContainerInspect>(`${c(id)}/json`, { size: o.size }),
     async containerWait(id, condition) {
@@ -122,39 +146,82 @@ export async function createClient(host?: string): Promise<Client> {
         return parsed;
       });
       result.catch(() => {});
-      await Promise.race([resP.then(() => undefined, () => undefined), delay(150)]);
+      await Promise.race([
+        resP.then(
+          () => undefined,
+          () => undefined,
+        ),
+        delay(150),
+      ]);
       return { result };
     },
     containerRename: (id, name) => none('POST', `${c(id)}/rename`, { name }),
     containerLogs: (id, o) =>
       t.request('GET', `${c(id)}/logs`, {
-        query: { stdout: o.stdout ?? true, stderr: o.stderr ?? true, follow: o.follow, since: o.since, until: o.until, timestamps: o.timestamps, tail: o.tail, details: o.details },
+        query: {
+          stdout: o.stdout ?? true,
+          stderr: o.stderr ?? true,
+          follow: o.follow,
+          since: o.since,
+          until: o.until,
+          timestamps: o.timestamps,
+          tail: o.tail,
+          details: o.details,
+        },
       }),
     containerAttach: (id, o) =>
       hijack({
         endpoint: t.endpoint,
         host: t.host,
-        path: t.apiPath(`${c(id)}/attach`, { stream: o.stream ?? true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, logs: o.logs, detachKeys: o.detachKeys }),
+        path: t.apiPath(`${c(id)}/attach`, {
+          stream: o.stream ?? true,
+          stdin: o.stdin,
+          stdout: o.stdout,
+          stderr: o.stderr,
+          logs: o.logs,
+          detachKeys: o.detachKeys,
+        }),
       }),
     containerResize: (id, h, w) => none('POST', `${c(id)}/resize`, { h, w }),
-    containerPrune: (filters) => t.json('POST', '/containers/prune', { query: { filters: filters && Object.keys(filters).length ? filters : undefined } }),
+    containerPrune: (filters) =>
+      t.json('POST', '/containers/prune', {
+        query: { filters: filters && Object.keys(filters).length ? filters : undefined },
+      }),
 
     imageList: (o = {}) =>
-      t.json('GET', '/images/json', { query: { all: o.all, digests: o.digests, filters: o.filters && Object.keys(o.filters).length ? o.filters : undefined } }),
+      t.json('GET', '/images/json', {
+        query: {
+          all: o.all,
+          digests: o.digests,
+          filters: o.filters && Object.keys(o.filters).length ? o.filters : undefined,
+        },
+      }),
     imageInspect: (name) => withRaw<Record<string, unknown>>(`/images/${enc(name)}/json`),
     imageHistory: (name) => t.json('GET', `/images/${enc(name)}/history`),
-    imageRemove: (name, o = {}) => t.json('DELETE', `/images/${enc(name)}`, { query: { force: o.force, noprune: o.noprune } }),
+    imageRemove: (name, o = {}) =>
+      t.json('DELETE', `/images/${enc(name)}`, { query: { force: o.force, noprune: o.noprune } }),
     imageTag: (source, repo, tag) => none('POST', `/images/${enc(source)}/tag`, { repo, tag }),
     imageImport: (source, o) => {
       const fromSrc = typeof source === 'string' ? source : '-';
       const body = typeof source === 'string' ? undefined : source;
       return t.request('POST', '/images/create', {
-        query: { fromSrc, repo: o.repo, tag: o.tag, message: o.message, changes: o.changes?.length ? o.changes : undefined, platform: o.platform },
+        query: {
+          fromSrc,
+          repo: o.repo,
+          tag: o.tag,
+          message: o.message,
+          changes: o.changes?.length ? o.changes : undefined,
+          platform: o.platform,
+        },
         body,
       });
     },
-    imagePull: (ref, o = {}) => t.request('POST', '/images/create', { query: { fromImage: ref, tag: o.tag, platform: o.platform } }),
-    imagePrune: (filters) => t.json('POST', '/images/prune', { query: { filters: filters && Object.keys(filters).length ? filters : undefined } }),
+    imagePull: (ref, o = {}) =>
+      t.request('POST', '/images/create', { query: { fromImage: ref, tag: o.tag, platform: o.platform } }),
+    imagePrune: (filters) =>
+      t.json('POST', '/images/prune', {
+        query: { filters: filters && Object.keys(filters).length ? filters : undefined },
+      }),
     close: () => t.close(),
   };
 }

@@ -40,15 +40,23 @@ export async function execStartDetached(c: Client, execId: string, tty: boolean)
 }
 
 /** Attached start: the hijacked stream of the exec's stdio. */
-export function execStartAttached(c: Client, execId: string, tty: boolean, consoleSize?: [number, number]): Promise<HijackedConn> {
+export function execStartAttached(
+  c: Client,
+  execId: string,
+  tty: boolean,
+  consoleSize?: [number, number],
+): Promise<HijackedConn> {
   const t = c.transport;
   return hijack({
-    endpoint: t.endpoint, host: t.host, path: t.apiPath(`/exec/${enc(execId)}/start`),
+    endpoint: t.endpoint,
+    host: t.host,
+    path: t.apiPath(`/exec/${enc(execId)}/start`),
     body: { Detach: false, Tty: tty, ...(consoleSize ? { ConsoleSize: consoleSize } : {}) },
   });
 }
 
-export const execInspect = (c: Client, execId: string) => c.transport.json<ExecInspect>('GET', `/exec/${enc(execId)}/json`);
+export const execInspect = (c: Client, execId: string) =>
+  c.transport.json<ExecInspect>('GET', `/exec/${enc(execId)}/json`);
 
 export async function execResize(c: Client, execId: string, h: number, w: number): Promise<void> {
   (await c.transport.request('POST', `/exec/${enc(execId)}/resize`, { query: { h, w } })).resume();
@@ -63,14 +71,24 @@ export async function containerUnpause(c: Client, id: string): Promise<void> {
 }
 
 export const containerTop = (c: Client, id: string, psArgs?: string) =>
-  c.transport.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${enc(id)}/top`, { query: { ps_args: psArgs || undefined } });
+  c.transport.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${enc(id)}/top`, {
+    query: { ps_args: psArgs || undefined },
+  });
 
 export const containerStats = (c: Client, id: string, stream: boolean, signal?: AbortSignal): Promise<ResponseStream> =>
   c.transport.request('GET', `/containers/${enc(id)}/stats`, { query: { stream }, signal });
 
-export const events = (c: Client, o: { since?: string; until?: string; filters?: Filters }, signal?: AbortSignal): Promise<ResponseStream> =>
+export const events = (
+  c: Client,
+  o: { since?: string; until?: string; filters?: Filters },
+  signal?: AbortSignal,
+): Promise<ResponseStream> =>
   c.transport.request('GET', '/events', {
-    query: { since: o.since, until: o.until, filters: o.filters && Object.keys(o.filters).length ? o.filters : undefined },
+    query: {
+      since: o.since,
+      until: o.until,
+      filters: o.filters && Object.keys(o.filters).length ? o.filters : undefined,
+    },
     signal,
   });
 

@@ -83,7 +83,8 @@ export async function displayProgress(
 ): Promise<ProgressMessage | undefined> {
   let last: ProgressMessage | undefined;
   for await (const msg of readJsonLines<ProgressMessage>(src)) {
-    if (msg.error || msg.errorDetail?.message) throw new StreamError(msg.errorDetail?.message || msg.error || 'unknown error');
+    if (msg.error || msg.errorDetail?.message)
+      throw new StreamError(msg.errorDetail?.message || msg.error || 'unknown error');
     if (msg.stream !== undefined) {
       out.write(msg.stream);
       continue;

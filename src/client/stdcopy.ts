@@ -51,7 +51,11 @@ export interface Sink {
  * Copy a multiplexed stream to stdout/stderr until it ends. Frames on the
  * systemerr stream (3) reject with their text, as Docker's StdCopy does.
  */
-export async function stdCopy(src: AsyncIterable<Buffer | string>, stdout: Sink | null, stderr: Sink | null): Promise<void> {
+export async function stdCopy(
+  src: AsyncIterable<Buffer | string>,
+  stdout: Sink | null,
+  stderr: Sink | null,
+): Promise<void> {
   let sysErr: string | undefined;
   const demux = createDemuxer((stream, payload) => {
     if (stream === 1 || stream === 0) stdout?.write(payload);

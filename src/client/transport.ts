@@ -121,7 +121,14 @@ export function errorMessage(status: number, body: Buffer): string {
 }
 
 function statusText(status: number): string {
-  const t: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable' };
+  const t: Record<number, string> = {
+    400: 'Bad Request',
+    404: 'Not Found',
+    409: 'Conflict',
+    500: 'Internal Server Error',
+    501: 'Not Implemented',
+    503: 'Service Unavailable',
+  };
   return t[status] ?? '';
 }
 
@@ -148,10 +155,17 @@ export async function createTransport(host: string): Promise<Transport> {
     }
     let res: ResponseStream;
     try {
-      res = await send(endpoint, { method, path: apiPath(path, opts.query), headers, body: payload, signal: opts.signal });
+      res = await send(endpoint, {
+        method,
+        path: apiPath(path, opts.query),
+        headers,
+        body: payload,
+        signal: opts.signal,
+      });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES' || code === 'ENOTDIR') throw new ConnectError(host, err);
+      if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES' || code === 'ENOTDIR')
+        throw new ConnectError(host, err);
       throw err;
     }
     const status = res.statusCode;

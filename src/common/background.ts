@@ -11,10 +11,7 @@ export class Background {
   /** Waits for everything tracked so far, at most `timeoutMs`. */
   async drain(timeoutMs = 10_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([...this.pending]),
-      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
-    ]);
+    await Promise.race([Promise.all([...this.pending]), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
   }
 }

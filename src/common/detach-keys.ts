@@ -10,12 +10,29 @@ export function parseDetachKeys(spec: string): Buffer {
   const out: number[] = [];
   for (const key of spec.split(',')) {
     const k = key.trim();
-    if (k.length === 1) { out.push(k.charCodeAt(0)); continue; }
+    if (k.length === 1) {
+      out.push(k.charCodeAt(0));
+      continue;
+    }
     const m = /^ctrl-(.)$/.exec(k);
     if (!m) throw invalidArgument(`Invalid detach keys (${spec}) provided`);
     const ch = m[1];
-    const code = ch === '@' ? 0 : ch === '[' ? 27 : ch === '\\' ? 28 : ch === ']' ? 29 : ch === '^' ? 30 : ch === '_' ? 31
-      : /[a-z]/.test(ch) ? ch.charCodeAt(0) - 96 : -1;
+    const code =
+      ch === '@'
+        ? 0
+        : ch === '['
+          ? 27
+          : ch === '\\'
+            ? 28
+            : ch === ']'
+              ? 29
+              : ch === '^'
+                ? 30
+                : ch === '_'
+                  ? 31
+                  : /[a-z]/.test(ch)
+                    ? ch.charCodeAt(0) - 96
+                    : -1;
     if (code < 0) throw invalidArgument(`Invalid detach keys (${spec}) provided`);
     out.push(code);
   }

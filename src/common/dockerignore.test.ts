@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { cleanPath, createMatcher, parseDockerignore } from './dockerignore.ts';
 
 test('Docker .dockerignore semantics', () => {
-  const m = createMatcher(parseDockerignore(`
+  const m = createMatcher(
+    parseDockerignore(`
 # comment
 *.log
 /build
@@ -12,8 +13,21 @@ docs/**/*.md
 !docs/keep/README.md
 temp?
 [ab].txt
-`));
-  const yes = ['a.log', 'build', 'build/x/y', 'node_modules', 'pkg/node_modules/x', 'a/b/node_modules', 'docs/x.md', 'docs/a/b/c.md', 'temp1', 'a.txt', 'b.txt'];
+`),
+  );
+  const yes = [
+    'a.log',
+    'build',
+    'build/x/y',
+    'node_modules',
+    'pkg/node_modules/x',
+    'a/b/node_modules',
+    'docs/x.md',
+    'docs/a/b/c.md',
+    'temp1',
+    'a.txt',
+    'b.txt',
+  ];
   const no = ['sub/a.log', 'src/build', 'docs/keep/README.md', 'docs/x.txt', 'temp12', 'c.txt', 'README.md'];
   for (const p of yes) assert.equal(m.excluded(p), true, `${p} should be excluded`);
   for (const p of no) assert.equal(m.excluded(p), false, `${p} should be kept`);

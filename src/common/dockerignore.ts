@@ -5,7 +5,11 @@
 
 import { globSource } from './glob.ts';
 
-interface Pattern { re: RegExp; exclusion: boolean; source: string }
+interface Pattern {
+  re: RegExp;
+  exclusion: boolean;
+  source: string;
+}
 
 export interface IgnoreMatcher {
   /** True when the context path (relative, `/`-separated) is excluded. */
@@ -20,15 +24,20 @@ export function cleanPath(p: string): string {
   const out: string[] = [];
   for (const part of p.split('/')) {
     if (part === '' || part === '.') continue;
-    if (part === '..') { out.pop(); continue; }
+    if (part === '..') {
+      out.pop();
+      continue;
+    }
     out.push(part);
   }
   return out.join('/');
 }
 
-
 export function parseDockerignore(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 export function createMatcher(patterns: readonly string[]): IgnoreMatcher {

@@ -12,12 +12,18 @@ export function globSource(glob: string, opts: { doubleStar: boolean }): string 
       if (opts.doubleStar && glob[i + 1] === '*') {
         // `**` matches any number of path elements (including none).
         i++;
-        if (glob[i + 1] === '/') { i++; re += '(?:.*/)?'; } else re += '.*';
+        if (glob[i + 1] === '/') {
+          i++;
+          re += '(?:.*/)?';
+        } else re += '.*';
       } else re += '[^/]*';
     } else if (c === '?') re += '[^/]';
     else if (c === '[') {
       const end = glob.indexOf(']', i + 1);
-      if (end === -1) { re += '\\['; continue; }
+      if (end === -1) {
+        re += '\\[';
+        continue;
+      }
       let cls = glob.slice(i + 1, end);
       if (cls.startsWith('!') || cls.startsWith('^')) cls = '^' + cls.slice(1);
       re += `[${cls.replace(/\\/g, '\\\\')}]`;

@@ -21,8 +21,11 @@ function fmt(v: unknown): string {
   return /[\s"=]/.test(s ?? '') ? JSON.stringify(s) : String(s);
 }
 
-export function createLogger(level: Level = 'info', base: Record<string, unknown> = {},
-  write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(
+  level: Level = 'info',
+  base: Record<string, unknown> = {},
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
   const min = ORDER[level];
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
@@ -41,5 +44,11 @@ export function createLogger(level: Level = 'info', base: Record<string, unknown
 }
 
 export const silentLogger: Logger = {
-  debug() {}, info() {}, warn() {}, error() {}, child() { return silentLogger; },
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
 };

@@ -35,7 +35,10 @@ export class KeyedMutex {
     }
     signal.throwIfAborted();
     let onAbort!: () => void;
-    const aborted = new Promise<'aborted'>((r) => { onAbort = () => r('aborted'); signal.addEventListener('abort', onAbort, { once: true }); });
+    const aborted = new Promise<'aborted'>((r) => {
+      onAbort = () => r('aborted');
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
     const got = await Promise.race([prev.then(() => 'ok' as const), aborted]);
     signal.removeEventListener('abort', onAbort);
     if (got === 'aborted') {

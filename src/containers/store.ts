@@ -38,10 +38,13 @@ export class ContainerStore {
       let rt: ContainerRuntimeState;
       try {
         // No state file yet: the container was created and never changed state.
-        rt = await readRecord<ContainerRuntimeState>(join(this.dir(record.id), 'state.json')) ?? initialState();
+        rt = (await readRecord<ContainerRuntimeState>(join(this.dir(record.id), 'state.json'))) ?? initialState();
       } catch {
         // A torn state file: the container is known, its state is not.
-        rt = { ...initialState(), state: { ...initialState().state, Status: 'dead', Error: 'state record was unreadable' } };
+        rt = {
+          ...initialState(),
+          state: { ...initialState().state, Status: 'dead', Error: 'state record was unreadable' },
+        };
       }
       this.byId.set(record.id, { record, runtime: rt });
       this.names.set(record.name, record.id);
@@ -53,7 +56,9 @@ export class ContainerStore {
   reserveName(name: string, id: string): void {
     const holder = this.names.get(name);
     if (holder !== undefined && holder !== id) {
-      throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+      throw conflict(
+        `Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
     }
     this.names.set(name, id);
   }
@@ -116,7 +121,9 @@ export class ContainerStore {
   /** Trash left by a removal that a crash interrupted. */
   private async sweepTrash(): Promise<void> {
     const names = await readdir(this.root).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => n.startsWith('.trash-')).map((n) => rm(join(this.root, n), { recursive: true, force: true })));
+    await Promise.all(
+      names.filter((n) => n.startsWith('.trash-')).map((n) => rm(join(this.root, n), { recursive: true, force: true })),
+    );
   }
 
   list(): Container[] {

@@ -6,8 +6,14 @@ import type { RunConfig } from '../images/types.ts';
 
 export type ContainerConfig = RunConfig & { Image: string };
 
-export interface RestartPolicy { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount?: number }
-export interface LogConfig { Type: string; Config: Record<string, string> }
+export interface RestartPolicy {
+  Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  MaximumRetryCount?: number;
+}
+export interface LogConfig {
+  Type: string;
+  Config: Record<string, string>;
+}
 
 /** The HostConfig fields Berth acts on; anything else the client sent is kept verbatim. */
 export interface HostConfig {
@@ -86,7 +92,15 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 export function initialState(): ContainerRuntimeState {
   return {
     schema: 1,
-    state: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, OOMKilled: false },
+    state: {
+      Status: 'created',
+      Pid: 0,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: ZERO_TIME,
+      FinishedAt: ZERO_TIME,
+      OOMKilled: false,
+    },
     restartCount: 0,
     manuallyStopped: false,
     hasBeenStarted: false,

@@ -11,7 +11,10 @@ import { fsyncDir } from '../sys/atomic.ts';
 import { hexOf, type Digest } from '../common/digest.ts';
 import { invalidArgument, isNotExist, notFound } from '../common/errors.ts';
 
-export interface BlobInfo { readonly digest: Digest; readonly size: number }
+export interface BlobInfo {
+  readonly digest: Digest;
+  readonly size: number;
+}
 
 export class ContentStore {
   readonly root: string;
@@ -59,7 +62,9 @@ export class ContentStore {
   /** Writes a small blob held in memory. */
   async put(data: Buffer | string): Promise<BlobInfo> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    return this.ingest(async (write) => { write(buf); });
+    return this.ingest(async (write) => {
+      write(buf);
+    });
   }
 
   /**
@@ -129,7 +134,10 @@ export class BlobWriter {
   transform(): Transform {
     this.chunks = undefined;
     return new Transform({
-      transform: (chunk: Buffer, _enc, cb) => { this.update(chunk); cb(null, chunk); },
+      transform: (chunk: Buffer, _enc, cb) => {
+        this.update(chunk);
+        cb(null, chunk);
+      },
     });
   }
 
@@ -164,7 +172,11 @@ export class BlobWriter {
     try {
       const digest = this.verify();
       const fh = await open(this.tmpPath, 'r');
-      try { await fh.sync(); } finally { await fh.close(); }
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await this.store.publish(this.tmpPath, digest);
       return { digest, size: this.size };
     } catch (err) {

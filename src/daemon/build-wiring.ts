@@ -39,10 +39,18 @@ export function wireBuild(router: Router, fs: FsDeps, pull: PullFn, dataRoot: st
     },
   });
   diskUsageRoutes(router, {
-    diskUsage: (types) => diskUsage({
-      images: fs.images, containers: fs.containers,
-      buildCache: async () => [...await buildCacheUsage(fs.images, records(), active), ...cacheMountUsage(dir).map(cacheMountEntry)],
-    }, types),
+    diskUsage: (types) =>
+      diskUsage(
+        {
+          images: fs.images,
+          containers: fs.containers,
+          buildCache: async () => [
+            ...(await buildCacheUsage(fs.images, records(), active)),
+            ...cacheMountUsage(dir).map(cacheMountEntry),
+          ],
+        },
+        types,
+      ),
   });
   return { cleanup: () => cleanBuildLeftovers(deps) };
 }

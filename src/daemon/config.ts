@@ -55,8 +55,13 @@ export const DEFAULTS: DaemonConfig = {
   bridge: 'berth0',
   bip: '',
   // Docker's default-address-pools.
-  defaultAddressPools: [{ base: '172.17.0.0/16', size: 16 }, { base: '172.18.0.0/15', size: 16 }, { base: '172.20.0.0/14', size: 16 },
-    { base: '172.24.0.0/13', size: 16 }, { base: '192.168.0.0/16', size: 20 }],
+  defaultAddressPools: [
+    { base: '172.17.0.0/16', size: 16 },
+    { base: '172.18.0.0/15', size: 16 },
+    { base: '172.20.0.0/14', size: 16 },
+    { base: '172.24.0.0/13', size: 16 },
+    { base: '192.168.0.0/16', size: 20 },
+  ],
   mtu: 1500,
   icc: true,
   iptables: true,
@@ -65,20 +70,56 @@ export const DEFAULTS: DaemonConfig = {
 
 // flag names → config keys (daemon.json uses the long flag names)
 const FLAGS: Record<string, keyof DaemonConfig> = {
-  '-H': 'hosts', '--host': 'hosts', '--data-root': 'dataRoot', '--exec-root': 'execRoot',
-  '--config-file': 'configFile', '--runtime': 'runtime', '--shim': 'shim', '--log-level': 'logLevel', '-l': 'logLevel',
-  '-p': 'pidfile', '--pidfile': 'pidfile', '--log-driver': 'logDriver', '--log-opt': 'logOpts',
-  '--cgroup-parent': 'cgroupParent', '-G': 'group', '--group': 'group', '--detach-keys': 'detachKeys',
-  '-b': 'bridge', '--bridge': 'bridge', '--bip': 'bip', '--mtu': 'mtu', '--icc': 'icc', '--iptables': 'iptables', '--dns': 'dns',
+  '-H': 'hosts',
+  '--host': 'hosts',
+  '--data-root': 'dataRoot',
+  '--exec-root': 'execRoot',
+  '--config-file': 'configFile',
+  '--runtime': 'runtime',
+  '--shim': 'shim',
+  '--log-level': 'logLevel',
+  '-l': 'logLevel',
+  '-p': 'pidfile',
+  '--pidfile': 'pidfile',
+  '--log-driver': 'logDriver',
+  '--log-opt': 'logOpts',
+  '--cgroup-parent': 'cgroupParent',
+  '-G': 'group',
+  '--group': 'group',
+  '--detach-keys': 'detachKeys',
+  '-b': 'bridge',
+  '--bridge': 'bridge',
+  '--bip': 'bip',
+  '--mtu': 'mtu',
+  '--icc': 'icc',
+  '--iptables': 'iptables',
+  '--dns': 'dns',
 };
 
 const JSON_KEYS: Record<string, keyof DaemonConfig> = {
-  hosts: 'hosts', 'data-root': 'dataRoot', 'exec-root': 'execRoot', runtime: 'runtime', shim: 'shim',
-  'log-level': 'logLevel', pidfile: 'pidfile', 'log-driver': 'logDriver', 'log-opts': 'logOpts',
-  'cgroup-parent': 'cgroupParent', group: 'group', 'detach-keys': 'detachKeys',
-  'insecure-registries': 'insecureRegistries', 'registry-mirrors': 'registryMirrors',
-  'max-concurrent-downloads': 'maxConcurrentDownloads', 'max-concurrent-uploads': 'maxConcurrentUploads',
-  bridge: 'bridge', bip: 'bip', 'default-address-pools': 'defaultAddressPools', mtu: 'mtu', icc: 'icc', iptables: 'iptables', dns: 'dns',
+  hosts: 'hosts',
+  'data-root': 'dataRoot',
+  'exec-root': 'execRoot',
+  runtime: 'runtime',
+  shim: 'shim',
+  'log-level': 'logLevel',
+  pidfile: 'pidfile',
+  'log-driver': 'logDriver',
+  'log-opts': 'logOpts',
+  'cgroup-parent': 'cgroupParent',
+  group: 'group',
+  'detach-keys': 'detachKeys',
+  'insecure-registries': 'insecureRegistries',
+  'registry-mirrors': 'registryMirrors',
+  'max-concurrent-downloads': 'maxConcurrentDownloads',
+  'max-concurrent-uploads': 'maxConcurrentUploads',
+  bridge: 'bridge',
+  bip: 'bip',
+  'default-address-pools': 'defaultAddressPools',
+  mtu: 'mtu',
+  icc: 'icc',
+  iptables: 'iptables',
+  dns: 'dns',
 };
 
 /** Typed values of the networking keys, from a flag's string or daemon.json's JSON. */
@@ -89,7 +130,8 @@ function networkValue(key: keyof DaemonConfig, v: unknown, name: string): unknow
       if (!Number.isInteger(n) || n < 68) throw invalidArgument(`invalid mtu: ${String(v)}`);
       return n;
     }
-    case 'icc': case 'iptables':
+    case 'icc':
+    case 'iptables':
       if (typeof v === 'boolean') return v;
       if (v === 'true' || v === 'false') return v === 'true';
       throw invalidArgument(`invalid value for ${name}: ${String(v)}`);
@@ -127,7 +169,12 @@ Options:
   -v, --version                Print version information and quit
 `;
 
-export interface ParsedFlags { values: Partial<DaemonConfig>; set: Set<keyof DaemonConfig>; help: boolean; version: boolean }
+export interface ParsedFlags {
+  values: Partial<DaemonConfig>;
+  set: Set<keyof DaemonConfig>;
+  help: boolean;
+  version: boolean;
+}
 
 export function parseFlags(argv: readonly string[]): ParsedFlags {
   const values: Partial<DaemonConfig> = {};
@@ -136,12 +183,25 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   let version = false;
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
-    if (arg === '-h' || arg === '--help') { help = true; continue; }
-    if (arg === '-v' || arg === '--version') { version = true; continue; }
-    if (arg === '-D' || arg === '--debug') { values.logLevel = 'debug'; set.add('logLevel'); continue; }
+    if (arg === '-h' || arg === '--help') {
+      help = true;
+      continue;
+    }
+    if (arg === '-v' || arg === '--version') {
+      version = true;
+      continue;
+    }
+    if (arg === '-D' || arg === '--debug') {
+      values.logLevel = 'debug';
+      set.add('logLevel');
+      continue;
+    }
     let val: string | undefined;
     const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq !== -1) { val = arg.slice(eq + 1); arg = arg.slice(0, eq); }
+    if (arg.startsWith('--') && eq !== -1) {
+      val = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
     const key = FLAGS[arg];
     if (!key) throw invalidArgument(`unknown flag: ${arg}`);
     if (val === undefined) {
@@ -169,25 +229,35 @@ function normalizeHost(h: string): string {
   throw invalidArgument(`invalid host address: ${h}`);
 }
 
-export async function loadConfig(argv: readonly string[]): Promise<{ config: DaemonConfig; help: boolean; version: boolean }> {
+export async function loadConfig(
+  argv: readonly string[],
+): Promise<{ config: DaemonConfig; help: boolean; version: boolean }> {
   const flags = parseFlags(argv);
   const configFile = flags.values.configFile ?? DEFAULTS.configFile;
   let text: string | undefined;
   try {
     text = await readFile(configFile, 'utf8');
   } catch (err) {
-    if (!isNotExist(err) || flags.set.has('configFile')) throw invalidArgument(`unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
+    if (!isNotExist(err) || flags.set.has('configFile'))
+      throw invalidArgument(`unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
   }
   const fromFile: Partial<DaemonConfig> = {};
   if (text !== undefined && text.trim() !== '') {
     const json = parseJsonSafe(text, `configuration file ${configFile}`);
     if (!isObject(json)) throw invalidArgument(`invalid configuration file ${configFile}: expected a JSON object`);
     const unknown = Object.keys(json).filter((k) => !(k in JSON_KEYS) && k !== 'debug');
-    if (unknown.length) throw invalidArgument(`the following directives don't match any configuration option: ${unknown.join(', ')}`);
+    if (unknown.length)
+      throw invalidArgument(`the following directives don't match any configuration option: ${unknown.join(', ')}`);
     const both = Object.keys(json).filter((k) => k in JSON_KEYS && flags.set.has(JSON_KEYS[k]));
-    if (both.length) throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`);
+    if (both.length)
+      throw invalidArgument(
+        `the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`,
+      );
     for (const [k, v] of Object.entries(json)) {
-      if (k === 'debug') { if (v === true) fromFile.logLevel = 'debug'; continue; }
+      if (k === 'debug') {
+        if (v === true) fromFile.logLevel = 'debug';
+        continue;
+      }
       const key = JSON_KEYS[k];
       if (key === 'hosts') {
         if (!Array.isArray(v)) throw invalidArgument('hosts must be a list');
@@ -198,7 +268,8 @@ export async function loadConfig(argv: readonly string[]): Promise<{ config: Dae
       } else if (key === 'logLevel') fromFile.logLevel = parseLevel(String(v));
       else if (NETWORK_KEYS.has(key)) (fromFile as Record<string, unknown>)[key] = networkValue(key, v, k);
       else if (key === 'insecureRegistries' || key === 'registryMirrors') {
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalidArgument(`${k} must be a list of strings`);
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+          throw invalidArgument(`${k} must be a list of strings`);
         fromFile[key] = v as string[];
       } else if (key === 'maxConcurrentDownloads' || key === 'maxConcurrentUploads') {
         if (!Number.isInteger(v) || (v as number) < 1) throw invalidArgument(`${k} must be a positive integer`);

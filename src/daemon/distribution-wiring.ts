@@ -17,7 +17,11 @@ import type { DaemonConfig } from './config.ts';
 
 export const CERTS_DIRS = ['/etc/berth/certs.d', '/etc/docker/certs.d'];
 
-export function buildDistribution(config: DaemonConfig, ideps: ImageDeps, log: Logger): DistributionBackend & { gc(): Promise<{ bytes: number }> } {
+export function buildDistribution(
+  config: DaemonConfig,
+  ideps: ImageDeps,
+  log: Logger,
+): DistributionBackend & { gc(): Promise<{ bytes: number }> } {
   const deps: DistributionDeps = {
     ...ideps,
     ...newDistributionState(),

@@ -24,9 +24,17 @@ export function containerFs(execRoot: string, log: Logger): ContainerFsPort & { 
   return {
     sweepViews() {
       let names: string[];
-      try { names = readdirSync(viewsDir); } catch { return; }
+      try {
+        names = readdirSync(viewsDir);
+      } catch {
+        return;
+      }
       for (const n of names) {
-        try { removeView(join(viewsDir, n)); } catch (err) { log.warn('removing a leftover filesystem view failed', { view: n, err }); }
+        try {
+          removeView(join(viewsDir, n));
+        } catch (err) {
+          log.warn('removing a leftover filesystem view failed', { view: n, err });
+        }
       }
     },
     taskRootfs: (id) => join(execRoot, 'tasks', id, 'rootfs'),

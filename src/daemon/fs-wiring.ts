@@ -11,7 +11,12 @@ import { commitContainer } from '../services/containers/commit.ts';
 import { archiveGet, archiveStat } from '../services/containers/archive-get.ts';
 import { archivePut } from '../services/containers/archive-put.ts';
 
-export function wireContainerFs(router: Router, containers: ContainerDeps, images: ImageDeps, fs: ContainerFsPort): void {
+export function wireContainerFs(
+  router: Router,
+  containers: ContainerDeps,
+  images: ImageDeps,
+  fs: ContainerFsPort,
+): void {
   const deps: FsDeps = { containers, images, fs };
   containerFsRoutes(router, {
     changes: (id) => containerChanges(containers, id),

@@ -7,6 +7,8 @@ export function getgrnam(name: string): number | undefined {
       const f = line.split(':');
       if (f[0] === name && f[2] !== undefined) return Number(f[2]);
     }
-  } catch { /* no /etc/group */ }
+  } catch {
+    /* no /etc/group */
+  }
   return undefined;
 }

@@ -43,7 +43,8 @@ export class Layers implements LayerPort, LayerRegistry {
     const l = await this.store.commit(x as Extracted, parent, opts);
     this.cache.set(l.chainId, l);
     // Deferred: flush() looks for the marker (absent when an earlier commit won the race).
-    if (opts.deferSync) this.unsynced.add(l.chainId); else this.unsynced.delete(l.chainId);
+    if (opts.deferSync) this.unsynced.add(l.chainId);
+    else this.unsynced.delete(l.chainId);
     return l;
   }
 
@@ -99,7 +100,12 @@ export class Layers implements LayerPort, LayerRegistry {
     await prepareRw(rwDir);
   }
 
-  async readFile(lowerDirs: string[], upperDir: string | undefined, path: string, maxBytes: number): Promise<Buffer | undefined> {
+  async readFile(
+    lowerDirs: string[],
+    upperDir: string | undefined,
+    path: string,
+    maxBytes: number,
+  ): Promise<Buffer | undefined> {
     try {
       return await readFileFromLayers(lowerDirs, path, { upperDir, maxBytes });
     } catch (err) {
@@ -113,7 +119,11 @@ export class Layers implements LayerPort, LayerRegistry {
     let total = 0;
     const walk = async (d: string): Promise<void> => {
       let names: string[];
-      try { names = await readdir(d); } catch { return; }
+      try {
+        names = await readdir(d);
+      } catch {
+        return;
+      }
       for (const n of names) {
         const p = join(d, n);
         const s = await lstat(p).catch(() => undefined);

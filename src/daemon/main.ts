@@ -15,8 +15,14 @@ import { buildEngine } from './wiring.ts';
 
 async function main(): Promise<void> {
   const { config, help, version } = await loadConfig(process.argv.slice(2));
-  if (help) { process.stdout.write(USAGE); return; }
-  if (version) { process.stdout.write(`Berth version ${ENGINE_VERSION}\n`); return; }
+  if (help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (version) {
+    process.stdout.write(`Berth version ${ENGINE_VERSION}\n`);
+    return;
+  }
   const log = createLogger(config.logLevel);
   if (process.getuid?.() !== 0) throw new Error('berthd needs to be started with root privileges');
 

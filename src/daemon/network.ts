@@ -19,7 +19,15 @@ import { createNetwork, ensureBuiltins } from '../services/networks/create.ts';
 import { inspectNetwork, listNetworks, pruneNetworks, removeNetwork } from '../services/networks/manage.ts';
 import { connectNetwork, disconnectNetwork } from '../services/networks/connect.ts';
 import { renameEndpoints } from '../services/networks/rename.ts';
-import { attachContainer, linkEnvironment, isUserDefined, reconcileNetworks, releaseContainer, sharedNetns, nsName } from '../services/networks/attach.ts';
+import {
+  attachContainer,
+  linkEnvironment,
+  isUserDefined,
+  reconcileNetworks,
+  releaseContainer,
+  sharedNetns,
+  nsName,
+} from '../services/networks/attach.ts';
 import { containerNetworkSettings, containerPortsSummary } from '../services/networks/views.ts';
 import { netnsPath } from '../network/links.ts';
 import type { ContainerNetworking } from '../services/containers/network-port.ts';
@@ -35,20 +43,39 @@ export interface Networking {
 
 function hostNameservers(): string[] {
   try {
-    return readFileSync('/etc/resolv.conf', 'utf8').split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s);
-  } catch { return []; }
+    return readFileSync('/etc/resolv.conf', 'utf8')
+      .split('\n')
+      .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+      .filter((s): s is string => !!s);
+  } catch {
+    return [];
+  }
 }
 
 export function networkSettingsFrom(config: DaemonConfig): NetworkSettings {
   const tag = createHash('sha256').update(config.execRoot).digest('hex').slice(0, 6);
   return {
-    bridge: config.bridge, bip: config.bip, pools: config.defaultAddressPools, mtu: config.mtu, icc: config.icc,
-    firewall: config.iptables, dns: config.dns, table: `berth-${config.bridge}`,
-    netnsPrefix: `berth-${tag}-`, vethPrefix: `vb${tag.slice(0, 4)}`,
+    bridge: config.bridge,
+    bip: config.bip,
+    pools: config.defaultAddressPools,
+    mtu: config.mtu,
+    icc: config.icc,
+    firewall: config.iptables,
+    dns: config.dns,
+    table: `berth-${config.bridge}`,
+    netnsPrefix: `berth-${tag}-`,
+    vethPrefix: `vb${tag.slice(0, 4)}`,
   };
 }
 
-export function buildNetworking(o: { config: DaemonConfig; containers: ContainerStore; events: EventBus; locks: KeyedMutex; log: Logger; router: Router }): Networking {
+export function buildNetworking(o: {
+  config: DaemonConfig;
+  containers: ContainerStore;
+  events: EventBus;
+  locks: KeyedMutex;
+  log: Logger;
+  router: Router;
+}): Networking {
   const store = new NetworkStore(join(o.config.dataRoot, 'network'));
   const settings = networkSettingsFrom(o.config);
   let syncing: Promise<void> | undefined;
@@ -58,23 +85,39 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
     const nets = store.networks().filter((n) => n.driver === 'bridge' && n.ipam);
     await applyTable(settings.table, {
       masquerade: true,
-      networks: nets.map((n) => ({ bridge: n.bridge!, subnet: n.ipam!.subnet, internal: n.internal, icc: n.icc !== false, gateway: n.ipam!.gateway })),
+      networks: nets.map((n) => ({
+        bridge: n.bridge!,
+        subnet: n.ipam!.subnet,
+        internal: n.internal,
+        icc: n.icc !== false,
+        gateway: n.ipam!.gateway,
+      })),
       ports: store.endpoints().flatMap((e) => e.ports.map((p) => ({ ...p, ip: e.ip }))),
     });
   };
   // Coalesced: callers during a run share the one run after it, which sees their state.
   const syncFirewall = (): Promise<void> => {
     if (!syncing) {
-      syncing = applyNow().finally(() => { syncing = undefined; });
+      syncing = applyNow().finally(() => {
+        syncing = undefined;
+      });
       return syncing;
     }
-    again ??= syncing.catch(() => {}).then(() => { again = undefined; return syncFirewall(); });
+    again ??= syncing
+      .catch(() => {})
+      .then(() => {
+        again = undefined;
+        return syncFirewall();
+      });
     return again;
   };
   const dns = new DnsServer({
     lookup: (netId, name) => {
       const q = name.replace(/\.$/, '');
-      return store.endpointsOn(netId).filter((e) => e.names.some((n) => n.toLowerCase() === q)).map((e) => e.ip);
+      return store
+        .endpointsOn(netId)
+        .filter((e) => e.names.some((n) => n.toLowerCase() === q))
+        .map((e) => e.ip);
     },
     reverse: (netId, ptr) => {
       const e = store.endpointsOn(netId).find((x) => ptrName(parseIp(x.ip)!) === ptr);
@@ -89,15 +132,30 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
     },
   });
   const deps: NetworkDeps = {
-    store, containers: o.containers, events: o.events, locks: o.locks, dns, settings, log: o.log, syncFirewall, hostNameservers,
+    store,
+    containers: o.containers,
+    events: o.events,
+    locks: o.locks,
+    dns,
+    settings,
+    log: o.log,
+    syncFirewall,
+    hostNameservers,
   };
   o.events.subscribe((e) => {
     if (e.Type !== 'container' || e.Action !== 'rename') return;
     const { name, oldName } = e.Actor.Attributes;
-    if (name && oldName) void renameEndpoints(deps, e.Actor.ID, oldName, name).catch((err) => o.log.warn('renaming DNS names failed', { container: e.Actor.ID, err }));
+    if (name && oldName)
+      void renameEndpoints(deps, e.Actor.ID, oldName, name).catch((err) =>
+        o.log.warn('renaming DNS names failed', { container: e.Actor.ID, err }),
+      );
   });
   networkRoutes(o.router, {
-    create: (body) => createNetwork(deps, body).then(async (r) => { await listenDns(r.Id); return r; }),
+    create: (body) =>
+      createNetwork(deps, body).then(async (r) => {
+        await listenDns(r.Id);
+        return r;
+      }),
     list: (f) => Promise.resolve(listNetworks(deps, f)),
     inspect: (id) => Promise.resolve(inspectNetwork(deps, id)),
     remove: (id) => removeNetwork(deps, id),
@@ -114,7 +172,8 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
       const mode = c.record.hostConfig.NetworkMode || 'default';
       if (mode === 'host') return { network: 'host', ready: Promise.resolve() };
       // With the default bridge disabled (--bridge none) the default mode is no network.
-      if (mode === 'none' || (mode === 'default' && o.config.bridge === 'none')) return { network: 'private', ready: Promise.resolve() };
+      if (mode === 'none' || (mode === 'default' && o.config.bridge === 'none'))
+        return { network: 'private', ready: Promise.resolve() };
       if (mode.startsWith('container:')) {
         const t = o.containers.resolve(mode.slice('container:'.length));
         return { network: { path: sharedNetns(deps, t) }, ready: Promise.resolve() };
@@ -129,7 +188,8 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
     summary: (c) => containerPortsSummary(deps, c),
   };
   return {
-    deps, containers,
+    deps,
+    containers,
     async init() {
       warmLinks(); // the netlink thread loads while the store does
       await store.load();
@@ -143,7 +203,9 @@ export function buildNetworking(o: { config: DaemonConfig; containers: Container
       else await deleteTable(settings.table);
     },
     reconcile: (running) => reconcileNetworks(deps, running, bootTime),
-    async close() { dns.closeAll(); },
+    async close() {
+      dns.closeAll();
+    },
   };
 }
 

@@ -15,7 +15,15 @@ import { stdioPaths } from '../runtime/stdio.ts';
 import { listenEvents } from '../runtime/events.ts';
 import { ShimPool } from '../runtime/shim-pool.ts';
 import type { Process, Spec } from '../oci/runtime-spec.ts';
-import type { CreateTaskRequest, ExecProcess, ExecProcessInput, SpecInput, Task, TaskExit, TaskRuntime } from '../services/containers/ports.ts';
+import type {
+  CreateTaskRequest,
+  ExecProcess,
+  ExecProcessInput,
+  SpecInput,
+  Task,
+  TaskExit,
+  TaskRuntime,
+} from '../services/containers/ports.ts';
 import type { DaemonConfig } from './config.ts';
 import { fitsMountCall, mountAll } from '../snapshots/overlay.ts';
 
@@ -49,8 +57,12 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
   const eventsPath = join(config.execRoot, 'events.sock');
   const events = await listenEvents(eventsPath, { log });
   const shimConfig = {
-    shimBinary: shimPath, namespace: 'berth', address: join(config.execRoot, 'berthd.shim'),
-    ttrpcAddress: eventsPath, publishBinary: '/bin/true', log,
+    shimBinary: shimPath,
+    namespace: 'berth',
+    address: join(config.execRoot, 'berthd.shim'),
+    ttrpcAddress: eventsPath,
+    publishBinary: '/bin/true',
+    log,
   };
   const pool = new ShimPool(shimConfig, tasksDir, 1);
   await pool.sweep();
@@ -79,14 +91,16 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       },
       start: () => h.start(),
       kill: (sig, all) => h.kill(sig, all),
-      wait: () => (waited ??= h.wait().then(
-        (e) => ({ exitCode: e.exitCode, exitedAt: iso(e.exitedAt) }),
-        // The shim went away under us: its delete action still knows (or 255).
-        async () => {
-          if (closing) return new Promise<TaskExit>(() => {});
-          const r = await rt.cleanupDead(h.id, h.bundle);
-          return { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) };
-        })),
+      wait: () =>
+        (waited ??= h.wait().then(
+          (e) => ({ exitCode: e.exitCode, exitedAt: iso(e.exitedAt) }),
+          // The shim went away under us: its delete action still knows (or 255).
+          async () => {
+            if (closing) return new Promise<TaskExit>(() => {});
+            const r = await rt.cleanupDead(h.id, h.bundle);
+            return { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) };
+          },
+        )),
       // Our writer is already flushed and closed by the caller; the shim closes its end.
       closeStdin: () => h.shim.task.closeIO(h.id, '', true),
       resize: (w, hgt) => h.resize(w, hgt),
@@ -103,15 +117,16 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         if ('exit' in r) return { exited: { exitCode: r.exit.exitCode, exitedAt: iso(r.exit.exitedAt) } };
         return { proc: wrapExec(r.handle, o.terminal) };
       },
-      delete: () => (deleted ??= (async () => {
-        handles.delete(h);
-        await h.delete({ removeFiles: false }).catch(async (err) => {
-          log.debug('task delete failed; cleaning up as dead', { id: h.id, err });
-          h.close();
-          await rt.cleanupDead(h.id, h.bundle);
-        });
-        await removeBundle(h.bundle);
-      })()),
+      delete: () =>
+        (deleted ??= (async () => {
+          handles.delete(h);
+          await h.delete({ removeFiles: false }).catch(async (err) => {
+            log.debug('task delete failed; cleaning up as dead', { id: h.id, err });
+            h.close();
+            await rt.cleanupDead(h.id, h.bundle);
+          });
+          await removeBundle(h.bundle);
+        })()),
     };
   }
 
@@ -127,7 +142,11 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       kill: (sig) => e.kill(sig),
       resize: (w, hgt) => e.resize(w, hgt),
       closeStdin: () => e.task.shim.task.closeIO(e.task.id, e.execId, true),
-      delete: () => (deleted ??= e.delete().then(() => undefined, () => undefined)),
+      delete: () =>
+        (deleted ??= e.delete().then(
+          () => undefined,
+          () => undefined,
+        )),
       close: () => e.close(),
     };
   }
@@ -137,20 +156,42 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     runcPath,
     async buildSpec(i: SpecInput): Promise<unknown> {
       const [passwd, group] = await Promise.all([i.readImageFile('/etc/passwd'), i.readImageFile('/etc/group')]);
-      const user = resolveUser(i.user, passwd?.toString(), group?.toString(), (i.hostConfig.GroupAdd as string[] | undefined) ?? []);
+      const user = resolveUser(
+        i.user,
+        passwd?.toString(),
+        group?.toString(),
+        (i.hostConfig.GroupAdd as string[] | undefined) ?? [],
+      );
       const hc = i.hostConfig;
       return buildSpec({
-        id: i.id, args: i.args, env: i.env, cwd: i.cwd,
+        id: i.id,
+        args: i.args,
+        env: i.env,
+        cwd: i.cwd,
         user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
-        terminal: i.terminal, hostname: i.hostname, domainname: i.domainname,
+        terminal: i.terminal,
+        hostname: i.hostname,
+        domainname: i.domainname,
         network: i.network === 'host' ? 'host' : i.network === 'private' ? 'none' : i.network.path,
-        readonlyRootfs: i.readonlyRootfs, binds: i.binds, etcFiles: i.hostFiles,
-        shmSize: hc.ShmSize || undefined, init: i.init, cgroupParent: config.cgroupParent,
-        oomScoreAdj: hc.OomScoreAdj, sysctls: hc.Sysctls,
-        capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [],
-        noNewPrivileges: (hc.SecurityOpt ?? []).some((o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true'),
+        readonlyRootfs: i.readonlyRootfs,
+        binds: i.binds,
+        etcFiles: i.hostFiles,
+        shmSize: hc.ShmSize || undefined,
+        init: i.init,
+        cgroupParent: config.cgroupParent,
+        oomScoreAdj: hc.OomScoreAdj,
+        sysctls: hc.Sysctls,
+        capAdd: hc.CapAdd ?? [],
+        capDrop: hc.CapDrop ?? [],
+        noNewPrivileges: (hc.SecurityOpt ?? []).some(
+          (o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true',
+        ),
         hostRlimits: rlimits,
-        rlimits: ((hc.Ulimits ?? []) as { Name: string; Soft: number; Hard: number }[]).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
+        rlimits: ((hc.Ulimits ?? []) as { Name: string; Soft: number; Hard: number }[]).map((u) => ({
+          type: `RLIMIT_${u.Name.toUpperCase()}`,
+          soft: u.Soft,
+          hard: u.Hard,
+        })),
       });
     },
     async buildExecProcess(i: ExecProcessInput): Promise<unknown> {
@@ -164,14 +205,20 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         const u = resolveUser(i.user, passwd?.toString(), group?.toString());
         user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
       }
-      const inherited = (base.env ?? []).filter((e) => !e.startsWith('PATH=') && !e.startsWith('HOSTNAME=') && !e.startsWith('TERM='));
+      const inherited = (base.env ?? []).filter(
+        (e) => !e.startsWith('PATH=') && !e.startsWith('HOSTNAME=') && !e.startsWith('TERM='),
+      );
       const hostname = (base.env ?? []).find((e) => e.startsWith('HOSTNAME='))?.slice('HOSTNAME='.length);
       const caps = i.privileged ? allCapabilities() : undefined;
       const proc: Process = {
         ...base,
         terminal: i.terminal,
         args: i.args,
-        env: buildEnv([...(base.env ?? []).filter((e) => e.startsWith('PATH=')), ...inherited, ...i.env], hostname, i.terminal),
+        env: buildEnv(
+          [...(base.env ?? []).filter((e) => e.startsWith('PATH=')), ...inherited, ...i.env],
+          hostname,
+          i.terminal,
+        ),
         cwd: i.cwd || base.cwd || '/',
         user,
         ...(caps ? { capabilities: { bounding: caps, effective: caps, permitted: caps }, noNewPrivileges: false } : {}),
@@ -187,9 +234,13 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       // mounts that one itself (the new mount API passes each lower dir on its own).
       const own = !req.rootfs.every(fitsMountCall);
       const h = await rt.createTask({
-        id: req.id, bundleDir, spec: req.spec as Spec, rootfs: own ? [] : req.rootfs,
+        id: req.id,
+        bundleDir,
+        spec: req.spec as Spec,
+        rootfs: own ? [] : req.rootfs,
         mountRootfs: own ? (dir) => mountAll(req.rootfs, dir) : undefined,
-        stdio: stdioPaths(bundleDir, { stdin: req.openStdin }), terminal: req.terminal,
+        stdio: stdioPaths(bundleDir, { stdin: req.openStdin }),
+        terminal: req.terminal,
       });
       return wrap(h, req.terminal);
     },
@@ -199,15 +250,19 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       const r = await rt.restore(id, bundleDir);
       if (r.status === 'dead') return { exited: { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) } };
       if (r.state.status === 'stopped' || !r.handle.io) {
-        const exit = r.state.status === 'stopped'
-          ? { exitCode: r.state.exitStatus, exitedAt: iso(r.state.exitedAt ?? new Date()) }
-          : { exitCode: 255, exitedAt: iso(new Date()) };
+        const exit =
+          r.state.status === 'stopped'
+            ? { exitCode: r.state.exitStatus, exitedAt: iso(r.state.exitedAt ?? new Date()) }
+            : { exitCode: 255, exitedAt: iso(new Date()) };
         if (r.state.status !== 'stopped') await r.handle.kill('SIGKILL', true).catch(() => {});
         await r.handle.delete().catch(() => r.handle.close());
         await removeBundle(bundleDir);
         return { exited: exit };
       }
-      return { task: wrap(r.handle, opts.terminal), paused: r.state.status === 'paused' || r.state.status === 'pausing' };
+      return {
+        task: wrap(r.handle, opts.terminal),
+        paused: r.state.status === 'paused' || r.state.status === 'pausing',
+      };
     },
     async cleanup(id) {
       const bundleDir = bundleOf(id);

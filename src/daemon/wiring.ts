@@ -74,13 +74,15 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   const content = new ContentStore(join(config.dataRoot, 'content'));
   await content.init();
   const layers = new Layers(config.dataRoot);
-  warnings.push(...await layers.init());
-  const images = new ImageStore({ root: join(config.dataRoot, 'images'), content, layerSize: (c) => layers.size(c), hasLayer: (c) => layers.has(c) });
+  warnings.push(...(await layers.init()));
+  const images = new ImageStore({
+    root: join(config.dataRoot, 'images'),
+    content,
+    layerSize: (c) => layers.size(c),
+    hasLayer: (c) => layers.has(c),
+  });
   const containers = new ContainerStore(join(config.dataRoot, 'containers'));
-  const quarantined = [
-    ...await images.load((doc) => chainIds(doc.rootfs.diff_ids)),
-    ...await containers.load(),
-  ];
+  const quarantined = [...(await images.load((doc) => chainIds(doc.rootfs.diff_ids))), ...(await containers.load())];
   for (const q of quarantined) {
     log.warn('quarantined a damaged record', { path: q.path, reason: q.reason });
     warnings.push(`quarantined ${q.reason} (moved to ${q.path})`);
@@ -96,13 +98,34 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   const net = buildNetworking({ config, containers, events, locks, log, router });
   await net.init();
   const cdeps: ContainerDeps = {
-    store: containers, images, layers, runtime, events, live: new LiveRegistry(), execs: new ExecRegistry(), locks, network: net.containers, background: new Background(),
+    store: containers,
+    images,
+    layers,
+    runtime,
+    events,
+    live: new LiveRegistry(),
+    execs: new ExecRegistry(),
+    locks,
+    network: net.containers,
+    background: new Background(),
     // daemon.json's log-opts are checked once, here: a bad value stops berthd at start-up.
-    settings: { logDefaults: parseLogOpts(config.logOpts, BERTH_DEFAULTS), logDriver: config.logDriver, cgroupParent: config.cgroupParent, initPath: '/usr/bin/tini-static', hostname: '', detachKeys: config.detachKeys },
+    settings: {
+      logDefaults: parseLogOpts(config.logOpts, BERTH_DEFAULTS),
+      logDriver: config.logDriver,
+      cgroupParent: config.cgroupParent,
+      initPath: '/usr/bin/tini-static',
+      hostname: '',
+      detachKeys: config.detachKeys,
+    },
     log,
   };
   const ideps: ImageDeps = {
-    images, content, layers, containers, events, log,
+    images,
+    content,
+    layers,
+    containers,
+    events,
+    log,
     decompress: async (src) => (await decompress(src)).stream,
   };
   const id = await engineId(config.dataRoot);
@@ -110,10 +133,17 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
 
   systemRoutes(router, {
     version: versionInfo,
-    info: async () => systemInfo({
-      containers, images, engineId: id, dataRoot: config.dataRoot, runtimePath: runtime.runcPath,
-      logDriver: config.logDriver, warnings: () => warnings, debug: config.logLevel === 'debug',
-    }),
+    info: async () =>
+      systemInfo({
+        containers,
+        images,
+        engineId: id,
+        dataRoot: config.dataRoot,
+        runtimePath: runtime.runcPath,
+        logDriver: config.logDriver,
+        warnings: () => warnings,
+        debug: config.logLevel === 'debug',
+      }),
   });
   containerRoutes(router, {
     create: (name, body) => createContainer(cdeps, { name, body }),
@@ -144,13 +174,19 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     history: (name) => imageHistory(ideps, images.resolve(name)),
     tag: (name, repo, tag) => tagImage(ideps, name, repo, tag),
     remove: (name, o) => removeImage(ideps, name, o),
-    prune: (f) => pruneImages(ideps, f).then(async (r) => ({ ...r, SpaceReclaimed: r.SpaceReclaimed + (await dist.gc()).bytes })),
+    prune: (f) =>
+      pruneImages(ideps, f).then(async (r) => ({ ...r, SpaceReclaimed: r.SpaceReclaimed + (await dist.gc()).bytes })),
     fromRegistry: (ctx) => createFromRegistry(ctx, dist),
   });
   distributionRoutes(router, dist);
   const views = containerFs(config.execRoot, log);
   wireContainerFs(router, cdeps, ideps, views);
-  const build = wireBuild(router, { containers: cdeps, images: ideps, fs: views }, (req, signal, emit) => dist.pull(req, signal, emit), config.dataRoot);
+  const build = wireBuild(
+    router,
+    { containers: cdeps, images: ideps, fs: views },
+    (req, signal, emit) => dist.pull(req, signal, emit),
+    config.dataRoot,
+  );
 
   return {
     router,

@@ -36,7 +36,9 @@ export class EventBus {
   private readonly journal: EventJournalSink | undefined;
   private lastNano = 0;
   /** Adds attributes an event's publisher does not know (a container's labels, as Docker). */
-  enrich: ((type: EngineEvent['Type'], id: string, attributes: Record<string, string>) => Record<string, string>) | undefined;
+  enrich:
+    | ((type: EngineEvent['Type'], id: string, attributes: Record<string, string>) => Record<string, string>)
+    | undefined;
 
   constructor(opts: EventBusOptions | number = {}) {
     const o = typeof opts === 'number' ? { cap: opts } : opts;
@@ -53,8 +55,12 @@ export class EventBus {
     const nano = Math.max(Date.now() * 1e6, this.lastNano + 1000);
     this.lastNano = nano;
     const e: EngineEvent = {
-      Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local',
-      time: Math.floor(nano / 1e9), timeNano: nano,
+      Type: type,
+      Action: action,
+      Actor: { ID: id, Attributes: attributes },
+      scope: 'local',
+      time: Math.floor(nano / 1e9),
+      timeNano: nano,
     };
     if (type === 'container' || type === 'image') {
       e.status = action;
@@ -65,7 +71,11 @@ export class EventBus {
     if (this.history.length > this.cap) this.history.splice(0, this.history.length - this.cap);
     this.journal?.append(e);
     for (const l of this.listeners) {
-      try { l(e); } catch { /* a listener's failure is its own */ }
+      try {
+        l(e);
+      } catch {
+        /* a listener's failure is its own */
+      }
     }
     return e;
   }

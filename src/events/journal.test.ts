@@ -18,7 +18,10 @@ test('journal: events survive a reopen, a torn line is skipped, the file is comp
     await journal.close();
     await appendFile(path, '{"Type":"container","Act');
     ({ journal, history } = await openJournal(path, 4));
-    assert.deepEqual(history.map((e) => e.Action), ['e0', 'e1', 'e2']);
+    assert.deepEqual(
+      history.map((e) => e.Action),
+      ['e0', 'e1', 'e2'],
+    );
     bus = new EventBus({ cap: 4, journal, history });
     journal.compactFrom(() => bus.snapshot());
     for (let i = 3; i < 12; i++) {
@@ -29,7 +32,10 @@ test('journal: events survive a reopen, a torn line is skipped, the file is comp
     const lines = (await readFile(path, 'utf8')).trim().split('\n');
     assert.ok(lines.length <= 8 + 1, `compacted: ${lines.length} lines`);
     ({ history } = await openJournal(path, 4));
-    assert.deepEqual(history.map((e) => e.Action), ['e8', 'e9', 'e10', 'e11']);
+    assert.deepEqual(
+      history.map((e) => e.Action),
+      ['e8', 'e9', 'e10', 'e11'],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -17,11 +17,21 @@ export interface EventJournal extends EventJournalSink {
 
 function isEvent(v: unknown): v is EngineEvent {
   const e = v as EngineEvent;
-  return typeof e === 'object' && e !== null && typeof e.Type === 'string' && typeof e.Action === 'string'
-    && typeof e.timeNano === 'number' && typeof e.Actor === 'object' && e.Actor !== null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.Type === 'string' &&
+    typeof e.Action === 'string' &&
+    typeof e.timeNano === 'number' &&
+    typeof e.Actor === 'object' &&
+    e.Actor !== null
+  );
 }
 
-export async function openJournal(path: string, cap: number): Promise<{ journal: EventJournal; history: EngineEvent[] }> {
+export async function openJournal(
+  path: string,
+  cap: number,
+): Promise<{ journal: EventJournal; history: EngineEvent[] }> {
   const text = await readFile(path, 'utf8').catch(() => '');
   const history: EngineEvent[] = [];
   for (const line of text.split('\n')) {
@@ -29,7 +39,9 @@ export async function openJournal(path: string, cap: number): Promise<{ journal:
     try {
       const v = JSON.parse(line) as unknown;
       if (isEvent(v)) history.push(v);
-    } catch { /* a torn last line after a crash */ }
+    } catch {
+      /* a torn last line after a crash */
+    }
   }
   history.sort((a, b) => a.timeNano - b.timeNano);
   const kept = history.slice(-cap);
@@ -55,13 +67,17 @@ export async function openJournal(path: string, cap: number): Promise<{ journal:
     scheduled = false;
     const batch = pending;
     pending = [];
-    flushing = flushing.then(async () => {
-      if (!fh || batch.length === 0) return;
-      await fh.write(batch.map((e) => JSON.stringify(e) + '\n').join(''));
-      lines += batch.length;
-      lastWritten = batch[batch.length - 1].timeNano;
-      if (lines > 2 * cap) await compact();
-    }).catch(() => { /* a full disk costs history, never the daemon */ });
+    flushing = flushing
+      .then(async () => {
+        if (!fh || batch.length === 0) return;
+        await fh.write(batch.map((e) => JSON.stringify(e) + '\n').join(''));
+        lines += batch.length;
+        lastWritten = batch[batch.length - 1].timeNano;
+        if (lines > 2 * cap) await compact();
+      })
+      .catch(() => {
+        /* a full disk costs history, never the daemon */
+      });
     return flushing;
   };
   if (lines > 2 * cap) {

@@ -4,8 +4,19 @@
 import { invalidArgument } from '../common/errors.ts';
 import type { RunConfig } from './types.ts';
 
-const ALLOWED = new Set(['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHECK', 'LABEL', 'ONBUILD',
-  'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR']);
+const ALLOWED = new Set([
+  'CMD',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'HEALTHCHECK',
+  'LABEL',
+  'ONBUILD',
+  'STOPSIGNAL',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
+]);
 
 /** JSON array form when it parses as an array of strings, else the shell form. */
 function execOrShell(rest: string, shell: string[]): string[] {
@@ -14,7 +25,9 @@ function execOrShell(rest: string, shell: string[]): string[] {
     try {
       const v = JSON.parse(t);
       if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
-    } catch { /* not JSON: shell form */ }
+    } catch {
+      /* not JSON: shell form */
+    }
   }
   return [...shell, t];
 }
@@ -50,10 +63,22 @@ export function splitWords(s: string): string[] {
       else cur += c;
       continue;
     }
-    if (c === '"' || c === "'") { quote = c; inWord = true; continue; }
-    if (c === '\\' && i + 1 < s.length) { cur += s[++i]; inWord = true; continue; }
+    if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+      continue;
+    }
+    if (c === '\\' && i + 1 < s.length) {
+      cur += s[++i];
+      inWord = true;
+      continue;
+    }
     if (/\s/.test(c)) {
-      if (inWord) { out.push(cur); cur = ''; inWord = false; }
+      if (inWord) {
+        out.push(cur);
+        cur = '';
+        inWord = false;
+      }
       continue;
     }
     cur += c;
@@ -81,8 +106,12 @@ export function applyChanges(base: RunConfig, changes: readonly string[]): RunCo
     const rest = m[2];
     if (!ALLOWED.has(instr)) throw invalidArgument(`${m[1]} is not a valid change command`);
     switch (instr) {
-      case 'CMD': cfg.Cmd = execOrShell(rest, shell); break;
-      case 'ENTRYPOINT': cfg.Entrypoint = execOrShell(rest, shell); break;
+      case 'CMD':
+        cfg.Cmd = execOrShell(rest, shell);
+        break;
+      case 'ENTRYPOINT':
+        cfg.Entrypoint = execOrShell(rest, shell);
+        break;
       case 'ENV':
         for (const [k, v] of parseKeyValues(rest, 'ENV')) cfg.Env = setEnv(cfg.Env ?? [], k, v);
         break;
@@ -97,14 +126,22 @@ export function applyChanges(base: RunConfig, changes: readonly string[]): RunCo
           cfg.ExposedPorts[p.includes('/') ? p.toLowerCase() : `${p}/tcp`] = {};
         }
         break;
-      case 'USER': cfg.User = rest.trim(); break;
-      case 'WORKDIR': cfg.WorkingDir = rest.trim(); break;
-      case 'STOPSIGNAL': cfg.StopSignal = rest.trim(); break;
+      case 'USER':
+        cfg.User = rest.trim();
+        break;
+      case 'WORKDIR':
+        cfg.WorkingDir = rest.trim();
+        break;
+      case 'STOPSIGNAL':
+        cfg.StopSignal = rest.trim();
+        break;
       case 'VOLUME':
         cfg.Volumes = { ...cfg.Volumes };
         for (const v of execOrShell(rest, []).flatMap((x) => splitWords(x))) cfg.Volumes[v] = {};
         break;
-      case 'ONBUILD': cfg.OnBuild = [...(cfg.OnBuild ?? []), rest.trim()]; break;
+      case 'ONBUILD':
+        cfg.OnBuild = [...(cfg.OnBuild ?? []), rest.trim()];
+        break;
       case 'HEALTHCHECK': {
         const t = rest.trim();
         if (/^NONE$/i.test(t)) cfg.Healthcheck = { Test: ['NONE'] };

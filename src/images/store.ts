@@ -4,7 +4,14 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/store.ts';
-import { loadRecordDir, quarantine, readRecord, writeRecord, SCHEMA_VERSION, type Quarantined } from '../metadata/record-dir.ts';
+import {
+  loadRecordDir,
+  quarantine,
+  readRecord,
+  writeRecord,
+  SCHEMA_VERSION,
+  type Quarantined,
+} from '../metadata/record-dir.ts';
 import { hexOf, isDigest, sha256, type Digest } from '../common/digest.ts';
 import { conflict, invalidArgument, notFound } from '../common/errors.ts';
 import { parseReference, withDefaultTag, fullName, familiarString, type Reference } from '../common/reference.ts';
@@ -34,9 +41,15 @@ export class ImageStore {
     this.deps = deps;
   }
 
-  private get recordsDir() { return join(this.deps.root, 'db'); }
-  private get refsPath() { return join(this.deps.root, 'repositories.json'); }
-  private get quarantineDir() { return join(this.deps.root, 'quarantine'); }
+  private get recordsDir() {
+    return join(this.deps.root, 'db');
+  }
+  private get refsPath() {
+    return join(this.deps.root, 'repositories.json');
+  }
+  private get quarantineDir() {
+    return join(this.deps.root, 'quarantine');
+  }
 
   async load(chainIdsOf: (doc: ImageDocument) => Digest[]): Promise<Quarantined[]> {
     await mkdir(this.recordsDir, { recursive: true, mode: 0o700 });
@@ -48,24 +61,44 @@ export class ImageStore {
         const chain = chainIdsOf(doc);
         const missing = this.deps.hasLayer ? chain.find((c) => !this.deps.hasLayer!(c)) : undefined;
         if (missing) {
-          quarantined.push(await quarantine(join(this.recordsDir, hexOf(meta.id)), this.quarantineDir, `image-${hexOf(meta.id)}`,
-            `image ${meta.id}: layer ${missing} is missing or damaged`));
+          quarantined.push(
+            await quarantine(
+              join(this.recordsDir, hexOf(meta.id)),
+              this.quarantineDir,
+              `image-${hexOf(meta.id)}`,
+              `image ${meta.id}: layer ${missing} is missing or damaged`,
+            ),
+          );
           continue;
         }
         this.images.set(meta.id, this.build(meta, doc, chain));
       } catch (err) {
-        quarantined.push(await quarantine(join(this.recordsDir, hexOf(meta.id)), this.quarantineDir, `image-${hexOf(meta.id)}`,
-          `image ${meta.id}: config unreadable: ${(err as Error).message}`));
+        quarantined.push(
+          await quarantine(
+            join(this.recordsDir, hexOf(meta.id)),
+            this.quarantineDir,
+            `image-${hexOf(meta.id)}`,
+            `image ${meta.id}: config unreadable: ${(err as Error).message}`,
+          ),
+        );
       }
     }
     let refs: { refs?: Record<string, unknown> } | undefined;
     try {
       refs = await readRecord<{ refs: Record<string, string> }>(this.refsPath);
-      if (refs !== undefined && !(isObject(refs) && isObject(refs.refs))) throw new Error('record does not have the expected shape');
+      if (refs !== undefined && !(isObject(refs) && isObject(refs.refs)))
+        throw new Error('record does not have the expected shape');
     } catch (err) {
       // Every tag is lost with it, but the images stay (by ID) and the file is kept aside.
       refs = undefined;
-      quarantined.push(await quarantine(this.refsPath, this.quarantineDir, 'repositories.json', `image tags (repositories.json): ${(err as Error).message}`));
+      quarantined.push(
+        await quarantine(
+          this.refsPath,
+          this.quarantineDir,
+          'repositories.json',
+          `image tags (repositories.json): ${(err as Error).message}`,
+        ),
+      );
     }
     for (const [k, v] of Object.entries(refs?.refs ?? {})) {
       if (typeof v === 'string' && isDigest(v) && this.images.has(v)) this.refs.set(k, v);
@@ -118,7 +151,11 @@ export class ImageStore {
       return /^[0-9a-f]{1,64}$/.test(hex) ? this.byPrefix(hex) : undefined;
     }
     let ref: Reference | undefined;
-    try { ref = withDefaultTag(parseReference(input)); } catch { /* maybe an ID prefix */ }
+    try {
+      ref = withDefaultTag(parseReference(input));
+    } catch {
+      /* maybe an ID prefix */
+    }
     if (ref) {
       const id = this.refs.get(refKey(ref));
       if (id) return this.images.get(id);
@@ -202,7 +239,11 @@ export class ImageStore {
 /** How Docker names a missing image: references get their default tag (busybox → busybox:latest). */
 export function displayName(input: string): string {
   if (input.startsWith('sha256:')) return input;
-  try { return familiarString(withDefaultTag(parseReference(input))); } catch { return input; }
+  try {
+    return familiarString(withDefaultTag(parseReference(input)));
+  } catch {
+    return input;
+  }
 }
 
 function deepFreeze<T>(v: T): T {

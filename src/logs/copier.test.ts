@@ -7,7 +7,12 @@ import { encodeRecord } from './jsonlog.ts';
 
 function collect() {
   const msgs: CopierMessage[] = [];
-  return { msgs, onMessage: (m: CopierMessage) => { msgs.push(m); } };
+  return {
+    msgs,
+    onMessage: (m: CopierMessage) => {
+      msgs.push(m);
+    },
+  };
 }
 
 test('splits at newline; newline not in msg.line but in the record', async () => {
@@ -18,8 +23,14 @@ test('splits at newline; newline not in msg.line but in the record', async () =>
   out.write('ld\n\nlast');
   out.end();
   await c.done;
-  assert.deepEqual(msgs.map((m) => m.line.toString()), ['hello', 'world', '', 'last']);
-  assert.deepEqual(msgs.map((m) => messageBytes(m).toString()), ['hello\n', 'world\n', '\n', 'last']);
+  assert.deepEqual(
+    msgs.map((m) => m.line.toString()),
+    ['hello', 'world', '', 'last'],
+  );
+  assert.deepEqual(
+    msgs.map((m) => messageBytes(m).toString()),
+    ['hello\n', 'world\n', '\n', 'last'],
+  );
   // EOF remainder is a non-last partial: written without newline, as dockerd does
   assert.equal(msgs[3].partial?.last, false);
   assert.equal(msgs[0].partial, undefined);
@@ -37,7 +48,10 @@ test('lines longer than 16 KiB become 16 KiB partials sharing id and timestamp',
   for (let i = 0; i < data.length; i += 5000) out.write(data.subarray(i, i + 5000));
   out.end();
   await c.done;
-  assert.deepEqual(msgs.map((m) => m.line.length), [16384, 16384, 40_000 - 32768, 5, 16384, 0]);
+  assert.deepEqual(
+    msgs.map((m) => m.line.length),
+    [16384, 16384, 40_000 - 32768, 5, 16384, 0],
+  );
   const [a, b, cc] = msgs;
   assert.equal(a.partial?.ordinal, 1);
   assert.equal(b.partial?.ordinal, 2);
@@ -63,7 +77,9 @@ test('both streams in parallel, several subscribers, unsubscribe', async () => {
   const { msgs, onMessage } = collect();
   const c = startCopier({ stdout: out, stderr: err, onMessage });
   const live: string[] = [];
-  const unsub = c.subscribe((m) => { live.push(`${m.stream}:${m.line}`); });
+  const unsub = c.subscribe((m) => {
+    live.push(`${m.stream}:${m.line}`);
+  });
   out.write('o1\n');
   err.write('e1\n');
   await new Promise((r) => setImmediate(r));
@@ -71,8 +87,14 @@ test('both streams in parallel, several subscribers, unsubscribe', async () => {
   out.end('o2\n');
   err.end('e2\n');
   await c.done;
-  assert.deepEqual(msgs.filter((m) => m.stream === 'stdout').map((m) => m.line.toString()), ['o1', 'o2']);
-  assert.deepEqual(msgs.filter((m) => m.stream === 'stderr').map((m) => m.line.toString()), ['e1', 'e2']);
+  assert.deepEqual(
+    msgs.filter((m) => m.stream === 'stdout').map((m) => m.line.toString()),
+    ['o1', 'o2'],
+  );
+  assert.deepEqual(
+    msgs.filter((m) => m.stream === 'stderr').map((m) => m.line.toString()),
+    ['e1', 'e2'],
+  );
   assert.deepEqual(live.sort(), ['stderr:e1', 'stdout:o1']);
 });
 
@@ -81,7 +103,13 @@ test('backpressure: a slow handler stops the reads (bounded buffering)', async (
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   let handled = 0;
-  const c = startCopier({ stdout: out, onMessage: async () => { handled++; await gate; } });
+  const c = startCopier({
+    stdout: out,
+    onMessage: async () => {
+      handled++;
+      await gate;
+    },
+  });
   const line = Buffer.alloc(1023, 'x');
   let refused = 0;
   let written = 0;
@@ -92,7 +120,10 @@ test('backpressure: a slow handler stops the reads (bounded buffering)', async (
   }
   await new Promise((r) => setTimeout(r, 50));
   assert.ok(refused > 0, 'source saw backpressure');
-  assert.ok(out.readableLength + out.writableLength <= 256 * 1024, `buffered ${out.readableLength + out.writableLength}`);
+  assert.ok(
+    out.readableLength + out.writableLength <= 256 * 1024,
+    `buffered ${out.readableLength + out.writableLength}`,
+  );
   assert.ok(handled < written, `handled ${handled} of ${written} while blocked`);
   release();
   out.end();
@@ -103,7 +134,13 @@ test('backpressure: a slow handler stops the reads (bounded buffering)', async (
 test('handler errors are reported, never thrown; close() stops and resolves done', async () => {
   const out = new PassThrough();
   const errors: unknown[] = [];
-  const c = startCopier({ stdout: out, onMessage: () => { throw new Error('boom'); }, onError: (e) => errors.push(e) });
+  const c = startCopier({
+    stdout: out,
+    onMessage: () => {
+      throw new Error('boom');
+    },
+    onError: (e) => errors.push(e),
+  });
   out.write('a\n');
   await new Promise((r) => setImmediate(r));
   assert.equal(errors.length, 1);

@@ -77,7 +77,8 @@ export interface Copier {
 
 export function startCopier(opts: CopierOptions): Copier {
   const handlers = new Set<MessageHandler>(
-    opts.onMessage === undefined ? [] : Array.isArray(opts.onMessage) ? opts.onMessage : [opts.onMessage]);
+    opts.onMessage === undefined ? [] : Array.isArray(opts.onMessage) ? opts.onMessage : [opts.onMessage],
+  );
   const bufSize = opts.bufSize ?? DEFAULT_BUF_SIZE;
   const now = opts.now ?? nowNs;
   const onError = opts.onError ?? (() => {});
@@ -125,8 +126,15 @@ export function startCopier(opts: CopierOptions): Copier {
         partialTs = now();
         ordinal = 1;
       }
-      deliver({ stream, line: Buffer.from(buf.subarray(0, end)), timeNs: partialTs,
-        partial: { id: partialId, ordinal: ordinal++, last: false } }, pending);
+      deliver(
+        {
+          stream,
+          line: Buffer.from(buf.subarray(0, end)),
+          timeNs: partialTs,
+          partial: { id: partialId, ordinal: ordinal++, last: false },
+        },
+        pending,
+      );
     };
 
     try {
@@ -177,7 +185,9 @@ export function startCopier(opts: CopierOptions): Copier {
     done,
     subscribe(handler) {
       handlers.add(handler);
-      return () => { handlers.delete(handler); };
+      return () => {
+        handlers.delete(handler);
+      };
     },
     close() {
       if (closed) return;

@@ -3,21 +3,31 @@ import assert from 'node:assert/strict';
 import { decodeLine, encodeAttrs, encodeRecord, formatTime, LineDecoder, nowNs, parseTime, toNs } from './jsonlog.ts';
 
 const T2021 = toNs(Date.UTC(2021, 0, 1));
-const enc = (line: string | Buffer, stream: 'stdout' | 'stderr' = 'stdout', timeNs = T2021, attrs?: Record<string, string>) =>
+const enc = (
+  line: string | Buffer,
+  stream: 'stdout' | 'stderr' = 'stdout',
+  timeNs = T2021,
+  attrs?: Record<string, string>,
+) =>
   encodeRecord({ stream, line: typeof line === 'string' ? Buffer.from(line) : line, timeNs, attrs }).toString('utf8');
 
 // Expected bytes written by hand from dockerd's format (jsonlogbytes.go, RFC3339Nano).
 test('encodes records byte-for-byte like dockerd', () => {
-  assert.equal(enc('hello <world>\n', 'stdout', T2021 + 500_000_000n),
-    '{"log":"hello \\u003cworld\\u003e\\n","stream":"stdout","time":"2021-01-01T00:00:00.5Z"}\n');
-  assert.equal(enc('a & b\n', 'stderr'),
-    '{"log":"a \\u0026 b\\n","stream":"stderr","time":"2021-01-01T00:00:00Z"}\n');
+  assert.equal(
+    enc('hello <world>\n', 'stdout', T2021 + 500_000_000n),
+    '{"log":"hello \\u003cworld\\u003e\\n","stream":"stdout","time":"2021-01-01T00:00:00.5Z"}\n',
+  );
+  assert.equal(enc('a & b\n', 'stderr'), '{"log":"a \\u0026 b\\n","stream":"stderr","time":"2021-01-01T00:00:00Z"}\n');
   // quote, backslash; \r and \n short; TAB and other controls as \u00XX (dockerd's own escaper)
-  assert.equal(enc('say "hi" \\o/\ta\x01\x1f\r\n'),
-    '{"log":"say \\"hi\\" \\\\o/\\u0009a\\u0001\\u001f\\r\\n","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n');
+  assert.equal(
+    enc('say "hi" \\o/\ta\x01\x1f\r\n'),
+    '{"log":"say \\"hi\\" \\\\o/\\u0009a\\u0001\\u001f\\r\\n","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n',
+  );
   // DEL and valid multi-byte UTF-8 raw; U+2028/U+2029 escaped
-  assert.equal(enc('\x7f é 🚀 \u2028\u2029\n'),
-    '{"log":"\x7f é 🚀 \\u2028\\u2029\\n","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n');
+  assert.equal(
+    enc('\x7f é 🚀 \u2028\u2029\n'),
+    '{"log":"\x7f é 🚀 \\u2028\\u2029\\n","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n',
+  );
   // partial (no trailing newline) is written as is
   assert.equal(enc('abc'), '{"log":"abc","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n');
   // empty log is omitted (omitempty)
@@ -26,14 +36,18 @@ test('encodes records byte-for-byte like dockerd', () => {
 
 test('invalid UTF-8: one \\ufffd per bad byte, as Go utf8.DecodeRune', () => {
   const line = Buffer.from([0x66, 0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xc0, 0xaf, 0xef, 0xbf, 0xbd, 0xe2, 0x82]);
-  assert.equal(enc(line),
-    '{"log":"f\\ufffd\\ufffd(\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\ufffd\\ufffd\\ufffd","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n');
+  assert.equal(
+    enc(line),
+    '{"log":"f\\ufffd\\ufffd(\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\ufffd\\ufffd\\ufffd","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n',
+  );
 });
 
 test('attrs: sorted keys, Go encoding/json escaping, between stream and time', () => {
   assert.equal(encodeAttrs({ tag: 'x\ty', a: '<b>' }).toString(), '{"a":"\\u003cb\\u003e","tag":"x\\ty"}');
-  assert.equal(enc('x\n', 'stdout', T2021, { tag: 'web', com_label: 'v' }),
-    '{"log":"x\\n","stream":"stdout","attrs":{"com_label":"v","tag":"web"},"time":"2021-01-01T00:00:00Z"}\n');
+  assert.equal(
+    enc('x\n', 'stdout', T2021, { tag: 'web', com_label: 'v' }),
+    '{"log":"x\\n","stream":"stdout","attrs":{"com_label":"v","tag":"web"},"time":"2021-01-01T00:00:00Z"}\n',
+  );
 });
 
 test('RFC3339Nano with Go trailing-zero trimming', () => {
@@ -87,7 +101,10 @@ test('decoder skips NUL blocks, half lines and garbage without throwing', () => 
   // feed in awkward pieces
   for (let i = 0; i < data.length; i += 7) out.push(...dec.push(data.subarray(i, i + 7)));
   out.push(...dec.end());
-  assert.deepEqual(out.map((r) => r.line.toString()), ['one\n', 'two\n', 'three\n']);
+  assert.deepEqual(
+    out.map((r) => r.line.toString()),
+    ['one\n', 'two\n', 'three\n'],
+  );
   assert.ok(dec.skipped >= 3);
 });
 
@@ -102,7 +119,10 @@ test('runs of escaped bytes (NUL-filled output) encode and decode like single on
   for (const n of [1, 2, 3, 7, 64, 1000, 16384]) {
     const line = Buffer.concat([Buffer.from('a'), Buffer.alloc(n), Buffer.from('<<"\\\\b\n')]);
     const text = enc(line);
-    assert.equal(text, `{"log":"a${'\\u0000'.repeat(n)}\\u003c\\u003c\\"\\\\\\\\b\\n","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n`);
+    assert.equal(
+      text,
+      `{"log":"a${'\\u0000'.repeat(n)}\\u003c\\u003c\\"\\\\\\\\b\\n","stream":"stdout","time":"2021-01-01T00:00:00Z"}\n`,
+    );
     assert.deepEqual(decodeLine(Buffer.from(text.trimEnd()))?.line, line);
   }
 });

@@ -56,13 +56,17 @@ const pad = (n: number, w: number) => String(n).padStart(w, '0');
 export function formatTime(ns: bigint): string {
   let sec = ns / NS_PER_S;
   let frac = ns % NS_PER_S;
-  if (frac < 0n) { frac += NS_PER_S; sec -= 1n; }
+  if (frac < 0n) {
+    frac += NS_PER_S;
+    sec -= 1n;
+  }
   let s: string;
   if (sec === cachedSec) {
     s = cachedPrefix;
   } else {
     const d = new Date(Number(sec) * 1000);
-    s = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T` +
+    s =
+      `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T` +
       `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
     cachedSec = sec;
     cachedPrefix = s;
@@ -121,10 +125,14 @@ type Flavor = 'docker' | 'go';
 function asciiEscape(b: number, flavor: Flavor): string | undefined {
   if (b >= 0x20 && b !== 0x5c && b !== 0x22 && b !== 0x3c && b !== 0x3e && b !== 0x26) return undefined;
   switch (b) {
-    case 0x5c: return '\\\\';
-    case 0x22: return '\\"';
-    case 0x0a: return '\\n';
-    case 0x0d: return '\\r';
+    case 0x5c:
+      return '\\\\';
+    case 0x22:
+      return '\\"';
+    case 0x0a:
+      return '\\n';
+    case 0x0d:
+      return '\\r';
   }
   if (flavor === 'go') {
     if (b === 0x09) return '\\t';
@@ -144,12 +152,17 @@ function pushJsonString(out: Buffer[], s: Uint8Array, flavor: Flavor): void {
   let start = 0;
   let i = 0;
   const n = src.length;
-  const flush = (to: number) => { if (start < to) out.push(src.subarray(start, to)); };
+  const flush = (to: number) => {
+    if (start < to) out.push(src.subarray(start, to));
+  };
   while (i < n) {
     const b = src[i];
     if (b < 0x80) {
       const esc = asciiEscape(b, flavor);
-      if (esc === undefined) { i++; continue; }
+      if (esc === undefined) {
+        i++;
+        continue;
+      }
       flush(i);
       out.push(Buffer.from(esc, 'latin1'));
       start = ++i;
@@ -226,7 +239,11 @@ function escapeInto(out: Buffer, o: number, src: Uint8Array): number {
     const b = src[i];
     if (b < 0x80) {
       const l = ESC_LEN[b];
-      if (l === 0) { out[o++] = b; i++; continue; }
+      if (l === 0) {
+        out[o++] = b;
+        i++;
+        continue;
+      }
       let run = 1;
       while (i + run < n && src[i + run] === b) run++;
       const start = o;
@@ -267,8 +284,10 @@ export interface EncodeOptions {
  * One record as a complete file line (ending in '\n'). Empty `line` omits "log" (omitempty),
  * exactly like dockerd; the copier never produces that except for an empty EOF remainder.
  */
-export function encodeRecord(rec: Pick<LogRecord, 'stream' | 'line' | 'timeNs'> & { attrs?: Record<string, string> },
-  opts: EncodeOptions = {}): Buffer {
+export function encodeRecord(
+  rec: Pick<LogRecord, 'stream' | 'line' | 'timeNs'> & { attrs?: Record<string, string> },
+  opts: EncodeOptions = {},
+): Buffer {
   const raw = opts.rawAttrs ?? (rec.attrs && Object.keys(rec.attrs).length > 0 ? encodeAttrs(rec.attrs) : undefined);
   const time = formatTime(rec.timeNs);
   const need = 64 + rec.line.length * 6 + rec.stream.length * 6 + (raw?.length ?? 0) + time.length;
@@ -362,7 +381,8 @@ export class LineDecoder {
       if (nl < 0) break;
       if (nl > start) {
         const rec = decodeLine(buf.subarray(start, nl));
-        if (rec) out.push(rec); else if (!isAllNul(buf, start, nl)) this.skipped++;
+        if (rec) out.push(rec);
+        else if (!isAllNul(buf, start, nl)) this.skipped++;
       }
       start = nl + 1;
     }
@@ -375,7 +395,9 @@ export class LineDecoder {
   }
 
   /** Bytes held back because no newline has arrived yet. */
-  get pendingBytes(): number { return this.#pending.length; }
+  get pendingBytes(): number {
+    return this.#pending.length;
+  }
 
   /** End of input: a well-formed record without its newline is accepted, anything else dropped. */
   end(): LogRecord[] {

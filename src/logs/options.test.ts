@@ -8,8 +8,17 @@ const err = (fn: () => unknown, message: string) =>
 
 test('sizes use go-units FromHumanSize (decimal)', () => {
   const cases: [string, number][] = [
-    ['10k', 10_000], ['20m', 20_000_000], ['1g', 1_000_000_000], ['10KB', 10_000], ['10kb', 10_000],
-    ['10KiB', 10_000], ['1024', 1024], ['512b', 512], ['1.5k', 1500], ['10 m', 10_000_000], ['1M', 1_000_000],
+    ['10k', 10_000],
+    ['20m', 20_000_000],
+    ['1g', 1_000_000_000],
+    ['10KB', 10_000],
+    ['10kb', 10_000],
+    ['10KiB', 10_000],
+    ['1024', 1024],
+    ['512b', 512],
+    ['1.5k', 1500],
+    ['10 m', 10_000_000],
+    ['1M', 1_000_000],
   ];
   for (const [s, n] of cases) assert.equal(fromHumanSize(s), n, s);
   err(() => fromHumanSize('abc'), "invalid size: 'abc'");
@@ -24,12 +33,27 @@ test('parseLogOpts: dockerd messages and defaults', () => {
   assert.deepEqual(parseLogOpts({}, BERTH_DEFAULTS), { maxSize: 20_000_000, maxFile: 5 });
   assert.deepEqual(parseLogOpts({}), { maxSize: -1, maxFile: 1 });
   assert.deepEqual(parseLogOpts({ 'max-size': '1k', 'max-file': '3' }, BERTH_DEFAULTS), { maxSize: 1000, maxFile: 3 });
-  assert.deepEqual(parseLogOpts(new Map([['max-file', '2'], ['tag', '{{.Name}}']]), BERTH_DEFAULTS), { maxSize: 20_000_000, maxFile: 2 });
+  assert.deepEqual(
+    parseLogOpts(
+      new Map([
+        ['max-file', '2'],
+        ['tag', '{{.Name}}'],
+      ]),
+      BERTH_DEFAULTS,
+    ),
+    { maxSize: 20_000_000, maxFile: 2 },
+  );
   err(() => parseLogOpts({ 'max-sise': '1k' }), "unknown log opt 'max-sise' for json-file log driver");
   err(() => parseLogOpts({ 'max-size': '0' }), 'max-size must be a positive number');
   err(() => parseLogOpts({ 'max-file': '0' }), 'max-file cannot be less than 1');
   err(() => parseLogOpts({ 'max-file': 'x' }), 'strconv.Atoi: parsing "x": invalid syntax');
-  err(() => parseLogOpts({ compress: 'true' }), 'compress cannot be true when max-file is less than 2 or max-size is not set');
+  err(
+    () => parseLogOpts({ compress: 'true' }),
+    'compress cannot be true when max-file is less than 2 or max-size is not set',
+  );
   err(() => parseLogOpts({ compress: 'yes' }), 'strconv.ParseBool: parsing "yes": invalid syntax');
-  assert.deepEqual(parseLogOpts({ compress: 'false', labels: 'a', env: 'B', 'env-regex': '.*', 'labels-regex': 'x' }), { maxSize: -1, maxFile: 1 });
+  assert.deepEqual(parseLogOpts({ compress: 'false', labels: 'a', env: 'B', 'env-regex': '.*', 'labels-regex': 'x' }), {
+    maxSize: -1,
+    maxFile: 1,
+  });
 });

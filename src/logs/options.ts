@@ -49,7 +49,7 @@ export function parseLogOpts(opts: OptMap, defaults: JsonFileOpts = { maxSize: -
     if (c && (maxFile === 1 || maxSize === -1)) {
       throw invalidArgument('compress cannot be true when max-file is less than 2 or max-size is not set');
     }
-    if (c) throw notImplemented('compress=true is not supported by berth\'s json-file driver yet; use compress=false');
+    if (c) throw notImplemented("compress=true is not supported by berth's json-file driver yet; use compress=false");
   }
   return { maxSize, maxFile };
 }
@@ -64,7 +64,11 @@ const GO_FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  */
 export function fromHumanSize(s: string): number {
   let sep = -1;
-  for (let i = s.length - 1; i >= 0; i--) if ('01234567890. '.includes(s[i])) { sep = i; break; }
+  for (let i = s.length - 1; i >= 0; i--)
+    if ('01234567890. '.includes(s[i])) {
+      sep = i;
+      break;
+    }
   if (sep === -1) throw invalidArgument(`invalid size: '${s}'`);
   const num = s[sep] === ' ' ? s.slice(0, sep) : s.slice(0, sep + 1);
   let sfx = s.slice(sep + 1);

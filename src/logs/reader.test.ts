@@ -11,8 +11,11 @@ import type { ReadLogsOptions } from './reader.ts';
 
 const T0 = toNs(Date.UTC(2021, 0, 1));
 const SEC = 1_000_000_000n;
-const rec = (i: number, stream: 'stdout' | 'stderr' = 'stdout', timeNs = T0 + BigInt(i) * SEC): LogRecord =>
-  ({ stream, line: Buffer.from(`line ${i}\n`), timeNs });
+const rec = (i: number, stream: 'stdout' | 'stderr' = 'stdout', timeNs = T0 + BigInt(i) * SEC): LogRecord => ({
+  stream,
+  line: Buffer.from(`line ${i}\n`),
+  timeNs,
+});
 const num = (l: string) => Number(/line (\d+)/.exec(l)![1]);
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
@@ -29,7 +32,13 @@ async function lines(file: string, opts: ReadLogsOptions = {}): Promise<string[]
 }
 
 /** Writes records 0..n-1 through a rotating writer; returns the numbers still on disk. */
-async function rotated(file: string, n: number, maxSize = 1000, maxFile = 3, stream?: (i: number) => 'stdout' | 'stderr') {
+async function rotated(
+  file: string,
+  n: number,
+  maxSize = 1000,
+  maxFile = 3,
+  stream?: (i: number) => 'stdout' | 'stderr',
+) {
   const w = new JsonFileWriter(file, { maxSize, maxFile });
   for (let i = 0; i < n; i++) void w.write(rec(i, stream?.(i)));
   await w.close();
@@ -51,7 +60,10 @@ test('tail across rotated files', async (t) => {
   const current = (await lines(file, { tail: -1 })).length;
   const inCurrent = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
   const n = inCurrent + 3; // reaches into c-json.log.1
-  assert.deepEqual((await lines(file, { tail: n })).map(num), Array.from({ length: n }, (_, k) => 100 - n + k));
+  assert.deepEqual(
+    (await lines(file, { tail: n })).map(num),
+    Array.from({ length: n }, (_, k) => 100 - n + k),
+  );
   assert.deepEqual((await lines(file, { tail: 1 })).map(num), [99]);
   assert.deepEqual(await lines(file, { tail: 0 }), []);
   assert.equal((await lines(file, { tail: 1e9 })).length, current);
@@ -90,11 +102,21 @@ test('since skips whole rotated files without reading them', async (t) => {
 test('damaged file: NUL blocks, half lines and garbage are skipped', async (t) => {
   const file = path.join(tmpdir(t), 'c-json.log');
   const good = (i: number) => encodeRecord(rec(i));
-  fs.writeFileSync(file, Buffer.concat([
-    good(1), Buffer.alloc(8192), good(2), Buffer.from('{"log":"half'), Buffer.from('\n'),
-    Buffer.from('\x00\x00{"log":"torn","stream":"std'), good(3), Buffer.from('not json\n'), good(4),
-    Buffer.from('{"log":"unterminated'),
-  ]));
+  fs.writeFileSync(
+    file,
+    Buffer.concat([
+      good(1),
+      Buffer.alloc(8192),
+      good(2),
+      Buffer.from('{"log":"half'),
+      Buffer.from('\n'),
+      Buffer.from('\x00\x00{"log":"torn","stream":"std'),
+      good(3),
+      Buffer.from('not json\n'),
+      good(4),
+      Buffer.from('{"log":"unterminated'),
+    ]),
+  );
   assert.deepEqual((await lines(file)).map(num), [1, 2, 3, 4]);
   assert.deepEqual((await lines(file, { tail: 2 })).map(num), [3, 4]);
   // a damaged rotated file too
@@ -153,7 +175,10 @@ test('follow: existing lines, then appended ones; ends after drain when the writ
   void w.write(rec(3));
   await w.close();
   await f.done;
-  assert.deepEqual(f.got.map((r) => num(r.line.toString())), [0, 1, 2, 3]);
+  assert.deepEqual(
+    f.got.map((r) => num(r.line.toString())),
+    [0, 1, 2, 3],
+  );
 });
 
 test('follow with tail 0 sees only new lines; abort ends it', async (t) => {
@@ -168,7 +193,10 @@ test('follow with tail 0 sees only new lines; abort ends it', async (t) => {
   await until(() => f.got.length === 1);
   ac.abort();
   await f.done;
-  assert.deepEqual(f.got.map((r) => num(r.line.toString())), [1]);
+  assert.deepEqual(
+    f.got.map((r) => num(r.line.toString())),
+    [1],
+  );
   await w.close();
   assert.equal(openFds(), fds);
 });
@@ -189,7 +217,10 @@ test('follow survives rotations: no loss, no duplicates', async (t) => {
   assert.ok(w.stats.rotations > 10);
   await w.close();
   await f.done;
-  assert.deepEqual(f.got.map((r) => num(r.line.toString())), Array.from({ length: N }, (_, k) => k));
+  assert.deepEqual(
+    f.got.map((r) => num(r.line.toString())),
+    Array.from({ length: N }, (_, k) => k),
+  );
   await new Promise((r) => setImmediate(r));
   assert.equal(openFds(), fds, 'no descriptor outlives the reader and writer');
 });

@@ -97,7 +97,10 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
     // accept() filters a record and sets `stop` at the first record after `until`.
     let stop = false;
     const accept = (r: LogRecord): boolean => {
-      if (until !== undefined && r.timeNs > until) { stop = true; return false; }
+      if (until !== undefined && r.timeNs > until) {
+        stop = true;
+        return false;
+      }
       if (since !== undefined && r.timeNs < since) return false;
       return r.stream === 'stdout' ? wantOut : wantErr;
     };
@@ -135,11 +138,24 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
     let finishing = false;
     let finish!: () => void;
     const finishP = new Promise<void>((r) => (finish = r));
-    opts.watchClosed?.then(() => { finishing = true; finish(); }, () => { finishing = true; finish(); });
+    opts.watchClosed?.then(
+      () => {
+        finishing = true;
+        finish();
+      },
+      () => {
+        finishing = true;
+        finish();
+      },
+    );
     let untilTimer: NodeJS.Timeout | undefined;
     const armUntil = () => {
       const ms = Number((until! - nowNs()) / 1_000_000n);
-      if (ms < 0) { finishing = true; finish(); return; }
+      if (ms < 0) {
+        finishing = true;
+        finish();
+        return;
+      }
       untilTimer = setTimeout(armUntil, Math.min(ms + 1, 2 ** 31 - 1)); // re-armed past setTimeout's limit
     };
     if (until !== undefined) armUntil();
@@ -217,18 +233,24 @@ async function openFile(name: string): Promise<OpenFile | undefined> {
 /** Opens the chain newest first; returns it oldest first. Retries if a rotation raced with it. */
 async function openSnapshot(path: string): Promise<OpenFile[]> {
   for (let attempt = 0; ; attempt++) {
-    const nums = [0, ...await rotatedNumbers(path)];
+    const nums = [0, ...(await rotatedNumbers(path))];
     const opened: OpenFile[] = [];
     for (const n of nums) {
       const f = await openFile(nameOf(path, n));
       if (f) opened.push(f);
     }
     let consistent = true;
-    for (const f of opened) if (await inoOf(f.name) !== f.ino) { consistent = false; break; }
+    for (const f of opened)
+      if ((await inoOf(f.name)) !== f.ino) {
+        consistent = false;
+        break;
+      }
     if (consistent || attempt >= 20) {
       // Never hand out the same file twice, whatever happened.
       const seen = new Set<number>();
-      const unique = opened.filter((f) => (seen.has(f.ino) ? (void f.fh.close().catch(() => {}), false) : (seen.add(f.ino), true)));
+      const unique = opened.filter((f) =>
+        seen.has(f.ino) ? (void f.fh.close().catch(() => {}), false) : (seen.add(f.ino), true),
+      );
       return unique.reverse();
     }
     await Promise.all(opened.map((f) => f.fh.close().catch(() => {})));
@@ -361,7 +383,11 @@ class Follower {
     for (let attempt = 0; attempt < 20; attempt++) {
       const nums = await rotatedNumbers(this.path);
       let k = -1;
-      for (const n of nums) if (await inoOf(nameOf(this.path, n)) === ino) { k = n; break; }
+      for (const n of nums)
+        if ((await inoOf(nameOf(this.path, n))) === ino) {
+          k = n;
+          break;
+        }
       let candidate: number;
       if (k > 0) {
         const lower = nums.filter((n) => n < k);
@@ -371,7 +397,7 @@ class Follower {
       }
       const f = await openFile(nameOf(this.path, candidate));
       // Valid only if nothing moved while we looked.
-      if (f && (k <= 0 || await inoOf(nameOf(this.path, k)) === ino) && await inoOf(f.name) === f.ino) return f;
+      if (f && (k <= 0 || (await inoOf(nameOf(this.path, k))) === ino) && (await inoOf(f.name)) === f.ino) return f;
       await f?.fh.close().catch(() => {});
       await sleep(attempt);
     }
@@ -389,7 +415,10 @@ class ChangeWaiter {
   constructor(path: string, useWatch: boolean, pollMs: number, finish: Promise<void>) {
     this.#pollMs = pollMs;
     // One reaction for the whole follow, not one per wait (a follow can last for days).
-    void finish.then(() => { this.#dirty = true; this.#wake?.(); });
+    void finish.then(() => {
+      this.#dirty = true;
+      this.#wake?.();
+    });
     if (useWatch) {
       const base = basename(path);
       try {
@@ -398,7 +427,10 @@ class ChangeWaiter {
           this.#dirty = true;
           this.#wake?.();
         });
-        this.#watcher.on('error', () => { this.#watcher?.close(); this.#watcher = undefined; });
+        this.#watcher.on('error', () => {
+          this.#watcher?.close();
+          this.#watcher = undefined;
+        });
       } catch {
         this.#watcher = undefined; // polling only
       }
@@ -406,7 +438,10 @@ class ChangeWaiter {
   }
 
   async wait(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#dirty) { this.#dirty = false; return; }
+    if (this.#dirty) {
+      this.#dirty = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -10,7 +10,11 @@ import { readLogs } from './reader.ts';
 import { fromHumanSize } from './options.ts';
 
 const T0 = toNs(Date.UTC(2021, 0, 1));
-const rec = (i: number, pad = 0) => ({ stream: 'stdout' as const, line: Buffer.from(`line ${i}${'.'.repeat(pad)}\n`), timeNs: T0 + BigInt(i) * 1_000_000n });
+const rec = (i: number, pad = 0) => ({
+  stream: 'stdout' as const,
+  line: Buffer.from(`line ${i}${'.'.repeat(pad)}\n`),
+  timeNs: T0 + BigInt(i) * 1_000_000n,
+});
 
 function tmpdir(t: { after: (fn: () => void) => void }): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-logs-'));
@@ -60,7 +64,10 @@ test('rotation max-size=1k max-file=3 keeps ≤3 files, each ≤ max-size, read 
   assert.ok(lines.length > 10);
   // a contiguous run ending with the last record
   const first = Number(/line (\d+)/.exec(lines[0])![1]);
-  assert.deepEqual(lines, Array.from({ length: N - first }, (_, k) => rec(first + k, (first + k) % 13).line.toString()));
+  assert.deepEqual(
+    lines,
+    Array.from({ length: N - first }, (_, k) => rec(first + k, (first + k) % 13).line.toString()),
+  );
 });
 
 test('max-file=1 rotates by replacing the file', async (t) => {

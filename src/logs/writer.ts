@@ -147,7 +147,9 @@ export class JsonFileWriter {
       while (this.#draining) await this.#draining;
       try {
         await closeAsync(this.#fd);
-      } catch { /* nothing left to do */ }
+      } catch {
+        /* nothing left to do */
+      }
       this.#resolveClosed();
     }
     return this.closed;
@@ -170,8 +172,11 @@ export class JsonFileWriter {
       let total = 0;
       while (take < q.length) {
         const len = q[take].buf.length;
-        if (take > 0 && (total + len > MAX_BATCH_BYTES ||
-          (this.maxSize > 0 && this.#size + total + len > this.maxSize))) break;
+        if (
+          take > 0 &&
+          (total + len > MAX_BATCH_BYTES || (this.maxSize > 0 && this.#size + total + len > this.maxSize))
+        )
+          break;
         take++;
         total += len;
       }
@@ -275,8 +280,10 @@ export class JsonFileWriter {
     if (n <= 0) return;
     this.#stats.dropped += n;
     this.#droppedSinceWarn += n;
-    this.#warn('dropping container log records: write to log file failed',
-      { path: this.path, error: errnoCode(err) ?? messageOf(err) });
+    this.#warn('dropping container log records: write to log file failed', {
+      path: this.path,
+      error: errnoCode(err) ?? messageOf(err),
+    });
   }
 
   /** At most one warning per warnIntervalMs, carrying the drops counted since the last one. */
@@ -288,6 +295,8 @@ export class JsonFileWriter {
     this.#droppedSinceWarn = 0;
     try {
       this.#onWarning?.(msg, all);
-    } catch { /* a warning sink must not break logging */ }
+    } catch {
+      /* a warning sink must not break logging */
+    }
   }
 }

@@ -8,7 +8,10 @@ import { isNotExist, messageOf } from '../common/errors.ts';
 
 export const SCHEMA_VERSION = 1;
 
-export interface Quarantined { readonly path: string; readonly reason: string }
+export interface Quarantined {
+  readonly path: string;
+  readonly reason: string;
+}
 
 /** Reads and parses a record; undefined when it does not exist. Throws on damage. */
 export async function readRecord<T>(path: string): Promise<T | undefined> {
@@ -30,8 +33,12 @@ export async function writeRecord(path: string, value: unknown): Promise<void> {
  * Loads `<dir>/<entry>/<file>` for every entry. Damaged entries are moved to
  * `<dir>/../quarantine/<kind>-<entry>-<time>` and listed in the result.
  */
-export async function loadRecordDir<T>(dir: string, file: string, kind: string,
-  validate: (v: unknown) => v is T): Promise<{ records: Map<string, T>; quarantined: Quarantined[] }> {
+export async function loadRecordDir<T>(
+  dir: string,
+  file: string,
+  kind: string,
+  validate: (v: unknown) => v is T,
+): Promise<{ records: Map<string, T>; quarantined: Quarantined[] }> {
   const records = new Map<string, T>();
   const quarantined: Quarantined[] = [];
   let entries: string[] = [];
@@ -40,17 +47,28 @@ export async function loadRecordDir<T>(dir: string, file: string, kind: string,
   } catch (err) {
     if (!isNotExist(err)) throw err;
   }
-  await Promise.all(entries.filter((e) => !e.startsWith('.')).map(async (entry) => {
-    const path = join(dir, entry, file);
-    try {
-      const v = await readRecord<unknown>(path);
-      if (v === undefined) throw new Error(`missing ${file}`);
-      if (!validate(v)) throw new Error('record does not have the expected shape');
-      records.set(entry, v);
-    } catch (err) {
-      quarantined.push(await quarantine(join(dir, entry), join(dir, '..', 'quarantine'), `${kind}-${entry}`, `${kind} ${entry}: ${messageOf(err)}`));
-    }
-  }));
+  await Promise.all(
+    entries
+      .filter((e) => !e.startsWith('.'))
+      .map(async (entry) => {
+        const path = join(dir, entry, file);
+        try {
+          const v = await readRecord<unknown>(path);
+          if (v === undefined) throw new Error(`missing ${file}`);
+          if (!validate(v)) throw new Error('record does not have the expected shape');
+          records.set(entry, v);
+        } catch (err) {
+          quarantined.push(
+            await quarantine(
+              join(dir, entry),
+              join(dir, '..', 'quarantine'),
+              `${kind}-${entry}`,
+              `${kind} ${entry}: ${messageOf(err)}`,
+            ),
+          );
+        }
+      }),
+  );
   return { records, quarantined };
 }
 

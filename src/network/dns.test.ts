@@ -71,12 +71,17 @@ function overTcp(messages: Buffer[], split: boolean): Promise<Buffer[]> {
         out.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
         buf = buf.subarray(2 + buf.readUInt16BE(0));
       }
-      if (out.length === messages.length) { c.end(); resolve(out); }
+      if (out.length === messages.length) {
+        c.end();
+        resolve(out);
+      }
     });
   });
 }
 
-test('TCP: several framed queries on one connection, split anyhow; ours answered, others forwarded over TCP', { skip: !isRoot && 'needs root (port 53)' }, async () => {
+test('TCP: several framed queries on one connection, split anyhow; ours answered, others forwarded over TCP', {
+  skip: !isRoot && 'needs root (port 53)',
+}, async () => {
   const replies = await overTcp([query(1, 'web'), query(2, 'example.org')], true);
   const byId = new Map(replies.map((r) => [r.readUInt16BE(0), r]));
   const ours = byId.get(1)!;
@@ -85,7 +90,9 @@ test('TCP: several framed queries on one connection, split anyhow; ours answered
   assert.equal(byId.get(2)!.at(-1), 0x77, 'forwarded over TCP');
 });
 
-test('UDP: a truncated upstream answer is fetched again over TCP', { skip: !isRoot && 'needs root (port 53)' }, async () => {
+test('UDP: a truncated upstream answer is fetched again over TCP', {
+  skip: !isRoot && 'needs root (port 53)',
+}, async () => {
   const c = createSocket('udp4');
   const reply = await new Promise<Buffer>((resolve) => {
     c.on('message', (m) => resolve(m));

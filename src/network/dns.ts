@@ -14,7 +14,11 @@ export interface DnsBackend {
   upstreams(network: string, client: string): string[];
 }
 
-interface Question { name: string; type: number; end: number }
+interface Question {
+  name: string;
+  type: number;
+  end: number;
+}
 
 function readQuestion(m: Buffer): Question | undefined {
   if (m.length < 12 || m.readUInt16BE(4) !== 1) return undefined;
@@ -32,7 +36,10 @@ function readQuestion(m: Buffer): Question | undefined {
 }
 
 function encodeName(name: string): Buffer {
-  const parts = name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')]));
+  const parts = name
+    .split('.')
+    .filter(Boolean)
+    .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')]));
   return Buffer.concat([...parts, Buffer.from([0])]);
 }
 
@@ -59,7 +66,9 @@ function rr(type: number, rdata: Buffer): Buffer {
 export class DnsServer {
   private readonly sockets = new Map<string, { udp: Socket; tcp: Server }>();
   private readonly backend: DnsBackend;
-  constructor(backend: DnsBackend) { this.backend = backend; }
+  constructor(backend: DnsBackend) {
+    this.backend = backend;
+  }
 
   /** Serves `network` on `ip`:53 over UDP and TCP; idempotent. */
   async listen(network: string, ip: string): Promise<void> {
@@ -67,14 +76,24 @@ export class DnsServer {
     const udp = createSocket({ type: 'udp4', reuseAddr: true });
     // A reply may come after the network's socket was closed: sending then is moot.
     udp.on('message', (msg, rinfo) => {
-      void this.reply(network, msg, rinfo.address, false).then((r) => { if (r) udp.send(r, rinfo.port, rinfo.address); }).catch(() => {});
+      void this.reply(network, msg, rinfo.address, false)
+        .then((r) => {
+          if (r) udp.send(r, rinfo.port, rinfo.address);
+        })
+        .catch(() => {});
     });
     udp.on('error', () => {});
-    await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(53, ip, () => resolve()); });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(53, ip, () => resolve());
+    });
     const tcp = createServer((c) => this.serveTcp(network, c));
     tcp.on('error', () => {});
     try {
-      await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(53, ip, () => resolve()); });
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(53, ip, () => resolve());
+      });
     } catch (err) {
       udp.close();
       throw err;
@@ -89,7 +108,9 @@ export class DnsServer {
     this.sockets.delete(network);
   }
 
-  closeAll(): void { for (const n of [...this.sockets.keys()]) this.close(n); }
+  closeAll(): void {
+    for (const n of [...this.sockets.keys()]) this.close(n);
+  }
 
   /** DNS over TCP: messages framed by a 2-byte length, several per connection. */
   private serveTcp(network: string, c: TcpSocket): void {
@@ -101,9 +122,11 @@ export class DnsServer {
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + msg.length);
-        void this.reply(network, msg, c.remoteAddress ?? '', true).then((r) => {
-          if (r && !c.destroyed) c.write(frame(r));
-        }).catch(() => {});
+        void this.reply(network, msg, c.remoteAddress ?? '', true)
+          .then((r) => {
+            if (r && !c.destroyed) c.write(frame(r));
+          })
+          .catch(() => {});
       }
     });
   }
@@ -135,7 +158,7 @@ async function forward(msg: Buffer, upstreams: string[], tcp: boolean): Promise<
   for (const u of upstreams) {
     const [host, p] = u.includes(':') && !u.includes('::') ? u.split(':') : [u, '53'];
     let reply = tcp ? undefined : await forwardUdp(msg, host, Number(p));
-    if (tcp || (reply && truncated(reply))) reply = await forwardTcp(msg, host, Number(p)) ?? reply;
+    if (tcp || (reply && truncated(reply))) reply = (await forwardTcp(msg, host, Number(p))) ?? reply;
     if (reply) return reply;
   }
   return undefined;
@@ -144,9 +167,20 @@ async function forward(msg: Buffer, upstreams: string[], tcp: boolean): Promise<
 function forwardUdp(msg: Buffer, host: string, port: number): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const c = createSocket('udp4');
-    const t = setTimeout(() => { c.close(); resolve(undefined); }, 3000);
-    c.on('error', () => { clearTimeout(t); c.close(); resolve(undefined); });
-    c.on('message', (m) => { clearTimeout(t); c.close(); resolve(m); });
+    const t = setTimeout(() => {
+      c.close();
+      resolve(undefined);
+    }, 3000);
+    c.on('error', () => {
+      clearTimeout(t);
+      c.close();
+      resolve(undefined);
+    });
+    c.on('message', (m) => {
+      clearTimeout(t);
+      c.close();
+      resolve(m);
+    });
     c.send(msg, port, host);
   });
 }
@@ -155,7 +189,10 @@ function forwardTcp(msg: Buffer, host: string, port: number): Promise<Buffer | u
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
     const c = createConnection({ host, port });
-    const done = (r: Buffer | undefined) => { c.destroy(); resolve(r); };
+    const done = (r: Buffer | undefined) => {
+      c.destroy();
+      resolve(r);
+    };
     c.setTimeout(3000, () => done(undefined));
     c.on('error', () => done(undefined));
     c.on('connect', () => c.write(frame(msg)));

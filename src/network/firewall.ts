@@ -8,17 +8,31 @@ import type { PortMapping } from './store.ts';
 
 const NFT = '/usr/sbin/nft';
 
-export interface FirewallNetwork { bridge: string; subnet: string; internal: boolean; icc: boolean; gateway?: string }
-export interface FirewallPort extends PortMapping { ip: string }
+export interface FirewallNetwork {
+  bridge: string;
+  subnet: string;
+  internal: boolean;
+  icc: boolean;
+  gateway?: string;
+}
+export interface FirewallPort extends PortMapping {
+  ip: string;
+}
 
-export interface FirewallState { networks: FirewallNetwork[]; ports: FirewallPort[]; masquerade: boolean }
+export interface FirewallState {
+  networks: FirewallNetwork[];
+  ports: FirewallPort[];
+  masquerade: boolean;
+}
 
 const q = (s: string) => JSON.stringify(s);
 
 export function renderTable(table: string, st: FirewallState): string {
-  const anyEl = st.ports.filter((p) => !p.hostIp || p.hostIp === '0.0.0.0')
+  const anyEl = st.ports
+    .filter((p) => !p.hostIp || p.hostIp === '0.0.0.0')
     .map((p) => `${p.proto} . ${p.hostPort} : ${p.ip} . ${p.containerPort}`);
-  const ipEl = st.ports.filter((p) => p.hostIp && p.hostIp !== '0.0.0.0')
+  const ipEl = st.ports
+    .filter((p) => p.hostIp && p.hostIp !== '0.0.0.0')
     .map((p) => `${p.hostIp} . ${p.proto} . ${p.hostPort} : ${p.ip} . ${p.containerPort}`);
   const els = (a: string[]) => (a.length ? ` elements = { ${a.join(', ')} }` : '');
   const dnat = [
@@ -40,7 +54,10 @@ export function renderTable(table: string, st: FirewallState): string {
       bridged.push(`ip saddr ${n.subnet} ip daddr ${n.subnet} drop`);
     }
     if (n.internal) {
-      fwd.push(`iifname ${q(n.bridge)} oifname != ${q(n.bridge)} drop`, `oifname ${q(n.bridge)} iifname != ${q(n.bridge)} drop`);
+      fwd.push(
+        `iifname ${q(n.bridge)} oifname != ${q(n.bridge)} drop`,
+        `oifname ${q(n.bridge)} iifname != ${q(n.bridge)} drop`,
+      );
       // The host's other addresses are off limits too; its gateway (our DNS) is not.
       input.push(`iifname ${q(n.bridge)} ${n.gateway ? `ip daddr != ${n.gateway} ` : ''}drop`);
       continue;

@@ -21,19 +21,30 @@ test('allocation: skips gateway and used, round-robins, static conflicts', () =>
   const used = new Set<number>();
   const got: string[] = [];
   let last = 0;
-  for (let i = 0; i < 5; i++) { last = allocate(pool, used, last); used.add(last); got.push(formatIp(last)); }
+  for (let i = 0; i < 5; i++) {
+    last = allocate(pool, used, last);
+    used.add(last);
+    got.push(formatIp(last));
+  }
   assert.deepEqual(got, ['10.9.0.2', '10.9.0.3', '10.9.0.4', '10.9.0.5', '10.9.0.6']);
   assert.throws(() => allocate(pool, used, last), /no available IPv4 addresses/);
   used.delete(parseIp('10.9.0.3')!);
   assert.equal(formatIp(allocate(pool, used, last)), '10.9.0.3');
   assert.throws(() => allocate(pool, used, 0, '10.9.0.2'), /Address already in use/);
-  assert.throws(() => allocate(pool, used, 0, '10.8.0.2'), /no configured subnet or ip-range contain the IP address 10\.8\.0\.2/);
+  assert.throws(
+    () => allocate(pool, used, 0, '10.8.0.2'),
+    /no configured subnet or ip-range contain the IP address 10\.8\.0\.2/,
+  );
 });
 
 test('firewall: our table only, replaced atomically, ports as map elements', () => {
   const t = renderTable('berth-x', {
-    masquerade: true, networks: [{ bridge: 'bx', subnet: '10.9.0.0/24', internal: false, icc: false }],
-    ports: [{ proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80, ip: '10.9.0.2' }, { proto: 'udp', hostIp: '127.0.0.1', hostPort: 53, containerPort: 53, ip: '10.9.0.2' }],
+    masquerade: true,
+    networks: [{ bridge: 'bx', subnet: '10.9.0.0/24', internal: false, icc: false }],
+    ports: [
+      { proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80, ip: '10.9.0.2' },
+      { proto: 'udp', hostIp: '127.0.0.1', hostPort: 53, containerPort: 53, ip: '10.9.0.2' },
+    ],
   });
   assert.match(t, /^table ip berth-x\ndelete table ip berth-x\ntable ip berth-x \{/);
   assert.ok(!/flush ruleset|table (ip|bridge) (?!berth-x)/.test(t));

@@ -15,7 +15,10 @@ export function allocate(pool: Pool, used: ReadonlySet<number>, after: number, r
   if (requested) {
     const ip = parseIp(requested);
     if (ip === undefined) throw invalidArgument(`invalid IPv4 address: ${requested}`);
-    if (!contains(pool.subnet, ip)) throw invalidArgument(`invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${requested}`);
+    if (!contains(pool.subnet, ip))
+      throw invalidArgument(
+        `invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${requested}`,
+      );
     if (used.has(ip) || ip === pool.gateway) throw conflict(`Address already in use`);
     return ip;
   }
@@ -31,4 +34,8 @@ export function allocate(pool: Pool, used: ReadonlySet<number>, after: number, r
   throw invalidArgument(`no available IPv4 addresses on this network's address pools: ${formatSubnet(pool.subnet)}`);
 }
 
-export const describe = (p: Pool) => ({ Subnet: formatSubnet(p.subnet), Gateway: formatIp(p.gateway), size: size(p.subnet) });
+export const describe = (p: Pool) => ({
+  Subnet: formatSubnet(p.subnet),
+  Gateway: formatIp(p.gateway),
+  size: size(p.subnet),
+});

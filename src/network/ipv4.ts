@@ -2,7 +2,10 @@
 // overlap, and the n-th address of a subnet. Pure functions.
 import { invalidArgument } from '../common/errors.ts';
 
-export interface Subnet { base: number; prefix: number }
+export interface Subnet {
+  base: number;
+  prefix: number;
+}
 
 export function parseIp(s: string): number | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
@@ -22,20 +25,27 @@ export function parseSubnet(s: string, what = 'subnet'): Subnet {
   const ip = m ? parseIp(m[1]) : undefined;
   const prefix = m ? Number(m[2]) : NaN;
   if (ip === undefined || !(prefix >= 0 && prefix <= 32)) throw invalidArgument(`invalid CIDR address: ${s}`);
-  if (((ip & maskOf(prefix)) >>> 0) !== ip) throw invalidArgument(`invalid ${what} ${s}: it should be ${formatSubnet({ base: (ip & maskOf(prefix)) >>> 0, prefix })}`);
+  if ((ip & maskOf(prefix)) >>> 0 !== ip)
+    throw invalidArgument(
+      `invalid ${what} ${s}: it should be ${formatSubnet({ base: (ip & maskOf(prefix)) >>> 0, prefix })}`,
+    );
   return { base: ip, prefix };
 }
 
 export const formatSubnet = (s: Subnet) => `${formatIp(s.base)}/${s.prefix}`;
 export const size = (s: Subnet) => 2 ** (32 - s.prefix);
-export const contains = (s: Subnet, ip: number) => ((ip & maskOf(s.prefix)) >>> 0) === s.base;
+export const contains = (s: Subnet, ip: number) => (ip & maskOf(s.prefix)) >>> 0 === s.base;
 export const overlaps = (a: Subnet, b: Subnet) => contains(a, b.base) || contains(b, a.base);
 export const nth = (s: Subnet, i: number) => (s.base + i) >>> 0;
 export const broadcast = (s: Subnet) => (s.base + size(s) - 1) >>> 0;
 
 /** Docker's MAC for an address: 02:42 followed by the four IPv4 bytes. */
 export function macFor(ip: number): string {
-  return ['02', '42', ...[ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+  return [
+    '02',
+    '42',
+    ...[ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].map((b) => b.toString(16).padStart(2, '0')),
+  ].join(':');
 }
 
 /** The reverse-lookup name: 2.0.17.172.in-addr.arpa. */

@@ -35,7 +35,11 @@ export async function deleteBridge(name: string): Promise<void> {
 /** Every route's destination on the host, to pick subnets that clash with nothing. */
 export async function hostRoutes(): Promise<string[]> {
   const r = await run(IP, ['-o', '-4', 'route', 'show', 'table', 'all'], { allowFail: true });
-  return r.stdout.toString().split('\n').map((l) => l.split(' ')[0]).filter((d) => /^\d/.test(d));
+  return r.stdout
+    .toString()
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((d) => /^\d/.test(d));
 }
 
 export interface Attachment {
@@ -67,7 +71,14 @@ export async function createNetns(name: string): Promise<string> {
 export async function setup(nsPath: string, attachments: Attachment[], first = true, create = false): Promise<void> {
   const ops: NetOp[] = create ? [{ op: 'netns', path: nsPath }] : [];
   for (const a of attachments) {
-    ops.push({ op: 'veth', name: a.hostIf, mtu: a.mtu, master: a.bridge, up: true, peer: { name: a.ifname, mtu: a.mtu, mac: a.mac, ns: nsPath } });
+    ops.push({
+      op: 'veth',
+      name: a.hostIf,
+      mtu: a.mtu,
+      master: a.bridge,
+      up: true,
+      peer: { name: a.ifname, mtu: a.mtu, mac: a.mac, ns: nsPath },
+    });
   }
   if (first) ops.push({ op: 'up', ns: nsPath, name: 'lo' });
   for (const a of attachments) {
@@ -90,18 +101,26 @@ export async function detach(nsPath: string, ifname: string): Promise<void> {
  * (a namespace something else still holds) are deleted explicitly.
  */
 export async function teardown(nsPath: string, hostIfs: string[]): Promise<void> {
-  try { umount2(nsPath, MNT_DETACH); } catch { /* not mounted: only the file is left, if that */ }
+  try {
+    umount2(nsPath, MNT_DETACH);
+  } catch {
+    /* not mounted: only the file is left, if that */
+  }
   await rm(nsPath, { force: true });
   const deadline = Date.now() + 500;
   let left = hostIfs;
   while (left.length && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2));
-    left = (await Promise.all(left.map(async (h) => (await linkExists(h) ? h : '')))).filter(Boolean);
+    left = (await Promise.all(left.map(async (h) => ((await linkExists(h)) ? h : '')))).filter(Boolean);
   }
   await deleteLinks(left);
 }
 
-const linkExists = (name: string) => access(`/sys/class/net/${name}`).then(() => true, () => false);
+const linkExists = (name: string) =>
+  access(`/sys/class/net/${name}`).then(
+    () => true,
+    () => false,
+  );
 
 /** Deletes host interfaces (orphaned veth ends); missing ones are fine. */
 export async function deleteLinks(names: string[]): Promise<void> {
@@ -118,5 +137,9 @@ export async function listNetns(prefix: string): Promise<string[]> {
 
 export async function listLinks(prefix: string): Promise<string[]> {
   const r = await run(IP, ['-o', 'link', 'show'], { allowFail: true });
-  return r.stdout.toString().split('\n').map((l) => l.split(': ')[1]?.split('@')[0]).filter((n): n is string => !!n && n.startsWith(prefix));
+  return r.stdout
+    .toString()
+    .split('\n')
+    .map((l) => l.split(': ')[1]?.split('@')[0])
+    .filter((n): n is string => !!n && n.startsWith(prefix));
 }

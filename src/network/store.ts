@@ -28,7 +28,12 @@ export interface NetworkRecord {
   builtin?: boolean;
 }
 
-export interface PortMapping { proto: 'tcp' | 'udp'; hostIp: string; hostPort: number; containerPort: number }
+export interface PortMapping {
+  proto: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+}
 
 export interface EndpointRecord {
   container: string;
@@ -52,7 +57,9 @@ export class NetworkStore {
   /** Per network: the last address allocated, so releases are not reused at once. */
   readonly cursor = new Map<string, number>();
 
-  constructor(root: string) { this.root = root; }
+  constructor(root: string) {
+    this.root = root;
+  }
 
   async load(): Promise<void> {
     for (const d of ['networks', 'endpoints']) await mkdir(join(this.root, d), { recursive: true, mode: 0o700 });
@@ -69,8 +76,12 @@ export class NetworkStore {
     }
   }
 
-  networks(): NetworkRecord[] { return [...this.nets.values()]; }
-  get(id: string): NetworkRecord | undefined { return this.nets.get(id); }
+  networks(): NetworkRecord[] {
+    return [...this.nets.values()];
+  }
+  get(id: string): NetworkRecord | undefined {
+    return this.nets.get(id);
+  }
 
   /** Docker's lookup: full ID, exact name, then unique ID prefix. */
   resolve(idOrName: string): NetworkRecord {
@@ -99,10 +110,18 @@ export class NetworkStore {
     await rm(join(this.root, 'networks', `${id}.json`), { force: true });
   }
 
-  endpoints(): EndpointRecord[] { return [...this.eps.values()]; }
-  endpointsOn(network: string): EndpointRecord[] { return this.endpoints().filter((e) => e.network === network); }
-  endpointsOf(container: string): EndpointRecord[] { return this.endpoints().filter((e) => e.container === container); }
-  endpoint(container: string, network: string): EndpointRecord | undefined { return this.eps.get(key(container, network)); }
+  endpoints(): EndpointRecord[] {
+    return [...this.eps.values()];
+  }
+  endpointsOn(network: string): EndpointRecord[] {
+    return this.endpoints().filter((e) => e.network === network);
+  }
+  endpointsOf(container: string): EndpointRecord[] {
+    return this.endpoints().filter((e) => e.container === container);
+  }
+  endpoint(container: string, network: string): EndpointRecord | undefined {
+    return this.eps.get(key(container, network));
+  }
 
   usedIps(network: string): Set<number> {
     return new Set(this.endpointsOn(network).map((e) => parseIp(e.ip)!));

@@ -30,11 +30,11 @@ export const isManifestMediaType = (m: string | undefined) =>
   m === MediaType.DockerManifest || m === MediaType.OCIManifest;
 export const isIndexMediaType = (m: string | undefined) =>
   m === MediaType.DockerManifestList || m === MediaType.OCIIndex;
-export const isConfigMediaType = (m: string | undefined) =>
-  m === MediaType.DockerConfig || m === MediaType.OCIConfig;
+export const isConfigMediaType = (m: string | undefined) => m === MediaType.DockerConfig || m === MediaType.OCIConfig;
 export const isLayerMediaType = (m: string | undefined) =>
-  m === MediaType.DockerLayer || m === MediaType.DockerForeignLayer ||
-  (m !== undefined && (m.startsWith('application/vnd.oci.image.layer.')));
+  m === MediaType.DockerLayer ||
+  m === MediaType.DockerForeignLayer ||
+  (m !== undefined && m.startsWith('application/vnd.oci.image.layer.'));
 
 /** Well-known annotation keys. */
 export const Annotation = {

@@ -156,7 +156,12 @@ export interface LinuxSeccomp {
   defaultErrnoRet?: number;
   architectures?: string[];
   flags?: string[];
-  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: number; valueTwo?: number; op: string }[] }[];
+  syscalls?: {
+    names: string[];
+    action: string;
+    errnoRet?: number;
+    args?: { index: number; value: number; valueTwo?: number; op: string }[];
+  }[];
 }
 
 export interface Linux {

@@ -36,7 +36,10 @@ export function parseChallenges(header: string | string[] | undefined): Challeng
   return out;
 }
 
-interface CachedToken { header: string; expires: number }
+interface CachedToken {
+  header: string;
+  expires: number;
+}
 
 const MIN_TOKEN_LIFE_S = 60; // the token spec's default when expires_in is absent
 
@@ -51,7 +54,9 @@ export class Authorizer {
     this.tls = tls;
   }
 
-  get hasCredentials(): boolean { return this.creds !== undefined; }
+  get hasCredentials(): boolean {
+    return this.creds !== undefined;
+  }
 
   /** The Authorization header to send for these scopes, if one is known. */
   cached(scopes: string[]): string | undefined {
@@ -63,7 +68,11 @@ export class Authorizer {
   }
 
   /** Handles a 401: learns the challenge and fetches what it asks for. */
-  async authorize(wwwAuthenticate: string | string[] | undefined, scopes: string[], signal?: AbortSignal): Promise<string> {
+  async authorize(
+    wwwAuthenticate: string | string[] | undefined,
+    scopes: string[],
+    signal?: AbortSignal,
+  ): Promise<string> {
     const all = parseChallenges(wwwAuthenticate);
     const ch = all.find((c) => c.scheme === 'bearer') ?? all.find((c) => c.scheme === 'basic');
     if (!ch) throw unauthorized('authentication required (the registry sent no usable challenge)');
@@ -86,13 +95,26 @@ export class Authorizer {
   private async fetchToken(p: Record<string, string>, scopes: string[], signal?: AbortSignal): Promise<CachedToken> {
     if (!p.realm) throw unauthorized('bearer challenge without a realm');
     const realm = new URL(p.realm);
-    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw unauthorized(`unsupported token realm ${p.realm}`);
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:')
+      throw unauthorized(`unsupported token realm ${p.realm}`);
     let res;
     if (this.creds?.identitytoken) {
       // OAuth2 refresh-token grant (what `docker login` stores as identitytoken).
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.creds.identitytoken, client_id: 'berth', service: p.service ?? '' });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: this.creds.identitytoken,
+        client_id: 'berth',
+        service: p.service ?? '',
+      });
       if (scopes.length) form.set('scope', scopes.join(' '));
-      res = await send({ method: 'POST', url: realm.toString(), body: Buffer.from(form.toString()), headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, signal, tls: this.tls });
+      res = await send({
+        method: 'POST',
+        url: realm.toString(),
+        body: Buffer.from(form.toString()),
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        signal,
+        tls: this.tls,
+      });
     } else {
       if (p.service) realm.searchParams.set('service', p.service);
       for (const s of scopes) realm.searchParams.append('scope', s);
@@ -103,9 +125,14 @@ export class Authorizer {
     }
     const body = await readLimited(res.body, 1 << 20, 'token response');
     if (res.status === 401 || res.status === 403) throw unauthorized(`unauthorized: incorrect username or password`);
-    if (res.status !== 200) throw unavailable(`token server ${realm.host} answered ${res.status}: ${body.toString().slice(0, 200)}`);
+    if (res.status !== 200)
+      throw unavailable(`token server ${realm.host} answered ${res.status}: ${body.toString().slice(0, 200)}`);
     let j: { token?: string; access_token?: string; expires_in?: number };
-    try { j = JSON.parse(body.toString()); } catch { throw unavailable(`token server ${realm.host} sent invalid JSON`); }
+    try {
+      j = JSON.parse(body.toString());
+    } catch {
+      throw unavailable(`token server ${realm.host} sent invalid JSON`);
+    }
     const token = j.token || j.access_token;
     if (!token) throw unavailable(`token server ${realm.host} sent no token`);
     const life = Math.max(MIN_TOKEN_LIFE_S, Number(j.expires_in) || MIN_TOKEN_LIFE_S);

@@ -22,7 +22,11 @@ export interface Endpoint {
   mirror?: boolean;
 }
 
-export interface FetchedManifest { bytes: Buffer; digest: Digest; contentType?: string }
+export interface FetchedManifest {
+  bytes: Buffer;
+  digest: Digest;
+  contentType?: string;
+}
 
 export interface CallOptions {
   scopes: string[];
@@ -73,7 +77,7 @@ class BatchedWriter {
     this.batched = 0;
     this.pos = end;
     this.inflight = (async () => {
-      for (let off = at, i = 0; i < bufs.length;) {
+      for (let off = at, i = 0; i < bufs.length; ) {
         const { bytesWritten } = await this.fh.writev(bufs.slice(i), off);
         off += bytesWritten;
         // Short write: drop what went out and carry on with the rest.
@@ -119,7 +123,15 @@ export class RegistryClient {
       let res: HttpResponse;
       try {
         const body = typeof o.body === 'function' ? o.body() : o.body;
-        res = await send({ method, url: this.url(path), headers, body, signal: o.signal, tls: this.endpoint.tls, follow: o.follow });
+        res = await send({
+          method,
+          url: this.url(path),
+          headers,
+          body,
+          signal: o.signal,
+          tls: this.endpoint.tls,
+          follow: o.follow,
+        });
       } catch (err) {
         if (o.signal?.aborted || attempt >= retries) throw err;
         await sleep(RETRY_DELAYS_MS[attempt], undefined, { signal: o.signal });
@@ -148,12 +160,17 @@ export class RegistryClient {
       const text = (await readLimited(res.body, 64 << 10, 'error body')).toString();
       const j = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
       detail = j.errors?.map((e) => `${e.code ?? ''}: ${e.message ?? ''}`.replace(/^: /, '')).join('; ') ?? text;
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
     const where = `${this.endpoint.name}`;
     switch (res.status) {
-      case 401: return unauthorized(`unauthorized: authentication required${detail ? ` (${detail})` : ''}`);
-      case 403: return forbidden(`denied: requested access to the resource is denied${detail ? ` (${detail})` : ''}`);
-      case 404: return notFound(detail || `${method} ${path}: not found`);
+      case 401:
+        return unauthorized(`unauthorized: authentication required${detail ? ` (${detail})` : ''}`);
+      case 403:
+        return forbidden(`denied: requested access to the resource is denied${detail ? ` (${detail})` : ''}`);
+      case 404:
+        return notFound(detail || `${method} ${path}: not found`);
       default:
         return res.status >= 500
           ? unavailable(`received unexpected HTTP status: ${res.status} from ${where}${detail ? `: ${detail}` : ''}`)
@@ -168,22 +185,36 @@ export class RegistryClient {
   }
 
   /** Fetches and verifies a manifest (digest of the raw bytes; size capped). */
-  async getManifest(repo: string, reference: string, signal?: AbortSignal, expectSize?: number): Promise<FetchedManifest> {
-    const res = await this.call('GET', `/v2/${repo}/manifests/${reference}`, { scopes: [`repository:${repo}:pull`], headers: { Accept: ACCEPT }, signal })
-      .catch((err) => {
-        if ((err as { kind?: string }).kind === 'not-found') throw notFound(`manifest for ${this.endpoint.name}/${repo}:${reference} not found: manifest unknown`);
-        throw err;
-      });
+  async getManifest(
+    repo: string,
+    reference: string,
+    signal?: AbortSignal,
+    expectSize?: number,
+  ): Promise<FetchedManifest> {
+    const res = await this.call('GET', `/v2/${repo}/manifests/${reference}`, {
+      scopes: [`repository:${repo}:pull`],
+      headers: { Accept: ACCEPT },
+      signal,
+    }).catch((err) => {
+      if ((err as { kind?: string }).kind === 'not-found')
+        throw notFound(`manifest for ${this.endpoint.name}/${repo}:${reference} not found: manifest unknown`);
+      throw err;
+    });
     const len = Number(res.headers['content-length'] ?? -1);
-    if (len > MAX_MANIFEST_BYTES) { res.body.destroy(); throw invalidArgument(`manifest ${reference} is larger than ${MAX_MANIFEST_BYTES} bytes`); }
+    if (len > MAX_MANIFEST_BYTES) {
+      res.body.destroy();
+      throw invalidArgument(`manifest ${reference} is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    }
     const bytes = await readLimited(res.body, MAX_MANIFEST_BYTES, `manifest ${reference}`);
     const digest = sha256(bytes);
-    if (reference.startsWith('sha256:') && digest !== reference) throw invalidArgument(`manifest verification failed for digest ${reference}: got ${digest}`);
+    if (reference.startsWith('sha256:') && digest !== reference)
+      throw invalidArgument(`manifest verification failed for digest ${reference}: got ${digest}`);
     const claimed = res.headers['docker-content-digest'];
     if (typeof claimed === 'string' && claimed.startsWith('sha256:') && claimed !== digest) {
       throw invalidArgument(`manifest digest mismatch: registry says ${claimed}, content is ${digest}`);
     }
-    if (expectSize !== undefined && bytes.length !== expectSize) throw invalidArgument(`manifest ${reference}: size ${bytes.length}, expected ${expectSize}`);
+    if (expectSize !== undefined && bytes.length !== expectSize)
+      throw invalidArgument(`manifest ${reference}: size ${bytes.length}, expected ${expectSize}`);
     return { bytes, digest, contentType: res.headers['content-type'] };
   }
 
@@ -201,7 +232,13 @@ export class RegistryClient {
    * Downloads a blob into `file`, verifying size and digest on the raw bytes. A broken
    * connection resumes with Range when the server allows (206), else starts over.
    */
-  async downloadBlob(repo: string, digest: Digest, size: number, file: string, o: { signal?: AbortSignal; onProgress?: (n: number) => void } = {}): Promise<void> {
+  async downloadBlob(
+    repo: string,
+    digest: Digest,
+    size: number,
+    file: string,
+    o: { signal?: AbortSignal; onProgress?: (n: number) => void } = {},
+  ): Promise<void> {
     const fh = await open(file, 'w', 0o600);
     try {
       let hash = createHash('sha256');
@@ -209,12 +246,24 @@ export class RegistryClient {
       for (let attempt = 0; ; attempt++) {
         try {
           const headers: Record<string, string> = have > 0 ? { Range: `bytes=${have}-` } : {};
-          const res = await this.call('GET', `/v2/${repo}/blobs/${digest}`, { scopes: [`repository:${repo}:pull`], headers, signal: o.signal, ok: [200, 206] });
-          if (have > 0 && res.status === 200) { hash = createHash('sha256'); have = 0; await fh.truncate(0); }
+          const res = await this.call('GET', `/v2/${repo}/blobs/${digest}`, {
+            scopes: [`repository:${repo}:pull`],
+            headers,
+            signal: o.signal,
+            ok: [200, 206],
+          });
+          if (have > 0 && res.status === 200) {
+            hash = createHash('sha256');
+            have = 0;
+            await fh.truncate(0);
+          }
           const out = new BatchedWriter(fh, have, o.onProgress);
           try {
             for await (const c of res.body as AsyncIterable<Buffer>) {
-              if (have + c.length > size) { res.body.destroy(); throw invalidArgument(`blob ${digest} is larger than its descriptor's ${size} bytes`); }
+              if (have + c.length > size) {
+                res.body.destroy();
+                throw invalidArgument(`blob ${digest} is larger than its descriptor's ${size} bytes`);
+              }
               hash.update(c);
               have += c.length;
               await out.add(c);
@@ -226,7 +275,12 @@ export class RegistryClient {
           if (have !== size) throw unavailable(`connection closed after ${have} of ${size} bytes of ${digest}`);
           break;
         } catch (err) {
-          if (o.signal?.aborted || (err as { kind?: string }).kind === 'invalid-argument' || attempt >= RETRY_DELAYS_MS.length) throw err;
+          if (
+            o.signal?.aborted ||
+            (err as { kind?: string }).kind === 'invalid-argument' ||
+            attempt >= RETRY_DELAYS_MS.length
+          )
+            throw err;
           await sleep(RETRY_DELAYS_MS[attempt], undefined, { signal: o.signal });
         }
       }
@@ -240,15 +294,27 @@ export class RegistryClient {
 
   /** HEAD a blob: its size when present. */
   async blobSize(repo: string, digest: Digest, signal?: AbortSignal): Promise<number | undefined> {
-    const res = await this.call('HEAD', `/v2/${repo}/blobs/${digest}`, { scopes: [`repository:${repo}:pull,push`], signal, ok: [200, 404] });
+    const res = await this.call('HEAD', `/v2/${repo}/blobs/${digest}`, {
+      scopes: [`repository:${repo}:pull,push`],
+      signal,
+      ok: [200, 404],
+    });
     res.body.resume();
     return res.status === 200 ? Number(res.headers['content-length'] ?? 0) : undefined;
   }
 
   /** Cross-repository mount; returns true when mounted, else an upload location to use. */
-  async mountBlob(repo: string, digest: Digest, from: string, signal?: AbortSignal): Promise<{ mounted: true } | { mounted: false; location: string }> {
+  async mountBlob(
+    repo: string,
+    digest: Digest,
+    from: string,
+    signal?: AbortSignal,
+  ): Promise<{ mounted: true } | { mounted: false; location: string }> {
     const res = await this.call('POST', `/v2/${repo}/blobs/uploads/?mount=${digest}&from=${from}`, {
-      scopes: [`repository:${repo}:pull,push`, `repository:${from}:pull`], signal, ok: [201, 202], body: Buffer.alloc(0),
+      scopes: [`repository:${repo}:pull,push`, `repository:${from}:pull`],
+      signal,
+      ok: [201, 202],
+      body: Buffer.alloc(0),
     });
     res.body.resume();
     if (res.status === 201) return { mounted: true };
@@ -256,7 +322,12 @@ export class RegistryClient {
   }
 
   async startUpload(repo: string, signal?: AbortSignal): Promise<string> {
-    const res = await this.call('POST', `/v2/${repo}/blobs/uploads/`, { scopes: [`repository:${repo}:pull,push`], signal, ok: [202], body: Buffer.alloc(0) });
+    const res = await this.call('POST', `/v2/${repo}/blobs/uploads/`, {
+      scopes: [`repository:${repo}:pull,push`],
+      signal,
+      ok: [202],
+      body: Buffer.alloc(0),
+    });
     res.body.resume();
     return this.location(res);
   }
@@ -271,13 +342,27 @@ export class RegistryClient {
    * Uploads a file as one blob: monolithic PUT when small or chunked PATCHes of
    * `chunkSize`, then the closing PUT with the digest.
    */
-  async upload(repo: string, location: string, file: string, digest: Digest, size: number, o: { signal?: AbortSignal; chunkSize?: number; onProgress?: (n: number) => void } = {}): Promise<void> {
+  async upload(
+    repo: string,
+    location: string,
+    file: string,
+    digest: Digest,
+    size: number,
+    o: { signal?: AbortSignal; chunkSize?: number; onProgress?: (n: number) => void } = {},
+  ): Promise<void> {
     const scopes = [`repository:${repo}:pull,push`];
-    const withDigest = (loc: string) => { const u = new URL(loc); u.searchParams.set('digest', digest); return u.toString(); };
+    const withDigest = (loc: string) => {
+      const u = new URL(loc);
+      u.searchParams.set('digest', digest);
+      return u.toString();
+    };
     const chunk = o.chunkSize ?? 0;
     if (!chunk || size <= chunk) {
       const res = await this.call('PUT', withDigest(location), {
-        scopes, signal: o.signal, ok: [201, 204], retries: 0,
+        scopes,
+        signal: o.signal,
+        ok: [201, 204],
+        retries: 0,
         headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
         body: () => createReadStream(file),
       });
@@ -289,21 +374,44 @@ export class RegistryClient {
     for (let off = 0; off < size; off += chunk) {
       const end = Math.min(size, off + chunk) - 1;
       const res = await this.call('PATCH', loc, {
-        scopes, signal: o.signal, ok: [202], retries: 0,
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(end - off + 1), 'Content-Range': `${off}-${end}` },
+        scopes,
+        signal: o.signal,
+        ok: [202],
+        retries: 0,
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': String(end - off + 1),
+          'Content-Range': `${off}-${end}`,
+        },
         body: () => createReadStream(file, { start: off, end }),
       });
       res.body.resume();
       loc = this.location(res);
       o.onProgress?.(end + 1);
     }
-    const res = await this.call('PUT', withDigest(loc), { scopes, signal: o.signal, ok: [201, 204], body: Buffer.alloc(0), retries: 0 });
+    const res = await this.call('PUT', withDigest(loc), {
+      scopes,
+      signal: o.signal,
+      ok: [201, 204],
+      body: Buffer.alloc(0),
+      retries: 0,
+    });
     res.body.resume();
   }
 
-  async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string, signal?: AbortSignal): Promise<void> {
+  async putManifest(
+    repo: string,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const res = await this.call('PUT', `/v2/${repo}/manifests/${reference}`, {
-      scopes: [`repository:${repo}:pull,push`], signal, ok: [201, 200, 202], body: bytes, headers: { 'Content-Type': mediaType },
+      scopes: [`repository:${repo}:pull,push`],
+      signal,
+      ok: [201, 200, 202],
+      body: bytes,
+      headers: { 'Content-Type': mediaType },
     });
     res.body.resume();
   }
@@ -331,8 +439,16 @@ export class RegistryClient {
 
   /** Docker Hub's search API (v1); undefined when the registry does not offer it. */
   async search(term: string, limit: number, signal?: AbortSignal): Promise<unknown[] | undefined> {
-    const res = await this.call('GET', `/v1/search?q=${encodeURIComponent(term)}&n=${limit}`, { scopes: [], signal, ok: [200, 404, 405], retries: 0 });
-    if (res.status !== 200) { res.body.resume(); return undefined; }
+    const res = await this.call('GET', `/v1/search?q=${encodeURIComponent(term)}&n=${limit}`, {
+      scopes: [],
+      signal,
+      ok: [200, 404, 405],
+      retries: 0,
+    });
+    if (res.status !== 200) {
+      res.body.resume();
+      return undefined;
+    }
     const j = JSON.parse((await readLimited(res.body, 8 << 20, 'search')).toString()) as { results?: unknown[] };
     return j.results ?? [];
   }

@@ -51,7 +51,11 @@ async function tlsFor(hostPort: string, s: RegistrySettings): Promise<TlsSetting
   for (const dir of s.certsDirs) {
     const d = join(dir, hostPort);
     let names: string[];
-    try { names = await readdir(d); } catch { continue; }
+    try {
+      names = await readdir(d);
+    } catch {
+      continue;
+    }
     for (const n of names.sort()) {
       if (n.endsWith('.crt') && !n.endsWith('.cert')) tls.ca!.push(await readFile(join(d, n), 'utf8'));
       else if (n.endsWith('.cert')) tls.cert = await readFile(join(d, n), 'utf8');
@@ -65,7 +69,14 @@ async function tlsFor(hostPort: string, s: RegistrySettings): Promise<TlsSetting
 export async function endpointsFor(domain: string, s: RegistrySettings, forPush = false): Promise<Endpoint[]> {
   const out: Endpoint[] = [];
   if (domain === DEFAULT_DOMAIN) {
-    if (!forPush) for (const m of s.mirrors) out.push({ base: m.replace(/\/+$/, ''), name: new URL(m).host, mirror: true, tls: await tlsFor(new URL(m).host, s) });
+    if (!forPush)
+      for (const m of s.mirrors)
+        out.push({
+          base: m.replace(/\/+$/, ''),
+          name: new URL(m).host,
+          mirror: true,
+          tls: await tlsFor(new URL(m).host, s),
+        });
     out.push({ base: `https://${DOCKER_HUB_HOST}`, name: DEFAULT_DOMAIN, tls: await tlsFor(DOCKER_HUB_HOST, s) });
     return out;
   }
@@ -82,7 +93,12 @@ const working = new Map<string, { ep: Endpoint; until: number }>();
 const REMEMBER_MS = 60_000;
 
 /** A client for the first endpoint that answers /v2/ (any status below 500 counts). */
-export async function connect(domain: string, s: RegistrySettings, creds: Credentials | undefined, o: { signal?: AbortSignal; forPush?: boolean } = {}): Promise<RegistryClient[]> {
+export async function connect(
+  domain: string,
+  s: RegistrySettings,
+  creds: Credentials | undefined,
+  o: { signal?: AbortSignal; forPush?: boolean } = {},
+): Promise<RegistryClient[]> {
   const eps = await endpointsFor(domain, s, o.forPush);
   const key = JSON.stringify([domain, o.forPush ?? false]);
   const known = working.get(key);
@@ -94,18 +110,31 @@ export async function connect(domain: string, s: RegistrySettings, creds: Creden
   for (const ep of eps) {
     if (primaryFound && !ep.mirror) continue;
     // A mirror answered: the one primary is a fallback, not contacted unless a mirror fails.
-    if (!ep.mirror && clients.length && primaries === 1) { clients.push(new RegistryClient(ep, creds)); break; }
+    if (!ep.mirror && clients.length && primaries === 1) {
+      clients.push(new RegistryClient(ep, creds));
+      break;
+    }
     try {
-      const res = await send({ method: 'GET', url: `${ep.base}/v2/`, signal: o.signal, tls: ep.tls, timeoutMs: 15_000 });
+      const res = await send({
+        method: 'GET',
+        url: `${ep.base}/v2/`,
+        signal: o.signal,
+        tls: ep.tls,
+        timeoutMs: 15_000,
+      });
       res.body.resume();
       if (res.status >= 500) throw new Error(`status ${res.status}`);
       clients.push(new RegistryClient(ep, creds));
-      if (!ep.mirror) { primaryFound = true; working.set(key, { ep, until: Date.now() + REMEMBER_MS }); }
+      if (!ep.mirror) {
+        primaryFound = true;
+        working.set(key, { ep, until: Date.now() + REMEMBER_MS });
+      }
     } catch (err) {
       o.signal?.throwIfAborted();
       errors.push(`${ep.base}: ${(err as Error).message}`);
     }
   }
-  if (!clients.length) throw unavailable(`Error response from registry ${domain}: cannot reach it (${errors.join('; ')})`);
+  if (!clients.length)
+    throw unavailable(`Error response from registry ${domain}: cannot reach it (${errors.join('; ')})`);
   return clients;
 }

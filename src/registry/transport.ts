@@ -44,16 +44,18 @@ function agentFor(tls: TlsSettings | undefined): https.Agent {
   let a = agents.get(key);
   if (!a) {
     a = new https.Agent({
-      keepAlive: true, maxSockets: 16,
+      keepAlive: true,
+      maxSockets: 16,
       // A private CA is added to the bundled roots, not instead of them.
       ca: tls?.ca?.length ? [...rootCertificates, ...tls.ca] : undefined,
-      rejectUnauthorized: !tls?.skipVerify, cert: tls?.cert, key: tls?.key,
+      rejectUnauthorized: !tls?.skipVerify,
+      cert: tls?.cert,
+      key: tls?.key,
     });
     agents.set(key, a);
   }
   return a;
 }
-
 
 export async function send(req: HttpRequest): Promise<HttpResponse> {
   let url = new URL(req.url);
@@ -77,8 +79,10 @@ function once(req: HttpRequest, url: URL, headers: Record<string, string>): Prom
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
     const opts: http.RequestOptions = {
-      method: req.method, headers: { 'User-Agent': 'berth/1', ...headers },
-      agent: isHttps ? agentFor(req.tls) : httpAgent, signal: req.signal,
+      method: req.method,
+      headers: { 'User-Agent': 'berth/1', ...headers },
+      agent: isHttps ? agentFor(req.tls) : httpAgent,
+      signal: req.signal,
     };
     const r = (isHttps ? https : http).request(url, opts, (res) => {
       clearTimeout(timer);
@@ -87,7 +91,11 @@ function once(req: HttpRequest, url: URL, headers: Record<string, string>): Prom
     const timer = setTimeout(() => r.destroy(unavailable(`timeout waiting for ${url.host}`)), req.timeoutMs ?? 30_000);
     r.on('error', (err) => {
       clearTimeout(timer);
-      reject(req.signal?.aborted ? err : unavailable(`${req.method} ${url.origin}${url.pathname}: ${(err as Error).message}`, err));
+      reject(
+        req.signal?.aborted
+          ? err
+          : unavailable(`${req.method} ${url.origin}${url.pathname}: ${(err as Error).message}`, err),
+      );
     });
     if (req.body === undefined) r.end();
     else if (Buffer.isBuffer(req.body)) r.end(req.body);

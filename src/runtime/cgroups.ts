@@ -4,10 +4,23 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export interface BlkioEntry { major: number; minor: number; op: string; value: number }
+export interface BlkioEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
 
 export interface CgroupSample {
-  cpu: { total: number; user: number; system: number; percpu: number[]; periods: number; throttledPeriods: number; throttledTime: number };
+  cpu: {
+    total: number;
+    user: number;
+    system: number;
+    percpu: number[];
+    periods: number;
+    throttledPeriods: number;
+    throttledTime: number;
+  };
   memory: { usage: number; maxUsage: number; limit: number; stats: Record<string, number> };
   pids: { current: number; limit: number };
   blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
@@ -75,12 +88,21 @@ export async function readCgroup(cgroupsPath: string): Promise<CgroupSample | un
 
 async function readV1(path: string): Promise<CgroupSample | undefined> {
   const d = (ctl: string, f: string) => join(ROOT, ctl, path, f);
-  const [total, percpu, cpuacct, cpuStat, usage, maxUsage, limit, memStat, pidsCur, pidsMax, bytes, ios] = await Promise.all([
-    num(d('cpuacct', 'cpuacct.usage')), text(d('cpuacct', 'cpuacct.usage_percpu')), text(d('cpuacct', 'cpuacct.stat')),
-    text(d('cpu', 'cpu.stat')), num(d('memory', 'memory.usage_in_bytes')), num(d('memory', 'memory.max_usage_in_bytes')),
-    num(d('memory', 'memory.limit_in_bytes')), text(d('memory', 'memory.stat')), num(d('pids', 'pids.current')),
-    num(d('pids', 'pids.max')), text(d('blkio', 'blkio.throttle.io_service_bytes')), text(d('blkio', 'blkio.throttle.io_serviced')),
-  ]);
+  const [total, percpu, cpuacct, cpuStat, usage, maxUsage, limit, memStat, pidsCur, pidsMax, bytes, ios] =
+    await Promise.all([
+      num(d('cpuacct', 'cpuacct.usage')),
+      text(d('cpuacct', 'cpuacct.usage_percpu')),
+      text(d('cpuacct', 'cpuacct.stat')),
+      text(d('cpu', 'cpu.stat')),
+      num(d('memory', 'memory.usage_in_bytes')),
+      num(d('memory', 'memory.max_usage_in_bytes')),
+      num(d('memory', 'memory.limit_in_bytes')),
+      text(d('memory', 'memory.stat')),
+      num(d('pids', 'pids.current')),
+      num(d('pids', 'pids.max')),
+      text(d('blkio', 'blkio.throttle.io_service_bytes')),
+      text(d('blkio', 'blkio.throttle.io_serviced')),
+    ]);
   if (total === undefined && usage === undefined) return undefined;
   const ticks = parseFlatKeyed(cpuacct);
   const cs = parseFlatKeyed(cpuStat);
@@ -90,10 +112,13 @@ async function readV1(path: string): Promise<CgroupSample | undefined> {
       user: (ticks.user ?? 0) * TICK_NS,
       system: (ticks.system ?? 0) * TICK_NS,
       percpu: (percpu ?? '').trim().split(/\s+/).filter(Boolean).map(Number),
-      periods: cs.nr_periods ?? 0, throttledPeriods: cs.nr_throttled ?? 0, throttledTime: cs.throttled_time ?? 0,
+      periods: cs.nr_periods ?? 0,
+      throttledPeriods: cs.nr_throttled ?? 0,
+      throttledTime: cs.throttled_time ?? 0,
     },
     memory: {
-      usage: usage ?? 0, maxUsage: maxUsage ?? 0,
+      usage: usage ?? 0,
+      maxUsage: maxUsage ?? 0,
       limit: limit === undefined || limit >= V1_UNLIMITED ? Infinity : limit,
       stats: parseFlatKeyed(memStat),
     },
@@ -104,15 +129,26 @@ async function readV1(path: string): Promise<CgroupSample | undefined> {
 
 async function readV2(dir: string): Promise<CgroupSample | undefined> {
   const [cpuStat, usage, peak, max, memStat, pidsCur, pidsMax, io] = await Promise.all([
-    text(join(dir, 'cpu.stat')), num(join(dir, 'memory.current')), num(join(dir, 'memory.peak')), num(join(dir, 'memory.max')),
-    text(join(dir, 'memory.stat')), num(join(dir, 'pids.current')), num(join(dir, 'pids.max')), text(join(dir, 'io.stat')),
+    text(join(dir, 'cpu.stat')),
+    num(join(dir, 'memory.current')),
+    num(join(dir, 'memory.peak')),
+    num(join(dir, 'memory.max')),
+    text(join(dir, 'memory.stat')),
+    num(join(dir, 'pids.current')),
+    num(join(dir, 'pids.max')),
+    text(join(dir, 'io.stat')),
   ]);
   if (cpuStat === undefined) return undefined;
   const cs = parseFlatKeyed(cpuStat);
   return {
     cpu: {
-      total: (cs.usage_usec ?? 0) * 1000, user: (cs.user_usec ?? 0) * 1000, system: (cs.system_usec ?? 0) * 1000, percpu: [],
-      periods: cs.nr_periods ?? 0, throttledPeriods: cs.nr_throttled ?? 0, throttledTime: (cs.throttled_usec ?? 0) * 1000,
+      total: (cs.usage_usec ?? 0) * 1000,
+      user: (cs.user_usec ?? 0) * 1000,
+      system: (cs.system_usec ?? 0) * 1000,
+      percpu: [],
+      periods: cs.nr_periods ?? 0,
+      throttledPeriods: cs.nr_throttled ?? 0,
+      throttledTime: (cs.throttled_usec ?? 0) * 1000,
     },
     memory: { usage: usage ?? 0, maxUsage: peak ?? 0, limit: max ?? Infinity, stats: parseFlatKeyed(memStat) },
     pids: { current: pidsCur ?? 0, limit: pidsMax === undefined || pidsMax === Infinity ? 0 : pidsMax },

@@ -16,11 +16,24 @@ import { dirname } from 'node:path';
 import type { Logger } from '../common/logger.ts';
 import { AnyCodec, EmptyCodec, TimestampCodec, dateFromTimestamp, message } from './protobuf.ts';
 import type { Any, Timestamp } from './protobuf.ts';
-import { FrameDecoder, GrpcCode, MESSAGE_TYPE_REQUEST, MESSAGE_TYPE_RESPONSE, RequestCodec, ResponseCodec, encodeFrame } from './ttrpc.ts';
+import {
+  FrameDecoder,
+  GrpcCode,
+  MESSAGE_TYPE_REQUEST,
+  MESSAGE_TYPE_RESPONSE,
+  RequestCodec,
+  ResponseCodec,
+  encodeFrame,
+} from './ttrpc.ts';
 
 export const EVENTS_SERVICE = 'containerd.services.events.ttrpc.v1.Events';
 
-interface EnvelopeMsg { timestamp: Timestamp | undefined; namespace: string; topic: string; event: Any | undefined }
+interface EnvelopeMsg {
+  timestamp: Timestamp | undefined;
+  namespace: string;
+  topic: string;
+  event: Any | undefined;
+}
 const Envelope = message<EnvelopeMsg>('containerd.services.events.ttrpc.v1.Envelope', {
   timestamp: { no: 1, type: TimestampCodec },
   namespace: { no: 2, type: 'string' },
@@ -31,7 +44,13 @@ const ForwardRequest = message<{ envelope: EnvelopeMsg | undefined }>('ForwardRe
   envelope: { no: 1, type: Envelope },
 });
 
-interface TaskExitMsg { containerId: string; id: string; pid: number; exitStatus: number; exitedAt: Timestamp | undefined }
+interface TaskExitMsg {
+  containerId: string;
+  id: string;
+  pid: number;
+  exitStatus: number;
+  exitedAt: Timestamp | undefined;
+}
 const TaskExitCodec = message<TaskExitMsg>('containerd.events.TaskExit', {
   containerId: { no: 1, type: 'string' },
   id: { no: 2, type: 'string' },
@@ -58,48 +77,67 @@ export interface EventsServer {
 export function decodeEnvelope(payload: Uint8Array): ShimEvent | undefined {
   const env = ForwardRequest.decode(payload).envelope;
   if (!env) return undefined;
-  const ev: ShimEvent = { namespace: env.namespace, topic: env.topic, timestamp: dateFromTimestamp(env.timestamp), event: env.event };
+  const ev: ShimEvent = {
+    namespace: env.namespace,
+    topic: env.topic,
+    timestamp: dateFromTimestamp(env.timestamp),
+    event: env.event,
+  };
   if (env.topic === '/tasks/exit' && env.event) {
     const x = TaskExitCodec.decode(env.event.value);
-    ev.exit = { containerId: x.containerId, execId: x.id, pid: x.pid, exitStatus: x.exitStatus, exitedAt: dateFromTimestamp(x.exitedAt) };
+    ev.exit = {
+      containerId: x.containerId,
+      execId: x.id,
+      pid: x.pid,
+      exitStatus: x.exitStatus,
+      exitedAt: dateFromTimestamp(x.exitedAt),
+    };
   }
   return ev;
 }
 
 function serveConn(sock: net.Socket, onEvent: (e: ShimEvent) => void, log: Logger): void {
   const reply = (streamId: number, code: number, msg: string, payload?: Uint8Array) => {
-    const body = ResponseCodec.encode(code === GrpcCode.OK
-      ? { payload: payload ?? new Uint8Array(0) }
-      : { status: { code, message: msg, details: [] } });
+    const body = ResponseCodec.encode(
+      code === GrpcCode.OK
+        ? { payload: payload ?? new Uint8Array(0) }
+        : { status: { code, message: msg, details: [] } },
+    );
     sock.write(encodeFrame(streamId, MESSAGE_TYPE_RESPONSE, body));
   };
-  const decoder = new FrameDecoder((f) => {
-    if (f.type !== MESSAGE_TYPE_REQUEST) return;
-    let req;
-    try {
-      req = RequestCodec.decode(f.body);
-    } catch (err) {
-      reply(f.streamId, GrpcCode.InvalidArgument, (err as Error).message);
-      return;
-    }
-    if (req.service !== EVENTS_SERVICE || req.method !== 'Forward') {
-      reply(f.streamId, GrpcCode.Unimplemented, `${req.service}/${req.method} not implemented`);
-      return;
-    }
-    reply(f.streamId, GrpcCode.OK, '', EmptyCodec.encode({}));
-    try {
-      const ev = decodeEnvelope(req.payload);
-      if (ev) onEvent(ev);
-    } catch (err) {
-      log.debug('undecodable shim event', { error: (err as Error).message });
-    }
-  }, (streamId) => reply(streamId, GrpcCode.ResourceExhausted, 'message too large'));
+  const decoder = new FrameDecoder(
+    (f) => {
+      if (f.type !== MESSAGE_TYPE_REQUEST) return;
+      let req;
+      try {
+        req = RequestCodec.decode(f.body);
+      } catch (err) {
+        reply(f.streamId, GrpcCode.InvalidArgument, (err as Error).message);
+        return;
+      }
+      if (req.service !== EVENTS_SERVICE || req.method !== 'Forward') {
+        reply(f.streamId, GrpcCode.Unimplemented, `${req.service}/${req.method} not implemented`);
+        return;
+      }
+      reply(f.streamId, GrpcCode.OK, '', EmptyCodec.encode({}));
+      try {
+        const ev = decodeEnvelope(req.payload);
+        if (ev) onEvent(ev);
+      } catch (err) {
+        log.debug('undecodable shim event', { error: (err as Error).message });
+      }
+    },
+    (streamId) => reply(streamId, GrpcCode.ResourceExhausted, 'message too large'),
+  );
   sock.on('data', (b: Buffer) => decoder.push(b));
   sock.on('error', () => sock.destroy());
 }
 
 /** Listens on `path` (a unix socket; a stale file there is removed first). */
-export async function listenEvents(path: string, opts: { log: Logger; onEvent?: (e: ShimEvent) => void }): Promise<EventsServer> {
+export async function listenEvents(
+  path: string,
+  opts: { log: Logger; onEvent?: (e: ShimEvent) => void },
+): Promise<EventsServer> {
   await fsp.mkdir(dirname(path), { recursive: true });
   await fsp.rm(path, { force: true });
   const conns = new Set<net.Socket>();
@@ -118,9 +156,10 @@ export async function listenEvents(path: string, opts: { log: Logger; onEvent?: 
   await fsp.chmod(path, 0o600);
   return {
     path,
-    close: () => new Promise<void>((resolve) => {
-      for (const c of conns) c.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of conns) c.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

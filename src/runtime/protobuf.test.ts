@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AnyCodec, GO_ZERO_SECONDS, TimestampCodec, dateFromTimestamp, message, timestampFromDate } from './protobuf.ts';
+import {
+  AnyCodec,
+  GO_ZERO_SECONDS,
+  TimestampCodec,
+  dateFromTimestamp,
+  message,
+  timestampFromDate,
+} from './protobuf.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -38,8 +45,11 @@ test('packed repeated written, packed and unpacked read', () => {
 
 test('proto3 defaults are omitted and filled on decode', () => {
   const M = message<{ s: string; n: number; b: boolean; by: Uint8Array; r: string[] }>('M', {
-    s: { no: 1, type: 'string' }, n: { no: 2, type: 'uint32' }, b: { no: 3, type: 'bool' },
-    by: { no: 4, type: 'bytes' }, r: { no: 5, type: 'string', repeated: true },
+    s: { no: 1, type: 'string' },
+    n: { no: 2, type: 'uint32' },
+    b: { no: 3, type: 'bool' },
+    by: { no: 4, type: 'bytes' },
+    r: { no: 5, type: 'string', repeated: true },
   });
   assert.equal(M.encode({ s: '', n: 0, b: false, by: new Uint8Array(0), r: [] }).length, 0);
   assert.deepEqual(M.decode(new Uint8Array(0)), { s: '', n: 0, b: false, by: new Uint8Array(0), r: [] });
@@ -63,7 +73,10 @@ test('uint32 above 2^31 and large uint64', () => {
 
 test('fixed32/fixed64/double', () => {
   const F = message<{ a: number; b: number; c: number; d: number }>('F', {
-    a: { no: 1, type: 'fixed32' }, b: { no: 2, type: 'fixed64' }, c: { no: 3, type: 'double' }, d: { no: 4, type: 'sfixed32' },
+    a: { no: 1, type: 'fixed32' },
+    b: { no: 2, type: 'fixed64' },
+    c: { no: 3, type: 'double' },
+    d: { no: 4, type: 'sfixed32' },
   });
   const enc = F.encode({ a: 1, b: 2, c: 1.5, d: -2 });
   assert.equal(hex(enc), '0d01000000' + '110200000000000000' + '19000000000000f83f' + '25feffffff');
@@ -77,7 +90,10 @@ test('unknown fields of every wire type are skipped', () => {
 });
 
 test('truncated input is an invalid-argument error', () => {
-  assert.throws(() => Test2.decode(unhex('1207746573')), (e: Error & { kind?: string }) => e.kind === 'invalid-argument');
+  assert.throws(
+    () => Test2.decode(unhex('1207746573')),
+    (e: Error & { kind?: string }) => e.kind === 'invalid-argument',
+  );
 });
 
 test('Timestamp and Any', () => {

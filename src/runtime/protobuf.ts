@@ -8,9 +8,20 @@
 import { invalidArgument } from '../common/errors.ts';
 
 export type ScalarType =
-  | 'string' | 'bytes' | 'bool'
-  | 'int32' | 'uint32' | 'int64' | 'uint64' | 'enum'
-  | 'fixed32' | 'sfixed32' | 'fixed64' | 'sfixed64' | 'double' | 'float';
+  | 'string'
+  | 'bytes'
+  | 'bool'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'enum'
+  | 'fixed32'
+  | 'sfixed32'
+  | 'fixed64'
+  | 'sfixed64'
+  | 'double'
+  | 'float';
 
 export interface FieldSpec {
   readonly no: number;
@@ -33,10 +44,19 @@ const WIRE_32 = 5;
 function wireType(t: FieldSpec['type']): number {
   if (typeof t !== 'string') return WIRE_LEN;
   switch (t) {
-    case 'string': case 'bytes': return WIRE_LEN;
-    case 'fixed32': case 'sfixed32': case 'float': return WIRE_32;
-    case 'fixed64': case 'sfixed64': case 'double': return WIRE_64;
-    default: return WIRE_VARINT;
+    case 'string':
+    case 'bytes':
+      return WIRE_LEN;
+    case 'fixed32':
+    case 'sfixed32':
+    case 'float':
+      return WIRE_32;
+    case 'fixed64':
+    case 'sfixed64':
+    case 'double':
+      return WIRE_64;
+    default:
+      return WIRE_VARINT;
   }
 }
 
@@ -179,11 +199,22 @@ export class Reader {
 
   skip(wire: number): void {
     switch (wire) {
-      case WIRE_VARINT: this.varintBig(); return;
-      case WIRE_64: this.need(8); this.pos += 8; return;
-      case WIRE_LEN: this.bytes(); return;
-      case WIRE_32: this.need(4); this.pos += 4; return;
-      default: throw invalidArgument(`protobuf: unsupported wire type ${wire}`);
+      case WIRE_VARINT:
+        this.varintBig();
+        return;
+      case WIRE_64:
+        this.need(8);
+        this.pos += 8;
+        return;
+      case WIRE_LEN:
+        this.bytes();
+        return;
+      case WIRE_32:
+        this.need(4);
+        this.pos += 4;
+        return;
+      default:
+        throw invalidArgument(`protobuf: unsupported wire type ${wire}`);
     }
   }
 }
@@ -197,48 +228,89 @@ function isDefault(t: FieldSpec['type'], v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (typeof t !== 'string') return false;
   switch (t) {
-    case 'string': return v === '';
-    case 'bytes': return (v as Uint8Array).length === 0;
-    case 'bool': return v === false;
-    default: return v === 0 || v === 0n;
+    case 'string':
+      return v === '';
+    case 'bytes':
+      return (v as Uint8Array).length === 0;
+    case 'bool':
+      return v === false;
+    default:
+      return v === 0 || v === 0n;
   }
 }
 
 function writeScalar(w: Writer, t: ScalarType, v: unknown): void {
   switch (t) {
-    case 'string': w.bytes(utf8.encode(v as string)); return;
-    case 'bytes': w.bytes(v as Uint8Array); return;
-    case 'bool': w.varint(v ? 1 : 0); return;
-    case 'int32': case 'enum': case 'int64': case 'uint32': case 'uint64': {
+    case 'string':
+      w.bytes(utf8.encode(v as string));
+      return;
+    case 'bytes':
+      w.bytes(v as Uint8Array);
+      return;
+    case 'bool':
+      w.varint(v ? 1 : 0);
+      return;
+    case 'int32':
+    case 'enum':
+    case 'int64':
+    case 'uint32':
+    case 'uint64': {
       const n = v as number | bigint;
-      if (typeof n === 'number' && !Number.isInteger(n)) throw invalidArgument(`protobuf: ${t} value ${n} is not an integer`);
+      if (typeof n === 'number' && !Number.isInteger(n))
+        throw invalidArgument(`protobuf: ${t} value ${n} is not an integer`);
       w.varint(t === 'uint32' && typeof n === 'number' ? n >>> 0 : n);
       return;
     }
-    case 'fixed32': w.fixed32(v as number, 'u'); return;
-    case 'sfixed32': w.fixed32(v as number, 's'); return;
-    case 'float': w.fixed32(v as number, 'f'); return;
-    case 'fixed64': w.fixed64(v as number, 'u'); return;
-    case 'sfixed64': w.fixed64(v as number, 's'); return;
-    case 'double': w.fixed64(v as number, 'f'); return;
+    case 'fixed32':
+      w.fixed32(v as number, 'u');
+      return;
+    case 'sfixed32':
+      w.fixed32(v as number, 's');
+      return;
+    case 'float':
+      w.fixed32(v as number, 'f');
+      return;
+    case 'fixed64':
+      w.fixed64(v as number, 'u');
+      return;
+    case 'sfixed64':
+      w.fixed64(v as number, 's');
+      return;
+    case 'double':
+      w.fixed64(v as number, 'f');
+      return;
   }
 }
 
 function readScalar(r: Reader, t: ScalarType): unknown {
   switch (t) {
-    case 'string': return utf8d.decode(r.bytes());
-    case 'bytes': return r.bytes().slice();
-    case 'bool': return r.varintBig() !== 0n;
-    case 'uint32': return Number(BigInt.asUintN(32, r.varintBig()));
-    case 'int32': case 'enum': return Number(BigInt.asIntN(32, r.varintBig()));
-    case 'uint64': return Number(BigInt.asUintN(64, r.varintBig()));
-    case 'int64': return Number(BigInt.asIntN(64, r.varintBig()));
-    case 'fixed32': return r.fixed32().getUint32(0, true);
-    case 'sfixed32': return r.fixed32().getInt32(0, true);
-    case 'float': return r.fixed32().getFloat32(0, true);
-    case 'fixed64': return Number(r.fixed64().getBigUint64(0, true));
-    case 'sfixed64': return Number(r.fixed64().getBigInt64(0, true));
-    case 'double': return r.fixed64().getFloat64(0, true);
+    case 'string':
+      return utf8d.decode(r.bytes());
+    case 'bytes':
+      return r.bytes().slice();
+    case 'bool':
+      return r.varintBig() !== 0n;
+    case 'uint32':
+      return Number(BigInt.asUintN(32, r.varintBig()));
+    case 'int32':
+    case 'enum':
+      return Number(BigInt.asIntN(32, r.varintBig()));
+    case 'uint64':
+      return Number(BigInt.asUintN(64, r.varintBig()));
+    case 'int64':
+      return Number(BigInt.asIntN(64, r.varintBig()));
+    case 'fixed32':
+      return r.fixed32().getUint32(0, true);
+    case 'sfixed32':
+      return r.fixed32().getInt32(0, true);
+    case 'float':
+      return r.fixed32().getFloat32(0, true);
+    case 'fixed64':
+      return Number(r.fixed64().getBigUint64(0, true));
+    case 'sfixed64':
+      return Number(r.fixed64().getBigInt64(0, true));
+    case 'double':
+      return r.fixed64().getFloat64(0, true);
   }
 }
 
@@ -247,17 +319,24 @@ function defaultOf(f: FieldSpec): unknown {
   const t = f.type;
   if (typeof t !== 'string') return undefined;
   switch (t) {
-    case 'string': return '';
-    case 'bytes': return new Uint8Array(0);
-    case 'bool': return false;
-    default: return 0;
+    case 'string':
+      return '';
+    case 'bytes':
+      return new Uint8Array(0);
+    case 'bool':
+      return false;
+    default:
+      return 0;
   }
 }
 
 // ---- messages ---------------------------------------------------------------------------
 
 /** Defines a message codec from a table `{fieldName: {no, type, repeated?}}`. */
-export function message<T extends object>(name: string, fields: { readonly [K in keyof T]-?: FieldSpec }): MessageCodec<T> {
+export function message<T extends object>(
+  name: string,
+  fields: { readonly [K in keyof T]-?: FieldSpec },
+): MessageCodec<T> {
   const table = fields as unknown as Record<string, FieldSpec>;
   const byNo = new Map<number, [string, FieldSpec]>();
   for (const [k, f] of Object.entries(table)) {
@@ -368,7 +447,8 @@ export const GO_ZERO_SECONDS = -62135596800;
 
 /** undefined for an absent timestamp or Go's zero time. */
 export function dateFromTimestamp(ts: Timestamp | undefined): Date | undefined {
-  if (!ts || (ts.seconds === GO_ZERO_SECONDS && ts.nanos === 0) || (ts.seconds === 0 && ts.nanos === 0)) return undefined;
+  if (!ts || (ts.seconds === GO_ZERO_SECONDS && ts.nanos === 0) || (ts.seconds === 0 && ts.nanos === 0))
+    return undefined;
   return new Date(ts.seconds * 1000 + Math.floor(ts.nanos / 1_000_000));
 }
 

@@ -17,7 +17,10 @@ import type { Shim, ShimConfig } from './shim.ts';
 
 const PREFIX = 'pool-';
 
-interface Idle { dir: string; shim: Shim }
+interface Idle {
+  dir: string;
+  shim: Shim;
+}
 
 export class ShimPool {
   private readonly cfg: ShimConfig;
@@ -36,14 +39,20 @@ export class ShimPool {
   /** Shuts down shims a previous daemon left idle in the pool and removes their dirs. */
   async sweep(): Promise<void> {
     const names = await fsp.readdir(this.tasksDir).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => n.startsWith(PREFIX)).map(async (n) => {
-      const dir = join(this.tasksDir, n);
-      try {
-        const shim = await connectShim(this.cfg, dir, n);
-        await shutdownShim(shim, 5_000).catch(() => shim.close());
-      } catch { /* already gone */ }
-      await fsp.rm(dir, { recursive: true, force: true });
-    }));
+    await Promise.all(
+      names
+        .filter((n) => n.startsWith(PREFIX))
+        .map(async (n) => {
+          const dir = join(this.tasksDir, n);
+          try {
+            const shim = await connectShim(this.cfg, dir, n);
+            await shutdownShim(shim, 5_000).catch(() => shim.close());
+          } catch {
+            /* already gone */
+          }
+          await fsp.rm(dir, { recursive: true, force: true });
+        }),
+    );
   }
 
   /** Starts shims in the background until `size` are idle. */
@@ -100,9 +109,11 @@ export class ShimPool {
     // wait for it, or berthd could exit first and leave that shim running.
     await Promise.all([...this.starting]);
     const all = this.idle.splice(0);
-    await Promise.all(all.map(async ({ dir, shim }) => {
-      await shutdownShim(shim, 5_000).catch(() => shim.close());
-      await fsp.rm(dir, { recursive: true, force: true });
-    }));
+    await Promise.all(
+      all.map(async ({ dir, shim }) => {
+        await shutdownShim(shim, 5_000).catch(() => shim.close());
+        await fsp.rm(dir, { recursive: true, force: true });
+      }),
+    );
   }
 }

@@ -76,8 +76,16 @@ function shimEnv(cfg: ShimConfig): Record<string, string> {
 
 function shimArgs(cfg: ShimConfig, id: string, action: 'start' | 'delete'): string[] {
   return [
-    '-namespace', cfg.namespace, '-address', cfg.address, '-publish-binary', cfg.publishBinary,
-    '-id', id, ...(cfg.debug ? ['-debug'] : []), action,
+    '-namespace',
+    cfg.namespace,
+    '-address',
+    cfg.address,
+    '-publish-binary',
+    cfg.publishBinary,
+    '-id',
+    id,
+    ...(cfg.debug ? ['-debug'] : []),
+    action,
   ];
 }
 
@@ -103,7 +111,13 @@ function readShimLog(bundle: string, log: Logger): () => void {
   return () => sock.destroy();
 }
 
-async function attach(cfg: ShimConfig, id: string, bundle: string, address: string, stopLog: () => void): Promise<Shim> {
+async function attach(
+  cfg: ShimConfig,
+  id: string,
+  bundle: string,
+  address: string,
+  stopLog: () => void,
+): Promise<Shim> {
   const timeoutMs = cfg.timeoutMs ?? 10_000;
   let client: TtrpcClient;
   try {
@@ -121,12 +135,20 @@ async function attach(cfg: ShimConfig, id: string, bundle: string, address: stri
     stopLog();
     throw unavailable(`shim ${id}: not answering at ${address}: ${messageOf(err)}`, err);
   }
-  const closed = new Promise<void>((resolve) => client.onClose(() => {
-    stopLog();
-    resolve();
-  }));
+  const closed = new Promise<void>((resolve) =>
+    client.onClose(() => {
+      stopLog();
+      resolve();
+    }),
+  );
   return {
-    id, bundle, address, pid, client, task, closed,
+    id,
+    bundle,
+    address,
+    pid,
+    client,
+    task,
+    closed,
     close: () => {
       client.close();
       stopLog();
@@ -135,7 +157,10 @@ async function attach(cfg: ShimConfig, id: string, bundle: string, address: stri
 }
 
 /** Starts a shim for the bundle (config.json already written) and connects to it. */
-export async function startShim(cfg: ShimConfig, opts: { id: string; bundle: string; signal?: AbortSignal }): Promise<Shim> {
+export async function startShim(
+  cfg: ShimConfig,
+  opts: { id: string; bundle: string; signal?: AbortSignal },
+): Promise<Shim> {
   const { id, bundle } = opts;
   checkBundle(bundle, id);
   const log = cfg.log.child({ shim: id });
@@ -144,7 +169,10 @@ export async function startShim(cfg: ShimConfig, opts: { id: string; bundle: str
   let address: string;
   try {
     const res = await run(cfg.shimBinary, shimArgs(cfg, id, 'start'), {
-      cwd: bundle, env: shimEnv(cfg), timeoutMs: cfg.timeoutMs ?? 10_000, signal: opts.signal,
+      cwd: bundle,
+      env: shimEnv(cfg),
+      timeoutMs: cfg.timeoutMs ?? 10_000,
+      signal: opts.signal,
     });
     address = res.stdout.toString('utf8').trim();
   } catch (err) {
@@ -211,7 +239,9 @@ export async function cleanupDeadShim(cfg: ShimConfig, bundle: string, id = base
   checkBundle(bundle, id);
   try {
     const res = await run(cfg.shimBinary, shimArgs(cfg, id, 'delete'), {
-      cwd: bundle, env: shimEnv(cfg), timeoutMs: cfg.timeoutMs ?? 10_000,
+      cwd: bundle,
+      env: shimEnv(cfg),
+      timeoutMs: cfg.timeoutMs ?? 10_000,
     });
     return decodeDeleteResponse(res.stdout);
   } finally {

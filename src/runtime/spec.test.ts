@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_CAPABILITIES, DEFAULT_PATH_ENV, INIT_DESTINATION, buildEnv, buildSpec, capabilities, hostRlimits } from './spec.ts';
+import {
+  DEFAULT_CAPABILITIES,
+  DEFAULT_PATH_ENV,
+  INIT_DESTINATION,
+  buildEnv,
+  buildSpec,
+  capabilities,
+  hostRlimits,
+} from './spec.ts';
 
 test('Docker defaults', () => {
   const s = buildSpec({ id: 'abc', args: ['sh'], hostname: 'abc123' });
@@ -10,7 +18,11 @@ test('Docker defaults', () => {
   assert.deepEqual(p.user, { uid: 0, gid: 0 });
   assert.deepEqual(p.env, [DEFAULT_PATH_ENV, 'HOSTNAME=abc123']);
   assert.equal(DEFAULT_CAPABILITIES.length, 14);
-  assert.deepEqual(p.capabilities, { bounding: [...DEFAULT_CAPABILITIES], effective: [...DEFAULT_CAPABILITIES], permitted: [...DEFAULT_CAPABILITIES] });
+  assert.deepEqual(p.capabilities, {
+    bounding: [...DEFAULT_CAPABILITIES],
+    effective: [...DEFAULT_CAPABILITIES],
+    permitted: [...DEFAULT_CAPABILITIES],
+  });
   assert.deepEqual(p.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }]);
   assert.equal(p.noNewPrivileges, false);
   assert.deepEqual(s.root, { path: 'rootfs', readonly: false });
@@ -22,8 +34,20 @@ test('Docker defaults', () => {
   assert.ok(s.linux!.readonlyPaths!.includes('/proc/sysrq-trigger'));
   assert.deepEqual(s.linux!.resources!.devices![0], { allow: false, access: 'rwm' });
   const byDest = Object.fromEntries(s.mounts!.map((m) => [m.destination, m]));
-  assert.deepEqual(Object.keys(byDest), ['/proc', '/dev', '/dev/pts', '/sys', '/sys/fs/cgroup', '/dev/mqueue', '/dev/shm']);
-  assert.ok(byDest['/dev/pts'].options!.includes('newinstance') && byDest['/dev/pts'].options!.includes('ptmxmode=0666') && byDest['/dev/pts'].options!.includes('gid=5'));
+  assert.deepEqual(Object.keys(byDest), [
+    '/proc',
+    '/dev',
+    '/dev/pts',
+    '/sys',
+    '/sys/fs/cgroup',
+    '/dev/mqueue',
+    '/dev/shm',
+  ]);
+  assert.ok(
+    byDest['/dev/pts'].options!.includes('newinstance') &&
+      byDest['/dev/pts'].options!.includes('ptmxmode=0666') &&
+      byDest['/dev/pts'].options!.includes('gid=5'),
+  );
   assert.ok(byDest['/dev/shm'].options!.includes('size=67108864'));
   assert.ok(byDest['/sys'].options!.includes('ro'));
   assert.ok(byDest['/sys/fs/cgroup'].options!.includes('ro'));
@@ -31,7 +55,8 @@ test('Docker defaults', () => {
 });
 
 test('network modes', () => {
-  const nsOf = (network: string) => buildSpec({ id: 'x', args: ['a'], network }).linux!.namespaces!.filter((n) => n.type === 'network');
+  const nsOf = (network: string) =>
+    buildSpec({ id: 'x', args: ['a'], network }).linux!.namespaces!.filter((n) => n.type === 'network');
   assert.deepEqual(nsOf('none'), [{ type: 'network' }]);
   assert.deepEqual(nsOf('host'), []);
   assert.deepEqual(nsOf('/run/berth/netns/x'), [{ type: 'network', path: '/run/berth/netns/x' }]);
@@ -43,18 +68,38 @@ test('env: PATH default, image PATH wins, TERM with tty, later entries replace',
 });
 
 test('rlimits are clamped to the host hard limit', () => {
-  const s = buildSpec({ id: 'x', args: ['a'], hostRlimits: { RLIMIT_NOFILE: 20000 }, rlimits: [{ type: 'RLIMIT_NPROC', soft: 10, hard: 20 }] });
-  assert.deepEqual(s.process!.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 20000, soft: 20000 }, { type: 'RLIMIT_NPROC', soft: 10, hard: 20 }]);
+  const s = buildSpec({
+    id: 'x',
+    args: ['a'],
+    hostRlimits: { RLIMIT_NOFILE: 20000 },
+    rlimits: [{ type: 'RLIMIT_NPROC', soft: 10, hard: 20 }],
+  });
+  assert.deepEqual(s.process!.rlimits, [
+    { type: 'RLIMIT_NOFILE', hard: 20000, soft: 20000 },
+    { type: 'RLIMIT_NPROC', soft: 10, hard: 20 },
+  ]);
   const h = hostRlimits();
   assert.ok(h.RLIMIT_NOFILE > 0);
 });
 
 test('binds, etc files, init, readonly rootfs, user, cgroup parent, sysctls, oom, nnp', () => {
   const s = buildSpec({
-    id: 'c1', args: ['app', '-x'], user: { uid: 1000, gid: 1000, additionalGids: [10, 20] }, cwd: '/srv', terminal: true,
-    binds: [{ source: '/data', destination: '/data', readonly: true }, { source: '/host/shm', destination: '/dev/shm' }],
+    id: 'c1',
+    args: ['app', '-x'],
+    user: { uid: 1000, gid: 1000, additionalGids: [10, 20] },
+    cwd: '/srv',
+    terminal: true,
+    binds: [
+      { source: '/data', destination: '/data', readonly: true },
+      { source: '/host/shm', destination: '/dev/shm' },
+    ],
     etcFiles: { hostname: '/c/hostname', hosts: '/c/hosts', resolvConf: '/c/resolv.conf' },
-    init: true, readonlyRootfs: true, cgroupParent: '/mine/', sysctls: { 'net.ipv4.ip_forward': '1' }, oomScoreAdj: 500, noNewPrivileges: true,
+    init: true,
+    readonlyRootfs: true,
+    cgroupParent: '/mine/',
+    sysctls: { 'net.ipv4.ip_forward': '1' },
+    oomScoreAdj: 500,
+    noNewPrivileges: true,
   });
   assert.deepEqual(s.process!.args, [INIT_DESTINATION, '--', 'app', '-x']);
   assert.deepEqual(s.process!.user, { uid: 1000, gid: 1000, additionalGids: [10, 20] });
@@ -67,13 +112,23 @@ test('binds, etc files, init, readonly rootfs, user, cgroup parent, sysctls, oom
   assert.equal(s.linux!.cgroupsPath, '/mine/c1');
   assert.deepEqual(s.linux!.sysctl, { 'net.ipv4.ip_forward': '1' });
   const m = Object.fromEntries(s.mounts!.map((x) => [x.destination, x]));
-  assert.deepEqual(m['/data'], { destination: '/data', type: 'bind', source: '/data', options: ['rbind', 'rprivate', 'ro'] });
+  assert.deepEqual(m['/data'], {
+    destination: '/data',
+    type: 'bind',
+    source: '/data',
+    options: ['rbind', 'rprivate', 'ro'],
+  });
   assert.equal(m['/dev/shm'].source, '/host/shm'); // a bind replaces the default mount
   assert.equal(s.mounts!.filter((x) => x.destination === '/dev/shm').length, 1);
   assert.equal(m['/etc/hosts'].source, '/c/hosts');
   assert.equal(m['/etc/resolv.conf'].source, '/c/resolv.conf');
   assert.equal(m['/etc/hostname'].source, '/c/hostname');
-  assert.deepEqual(m[INIT_DESTINATION], { destination: INIT_DESTINATION, type: 'bind', source: '/usr/bin/tini-static', options: ['bind', 'ro'] });
+  assert.deepEqual(m[INIT_DESTINATION], {
+    destination: INIT_DESTINATION,
+    type: 'bind',
+    source: '/usr/bin/tini-static',
+    options: ['bind', 'ro'],
+  });
 });
 
 test('capabilities add/drop', () => {

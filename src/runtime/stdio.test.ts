@@ -10,11 +10,12 @@ import { getPipeSize } from '../sys/libc.ts';
 const dir = mkdtempSync(join(tmpdir(), 'berth-stdio-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const collect = (s: Readable) => new Promise<string>((resolve) => {
-  const parts: Buffer[] = [];
-  s.on('data', (b: Buffer) => parts.push(b));
-  s.on('end', () => resolve(Buffer.concat(parts).toString()));
-});
+const collect = (s: Readable) =>
+  new Promise<string>((resolve) => {
+    const parts: Buffer[] = [];
+    s.on('data', (b: Buffer) => parts.push(b));
+    s.on('end', () => resolve(Buffer.concat(parts).toString()));
+  });
 
 test('keepers let a blocking writer open at once; EOF only after attach and the writer closing', async () => {
   const paths = stdioPaths(join(dir), { stdin: true, prefix: 'a' });

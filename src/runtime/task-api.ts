@@ -67,14 +67,27 @@ export const processSpecAny = (p: Process): Any => anyJSON(PROCESS_SPEC_TYPE_URL
 // ---- messages ---------------------------------------------------------------------------
 
 const IdExec = { id: { no: 1, type: 'string' }, execId: { no: 2, type: 'string' } } as const;
-interface IdExecMsg { id: string; execId: string }
-interface IdMsg { id: string }
+interface IdExecMsg {
+  id: string;
+  execId: string;
+}
+interface IdMsg {
+  id: string;
+}
 const IdOnly = message<IdMsg>('IdRequest', { id: { no: 1, type: 'string' } });
 const IdExecCodec = message<IdExecMsg>('IdExecRequest', IdExec);
 
 interface CreateTaskRequestMsg {
-  id: string; bundle: string; rootfs: Required<Mount>[]; terminal: boolean; stdin: string; stdout: string;
-  stderr: string; checkpoint: string; parentCheckpoint: string; options: Any | undefined;
+  id: string;
+  bundle: string;
+  rootfs: Required<Mount>[];
+  terminal: boolean;
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  checkpoint: string;
+  parentCheckpoint: string;
+  options: Any | undefined;
 }
 const CreateTaskRequest = message<CreateTaskRequestMsg>('CreateTaskRequest', {
   id: { no: 1, type: 'string' },
@@ -90,14 +103,26 @@ const CreateTaskRequest = message<CreateTaskRequestMsg>('CreateTaskRequest', {
 });
 const PidResponse = message<{ pid: number }>('PidResponse', { pid: { no: 1, type: 'uint32' } });
 
-interface DeleteResponseMsg { pid: number; exitStatus: number; exitedAt: Timestamp | undefined }
+interface DeleteResponseMsg {
+  pid: number;
+  exitStatus: number;
+  exitedAt: Timestamp | undefined;
+}
 export const DeleteResponseCodec = message<DeleteResponseMsg>('DeleteResponse', {
   pid: { no: 1, type: 'uint32' },
   exitStatus: { no: 2, type: 'uint32' },
   exitedAt: { no: 3, type: TimestampCodec },
 });
 
-interface ExecMsg { id: string; execId: string; terminal: boolean; stdin: string; stdout: string; stderr: string; spec: Any | undefined }
+interface ExecMsg {
+  id: string;
+  execId: string;
+  terminal: boolean;
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  spec: Any | undefined;
+}
 const ExecProcessRequest = message<ExecMsg>('ExecProcessRequest', {
   ...IdExec,
   terminal: { no: 3, type: 'bool' },
@@ -114,8 +139,17 @@ const ResizePtyRequest = message<IdExecMsg & { width: number; height: number }>(
 });
 
 interface StateResponseMsg {
-  id: string; bundle: string; pid: number; status: number; stdin: string; stdout: string; stderr: string;
-  terminal: boolean; exitStatus: number; exitedAt: Timestamp | undefined; execId: string;
+  id: string;
+  bundle: string;
+  pid: number;
+  status: number;
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  terminal: boolean;
+  exitStatus: number;
+  exitedAt: Timestamp | undefined;
+  execId: string;
 }
 const StateResponse = message<StateResponseMsg>('StateResponse', {
   id: { no: 1, type: 'string' },
@@ -154,7 +188,11 @@ const MapEntry = message<{ key: string; value: string }>('MapEntry', {
   key: { no: 1, type: 'string' },
   value: { no: 2, type: 'string' },
 });
-const UpdateTaskRequest = message<{ id: string; resources: Any | undefined; annotations: { key: string; value: string }[] }>('UpdateTaskRequest', {
+const UpdateTaskRequest = message<{
+  id: string;
+  resources: Any | undefined;
+  annotations: { key: string; value: string }[];
+}>('UpdateTaskRequest', {
   id: { no: 1, type: 'string' },
   resources: { no: 2, type: AnyCodec },
   annotations: { no: 3, type: MapEntry, repeated: true },
@@ -236,18 +274,39 @@ export class TaskClient {
   }
 
   private async rpc<Req extends object, Res extends object>(
-    method: string, reqCodec: MessageCodec<Req>, req: Partial<Req>, resCodec: MessageCodec<Res>, opts?: CallOptions,
+    method: string,
+    reqCodec: MessageCodec<Req>,
+    req: Partial<Req>,
+    resCodec: MessageCodec<Res>,
+    opts?: CallOptions,
   ): Promise<Res> {
     const raw = await this.client.call(TASK_SERVICE, method, reqCodec.encode(req), opts);
     return resCodec.decode(raw);
   }
 
   async create(o: CreateTaskOptions, opts?: CallOptions): Promise<number> {
-    const rootfs = o.rootfs.map((m) => ({ type: m.type, source: m.source, target: m.target ?? '', options: m.options ?? [] }));
-    const r = await this.rpc('Create', CreateTaskRequest, {
-      id: o.id, bundle: o.bundle, rootfs, terminal: o.terminal ?? false,
-      stdin: o.stdin ?? '', stdout: o.stdout ?? '', stderr: o.stderr ?? '', options: o.options,
-    }, PidResponse, opts);
+    const rootfs = o.rootfs.map((m) => ({
+      type: m.type,
+      source: m.source,
+      target: m.target ?? '',
+      options: m.options ?? [],
+    }));
+    const r = await this.rpc(
+      'Create',
+      CreateTaskRequest,
+      {
+        id: o.id,
+        bundle: o.bundle,
+        rootfs,
+        terminal: o.terminal ?? false,
+        stdin: o.stdin ?? '',
+        stdout: o.stdout ?? '',
+        stderr: o.stderr ?? '',
+        options: o.options,
+      },
+      PidResponse,
+      opts,
+    );
     return r.pid;
   }
 
@@ -272,9 +331,17 @@ export class TaskClient {
   async state(id: string, execId = '', opts?: CallOptions): Promise<TaskState> {
     const r = await this.rpc('State', IdExecCodec, { id, execId }, StateResponse, opts);
     return {
-      id: r.id, execId: r.execId, bundle: r.bundle, pid: r.pid, status: statusFromProto(r.status),
-      stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal,
-      exitStatus: r.exitStatus, exitedAt: dateFromTimestamp(r.exitedAt),
+      id: r.id,
+      execId: r.execId,
+      bundle: r.bundle,
+      pid: r.pid,
+      status: statusFromProto(r.status),
+      stdin: r.stdin,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      terminal: r.terminal,
+      exitStatus: r.exitStatus,
+      exitedAt: dateFromTimestamp(r.exitedAt),
     };
   }
 
@@ -284,10 +351,21 @@ export class TaskClient {
   }
 
   async exec(o: ExecOptions, opts?: CallOptions): Promise<void> {
-    await this.rpc('Exec', ExecProcessRequest, {
-      id: o.id, execId: o.execId, terminal: o.terminal ?? false,
-      stdin: o.stdin ?? '', stdout: o.stdout ?? '', stderr: o.stderr ?? '', spec: processSpecAny(o.spec),
-    }, EmptyCodec, opts);
+    await this.rpc(
+      'Exec',
+      ExecProcessRequest,
+      {
+        id: o.id,
+        execId: o.execId,
+        terminal: o.terminal ?? false,
+        stdin: o.stdin ?? '',
+        stdout: o.stdout ?? '',
+        stderr: o.stderr ?? '',
+        spec: processSpecAny(o.spec),
+      },
+      EmptyCodec,
+      opts,
+    );
   }
 
   async resizePty(id: string, execId: string, width: number, height: number, opts?: CallOptions): Promise<void> {
@@ -307,10 +385,23 @@ export class TaskClient {
   }
 
   /** resources: usually processSpec-style LinuxResources JSON under LINUX_RESOURCES_TYPE_URL. */
-  async update(id: string, resources: Any | undefined, annotations: Record<string, string> = {}, opts?: CallOptions): Promise<void> {
-    await this.rpc('Update', UpdateTaskRequest, {
-      id, resources, annotations: Object.entries(annotations).map(([key, value]) => ({ key, value })),
-    }, EmptyCodec, opts);
+  async update(
+    id: string,
+    resources: Any | undefined,
+    annotations: Record<string, string> = {},
+    opts?: CallOptions,
+  ): Promise<void> {
+    await this.rpc(
+      'Update',
+      UpdateTaskRequest,
+      {
+        id,
+        resources,
+        annotations: Object.entries(annotations).map(([key, value]) => ({ key, value })),
+      },
+      EmptyCodec,
+      opts,
+    );
   }
 
   /** Raw stats Any (cgroups v1 `io.containerd.cgroups.v1.Metrics` or v2 metrics protobuf). */

@@ -97,9 +97,18 @@ describe('runtime with real shims and runc', { skip }, () => {
     mkdirSync(bundle);
     tracked.set(id, { bundle });
     const { stdin, ...specOpts } = opts;
-    const spec = buildSpec({ id, args, hostRlimits: hostRlimits(), cgroupParent: `/berth-test-${process.pid}`, ...specOpts });
+    const spec = buildSpec({
+      id,
+      args,
+      hostRlimits: hostRlimits(),
+      cgroupParent: `/berth-test-${process.pid}`,
+      ...specOpts,
+    });
     const h = await runtime.createTask({
-      id, bundleDir: bundle, spec, stdio: stdioPaths(bundle, { stdin: stdin ?? false }),
+      id,
+      bundleDir: bundle,
+      spec,
+      stdio: stdioPaths(bundle, { stdin: stdin ?? false }),
       rootfs: [{ type: 'bind', source: rootfs, options: ['rbind', 'rw'] }],
     });
     tracked.get(id)!.shimPid = h.shim.pid;
@@ -109,8 +118,17 @@ describe('runtime with real shims and runc', { skip }, () => {
   async function assertGone(h: TaskHandle): Promise<void> {
     assert.equal(existsSync(socketPathOf(h.shim.address)), false, 'shim socket removed');
     await until('shim exit', () => !alive(h.shim.pid));
-    const list = await run(RUNC_BINARY, ['--root', join(env.runcRoot, env.shimConfig.namespace), 'list', '-q'], { allowFail: true });
-    assert.equal(list.stdout.toString().split('\n').filter((l) => l === h.id).length, 0, 'no runc state');
+    const list = await run(RUNC_BINARY, ['--root', join(env.runcRoot, env.shimConfig.namespace), 'list', '-q'], {
+      allowFail: true,
+    });
+    assert.equal(
+      list.stdout
+        .toString()
+        .split('\n')
+        .filter((l) => l === h.id).length,
+      0,
+      'no runc state',
+    );
     assert.deepEqual(mountsUnder(h.bundle), [], 'no mounts left in the bundle');
     assert.deepEqual(readdirSync(h.bundle), [], 'bundle emptied');
     tracked.delete(h.id);
@@ -142,7 +160,11 @@ describe('runtime with real shims and runc', { skip }, () => {
   });
 
   test('missing binary → 127, not executable → 126, and nothing is left behind', async () => {
-    for (const [args, code] of [[['/no/such/binary'], 127], [['nosuchcmd'], 127], [['/notexec'], 126]] as const) {
+    for (const [args, code] of [
+      [['/no/such/binary'], 127],
+      [['nosuchcmd'], 127],
+      [['/notexec'], 126],
+    ] as const) {
       await assert.rejects(newTask([...args]), (e: unknown) => {
         assert.ok(e instanceof TaskStartError, String(e));
         assert.equal(e.exitCode, code, e.message);
@@ -185,7 +207,9 @@ describe('runtime with real shims and runc', { skip }, () => {
   test('exec a second process in a running container', async () => {
     const h = await newTask(['sleep', '100'], { init: true });
     await h.start();
-    const proc = { ...buildSpec({ id: h.id, args: ['sh', '-c', 'echo from-exec; exit 5'], hostRlimits: hostRlimits() }).process! };
+    const proc = {
+      ...buildSpec({ id: h.id, args: ['sh', '-c', 'echo from-exec; exit 5'], hostRlimits: hostRlimits() }).process!,
+    };
     const ex = await h.exec('e1', proc, stdioPaths(h.bundle, { stdin: false, prefix: 'e1' }));
     const out = collect(ex.io.stdout);
     const w = ex.wait();
@@ -209,7 +233,9 @@ describe('runtime with real shims and runc', { skip }, () => {
     if (r.status !== 'alive') return;
     assert.equal(r.state.status, 'running');
     assert.equal(r.handle.shim.pid, h.shim.pid);
-    const first = await new Promise<string>((resolve) => r.handle.io!.stdout.once('data', (b: Buffer) => resolve(b.toString())));
+    const first = await new Promise<string>((resolve) =>
+      r.handle.io!.stdout.once('data', (b: Buffer) => resolve(b.toString())),
+    );
     assert.match(first, /tick/);
     const w = r.handle.wait();
     await r.handle.kill('SIGKILL');
@@ -291,7 +317,10 @@ describe('runtime with real shims and runc', { skip }, () => {
     tracked.get(id)!.shimPid = shim.pid;
     shim.close();
     const r = await runtime.restore(id, bundle);
-    assert.deepEqual({ status: r.status, exitCode: r.status === 'dead' ? r.exitCode : 0 }, { status: 'dead', exitCode: 255 });
+    assert.deepEqual(
+      { status: r.status, exitCode: r.status === 'dead' ? r.exitCode : 0 },
+      { status: 'dead', exitCode: 255 },
+    );
     await until('shim exit', () => !alive(shim.pid));
     assert.equal(existsSync(socketPathOf(shim.address)), false);
     assert.deepEqual(readdirSync(bundle), []);
@@ -301,6 +330,9 @@ describe('runtime with real shims and runc', { skip }, () => {
   test('a bundle not named after the task is refused', async () => {
     const bundle = join(env.tasksDir, 'other-name');
     mkdirSync(bundle);
-    await assert.rejects(startShim(env.shimConfig, { id: 'x1', bundle }), (e: Error & { kind?: string }) => e.kind === 'invalid-argument');
+    await assert.rejects(
+      startShim(env.shimConfig, { id: 'x1', bundle }),
+      (e: Error & { kind?: string }) => e.kind === 'invalid-argument',
+    );
   });
 });

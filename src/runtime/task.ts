@@ -69,8 +69,19 @@ export type StartExitCode = 125 | 126 | 127;
  */
 export function classifyStartError(message: string): StartExitCode {
   const m = message.toLowerCase();
-  if (m.includes('executable file not found') || m.includes('no such file or directory') || m.includes('not found in $path')) return 127;
-  if (m.includes('permission denied') || m.includes('exec format error') || m.includes('is a directory') || m.includes('not executable')) return 126;
+  if (
+    m.includes('executable file not found') ||
+    m.includes('no such file or directory') ||
+    m.includes('not found in $path')
+  )
+    return 127;
+  if (
+    m.includes('permission denied') ||
+    m.includes('exec format error') ||
+    m.includes('is a directory') ||
+    m.includes('not executable')
+  )
+    return 126;
   return 125;
 }
 
@@ -112,7 +123,9 @@ async function removeShimFiles(bundle: string, stdio?: StdioPaths): Promise<void
   });
   // FIFOs are ours only when they live in the bundle; without their paths (a dead shim's
   // cleanup), the init process's default names are removed.
-  const paths = stdio ? [stdio.stdin, stdio.stdout, stdio.stderr] : ['stdin', 'stdout', 'stderr'].map((n) => join(bundle, n));
+  const paths = stdio
+    ? [stdio.stdin, stdio.stdout, stdio.stderr]
+    : ['stdin', 'stdout', 'stderr'].map((n) => join(bundle, n));
   const fifos = paths.filter((p): p is string => !!p && p.startsWith(bundle + '/'));
   await Promise.all([
     fsp.rm(join(bundle, 'work'), { recursive: true, force: true }),
@@ -251,10 +264,20 @@ export class TaskHandle {
    * output flows from then on.
    */
   async exec(execId: string, spec: Process, stdio: StdioPaths, opts: TaskIOOptions = {}): Promise<ExecHandle> {
-    const io = await createTaskIO(stdio, { pipeSize: this.runtime.config.pipeSize, ...opts, terminal: spec.terminal ?? false });
+    const io = await createTaskIO(stdio, {
+      pipeSize: this.runtime.config.pipeSize,
+      ...opts,
+      terminal: spec.terminal ?? false,
+    });
     try {
       await this.shim.task.exec({
-        id: this.id, execId, terminal: spec.terminal ?? false, stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, spec,
+        id: this.id,
+        execId,
+        terminal: spec.terminal ?? false,
+        stdin: stdio.stdin,
+        stdout: stdio.stdout,
+        stderr: stdio.stderr,
+        spec,
       });
     } catch (err) {
       io.close();
@@ -289,7 +312,9 @@ export class TaskHandle {
     }
     await this.shim.task.delete(this.id, execId).catch(() => {});
     await removeFifos(paths).catch(() => {});
-    return st.status === 'stopped' ? { exit: { exitCode: st.exitStatus, exitedAt: st.exitedAt ?? new Date() } } : undefined;
+    return st.status === 'stopped'
+      ? { exit: { exitCode: st.exitStatus, exitedAt: st.exitedAt ?? new Date() } }
+      : undefined;
   }
 
   /**
@@ -298,7 +323,9 @@ export class TaskHandle {
    */
   async delete(opts: { removeFiles?: boolean } = {}): Promise<DeleteResult> {
     const res = await this.shim.task.delete(this.id);
-    await shutdownShim(this.shim).catch((err) => this.runtime.config.log.warn('shim shutdown', { id: this.id, error: messageOf(err) }));
+    await shutdownShim(this.shim).catch((err) =>
+      this.runtime.config.log.warn('shim shutdown', { id: this.id, error: messageOf(err) }),
+    );
     this.io?.close();
     // A caller that removes the whole bundle next skips the file-by-file removal.
     if (opts.removeFiles !== false) await removeShimFiles(this.bundle, this.stdio);
@@ -327,7 +354,8 @@ export class Runtime {
   /** Writes config.json, starts the shim, creates the runc container (not started). */
   async createTask(req: CreateTaskRequest): Promise<TaskHandle> {
     const { id, bundleDir } = req;
-    if (basename(bundleDir) !== id) throw new BerthError('invalid-argument', `bundle ${bundleDir} must be named after task ${id}`);
+    if (basename(bundleDir) !== id)
+      throw new BerthError('invalid-argument', `bundle ${bundleDir} must be named after task ${id}`);
     // A pooled shim arrives by renaming its directory to the bundle, so it goes first.
     let shim: Shim | undefined = await this.config.pool?.take(bundleDir, id);
     if (!shim) await fsp.mkdir(bundleDir, { recursive: true, mode: 0o700 });
@@ -343,17 +371,31 @@ export class Runtime {
     try {
       if (req.mountRootfs) {
         const dir = join(bundleDir, 'rootfs');
-        await fsp.mkdir(dir, { mode: 0o711 }).catch((err) => { if (errnoCode(err) !== 'EEXIST') throw err; });
+        await fsp.mkdir(dir, { mode: 0o711 }).catch((err) => {
+          if (errnoCode(err) !== 'EEXIST') throw err;
+        });
         req.mountRootfs(dir);
       }
       shim ??= await startShim(this.config.shim, { id, bundle: bundleDir, signal: req.signal });
       let pid: number;
       try {
-        pid = await shim.task.create({
-          id, bundle: bundleDir, rootfs: req.rootfs, terminal: req.terminal ?? false,
-          stdin: req.stdio.stdin, stdout: req.stdio.stdout, stderr: req.stdio.stderr,
-          options: runcOptionsAny({ ...this.config.runcOptions, binaryName: this.config.runcBinary, root: this.config.runcRoot }),
-        }, { signal: req.signal });
+        pid = await shim.task.create(
+          {
+            id,
+            bundle: bundleDir,
+            rootfs: req.rootfs,
+            terminal: req.terminal ?? false,
+            stdin: req.stdio.stdin,
+            stdout: req.stdio.stdout,
+            stderr: req.stdio.stderr,
+            options: runcOptionsAny({
+              ...this.config.runcOptions,
+              binaryName: this.config.runcBinary,
+              root: this.config.runcRoot,
+            }),
+          },
+          { signal: req.signal },
+        );
       } catch (err) {
         throw isKind(err, 'unavailable') ? err : new TaskStartError(messageOf(err), err);
       }
@@ -397,7 +439,9 @@ export class Runtime {
       return { status: 'dead', exitCode: 255, exitedAt: new Date(), pid: 0 };
     }
     let io: TaskIO | undefined;
-    const stdio: StdioPaths | undefined = state.stdout ? { stdout: state.stdout, stderr: state.stderr, ...(state.stdin ? { stdin: state.stdin } : {}) } : undefined;
+    const stdio: StdioPaths | undefined = state.stdout
+      ? { stdout: state.stdout, stderr: state.stderr, ...(state.stdin ? { stdin: state.stdin } : {}) }
+      : undefined;
     if (stdio && state.status !== 'stopped') {
       io = await reopenTaskIO(stdio, { terminal: state.terminal }).catch((err) => {
         this.config.log.warn('reopen stdio', { id, error: messageOf(err) });
@@ -416,7 +460,9 @@ export class Runtime {
       this.config.log.warn('shim delete failed', { id, error: messageOf(err) });
       await removeStaleSocket(bundleDir).catch(() => {});
     }
-    await removeShimFiles(bundleDir).catch((err) => this.config.log.warn('remove shim files', { id, error: messageOf(err) }));
+    await removeShimFiles(bundleDir).catch((err) =>
+      this.config.log.warn('remove shim files', { id, error: messageOf(err) }),
+    );
     return {
       status: 'dead',
       exitCode: res ? res.exitStatus : 255,

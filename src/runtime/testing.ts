@@ -21,7 +21,10 @@ export function skipReason(): string | undefined {
 export async function makeBusyboxRootfs(dir: string): Promise<string> {
   for (const d of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root']) mkdirSync(join(dir, d), { recursive: true });
   copyFileSync(BUSYBOX, join(dir, 'bin/busybox'));
-  const list = (await run(BUSYBOX, ['--list'])).stdout.toString().split('\n').filter((s) => s && s !== 'busybox');
+  const list = (await run(BUSYBOX, ['--list'])).stdout
+    .toString()
+    .split('\n')
+    .filter((s) => s && s !== 'busybox');
   for (const applet of list) symlinkSync('busybox', join(dir, 'bin', applet));
   writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
   writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
@@ -47,7 +50,10 @@ export function makeTestEnv(root: string): TestEnv {
   const runcRoot = join(execRoot, 'runc');
   mkdirSync(tasksDir, { recursive: true });
   return {
-    root, execRoot, runcRoot, tasksDir,
+    root,
+    execRoot,
+    runcRoot,
+    tasksDir,
     shimConfig: {
       shimBinary: SHIM_BINARY,
       namespace: 'berth-test',

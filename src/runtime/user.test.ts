@@ -15,7 +15,7 @@ app:x:1000:
 staff:x:50:
 `;
 
-test('default user is root with root\'s groups', () => {
+test("default user is root with root's groups", () => {
   assert.deepEqual(resolveUser('', passwd, group), { uid: 0, gid: 0, additionalGids: [], home: '/root' });
 });
 
@@ -27,19 +27,36 @@ test('name and uid resolve to the passwd entry with supplementary groups', () =>
 
 test('unknown numeric uid is used as is with gid 0', () => {
   assert.deepEqual(resolveUser('4242', passwd, group), { uid: 4242, gid: 0, additionalGids: [], home: '/' });
-  assert.deepEqual(resolveUser('4242:4343', undefined, undefined), { uid: 4242, gid: 4343, additionalGids: [], home: '/' });
+  assert.deepEqual(resolveUser('4242:4343', undefined, undefined), {
+    uid: 4242,
+    gid: 4343,
+    additionalGids: [],
+    home: '/',
+  });
 });
 
 test('explicit group: by name or id, no supplementary groups', () => {
-  assert.deepEqual(resolveUser('app:staff', passwd, group), { uid: 1000, gid: 50, additionalGids: [], home: '/home/app' });
+  assert.deepEqual(resolveUser('app:staff', passwd, group), {
+    uid: 1000,
+    gid: 50,
+    additionalGids: [],
+    home: '/home/app',
+  });
   assert.deepEqual(resolveUser('app:77', passwd, group), { uid: 1000, gid: 77, additionalGids: [], home: '/home/app' });
   assert.deepEqual(resolveUser('daemon:wheel', passwd, group).gid, 10);
 });
 
 test("Docker's messages for unknown names", () => {
-  assert.throws(() => resolveUser('nobody', passwd, group), { message: 'unable to find user nobody: no matching entries in passwd file' });
-  assert.throws(() => resolveUser('app:nogroup', passwd, group), { message: 'unable to find group nogroup: no matching entries in group file' });
-  assert.throws(() => resolveUser('x', undefined, undefined), (e: Error & { kind?: string }) => e.kind === 'invalid-argument');
+  assert.throws(() => resolveUser('nobody', passwd, group), {
+    message: 'unable to find user nobody: no matching entries in passwd file',
+  });
+  assert.throws(() => resolveUser('app:nogroup', passwd, group), {
+    message: 'unable to find group nogroup: no matching entries in group file',
+  });
+  assert.throws(
+    () => resolveUser('x', undefined, undefined),
+    (e: Error & { kind?: string }) => e.kind === 'invalid-argument',
+  );
   assert.throws(() => resolveUser('4294967296', passwd, group), /range/);
 });
 

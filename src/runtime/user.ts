@@ -52,7 +52,10 @@ export function parseGroup(content: string | undefined): GroupEntry[] {
   return parseLines(content).map((f) => ({
     name: f[0] ?? '',
     gid: Number(f[2] ?? NaN),
-    members: (f[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    members: (f[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   }));
 }
 
@@ -65,7 +68,12 @@ function checkRange(n: number): number {
  * `spec` is the -u value ('' means the image's default, root). `groupAdd` entries (names
  * or numbers) become extra supplementary groups, as with `docker run --group-add`.
  */
-export function resolveUser(spec: string, passwd: string | undefined, group: string | undefined, groupAdd: string[] = []): ExecUser {
+export function resolveUser(
+  spec: string,
+  passwd: string | undefined,
+  group: string | undefined,
+  groupAdd: string[] = [],
+): ExecUser {
   const [rawUser = '', groupArg = ''] = spec.split(':', 2);
   const userArg = rawUser === '' ? '0' : rawUser; // runc: the default user is uid 0, looked up like any other
   const users = parsePasswd(passwd);

@@ -21,7 +21,10 @@ test('cleanName strips leading / and ./ and refuses escapes', () => {
   assert.equal(cleanName('./'), '');
   assert.equal(cleanName('/../x'), 'x');
   for (const bad of ['../x', 'a/../../x', './../x', '..', 'a\0b']) {
-    assert.throws(() => cleanName(bad), (e: unknown) => isKind(e, 'invalid-argument'));
+    assert.throws(
+      () => cleanName(bad),
+      (e: unknown) => isKind(e, 'invalid-argument'),
+    );
   }
 });
 
@@ -29,7 +32,21 @@ test('owners, modes, mtimes, xattrs, hardlinks, symlinks, devices and fifos are 
   using t = tempDir();
   const res = await apply(t.path, [
     { entry: { name: 'dir/', type: 'dir', mode: 0o2750, uid: 7, gid: 8, mtime: 1234567890 } },
-    { entry: { name: 'dir/suid', type: 'file', mode: 0o4711, uid: 1000, gid: 1001, mtime: 1600000000.5, xattrs: { 'user.a': 'b', 'security.capability': Buffer.from([1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) } }, body: 'suid!' },
+    {
+      entry: {
+        name: 'dir/suid',
+        type: 'file',
+        mode: 0o4711,
+        uid: 1000,
+        gid: 1001,
+        mtime: 1600000000.5,
+        xattrs: {
+          'user.a': 'b',
+          'security.capability': Buffer.from([1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        },
+      },
+      body: 'suid!',
+    },
     { entry: { name: 'dir/hl', type: 'hardlink', linkname: 'dir/suid' } },
     { entry: { name: 'sym', type: 'symlink', linkname: '/does/not/exist', uid: 5, gid: 6 } },
     { entry: { name: 'dev/null', type: 'char', mode: 0o666, devmajor: 1, devminor: 3 } },
@@ -40,7 +57,10 @@ test('owners, modes, mtimes, xattrs, hardlinks, symlinks, devices and fifos are 
   ]);
   assert.equal(res.size, 5);
   const s = snapshotTree(t.path, { mtimes: true });
-  assert.deepEqual({ ...s.dir, xattrs: {} }, { type: 'dir', mode: 0o2750, uid: 7, gid: 8, mtime: 1234567890, xattrs: {} });
+  assert.deepEqual(
+    { ...s.dir, xattrs: {} },
+    { type: 'dir', mode: 0o2750, uid: 7, gid: 8, mtime: 1234567890, xattrs: {} },
+  );
   assert.equal(s['dir/suid'].mode, 0o4711);
   assert.equal(s['dir/suid'].uid, 1000);
   assert.equal(s['dir/suid'].mtime, 1600000000);
@@ -74,12 +94,21 @@ test('whiteouts and opaque dirs take overlay form and hide lower content when mo
     { entry: { name: 'o/x', type: 'file' }, body: 'x' },
   ]);
   const warnings: string[] = [];
-  await applyLayer(l2, streamOf(await tarOf([
-    { entry: { name: 'a/.wh.del', type: 'file' } },
-    { entry: { name: 'o/', type: 'dir' } },
-    { entry: { name: 'o/.wh..wh..opq', type: 'file' } },
-    { entry: { name: 'o/y', type: 'file', xattrs: { 'trusted.overlay.opaque': 'y', 'user.overlay.redirect': 'z' } }, body: 'y' },
-  ])), { onWarning: (w) => warnings.push(w) });
+  await applyLayer(
+    l2,
+    streamOf(
+      await tarOf([
+        { entry: { name: 'a/.wh.del', type: 'file' } },
+        { entry: { name: 'o/', type: 'dir' } },
+        { entry: { name: 'o/.wh..wh..opq', type: 'file' } },
+        {
+          entry: { name: 'o/y', type: 'file', xattrs: { 'trusted.overlay.opaque': 'y', 'user.overlay.redirect': 'z' } },
+          body: 'y',
+        },
+      ]),
+    ),
+    { onWarning: (w) => warnings.push(w) },
+  );
   const wh = lstatSync(join(l2, 'a/del'));
   assert.ok(wh.isCharacterDevice());
   assert.equal(wh.rdev, 0);
@@ -149,12 +178,19 @@ function fixture(base: string): Fixture {
   const outsideBefore = JSON.stringify(snapshotTree(outside, { mtimes: true }));
   const passwd = { sha: sha('/etc/passwd'), st: lstatSync('/etc/passwd') };
   return {
-    base, root, outside, canary,
+    base,
+    root,
+    outside,
+    canary,
     check() {
       assert.equal(JSON.stringify(snapshotTree(outside, { mtimes: true })), outsideBefore, 'outside dir changed');
       const top = snapshotTree(base, { mtimes: true });
       for (const k of Object.keys(top)) if (k === 'root' || k.startsWith('root/')) delete top[k];
-      assert.equal(JSON.stringify(top, (k, v) => (k === 'root' ? undefined : v)), before, 'something appeared outside root');
+      assert.equal(
+        JSON.stringify(top, (k, v) => (k === 'root' ? undefined : v)),
+        before,
+        'something appeared outside root',
+      );
       const st = lstatSync('/etc/passwd');
       assert.equal(sha('/etc/passwd'), passwd.sha);
       assert.equal(st.mode, passwd.st.mode);
@@ -166,7 +202,12 @@ function fixture(base: string): Fixture {
 
 type Outcome = 'rejected' | 'confined';
 
-async function breakout(name: string, build: (f: Fixture) => E[] | Buffer, expect: Outcome, after?: (f: Fixture) => void) {
+async function breakout(
+  name: string,
+  build: (f: Fixture) => E[] | Buffer,
+  expect: Outcome,
+  after?: (f: Fixture) => void,
+) {
   test(`containment: ${name}`, async () => {
     using t = tempDir('berth-breakout-');
     const f = fixture(t.path);
@@ -178,7 +219,8 @@ async function breakout(name: string, build: (f: Fixture) => E[] | Buffer, expec
     } catch (err) {
       error = err;
     }
-    if (expect === 'rejected') assert.ok(isKind(error, 'invalid-argument'), `expected invalid-argument, got ${String(error)}`);
+    if (expect === 'rejected')
+      assert.ok(isKind(error, 'invalid-argument'), `expected invalid-argument, got ${String(error)}`);
     else assert.equal(error, undefined);
     f.check();
     after?.(f);
@@ -192,36 +234,91 @@ const inRoot = (f: Fixture, rel: string) => readFileSync(join(f.root, rel), 'utf
 
 await breakout('../ path', () => [file('../outside/pwned')], 'rejected');
 await breakout('a/../../ path', () => [file('a/../../outside/pwned')], 'rejected');
-await breakout('raw ../ header', () => Buffer.concat([rawHeader({ name: '../../../../tmp/x-berth', size: 1 }), padded('1'), END]), 'rejected');
-await breakout('absolute path lands inside root', (f) => [file(`${f.outside}/pwned`)], 'confined',
-  (f) => assert.equal(inRoot(f, `${f.outside}/pwned`), 'pwned'));
-await breakout('symlink to / then a file through it', (f) => [sym('lnk', '/'), file(`lnk${f.outside}/pwned`)], 'confined',
-  (f) => assert.equal(inRoot(f, `${f.outside}/pwned`), 'pwned'));
-await breakout('symlink to .. then a file through it', () => [sym('up', '..'), file('up/pwned'), file('up/up/up/pwned2')], 'confined',
+await breakout(
+  'raw ../ header',
+  () => Buffer.concat([rawHeader({ name: '../../../../tmp/x-berth', size: 1 }), padded('1'), END]),
+  'rejected',
+);
+await breakout(
+  'absolute path lands inside root',
+  (f) => [file(`${f.outside}/pwned`)],
+  'confined',
+  (f) => assert.equal(inRoot(f, `${f.outside}/pwned`), 'pwned'),
+);
+await breakout(
+  'symlink to / then a file through it',
+  (f) => [sym('lnk', '/'), file(`lnk${f.outside}/pwned`)],
+  'confined',
+  (f) => assert.equal(inRoot(f, `${f.outside}/pwned`), 'pwned'),
+);
+await breakout(
+  'symlink to .. then a file through it',
+  () => [sym('up', '..'), file('up/pwned'), file('up/up/up/pwned2')],
+  'confined',
   (f) => {
     assert.equal(inRoot(f, 'pwned'), 'pwned');
     assert.equal(inRoot(f, 'pwned2'), 'pwned');
-  });
-await breakout('symlinked parent dir (absolute)', (f) => [sym('d', f.outside), file('d/pwned'), file('d/canary', 'overwritten')], 'confined',
-  (f) => assert.equal(inRoot(f, `${f.outside}/canary`), 'overwritten'));
-await breakout('symlinked parent dir (relative, climbing)', () => [sym('d', '../../../../../../outside'), file('d/pwned')], 'confined',
-  (f) => assert.equal(inRoot(f, 'outside/pwned'), 'pwned'));
-await breakout('symlink chain', (f) => [sym('a', 'b'), sym('b', 'c/../..'), sym('c', f.base), file('a/outside/pwned')], 'confined');
-await breakout('file replacing a symlink to the canary is not written through', (f) => [sym('c', f.canary), file('c', 'pwned', 0o777)], 'confined',
-  (f) => assert.equal(lstatSync(join(f.root, 'c')).isFile(), true));
-await breakout('dir entry over a symlink does not chmod the target', (f) => [sym('d', f.outside), { entry: { name: 'd/', type: 'dir', mode: 0o777 } }], 'confined',
-  (f) => assert.equal(lstatSync(join(f.root, 'd')).isDirectory(), true));
-await breakout('device and fifo through a symlinked parent', (f) => [sym('d', f.outside),
-  { entry: { name: 'd/null', type: 'char', devmajor: 1, devminor: 3 } }, { entry: { name: 'd/fifo', type: 'fifo' } }], 'confined');
+  },
+);
+await breakout(
+  'symlinked parent dir (absolute)',
+  (f) => [sym('d', f.outside), file('d/pwned'), file('d/canary', 'overwritten')],
+  'confined',
+  (f) => assert.equal(inRoot(f, `${f.outside}/canary`), 'overwritten'),
+);
+await breakout(
+  'symlinked parent dir (relative, climbing)',
+  () => [sym('d', '../../../../../../outside'), file('d/pwned')],
+  'confined',
+  (f) => assert.equal(inRoot(f, 'outside/pwned'), 'pwned'),
+);
+await breakout(
+  'symlink chain',
+  (f) => [sym('a', 'b'), sym('b', 'c/../..'), sym('c', f.base), file('a/outside/pwned')],
+  'confined',
+);
+await breakout(
+  'file replacing a symlink to the canary is not written through',
+  (f) => [sym('c', f.canary), file('c', 'pwned', 0o777)],
+  'confined',
+  (f) => assert.equal(lstatSync(join(f.root, 'c')).isFile(), true),
+);
+await breakout(
+  'dir entry over a symlink does not chmod the target',
+  (f) => [sym('d', f.outside), { entry: { name: 'd/', type: 'dir', mode: 0o777 } }],
+  'confined',
+  (f) => assert.equal(lstatSync(join(f.root, 'd')).isDirectory(), true),
+);
+await breakout(
+  'device and fifo through a symlinked parent',
+  (f) => [
+    sym('d', f.outside),
+    { entry: { name: 'd/null', type: 'char', devmajor: 1, devminor: 3 } },
+    { entry: { name: 'd/fifo', type: 'fifo' } },
+  ],
+  'confined',
+);
 await breakout('hardlink to /etc/passwd', () => [hard('pw', '/etc/passwd')], 'rejected');
 await breakout('hardlink ../../../../etc/passwd', () => [hard('pw', '../../../../etc/passwd')], 'rejected');
 await breakout('hardlink to the canary by absolute path', (f) => [hard('c', f.canary)], 'rejected');
 await breakout('hardlink through a symlinked parent', (f) => [sym('d', f.outside), hard('c', 'd/canary')], 'rejected');
-await breakout('hardlink to a symlink pointing outside, then writes', (f) => [
-  sym('s', f.canary), hard('h', 's'), file('h', 'pwned', 0o777), { entry: { name: 's', type: 'file', mode: 0o777 }, body: 'x' },
-], 'confined', (f) => assert.equal(inRoot(f, 'h'), 'pwned'));
-await breakout('hardlink to a symlink keeps the symlink', (f) => [sym('s', f.canary), hard('h', 's')], 'confined',
-  (f) => assert.equal(readlinkSync(join(f.root, 'h')), f.canary));
+await breakout(
+  'hardlink to a symlink pointing outside, then writes',
+  (f) => [
+    sym('s', f.canary),
+    hard('h', 's'),
+    file('h', 'pwned', 0o777),
+    { entry: { name: 's', type: 'file', mode: 0o777 }, body: 'x' },
+  ],
+  'confined',
+  (f) => assert.equal(inRoot(f, 'h'), 'pwned'),
+);
+await breakout(
+  'hardlink to a symlink keeps the symlink',
+  (f) => [sym('s', f.canary), hard('h', 's')],
+  'confined',
+  (f) => assert.equal(readlinkSync(join(f.root, 'h')), f.canary),
+);
 await breakout('whiteout .wh..', () => [file('.wh..')], 'rejected');
 await breakout('whiteout etc/.wh..', () => [file('etc/.wh..')], 'rejected');
 await breakout('empty whiteout name', () => [file('.wh.')], 'rejected');

@@ -16,8 +16,22 @@
 //   dropped with a warning: only OCI whiteout files may express deletion.
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, chownSync, closeSync, constants as fsc, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync,
-  mkdirSync, openSync, readFileSync, symlinkSync, utimesSync, writeSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants as fsc,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
 } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -25,7 +39,20 @@ import type { Digest } from '../common/digest.ts';
 import { BerthError, internal, invalidArgument } from '../common/errors.ts';
 import { lstatOrNull, openNoFollow, openRoot, parentInRoot, removeAt } from '../sys/inroot.ts';
 import type { InRootRef } from '../sys/inroot.ts';
-import { closeFd, fchmodat, startWriteback, O_CLOEXEC, fsetxattr, lsetxattr, mknod, O_DIRECTORY, O_RDONLY, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/libc.ts';
+import {
+  closeFd,
+  fchmodat,
+  startWriteback,
+  O_CLOEXEC,
+  fsetxattr,
+  lsetxattr,
+  mknod,
+  O_DIRECTORY,
+  O_RDONLY,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFIFO,
+} from '../sys/libc.ts';
 import { TarReader } from '../tar/reader.ts';
 import type { TarEntry, TarHeader } from '../tar/reader.ts';
 
@@ -65,7 +92,8 @@ export function cleanName(name: string): string {
   let n = name.startsWith('/') ? posix.normalize(name).replace(/^\/+/, '') : posix.normalize(name);
   n = n.replace(/\/+$/, '');
   if (n === '.' || n === '') return '';
-  if (n === '..' || n.startsWith('../')) throw invalidArgument(`invalid entry name ${JSON.stringify(name)}: escapes the layer root`);
+  if (n === '..' || n.startsWith('../'))
+    throw invalidArgument(`invalid entry name ${JSON.stringify(name)}: escapes the layer root`);
   return n;
 }
 
@@ -88,7 +116,11 @@ interface Ctx {
   size: number;
 }
 
-export async function applyLayer(root: string, tar: Readable | AsyncIterable<Buffer>, opts: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyLayer(
+  root: string,
+  tar: Readable | AsyncIterable<Buffer>,
+  opts: ApplyOptions = {},
+): Promise<ApplyResult> {
   const hash = createHash('sha256');
   const reader = new TarReader(tar, { onData: (c) => hash.update(c), onWarning: opts.onWarning });
   const ctx: Ctx = {
@@ -149,9 +181,11 @@ async function applyEntry(ctx: Ctx, { header: hdr, body }: TarEntry): Promise<vo
   try {
     const existing = lstatOrNull(ref.path);
     if (existing && ctx.noOverwriteDirNonDir && existing.isDirectory() !== (h.type === 'dir')) {
-      throw invalidArgument(existing.isDirectory()
-        ? `cannot overwrite directory ${JSON.stringify('/' + rel)} with non-directory`
-        : `cannot overwrite non-directory ${JSON.stringify('/' + rel)} with directory`);
+      throw invalidArgument(
+        existing.isDirectory()
+          ? `cannot overwrite directory ${JSON.stringify('/' + rel)} with non-directory`
+          : `cannot overwrite non-directory ${JSON.stringify('/' + rel)} with directory`,
+      );
     }
     // A later entry for the same name replaces it; only dir-over-dir merges.
     if (existing && !(h.type === 'dir' && existing.isDirectory())) removeAt(ref.path);
@@ -253,8 +287,13 @@ function hardlink(ctx: Ctx, ref: InRootRef, h: TarHeader): void {
 
 /** `.wh.<name>` in dir → overlay whiteout: a 0:0 char device called <name>. */
 function whiteout(ctx: Ctx, dirRel: string, name: string): void {
-  if (name === '' || name === '.' || name === '..') throw invalidArgument(`invalid whiteout ${JSON.stringify(WHITEOUT_PREFIX + name)} in ${dirRel || '/'}`);
-  const ref = inRootOrReject(() => parentInRoot(ctx.rootFd, posix.join(dirRel, name), { create: true, noSymlinks: true }), 'whiteout', dirRel);
+  if (name === '' || name === '.' || name === '..')
+    throw invalidArgument(`invalid whiteout ${JSON.stringify(WHITEOUT_PREFIX + name)} in ${dirRel || '/'}`);
+  const ref = inRootOrReject(
+    () => parentInRoot(ctx.rootFd, posix.join(dirRel, name), { create: true, noSymlinks: true }),
+    'whiteout',
+    dirRel,
+  );
   try {
     if (lstatOrNull(ref.path)) removeAt(ref.path);
     mknod(ref.path, S_IFCHR, 0, 0);
@@ -266,10 +305,15 @@ function whiteout(ctx: Ctx, dirRel: string, name: string): void {
 /** `.wh..wh..opq` in dir → trusted.overlay.opaque=y on dir (hides lower layers' content). */
 function markOpaque(ctx: Ctx, dirRel: string): void {
   if (dirRel === '') throw invalidArgument('invalid archive: opaque whiteout at the layer root');
-  const ref = inRootOrReject(() => parentInRoot(ctx.rootFd, dirRel, { create: true, noSymlinks: true }), 'opaque whiteout', dirRel);
+  const ref = inRootOrReject(
+    () => parentInRoot(ctx.rootFd, dirRel, { create: true, noSymlinks: true }),
+    'opaque whiteout',
+    dirRel,
+  );
   try {
     const st = lstatOrNull(ref.path);
-    if (st && !st.isDirectory()) throw invalidArgument(`invalid archive: opaque whiteout in ${dirRel}, which is not a directory`);
+    if (st && !st.isDirectory())
+      throw invalidArgument(`invalid archive: opaque whiteout in ${dirRel}, which is not a directory`);
     if (!st) mkdirSync(ref.path, 0o755);
     lsetxattr(ref.path, OPAQUE_XATTR, Buffer.from('y'));
   } finally {
@@ -282,7 +326,8 @@ function inRootOrReject(resolve: () => InRootRef, what: string, dirRel: string):
     return resolve();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP' || code === 'ENOTDIR') throw invalidArgument(`invalid archive: ${what} through a symlink or non-directory at ${dirRel}`, err);
+    if (code === 'ELOOP' || code === 'ENOTDIR')
+      throw invalidArgument(`invalid archive: ${what} through a symlink or non-directory at ${dirRel}`, err);
     throw err;
   }
 }
@@ -337,12 +382,24 @@ function restoreDirTimes(ctx: Ctx): void {
 }
 
 async function drain(body: AsyncIterable<Buffer>): Promise<void> {
-  for await (const _ of body) { /* discard */ }
+  for await (const _ of body) {
+    /* discard */
+  }
 }
 
 // Kernel refusals caused by the archive's shape are the archive's fault (400), the rest
 // (ENOSPC, EIO…) keep their cause and stay internal.
-const SHAPE_ERRORS = new Set(['ENAMETOOLONG', 'ENOTDIR', 'ELOOP', 'EEXIST', 'ENOENT', 'EISDIR', 'EINVAL', 'EXDEV', 'EMLINK']);
+const SHAPE_ERRORS = new Set([
+  'ENAMETOOLONG',
+  'ENOTDIR',
+  'ELOOP',
+  'EEXIST',
+  'ENOENT',
+  'EISDIR',
+  'EINVAL',
+  'EXDEV',
+  'EMLINK',
+]);
 
 function wrapEntryError(name: string, err: unknown): unknown {
   if (err instanceof BerthError) return err;

@@ -87,7 +87,10 @@ function wrapErrors(s: Readable): Readable {
     try {
       for await (const c of s as AsyncIterable<Buffer>) yield c;
     } catch (err) {
-      if ((err as { code?: string }).code?.startsWith('Z_') || (err as { code?: string }).code?.startsWith('ERR_ZSTD')) {
+      if (
+        (err as { code?: string }).code?.startsWith('Z_') ||
+        (err as { code?: string }).code?.startsWith('ERR_ZSTD')
+      ) {
         throw invalidArgument(`corrupt compressed layer: ${(err as Error).message}`, err);
       }
       throw err;
@@ -100,7 +103,9 @@ function wrapErrors(s: Readable): Readable {
 function throughHost(bin: string, src: Readable): Readable {
   const child = spawnChild(bin, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
-  child.stderr!.on('data', (b: Buffer) => { if (stderr.length < 64) stderr.push(b); });
+  child.stderr!.on('data', (b: Buffer) => {
+    if (stderr.length < 64) stderr.push(b);
+  });
   child.stdin!.on('error', () => {}); // EPIPE when the child dies early: reported via exit
   src.on('error', () => killProcessGroup(child));
   src.pipe(child.stdin!);

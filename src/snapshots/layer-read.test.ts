@@ -21,10 +21,28 @@ test('reads through layers with whiteouts, opaque dirs and cross-layer symlinks'
   writeFileSync(join(host, 'secret'), 'host secret');
   const layers: E[][] = [
     // bottom
-    [d('etc/'), f('etc/passwd', 'root:x:0:0'), f('etc/group', 'g0'), d('old/'), f('old/x', 'old'), f('etc/gone', 'gone'),
-      d('real/'), f('real/target', 'via link')],
-    [f('etc/group', 'g1'), f('etc/.wh.gone', ''), d('old/'), f('old/.wh..wh..opq', ''), f('old/y', 'new'),
-      s('lnk', '/real'), s('rel', '../../../real/target'), s('escape', `${host}/secret`), s('loop', 'loop'), s('dir-escape', '../../../..')],
+    [
+      d('etc/'),
+      f('etc/passwd', 'root:x:0:0'),
+      f('etc/group', 'g0'),
+      d('old/'),
+      f('old/x', 'old'),
+      f('etc/gone', 'gone'),
+      d('real/'),
+      f('real/target', 'via link'),
+    ],
+    [
+      f('etc/group', 'g1'),
+      f('etc/.wh.gone', ''),
+      d('old/'),
+      f('old/.wh..wh..opq', ''),
+      f('old/y', 'new'),
+      s('lnk', '/real'),
+      s('rel', '../../../real/target'),
+      s('escape', `${host}/secret`),
+      s('loop', 'loop'),
+      s('dir-escape', '../../../..'),
+    ],
   ];
   const dirs: string[] = [];
   for (const [i, entries] of layers.entries()) {
@@ -47,7 +65,9 @@ test('reads through layers with whiteouts, opaque dirs and cross-layer symlinks'
   await assert.rejects(read(`/dir-escape${host}/secret`), (e: unknown) => isKind(e, 'not-found'));
   await assert.rejects(read('/loop'), (e: unknown) => isKind(e, 'invalid-argument'));
   await assert.rejects(read('/etc'), (e: unknown) => isKind(e, 'invalid-argument'));
-  await assert.rejects(readFileFromLayers(dirs, '/etc/passwd', { maxBytes: 3 }), (e: unknown) => isKind(e, 'invalid-argument'));
+  await assert.rejects(readFileFromLayers(dirs, '/etc/passwd', { maxBytes: 3 }), (e: unknown) =>
+    isKind(e, 'invalid-argument'),
+  );
 
   const upper = join(t.path, 'upper');
   mkdirSync(join(upper, 'etc'), { recursive: true });

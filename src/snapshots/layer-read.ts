@@ -10,7 +10,15 @@ import { lstat, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { invalidArgument, notFound } from '../common/errors.ts';
-import { lgetxattr, O_CLOEXEC, O_NOFOLLOW, O_RDONLY, openat2, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from '../sys/libc.ts';
+import {
+  lgetxattr,
+  O_CLOEXEC,
+  O_NOFOLLOW,
+  O_RDONLY,
+  openat2,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
+} from '../sys/libc.ts';
 import { AT_FDCWD, readRegularFd } from '../sys/inroot.ts';
 import { OPAQUE_XATTR } from './apply.ts';
 
@@ -26,7 +34,11 @@ export interface ReadFromLayersOptions {
 /** Real directories (one per layer that contributes) making up one merged directory. */
 type Merged = string[];
 
-export async function readFileFromLayers(lowerDirs: string[], path: string, opts: ReadFromLayersOptions = {}): Promise<Buffer> {
+export async function readFileFromLayers(
+  lowerDirs: string[],
+  path: string,
+  opts: ReadFromLayersOptions = {},
+): Promise<Buffer> {
   const layers = opts.upperDir ? [opts.upperDir, ...lowerDirs] : [...lowerDirs];
   const maxBytes = opts.maxBytes ?? 1 << 20;
   let pending = components(path);

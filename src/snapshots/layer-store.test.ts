@@ -16,8 +16,8 @@ const layerTar = (files: Record<string, string>) =>
 test('register commits under the chain ID; registering twice yields one dir', async () => {
   using t = tempDir();
   const store = new LayerStore(t.path);
-  const tar1 = await layerTar({ 'a': '1' });
-  const tar2 = await layerTar({ 'b': '2', '.wh.a': '' });
+  const tar1 = await layerTar({ a: '1' });
+  const tar2 = await layerTar({ b: '2', '.wh.a': '' });
   const [l1, again] = await Promise.all([store.register(null, streamOf(tar1)), store.register(null, streamOf(tar1))]);
   assert.deepEqual(l1, again);
   const l2 = await store.register(l1.chainId, streamOf(tar2));
@@ -72,8 +72,13 @@ test('extract + commit with deferSync: usable at once, swept after a crash until
   using t = tempDir();
   const store = new LayerStore(t.path);
   // Unpacked before the parent is committed (a pull unpacks several layers at once).
-  const [x1, x2] = await Promise.all([store.extract(streamOf(await layerTar({ a: '1' }))), store.extract(streamOf(await layerTar({ b: '2' })))]);
-  await assert.rejects(store.commit(x2, chainIds([x1.diffId])[0], { deferSync: true }), (e: unknown) => isKind(e, 'not-found'));
+  const [x1, x2] = await Promise.all([
+    store.extract(streamOf(await layerTar({ a: '1' }))),
+    store.extract(streamOf(await layerTar({ b: '2' }))),
+  ]);
+  await assert.rejects(store.commit(x2, chainIds([x1.diffId])[0], { deferSync: true }), (e: unknown) =>
+    isKind(e, 'not-found'),
+  );
   assert.equal(existsSync(x2.dir), false, 'a failed commit removes its extraction');
   const l1 = await store.commit(x1, null, { deferSync: true });
   const again = await store.extract(streamOf(await layerTar({ b: '2' })));

@@ -63,7 +63,11 @@ export class LayerStore {
   }
 
   /** Extracts a layer tar on top of `parent` and commits it under its chain ID. */
-  async register(parent: Digest | null, tar: Readable | AsyncIterable<Buffer>, opts: ApplyOptions = {}): Promise<Layer> {
+  async register(
+    parent: Digest | null,
+    tar: Readable | AsyncIterable<Buffer>,
+    opts: ApplyOptions = {},
+  ): Promise<Layer> {
     if (parent !== null) await this.get(parent);
     return this.commit(await this.extract(tar, opts), parent);
   }
@@ -98,7 +102,13 @@ export class LayerStore {
     try {
       const parentLayer = parent === null ? null : await this.get(parent);
       const chainId = parentLayer === null ? x.diffId : sha256(`${parentLayer.chainId} ${x.diffId}`);
-      const layer: Layer = { chainId, diffId: x.diffId, parent: parentLayer?.chainId ?? null, size: x.size, tarSize: x.tarSize };
+      const layer: Layer = {
+        chainId,
+        diffId: x.diffId,
+        parent: parentLayer?.chainId ?? null,
+        size: x.size,
+        tarSize: x.tarSize,
+      };
       // Data before metadata: flush every extracted file before the record exists (or
       // leave a marker that makes start-up discard the layer until flush() has run).
       if (opts.deferSync) await writeFile(join(x.dir, UNSYNCED), '');
@@ -218,7 +228,7 @@ export class LayerStore {
         continue;
       }
       if (!/^[0-9a-f]{64}$/.test(name)) continue;
-      if (await exists(join(p, INCOMPLETE)) || await exists(join(p, UNSYNCED))) {
+      if ((await exists(join(p, INCOMPLETE))) || (await exists(join(p, UNSYNCED)))) {
         await rm(p, { recursive: true, force: true });
         warnings.push(`removed incomplete layer ${name}`);
         continue;
@@ -247,9 +257,15 @@ export class LayerStore {
 
 function parseRecord(text: string, chainId: Digest): Layer {
   const v = parseJsonSafe(text, `layer record of ${chainId}`);
-  if (!isObject(v) || v.chainId !== chainId || typeof v.diffId !== 'string' || !isDigest(v.diffId)
-    || !(v.parent === null || (typeof v.parent === 'string' && isDigest(v.parent)))
-    || typeof v.size !== 'number' || typeof v.tarSize !== 'number') {
+  if (
+    !isObject(v) ||
+    v.chainId !== chainId ||
+    typeof v.diffId !== 'string' ||
+    !isDigest(v.diffId) ||
+    !(v.parent === null || (typeof v.parent === 'string' && isDigest(v.parent))) ||
+    typeof v.size !== 'number' ||
+    typeof v.tarSize !== 'number'
+  ) {
     throw invalidArgument(`corrupt layer record of ${chainId}`);
   }
   return { chainId, diffId: v.diffId, parent: v.parent as Digest | null, size: v.size, tarSize: v.tarSize };

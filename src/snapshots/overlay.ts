@@ -4,8 +4,22 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument } from '../common/errors.ts';
 import {
-  MNT_DETACH, mount, mountWithFsConfig, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT,
-  MS_NOATIME, MS_RELATIME, MS_PRIVATE, MS_SLAVE, MS_SHARED, umount2,
+  MNT_DETACH,
+  mount,
+  mountWithFsConfig,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_NOATIME,
+  MS_RELATIME,
+  MS_PRIVATE,
+  MS_SLAVE,
+  MS_SHARED,
+  umount2,
 } from '../sys/libc.ts';
 import { unmountRecursive } from '../sys/mountinfo.ts';
 
@@ -62,16 +76,26 @@ function checkLayerPath(p: string): void {
 }
 
 const FLAGS: Record<string, [set: boolean, flag: number]> = {
-  ro: [true, MS_RDONLY], rw: [false, MS_RDONLY],
-  nosuid: [true, MS_NOSUID], suid: [false, MS_NOSUID],
-  nodev: [true, MS_NODEV], dev: [false, MS_NODEV],
-  noexec: [true, MS_NOEXEC], exec: [false, MS_NOEXEC],
-  noatime: [true, MS_NOATIME], relatime: [true, MS_RELATIME],
-  bind: [true, MS_BIND], rbind: [true, MS_BIND | MS_REC],
+  ro: [true, MS_RDONLY],
+  rw: [false, MS_RDONLY],
+  nosuid: [true, MS_NOSUID],
+  suid: [false, MS_NOSUID],
+  nodev: [true, MS_NODEV],
+  dev: [false, MS_NODEV],
+  noexec: [true, MS_NOEXEC],
+  exec: [false, MS_NOEXEC],
+  noatime: [true, MS_NOATIME],
+  relatime: [true, MS_RELATIME],
+  bind: [true, MS_BIND],
+  rbind: [true, MS_BIND | MS_REC],
 };
 const PROPAGATION: Record<string, number> = {
-  private: MS_PRIVATE, rprivate: MS_PRIVATE | MS_REC, slave: MS_SLAVE, rslave: MS_SLAVE | MS_REC,
-  shared: MS_SHARED, rshared: MS_SHARED | MS_REC,
+  private: MS_PRIVATE,
+  rprivate: MS_PRIVATE | MS_REC,
+  slave: MS_SLAVE,
+  rslave: MS_SLAVE | MS_REC,
+  shared: MS_SHARED,
+  rshared: MS_SHARED | MS_REC,
 };
 
 /** Splits options into mount(2) flags, propagation flags and the fs-specific data string. */

@@ -36,7 +36,8 @@ export interface RawFields {
 /** One 512-byte header with exactly the given fields and a correct checksum. */
 export function rawHeader(f: RawFields): Buffer {
   const b = Buffer.alloc(512);
-  const oct = (off: number, len: number, n: number) => b.write(n.toString(8).padStart(len - 1, '0'), off, len - 1, 'latin1');
+  const oct = (off: number, len: number, n: number) =>
+    b.write(n.toString(8).padStart(len - 1, '0'), off, len - 1, 'latin1');
   b.write(f.name ?? 'x', 0, 100, 'utf8');
   oct(100, 8, f.mode ?? 0o644);
   oct(108, 8, f.uid ?? 0);
@@ -107,8 +108,19 @@ export function snapshotTree(dir: string, opts: { mtimes?: boolean } = {}): Reco
       const r = rel ? `${rel}/${name}` : name;
       const p = join(dir, r);
       const st = lstatSync(p);
-      const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink'
-        : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : st.isFIFO() ? 'fifo' : 'other';
+      const type = st.isDirectory()
+        ? 'dir'
+        : st.isFile()
+          ? 'file'
+          : st.isSymbolicLink()
+            ? 'symlink'
+            : st.isCharacterDevice()
+              ? 'char'
+              : st.isBlockDevice()
+                ? 'block'
+                : st.isFIFO()
+                  ? 'fifo'
+                  : 'other';
       const xattrs: Record<string, string> = {};
       for (const k of llistxattr(p).sort()) {
         if (k.startsWith('security.selinux')) continue;

@@ -63,6 +63,8 @@ test('an upper dir as a layer tar round trips through applyLayer in OCI form', {
   const again = join(t.path, 'again');
   mkdirSync(again);
   await applyLayer(again, PassThrough.from([tar]));
-  assert.deepEqual((await upperChanges(again, [lower])).map((c) => `${'CAD'[c.Kind]} ${c.Path}`),
-    ['C /a', 'C /a/x', 'D /a/y', 'D /d', 'A /d/n', 'A /lnk', 'A /new']);
+  assert.deepEqual(
+    (await upperChanges(again, [lower])).map((c) => `${'CAD'[c.Kind]} ${c.Path}`),
+    ['C /a', 'C /a/x', 'D /a/y', 'D /d', 'A /d/n', 'A /lnk', 'A /new'],
+  );
 });

@@ -33,7 +33,13 @@ interface Walk {
  * everything below it). `name` null archives the directory `dirfd` itself; then an empty
  * `archName` leaves out the top entry and puts its children at the archive's top level.
  */
-export async function tarEntry(w: TarWriter, dirfd: number, name: string | null, archName: string, opts: TreeTarOptions = {}): Promise<void> {
+export async function tarEntry(
+  w: TarWriter,
+  dirfd: number,
+  name: string | null,
+  archName: string,
+  opts: TreeTarOptions = {},
+): Promise<void> {
   const walk: Walk = { w, opts, links: new Map(), count: 0 };
   if (name !== null) return emit(walk, dirfd, name, archName, '/' + archName);
   if (archName !== '') await w.add({ ...meta(fstatSync(dirfd)), name: `${archName}/`, type: 'dir' });
@@ -54,7 +60,10 @@ async function emit(walk: Walk, dirfd: number, name: string, archName: string, c
   const up = walk.opts.upper;
   if (up) {
     if (isWhiteout(st)) {
-      await walk.w.add({ name: joinArch(parentOf(archName), WHITEOUT_PREFIX + name), type: 'file', size: 0, mode: 0o644 }, Buffer.alloc(0));
+      await walk.w.add(
+        { name: joinArch(parentOf(archName), WHITEOUT_PREFIX + name), type: 'file', size: 0, mode: 0o644 },
+        Buffer.alloc(0),
+      );
       return;
     }
     if (isMountStubAt(ctrPath, st, path, up.lowers, up.mountPoints)) return;
@@ -64,7 +73,8 @@ async function emit(walk: Walk, dirfd: number, name: string, archName: string, c
     const fd = openNoFollow(dirfd, name, O_RDONLY | O_DIRECTORY);
     try {
       await walk.w.add({ ...base, name: `${archName}/`, type: 'dir' });
-      if (up && isOpaque(path)) await walk.w.add({ name: `${archName}/${OPAQUE_MARKER}`, type: 'file', size: 0 }, Buffer.alloc(0));
+      if (up && isOpaque(path))
+        await walk.w.add({ name: `${archName}/${OPAQUE_MARKER}`, type: 'file', size: 0 }, Buffer.alloc(0));
       await children(walk, fd, archName, ctrPath === '/' ? '' : ctrPath);
     } finally {
       closeSync(fd);
@@ -74,7 +84,12 @@ async function emit(walk: Walk, dirfd: number, name: string, archName: string, c
   if (st.isSymbolicLink()) return walk.w.add({ ...base, type: 'symlink', linkname: readlinkSync(path) });
   if (st.isFIFO()) return walk.w.add({ ...base, type: 'fifo' });
   if (st.isCharacterDevice() || st.isBlockDevice()) {
-    return walk.w.add({ ...base, type: st.isCharacterDevice() ? 'char' : 'block', devmajor: major(st.rdev), devminor: minor(st.rdev) });
+    return walk.w.add({
+      ...base,
+      type: st.isCharacterDevice() ? 'char' : 'block',
+      devmajor: major(st.rdev),
+      devminor: minor(st.rdev),
+    });
   }
   if (!st.isFile()) return; // sockets are not archived (as Docker)
   if (st.nlink > 1) {

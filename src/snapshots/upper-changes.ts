@@ -14,7 +14,10 @@ import { OPAQUE_XATTR } from './apply.ts';
 export const CHANGE_MODIFY = 0;
 export const CHANGE_ADD = 1;
 export const CHANGE_DELETE = 2;
-export interface Change { Path: string; Kind: 0 | 1 | 2 }
+export interface Change {
+  Path: string;
+  Kind: 0 | 1 | 2;
+}
 
 export const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 
@@ -60,8 +63,21 @@ export function lowerLookup(lowers: readonly string[], rel: string): Stats | nul
  * in a hidden init layer; here they are left out of diff and commit while they are still
  * the empty stubs runc made and no lower layer has them.
  */
-const MOUNT_STUBS = new Set(['/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/console',
-  '/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/etc/mtab', '/.dockerenv', '/sbin/docker-init']);
+const MOUNT_STUBS = new Set([
+  '/proc',
+  '/sys',
+  '/dev',
+  '/dev/pts',
+  '/dev/shm',
+  '/dev/mqueue',
+  '/dev/console',
+  '/etc/hosts',
+  '/etc/hostname',
+  '/etc/resolv.conf',
+  '/etc/mtab',
+  '/.dockerenv',
+  '/sbin/docker-init',
+]);
 
 export interface ChangesOptions {
   /** Extra container paths that are mount points (bind destinations). */
@@ -70,7 +86,11 @@ export interface ChangesOptions {
   yieldEvery?: number;
 }
 
-export async function upperChanges(upper: string, lowers: readonly string[], opts: ChangesOptions = {}): Promise<Change[]> {
+export async function upperChanges(
+  upper: string,
+  lowers: readonly string[],
+  opts: ChangesOptions = {},
+): Promise<Change[]> {
   const out: Change[] = [];
   const yieldEvery = opts.yieldEvery ?? 512;
   let n = 0;
@@ -121,7 +141,13 @@ export async function upperChanges(upper: string, lowers: readonly string[], opt
 }
 
 /** A mount-point stub at `path` (host path `host`) that diff and commit leave out. */
-export function isMountStubAt(path: string, st: Stats, host: string, lowers: readonly string[], extra?: ReadonlySet<string>): boolean {
+export function isMountStubAt(
+  path: string,
+  st: Stats,
+  host: string,
+  lowers: readonly string[],
+  extra?: ReadonlySet<string>,
+): boolean {
   if (!MOUNT_STUBS.has(path) && !extra?.has(path)) return false;
   if (st.isFile()) return st.size === 0 && lowerLookup(lowers, path) === null;
   if (!st.isDirectory()) return false;

@@ -38,7 +38,10 @@ test('lockFile refuses a second holder until released', () => {
   using t = tmp();
   const p = join(t.path, 'berthd.lock');
   const a = lockFile(p);
-  assert.throws(() => lockFile(p), (e: unknown) => isKind(e, 'conflict') && /another process \(pid \d+\)/.test((e as Error).message));
+  assert.throws(
+    () => lockFile(p),
+    (e: unknown) => isKind(e, 'conflict') && /another process \(pid \d+\)/.test((e as Error).message),
+  );
   a.release();
   a.release();
   const b = lockFile(p);

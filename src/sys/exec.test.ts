@@ -45,5 +45,8 @@ test('resolveBinary finds an absolute path once', () => {
   assert.match(sh, /^\/.*\/sh$/);
   assert.equal(resolveBinary('sh'), sh);
   assert.equal(resolveBinary('definitely-not-here', ['/bin/true']), '/bin/true');
-  assert.throws(() => resolveBinary('definitely-not-here-2'), (e: unknown) => isKind(e, 'not-found'));
+  assert.throws(
+    () => resolveBinary('definitely-not-here-2'),
+    (e: unknown) => isKind(e, 'not-found'),
+  );
 });

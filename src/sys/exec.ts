@@ -30,7 +30,14 @@ export class ExecError extends BerthError {
   readonly code: number | null;
   readonly signal: string | null;
   readonly stderr: string;
-  constructor(argv: string[], code: number | null, signal: string | null, stderr: string, why?: string, cause?: unknown) {
+  constructor(
+    argv: string[],
+    code: number | null,
+    signal: string | null,
+    stderr: string,
+    why?: string,
+    cause?: unknown,
+  ) {
     const status = why ?? (signal ? `killed by ${signal}` : `exit status ${code}`);
     const tail = stderr.trim().slice(-2000);
     super('internal', `${argv.join(' ')}: ${status}${tail ? `: ${tail}` : ''}`, { cause });
@@ -146,7 +153,10 @@ export function resolveBinary(name: string, candidates: string[] = []): string {
   const dirs = (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
     .split(delimiter)
     .filter((d) => isAbsolute(d));
-  const tries = [...candidates.filter((c) => isAbsolute(c)), ...(isAbsolute(name) ? [name] : dirs.map((d) => join(d, name)))];
+  const tries = [
+    ...candidates.filter((c) => isAbsolute(c)),
+    ...(isAbsolute(name) ? [name] : dirs.map((d) => join(d, name))),
+  ];
   for (const p of tries) {
     try {
       if (!statSync(p).isFile()) continue;

@@ -20,8 +20,17 @@ import { closeSync, fstatSync, lstatSync, mkdirSync, readlinkSync, readSync, rmS
 import type { Stats } from 'node:fs';
 import { invalidArgument } from '../common/errors.ts';
 import {
-  closeFd, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, openat2,
-  RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS,
+  closeFd,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  openat2,
+  RESOLVE_BENEATH,
+  RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
 } from './libc.ts';
 
 export const AT_FDCWD = -100;
@@ -107,7 +116,12 @@ export function mkdirAllInRoot(rootFd: number, rel: string, opts: MkdirOptions =
       let next: number | undefined;
       for (let attempt = 0; next === undefined; attempt++) {
         try {
-          next = openat2(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+          next = openat2(
+            cur,
+            name,
+            O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+            RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+          );
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (code === 'ENOENT' && attempt === 0) {
@@ -121,7 +135,8 @@ export function mkdirAllInRoot(rootFd: number, rel: string, opts: MkdirOptions =
           if (code !== 'ENOTDIR' && code !== 'ELOOP') throw err;
           const st = lstatOrNull(atPath(cur, name));
           if (!st?.isSymbolicLink() || opts.noSymlinks) throw err;
-          if (++hops > MAX_SYMLINK_HOPS) throw Object.assign(new Error(`too many symlinks resolving ${rel}`), { code: 'ELOOP' });
+          if (++hops > MAX_SYMLINK_HOPS)
+            throw Object.assign(new Error(`too many symlinks resolving ${rel}`), { code: 'ELOOP' });
           const target = readlinkSync(atPath(cur, name));
           // Restart from the root with the link's target spliced in front of the rest.
           const base = target.startsWith('/') ? [] : curRel;
@@ -196,7 +211,12 @@ export function removeAt(path: string): void {
 /** Opens the final component read-only without following it (O_NOFOLLOW, one component). */
 export function openNoFollow(dirfd: number, name: string, flags: number): number {
   checkName(name);
-  return openat2(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  return openat2(
+    dirfd,
+    name,
+    flags | O_NOFOLLOW | O_CLOEXEC,
+    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  );
 }
 
 /**

@@ -1,23 +1,59 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  readdirSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isKind } from '../common/errors.ts';
 import { mkdirAllInRoot, openRoot, parentInRoot, readFileInRoot, fdPath } from './inroot.ts';
 import { readlinkSync } from 'node:fs';
 import {
-  closeFd, getPipeSize, getrlimit, lgetxattr, llistxattr, lsetxattr, makedev, mknod, mount, openat2, O_RDONLY,
-  RESOLVE_IN_ROOT, RLIMIT_NOFILE, S_IFCHR, setPipeSize, setrlimit, syncfs, umount2,
+  closeFd,
+  getPipeSize,
+  getrlimit,
+  lgetxattr,
+  llistxattr,
+  lsetxattr,
+  makedev,
+  mknod,
+  mount,
+  openat2,
+  O_RDONLY,
+  RESOLVE_IN_ROOT,
+  RLIMIT_NOFILE,
+  S_IFCHR,
+  setPipeSize,
+  setrlimit,
+  syncfs,
+  umount2,
 } from './libc.ts';
 import { isMounted, mountsUnder, parseMountInfo, unmountRecursive } from './mountinfo.ts';
 
 function tmp() {
   const path = mkdtempSync('/tmp/berth-libc-');
-  return { path, [Symbol.dispose]: () => { unmountRecursive(path); rmSync(path, { recursive: true, force: true }); } };
+  return {
+    path,
+    [Symbol.dispose]: () => {
+      unmountRecursive(path);
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
 }
 
 test('errors carry errno names like node:fs', () => {
-  assert.throws(() => umount2('/nonexistent-berth'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'umount2');
+  assert.throws(
+    () => umount2('/nonexistent-berth'),
+    (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'umount2',
+  );
   assert.throws(() => mknod('/nonexistent-berth/x', S_IFCHR, 0, 0), /ENOENT: no such file or directory, mknod/);
 });
 
@@ -82,8 +118,14 @@ test('openat2 RESOLVE_IN_ROOT keeps symlinks inside the root', async () => {
   } finally {
     closeFd(rootFd);
   }
-  assert.throws(() => readFileInRoot(root, 'etc', 100), (e: unknown) => isKind(e, 'invalid-argument'));
-  assert.throws(() => readFileInRoot(root, 'etc/passwd', 3), (e: unknown) => isKind(e, 'invalid-argument'));
+  assert.throws(
+    () => readFileInRoot(root, 'etc', 100),
+    (e: unknown) => isKind(e, 'invalid-argument'),
+  );
+  assert.throws(
+    () => readFileInRoot(root, 'etc/passwd', 3),
+    (e: unknown) => isKind(e, 'invalid-argument'),
+  );
 });
 
 test('mountinfo: parse, isMounted, mountsUnder, recursive unmount', () => {

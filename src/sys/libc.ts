@@ -40,9 +40,27 @@ export function sysError(syscall: string, errno: number, path?: string): SysErro
 export const E = osConstants.errno;
 
 interface Bindings {
-  mount: Fn; umount2: Fn; mknod: Fn; lsetxattr: Fn; lgetxattr: Fn; llistxattr: Fn;
-  fsetxattr: Fn; lremovexattr: Fn; fcntl: Fn; syncfs: Fn; syncFileRange: Fn; flock: Fn; openat2: Fn; getrlimit: Fn;
-  setrlimit: Fn; kill: Fn; fsopen: Fn; fsconfig: Fn; fsmount: Fn; moveMount: Fn; close: Fn;
+  mount: Fn;
+  umount2: Fn;
+  mknod: Fn;
+  lsetxattr: Fn;
+  lgetxattr: Fn;
+  llistxattr: Fn;
+  fsetxattr: Fn;
+  lremovexattr: Fn;
+  fcntl: Fn;
+  syncfs: Fn;
+  syncFileRange: Fn;
+  flock: Fn;
+  openat2: Fn;
+  getrlimit: Fn;
+  setrlimit: Fn;
+  kill: Fn;
+  fsopen: Fn;
+  fsconfig: Fn;
+  fsmount: Fn;
+  moveMount: Fn;
+  close: Fn;
   fchmodat: Fn;
 }
 
@@ -58,7 +76,9 @@ function lib(): Bindings {
   // avoid koffi's per-call variadic type parsing.
   const syscall = c.func('syscall', 'long', ['long', 'int', 'str', 'void *', 'size_t']) as unknown as Fn;
   cached = {
-    mount: f('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    mount: f(
+      'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+    ),
     umount2: f('int umount2(const char *target, int flags)'),
     mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
@@ -139,7 +159,12 @@ const MOVE_MOUNT_F_EMPTY_PATH = 4;
 const AT_FDCWD = -100;
 
 /** Creates a mount of `fstype` configured by key/value pairs and attaches it at `target`. */
-export function mountWithFsConfig(fstype: string, target: string, params: [string, string | null][], attrFlags = 0): void {
+export function mountWithFsConfig(
+  fstype: string,
+  target: string,
+  params: [string, string | null][],
+  attrFlags = 0,
+): void {
   const l = lib();
   const fsfd = check(l.fsopen(SYS_fsopen, fstype, FSOPEN_CLOEXEC), 'fsopen', fstype);
   try {
@@ -225,7 +250,12 @@ export function llistxattr(path: string): string[] {
     if (size === 0) return [];
     const buf = Buffer.alloc(size);
     const got = Number(l.llistxattr(path, buf, size));
-    if (got >= 0) return buf.subarray(0, got).toString('utf8').split('\0').filter((s) => s !== '');
+    if (got >= 0)
+      return buf
+        .subarray(0, got)
+        .toString('utf8')
+        .split('\0')
+        .filter((s) => s !== '');
     const errno = koffi.errno();
     if (errno !== E.ERANGE) throw sysError('llistxattr', errno, path);
   }
@@ -269,12 +299,15 @@ export function startWriteback(fd: number): void {
 /** syncfs(2) on one of koffi's worker threads: the event loop keeps turning meanwhile. */
 export function syncfsAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    (lib().syncfs as unknown as { async: (fd: number, cb: (err: unknown, ret: number) => void) => void }).async(fd, (err, ret) => {
-      if (err) reject(err);
-      // errno belongs to the worker thread: report the failure without it.
-      else if (ret < 0) reject(sysError('syncfs', E.EIO));
-      else resolve();
-    });
+    (lib().syncfs as unknown as { async: (fd: number, cb: (err: unknown, ret: number) => void) => void }).async(
+      fd,
+      (err, ret) => {
+        if (err) reject(err);
+        // errno belongs to the worker thread: report the failure without it.
+        else if (ret < 0) reject(sysError('syncfs', E.EIO));
+        else resolve();
+      },
+    );
   });
 }
 

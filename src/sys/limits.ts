@@ -6,5 +6,7 @@ export function raiseNofileLimit(): void {
   try {
     const l = getrlimit(RLIMIT_NOFILE);
     if (l.soft < l.hard) setrlimit(RLIMIT_NOFILE, { soft: l.hard, hard: l.hard });
-  } catch { /* best effort: the defaults still work for small numbers of containers */ }
+  } catch {
+    /* best effort: the defaults still work for small numbers of containers */
+  }
 }

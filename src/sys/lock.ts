@@ -17,7 +17,10 @@ export function lockFile(path: string): FileLock {
     closeSync(fd);
     if ((err as NodeJS.ErrnoException).code === 'EWOULDBLOCK' || (err as NodeJS.ErrnoException).code === 'EAGAIN') {
       const holder = readHolder(path);
-      throw conflict(`${path} is locked by another process${holder ? ` (pid ${holder})` : ''}: is another berthd using this data root?`, err);
+      throw conflict(
+        `${path} is locked by another process${holder ? ` (pid ${holder})` : ''}: is another berthd using this data root?`,
+        err,
+      );
     }
     throw err;
   }

@@ -16,7 +16,13 @@ test('attributes are padded to 4 bytes; strings NUL-terminated', () => {
 });
 
 test('a veth request carries the host end, bridge, flags and the peer in its namespace', () => {
-  const m = nl.newVeth(7, { name: 'vb1', mtu: 1400, master: 9, up: true, peer: { name: 'eth0', mtu: 1400, mac: '02:42:ac:11:00:02', nsFd: 21 } });
+  const m = nl.newVeth(7, {
+    name: 'vb1',
+    mtu: 1400,
+    master: 9,
+    up: true,
+    peer: { name: 'eth0', mtu: 1400, mac: '02:42:ac:11:00:02', nsFd: 21 },
+  });
   const [msg] = nl.parseMessages(m);
   assert.equal(msg.type, nl.RTM_NEWLINK);
   assert.equal(msg.seq, 7);
@@ -38,18 +44,41 @@ test('a veth request carries the host end, bridge, flags and the peer in its nam
 
 test('address and default route requests are what iproute2 sends', () => {
   // ip addr add 172.17.0.2/16 dev <5>
-  assert.equal(hex(nl.newAddr(1, 5, '172.17.0.2/16')),
-    '28000000' + '1400' + '0506' + '01000000' + '00000000' + '02100000' + '05000000' + '08000200ac110002' + '08000100ac110002');
+  assert.equal(
+    hex(nl.newAddr(1, 5, '172.17.0.2/16')),
+    '28000000' +
+      '1400' +
+      '0506' +
+      '01000000' +
+      '00000000' +
+      '02100000' +
+      '05000000' +
+      '08000200ac110002' +
+      '08000100ac110002',
+  );
   // ip route add default via 172.17.0.1 dev <5>
-  assert.equal(hex(nl.newDefaultRoute(2, 5, '172.17.0.1')),
-    '2c000000' + '1800' + '0506' + '02000000' + '00000000' + '02000000fe030001' + '00000000' + '08000500ac110001' + '0800040005000000');
+  assert.equal(
+    hex(nl.newDefaultRoute(2, 5, '172.17.0.1')),
+    '2c000000' +
+      '1800' +
+      '0506' +
+      '02000000' +
+      '00000000' +
+      '02000000fe030001' +
+      '00000000' +
+      '08000500ac110001' +
+      '0800040005000000',
+  );
 });
 
 test('bad addresses are refused before anything is sent', () => {
   assert.throws(() => nl.newAddr(1, 1, '10.0.0.256/24'), /not an IPv4 address/);
   assert.throws(() => nl.newAddr(1, 1, '10.0.0.1/33'), /bad prefix length/);
   assert.throws(() => nl.newDefaultRoute(1, 1, 'gw'), /not an IPv4 address/);
-  assert.throws(() => nl.newVeth(1, { name: 'a', mtu: 1500, peer: { name: 'b', mtu: 1500, mac: '02:42' } }), /not a MAC address/);
+  assert.throws(
+    () => nl.newVeth(1, { name: 'a', mtu: 1500, peer: { name: 'b', mtu: 1500, mac: '02:42' } }),
+    /not a MAC address/,
+  );
 });
 
 test('answers: several messages per datagram, ACKs, errors with the kernel text, truncation', () => {
@@ -61,7 +90,10 @@ test('answers: several messages per datagram, ACKs, errors with the kernel text,
     const m = nl.message(nl.NLMSG_ERROR, 0x100 | (text ? 0x200 : 0), seq, body, [tlv]);
     return m;
   };
-  const link = nl.message(nl.RTM_NEWLINK, 0, 3, nl.ifinfomsg({ index: 42, flags: 1 }), [nl.nlaStr(nl.IFLA_IFNAME, 'eth0'), nl.nlaU32(nl.IFLA_MTU, 1500)]);
+  const link = nl.message(nl.RTM_NEWLINK, 0, 3, nl.ifinfomsg({ index: 42, flags: 1 }), [
+    nl.nlaStr(nl.IFLA_IFNAME, 'eth0'),
+    nl.nlaU32(nl.IFLA_MTU, 1500),
+  ]);
   const buf = Buffer.concat([ack(1, 0), ack(2, 17, 'File exists'), link, Buffer.from([1, 2, 3])]);
   const ms = nl.parseMessages(buf);
   assert.equal(ms.length, 3);
@@ -77,7 +109,9 @@ test('answers: several messages per datagram, ACKs, errors with the kernel text,
 const root = process.getuid?.() === 0;
 const tag = `${process.pid % 100000}`;
 
-test('netlink batches: a namespace with a veth, addresses and a route, made off the main thread', { skip: !root && 'needs root' }, async () => {
+test('netlink batches: a namespace with a veth, addresses and a route, made off the main thread', {
+  skip: !root && 'needs root',
+}, async () => {
   const ns = `/run/netns/berth-nltest-${tag}`;
   const host = `vbnl${tag}`;
   const mainNs = readlinkSync('/proc/thread-self/ns/net');
@@ -100,20 +134,45 @@ test('netlink batches: a namespace with a veth, addresses and a route, made off 
     assert.match(ip('route'), /default via 10\.254\.1\.1 dev eth0/);
 
     // The same name again: EEXIST, typed as a conflict; the batch stops there.
-    await assert.rejects(netlink([{ op: 'veth', name: host, mtu: 1500, peer: { name: 'eth1', mtu: 1500, ns } }, { op: 'up', ns, name: 'nope' }]),
-      (e: NetlinkError) => e instanceof NetlinkError && e.code === 'EEXIST' && isKind(e, 'conflict') && /add veth/.test(e.message));
+    await assert.rejects(
+      netlink([
+        { op: 'veth', name: host, mtu: 1500, peer: { name: 'eth1', mtu: 1500, ns } },
+        { op: 'up', ns, name: 'nope' },
+      ]),
+      (e: NetlinkError) =>
+        e instanceof NetlinkError && e.code === 'EEXIST' && isKind(e, 'conflict') && /add veth/.test(e.message),
+    );
     // A gateway outside every subnet: the kernel's own words come back.
-    await assert.rejects(netlink([{ op: 'route', ns, name: 'eth0', gateway: '10.9.9.9' }]), /ENETUNREACH.*\(Nexthop has invalid gateway\)/);
+    await assert.rejects(
+      netlink([{ op: 'route', ns, name: 'eth0', gateway: '10.9.9.9' }]),
+      /ENETUNREACH.*\(Nexthop has invalid gateway\)/,
+    );
     await assert.rejects(netlink([{ op: 'up', ns, name: 'eth9' }]), (e: NetlinkError) => e.code === 'ENODEV');
-    await assert.rejects(netlink([{ op: 'veth', name: `${host}x`, mtu: 1500, master: 'no-such-br', peer: { name: 'eth1', mtu: 1500, ns } }]), /find link no-such-br: ENODEV/);
+    await assert.rejects(
+      netlink([
+        { op: 'veth', name: `${host}x`, mtu: 1500, master: 'no-such-br', peer: { name: 'eth1', mtu: 1500, ns } },
+      ]),
+      /find link no-such-br: ENODEV/,
+    );
     // Deleting the namespace's end takes the host end with it; missing links are fine when asked.
-    await netlink([{ op: 'del', ns, name: 'eth0' }, { op: 'del', name: host, missingOk: true }]);
+    await netlink([
+      { op: 'del', ns, name: 'eth0' },
+      { op: 'del', name: host, missingOk: true },
+    ]);
     assert.ok(!existsSync(`/sys/class/net/${host}`));
     await assert.rejects(netlink([{ op: 'del', name: host }]), (e: NetlinkError) => e.code === 'ENODEV');
   } finally {
-    try { umount2(ns, MNT_DETACH); } catch { /* not made */ }
+    try {
+      umount2(ns, MNT_DETACH);
+    } catch {
+      /* not made */
+    }
     rmSync(ns, { force: true });
-    try { execFileSync('/usr/sbin/ip', ['link', 'del', host], { stdio: 'ignore' }); } catch { /* gone */ }
+    try {
+      execFileSync('/usr/sbin/ip', ['link', 'del', host], { stdio: 'ignore' });
+    } catch {
+      /* gone */
+    }
   }
 });
 

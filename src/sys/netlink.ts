@@ -82,7 +82,8 @@ export function ifinfomsg(o: { index?: number; flags?: number; change?: number }
 
 export function parseIpv4(s: string): Buffer {
   const p = s.split('.');
-  if (p.length !== 4 || p.some((x) => !/^\d{1,3}$/.test(x) || Number(x) > 255)) throw new TypeError(`not an IPv4 address: ${s}`);
+  if (p.length !== 4 || p.some((x) => !/^\d{1,3}$/.test(x) || Number(x) > 255))
+    throw new TypeError(`not an IPv4 address: ${s}`);
   return Buffer.from(p.map(Number));
 }
 
@@ -104,7 +105,7 @@ export interface VethSpec {
    * No `up` for the peer: it is registered before the pair is linked, and opening a veth
    * without its peer fails (ENOTCONN). Bring it up with `setLinkUp` afterwards.
    */
-  peer: { name: string; mtu: number; mac?: string; /** fd of the namespace the peer is made in */ nsFd?: number };
+  peer: { name: string; mtu: number; mac?: string /** fd of the namespace the peer is made in */; nsFd?: number };
 }
 
 /** `ip link add NAME mtu M master B up type veth peer name P mtu M address MAC netns NS` in one message. */
@@ -116,8 +117,19 @@ export function newVeth(seq: number, v: VethSpec): Buffer {
     nlaStr(IFLA_INFO_KIND, 'veth'),
     nest(IFLA_INFO_DATA, [nla(VETH_INFO_PEER, Buffer.concat([ifinfomsg(), ...peer]))]),
   ]);
-  const attrs = [nlaStr(IFLA_IFNAME, v.name), nlaU32(IFLA_MTU, v.mtu), ...(v.master ? [nlaU32(IFLA_MASTER, v.master)] : []), info];
-  return message(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, ifinfomsg(upFlags(v.up)), attrs);
+  const attrs = [
+    nlaStr(IFLA_IFNAME, v.name),
+    nlaU32(IFLA_MTU, v.mtu),
+    ...(v.master ? [nlaU32(IFLA_MASTER, v.master)] : []),
+    info,
+  ];
+  return message(
+    RTM_NEWLINK,
+    NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+    seq,
+    ifinfomsg(upFlags(v.up)),
+    attrs,
+  );
 }
 
 /** Brings a link (by name) up. */
@@ -142,26 +154,44 @@ export function newAddr(seq: number, index: number, cidr: string): Buffer {
   body.writeUInt8(prefix, 1);
   body.writeUInt8(RT_SCOPE_UNIVERSE, 3);
   body.writeUInt32LE(index, 4);
-  return message(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body, [nla(IFA_LOCAL, a), nla(IFA_ADDRESS, a)]);
+  return message(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body, [
+    nla(IFA_LOCAL, a),
+    nla(IFA_ADDRESS, a),
+  ]);
 }
 
 /** `ip route add default via G dev <index>` */
 export function newDefaultRoute(seq: number, index: number, gateway: string): Buffer {
   const body = Buffer.from([AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0, 0, 0, 0]);
-  return message(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body, [nla(RTA_GATEWAY, parseIpv4(gateway)), nlaU32(RTA_OIF, index)]);
+  return message(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body, [
+    nla(RTA_GATEWAY, parseIpv4(gateway)),
+    nlaU32(RTA_OIF, index),
+  ]);
 }
 
 // ---- decoding -------------------------------------------------------------------------
 
-export interface NlMessage { type: number; flags: number; seq: number; pid: number; payload: Buffer }
+export interface NlMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  pid: number;
+  payload: Buffer;
+}
 
 /** Splits a datagram into messages; a truncated one ends the list. */
 export function parseMessages(buf: Buffer): NlMessage[] {
   const out: NlMessage[] = [];
-  for (let off = 0; off + HDR <= buf.length;) {
+  for (let off = 0; off + HDR <= buf.length; ) {
     const len = buf.readUInt32LE(off);
     if (len < HDR || off + len > buf.length) break;
-    out.push({ type: buf.readUInt16LE(off + 4), flags: buf.readUInt16LE(off + 6), seq: buf.readUInt32LE(off + 8), pid: buf.readUInt32LE(off + 12), payload: buf.subarray(off + HDR, off + len) });
+    out.push({
+      type: buf.readUInt16LE(off + 4),
+      flags: buf.readUInt16LE(off + 6),
+      seq: buf.readUInt32LE(off + 8),
+      pid: buf.readUInt32LE(off + 12),
+      payload: buf.subarray(off + HDR, off + len),
+    });
     off += align(len);
   }
   return out;
@@ -169,7 +199,7 @@ export function parseMessages(buf: Buffer): NlMessage[] {
 
 export function parseAttrs(buf: Buffer): Map<number, Buffer> {
   const m = new Map<number, Buffer>();
-  for (let off = 0; off + 4 <= buf.length;) {
+  for (let off = 0; off + 4 <= buf.length; ) {
     const len = buf.readUInt16LE(off);
     if (len < 4 || off + len > buf.length) break;
     m.set(buf.readUInt16LE(off + 2) & 0x3fff, buf.subarray(off + 4, off + len)); // minus NESTED/BYTEORDER bits
@@ -178,7 +208,8 @@ export function parseAttrs(buf: Buffer): Map<number, Buffer> {
   return m;
 }
 
-const cstr = (b: Buffer | undefined) => (b ? b.subarray(0, b.indexOf(0) < 0 ? b.length : b.indexOf(0)).toString() : undefined);
+const cstr = (b: Buffer | undefined) =>
+  b ? b.subarray(0, b.indexOf(0) < 0 ? b.length : b.indexOf(0)).toString() : undefined;
 
 /** An NLMSG_ERROR: errno 0 is an ACK; `text` is the kernel's extended-ack message. */
 export function parseError(m: NlMessage): { errno: number; text?: string } {
@@ -189,13 +220,22 @@ export function parseError(m: NlMessage): { errno: number; text?: string } {
   return { errno, text: cstr(parseAttrs(m.payload.subarray(4 + align(reqLen))).get(NLMSGERR_ATTR_MSG)) };
 }
 
-export interface LinkInfo { index: number; flags: number; name?: string; mtu?: number; master?: number }
+export interface LinkInfo {
+  index: number;
+  flags: number;
+  name?: string;
+  mtu?: number;
+  master?: number;
+}
 
 export function parseLink(m: NlMessage): LinkInfo {
   const p = m.payload;
   const a = parseAttrs(p.subarray(16));
   return {
-    index: p.readInt32LE(4), flags: p.readUInt32LE(8), name: cstr(a.get(IFLA_IFNAME)),
-    mtu: a.get(IFLA_MTU)?.readUInt32LE(0), master: a.get(IFLA_MASTER)?.readUInt32LE(0),
+    index: p.readInt32LE(4),
+    flags: p.readUInt32LE(8),
+    name: cstr(a.get(IFLA_IFNAME)),
+    mtu: a.get(IFLA_MTU)?.readUInt32LE(0),
+    master: a.get(IFLA_MASTER)?.readUInt32LE(0),
   };
 }

@@ -63,7 +63,10 @@ let seq = Math.floor(Math.random() * 1e6);
 
 class OpError extends Error {
   errno: number;
-  constructor(errno: number, message: string) { super(message); this.errno = errno; }
+  constructor(errno: number, message: string) {
+    super(message);
+    this.errno = errno;
+  }
 }
 
 /** Sends one request and returns its answer (null for an ACK). */
@@ -138,12 +141,19 @@ class Batch {
     ensureRunDir(dirname(path));
     closeSync(openSync(path, constants.O_RDONLY | constants.O_CREAT | constants.O_EXCL, 0));
     try {
-      this.socks.set(path, inNamespace('new', () => {
-        mount('/proc/thread-self/ns/net', path, 'none', MS_BIND, null);
-        return openNetlink();
-      }));
+      this.socks.set(
+        path,
+        inNamespace('new', () => {
+          mount('/proc/thread-self/ns/net', path, 'none', MS_BIND, null);
+          return openNetlink();
+        }),
+      );
     } catch (err) {
-      try { umount2(path, MNT_DETACH); } catch { /* not mounted */ }
+      try {
+        umount2(path, MNT_DETACH);
+      } catch {
+        /* not mounted */
+      }
       unlinkSync(path);
       throw err;
     }
@@ -160,10 +170,23 @@ function runOp(b: Batch, op: NetOp): void {
       return b.createNetns(op.path);
     case 'veth': {
       const master = op.master ? indexOf(hostSock, op.master) : undefined;
-      request(hostSock, (s) => nl.newVeth(s, {
-        name: op.name, mtu: op.mtu, master, up: op.up,
-        peer: { name: op.peer.name, mtu: op.peer.mtu, mac: op.peer.mac, nsFd: op.peer.ns ? b.nsFd(op.peer.ns) : undefined },
-      }), `add veth ${op.name}`);
+      request(
+        hostSock,
+        (s) =>
+          nl.newVeth(s, {
+            name: op.name,
+            mtu: op.mtu,
+            master,
+            up: op.up,
+            peer: {
+              name: op.peer.name,
+              mtu: op.peer.mtu,
+              mac: op.peer.mac,
+              nsFd: op.peer.ns ? b.nsFd(op.peer.ns) : undefined,
+            },
+          }),
+        `add veth ${op.name}`,
+      );
       return;
     }
     case 'up':
@@ -185,7 +208,7 @@ function runOp(b: Batch, op: NetOp): void {
       try {
         request(b.sock(op.ns), (s) => nl.delLink(s, op.name), `delete link ${op.name}`);
       } catch (err) {
-        if (!(op.missingOk && (err as OpError).errno === 19 /* ENODEV */)) throw err;
+        if (!((op.missingOk && (err as OpError).errno === 19) /* ENODEV */)) throw err;
       }
   }
 }

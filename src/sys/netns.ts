@@ -10,15 +10,27 @@ export type NetOp =
   /** Makes a new namespace and bind-mounts it at `path` (as `ip netns add`). */
   | { op: 'netns'; path: string }
   /** A veth pair made in the host namespace; the peer is made straight in `peer.ns`, down. */
-  | { op: 'veth'; name: string; mtu: number; master?: string; up?: boolean; peer: { name: string; mtu: number; mac?: string; ns?: string } }
+  | {
+      op: 'veth';
+      name: string;
+      mtu: number;
+      master?: string;
+      up?: boolean;
+      peer: { name: string; mtu: number; mac?: string; ns?: string };
+    }
   | { op: 'up'; ns?: string; name: string }
   | { op: 'addr'; ns?: string; name: string; cidr: string }
   /** The default route via `gateway` out of `name`. */
   | { op: 'route'; ns?: string; name: string; gateway: string }
   | { op: 'del'; ns?: string; name: string; missingOk?: boolean };
 
-export interface NetRequest { id: number; ops: NetOp[] }
-export type NetResponse = { id: number; ok: true } | { id: number; ok: false; error: { message: string; errno: number; op: number } };
+export interface NetRequest {
+  id: number;
+  ops: NetOp[];
+}
+export type NetResponse =
+  | { id: number; ok: true }
+  | { id: number; ok: false; error: { message: string; errno: number; op: number } };
 
 /** A failed netlink batch; `code` is the errno name (EEXIST, ENODEV…) as node:fs errors carry. */
 export class NetlinkError extends BerthError {
@@ -40,7 +52,11 @@ const pending = new Map<number, { resolve: () => void; reject: (e: Error) => voi
 function drop(w: Worker, err: Error): void {
   if (worker !== w) return;
   worker = undefined;
-  for (const [id, p] of pending) { clearTimeout(p.timer); p.reject(err); pending.delete(id); }
+  for (const [id, p] of pending) {
+    clearTimeout(p.timer);
+    p.reject(err);
+    pending.delete(id);
+  }
   void w.terminate();
 }
 
@@ -74,7 +90,10 @@ export function netlink(ops: NetOp[]): Promise<void> {
   const id = ++nextId;
   return new Promise<void>((resolve, reject) => {
     // A worker stuck in a syscall is replaced; the batch's outcome is then unknown.
-    const timer = setTimeout(() => drop(w, new NetlinkError(`netlink batch timed out after ${TIMEOUT_MS} ms`, 110)), TIMEOUT_MS);
+    const timer = setTimeout(
+      () => drop(w, new NetlinkError(`netlink batch timed out after ${TIMEOUT_MS} ms`, 110)),
+      TIMEOUT_MS,
+    );
     pending.set(id, { resolve, reject, timer });
     w.ref();
     w.postMessage({ id, ops } satisfies NetRequest);

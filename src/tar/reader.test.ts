@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, symlinkSync, linkSync, writeFileSync, chownSync, chmodSync, utimesSync } from 'node:fs';
+import {
+  createReadStream,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  linkSync,
+  writeFileSync,
+  chownSync,
+  chmodSync,
+  utimesSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
@@ -10,7 +20,16 @@ import { lsetxattr, mknod, S_IFCHR, S_IFIFO } from '../sys/libc.ts';
 import { applyLayer } from '../snapshots/apply.ts';
 import { TarReader } from './reader.ts';
 import type { TarHeader } from './reader.ts';
-import { END, fixChecksum, padded, paxBody, rawHeader, snapshotTree, streamOf, tempDir } from '../snapshots/test-helpers.ts';
+import {
+  END,
+  fixChecksum,
+  padded,
+  paxBody,
+  rawHeader,
+  snapshotTree,
+  streamOf,
+  tempDir,
+} from '../snapshots/test-helpers.ts';
 
 const TAR = '/usr/bin/tar';
 
@@ -67,7 +86,10 @@ for (const format of ['gnu', 'posix']) {
     // Names and sizes as GNU tar lists them.
     const ours = await list(createReadStream(archive));
     const theirs = (await run(TAR, ['-tf', archive])).stdout.toString().trim().split('\n');
-    assert.deepEqual(ours.map((e) => e.header.name), theirs);
+    assert.deepEqual(
+      ours.map((e) => e.header.name),
+      theirs,
+    );
     const bigids = ours.find((e) => e.header.name === './bigids')!;
     assert.equal(bigids.header.uid, 3_000_000);
     assert.equal(bigids.header.gid, 2_500_000);
@@ -78,7 +100,15 @@ for (const format of ['gnu', 'posix']) {
     mkdirSync(mine);
     mkdirSync(gnu);
     const res = await applyLayer(mine, createReadStream(archive));
-    await run(TAR, [...xattrs, ...(xattrs.length ? ['--xattrs-include=*'] : []), '--numeric-owner', '-xpf', archive, '-C', gnu]);
+    await run(TAR, [
+      ...xattrs,
+      ...(xattrs.length ? ['--xattrs-include=*'] : []),
+      '--numeric-owner',
+      '-xpf',
+      archive,
+      '-C',
+      gnu,
+    ]);
     const snap = snapshotTree(mine, { mtimes: true });
     assert.deepEqual(snap, snapshotTree(gnu, { mtimes: true }));
     assert.ok(Object.keys(snap).length >= 17);
@@ -111,13 +141,22 @@ test('ustar prefix field and base-256 numbers', async () => {
 
 test('PAX records: path, linkpath, ids, fractional mtime, xattrs, global header', async () => {
   const glob = paxBody({ comment: 'global', uname: 'gluser' });
-  const pax = paxBody({ path: 'p/'.repeat(300) + 'name', uid: '123456789', mtime: '1700000000.25', 'SCHILY.xattr.user.k': 'v' });
+  const pax = paxBody({
+    path: 'p/'.repeat(300) + 'name',
+    uid: '123456789',
+    mtime: '1700000000.25',
+    'SCHILY.xattr.user.k': 'v',
+  });
   const link = paxBody({ linkpath: 'l'.repeat(300) });
   const tar = Buffer.concat([
-    rawHeader({ flag: 'g', size: glob.length, name: 'g' }), padded(glob),
-    rawHeader({ flag: 'x', size: pax.length }), padded(pax),
-    rawHeader({ name: 'short', size: 2 }), padded('hi'),
-    rawHeader({ flag: 'x', size: link.length }), padded(link),
+    rawHeader({ flag: 'g', size: glob.length, name: 'g' }),
+    padded(glob),
+    rawHeader({ flag: 'x', size: pax.length }),
+    padded(pax),
+    rawHeader({ name: 'short', size: 2 }),
+    padded('hi'),
+    rawHeader({ flag: 'x', size: link.length }),
+    padded(link),
     rawHeader({ name: 'sym', flag: '2', linkname: 'short' }),
     END,
   ]);
@@ -136,8 +175,10 @@ test('GNU long name and long link', async () => {
   const name = 'n'.repeat(700);
   const target = 't'.repeat(400);
   const tar = Buffer.concat([
-    rawHeader({ name: '././@LongLink', flag: 'L', size: name.length + 1, magic: 'ustar  \0' }), padded(name + '\0'),
-    rawHeader({ name: '././@LongLink', flag: 'K', size: target.length + 1, magic: 'ustar  \0' }), padded(target + '\0'),
+    rawHeader({ name: '././@LongLink', flag: 'L', size: name.length + 1, magic: 'ustar  \0' }),
+    padded(name + '\0'),
+    rawHeader({ name: '././@LongLink', flag: 'K', size: target.length + 1, magic: 'ustar  \0' }),
+    padded(target + '\0'),
     rawHeader({ name: 'trunc', flag: '2', magic: 'ustar  \0' }),
     END,
   ]);
@@ -148,7 +189,13 @@ test('GNU long name and long link', async () => {
 
 test('PAX size overrides the ustar size, as GNU tar reads it', async () => {
   const pax = paxBody({ size: '5' });
-  const tar = Buffer.concat([rawHeader({ flag: 'x', size: pax.length }), padded(pax), rawHeader({ name: 'f', size: 0 }), padded('hello'), END]);
+  const tar = Buffer.concat([
+    rawHeader({ flag: 'x', size: pax.length }),
+    padded(pax),
+    rawHeader({ name: 'f', size: 0 }),
+    padded('hello'),
+    END,
+  ]);
   const [e] = await list(streamOf(tar));
   assert.equal(e.data.toString(), 'hello');
   using t = tempDir();
@@ -172,10 +219,18 @@ test('ambiguous extended headers are rejected', async () => {
 test('sparse files and unknown types with data are rejected', async () => {
   await rejects(list(streamOf(rawHeader({ flag: 'S', size: 0 }), END)), /sparse/);
   const pax = paxBody({ 'GNU.sparse.major': '1' });
-  await rejects(list(streamOf(rawHeader({ flag: 'x', size: pax.length }), padded(pax), rawHeader({ name: 'f' }), END)), /sparse/);
-  await rejects(list(streamOf(rawHeader({ flag: 'Z', size: 10 }), padded('0123456789'), END)), /unsupported tar entry type/);
+  await rejects(
+    list(streamOf(rawHeader({ flag: 'x', size: pax.length }), padded(pax), rawHeader({ name: 'f' }), END)),
+    /sparse/,
+  );
+  await rejects(
+    list(streamOf(rawHeader({ flag: 'Z', size: 10 }), padded('0123456789'), END)),
+    /unsupported tar entry type/,
+  );
   const warnings: string[] = [];
-  const r = new TarReader(streamOf(rawHeader({ flag: 'Z' }), rawHeader({ name: 'ok' }), END), { onWarning: (w) => warnings.push(w) });
+  const r = new TarReader(streamOf(rawHeader({ flag: 'Z' }), rawHeader({ name: 'ok' }), END), {
+    onWarning: (w) => warnings.push(w),
+  });
   const names: string[] = [];
   for await (const e of r) names.push(e.header.name);
   assert.deepEqual(names, ['ok']);

@@ -161,7 +161,8 @@ export class TarReader implements AsyncIterable<TarEntry> {
       }
       if (block.length < BLOCK) throw truncated();
       if (isZero(block)) {
-        if (meta.pax || meta.longName !== undefined || meta.longLink !== undefined) throw badHeader('extended header without an entry');
+        if (meta.pax || meta.longName !== undefined || meta.longLink !== undefined)
+          throw badHeader('extended header without an entry');
         // The second zero block is optional in practice; whatever follows is padding.
         return this.finish();
       }
@@ -176,7 +177,8 @@ export class TarReader implements AsyncIterable<TarEntry> {
         }
         if (flag === 'x') {
           if (meta.pax) throw badHeader('two PAX headers for one entry');
-          if (meta.longName !== undefined || meta.longLink !== undefined) throw badHeader('PAX header after a GNU long-name header');
+          if (meta.longName !== undefined || meta.longLink !== undefined)
+            throw badHeader('PAX header after a GNU long-name header');
           meta.pax = parsePax(data);
         } else {
           if (meta.pax) throw badHeader('GNU long-name header after a PAX header');
@@ -230,18 +232,36 @@ export class TarReader implements AsyncIterable<TarEntry> {
     for (const k of ['path', 'linkpath', 'size']) pax.delete(k);
     for (const [k, v] of meta.pax ?? []) pax.set(k, v);
     const str = (k: string) => pax.get(k)?.toString('utf8');
-    if (Array.from(pax.keys()).some((k) => k.startsWith('GNU.sparse.'))) throw invalidArgument('sparse files in tar archives are not supported');
+    if (Array.from(pax.keys()).some((k) => k.startsWith('GNU.sparse.')))
+      throw invalidArgument('sparse files in tar archives are not supported');
 
     let type: TarEntryType;
     switch (flag) {
-      case '0': case '\0': case '7': type = 'file'; break;
-      case '1': type = 'hardlink'; break;
-      case '2': type = 'symlink'; break;
-      case '3': type = 'char'; break;
-      case '4': type = 'block'; break;
-      case '5': type = 'dir'; break;
-      case '6': type = 'fifo'; break;
-      case 'S': throw invalidArgument('sparse files in tar archives are not supported');
+      case '0':
+      case '\0':
+      case '7':
+        type = 'file';
+        break;
+      case '1':
+        type = 'hardlink';
+        break;
+      case '2':
+        type = 'symlink';
+        break;
+      case '3':
+        type = 'char';
+        break;
+      case '4':
+        type = 'block';
+        break;
+      case '5':
+        type = 'dir';
+        break;
+      case '6':
+        type = 'fifo';
+        break;
+      case 'S':
+        throw invalidArgument('sparse files in tar archives are not supported');
       default: {
         const size = numberOr(str('size'), rawSize);
         if (size > 0) throw invalidArgument(`unsupported tar entry type ${JSON.stringify(flag)} with data`);
@@ -358,10 +378,14 @@ function parseNumeric(b: Buffer, off: number, len: number, what: string, allowNe
     let v = BigInt(f[0] & 0x3f) - (negative ? 0x40n : 0n);
     for (let i = 1; i < f.length; i++) v = (v << 8n) | BigInt(f[i]);
     if (v < 0n && !allowNegative) throw badHeader(`negative ${what}`);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) throw badHeader(`${what} out of range`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
+      throw badHeader(`${what} out of range`);
     return Number(v);
   }
-  const s = f.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[ \0]+/, '');
+  const s = f
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[ \0]+/, '');
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) throw badHeader(`bad ${what} field ${JSON.stringify(s)}`);
   const v = parseInt(s, 8);

@@ -14,7 +14,10 @@ test('writer output reads back identically and GNU tar agrees', async () => {
   const long = `${'dir/'.repeat(40)}${'n'.repeat(120)}`;
   const tar = await tarToBuffer([
     { entry: { name: 'd/', type: 'dir', mode: 0o755, mtime: 1700000000 } },
-    { entry: { name: long, type: 'file', uid: 3_000_000, gid: 7, mtime: 1700000000.5, xattrs: { 'user.k': 'v' } }, body: 'long' },
+    {
+      entry: { name: long, type: 'file', uid: 3_000_000, gid: 7, mtime: 1700000000.5, xattrs: { 'user.k': 'v' } },
+      body: 'long',
+    },
     { entry: { name: 'üñí', type: 'file', uname: 'someone', gname: 'group' }, body: 'utf8' },
     { entry: { name: 'path', type: 'file', size: 11 }, body: { path: join(t.path, 'src') } },
     { entry: { name: 'stream', type: 'file', size: 3 }, body: Readable.from([Buffer.from('abc')]) },
@@ -29,15 +32,24 @@ test('writer output reads back identically and GNU tar agrees', async () => {
     for await (const c of e.body) body += c.toString();
     seen.push({ name: e.header.name, body, uid: e.header.uid, mtime: e.header.mtime, link: e.header.linkname });
   }
-  assert.deepEqual(seen.map((s) => s.name), ['d/', long, 'üñí', 'path', 'stream', 'lnk', 'hl', 'null', 'p']);
+  assert.deepEqual(
+    seen.map((s) => s.name),
+    ['d/', long, 'üñí', 'path', 'stream', 'lnk', 'hl', 'null', 'p'],
+  );
   assert.equal(seen[1].uid, 3_000_000);
   assert.equal(seen[1].mtime, 1700000000.5);
   assert.equal(seen[3].body, 'from a path');
   assert.equal(seen[4].body, 'abc');
   assert.equal(seen[5].link, 't'.repeat(200));
   writeFileSync(join(t.path, 'a.tar'), tar);
-  const listed = (await run('/usr/bin/tar', ['--quoting-style=literal', '-tf', join(t.path, 'a.tar')])).stdout.toString().trim().split('\n');
-  assert.deepEqual(listed, seen.map((s) => s.name));
+  const listed = (await run('/usr/bin/tar', ['--quoting-style=literal', '-tf', join(t.path, 'a.tar')])).stdout
+    .toString()
+    .trim()
+    .split('\n');
+  assert.deepEqual(
+    listed,
+    seen.map((s) => s.name),
+  );
   const verbose = (await run('/usr/bin/tar', ['--numeric-owner', '-tvf', join(t.path, 'a.tar')])).stdout.toString();
   assert.match(verbose, /3000000\/7/);
   assert.ok(readFileSync(join(t.path, 'a.tar')).length % 512 === 0);
@@ -46,5 +58,8 @@ test('writer output reads back identically and GNU tar agrees', async () => {
 test('a streamed body shorter than its size is an error', async () => {
   const w = new TarWriter();
   w.stream.resume();
-  await assert.rejects(w.add({ name: 'f', type: 'file', size: 10 }, Readable.from([Buffer.from('abc')])), /body was 3 bytes/);
+  await assert.rejects(
+    w.add({ name: 'f', type: 'file', size: 10 }, Readable.from([Buffer.from('abc')])),
+    /body was 3 bytes/,
+  );
 });

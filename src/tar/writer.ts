@@ -48,11 +48,13 @@ export class TarWriter {
         data = Buffer.isBuffer(body) ? body : Buffer.from(body);
         size = data.length;
       } else {
-        if (entry.size === undefined) throw invalidArgument(`tar entry ${entry.name}: size is required for a streamed body`);
+        if (entry.size === undefined)
+          throw invalidArgument(`tar entry ${entry.name}: size is required for a streamed body`);
         size = entry.size;
-        src = 'path' in body && typeof (body as { path: unknown }).path === 'string' && !('read' in body)
-          ? createReadStream((body as { path: string }).path)
-          : (body as Readable);
+        src =
+          'path' in body && typeof (body as { path: unknown }).path === 'string' && !('read' in body)
+            ? createReadStream((body as { path: string }).path)
+            : (body as Readable);
       }
       if (body === undefined && size > 0) throw invalidArgument(`tar entry ${entry.name}: body missing`);
     }
@@ -83,8 +85,14 @@ export class TarWriter {
   private write(b: Buffer): Promise<void> {
     if (this.stream.write(b)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const onDrain = () => { this.stream.off('error', onError); resolve(); };
-      const onError = (e: Error) => { this.stream.off('drain', onDrain); reject(e); };
+      const onDrain = () => {
+        this.stream.off('error', onError);
+        resolve();
+      };
+      const onError = (e: Error) => {
+        this.stream.off('drain', onDrain);
+        reject(e);
+      };
       this.stream.once('drain', onDrain);
       this.stream.once('error', onError);
     });
@@ -92,7 +100,13 @@ export class TarWriter {
 }
 
 const TYPE_FLAG: Record<TarEntryType, string> = {
-  file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6',
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  char: '3',
+  block: '4',
+  dir: '5',
+  fifo: '6',
 };
 
 const MAX_OCTAL_8 = 0o7777777;
@@ -130,17 +144,36 @@ export function encodeHeaders(entry: TarWriteEntry, size: number): Buffer {
   for (const [k, v] of xattrs) pax.set(`SCHILY.xattr.${k}`, Buffer.isBuffer(v) ? v : Buffer.from(v));
 
   const main = ustarBlock({
-    name, prefix, mode, uid: Math.min(uid, MAX_OCTAL_8), gid: Math.min(gid, MAX_OCTAL_8),
-    size: size > MAX_OCTAL_12 ? 0 : size, mtime: Math.max(0, Math.min(Math.trunc(mtime), MAX_OCTAL_12)),
-    flag: TYPE_FLAG[entry.type], linkname: Buffer.byteLength(linkname) > 100 ? '' : linkname,
-    uname: entry.uname ?? '', gname: entry.gname ?? '', devmajor: entry.devmajor ?? 0, devminor: entry.devminor ?? 0,
+    name,
+    prefix,
+    mode,
+    uid: Math.min(uid, MAX_OCTAL_8),
+    gid: Math.min(gid, MAX_OCTAL_8),
+    size: size > MAX_OCTAL_12 ? 0 : size,
+    mtime: Math.max(0, Math.min(Math.trunc(mtime), MAX_OCTAL_12)),
+    flag: TYPE_FLAG[entry.type],
+    linkname: Buffer.byteLength(linkname) > 100 ? '' : linkname,
+    uname: entry.uname ?? '',
+    gname: entry.gname ?? '',
+    devmajor: entry.devmajor ?? 0,
+    devminor: entry.devminor ?? 0,
   });
   if (pax.size === 0) return main;
   const body = encodePax(pax);
   const paxHeader = ustarBlock({
     name: `PaxHeaders/${(entry.name.split('/').filter(Boolean).pop() ?? 'x').replace(/[^\x01-\x7f]/g, '_').slice(0, 80)}`,
-    prefix: '', mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: 0, flag: 'x', linkname: '',
-    uname: '', gname: '', devmajor: 0, devminor: 0,
+    prefix: '',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: body.length,
+    mtime: 0,
+    flag: 'x',
+    linkname: '',
+    uname: '',
+    gname: '',
+    devmajor: 0,
+    devminor: 0,
   });
   const p = (BLOCK - (body.length % BLOCK)) % BLOCK;
   return Buffer.concat([paxHeader, body, Buffer.alloc(p), main]);
@@ -176,8 +209,19 @@ function encodePax(pax: Map<string, Buffer>): Buffer {
 }
 
 interface Fields {
-  name: string; prefix: string; mode: number; uid: number; gid: number; size: number; mtime: number;
-  flag: string; linkname: string; uname: string; gname: string; devmajor: number; devminor: number;
+  name: string;
+  prefix: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  flag: string;
+  linkname: string;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
 }
 
 function ustarBlock(f: Fields): Buffer {

@@ -13,7 +13,8 @@ export async function createContainer(d: TestDaemon, body: Record<string, unknow
 export function attach(d: TestDaemon, id: string, stdin?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({
-      socketPath: d.socket, method: 'POST',
+      socketPath: d.socket,
+      method: 'POST',
       path: `/v1.47/containers/${id}/attach?stream=1&stdout=1&stderr=1${stdin !== undefined ? '&stdin=1' : ''}`,
       headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
     });

@@ -32,10 +32,14 @@ export interface TestDaemon {
   cleanup(): Promise<void>;
 }
 
-export interface DaemonOptions { extraArgs?: string[]; config?: Record<string, unknown>; root?: string }
+export interface DaemonOptions {
+  extraArgs?: string[];
+  config?: Record<string, unknown>;
+  root?: string;
+}
 
 export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> {
-  const root = opts.root ?? await mkdtemp(join(tmpdir(), 'berth-test-'));
+  const root = opts.root ?? (await mkdtemp(join(tmpdir(), 'berth-test-')));
   const dataRoot = join(root, 'data');
   const execRoot = join(root, 'exec');
   const socket = join(root, 'berth.sock');
@@ -44,17 +48,38 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
   // Every test daemon gets its own default bridge and address pool, apart from the host's
   // and from other test daemons running in parallel.
   const net = testNetwork(root);
-  await writeFile(configFile, JSON.stringify({ bridge: net.bridge, 'default-address-pools': [{ base: net.pool, size: 24 }], ...opts.config }));
+  await writeFile(
+    configFile,
+    JSON.stringify({ bridge: net.bridge, 'default-address-pools': [{ base: net.pool, size: 24 }], ...opts.config }),
+  );
   let output = '';
   const d: TestDaemon = {
-    root, dataRoot, execRoot, socket, host: `unix://${socket}`,
+    root,
+    dataRoot,
+    execRoot,
+    socket,
+    host: `unix://${socket}`,
     proc: undefined as unknown as ChildProcess,
     logs: () => output,
     api: (m, p, o) => request(socket, m, p, o),
     async start() {
       output = '';
-      const args = [berthdMain, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`,
-        '--config-file', configFile, '--cgroup-parent', cgroupParent, '--log-level', 'debug', ...(opts.extraArgs ?? [])];
+      const args = [
+        berthdMain,
+        '--data-root',
+        dataRoot,
+        '--exec-root',
+        execRoot,
+        '-H',
+        `unix://${socket}`,
+        '--config-file',
+        configFile,
+        '--cgroup-parent',
+        cgroupParent,
+        '--log-level',
+        'debug',
+        ...(opts.extraArgs ?? []),
+      ];
       d.proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       d.proc.stdout!.on('data', (c) => (output += c));
       d.proc.stderr!.on('data', (c) => (output += c));
@@ -64,7 +89,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         try {
           const r = await request(socket, 'GET', '/_ping', { timeoutMs: 1000 });
           if (r.status === 200) return;
-        } catch { /* not up yet */ }
+        } catch {
+          /* not up yet */
+        }
         await new Promise((r) => setTimeout(r, 25));
       }
       throw new Error(`berthd did not come up:\n${output}`);
@@ -78,17 +105,32 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
     async cleanup() {
       try {
         if (d.proc.exitCode === null && d.proc.signalCode === null) {
-          const list = await d.api('GET', '/containers/json?all=1').then((r) => r.json<{ Id: string }[]>()).catch(() => []);
+          const list = await d
+            .api('GET', '/containers/json?all=1')
+            .then((r) => r.json<{ Id: string }[]>())
+            .catch(() => []);
           await Promise.all(list.map((c) => d.api('DELETE', `/containers/${c.Id}?force=1`).catch(() => {})));
         }
         await d.stop('SIGTERM');
       } finally {
         // Anything still mounted below the test root is a leak: undo it, then fail loudly.
         const leaks = mountsUnder(root);
-        for (const m of leaks.reverse()) { try { execFileSync('umount', ['-l', m]); } catch { /* already gone */ } }
+        for (const m of leaks.reverse()) {
+          try {
+            execFileSync('umount', ['-l', m]);
+          } catch {
+            /* already gone */
+          }
+        }
         // Shims of this daemon (its containers' and its idle pool's) must all be gone.
         const shims = shimsOf(execRoot);
-        for (const pid of shims) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+        for (const pid of shims) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
         const netLeaks = await removeNetworking(dataRoot, execRoot, net.bridge);
         await rm(root, { recursive: true, force: true }).catch(() => {});
         await removeCgroupParent(cgroupParent);
@@ -104,7 +146,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
 
 export function mountsUnder(prefix: string): string[] {
   const text = execFileSync('cat', ['/proc/self/mountinfo']).toString();
-  return text.split('\n').map((l) => l.split(' ')[4]).filter((m) => m && (m === prefix || m.startsWith(prefix + '/')));
+  return text
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m && (m === prefix || m.startsWith(prefix + '/')));
 }
 
 let busyboxTar: Buffer | undefined;
@@ -122,7 +167,10 @@ export async function busyboxRootfs(): Promise<Buffer> {
 
 /** Imports busybox into the daemon as `busybox:latest`. */
 export async function importBusybox(d: TestDaemon, ref = 'busybox'): Promise<string> {
-  const r = await d.api('POST', `/images/create?fromSrc=-&repo=${encodeURIComponent(ref)}`, { raw: await busyboxRootfs(), headers: { 'Content-Type': 'application/x-tar' } });
+  const r = await d.api('POST', `/images/create?fromSrc=-&repo=${encodeURIComponent(ref)}`, {
+    raw: await busyboxRootfs(),
+    headers: { 'Content-Type': 'application/x-tar' },
+  });
   if (r.status !== 200) throw new Error(`import failed: ${r.status} ${r.body}`);
   return JSON.parse(r.body.toString().trim().split('\n').pop()!).status;
 }
@@ -132,7 +180,13 @@ export function hasDockerCli(): boolean {
 }
 
 /** Runs a CLI (docker or berth) against the test daemon; never throws on exit codes. */
-export function runCli(bin: 'docker' | 'berth', d: TestDaemon, args: string[], input?: string | Buffer, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  bin: 'docker' | 'berth',
+  d: TestDaemon,
+  args: string[],
+  input?: string | Buffer,
+  timeoutMs = 60_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const [cmd, argv] = bin === 'docker' ? ['docker', args] : [process.execPath, [berthMain, ...args]];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, {
@@ -145,7 +199,10 @@ export function runCli(bin: 'docker' | 'berth', d: TestDaemon, args: string[], i
     child.stderr.on('data', (c) => (stderr += c));
     const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(t); resolve({ code: code ?? -1, stdout, stderr }); });
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
   });
@@ -154,8 +211,15 @@ export function runCli(bin: 'docker' | 'berth', d: TestDaemon, args: string[], i
 /** Shim processes started for a daemon: their -address lies in its exec root. */
 export function shimsOf(execRoot: string): number[] {
   try {
-    return execFileSync('pgrep', ['-f', `containerd-shim-runc-v2 .*-address ${execRoot}/`]).toString().trim().split('\n').filter(Boolean).map(Number);
-  } catch { return []; }
+    return execFileSync('pgrep', ['-f', `containerd-shim-runc-v2 .*-address ${execRoot}/`])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -170,7 +234,10 @@ async function removeCgroupParent(parent: string): Promise<void> {
     const kids = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const k of kids) if (k.isDirectory()) await removeTree(join(dir, k.name));
     for (let i = 0; i < 20; i++) {
-      try { await rmdir(dir); return; } catch (err) {
+      try {
+        await rmdir(dir);
+        return;
+      } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -185,19 +252,28 @@ async function removeCgroupParent(parent: string): Promise<void> {
  */
 export function useDaemon(set: (d: TestDaemon) => void, opts: DaemonOptions & { busybox?: boolean } = {}): void {
   let daemon: TestDaemon | undefined;
-  before(async () => {
-    if (!isRoot) return;
-    daemon = await startDaemon(opts);
-    set(daemon);
-    if (opts.busybox !== false) await importBusybox(daemon);
-  }, { timeout: 60_000 });
-  after(async () => { if (daemon) await daemon.cleanup(); });
+  before(
+    async () => {
+      if (!isRoot) return;
+      daemon = await startDaemon(opts);
+      set(daemon);
+      if (opts.busybox !== false) await importBusybox(daemon);
+    },
+    { timeout: 60_000 },
+  );
+  after(async () => {
+    if (daemon) await daemon.cleanup();
+  });
 }
 
 /** A bridge name and a /16 pool derived from the test root (unique per daemon). */
 export function testNetwork(root: string): { bridge: string; pool: string; table: string } {
   const h = createHash('sha256').update(root).digest();
-  const suffix = root.split('-').pop()!.replace(/[^a-zA-Z0-9]/g, '').slice(0, 8);
+  const suffix = root
+    .split('-')
+    .pop()!
+    .replace(/[^a-zA-Z0-9]/g, '')
+    .slice(0, 8);
   return { bridge: `bt${suffix}`, pool: `10.${100 + (h[0] % 150)}.0.0/16`, table: `berth-bt${suffix}` };
 }
 
@@ -217,19 +293,49 @@ async function removeNetworking(dataRoot: string, execRoot: string, bridge: stri
   const leaks: string[] = [];
   for (const ns of (await readdir('/run/netns').catch(() => [] as string[])).filter((n) => n.startsWith(p.netns))) {
     leaks.push(`netns ${ns}`);
-    try { execFileSync('/usr/sbin/ip', ['netns', 'del', ns]); } catch { /* gone */ }
+    try {
+      execFileSync('/usr/sbin/ip', ['netns', 'del', ns]);
+    } catch {
+      /* gone */
+    }
   }
-  const links = execFileSync('/usr/sbin/ip', ['-o', 'link', 'show']).toString().split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
+  const links = execFileSync('/usr/sbin/ip', ['-o', 'link', 'show'])
+    .toString()
+    .split('\n')
+    .map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
   for (const l of links.filter((n) => n.startsWith(p.veth))) {
     leaks.push(`veth ${l}`);
-    try { execFileSync('/usr/sbin/ip', ['link', 'del', l]); } catch { /* gone */ }
+    try {
+      execFileSync('/usr/sbin/ip', ['link', 'del', l]);
+    } catch {
+      /* gone */
+    }
   }
   const bridges = [bridge];
   for (const f of await readdir(join(dataRoot, 'network', 'networks')).catch(() => [] as string[])) {
-    try { const n = JSON.parse(await readFile(join(dataRoot, 'network', 'networks', f), 'utf8')); if (n.bridge) bridges.push(n.bridge); } catch { /* skip */ }
+    try {
+      const n = JSON.parse(await readFile(join(dataRoot, 'network', 'networks', f), 'utf8'));
+      if (n.bridge) bridges.push(n.bridge);
+    } catch {
+      /* skip */
+    }
   }
-  for (const b of new Set(bridges)) { try { execFileSync('/usr/sbin/ip', ['link', 'del', b], { stdio: 'ignore' }); } catch { /* gone */ } }
-  try { execFileSync('/usr/sbin/nft', ['delete', 'table', 'ip', `berth-${bridge}`], { stdio: 'ignore' }); } catch { /* none */ }
-  try { execFileSync('/usr/sbin/nft', ['delete', 'table', 'bridge', `berth-${bridge}`], { stdio: 'ignore' }); } catch { /* none */ }
+  for (const b of new Set(bridges)) {
+    try {
+      execFileSync('/usr/sbin/ip', ['link', 'del', b], { stdio: 'ignore' });
+    } catch {
+      /* gone */
+    }
+  }
+  try {
+    execFileSync('/usr/sbin/nft', ['delete', 'table', 'ip', `berth-${bridge}`], { stdio: 'ignore' });
+  } catch {
+    /* none */
+  }
+  try {
+    execFileSync('/usr/sbin/nft', ['delete', 'table', 'bridge', `berth-${bridge}`], { stdio: 'ignore' });
+  } catch {
+    /* none */
+  }
   return leaks;
 }

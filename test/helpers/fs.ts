@@ -3,7 +3,16 @@ import { Readable } from 'node:stream';
 import { TarReader } from '../../src/tar/reader.ts';
 import type { TestDaemon } from './daemon.ts';
 
-export interface ListedEntry { name: string; type: string; linkname: string; mode: number; uid: number; gid: number; body?: string; size: number }
+export interface ListedEntry {
+  name: string;
+  type: string;
+  linkname: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  body?: string;
+  size: number;
+}
 
 /** Every entry of a tar; bodies of small files as text. */
 export async function listTar(buf: Buffer): Promise<ListedEntry[]> {
@@ -16,7 +25,13 @@ export async function listTar(buf: Buffer): Promise<ListedEntry[]> {
     for await (const c of e.body) chunks.push(c);
     const h = e.header;
     out.push({
-      name: h.name, type: h.type, linkname: h.linkname, mode: h.mode, uid: h.uid, gid: h.gid, size: h.size,
+      name: h.name,
+      type: h.type,
+      linkname: h.linkname,
+      mode: h.mode,
+      uid: h.uid,
+      gid: h.gid,
+      size: h.size,
       body: h.type === 'file' && h.size < 4096 ? Buffer.concat(chunks).toString() : undefined,
     });
   }

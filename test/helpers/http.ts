@@ -2,10 +2,19 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 
-export interface Response { status: number; headers: IncomingHttpHeaders; body: Buffer; json<T = any>(): T }
+export interface Response {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  json<T = any>(): T;
+}
 
-export function request(socketPath: string, method: string, path: string,
-  opts: { body?: unknown; raw?: Buffer | Readable; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Response> {
+export function request(
+  socketPath: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; raw?: Buffer | Readable; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Response> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...opts.headers };
     let payload: Buffer | undefined;

@@ -15,13 +15,20 @@ export interface Hijacked {
 }
 
 /** Sends a raw HTTP request on a unix socket and hands the connection over after the head. */
-export function hijackRaw(socketPath: string, method: string, path: string, opts: { body?: unknown; upgrade?: 'tcp' | 'websocket' | false; headers?: Record<string, string> } = {}): Promise<Hijacked> {
+export function hijackRaw(
+  socketPath: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; upgrade?: 'tcp' | 'websocket' | false; headers?: Record<string, string> } = {},
+): Promise<Hijacked> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     const body = opts.body === undefined ? '' : JSON.stringify(opts.body);
     const up = opts.upgrade ?? 'tcp';
     const hdr = [
-      `${method} ${path} HTTP/1.1`, 'Host: x', `Content-Length: ${Buffer.byteLength(body)}`,
+      `${method} ${path} HTTP/1.1`,
+      'Host: x',
+      `Content-Length: ${Buffer.byteLength(body)}`,
       ...(body ? ['Content-Type: application/json'] : []),
       ...(up ? [`Connection: Upgrade`, `Upgrade: ${up}`] : []),
       ...Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
@@ -34,7 +41,11 @@ export function hijackRaw(socketPath: string, method: string, path: string, opts
     let resolveEnded!: () => void;
     const ended = new Promise<void>((r) => (resolveEnded = r));
     socket.on('data', (c: Buffer) => {
-      if (headDone) { rest = Buffer.concat([rest, c]); waiters.forEach((w) => w()); return; }
+      if (headDone) {
+        rest = Buffer.concat([rest, c]);
+        waiters.forEach((w) => w());
+        return;
+      }
       buf = Buffer.concat([buf, c]);
       const i = buf.indexOf('\r\n\r\n');
       if (i < 0) return;
@@ -43,13 +54,25 @@ export function hijackRaw(socketPath: string, method: string, path: string, opts
       rest = buf.subarray(i + 4);
       const status = Number(/^HTTP\/1\.[01] (\d+)/.exec(head)?.[1] ?? 0);
       resolve({
-        socket, status, head, ended,
+        socket,
+        status,
+        head,
+        ended,
         data: () => rest,
         waitFor(pred, ms = 10_000) {
           return new Promise((res, rej) => {
             if (pred(rest)) return res();
-            const t = setTimeout(() => rej(new Error(`timed out; got ${JSON.stringify(rest.toString().slice(-300))}`)), ms);
-            const w = () => { if (pred(rest)) { clearTimeout(t); waiters = waiters.filter((x) => x !== w); res(); } };
+            const t = setTimeout(
+              () => rej(new Error(`timed out; got ${JSON.stringify(rest.toString().slice(-300))}`)),
+              ms,
+            );
+            const w = () => {
+              if (pred(rest)) {
+                clearTimeout(t);
+                waiters = waiters.filter((x) => x !== w);
+                res();
+              }
+            };
             waiters.push(w);
           });
         },
@@ -57,7 +80,10 @@ export function hijackRaw(socketPath: string, method: string, path: string, opts
     });
     socket.on('end', () => resolveEnded());
     socket.on('close', () => resolveEnded());
-    socket.on('error', (e) => { if (!headDone) reject(e); resolveEnded(); });
+    socket.on('error', (e) => {
+      if (!headDone) reject(e);
+      resolveEnded();
+    });
   });
 }
 
@@ -65,7 +91,8 @@ export function hijackRaw(socketPath: string, method: string, path: string, opts
 export function wsFrame(opcode: number, payload: Buffer): Buffer {
   const mask = randomBytes(4);
   const n = payload.length;
-  const head = n < 126 ? Buffer.from([0x80 | opcode, 0x80 | n]) : Buffer.from([0x80 | opcode, 0x80 | 126, n >> 8, n & 0xff]);
+  const head =
+    n < 126 ? Buffer.from([0x80 | opcode, 0x80 | n]) : Buffer.from([0x80 | opcode, 0x80 | 126, n >> 8, n & 0xff]);
   const body = Buffer.from(payload);
   for (let i = 0; i < n; i++) body[i] ^= mask[i & 3];
   return Buffer.concat([head, mask, body]);
@@ -78,7 +105,13 @@ export function wsDecode(buf: Buffer): { opcode: number; payload: Buffer }[] {
   while (i + 2 <= buf.length) {
     let n = buf[i + 1] & 0x7f;
     let off = i + 2;
-    if (n === 126) { n = buf.readUInt16BE(i + 2); off = i + 4; } else if (n === 127) { n = Number(buf.readBigUInt64BE(i + 2)); off = i + 10; }
+    if (n === 126) {
+      n = buf.readUInt16BE(i + 2);
+      off = i + 4;
+    } else if (n === 127) {
+      n = Number(buf.readBigUInt64BE(i + 2));
+      off = i + 10;
+    }
     if (off + n > buf.length) break;
     out.push({ opcode: buf[i] & 0x0f, payload: buf.subarray(off, off + n) });
     i = off + n;

@@ -12,10 +12,22 @@ export class Terminal {
   /** Starts `command` (a shell command line) in a new window of the given size. */
   constructor(command: string, opts: { width?: number; height?: number; env?: Record<string, string> } = {}) {
     this.server = `berth-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+    const env = Object.entries(opts.env ?? {})
+      .map(([k, v]) => `${k}=${shellQuote(v)}`)
+      .join(' ');
     // The command's status is printed after it ends, and the window stays for reading.
     const line = `${env} ${command}; echo "[exit=$?]"; stty -a | grep -o -- '-\\?icanon' | head -1; sleep 600`;
-    this.tmux('new-session', '-d', '-s', this.name, '-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30), line);
+    this.tmux(
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      String(opts.width ?? 100),
+      '-y',
+      String(opts.height ?? 30),
+      line,
+    );
   }
 
   private tmux(...args: string[]): string {
@@ -50,7 +62,11 @@ export class Terminal {
   }
 
   close(): void {
-    try { this.tmux('kill-server'); } catch { /* gone */ }
+    try {
+      this.tmux('kill-server');
+    } catch {
+      /* gone */
+    }
   }
 }
 

@@ -37,8 +37,17 @@ export interface BuildQuery {
 }
 
 export interface BuildBackend {
-  build(q: BuildQuery, body: Readable, signal: AbortSignal, emit: (m: Record<string, unknown>) => void): Promise<unknown>;
-  prune(opts: { all: boolean; keepStorage: number; filters: Map<string, string[]> }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
+  build(
+    q: BuildQuery,
+    body: Readable,
+    signal: AbortSignal,
+    emit: (m: Record<string, unknown>) => void,
+  ): Promise<unknown>;
+  prune(opts: {
+    all: boolean;
+    keepStorage: number;
+    filters: Map<string, string[]>;
+  }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
   /** Takes a context manifest; answers which files' bytes the build request must carry. */
   offerContext(key: string, manifest: unknown): { session: string; need: string[] };
 }
@@ -55,7 +64,13 @@ function jsonParam<T>(v: string | undefined, what: string, dflt: T): T {
 function checkUlimits(v: unknown): { Name: string; Soft: number; Hard: number }[] {
   if (!Array.isArray(v)) throw invalidArgument('invalid ulimits specified: expected a JSON array');
   for (const u of v) {
-    if (!u || typeof u !== 'object' || typeof u.Name !== 'string' || !Number.isInteger(u.Soft) || !Number.isInteger(u.Hard)) {
+    if (
+      !u ||
+      typeof u !== 'object' ||
+      typeof u.Name !== 'string' ||
+      !Number.isInteger(u.Soft) ||
+      !Number.isInteger(u.Hard)
+    ) {
       throw invalidArgument(`invalid ulimits specified: ${JSON.stringify(u)}`);
     }
   }
@@ -92,10 +107,18 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
   r.add('POST', '/build/context', async (ctx) => {
     // A manifest is ~150 bytes a file: allow large contexts, still bounded.
     const body = await readBody(ctx.req, 256 << 20);
-    sendJson(ctx.res, 200, b.offerContext(ctx.query.str('key') ?? '', parseJsonSafe(body.toString('utf8'), 'context manifest')));
+    sendJson(
+      ctx.res,
+      200,
+      b.offerContext(ctx.query.str('key') ?? '', parseJsonSafe(body.toString('utf8'), 'context manifest')),
+    );
   });
   r.add('POST', '/build/prune', async (ctx) => {
     const q = ctx.query;
-    sendJson(ctx.res, 200, await b.prune({ all: q.bool('all'), keepStorage: q.int('keep-storage') ?? 0, filters: q.filters() }));
+    sendJson(
+      ctx.res,
+      200,
+      await b.prune({ all: q.bool('all'), keepStorage: q.int('keep-storage') ?? 0, filters: q.filters() }),
+    );
   });
 }

@@ -7,11 +7,23 @@ import { invalidArgument } from '../../common/errors.ts';
 import type { Router, RequestContext } from '../router.ts';
 import { versionAtLeast } from '../version.ts';
 
-export interface PathStatHeader { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+export interface PathStatHeader {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
 
 export interface CommitParams {
-  container: string; repo?: string; tag?: string; comment?: string; author?: string;
-  pause: boolean; changes: string[]; config?: Record<string, unknown>;
+  container: string;
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  pause: boolean;
+  changes: string[];
+  config?: Record<string, unknown>;
 }
 
 export interface ContainerFsBackend {
@@ -21,7 +33,12 @@ export interface ContainerFsBackend {
   commit(p: CommitParams): Promise<{ Id: string }>;
   archiveStat(id: string, path: string): Promise<PathStatHeader>;
   archiveGet(id: string, path: string, signal: AbortSignal): { stat: PathStatHeader; stream: Readable };
-  archivePut(id: string, path: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void>;
+  archivePut(
+    id: string,
+    path: string,
+    body: Readable,
+    opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+  ): Promise<void>;
 }
 
 function parseBodyObject(raw: string): Record<string, unknown> {
@@ -55,7 +72,9 @@ export function containerFsRoutes(r: Router, b: ContainerFsBackend): void {
     const path = pathParam(ctx);
     if (ctx.req.method === 'HEAD') {
       const stat = await b.archiveStat(ctx.params.id, path);
-      ctx.res.writeHead(200, { 'X-Docker-Container-Path-Stat': statHeader(stat), 'Content-Type': 'application/json' }).end();
+      ctx.res
+        .writeHead(200, { 'X-Docker-Container-Path-Stat': statHeader(stat), 'Content-Type': 'application/json' })
+        .end();
       return;
     }
     const { stat, stream } = b.archiveGet(ctx.params.id, path, ctx.signal);
@@ -64,7 +83,8 @@ export function containerFsRoutes(r: Router, b: ContainerFsBackend): void {
   r.add('PUT', '/containers/{id}/archive', async (ctx) => {
     const q = ctx.query;
     await b.archivePut(ctx.params.id, pathParam(ctx), ctx.req, {
-      noOverwriteDirNonDir: q.bool('noOverwriteDirNonDir'), copyUIDGID: q.bool('copyUIDGID'),
+      noOverwriteDirNonDir: q.bool('noOverwriteDirNonDir'),
+      copyUIDGID: q.bool('copyUIDGID'),
     });
     ctx.res.writeHead(200).end();
   });
@@ -76,10 +96,21 @@ export function containerFsRoutes(r: Router, b: ContainerFsBackend): void {
     const raw = (await readBody(ctx.req)).toString('utf8').trim();
     const body = raw === '' || raw === 'null' ? {} : parseBodyObject(raw);
     // API ≥ 1.13 pauses by default; an explicit pause=0 turns it off.
-    const pause = q.str('pause') === undefined || q.str('pause') === '' ? versionAtLeast(ctx.version, '1.13') : q.bool('pause');
-    sendJson(ctx.res, 201, await b.commit({
-      container, repo: q.str('repo'), tag: q.str('tag'), comment: q.str('comment'), author: q.str('author'),
-      pause, changes: q.all('changes'), config: Object.keys(body).length ? body : undefined,
-    }));
+    const pause =
+      q.str('pause') === undefined || q.str('pause') === '' ? versionAtLeast(ctx.version, '1.13') : q.bool('pause');
+    sendJson(
+      ctx.res,
+      201,
+      await b.commit({
+        container,
+        repo: q.str('repo'),
+        tag: q.str('tag'),
+        comment: q.str('comment'),
+        author: q.str('author'),
+        pause,
+        changes: q.all('changes'),
+        config: Object.keys(body).length ? body : undefined,
+      }),
+    );
   });
 }

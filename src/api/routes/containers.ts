@@ -6,7 +6,14 @@ import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
 import { invalidArgument } from '../../common/errors.ts';
 import type { Router, RequestContext } from '../router.ts';
 
-export interface AttachParams { stream: boolean; logs: boolean; stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string }
+export interface AttachParams {
+  stream: boolean;
+  logs: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys?: string;
+}
 
 export interface ContainersBackend {
   create(name: string | undefined, body: Record<string, unknown>): Promise<{ Id: string; Warnings: string[] }>;
@@ -17,11 +24,26 @@ export interface ContainersBackend {
   restart(id: string, opts: { timeout?: number; signal?: string }): Promise<void>;
   kill(id: string, signal?: string): Promise<void>;
   /** Throws (404/400) synchronously-ish before the 200 goes out; resolves at the condition. */
-  wait(id: string, condition: string | undefined, signal: AbortSignal): Promise<{ StatusCode: number; Error?: { Message: string } | null }>;
+  wait(
+    id: string,
+    condition: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ StatusCode: number; Error?: { Message: string } | null }>;
   remove(id: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
   rename(id: string, name: string | undefined): Promise<void>;
-  logs(id: string, opts: { follow: boolean; stdout: boolean; stderr: boolean; since?: string; until?: string; timestamps: boolean; tail?: string; signal: AbortSignal }):
-    { tty: boolean; chunks: AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }> };
+  logs(
+    id: string,
+    opts: {
+      follow: boolean;
+      stdout: boolean;
+      stderr: boolean;
+      since?: string;
+      until?: string;
+      timestamps: boolean;
+      tail?: string;
+      signal: AbortSignal;
+    },
+  ): { tty: boolean; chunks: AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }> };
   /** Validates and returns a runner to call once the connection is hijacked. */
   attach(id: string, opts: AttachParams): { tty: boolean; run(conn: Duplex, framed: boolean): Promise<void> };
   prune(filters: Map<string, string[]>): Promise<unknown>;
@@ -39,12 +61,21 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     sendJson(ctx.res, 201, await b.create(ctx.query.str('name'), body));
   });
   r.add('GET', '/containers/json', async (ctx) => {
-    sendJson(ctx.res, 200, await b.list({
-      all: ctx.query.bool('all'), limit: ctx.query.int('limit'), size: ctx.query.bool('size'), filters: ctx.query.filters(),
-    }));
+    sendJson(
+      ctx.res,
+      200,
+      await b.list({
+        all: ctx.query.bool('all'),
+        limit: ctx.query.int('limit'),
+        size: ctx.query.bool('size'),
+        filters: ctx.query.filters(),
+      }),
+    );
   });
   r.add('POST', '/containers/prune', async (ctx) => sendJson(ctx.res, 200, await b.prune(ctx.query.filters())));
-  r.add('GET', '/containers/{id}/json', async (ctx) => sendJson(ctx.res, 200, await b.inspect(ctx.params.id, ctx.query.bool('size'))));
+  r.add('GET', '/containers/{id}/json', async (ctx) =>
+    sendJson(ctx.res, 200, await b.inspect(ctx.params.id, ctx.query.bool('size'))),
+  );
   r.add('POST', '/containers/{id}/start', async (ctx) => {
     await b.start(ctx.params.id);
     sendNoContent(ctx.res);
@@ -66,7 +97,11 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     sendNoContent(ctx.res);
   });
   r.add('DELETE', '/containers/{id}', async (ctx) => {
-    await b.remove(ctx.params.id, { force: ctx.query.bool('force'), volumes: ctx.query.bool('v'), link: ctx.query.bool('link') });
+    await b.remove(ctx.params.id, {
+      force: ctx.query.bool('force'),
+      volumes: ctx.query.bool('v'),
+      link: ctx.query.bool('link'),
+    });
     sendNoContent(ctx.res);
   });
   r.add('POST', '/containers/{id}/wait', async (ctx) => {
@@ -77,17 +112,26 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     try {
       ctx.res.end(JSON.stringify(await result) + '\n');
     } catch (err) {
-      if (!ctx.signal.aborted) ctx.res.end(JSON.stringify({ StatusCode: -1, Error: { Message: (err as Error).message } }) + '\n');
+      if (!ctx.signal.aborted)
+        ctx.res.end(JSON.stringify({ StatusCode: -1, Error: { Message: (err as Error).message } }) + '\n');
     }
   });
   r.add('GET', '/containers/{id}/logs', async (ctx) => {
     const q = ctx.query;
     const { tty, chunks } = b.logs(ctx.params.id, {
-      follow: q.bool('follow'), stdout: q.bool('stdout'), stderr: q.bool('stderr'), since: q.str('since'), until: q.str('until'),
-      timestamps: q.bool('timestamps'), tail: q.str('tail'), signal: ctx.signal,
+      follow: q.bool('follow'),
+      stdout: q.bool('stdout'),
+      stderr: q.bool('stderr'),
+      since: q.str('since'),
+      until: q.str('until'),
+      timestamps: q.bool('timestamps'),
+      tail: q.str('tail'),
+      signal: ctx.signal,
     });
     const framed = !tty;
-    ctx.res.writeHead(200, { 'Content-Type': framed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream' });
+    ctx.res.writeHead(200, {
+      'Content-Type': framed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
+    });
     ctx.res.flushHeaders();
     try {
       for await (const c of chunks) {
@@ -102,7 +146,11 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
   r.add('POST', '/containers/{id}/attach', async (ctx) => {
     const q = ctx.query;
     const att = b.attach(ctx.params.id, {
-      stream: q.bool('stream'), logs: q.bool('logs'), stdin: q.bool('stdin'), stdout: q.bool('stdout'), stderr: q.bool('stderr'),
+      stream: q.bool('stream'),
+      logs: q.bool('logs'),
+      stdin: q.bool('stdin'),
+      stdout: q.bool('stdout'),
+      stderr: q.bool('stderr'),
       detachKeys: q.str('detachKeys'),
     });
     const conn = hijack(ctx, streamContentType(ctx, att.tty));

@@ -6,17 +6,37 @@ import { decodeBase64Json, readJsonObject, sendJson, streamProgress } from '../h
 import { invalidArgument } from '../../common/errors.ts';
 import type { RequestContext, Router } from '../router.ts';
 
-export interface RegistryAuth { username?: string; password?: string; serveraddress?: string; identitytoken?: string; registrytoken?: string }
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
 export type Emit = (msg: Record<string, unknown>) => void;
 
 export interface DistributionBackend {
-  pull(req: { fromImage: string; tag?: string; platform?: string; auth?: RegistryAuth }, signal: AbortSignal, emit: Emit): Promise<void>;
-  importUrl(req: { url: string; repo?: string; tag?: string; changes: string[]; message?: string; platform?: string }, signal: AbortSignal, emit: Emit): Promise<void>;
+  pull(
+    req: { fromImage: string; tag?: string; platform?: string; auth?: RegistryAuth },
+    signal: AbortSignal,
+    emit: Emit,
+  ): Promise<void>;
+  importUrl(
+    req: { url: string; repo?: string; tag?: string; changes: string[]; message?: string; platform?: string },
+    signal: AbortSignal,
+    emit: Emit,
+  ): Promise<void>;
   push(req: { name: string; tag?: string; auth?: RegistryAuth }, signal: AbortSignal, emit: Emit): Promise<void>;
   login(auth: RegistryAuth, signal: AbortSignal): Promise<{ Status: string; IdentityToken?: string }>;
   save(names: string[], signal: AbortSignal): Promise<Readable>;
   load(src: Readable, quiet: boolean, signal: AbortSignal, emit: Emit): Promise<void>;
-  search(term: string, limit: number, filters: Map<string, string[]>, auth: RegistryAuth | undefined, signal: AbortSignal): Promise<unknown[]>;
+  search(
+    term: string,
+    limit: number,
+    filters: Map<string, string[]>,
+    auth: RegistryAuth | undefined,
+    signal: AbortSignal,
+  ): Promise<unknown[]>;
 }
 
 /** X-Registry-Auth: base64url JSON (Docker also accepts standard base64). */
@@ -30,13 +50,26 @@ export function decodeRegistryAuth(header: string | string[] | undefined): Regis
 export function distributionRoutes(r: Router, b: DistributionBackend): void {
   r.add('POST', '/images/{name*}/push', async (ctx) => {
     const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
-    await streamProgress(ctx.res, (emit) => b.push({ name: ctx.params.name, tag: ctx.query.str('tag') || undefined, auth }, ctx.signal, emit));
+    await streamProgress(ctx.res, (emit) =>
+      b.push({ name: ctx.params.name, tag: ctx.query.str('tag') || undefined, auth }, ctx.signal, emit),
+    );
   });
   r.add('POST', '/auth', async (ctx) => {
-    const body = await readJsonObject(ctx.req) as RegistryAuth;
+    const body = (await readJsonObject(ctx.req)) as RegistryAuth;
     sendJson(ctx.res, 200, await b.login(body, ctx.signal));
   });
-  r.add('GET', '/images/get', async (ctx) => sendArchive(ctx, await b.save(ctx.query.all('names').flatMap((n) => n.split(',')).filter(Boolean), ctx.signal)));
+  r.add('GET', '/images/get', async (ctx) =>
+    sendArchive(
+      ctx,
+      await b.save(
+        ctx.query
+          .all('names')
+          .flatMap((n) => n.split(','))
+          .filter(Boolean),
+        ctx.signal,
+      ),
+    ),
+  );
   r.add('GET', '/images/search', async (ctx) => {
     const term = ctx.query.str('term');
     if (!term) throw invalidArgument('term is required');
@@ -68,10 +101,27 @@ export async function createFromRegistry(ctx: RequestContext, b: DistributionBac
   const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
   const fromImage = q.str('fromImage');
   if (fromImage) {
-    await streamProgress(ctx.res, (emit) => b.pull({ fromImage, tag: q.str('tag') || undefined, platform: q.str('platform') || undefined, auth }, ctx.signal, emit));
+    await streamProgress(ctx.res, (emit) =>
+      b.pull(
+        { fromImage, tag: q.str('tag') || undefined, platform: q.str('platform') || undefined, auth },
+        ctx.signal,
+        emit,
+      ),
+    );
     return;
   }
-  await streamProgress(ctx.res, (emit) => b.importUrl({
-    url: q.str('fromSrc')!, repo: q.str('repo'), tag: q.str('tag'), changes: q.all('changes'), message: q.str('message'), platform: q.str('platform'),
-  }, ctx.signal, emit));
+  await streamProgress(ctx.res, (emit) =>
+    b.importUrl(
+      {
+        url: q.str('fromSrc')!,
+        repo: q.str('repo'),
+        tag: q.str('tag'),
+        changes: q.all('changes'),
+        message: q.str('message'),
+        platform: q.str('platform'),
+      },
+      ctx.signal,
+      emit,
+    ),
+  );
 }

@@ -5,7 +5,14 @@ import { invalidArgument, notImplemented } from '../../common/errors.ts';
 import type { RequestContext, Router } from '../router.ts';
 
 export interface ImagesBackend {
-  import(req: { src: Readable; repo?: string; tag?: string; changes: string[]; message?: string; platform?: string }): Promise<{ id: string }>;
+  import(req: {
+    src: Readable;
+    repo?: string;
+    tag?: string;
+    changes: string[];
+    message?: string;
+    platform?: string;
+  }): Promise<{ id: string }>;
   list(opts: { all: boolean; filters: Map<string, string[]>; digests: boolean }): unknown[];
   inspect(name: string): unknown;
   history(name: string): unknown;
@@ -29,13 +36,22 @@ export function imageRoutes(r: Router, b: ImagesBackend): void {
     }
     if (fromSrc !== '-') throw notImplemented('importing from a URL is not supported yet');
     const { id } = await b.import({
-      src: ctx.req, repo: q.str('repo'), tag: q.str('tag'), changes: q.all('changes'), message: q.str('message'), platform: q.str('platform'),
+      src: ctx.req,
+      repo: q.str('repo'),
+      tag: q.str('tag'),
+      changes: q.all('changes'),
+      message: q.str('message'),
+      platform: q.str('platform'),
     });
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(JSON.stringify({ status: id }) + '\r\n');
   });
   r.add('GET', '/images/json', async (ctx) => {
-    sendJson(ctx.res, 200, b.list({ all: ctx.query.bool('all'), filters: ctx.query.filters(), digests: ctx.query.bool('digests') }));
+    sendJson(
+      ctx.res,
+      200,
+      b.list({ all: ctx.query.bool('all'), filters: ctx.query.filters(), digests: ctx.query.bool('digests') }),
+    );
   });
   r.add('POST', '/images/prune', async (ctx) => sendJson(ctx.res, 200, await b.prune(ctx.query.filters())));
   r.add('GET', '/images/{name*}/json', async (ctx) => sendJson(ctx.res, 200, b.inspect(ctx.params.name)));
@@ -45,6 +61,10 @@ export function imageRoutes(r: Router, b: ImagesBackend): void {
     ctx.res.writeHead(201).end();
   });
   r.add('DELETE', '/images/{name*}', async (ctx) => {
-    sendJson(ctx.res, 200, await b.remove(ctx.params.name, { force: ctx.query.bool('force'), noprune: ctx.query.bool('noprune') }));
+    sendJson(
+      ctx.res,
+      200,
+      await b.remove(ctx.params.name, { force: ctx.query.bool('force'), noprune: ctx.query.bool('noprune') }),
+    );
   });
 }

@@ -10,7 +10,11 @@ import { versionAtLeast } from '../version.ts';
 import { acceptWebSocket } from '../websocket.ts';
 import type { AttachParams } from './containers.ts';
 
-export interface ExecStartParams { detach: boolean; tty?: boolean; consoleSize?: [number, number] }
+export interface ExecStartParams {
+  detach: boolean;
+  tty?: boolean;
+  consoleSize?: [number, number];
+}
 
 export interface EventFeed {
   past: unknown[];
@@ -27,7 +31,10 @@ export interface InteractiveBackend {
   attach(id: string, opts: AttachParams): { tty: boolean; run(conn: Duplex, framed: boolean): Promise<void> };
   execCreate(id: string, body: Record<string, unknown>): Promise<{ Id: string }>;
   /** Validates; `run` starts the process (streaming to `conn` unless detached). */
-  execStart(execId: string, o: ExecStartParams): { detach: boolean; tty: boolean; run(conn: Duplex | undefined, framed: boolean): Promise<void> };
+  execStart(
+    execId: string,
+    o: ExecStartParams,
+  ): { detach: boolean; tty: boolean; run(conn: Duplex | undefined, framed: boolean): Promise<void> };
   execResize(execId: string, h: number, w: number): Promise<void>;
   execInspect(execId: string): unknown;
   events(q: { since?: string; until?: string; filters: Map<string, string[]> }): EventFeed;
@@ -39,13 +46,15 @@ const MAX_UNREAD = 8 << 20;
 function size(ctx: RequestContext): [number, number] {
   const h = ctx.query.str('h') ?? '';
   const w = ctx.query.str('w') ?? '';
-  if (!/^\d+$/.test(h) || !/^\d+$/.test(w)) throw invalidArgument(`invalid resize size: h=${JSON.stringify(h)} w=${JSON.stringify(w)}`);
+  if (!/^\d+$/.test(h) || !/^\d+$/.test(w))
+    throw invalidArgument(`invalid resize size: h=${JSON.stringify(h)} w=${JSON.stringify(w)}`);
   return [Number(h), Number(w)];
 }
 
 function consoleSizeOf(v: unknown): [number, number] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => Number.isInteger(n) && n >= 0)) throw invalidArgument('ConsoleSize must be [height, width]');
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => Number.isInteger(n) && n >= 0))
+    throw invalidArgument('ConsoleSize must be [height, width]');
   return [v[0], v[1]];
 }
 
@@ -55,7 +64,10 @@ async function jsonStream(ctx: RequestContext, run: (send: (v: unknown) => boole
   ctx.res.flushHeaders();
   const send = (v: unknown) => {
     if (ctx.res.writableEnded || ctx.res.destroyed) return false;
-    if (ctx.res.writableLength > MAX_UNREAD) { ctx.res.end(); return false; }
+    if (ctx.res.writableLength > MAX_UNREAD) {
+      ctx.res.end();
+      return false;
+    }
     ctx.res.write(JSON.stringify(v) + '\n');
     return true;
   };
@@ -78,9 +90,20 @@ async function readStartBody(ctx: RequestContext): Promise<{ ctx: RequestContext
   let buf = ctx.upgrade.head;
   while (buf.length < len) {
     const chunk = await new Promise<Buffer | null>((resolve) => {
-      const onData = (c: Buffer) => { cleanup(); resolve(c); };
-      const onEnd = () => { cleanup(); resolve(null); };
-      const cleanup = () => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onEnd); socket.pause(); };
+      const onData = (c: Buffer) => {
+        cleanup();
+        resolve(c);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(null);
+      };
+      const cleanup = () => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.off('close', onEnd);
+        socket.pause();
+      };
       socket.on('data', onData);
       socket.once('end', onEnd);
       socket.once('close', onEnd);
@@ -113,7 +136,9 @@ export function interactiveRoutes(r: Router, b: InteractiveBackend): void {
     await b.unpause(ctx.params.id);
     sendNoContent(ctx.res);
   });
-  r.add('GET', '/containers/{id}/top', async (ctx) => sendJson(ctx.res, 200, await b.top(ctx.params.id, ctx.query.str('ps_args'))));
+  r.add('GET', '/containers/{id}/top', async (ctx) =>
+    sendJson(ctx.res, 200, await b.top(ctx.params.id, ctx.query.str('ps_args'))),
+  );
   r.add('GET', '/containers/{id}/stats', async (ctx) => {
     const stream = ctx.query.bool('stream', true);
     const oneShot = ctx.query.bool('one-shot');
@@ -127,10 +152,19 @@ export function interactiveRoutes(r: Router, b: InteractiveBackend): void {
     if (!ctx.upgrade) throw invalidArgument('websocket upgrade required');
     const q = ctx.query;
     const att = b.attach(ctx.params.id, {
-      stream: q.bool('stream'), logs: q.bool('logs'), stdin: q.bool('stdin'), stdout: q.bool('stdout'), stderr: q.bool('stderr'),
+      stream: q.bool('stream'),
+      logs: q.bool('logs'),
+      stdin: q.bool('stdin'),
+      stdout: q.bool('stdout'),
+      stderr: q.bool('stderr'),
       detachKeys: q.str('detachKeys'),
     });
-    const ws = acceptWebSocket(ctx.upgrade.socket, ctx.upgrade.head, ctx.req.headers, versionAtLeast(ctx.version, '1.28'));
+    const ws = acceptWebSocket(
+      ctx.upgrade.socket,
+      ctx.upgrade.head,
+      ctx.req.headers,
+      versionAtLeast(ctx.version, '1.28'),
+    );
     await att.run(ws, false);
   });
   r.add('POST', '/containers/{id}/exec', async (ctx) => {
@@ -139,7 +173,9 @@ export function interactiveRoutes(r: Router, b: InteractiveBackend): void {
   r.add('POST', '/exec/{id}/start', async (ctx0) => {
     const { ctx, body } = await readStartBody(ctx0);
     const start = b.execStart(ctx.params.id, {
-      detach: Boolean(body.Detach), tty: body.Tty === undefined ? undefined : Boolean(body.Tty), consoleSize: consoleSizeOf(body.ConsoleSize),
+      detach: Boolean(body.Detach),
+      tty: body.Tty === undefined ? undefined : Boolean(body.Tty),
+      consoleSize: consoleSizeOf(body.ConsoleSize),
     });
     if (start.detach) {
       await start.run(undefined, false);
@@ -156,14 +192,23 @@ export function interactiveRoutes(r: Router, b: InteractiveBackend): void {
   });
   r.add('GET', '/exec/{id}/json', async (ctx) => sendJson(ctx.res, 200, b.execInspect(ctx.params.id)));
   r.add('GET', '/events', async (ctx) => {
-    const feed = b.events({ since: ctx.query.str('since'), until: ctx.query.str('until'), filters: ctx.query.filters() });
+    const feed = b.events({
+      since: ctx.query.str('since'),
+      until: ctx.query.str('until'),
+      filters: ctx.query.filters(),
+    });
     await jsonStream(ctx, async (send) => {
       for (const e of feed.past) if (!send(e)) return;
       const follow = feed.follow;
       if (!follow) return;
       await new Promise<void>((resolve) => {
-        const unsubscribe = follow.subscribe((e) => { if (!send(e)) done(); });
-        const timer = follow.untilNano !== undefined ? setTimeout(done, Math.max(0, follow.untilNano / 1e6 - Date.now())) : undefined;
+        const unsubscribe = follow.subscribe((e) => {
+          if (!send(e)) done();
+        });
+        const timer =
+          follow.untilNano !== undefined
+            ? setTimeout(done, Math.max(0, follow.untilNano / 1e6 - Date.now()))
+            : undefined;
         function done() {
           unsubscribe();
           if (timer) clearTimeout(timer);

@@ -14,7 +14,9 @@ export interface NetworksBackend {
 
 export function networkRoutes(r: Router, b: NetworksBackend): void {
   r.add('GET', '/networks', async (ctx) => sendJson(ctx.res, 200, await b.list(ctx.query.filters())));
-  r.add('POST', '/networks/create', async (ctx) => sendJson(ctx.res, 201, await b.create(await readJsonObject(ctx.req))));
+  r.add('POST', '/networks/create', async (ctx) =>
+    sendJson(ctx.res, 201, await b.create(await readJsonObject(ctx.req))),
+  );
   r.add('POST', '/networks/prune', async (ctx) => sendJson(ctx.res, 200, await b.prune(ctx.query.filters())));
   r.add('GET', '/networks/{id}', async (ctx) => sendJson(ctx.res, 200, await b.inspect(ctx.params.id)));
   r.add('DELETE', '/networks/{id}', async (ctx) => {

@@ -14,10 +14,19 @@ export function decodeRegistryConfig(header: string | string[] | undefined): Rec
     if (!x.username && x.auth) {
       const plain = Buffer.from(x.auth, 'base64').toString('utf8');
       const i = plain.indexOf(':');
-      if (i > 0) { x.username = plain.slice(0, i); x.password = plain.slice(i + 1); }
+      if (i > 0) {
+        x.username = plain.slice(0, i);
+        x.password = plain.slice(i + 1);
+      }
     }
     if (x.username || x.identitytoken || x.registrytoken) {
-      out[k] = { username: x.username, password: x.password, serveraddress: x.serveraddress, identitytoken: x.identitytoken, registrytoken: x.registrytoken };
+      out[k] = {
+        username: x.username,
+        password: x.password,
+        serveraddress: x.serveraddress,
+        identitytoken: x.identitytoken,
+        registrytoken: x.registrytoken,
+      };
     }
   }
   return out;

@@ -13,11 +13,11 @@ export function systemRoutes(r: Router, b: SystemBackend): void {
     ctx.res.writeHead(200, {
       'Content-Type': 'text/plain; charset=utf-8',
       'API-Version': API_VERSION,
-      'OSType': 'linux',
+      OSType: 'linux',
       'Docker-Experimental': 'false',
       'Builder-Version': '1',
       'Cache-Control': 'no-cache, no-store, must-revalidate',
-      'Pragma': 'no-cache',
+      Pragma: 'no-cache',
     });
     ctx.res.end(ctx.req.method === 'HEAD' ? undefined : 'OK');
   };

@@ -34,12 +34,17 @@ const CAPTURE_MAX = 16 << 20;
 export function contextName(name: string): string {
   const n = posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
   if (n === '.' || n === '') return '';
-  if (n === '..' || n.startsWith('../')) throw invalidArgument(`invalid build context entry ${JSON.stringify(name)}: outside the context`);
+  if (n === '..' || n.startsWith('../'))
+    throw invalidArgument(`invalid build context entry ${JSON.stringify(name)}: outside the context`);
   return n;
 }
 
 /** Reads the (decompressed) context tar once; `capture` names files whose bytes are kept. */
-export async function indexContext(tar: Readable | AsyncIterable<Buffer>, capture: string[], onData?: (c: Buffer) => void): Promise<ContextIndex> {
+export async function indexContext(
+  tar: Readable | AsyncIterable<Buffer>,
+  capture: string[],
+  onData?: (c: Buffer) => void,
+): Promise<ContextIndex> {
   const reader = new TarReader(tar, { onData });
   const entries = new Map<string, ContextEntry>();
   const captured = new Map<string, Buffer>();
@@ -54,7 +59,7 @@ export async function indexContext(tar: Readable | AsyncIterable<Buffer>, captur
     let archive = false;
     if (h.type === 'file') {
       const sha = createHash('sha256');
-      const keep = want.has(name) && h.size <= CAPTURE_MAX ? [] as Buffer[] : undefined;
+      const keep = want.has(name) && h.size <= CAPTURE_MAX ? ([] as Buffer[]) : undefined;
       let first = true;
       for await (const c of e.body) {
         if (first) archive = looksLikeArchive(c);
@@ -65,7 +70,16 @@ export async function indexContext(tar: Readable | AsyncIterable<Buffer>, captur
       hash = sha.digest('hex');
       if (keep) captured.set(name, Buffer.concat(keep));
     }
-    entries.set(name, { type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, size: h.size, linkname: h.linkname, hash, archive });
+    entries.set(name, {
+      type: h.type,
+      mode: h.mode,
+      uid: h.uid,
+      gid: h.gid,
+      size: h.size,
+      linkname: h.linkname,
+      hash,
+      archive,
+    });
   }
   return { entries, captured };
 }

@@ -41,12 +41,27 @@ export function checkManifest(v: unknown): ManifestEntry[] {
     }
     if (typeof e.mtime !== 'number' || !Number.isFinite(e.mtime)) throw bad(`mtime of ${name}`);
     if (e.type === 'symlink' && typeof e.linkname !== 'string') throw bad(`linkname of ${name}`);
-    return { name, type: e.type, mode: e.mode!, uid: e.uid!, gid: e.gid!, size: e.size!, mtime: e.mtime, linkname: e.type === 'symlink' ? e.linkname! : '' };
+    return {
+      name,
+      type: e.type,
+      mode: e.mode!,
+      uid: e.uid!,
+      gid: e.gid!,
+      size: e.size!,
+      mtime: e.mtime,
+      linkname: e.type === 'symlink' ? e.linkname! : '',
+    };
   });
 }
 
 /** A file whose size, mtime and mode match what is held needs no transfer (BuildKit's rule). */
 export function unchanged(held: ManifestEntry | undefined, now: ManifestEntry): boolean {
-  return held !== undefined && held.type === 'file' && now.type === 'file'
-    && held.size === now.size && held.mtime === now.mtime && held.mode === now.mode;
+  return (
+    held !== undefined &&
+    held.type === 'file' &&
+    now.type === 'file' &&
+    held.size === now.size &&
+    held.mtime === now.mtime &&
+    held.mode === now.mode
+  );
 }

@@ -9,7 +9,11 @@ import type { ContextIndex } from './index.ts';
 import { globSource } from '../../common/glob.ts';
 
 /** One selected source: `root` is '' for the whole context; `isDir` copies its contents. */
-export interface Selected { root: string; isDir: boolean; name: string }
+export interface Selected {
+  root: string;
+  isDir: boolean;
+  name: string;
+}
 
 const hasGlob = (s: string) => /[*?[]/.test(s);
 
@@ -19,7 +23,8 @@ const globRe = (glob: string) => new RegExp(`^${globSource(glob, { doubleStar: f
 /** Context-relative clean name of a source, or an error for one that leaves the context. */
 export function sourceName(src: string): string {
   const n = posix.normalize('./' + src.replace(/^\/+/, '')).replace(/\/+$/, '');
-  if (n === '..' || n.startsWith('../')) throw invalidArgument(`COPY failed: forbidden path outside the build context: ${src} ()`);
+  if (n === '..' || n.startsWith('../'))
+    throw invalidArgument(`COPY failed: forbidden path outside the build context: ${src} ()`);
   return n === '.' ? '' : n;
 }
 
@@ -30,7 +35,10 @@ function followInContext(idx: ContextIndex, name: string, src: string): string {
     const e = idx.entries.get(cur);
     if (!e || e.type !== 'symlink') return cur;
     const t = e.linkname.startsWith('/') ? e.linkname : posix.join(posix.dirname(cur), e.linkname);
-    const n = posix.normalize('/' + t).slice(1).replace(/\/+$/, '');
+    const n = posix
+      .normalize('/' + t)
+      .slice(1)
+      .replace(/\/+$/, '');
     cur = n;
     if (cur === '') return '';
   }
@@ -63,7 +71,9 @@ export function selectSources(idx: ContextIndex, sources: string[]): Selected[] 
     }
     const real = followInContext(idx, name, src);
     if (real !== '' && !idx.entries.has(real) && !isDirName(idx, real)) {
-      throw notFound(`COPY failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`);
+      throw notFound(
+        `COPY failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`,
+      );
     }
     out.push({ root: real, isDir: isDirName(idx, real), name: posix.basename(name) });
   }

@@ -63,7 +63,8 @@ function parseDirectives(rows: string[]): { directives: Directives; next: number
     if (seen.has(key)) throw new DockerfileError(i + 1, `only one ${key} parser directive can be used`);
     seen.add(key);
     if (key === 'escape') {
-      if (m[2] !== '\\' && m[2] !== '`') throw new DockerfileError(i + 1, `invalid escape token '${m[2]}' does not match ${'`'} or \\`);
+      if (m[2] !== '\\' && m[2] !== '`')
+        throw new DockerfileError(i + 1, `invalid escape token '${m[2]}' does not match ${'`'} or \\`);
       directives.escape = m[2] as '\\' | '`';
     } else if (key === 'syntax') directives.syntax = m[2];
     else directives.check = m[2];
@@ -92,7 +93,10 @@ export function splitLines(source: string): SplitResult {
   let i = next;
   while (i < rows.length) {
     const row = rows[i];
-    if (row.trim() === '' || isComment(row)) { i++; continue; }
+    if (row.trim() === '' || isComment(row)) {
+      i++;
+      continue;
+    }
     const start = i + 1;
     let text = '';
     let cur = row;
@@ -105,7 +109,10 @@ export function splitLines(source: string): SplitResult {
         if (rows[i].trim() === '') warnings.push(`line ${i + 1}: empty continuation line`);
         i++;
       }
-      if (i >= rows.length) { cur = ''; break; }
+      if (i >= rows.length) {
+        cur = '';
+        break;
+      }
       cur = rows[i];
     }
     text += cur;
@@ -119,7 +126,10 @@ export function splitLines(source: string): SplitResult {
         let closed = false;
         while (i < rows.length) {
           const r = rows[i++];
-          if ((chomp ? r.replace(/^\t+/, '') : r) === name) { closed = true; break; }
+          if ((chomp ? r.replace(/^\t+/, '') : r) === name) {
+            closed = true;
+            break;
+          }
           body.push(chomp ? r.replace(/^\t+/, '') : r);
         }
         if (!closed) throw new DockerfileError(start, `unterminated heredoc ${name}`);

@@ -26,8 +26,27 @@ export interface MountSpec {
   size?: number;
 }
 
-const KEYS = new Set(['type', 'target', 'dst', 'destination', 'source', 'src', 'from', 'id', 'sharing', 'mode', 'uid', 'gid',
-  'ro', 'readonly', 'rw', 'readwrite', 'required', 'size', 'env']);
+const KEYS = new Set([
+  'type',
+  'target',
+  'dst',
+  'destination',
+  'source',
+  'src',
+  'from',
+  'id',
+  'sharing',
+  'mode',
+  'uid',
+  'gid',
+  'ro',
+  'readonly',
+  'rw',
+  'readwrite',
+  'required',
+  'size',
+  'env',
+]);
 const BOOL_KEYS = new Set(['ro', 'readonly', 'rw', 'readwrite', 'required']);
 
 /** Splits a CSV field list (double quotes group, as Go's encoding/csv). */
@@ -38,8 +57,14 @@ function csv(text: string, line: number): string[] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '"') {
-      if (quoted && text[i + 1] === '"') { cur += '"'; i++; } else quoted = !quoted;
-    } else if (c === ',' && !quoted) { out.push(cur); cur = ''; } else cur += c;
+      if (quoted && text[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else quoted = !quoted;
+    } else if (c === ',' && !quoted) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
   }
   if (quoted) throw new DockerfileError(line, `invalid mount ${JSON.stringify(text)}: unterminated quote`);
   out.push(cur);
@@ -62,7 +87,9 @@ function int(key: string, v: string, line: number, radix = 10): number {
 function bytes(v: string, line: number): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(v);
   if (!m) throw new DockerfileError(line, `invalid value for size: ${v}`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[
+    m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'
+  ];
   return Math.floor(Number(m[1]) * mult);
 }
 
@@ -77,13 +104,18 @@ export function parseMount(text: string, line: number, workdir = '/'): MountSpec
     const key = (i < 0 ? f : f.slice(0, i)).toLowerCase();
     const value = i < 0 ? undefined : f.slice(i + 1);
     if (!KEYS.has(key)) throw new DockerfileError(line, `unexpected key '${key}' in '${f}'`);
-    if (value === undefined && !BOOL_KEYS.has(key)) throw new DockerfileError(line, `invalid field '${f}' must be a key=value pair`);
+    if (value === undefined && !BOOL_KEYS.has(key))
+      throw new DockerfileError(line, `invalid field '${f}' must be a key=value pair`);
     fields.set(key, value);
   }
-  const get = (...keys: string[]) => { for (const k of keys) if (fields.has(k)) return fields.get(k); return undefined; };
+  const get = (...keys: string[]) => {
+    for (const k of keys) if (fields.has(k)) return fields.get(k);
+    return undefined;
+  };
   const type = (get('type') ?? 'bind').toLowerCase();
   if (type === 'ssh') throw new DockerfileError(line, 'RUN --mount=type=ssh is not supported by this builder');
-  if (!['bind', 'cache', 'tmpfs', 'secret'].includes(type)) throw new DockerfileError(line, `unsupported mount type "${type}"`);
+  if (!['bind', 'cache', 'tmpfs', 'secret'].includes(type))
+    throw new DockerfileError(line, `unsupported mount type "${type}"`);
   const rawTarget = get('target', 'dst', 'destination');
   const id = get('id');
   let target: string;
@@ -92,13 +124,24 @@ export function parseMount(text: string, line: number, workdir = '/'): MountSpec
   else if (type === 'secret') throw new DockerfileError(line, 'secret mount needs an id or a target');
   else throw new DockerfileError(line, `mount type=${type} needs a target (target=/path)`);
   if (target === '/') throw new DockerfileError(line, `mount target can not be /`);
-  if (target.includes(':')) throw new DockerfileError(line, `mount target ${JSON.stringify(target)}: ':' is not allowed in a mount target here`);
+  if (target.includes(':'))
+    throw new DockerfileError(
+      line,
+      `mount target ${JSON.stringify(target)}: ':' is not allowed in a mount target here`,
+    );
   let readonly = type === 'bind';
   if (fields.has('ro') || fields.has('readonly')) readonly = bool('readonly', get('ro', 'readonly'), line);
   if (fields.has('rw') || fields.has('readwrite')) readonly = !bool('readwrite', get('rw', 'readwrite'), line);
   const sharing = (get('sharing') ?? 'shared') as Sharing;
-  if (!['shared', 'private', 'locked'].includes(sharing)) throw new DockerfileError(line, `unsupported sharing value "${sharing}"`);
-  const spec: MountSpec = { type: type as MountType, target, readonly, sharing, required: bool('required', get('required'), line) && fields.has('required') };
+  if (!['shared', 'private', 'locked'].includes(sharing))
+    throw new DockerfileError(line, `unsupported sharing value "${sharing}"`);
+  const spec: MountSpec = {
+    type: type as MountType,
+    target,
+    readonly,
+    sharing,
+    required: bool('required', get('required'), line) && fields.has('required'),
+  };
   const source = get('source', 'src');
   if (source !== undefined) spec.source = source;
   const from = get('from');
@@ -121,7 +164,10 @@ export function parseMount(text: string, line: number, workdir = '/'): MountSpec
   if (env !== undefined) {
     if (type !== 'secret') throw new DockerfileError(line, `env is only valid for mount type=secret`);
     // The value would have to sit in the step container's recorded config.
-    throw new DockerfileError(line, 'a secret as an environment variable (env=) is not supported by this builder; read the file at its target instead');
+    throw new DockerfileError(
+      line,
+      'a secret as an environment variable (env=) is not supported by this builder; read the file at its target instead',
+    );
   }
   if ((type === 'tmpfs' || type === 'secret') && (spec.from !== undefined || spec.source !== undefined)) {
     throw new DockerfileError(line, `from and source are not valid for mount type=${type}`);

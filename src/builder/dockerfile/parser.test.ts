@@ -51,7 +51,29 @@ FROM build AS second
   assert.equal(s0.from.platform, 'linux/amd64');
   assert.equal(s1.from.image, 'build');
   const kinds = s0.instructions.map((i) => i.kind);
-  assert.deepEqual(kinds, ['RUN', 'RUN', 'RUN', 'CMD', 'ENTRYPOINT', 'ENV', 'ENV', 'ARG', 'LABEL', 'EXPOSE', 'COPY', 'ADD', 'WORKDIR', 'USER', 'VOLUME', 'VOLUME', 'SHELL', 'HEALTHCHECK', 'STOPSIGNAL', 'ONBUILD', 'MAINTAINER']);
+  assert.deepEqual(kinds, [
+    'RUN',
+    'RUN',
+    'RUN',
+    'CMD',
+    'ENTRYPOINT',
+    'ENV',
+    'ENV',
+    'ARG',
+    'LABEL',
+    'EXPOSE',
+    'COPY',
+    'ADD',
+    'WORKDIR',
+    'USER',
+    'VOLUME',
+    'VOLUME',
+    'SHELL',
+    'HEALTHCHECK',
+    'STOPSIGNAL',
+    'ONBUILD',
+    'MAINTAINER',
+  ]);
   const run0 = s0.instructions[0] as any;
   assert.deepEqual(run0.command, { json: false, text: 'echo hi &&     echo there' });
   assert.equal(run0.line, 4);
@@ -59,10 +81,17 @@ FROM build AS second
   assert.deepEqual((s0.instructions[1] as any).command, { json: true, args: ['sh', '-c', 'echo exec'] });
   assert.deepEqual((s0.instructions[2] as any).mounts, ['type=cache,target=/root/.cache']);
   assert.equal((s0.instructions[2] as any).network, 'none');
-  assert.deepEqual((s0.instructions[5] as any).pairs, [['A', '1'], ['B', '"two words"'], ['C', '${A}']]);
+  assert.deepEqual((s0.instructions[5] as any).pairs, [
+    ['A', '1'],
+    ['B', '"two words"'],
+    ['C', '${A}'],
+  ]);
   assert.deepEqual((s0.instructions[6] as any).pairs, [['LEGACY', 'some value here']]);
   const copy = s0.instructions[10] as any;
-  assert.deepEqual([copy.from, copy.chown, copy.chmod, copy.link, copy.sources, copy.dest], ['build', '1:1', '644', true, ['a', 'b'], '/dst/']);
+  assert.deepEqual(
+    [copy.from, copy.chown, copy.chmod, copy.link, copy.sources, copy.dest],
+    ['build', '1:1', '644', true, ['a', 'b'], '/dst/'],
+  );
   const hc = s0.instructions[17] as any;
   assert.deepEqual([hc.interval, hc.retries, hc.command.text], ['5s', 3, 'wget -q localhost || exit 1']);
   assert.equal((s0.instructions[19] as any).parsed.kind, 'RUN');
@@ -99,16 +128,26 @@ test('errors point at the line, in Docker words', () => {
   assert.equal(err('FROM busybox\nCOPY onlyone'), '2: COPY requires at least two arguments, but only 1 provided');
   assert.equal(err('FROM busybox\nCOPY --bogus=1 a b'), '2: unknown flag: bogus');
   assert.equal(err('FROM busybox\nSHELL /bin/sh -c'), '2: SHELL requires the arguments to be in JSON form');
-  assert.equal(err('FROM busybox\nLABEL novalue'), `2: Syntax error - can't find = in "novalue". Must be of the form: name=value`);
+  assert.equal(
+    err('FROM busybox\nLABEL novalue'),
+    `2: Syntax error - can't find = in "novalue". Must be of the form: name=value`,
+  );
   assert.equal(err('FROM busybox\nONBUILD ONBUILD RUN x'), "2: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
   assert.equal(err('FROM busybox AS a\nFROM busybox AS a'), '2: duplicate stage name "a"');
   assert.equal(err('FROM busybox\nRUN <<EOF\necho'), '2: unterminated heredoc EOF');
   assert.equal(err('# escape=x\nFROM busybox'), "1: invalid escape token 'x' does not match ` or \\");
-  assert.match(located('Dockerfile', new DockerfileError(7, 'unknown instruction: RUNN')).message, /^Dockerfile:7: unknown instruction: RUNN$/);
+  assert.match(
+    located('Dockerfile', new DockerfileError(7, 'unknown instruction: RUNN')).message,
+    /^Dockerfile:7: unknown instruction: RUNN$/,
+  );
 });
 
 test('word expansion: quotes, escapes and the ${} forms', () => {
-  const env = new Map([['A', 'x'], ['E', ''], ['SP', 'a b']]);
+  const env = new Map([
+    ['A', 'x'],
+    ['E', ''],
+    ['SP', 'a b'],
+  ]);
   const w = (s: string) => expandWord(s, env, '\\', 1);
   assert.equal(w('$A'), 'x');
   assert.equal(w('${A}y'), 'xy');
@@ -127,7 +166,35 @@ test('word expansion: quotes, escapes and the ${} forms', () => {
 });
 
 test('fuzz: random input never crashes or hangs; errors are located', () => {
-  const alphabet = ['FROM ', 'RUN ', 'COPY ', 'ENV ', 'ARG ', 'ONBUILD ', 'HEALTHCHECK ', '--', '=', '"', "'", '\\', '`', '$', '{', '}', '[', ']', '<<', 'EOF', '\n', ' ', '#', 'a', 'AS', ':-', '\t'];
+  const alphabet = [
+    'FROM ',
+    'RUN ',
+    'COPY ',
+    'ENV ',
+    'ARG ',
+    'ONBUILD ',
+    'HEALTHCHECK ',
+    '--',
+    '=',
+    '"',
+    "'",
+    '\\',
+    '`',
+    '$',
+    '{',
+    '}',
+    '[',
+    ']',
+    '<<',
+    'EOF',
+    '\n',
+    ' ',
+    '#',
+    'a',
+    'AS',
+    ':-',
+    '\t',
+  ];
   const started = Date.now();
   for (let i = 0; i < 3000; i++) {
     const n = 1 + (randomBytes(1)[0] % 40);
@@ -140,7 +207,11 @@ test('fuzz: random input never crashes or hangs; errors are located', () => {
       assert.ok(e instanceof DockerfileError, `unexpected ${(e as Error).stack}\nfor ${JSON.stringify(src)}`);
       assert.ok(e.line >= 1);
     }
-    try { expandWords(parts.join(''), new Map(), '\\', 1); } catch (e) { assert.ok(e instanceof DockerfileError); }
+    try {
+      expandWords(parts.join(''), new Map(), '\\', 1);
+    } catch (e) {
+      assert.ok(e instanceof DockerfileError);
+    }
   }
   assert.ok(Date.now() - started < 20_000, 'fuzzing took too long: a slow path');
 });

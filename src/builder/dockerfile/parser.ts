@@ -5,8 +5,26 @@ import { splitRaw } from './words.ts';
 import { parseMount } from './mounts.ts';
 import type { Arg, CommandForm, Dockerfile, From, Instruction, Stage } from './ast.ts';
 
-const INSTRUCTIONS = ['FROM', 'RUN', 'CMD', 'ENTRYPOINT', 'ENV', 'ARG', 'LABEL', 'EXPOSE', 'COPY', 'ADD', 'WORKDIR',
-  'USER', 'VOLUME', 'SHELL', 'HEALTHCHECK', 'STOPSIGNAL', 'ONBUILD', 'MAINTAINER'] as const;
+const INSTRUCTIONS = [
+  'FROM',
+  'RUN',
+  'CMD',
+  'ENTRYPOINT',
+  'ENV',
+  'ARG',
+  'LABEL',
+  'EXPOSE',
+  'COPY',
+  'ADD',
+  'WORKDIR',
+  'USER',
+  'VOLUME',
+  'SHELL',
+  'HEALTHCHECK',
+  'STOPSIGNAL',
+  'ONBUILD',
+  'MAINTAINER',
+] as const;
 
 /** Flags each instruction accepts: name → takes a value. */
 const FLAGS: Record<string, Record<string, boolean>> = {
@@ -17,7 +35,10 @@ const FLAGS: Record<string, Record<string, boolean>> = {
   HEALTHCHECK: { interval: true, timeout: true, 'start-period': true, 'start-interval': true, retries: true },
 };
 
-interface Flags { values: Map<string, string[]>; rest: string }
+interface Flags {
+  values: Map<string, string[]>;
+  rest: string;
+}
 
 function parseFlags(kind: string, text: string, line: number): Flags {
   const allowed = FLAGS[kind] ?? {};
@@ -64,7 +85,9 @@ export function commandForm(text: string): CommandForm {
     try {
       const v = JSON.parse(t);
       if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return { json: true, args: v };
-    } catch { /* shell form */ }
+    } catch {
+      /* shell form */
+    }
   }
   return { json: false, text: t };
 }
@@ -73,7 +96,8 @@ function keyValues(kind: 'ENV' | 'LABEL', rest: string, escape: string, line: nu
   const words = splitRaw(rest, escape, line);
   if (words.length === 0) throw new DockerfileError(line, `${kind} requires at least one argument`);
   if (!words[0].includes('=')) {
-    if (kind === 'LABEL') throw new DockerfileError(line, `Syntax error - can't find = in "${words[0]}". Must be of the form: name=value`);
+    if (kind === 'LABEL')
+      throw new DockerfileError(line, `Syntax error - can't find = in "${words[0]}". Must be of the form: name=value`);
     // The legacy `ENV name value with spaces`.
     const m = /^\s*(\S+)\s+(.*)$/s.exec(rest);
     if (!m) throw new DockerfileError(line, 'ENV must have two arguments');
@@ -81,7 +105,8 @@ function keyValues(kind: 'ENV' | 'LABEL', rest: string, escape: string, line: nu
   }
   return words.map((w) => {
     const i = w.indexOf('=');
-    if (i === -1) throw new DockerfileError(line, `Syntax error - can't find = in "${w}". Must be of the form: name=value`);
+    if (i === -1)
+      throw new DockerfileError(line, `Syntax error - can't find = in "${w}". Must be of the form: name=value`);
     if (i === 0) throw new DockerfileError(line, `${kind} names can not be blank`);
     return [w.slice(0, i), w.slice(i + 1)];
   });
@@ -99,7 +124,10 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
   const base = { line: l.start, endLine: l.end, original: l.text.trim() };
   if (!(INSTRUCTIONS as readonly string[]).includes(kind)) {
     const near = INSTRUCTIONS.find((k) => editDistance(k, kind) <= 2);
-    throw new DockerfileError(l.start, `unknown instruction: ${word}${near ? ` (did you mean ${near.toLowerCase()}?)` : ''}`);
+    throw new DockerfileError(
+      l.start,
+      `unknown instruction: ${word}${near ? ` (did you mean ${near.toLowerCase()}?)` : ''}`,
+    );
   }
   const f = parseFlags(kind, m[2], l.start);
   const rest = f.rest;
@@ -110,15 +138,27 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
         throw new DockerfileError(l.start, 'FROM requires either one or three arguments');
       }
       if (w.length === 3 && !/^[a-zA-Z][a-zA-Z0-9_.-]*$/.test(w[2])) {
-        throw new DockerfileError(l.start, `invalid name for build stage: "${w[2]}", name can't start with a number or contain symbols`);
+        throw new DockerfileError(
+          l.start,
+          `invalid name for build stage: "${w[2]}", name can't start with a number or contain symbols`,
+        );
       }
       return { ...base, kind, image: w[0], stageName: w[2]?.toLowerCase(), platform: one(f, 'platform') };
     }
     case 'RUN':
-      if (rest.trim() === '' && l.heredocs.length === 0) throw new DockerfileError(l.start, 'RUN requires at least one argument');
+      if (rest.trim() === '' && l.heredocs.length === 0)
+        throw new DockerfileError(l.start, 'RUN requires at least one argument');
       // Checked now when no build arg is involved; the executor parses them again expanded.
       for (const m of f.values.get('mount') ?? []) if (!m.includes('$')) parseMount(m, l.start);
-      return { ...base, kind, command: commandForm(rest), mounts: f.values.get('mount') ?? [], network: one(f, 'network'), security: one(f, 'security'), heredocs: l.heredocs };
+      return {
+        ...base,
+        kind,
+        command: commandForm(rest),
+        mounts: f.values.get('mount') ?? [],
+        network: one(f, 'network'),
+        security: one(f, 'security'),
+        heredocs: l.heredocs,
+      };
     case 'CMD':
     case 'ENTRYPOINT':
       return { ...base, kind, command: commandForm(rest) };
@@ -129,10 +169,13 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
       const words = splitRaw(rest, escape, l.start);
       if (words.length === 0) throw new DockerfileError(l.start, 'ARG requires at least one argument');
       return {
-        ...base, kind, args: words.map((w) => {
+        ...base,
+        kind,
+        args: words.map((w) => {
           const i = w.indexOf('=');
           const name = i === -1 ? w : w.slice(0, i);
-          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new DockerfileError(l.start, `invalid ARG name: ${JSON.stringify(name)}`);
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new DockerfileError(l.start, `invalid ARG name: ${JSON.stringify(name)}`);
           return i === -1 ? { name } : { name, value: w.slice(i + 1) };
         }),
       };
@@ -148,13 +191,25 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
       else words = splitRaw(rest, escape, l.start);
       const heredocNames = l.heredocs.length;
       if (words.length < 2 && !(heredocNames > 0 && words.length >= 2)) {
-        throw new DockerfileError(l.start, `${kind} requires at least two arguments, but only ${words.length} provided`);
+        throw new DockerfileError(
+          l.start,
+          `${kind} requires at least two arguments, but only ${words.length} provided`,
+        );
       }
       return {
-        ...base, kind, sources: words.slice(0, -1), dest: words[words.length - 1],
-        from: kind === 'COPY' ? one(f, 'from') : undefined, chown: one(f, 'chown'), chmod: one(f, 'chmod'),
-        link: bool(f, 'link', l.start), parents: bool(f, 'parents', l.start), checksum: one(f, 'checksum'),
-        keepGitDir: bool(f, 'keep-git-dir', l.start), exclude: f.values.get('exclude') ?? [], heredocs: l.heredocs,
+        ...base,
+        kind,
+        sources: words.slice(0, -1),
+        dest: words[words.length - 1],
+        from: kind === 'COPY' ? one(f, 'from') : undefined,
+        chown: one(f, 'chown'),
+        chmod: one(f, 'chmod'),
+        link: bool(f, 'link', l.start),
+        parents: bool(f, 'parents', l.start),
+        checksum: one(f, 'checksum'),
+        keepGitDir: bool(f, 'keep-git-dir', l.start),
+        exclude: f.values.get('exclude') ?? [],
+        heredocs: l.heredocs,
       };
     }
     case 'WORKDIR':
@@ -170,7 +225,8 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
       requireArgs(kind, rest, l.start);
       const form = commandForm(rest);
       const paths = form.json ? form.args : splitRaw(rest, escape, l.start);
-      if (paths.some((p) => p.trim() === '')) throw new DockerfileError(l.start, 'VOLUME specified can not be an empty string');
+      if (paths.some((p) => p.trim() === ''))
+        throw new DockerfileError(l.start, 'VOLUME specified can not be an empty string');
       return { ...base, kind, paths };
     }
     case 'SHELL': {
@@ -188,14 +244,23 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
       const cm = /^CMD(\s+(.*))?$/is.exec(t);
       if (!cm || !cm[2]?.trim()) throw new DockerfileError(l.start, 'HEALTHCHECK requires CMD or NONE');
       const retries = one(f, 'retries');
-      if (retries !== undefined && (!/^\d+$/.test(retries))) throw new DockerfileError(l.start, `invalid retries: ${retries}`);
+      if (retries !== undefined && !/^\d+$/.test(retries))
+        throw new DockerfileError(l.start, `invalid retries: ${retries}`);
       for (const d of ['interval', 'timeout', 'start-period', 'start-interval']) {
         const v = one(f, d);
-        if (v !== undefined && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) throw new DockerfileError(l.start, `invalid duration for --${d}: ${v}`);
+        if (v !== undefined && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v))
+          throw new DockerfileError(l.start, `invalid duration for --${d}: ${v}`);
       }
       return {
-        ...base, kind, none: false, command: commandForm(cm[2]), interval: one(f, 'interval'), timeout: one(f, 'timeout'),
-        startPeriod: one(f, 'start-period'), startInterval: one(f, 'start-interval'), retries: retries === undefined ? undefined : Number(retries),
+        ...base,
+        kind,
+        none: false,
+        command: commandForm(cm[2]),
+        interval: one(f, 'interval'),
+        timeout: one(f, 'timeout'),
+        startPeriod: one(f, 'start-period'),
+        startInterval: one(f, 'start-interval'),
+        retries: retries === undefined ? undefined : Number(retries),
       };
     }
     case 'ONBUILD': {
@@ -203,8 +268,10 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
       requireArgs(kind, rest, l.start);
       const trigger = rest.trim();
       const inner = /^(\S+)/.exec(trigger)![1].toUpperCase();
-      if (inner === 'ONBUILD') throw new DockerfileError(l.start, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
-      if (inner === 'FROM' || inner === 'MAINTAINER') throw new DockerfileError(l.start, `${inner} isn't allowed as an ONBUILD trigger`);
+      if (inner === 'ONBUILD')
+        throw new DockerfileError(l.start, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+      if (inner === 'FROM' || inner === 'MAINTAINER')
+        throw new DockerfileError(l.start, `${inner} isn't allowed as an ONBUILD trigger`);
       const parsed = parseInstruction({ ...l, text: trigger }, escape, true);
       return { ...base, kind, trigger, parsed };
     }
@@ -234,6 +301,7 @@ export function parseDockerfile(source: string): Dockerfile {
       stages[stages.length - 1].instructions.push(ins);
     }
   }
-  if (stages.length === 0) throw new DockerfileError(Math.max(1, lines.at(-1)?.end ?? 1), 'the Dockerfile has no FROM instruction');
+  if (stages.length === 0)
+    throw new DockerfileError(Math.max(1, lines.at(-1)?.end ?? 1), 'the Dockerfile has no FROM instruction');
   return { directives, metaArgs, stages, warnings };
 }

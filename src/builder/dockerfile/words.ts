@@ -7,7 +7,11 @@ import { DockerfileError } from './lines.ts';
 
 export type Env = ReadonlyMap<string, string>;
 
-interface Options { escape: string; line: number; split: boolean }
+interface Options {
+  escape: string;
+  line: number;
+  split: boolean;
+}
 
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
@@ -15,10 +19,18 @@ const NAME_CHAR = /[A-Za-z0-9_]/;
 class Scanner {
   readonly s: string;
   i = 0;
-  constructor(s: string) { this.s = s; }
-  get done(): boolean { return this.i >= this.s.length; }
-  peek(o = 0): string { return this.s[this.i + o] ?? ''; }
-  next(): string { return this.s[this.i++] ?? ''; }
+  constructor(s: string) {
+    this.s = s;
+  }
+  get done(): boolean {
+    return this.i >= this.s.length;
+  }
+  peek(o = 0): string {
+    return this.s[this.i + o] ?? '';
+  }
+  next(): string {
+    return this.s[this.i++] ?? '';
+  }
 }
 
 function expandVar(sc: Scanner, env: Env, o: Options): string {
@@ -30,8 +42,9 @@ function expandVar(sc: Scanner, env: Env, o: Options): string {
     while (!sc.done && NAME_CHAR.test(sc.peek())) name += sc.next();
     if (name === '') throw new DockerfileError(o.line, `bad substitution: missing variable name`);
     let op = '';
-    if (sc.peek() === ':' && '-+?'.includes(sc.peek(1))) { op = sc.next() + sc.next(); }
-    else if ('-+?'.includes(sc.peek()) && sc.peek() !== '') op = sc.next();
+    if (sc.peek() === ':' && '-+?'.includes(sc.peek(1))) {
+      op = sc.next() + sc.next();
+    } else if ('-+?'.includes(sc.peek()) && sc.peek() !== '') op = sc.next();
     let word = '';
     if (op) {
       // The word itself may contain quotes, escapes and nested expansions.
@@ -41,13 +54,22 @@ function expandVar(sc: Scanner, env: Env, o: Options): string {
     const set = env.has(name);
     const value = env.get(name) ?? '';
     switch (op) {
-      case '': return value;
-      case ':-': return set && value !== '' ? value : word;
-      case '-': return set ? value : word;
-      case ':+': return set && value !== '' ? word : '';
-      case '+': return set ? word : '';
-      case ':?': if (set && value !== '') return value; throw new DockerfileError(o.line, `${name}: ${word || 'is not allowed to be empty'}`);
-      case '?': if (set) return value; throw new DockerfileError(o.line, `${name}: ${word || 'is not allowed to be unset'}`);
+      case '':
+        return value;
+      case ':-':
+        return set && value !== '' ? value : word;
+      case '-':
+        return set ? value : word;
+      case ':+':
+        return set && value !== '' ? word : '';
+      case '+':
+        return set ? word : '';
+      case ':?':
+        if (set && value !== '') return value;
+        throw new DockerfileError(o.line, `${name}: ${word || 'is not allowed to be empty'}`);
+      case '?':
+        if (set) return value;
+        throw new DockerfileError(o.line, `${name}: ${word || 'is not allowed to be unset'}`);
     }
     return value;
   }
@@ -70,21 +92,33 @@ function processUntil(sc: Scanner, env: Env, o: Options, stop: string): string {
     if (c === "'") {
       sc.next();
       while (!sc.done && sc.peek() !== "'") out += sc.next();
-      if (sc.next() !== "'") throw new DockerfileError(o.line, 'unexpected end of statement while looking for matching single-quote');
+      if (sc.next() !== "'")
+        throw new DockerfileError(o.line, 'unexpected end of statement while looking for matching single-quote');
       continue;
     }
     if (c === '"') {
       sc.next();
       while (!sc.done && sc.peek() !== '"') {
         const d = sc.peek();
-        if (d === o.escape && ['"', '$', o.escape].includes(sc.peek(1))) { sc.next(); out += sc.next(); continue; }
-        if (d === '$') { out += expandVar(sc, env, o); continue; }
+        if (d === o.escape && ['"', '$', o.escape].includes(sc.peek(1))) {
+          sc.next();
+          out += sc.next();
+          continue;
+        }
+        if (d === '$') {
+          out += expandVar(sc, env, o);
+          continue;
+        }
         out += sc.next();
       }
-      if (sc.next() !== '"') throw new DockerfileError(o.line, 'unexpected end of statement while looking for matching double-quote');
+      if (sc.next() !== '"')
+        throw new DockerfileError(o.line, 'unexpected end of statement while looking for matching double-quote');
       continue;
     }
-    if (c === '$') { out += expandVar(sc, env, o); continue; }
+    if (c === '$') {
+      out += expandVar(sc, env, o);
+      continue;
+    }
     out += sc.next();
   }
   return out;
@@ -115,20 +149,40 @@ export function splitRaw(text: string, escape: string, line: number): string[] {
     const c = text[i];
     if (quote) {
       cur += c;
-      if (c === escape && quote === '"' && i + 1 < text.length) { cur += text[++i]; continue; }
+      if (c === escape && quote === '"' && i + 1 < text.length) {
+        cur += text[++i];
+        continue;
+      }
       if (c === quote) quote = '';
       continue;
     }
-    if (c === escape && i + 1 < text.length) { cur += c + text[++i]; inWord = true; continue; }
-    if (c === '"' || c === "'") { quote = c; cur += c; inWord = true; continue; }
+    if (c === escape && i + 1 < text.length) {
+      cur += c + text[++i];
+      inWord = true;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      quote = c;
+      cur += c;
+      inWord = true;
+      continue;
+    }
     if (/\s/.test(c)) {
-      if (inWord) { words.push(cur); cur = ''; inWord = false; }
+      if (inWord) {
+        words.push(cur);
+        cur = '';
+        inWord = false;
+      }
       continue;
     }
     cur += c;
     inWord = true;
   }
-  if (quote) throw new DockerfileError(line, `unexpected end of statement while looking for matching ${quote === '"' ? 'double' : 'single'}-quote`);
+  if (quote)
+    throw new DockerfileError(
+      line,
+      `unexpected end of statement while looking for matching ${quote === '"' ? 'double' : 'single'}-quote`,
+    );
   if (inWord) words.push(cur);
   return words;
 }
@@ -138,5 +192,7 @@ export function splitRaw(text: string, escape: string, line: number): string[] {
  * `\$` `\\` and `\`` escape; quotes and every other character stay as written.
  */
 export function expandHeredoc(text: string, env: Env, escape: string, line: number): string {
-  return text.replace(/\\([$\\`])|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*/g, (m, esc: string | undefined) => (esc !== undefined ? esc : expandWord(m, env, escape, line)));
+  return text.replace(/\\([$\\`])|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*/g, (m, esc: string | undefined) =>
+    esc !== undefined ? esc : expandWord(m, env, escape, line),
+  );
 }

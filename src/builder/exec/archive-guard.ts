@@ -22,15 +22,28 @@ const inside = (dest: string, p: string) => p === dest || p.startsWith(dest === 
 
 export function checkArchiveEntry(g: ArchiveGuard, h: TarHeader): void {
   const path = posix.join(g.dest, h.name);
-  if (!inside(g.dest, path)) throw invalidArgument(`failed to extract ${g.source}: ${JSON.stringify(h.name)} is outside of ${JSON.stringify(g.dest)}`);
-  if (h.type === 'symlink' && !h.linkname.startsWith('/') && !inside(g.dest, posix.join(posix.dirname(path), h.linkname))) {
-    throw invalidArgument(`failed to extract ${g.source}: invalid symlink ${JSON.stringify(path)} -> ${JSON.stringify(h.linkname)}`);
+  if (!inside(g.dest, path))
+    throw invalidArgument(
+      `failed to extract ${g.source}: ${JSON.stringify(h.name)} is outside of ${JSON.stringify(g.dest)}`,
+    );
+  if (
+    h.type === 'symlink' &&
+    !h.linkname.startsWith('/') &&
+    !inside(g.dest, posix.join(posix.dirname(path), h.linkname))
+  ) {
+    throw invalidArgument(
+      `failed to extract ${g.source}: invalid symlink ${JSON.stringify(path)} -> ${JSON.stringify(h.linkname)}`,
+    );
   }
   if (h.type === 'hardlink' && !inside(g.dest, posix.join(g.dest, h.linkname))) {
-    throw invalidArgument(`failed to extract ${g.source}: invalid hardlink ${JSON.stringify(path)} -> ${JSON.stringify(h.linkname)}`);
+    throw invalidArgument(
+      `failed to extract ${g.source}: invalid hardlink ${JSON.stringify(path)} -> ${JSON.stringify(h.linkname)}`,
+    );
   }
   g.declared += h.size;
   if (g.declared > g.limit) {
-    throw invalidArgument(`failed to extract ${g.source}: it expands to more than ${g.limit} bytes (half the free space in the data root); refusing a possible decompression bomb`);
+    throw invalidArgument(
+      `failed to extract ${g.source}: it expands to more than ${g.limit} bytes (half the free space in the data root); refusing a possible decompression bomb`,
+    );
   }
 }

@@ -3,14 +3,27 @@
 import { createHash } from 'node:crypto';
 import type { RunConfig } from '../../images/types.ts';
 
-export function stepKey(parts: { parent: string; config: RunConfig; createdBy: string; files?: string; platform?: string }): string {
+export function stepKey(parts: {
+  parent: string;
+  config: RunConfig;
+  createdBy: string;
+  files?: string;
+  platform?: string;
+}): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([1, parts.parent, parts.createdBy, parts.files ?? '', parts.platform ?? '', sortKeys(parts.config)]));
+  h.update(
+    JSON.stringify([1, parts.parent, parts.createdBy, parts.files ?? '', parts.platform ?? '', sortKeys(parts.config)]),
+  );
   return h.digest('hex');
 }
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }

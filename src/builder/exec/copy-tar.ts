@@ -49,11 +49,21 @@ function outHeader(plan: CopyPlan, h: TarHeader, name: string, keepOwner: boolea
  * Streams the copy tar. `source` is the context tar (names relative to its root) or a
  * --from archive (`stripTop`: its first component is the copied path's base name).
  */
-export function copyTar(plan: CopyPlan, source: AsyncIterable<Buffer> | Readable, opts: { keepOwner: boolean; stripTop: boolean; allowed?: (name: string) => boolean; guard?: ArchiveGuard }): Readable {
+export function copyTar(
+  plan: CopyPlan,
+  source: AsyncIterable<Buffer> | Readable,
+  opts: { keepOwner: boolean; stripTop: boolean; allowed?: (name: string) => boolean; guard?: ArchiveGuard },
+): Readable {
   const w = new TarWriter();
   const produce = async () => {
     for (const d of plan.mkdirs) {
-      await w.add({ name: d.replace(/^\/+/, '') + '/', type: 'dir', mode: 0o755, uid: plan.owner?.uid ?? 0, gid: plan.owner?.gid ?? 0 });
+      await w.add({
+        name: d.replace(/^\/+/, '') + '/',
+        type: 'dir',
+        mode: 0o755,
+        uid: plan.owner?.uid ?? 0,
+        gid: plan.owner?.gid ?? 0,
+      });
     }
     const reader = new TarReader(source);
     for (;;) {
@@ -71,7 +81,8 @@ export function copyTar(plan: CopyPlan, source: AsyncIterable<Buffer> | Readable
         const target = targetOf(plan, sel, name);
         if (target === undefined || target === '/') continue;
         // The layer is applied as a layer: a copied `.wh.` name would delete files below.
-        if (posix.basename(target).startsWith('.wh.')) throw invalidArgument(`cannot copy ${name}: names starting with .wh. are reserved`);
+        if (posix.basename(target).startsWith('.wh.'))
+          throw invalidArgument(`cannot copy ${name}: names starting with .wh. are reserved`);
         const h = outHeader(plan, e.header, target, opts.keepOwner);
         if (e.header.type === 'hardlink') {
           let ln = contextName(e.header.linkname);

@@ -17,13 +17,30 @@ import { stepKey } from './cache-key.ts';
 import { probeCache } from './probe.ts';
 import { OrderedOutput, planStages } from './stages.ts';
 
-const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+const PROXY_ARGS = [
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'FTP_PROXY',
+  'ftp_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+];
 
-
-export interface BuildResult { id: string }
+export interface BuildResult {
+  id: string;
+}
 
 /** Runs the build; returns the target stage's image ID. Throws located errors. */
-export async function executeBuild(ports: BuildPorts, req: BuildRequest, out: BuildOutput, signal: AbortSignal): Promise<BuildResult> {
+export async function executeBuild(
+  ports: BuildPorts,
+  req: BuildRequest,
+  out: BuildOutput,
+  signal: AbortSignal,
+): Promise<BuildResult> {
   try {
     return await execute(ports, req, out, signal);
   } catch (err) {
@@ -41,7 +58,12 @@ function pickStages(req: BuildRequest): Stage[] {
   return stages.slice(0, i + 1);
 }
 
-async function execute(ports: BuildPorts, req: BuildRequest, out: BuildOutput, signal: AbortSignal): Promise<BuildResult> {
+async function execute(
+  ports: BuildPorts,
+  req: BuildRequest,
+  out: BuildOutput,
+  signal: AbortSignal,
+): Promise<BuildResult> {
   const stages = pickStages(req).map((s) => ({ ...s, instructions: [...s.instructions] }));
   const labels = Object.entries(req.labels);
   if (labels.length) {
@@ -52,7 +74,10 @@ async function execute(ports: BuildPorts, req: BuildRequest, out: BuildOutput, s
   const escape = req.dockerfile.directives.escape;
   const used = new Set<string>();
   const argValue = (name: string, dflt: string | undefined): string | undefined => {
-    if (Object.hasOwn(req.buildArgs, name) && req.buildArgs[name] !== null) { used.add(name); return req.buildArgs[name]!; }
+    if (Object.hasOwn(req.buildArgs, name) && req.buildArgs[name] !== null) {
+      used.add(name);
+      return req.buildArgs[name]!;
+    }
     return dflt;
   };
   // Meta ARGs (before the first FROM) are in scope for FROM lines only.
@@ -64,7 +89,11 @@ async function execute(ports: BuildPorts, req: BuildRequest, out: BuildOutput, s
     }
   }
   const fromOf = (stage: Stage) => {
-    try { return expandWord(stage.from.image, meta, escape, stage.from.line); } catch { return ''; }
+    try {
+      return expandWord(stage.from.image, meta, escape, stage.from.line);
+    } catch {
+      return '';
+    }
   };
   const planned = planStages(stages, fromOf);
   const total = planned.reduce((n, p) => n + 1 + p.stage.instructions.length, 0);
@@ -91,7 +120,17 @@ async function execute(ports: BuildPorts, req: BuildRequest, out: BuildOutput, s
         built.set(String(q.stage.index), img);
         if (q.stage.name) built.set(q.stage.name.toLowerCase(), img);
       }
-      const ctx: StageRun = { ports, req, out: shown.writer(ord), signal: ctl.signal, escape, meta, argValue, used, built };
+      const ctx: StageRun = {
+        ports,
+        req,
+        out: shown.writer(ord),
+        signal: ctl.signal,
+        escape,
+        meta,
+        argValue,
+        used,
+        built,
+      };
       const img = await runStage(ctx, p.stage, first, total);
       finished.set(p.stage.index, img);
       shown.finish(ord);
@@ -125,7 +164,8 @@ async function runStage(env: StageRun, stage: Stage, first: number, total: numbe
   signal.throwIfAborted();
   out.stream(`Step ${++step}/${total} : ${stage.from.original}\n`);
   const fromName = expandWord(stage.from.image, meta, escape, stage.from.line);
-  if (fromName === '') throw new DockerfileError(stage.from.line, 'base name (' + stage.from.image + ') should not be blank');
+  if (fromName === '')
+    throw new DockerfileError(stage.from.line, 'base name (' + stage.from.image + ') should not be blank');
   let st: StageState;
   const prev = built.get(fromName.toLowerCase());
   if (prev !== undefined) {
@@ -133,7 +173,14 @@ async function runStage(env: StageRun, stage: Stage, first: number, total: numbe
   } else if (fromName === 'scratch') {
     st = { image: '', config: {}, args: new Map() };
   } else {
-    st = await stateFromImage(ports, fromName, { ...req, pull: req.pull }, signal, out, stage.from.platform ? expandWord(stage.from.platform, meta, escape, stage.from.line) : req.platform);
+    st = await stateFromImage(
+      ports,
+      fromName,
+      { ...req, pull: req.pull },
+      signal,
+      out,
+      stage.from.platform ? expandWord(stage.from.platform, meta, escape, stage.from.line) : req.platform,
+    );
   }
   if (st.image) out.stream(` ---> ${shortId(st.image)}\n`);
   // ONBUILD triggers of the base image run first, then are cleared (Docker).
@@ -155,7 +202,14 @@ async function runStage(env: StageRun, stage: Stage, first: number, total: numbe
   return st.image;
 }
 
-async function stateFromImage(ports: BuildPorts, name: string, req: BuildRequest, signal: AbortSignal, out: BuildOutput, platform?: string): Promise<StageState> {
+async function stateFromImage(
+  ports: BuildPorts,
+  name: string,
+  req: BuildRequest,
+  signal: AbortSignal,
+  out: BuildOutput,
+  platform?: string,
+): Promise<StageState> {
   const img = await ports.resolveImage(name, { pull: req.pull, platform }, signal, (l) => out.stream(l));
   return { image: img.id, config: structuredClone(img.config ?? {}), args: new Map() };
 }

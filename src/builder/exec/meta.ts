@@ -52,7 +52,9 @@ function healthcheck(h: Healthcheck, cfg: RunConfig): Record<string, unknown> {
   if (h.none) return { Test: ['NONE'] };
   const c = h.command!;
   const out: Record<string, unknown> = { Test: c.json ? ['CMD', ...c.args] : ['CMD-SHELL', c.text] };
-  const set = (k: string, v: number | undefined) => { if (v !== undefined) out[k] = v; };
+  const set = (k: string, v: number | undefined) => {
+    if (v !== undefined) out[k] = v;
+  };
   set('Interval', durationNs(h.interval, h.line, 'interval'));
   set('Timeout', durationNs(h.timeout, h.line, 'timeout'));
   set('StartPeriod', durationNs(h.startPeriod, h.line, 'start period'));

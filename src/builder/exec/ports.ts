@@ -25,7 +25,16 @@ export interface RunRequest {
 
 /** A RUN --mount resolved by the executor: what the engine mounts into one step container. */
 export type StepMount =
-  | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; mode: number; uid: number; gid: number }
+  | {
+      type: 'cache';
+      target: string;
+      id: string;
+      sharing: 'shared' | 'private' | 'locked';
+      readonly: boolean;
+      mode: number;
+      uid: number;
+      gid: number;
+    }
   /** A stage's or image's filesystem at `path` (`rw`: writes go to a throw-away upper dir). */
   | { type: 'bind'; target: string; readonly: boolean; image: string; path: string }
   /** Context files: `tar()` is extracted into a private directory, `path` of it is bound. */
@@ -48,7 +57,12 @@ export interface StepMounts {
 
 export interface BuildPorts {
   /** An image by name or ID; pulled when missing (or always with `pull`). */
-  resolveImage(name: string, opts: { pull: boolean; platform?: string }, signal: AbortSignal, emit: (line: string) => void): Promise<BaseImage>;
+  resolveImage(
+    name: string,
+    opts: { pull: boolean; platform?: string },
+    signal: AbortSignal,
+    emit: (line: string) => void,
+  ): Promise<BaseImage>;
   /** Creates a container (not started) for a step. `image` '' is scratch. */
   create(req: RunRequest): Promise<string>;
   /** Sets up RUN --mount sources (cache dirs, context/stage binds, secrets, tmpfs). */

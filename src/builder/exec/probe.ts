@@ -4,7 +4,13 @@ import type { RunConfig } from '../../images/types.ts';
 import type { BuildPorts } from './ports.ts';
 import type { BuildRequest } from './types.ts';
 
-export async function probeCache(env: { ports: BuildPorts; req: BuildRequest }, key: string, parent: string, createdBy: string, cfg: RunConfig): Promise<string | undefined> {
+export async function probeCache(
+  env: { ports: BuildPorts; req: BuildRequest },
+  key: string,
+  parent: string,
+  createdBy: string,
+  cfg: RunConfig,
+): Promise<string | undefined> {
   if (env.req.noCache) return undefined;
   const hit = await env.ports.cacheGet(key);
   if (hit || !env.req.cacheFrom.length || !env.ports.cacheFrom) return hit;

@@ -6,7 +6,10 @@
 import type { Stage } from '../dockerfile/ast.ts';
 import type { BuildOutput } from './types.ts';
 
-export interface PlannedStage { stage: Stage; deps: number[] }
+export interface PlannedStage {
+  stage: Stage;
+  deps: number[];
+}
 
 /** Stage indices `stage` reads from among the stages before it. `fromName` is FROM expanded. */
 function depsOf(stage: Stage, earlier: Stage[], fromName: string): number[] {
@@ -17,9 +20,11 @@ function depsOf(stage: Stage, earlier: Stage[], fromName: string): number[] {
   };
   const out = new Set<number>(byRef(fromName));
   for (const ins of stage.instructions) {
-    if ((ins.kind === 'COPY' || ins.kind === 'ADD') && ins.from !== undefined) for (const d of byRef(ins.from)) out.add(d);
+    if ((ins.kind === 'COPY' || ins.kind === 'ADD') && ins.from !== undefined)
+      for (const d of byRef(ins.from)) out.add(d);
     if (ins.kind === 'RUN') {
-      for (const m of ins.mounts) for (const f of m.matchAll(/(?:^|,)\s*from=([^,]+)/gi)) for (const d of byRef(f[1].trim())) out.add(d);
+      for (const m of ins.mounts)
+        for (const f of m.matchAll(/(?:^|,)\s*from=([^,]+)/gi)) for (const d of byRef(f[1].trim())) out.add(d);
     }
   }
   return [...out].sort((a, b) => a - b);

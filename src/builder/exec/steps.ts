@@ -46,7 +46,10 @@ export interface StepEnv {
 /** Args in scope not overridden by ENV, sorted, as Docker lists them (`|2 A=1 B=2`). */
 function argsInScope(st: StageState): string[] {
   const env = new Set((st.config.Env ?? []).map((e) => e.split('=')[0]));
-  return [...st.args].filter(([k]) => !env.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
+  return [...st.args]
+    .filter(([k]) => !env.has(k))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`);
 }
 
 export interface Work {
@@ -66,7 +69,13 @@ export interface Work {
 
 /** Probe, else create a container, fill it, commit, remove. */
 export async function containerStep(env: StepEnv, st: StageState, w: Work): Promise<void> {
-  const key = stepKey({ parent: st.image, config: w.cfg, createdBy: w.createdBy, files: w.files, platform: env.req.platform });
+  const key = stepKey({
+    parent: st.image,
+    config: w.cfg,
+    createdBy: w.createdBy,
+    files: w.files,
+    platform: env.req.platform,
+  });
   const hit = await probeCache(env, key, st.image, w.createdBy, w.cfg);
   if (hit) {
     env.out.stream(` ---> Using cache\n ---> ${shortId(hit)}\n`);
@@ -86,7 +95,15 @@ export async function containerStep(env: StepEnv, st: StageState, w: Work): Prom
   const mounts = w.mounts?.length ? await env.ports.prepareMounts(w.mounts, env.signal) : undefined;
   let ctr: string;
   try {
-    ctr = await env.ports.create({ image: st.image, config: runConfig, network: env.req.network, extraHosts: env.req.extraHosts, shmSize: env.req.shmSize, ulimits: env.req.ulimits, binds: mounts?.binds });
+    ctr = await env.ports.create({
+      image: st.image,
+      config: runConfig,
+      network: env.req.network,
+      extraHosts: env.req.extraHosts,
+      shmSize: env.req.shmSize,
+      ulimits: env.req.ulimits,
+      binds: mounts?.binds,
+    });
   } catch (err) {
     await mounts?.release();
     throw err;
@@ -124,9 +141,18 @@ export async function runRun(env: StepEnv, st: StageState, ins: Run): Promise<vo
     cmd = [target];
   }
   const network = ins.network ?? env.req.network;
-  const runConfig: RunConfig = { ...st.config, Cmd: cmd, Entrypoint: undefined, Env: [...(st.config.Env ?? []), ...args] };
+  const runConfig: RunConfig = {
+    ...st.config,
+    Cmd: cmd,
+    Entrypoint: undefined,
+    Env: [...(st.config.Env ?? []), ...args],
+  };
   await containerStep({ ...env, req: { ...env.req, network } }, st, {
-    createdBy, cfg: st.config, runConfig, mounts, files: key || undefined,
+    createdBy,
+    cfg: st.config,
+    runConfig,
+    mounts,
+    files: key || undefined,
     fill: async (ctr) => {
       env.out.stream(` ---> Running in ${shortId(ctr)}\n`);
       const code = await env.ports.run(ctr, (c) => env.out.stream(c.toString('utf8')), env.signal);
@@ -159,9 +185,15 @@ export async function runWorkdir(env: StepEnv, st: StageState, ins: { line: numb
   const exists = st.image ? await env.ports.isDir(st.image, dir) : false;
   void ins;
   await containerStep(env, st, {
-    createdBy, cfg,
+    createdBy,
+    cfg,
     tar: async () => {
-      const plan: CopyPlan = { selected: [], dest: dir, destIsDir: true, mkdirs: exists ? [] : await missingDirs(env, st.image, dir) };
+      const plan: CopyPlan = {
+        selected: [],
+        dest: dir,
+        destIsDir: true,
+        mkdirs: exists ? [] : await missingDirs(env, st.image, dir),
+      };
       return copyTar(plan, Readable.from([]), { keepOwner: false, stripTop: false });
     },
   });
@@ -173,7 +205,11 @@ function parseChmod(v: string | undefined, line: number): number | undefined {
   return parseInt(v, 8);
 }
 
-async function ownerFor(env: StepEnv, st: StageState, spec: string | undefined): Promise<{ uid: number; gid: number } | undefined> {
+async function ownerFor(
+  env: StepEnv,
+  st: StageState,
+  spec: string | undefined,
+): Promise<{ uid: number; gid: number } | undefined> {
   if (!spec) return undefined;
   const m = /^(\d+)(?::(\d+))?$/.exec(spec);
   if (m) return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
@@ -206,43 +242,97 @@ export async function runCopy(env: StepEnv, st: StageState, ins: Copy): Promise<
   if (urls.length) return addUrl(env, st, ins, urls, sources.length, dest, trailing, owner, chmod);
   if (ins.checksum) throw new DockerfileError(ins.line, '--checksum can only be used with HTTP(S) sources');
   const selected = selectSources(env.req.context.index, sources);
-  const destIsDir = trailing || selected.length > 1 || (selected.length === 1 && selected[0].isDir) || (st.image ? await env.ports.isDir(st.image, dest) : false);
-  if (selected.length > 1 && !trailing && sources.length > 1) throw invalidArgument(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`);
+  const destIsDir =
+    trailing ||
+    selected.length > 1 ||
+    (selected.length === 1 && selected[0].isDir) ||
+    (st.image ? await env.ports.isDir(st.image, dest) : false);
+  if (selected.length > 1 && !trailing && sources.length > 1)
+    throw invalidArgument(
+      `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`,
+    );
   const digest = selectionDigest(env.req.context.index, selected);
   const kind = selected.length > 1 ? 'multi' : selected[0].isDir ? 'dir' : 'file';
   const flags = `${owner ? ` chown=${owner.uid}:${owner.gid}` : ''}${chmod !== undefined ? ` chmod=${chmod.toString(8)}` : ''}`;
   const shown = trailing && dest !== '/' ? dest + '/' : dest;
   const createdBy = nop(st.config, `${ins.kind} ${kind}:${digest} in ${shown}${flags} `, false);
-  const archives = ins.kind === 'ADD' ? selected.filter((s) => !s.isDir && env.req.context.index.entries.get(s.root)?.archive) : [];
+  const archives =
+    ins.kind === 'ADD' ? selected.filter((s) => !s.isDir && env.req.context.index.entries.get(s.root)?.archive) : [];
   await containerStep(env, st, {
-    createdBy, cfg: st.config, files: digest,
+    createdBy,
+    cfg: st.config,
+    files: digest,
     tar: async () => {
       const plain = selected.filter((s) => !archives.includes(s));
       const mkdirs = await missingDirs(env, st.image, destIsDir ? dest : posix.dirname(dest));
       const plan: CopyPlan = { selected: plain, dest, destIsDir, owner, chmod, mkdirs };
       const parts: Readable[] = [];
-      if (plain.length || mkdirs.length) parts.push(copyTar(plan, plain.length ? env.req.context.open(covers(plain)) : Readable.from([]), { keepOwner: false, stripTop: false, allowed: (n) => env.req.context.index.entries.has(n) }));
+      if (plain.length || mkdirs.length)
+        parts.push(
+          copyTar(plan, plain.length ? env.req.context.open(covers(plain)) : Readable.from([]), {
+            keepOwner: false,
+            stripTop: false,
+            allowed: (n) => env.req.context.index.entries.has(n),
+          }),
+        );
       // A local archive is extracted at the destination directory (Docker's ADD).
       for (const a of archives) {
-        const body = await env.ports.decompress(await contextFile(env.req.context.open((n) => n === a.root), a.root));
-        const into: CopyPlan = { selected: [{ root: '', isDir: true, name: '' }], dest: destIsDir ? dest : posix.dirname(dest), destIsDir: true, owner, chmod, mkdirs: [] };
+        const body = await env.ports.decompress(
+          await contextFile(
+            env.req.context.open((n) => n === a.root),
+            a.root,
+          ),
+        );
+        const into: CopyPlan = {
+          selected: [{ root: '', isDir: true, name: '' }],
+          dest: destIsDir ? dest : posix.dirname(dest),
+          destIsDir: true,
+          owner,
+          chmod,
+          mkdirs: [],
+        };
         const limit = (await env.ports.archiveLimit?.()) ?? Number.MAX_SAFE_INTEGER;
-        parts.push(copyTar(into, body, { keepOwner: true, stripTop: false, guard: { source: a.root, dest: into.dest, limit, declared: 0 } }));
+        parts.push(
+          copyTar(into, body, {
+            keepOwner: true,
+            stripTop: false,
+            guard: { source: a.root, dest: into.dest, limit, declared: 0 },
+          }),
+        );
       }
       return concatTars(parts);
     },
   });
 }
 
-async function copyFrom(env: StepEnv, st: StageState, ins: Copy, from: string, sources: string[], dest: string, trailing: boolean,
-  owner: { uid: number; gid: number } | undefined, chmod: number | undefined): Promise<void> {
-  const image = env.built.get(from.toLowerCase())
-    ?? (await env.ports.resolveImage(from, { pull: false }, env.signal, (l) => env.out.stream(l))).id;
+async function copyFrom(
+  env: StepEnv,
+  st: StageState,
+  ins: Copy,
+  from: string,
+  sources: string[],
+  dest: string,
+  trailing: boolean,
+  owner: { uid: number; gid: number } | undefined,
+  chmod: number | undefined,
+): Promise<void> {
+  const image =
+    env.built.get(from.toLowerCase()) ??
+    (await env.ports.resolveImage(from, { pull: false }, env.signal, (l) => env.out.stream(l))).id;
   const multi = sources.length > 1;
-  if (multi && !trailing) throw invalidArgument(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`);
-  const createdBy = nop(st.config, `${ins.kind} --from=${from} ${sources.join(' ')} in ${dest}${owner ? ` chown=${owner.uid}:${owner.gid}` : ''}${chmod !== undefined ? ` chmod=${chmod.toString(8)}` : ''} `, false);
+  if (multi && !trailing)
+    throw invalidArgument(
+      `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`,
+    );
+  const createdBy = nop(
+    st.config,
+    `${ins.kind} --from=${from} ${sources.join(' ')} in ${dest}${owner ? ` chown=${owner.uid}:${owner.gid}` : ''}${chmod !== undefined ? ` chmod=${chmod.toString(8)}` : ''} `,
+    false,
+  );
   await containerStep(env, st, {
-    createdBy, cfg: st.config, files: image,
+    createdBy,
+    cfg: st.config,
+    files: image,
     tar: async () => {
       const parts: Readable[] = [];
       for (const src of sources) {
@@ -260,15 +350,26 @@ async function copyFrom(env: StepEnv, st: StageState, ins: Copy, from: string, s
   });
 }
 
-async function addUrl(env: StepEnv, st: StageState, ins: Copy, urls: string[], count: number, dest: string, trailing: boolean,
-  owner: { uid: number; gid: number } | undefined, chmod: number | undefined): Promise<void> {
-  if (count !== urls.length) throw new DockerfileError(ins.line, 'ADD cannot mix URLs and local sources in this builder');
+async function addUrl(
+  env: StepEnv,
+  st: StageState,
+  ins: Copy,
+  urls: string[],
+  count: number,
+  dest: string,
+  trailing: boolean,
+  owner: { uid: number; gid: number } | undefined,
+  chmod: number | undefined,
+): Promise<void> {
+  if (count !== urls.length)
+    throw new DockerfileError(ins.line, 'ADD cannot mix URLs and local sources in this builder');
   const files: { name: string; got: Downloaded }[] = [];
   try {
     for (const u of urls) {
       const got = await env.ports.download(u, env.signal);
       files.push({ name: posix.basename(new URL(u).pathname) || 'index.html', got });
-      if (ins.checksum && `sha256:${got.sha256}` !== ins.checksum) throw invalidArgument(`digest mismatch sha256:${got.sha256}: ${ins.checksum}`);
+      if (ins.checksum && `sha256:${got.sha256}` !== ins.checksum)
+        throw invalidArgument(`digest mismatch sha256:${got.sha256}: ${ins.checksum}`);
     }
     const destIsDir = trailing || urls.length > 1;
     const digest = createHash('sha256');
@@ -276,7 +377,9 @@ async function addUrl(env: StepEnv, st: StageState, ins: Copy, urls: string[], c
     const hex = digest.digest('hex');
     const createdBy = nop(st.config, `ADD file:${hex} in ${dest} `, false);
     await containerStep(env, st, {
-      createdBy, cfg: st.config, files: hex,
+      createdBy,
+      cfg: st.config,
+      files: hex,
       tar: async () => {
         const w = new TarWriter();
         const mkdirs = await missingDirs(env, st.image, destIsDir ? dest : posix.dirname(dest));
@@ -284,7 +387,18 @@ async function addUrl(env: StepEnv, st: StageState, ins: Copy, urls: string[], c
           for (const d of mkdirs) await w.add({ name: d.slice(1) + '/', type: 'dir', mode: 0o755 });
           for (const f of files) {
             const name = (destIsDir ? posix.join(dest, f.name) : dest).slice(1);
-            await w.add({ name, type: 'file', mode: chmod ?? 0o600, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, size: f.got.size, mtime: Math.floor(Date.now() / 1000) }, f.got.open());
+            await w.add(
+              {
+                name,
+                type: 'file',
+                mode: chmod ?? 0o600,
+                uid: owner?.uid ?? 0,
+                gid: owner?.gid ?? 0,
+                size: f.got.size,
+                mtime: Math.floor(Date.now() / 1000),
+              },
+              f.got.open(),
+            );
           }
           await w.finish();
         })();
@@ -296,4 +410,3 @@ async function addUrl(env: StepEnv, st: StageState, ins: Copy, urls: string[], c
     for (const f of files) await f.got.release();
   }
 }
-

@@ -40,4 +40,6 @@ export interface BuildOutput {
   stream(text: string): void;
 }
 
-export interface StepFailure extends Error { code?: number }
+export interface StepFailure extends Error {
+  code?: number;
+}

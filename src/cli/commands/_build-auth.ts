@@ -7,13 +7,19 @@ import { parseUlimit } from './container-values.ts';
 
 export function registryConfigHeader(env: NodeJS.ProcessEnv): string | undefined {
   let cfg: { auths?: Record<string, unknown>; credHelpers?: Record<string, string> };
-  try { cfg = JSON.parse(readFileSync(configPath(env), 'utf8')); } catch { return undefined; }
+  try {
+    cfg = JSON.parse(readFileSync(configPath(env), 'utf8'));
+  } catch {
+    return undefined;
+  }
   const out: Record<string, AuthEntry> = {};
   for (const key of new Set([...Object.keys(cfg.auths ?? {}), ...Object.keys(cfg.credHelpers ?? {})])) {
     try {
       const a = getAuth(env, key);
       if (a) out[key] = a;
-    } catch { /* a helper that fails leaves that registry anonymous */ }
+    } catch {
+      /* a helper that fails leaves that registry anonymous */
+    }
   }
   return Object.keys(out).length ? Buffer.from(JSON.stringify(out)).toString('base64url') : undefined;
 }

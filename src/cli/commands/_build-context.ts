@@ -9,15 +9,28 @@ import { TarWriter } from '../../tar/writer.ts';
 import { createMatcher, parseDockerignore } from '../../common/dockerignore.ts';
 
 /** One entry of a walked context: its name in the tar, its lstat, and where it is. */
-export interface WalkedEntry { name: string; st: Stats; path: string; linkname: string }
+export interface WalkedEntry {
+  name: string;
+  st: Stats;
+  path: string;
+  linkname: string;
+}
 
 /** The context directory walked as docker does; `dockerfile` is its name in the context. */
-export interface WalkedContext { entries: WalkedEntry[]; dockerfile: string; outside?: { name: string; path: string } }
+export interface WalkedContext {
+  entries: WalkedEntry[];
+  dockerfile: string;
+  outside?: { name: string; path: string };
+}
 
 export function walkContext(dir: string, dockerfile: string | undefined): WalkedContext {
   const root = resolve(dir);
   let ignoreText = '';
-  try { ignoreText = readFileSync(join(root, '.dockerignore'), 'utf8'); } catch { /* none */ }
+  try {
+    ignoreText = readFileSync(join(root, '.dockerignore'), 'utf8');
+  } catch {
+    /* none */
+  }
   const m = createMatcher(parseDockerignore(ignoreText));
   const dfPath = resolve(dockerfile ? dockerfile : join(root, 'Dockerfile'));
   const rel = relative(root, dfPath);
@@ -56,7 +69,7 @@ export function tarOfWalk(ctx: WalkedContext, only?: Set<string>): Readable {
         if (!only) await w.add({ ...base, type: 'symlink', linkname });
       } else if (!only || only.has(name)) {
         // Small files as one read: a stream per file costs more than the bytes.
-        await w.add({ ...base, type: 'file', size: st.size }, st.size <= (1 << 20) ? readFileSync(path) : { path });
+        await w.add({ ...base, type: 'file', size: st.size }, st.size <= 1 << 20 ? readFileSync(path) : { path });
       }
     }
     if (ctx.outside && (!only || only.has(ctx.outside.name))) {

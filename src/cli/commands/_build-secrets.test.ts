@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { parseSecret, secretsHeader } from './_build-secrets.ts';
 
 test('--secret forms: src, env, type=env, bare id', () => {
-  const read = (p: string) => { if (p === '/s/tok') return Buffer.from('file-value'); throw Object.assign(new Error('nope'), { code: 'ENOENT' }); };
+  const read = (p: string) => {
+    if (p === '/s/tok') return Buffer.from('file-value');
+    throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+  };
   assert.deepEqual(parseSecret('id=tok,src=/s/tok', {}, read), ['tok', Buffer.from('file-value')]);
   assert.deepEqual(parseSecret('id=tok,source=/s/tok', {}, read), ['tok', Buffer.from('file-value')]);
   assert.deepEqual(parseSecret('id=tok,env=MY', { MY: 'e' }, read), ['tok', Buffer.from('e')]);

@@ -6,20 +6,26 @@ import { CliError } from '../command.ts';
 
 export const SECRETS_HEADER = 'X-Berth-Build-Secrets';
 
-export function parseSecret(spec: string, env: NodeJS.ProcessEnv, read: (p: string) => Buffer = readFileSync): [string, Buffer] {
+export function parseSecret(
+  spec: string,
+  env: NodeJS.ProcessEnv,
+  read: (p: string) => Buffer = readFileSync,
+): [string, Buffer] {
   const kv = new Map<string, string>();
   for (const part of spec.split(',')) {
     const i = part.indexOf('=');
-    if (i < 0) throw new CliError(`invalid secret ${JSON.stringify(spec)}: ${JSON.stringify(part)} is not key=value`, 1);
+    if (i < 0)
+      throw new CliError(`invalid secret ${JSON.stringify(spec)}: ${JSON.stringify(part)} is not key=value`, 1);
     const k = part.slice(0, i).trim().toLowerCase();
-    if (!['id', 'src', 'source', 'env', 'type'].includes(k)) throw new CliError(`unexpected key '${k}' in '${part}'`, 1);
+    if (!['id', 'src', 'source', 'env', 'type'].includes(k))
+      throw new CliError(`unexpected key '${k}' in '${part}'`, 1);
     kv.set(k, part.slice(i + 1));
   }
   const id = kv.get('id');
   if (!id) throw new CliError(`invalid secret ${JSON.stringify(spec)}: id= is required`, 1);
   const type = kv.get('type');
   const src = kv.get('src') ?? kv.get('source');
-  const name = kv.get('env') ?? (type === 'env' ? src ?? id : undefined);
+  const name = kv.get('env') ?? (type === 'env' ? (src ?? id) : undefined);
   if (name !== undefined || (src === undefined && type !== 'file' && env[id] !== undefined)) {
     const v = env[name ?? id];
     if (v === undefined) throw new CliError(`secret ${id}: environment variable ${name ?? id} is not set`, 1);
@@ -29,7 +35,10 @@ export function parseSecret(spec: string, env: NodeJS.ProcessEnv, read: (p: stri
   try {
     return [id, read(path)];
   } catch (err) {
-    throw new CliError(`secret ${id}: could not read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 1);
+    throw new CliError(
+      `secret ${id}: could not read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      1,
+    );
   }
 }
 

@@ -10,18 +10,38 @@ import type { Readable } from 'node:stream';
 import { ApiError, type Transport } from '../../client/transport.ts';
 import { tarOfWalk, type WalkedContext } from './_build-context.ts';
 
-export interface ContextUpload { body: Readable; session?: string }
+export interface ContextUpload {
+  body: Readable;
+  session?: string;
+}
 
 export async function uploadContext(t: Transport, dir: string, ctx: WalkedContext): Promise<ContextUpload> {
   // One kept context per client directory, as BuildKit's shared key.
-  const key = createHash('sha256').update(`berth-build-context\0${hostname()}\0${resolve(dir)}`).digest('hex');
+  const key = createHash('sha256')
+    .update(`berth-build-context\0${hostname()}\0${resolve(dir)}`)
+    .digest('hex');
   const entries = ctx.entries.map(({ name, st, linkname }) => ({
-    name, type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file',
-    mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0, mtime: st.mtimeMs, linkname,
+    name,
+    type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file',
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    size: st.isFile() ? st.size : 0,
+    mtime: st.mtimeMs,
+    linkname,
   }));
   if (ctx.outside) {
     const st = statSync(ctx.outside.path);
-    entries.push({ name: ctx.outside.name, type: 'file', mode: 0o644, uid: 0, gid: 0, size: st.size, mtime: st.mtimeMs, linkname: '' });
+    entries.push({
+      name: ctx.outside.name,
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: st.size,
+      mtime: st.mtimeMs,
+      linkname: '',
+    });
   }
   let answer: { session: string; need: string[] };
   try {

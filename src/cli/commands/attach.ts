@@ -26,7 +26,13 @@ const command: Command = {
     const useStdin = !flagBool(ctx, 'no-stdin') && Boolean(c.Config?.OpenStdin);
     if (tty && useStdin && !ctx.stdin.isTTY) throw new CliError('the input device is not a TTY', 1);
     const detachKeys = flagStr(ctx, 'detach-keys');
-    const conn = await client.containerAttach(c.Id, { stream: true, stdin: useStdin, stdout: true, stderr: true, detachKeys: detachKeys || undefined });
+    const conn = await client.containerAttach(c.Id, {
+      stream: true,
+      stdin: useStdin,
+      stdout: true,
+      stderr: true,
+      detachKeys: detachKeys || undefined,
+    });
     if (!tty && flagBool(ctx, 'sig-proxy')) proxySignals(ctx, client, c.Id);
     const streaming = pumpStdio(ctx, conn, { tty, stdin: useStdin, stdout: true, stderr: true, detachKeys });
     if (tty && ctx.io.stdoutIsTTY) monitorTtySize(ctx, (h, w) => client.containerResize(c.Id, h, w));

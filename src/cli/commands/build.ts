@@ -14,7 +14,7 @@ function keyValues(list: string[], env: NodeJS.ProcessEnv, fromEnv: boolean): Re
   const out: Record<string, string | null> = {};
   for (const kv of list) {
     const i = kv.indexOf('=');
-    if (i < 0) out[kv] = fromEnv ? env[kv] ?? null : '';
+    if (i < 0) out[kv] = fromEnv ? (env[kv] ?? null) : '';
     else out[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return out;
@@ -43,7 +43,11 @@ const command: Command = {
     { name: 'platform', type: 'string', description: 'Set platform if server is multi-platform capable' },
     { name: 'cache-from', type: 'list', description: 'Images to consider as cache sources' },
     { name: 'ulimit', type: 'list', description: 'Ulimit options', valueName: 'ulimit' },
-    { name: 'secret', type: 'list', description: 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")' },
+    {
+      name: 'secret',
+      type: 'list',
+      description: 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")',
+    },
   ],
   args: { exact: 1 },
   async run(ctx) {
@@ -56,8 +60,13 @@ const command: Command = {
     if (path === '-') {
       body = ctx.stdin;
     } else {
-      try { if (!statSync(path).isDirectory()) throw new Error(); } catch { throw new CliError(`unable to prepare context: path "${path}" not found`, 1); }
-      if (dockerfile === '-') throw new CliError('reading the Dockerfile from stdin with a context directory is not supported yet', 1);
+      try {
+        if (!statSync(path).isDirectory()) throw new Error();
+      } catch {
+        throw new CliError(`unable to prepare context: path "${path}" not found`, 1);
+      }
+      if (dockerfile === '-')
+        throw new CliError('reading the Dockerfile from stdin with a context directory is not supported yet', 1);
       const walked = walkContext(path, dockerfile || undefined);
       ({ body, session } = await uploadContext(client.transport, path, walked));
       dockerfile = walked.dockerfile;
@@ -65,15 +74,24 @@ const command: Command = {
     const quiet = flagBool(ctx, 'quiet');
     const labels = keyValues(flagList(ctx, 'label'), ctx.env, false);
     let shmSize: number;
-    try { shmSize = memBytes('--shm-size', flagStr(ctx, 'shm-size')); } catch (err) { throw new CliError((err as Error).message, 125); }
+    try {
+      shmSize = memBytes('--shm-size', flagStr(ctx, 'shm-size'));
+    } catch (err) {
+      throw new CliError((err as Error).message, 125);
+    }
     const res = await client.transport.request('POST', '/build', {
       query: {
-        t: flagList(ctx, 'tag'), dockerfile: dockerfile || undefined,
+        t: flagList(ctx, 'tag'),
+        dockerfile: dockerfile || undefined,
         buildargs: JSON.stringify(keyValues(flagList(ctx, 'build-arg'), ctx.env, true)),
-        labels: JSON.stringify(labels), target: flagStr(ctx, 'target') || undefined,
-        nocache: flagBool(ctx, 'no-cache') || undefined, pull: flagBool(ctx, 'pull') || undefined,
-        rm: flagBool(ctx, 'rm') ? undefined : '0', forcerm: flagBool(ctx, 'force-rm') || undefined,
-        q: quiet || undefined, networkmode: flagStr(ctx, 'network') || undefined,
+        labels: JSON.stringify(labels),
+        target: flagStr(ctx, 'target') || undefined,
+        nocache: flagBool(ctx, 'no-cache') || undefined,
+        pull: flagBool(ctx, 'pull') || undefined,
+        rm: flagBool(ctx, 'rm') ? undefined : '0',
+        forcerm: flagBool(ctx, 'force-rm') || undefined,
+        q: quiet || undefined,
+        networkmode: flagStr(ctx, 'network') || undefined,
         extrahosts: flagList(ctx, 'add-host').join(',') || undefined,
         platform: flagStr(ctx, 'platform') || undefined,
         cachefrom: flagList(ctx, 'cache-from').length ? JSON.stringify(flagList(ctx, 'cache-from')) : undefined,
@@ -82,7 +100,11 @@ const command: Command = {
         shmsize: shmSize || undefined,
       } as never,
       body: body as never,
-      headers: { 'Content-Type': 'application/x-tar', ...(secrets ? { [SECRETS_HEADER]: secrets } : {}), ...registryConfig(ctx.env) },
+      headers: {
+        'Content-Type': 'application/x-tar',
+        ...(secrets ? { [SECRETS_HEADER]: secrets } : {}),
+        ...registryConfig(ctx.env),
+      },
     });
     let id = '';
     for await (const msg of readJsonLines<ProgressMessage>(res as AsyncIterable<Buffer>)) {
@@ -90,7 +112,10 @@ const command: Command = {
         throw new CliError(msg.errorDetail?.message || msg.error || 'unknown error', msg.errorDetail?.code || 1);
       }
       const aux = msg.aux as { ID?: string } | undefined;
-      if (aux?.ID) { id = aux.ID; continue; }
+      if (aux?.ID) {
+        id = aux.ID;
+        continue;
+      }
       if (msg.stream !== undefined && !quiet) ctx.io.out(msg.stream);
       else if (msg.status !== undefined && !quiet) ctx.io.out(`${msg.status}\n`);
     }

@@ -23,13 +23,25 @@ const command: Command = {
     const keep = flagStr(ctx, 'keep-storage');
     let keepBytes: number | undefined;
     if (keep) {
-      try { keepBytes = ramInBytes(keep); } catch { throw new CliError(`invalid argument "${keep}" for "--keep-storage" flag`, 125); }
+      try {
+        keepBytes = ramInBytes(keep);
+      } catch {
+        throw new CliError(`invalid argument "${keep}" for "--keep-storage" flag`, 125);
+      }
     }
     const filters = parseFilters(flagList(ctx, 'filter'));
     const client = await ctx.client();
-    const r = await client.transport.json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/build/prune', {
-      query: { all: all || undefined, 'keep-storage': keepBytes, filters: Object.keys(filters).length ? filters : undefined } as never,
-    });
+    const r = await client.transport.json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>(
+      'POST',
+      '/build/prune',
+      {
+        query: {
+          all: all || undefined,
+          'keep-storage': keepBytes,
+          filters: Object.keys(filters).length ? filters : undefined,
+        } as never,
+      },
+    );
     let out = '';
     if (r.CachesDeleted?.length) out = `Deleted build cache objects:\n${r.CachesDeleted.join('\n')}\n\n`;
     ctx.io.out(`${out}Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);

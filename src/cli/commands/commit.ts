@@ -9,7 +9,12 @@ const command: Command = {
   short: "Create a new image from a container's changes",
   aliases: 'berth container commit, berth commit',
   flags: [
-    { name: 'author', short: 'a', type: 'string', description: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
+    {
+      name: 'author',
+      short: 'a',
+      type: 'string',
+      description: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")',
+    },
     { name: 'change', short: 'c', type: 'list', description: 'Apply Dockerfile instruction to the created image' },
     { name: 'message', short: 'm', type: 'string', description: 'Commit message' },
     { name: 'pause', short: 'p', type: 'bool', default: true, description: 'Pause container during commit' },
@@ -33,8 +38,13 @@ const command: Command = {
     const client = await ctx.client();
     const res = await client.transport.json<{ Id: string }>('POST', '/commit', {
       query: {
-        container, repo, tag, comment: flagStr(ctx, 'message') || undefined, author: flagStr(ctx, 'author') || undefined,
-        pause: flagBool(ctx, 'pause'), changes: flagList(ctx, 'change').length ? flagList(ctx, 'change') : undefined,
+        container,
+        repo,
+        tag,
+        comment: flagStr(ctx, 'message') || undefined,
+        author: flagStr(ctx, 'author') || undefined,
+        pause: flagBool(ctx, 'pause'),
+        changes: flagList(ctx, 'change').length ? flagList(ctx, 'change') : undefined,
       },
     });
     ctx.io.out(`${res.Id}\n`);

@@ -1,17 +1,45 @@
 // The flag set `run` and `create` share (containerOptions), and the create-only flags.
 import type { FlagSpec } from '../flags.ts';
 
-const L = (name: string, description: string, short?: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({ name, short, type: 'list', description, ...extra });
-const S = (name: string, description: string, short?: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({ name, short, type: 'string', description, ...extra });
-const B = (name: string, description: string, short?: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({ name, short, type: 'bool', description, ...extra });
-const I = (name: string, description: string, short?: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({ name, short, type: 'int', description, ...extra });
+const L = (name: string, description: string, short?: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
+  name,
+  short,
+  type: 'list',
+  description,
+  ...extra,
+});
+const S = (name: string, description: string, short?: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
+  name,
+  short,
+  type: 'string',
+  description,
+  ...extra,
+});
+const B = (name: string, description: string, short?: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
+  name,
+  short,
+  type: 'bool',
+  description,
+  ...extra,
+});
+const I = (name: string, description: string, short?: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
+  name,
+  short,
+  type: 'int',
+  description,
+  ...extra,
+});
 
 /** Flags common to run and create (containerOptions). */
 export const containerFlags: FlagSpec[] = [
   L('add-host', 'Add a custom host-to-IP mapping (host:ip)'),
-  L('annotation', 'Add an annotation to the container (passed through to the OCI runtime)', undefined, { valueName: 'map' }),
+  L('annotation', 'Add an annotation to the container (passed through to the OCI runtime)', undefined, {
+    valueName: 'map',
+  }),
   L('attach', 'Attach to STDIN, STDOUT or STDERR', 'a'),
-  I('blkio-weight', 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', undefined, { valueName: 'uint16' }),
+  I('blkio-weight', 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', undefined, {
+    valueName: 'uint16',
+  }),
   L('cap-add', 'Add Linux capabilities'),
   L('cap-drop', 'Drop Linux capabilities'),
   S('cgroup-parent', 'Optional parent cgroup for the container'),
@@ -40,9 +68,21 @@ export const containerFlags: FlagSpec[] = [
   S('health-cmd', 'Command to run to check health'),
   S('health-interval', 'Time between running the check (ms|s|m|h) (default 0s)', undefined, { valueName: 'duration' }),
   I('health-retries', 'Consecutive failures needed to report unhealthy'),
-  S('health-start-interval', 'Time between running the check during the start period (ms|s|m|h) (default 0s)', undefined, { valueName: 'duration' }),
-  S('health-start-period', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)', undefined, { valueName: 'duration' }),
-  S('health-timeout', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)', undefined, { valueName: 'duration' }),
+  S(
+    'health-start-interval',
+    'Time between running the check during the start period (ms|s|m|h) (default 0s)',
+    undefined,
+    { valueName: 'duration' },
+  ),
+  S(
+    'health-start-period',
+    'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)',
+    undefined,
+    { valueName: 'duration' },
+  ),
+  S('health-timeout', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)', undefined, {
+    valueName: 'duration',
+  }),
   S('hostname', 'Container host name', 'h'),
   B('init', 'Run an init inside the container that forwards signals and reaps processes'),
   B('interactive', 'Keep STDIN open even if not attached', 'i'),
@@ -58,7 +98,9 @@ export const containerFlags: FlagSpec[] = [
   S('mac-address', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)'),
   S('memory', 'Memory limit', 'm', { valueName: 'bytes' }),
   S('memory-reservation', 'Memory soft limit', undefined, { valueName: 'bytes' }),
-  S('memory-swap', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", undefined, { valueName: 'bytes' }),
+  S('memory-swap', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", undefined, {
+    valueName: 'bytes',
+  }),
   I('memory-swappiness', 'Tune container memory swappiness (0 to 100)', undefined, { default: -1 }),
   L('mount', 'Attach a filesystem mount to the container', undefined, { valueName: 'mount' }),
   S('network', 'Connect a container to a network', undefined, { valueName: 'network' }),

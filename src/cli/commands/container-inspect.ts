@@ -14,7 +14,12 @@ const command: Command = {
   args: { min: 1 },
   async run(ctx) {
     const client = await ctx.client();
-    await inspectRefs(ctx, ctx.args, flagStr(ctx, 'format'), async (ref) => (await client.containerInspect(ref, { size: flagBool(ctx, 'size') })).raw);
+    await inspectRefs(
+      ctx,
+      ctx.args,
+      flagStr(ctx, 'format'),
+      async (ref) => (await client.containerInspect(ref, { size: flagBool(ctx, 'size') })).raw,
+    );
   },
 };
 

@@ -5,7 +5,23 @@ import type { FlagValue } from '../flags.ts';
 
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { validateEnv, parseKVFile, validateLabel, validateExtraHost, parseCpus, memBytes, parseUlimit, expandPortRange, parsePortSpec, parseMount, splitVolume, validateAttach, parseDevice, durationNs, kvMap } from './container-values.ts';
+import {
+  validateEnv,
+  parseKVFile,
+  validateLabel,
+  validateExtraHost,
+  parseCpus,
+  memBytes,
+  parseUlimit,
+  expandPortRange,
+  parsePortSpec,
+  parseMount,
+  splitVolume,
+  validateAttach,
+  parseDevice,
+  durationNs,
+  kvMap,
+} from './container-values.ts';
 
 type Values = Record<string, FlagValue>;
 const str = (v: Values, k: string) => (v[k] as string | undefined) ?? '';
@@ -29,7 +45,13 @@ export interface BuildOptions {
 }
 
 /** parse(): flags + IMAGE [COMMAND…] → the create request's three parts. */
-export function buildCreateSpec(v: Values, changed: ReadonlySet<string>, image: string, cmd: string[], o: BuildOptions = {}): CreateSpec {
+export function buildCreateSpec(
+  v: Values,
+  changed: ReadonlySet<string>,
+  image: string,
+  cmd: string[],
+  o: BuildOptions = {},
+): CreateSpec {
   const env = o.env ?? process.env;
   const cwd = o.cwd ?? process.cwd();
   const read = o.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
@@ -45,7 +67,8 @@ export function buildCreateSpec(v: Values, changed: ReadonlySet<string>, image: 
   }
 
   const swappiness = num(v, 'memory-swappiness');
-  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) throw new Error(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100))
+    throw new Error(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
 
   // -v: sources become Binds, bare container paths become Config.Volumes
   const binds: string[] = [];
@@ -121,7 +144,8 @@ export function buildCreateSpec(v: Values, changed: ReadonlySet<string>, image: 
     if (c >= 0 && name === '') throw new Error('invalid restart policy format: no policy provided before colon');
     let n = 0;
     if (count !== '') {
-      if (!/^[+-]?\d+$/.test(count)) throw new Error('invalid restart policy format: maximum retry count must be an integer');
+      if (!/^[+-]?\d+$/.test(count))
+        throw new Error('invalid restart policy format: maximum retry count must be an integer');
       n = Number(count);
     }
     restartPolicy = { Name: name, MaximumRetryCount: n };
@@ -135,7 +159,8 @@ export function buildCreateSpec(v: Values, changed: ReadonlySet<string>, image: 
   for (const s of securityOpt) {
     let sep = s.indexOf('=');
     if (sep < 0 && s !== 'no-new-privileges') sep = s.indexOf(':');
-    if ((sep < 0 || s.slice(sep + 1) === '') && s !== 'no-new-privileges') throw new Error(`Invalid --security-opt: ${JSON.stringify(s)}`);
+    if ((sep < 0 || s.slice(sep + 1) === '') && s !== 'no-new-privileges')
+      throw new Error(`Invalid --security-opt: ${JSON.stringify(s)}`);
   }
   let maskedPaths: string[] | null = null;
   let readonlyPaths: string[] | null = null;
@@ -165,12 +190,24 @@ export function buildCreateSpec(v: Values, changed: ReadonlySet<string>, image: 
     startInterval: durationNs('health-start-interval', str(v, 'health-start-interval')),
     retries: num(v, 'health-retries'),
   };
-  const haveHealth = hc.cmd !== '' || hc.interval !== 0 || hc.timeout !== 0 || hc.startPeriod !== 0 || hc.retries !== 0 || hc.startInterval !== 0;
+  const haveHealth =
+    hc.cmd !== '' ||
+    hc.interval !== 0 ||
+    hc.timeout !== 0 ||
+    hc.startPeriod !== 0 ||
+    hc.retries !== 0 ||
+    hc.startInterval !== 0;
   if (bool(v, 'no-healthcheck')) {
     if (haveHealth) throw new Error('--no-healthcheck conflicts with --health-* options');
     healthcheck = { Test: ['NONE'] };
   } else if (haveHealth) {
-    for (const [k, n] of [['interval', hc.interval], ['timeout', hc.timeout], ['retries', hc.retries], ['start-period', hc.startPeriod], ['start-interval', hc.startInterval]] as const) {
+    for (const [k, n] of [
+      ['interval', hc.interval],
+      ['timeout', hc.timeout],
+      ['retries', hc.retries],
+      ['start-period', hc.startPeriod],
+      ['start-interval', hc.startInterval],
+    ] as const) {
       if (n < 0) throw new Error(`--health-${k} cannot be negative`);
     }
     healthcheck = { Test: hc.cmd ? ['CMD-SHELL', hc.cmd] : null };
@@ -307,8 +344,10 @@ export function buildCreateSpec(v: Values, changed: ReadonlySet<string>, image: 
   const aliases = list(v, 'network-alias');
   const ip = str(v, 'ip');
   const ip6 = str(v, 'ip6');
-  const userDefined = !['default', 'bridge', 'host', 'none'].includes(networkMode) && !networkMode.startsWith('container:');
-  if (aliases.length && !userDefined) throw new Error('network-scoped aliases are only supported for user-defined networks');
+  const userDefined =
+    !['default', 'bridge', 'host', 'none'].includes(networkMode) && !networkMode.startsWith('container:');
+  if (aliases.length && !userDefined)
+    throw new Error('network-scoped aliases are only supported for user-defined networks');
   const endpoint = (): Record<string, unknown> => ({
     IPAMConfig: ip || ip6 ? { IPv4Address: ip, IPv6Address: ip6 } : null,
     Links: userDefined && list(v, 'link').length ? list(v, 'link') : null,
@@ -327,7 +366,8 @@ export function buildCreateSpec(v: Values, changed: ReadonlySet<string>, image: 
   });
   const endpoints: Record<string, unknown> = {};
   if (!changed.has('network')) endpoints.default = endpoint();
-  else if (aliases.length || ip || ip6 || str(v, 'mac-address') || (userDefined && list(v, 'link').length)) endpoints[networkMode] = endpoint();
+  else if (aliases.length || ip || ip6 || str(v, 'mac-address') || (userDefined && list(v, 'link').length))
+    endpoints[networkMode] = endpoint();
 
   return { config, hostConfig, networkingConfig: { EndpointsConfig: endpoints } };
 }

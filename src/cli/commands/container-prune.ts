@@ -11,7 +11,12 @@ const command: Command = {
   usage: '[OPTIONS]',
   short: 'Remove all stopped containers',
   flags: [
-    { name: 'filter', type: 'list', description: 'Provide filter values (e.g. "until=<timestamp>")', valueName: 'filter' },
+    {
+      name: 'filter',
+      type: 'list',
+      description: 'Provide filter values (e.g. "until=<timestamp>")',
+      valueName: 'filter',
+    },
     { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
   ],
   args: { max: 0 },
@@ -20,7 +25,8 @@ const command: Command = {
     const client = await ctx.client();
     const r = await client.containerPrune(parseFilters(flagList(ctx, 'filter')));
     let out = '';
-    if (r.ContainersDeleted?.length) out = `Deleted Containers:\n${r.ContainersDeleted.map((id) => `${id}\n`).join('')}`;
+    if (r.ContainersDeleted?.length)
+      out = `Deleted Containers:\n${r.ContainersDeleted.map((id) => `${id}\n`).join('')}`;
     if (out) ctx.io.out(`${out}\n`);
     ctx.io.out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
   },

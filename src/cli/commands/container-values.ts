@@ -14,12 +14,18 @@ export function validateEnv(val: string, env: NodeJS.ProcessEnv): string {
 }
 
 /** kvfile.Parse (env-file / label-file). */
-export function parseKVFile(path: string, read: (p: string) => string, lookup?: (k: string) => string | undefined): string[] {
+export function parseKVFile(
+  path: string,
+  read: (p: string) => string,
+  lookup?: (k: string) => string | undefined,
+): string[] {
   let content: string;
   try {
     content = read(path);
   } catch (e) {
-    throw new Error(`open ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    throw new Error(
+      `open ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+    );
   }
   content = content.replace(/^\uFEFF/, '');
   const out: string[] = [];
@@ -76,9 +82,11 @@ export function isIP(s: string): boolean {
 
 /** opts.NanoCPUs */
 export function parseCpus(v: string): number {
-  if (!/^\d*\.?\d+$/.test(v)) throw new Error(`invalid argument "${v}" for "--cpus" flag: failed to parse ${v} as a rational number`);
+  if (!/^\d*\.?\d+$/.test(v))
+    throw new Error(`invalid argument "${v}" for "--cpus" flag: failed to parse ${v} as a rational number`);
   const [ip, fp = ''] = v.split('.');
-  if (fp.replace(/0+$/, '').length > 9) throw new Error(`invalid argument "${v}" for "--cpus" flag: value is too precise`);
+  if (fp.replace(/0+$/, '').length > 9)
+    throw new Error(`invalid argument "${v}" for "--cpus" flag: value is too precise`);
   return Number(ip || '0') * 1e9 + Number((fp + '000000000').slice(0, 9));
 }
 
@@ -96,7 +104,8 @@ export function parseUlimit(v: string): { Name: string; Hard: number; Soft: numb
   if (eq < 0) throw new Error(`invalid ulimit argument: ${v}`);
   const name = v.slice(0, eq);
   const parts = v.slice(eq + 1).split(':');
-  if (parts.length > 2) throw new Error(`too many limit value arguments - ${v.slice(eq + 1)}, can only have up to two, \`soft[:hard]\``);
+  if (parts.length > 2)
+    throw new Error(`too many limit value arguments - ${v.slice(eq + 1)}, can only have up to two, \`soft[:hard]\``);
   const soft = Number(parts[0]);
   const hard = parts.length === 2 ? Number(parts[1]) : soft;
   if (!Number.isInteger(soft) || !Number.isInteger(hard)) throw new Error(`invalid ulimit argument: ${v}`);
@@ -108,7 +117,12 @@ export function parseUlimit(v: string): { Name: string; Hard: number; Soft: numb
 export function expandPortRange(spec: string, flag: string): string[] {
   const [range, proto = 'tcp'] = spec.split('/') as [string, string?];
   const m = /^(\d+)(?:-(\d+))?$/.exec(range);
-  if (!m) throw new Error(flag === 'expose' ? `invalid range format for --expose: ${spec}, error: invalid syntax` : `invalid containerPort: ${range}`);
+  if (!m)
+    throw new Error(
+      flag === 'expose'
+        ? `invalid range format for --expose: ${spec}, error: invalid syntax`
+        : `invalid containerPort: ${range}`,
+    );
   const start = Number(m[1]);
   const end = m[2] ? Number(m[2]) : start;
   const out: string[] = [];
@@ -192,26 +206,52 @@ export function parseMount(value: string, cwd: string): Record<string, unknown> 
       continue;
     }
     switch (key) {
-      case 'type': m.Type = val.toLowerCase(); break;
-      case 'source': case 'src': m.Source = val.startsWith('./') || val === '.' ? resolvePath(cwd, val) : val; break;
-      case 'target': case 'dst': case 'destination': m.Target = val; break;
-      case 'readonly': case 'ro':
+      case 'type':
+        m.Type = val.toLowerCase();
+        break;
+      case 'source':
+      case 'src':
+        m.Source = val.startsWith('./') || val === '.' ? resolvePath(cwd, val) : val;
+        break;
+      case 'target':
+      case 'dst':
+      case 'destination':
+        m.Target = val;
+        break;
+      case 'readonly':
+      case 'ro':
         if (!['true', 'false', '1', '0'].includes(val)) throw new Error(`invalid value for ${key}: ${val}`);
         ro = val === 'true' || val === '1';
         break;
-      case 'consistency': m.Consistency = val.toLowerCase(); break;
-      case 'bind-propagation': bindOpts.Propagation = val.toLowerCase(); break;
+      case 'consistency':
+        m.Consistency = val.toLowerCase();
+        break;
+      case 'bind-propagation':
+        bindOpts.Propagation = val.toLowerCase();
+        break;
       case 'bind-recursive':
         if (val === 'disabled') bindOpts.NonRecursive = true;
         else if (val === 'writable') bindOpts.ReadOnlyNonRecursive = true;
         else if (val === 'readonly') bindOpts.ReadOnlyForceRecursive = true;
-        else if (val !== 'enabled') throw new Error(`invalid value for ${key}: ${val} (must be "enabled", "disabled", "writable", or "readonly")`);
+        else if (val !== 'enabled')
+          throw new Error(
+            `invalid value for ${key}: ${val} (must be "enabled", "disabled", "writable", or "readonly")`,
+          );
         break;
-      case 'tmpfs-size': tmpfsOpts.SizeBytes = ramInBytes(val); break;
-      case 'tmpfs-mode': tmpfsOpts.Mode = parseInt(val, 8); break;
-      case 'volume-nocopy': volOpts.NoCopy = val === 'true' || val === '1'; break;
-      case 'volume-subpath': volOpts.Subpath = val; break;
-      default: throw new Error(`unexpected key '${key}' in '${field}'`);
+      case 'tmpfs-size':
+        tmpfsOpts.SizeBytes = ramInBytes(val);
+        break;
+      case 'tmpfs-mode':
+        tmpfsOpts.Mode = parseInt(val, 8);
+        break;
+      case 'volume-nocopy':
+        volOpts.NoCopy = val === 'true' || val === '1';
+        break;
+      case 'volume-subpath':
+        volOpts.Subpath = val;
+        break;
+      default:
+        throw new Error(`unexpected key '${key}' in '${field}'`);
     }
   }
   if (ro) m.ReadOnly = true;
@@ -249,7 +289,13 @@ export function splitVolume(spec: string): { source: string; target: string; mod
   if (parts.length === 1) return { source: '', target: parts[0]!, mode: '' };
   if (parts.length === 2) {
     // "/ctr:ro" is a target with a mode, "src:/ctr" has a source
-    if (/^(ro|rw|z|Z|shared|slave|private|rshared|rslave|rprivate|nocopy|consistent|cached|delegated)(,.*)?$/.test(parts[1]!) && parts[0]!.startsWith('/') && !parts[1]!.startsWith('/')) {
+    if (
+      /^(ro|rw|z|Z|shared|slave|private|rshared|rslave|rprivate|nocopy|consistent|cached|delegated)(,.*)?$/.test(
+        parts[1]!,
+      ) &&
+      parts[0]!.startsWith('/') &&
+      !parts[1]!.startsWith('/')
+    ) {
       return { source: '', target: parts[0]!, mode: parts[1]! };
     }
     return { source: parts[0]!, target: parts[1]!, mode: '' };

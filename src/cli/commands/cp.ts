@@ -12,7 +12,13 @@ import { ApiError } from '../../client/index.ts';
 import { CliError, flagBool, type Command, type Ctx } from '../command.ts';
 import { extractLocal, tarLocal } from './_cp-tar.ts';
 
-interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
 const GO_DIR = 2 ** 31;
 const isDirMode = (m: number) => m >= GO_DIR;
 
@@ -56,7 +62,9 @@ async function copyFrom(ctx: Ctx, client: Client, id: string, src: string, dest:
     for await (const c of res) ctx.io.out(c as Buffer);
     return;
   }
-  const st = JSON.parse(Buffer.from(res.headers['x-docker-container-path-stat'] ?? 'e30=', 'base64').toString()) as PathStat;
+  const st = JSON.parse(
+    Buffer.from(res.headers['x-docker-container-path-stat'] ?? 'e30=', 'base64').toString(),
+  ) as PathStat;
   const srcIsDir = isDirMode(st.mode);
   const name = posix.basename(path.replace(/\/+$/, '')) || '.';
   const local = lstatSync(dest, { throwIfNoEntry: false });
@@ -81,10 +89,19 @@ async function copyFrom(ctx: Ctx, client: Client, id: string, src: string, dest:
 async function copyTo(ctx: Ctx, client: Client, src: string, id: string, dest: string): Promise<void> {
   const archive = flagBool(ctx, 'archive');
   const put = (path: string, body: Readable | NodeJS.ReadableStream) =>
-    client.transport.request('PUT', archivePath(id), { query: { path, noOverwriteDirNonDir: true, copyUIDGID: archive || undefined }, body, headers: { 'Content-Type': 'application/x-tar' } })
-      .then((r) => { r.resume(); });
+    client.transport
+      .request('PUT', archivePath(id), {
+        query: { path, noOverwriteDirNonDir: true, copyUIDGID: archive || undefined },
+        body,
+        headers: { 'Content-Type': 'application/x-tar' },
+      })
+      .then((r) => {
+        r.resume();
+      });
   if (src === '-') return put(dest, ctx.stdin);
-  const local = flagBool(ctx, 'follow-link') ? statSync(src, { throwIfNoEntry: false }) : lstatSync(src, { throwIfNoEntry: false });
+  const local = flagBool(ctx, 'follow-link')
+    ? statSync(src, { throwIfNoEntry: false })
+    : lstatSync(src, { throwIfNoEntry: false });
   if (!local) throw new CliError(`lstat ${src}: no such file or directory`, 1);
   const opts = { followLink: flagBool(ctx, 'follow-link'), keepOwner: archive };
   let st = await statIn(client, id, dest);
@@ -93,8 +110,10 @@ async function copyTo(ctx: Ctx, client: Client, src: string, id: string, dest: s
     const name = /\/\.$/.test(src) ? '.' : basename(src);
     return put(dest, tarLocal(src, name, opts));
   }
-  if (st && local.isDirectory()) throw new CliError(`Error response from daemon: cannot copy a directory to a file: ${dest}`, 1);
-  if (!st && /\/$/.test(dest)) throw new CliError(`Error response from daemon: Could not find the file ${dest} in container ${id}`, 1);
+  if (st && local.isDirectory())
+    throw new CliError(`Error response from daemon: cannot copy a directory to a file: ${dest}`, 1);
+  if (!st && /\/$/.test(dest))
+    throw new CliError(`Error response from daemon: Could not find the file ${dest} in container ${id}`, 1);
   const parent = posix.dirname(posix.normalize('/' + dest));
   return put(parent, tarLocal(src, posix.basename(dest), opts));
 }

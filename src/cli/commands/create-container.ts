@@ -34,7 +34,11 @@ async function pullImage(ctx: Ctx, client: Client, image: string, o: CreateOptio
   const hasTag = at < 0 && colon > image.lastIndexOf('/');
   const { registryAuthHeader } = await import('../auth-config.ts');
   const res = await client.transport.request('POST', '/images/create', {
-    query: { fromImage: hasTag ? image.slice(0, colon) : image, tag: hasTag ? image.slice(colon + 1) : at < 0 ? 'latest' : undefined, platform: o.platform || undefined },
+    query: {
+      fromImage: hasTag ? image.slice(0, colon) : image,
+      tag: hasTag ? image.slice(colon + 1) : at < 0 ? 'latest' : undefined,
+      platform: o.platform || undefined,
+    },
     headers: { 'X-Registry-Auth': registryAuthHeader(ctx.env, image) },
   });
   await displayProgress(res, { write: (s: string) => (o.quiet ? undefined : ctx.io.err(s)) });
@@ -45,7 +49,8 @@ export async function createContainer(ctx: Ctx, spec: CreateSpec, o: CreateOptio
   const cidPath = spec.hostConfig.ContainerIDFile as string;
   let cidFd: number | undefined;
   if (cidPath) {
-    if (existsSync(cidPath)) throw new Error(`container ID file found, make sure the other container isn't running or delete ${cidPath}`);
+    if (existsSync(cidPath))
+      throw new Error(`container ID file found, make sure the other container isn't running or delete ${cidPath}`);
     try {
       cidFd = openSync(cidPath, 'w');
     } catch (e) {
@@ -64,7 +69,16 @@ export async function createContainer(ctx: Ctx, spec: CreateSpec, o: CreateOptio
       res = await client.containerCreate(body, { name: o.name, platform: o.platform });
     } catch (err) {
       // Only a missing image is worth a pull (a missing network or container is a 404 too).
-      if (!(err instanceof ApiError && err.status === 404 && /^No such image/.test(err.message) && named && o.pull === 'missing')) throw err;
+      if (
+        !(
+          err instanceof ApiError &&
+          err.status === 404 &&
+          /^No such image/.test(err.message) &&
+          named &&
+          o.pull === 'missing'
+        )
+      )
+        throw err;
       if (!o.quiet) ctx.io.err(`Unable to find image '${named}' locally\n`);
       if (!PULL_ON_MISSING) throw err;
       await pullImage(ctx, client, image, o);

@@ -11,7 +11,10 @@ const command: Command = {
   args: { exact: 1 },
   async run(ctx) {
     const client = await ctx.client();
-    const changes = await client.transport.json<{ Kind: number; Path: string }[] | null>('GET', `/containers/${encodeURIComponent(ctx.args[0]!)}/changes`);
+    const changes = await client.transport.json<{ Kind: number; Path: string }[] | null>(
+      'GET',
+      `/containers/${encodeURIComponent(ctx.args[0]!)}/changes`,
+    );
     for (const c of changes ?? []) ctx.io.out(`${'CAD'[c.Kind] ?? '?'} ${c.Path}\n`);
   },
 };

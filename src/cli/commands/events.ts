@@ -6,7 +6,11 @@ import { getTimestamp } from '../format/units.ts';
 import { events, jsonLines } from '../../client/interactive.ts';
 
 interface EventJSON {
-  Type: string; Action: string; Actor: { ID: string; Attributes?: Record<string, string> }; time: number; timeNano: number;
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+  time: number;
+  timeNano: number;
   [k: string]: unknown;
 }
 
@@ -14,12 +18,14 @@ interface EventJSON {
 function stamp(timeNano: number): string {
   const ms = Math.floor(timeNano / 1e6);
   const d = new Date(ms).toISOString().slice(0, 19);
-  return `${d}.${String(timeNano % 1e9 | 0).padStart(9, '0')}Z`;
+  return `${d}.${String((timeNano % 1e9) | 0).padStart(9, '0')}Z`;
 }
 
 /** The CLI's default line: time, type, action, actor id, sorted attributes. */
 export function eventLine(e: EventJSON): string {
-  const attrs = Object.entries(e.Actor.Attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
+  const attrs = Object.entries(e.Actor.Attributes ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`);
   return `${e.timeNano ? stamp(e.timeNano) + ' ' : ''}${e.Type} ${e.Action} ${e.Actor.ID}${attrs.length ? ` (${attrs.join(', ')})` : ''}`;
 }
 
@@ -29,7 +35,13 @@ const command: Command = {
   short: 'Get real time events from the server',
   aliases: 'berth system events, berth events',
   flags: [
-    { name: 'filter', short: 'f', type: 'list', description: 'Filter output based on conditions provided', valueName: 'filter' },
+    {
+      name: 'filter',
+      short: 'f',
+      type: 'list',
+      description: 'Filter output based on conditions provided',
+      valueName: 'filter',
+    },
     { name: 'format', type: 'string', description: 'Format output using a custom template' },
     { name: 'since', type: 'string', description: 'Show all events created since timestamp' },
     { name: 'until', type: 'string', description: 'Stream events until this timestamp' },
@@ -45,11 +57,15 @@ const command: Command = {
     const client = await ctx.client();
     const ac = new AbortController();
     ctx.onExit(() => ac.abort());
-    const res = await events(client, {
-      since: since ? getTimestamp(since) : undefined,
-      until: until ? getTimestamp(until) : undefined,
-      filters: parseFilters(flagList(ctx, 'filter')),
-    }, ac.signal);
+    const res = await events(
+      client,
+      {
+        since: since ? getTimestamp(since) : undefined,
+        until: until ? getTimestamp(until) : undefined,
+        filters: parseFilters(flagList(ctx, 'filter')),
+      },
+      ac.signal,
+    );
     const stop = () => ac.abort();
     process.once('SIGINT', stop);
     ctx.onExit(() => process.off('SIGINT', stop));

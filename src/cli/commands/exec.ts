@@ -37,9 +37,17 @@ const command: Command = {
     const client = await ctx.client();
     const size = tty ? ctx.io.ttySize() : undefined;
     const { Id } = await execCreate(client, container, {
-      Cmd: cmd, AttachStdin: interactive && !detach, AttachStdout: !detach, AttachStderr: !detach, Tty: tty,
-      DetachKeys: detachKeys || undefined, Env: env.length ? env : undefined, WorkingDir: flagStr(ctx, 'workdir') || undefined,
-      User: flagStr(ctx, 'user') || undefined, Privileged: flagBool(ctx, 'privileged'), ConsoleSize: size ?? null,
+      Cmd: cmd,
+      AttachStdin: interactive && !detach,
+      AttachStdout: !detach,
+      AttachStderr: !detach,
+      Tty: tty,
+      DetachKeys: detachKeys || undefined,
+      Env: env.length ? env : undefined,
+      WorkingDir: flagStr(ctx, 'workdir') || undefined,
+      User: flagStr(ctx, 'user') || undefined,
+      Privileged: flagBool(ctx, 'privileged'),
+      ConsoleSize: size ?? null,
     });
     if (detach) {
       await execStartDetached(client, Id, tty);

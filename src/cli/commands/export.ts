@@ -13,7 +13,8 @@ const command: Command = {
   args: { exact: 1 },
   async run(ctx) {
     const out = flagStr(ctx, 'output');
-    if (!out && ctx.io.stdoutIsTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
+    if (!out && ctx.io.stdoutIsTTY)
+      throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
     const client = await ctx.client();
     const res = await client.transport.request('GET', `/containers/${encodeURIComponent(ctx.args[0]!)}/export`);
     if (out) {

@@ -5,7 +5,8 @@ import { humanSize } from '../format/units.ts';
 import { confirm } from './_prompt.ts';
 
 const DANGLING = 'WARNING! This will remove all dangling images.\nAre you sure you want to continue?';
-const ALL = 'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?';
+const ALL =
+  'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?';
 
 const command: Command = {
   name: 'prune',
@@ -13,7 +14,12 @@ const command: Command = {
   short: 'Remove unused images',
   flags: [
     { name: 'all', short: 'a', type: 'bool', description: 'Remove all unused images, not just dangling ones' },
-    { name: 'filter', type: 'list', description: 'Provide filter values (e.g. "until=<timestamp>")', valueName: 'filter' },
+    {
+      name: 'filter',
+      type: 'list',
+      description: 'Provide filter values (e.g. "until=<timestamp>")',
+      valueName: 'filter',
+    },
     { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
   ],
   args: { max: 0 },

@@ -11,7 +11,13 @@ const command: Command = {
   flags: [
     { name: 'all', short: 'a', type: 'bool', description: 'Show all images (default hides intermediate images)' },
     { name: 'digests', type: 'bool', description: 'Show digests' },
-    { name: 'filter', short: 'f', type: 'list', description: 'Filter output based on conditions provided', valueName: 'filter' },
+    {
+      name: 'filter',
+      short: 'f',
+      type: 'list',
+      description: 'Filter output based on conditions provided',
+      valueName: 'filter',
+    },
     { name: 'format', type: 'string', description: 'Format output using a custom template' },
     { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
     { name: 'quiet', short: 'q', type: 'bool', description: 'Only show image IDs' },
@@ -22,7 +28,14 @@ const command: Command = {
     if (ctx.args[0]) (filters.reference ??= {})[ctx.args[0]] = true;
     const client = await ctx.client();
     const list = await client.imageList({ all: flagBool(ctx, 'all'), filters });
-    ctx.io.out(renderImages(list, { format: flagStr(ctx, 'format') || 'table', quiet: flagBool(ctx, 'quiet'), digest: flagBool(ctx, 'digests'), trunc: !flagBool(ctx, 'no-trunc') }));
+    ctx.io.out(
+      renderImages(list, {
+        format: flagStr(ctx, 'format') || 'table',
+        quiet: flagBool(ctx, 'quiet'),
+        digest: flagBool(ctx, 'digests'),
+        trunc: !flagBool(ctx, 'no-trunc'),
+      }),
+    );
   },
 };
 

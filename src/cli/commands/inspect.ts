@@ -10,11 +10,18 @@ export type ObjectType = 'container' | 'image';
 const TYPES = ['config', 'container', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'task', 'volume'];
 
 async function getRaw(client: Client, ref: string, type: ObjectType, size: boolean): Promise<Buffer> {
-  return type === 'container' ? (await client.containerInspect(ref, { size })).raw : (await client.imageInspect(ref)).raw;
+  return type === 'container'
+    ? (await client.containerInspect(ref, { size })).raw
+    : (await client.imageInspect(ref)).raw;
 }
 
 /** inspect.Inspect: fetch every ref, render, report errors joined (exit 1; 64 for a bad template). */
-export async function inspectRefs(ctx: Ctx, refs: readonly string[], format: string, fetch: (ref: string) => Promise<Buffer>): Promise<void> {
+export async function inspectRefs(
+  ctx: Ctx,
+  refs: readonly string[],
+  format: string,
+  fetch: (ref: string) => Promise<Buffer>,
+): Promise<void> {
   const { compile, render, TemplateError } = await import('../template/index.ts');
   const { jsonIndent, jsonCompact } = await import('../format/json.ts');
   let tmpl;
@@ -81,7 +88,8 @@ const command: Command = {
         } catch (e) {
           const st = (e as { status?: number }).status;
           const msg = (e as Error).message ?? '';
-          if (!type && (st === 404 || msg.includes('not supported') || msg.includes('invalid reference format'))) continue;
+          if (!type && (st === 404 || msg.includes('not supported') || msg.includes('invalid reference format')))
+            continue;
           throw e;
         }
       }

@@ -15,11 +15,18 @@ const command: Command = {
   args: { max: 0 },
   async run(ctx) {
     const input = flagStr(ctx, 'input');
-    if (input) { try { statSync(input); } catch { throw new CliError(`open ${input}: no such file or directory`, 1); } }
-    else if ((ctx.stdin as { isTTY?: boolean }).isTTY) throw new CliError('requested load from stdin, but stdin is empty', 1);
+    if (input) {
+      try {
+        statSync(input);
+      } catch {
+        throw new CliError(`open ${input}: no such file or directory`, 1);
+      }
+    } else if ((ctx.stdin as { isTTY?: boolean }).isTTY)
+      throw new CliError('requested load from stdin, but stdin is empty', 1);
     const client = await ctx.client();
     const res = await client.transport.request('POST', '/images/load', {
-      query: { quiet: flagBool(ctx, 'quiet') || undefined }, body: input ? createReadStream(input) : ctx.stdin,
+      query: { quiet: flagBool(ctx, 'quiet') || undefined },
+      body: input ? createReadStream(input) : ctx.stdin,
       headers: { 'Content-Type': 'application/x-tar' },
     });
     await showProgress(res, { write: (s: string) => ctx.io.out(s) }, false);

@@ -15,7 +15,11 @@ const command: Command = {
   aliases: 'berth login',
   flags: [
     { name: 'password', short: 'p', type: 'string', description: 'Password or Personal Access Token (PAT)' },
-    { name: 'password-stdin', type: 'bool', description: 'Take the Password or Personal Access Token (PAT) from stdin' },
+    {
+      name: 'password-stdin',
+      type: 'bool',
+      description: 'Take the Password or Personal Access Token (PAT) from stdin',
+    },
     { name: 'username', short: 'u', type: 'string', description: 'Username' },
   ],
   args: { max: 1 },
@@ -37,9 +41,14 @@ const command: Command = {
       password ||= saved.password ?? '';
     }
     const client = await ctx.client();
-    const res = await client.transport.json<{ Status: string; IdentityToken?: string }>('POST', '/auth', { body: { username, password, serveraddress: server } });
+    const res = await client.transport.json<{ Status: string; IdentityToken?: string }>('POST', '/auth', {
+      body: { username, password, serveraddress: server },
+    });
     const where = storeAuth(ctx.env, server, { username, password, identitytoken: res.IdentityToken || undefined });
-    if (where) ctx.io.err(`WARNING! Your credentials are stored unencrypted in '${where}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`);
+    if (where)
+      ctx.io.err(
+        `WARNING! Your credentials are stored unencrypted in '${where}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`,
+      );
     ctx.io.out(`${res.Status}\n`);
   },
 };

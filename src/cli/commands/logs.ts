@@ -11,10 +11,24 @@ const command: Command = {
   flags: [
     { name: 'details', type: 'bool', description: 'Show extra details provided to logs' },
     { name: 'follow', short: 'f', type: 'bool', description: 'Follow log output' },
-    { name: 'since', type: 'string', description: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
-    { name: 'tail', short: 'n', type: 'string', description: 'Number of lines to show from the end of the logs', default: 'all' },
+    {
+      name: 'since',
+      type: 'string',
+      description: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+    },
+    {
+      name: 'tail',
+      short: 'n',
+      type: 'string',
+      description: 'Number of lines to show from the end of the logs',
+      default: 'all',
+    },
     { name: 'timestamps', short: 't', type: 'bool', description: 'Show timestamps' },
-    { name: 'until', type: 'string', description: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
+    {
+      name: 'until',
+      type: 'string',
+      description: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+    },
   ],
   args: { exact: 1 },
   async run(ctx) {

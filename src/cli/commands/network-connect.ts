@@ -16,7 +16,8 @@ const command: Command = {
     const [net, container] = ctx.args as [string, string];
     const ip = flagStr(ctx, 'ip');
     await api(ctx, 'POST', `/networks/${encodeURIComponent(net)}/connect`, {
-      Container: container, Force: flagBool(ctx, 'force'),
+      Container: container,
+      Force: flagBool(ctx, 'force'),
       EndpointConfig: { Aliases: flagList(ctx, 'alias'), ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}) },
     });
   },

@@ -2,7 +2,13 @@
 import { flagBool, flagList, flagStr, type Command } from '../command.ts';
 import { api } from './_network.ts';
 
-const kv = (list: string[]) => Object.fromEntries(list.map((s) => { const i = s.indexOf('='); return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)]; }));
+const kv = (list: string[]) =>
+  Object.fromEntries(
+    list.map((s) => {
+      const i = s.indexOf('=');
+      return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
+    }),
+  );
 
 const command: Command = {
   name: 'create',
@@ -24,9 +30,20 @@ const command: Command = {
     const gws = flagList(ctx, 'gateway');
     const ranges = flagList(ctx, 'ip-range');
     const r = await api<{ Id: string }>(ctx, 'POST', '/networks/create', {
-      Name: ctx.args[0], Driver: flagStr(ctx, 'driver') || 'bridge', Internal: flagBool(ctx, 'internal'), Attachable: flagBool(ctx, 'attachable'),
-      Labels: kv(flagList(ctx, 'label')), Options: kv(flagList(ctx, 'opt')),
-      IPAM: { Driver: 'default', Config: subnets.map((s, i) => ({ Subnet: s, ...(gws[i] ? { Gateway: gws[i] } : {}), ...(ranges[i] ? { IPRange: ranges[i] } : {}) })) },
+      Name: ctx.args[0],
+      Driver: flagStr(ctx, 'driver') || 'bridge',
+      Internal: flagBool(ctx, 'internal'),
+      Attachable: flagBool(ctx, 'attachable'),
+      Labels: kv(flagList(ctx, 'label')),
+      Options: kv(flagList(ctx, 'opt')),
+      IPAM: {
+        Driver: 'default',
+        Config: subnets.map((s, i) => ({
+          Subnet: s,
+          ...(gws[i] ? { Gateway: gws[i] } : {}),
+          ...(ranges[i] ? { IPRange: ranges[i] } : {}),
+        })),
+      },
     });
     ctx.io.out(`${r.Id}\n`);
   },

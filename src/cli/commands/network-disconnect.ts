@@ -6,13 +6,14 @@ const command: Command = {
   name: 'disconnect',
   usage: '[OPTIONS] NETWORK CONTAINER',
   short: 'Disconnect a container from a network',
-  flags: [
-    { name: 'force', short: 'f', type: 'bool', description: 'Force the container to disconnect from a network' },
-  ],
+  flags: [{ name: 'force', short: 'f', type: 'bool', description: 'Force the container to disconnect from a network' }],
   args: { exact: 2 },
   async run(ctx) {
     const [net, container] = ctx.args as [string, string];
-    await api(ctx, 'POST', `/networks/${encodeURIComponent(net)}/disconnect`, { Container: container, Force: flagBool(ctx, 'force') });
+    await api(ctx, 'POST', `/networks/${encodeURIComponent(net)}/disconnect`, {
+      Container: container,
+      Force: flagBool(ctx, 'force'),
+    });
   },
 };
 

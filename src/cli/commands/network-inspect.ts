@@ -13,7 +13,12 @@ const command: Command = {
     const out: unknown[] = [];
     let failed = false;
     for (const n of ctx.args) {
-      try { out.push(await api(ctx, 'GET', `/networks/${encodeURIComponent(n)}`)); } catch (e) { ctx.io.err(`${errText(e)}\n`); failed = true; }
+      try {
+        out.push(await api(ctx, 'GET', `/networks/${encodeURIComponent(n)}`));
+      } catch (e) {
+        ctx.io.err(`${errText(e)}\n`);
+        failed = true;
+      }
     }
     ctx.io.out(JSON.stringify(out, null, 4) + '\n');
     if (failed) throw new CliError('', 1);

@@ -2,7 +2,12 @@
 import { flagBool, flagList, flagStr, parseFilters, type Command } from '../command.ts';
 import { api, columns } from './_network.ts';
 
-interface Net { Id: string; Name: string; Driver: string; Scope: string }
+interface Net {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Scope: string;
+}
 
 const command: Command = {
   name: 'ls',
@@ -16,16 +21,30 @@ const command: Command = {
   ],
   args: { max: 0 },
   async run(ctx) {
-    const nets = await api<Net[]>(ctx, 'GET', '/networks', undefined, { filters: JSON.stringify(parseFilters(flagList(ctx, 'filter'))) });
+    const nets = await api<Net[]>(ctx, 'GET', '/networks', undefined, {
+      filters: JSON.stringify(parseFilters(flagList(ctx, 'filter'))),
+    });
     const id = (n: Net) => (flagBool(ctx, 'no-trunc') ? n.Id : n.Id.slice(0, 12));
-    if (flagBool(ctx, 'quiet')) { ctx.io.out(nets.map((n) => `${id(n)}\n`).join('')); return; }
-    const fmt = flagStr(ctx, 'format');
-    if (fmt) {
-      const fields: Record<string, (n: Net) => string> = { ID: id, Name: (n) => n.Name, Driver: (n) => n.Driver, Scope: (n) => n.Scope };
-      ctx.io.out(nets.map((n) => fmt.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, k: string) => fields[k]?.(n) ?? '') + '\n').join(''));
+    if (flagBool(ctx, 'quiet')) {
+      ctx.io.out(nets.map((n) => `${id(n)}\n`).join(''));
       return;
     }
-    ctx.io.out(columns([['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...nets.map((n) => [id(n), n.Name, n.Driver, n.Scope])]));
+    const fmt = flagStr(ctx, 'format');
+    if (fmt) {
+      const fields: Record<string, (n: Net) => string> = {
+        ID: id,
+        Name: (n) => n.Name,
+        Driver: (n) => n.Driver,
+        Scope: (n) => n.Scope,
+      };
+      ctx.io.out(
+        nets.map((n) => fmt.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, k: string) => fields[k]?.(n) ?? '') + '\n').join(''),
+      );
+      return;
+    }
+    ctx.io.out(
+      columns([['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...nets.map((n) => [id(n), n.Name, n.Driver, n.Scope])]),
+    );
   },
 };
 

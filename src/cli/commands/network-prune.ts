@@ -13,8 +13,17 @@ const command: Command = {
   ],
   args: { max: 0 },
   async run(ctx) {
-    if (!flagBool(ctx, 'force') && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return 0;
-    const r = await api<{ NetworksDeleted: string[] | null }>(ctx, 'POST', '/networks/prune', undefined, { filters: JSON.stringify(parseFilters(flagList(ctx, 'filter'))) });
+    if (
+      !flagBool(ctx, 'force') &&
+      !(await confirm(
+        ctx,
+        'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?',
+      ))
+    )
+      return 0;
+    const r = await api<{ NetworksDeleted: string[] | null }>(ctx, 'POST', '/networks/prune', undefined, {
+      filters: JSON.stringify(parseFilters(flagList(ctx, 'filter'))),
+    });
     if (r.NetworksDeleted?.length) ctx.io.out(`Deleted Networks:\n${r.NetworksDeleted.join('\n')}\n`);
   },
 };

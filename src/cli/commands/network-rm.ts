@@ -12,7 +12,13 @@ const command: Command = {
   async run(ctx) {
     let failed = false;
     for (const n of ctx.args) {
-      try { await api(ctx, 'DELETE', `/networks/${encodeURIComponent(n)}`); ctx.io.out(`${n}\n`); } catch (e) { ctx.io.err(`${errText(e)}\n`); failed = true; }
+      try {
+        await api(ctx, 'DELETE', `/networks/${encodeURIComponent(n)}`);
+        ctx.io.out(`${n}\n`);
+      } catch (e) {
+        ctx.io.err(`${errText(e)}\n`);
+        failed = true;
+      }
     }
     if (failed) throw new CliError('', 1);
   },

@@ -10,7 +10,12 @@ const command: Command = {
   async run(ctx) {
     const client = await ctx.client();
     const { value } = await client.containerInspect(ctx.args[0]!);
-    const ports = ((value as unknown as { NetworkSettings?: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> } }).NetworkSettings?.Ports) ?? {};
+    const ports =
+      (
+        value as unknown as {
+          NetworkSettings?: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> };
+        }
+      ).NetworkSettings?.Ports ?? {};
     const want = ctx.args[1];
     const key = want ? (want.includes('/') ? want : `${want}/tcp`) : undefined;
     const lines: string[] = [];

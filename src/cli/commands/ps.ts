@@ -10,10 +10,27 @@ const command: Command = {
   aliases: 'berth container ls, berth container list, berth container ps, berth ps',
   flags: [
     { name: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
-    { name: 'filter', short: 'f', type: 'list', description: 'Filter output based on conditions provided', valueName: 'filter' },
+    {
+      name: 'filter',
+      short: 'f',
+      type: 'list',
+      description: 'Filter output based on conditions provided',
+      valueName: 'filter',
+    },
     { name: 'format', type: 'string', description: 'Format output using a custom template' },
-    { name: 'last', short: 'n', type: 'int', description: 'Show n last created containers (includes all states)', default: -1 },
-    { name: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container (includes all states)' },
+    {
+      name: 'last',
+      short: 'n',
+      type: 'int',
+      description: 'Show n last created containers (includes all states)',
+      default: -1,
+    },
+    {
+      name: 'latest',
+      short: 'l',
+      type: 'bool',
+      description: 'Show the latest created container (includes all states)',
+    },
     { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
     { name: 'quiet', short: 'q', type: 'bool', description: 'Only display container IDs' },
     { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes' },
@@ -38,7 +55,12 @@ const command: Command = {
       }
     }
     const client = await ctx.client();
-    const list = await client.containerList({ all: flagBool(ctx, 'all'), limit, size, filters: parseFilters(flagList(ctx, 'filter')) });
+    const list = await client.containerList({
+      all: flagBool(ctx, 'all'),
+      limit,
+      size,
+      filters: parseFilters(flagList(ctx, 'filter')),
+    });
     ctx.io.out(renderContainers(list, { format, quiet, size, trunc: !flagBool(ctx, 'no-trunc') }));
   },
 };

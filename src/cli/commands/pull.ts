@@ -7,7 +7,9 @@ import { showProgress } from '../progress-bars.ts';
 export function splitTag(image: string): { fromImage: string; tag?: string } {
   if (image.includes('@')) return { fromImage: image };
   const colon = image.lastIndexOf(':');
-  return colon > image.lastIndexOf('/') ? { fromImage: image.slice(0, colon), tag: image.slice(colon + 1) } : { fromImage: image, tag: 'latest' };
+  return colon > image.lastIndexOf('/')
+    ? { fromImage: image.slice(0, colon), tag: image.slice(colon + 1) }
+    : { fromImage: image, tag: 'latest' };
 }
 
 const command: Command = {
@@ -27,13 +29,18 @@ const command: Command = {
     const client = await ctx.client();
     const { fromImage, tag } = splitTag(image);
     // No tag in the request is how the API says "every tag" (docker pull -a does the same).
-    if (all && (image.includes('@') || splitTag(image).fromImage !== image)) throw new CliError('tag can\'t be used with --all-tags/-a', 1);
+    if (all && (image.includes('@') || splitTag(image).fromImage !== image))
+      throw new CliError("tag can't be used with --all-tags/-a", 1);
     const res = await client.transport.request('POST', '/images/create', {
       query: { fromImage, tag: all ? undefined : tag, platform: flagStr(ctx, 'platform') || undefined },
       headers: { 'X-Registry-Auth': registryAuthHeader(ctx.env, image) },
     });
     const quiet = flagBool(ctx, 'quiet');
-    await showProgress(res, { write: (s: string) => (quiet ? undefined : ctx.io.out(s)) }, !quiet && !!process.stdout.isTTY);
+    await showProgress(
+      res,
+      { write: (s: string) => (quiet ? undefined : ctx.io.out(s)) },
+      !quiet && !!process.stdout.isTTY,
+    );
     if (quiet) ctx.io.out(`${all || image.includes(':') || image.includes('@') ? image : `${image}:latest`}\n`);
   },
 };

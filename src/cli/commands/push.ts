@@ -21,10 +21,15 @@ const command: Command = {
     const tag = hasTag ? image.slice(colon + 1) : flagBool(ctx, 'all-tags') ? undefined : 'latest';
     const client = await ctx.client();
     const res = await client.transport.request('POST', `/images/${encodeURIComponent(name)}/push`, {
-      query: { tag }, headers: { 'X-Registry-Auth': registryAuthHeader(ctx.env, image) },
+      query: { tag },
+      headers: { 'X-Registry-Auth': registryAuthHeader(ctx.env, image) },
     });
     const quiet = flagBool(ctx, 'quiet');
-    await showProgress(res, { write: (s: string) => (quiet ? undefined : ctx.io.out(s)) }, !quiet && !!process.stdout.isTTY);
+    await showProgress(
+      res,
+      { write: (s: string) => (quiet ? undefined : ctx.io.out(s)) },
+      !quiet && !!process.stdout.isTTY,
+    );
     if (quiet) ctx.io.out(`${image}\n`);
   },
 };

@@ -11,7 +11,12 @@ const command: Command = {
   flags: [
     { name: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
     { name: 'link', short: 'l', type: 'bool', description: 'Remove the specified link' },
-    { name: 'volumes', short: 'v', type: 'bool', description: 'Remove anonymous volumes associated with the container' },
+    {
+      name: 'volumes',
+      short: 'v',
+      type: 'bool',
+      description: 'Remove anonymous volumes associated with the container',
+    },
   ],
   args: { min: 1 },
   async run(ctx) {
@@ -20,7 +25,10 @@ const command: Command = {
     const results = ctx.args.map((raw) => {
       const id = raw.replace(/^\/+|\/+$/g, '');
       if (id === '') return Promise.resolve(new Error('Container name cannot be empty'));
-      return client.containerRemove(id, { force, volumes: flagBool(ctx, 'volumes'), link: flagBool(ctx, 'link') }).then(() => undefined, (e: unknown) => e as Error);
+      return client.containerRemove(id, { force, volumes: flagBool(ctx, 'volumes'), link: flagBool(ctx, 'link') }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
     });
     const errs: string[] = [];
     for (let i = 0; i < ctx.args.length; i++) {

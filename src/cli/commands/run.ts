@@ -15,12 +15,18 @@ import { proxySignals } from './_signals.ts';
 /** runStartContainerErr: 127 not found, 126 permission denied, else 125. */
 export function startErrorStatus(message: string): number {
   const m = message.replace(/^Error response from daemon: /, '');
-  if (m.includes('executable file not found') || m.includes('no such file or directory') || m.includes('system cannot find the file specified')) return 127;
+  if (
+    m.includes('executable file not found') ||
+    m.includes('no such file or directory') ||
+    m.includes('system cannot find the file specified')
+  )
+    return 127;
   if (m.includes('permission denied') || m.includes('is a directory')) return 126;
   return 125;
 }
 
-const apiMessage = (e: unknown) => ((e as Error).name === 'ApiError' ? `Error response from daemon: ${(e as Error).message}` : (e as Error).message);
+const apiMessage = (e: unknown) =>
+  (e as Error).name === 'ApiError' ? `Error response from daemon: ${(e as Error).message}` : (e as Error).message;
 
 async function waitStatus(w: WaitHandle, ctx: Ctx): Promise<number> {
   try {
@@ -102,7 +108,10 @@ const command: Command = {
         detachKeys: flagStr(ctx, 'detach-keys') || undefined,
       });
       streaming = pumpStdio(ctx, conn, {
-        tty, stdin: Boolean(config.AttachStdin), stdout: Boolean(config.AttachStdout), stderr: Boolean(config.AttachStderr),
+        tty,
+        stdin: Boolean(config.AttachStdin),
+        stdout: Boolean(config.AttachStdout),
+        stderr: Boolean(config.AttachStderr),
         detachKeys: flagStr(ctx, 'detach-keys'),
       });
     }

@@ -12,7 +12,8 @@ const command: Command = {
   args: { min: 1 },
   async run(ctx) {
     const out = flagStr(ctx, 'output');
-    if (!out && process.stdout.isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
+    if (!out && process.stdout.isTTY)
+      throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
     const client = await ctx.client();
     const res = await client.transport.request('GET', '/images/get', { query: { names: ctx.args } });
     await pipeline(res, out ? createWriteStream(out) : process.stdout);

@@ -17,16 +17,34 @@ const command: Command = {
     const term = ctx.args[0];
     const client = await ctx.client();
     const filters = parseFilters(flagList(ctx, 'filter'));
-    const res = await client.transport.json<{ name: string; description: string; star_count: number; is_official: boolean }[]>('GET', '/images/search', {
-      query: { term, limit: flagInt(ctx, 'limit') || undefined, filters: Object.keys(filters).length ? filters : undefined },
+    const res = await client.transport.json<
+      { name: string; description: string; star_count: number; is_official: boolean }[]
+    >('GET', '/images/search', {
+      query: {
+        term,
+        limit: flagInt(ctx, 'limit') || undefined,
+        filters: Object.keys(filters).length ? filters : undefined,
+      },
       headers: { 'X-Registry-Auth': registryAuthHeader(ctx.env, term) },
     });
     const trunc = !flagBool(ctx, 'no-trunc');
-    const rows = [['NAME', 'DESCRIPTION', 'STARS', 'OFFICIAL'], ...res.map((r) => [
-      r.name, trunc && r.description.length > 45 ? r.description.slice(0, 42) + '...' : r.description, String(r.star_count), r.is_official ? '[OK]' : '',
-    ])];
+    const rows = [
+      ['NAME', 'DESCRIPTION', 'STARS', 'OFFICIAL'],
+      ...res.map((r) => [
+        r.name,
+        trunc && r.description.length > 45 ? r.description.slice(0, 42) + '...' : r.description,
+        String(r.star_count),
+        r.is_official ? '[OK]' : '',
+      ]),
+    ];
     const w = rows[0].map((_c, i) => Math.max(...rows.map((r) => r[i].length)));
-    for (const r of rows) ctx.io.out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 3))).join('').trimEnd() + '\n');
+    for (const r of rows)
+      ctx.io.out(
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 3)))
+          .join('')
+          .trimEnd() + '\n',
+      );
   },
 };
 

@@ -7,15 +7,29 @@ import { bytesSize, humanSizeWithPrecision } from '../format/units.ts';
 import { containerStats, jsonLines } from '../../client/interactive.ts';
 import type { Client } from '../../client/index.ts';
 
-const DEFAULT_FORMAT = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
+const DEFAULT_FORMAT =
+  'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 const HEADER = {
-  ID: 'CONTAINER ID', Container: 'CONTAINER', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %',
-  NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+  ID: 'CONTAINER ID',
+  Container: 'CONTAINER',
+  Name: 'NAME',
+  CPUPerc: 'CPU %',
+  MemUsage: 'MEM USAGE / LIMIT',
+  MemPerc: 'MEM %',
+  NetIO: 'NET I/O',
+  BlockIO: 'BLOCK I/O',
+  PIDs: 'PIDS',
 };
 
 interface StatsJSON {
-  name?: string; id?: string; read?: string;
-  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  name?: string;
+  id?: string;
+  read?: string;
+  cpu_stats?: {
+    cpu_usage?: { total_usage?: number; percpu_usage?: number[] };
+    system_cpu_usage?: number;
+    online_cpus?: number;
+  };
   precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
   memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
   pids_stats?: { current?: number };
@@ -38,7 +52,10 @@ export function statsRow(s: StatsJSON, key: string, noTrunc: boolean): Row {
   const limit = mem.limit ?? 0;
   let rx = 0;
   let tx = 0;
-  for (const n of Object.values(s.networks ?? {})) { rx += n.rx_bytes; tx += n.tx_bytes; }
+  for (const n of Object.values(s.networks ?? {})) {
+    rx += n.rx_bytes;
+    tx += n.tx_bytes;
+  }
   let blkRead = 0;
   let blkWrite = 0;
   for (const e of s.blkio_stats?.io_service_bytes_recursive ?? []) {
@@ -84,11 +101,13 @@ const command: Command = {
     const noTrunc = flagBool(ctx, 'no-trunc');
     const names = await targets(ctx, client);
     if (flagBool(ctx, 'no-stream')) {
-      const rows = await Promise.all(names.map(async (n) => {
-        const res = await containerStats(client, n, false);
-        for await (const s of jsonLines<StatsJSON>(res)) return statsRow(s, n, noTrunc);
-        return statsRow({}, n, noTrunc);
-      }));
+      const rows = await Promise.all(
+        names.map(async (n) => {
+          const res = await containerStats(client, n, false);
+          for await (const s of jsonLines<StatsJSON>(res)) return statsRow(s, n, noTrunc);
+          return statsRow({}, n, noTrunc);
+        }),
+      );
       ctx.io.out(renderRows(format, rows, HEADER));
       return;
     }
@@ -99,7 +118,9 @@ const command: Command = {
       try {
         const res = await containerStats(client, n, true, ac.signal);
         for await (const s of jsonLines<StatsJSON>(res)) latest.set(n, statsRow(s, n, noTrunc));
-      } catch { /* the container went away: its last row stays */ }
+      } catch {
+        /* the container went away: its last row stays */
+      }
     });
     const draw = () => ctx.io.out(`\x1b[2J\x1b[H${renderRows(format, [...latest.values()], HEADER)}`);
     const timer = setInterval(draw, 1000);

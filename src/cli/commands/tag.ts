@@ -16,7 +16,10 @@ const command: Command = {
     try {
       ref = parseNormalizedNamed(target);
     } catch (e) {
-      throw new CliError(`Error parsing reference: ${JSON.stringify(target)} is not a valid repository/tag: ${(e as Error).message}`, 1);
+      throw new CliError(
+        `Error parsing reference: ${JSON.stringify(target)} is not a valid repository/tag: ${(e as Error).message}`,
+        1,
+      );
     }
     if (ref.digest) throw new CliError('refusing to create a tag with a digest reference', 1);
     const client = await ctx.client();

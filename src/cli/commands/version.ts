@@ -47,7 +47,7 @@ const command: Command = {
         const s = server;
         lines.push(
           '',
-          `Server: ${((s.Platform as { Name?: string } | undefined)?.Name) ?? 'Berth Engine'}`,
+          `Server: ${(s.Platform as { Name?: string } | undefined)?.Name ?? 'Berth Engine'}`,
           ' Engine:',
           `  ${pad('Version', s.Version, 16)}`,
           `  ${pad('API version', `${s.ApiVersion} (minimum version ${s.MinAPIVersion})`, 16)}`,

@@ -6,7 +6,8 @@ import { goTimeString } from './time.ts';
 import { goQuote } from '../template/gofmt.ts';
 import { renderRows, type Row } from './formatter.ts';
 
-export const DEFAULT_PS_FORMAT = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+export const DEFAULT_PS_FORMAT =
+  'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
 export const PS_HEADER: Record<string, string> = {
   ID: 'CONTAINER ID',
@@ -117,11 +118,11 @@ export function containerRow(c: ContainerSummary, opts: RowOptions): Row {
   const names = (c.Names ?? []).map((n) => n.replace(/^\//, ''));
   const labels = c.Labels ?? {};
   const created = c.Created ?? 0;
-  const command = opts.trunc ? ellipsis(c.Command ?? '', 20) : c.Command ?? '';
+  const command = opts.trunc ? ellipsis(c.Command ?? '', 20) : (c.Command ?? '');
   const srw = humanSizeWithPrecision(c.SizeRw ?? 0, 3);
   return {
     ID: opts.trunc ? truncateId(c.Id) : c.Id,
-    Names: opts.trunc ? names.find((n) => !n.includes('/')) ?? '' : names.join(','),
+    Names: opts.trunc ? (names.find((n) => !n.includes('/')) ?? '') : names.join(','),
     Image: displayImage(c, opts.trunc),
     Command: goQuote(command),
     CreatedAt: goTimeString(created),
@@ -130,8 +131,13 @@ export function containerRow(c: ContainerSummary, opts: RowOptions): Row {
     State: c.State ?? '',
     Status: c.Status ?? '',
     Size: (c.SizeRootFs ?? 0) > 0 ? `${srw} (virtual ${humanSizeWithPrecision(c.SizeRootFs ?? 0, 3)})` : srw,
-    Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).sort().join(','),
-    Mounts: (c.Mounts ?? []).map((m) => (opts.trunc ? ellipsis(m.Name || m.Source || '', 15) : m.Name || m.Source || '')).join(','),
+    Labels: Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .sort()
+      .join(','),
+    Mounts: (c.Mounts ?? [])
+      .map((m) => (opts.trunc ? ellipsis(m.Name || m.Source || '', 15) : m.Name || m.Source || ''))
+      .join(','),
     LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Driver === 'local').length),
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).join(','),
     Label: (name: unknown) => labels[String(name)] ?? '',
@@ -151,7 +157,10 @@ export function containerFormat(source: string, quiet: boolean, size: boolean): 
   return quiet ? '{{.ID}}' : source;
 }
 
-export function renderContainers(list: readonly ContainerSummary[], opts: { format: string; quiet: boolean; size: boolean; trunc: boolean; nowMs?: number }): string {
+export function renderContainers(
+  list: readonly ContainerSummary[],
+  opts: { format: string; quiet: boolean; size: boolean; trunc: boolean; nowMs?: number },
+): string {
   const format = containerFormat(opts.format, opts.quiet, opts.size);
   const rows = list.map((c) => containerRow(c, { trunc: opts.trunc, nowMs: opts.nowMs }));
   return renderRows(format, rows, PS_HEADER);

@@ -27,7 +27,8 @@ export function rowJSON(row: Row): Record<string, unknown> {
 
 export function renderRows(format: string, rows: Row[], header: Record<string, string>): string {
   const tmpl = compile(templateString(format));
-  const isRow = (v: unknown): v is Row => v !== null && typeof v === 'object' && Object.values(v).some((x) => typeof x === 'function');
+  const isRow = (v: unknown): v is Row =>
+    v !== null && typeof v === 'object' && Object.values(v).some((x) => typeof x === 'function');
   const funcs = { ...builtinFuncs, json: (v: unknown) => goJSON(isRow(v) ? rowJSON(v) : v) };
   let body = '';
   for (const r of rows) body += `${render(tmpl, r, funcs)}\n`;

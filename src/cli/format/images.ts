@@ -6,8 +6,10 @@ import { goTimeString } from './time.ts';
 import { familiar, truncateId } from './containers.ts';
 import { renderRows, type Row } from './formatter.ts';
 
-export const DEFAULT_IMAGES_FORMAT = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
-export const DEFAULT_IMAGES_FORMAT_DIGEST = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
+export const DEFAULT_IMAGES_FORMAT =
+  'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
+export const DEFAULT_IMAGES_FORMAT_DIGEST =
+  'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
 
 export const IMAGES_HEADER: Record<string, string> = {
   ID: 'IMAGE ID',
@@ -76,7 +78,10 @@ export function imageRows(img: ImageSummary, opts: ImageRowOptions): Row[] {
     VirtualSize: humanSizeWithPrecision(img.VirtualSize ?? img.Size ?? 0, 3),
     Containers: img.Containers === -1 || img.Containers === undefined ? 'N/A' : String(img.Containers),
     SharedSize: img.SharedSize === -1 || img.SharedSize === undefined ? 'N/A' : humanSize(img.SharedSize),
-    UniqueSize: img.Size === -1 || img.SharedSize === -1 || img.SharedSize === undefined ? 'N/A' : humanSize((img.Size ?? 0) - img.SharedSize),
+    UniqueSize:
+      img.Size === -1 || img.SharedSize === -1 || img.SharedSize === undefined
+        ? 'N/A'
+        : humanSize((img.Size ?? 0) - img.SharedSize),
   });
   if (isDangling(img)) return [make('<none>', '<none>', '<none>')];
   const needDigest = opts.digest || opts.format.includes('{{.Digest}}');
@@ -111,8 +116,13 @@ export function imageRows(img: ImageSummary, opts: ImageRowOptions): Row[] {
   return rows;
 }
 
-export function renderImages(list: readonly ImageSummary[], opts: { format: string; quiet: boolean; digest: boolean; trunc: boolean; nowMs?: number }): string {
+export function renderImages(
+  list: readonly ImageSummary[],
+  opts: { format: string; quiet: boolean; digest: boolean; trunc: boolean; nowMs?: number },
+): string {
   const format = imageFormat(opts.format, opts.quiet, opts.digest);
-  const rows = list.flatMap((img) => imageRows(img, { trunc: opts.trunc, digest: opts.digest, format, nowMs: opts.nowMs }));
+  const rows = list.flatMap((img) =>
+    imageRows(img, { trunc: opts.trunc, digest: opts.digest, format, nowMs: opts.nowMs }),
+  );
   return renderRows(format, rows, IMAGES_HEADER);
 }

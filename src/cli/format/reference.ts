@@ -11,7 +11,8 @@ const NAME_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 
 /** reference.ParseNormalizedNamed; throws docker's "invalid reference format" errors. */
 export function parseNormalizedNamed(s: string): Ref {
-  if (/^[0-9a-f]{64}$/.test(s)) throw new Error(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
+  if (/^[0-9a-f]{64}$/.test(s))
+    throw new Error(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
   let rest = s;
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -30,10 +31,17 @@ export function parseNormalizedNamed(s: string): Ref {
   if (rest === '') throw new Error('invalid reference format');
   const parts = rest.split('/');
   let domain = '';
-  if (parts.length > 1 && (parts[0]!.includes('.') || parts[0]!.includes(':') || parts[0] === 'localhost' || parts[0] !== parts[0]!.toLowerCase())) {
+  if (
+    parts.length > 1 &&
+    (parts[0]!.includes('.') ||
+      parts[0]!.includes(':') ||
+      parts[0] === 'localhost' ||
+      parts[0] !== parts[0]!.toLowerCase())
+  ) {
     domain = parts.shift()!;
   }
-  if (parts.some((p) => p !== p.toLowerCase())) throw new Error('invalid reference format: repository name (library/' + rest + ') must be lowercase');
+  if (parts.some((p) => p !== p.toLowerCase()))
+    throw new Error('invalid reference format: repository name (library/' + rest + ') must be lowercase');
   if (!parts.every((p) => NAME_COMPONENT.test(p))) throw new Error('invalid reference format');
   if (!domain) {
     domain = 'docker.io';

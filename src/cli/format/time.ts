@@ -9,8 +9,13 @@ export function goTimeString(unixSeconds: number, tz = process.env.TZ): string {
   const abs = Math.abs(offMin);
   let zone = 'UTC';
   if (offMin !== 0 || (tz && tz !== 'UTC' && tz !== 'Etc/UTC')) {
-    const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
-    zone = part?.value && !part.value.startsWith('GMT') ? part.value : `${sign}${pad(Math.floor(abs / 60))}${abs % 60 ? pad(abs % 60) : ''}`;
+    const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' })
+      .formatToParts(d)
+      .find((p) => p.type === 'timeZoneName');
+    zone =
+      part?.value && !part.value.startsWith('GMT')
+        ? part.value
+        : `${sign}${pad(Math.floor(abs / 60))}${abs % 60 ? pad(abs % 60) : ''}`;
   }
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)} ${zone}`;
 }

@@ -65,7 +65,7 @@ export function parseGoDuration(s: string): number | undefined {
   }
   if (rest === '0') return 0;
   if (!rest) return undefined;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
   let total = 0;
   let pos = 0;
   while (pos < rest.length) {

@@ -27,16 +27,26 @@ export function truth(v: Value): boolean {
 
 function argText(a: Arg): string {
   switch (a.t) {
-    case 'field': return `.${a.names.join('.')}`;
-    case 'var': return a.name + a.names.map((n) => `.${n}`).join('');
-    case 'dot': return '.';
-    case 'nil': return 'nil';
-    case 'bool': return String(a.v);
-    case 'num': return a.text;
-    case 'str': return JSON.stringify(a.v);
-    case 'ident': return a.name;
-    case 'pipe': return `(${a.pipe.cmds.map((c) => c.args.map(argText).join(' ')).join(' | ')})`;
-    case 'chain': return `${argText(a.node)}.${a.names.join('.')}`;
+    case 'field':
+      return `.${a.names.join('.')}`;
+    case 'var':
+      return a.name + a.names.map((n) => `.${n}`).join('');
+    case 'dot':
+      return '.';
+    case 'nil':
+      return 'nil';
+    case 'bool':
+      return String(a.v);
+    case 'num':
+      return a.text;
+    case 'str':
+      return JSON.stringify(a.v);
+    case 'ident':
+      return a.name;
+    case 'pipe':
+      return `(${a.pipe.cmds.map((c) => c.args.map(argText).join(' ')).join(' | ')})`;
+    case 'chain':
+      return `${argText(a.node)}.${a.names.join('.')}`;
   }
 }
 
@@ -90,16 +100,26 @@ export function execute(tmpl: Template, data: Value, funcs: FuncMap): string {
 
   const evalArg = (dot: Value, a: Arg): Value => {
     switch (a.t) {
-      case 'field': return walk(dot, a.names, null);
-      case 'var': return walk(lookupVar(a.name), a.names, null);
-      case 'dot': return dot;
-      case 'nil': return null;
-      case 'bool': return a.v;
-      case 'num': return a.v;
-      case 'str': return a.v;
-      case 'ident': return callFunc(dot, a.name, [], undefined, false);
-      case 'pipe': return evalPipe(dot, a.pipe, false);
-      case 'chain': return walk(evalArg(dot, a.node), a.names, null);
+      case 'field':
+        return walk(dot, a.names, null);
+      case 'var':
+        return walk(lookupVar(a.name), a.names, null);
+      case 'dot':
+        return dot;
+      case 'nil':
+        return null;
+      case 'bool':
+        return a.v;
+      case 'num':
+        return a.v;
+      case 'str':
+        return a.v;
+      case 'ident':
+        return callFunc(dot, a.name, [], undefined, false);
+      case 'pipe':
+        return evalPipe(dot, a.pipe, false);
+      case 'chain':
+        return walk(evalArg(dot, a.node), a.names, null);
     }
   };
 
@@ -139,7 +159,8 @@ export function execute(tmpl: Template, data: Value, funcs: FuncMap): string {
       case 'chain': {
         const hasArgs = rest.length > 0 || hasFinal;
         const args = hasArgs ? [...rest.map((r) => evalArg(dot, r)), ...(hasFinal ? [final] : [])] : null;
-        const recv = first!.t === 'field' ? dot : first!.t === 'var' ? lookupVar(first!.name) : evalArg(dot, first!.node);
+        const recv =
+          first!.t === 'field' ? dot : first!.t === 'var' ? lookupVar(first!.name) : evalArg(dot, first!.node);
         const names = first!.names;
         if (names.length === 0) {
           if (hasArgs) fail(`can't give argument to non-function ${argText(first!)}`);
@@ -176,7 +197,7 @@ export function execute(tmpl: Template, data: Value, funcs: FuncMap): string {
   };
 
   const write = (v: Value) => {
-    if (typeof v === 'function') fail('can\'t print function value');
+    if (typeof v === 'function') fail("can't print function value");
     out += formatValue(v);
   };
 

@@ -97,7 +97,11 @@ function join(elems: Value, sep: Value): string {
   if (elems === null || elems === undefined) return '';
   const s = String(sep);
   if (Array.isArray(elems)) return elems.map((e) => formatValue(e, false)).join(s);
-  if (isObject(elems)) return Object.values(elems).map((e) => formatValue(e, false)).sort().join(s);
+  if (isObject(elems))
+    return Object.values(elems)
+      .map((e) => formatValue(e, false))
+      .sort()
+      .join(s);
   return errf(`expected slice, got ${goType(elems)}`);
 }
 
@@ -137,7 +141,13 @@ export const builtinFuncs: Record<string, Func> = {
   gt: (a, b) => !lt(a, b) && !eq(a, b),
   ge: (a, b) => !lt(a, b),
   urlquery: (...a) => encodeURIComponent(sprint(a)).replace(/%20/g, '+'),
-  html: (...a) => sprint(a).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;'),
+  html: (...a) =>
+    sprint(a)
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&#34;')
+      .replace(/'/g, '&#39;'),
   js: (...a) => JSON.stringify(sprint(a)).slice(1, -1).replace(/'/g, "\\'"),
   call: (fn, ...a) => (typeof fn === 'function' ? (fn as Func)(...a) : errf(`non-function of type ${goType(fn)}`)),
   // docker's additions (cli/templates)

@@ -112,15 +112,33 @@ export function goQuote(s: string): string {
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     switch (ch) {
-      case '"': out += '\\"'; continue;
-      case '\\': out += '\\\\'; continue;
-      case '\n': out += '\\n'; continue;
-      case '\t': out += '\\t'; continue;
-      case '\r': out += '\\r'; continue;
-      case '\x07': out += '\\a'; continue;
-      case '\b': out += '\\b'; continue;
-      case '\f': out += '\\f'; continue;
-      case '\v': out += '\\v'; continue;
+      case '"':
+        out += '\\"';
+        continue;
+      case '\\':
+        out += '\\\\';
+        continue;
+      case '\n':
+        out += '\\n';
+        continue;
+      case '\t':
+        out += '\\t';
+        continue;
+      case '\r':
+        out += '\\r';
+        continue;
+      case '\x07':
+        out += '\\a';
+        continue;
+      case '\b':
+        out += '\\b';
+        continue;
+      case '\f':
+        out += '\\f';
+        continue;
+      case '\v':
+        out += '\\v';
+        continue;
     }
     if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
     else if (c >= 0x80 && c < 0xa0) out += `\\u${c.toString(16).padStart(4, '0')}`;
@@ -169,23 +187,34 @@ function fmtOne(verb: string, v: Value, sp: Spec): string {
       return pad(formatValue(v, false), sp, false);
     case 's': {
       if (typeof v === 'string') return pad(sp.prec !== undefined ? [...v].slice(0, sp.prec).join('') : v, sp, false);
-      if (Array.isArray(v)) return pad(`[${v.map((x) => fmtOne('s', x, { minus: false, plus: false, zero: false, space: false, sharp: false })).join(' ')}]`, sp, false);
+      if (Array.isArray(v))
+        return pad(
+          `[${v.map((x) => fmtOne('s', x, { minus: false, plus: false, zero: false, space: false, sharp: false })).join(' ')}]`,
+          sp,
+          false,
+        );
       if (isObject(v)) return pad(formatValue(v, false), sp, false);
       return badVerb('s', v);
     }
     case 'q':
       if (typeof v === 'string') return pad(goQuote(v), sp, false);
       if (typeof v === 'number' && Number.isInteger(v)) return pad(`'${String.fromCodePoint(v)}'`, sp, false);
-      if (Array.isArray(v)) return `[${v.map((x) => fmtOne('q', x, { minus: false, plus: false, zero: false, space: false, sharp: false })).join(' ')}]`;
+      if (Array.isArray(v))
+        return `[${v.map((x) => fmtOne('q', x, { minus: false, plus: false, zero: false, space: false, sharp: false })).join(' ')}]`;
       return badVerb('q', v);
     case 'd':
       if (typeof v === 'number' && Number.isInteger(v)) return pad(fmtInt(v, 10, sp), sp, true);
-      if (Array.isArray(v)) return `[${v.map((x) => fmtOne('d', x, { minus: false, plus: false, zero: false, space: false, sharp: false })).join(' ')}]`;
+      if (Array.isArray(v))
+        return `[${v.map((x) => fmtOne('d', x, { minus: false, plus: false, zero: false, space: false, sharp: false })).join(' ')}]`;
       return badVerb('d', v);
-    case 'b': case 'o': case 'O':
-      if (typeof v === 'number' && Number.isInteger(v)) return pad((verb === 'O' ? '0o' : '') + fmtInt(v, verb === 'b' ? 2 : 8, sp), sp, true);
+    case 'b':
+    case 'o':
+    case 'O':
+      if (typeof v === 'number' && Number.isInteger(v))
+        return pad((verb === 'O' ? '0o' : '') + fmtInt(v, verb === 'b' ? 2 : 8, sp), sp, true);
       return badVerb(verb, v);
-    case 'x': case 'X': {
+    case 'x':
+    case 'X': {
       const upper = verb === 'X';
       if (typeof v === 'number' && Number.isInteger(v)) return pad(fmtInt(v, 16, sp, upper), sp, true);
       if (typeof v === 'string') {
@@ -200,12 +229,19 @@ function fmtOne(verb: string, v: Value, sp: Spec): string {
     case 't':
       if (typeof v === 'boolean') return pad(v ? 'true' : 'false', sp, false);
       return badVerb('t', v);
-    case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': {
+    case 'f':
+    case 'F':
+    case 'e':
+    case 'E':
+    case 'g':
+    case 'G': {
       if (typeof v !== 'number') return badVerb(verb, v);
       let s: string;
       if (verb === 'f' || verb === 'F') s = Math.abs(v).toFixed(sp.prec ?? 6);
       else if (verb === 'e' || verb === 'E') {
-        s = Math.abs(v).toExponential(sp.prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
+        s = Math.abs(v)
+          .toExponential(sp.prec ?? 6)
+          .replace(/e([+-])(\d)$/, 'e$10$2');
         if (verb === 'E') s = s.toUpperCase();
       } else s = formatG(Math.abs(v), sp.prec ?? -1, verb === 'G');
       if (v < 0 || Object.is(v, -0)) s = `-${s}`;
@@ -283,7 +319,10 @@ export function sprintf(format: string, args: Value[]): string {
     out += fmtOne(verb, args[argi++], sp);
   }
   if (argi < args.length) {
-    out += `%!(EXTRA ${args.slice(argi).map((a) => (a === null || a === undefined ? '<nil>' : `${goType(a)}=${formatValue(a, false)}`)).join(', ')})`;
+    out += `%!(EXTRA ${args
+      .slice(argi)
+      .map((a) => (a === null || a === undefined ? '<nil>' : `${goType(a)}=${formatValue(a, false)}`))
+      .join(', ')})`;
   }
   return out;
 }

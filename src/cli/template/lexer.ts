@@ -2,9 +2,28 @@
 // `{{- ` / ` -}}`, comments `{{/* */}}`.
 
 export type TokType =
-  | 'text' | 'left' | 'right' | 'space' | 'ident' | 'field' | 'variable' | 'dot'
-  | 'string' | 'rawstring' | 'char' | 'number' | 'bool' | 'nil' | 'pipe'
-  | 'lparen' | 'rparen' | 'declare' | 'assign' | 'comma' | 'keyword' | 'eof';
+  | 'text'
+  | 'left'
+  | 'right'
+  | 'space'
+  | 'ident'
+  | 'field'
+  | 'variable'
+  | 'dot'
+  | 'string'
+  | 'rawstring'
+  | 'char'
+  | 'number'
+  | 'bool'
+  | 'nil'
+  | 'pipe'
+  | 'lparen'
+  | 'rparen'
+  | 'declare'
+  | 'assign'
+  | 'comma'
+  | 'keyword'
+  | 'eof';
 
 export interface Token {
   type: TokType;
@@ -101,12 +120,38 @@ export function lex(src: string, name = ''): Token[] {
       }
       const start = pos;
       const push = (type: TokType, val: string) => toks.push({ type, val, pos: start, line: lineAt(start) });
-      if (c === '|') { push('pipe', '|'); pos++; continue; }
-      if (c === '(') { push('lparen', '('); parenDepth++; pos++; continue; }
-      if (c === ')') { push('rparen', ')'); parenDepth--; pos++; continue; }
-      if (c === ',') { push('comma', ','); pos++; continue; }
-      if (c === ':' && src[pos + 1] === '=') { push('declare', ':='); pos += 2; continue; }
-      if (c === '=') { push('assign', '='); pos++; continue; }
+      if (c === '|') {
+        push('pipe', '|');
+        pos++;
+        continue;
+      }
+      if (c === '(') {
+        push('lparen', '(');
+        parenDepth++;
+        pos++;
+        continue;
+      }
+      if (c === ')') {
+        push('rparen', ')');
+        parenDepth--;
+        pos++;
+        continue;
+      }
+      if (c === ',') {
+        push('comma', ',');
+        pos++;
+        continue;
+      }
+      if (c === ':' && src[pos + 1] === '=') {
+        push('declare', ':=');
+        pos += 2;
+        continue;
+      }
+      if (c === '=') {
+        push('assign', '=');
+        pos++;
+        continue;
+      }
       if (c === '"') {
         let q = pos + 1;
         while (q < src.length && src[q] !== '"') {
@@ -163,7 +208,10 @@ export function lex(src: string, name = ''): Token[] {
         continue;
       }
       if (/[0-9+-]/.test(c)) {
-        const m = /^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9]+)?|\.[0-9]+([eE][+-]?[0-9]+)?)/.exec(src.slice(pos));
+        const m =
+          /^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9]+)?|\.[0-9]+([eE][+-]?[0-9]+)?)/.exec(
+            src.slice(pos),
+          );
         if (!m || m[0] === '+' || m[0] === '-') err(`bad number syntax: "${c}"`, start);
         push('number', m![0]);
         pos += m![0].length;

@@ -62,7 +62,13 @@ export function parse(src: string, funcs: FuncNames, name = ''): Template {
   function unquote(tok: Token): string {
     if (tok.type === 'rawstring') return tok.val.slice(1, -1);
     try {
-      return JSON.parse(tok.val.replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1').replace(/\\a/g, '\\u0007').replace(/\\v/g, '\\u000b').replace(/\\'/g, "'")) as string;
+      return JSON.parse(
+        tok.val
+          .replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1')
+          .replace(/\\a/g, '\\u0007')
+          .replace(/\\v/g, '\\u000b')
+          .replace(/\\'/g, "'"),
+      ) as string;
     } catch {
       return err(`invalid syntax: ${tok.val}`, tok);
     }
@@ -103,7 +109,12 @@ export function parse(src: string, funcs: FuncNames, name = ''): Template {
       case 'bool':
         return { t: 'bool', v: tok.val === 'true' };
       case 'char':
-        return { t: 'num', v: unquote({ ...tok, type: 'string', val: `"${tok.val.slice(1, -1)}"` }).codePointAt(0) ?? 0, isInt: true, text: tok.val };
+        return {
+          t: 'num',
+          v: unquote({ ...tok, type: 'string', val: `"${tok.val.slice(1, -1)}"` }).codePointAt(0) ?? 0,
+          isInt: true,
+          text: tok.val,
+        };
       case 'number':
         return parseNumber(tok);
       case 'string':
@@ -132,7 +143,11 @@ export function parse(src: string, funcs: FuncNames, name = ''): Template {
           return { t: 'field', names: [...t.names, ...names] };
         case 'var':
           return { t: 'var', name: t.name, names: [...t.names, ...names] };
-        case 'bool': case 'str': case 'num': case 'nil': case 'dot':
+        case 'bool':
+        case 'str':
+        case 'num':
+        case 'nil':
+        case 'dot':
           return err(`unexpected . after term "${t.t}"`, toks[i - 1]);
         default:
           return { t: 'chain', node: t, names };
@@ -171,7 +186,8 @@ export function parse(src: string, funcs: FuncNames, name = ''): Template {
         } else if (n1.type === 'comma' && context === 'range') {
           const v2 = nextNonSpace();
           const n2 = nextNonSpace();
-          if (v2.type !== 'variable' || (n2.type !== 'declare' && n2.type !== 'assign')) err('range can only initialize variables', v2);
+          if (v2.type !== 'variable' || (n2.type !== 'declare' && n2.type !== 'assign'))
+            err('range can only initialize variables', v2);
           decl.push(v1.val, v2.val);
           isAssign = n2.type === 'assign';
         } else i = save;
@@ -261,7 +277,10 @@ export function parse(src: string, funcs: FuncNames, name = ''): Template {
     let elseList: Node[] | null = null;
     if (body.term === 'else') {
       const next = peekNonSpace();
-      if ((kind === 'if' && next.type === 'keyword' && next.val === 'if') || (kind === 'with' && next.type === 'keyword' && next.val === 'with')) {
+      if (
+        (kind === 'if' && next.type === 'keyword' && next.val === 'if') ||
+        (kind === 'with' && next.type === 'keyword' && next.val === 'with')
+      ) {
         // {{else if …}} / {{else with …}}: a nested control sharing our {{end}}
         nextNonSpace();
         vars.pop();
@@ -286,8 +305,11 @@ export function parse(src: string, funcs: FuncNames, name = ''): Template {
 
 function describe(tok: Token): string {
   switch (tok.type) {
-    case 'right': return '"}}"';
-    case 'eof': return 'EOF';
-    default: return `<${tok.val}>`;
+    case 'right':
+      return '"}}"';
+    case 'eof':
+      return 'EOF';
+    default:
+      return `<${tok.val}>`;
   }
 }

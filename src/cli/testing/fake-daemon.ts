@@ -65,7 +65,8 @@ export async function startFakeDaemon(): Promise<FakeDaemon> {
         });
       }),
   };
-  const find = (ref: string) => containers.get(ref) ?? [...containers.values()].find((c) => c.id.startsWith(ref) || c.name === ref);
+  const find = (ref: string) =>
+    containers.get(ref) ?? [...containers.values()].find((c) => c.id.startsWith(ref) || c.name === ref);
 
   const finish = (c: FakeContainer, code: number) => {
     c.exitCode = code;
@@ -82,7 +83,15 @@ export async function startFakeDaemon(): Promise<FakeDaemon> {
       const b = JSON.parse(body) as Record<string, unknown>;
       if (b.Image === 'missing') return json(res, 404, { message: 'No such image: missing:latest' });
       const id = (++n).toString(16).padStart(64, 'a');
-      containers.set(id, { id, body: b, name: url.searchParams.get('name') ?? `c${n}`, waiters: [], stdin: [], stdinEnded: false, started: false });
+      containers.set(id, {
+        id,
+        body: b,
+        name: url.searchParams.get('name') ?? `c${n}`,
+        waiters: [],
+        stdin: [],
+        stdinEnded: false,
+        started: false,
+      });
       return json(res, 201, { Id: id, Warnings: [] });
     }
     if ((m = /^\/containers\/([^/]+)\/(start|wait|kill|stop)$/.exec(path)) && req.method === 'POST') {
@@ -91,13 +100,16 @@ export async function startFakeDaemon(): Promise<FakeDaemon> {
       if (m[2] === 'wait') {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.flushHeaders();
-        if (c.exitCode !== undefined && url.searchParams.get('condition') !== 'next-exit') return res.end(JSON.stringify({ StatusCode: c.exitCode }));
+        if (c.exitCode !== undefined && url.searchParams.get('condition') !== 'next-exit')
+          return res.end(JSON.stringify({ StatusCode: c.exitCode }));
         c.waiters.push(res);
         return;
       }
       if (m[2] === 'start') {
         if ((c.body.Cmd as string[] | null)?.[0] === 'nonexistent') {
-          return json(res, 400, { message: 'failed to create task: exec: "nonexistent": executable file not found in $PATH' });
+          return json(res, 400, {
+            message: 'failed to create task: exec: "nonexistent": executable file not found in $PATH',
+          });
         }
         res.writeHead(204);
         res.end();
@@ -122,11 +134,20 @@ export async function startFakeDaemon(): Promise<FakeDaemon> {
     if ((m = /^\/containers\/([^/]+)\/json$/.exec(path))) {
       const c = find(decodeURIComponent(m[1]!));
       if (!c) return json(res, 404, { message: `No such container: ${m[1]}` });
-      return json(res, 200, { Id: c.id, Name: `/${c.name}`, State: { Running: false, Pid: 0, ExitCode: c.exitCode ?? 0 }, Config: { Tty: Boolean(c.body.Tty), Env: c.body.Env, Labels: c.body.Labels ?? {} } });
+      return json(res, 200, {
+        Id: c.id,
+        Name: `/${c.name}`,
+        State: { Running: false, Pid: 0, ExitCode: c.exitCode ?? 0 },
+        Config: { Tty: Boolean(c.body.Tty), Env: c.body.Env, Labels: c.body.Labels ?? {} },
+      });
     }
-    if ((m = /^\/images\/([^/]+)\/json$/.exec(path))) return json(res, 404, { message: `No such image: ${decodeURIComponent(m[1]!)}` });
+    if ((m = /^\/images\/([^/]+)\/json$/.exec(path)))
+      return json(res, 404, { message: `No such image: ${decodeURIComponent(m[1]!)}` });
     // Pulling an image no registry has: Docker's answer before any progress is sent.
-    if (path === '/images/create') return json(res, 404, { message: 'pull access denied for missing, repository does not exist or may require \'docker login\'' });
+    if (path === '/images/create')
+      return json(res, 404, {
+        message: "pull access denied for missing, repository does not exist or may require 'docker login'",
+      });
     if ((m = /^\/containers\/([^/]+)$/.exec(path)) && req.method === 'DELETE') {
       const c = find(decodeURIComponent(m[1]!));
       if (!c) return json(res, 404, { message: `No such container: ${m[1]}` });
@@ -155,7 +176,9 @@ export async function startFakeDaemon(): Promise<FakeDaemon> {
       socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b}`);
       return;
     }
-    socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    socket.write(
+      'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n',
+    );
     c.attach = socket;
     if (head.length) socket.unshift(head);
     socket.on('data', (chunk: Buffer) => {

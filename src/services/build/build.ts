@@ -39,7 +39,12 @@ export type BuildOptions = Omit<BuildRequest, 'dockerfile' | 'fileName' | 'conte
 
 export type BuildEmit = (msg: Record<string, unknown>) => void;
 
-interface Spooled { index: ContextIndex; path?: string; dockerfile: string; fileName: string }
+interface Spooled {
+  index: ContextIndex;
+  path?: string;
+  dockerfile: string;
+  fileName: string;
+}
 
 async function readContext(deps: BuildDeps, body: Readable, dockerfile: string): Promise<Spooled> {
   const { stream } = await decompress(body);
@@ -49,27 +54,38 @@ async function readContext(deps: BuildDeps, body: Readable, dockerfile: string):
   let done = false;
   while (len < 512) {
     const r = await it.next();
-    if (r.done) { done = true; break; }
+    if (r.done) {
+      done = true;
+      break;
+    }
     head.push(r.value);
     len += r.value.length;
   }
   const first = Buffer.concat(head);
-  const rest = Readable.from((async function* () {
-    yield first;
-    if (!done) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  })());
+  const rest = Readable.from(
+    (async function* () {
+      yield first;
+      if (!done) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    })(),
+  );
   if (!looksLikeArchive(first) && len > 0) {
     // A bare Dockerfile: an empty context.
     const chunks: Buffer[] = [];
     for await (const c of rest) chunks.push(c as Buffer);
-    return { index: { entries: new Map(), captured: new Map() }, dockerfile: Buffer.concat(chunks).toString('utf8'), fileName: 'Dockerfile' };
+    return {
+      index: { entries: new Map(), captured: new Map() },
+      dockerfile: Buffer.concat(chunks).toString('utf8'),
+      fileName: 'Dockerfile',
+    };
   }
   mkdirSync(join(deps.dir, 'tmp'), { recursive: true, mode: 0o700 });
   const path = join(deps.dir, 'tmp', `ctx-${randomBytes(8).toString('hex')}.tar`);
   const fd = openSync(path, 'w', 0o600);
   let index: ContextIndex;
   try {
-    index = await indexContext(rest, [dockerfile, 'dockerfile', '.dockerignore'], (c) => { writeSync(fd, c); });
+    index = await indexContext(rest, [dockerfile, 'dockerfile', '.dockerignore'], (c) => {
+      writeSync(fd, c);
+    });
   } catch (err) {
     closeSync(fd);
     await rm(path, { force: true });
@@ -108,13 +124,23 @@ function parse(text: string, fileName: string): Dockerfile {
   }
 }
 
-export async function buildImage(deps: BuildDeps, opts: BuildOptions, body: Readable, signal: AbortSignal, emit: BuildEmit): Promise<string> {
+export async function buildImage(
+  deps: BuildDeps,
+  opts: BuildOptions,
+  body: Readable,
+  signal: AbortSignal,
+  emit: BuildEmit,
+): Promise<string> {
   const tags = opts.tags.map((t) => withDefaultTag(parseReference(t)));
   const dockerfile = opts.dockerfile || 'Dockerfile';
   if (opts.contextSession) {
     // berth build's incremental transfer: the body holds only the files berthd lacked.
-    return deps.contexts.receive(opts.contextSession, body, [dockerfile, 'dockerfile', '.dockerignore'], (index, open) =>
-      runBuild(deps, opts, tags, { index, ...dockerfileOf(index, dockerfile) }, open, signal, emit));
+    return deps.contexts.receive(
+      opts.contextSession,
+      body,
+      [dockerfile, 'dockerfile', '.dockerignore'],
+      (index, open) => runBuild(deps, opts, tags, { index, ...dockerfileOf(index, dockerfile) }, open, signal, emit),
+    );
   }
   const ctx = await readContext(deps, body, dockerfile);
   try {
@@ -125,13 +151,25 @@ export async function buildImage(deps: BuildDeps, opts: BuildOptions, body: Read
   }
 }
 
-async function runBuild(deps: BuildDeps, opts: BuildOptions, tags: Reference[], ctx: Omit<Spooled, 'path'>, open: () => Readable, signal: AbortSignal, emit: BuildEmit): Promise<string> {
+async function runBuild(
+  deps: BuildDeps,
+  opts: BuildOptions,
+  tags: Reference[],
+  ctx: Omit<Spooled, 'path'>,
+  open: () => Readable,
+  signal: AbortSignal,
+  emit: BuildEmit,
+): Promise<string> {
   const dockerfile = parse(ctx.dockerfile, ctx.fileName);
   const cache = new BuildCache(deps.dir, deps.fs.containers.images);
   // The executor's request is the options minus what only this layer uses.
   const { tags: _t, dockerfile: _d, quiet: _q, registryAuth: _a, contextSession: _s, ...rest } = opts;
   const req: BuildRequest = { ...rest, dockerfile, fileName: ctx.fileName, context: { index: ctx.index, open } };
-  const out = { stream: (text: string) => { if (!opts.quiet) emit({ stream: text }); } };
+  const out = {
+    stream: (text: string) => {
+      if (!opts.quiet) emit({ stream: text });
+    },
+  };
   const held = deps.inUse.track();
   try {
     const { id } = await executeBuild(holding(buildPorts(deps, cache, opts.registryAuth), held.add), req, out, signal);
@@ -151,10 +189,20 @@ async function runBuild(deps: BuildDeps, opts: BuildOptions, tags: Reference[], 
 
 /** The ports with every image the build stands on or makes held until it ends (see in-use.ts). */
 function holding(p: BuildPorts, add: (id: string | undefined) => void): BuildPorts {
-  const keep = <A extends unknown[]>(f: (...a: A) => Promise<string | undefined>) => async (...a: A) => { const id = await f(...a); add(id); return id; };
+  const keep =
+    <A extends unknown[]>(f: (...a: A) => Promise<string | undefined>) =>
+    async (...a: A) => {
+      const id = await f(...a);
+      add(id);
+      return id;
+    };
   return {
     ...p,
-    resolveImage: async (...a) => { const b = await p.resolveImage(...a); add(b.id); return b; },
+    resolveImage: async (...a) => {
+      const b = await p.resolveImage(...a);
+      add(b.id);
+      return b;
+    },
     cacheGet: keep(p.cacheGet.bind(p)),
     commit: keep(p.commit.bind(p)) as BuildPorts['commit'],
     commitLayer: keep(p.commitLayer.bind(p)) as BuildPorts['commitLayer'],
@@ -169,7 +217,9 @@ export async function cleanBuildLeftovers(deps: BuildDeps): Promise<void> {
   const cd = deps.fs.containers;
   for (const c of cd.store.list()) {
     if (c.record.config.Labels?.[BUILD_LABEL] !== undefined) {
-      await removeContainer(cd, c.record.id, { force: true }).catch((err) => cd.log.warn('removing a leftover build container failed', { container: c.record.id, err }));
+      await removeContainer(cd, c.record.id, { force: true }).catch((err) =>
+        cd.log.warn('removing a leftover build container failed', { container: c.record.id, err }),
+      );
     }
   }
 }

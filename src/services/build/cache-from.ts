@@ -9,8 +9,12 @@ import type { HistoryEntry, Image, ImageDocument, RunConfig } from '../../images
 import type { ImageStore } from '../../images/store.ts';
 import { storedConfig } from './commit-step.ts';
 
-const sameEntry = (a: HistoryEntry, b: HistoryEntry) => (a.created ?? '') === (b.created ?? '') && (a.created_by ?? '') === (b.created_by ?? '') &&
-  (a.author ?? '') === (b.author ?? '') && (a.comment ?? '') === (b.comment ?? '') && Boolean(a.empty_layer) === Boolean(b.empty_layer);
+const sameEntry = (a: HistoryEntry, b: HistoryEntry) =>
+  (a.created ?? '') === (b.created ?? '') &&
+  (a.created_by ?? '') === (b.created_by ?? '') &&
+  (a.author ?? '') === (b.author ?? '') &&
+  (a.comment ?? '') === (b.comment ?? '') &&
+  Boolean(a.empty_layer) === Boolean(b.empty_layer);
 
 /** moby's isValidParent: `img` extends `parent` (history and layers). */
 function extendsParent(img: Image, parent: Image | undefined): boolean {
@@ -32,7 +36,13 @@ function layerAt(img: Image, index: number): Digest | undefined {
   return img.doc.rootfs.diff_ids[n];
 }
 
-export async function cacheFromHit(images: ImageStore, sources: string[], parentId: string, createdBy: string, config: RunConfig): Promise<string | undefined> {
+export async function cacheFromHit(
+  images: ImageStore,
+  sources: string[],
+  parentId: string,
+  createdBy: string,
+  config: RunConfig,
+): Promise<string | undefined> {
   const parent = parentId ? images.get(parentId as Digest) : undefined;
   if (parentId && !parent) return undefined;
   const n = parent?.doc.history?.length ?? 0;
@@ -47,9 +57,13 @@ export async function cacheFromHit(images: ImageStore, sources: string[], parent
     if (layer) diffIds.push(layer);
     const cfg = storedConfig(config);
     const doc: ImageDocument = {
-      architecture: src.doc.architecture, os: src.doc.os, ...(src.doc.variant ? { variant: src.doc.variant } : {}),
-      ...(src.doc.author ? { author: src.doc.author } : {}), created: entry.created,
-      config: cfg, rootfs: { type: 'layers', diff_ids: diffIds },
+      architecture: src.doc.architecture,
+      os: src.doc.os,
+      ...(src.doc.variant ? { variant: src.doc.variant } : {}),
+      ...(src.doc.author ? { author: src.doc.author } : {}),
+      created: entry.created,
+      config: cfg,
+      rootfs: { type: 'layers', diff_ids: diffIds },
       history: [...(parent?.doc.history ?? []), entry],
     };
     const img = await images.create(doc, chainIds(diffIds), parent ? { parent: parent.id } : {});

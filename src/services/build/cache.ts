@@ -9,7 +9,11 @@ import type { Digest } from '../../common/digest.ts';
 import { writeFileAtomic } from '../../sys/atomic.ts';
 import type { ImageStore } from '../../images/store.ts';
 
-export interface CacheRecord { key: string; image: string; lastUsed: number }
+export interface CacheRecord {
+  key: string;
+  image: string;
+  lastUsed: number;
+}
 
 export class BuildCache {
   private readonly dir: string;
@@ -47,7 +51,9 @@ export class BuildCache {
         const [text, st] = await Promise.all([readFile(join(this.dir, key), 'utf8'), stat(join(this.dir, key))]);
         const id = text.trim();
         out.push({ key, image: this.images.get(id as Digest) ? id : '', lastUsed: st.mtimeMs });
-      } catch { /* removed meanwhile */ }
+      } catch {
+        /* removed meanwhile */
+      }
     }
     return out;
   }

@@ -29,28 +29,42 @@ export function storedConfig(config: RunConfig): RunConfig {
   return cfg;
 }
 
-export async function commitStep(deps: FsDeps, from: { container: string } | { tar: Readable } | null, parentId: string,
-  config: RunConfig, history: HistoryEntry): Promise<string> {
+export async function commitStep(
+  deps: FsDeps,
+  from: { container: string } | { tar: Readable } | null,
+  parentId: string,
+  config: RunConfig,
+  history: HistoryEntry,
+): Promise<string> {
   const images = deps.containers.images;
   const parent = parentId ? images.get(parentId as Digest) : undefined;
   if (parentId && !parent) throw new Error(`parent image ${parentId} is gone`);
   let diffId: Digest | undefined;
-  if (from && 'container' in from) diffId = await writeLayerBlob(deps, deps.containers.store.resolve(from.container), false);
+  if (from && 'container' in from)
+    diffId = await writeLayerBlob(deps, deps.containers.store.resolve(from.container), false);
   else if (from) diffId = await storeTar(deps, from.tar);
   const parentDiffs = parent?.doc.rootfs.diff_ids ?? [];
   const empty = diffId === undefined || (diffId === EMPTY_TAR && parentDiffs.length > 0);
   const diffIds = empty ? [...parentDiffs] : [...parentDiffs, diffId!];
   if (!empty) {
-    const layer = await deps.images.layers.register(chainIds(parentDiffs).at(-1) ?? null, deps.images.content.readStream(diffId!));
+    const layer = await deps.images.layers.register(
+      chainIds(parentDiffs).at(-1) ?? null,
+      deps.images.content.readStream(diffId!),
+    );
     if (layer.diffId !== diffId) throw new Error(`layer ${layer.diffId} does not match its blob ${diffId}`);
   }
   const now = new Date().toISOString();
   const cfg = storedConfig(config);
   const doc: ImageDocument = {
-    architecture: parent?.doc.architecture || dockerArch(), os: parent?.doc.os || 'linux', created: now,
+    architecture: parent?.doc.architecture || dockerArch(),
+    os: parent?.doc.os || 'linux',
+    created: now,
     config: cfg,
     rootfs: { type: 'layers', diff_ids: diffIds },
-    history: [...(parent?.doc.history ?? []), { created: now, created_by: history.created_by, ...(empty ? { empty_layer: true } : {}) }],
+    history: [
+      ...(parent?.doc.history ?? []),
+      { created: now, created_by: history.created_by, ...(empty ? { empty_layer: true } : {}) },
+    ],
   };
   if (parent?.doc.variant) doc.variant = parent.doc.variant;
   if (from && 'container' in from) doc.container = from.container;

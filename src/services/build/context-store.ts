@@ -5,7 +5,18 @@
 // a host path. The index is replaced atomically after its blobs are in place; a blob that
 // no longer matches its name (damage after a crash) fails the read that streams it.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as pipelineCb, Readable, Transform } from 'node:stream';
@@ -18,8 +29,16 @@ import { TarWriter } from '../../tar/writer.ts';
 import { contextName, looksLikeArchive, type ContextIndex } from '../../builder/context/index.ts';
 import { unchanged, type ManifestEntry } from '../../builder/context/manifest.ts';
 
-interface HeldEntry extends ManifestEntry { hash: string; archive: boolean }
-interface Pending { key: string; entries: ManifestEntry[]; need: Set<string>; expires: number }
+interface HeldEntry extends ManifestEntry {
+  hash: string;
+  archive: boolean;
+}
+interface Pending {
+  key: string;
+  entries: ManifestEntry[];
+  need: Set<string>;
+  expires: number;
+}
 
 const KEEP_CONTEXTS = 16;
 /** Files up to this size are read and written whole (one syscall each way, no stream). */
@@ -47,7 +66,9 @@ export class ContextStore {
   offer(key: string, entries: ManifestEntry[]): { session: string; need: string[] } {
     if (!KEY.test(key)) throw invalidArgument('context key must be 64 hex digits');
     const held = new Map(this.readIndex(key).map((e) => [e.name, e]));
-    const need = entries.filter((e) => e.type === 'file' && !(unchanged(held.get(e.name), e) && this.hasBlob(held.get(e.name)!.hash))).map((e) => e.name);
+    const need = entries
+      .filter((e) => e.type === 'file' && !(unchanged(held.get(e.name), e) && this.hasBlob(held.get(e.name)!.hash)))
+      .map((e) => e.name);
     const now = Date.now();
     for (const [id, p] of this.pending) if (p.expires < now) this.pending.delete(id);
     const session = randomBytes(16).toString('hex');
@@ -60,40 +81,55 @@ export class ContextStore {
    * the context while the key is held, so a concurrent build of the same directory cannot
    * collect blobs this one still reads.
    */
-  async receive<T>(session: string, tar: Readable, capture: string[], use: (ctx: ContextIndex, open: (wanted?: (name: string) => boolean) => Readable) => Promise<T>): Promise<T> {
+  async receive<T>(
+    session: string,
+    tar: Readable,
+    capture: string[],
+    use: (ctx: ContextIndex, open: (wanted?: (name: string) => boolean) => Readable) => Promise<T>,
+  ): Promise<T> {
     const p = this.pending.get(session);
     if (!p) throw invalidArgument(`unknown or expired build context session ${JSON.stringify(session)}`);
     this.pending.delete(session);
     this.using++;
-    return this.locks.run(p.key, async () => {
-      const held = new Map(this.readIndex(p.key).map((e) => [e.name, e]));
-      const got = await this.ingest(tar, p.need);
-      const missing = [...p.need].filter((n) => !got.has(n));
-      if (missing.length) throw conflict(`the build context changed while it was sent (${missing[0]}): run the build again`);
-      const index: HeldEntry[] = p.entries.map((e) => {
-        if (e.type !== 'file') return { ...e, hash: '', archive: false };
-        const r = got.get(e.name);
-        if (r) return { ...e, size: r.size, hash: r.hash, archive: r.archive };
-        // Held when offered; a concurrent build of the same directory may have replaced it since.
-        const h = held.get(e.name);
-        if (!h || !unchanged(h, e) || !this.hasBlob(h.hash)) throw conflict(`the build context changed while it was sent (${e.name}): run the build again`);
-        return { ...e, hash: h.hash, archive: h.archive };
+    return this.locks
+      .run(p.key, async () => {
+        const held = new Map(this.readIndex(p.key).map((e) => [e.name, e]));
+        const got = await this.ingest(tar, p.need);
+        const missing = [...p.need].filter((n) => !got.has(n));
+        if (missing.length)
+          throw conflict(`the build context changed while it was sent (${missing[0]}): run the build again`);
+        const index: HeldEntry[] = p.entries.map((e) => {
+          if (e.type !== 'file') return { ...e, hash: '', archive: false };
+          const r = got.get(e.name);
+          if (r) return { ...e, size: r.size, hash: r.hash, archive: r.archive };
+          // Held when offered; a concurrent build of the same directory may have replaced it since.
+          const h = held.get(e.name);
+          if (!h || !unchanged(h, e) || !this.hasBlob(h.hash))
+            throw conflict(`the build context changed while it was sent (${e.name}): run the build again`);
+          return { ...e, hash: h.hash, archive: h.archive };
+        });
+        const changed = got.size > 0 || index.length !== held.size || index.some((e) => !sameHeld(held.get(e.name), e));
+        if (changed) {
+          mkdirSync(join(this.dir, p.key), { recursive: true, mode: 0o700 });
+          await writeFileAtomic(join(this.dir, p.key, 'index.json'), JSON.stringify(index), 0o600);
+        } else {
+          const now = new Date();
+          try {
+            utimesSync(join(this.dir, p.key, 'index.json'), now, now);
+          } catch {
+            /* only recency */
+          }
+        }
+        try {
+          return await use(this.contextIndex(index, capture), (wanted) => this.tarOf(index, wanted));
+        } finally {
+          // An unchanged index freed no blob and added no context: nothing to collect.
+          if (changed) this.collect(p.key);
+        }
+      })
+      .finally(() => {
+        this.using--;
       });
-      const changed = got.size > 0 || index.length !== held.size || index.some((e) => !sameHeld(held.get(e.name), e));
-      if (changed) {
-        mkdirSync(join(this.dir, p.key), { recursive: true, mode: 0o700 });
-        await writeFileAtomic(join(this.dir, p.key, 'index.json'), JSON.stringify(index), 0o600);
-      } else {
-        const now = new Date();
-        try { utimesSync(join(this.dir, p.key, 'index.json'), now, now); } catch { /* only recency */ }
-      }
-      try {
-        return await use(this.contextIndex(index, capture), (wanted) => this.tarOf(index, wanted));
-      } finally {
-        // An unchanged index freed no blob and added no context: nothing to collect.
-        if (changed) this.collect(p.key);
-      }
-    }).finally(() => { this.using--; });
   }
 
   /** Forgets every kept context (builder prune -a) unless a build is using them; returns the bytes freed. */
@@ -118,14 +154,18 @@ export class ContextStore {
   }
 
   /** Writes each needed file of the tar to its blob; anything else in the tar is refused. */
-  private async ingest(tar: Readable, need: Set<string>): Promise<Map<string, { hash: string; size: number; archive: boolean }>> {
+  private async ingest(
+    tar: Readable,
+    need: Set<string>,
+  ): Promise<Map<string, { hash: string; size: number; archive: boolean }>> {
     mkdirSync(this.blobs, { recursive: true, mode: 0o700 });
     mkdirSync(this.tmp, { recursive: true, mode: 0o700 });
     const got = new Map<string, { hash: string; size: number; archive: boolean }>();
     const reader = new TarReader(tar);
     for (let e = await reader.next(); e; e = await reader.next()) {
       const name = contextName(e.header.name);
-      if (e.header.type !== 'file' || !need.has(name)) throw invalidArgument(`build context: ${JSON.stringify(e.header.name)} was not asked for`);
+      if (e.header.type !== 'file' || !need.has(name))
+        throw invalidArgument(`build context: ${JSON.stringify(e.header.name)} was not asked for`);
       const tmp = join(this.tmp, `blob-${randomBytes(8).toString('hex')}`);
       try {
         if (e.header.size <= SMALL) {
@@ -142,14 +182,18 @@ export class ContextStore {
         const sha = createHash('sha256');
         let archive = false;
         let first = true;
-        await pipeline(e.body, new Transform({
-          transform(c: Buffer, _enc, cb) {
-            if (first) archive = looksLikeArchive(c);
-            first = false;
-            sha.update(c);
-            cb(null, c);
-          },
-        }), createWriteStream(tmp, { mode: 0o600 }));
+        await pipeline(
+          e.body,
+          new Transform({
+            transform(c: Buffer, _enc, cb) {
+              if (first) archive = looksLikeArchive(c);
+              first = false;
+              sha.update(c);
+              cb(null, c);
+            },
+          }),
+          createWriteStream(tmp, { mode: 0o600 }),
+        );
         const hash = sha.digest('hex');
         await rename(tmp, join(this.blobs, hash));
         got.set(name, { hash, size: e.header.size, archive });
@@ -166,7 +210,16 @@ export class ContextStore {
     const captured = new Map<string, Buffer>();
     const want = new Set(capture.map((c) => contextName(c)));
     for (const e of index) {
-      entries.set(e.name, { type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, size: e.size, linkname: e.linkname, hash: e.hash, archive: e.archive });
+      entries.set(e.name, {
+        type: e.type,
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        size: e.size,
+        linkname: e.linkname,
+        hash: e.hash,
+        archive: e.archive,
+      });
       if (e.type === 'file' && want.has(e.name)) captured.set(e.name, readFileSync(join(this.blobs, e.hash)));
     }
     return { entries, captured };
@@ -181,10 +234,20 @@ export class ContextStore {
     void (async () => {
       for (const e of index) {
         if (wanted && !wanted(e.name)) continue;
-        const base = { name: e.type === 'dir' ? `${e.name}/` : e.name, mode: e.mode, uid: e.uid, gid: e.gid, mtime: Math.floor(e.mtime / 1000) };
+        const base = {
+          name: e.type === 'dir' ? `${e.name}/` : e.name,
+          mode: e.mode,
+          uid: e.uid,
+          gid: e.gid,
+          mtime: Math.floor(e.mtime / 1000),
+        };
         if (e.type === 'dir') await w.add({ ...base, type: 'dir' });
         else if (e.type === 'symlink') await w.add({ ...base, type: 'symlink', linkname: e.linkname });
-        else await w.add({ ...base, type: 'file', size: e.size }, e.size <= SMALL ? this.smallBlob(e.hash) : verified(join(this.blobs, e.hash), e.hash));
+        else
+          await w.add(
+            { ...base, type: 'file', size: e.size },
+            e.size <= SMALL ? this.smallBlob(e.hash) : verified(join(this.blobs, e.hash), e.hash),
+          );
       }
       await w.finish();
     })().catch((err) => w.stream.destroy(err as Error));
@@ -202,10 +265,12 @@ export class ContextStore {
    * kept index names.
    */
   private collect(current: string): void {
-    const keys = safeList(this.dir).filter((k) => KEY.test(k))
+    const keys = safeList(this.dir)
+      .filter((k) => KEY.test(k))
       .map((k) => ({ k, t: statSync(join(this.dir, k, 'index.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
       .sort((a, b) => b.t - a.t);
-    for (const { k } of keys.slice(KEEP_CONTEXTS)) if (k !== current) rmSync(join(this.dir, k), { recursive: true, force: true });
+    for (const { k } of keys.slice(KEEP_CONTEXTS))
+      if (k !== current) rmSync(join(this.dir, k), { recursive: true, force: true });
     const live = new Set<string>();
     const kept = new Set([...keys.slice(0, KEEP_CONTEXTS).map(({ k }) => k), current]);
     for (const k of kept) for (const e of this.readIndex(k)) if (e.hash) live.add(e.hash);
@@ -213,15 +278,29 @@ export class ContextStore {
   }
 }
 
-const damaged = (hash: string) => internal(`a kept build context file is damaged (blob ${hash.slice(0, 12)}): run builder prune and build again`);
+const damaged = (hash: string) =>
+  internal(`a kept build context file is damaged (blob ${hash.slice(0, 12)}): run builder prune and build again`);
 
 function sameHeld(a: HeldEntry | undefined, b: HeldEntry): boolean {
-  return a !== undefined && a.type === b.type && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid
-    && a.size === b.size && a.mtime === b.mtime && a.linkname === b.linkname && a.hash === b.hash;
+  return (
+    a !== undefined &&
+    a.type === b.type &&
+    a.mode === b.mode &&
+    a.uid === b.uid &&
+    a.gid === b.gid &&
+    a.size === b.size &&
+    a.mtime === b.mtime &&
+    a.linkname === b.linkname &&
+    a.hash === b.hash
+  );
 }
 
 function safeList(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -232,16 +311,20 @@ function safeList(dir: string): string[] {
 function verified(path: string, hash: string): Readable {
   const sha = createHash('sha256');
   let held: Buffer | undefined;
-  return pipelineCb(createReadStream(path, { highWaterMark: 1 << 20 }), new Transform({
-    transform(c: Buffer, _enc, cb) {
-      sha.update(c);
-      const out = held;
-      held = c;
-      cb(null, out);
-    },
-    flush(cb) {
-      if (sha.digest('hex') !== hash) cb(damaged(hash));
-      else cb(null, held);
-    },
-  }), () => {});
+  return pipelineCb(
+    createReadStream(path, { highWaterMark: 1 << 20 }),
+    new Transform({
+      transform(c: Buffer, _enc, cb) {
+        sha.update(c);
+        const out = held;
+        held = c;
+        cb(null, out);
+      },
+      flush(cb) {
+        if (sha.digest('hex') !== hash) cb(damaged(hash));
+        else cb(null, held);
+      },
+    }),
+    () => {},
+  );
 }

@@ -5,7 +5,11 @@ import type { Credentials } from '../../registry/auth.ts';
 import type { ContextStore } from './context-store.ts';
 import type { ImagesInUse } from './in-use.ts';
 
-export type PullFn = (req: { fromImage: string; tag?: string; platform?: string; auth?: Credentials }, signal: AbortSignal, emit: (m: Record<string, unknown>) => void) => Promise<void>;
+export type PullFn = (
+  req: { fromImage: string; tag?: string; platform?: string; auth?: Credentials },
+  signal: AbortSignal,
+  emit: (m: Record<string, unknown>) => void,
+) => Promise<void>;
 
 export interface BuildDeps {
   fs: FsDeps;

@@ -25,10 +25,17 @@ export function isLocalHost(host: string): boolean {
 }
 
 function checkScheme(u: URL, original: string): void {
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalidArgument(`ADD ${original}: unsupported URL scheme ${JSON.stringify(u.protocol)}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw invalidArgument(`ADD ${original}: unsupported URL scheme ${JSON.stringify(u.protocol)}`);
 }
 
-export async function downloadUrl(url: string, dir: string, limit: number, signal: AbortSignal, stallMs = STALL_MS): Promise<Downloaded> {
+export async function downloadUrl(
+  url: string,
+  dir: string,
+  limit: number,
+  signal: AbortSignal,
+  stallMs = STALL_MS,
+): Promise<Downloaded> {
   let u = new URL(url);
   checkScheme(u, url);
   const startedLocal = isLocalHost(u.hostname);
@@ -40,7 +47,8 @@ export async function downloadUrl(url: string, dir: string, limit: number, signa
     if (hop >= MAX_REDIRECTS) throw invalidArgument(`ADD ${url}: more than ${MAX_REDIRECTS} redirects`);
     const next = new URL(res.headers.get('location')!, u);
     checkScheme(next, url);
-    if (!startedLocal && isLocalHost(next.hostname)) throw invalidArgument(`ADD ${url}: refusing a redirect to ${next.host}`);
+    if (!startedLocal && isLocalHost(next.hostname))
+      throw invalidArgument(`ADD ${url}: refusing a redirect to ${next.host}`);
     u = next;
   }
   if (!res.ok || !res.body) {
@@ -58,18 +66,29 @@ export async function downloadUrl(url: string, dir: string, limit: number, signa
   let size = 0;
   let timer: NodeJS.Timeout | undefined;
   const stall = new AbortController();
-  const arm = () => { clearTimeout(timer); timer = setTimeout(() => stall.abort(), stallMs); };
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => stall.abort(), stallMs);
+  };
   arm();
   try {
-    await pipeline(Readable.fromWeb(res.body as never), new Transform({
-      transform(c: Buffer, _enc, cb) {
-        arm();
-        size += c.length;
-        if (size > limit) { cb(invalidArgument(`ADD ${url}: more than the ${limit} bytes of space the build may use`)); return; }
-        sha.update(c);
-        cb(null, c);
-      },
-    }), createWriteStream(path, { mode: 0o600 }), { signal: AbortSignal.any([signal, stall.signal]) });
+    await pipeline(
+      Readable.fromWeb(res.body as never),
+      new Transform({
+        transform(c: Buffer, _enc, cb) {
+          arm();
+          size += c.length;
+          if (size > limit) {
+            cb(invalidArgument(`ADD ${url}: more than the ${limit} bytes of space the build may use`));
+            return;
+          }
+          sha.update(c);
+          cb(null, c);
+        },
+      }),
+      createWriteStream(path, { mode: 0o600 }),
+      { signal: AbortSignal.any([signal, stall.signal]) },
+    );
   } catch (err) {
     await rm(path, { force: true });
     if (stall.signal.aborted && !signal.aborted) throw invalidArgument(`ADD ${url}: no data for ${stallMs / 1000} s`);
@@ -78,7 +97,9 @@ export async function downloadUrl(url: string, dir: string, limit: number, signa
     clearTimeout(timer);
   }
   return {
-    size, sha256: sha.digest('hex'), lastModified: res.headers.get('last-modified') ?? undefined,
+    size,
+    sha256: sha.digest('hex'),
+    lastModified: res.headers.get('last-modified') ?? undefined,
     open: () => createReadStream(path, { highWaterMark: 1 << 20 }),
     release: () => rm(path, { force: true }),
   };

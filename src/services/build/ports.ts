@@ -27,7 +27,12 @@ import { cacheFromHit } from './cache-from.ts';
 import { authFor } from './registry-auth.ts';
 import type { Credentials } from '../../registry/auth.ts';
 
-const baseOf = (img: Image): BaseImage => ({ id: img.id, config: img.doc.config ?? {}, history: img.doc.history ?? [], layers: img.doc.rootfs.diff_ids.length });
+const baseOf = (img: Image): BaseImage => ({
+  id: img.id,
+  config: img.doc.config ?? {},
+  history: img.doc.history ?? [],
+  layers: img.doc.rootfs.diff_ids.length,
+});
 
 /** Most bytes one build input (an ADD archive's contents, a download) may take: half the free space. */
 async function spaceLimit(dir: string): Promise<number> {
@@ -48,14 +53,22 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
   return {
     async resolveImage(name, opts, signal, emit) {
       const find = () => {
-        try { return cd.images.resolve(name); } catch { return undefined; }
+        try {
+          return cd.images.resolve(name);
+        } catch {
+          return undefined;
+        }
       };
       let img = opts.pull ? undefined : find();
       if (!img) {
         const ref = withDefaultTag(parseReference(name));
-        await deps.pull({ fromImage: familiarString(ref), platform: opts.platform, auth: authFor(registryAuth, ref.domain) }, signal, (m) => {
-          if (typeof m.status === 'string' && !m.progressDetail) emit(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
-        });
+        await deps.pull(
+          { fromImage: familiarString(ref), platform: opts.platform, auth: authFor(registryAuth, ref.domain) },
+          signal,
+          (m) => {
+            if (typeof m.status === 'string' && !m.progressDetail) emit(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
+          },
+        );
         img = cd.images.resolve(name);
       }
       return baseOf(img);
@@ -65,9 +78,17 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
       const cfg = req.config;
       const res = await createContainer(cd, {
         body: {
-          ...cfg, Image: req.image, Labels: { ...cfg.Labels, [BUILD_LABEL]: '1' }, AttachStdout: true, AttachStderr: true, Tty: false, OpenStdin: false,
+          ...cfg,
+          Image: req.image,
+          Labels: { ...cfg.Labels, [BUILD_LABEL]: '1' },
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+          OpenStdin: false,
           HostConfig: {
-            NetworkMode: req.network || 'default', ExtraHosts: req.extraHosts ?? [], ...(req.shmSize ? { ShmSize: req.shmSize } : {}),
+            NetworkMode: req.network || 'default',
+            ExtraHosts: req.extraHosts ?? [],
+            ...(req.shmSize ? { ShmSize: req.shmSize } : {}),
             ...(req.binds?.length ? { Binds: req.binds } : {}),
             ...(req.ulimits?.length ? { Ulimits: req.ulimits } : {}),
           },
@@ -77,7 +98,9 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
     },
     prepareMounts: (mounts, signal) => prepareStepMounts(deps, lowers, mounts, signal),
     async run(container, out, signal) {
-      const onAbort = () => { void killContainer(cd, container, 'KILL').catch(() => {}); };
+      const onAbort = () => {
+        void killContainer(cd, container, 'KILL').catch(() => {});
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       try {
         await startContainer(cd, container);
@@ -91,9 +114,13 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
       }
     },
     async copyFromImage(image, path, signal) {
-      const res = await createContainer(cd, { body: { Image: image, Cmd: ['#(nop) copy'], Labels: { [BUILD_LABEL]: '1' } } });
+      const res = await createContainer(cd, {
+        body: { Image: image, Cmd: ['#(nop) copy'], Labels: { [BUILD_LABEL]: '1' } },
+      });
       const { stream } = archiveGet(fs, res.Id, path, signal);
-      const cleanup = () => { void removeContainer(cd, res.Id, { force: true }).catch(() => {}); };
+      const cleanup = () => {
+        void removeContainer(cd, res.Id, { force: true }).catch(() => {});
+      };
       stream.once('close', cleanup);
       stream.once('error', cleanup);
       return stream;
@@ -102,21 +129,29 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
       for (const dir of lowers(image)) {
         const p = join(dir, path);
         try {
-          if ((await lstat(join(dir, posix.dirname(path), '.wh.' + posix.basename(path))).catch(() => null))) return false;
+          if (await lstat(join(dir, posix.dirname(path), '.wh.' + posix.basename(path))).catch(() => null))
+            return false;
           return (await lstat(p)).isDirectory();
-        } catch { /* not in this layer */ }
+        } catch {
+          /* not in this layer */
+        }
       }
       return false;
     },
     async lookupUser(image, spec) {
       try {
-        const u = resolveUser(spec, (await readImageFile(image, '/etc/passwd'))?.toString(), (await readImageFile(image, '/etc/group'))?.toString());
+        const u = resolveUser(
+          spec,
+          (await readImageFile(image, '/etc/passwd'))?.toString(),
+          (await readImageFile(image, '/etc/group'))?.toString(),
+        );
         return { uid: u.uid, gid: u.gid };
       } catch (err) {
         throw invalidArgument(`unable to convert uid/gid chown string to host mapping: ${messageOf(err)}`);
       }
     },
-    commit: (container, parent, config, history) => commitStep(fs, container ? { container } : null, parent, config, history),
+    commit: (container, parent, config, history) =>
+      commitStep(fs, container ? { container } : null, parent, config, history),
     commitLayer: (parent, tar, config, history) => commitStep(fs, { tar }, parent, config, history),
     decompress: async (src: Readable) => (await decompress(src)).stream,
     archiveLimit: () => spaceLimit(deps.dir),

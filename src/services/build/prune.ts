@@ -11,19 +11,32 @@ import { removeImage } from '../images/manage.ts';
 import type { BuildCache } from './cache.ts';
 import { cacheEntry, reachedImages } from './usage.ts';
 
-export interface PruneOptions { all: boolean; keepStorage: number; filters: Map<string, string[]> }
+export interface PruneOptions {
+  all: boolean;
+  keepStorage: number;
+  filters: Map<string, string[]>;
+}
 const FILTERS = ['until', 'id', 'type', 'description', 'shared', 'inuse', 'private', 'parent', 'parents'];
 
 function layersSize(deps: ImageDeps): number {
   return deps.layers.list().reduce((n, c) => n + deps.layers.size(c), 0);
 }
 
-export async function pruneBuildCache(deps: ImageDeps, cache: BuildCache, active: { has(id: string): boolean }, opts: PruneOptions): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+export async function pruneBuildCache(
+  deps: ImageDeps,
+  cache: BuildCache,
+  active: { has(id: string): boolean },
+  opts: PruneOptions,
+): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
   const f = opts.filters;
   for (const k of f.keys()) if (!FILTERS.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   let until: number | undefined;
   for (const u of f.get('until') ?? []) {
-    try { until = parseTimeFilter(u); } catch { throw invalidArgument(`invalid filter 'until=${u}'`); }
+    try {
+      until = parseTimeFilter(u);
+    } catch {
+      throw invalidArgument(`invalid filter 'until=${u}'`);
+    }
   }
   const reached = reachedImages(deps);
   const records = (await cache.list()).map((r) => ({ r, e: cacheEntry(deps, r, reached, active) }));
@@ -43,7 +56,7 @@ export async function pruneBuildCache(deps: ImageDeps, cache: BuildCache, active
     // Keep the most recently used records that fit; drop the rest, oldest first.
     const byNewest = [...doomed].sort((a, b) => b.r.lastUsed - a.r.lastUsed);
     let kept = records.filter((x) => !doomed.includes(x)).reduce((n, x) => n + (x.e.Shared ? 0 : x.e.Size), 0);
-    const keep = new Set<typeof doomed[number]>();
+    const keep = new Set<(typeof doomed)[number]>();
     for (const x of byNewest) {
       const size = x.e.Shared ? 0 : x.e.Size;
       if (kept + size > opts.keepStorage) break;

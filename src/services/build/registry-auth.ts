@@ -3,7 +3,10 @@
 import type { Credentials } from '../../registry/auth.ts';
 
 function hostOf(key: string): string {
-  const h = key.replace(/^[a-z]+:\/\//i, '').split('/')[0].toLowerCase();
+  const h = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .split('/')[0]
+    .toLowerCase();
   return h === 'index.docker.io' || h === 'registry-1.docker.io' ? 'docker.io' : h;
 }
 

@@ -4,7 +4,19 @@
 // value never touches the disk). Cache mounts are plain directories that outlive builds and
 // restarts: <data-root>/build/cache-mounts/<sha256 of id>. Everything reaches the container
 // as a bind in its HostConfig, so commit leaves the mount points out as it does for any bind.
-import { existsSync, chownSync, chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  chownSync,
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { internal, invalidArgument, isNotExist } from '../../common/errors.ts';
@@ -71,7 +83,12 @@ function cacheDir(root: string, m: Extract<StepMount, { type: 'cache' }>): strin
   return dir;
 }
 
-export async function prepareStepMounts(deps: BuildDeps, lowers: (image: string) => string[], mounts: StepMount[], signal: AbortSignal): Promise<StepMounts> {
+export async function prepareStepMounts(
+  deps: BuildDeps,
+  lowers: (image: string) => string[],
+  mounts: StepMount[],
+  signal: AbortSignal,
+): Promise<StepMounts> {
   const scratch = join(deps.dir, 'tmp', `run-${randomBytes(8).toString('hex')}`);
   mkdirSync(join(deps.dir, 'tmp'), { recursive: true, mode: 0o700 });
   mkdirSync(scratch, { mode: 0o700 });
@@ -103,7 +120,11 @@ export async function prepareStepMounts(deps: BuildDeps, lowers: (image: string)
           }
           binds.push(bind(cacheDir(join(deps.dir, 'cache-mounts'), m), m.target, m.readonly));
           inUse.set(m.id, (inUse.get(m.id) ?? 0) + 1);
-          undo.push(() => { const n = (inUse.get(m.id) ?? 1) - 1; if (n > 0) inUse.set(m.id, n); else inUse.delete(m.id); });
+          undo.push(() => {
+            const n = (inUse.get(m.id) ?? 1) - 1;
+            if (n > 0) inUse.set(m.id, n);
+            else inUse.delete(m.id);
+          });
           break;
         }
         case 'bind': {
@@ -111,7 +132,10 @@ export async function prepareStepMounts(deps: BuildDeps, lowers: (image: string)
           if ('image' in m) {
             const dir = join(scratch, `bind-${i}`);
             const rw = m.readonly ? undefined : { upper: join(dir, 'upper'), work: join(dir, 'work') };
-            if (rw) { mkdirSync(rw.upper, { recursive: true }); mkdirSync(rw.work, { recursive: true }); }
+            if (rw) {
+              mkdirSync(rw.upper, { recursive: true });
+              mkdirSync(rw.work, { recursive: true });
+            }
             const view = deps.fs.fs.mountView(lowers(m.image), rw ? { rw } : {});
             views.push(view);
             root = view.root;
@@ -127,7 +151,16 @@ export async function prepareStepMounts(deps: BuildDeps, lowers: (image: string)
           if (!secrets) {
             secrets = join(scratch, 'secrets');
             mkdirSync(secrets, { mode: 0o700 });
-            mountAll([{ type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=0700', `size=${SECRETS_TMPFS_SIZE}`, 'private'] }], secrets);
+            mountAll(
+              [
+                {
+                  type: 'tmpfs',
+                  source: 'tmpfs',
+                  options: ['nosuid', 'nodev', 'noexec', 'mode=0700', `size=${SECRETS_TMPFS_SIZE}`, 'private'],
+                },
+              ],
+              secrets,
+            );
           }
           const file = join(secrets, String(i));
           writeFileSync(file, m.data, { mode: 0o600 });
@@ -146,7 +179,16 @@ export async function prepareStepMounts(deps: BuildDeps, lowers: (image: string)
         case 'tmpfs': {
           const dir = join(scratch, `tmpfs-${i}`);
           mkdirSync(dir, { mode: 0o700 });
-          mountAll([{ type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...(m.size ? [`size=${m.size}`] : []), 'private'] }], dir);
+          mountAll(
+            [
+              {
+                type: 'tmpfs',
+                source: 'tmpfs',
+                options: ['nosuid', 'nodev', 'mode=1777', ...(m.size ? [`size=${m.size}`] : []), 'private'],
+              },
+            ],
+            dir,
+          );
           binds.push(bind(dir, m.target, false));
           break;
         }
@@ -164,11 +206,21 @@ export function sweepStepMounts(buildDir: string): void {
   unmountRecursive(join(buildDir, 'tmp'));
   const root = join(buildDir, 'cache-mounts');
   let names: string[] = [];
-  try { names = readdirSync(root); } catch { /* none yet */ }
+  try {
+    names = readdirSync(root);
+  } catch {
+    /* none yet */
+  }
   for (const n of names) if (n.startsWith('.tmp-')) rmSync(join(root, n), { recursive: true, force: true });
 }
 
-export interface CacheMountUsage { id: string; size: number; inUse: boolean; createdAt: string; lastUsedAt: string }
+export interface CacheMountUsage {
+  id: string;
+  size: number;
+  inUse: boolean;
+  createdAt: string;
+  lastUsedAt: string;
+}
 
 /** Bytes under a directory (lstat, no symlink following, hard links counted once). */
 function treeSize(dir: string): number {
@@ -176,14 +228,24 @@ function treeSize(dir: string): number {
   const seen = new Set<string>();
   const walk = (d: string) => {
     let names: string[];
-    try { names = readdirSync(d); } catch { return; }
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
     for (const n of names) {
       const p = join(d, n);
       const st = lstatSync(p, { throwIfNoEntry: false });
       if (!st) continue;
-      if (st.isDirectory()) { walk(p); continue; }
+      if (st.isDirectory()) {
+        walk(p);
+        continue;
+      }
       const k = `${st.dev}:${st.ino}`;
-      if (st.nlink > 1) { if (seen.has(k)) continue; seen.add(k); }
+      if (st.nlink > 1) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+      }
       total += st.blocks * 512;
     }
   };
@@ -196,11 +258,23 @@ export function cacheMountUsage(buildDir: string): CacheMountUsage[] {
   const root = join(buildDir, 'cache-mounts');
   const busy = new Set([...inUse.keys()].map((id) => hexOf(sha256(id))));
   let names: string[] = [];
-  try { names = readdirSync(root); } catch { return []; }
-  return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => {
-    const st = statSync(join(root, n));
-    return { id: n, size: treeSize(join(root, n)), inUse: busy.has(n), createdAt: st.birthtime.toISOString(), lastUsedAt: st.mtime.toISOString() };
-  });
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => /^[0-9a-f]{64}$/.test(n))
+    .map((n) => {
+      const st = statSync(join(root, n));
+      return {
+        id: n,
+        size: treeSize(join(root, n)),
+        inUse: busy.has(n),
+        createdAt: st.birthtime.toISOString(),
+        lastUsedAt: st.mtime.toISOString(),
+      };
+    });
 }
 
 /** Removes cache mounts no build is using; returns what went. */

@@ -22,8 +22,13 @@ export interface CacheEntry {
 /** Images a tagged image or a container reaches through parent links. */
 export function reachedImages(deps: ImageDeps): Set<string> {
   const seen = new Set<string>();
-  const roots = [...deps.images.list().filter((i) => deps.images.tagsOf(i.id).length > 0).map((i) => i.id),
-    ...deps.containers.list().map((c) => c.record.image)];
+  const roots = [
+    ...deps.images
+      .list()
+      .filter((i) => deps.images.tagsOf(i.id).length > 0)
+      .map((i) => i.id),
+    ...deps.containers.list().map((c) => c.record.image),
+  ];
   for (let cur of roots) {
     for (let n = 0; cur && !seen.has(cur) && n < 4096; n++) {
       seen.add(cur);
@@ -41,7 +46,12 @@ export function ownSize(deps: ImageDeps, image: string): number {
   return Math.max(0, img.size - (parent?.size ?? 0));
 }
 
-export function cacheEntry(deps: ImageDeps, r: CacheRecord, reached: Set<string>, active: { has(id: string): boolean }): CacheEntry {
+export function cacheEntry(
+  deps: ImageDeps,
+  r: CacheRecord,
+  reached: Set<string>,
+  active: { has(id: string): boolean },
+): CacheEntry {
   const img = r.image ? deps.images.get(r.image as Digest) : undefined;
   const parentKey = img?.meta.parent ?? '';
   return {
@@ -58,7 +68,11 @@ export function cacheEntry(deps: ImageDeps, r: CacheRecord, reached: Set<string>
   };
 }
 
-export async function buildCacheUsage(deps: ImageDeps, cache: BuildCache, active: { has(id: string): boolean }): Promise<CacheEntry[]> {
+export async function buildCacheUsage(
+  deps: ImageDeps,
+  cache: BuildCache,
+  active: { has(id: string): boolean },
+): Promise<CacheEntry[]> {
   const reached = reachedImages(deps);
   return (await cache.list()).map((r) => cacheEntry(deps, r, reached, active));
 }
@@ -66,7 +80,15 @@ export async function buildCacheUsage(deps: ImageDeps, cache: BuildCache, active
 /** A RUN --mount=type=cache directory as a cache entry (BuildKit's exec.cachemount). */
 export function cacheMountEntry(m: CacheMountUsage): CacheEntry {
   return {
-    ID: m.id.slice(0, 25), Parents: null, Type: 'exec.cachemount', Description: 'cached mount (RUN --mount=type=cache)',
-    InUse: m.inUse, Shared: false, Size: m.size, CreatedAt: m.createdAt, LastUsedAt: m.lastUsedAt, UsageCount: 0,
+    ID: m.id.slice(0, 25),
+    Parents: null,
+    Type: 'exec.cachemount',
+    Description: 'cached mount (RUN --mount=type=cache)',
+    InUse: m.inUse,
+    Shared: false,
+    Size: m.size,
+    CreatedAt: m.createdAt,
+    LastUsedAt: m.lastUsedAt,
+    UsageCount: 0,
   };
 }

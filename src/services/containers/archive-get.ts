@@ -18,7 +18,13 @@ import type { FsDeps } from './fs-ports.ts';
 import { openContainerRoot, type RootHandle } from './fs-common.ts';
 
 /** X-Docker-Container-Path-Stat (mode in Go's os.FileMode bits). */
-export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
 
 /** Docker keeps a trailing `/` or `/.` when it cleans a path: they mean "the directory itself". */
 export function cleanContainerPath(p: string): { abs: string; followFinal: boolean } {
@@ -28,9 +34,15 @@ export function cleanContainerPath(p: string): { abs: string; followFinal: boole
   return { abs, followFinal };
 }
 
-const notInContainer = (path: string, c: Container) => notFound(`Could not find the file ${path} in container ${c.record.name}`);
+const notInContainer = (path: string, c: Container) =>
+  notFound(`Could not find the file ${path} in container ${c.record.name}`);
 
-interface Located { st: Stats; dirfd: number; name: string | null; close(): void }
+interface Located {
+  st: Stats;
+  dirfd: number;
+  name: string | null;
+  close(): void;
+}
 
 /** Finds `abs` in the root; `name` null means `dirfd` is the thing itself. */
 function locate(root: RootHandle, path: string, c: Container): Located {
@@ -56,7 +68,13 @@ function locate(root: RootHandle, path: string, c: Container): Located {
 
 export function statOf(path: string, st: Stats, linkTarget: string): PathStat {
   const { abs } = cleanContainerPath(path);
-  return { name: abs === '/' ? '/' : posix.basename(abs), size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget };
+  return {
+    name: abs === '/' ? '/' : posix.basename(abs),
+    size: st.size,
+    mode: goFileMode(st),
+    mtime: st.mtime.toISOString(),
+    linkTarget,
+  };
 }
 
 /** Where a symlink leads, lexically inside the container (Docker's FollowSymlinkInScope). */
@@ -83,9 +101,10 @@ function linkTargetOf(root: RootHandle, abs: string, first: string): string {
 }
 
 function statAt(root: RootHandle, loc: Located, path: string): PathStat {
-  const link = loc.name !== null && loc.st.isSymbolicLink()
-    ? linkTargetOf(root, cleanContainerPath(path).abs, readlinkSync(`/proc/self/fd/${loc.dirfd}/${loc.name}`))
-    : '';
+  const link =
+    loc.name !== null && loc.st.isSymbolicLink()
+      ? linkTargetOf(root, cleanContainerPath(path).abs, readlinkSync(`/proc/self/fd/${loc.dirfd}/${loc.name}`))
+      : '';
   return statOf(path, loc.st, link);
 }
 
@@ -105,7 +124,12 @@ export async function archiveStat(deps: FsDeps, idOrName: string, path: string):
 }
 
 /** The stat (for the header) and the tar; everything held is released when the tar ends or `signal` aborts. */
-export function archiveGet(deps: FsDeps, idOrName: string, path: string, signal: AbortSignal): { stat: PathStat; stream: Readable } {
+export function archiveGet(
+  deps: FsDeps,
+  idOrName: string,
+  path: string,
+  signal: AbortSignal,
+): { stat: PathStat; stream: Readable } {
   const c = deps.containers.store.resolve(idOrName);
   const root = openContainerRoot(deps, c, { write: false });
   let loc: Located;
@@ -135,12 +159,26 @@ export function archiveGet(deps: FsDeps, idOrName: string, path: string, signal:
       root.release();
     }
   })();
-  deps.containers.events.publish('container', 'archive-path', c.record.id, { image: c.record.config.Image, name: c.record.name, path });
+  deps.containers.events.publish('container', 'archive-path', c.record.id, {
+    image: c.record.config.Image,
+    name: c.record.name,
+    path,
+  });
   return { stat, stream: w.stream };
 }
 
 // Go's os.FileMode: permission bits plus type bits at the top of the uint32.
-const GO = { dir: 1 << 31, symlink: 1 << 27, device: 1 << 26, pipe: 1 << 25, socket: 1 << 24, setuid: 1 << 23, setgid: 1 << 22, char: 1 << 21, sticky: 1 << 20 };
+const GO = {
+  dir: 1 << 31,
+  symlink: 1 << 27,
+  device: 1 << 26,
+  pipe: 1 << 25,
+  socket: 1 << 24,
+  setuid: 1 << 23,
+  setgid: 1 << 22,
+  char: 1 << 21,
+  sticky: 1 << 20,
+};
 
 export function goFileMode(st: Stats): number {
   let m = st.mode & 0o777;

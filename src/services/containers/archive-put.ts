@@ -23,7 +23,13 @@ export interface PutOptions {
   copyUIDGID: boolean;
 }
 
-export async function archivePut(deps: FsDeps, idOrName: string, path: string, tar: Readable, opts: PutOptions): Promise<void> {
+export async function archivePut(
+  deps: FsDeps,
+  idOrName: string,
+  path: string,
+  tar: Readable,
+  opts: PutOptions,
+): Promise<void> {
   const cd = deps.containers;
   const c = cd.store.resolve(idOrName);
   const run = async () => {
@@ -37,10 +43,21 @@ export async function archivePut(deps: FsDeps, idOrName: string, path: string, t
   // A running container's root is its own; a stopped one is mounted by us and must not start meanwhile.
   if (livePid(cd, c) !== undefined) await run();
   else await cd.locks.run(c.record.id, run);
-  cd.events.publish('container', 'extract-to-dir', c.record.id, { image: c.record.config.Image, name: c.record.name, path });
+  cd.events.publish('container', 'extract-to-dir', c.record.id, {
+    image: c.record.config.Image,
+    name: c.record.name,
+    path,
+  });
 }
 
-async function extractInto(deps: FsDeps, c: Container, root: RootHandle, path: string, tar: Readable, opts: PutOptions): Promise<void> {
+async function extractInto(
+  deps: FsDeps,
+  c: Container,
+  root: RootHandle,
+  path: string,
+  tar: Readable,
+  opts: PutOptions,
+): Promise<void> {
   const { abs } = cleanContainerPath(path);
   if (c.record.hostConfig.ReadonlyRootfs && livePid(deps.containers, c) === undefined) {
     throw new BerthError('forbidden', 'container rootfs is marked read-only');
@@ -60,12 +77,18 @@ async function extractInto(deps: FsDeps, c: Container, root: RootHandle, path: s
     // applyLayer destroys its source on a bad entry; the request must survive to carry our answer.
     const body = new PassThrough();
     tar.pipe(body);
-    await applyLayer(fdPath(dirFd), body, { plain: true, noOverwriteDirNonDir: opts.noOverwriteDirNonDir, owner, onWarning: (m) => warnings.push(m) });
+    await applyLayer(fdPath(dirFd), body, {
+      plain: true,
+      noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
+      owner,
+      onWarning: (m) => warnings.push(m),
+    });
     if (warnings.length) deps.containers.log.debug('cp into container', { container: c.record.id, warnings });
   } catch (err) {
     tar.unpipe();
     tar.resume(); // let the client finish sending so it reads our answer
-    if ((err as NodeJS.ErrnoException).code === 'EROFS') throw new BerthError('forbidden', `${path} is on a read-only file system`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'EROFS')
+      throw new BerthError('forbidden', `${path} is on a read-only file system`, { cause: err });
     throw err;
   } finally {
     closeFd(dirFd);

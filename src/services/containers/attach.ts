@@ -30,7 +30,13 @@ export function prepareAttach(deps: ContainerDeps, idOrName: string, o: AttachOp
   return { c, tty: Boolean(c.record.config.Tty), keys };
 }
 
-export async function runAttach(deps: ContainerDeps, prepared: ReturnType<typeof prepareAttach>, o: AttachOptions, conn: Duplex, framed: boolean): Promise<void> {
+export async function runAttach(
+  deps: ContainerDeps,
+  prepared: ReturnType<typeof prepareAttach>,
+  o: AttachOptions,
+  conn: Duplex,
+  framed: boolean,
+): Promise<void> {
   const { c, keys, tty } = prepared;
   const id = c.record.id;
   const live = deps.live.get(id);

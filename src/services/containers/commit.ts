@@ -42,7 +42,10 @@ export async function commitContainer(deps: FsDeps, req: CommitRequest): Promise
   if (st === 'removing' || st === 'dead') throw conflict(`container ${c.record.name} is marked for removal`);
   const parent = cd.images.get(c.record.image);
   if (!parent) throw conflict(`the image of container ${c.record.name} is gone`);
-  const config = mergeConfig(applyChanges(req.config && Object.keys(req.config).length ? req.config : c.record.config, req.changes), c.record.config);
+  const config = mergeConfig(
+    applyChanges(req.config && Object.keys(req.config).length ? req.config : c.record.config, req.changes),
+    c.record.config,
+  );
 
   const diffId = await writeLayerBlob(deps, c, req.pause);
   const parentDiffs = parent.doc.rootfs.diff_ids;
@@ -56,14 +59,22 @@ export async function commitContainer(deps: FsDeps, req: CommitRequest): Promise
 
   const now = new Date().toISOString();
   const doc: ImageDocument = {
-    architecture: parent.doc.architecture || dockerArch(), os: parent.doc.os || 'linux', created: now,
-    config, container: c.record.id,
+    architecture: parent.doc.architecture || dockerArch(),
+    os: parent.doc.os || 'linux',
+    created: now,
+    config,
+    container: c.record.id,
     rootfs: { type: 'layers', diff_ids: diffIds },
-    history: [...(parent.doc.history ?? []), {
-      created: now, created_by: (c.record.config.Cmd ?? []).join(' '),
-      ...(req.author ? { author: req.author } : {}), ...(req.comment ? { comment: req.comment } : {}),
-      ...(empty ? { empty_layer: true } : {}),
-    }],
+    history: [
+      ...(parent.doc.history ?? []),
+      {
+        created: now,
+        created_by: (c.record.config.Cmd ?? []).join(' '),
+        ...(req.author ? { author: req.author } : {}),
+        ...(req.comment ? { comment: req.comment } : {}),
+        ...(empty ? { empty_layer: true } : {}),
+      },
+    ],
   };
   if (parent.doc.variant) doc.variant = parent.doc.variant;
   if (req.author) doc.author = req.author;
@@ -75,13 +86,21 @@ export async function commitContainer(deps: FsDeps, req: CommitRequest): Promise
     cd.events.publish('image', 'tag', img.id, { name: ref });
   }
   cd.events.publish('container', 'commit', c.record.id, {
-    comment: req.comment ?? '', imageID: img.id, imageRef: ref, image: c.record.config.Image, name: c.record.name,
+    comment: req.comment ?? '',
+    imageID: img.id,
+    imageRef: ref,
+    image: c.record.config.Image,
+    name: c.record.name,
   });
   return { Id: img.id };
 }
 
 /** The upper dir as an OCI layer tar, stored as a blob; returns its digest (the diffID). */
-export async function writeLayerBlob(deps: FsDeps, c: ReturnType<FsDeps['containers']['store']['resolve']>, pause: boolean): Promise<Digest> {
+export async function writeLayerBlob(
+  deps: FsDeps,
+  c: ReturnType<FsDeps['containers']['store']['resolve']>,
+  pause: boolean,
+): Promise<Digest> {
   const cd = deps.containers;
   const task = cd.live.peek(c.record.id)?.task;
   const frozen = pause && c.runtime.state.Status === 'running' && task ? task : undefined;
@@ -97,14 +116,21 @@ export async function writeLayerBlob(deps: FsDeps, c: ReturnType<FsDeps['contain
         await w.finish();
       })();
       produce.catch((err) => w.stream.destroy(err as Error));
-      await Promise.all([produce, pipeline(w.stream, writer.transform(), createWriteStream(writer.tmpPath, { mode: 0o600 }))]);
+      await Promise.all([
+        produce,
+        pipeline(w.stream, writer.transform(), createWriteStream(writer.tmpPath, { mode: 0o600 })),
+      ]);
     } finally {
-      if (frozen) await frozen.resume().catch((err) => cd.log.warn('resuming after commit failed', { container: c.record.id, err: messageOf(err) }));
+      if (frozen)
+        await frozen
+          .resume()
+          .catch((err) => cd.log.warn('resuming after commit failed', { container: c.record.id, err: messageOf(err) }));
     }
     return (await writer.commitFile()).digest;
   } catch (err) {
     await writer.abort();
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw invalidArgument(`container ${c.record.name} has no filesystem to commit`, err);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw invalidArgument(`container ${c.record.name} has no filesystem to commit`, err);
     throw err;
   } finally {
     closeFd(upperFd);

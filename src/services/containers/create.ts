@@ -20,7 +20,10 @@ export interface CreateRequest {
   body: Record<string, unknown>;
 }
 
-export interface CreateResult { Id: string; Warnings: string[] }
+export interface CreateResult {
+  Id: string;
+  Warnings: string[];
+}
 
 function pickName(deps: ContainerDeps, requested: string | undefined): string {
   if (requested !== undefined && requested !== '') return validateContainerName(requested);
@@ -33,7 +36,11 @@ function pickName(deps: ContainerDeps, requested: string | undefined): string {
 
 /** The familiar name to show for an image the user named (busybox → busybox:latest). */
 function imageDisplayName(input: string): string {
-  try { return familiarString(withDefaultTag(parseReference(input))); } catch { return input; }
+  try {
+    return familiarString(withDefaultTag(parseReference(input)));
+  } catch {
+    return input;
+  }
 }
 
 export async function createContainer(deps: ContainerDeps, req: CreateRequest): Promise<CreateResult> {
@@ -41,19 +48,27 @@ export async function createContainer(deps: ContainerDeps, req: CreateRequest): 
   checkConfigTypes(body);
   const hostConfigIn = body.HostConfig ?? {};
   if (!isObject(hostConfigIn)) throw invalidArgument('invalid HostConfig');
-  const hostConfig = validateHostConfig(hostConfigIn as HostConfig, (m) => isSupportedNetworkMode(m) || m.startsWith('container:') || Boolean(deps.network?.exists(m)));
+  const hostConfig = validateHostConfig(
+    hostConfigIn as HostConfig,
+    (m) => isSupportedNetworkMode(m) || m.startsWith('container:') || Boolean(deps.network?.exists(m)),
+  );
   const mode = hostConfig.NetworkMode || 'default';
   if (mode.startsWith('container:')) deps.store.resolve(mode.slice('container:'.length));
-  const netCfg = isObject(body.NetworkingConfig) && isObject(body.NetworkingConfig.EndpointsConfig) ? body.NetworkingConfig.EndpointsConfig as Record<string, EndpointConfig> : {};
+  const netCfg =
+    isObject(body.NetworkingConfig) && isObject(body.NetworkingConfig.EndpointsConfig)
+      ? (body.NetworkingConfig.EndpointsConfig as Record<string, EndpointConfig>)
+      : {};
   if (netCfg.default) {
     // "default" is the default bridge, unless the daemon runs without one (--bridge none).
     if (!deps.network || deps.network.exists('bridge')) netCfg.bridge = netCfg.default;
     delete netCfg.default;
   }
-  for (const n of Object.keys(netCfg)) if (deps.network && !deps.network.exists(n)) throw notFound(`network ${n} not found`);
+  for (const n of Object.keys(netCfg))
+    if (deps.network && !deps.network.exists(n)) throw notFound(`network ${n} not found`);
   validatePorts(hostConfig, isObject(body.ExposedPorts) ? body.ExposedPorts : undefined);
   const imageName = body.Image;
-  if (typeof imageName !== 'string' || imageName === '') throw invalidArgument('Config cannot be empty in order to create a container');
+  if (typeof imageName !== 'string' || imageName === '')
+    throw invalidArgument('Config cannot be empty in order to create a container');
   const image = deps.images.tryResolve(imageName);
   if (!image) throw notFound(`No such image: ${imageDisplayName(imageName)}`);
 
@@ -63,9 +78,11 @@ export async function createContainer(deps: ContainerDeps, req: CreateRequest): 
   const entry = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (entry.length === 0) throw invalidArgument('No command specified');
   const wd = config.WorkingDir ?? '';
-  if (wd && !wd.startsWith('/')) throw invalidArgument(`the working directory '${wd}' is invalid, it needs to be an absolute path`);
+  if (wd && !wd.startsWith('/'))
+    throw invalidArgument(`the working directory '${wd}' is invalid, it needs to be an absolute path`);
   // CVE-2024-21626: a cwd under a process's fds can land on a host directory runc leaked.
-  if (/^\/+proc\/+(self|thread-self|\d+)\/+(task\/+\d+\/+)?fd(\/|$)/.test(wd)) throw invalidArgument(`the working directory '${wd}' is not allowed: it is a process's file descriptor`);
+  if (/^\/+proc\/+(self|thread-self|\d+)\/+(task\/+\d+\/+)?fd(\/|$)/.test(wd))
+    throw invalidArgument(`the working directory '${wd}' is not allowed: it is a process's file descriptor`);
   if (config.StopTimeout !== undefined && config.StopTimeout !== null && config.StopTimeout < -1) {
     throw invalidArgument(`invalid stop timeout: ${config.StopTimeout}`);
   }
@@ -79,14 +96,25 @@ export async function createContainer(deps: ContainerDeps, req: CreateRequest): 
     await mkdir(dir, { recursive: true, mode: 0o710 });
     await deps.layers.prepareRw(dir);
     await writeHostFiles({
-      dir, hostname: config.Hostname, domainname: config.Domainname,
+      dir,
+      hostname: config.Hostname,
+      domainname: config.Domainname,
       networkMode: hostConfig.NetworkMode || 'default',
-      extraHosts: hostConfig.ExtraHosts ?? [], dns: hostConfig.Dns ?? [],
-      dnsSearch: hostConfig.DnsSearch ?? [], dnsOptions: hostConfig.DnsOptions ?? [],
+      extraHosts: hostConfig.ExtraHosts ?? [],
+      dns: hostConfig.Dns ?? [],
+      dnsSearch: hostConfig.DnsSearch ?? [],
+      dnsOptions: hostConfig.DnsOptions ?? [],
     });
     const record: ContainerRecord = {
-      schema: 1, id, name, created: new Date().toISOString(),
-      path: entry[0], args: entry.slice(1), config, hostConfig, image: image.id,
+      schema: 1,
+      id,
+      name,
+      created: new Date().toISOString(),
+      path: entry[0],
+      args: entry.slice(1),
+      config,
+      hostConfig,
+      image: image.id,
       logPath: join(dir, `${id}-json.log`),
       ...(Object.keys(netCfg).length ? { endpointsConfig: netCfg } : {}),
     };

@@ -99,28 +99,46 @@ function runningTask(c: Container, live: { task?: Task }): Task {
 
 const strList = (v: unknown, what: string): string[] => {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalidArgument(`${what} must be a list of strings`);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw invalidArgument(`${what} must be a list of strings`);
   return v as string[];
 };
 
-export async function createExec(deps: ContainerDeps, idOrName: string, body: Record<string, unknown>): Promise<{ Id: string }> {
+export async function createExec(
+  deps: ContainerDeps,
+  idOrName: string,
+  body: Record<string, unknown>,
+): Promise<{ Id: string }> {
   const c = deps.store.resolve(idOrName);
   runningTask(c, deps.live.get(c.record.id));
   const cmd = strList(body.Cmd, 'Cmd');
   if (cmd.length === 0) throw invalidArgument('No exec command specified');
   const env = strList(body.Env, 'Env');
-  for (const e of env) if (!e.includes('=') || e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`);
+  for (const e of env)
+    if (!e.includes('=') || e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`);
   const detachKeys = typeof body.DetachKeys === 'string' ? body.DetachKeys : '';
   if (detachKeys) parseDetachKeys(detachKeys);
   const record: ExecRecord = {
-    ID: newId(), ContainerID: c.record.id, Running: false, ExitCode: null, Pid: 0,
-    OpenStdin: Boolean(body.AttachStdin), OpenStdout: Boolean(body.AttachStdout), OpenStderr: Boolean(body.AttachStderr),
-    DetachKeys: detachKeys, CanRemove: false,
+    ID: newId(),
+    ContainerID: c.record.id,
+    Running: false,
+    ExitCode: null,
+    Pid: 0,
+    OpenStdin: Boolean(body.AttachStdin),
+    OpenStdout: Boolean(body.AttachStdout),
+    OpenStderr: Boolean(body.AttachStderr),
+    DetachKeys: detachKeys,
+    CanRemove: false,
     ProcessConfig: {
-      tty: Boolean(body.Tty), entrypoint: cmd[0], arguments: cmd.slice(1), privileged: Boolean(body.Privileged),
+      tty: Boolean(body.Tty),
+      entrypoint: cmd[0],
+      arguments: cmd.slice(1),
+      privileged: Boolean(body.Privileged),
       user: typeof body.User === 'string' ? body.User : '',
     },
-    WorkingDir: typeof body.WorkingDir === 'string' ? body.WorkingDir : '', Env: env, Started: false,
+    WorkingDir: typeof body.WorkingDir === 'string' ? body.WorkingDir : '',
+    Env: env,
+    Started: false,
   };
   deps.execs.add({ record });
   deps.events.publish('container', `exec_create: ${cmd.join(' ')}`, c.record.id, { ...attrs(c), execID: record.ID });
@@ -132,9 +150,17 @@ const attrs = (c: Container) => ({ image: c.record.config.Image, name: c.record.
 export function inspectExec(deps: ContainerDeps, execId: string): Record<string, unknown> {
   const r = deps.execs.get(execId).record;
   return {
-    ID: r.ID, Running: r.Running, ExitCode: r.ExitCode, ProcessConfig: r.ProcessConfig,
-    OpenStdin: r.OpenStdin, OpenStderr: r.OpenStderr, OpenStdout: r.OpenStdout, CanRemove: r.CanRemove,
-    ContainerID: r.ContainerID, DetachKeys: r.DetachKeys, Pid: r.Pid,
+    ID: r.ID,
+    Running: r.Running,
+    ExitCode: r.ExitCode,
+    ProcessConfig: r.ProcessConfig,
+    OpenStdin: r.OpenStdin,
+    OpenStderr: r.OpenStderr,
+    OpenStdout: r.OpenStdout,
+    CanRemove: r.CanRemove,
+    ContainerID: r.ContainerID,
+    DetachKeys: r.DetachKeys,
+    Pid: r.Pid,
   };
 }
 
@@ -144,7 +170,11 @@ export async function resizeExec(deps: ContainerDeps, execId: string, h: number,
   await e.proc.resize(w, h);
 }
 
-export interface ExecStartOptions { detach: boolean; tty?: boolean; consoleSize?: [number, number] }
+export interface ExecStartOptions {
+  detach: boolean;
+  tty?: boolean;
+  consoleSize?: [number, number];
+}
 
 /** Validates before the connection is hijacked; `run` starts the process and streams it. */
 export function prepareExecStart(deps: ContainerDeps, execId: string, o: ExecStartOptions) {
@@ -164,7 +194,12 @@ type Prepared = ReturnType<typeof prepareExecStart>;
  * from it; the connection closes after the process exited and its exit was recorded, so a
  * client that inspects next sees the code. Without `conn` (Detach) output is discarded.
  */
-export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duplex | undefined, framed: boolean): Promise<void> {
+export async function runExecStart(
+  deps: ContainerDeps,
+  p: Prepared,
+  conn: Duplex | undefined,
+  framed: boolean,
+): Promise<void> {
   const { e, c, tty } = p;
   const r = e.record;
   r.Started = true;
@@ -175,8 +210,13 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
   try {
     const task = runningTask(c, live);
     const process = await deps.runtime.buildExecProcess({
-      containerId: c.record.id, args: [r.ProcessConfig.entrypoint, ...r.ProcessConfig.arguments], env: r.Env,
-      cwd: r.WorkingDir, user: r.ProcessConfig.user, terminal: tty, privileged: r.ProcessConfig.privileged,
+      containerId: c.record.id,
+      args: [r.ProcessConfig.entrypoint, ...r.ProcessConfig.arguments],
+      env: r.Env,
+      cwd: r.WorkingDir,
+      user: r.ProcessConfig.user,
+      terminal: tty,
+      privileged: r.ProcessConfig.privileged,
       readImageFile: (path) => readContainerFile(deps, c, path),
     });
     proc = await task.exec({ execId: r.ID, process, terminal: tty, openStdin: r.OpenStdin });
@@ -186,7 +226,10 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
   }
   e.proc = proc;
   const out = new OutputPump(conn && (r.OpenStdout || r.OpenStderr) ? conn : undefined, framed);
-  const outputDone = Promise.all([out.add(proc.io.stdout, r.OpenStdout ? STDOUT : 0), proc.io.stderr ? out.add(proc.io.stderr, r.OpenStderr ? STDERR : 0) : undefined]);
+  const outputDone = Promise.all([
+    out.add(proc.io.stdout, r.OpenStdout ? STDOUT : 0),
+    proc.io.stderr ? out.add(proc.io.stderr, r.OpenStderr ? STDERR : 0) : undefined,
+  ]);
   let pid: number;
   try {
     pid = await proc.start();
@@ -196,16 +239,26 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
     held?.stop();
     return failStart(deps, p, conn, framed, err);
   }
-  if (p.consoleSize && tty && p.consoleSize[0] > 0) await proc.resize(p.consoleSize[1], p.consoleSize[0]).catch(() => {});
+  if (p.consoleSize && tty && p.consoleSize[0] > 0)
+    await proc.resize(p.consoleSize[1], p.consoleSize[0]).catch(() => {});
   // The record is on file before anyone can see the exec running: a berthd killed right
   // after a client saw Running must find the exec again when it restarts.
-  await persist(deps, { ...r, Pid: pid, Running: true }).catch((err) => deps.log.debug('exec record not saved', { exec: r.ID, err }));
+  await persist(deps, { ...r, Pid: pid, Running: true }).catch((err) =>
+    deps.log.debug('exec record not saved', { exec: r.ID, err }),
+  );
   r.Pid = pid;
   r.Running = true;
-  deps.events.publish('container', `exec_start: ${[r.ProcessConfig.entrypoint, ...r.ProcessConfig.arguments].join(' ')}`, c.record.id, { ...attrs(c), execID: r.ID });
+  deps.events.publish(
+    'container',
+    `exec_start: ${[r.ProcessConfig.entrypoint, ...r.ProcessConfig.arguments].join(' ')}`,
+    c.record.id,
+    { ...attrs(c), execID: r.ID },
+  );
   if (!conn) {
     // Detached: the API answers now; the exit is recorded in the background.
-    void finishExec(deps, c, e, proc, outputDone).catch((err) => deps.log.warn('exec exit handling failed', { exec: r.ID, err }));
+    void finishExec(deps, c, e, proc, outputDone).catch((err) =>
+      deps.log.warn('exec exit handling failed', { exec: r.ID, err }),
+    );
     return;
   }
   wireClient(deps, p, proc, conn, out, held);
@@ -214,7 +267,13 @@ export async function runExecStart(deps: ContainerDeps, p: Prepared, conn: Duple
 }
 
 /** Waits for the exit (and the output, bounded), records it and removes the process. */
-async function finishExec(deps: ContainerDeps, c: Container, e: ExecEntry, proc: ExecProcess, outputDone: Promise<unknown>): Promise<void> {
+async function finishExec(
+  deps: ContainerDeps,
+  c: Container,
+  e: ExecEntry,
+  proc: ExecProcess,
+  outputDone: Promise<unknown>,
+): Promise<void> {
   const r = e.record;
   const exit = await proc.wait().catch(() => ({ exitCode: 137, exitedAt: new Date().toISOString() }));
   await Promise.race([outputDone, new Promise((res) => setTimeout(res, OUTPUT_DRAIN_MS).unref())]);
@@ -224,33 +283,61 @@ async function finishExec(deps: ContainerDeps, c: Container, e: ExecEntry, proc:
   await proc.delete();
   persistLater(deps, r);
   deps.execs.trim(c.record.id);
-  deps.events.publish('container', 'exec_die', c.record.id, { ...attrs(c), execID: r.ID, exitCode: String(exit.exitCode) });
+  deps.events.publish('container', 'exec_die', c.record.id, {
+    ...attrs(c),
+    execID: r.ID,
+    exitCode: String(exit.exitCode),
+  });
 }
 
-function wireClient(deps: ContainerDeps, p: Prepared, proc: ExecProcess, conn: Duplex, out: OutputPump, held: HeldInput | undefined): void {
+function wireClient(
+  deps: ContainerDeps,
+  p: Prepared,
+  proc: ExecProcess,
+  conn: Duplex,
+  out: OutputPump,
+  held: HeldInput | undefined,
+): void {
   const { e, c, tty, keys } = p;
   const gone = () => out.detach();
   conn.once('close', gone);
   conn.once('error', gone);
-  if (!e.record.OpenStdin || !proc.io.stdin) { held?.stop(); conn.resume(); return; }
+  if (!e.record.OpenStdin || !proc.io.stdin) {
+    held?.stop();
+    conn.resume();
+    return;
+  }
   const stdin = proc.io.stdin;
-  pumpStdin(conn, tty ? keys : undefined, {
-    write: (b) => { if (!stdin.destroyed) stdin.write(b); },
-    onDetach: () => {
-      deps.events.publish('container', 'exec_detach', c.record.id, { ...attrs(c), execID: e.record.ID });
-      out.detach();
-      conn.end();
-      setTimeout(() => conn.destroy(), 2000).unref();
+  pumpStdin(
+    conn,
+    tty ? keys : undefined,
+    {
+      write: (b) => {
+        if (!stdin.destroyed) stdin.write(b);
+      },
+      onDetach: () => {
+        deps.events.publish('container', 'exec_detach', c.record.id, { ...attrs(c), execID: e.record.ID });
+        out.detach();
+        conn.end();
+        setTimeout(() => conn.destroy(), 2000).unref();
+      },
+      // Without a TTY the client's EOF is the process's EOF (Docker's CloseStdin).
+      onEnd: () => {
+        if (tty) return;
+        stdin.end(() => void proc.closeStdin().catch(() => {}));
+      },
     },
-    // Without a TTY the client's EOF is the process's EOF (Docker's CloseStdin).
-    onEnd: () => {
-      if (tty) return;
-      stdin.end(() => void proc.closeStdin().catch(() => {}));
-    },
-  }, held);
+    held,
+  );
 }
 
-async function failStart(deps: ContainerDeps, p: Prepared, conn: Duplex | undefined, framed: boolean, err: unknown): Promise<void> {
+async function failStart(
+  deps: ContainerDeps,
+  p: Prepared,
+  conn: Duplex | undefined,
+  framed: boolean,
+  err: unknown,
+): Promise<void> {
   const r = p.e.record;
   const code = deps.runtime.exitCodeFor(err);
   r.ExitCode = code === 125 ? 126 : code;
@@ -258,7 +345,8 @@ async function failStart(deps: ContainerDeps, p: Prepared, conn: Duplex | undefi
   const m = messageOf(err);
   const msg = m.startsWith('OCI runtime') ? m : `OCI runtime exec failed: ${m}`;
   deps.log.debug('exec start failed', { exec: r.ID, err });
-  if (!conn) throw new BerthError(kindOf(err) === 'invalid-argument' ? 'invalid-argument' : 'internal', msg, { cause: err });
+  if (!conn)
+    throw new BerthError(kindOf(err) === 'invalid-argument' ? 'invalid-argument' : 'internal', msg, { cause: err });
   const line = Buffer.from(msg + '\r\n');
   conn.end(framed ? frame(STDOUT, line) : line);
   conn.resume(); // read to the client's EOF so the socket closes
@@ -338,14 +426,23 @@ export async function restoreExecs(deps: ContainerDeps, c: Container, task: Task
     if (found && 'proc' in found) {
       e.proc = found.proc;
       const out = new OutputPump(undefined, false);
-      const outputDone = Promise.all([out.add(found.proc.io.stdout, 0), found.proc.io.stderr ? out.add(found.proc.io.stderr, 0) : undefined]);
-      void finishExec(deps, c, e, found.proc, outputDone).catch((err) => deps.log.warn('exec exit handling failed', { exec: r.ID, err }));
+      const outputDone = Promise.all([
+        out.add(found.proc.io.stdout, 0),
+        found.proc.io.stderr ? out.add(found.proc.io.stderr, 0) : undefined,
+      ]);
+      void finishExec(deps, c, e, found.proc, outputDone).catch((err) =>
+        deps.log.warn('exec exit handling failed', { exec: r.ID, err }),
+      );
       continue;
     }
     r.Running = false;
     r.ExitCode = found ? found.exited.exitCode : 255;
     persistLater(deps, r);
-    deps.events.publish('container', 'exec_die', c.record.id, { ...attrs(c), execID: r.ID, exitCode: String(r.ExitCode) });
+    deps.events.publish('container', 'exec_die', c.record.id, {
+      ...attrs(c),
+      execID: r.ID,
+      exitCode: String(r.ExitCode),
+    });
   }
 }
 

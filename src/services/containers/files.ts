@@ -55,7 +55,11 @@ export interface HostFilesOptions {
 }
 
 async function hostFile(path: string): Promise<string> {
-  try { return await readFile(path, 'utf8'); } catch { return ''; }
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 // Plain writes: these files are derived data (rewritten from the record whenever needed)
@@ -73,10 +77,14 @@ export async function writeHostFiles(o: HostFilesOptions): Promise<void> {
   await writeFile(hostsPath(o.dir), hosts);
   let resolv = host ? await hostFile('/etc/resolv.conf') : filterResolvConf(await hostFile('/etc/resolv.conf'));
   if (o.dns?.length || o.dnsSearch?.length || o.dnsOptions?.length) {
-    const keep = resolv.split('\n').filter((l) =>
-      !(o.dns?.length && /^\s*nameserver\s/.test(l)) &&
-      !(o.dnsSearch?.length && /^\s*(search|domain)\s/.test(l)) &&
-      !(o.dnsOptions?.length && /^\s*options\s/.test(l)));
+    const keep = resolv
+      .split('\n')
+      .filter(
+        (l) =>
+          !(o.dns?.length && /^\s*nameserver\s/.test(l)) &&
+          !(o.dnsSearch?.length && /^\s*(search|domain)\s/.test(l)) &&
+          !(o.dnsOptions?.length && /^\s*options\s/.test(l)),
+      );
     const add: string[] = [];
     if (o.dnsSearch?.length) add.push(`search ${o.dnsSearch.join(' ')}`);
     for (const ns of o.dns ?? []) add.push(`nameserver ${ns}`);

@@ -37,7 +37,8 @@ export function bindsOf(deps: ContainerDeps, c: Container): ViewBind[] {
   return out;
 }
 
-export const mountPointsOf = (c: Container) => new Set((c.record.hostConfig.Binds ?? []).map((b) => parseBind(b).destination));
+export const mountPointsOf = (c: Container) =>
+  new Set((c.record.hostConfig.Binds ?? []).map((b) => parseBind(b).destination));
 
 /** The pid of the container's init while its task runs (or is paused), else undefined. */
 export function livePid(deps: ContainerDeps, c: Container): number | undefined {

@@ -4,7 +4,11 @@
 import type { ContainerDeps } from './deps.ts';
 import type { ImageDeps } from '../images/deps.ts';
 
-export interface ViewBind { source: string; destination: string; readonly: boolean }
+export interface ViewBind {
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
 
 /**
  * A mounted view of a container's filesystem in a private directory of its own.

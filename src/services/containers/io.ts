@@ -12,7 +12,12 @@ export interface OutputSink {
   readonly writableLength: number;
 }
 
-interface Subscriber { sink: OutputSink; stdout: boolean; stderr: boolean; framed: boolean }
+interface Subscriber {
+  sink: OutputSink;
+  stdout: boolean;
+  stderr: boolean;
+  framed: boolean;
+}
 
 // A subscriber that reads slower than the container writes holds the container's output
 // back (as with Docker: nothing is dropped) once this much waits for it; one that makes no

@@ -7,22 +7,54 @@ import { containerSummary } from './views.ts';
 import { matchLabels } from '../filters.ts';
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
-const KEYS = ['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since', 'network', 'volume', 'health', 'publish', 'expose', 'is-task', 'isolation'];
+const KEYS = [
+  'id',
+  'name',
+  'label',
+  'status',
+  'exited',
+  'ancestor',
+  'before',
+  'since',
+  'network',
+  'volume',
+  'health',
+  'publish',
+  'expose',
+  'is-task',
+  'isolation',
+];
 
-export interface ListOptions { all?: boolean; limit?: number; size?: boolean; filters?: Map<string, string[]> }
+export interface ListOptions {
+  all?: boolean;
+  limit?: number;
+  size?: boolean;
+  filters?: Map<string, string[]>;
+}
 
 export async function listContainers(deps: ContainerDeps, opts: ListOptions) {
   const f = opts.filters ?? new Map<string, string[]>();
   for (const k of f.keys()) if (!KEYS.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
-  for (const s of f.get('status') ?? []) if (!STATUSES.includes(s)) throw invalidArgument(`invalid filter 'status=${s}'`);
+  for (const s of f.get('status') ?? [])
+    if (!STATUSES.includes(s)) throw invalidArgument(`invalid filter 'status=${s}'`);
   for (const e of f.get('exited') ?? []) if (!/^-?\d+$/.test(e)) throw invalidArgument(`invalid filter 'exited=${e}'`);
 
-  let list = deps.store.list().sort((a, b) => Date.parse(b.record.created) - Date.parse(a.record.created) || (a.record.id < b.record.id ? 1 : -1));
+  let list = deps.store
+    .list()
+    .sort(
+      (a, b) => Date.parse(b.record.created) - Date.parse(a.record.created) || (a.record.id < b.record.id ? 1 : -1),
+    );
   const createdOf = (ref: string) => Date.parse(deps.store.resolve(ref).record.created);
   const before = f.get('before')?.map(createdOf);
   const since = f.get('since')?.map(createdOf);
   const ancestors = (f.get('ancestor') ?? []).map((a) => deps.images.tryResolve(a)?.id).filter((x) => x !== undefined);
-  const showAll = opts.all || (opts.limit !== undefined && opts.limit > 0) || before !== undefined || since !== undefined || f.has('status') || f.has('exited');
+  const showAll =
+    opts.all ||
+    (opts.limit !== undefined && opts.limit > 0) ||
+    before !== undefined ||
+    since !== undefined ||
+    f.has('status') ||
+    f.has('exited');
 
   const keep = (c: Container): boolean => {
     const st = c.runtime.state.Status;
@@ -56,7 +88,11 @@ function isDescendant(deps: ContainerDeps, image: string, ancestor: string): boo
 }
 
 function safeRegex(s: string): RegExp {
-  try { return new RegExp(s); } catch { throw invalidArgument(`invalid filter 'name=${s}'`); }
+  try {
+    return new RegExp(s);
+  } catch {
+    throw invalidArgument(`invalid filter 'name=${s}'`);
+  }
 }
 
 export async function sizesOf(deps: ContainerDeps, c: Container): Promise<{ rw: number; rootFs: number }> {

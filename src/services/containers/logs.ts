@@ -25,9 +25,16 @@ export function parseUnixNs(v: string | undefined, what: string): bigint | undef
   return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0') || '0');
 }
 
-export interface LogChunk { stream: 'stdout' | 'stderr'; data: Buffer }
+export interface LogChunk {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
 
-export function containerLogs(deps: ContainerDeps, idOrName: string, o: LogsOptions): { tty: boolean; chunks: AsyncIterable<LogChunk> } {
+export function containerLogs(
+  deps: ContainerDeps,
+  idOrName: string,
+  o: LogsOptions,
+): { tty: boolean; chunks: AsyncIterable<LogChunk> } {
   if (!o.stdout && !o.stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
   const c = deps.store.resolve(idOrName);
   if (logDriverOf(deps, c) !== 'json-file') {
@@ -49,7 +56,14 @@ export function containerLogs(deps: ContainerDeps, idOrName: string, o: LogsOpti
     live.events.once('removed', () => resolve());
   });
   const records = readLogs(c.record.logPath, {
-    stdout: o.stdout, stderr: o.stderr, since, until, tail, follow, signal: o.signal, watchClosed: closed,
+    stdout: o.stdout,
+    stderr: o.stderr,
+    since,
+    until,
+    tail,
+    follow,
+    signal: o.signal,
+    watchClosed: closed,
   });
   async function* chunks(): AsyncGenerator<LogChunk> {
     for await (const r of records) {

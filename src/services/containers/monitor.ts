@@ -21,7 +21,13 @@ interface ExitContext {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
-export async function handleExit(deps: ContainerDeps, c: Container, task: Task, exit: TaskExit, ctx: ExitContext): Promise<void> {
+export async function handleExit(
+  deps: ContainerDeps,
+  c: Container,
+  task: Task,
+  exit: TaskExit,
+  ctx: ExitContext,
+): Promise<void> {
   const id = c.record.id;
   const live = deps.live.get(id);
   // The shim closes the FIFOs once the process is gone; a grandchild that kept them open
@@ -40,7 +46,11 @@ export async function handleExit(deps: ContainerDeps, c: Container, task: Task, 
   live.io.endAll();
   live.io.resetStdin();
   live.events.emit('exit', exit.exitCode);
-  deps.events.publish('container', 'die', id, { exitCode: String(exit.exitCode), image: c.record.config.Image, name: c.record.name });
+  deps.events.publish('container', 'die', id, {
+    exitCode: String(exit.exitCode),
+    image: c.record.config.Image,
+    name: c.record.name,
+  });
   const teardown = Promise.all([
     task.delete().catch((err) => deps.log.warn('task delete failed', { container: id, err })),
     deps.store.saveState(c).catch((err) => deps.log.error('saving container state failed', { container: id, err })),
@@ -51,7 +61,8 @@ export async function handleExit(deps: ContainerDeps, c: Container, task: Task, 
     // The record goes now (`run --rm` is waiting for it); the removal's own cleanup waits
     // for this teardown through exitHandled.
     void removeContainer(deps, id, { force: true, volumes: true, background: true }).catch((err) =>
-      deps.log.warn('auto-remove failed', { container: id, err }));
+      deps.log.warn('auto-remove failed', { container: id, err }),
+    );
   }
   await teardown;
   live.exitHandled = undefined;
@@ -60,12 +71,19 @@ export async function handleExit(deps: ContainerDeps, c: Container, task: Task, 
 
 export function recordExit(c: Container, exit: TaskExit): void {
   c.runtime.state = {
-    ...c.runtime.state, Status: 'exited', Pid: 0, ExitCode: exit.exitCode,
+    ...c.runtime.state,
+    Status: 'exited',
+    Pid: 0,
+    ExitCode: exit.exitCode,
     FinishedAt: exit.exitedAt,
   };
 }
 
-export function shouldRestart(c: Container, exitCode: number, policy: { Name: string; MaximumRetryCount?: number }): boolean {
+export function shouldRestart(
+  c: Container,
+  exitCode: number,
+  policy: { Name: string; MaximumRetryCount?: number },
+): boolean {
   if (c.runtime.manuallyStopped) return false;
   switch (policy.Name) {
     case 'always':

@@ -4,9 +4,17 @@ import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../../common/digest.ts';
 import type { HostConfig } from '../../containers/types.ts';
 
-export interface Mount { type: string; source: string; target?: string; options: string[] }
+export interface Mount {
+  type: string;
+  source: string;
+  target?: string;
+  options: string[];
+}
 
-export interface TaskExit { exitCode: number; exitedAt: string }
+export interface TaskExit {
+  exitCode: number;
+  exitedAt: string;
+}
 
 export interface TaskIo {
   stdout: Readable;
@@ -34,7 +42,10 @@ export interface Task {
   /** Adds a process to the running container; call start() on the result. */
   exec(req: ExecRequest): Promise<ExecProcess>;
   /** Finds an exec process again after a berthd restart; `exited` when it is done. */
-  restoreExec(execId: string, opts: { terminal: boolean }): Promise<{ proc: ExecProcess } | { exited: TaskExit } | undefined>;
+  restoreExec(
+    execId: string,
+    opts: { terminal: boolean },
+  ): Promise<{ proc: ExecProcess } | { exited: TaskExit } | undefined>;
 }
 
 export interface ExecRequest {
@@ -74,12 +85,25 @@ export interface ExecProcessInput {
 
 /** A cgroup sample in engine terms (Docker's stats shape is built from it). */
 export interface CgroupSample {
-  cpu: { total: number; user: number; system: number; percpu: number[]; periods: number; throttledPeriods: number; throttledTime: number };
+  cpu: {
+    total: number;
+    user: number;
+    system: number;
+    percpu: number[];
+    periods: number;
+    throttledPeriods: number;
+    throttledTime: number;
+  };
   memory: { usage: number; maxUsage: number; limit: number; stats: Record<string, number> };
   pids: { current: number; limit: number };
   blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
 }
-export interface BlkioEntry { major: number; minor: number; op: string; value: number }
+export interface BlkioEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
 
 export interface CreateTaskRequest {
   id: string;
@@ -94,7 +118,10 @@ export interface TaskRuntime {
   buildSpec(input: SpecInput): Promise<unknown>;
   create(req: CreateTaskRequest): Promise<Task>;
   /** Reconnects to a task left by a previous berthd; `exited` when it is gone or done. */
-  restore(id: string, opts: { terminal: boolean; openStdin: boolean }): Promise<{ task: Task; paused: boolean } | { exited: TaskExit } | undefined>;
+  restore(
+    id: string,
+    opts: { terminal: boolean; openStdin: boolean },
+  ): Promise<{ task: Task; paused: boolean } | { exited: TaskExit } | undefined>;
   /** Removes any leftovers (bundle, fifos, runc state) of a task that no longer runs. */
   cleanup(id: string): Promise<void>;
   /** IDs of every task with state on this host (running or not), for orphan detection. */
@@ -111,11 +138,20 @@ export interface LayerPort {
   lowerDirs(topChainId: Digest): string[];
   rootfsMounts(lowerDirs: string[], rwDir: string, readonly: boolean): Mount[];
   prepareRw(rwDir: string): Promise<void>;
-  readFile(lowerDirs: string[], upperDir: string | undefined, path: string, maxBytes: number): Promise<Buffer | undefined>;
+  readFile(
+    lowerDirs: string[],
+    upperDir: string | undefined,
+    path: string,
+    maxBytes: number,
+  ): Promise<Buffer | undefined>;
   dirSize(dir: string): Promise<number>;
 }
 
-export interface BindMount { source: string; destination: string; readonly: boolean }
+export interface BindMount {
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
 
 /** Everything the runtime needs to build a task's OCI spec, in engine terms. */
 export interface SpecInput {

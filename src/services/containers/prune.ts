@@ -6,10 +6,15 @@ import { removeContainer } from './remove.ts';
 import { sizesOf } from './list.ts';
 
 export async function pruneContainers(deps: ContainerDeps, filters: Map<string, string[]>) {
-  for (const k of filters.keys()) if (!['until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+  for (const k of filters.keys())
+    if (!['until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   let until: number | undefined;
   for (const u of filters.get('until') ?? []) {
-    try { until = parseTimeFilter(u); } catch { throw invalidArgument(`invalid filter 'until=${u}'`); }
+    try {
+      until = parseTimeFilter(u);
+    } catch {
+      throw invalidArgument(`invalid filter 'until=${u}'`);
+    }
   }
   const deleted: string[] = [];
   let reclaimed = 0;

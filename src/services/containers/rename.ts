@@ -2,7 +2,11 @@ import { conflict, invalidArgument } from '../../common/errors.ts';
 import { validateContainerName } from '../../common/ids.ts';
 import type { ContainerDeps } from './deps.ts';
 
-export async function renameContainer(deps: ContainerDeps, idOrName: string, newName: string | undefined): Promise<void> {
+export async function renameContainer(
+  deps: ContainerDeps,
+  idOrName: string,
+  newName: string | undefined,
+): Promise<void> {
   if (!newName) throw invalidArgument('Neither old nor new names may be empty');
   const name = validateContainerName(newName);
   const c = deps.store.resolve(idOrName);

@@ -9,5 +9,10 @@ export async function resizeContainer(deps: ContainerDeps, idOrName: string, h: 
     throw conflict(`Container ${c.record.id} is not running`);
   }
   await task.resize(w, h);
-  deps.events.publish('container', 'resize', c.record.id, { image: c.record.config.Image, name: c.record.name, height: String(h), width: String(w) });
+  deps.events.publish('container', 'resize', c.record.id, {
+    image: c.record.config.Image,
+    name: c.record.name,
+    height: String(h),
+    width: String(w),
+  });
 }

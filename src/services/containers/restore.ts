@@ -20,8 +20,12 @@ async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' 
   const unknown = st === 'dead';
   // The shim, not the record, says whether a task runs: a start whose state write had not
   // landed when berthd died still has a live task to adopt, whatever the record says.
-  const found = await deps.runtime.restore(id, { terminal: Boolean(c.record.config.Tty), openStdin: Boolean(c.record.config.OpenStdin) })
-    .catch((err) => { deps.log.warn('could not restore task', { container: id, err }); return undefined; });
+  const found = await deps.runtime
+    .restore(id, { terminal: Boolean(c.record.config.Tty), openStdin: Boolean(c.record.config.OpenStdin) })
+    .catch((err) => {
+      deps.log.warn('could not restore task', { container: id, err });
+      return undefined;
+    });
   if (found && 'task' in found) {
     await adoptTask(deps, c, found.task, openLogSink(deps, c), false);
     await restoreExecs(deps, c, found.task);
@@ -39,7 +43,8 @@ async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' 
     await deps.runtime.cleanup(id).catch(() => {});
     if (c.record.hostConfig.AutoRemove && st === 'exited') return 'remove';
     const p = c.record.hostConfig.RestartPolicy?.Name;
-    const start = c.runtime.hasBeenStarted && (p === 'always' || (p === 'unless-stopped' && !c.runtime.manuallyStopped));
+    const start =
+      c.runtime.hasBeenStarted && (p === 'always' || (p === 'unless-stopped' && !c.runtime.manuallyStopped));
     return start ? 'restart' : 'none';
   }
   const exit = found?.exited ?? { exitCode: 255, exitedAt: new Date().toISOString() };
@@ -47,7 +52,11 @@ async function restoreOne(deps: ContainerDeps, c: Container): Promise<'restart' 
   recordExit(c, exit);
   c.runtime.hasBeenStarted = true;
   await deps.store.saveState(c);
-  deps.events.publish('container', 'die', id, { exitCode: String(exit.exitCode), image: c.record.config.Image, name: c.record.name });
+  deps.events.publish('container', 'die', id, {
+    exitCode: String(exit.exitCode),
+    image: c.record.config.Image,
+    name: c.record.name,
+  });
   const policy = c.record.hostConfig.RestartPolicy ?? { Name: 'no' };
   if (!unknown && shouldRestart(c, exit.exitCode, policy)) return 'restart';
   return c.record.hostConfig.AutoRemove ? 'remove' : 'none';
@@ -80,26 +89,32 @@ export async function restoreContainers(deps: ContainerDeps): Promise<void> {
   const all = deps.store.list();
   const actions = new Map<string, 'restart' | 'remove' | 'none'>();
   for (let i = 0; i < all.length; i += CONCURRENCY) {
-    await Promise.all(all.slice(i, i + CONCURRENCY).map(async (c) => {
-      try {
-        actions.set(c.record.id, await restoreOne(deps, c));
-      } catch (err) {
-        deps.log.error('restoring container failed', { container: c.record.id, err });
-      }
-    }));
+    await Promise.all(
+      all.slice(i, i + CONCURRENCY).map(async (c) => {
+        try {
+          actions.set(c.record.id, await restoreOne(deps, c));
+        } catch (err) {
+          deps.log.error('restoring container failed', { container: c.record.id, err });
+        }
+      }),
+    );
   }
   for (const [id, action] of actions) {
     const c = deps.store.get(id);
     if (!c) continue;
     if (action === 'remove') {
-      await removeContainer(deps, id, { force: true }).catch((err) => deps.log.warn('removing container at start-up failed', { container: id, err }));
+      await removeContainer(deps, id, { force: true }).catch((err) =>
+        deps.log.warn('removing container at start-up failed', { container: id, err }),
+      );
     } else if (action === 'restart') {
       if (c.runtime.state.Status !== 'exited') continue;
-      void deps.locks.run(id, async () => {
-        c.runtime.restartCount++;
-        await launchTask(deps, c);
-        deps.events.publish('container', 'restart', id, { image: c.record.config.Image, name: c.record.name });
-      }).catch((err) => deps.log.warn('restart at start-up failed', { container: id, err }));
+      void deps.locks
+        .run(id, async () => {
+          c.runtime.restartCount++;
+          await launchTask(deps, c);
+          deps.events.publish('container', 'restart', id, { image: c.record.config.Image, name: c.record.name });
+        })
+        .catch((err) => deps.log.warn('restart at start-up failed', { container: id, err }));
     }
   }
 }

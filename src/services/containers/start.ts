@@ -18,28 +18,33 @@ import { sharesHostNetwork } from './network-mode.ts';
 
 export async function startContainer(deps: ContainerDeps, idOrName: string): Promise<void> {
   const c = deps.store.resolve(idOrName);
-  await deps.locks.run(c.record.id, async () => {
-    const st = c.runtime.state.Status;
-    if (st === 'running') throw notModified();
-    if (st === 'paused') throw conflict('cannot start a paused container, try unpause instead');
-    if (st === 'removing' || st === 'dead') throw conflict('Container is marked for removal and cannot be started.');
-    c.runtime.manuallyStopped = false;
-    await launchTask(deps, c);
-  }).catch(async (err) => {
-    // Docker removes an --rm container whose start failed.
-    if (c.record.hostConfig.AutoRemove && deps.store.get(c.record.id)) {
-      const { removeContainer } = await import('./remove.ts');
-      await removeContainer(deps, c.record.id, { force: true }).catch(() => {});
-    }
-    throw err;
-  });
+  await deps.locks
+    .run(c.record.id, async () => {
+      const st = c.runtime.state.Status;
+      if (st === 'running') throw notModified();
+      if (st === 'paused') throw conflict('cannot start a paused container, try unpause instead');
+      if (st === 'removing' || st === 'dead') throw conflict('Container is marked for removal and cannot be started.');
+      c.runtime.manuallyStopped = false;
+      await launchTask(deps, c);
+    })
+    .catch(async (err) => {
+      // Docker removes an --rm container whose start failed.
+      if (c.record.hostConfig.AutoRemove && deps.store.get(c.record.id)) {
+        const { removeContainer } = await import('./remove.ts');
+        await removeContainer(deps, c.record.id, { force: true }).catch(() => {});
+      }
+      throw err;
+    });
 }
 
 /** Creates and starts a task for a container; the caller holds the container's lock. */
 export async function launchTask(deps: ContainerDeps, c: Container): Promise<void> {
   const id = c.record.id;
   const live = deps.live.get(id);
-  if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = undefined; }
+  if (live.restartTimer) {
+    clearTimeout(live.restartTimer);
+    live.restartTimer = undefined;
+  }
   // A previous run's exit may still be being recorded: its task must be gone first.
   if (live.exitHandled) await live.exitHandled;
   const img = deps.images.get(c.record.image);
@@ -59,33 +64,55 @@ export async function launchTask(deps: ContainerDeps, c: Container): Promise<voi
   try {
     net = deps.network?.prepare(c);
     const specP = deps.runtime.buildSpec({
-      id, args: [c.record.path, ...c.record.args], env: containerEnv(cfg, net?.env),
-      cwd: cfg.WorkingDir || '/', user: cfg.User ?? '',
+      id,
+      args: [c.record.path, ...c.record.args],
+      env: containerEnv(cfg, net?.env),
+      cwd: cfg.WorkingDir || '/',
+      user: cfg.User ?? '',
       readImageFile: (p) => deps.layers.readFile(lowers, join(dir, 'upper'), p, 1 << 20),
-      terminal: tty, hostname: cfg.Hostname ?? id.slice(0, 12), domainname: cfg.Domainname ?? '',
-      readonlyRootfs: Boolean(hc.ReadonlyRootfs), binds,
+      terminal: tty,
+      hostname: cfg.Hostname ?? id.slice(0, 12),
+      domainname: cfg.Domainname ?? '',
+      readonlyRootfs: Boolean(hc.ReadonlyRootfs),
+      binds,
       hostFiles: { hostname: hostnamePath(dir), hosts: hostsPath(dir), resolvConf: resolvConfPath(dir) },
       network: net?.network ?? (sharesHostNetwork(hc.NetworkMode) ? 'host' : 'private'),
-      init: Boolean(hc.Init), hostConfig: hc,
+      init: Boolean(hc.Init),
+      hostConfig: hc,
     });
     const [spec] = await Promise.all([specP, net?.ready]);
     task = await deps.runtime.create({
-      id, spec, rootfs: deps.layers.rootfsMounts(lowers, dir, false), terminal: tty, openStdin: Boolean(cfg.OpenStdin),
+      id,
+      spec,
+      rootfs: deps.layers.rootfsMounts(lowers, dir, false),
+      terminal: tty,
+      openStdin: Boolean(cfg.OpenStdin),
     });
     const pid = await adoptTask(deps, c, task, log, true);
     c.runtime.state = {
-      ...c.runtime.state, Status: 'running', Pid: pid, ExitCode: 0, Error: '',
-      StartedAt: new Date().toISOString(), OOMKilled: false,
+      ...c.runtime.state,
+      Status: 'running',
+      Pid: pid,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: new Date().toISOString(),
+      OOMKilled: false,
     };
     c.runtime.hasBeenStarted = true;
     // Not awaited: the shim is the truth about a running task (start-up reconciliation
     // adopts a live task whatever the record says), so the fsync stays off the start path.
-    void deps.store.saveState(c).catch((err) => deps.log.error('saving container state failed', { container: id, err }));
+    void deps.store
+      .saveState(c)
+      .catch((err) => deps.log.error('saving container state failed', { container: id, err }));
     deps.events.publish('container', 'start', id, { image: cfg.Image, name: c.record.name });
   } catch (err) {
     await log?.close().catch(() => {});
     if (task) await task.delete().catch(() => {});
-    if (net) await net.ready.catch(() => {}).then(() => deps.network?.release(id)).catch(() => {});
+    if (net)
+      await net.ready
+        .catch(() => {})
+        .then(() => deps.network?.release(id))
+        .catch(() => {});
     live.io.resetStdin();
     const code = deps.runtime.exitCodeFor(err);
     c.runtime.state = { ...c.runtime.state, ExitCode: code, Error: messageOf(err) };
@@ -100,7 +127,13 @@ export async function launchTask(deps: ContainerDeps, c: Container): Promise<voi
  * Connects a task to the container's live stdio, log sink and exit handling. For a new
  * task it also starts it; for one re-adopted after a berthd restart it is already running.
  */
-export async function adoptTask(deps: ContainerDeps, c: Container, task: Task, log: LogSink | undefined, start: boolean): Promise<number> {
+export async function adoptTask(
+  deps: ContainerDeps,
+  c: Container,
+  task: Task,
+  log: LogSink | undefined,
+  start: boolean,
+): Promise<number> {
   const live = deps.live.get(c.record.id);
   const stdout = teeOutput(task.io.stdout, (b) => live.io.deliver('stdout', b));
   const stderr = task.io.stderr ? teeOutput(task.io.stderr, (b) => live.io.deliver('stderr', b)) : null;
@@ -117,19 +150,36 @@ export async function adoptTask(deps: ContainerDeps, c: Container, task: Task, l
   live.task = task;
   live.closeLog = log ? () => log.close() : undefined;
   const started = Date.now();
-  live.exitHandled = task.wait()
+  live.exitHandled = task
+    .wait()
     .catch(() => ({ exitCode: 255, exitedAt: new Date().toISOString() }))
-    .then((exit) => handleExit(deps, c, task, exit, { copierDone: copier.done, closeCopier: () => copier.close(), ranMs: Date.now() - started }));
+    .then((exit) =>
+      handleExit(deps, c, task, exit, {
+        copierDone: copier.done,
+        closeCopier: () => copier.close(),
+        ranMs: Date.now() - started,
+      }),
+    );
   return pid;
 }
 
 /** Consumes output nobody logs, with the copier's shape (done at EOF of both, close). */
 function discard(...streams: (Readable | null)[]): { done: Promise<void>; close(): void } {
   const live = streams.filter((s): s is Readable => s !== null);
-  const done = Promise.all(live.map((s) => new Promise<void>((r) => {
-    s.once('end', r);
-    s.once('close', r);
-    s.resume();
-  }))).then(() => {});
-  return { done, close: () => { for (const s of live) s.destroy(); } };
+  const done = Promise.all(
+    live.map(
+      (s) =>
+        new Promise<void>((r) => {
+          s.once('end', r);
+          s.once('close', r);
+          s.resume();
+        }),
+    ),
+  ).then(() => {});
+  return {
+    done,
+    close: () => {
+      for (const s of live) s.destroy();
+    },
+  };
 }

@@ -13,7 +13,11 @@ import { sharesHostNetwork } from './network-mode.ts';
 const INTERVAL_MS = 1000;
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-export interface StatsOptions { stream: boolean; oneShot: boolean; signal: AbortSignal }
+export interface StatsOptions {
+  stream: boolean;
+  oneShot: boolean;
+  signal: AbortSignal;
+}
 
 interface CpuStats {
   cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode: number; usage_in_usermode: number };
@@ -31,7 +35,11 @@ const emptyCpu = (): CpuStats => ({
 export function systemCpuFromProcStat(text: string): number {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) return 0;
-  const ticks = line.trim().split(/\s+/).slice(1, 8).reduce((n, v) => n + Number(v), 0);
+  const ticks = line
+    .trim()
+    .split(/\s+/)
+    .slice(1, 8)
+    .reduce((n, v) => n + Number(v), 0);
   return ticks * 10_000_000;
 }
 
@@ -43,16 +51,27 @@ export function parseNetDev(text: string): Record<string, Record<string, number>
     if (i < 0) continue;
     const name = line.slice(0, i).trim();
     if (name === 'lo') continue;
-    const f = line.slice(i + 1).trim().split(/\s+/).map(Number);
+    const f = line
+      .slice(i + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     out[name] = {
-      rx_bytes: f[0], rx_packets: f[1], rx_errors: f[2], rx_dropped: f[3],
-      tx_bytes: f[8], tx_packets: f[9], tx_errors: f[10], tx_dropped: f[11],
+      rx_bytes: f[0],
+      rx_packets: f[1],
+      rx_errors: f[2],
+      rx_dropped: f[3],
+      tx_bytes: f[8],
+      tx_packets: f[9],
+      tx_errors: f[10],
+      tx_dropped: f[11],
     };
   }
   return out;
 }
 
-const blkio = (e: BlkioEntry[]) => (e.length ? e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value })) : null);
+const blkio = (e: BlkioEntry[]) =>
+  e.length ? e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value })) : null;
 
 function cpuOf(s: CgroupSample, system: number): CpuStats {
   return {
@@ -64,11 +83,19 @@ function cpuOf(s: CgroupSample, system: number): CpuStats {
     },
     system_cpu_usage: system,
     online_cpus: s.cpu.percpu.filter((v) => v > 0).length || availableParallelism(),
-    throttling_data: { periods: s.cpu.periods, throttled_periods: s.cpu.throttledPeriods, throttled_time: s.cpu.throttledTime },
+    throttling_data: {
+      periods: s.cpu.periods,
+      throttled_periods: s.cpu.throttledPeriods,
+      throttled_time: s.cpu.throttledTime,
+    },
   };
 }
 
-interface Sample { read: string; cpu: CpuStats; body: Record<string, unknown> }
+interface Sample {
+  read: string;
+  cpu: CpuStats;
+  body: Record<string, unknown>;
+}
 
 async function sample(deps: ContainerDeps, c: Container): Promise<Sample | undefined> {
   const live = deps.live.get(c.record.id);
@@ -76,7 +103,9 @@ async function sample(deps: ContainerDeps, c: Container): Promise<Sample | undef
   const [s, procStat, netDev] = await Promise.all([
     deps.runtime.cgroupStats(c.record.id),
     readFile('/proc/stat', 'utf8').catch(() => ''),
-    sharesHostNetwork(c.record.hostConfig.NetworkMode) ? undefined : readFile(`/proc/${live.task.pid}/net/dev`, 'utf8').catch(() => undefined),
+    sharesHostNetwork(c.record.hostConfig.NetworkMode)
+      ? undefined
+      : readFile(`/proc/${live.task.pid}/net/dev`, 'utf8').catch(() => undefined),
   ]);
   if (!s) return undefined;
   const cpu = cpuOf(s, systemCpuFromProcStat(procStat));
@@ -87,15 +116,22 @@ async function sample(deps: ContainerDeps, c: Container): Promise<Sample | undef
     body: {
       pids_stats: { current: s.pids.current, ...(s.pids.limit ? { limit: s.pids.limit } : {}) },
       blkio_stats: {
-        io_service_bytes_recursive: blkio(s.blkio.serviceBytes), io_serviced_recursive: blkio(s.blkio.serviced),
-        io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null,
-        io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null,
+        io_service_bytes_recursive: blkio(s.blkio.serviceBytes),
+        io_serviced_recursive: blkio(s.blkio.serviced),
+        io_queue_recursive: null,
+        io_service_time_recursive: null,
+        io_wait_time_recursive: null,
+        io_merged_recursive: null,
+        io_time_recursive: null,
+        sectors_recursive: null,
       },
       num_procs: 0,
       storage_stats: {},
       memory_stats: {
-        usage: s.memory.usage, ...(s.memory.maxUsage ? { max_usage: s.memory.maxUsage } : {}),
-        stats: s.memory.stats, limit: Number.isFinite(s.memory.limit) ? s.memory.limit : totalmem(),
+        usage: s.memory.usage,
+        ...(s.memory.maxUsage ? { max_usage: s.memory.maxUsage } : {}),
+        stats: s.memory.stats,
+        limit: Number.isFinite(s.memory.limit) ? s.memory.limit : totalmem(),
       },
       ...(Object.keys(networks).length ? { networks } : {}),
     },
@@ -104,10 +140,19 @@ async function sample(deps: ContainerDeps, c: Container): Promise<Sample | undef
 
 function shape(c: Container, cur: Sample | undefined, prev: Sample | undefined): Record<string, unknown> {
   const empty = {
-    pids_stats: {}, num_procs: 0, storage_stats: {}, memory_stats: {},
+    pids_stats: {},
+    num_procs: 0,
+    storage_stats: {},
+    memory_stats: {},
     blkio_stats: {
-      io_service_bytes_recursive: null, io_serviced_recursive: null, io_queue_recursive: null, io_service_time_recursive: null,
-      io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null,
+      io_service_bytes_recursive: null,
+      io_serviced_recursive: null,
+      io_queue_recursive: null,
+      io_service_time_recursive: null,
+      io_wait_time_recursive: null,
+      io_merged_recursive: null,
+      io_time_recursive: null,
+      sectors_recursive: null,
     },
   };
   return {
@@ -121,14 +166,23 @@ function shape(c: Container, cur: Sample | undefined, prev: Sample | undefined):
   };
 }
 
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  const t = setTimeout(done, ms);
-  function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-  signal.addEventListener('abort', done, { once: true });
-});
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 /** Resolves the container at once (404 before any byte is sent), then yields samples. */
-export function containerStats(deps: ContainerDeps, idOrName: string, o: StatsOptions): AsyncIterable<Record<string, unknown>> {
+export function containerStats(
+  deps: ContainerDeps,
+  idOrName: string,
+  o: StatsOptions,
+): AsyncIterable<Record<string, unknown>> {
   const c = deps.store.resolve(idOrName);
   return (async function* () {
     let prev: Sample | undefined;

@@ -16,16 +16,26 @@ export interface StdinPump {
 }
 
 /** What a client sent before its reader was in place (the plain hijack already flows). */
-export interface HeldInput { chunks: Buffer[]; ended: boolean; stop(): void }
+export interface HeldInput {
+  chunks: Buffer[];
+  ended: boolean;
+  stop(): void;
+}
 
 /** Keeps what arrives on `conn` until pumpStdin takes over. */
 export function holdStdin(conn: Duplex): HeldInput {
   const held: HeldInput = {
-    chunks: [], ended: false,
-    stop: () => { conn.off('data', onData); conn.off('end', onEnd); },
+    chunks: [],
+    ended: false,
+    stop: () => {
+      conn.off('data', onData);
+      conn.off('end', onEnd);
+    },
   };
   const onData = (b: Buffer) => held.chunks.push(b);
-  const onEnd = () => { held.ended = true; };
+  const onEnd = () => {
+    held.ended = true;
+  };
   conn.on('data', onData);
   conn.once('end', onEnd);
   return held;
@@ -37,7 +47,10 @@ export function pumpStdin(conn: Duplex, keys: Buffer | undefined, pump: StdinPum
   let detached = false;
   const onData = (b: Buffer) => {
     if (detached) return;
-    if (!matcher) { pump.write(b); return; }
+    if (!matcher) {
+      pump.write(b);
+      return;
+    }
     const r = matcher.feed(b);
     if (r.out.length) pump.write(r.out);
     if (r.detached) {
@@ -47,9 +60,14 @@ export function pumpStdin(conn: Duplex, keys: Buffer | undefined, pump: StdinPum
   };
   held?.stop();
   for (const b of held?.chunks ?? []) onData(b);
-  if (held?.ended) { if (!detached) pump.onEnd(); return; }
+  if (held?.ended) {
+    if (!detached) pump.onEnd();
+    return;
+  }
   conn.on('data', onData);
-  conn.on('end', () => { if (!detached) pump.onEnd(); });
+  conn.on('end', () => {
+    if (!detached) pump.onEnd();
+  });
   // A connection whose request body was read off it first was left paused.
   conn.resume();
 }

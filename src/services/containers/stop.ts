@@ -16,8 +16,17 @@ function waitExit(deps: ContainerDeps, c: Container, ms: number): Promise<boolea
   const live = deps.live.get(c.record.id);
   if (!live.task && !live.exitHandled) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const t = ms >= 0 ? setTimeout(() => { live.events.off('exit', done); resolve(false); }, ms) : undefined;
-    function done() { if (t) clearTimeout(t); resolve(true); }
+    const t =
+      ms >= 0
+        ? setTimeout(() => {
+            live.events.off('exit', done);
+            resolve(false);
+          }, ms)
+        : undefined;
+    function done() {
+      if (t) clearTimeout(t);
+      resolve(true);
+    }
     live.events.once('exit', done);
   });
 }
@@ -32,7 +41,10 @@ function cancelRestart(deps: ContainerDeps, c: Container): boolean {
   return true;
 }
 
-export interface StopOptions { timeout?: number; signal?: string }
+export interface StopOptions {
+  timeout?: number;
+  signal?: string;
+}
 
 export async function stopContainer(deps: ContainerDeps, idOrName: string, opts: StopOptions = {}): Promise<void> {
   const c = deps.store.resolve(idOrName);
@@ -67,7 +79,10 @@ async function stopResolved(deps: ContainerDeps, c: Container, opts: StopOptions
     if (manual) throw notModified(); // it had exited already (its teardown was still running): Docker's 304
     return;
   }
-  if (await waitExit(deps, c, timeout < 0 ? -1 : timeout * 1000)) { await live.exitHandled; return; }
+  if (await waitExit(deps, c, timeout < 0 ? -1 : timeout * 1000)) {
+    await live.exitHandled;
+    return;
+  }
   await live.task?.kill(SIGKILL, true).catch(() => {});
   await waitExit(deps, c, -1);
   await live.exitHandled;
@@ -78,7 +93,7 @@ export async function killContainer(deps: ContainerDeps, idOrName: string, signa
   const sig = parseSignal(signal || 'SIGKILL');
   await deps.locks.run(c.record.id, async () => {
     const live = deps.live.get(c.record.id);
-    if (!live.task || c.runtime.state.Status !== 'running' && c.runtime.state.Status !== 'paused') {
+    if (!live.task || (c.runtime.state.Status !== 'running' && c.runtime.state.Status !== 'paused')) {
       throw conflict(`Cannot kill container: ${idOrName}: Container ${c.record.id} is not running`);
     }
     // A kill that ends the container counts as a manual stop for restart policies (Docker).
@@ -86,7 +101,11 @@ export async function killContainer(deps: ContainerDeps, idOrName: string, signa
     await live.task.kill(sig);
     await thawAfterSignal(deps, c.record.id);
   });
-  deps.events.publish('container', 'kill', c.record.id, { image: c.record.config.Image, name: c.record.name, signal: String(sig) });
+  deps.events.publish('container', 'kill', c.record.id, {
+    image: c.record.config.Image,
+    name: c.record.name,
+    signal: String(sig),
+  });
   if (sig === SIGKILL) await waitExit(deps, c, 5000);
 }
 

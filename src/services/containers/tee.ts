@@ -11,7 +11,9 @@ import { PassThrough, type Readable } from 'node:stream';
 export function teeOutput(src: Readable, onChunk: (c: Buffer) => Promise<void> | undefined | void): Readable {
   const toLog = new PassThrough({ highWaterMark: 1 << 20 });
   let waiting = 0; // reasons to stay paused: the next loop turn, the log's drain
-  const resume = () => { if (--waiting === 0) src.resume(); };
+  const resume = () => {
+    if (--waiting === 0) src.resume();
+  };
   src.on('data', (c: Buffer) => {
     const behind = onChunk(c);
     if (behind) {
@@ -28,6 +30,8 @@ export function teeOutput(src: Readable, onChunk: (c: Buffer) => Promise<void> |
   });
   src.once('end', () => toLog.end());
   src.once('error', () => toLog.end());
-  src.once('close', () => { if (!toLog.writableEnded) toLog.end(); });
+  src.once('close', () => {
+    if (!toLog.writableEnded) toLog.end();
+  });
   return toLog;
 }

@@ -12,7 +12,10 @@ test('ps output: titles, rows of the container only, the last column keeps its s
   ].join('\n');
   const r = parsePsOutput(out, [420, 421]);
   assert.deepEqual(r.Titles, ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
-  assert.deepEqual(r.Processes.map((p) => p.at(-1)), ['sleep 300', 'sh -c echo a b']);
+  assert.deepEqual(
+    r.Processes.map((p) => p.at(-1)),
+    ['sleep 300', 'sh -c echo a b'],
+  );
   assert.throws(() => parsePsOutput('USER COMMAND\nroot x\n', [1]), /Couldn't find PID field/);
 });
 

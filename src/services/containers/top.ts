@@ -5,7 +5,10 @@ import { conflict, internal, invalidArgument } from '../../common/errors.ts';
 import { resolveBinary, run } from '../../sys/exec.ts';
 import type { ContainerDeps } from './deps.ts';
 
-export interface TopResult { Titles: string[]; Processes: string[][] }
+export interface TopResult {
+  Titles: string[];
+  Processes: string[][];
+}
 
 /** Docker refuses labelling another column "PID": rows could not be matched any more. */
 export function validatePsArgs(psArgs: string): void {
@@ -26,9 +29,10 @@ export function parsePsOutput(output: string, pids: number[]): TopResult {
     if (!line.trim()) continue;
     const fields = line.trim().split(/\s+/);
     // the last column takes the rest of the line (the command and its arguments)
-    const row = fields.length > Titles.length
-      ? [...fields.slice(0, Titles.length - 1), fields.slice(Titles.length - 1).join(' ')]
-      : fields;
+    const row =
+      fields.length > Titles.length
+        ? [...fields.slice(0, Titles.length - 1), fields.slice(Titles.length - 1).join(' ')]
+        : fields;
     const pid = Number(row[pidIndex]);
     if (Number.isInteger(pid) && wanted.has(pid)) Processes.push(row);
   }
@@ -43,7 +47,8 @@ export async function containerTop(deps: ContainerDeps, idOrName: string, psArgs
   validatePsArgs(psArgs || '-ef');
   const task = deps.live.get(c.record.id).task;
   const st = c.runtime.state.Status;
-  if (st === 'restarting') throw conflict(`Container ${c.record.id} is restarting, wait until the container is running`);
+  if (st === 'restarting')
+    throw conflict(`Container ${c.record.id} is restarting, wait until the container is running`);
   if ((st !== 'running' && st !== 'paused') || !task) throw conflict(`Container ${c.record.id} is not running`);
   const pids = await task.pids();
   psPath ??= resolveBinary('ps', ['/usr/bin/ps', '/bin/ps']);

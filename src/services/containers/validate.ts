@@ -30,13 +30,19 @@ export function checkConfigTypes(cfg: Record<string, unknown>): void {
       throw invalidArgument(`json: cannot unmarshal ${typeof v} into Go struct field Config.${f} of type bool`);
     }
   }
-  if (cfg.Labels !== undefined && cfg.Labels !== null && (!isObject(cfg.Labels) || !Object.values(cfg.Labels).every((x) => typeof x === 'string'))) {
+  if (
+    cfg.Labels !== undefined &&
+    cfg.Labels !== null &&
+    (!isObject(cfg.Labels) || !Object.values(cfg.Labels).every((x) => typeof x === 'string'))
+  ) {
     throw invalidArgument('json: cannot unmarshal into Go struct field Config.Labels of type map[string]string');
   }
   if (cfg.StopTimeout !== undefined && cfg.StopTimeout !== null && !Number.isInteger(cfg.StopTimeout)) {
     throw invalidArgument('json: cannot unmarshal into Go struct field Config.StopTimeout of type int');
   }
-  if (cfg.Env) for (const e of cfg.Env as string[]) if (e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`);
+  if (cfg.Env)
+    for (const e of cfg.Env as string[])
+      if (e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`);
   if (typeof cfg.StopSignal === 'string' && cfg.StopSignal !== '') parseSignal(cfg.StopSignal); // Docker: "Invalid signal: X"
   checkFieldTypes('Config', cfg, { ExposedPorts: 'nat.PortSet', Volumes: 'map[string]struct {}' });
 }
@@ -48,13 +54,21 @@ function jsonType(v: unknown): string {
 
 const matchesGoType = (v: unknown, t: string): boolean => {
   switch (t) {
-    case 'bool': return typeof v === 'boolean';
-    case 'string': return typeof v === 'string';
-    case 'int64': case 'int': return Number.isInteger(v);
-    case '[]string': return Array.isArray(v) && v.every((x) => typeof x === 'string');
-    case 'map[string]string': return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
-    case '[]*container.Ulimit': return Array.isArray(v);
-    default: return isObject(v); // structs and maps of structs
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'string':
+      return typeof v === 'string';
+    case 'int64':
+    case 'int':
+      return Number.isInteger(v);
+    case '[]string':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'map[string]string':
+      return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+    case '[]*container.Ulimit':
+      return Array.isArray(v);
+    default:
+      return isObject(v); // structs and maps of structs
   }
 };
 
@@ -68,14 +82,43 @@ function checkFieldTypes(struct: string, obj: Record<string, unknown>, fields: R
 }
 
 const HOST_CONFIG_TYPES: Record<string, string> = {
-  Binds: '[]string', NetworkMode: 'string', PortBindings: 'nat.PortMap', RestartPolicy: 'container.RestartPolicy',
-  AutoRemove: 'bool', LogConfig: 'container.LogConfig', ReadonlyRootfs: 'bool', Init: 'bool', Privileged: 'bool',
-  PublishAllPorts: 'bool', CapAdd: '[]string', CapDrop: '[]string', ShmSize: 'int64', Sysctls: 'map[string]string',
-  OomScoreAdj: 'int', SecurityOpt: '[]string', Tmpfs: 'map[string]string', ExtraHosts: '[]string', Dns: '[]string',
-  DnsOptions: '[]string', DnsSearch: '[]string', GroupAdd: '[]string', Memory: 'int64', MemorySwap: 'int64',
-  MemoryReservation: 'int64', NanoCpus: 'int64', CpuShares: 'int64', CpuPeriod: 'int64', CpuQuota: 'int64',
-  PidsLimit: 'int64', OomKillDisable: 'bool', PidMode: 'string', IpcMode: 'string', UTSMode: 'string',
-  CgroupParent: 'string', Runtime: 'string', Ulimits: '[]*container.Ulimit',
+  Binds: '[]string',
+  NetworkMode: 'string',
+  PortBindings: 'nat.PortMap',
+  RestartPolicy: 'container.RestartPolicy',
+  AutoRemove: 'bool',
+  LogConfig: 'container.LogConfig',
+  ReadonlyRootfs: 'bool',
+  Init: 'bool',
+  Privileged: 'bool',
+  PublishAllPorts: 'bool',
+  CapAdd: '[]string',
+  CapDrop: '[]string',
+  ShmSize: 'int64',
+  Sysctls: 'map[string]string',
+  OomScoreAdj: 'int',
+  SecurityOpt: '[]string',
+  Tmpfs: 'map[string]string',
+  ExtraHosts: '[]string',
+  Dns: '[]string',
+  DnsOptions: '[]string',
+  DnsSearch: '[]string',
+  GroupAdd: '[]string',
+  Memory: 'int64',
+  MemorySwap: 'int64',
+  MemoryReservation: 'int64',
+  NanoCpus: 'int64',
+  CpuShares: 'int64',
+  CpuPeriod: 'int64',
+  CpuQuota: 'int64',
+  PidsLimit: 'int64',
+  OomKillDisable: 'bool',
+  PidMode: 'string',
+  IpcMode: 'string',
+  UTSMode: 'string',
+  CgroupParent: 'string',
+  Runtime: 'string',
+  Ulimits: '[]*container.Ulimit',
 };
 
 /** Wrong JSON types in HostConfig are 400s in Go's words, never truthy strings taken as true. */
@@ -89,16 +132,23 @@ export function normalizeRestartPolicy(p: unknown): RestartPolicy {
   const name = (p.Name ?? '') as string;
   const max = (p.MaximumRetryCount ?? 0) as number;
   if (!['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(name)) {
-    throw invalidArgument(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+    throw invalidArgument(
+      `invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`,
+    );
   }
-  if (!Number.isInteger(max) || max < 0) throw invalidArgument('invalid restart policy: maximum retry count cannot be negative');
+  if (!Number.isInteger(max) || max < 0)
+    throw invalidArgument('invalid restart policy: maximum retry count cannot be negative');
   if (max > 0 && name !== 'on-failure') {
     throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
   }
   return { Name: (name || 'no') as RestartPolicy['Name'], MaximumRetryCount: max };
 }
 
-export interface BindSpec { source: string; destination: string; readonly: boolean }
+export interface BindSpec {
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
 
 /** `/host:/ctr[:ro|rw][,…]` — Berth supports host-path binds here; named volumes come later. */
 export function parseBind(spec: string): BindSpec {
@@ -107,8 +157,14 @@ export function parseBind(spec: string): BindSpec {
     throw invalidArgument(`invalid volume specification: '${spec}'`);
   }
   const [source, destination, mode = ''] = parts;
-  if (!destination.startsWith('/')) throw invalidArgument(`invalid volume specification: '${spec}': invalid mount config for type "bind": invalid mount path: '${destination}' mount path must be absolute`);
-  if (!source.startsWith('/')) throw invalidArgument(`invalid volume specification: '${spec}': named volumes are not supported by this engine yet`);
+  if (!destination.startsWith('/'))
+    throw invalidArgument(
+      `invalid volume specification: '${spec}': invalid mount config for type "bind": invalid mount path: '${destination}' mount path must be absolute`,
+    );
+  if (!source.startsWith('/'))
+    throw invalidArgument(
+      `invalid volume specification: '${spec}': named volumes are not supported by this engine yet`,
+    );
   const modes = mode === '' ? [] : mode.split(',');
   for (const m of modes) {
     if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(m)) {
@@ -127,7 +183,8 @@ export function validateHostConfig(hc: HostConfig, supportedNetworkModes: (mode:
     throw invalidArgument(`can't create 'AutoRemove' container with restart policy`);
   }
   if (hc.Binds !== undefined && hc.Binds !== null) {
-    if (!Array.isArray(hc.Binds) || !hc.Binds.every((b) => typeof b === 'string')) throw invalidArgument('invalid Binds: expected an array of strings');
+    if (!Array.isArray(hc.Binds) || !hc.Binds.every((b) => typeof b === 'string'))
+      throw invalidArgument('invalid Binds: expected an array of strings');
     const seen = new Set<string>();
     for (const b of hc.Binds) {
       const d = parseBind(b).destination;
@@ -139,7 +196,9 @@ export function validateHostConfig(hc: HostConfig, supportedNetworkModes: (mode:
   if (!supportedNetworkModes(mode)) throw notFound(`network ${mode} not found`);
   const lc = hc.LogConfig;
   if (lc && lc.Type && !['json-file', 'none'].includes(lc.Type)) {
-    throw invalidArgument(`failed to create task for container: failed to initialize logging driver: logger: no log driver named '${lc.Type}' is registered`);
+    throw invalidArgument(
+      `failed to create task for container: failed to initialize logging driver: logger: no log driver named '${lc.Type}' is registered`,
+    );
   }
   if (lc && (lc.Type || 'json-file') === 'json-file' && lc.Config) {
     validateLogOpts(lc.Config);

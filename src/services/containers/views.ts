@@ -29,13 +29,20 @@ function ago(iso: string, now = Date.now()): string {
 export function statusText(c: Container): string {
   const s = c.runtime.state;
   switch (s.Status) {
-    case 'running': return `Up ${ago(s.StartedAt)}`;
-    case 'paused': return `Up ${ago(s.StartedAt)} (Paused)`;
-    case 'restarting': return `Restarting (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
-    case 'removing': return 'Removal In Progress';
-    case 'dead': return 'Dead';
-    case 'created': return 'Created';
-    case 'exited': return s.FinishedAt === ZERO_TIME ? 'Exited' : `Exited (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
+    case 'running':
+      return `Up ${ago(s.StartedAt)}`;
+    case 'paused':
+      return `Up ${ago(s.StartedAt)} (Paused)`;
+    case 'restarting':
+      return `Restarting (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    case 'created':
+      return 'Created';
+    case 'exited':
+      return s.FinishedAt === ZERO_TIME ? 'Exited' : `Exited (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
   }
 }
 
@@ -47,7 +54,14 @@ function commandText(c: Container): string {
 function mountsOf(c: Container) {
   return (c.record.hostConfig.Binds ?? []).map((b) => {
     const m = parseBind(b);
-    return { Type: 'bind', Source: m.source, Destination: m.destination, Mode: b.split(':')[2] ?? '', RW: !m.readonly, Propagation: 'rprivate' };
+    return {
+      Type: 'bind',
+      Source: m.source,
+      Destination: m.destination,
+      Mode: b.split(':')[2] ?? '',
+      RW: !m.readonly,
+      Propagation: 'rprivate',
+    };
   });
 }
 
@@ -60,8 +74,20 @@ function networksOf(c: Container): Record<string, unknown> {
   const mode = networkMode(c);
   return {
     [mode]: {
-      IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '',
-      IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null,
+      IPAMConfig: null,
+      Links: null,
+      Aliases: null,
+      MacAddress: '',
+      NetworkID: '',
+      EndpointID: '',
+      Gateway: '',
+      IPAddress: '',
+      IPPrefixLen: 0,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      DriverOpts: null,
+      DNSNames: null,
     },
   };
 }
@@ -100,9 +126,17 @@ export function containerInspect(deps: ContainerDeps, c: Container, sizes?: { rw
     Path: r.path,
     Args: r.args,
     State: {
-      Status: s.Status, Running: running, Paused: s.Status === 'paused', Restarting: s.Status === 'restarting',
-      OOMKilled: s.OOMKilled, Dead: s.Status === 'dead', Pid: s.Pid, ExitCode: s.ExitCode, Error: s.Error,
-      StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
+      Status: s.Status,
+      Running: running,
+      Paused: s.Status === 'paused',
+      Restarting: s.Status === 'restarting',
+      OOMKilled: s.OOMKilled,
+      Dead: s.Status === 'dead',
+      Pid: s.Pid,
+      ExitCode: s.ExitCode,
+      Error: s.Error,
+      StartedAt: s.StartedAt,
+      FinishedAt: s.FinishedAt,
     },
     Image: r.image,
     ResolvConfPath: resolvConfPath(dir),
@@ -121,28 +155,59 @@ export function containerInspect(deps: ContainerDeps, c: Container, sizes?: { rw
     GraphDriver: {
       Name: 'overlay2',
       Data: {
-        LowerDir: lowers.join(':'), MergedDir: join(dir, 'merged'), UpperDir: join(dir, 'upper'), WorkDir: join(dir, 'work'),
+        LowerDir: lowers.join(':'),
+        MergedDir: join(dir, 'merged'),
+        UpperDir: join(dir, 'upper'),
+        WorkDir: join(dir, 'work'),
       },
     },
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
     Mounts: mountsOf(c),
     Config: {
-      Hostname: r.config.Hostname ?? '', Domainname: r.config.Domainname ?? '', User: r.config.User ?? '',
-      AttachStdin: r.config.AttachStdin ?? false, AttachStdout: r.config.AttachStdout ?? false, AttachStderr: r.config.AttachStderr ?? false,
-      ...(r.config.ExposedPorts && Object.keys(r.config.ExposedPorts).length ? { ExposedPorts: r.config.ExposedPorts } : {}),
-      Tty: r.config.Tty ?? false, OpenStdin: r.config.OpenStdin ?? false, StdinOnce: r.config.StdinOnce ?? false,
-      Env: r.config.Env ?? [], Cmd: r.config.Cmd ?? null, Image: r.config.Image,
+      Hostname: r.config.Hostname ?? '',
+      Domainname: r.config.Domainname ?? '',
+      User: r.config.User ?? '',
+      AttachStdin: r.config.AttachStdin ?? false,
+      AttachStdout: r.config.AttachStdout ?? false,
+      AttachStderr: r.config.AttachStderr ?? false,
+      ...(r.config.ExposedPorts && Object.keys(r.config.ExposedPorts).length
+        ? { ExposedPorts: r.config.ExposedPorts }
+        : {}),
+      Tty: r.config.Tty ?? false,
+      OpenStdin: r.config.OpenStdin ?? false,
+      StdinOnce: r.config.StdinOnce ?? false,
+      Env: r.config.Env ?? [],
+      Cmd: r.config.Cmd ?? null,
+      Image: r.config.Image,
       Volumes: r.config.Volumes && Object.keys(r.config.Volumes).length ? r.config.Volumes : null,
-      WorkingDir: r.config.WorkingDir ?? '', Entrypoint: r.config.Entrypoint ?? null,
-      OnBuild: r.config.OnBuild ?? null, Labels: r.config.Labels ?? {},
+      WorkingDir: r.config.WorkingDir ?? '',
+      Entrypoint: r.config.Entrypoint ?? null,
+      OnBuild: r.config.OnBuild ?? null,
+      Labels: r.config.Labels ?? {},
       ...(r.config.StopSignal ? { StopSignal: r.config.StopSignal } : {}),
-      ...(r.config.StopTimeout !== undefined && r.config.StopTimeout !== null ? { StopTimeout: r.config.StopTimeout } : {}),
+      ...(r.config.StopTimeout !== undefined && r.config.StopTimeout !== null
+        ? { StopTimeout: r.config.StopTimeout }
+        : {}),
       ...(r.config.Healthcheck ? { Healthcheck: r.config.Healthcheck } : {}),
     },
     NetworkSettings: deps.network?.inspect(c) ?? {
-      Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+      Bridge: '',
+      SandboxID: '',
+      SandboxKey: '',
+      Ports: {},
+      HairpinMode: false,
+      LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0,
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: '',
+      Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      IPAddress: '',
+      IPPrefixLen: 0,
+      IPv6Gateway: '',
+      MacAddress: '',
       Networks: networksOf(c),
     },
   };
@@ -158,18 +223,64 @@ function hostConfigView(c: Container) {
     PortBindings: hc.PortBindings ?? {},
     RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: hc.AutoRemove ?? false,
-    VolumeDriver: '', VolumesFrom: null, ConsoleSize: [0, 0],
-    CapAdd: hc.CapAdd ?? null, CapDrop: hc.CapDrop ?? null, CgroupnsMode: 'host',
-    Dns: hc.Dns ?? [], DnsOptions: hc.DnsOptions ?? [], DnsSearch: hc.DnsSearch ?? [], ExtraHosts: hc.ExtraHosts ?? null,
-    GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: hc.OomScoreAdj ?? 0, PidMode: '',
-    Privileged: hc.Privileged ?? false, PublishAllPorts: hc.PublishAllPorts ?? false, ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
-    SecurityOpt: hc.SecurityOpt ?? null, UTSMode: '', UsernsMode: '', ShmSize: hc.ShmSize || 67108864, Runtime: 'runc',
-    Isolation: '', CpuShares: 0, Memory: hc.Memory ?? 0, NanoCpus: hc.NanoCpus ?? 0, CgroupParent: '',
-    BlkioWeight: 0, CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '',
-    Devices: [], MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: null, OomKillDisable: null, PidsLimit: null,
-    Ulimits: hc.Ulimits ?? [], Init: hc.Init ?? null, Tmpfs: hc.Tmpfs,
-    MaskedPaths: ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-      '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'],
+    VolumeDriver: '',
+    VolumesFrom: null,
+    ConsoleSize: [0, 0],
+    CapAdd: hc.CapAdd ?? null,
+    CapDrop: hc.CapDrop ?? null,
+    CgroupnsMode: 'host',
+    Dns: hc.Dns ?? [],
+    DnsOptions: hc.DnsOptions ?? [],
+    DnsSearch: hc.DnsSearch ?? [],
+    ExtraHosts: hc.ExtraHosts ?? null,
+    GroupAdd: null,
+    IpcMode: 'private',
+    Cgroup: '',
+    Links: null,
+    OomScoreAdj: hc.OomScoreAdj ?? 0,
+    PidMode: '',
+    Privileged: hc.Privileged ?? false,
+    PublishAllPorts: hc.PublishAllPorts ?? false,
+    ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
+    SecurityOpt: hc.SecurityOpt ?? null,
+    UTSMode: '',
+    UsernsMode: '',
+    ShmSize: hc.ShmSize || 67108864,
+    Runtime: 'runc',
+    Isolation: '',
+    CpuShares: 0,
+    Memory: hc.Memory ?? 0,
+    NanoCpus: hc.NanoCpus ?? 0,
+    CgroupParent: '',
+    BlkioWeight: 0,
+    CpuPeriod: 0,
+    CpuQuota: 0,
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: '',
+    CpusetMems: '',
+    Devices: [],
+    MemoryReservation: 0,
+    MemorySwap: 0,
+    MemorySwappiness: null,
+    OomKillDisable: null,
+    PidsLimit: null,
+    Ulimits: hc.Ulimits ?? [],
+    Init: hc.Init ?? null,
+    Tmpfs: hc.Tmpfs,
+    MaskedPaths: [
+      '/proc/asound',
+      '/proc/acpi',
+      '/proc/kcore',
+      '/proc/keys',
+      '/proc/latency_stats',
+      '/proc/timer_list',
+      '/proc/timer_stats',
+      '/proc/sched_debug',
+      '/proc/scsi',
+      '/sys/firmware',
+      '/sys/devices/virtual/powercap',
+    ],
     ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
   };
 }

@@ -6,17 +6,26 @@ import { isRunning } from './stop.ts';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
-export interface WaitResult { StatusCode: number; Error?: { Message: string } | null }
+export interface WaitResult {
+  StatusCode: number;
+  Error?: { Message: string } | null;
+}
 
 /** Returns a promise for the result; throws synchronously (404/400) before anything is sent. */
-export function waitContainer(deps: ContainerDeps, idOrName: string, condition: string | undefined, signal?: AbortSignal): Promise<WaitResult> {
+export function waitContainer(
+  deps: ContainerDeps,
+  idOrName: string,
+  condition: string | undefined,
+  signal?: AbortSignal,
+): Promise<WaitResult> {
   const cond = (condition || 'not-running') as WaitCondition;
   if (!['not-running', 'next-exit', 'removed'].includes(cond)) {
     throw invalidArgument(`invalid condition: "${condition}"`);
   }
   const c = deps.store.resolve(idOrName);
   const live = deps.live.get(c.record.id);
-  if (cond === 'not-running' && !isRunning(c)) return Promise.resolve({ StatusCode: c.runtime.state.ExitCode, Error: null });
+  if (cond === 'not-running' && !isRunning(c))
+    return Promise.resolve({ StatusCode: c.runtime.state.ExitCode, Error: null });
   const event = cond === 'removed' ? 'removed' : 'exit';
   return new Promise((resolve, reject) => {
     const onEvent = (code: number) => {

@@ -7,13 +7,19 @@ import type { ImageStore } from '../../images/store.ts';
 import type { ContainerStore } from '../../containers/store.ts';
 
 /** A layer unpacked but not yet committed (pulls unpack several at once, commit in order). */
-export interface ExtractedLayer { readonly diffId: Digest }
+export interface ExtractedLayer {
+  readonly diffId: Digest;
+}
 
 export interface LayerRegistry {
   register(parent: Digest | null, tar: Readable): Promise<{ chainId: Digest; diffId: Digest; size: number }>;
   extract(tar: Readable): Promise<ExtractedLayer>;
   /** deferSync: durable only after flush() (a pull flushes once, before recording its image). */
-  commit(x: ExtractedLayer, parent: Digest | null, opts?: { deferSync?: boolean }): Promise<{ chainId: Digest; diffId: Digest; size: number }>;
+  commit(
+    x: ExtractedLayer,
+    parent: Digest | null,
+    opts?: { deferSync?: boolean },
+  ): Promise<{ chainId: Digest; diffId: Digest; size: number }>;
   discard(x: ExtractedLayer): Promise<void>;
   flush(chainIds: Digest[]): Promise<void>;
   size(chainId: Digest): number;
@@ -36,5 +42,17 @@ export interface ImageDeps {
 
 /** Docker's platform names for Node's arch. */
 export function dockerArch(arch = process.arch): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
+  return (
+    (
+      {
+        x64: 'amd64',
+        arm64: 'arm64',
+        arm: 'arm',
+        ia32: '386',
+        ppc64: 'ppc64le',
+        s390x: 's390x',
+        riscv64: 'riscv64',
+      } as Record<string, string>
+    )[arch] ?? arch
+  );
 }

@@ -42,7 +42,8 @@ export type AuthInput = Credentials | undefined;
 export function bar(current: number, total: number): string {
   const width = 50;
   const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const b = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (filled < width ? '>' : '=') : '') + ' '.repeat(width - filled);
+  const b =
+    '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (filled < width ? '>' : '=') : '') + ' '.repeat(width - filled);
   return `[${b}] ${human(current)}/${human(total)}`;
 }
 
@@ -50,6 +51,9 @@ function human(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
   let v = n;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
   return `${i === 0 ? v : v.toFixed(v < 10 ? 3 : v < 100 ? 2 : 1).replace(/\.?0+$/, '')}${units[i]}`;
 }

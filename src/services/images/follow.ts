@@ -44,7 +44,11 @@ export class Growth {
 /** Streams the blob's bytes as they are written; undefined when the file is already gone (published). */
 export async function follow(g: Growth): Promise<Readable | undefined> {
   let fh;
-  try { fh = await open(g.tmpPath, 'r'); } catch { return undefined; }
+  try {
+    fh = await open(g.tmpPath, 'r');
+  } catch {
+    return undefined;
+  }
   const file = fh;
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
@@ -52,7 +56,10 @@ export async function follow(g: Growth): Promise<Readable | undefined> {
       while (off < g.size) {
         if (g.restarted) throw internal('download restarted from the beginning');
         if (g.failed) throw g.failed;
-        if (off >= g.written) { await g.wait(); continue; }
+        if (off >= g.written) {
+          await g.wait();
+          continue;
+        }
         const n = Math.min(g.written - off, 1 << 20);
         const b = Buffer.allocUnsafe(n);
         const { bytesRead } = await file.read(b, 0, n, off);

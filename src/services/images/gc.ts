@@ -6,16 +6,25 @@ import { chainIds, type Digest } from '../../common/digest.ts';
 import { parseManifest } from '../../registry/manifest.ts';
 import type { DistributionDeps } from './distribution-deps.ts';
 
-export async function collectGarbage(deps: DistributionDeps): Promise<{ blobs: number; layers: number; bytes: number }> {
+export async function collectGarbage(
+  deps: DistributionDeps,
+): Promise<{ blobs: number; layers: number; bytes: number }> {
   const liveBlobs = new Set<Digest>();
   const liveLayers = new Set<Digest>();
   const markManifest = async (d: Digest, depth: number): Promise<void> => {
     if (depth > 3 || liveBlobs.has(d)) return;
     liveBlobs.add(d);
     let p;
-    try { p = parseManifest(await deps.content.readBytes(d, 4 << 20)); } catch { return; }
+    try {
+      p = parseManifest(await deps.content.readBytes(d, 4 << 20));
+    } catch {
+      return;
+    }
     if (p.kind === 'index') for (const m of p.doc.manifests) await markManifest(m.digest as Digest, depth + 1);
-    else { liveBlobs.add(p.doc.config.digest as Digest); for (const l of p.doc.layers) liveBlobs.add(l.digest as Digest); }
+    else {
+      liveBlobs.add(p.doc.config.digest as Digest);
+      for (const l of p.doc.layers) liveBlobs.add(l.digest as Digest);
+    }
   };
   for (const img of deps.images.list()) {
     liveBlobs.add(img.id);
@@ -40,7 +49,10 @@ export async function collectGarbage(deps: DistributionDeps): Promise<{ blobs: n
       const before = deps.layers.has(c);
       bytes += deps.layers.size(c);
       await deps.layers.remove(c);
-      if (before && !deps.layers.has(c)) { layers++; removed++; } else bytes -= deps.layers.size(c);
+      if (before && !deps.layers.has(c)) {
+        layers++;
+        removed++;
+      } else bytes -= deps.layers.size(c);
     }
   }
   return { blobs, layers, bytes };

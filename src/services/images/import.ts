@@ -35,7 +35,8 @@ export function importTarget(repo: string | undefined, tag: string | undefined):
 export async function importImage(deps: ImageDeps, req: ImportRequest): Promise<{ id: string; ref?: string }> {
   const target = importTarget(req.repo, req.tag);
   const config = applyChanges({}, req.changes ?? []);
-  if (req.platform && !/^linux(\/|$)/.test(req.platform)) throw invalidArgument(`unsupported platform: ${req.platform}`);
+  if (req.platform && !/^linux(\/|$)/.test(req.platform))
+    throw invalidArgument(`unsupported platform: ${req.platform}`);
 
   const plain = await deps.decompress(req.src);
   // The layer tar is kept as a blob too (digest = diffID), so save/push can send the
@@ -49,13 +50,21 @@ export async function importImage(deps: ImageDeps, req: ImportRequest): Promise<
     if (!a || !b) {
       plain.pause();
       let waiting = (a ? 0 : 1) + (b ? 0 : 1);
-      const go = () => { if (--waiting === 0) plain.resume(); };
+      const go = () => {
+        if (--waiting === 0) plain.resume();
+      };
       if (!a) toBlob.once('drain', go);
       if (!b) toLayer.once('drain', go);
     }
   });
-  plain.on('end', () => { toBlob.end(); toLayer.end(); });
-  plain.on('error', (e) => { toBlob.destroy(e); toLayer.destroy(e); });
+  plain.on('end', () => {
+    toBlob.end();
+    toLayer.end();
+  });
+  plain.on('error', (e) => {
+    toBlob.destroy(e);
+    toLayer.destroy(e);
+  });
   // Each consumer sees a failure through its own pipeline or iterator; these listeners
   // only keep an error that arrives before a consumer is attached from being unhandled
   // (which would take the whole daemon down on a corrupt upload).
@@ -85,7 +94,9 @@ export async function importImage(deps: ImageDeps, req: ImportRequest): Promise<
 
   const now = new Date().toISOString();
   const doc: ImageDocument = {
-    architecture: dockerArch(), os: 'linux', created: now,
+    architecture: dockerArch(),
+    os: 'linux',
+    created: now,
     config,
     rootfs: { type: 'layers', diff_ids: [layer.diffId] },
     history: [{ created: now, comment: req.message || 'Imported from -' }],

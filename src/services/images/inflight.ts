@@ -4,7 +4,12 @@
 // has gone. Leases are a multiset of content digests and chain IDs that gc must skip.
 import type { Digest } from '../../common/digest.ts';
 
-interface Entry<T> { promise: Promise<T>; refs: number; ctl: AbortController; listeners: Set<(n: number) => void> }
+interface Entry<T> {
+  promise: Promise<T>;
+  refs: number;
+  ctl: AbortController;
+  listeners: Set<(n: number) => void>;
+}
 
 export class Inflight<T> {
   private readonly entries = new Map<string, Entry<T>>();
@@ -14,16 +19,26 @@ export class Inflight<T> {
     return this.entries.get(key)?.promise;
   }
 
-  async join(key: string, signal: AbortSignal, start: (signal: AbortSignal, progress: (n: number) => void) => Promise<T>, onProgress?: (n: number) => void): Promise<T> {
+  async join(
+    key: string,
+    signal: AbortSignal,
+    start: (signal: AbortSignal, progress: (n: number) => void) => Promise<T>,
+    onProgress?: (n: number) => void,
+  ): Promise<T> {
     let e = this.entries.get(key);
     if (!e) {
       const ctl = new AbortController();
       const listeners = new Set<(n: number) => void>();
-      const promise = start(ctl.signal, (n) => { for (const l of listeners) l(n); });
+      const promise = start(ctl.signal, (n) => {
+        for (const l of listeners) l(n);
+      });
       const entry: Entry<T> = { promise, refs: 0, ctl, listeners };
       e = entry;
       this.entries.set(key, e);
-      promise.then(() => this.entries.delete(key), () => this.entries.delete(key));
+      promise.then(
+        () => this.entries.delete(key),
+        () => this.entries.delete(key),
+      );
     }
     const entry = e;
     entry.refs++;
@@ -31,7 +46,8 @@ export class Inflight<T> {
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_r, reject) => {
       onAbort = () => reject(signal.reason ?? new Error('aborted'));
-      if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
     aborted.catch(() => {});
     try {
@@ -57,12 +73,15 @@ export class Leases {
       done = true;
       for (const k of mine) {
         const n = (this.held.get(k) ?? 1) - 1;
-        if (n <= 0) this.held.delete(k); else this.held.set(k, n);
+        if (n <= 0) this.held.delete(k);
+        else this.held.set(k, n);
       }
     };
   }
 
-  has(k: Digest): boolean { return this.held.has(k); }
+  has(k: Digest): boolean {
+    return this.held.has(k);
+  }
 }
 
 /** A bounded worker pool: at most `n` of the started tasks run at once. */
@@ -72,6 +91,11 @@ export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   return async <T>(fn: () => Promise<T>): Promise<T> => {
     if (active >= n) await new Promise<void>((r) => queue.push(r));
     active++;
-    try { return await fn(); } finally { active--; queue.shift()?.(); }
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
   };
 }

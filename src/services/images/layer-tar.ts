@@ -18,8 +18,15 @@ export async function compressedLayers(deps: DistributionDeps, img: Image): Prom
       const top = await deps.content.readBytes(r.digest, 4 << 20);
       const p = parseManifest(top);
       if (p.kind === 'manifest') docs.push(top);
-      else for (const d of p.doc.manifests) await deps.content.readBytes(d.digest as Digest, 4 << 20).then((b) => docs.push(b), () => {});
-    } catch { continue; }
+      else
+        for (const d of p.doc.manifests)
+          await deps.content.readBytes(d.digest as Digest, 4 << 20).then(
+            (b) => docs.push(b),
+            () => {},
+          );
+    } catch {
+      continue;
+    }
     for (const b of docs) {
       const p = parseManifest(b);
       if (p.kind === 'manifest' && p.doc.config.digest === img.id) return p.doc.layers.map((l) => l.digest as Digest);
@@ -33,7 +40,8 @@ export async function ensureLayerTar(deps: DistributionDeps, img: Image, i: numb
   if (await deps.content.info(diffId)) return diffId;
   const blobs = await compressedLayers(deps, img);
   const blob = blobs?.[i];
-  if (!blob || !await deps.content.info(blob)) throw notFound(`layer ${diffId} of image ${img.id} has no stored content`);
+  if (!blob || !(await deps.content.info(blob)))
+    throw notFound(`layer ${diffId} of image ${img.id} has no stored content`);
   const w = await deps.content.openWriter({ digest: diffId });
   try {
     const plain = await deps.decompress(deps.content.readStream(blob));

@@ -23,11 +23,15 @@ const SAFE = /^[A-Za-z0-9._:@+-][A-Za-z0-9._:@+\/-]*$/;
 function cleanName(name: string): string | undefined {
   const n = posix.normalize(name.replace(/^\.\//, '')).replace(/\/+$/, '');
   if (n === '.' || n === '') return undefined;
-  if (n.startsWith('/') || n === '..' || n.startsWith('../') || !SAFE.test(n)) throw invalidArgument(`invalid archive: entry name ${JSON.stringify(name)} is not allowed`);
+  if (n.startsWith('/') || n === '..' || n.startsWith('../') || !SAFE.test(n))
+    throw invalidArgument(`invalid archive: entry name ${JSON.stringify(name)} is not allowed`);
   return n;
 }
 
-interface Unpacked { dir: string; files: Map<string, string> }
+interface Unpacked {
+  dir: string;
+  files: Map<string, string>;
+}
 
 async function unpack(src: Readable, dir: string): Promise<Unpacked> {
   const files = new Map<string, string>(); // archive name → file in dir
@@ -37,8 +41,14 @@ async function unpack(src: Readable, dir: string): Promise<Unpacked> {
     const name = cleanName(e.header.name);
     if (!name) continue;
     if (e.header.type === 'dir') continue;
-    if (e.header.type === 'symlink') { links.set(name, posix.normalize(posix.join(posix.dirname(name), e.header.linkname))); continue; }
-    if (e.header.type === 'hardlink') { links.set(name, cleanName(e.header.linkname) ?? ''); continue; }
+    if (e.header.type === 'symlink') {
+      links.set(name, posix.normalize(posix.join(posix.dirname(name), e.header.linkname)));
+      continue;
+    }
+    if (e.header.type === 'hardlink') {
+      links.set(name, cleanName(e.header.linkname) ?? '');
+      continue;
+    }
     if (e.header.type !== 'file') throw invalidArgument(`invalid archive: ${name} is not a regular file`);
     const p = join(dir, `f${n++}`);
     await pipeline(Readable.from(e.body), createWriteStream(p, { mode: 0o600 }));
@@ -58,23 +68,42 @@ async function readSmall(u: Unpacked, name: string, max = MAX_CONFIG_BYTES): Pro
   return readFile(p);
 }
 
-interface ToLoad { config: Buffer; layers: string[]; tags: string[] }
+interface ToLoad {
+  config: Buffer;
+  layers: string[];
+  tags: string[];
+}
 
 async function fromOciLayout(u: Unpacked): Promise<ToLoad[]> {
   const out: ToLoad[] = [];
-  const blob = (d: string) => { if (!isDigest(d)) throw invalidArgument(`invalid digest ${d}`); return `blobs/sha256/${hexOf(d)}`; };
+  const blob = (d: string) => {
+    if (!isDigest(d)) throw invalidArgument(`invalid digest ${d}`);
+    return `blobs/sha256/${hexOf(d)}`;
+  };
   const walk = async (idx: Index, tagOf: (a?: Record<string, string>) => string | undefined) => {
     for (const d of idx.manifests) {
       const bytes = await readSmall(u, blob(d.digest), 4 << 20);
       if (sha256(bytes) !== d.digest) throw invalidArgument(`invalid archive: ${d.digest} does not match its content`);
       const doc = JSON.parse(bytes.toString()) as Manifest & Index;
-      if (isIndexMediaType(d.mediaType) || Array.isArray(doc.manifests)) { await walk(doc, tagOf); continue; }
+      if (isIndexMediaType(d.mediaType) || Array.isArray(doc.manifests)) {
+        await walk(doc, tagOf);
+        continue;
+      }
       const tag = tagOf(d.annotations);
-      out.push({ config: await readSmall(u, blob(doc.config.digest)), layers: doc.layers.map((l) => blob(l.digest)), tags: tag ? [tag] : [] });
+      out.push({
+        config: await readSmall(u, blob(doc.config.digest)),
+        layers: doc.layers.map((l) => blob(l.digest)),
+        tags: tag ? [tag] : [],
+      });
     }
   };
   const index = JSON.parse((await readSmall(u, 'index.json', 4 << 20)).toString()) as Index;
-  await walk(index, (a) => a?.['io.containerd.image.name'] ?? (a?.['org.opencontainers.image.ref.name']?.includes(':') ? a['org.opencontainers.image.ref.name'] : undefined));
+  await walk(
+    index,
+    (a) =>
+      a?.['io.containerd.image.name'] ??
+      (a?.['org.opencontainers.image.ref.name']?.includes(':') ? a['org.opencontainers.image.ref.name'] : undefined),
+  );
   return out;
 }
 
@@ -86,16 +115,23 @@ export async function loadImages(deps: DistributionDeps, src: Readable, quiet: b
     const u = await unpack(src, dir);
     let items: ToLoad[];
     if (u.files.has('manifest.json')) {
-      const m = JSON.parse((await readSmall(u, 'manifest.json', 4 << 20)).toString()) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
+      const m = JSON.parse((await readSmall(u, 'manifest.json', 4 << 20)).toString()) as {
+        Config: string;
+        RepoTags?: string[] | null;
+        Layers: string[];
+      }[];
       if (!Array.isArray(m)) throw invalidArgument('invalid archive: manifest.json is not a list');
       items = [];
-      for (const e of m) items.push({ config: await readSmall(u, e.Config), layers: e.Layers ?? [], tags: e.RepoTags ?? [] });
+      for (const e of m)
+        items.push({ config: await readSmall(u, e.Config), layers: e.Layers ?? [], tags: e.RepoTags ?? [] });
     } else if (u.files.has('index.json')) {
       items = await fromOciLayout(u);
     } else {
-      throw invalidArgument('invalid archive: no manifest.json or index.json (not a docker save or OCI layout archive)');
+      throw invalidArgument(
+        'invalid archive: no manifest.json or index.json (not a docker save or OCI layout archive)',
+      );
     }
-    for (const it of items) loaded.push(...await loadOne(deps, u, it));
+    for (const it of items) loaded.push(...(await loadOne(deps, u, it)));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -106,10 +142,14 @@ export async function loadImages(deps: DistributionDeps, src: Readable, quiet: b
 
 async function loadOne(deps: DistributionDeps, u: Unpacked, it: ToLoad): Promise<string[]> {
   let doc: ImageDocument;
-  try { doc = JSON.parse(it.config.toString()); } catch { throw invalidArgument('invalid archive: image config is not JSON'); }
+  try {
+    doc = JSON.parse(it.config.toString());
+  } catch {
+    throw invalidArgument('invalid archive: image config is not JSON');
+  }
   const diffIds = doc?.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || diffIds.length !== it.layers.length || !diffIds.every((d) => isDigest(d))) {
-    throw invalidArgument('invalid archive: the config\'s diff IDs do not match its layers');
+    throw invalidArgument("invalid archive: the config's diff IDs do not match its layers");
   }
   const chain = chainIds(diffIds);
   const release = deps.leases.take([...diffIds, ...chain]);
@@ -117,7 +157,7 @@ async function loadOne(deps: DistributionDeps, u: Unpacked, it: ToLoad): Promise
     for (let i = 0; i < it.layers.length; i++) {
       const p = u.files.get(cleanName(it.layers[i]) ?? '');
       if (!p) throw invalidArgument(`invalid archive: layer ${it.layers[i]} is missing`);
-      if (!await deps.content.info(diffIds[i])) {
+      if (!(await deps.content.info(diffIds[i]))) {
         const plain = await deps.decompress(createReadStream(p));
         await deps.content.ingestStream(plain, { digest: diffIds[i] }).catch((err) => {
           throw invalidArgument(`invalid archive: layer ${it.layers[i]}: ${(err as Error).message}`, err);
@@ -125,7 +165,10 @@ async function loadOne(deps: DistributionDeps, u: Unpacked, it: ToLoad): Promise
       }
       if (deps.layers.has(chain[i])) continue;
       const res = await deps.layers.register(i === 0 ? null : chain[i - 1], deps.content.readStream(diffIds[i]));
-      if (res.diffId !== diffIds[i]) throw invalidArgument(`invalid archive: layer ${it.layers[i]} has diffID ${res.diffId}, expected ${diffIds[i]}`);
+      if (res.diffId !== diffIds[i])
+        throw invalidArgument(
+          `invalid archive: layer ${it.layers[i]} has diffID ${res.diffId}, expected ${diffIds[i]}`,
+        );
     }
     await deps.layers.flush(chain); // layers a pull in flight has not flushed yet
     const img = await deps.images.createFromConfig(it.config, chain);
@@ -142,4 +185,3 @@ async function loadOne(deps: DistributionDeps, u: Unpacked, it: ToLoad): Promise
     release();
   }
 }
-

@@ -15,7 +15,11 @@ export function registryHost(serverAddress: string | undefined): string {
   return ['index.docker.io', 'registry-1.docker.io', 'docker.io'].includes(host) ? DEFAULT_DOMAIN : host;
 }
 
-export async function login(deps: DistributionDeps, ctx: OpContext, auth: Credentials & { serveraddress?: string }): Promise<{ Status: string; IdentityToken: string }> {
+export async function login(
+  deps: DistributionDeps,
+  ctx: OpContext,
+  auth: Credentials & { serveraddress?: string },
+): Promise<{ Status: string; IdentityToken: string }> {
   const host = registryHost(auth.serveraddress);
   if (!auth.username && !auth.identitytoken) throw invalidArgument('username is required');
   const clients = await connect(host, deps.registry, auth, { signal: ctx.signal, forPush: true });

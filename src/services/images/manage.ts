@@ -24,11 +24,17 @@ function matchReference(deps: ImageDeps, img: Image, patterns: string[]): boolea
 }
 
 function globToRegex(glob: string): RegExp {
-  const esc = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const esc = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${esc}$`);
 }
 
-export function listImages(deps: ImageDeps, opts: { all?: boolean; filters?: Map<string, string[]>; containers?: boolean }) {
+export function listImages(
+  deps: ImageDeps,
+  opts: { all?: boolean; filters?: Map<string, string[]>; containers?: boolean },
+) {
   const f = opts.filters ?? new Map<string, string[]>();
   for (const k of f.keys()) if (!LIST_FILTERS.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   const dangling = f.get('dangling');
@@ -58,7 +64,12 @@ export function listImages(deps: ImageDeps, opts: { all?: boolean; filters?: Map
   return list.map((img) => imageSummary(deps, img, { containers: opts.containers }));
 }
 
-export async function tagImage(deps: ImageDeps, source: string, repo: string | undefined, tag: string | undefined): Promise<void> {
+export async function tagImage(
+  deps: ImageDeps,
+  source: string,
+  repo: string | undefined,
+  tag: string | undefined,
+): Promise<void> {
   if (!repo) throw invalidArgument('repository name must have at least one component');
   const img = deps.images.resolve(source);
   let ref: Reference = parseReference(repo);
@@ -94,13 +105,21 @@ async function deleteImage(deps: ImageDeps, img: Image, out: DeleteResponseItem[
   deps.events.publish('image', 'delete', img.id, {});
   if (!prune || !img.meta.parent) return;
   const parent = deps.images.get(img.meta.parent);
-  if (parent && deps.images.tagsOf(parent.id).length === 0 && deps.images.children(parent.id).length === 0 &&
-    !deps.containers.list().some((c) => c.record.image === parent.id)) {
+  if (
+    parent &&
+    deps.images.tagsOf(parent.id).length === 0 &&
+    deps.images.children(parent.id).length === 0 &&
+    !deps.containers.list().some((c) => c.record.image === parent.id)
+  ) {
     await deleteImage(deps, parent, out, true);
   }
 }
 
-export async function removeImage(deps: ImageDeps, name: string, opts: { force?: boolean; noprune?: boolean }): Promise<DeleteResponseItem[]> {
+export async function removeImage(
+  deps: ImageDeps,
+  name: string,
+  opts: { force?: boolean; noprune?: boolean },
+): Promise<DeleteResponseItem[]> {
   const img = deps.images.resolve(name);
   const out: DeleteResponseItem[] = [];
   const users = deps.containers.list().filter((c) => c.record.image === img.id);
@@ -110,7 +129,9 @@ export async function removeImage(deps: ImageDeps, name: string, opts: { force?:
   try {
     const r = withDefaultTag(parseReference(name));
     if (deps.images.lookupRef(r) === img.id) byRef = r;
-  } catch { /* an ID */ }
+  } catch {
+    /* an ID */
+  }
 
   if (byRef) {
     // Removing by name with more names left, or with containers using it: untag only.
@@ -121,17 +142,25 @@ export async function removeImage(deps: ImageDeps, name: string, opts: { force?:
       return out;
     }
     if (users.length > 0) {
-      throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].record.id.slice(0, 12)} is using its referenced image ${shortId(img.id)}`);
+      throw conflict(
+        `conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].record.id.slice(0, 12)} is using its referenced image ${shortId(img.id)}`,
+      );
     }
   } else {
     if (running) {
-      throw conflict(`conflict: unable to delete ${shortId(img.id)} (cannot be forced) - image is being used by running container ${running.record.id.slice(0, 12)}`);
+      throw conflict(
+        `conflict: unable to delete ${shortId(img.id)} (cannot be forced) - image is being used by running container ${running.record.id.slice(0, 12)}`,
+      );
     }
     if (users.length > 0 && !opts.force) {
-      throw conflict(`conflict: unable to delete ${shortId(img.id)} (must be forced) - image is being used by stopped container ${users[0].record.id.slice(0, 12)}`);
+      throw conflict(
+        `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is being used by stopped container ${users[0].record.id.slice(0, 12)}`,
+      );
     }
     if (refs.length > 1 && !opts.force) {
-      throw conflict(`conflict: unable to delete ${shortId(img.id)} (must be forced) - image is referenced in multiple repositories`);
+      throw conflict(
+        `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is referenced in multiple repositories`,
+      );
     }
   }
   if (deps.images.children(img.id).length > 0) {
@@ -139,7 +168,10 @@ export async function removeImage(deps: ImageDeps, name: string, opts: { force?:
       await deps.images.untag(r);
       out.push({ Untagged: familiarString(r) });
     }
-    if (!byRef) throw conflict(`conflict: unable to delete ${shortId(img.id)} (cannot be forced) - image has dependent child images`);
+    if (!byRef)
+      throw conflict(
+        `conflict: unable to delete ${shortId(img.id)} (cannot be forced) - image has dependent child images`,
+      );
     return out;
   }
   for (const r of refs) {
@@ -153,7 +185,8 @@ export async function removeImage(deps: ImageDeps, name: string, opts: { force?:
 }
 
 export async function pruneImages(deps: ImageDeps, filters: Map<string, string[]>) {
-  for (const k of filters.keys()) if (!['dangling', 'until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+  for (const k of filters.keys())
+    if (!['dangling', 'until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   const danglingOnly = !['false', '0'].includes(filters.get('dangling')?.[0] ?? 'true');
   const until = filters.get('until')?.map((u) => parseTimeFilter(u));
   const deleted: DeleteResponseItem[] = [];

@@ -28,10 +28,20 @@ export interface LayerPlan {
   missing: boolean[];
 }
 
-export interface Made { blobs: Digest[]; layers: Digest[] }
+export interface Made {
+  blobs: Digest[];
+  layers: Digest[];
+}
 
 /** Downloads and registers the plan's missing layers; throws the first failure once all work has stopped. */
-export async function pullLayers(deps: DistributionDeps, ctx: OpContext, client: RegistryClient, plan: LayerPlan, emit: Emit, made: Made): Promise<void> {
+export async function pullLayers(
+  deps: DistributionDeps,
+  ctx: OpContext,
+  client: RegistryClient,
+  plan: LayerPlan,
+  emit: Emit,
+  made: Made,
+): Promise<void> {
   const stop = new AbortController();
   const c: OpContext = { ...ctx, signal: AbortSignal.any([ctx.signal, stop.signal]) };
   const limit = limiter(deps.maxDownloads);
@@ -42,12 +52,26 @@ export async function pullLayers(deps: DistributionDeps, ctx: OpContext, client:
   // The shared work this pull joined: waited for before returning, so that a failed pull
   // leaves nothing still being written behind it.
   const works: Promise<unknown>[] = [];
-  const downloads = layers.map((l, i) => missing[i] ? limit(() => download(deps, c, client, plan.repo, l, emit, made, works, started[i].resolve)) : Promise.resolve());
-  downloads.forEach((p, i) => p.then(() => started[i].resolve(undefined), () => started[i].resolve(undefined)));
+  const downloads = layers.map((l, i) =>
+    missing[i]
+      ? limit(() => download(deps, c, client, plan.repo, l, emit, made, works, started[i].resolve))
+      : Promise.resolve(),
+  );
+  downloads.forEach((p, i) =>
+    p.then(
+      () => started[i].resolve(undefined),
+      () => started[i].resolve(undefined),
+    ),
+  );
   // Joined in layer order, synchronously: a layer's registration finds its parent's in flight.
-  const registered = layers.map((_l, i) => missing[i] ? register(deps, c, plan, i, started[i].promise, unpackSlots, emit, made, works) : Promise.resolve());
+  const registered = layers.map((_l, i) =>
+    missing[i] ? register(deps, c, plan, i, started[i].promise, unpackSlots, emit, made, works) : Promise.resolve(),
+  );
   const all = [...downloads, ...registered];
-  for (const p of all) p.catch((err) => { if (!stop.signal.aborted) stop.abort(err); });
+  for (const p of all)
+    p.catch((err) => {
+      if (!stop.signal.aborted) stop.abort(err);
+    });
   const results = await Promise.allSettled(all);
   await Promise.allSettled(works);
   if (stop.signal.aborted) throw stop.signal.reason;
@@ -55,13 +79,25 @@ export async function pullLayers(deps: DistributionDeps, ctx: OpContext, client:
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
-async function download(deps: DistributionDeps, ctx: OpContext, client: RegistryClient, repo: string, l: Descriptor, emit: Emit, made: Made,
-  works: Promise<unknown>[], onStart?: (g: Growth) => void): Promise<void> {
+async function download(
+  deps: DistributionDeps,
+  ctx: OpContext,
+  client: RegistryClient,
+  repo: string,
+  l: Descriptor,
+  emit: Emit,
+  made: Made,
+  works: Promise<unknown>[],
+  onStart?: (g: Growth) => void,
+): Promise<void> {
   ctx.signal.throwIfAborted(); // queued behind others while the pull failed
   const digest = l.digest as Digest;
   const id = shortId(digest);
   const have = await deps.content.info(digest);
-  if (have && have.size === l.size) { emit({ status: 'Download complete', progressDetail: {}, id }); return; }
+  if (have && have.size === l.size) {
+    emit({ status: 'Download complete', progressDetail: {}, id });
+    return;
+  }
   emit({ status: 'Waiting', progressDetail: {}, id });
   let last = 0;
   const onProgress = (n: number) => {
@@ -69,24 +105,32 @@ async function download(deps: DistributionDeps, ctx: OpContext, client: Registry
     last = n;
     emit({ status: 'Downloading', progressDetail: { current: n, total: l.size }, progress: bar(n, l.size), id });
   };
-  const joined = deps.downloads.join(digest, ctx.signal, async (signal, progress) => {
-    const w = await deps.content.openWriter();
-    let g: Growth | undefined;
-    const grow = (n: number) => {
-      if (!g) { g = new Growth(w.tmpPath, l.size); onStart?.(g); }
-      g.update(n);
-      progress(n);
-    };
-    try {
-      await client.downloadBlob(repo, digest, l.size, w.tmpPath, { signal, onProgress: grow });
-      await deps.content.publish(w.tmpPath, digest);
-      made.blobs.push(digest);
-    } catch (err) {
-      g?.fail(err);
-      await rm(w.tmpPath, { force: true });
-      throw err;
-    }
-  }, onProgress);
+  const joined = deps.downloads.join(
+    digest,
+    ctx.signal,
+    async (signal, progress) => {
+      const w = await deps.content.openWriter();
+      let g: Growth | undefined;
+      const grow = (n: number) => {
+        if (!g) {
+          g = new Growth(w.tmpPath, l.size);
+          onStart?.(g);
+        }
+        g.update(n);
+        progress(n);
+      };
+      try {
+        await client.downloadBlob(repo, digest, l.size, w.tmpPath, { signal, onProgress: grow });
+        await deps.content.publish(w.tmpPath, digest);
+        made.blobs.push(digest);
+      } catch (err) {
+        g?.fail(err);
+        await rm(w.tmpPath, { force: true });
+        throw err;
+      }
+    },
+    onProgress,
+  );
   works.push(deps.downloads.work(digest) ?? Promise.resolve());
   await joined;
   emit({ status: 'Verifying Checksum', progressDetail: {}, id });
@@ -96,7 +140,7 @@ async function download(deps: DistributionDeps, ctx: OpContext, client: Registry
 /** The blob is in the content store, its digest checked (waits for a download in flight). */
 async function verified(deps: DistributionDeps, digest: Digest): Promise<void> {
   await deps.downloads.work(digest);
-  if (!await deps.content.info(digest)) throw internal(`layer blob ${digest} was not downloaded`);
+  if (!(await deps.content.info(digest))) throw internal(`layer blob ${digest} was not downloaded`);
 }
 
 /** Counts decompressed bytes and fails past `max` (a decompression bomb). */
@@ -105,14 +149,24 @@ function capped(max: number, what: string): Transform {
   return new Transform({
     transform(ch: Buffer, _e, cb) {
       n += ch.length;
-      if (n > max) cb(invalidArgument(`layer ${what} decompresses to more than ${max} bytes: refusing it (decompression bomb?)`));
+      if (n > max)
+        cb(invalidArgument(`layer ${what} decompresses to more than ${max} bytes: refusing it (decompression bomb?)`));
       else cb(null, ch);
     },
   });
 }
 
-function register(deps: DistributionDeps, ctx: OpContext, plan: LayerPlan, i: number, start: Promise<Growth | undefined>,
-  slots: <T>(fn: () => Promise<T>) => Promise<T>, emit: Emit, made: Made, works: Promise<unknown>[]): Promise<void> {
+function register(
+  deps: DistributionDeps,
+  ctx: OpContext,
+  plan: LayerPlan,
+  i: number,
+  start: Promise<Growth | undefined>,
+  slots: <T>(fn: () => Promise<T>) => Promise<T>,
+  emit: Emit,
+  made: Made,
+  works: Promise<unknown>[],
+): Promise<void> {
   const l = plan.layers[i];
   const chainId = plan.chain[i];
   const parent = i === 0 ? null : plan.chain[i - 1];
@@ -135,8 +189,15 @@ function register(deps: DistributionDeps, ctx: OpContext, plan: LayerPlan, i: nu
 }
 
 /** Unpacks a layer while it downloads, or from the stored blob (after a restarted download, or when it is already there). */
-async function unpackLayer(deps: DistributionDeps, l: Descriptor, diffId: Digest, start: Promise<Growth | undefined>,
-  slots: <T>(fn: () => Promise<T>) => Promise<T>, signal: AbortSignal, emit: Emit): Promise<ExtractedLayer> {
+async function unpackLayer(
+  deps: DistributionDeps,
+  l: Descriptor,
+  diffId: Digest,
+  start: Promise<Growth | undefined>,
+  slots: <T>(fn: () => Promise<T>) => Promise<T>,
+  signal: AbortSignal,
+  emit: Emit,
+): Promise<ExtractedLayer> {
   const g = await start;
   const live = g && !g.failed ? await follow(g) : undefined;
   if (live && g) {
@@ -154,7 +215,14 @@ async function unpackLayer(deps: DistributionDeps, l: Descriptor, diffId: Digest
   return slots(() => extract(deps, l, diffId, deps.content.readStream(l.digest as Digest), signal, emit));
 }
 
-async function extract(deps: DistributionDeps, l: Descriptor, diffId: Digest, src: Readable, signal: AbortSignal, emit: Emit): Promise<ExtractedLayer> {
+async function extract(
+  deps: DistributionDeps,
+  l: Descriptor,
+  diffId: Digest,
+  src: Readable,
+  signal: AbortSignal,
+  emit: Emit,
+): Promise<ExtractedLayer> {
   const id = shortId(l.digest);
   const exp = deps.maxExpansion ?? { ratio: 100, floor: 256 << 20 };
   const max = Math.max(exp.floor, l.size * exp.ratio);
@@ -168,7 +236,8 @@ async function extract(deps: DistributionDeps, l: Descriptor, diffId: Digest, sr
     }
   });
   const onAbort = () => src.destroy(new BerthError('internal', 'pull cancelled'));
-  if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   try {
     const plain = await deps.decompress(src);
     const limited = plain.pipe(capped(max, l.digest));
@@ -176,7 +245,9 @@ async function extract(deps: DistributionDeps, l: Descriptor, diffId: Digest, sr
     const x = await deps.layers.extract(limited);
     if (x.diffId !== diffId) {
       await deps.layers.discard(x);
-      throw invalidArgument(`layer ${l.digest}: uncompressed content has diffID ${x.diffId}, the config says ${diffId}`);
+      throw invalidArgument(
+        `layer ${l.digest}: uncompressed content has diffID ${x.diffId}, the config says ${diffId}`,
+      );
     }
     return x;
   } finally {

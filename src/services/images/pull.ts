@@ -13,7 +13,14 @@ import type { ImageDocument } from '../../images/types.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import type { RegistryClient } from '../../registry/client.ts';
 import { connect } from '../../registry/hosts.ts';
-import { MAX_CONFIG_BYTES, hostArch, parseManifest, parsePlatform, selectPlatform, type PlatformSpec } from '../../registry/manifest.ts';
+import {
+  MAX_CONFIG_BYTES,
+  hostArch,
+  parseManifest,
+  parsePlatform,
+  selectPlatform,
+  type PlatformSpec,
+} from '../../registry/manifest.ts';
 import { type DistributionDeps, type Emit } from './distribution-deps.ts';
 import { pullLayers } from './pull-layers.ts';
 import { shortId } from '../../common/ids.ts';
@@ -48,7 +55,13 @@ export interface Resolved {
   configDigest: Digest;
 }
 
-export async function resolveManifest(deps: DistributionDeps, ctx: OpContext, ref: Reference, want: PlatformSpec, auth?: Credentials): Promise<Resolved> {
+export async function resolveManifest(
+  deps: DistributionDeps,
+  ctx: OpContext,
+  ref: Reference,
+  want: PlatformSpec,
+  auth?: Credentials,
+): Promise<Resolved> {
   const clients = await connect(ref.domain, deps.registry, auth, { signal: ctx.signal });
   const reference = ref.digest ?? ref.tag ?? 'latest';
   let lastErr: unknown;
@@ -64,7 +77,10 @@ export async function resolveManifest(deps: DistributionDeps, ctx: OpContext, re
         const m = await client.getManifest(ref.path, d.digest, ctx.signal, d.size);
         const p = parseManifest(m.bytes, m.contentType);
         if (p.kind !== 'manifest') throw invalidArgument(`manifest ${d.digest} listed in an index is itself an index`);
-        if (p.mediaType !== d.mediaType) throw invalidArgument(`manifest ${d.digest}: media type ${p.mediaType} does not match the index's ${d.mediaType}`);
+        if (p.mediaType !== d.mediaType)
+          throw invalidArgument(
+            `manifest ${d.digest}: media type ${p.mediaType} does not match the index's ${d.mediaType}`,
+          );
         manifest = p.doc;
         manifestBytes = m.bytes;
         manifestDigest = m.digest;
@@ -75,8 +91,24 @@ export async function resolveManifest(deps: DistributionDeps, ctx: OpContext, re
         throw invalidArgument(`unsupported config media type ${manifest.config.mediaType}: not a container image`);
       }
       const configDigest = manifest.config.digest as Digest;
-      const config = await client.getBlobBytes(ref.path, configDigest, manifest.config.size, MAX_CONFIG_BYTES, ctx.signal);
-      return { client, topDigest: top.digest, topBytes: top.bytes, topMediaType: parsed.mediaType, manifest, manifestBytes, manifestDigest, config, configDigest };
+      const config = await client.getBlobBytes(
+        ref.path,
+        configDigest,
+        manifest.config.size,
+        MAX_CONFIG_BYTES,
+        ctx.signal,
+      );
+      return {
+        client,
+        topDigest: top.digest,
+        topBytes: top.bytes,
+        topMediaType: parsed.mediaType,
+        manifest,
+        manifestBytes,
+        manifestDigest,
+        config,
+        configDigest,
+      };
     } catch (err) {
       lastErr = err;
       if (!client.endpoint.mirror) break;
@@ -87,12 +119,22 @@ export async function resolveManifest(deps: DistributionDeps, ctx: OpContext, re
 
 function parseConfig(bytes: Buffer, layers: number, want: PlatformSpec, explicit: boolean): ImageDocument {
   let doc: ImageDocument;
-  try { doc = JSON.parse(bytes.toString('utf8')); } catch { throw invalidArgument('invalid image config: not JSON'); }
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw invalidArgument('invalid image config: not JSON');
+  }
   const ids = doc?.rootfs?.diff_ids;
-  if (!Array.isArray(ids) || !ids.every((d) => typeof d === 'string' && isDigest(d))) throw invalidArgument('invalid image config: bad rootfs.diff_ids');
-  if (ids.length !== layers) throw invalidArgument(`invalid image: the manifest has ${layers} layers but the config lists ${ids.length} diff IDs`);
+  if (!Array.isArray(ids) || !ids.every((d) => typeof d === 'string' && isDigest(d)))
+    throw invalidArgument('invalid image config: bad rootfs.diff_ids');
+  if (ids.length !== layers)
+    throw invalidArgument(
+      `invalid image: the manifest has ${layers} layers but the config lists ${ids.length} diff IDs`,
+    );
   if (explicit && (doc.os !== want.os || doc.architecture !== want.architecture)) {
-    throw notFound(`image with reference was found but does not match the specified platform: wanted ${want.os}/${want.architecture}, actual: ${doc.os}/${doc.architecture}`);
+    throw notFound(
+      `image with reference was found but does not match the specified platform: wanted ${want.os}/${want.architecture}, actual: ${doc.os}/${doc.architecture}`,
+    );
   }
   return doc;
 }
@@ -108,7 +150,12 @@ function clearError(err: unknown): unknown {
  * Pulls an image. `emit` receives Docker's progress messages; it is first called once
  * the manifest and config are known (errors before that are thrown normally).
  */
-export async function pullImage(deps: DistributionDeps, ctx: OpContext, req: PullRequest, emit: Emit): Promise<{ id: Digest; digest: Digest }> {
+export async function pullImage(
+  deps: DistributionDeps,
+  ctx: OpContext,
+  req: PullRequest,
+  emit: Emit,
+): Promise<{ id: Digest; digest: Digest }> {
   const ref = pullReference(req.fromImage, req.tag);
   const want = req.platform ? parsePlatform(req.platform) : { os: 'linux', architecture: hostArch() };
   const r = await resolveManifest(deps, ctx, ref, want, req.auth);
@@ -116,13 +163,21 @@ export async function pullImage(deps: DistributionDeps, ctx: OpContext, req: Pul
   const doc = parseConfig(r.config, layers.length, want, !!req.platform);
   const diffIds = doc.rootfs.diff_ids;
   const chain = chainIds(diffIds);
-  const release = deps.leases.take([r.topDigest, r.manifestDigest, r.configDigest, ...layers.map((l) => l.digest as Digest), ...chain]);
+  const release = deps.leases.take([
+    r.topDigest,
+    r.manifestDigest,
+    r.configDigest,
+    ...layers.map((l) => l.digest as Digest),
+    ...chain,
+  ]);
   const createdHere: { blobs: Digest[]; layers: Digest[] } = { blobs: [], layers: [] };
   try {
     const existed = deps.images.get(r.configDigest);
     emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
     const missing = layers.map((_l, i) => !deps.layers.has(chain[i]));
-    layers.forEach((l, i) => emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: shortId(l.digest) }));
+    layers.forEach((l, i) =>
+      emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: shortId(l.digest) }),
+    );
     await pullLayers(deps, ctx, r.client, { repo: ref.path, layers, diffIds, chain, missing }, emit, createdHere);
     // Layers were committed without their own syncfs: one for all before the image is recorded.
     await deps.layers.flush(chain);
@@ -136,7 +191,11 @@ export async function pullImage(deps: DistributionDeps, ctx: OpContext, req: Pul
     deps.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref) });
     emit({ status: `Digest: ${r.topDigest}` });
     const upToDate = existed && (!ref.tag || prevTagged === img.id);
-    emit({ status: upToDate ? `Status: Image is up to date for ${familiarString(ref)}` : `Status: Downloaded newer image for ${familiarString(ref)}` });
+    emit({
+      status: upToDate
+        ? `Status: Image is up to date for ${familiarString(ref)}`
+        : `Status: Downloaded newer image for ${familiarString(ref)}`,
+    });
     return { id: img.id, digest: r.topDigest };
   } catch (err) {
     // Leave nothing partial: drop what this pull made that nothing else holds.

@@ -12,7 +12,10 @@ import { TarWriter } from '../../tar/writer.ts';
 import type { DistributionDeps } from './distribution-deps.ts';
 import { ensureLayerTar } from './layer-tar.ts';
 
-interface Item { img: Image; tags: string[] }
+interface Item {
+  img: Image;
+  tags: string[];
+}
 
 function resolveNames(deps: DistributionDeps, names: string[]): Item[] {
   if (!names.length) throw invalidArgument('no images specified');
@@ -22,7 +25,13 @@ function resolveNames(deps: DistributionDeps, names: string[]): Item[] {
     const item = byId.get(img.id) ?? { img, tags: [] };
     byId.set(img.id, item);
     let isRef = false;
-    try { const r = withDefaultTag(parseReference(n)); isRef = !r.digest && deps.images.lookupRef(r) === img.id; if (isRef) item.tags.push(familiarString(r)); } catch { /* an ID */ }
+    try {
+      const r = withDefaultTag(parseReference(n));
+      isRef = !r.digest && deps.images.lookupRef(r) === img.id;
+      if (isRef) item.tags.push(familiarString(r));
+    } catch {
+      /* an ID */
+    }
     if (!isRef && !/^(sha256:)?[0-9a-f]+$/.test(n)) item.tags.push(...deps.images.tagsOf(img.id));
   }
   return [...byId.values()];
@@ -33,8 +42,12 @@ export async function saveImages(deps: DistributionDeps, names: string[]): Promi
   // Every layer tar exists before the first byte goes out: failures are still HTTP errors.
   const release = deps.leases.take(items.flatMap((i) => i.img.doc.rootfs.diff_ids));
   try {
-    for (const it of items) for (let i = 0; i < it.img.doc.rootfs.diff_ids.length; i++) await ensureLayerTar(deps, it.img, i);
-  } catch (err) { release(); throw err; }
+    for (const it of items)
+      for (let i = 0; i < it.img.doc.rootfs.diff_ids.length; i++) await ensureLayerTar(deps, it.img, i);
+  } catch (err) {
+    release();
+    throw err;
+  }
   const tw = new TarWriter();
   const dir = async (name: string) => tw.add({ name, type: 'dir', mode: 0o755 });
   const file = async (name: string, body: Buffer) => tw.add({ name, type: 'file', mode: 0o644 }, body);
@@ -42,7 +55,11 @@ export async function saveImages(deps: DistributionDeps, names: string[]): Promi
     const written = new Set<string>();
     await dir('blobs/');
     await dir('blobs/sha256/');
-    const index: { schemaVersion: 2; mediaType: string; manifests: unknown[] } = { schemaVersion: 2, mediaType: MediaType.OCIIndex, manifests: [] };
+    const index: { schemaVersion: 2; mediaType: string; manifests: unknown[] } = {
+      schemaVersion: 2,
+      mediaType: MediaType.OCIIndex,
+      manifests: [],
+    };
     const manifestJson: unknown[] = [];
     const repositories: Record<string, Record<string, string>> = {};
     for (const { img, tags } of items) {
@@ -53,32 +70,58 @@ export async function saveImages(deps: DistributionDeps, names: string[]): Promi
         layerSizes.push(info.size);
         if (written.has(d)) continue;
         written.add(d);
-        await tw.add({ name: `blobs/sha256/${hexOf(d)}`, type: 'file', mode: 0o644, size: info.size }, deps.content.readStream(d));
+        await tw.add(
+          { name: `blobs/sha256/${hexOf(d)}`, type: 'file', mode: 0o644, size: info.size },
+          deps.content.readStream(d),
+        );
       }
-      if (!written.has(img.id)) { written.add(img.id); await file(`blobs/sha256/${hexOf(img.id)}`, config); }
+      if (!written.has(img.id)) {
+        written.add(img.id);
+        await file(`blobs/sha256/${hexOf(img.id)}`, config);
+      }
       const manifest: Manifest = {
-        schemaVersion: 2, mediaType: MediaType.OCIManifest,
+        schemaVersion: 2,
+        mediaType: MediaType.OCIManifest,
         config: { mediaType: MediaType.OCIConfig, digest: img.id, size: config.length },
-        layers: img.doc.rootfs.diff_ids.map((d, i) => ({ mediaType: MediaType.OCILayer, digest: d, size: layerSizes[i] })),
+        layers: img.doc.rootfs.diff_ids.map((d, i) => ({
+          mediaType: MediaType.OCILayer,
+          digest: d,
+          size: layerSizes[i],
+        })),
       };
       const mbytes = Buffer.from(JSON.stringify(manifest));
 
       const mdigest = sha256(mbytes);
-      if (!written.has(mdigest)) { written.add(mdigest); await file(`blobs/sha256/${hexOf(mdigest)}`, mbytes); }
+      if (!written.has(mdigest)) {
+        written.add(mdigest);
+        await file(`blobs/sha256/${hexOf(mdigest)}`, mbytes);
+      }
       const desc = { mediaType: MediaType.OCIManifest, digest: mdigest, size: mbytes.length };
       if (!tags.length) index.manifests.push(desc);
       for (const t of tags) {
         const r = parseReference(t);
-        index.manifests.push({ ...desc, annotations: { 'io.containerd.image.name': `${r.domain}/${r.path}:${r.tag}`, 'org.opencontainers.image.ref.name': r.tag } });
+        index.manifests.push({
+          ...desc,
+          annotations: {
+            'io.containerd.image.name': `${r.domain}/${r.path}:${r.tag}`,
+            'org.opencontainers.image.ref.name': r.tag,
+          },
+        });
         (repositories[familiarName(r)] ??= {})[r.tag!] = hexOf(img.id);
       }
-      manifestJson.push({ Config: `blobs/sha256/${hexOf(img.id)}`, RepoTags: tags.length ? tags : null, Layers: img.doc.rootfs.diff_ids.map((d) => `blobs/sha256/${hexOf(d)}`) });
+      manifestJson.push({
+        Config: `blobs/sha256/${hexOf(img.id)}`,
+        RepoTags: tags.length ? tags : null,
+        Layers: img.doc.rootfs.diff_ids.map((d) => `blobs/sha256/${hexOf(d)}`),
+      });
     }
     await file('index.json', Buffer.from(JSON.stringify(index)));
     await file('manifest.json', Buffer.from(JSON.stringify(manifestJson)));
     await file('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
     if (Object.keys(repositories).length) await file('repositories', Buffer.from(JSON.stringify(repositories)));
     await tw.finish();
-  })().catch((err) => tw.stream.destroy(err)).finally(release);
+  })()
+    .catch((err) => tw.stream.destroy(err))
+    .finally(release);
   return tw.stream;
 }

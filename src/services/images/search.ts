@@ -8,11 +8,25 @@ import type { Credentials } from '../../registry/auth.ts';
 import { connect } from '../../registry/hosts.ts';
 import type { DistributionDeps } from './distribution-deps.ts';
 
-export interface SearchResult { name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }
+export interface SearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  is_automated: boolean;
+}
 
-export async function searchImages(deps: DistributionDeps, ctx: OpContext, term: string, limit: number, filters: Map<string, string[]>, auth?: Credentials): Promise<SearchResult[]> {
+export async function searchImages(
+  deps: DistributionDeps,
+  ctx: OpContext,
+  term: string,
+  limit: number,
+  filters: Map<string, string[]>,
+  auth?: Credentials,
+): Promise<SearchResult[]> {
   if (limit < 1 || limit > 100) throw invalidArgument('limit must be between 1 and 100');
-  for (const k of filters.keys()) if (!['stars', 'is-official', 'is-automated'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+  for (const k of filters.keys())
+    if (!['stars', 'is-official', 'is-automated'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   const slash = term.indexOf('/');
   const first = slash > 0 ? term.slice(0, slash) : '';
   const hasHost = /[.:]/.test(first) || first === 'localhost';
@@ -23,12 +37,23 @@ export async function searchImages(deps: DistributionDeps, ctx: OpContext, term:
   const hub = await client.search(q, limit, ctx.signal).catch(() => undefined);
   if (hub) {
     results = (hub as Partial<SearchResult>[]).map((r) => ({
-      name: hasHost ? `${host}/${r.name}` : String(r.name), description: r.description ?? '', star_count: r.star_count ?? 0,
-      is_official: !!r.is_official, is_automated: !!r.is_automated,
+      name: hasHost ? `${host}/${r.name}` : String(r.name),
+      description: r.description ?? '',
+      star_count: r.star_count ?? 0,
+      is_official: !!r.is_official,
+      is_automated: !!r.is_automated,
     }));
   } else {
     const repos = await client.catalog(1000, ctx.signal);
-    results = repos.filter((r) => r.includes(q)).map((r) => ({ name: hasHost ? `${host}/${r}` : r, description: '', star_count: 0, is_official: false, is_automated: false }));
+    results = repos
+      .filter((r) => r.includes(q))
+      .map((r) => ({
+        name: hasHost ? `${host}/${r}` : r,
+        description: '',
+        star_count: 0,
+        is_official: false,
+        is_automated: false,
+      }));
   }
   const stars = Number(filters.get('stars')?.[0] ?? 0);
   const off = filters.get('is-official')?.[0];

@@ -38,13 +38,24 @@ export function imageInspect(deps: ImageDeps, img: Image) {
     DockerVersion: img.doc.docker_version ?? '',
     Author: img.doc.author ?? '',
     Config: {
-      Hostname: cfg.Hostname ?? '', Domainname: cfg.Domainname ?? '', User: cfg.User ?? '',
-      AttachStdin: false, AttachStdout: false, AttachStderr: false,
+      Hostname: cfg.Hostname ?? '',
+      Domainname: cfg.Domainname ?? '',
+      User: cfg.User ?? '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
       ...(cfg.ExposedPorts ? { ExposedPorts: cfg.ExposedPorts } : {}),
-      Tty: false, OpenStdin: false, StdinOnce: false,
-      Env: cfg.Env ?? null, Cmd: cfg.Cmd ?? null, Image: cfg.Image ?? '',
-      Volumes: cfg.Volumes ?? null, WorkingDir: cfg.WorkingDir ?? '', Entrypoint: cfg.Entrypoint ?? null,
-      OnBuild: cfg.OnBuild ?? null, Labels: cfg.Labels ?? null,
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      Env: cfg.Env ?? null,
+      Cmd: cfg.Cmd ?? null,
+      Image: cfg.Image ?? '',
+      Volumes: cfg.Volumes ?? null,
+      WorkingDir: cfg.WorkingDir ?? '',
+      Entrypoint: cfg.Entrypoint ?? null,
+      OnBuild: cfg.OnBuild ?? null,
+      Labels: cfg.Labels ?? null,
       ...(cfg.StopSignal ? { StopSignal: cfg.StopSignal } : {}),
       ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}),
       ...(cfg.Shell ? { Shell: cfg.Shell } : {}),
@@ -55,9 +66,10 @@ export function imageInspect(deps: ImageDeps, img: Image) {
     Size: img.size,
     GraphDriver: {
       Name: 'overlay2',
-      Data: dirs.length > 1
-        ? { LowerDir: dirs.slice(1).join(':'), MergedDir: '', UpperDir: dirs[0], WorkDir: '' }
-        : { MergedDir: '', UpperDir: dirs[0] ?? '', WorkDir: '' },
+      Data:
+        dirs.length > 1
+          ? { LowerDir: dirs.slice(1).join(':'), MergedDir: '', UpperDir: dirs[0], WorkDir: '' }
+          : { MergedDir: '', UpperDir: dirs[0] ?? '', WorkDir: '' },
     },
     RootFS: { Type: 'layers', Layers: img.doc.rootfs.diff_ids },
     Metadata: { LastTagTime: img.meta.lastTagTime ?? '0001-01-01T00:00:00Z' },
@@ -66,7 +78,14 @@ export function imageInspect(deps: ImageDeps, img: Image) {
 
 /** Newest first; non-empty history entries are matched to layers from the bottom up. */
 export function imageHistory(deps: ImageDeps, img: Image) {
-  const out: { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }[] = [];
+  const out: {
+    Id: string;
+    Created: number;
+    CreatedBy: string;
+    Tags: string[] | null;
+    Size: number;
+    Comment: string;
+  }[] = [];
   const chain = chainIds(img.doc.rootfs.diff_ids);
   const history = img.doc.history ?? [];
   let layerIdx = 0;
@@ -76,7 +95,14 @@ export function imageHistory(deps: ImageDeps, img: Image) {
       const c = chain[layerIdx++];
       size = deps.layers.has(c) ? deps.layers.size(c) : 0;
     }
-    out.push({ Id: '<missing>', Created: unix(h.created), CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' });
+    out.push({
+      Id: '<missing>',
+      Created: unix(h.created),
+      CreatedBy: h.created_by ?? '',
+      Tags: null,
+      Size: size,
+      Comment: h.comment ?? '',
+    });
   }
   out.reverse();
   // Walk the parent chain: each local ancestor owns the top entries of its own history.
@@ -92,4 +118,3 @@ export function imageHistory(deps: ImageDeps, img: Image) {
   }
   return out;
 }
-

@@ -37,15 +37,24 @@ export function newEndpoint(deps: NetworkDeps, c: Container, n: NetworkRecord, i
   if (n.driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${n.name}`);
   const ec = c.record.endpointsConfig?.[n.name] ?? c.record.endpointsConfig?.[n.id] ?? {};
   const want = ec.IPAMConfig?.IPv4Address || undefined;
-  if (want && !isUserDefined(n)) throw invalidArgument('user specified IP address is supported on user defined networks only');
+  if (want && !isUserDefined(n))
+    throw invalidArgument('user specified IP address is supported on user defined networks only');
   const ip = allocate(poolOf(n), deps.store.usedIps(n.id), deps.store.cursor.get(n.id) ?? 0, want);
   deps.store.cursor.set(n.id, ip);
-  const mac = ec.MacAddress || (ifname === 'eth0' ? (c.record.config as { MacAddress?: string }).MacAddress : '') || macFor(ip);
+  const mac =
+    ec.MacAddress || (ifname === 'eth0' ? (c.record.config as { MacAddress?: string }).MacAddress : '') || macFor(ip);
   const names = isUserDefined(n) ? [c.record.name, ...(ec.Aliases ?? []), c.record.id.slice(0, 12)] : [];
   const e: EndpointRecord = {
-    container: c.record.id, network: n.id, names, ip: formatIp(ip), mac, ifname,
+    container: c.record.id,
+    network: n.id,
+    names,
+    ip: formatIp(ip),
+    mac,
+    ifname,
     hostIf: `${deps.settings.vethPrefix}${randomBytes(4).toString('hex')}`,
-    netns: netnsPath(nsName(deps, c.record.id)), ports: [], created: new Date().toISOString(),
+    netns: netnsPath(nsName(deps, c.record.id)),
+    ports: [],
+    created: new Date().toISOString(),
   };
   void deps.store.putEndpoint(e).catch(() => {}); // in memory now; persisted again below
   return e;
@@ -54,7 +63,12 @@ export function newEndpoint(deps: NetworkDeps, c: Container, n: NetworkRecord, i
 export function attachmentOf(n: NetworkRecord, e: EndpointRecord, withRoute: boolean): Attachment {
   const prefix = n.ipam!.subnet.split('/')[1];
   return {
-    bridge: n.bridge!, hostIf: e.hostIf, ifname: e.ifname, address: `${e.ip}/${prefix}`, mac: e.mac, mtu: n.mtu ?? 1500,
+    bridge: n.bridge!,
+    hostIf: e.hostIf,
+    ifname: e.ifname,
+    address: `${e.ip}/${prefix}`,
+    mac: e.mac,
+    mtu: n.mtu ?? 1500,
     ...(withRoute && !n.internal ? { gateway: n.ipam!.gateway } : {}),
   };
 }
@@ -67,16 +81,32 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
   const eps: EndpointRecord[] = [];
   try {
     nets.forEach((n, i) => eps.push(newEndpoint(deps, c, n, `eth${i}`)));
-    if (eps.length && (c.record.hostConfig.PortBindings && Object.keys(c.record.hostConfig.PortBindings).length || c.record.hostConfig.PublishAllPorts)) {
+    if (
+      eps.length &&
+      ((c.record.hostConfig.PortBindings && Object.keys(c.record.hostConfig.PortBindings).length) ||
+        c.record.hostConfig.PublishAllPorts)
+    ) {
       await deps.locks.run('network:ports', async () => {
-        eps[0].ports = await allocatePorts(c.record.hostConfig, c.record.config.ExposedPorts, deps.store.endpoints().flatMap((e) => e.ports));
+        eps[0].ports = await allocatePorts(
+          c.record.hostConfig,
+          c.record.config.ExposedPorts,
+          deps.store.endpoints().flatMap((e) => e.ports),
+        );
       });
     }
     await Promise.all(eps.map((e) => deps.store.putEndpoint(e)));
-    await setup(netnsPath(nsName(deps, id)), eps.map((e, i) => attachmentOf(nets[i], e, i === 0)), true, true);
+    await setup(
+      netnsPath(nsName(deps, id)),
+      eps.map((e, i) => attachmentOf(nets[i], e, i === 0)),
+      true,
+      true,
+    );
     const bridge = deps.store.networks().find((n) => n.name === 'bridge');
     await writeEtcFiles(deps, {
-      dir, c, ip: eps[0]?.ip, hostGateway: bridge?.ipam?.gateway ?? '',
+      dir,
+      c,
+      ip: eps[0]?.ip,
+      hostGateway: bridge?.ipam?.gateway ?? '',
       dnsServer: nets[0] && isUserDefined(nets[0]) ? nets[0].ipam!.gateway : undefined,
       links: resolveLinks(deps, c, nets),
     });
@@ -95,7 +125,10 @@ export function resolveLinks(deps: NetworkDeps, c: Container, nets: NetworkRecor
     const t = deps.containers.tryResolve(target);
     if (!t) throw invalidArgument(`could not get container for ${target}`);
     const ep = nets.map((n) => deps.store.endpoint(t.record.id, n.id)).find(Boolean);
-    if (!ep) throw invalidArgument(`Cannot link to a non running container: /${t.record.name} AS /${c.record.name}/${alias ?? target}`);
+    if (!ep)
+      throw invalidArgument(
+        `Cannot link to a non running container: /${t.record.name} AS /${c.record.name}/${alias ?? target}`,
+      );
     return { ip: ep.ip, alias: (alias ?? t.record.name).replace(/^.*\//, ''), name: t.record.name, target: t };
   });
 }
@@ -111,27 +144,48 @@ export function linkEnvironment(deps: NetworkDeps, c: Container): string[] {
 export async function releaseContainer(deps: NetworkDeps, id: string): Promise<void> {
   const eps = deps.store.endpointsOf(id);
   const ns = netnsPath(nsName(deps, id));
-  const nsExists = await stat(ns).then(() => true, () => false);
+  const nsExists = await stat(ns).then(
+    () => true,
+    () => false,
+  );
   if (!eps.length && !nsExists) return;
-  await teardown(ns, eps.map((e) => e.hostIf));
+  await teardown(
+    ns,
+    eps.map((e) => e.hostIf),
+  );
   await Promise.all(eps.map((e) => deps.store.deleteEndpoint(e.container, e.network)));
   if (eps.some((e) => e.ports.length)) await deps.syncFirewall();
 }
 
 /** The namespace of a running container for `--network container:<id>`. */
 export function sharedNetns(deps: NetworkDeps, target: Container): string {
-  if (target.runtime.state.Status !== 'running') throw conflict(`cannot join network namespace of a non running container: ${target.record.id}`);
-  return deps.store.endpointsOf(target.record.id).length ? netnsPath(nsName(deps, target.record.id)) : `/proc/${target.runtime.state.Pid}/ns/net`;
+  if (target.runtime.state.Status !== 'running')
+    throw conflict(`cannot join network namespace of a non running container: ${target.record.id}`);
+  return deps.store.endpointsOf(target.record.id).length
+    ? netnsPath(nsName(deps, target.record.id))
+    : `/proc/${target.runtime.state.Pid}/ns/net`;
 }
 
 /**
  * After a crash: endpoints, namespaces and veths of containers with no live task are
  * released. Anything made since `since` (this daemon's own starts) is left alone.
  */
-export async function reconcileNetworks(deps: NetworkDeps, running: (id: string) => boolean, since: number): Promise<void> {
+export async function reconcileNetworks(
+  deps: NetworkDeps,
+  running: (id: string) => boolean,
+  since: number,
+): Promise<void> {
   const fresh = (e: EndpointRecord) => Date.parse(e.created) >= since;
-  const stale = new Set(deps.store.endpoints().filter((e) => !running(e.container) && !fresh(e)).map((e) => e.container));
-  for (const id of stale) await releaseContainer(deps, id).catch((err) => deps.log.warn('releasing a stale endpoint failed', { container: id, err }));
+  const stale = new Set(
+    deps.store
+      .endpoints()
+      .filter((e) => !running(e.container) && !fresh(e))
+      .map((e) => e.container),
+  );
+  for (const id of stale)
+    await releaseContainer(deps, id).catch((err) =>
+      deps.log.warn('releasing a stale endpoint failed', { container: id, err }),
+    );
   const keep = new Set(deps.store.endpoints().map((e) => nsName(deps, e.container)));
   for (const c of deps.containers.list()) if (running(c.record.id)) keep.add(nsName(deps, c.record.id));
   const orphanNs = (await listNetns(deps.settings.netnsPrefix)).filter((p) => !keep.has(p.split('/').pop()!));

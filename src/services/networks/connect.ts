@@ -9,8 +9,11 @@ import { attachmentOf, connectedNetworks, isUserDefined, newEndpoint } from './a
 import { updateHosts } from './etc-files.ts';
 import type { NetworkDeps } from './deps.ts';
 
-
-export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: Record<string, unknown>): Promise<void> {
+export async function connectNetwork(
+  deps: NetworkDeps,
+  idOrName: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const n = deps.store.resolve(idOrName);
   if (typeof body.Container !== 'string' || !body.Container) throw invalidArgument('container is required');
   const c = deps.containers.tryResolve(body.Container);
@@ -20,11 +23,13 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
     throw forbidden(`container cannot be disconnected from host network or connected to host network`);
   }
   const ec = (isObject(body.EndpointConfig) ? body.EndpointConfig : {}) as EndpointConfig;
-  if (ec.IPAMConfig?.IPv4Address && !isUserDefined(n)) throw invalidArgument('user specified IP address is supported on user defined networks only');
+  if (ec.IPAMConfig?.IPv4Address && !isUserDefined(n))
+    throw invalidArgument('user specified IP address is supported on user defined networks only');
   await deps.locks.run(c.record.id, async () => {
     const eps = deps.store.endpointsOf(c.record.id);
     const connected = connectedNetworks(c).some((x) => x === n.name || x === n.id);
-    if (connected || eps.some((e) => e.network === n.id)) throw forbidden(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
+    if (connected || eps.some((e) => e.network === n.id))
+      throw forbidden(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
     const primary = (mode === 'default' ? 'bridge' : mode) === n.name;
     const before = { ec: c.record.endpointsConfig, detached: c.record.primaryDetached };
     // Back on its NetworkMode network: that is its primary again, not an extra endpoint.
@@ -53,7 +58,11 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
   deps.events.publish('network', 'connect', n.id, { container: c.record.id, name: n.name, type: n.driver });
 }
 
-export async function disconnectNetwork(deps: NetworkDeps, idOrName: string, body: Record<string, unknown>): Promise<void> {
+export async function disconnectNetwork(
+  deps: NetworkDeps,
+  idOrName: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const n = deps.store.resolve(idOrName);
   if (typeof body.Container !== 'string' || !body.Container) throw invalidArgument('container is required');
   const c = deps.containers.tryResolve(body.Container);
@@ -79,4 +88,3 @@ export async function disconnectNetwork(deps: NetworkDeps, idOrName: string, bod
   });
   deps.events.publish('network', 'disconnect', n.id, { container: c.record.id, name: n.name, type: n.driver });
 }
-

@@ -4,20 +4,42 @@
 import { randomBytes } from 'node:crypto';
 import { conflict, forbidden, invalidArgument, notImplemented } from '../../common/errors.ts';
 import { isObject } from '../../common/json.ts';
-import { contains, formatIp, formatSubnet, nth, overlaps, parseIp, parseSubnet, type Subnet } from '../../network/ipv4.ts';
+import {
+  contains,
+  formatIp,
+  formatSubnet,
+  nth,
+  overlaps,
+  parseIp,
+  parseSubnet,
+  type Subnet,
+} from '../../network/ipv4.ts';
 import { ensureBridge, hostRoutes } from '../../network/links.ts';
 import type { NetworkRecord } from '../../network/store.ts';
 import type { NetworkDeps } from './deps.ts';
 
-export interface CreateNetworkResult { Id: string; Warning: string }
+export interface CreateNetworkResult {
+  Id: string;
+  Warning: string;
+}
 
 const newId = () => randomBytes(32).toString('hex');
 
 async function takenSubnets(deps: NetworkDeps): Promise<Subnet[]> {
-  const routes = (await hostRoutes()).filter((r) => r !== 'default').map((r) => {
-    try { return parseSubnet(r.includes('/') ? r : `${r}/32`); } catch { return undefined; }
-  }).filter((s): s is Subnet => !!s && s.prefix > 0);
-  const ours = deps.store.networks().filter((n) => n.ipam).map((n) => parseSubnet(n.ipam!.subnet));
+  const routes = (await hostRoutes())
+    .filter((r) => r !== 'default')
+    .map((r) => {
+      try {
+        return parseSubnet(r.includes('/') ? r : `${r}/32`);
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((s): s is Subnet => !!s && s.prefix > 0);
+  const ours = deps.store
+    .networks()
+    .filter((n) => n.ipam)
+    .map((n) => parseSubnet(n.ipam!.subnet));
   return [...routes, ...ours];
 }
 
@@ -32,7 +54,9 @@ async function pickSubnet(deps: NetworkDeps): Promise<Subnet> {
       if (p.size === 0) break;
     }
   }
-  throw invalidArgument('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+  throw invalidArgument(
+    'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network',
+  );
 }
 
 export interface NetworkSpec {
@@ -53,8 +77,12 @@ export async function addBridgeNetwork(deps: NetworkDeps, spec: NetworkSpec, id 
   let subnet: Subnet;
   if (spec.subnet) {
     subnet = parseSubnet(spec.subnet);
-    const mine = deps.store.networks().filter((n) => n.ipam).map((n) => parseSubnet(n.ipam!.subnet));
-    if (mine.some((m) => overlaps(m, subnet))) throw forbidden('invalid pool request: Pool overlaps with other one on this address space');
+    const mine = deps.store
+      .networks()
+      .filter((n) => n.ipam)
+      .map((n) => parseSubnet(n.ipam!.subnet));
+    if (mine.some((m) => overlaps(m, subnet)))
+      throw forbidden('invalid pool request: Pool overlaps with other one on this address space');
   } else {
     subnet = await pickSubnet(deps);
   }
@@ -67,21 +95,37 @@ export async function addBridgeNetwork(deps: NetworkDeps, spec: NetworkSpec, id 
   }
   if (spec.ipRange) {
     const r = parseSubnet(spec.ipRange, 'ip-range');
-    if (!contains(subnet, r.base) || r.prefix < subnet.prefix) throw invalidArgument(`no matching subnet for range ${spec.ipRange}`);
+    if (!contains(subnet, r.base) || r.prefix < subnet.prefix)
+      throw invalidArgument(`no matching subnet for range ${spec.ipRange}`);
   }
   const opts = spec.options ?? {};
   const mtu = Number(opts['com.docker.network.driver.mtu'] ?? deps.settings.mtu);
-  if (!Number.isInteger(mtu) || mtu < 68) throw invalidArgument(`invalid MTU: ${opts['com.docker.network.driver.mtu']}`);
+  if (!Number.isInteger(mtu) || mtu < 68)
+    throw invalidArgument(`invalid MTU: ${opts['com.docker.network.driver.mtu']}`);
   // The daemon's --icc is the default bridge's (passed as this option); a user network
   // keeps ICC on unless its own option turns it off, as Docker does.
   const icc = (opts['com.docker.network.bridge.enable_icc'] ?? 'true') !== 'false';
   const bridge = spec.bridge ?? opts['com.docker.network.bridge.name'] ?? `br-${id.slice(0, 12)}`;
   if (bridge.length > 15 || !/^[\w.-]+$/.test(bridge)) throw invalidArgument(`invalid bridge name: ${bridge}`);
   const rec: NetworkRecord = {
-    schema: 1, id, name: spec.name, driver: 'bridge', created: new Date().toISOString(),
-    internal: Boolean(spec.internal), attachable: Boolean(spec.attachable), labels: spec.labels ?? {}, options: opts,
-    ipam: { subnet: formatSubnet(subnet), gateway: formatIp(gateway), ...(spec.ipRange ? { ipRange: spec.ipRange } : {}) },
-    bridge, mtu, icc, ...(spec.builtin ? { builtin: true } : {}),
+    schema: 1,
+    id,
+    name: spec.name,
+    driver: 'bridge',
+    created: new Date().toISOString(),
+    internal: Boolean(spec.internal),
+    attachable: Boolean(spec.attachable),
+    labels: spec.labels ?? {},
+    options: opts,
+    ipam: {
+      subnet: formatSubnet(subnet),
+      gateway: formatIp(gateway),
+      ...(spec.ipRange ? { ipRange: spec.ipRange } : {}),
+    },
+    bridge,
+    mtu,
+    icc,
+    ...(spec.builtin ? { builtin: true } : {}),
   };
   await ensureBridge(bridge, `${formatIp(gateway)}/${subnet.prefix}`, mtu);
   await deps.store.putNetwork(rec);
@@ -100,16 +144,21 @@ export async function createNetwork(deps: NetworkDeps, body: Record<string, unkn
   return deps.locks.run('network:create', async () => {
     if (deps.store.networks().some((n) => n.name === name)) throw conflict(`network with name ${name} already exists`);
     const ipam = isObject(body.IPAM) ? body.IPAM : {};
-    const cfgs = Array.isArray(ipam.Config) ? ipam.Config as Record<string, string>[] : [];
+    const cfgs = Array.isArray(ipam.Config) ? (ipam.Config as Record<string, string>[]) : [];
     const v4 = cfgs.filter((c) => !String(c.Subnet ?? '').includes(':'));
     if (v4.length > 1) throw notImplemented('only one IPv4 subnet per network is supported');
     const c = v4[0] ?? {};
-    if (!c.Subnet && (c.Gateway || c.IPRange)) throw invalidArgument('invalid network config: a subnet is needed for a gateway or ip-range');
+    if (!c.Subnet && (c.Gateway || c.IPRange))
+      throw invalidArgument('invalid network config: a subnet is needed for a gateway or ip-range');
     const rec = await addBridgeNetwork(deps, {
-      name, internal: Boolean(body.Internal), attachable: Boolean(body.Attachable),
-      labels: isObject(body.Labels) ? body.Labels as Record<string, string> : {},
-      options: isObject(body.Options) ? body.Options as Record<string, string> : {},
-      subnet: c.Subnet, gateway: c.Gateway, ipRange: c.IPRange,
+      name,
+      internal: Boolean(body.Internal),
+      attachable: Boolean(body.Attachable),
+      labels: isObject(body.Labels) ? (body.Labels as Record<string, string>) : {},
+      options: isObject(body.Options) ? (body.Options as Record<string, string>) : {},
+      subnet: c.Subnet,
+      gateway: c.Gateway,
+      ipRange: c.IPRange,
     });
     await deps.syncFirewall();
     deps.events.publish('network', 'create', rec.id, { name, type: 'bridge' });
@@ -120,26 +169,61 @@ export async function createNetwork(deps: NetworkDeps, body: Record<string, unkn
 /** bridge (the default bridge), host and none, made once; the bridge re-created if gone. */
 export async function ensureBuiltins(deps: NetworkDeps): Promise<void> {
   const s = deps.settings;
-  for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
+  for (const [name, driver] of [
+    ['host', 'host'],
+    ['none', 'null'],
+  ] as const) {
     if (!deps.store.networks().some((n) => n.name === name)) {
-      await deps.store.putNetwork({ schema: 1, id: newId(), name, driver, created: new Date().toISOString(), internal: false, attachable: false, labels: {}, options: {}, builtin: true });
+      await deps.store.putNetwork({
+        schema: 1,
+        id: newId(),
+        name,
+        driver,
+        created: new Date().toISOString(),
+        internal: false,
+        attachable: false,
+        labels: {},
+        options: {},
+        builtin: true,
+      });
     }
   }
   // `--bridge none` (Docker's -b none): no default bridge; containers default to no network.
   if (s.bridge === 'none') return;
   const existing = deps.store.networks().find((n) => n.name === 'bridge');
   const wantBip = s.bip ? parseBip(s.bip) : undefined;
-  if (existing && existing.bridge === s.bridge && (!wantBip || (existing.ipam?.subnet === wantBip.subnet && existing.ipam.gateway === wantBip.gateway))) {
-    await ensureBridge(existing.bridge, `${existing.ipam!.gateway}/${existing.ipam!.subnet.split('/')[1]}`, existing.mtu ?? s.mtu);
+  if (
+    existing &&
+    existing.bridge === s.bridge &&
+    (!wantBip || (existing.ipam?.subnet === wantBip.subnet && existing.ipam.gateway === wantBip.gateway))
+  ) {
+    await ensureBridge(
+      existing.bridge,
+      `${existing.ipam!.gateway}/${existing.ipam!.subnet.split('/')[1]}`,
+      existing.mtu ?? s.mtu,
+    );
     return;
   }
   if (existing) await deps.store.deleteNetwork(existing.id);
-  await addBridgeNetwork(deps, {
-    name: 'bridge', bridge: s.bridge, builtin: true, subnet: wantBip?.subnet, gateway: wantBip?.gateway,
-    options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': String(s.icc),
-      'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
-      'com.docker.network.bridge.name': s.bridge, 'com.docker.network.driver.mtu': String(s.mtu) },
-  }, existing?.id);
+  await addBridgeNetwork(
+    deps,
+    {
+      name: 'bridge',
+      bridge: s.bridge,
+      builtin: true,
+      subnet: wantBip?.subnet,
+      gateway: wantBip?.gateway,
+      options: {
+        'com.docker.network.bridge.default_bridge': 'true',
+        'com.docker.network.bridge.enable_icc': String(s.icc),
+        'com.docker.network.bridge.enable_ip_masquerade': 'true',
+        'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+        'com.docker.network.bridge.name': s.bridge,
+        'com.docker.network.driver.mtu': String(s.mtu),
+      },
+    },
+    existing?.id,
+  );
 }
 
 /** `--bip 172.17.0.1/16` → the subnet and gateway. */

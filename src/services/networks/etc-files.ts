@@ -49,8 +49,12 @@ export async function writeEtcFiles(deps: NetworkDeps, i: EtcInput): Promise<voi
   await writeFile(hostsPath(i.dir), lines.join('\n') + '\n');
 
   const hostText = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const search = hc.DnsSearch?.length ? [`search ${hc.DnsSearch.join(' ')}`] : hostText.split('\n').filter((l) => /^\s*(search|domain)\s/.test(l));
-  const opts = hc.DnsOptions?.length ? [`options ${hc.DnsOptions.join(' ')}`] : hostText.split('\n').filter((l) => /^\s*options\s/.test(l));
+  const search = hc.DnsSearch?.length
+    ? [`search ${hc.DnsSearch.join(' ')}`]
+    : hostText.split('\n').filter((l) => /^\s*(search|domain)\s/.test(l));
+  const opts = hc.DnsOptions?.length
+    ? [`options ${hc.DnsOptions.join(' ')}`]
+    : hostText.split('\n').filter((l) => /^\s*options\s/.test(l));
   let out: string;
   if (i.dnsServer) {
     out = [...search, `nameserver ${i.dnsServer}`, ...(opts.length ? opts : ['options ndots:0'])].join('\n') + '\n';

@@ -12,15 +12,23 @@ const FILTERS = new Set(['dangling', 'driver', 'id', 'label', 'name', 'scope', '
 function matches(deps: NetworkDeps, n: NetworkRecord, f: Map<string, string[]>): boolean {
   for (const k of f.keys()) if (!FILTERS.has(k)) throw invalidArgument(`invalid filter '${k}'`);
   const any = (k: string, test: (v: string) => boolean) => !f.has(k) || f.get(k)!.some(test);
-  return any('name', (v) => n.name.includes(v)) && any('id', (v) => n.id.startsWith(v)) && any('driver', (v) => v === n.driver)
-    && any('scope', (v) => v === 'local') && any('type', (v) => (v === 'custom') === !n.builtin)
-    && any('dangling', (v) => (v === 'true' || v === '1') === (!n.builtin && deps.store.endpointsOn(n.id).length === 0))
-    && (!f.has('label') || matchLabels(n.labels, f.get('label')));
+  return (
+    any('name', (v) => n.name.includes(v)) &&
+    any('id', (v) => n.id.startsWith(v)) &&
+    any('driver', (v) => v === n.driver) &&
+    any('scope', (v) => v === 'local') &&
+    any('type', (v) => (v === 'custom') === !n.builtin) &&
+    any('dangling', (v) => (v === 'true' || v === '1') === (!n.builtin && deps.store.endpointsOn(n.id).length === 0)) &&
+    (!f.has('label') || matchLabels(n.labels, f.get('label')))
+  );
 }
 
 export function listNetworks(deps: NetworkDeps, filters: Map<string, string[]>) {
-  return deps.store.networks().filter((n) => matches(deps, n, filters))
-    .sort((a, b) => a.created.localeCompare(b.created)).map((n) => networkView(deps, n, false));
+  return deps.store
+    .networks()
+    .filter((n) => matches(deps, n, filters))
+    .sort((a, b) => a.created.localeCompare(b.created))
+    .map((n) => networkView(deps, n, false));
 }
 
 export const inspectNetwork = (deps: NetworkDeps, idOrName: string) => networkView(deps, deps.store.resolve(idOrName));
@@ -30,10 +38,13 @@ async function removeOne(deps: NetworkDeps, n: NetworkRecord): Promise<void> {
   const eps = deps.store.endpointsOn(n.id);
   const users = deps.containers.list().filter((c) => connectedNetworks(c).some((x) => x === n.name || x === n.id));
   if (eps.length) {
-    const who = eps.map((e) => `name:"${deps.containers.get(e.container)?.record.name ?? ''}" id:"${e.container.slice(0, 12)}"`).join(', ');
+    const who = eps
+      .map((e) => `name:"${deps.containers.get(e.container)?.record.name ?? ''}" id:"${e.container.slice(0, 12)}"`)
+      .join(', ');
     throw conflict(`error while removing network: network ${n.name} has active endpoints (${who})`);
   }
-  if (users.some((c) => c.runtime.state.Status === 'running')) throw conflict(`error while removing network: network ${n.name} has active endpoints`);
+  if (users.some((c) => c.runtime.state.Status === 'running'))
+    throw conflict(`error while removing network: network ${n.name} has active endpoints`);
   deps.dns.close(n.id);
   await deleteBridge(n.bridge!);
   await deps.store.deleteNetwork(n.id);
@@ -46,12 +57,20 @@ export async function removeNetwork(deps: NetworkDeps, idOrName: string): Promis
   await deps.locks.run(`network:${n.id}`, () => removeOne(deps, n));
 }
 
-export async function pruneNetworks(deps: NetworkDeps, filters: Map<string, string[]>): Promise<{ NetworksDeleted: string[] }> {
+export async function pruneNetworks(
+  deps: NetworkDeps,
+  filters: Map<string, string[]>,
+): Promise<{ NetworksDeleted: string[] }> {
   const deleted: string[] = [];
   for (const n of deps.store.networks()) {
     if (n.builtin || deps.store.endpointsOn(n.id).length) continue;
     if (filters.has('label') && !matchLabels(n.labels, filters.get('label'))) continue;
-    try { await removeNetwork(deps, n.id); deleted.push(n.name); } catch { /* in use meanwhile */ }
+    try {
+      await removeNetwork(deps, n.id);
+      deleted.push(n.name);
+    } catch {
+      /* in use meanwhile */
+    }
   }
   return { NetworksDeleted: deleted };
 }

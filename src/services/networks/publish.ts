@@ -26,7 +26,9 @@ export function validatePorts(hc: HostConfig, exposed: Record<string, unknown> |
     for (const b of bs ?? []) {
       const hp = b.HostPort ?? '';
       if (hp !== '' && !/^\d+(-\d+)?$/.test(hp)) throw invalidArgument(`invalid port specification: "${hp}"`);
-      for (const p of hp.split('-')) if (hp !== '' && !(Number(p) >= 1 && Number(p) <= 65535)) throw invalidArgument(`invalid port specification: "${hp}"`);
+      for (const p of hp.split('-'))
+        if (hp !== '' && !(Number(p) >= 1 && Number(p) <= 65535))
+          throw invalidArgument(`invalid port specification: "${hp}"`);
       if (b.HostIp && !/^[\d.]+$/.test(b.HostIp)) throw invalidArgument(`invalid IP address: ${b.HostIp}`);
     }
   }
@@ -36,7 +38,10 @@ function isFree(proto: 'tcp' | 'udp', ip: string, port: number): Promise<boolean
   return new Promise((resolve) => {
     if (proto === 'udp') {
       const s = createSocket('udp4');
-      s.once('error', () => { s.close(); resolve(false); });
+      s.once('error', () => {
+        s.close();
+        resolve(false);
+      });
       s.bind(port, ip || '0.0.0.0', () => s.close(() => resolve(true)));
       return;
     }
@@ -47,31 +52,42 @@ function isFree(proto: 'tcp' | 'udp', ip: string, port: number): Promise<boolean
 }
 
 /** Resolves the container's bindings against what is in use (`taken`: ours). */
-export async function allocatePorts(hc: HostConfig, exposed: Record<string, unknown> | undefined, taken: PortMapping[]): Promise<PortMapping[]> {
+export async function allocatePorts(
+  hc: HostConfig,
+  exposed: Record<string, unknown> | undefined,
+  taken: PortMapping[],
+): Promise<PortMapping[]> {
   const wanted: { proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPort: string }[] = [];
   for (const [k, bs] of Object.entries(hc.PortBindings ?? {})) {
     const { port, proto } = parsePortKey(k);
-    for (const b of bs ?? [{}]) wanted.push({ proto, containerPort: port, hostIp: b.HostIp ?? '', hostPort: b.HostPort ?? '' });
+    for (const b of bs ?? [{}])
+      wanted.push({ proto, containerPort: port, hostIp: b.HostIp ?? '', hostPort: b.HostPort ?? '' });
   }
   if (hc.PublishAllPorts) {
     for (const k of Object.keys(exposed ?? {})) {
       const { port, proto } = parsePortKey(k);
-      if (!wanted.some((w) => w.proto === proto && w.containerPort === port)) wanted.push({ proto, containerPort: port, hostIp: '', hostPort: '' });
+      if (!wanted.some((w) => w.proto === proto && w.containerPort === port))
+        wanted.push({ proto, containerPort: port, hostIp: '', hostPort: '' });
     }
   }
   const out: PortMapping[] = [];
-  const clash = (proto: string, ip: string, port: number) => [...taken, ...out].some((t) =>
-    t.proto === proto && t.hostPort === port && (!t.hostIp || !ip || t.hostIp === '0.0.0.0' || ip === '0.0.0.0' || t.hostIp === ip));
+  const clash = (proto: string, ip: string, port: number) =>
+    [...taken, ...out].some(
+      (t) =>
+        t.proto === proto &&
+        t.hostPort === port &&
+        (!t.hostIp || !ip || t.hostIp === '0.0.0.0' || ip === '0.0.0.0' || t.hostIp === ip),
+    );
   for (const w of wanted) {
     const hostIp = w.hostIp === '0.0.0.0' ? '' : w.hostIp;
-    let [lo, hi] = w.hostPort === '' ? EPHEMERAL : w.hostPort.split('-').map(Number) as [number, number?];
+    let [lo, hi] = w.hostPort === '' ? EPHEMERAL : (w.hostPort.split('-').map(Number) as [number, number?]);
     hi ??= lo;
     let got = 0;
     const span = hi - lo + 1;
     const start = w.hostPort === '' ? Math.floor(Math.random() * span) : 0;
     for (let i = 0; i < span && !got; i++) {
       const p = lo + ((start + i) % span);
-      if (!clash(w.proto, hostIp, p) && await isFree(w.proto, hostIp, p)) got = p;
+      if (!clash(w.proto, hostIp, p) && (await isFree(w.proto, hostIp, p))) got = p;
     }
     if (!got) throw conflict(`Bind for ${hostIp || '0.0.0.0'}:${w.hostPort || lo} failed: port is already allocated`);
     out.push({ proto: w.proto, hostIp, hostPort: got, containerPort: w.containerPort });

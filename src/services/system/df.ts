@@ -31,7 +31,9 @@ export async function diskUsage(deps: DiskUsageDeps, types: string[]): Promise<R
     for (const s of summaries) for (const c of chainOf(s.Id)) refs.set(c, (refs.get(c) ?? 0) + 1);
     out.Images = summaries.map((s) => ({
       ...s,
-      SharedSize: chainOf(s.Id).filter((c) => (refs.get(c) ?? 0) > 1).reduce((n, c) => n + (ideps.layers.has(c) ? ideps.layers.size(c) : 0), 0),
+      SharedSize: chainOf(s.Id)
+        .filter((c) => (refs.get(c) ?? 0) > 1)
+        .reduce((n, c) => n + (ideps.layers.has(c) ? ideps.layers.size(c) : 0), 0),
     }));
   }
   if (want('container')) out.Containers = await listContainers(deps.containers, { all: true, size: true });

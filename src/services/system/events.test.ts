@@ -48,8 +48,15 @@ test('queries: no since/until streams only new events; until in the past ends af
   const live = queryEvents(bus, { filters: new Map() });
   assert.deepEqual(live.past, []);
   assert.ok(live.follow);
-  const past = queryEvents(bus, { since: '0', until: String((a.timeNano + 1) / 1e9), filters: new Map() }, Date.now() + 10_000);
-  assert.deepEqual(past.past.map((e) => e.Action), ['create']);
+  const past = queryEvents(
+    bus,
+    { since: '0', until: String((a.timeNano + 1) / 1e9), filters: new Map() },
+    Date.now() + 10_000,
+  );
+  assert.deepEqual(
+    past.past.map((e) => e.Action),
+    ['create'],
+  );
   assert.equal(past.follow, undefined);
   assert.throws(() => queryEvents(bus, { filters: new Map([['nope', ['1']]]) }), /invalid filter 'nope'/);
 });
@@ -59,7 +66,10 @@ test('the bus keeps a bounded history seeded from a journal and hands every even
   const old = new EventBus().publish('container', 'die', 'old');
   const bus = new EventBus({ cap: 3, history: [old], journal: { append: (e) => seen.push(e.Action) } });
   for (const a of ['a', 'b', 'c']) bus.publish('container', a, 'x');
-  assert.deepEqual(bus.snapshot().map((e) => e.Action), ['a', 'b', 'c']);
+  assert.deepEqual(
+    bus.snapshot().map((e) => e.Action),
+    ['a', 'b', 'c'],
+  );
   assert.deepEqual(seen, ['a', 'b', 'c']);
   assert.ok(bus.snapshot()[0].timeNano > old.timeNano);
 });

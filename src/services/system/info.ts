@@ -23,22 +23,35 @@ function osName(): string {
   try {
     const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'));
     if (m) return m[1];
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   return 'Linux';
 }
 
 function cgroupVersion(): string {
   try {
-    return readFileSync('/proc/self/mountinfo', 'utf8').includes(' /sys/fs/cgroup rw') && !readFileSync('/proc/self/cgroup', 'utf8').includes(':memory:') ? '2' : '1';
-  } catch { return '1'; }
+    return readFileSync('/proc/self/mountinfo', 'utf8').includes(' /sys/fs/cgroup rw') &&
+      !readFileSync('/proc/self/cgroup', 'utf8').includes(':memory:')
+      ? '2'
+      : '1';
+  } catch {
+    return '1';
+  }
 }
 
-const goArch = () => ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[arch()] ?? arch();
+const goArch = () => (({ x64: 'amd64', arm64: 'arm64' }) as Record<string, string>)[arch()] ?? arch();
 
 export function versionInfo() {
   const details = {
-    ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: 'berth', GoVersion: `node${process.versions.node}`,
-    Os: 'linux', Arch: goArch(), KernelVersion: release(), BuildTime: '',
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
+    GitCommit: 'berth',
+    GoVersion: `node${process.versions.node}`,
+    Os: 'linux',
+    Arch: goArch(),
+    KernelVersion: release(),
+    BuildTime: '',
   };
   return {
     Platform: { Name: 'Berth Engine' },
@@ -59,20 +72,66 @@ export function systemInfo(d: SystemDeps) {
     ContainersStopped: count(['exited', 'created', 'dead', 'removing']),
     Images: d.images.list().length,
     Driver: 'overlay2',
-    DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
+    DriverStatus: [
+      ['Backing Filesystem', 'extfs'],
+      ['Supports d_type', 'true'],
+      ['Using metacopy', 'false'],
+      ['Native Overlay Diff', 'true'],
+    ],
     Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['json-file', 'none'] },
-    MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
-    IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false, Debug: d.debug, NFd: 0, OomKillDisable: false,
-    NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: d.logDriver, CgroupDriver: 'cgroupfs',
-    CgroupVersion: cgroupVersion(), NEventsListener: 0, KernelVersion: release(), OperatingSystem: osName(),
-    OSVersion: '', OSType: 'linux', Architecture: arch() === 'x64' ? 'x86_64' : arch(), IndexServerAddress: 'https://index.docker.io/v1/',
+    MemoryLimit: true,
+    SwapLimit: true,
+    CpuCfsPeriod: true,
+    CpuCfsQuota: true,
+    CPUShares: true,
+    CPUSet: true,
+    PidsLimit: true,
+    IPv4Forwarding: true,
+    BridgeNfIptables: false,
+    BridgeNfIp6tables: false,
+    Debug: d.debug,
+    NFd: 0,
+    OomKillDisable: false,
+    NGoroutines: 0,
+    SystemTime: new Date().toISOString(),
+    LoggingDriver: d.logDriver,
+    CgroupDriver: 'cgroupfs',
+    CgroupVersion: cgroupVersion(),
+    NEventsListener: 0,
+    KernelVersion: release(),
+    OperatingSystem: osName(),
+    OSVersion: '',
+    OSType: 'linux',
+    Architecture: arch() === 'x64' ? 'x86_64' : arch(),
+    IndexServerAddress: 'https://index.docker.io/v1/',
     RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
-    NCPU: cpus().length, MemTotal: totalmem(), GenericResources: null, DockerRootDir: d.dataRoot,
-    HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: hostname(), Labels: [], ExperimentalBuild: false,
-    ServerVersion: ENGINE_VERSION, Runtimes: { runc: { path: d.runtimePath } }, DefaultRuntime: 'runc',
-    Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-    LiveRestoreEnabled: true, Isolation: '', InitBinary: 'docker-init',
-    ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
+    NCPU: cpus().length,
+    MemTotal: totalmem(),
+    GenericResources: null,
+    DockerRootDir: d.dataRoot,
+    HttpProxy: '',
+    HttpsProxy: '',
+    NoProxy: '',
+    Name: hostname(),
+    Labels: [],
+    ExperimentalBuild: false,
+    ServerVersion: ENGINE_VERSION,
+    Runtimes: { runc: { path: d.runtimePath } },
+    DefaultRuntime: 'runc',
+    Swarm: {
+      NodeID: '',
+      NodeAddr: '',
+      LocalNodeState: 'inactive',
+      ControlAvailable: false,
+      Error: '',
+      RemoteManagers: null,
+    },
+    LiveRestoreEnabled: true,
+    Isolation: '',
+    InitBinary: 'docker-init',
+    ContainerdCommit: { ID: '' },
+    RuncCommit: { ID: '' },
+    InitCommit: { ID: '' },
     SecurityOptions: ['name=seccomp,profile=builtin'],
     Warnings: d.warnings(),
   };
