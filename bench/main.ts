@@ -10,7 +10,7 @@
 // Options: --runs N (20), --warmup N (2), --containers N (50), --no-dockerd.
 // Environment: BENCH_STATE (set by scripts/bench) names a file where cleanup duties are noted.
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -136,7 +136,7 @@ async function rps(host: string, port: number, n: number, concurrency: number): 
   return n / ((performance.now() - t) / 1000);
 }
 
-async function traffic(d: Daemon, env: NodeJS.ProcessEnv, f: NetworkFigures): Promise<void> {
+async function traffic(env: NodeJS.ProcessEnv, f: NetworkFigures): Promise<void> {
   // -i: nc must not see EOF on its stdin, or it closes the connection before draining it.
   const sink = await runCmd(
     DOCKER,
@@ -227,7 +227,7 @@ export async function networkBench(i: NetworkBenchInput): Promise<NetworkFigures
   await guard('set-up + teardown', async () => {
     Object.assign(f, await setupTeardown(i.tag, Math.max(20, i.runs)));
   });
-  await guard('traffic', () => traffic(i.berthd, i.env(i.berthd), f));
+  await guard('traffic', () => traffic(i.env(i.berthd), f));
   process.stdout.write(
     table([
       ['network (issue 5)', 'value'],

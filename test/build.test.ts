@@ -60,7 +60,7 @@ for (const cli of ['berth', 'docker'] as const) {
     assert.ok(insp.Config.Env.includes('APP=/app'));
     assert.ok(insp.Config.ExposedPorts['8080/tcp']);
     const hist = (await run(['history', '--no-trunc', '--format', '{{.CreatedBy}}', tag])).stdout;
-    assert.match(hist, /^\/bin\/sh -c #\(nop\)  CMD \["cat","\/app\/v"\]\n/);
+    assert.match(hist, /^\/bin\/sh -c #\(nop\) {2}CMD \["cat","\/app\/v"\]\n/);
     assert.match(hist, /\|1 V=1 \/bin\/sh -c echo "v=\$V" > \/app\/v && cat a.txt/);
     // A changed file: only the steps from its COPY on rebuild.
     writeFileSync(join(dir, 'sub/x'), 'changed\n');

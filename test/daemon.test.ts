@@ -194,7 +194,7 @@ test('the socket is 0660 and /_ping has Docker headers', { skip }, async () => {
   const r = await d.api('GET', '/_ping');
   assert.equal(r.body.toString(), 'OK');
   assert.equal(r.headers['api-version'], '1.47');
-  assert.equal(r.headers['ostype'], 'linux');
+  assert.equal(r.headers.ostype, 'linux');
   const head = await d.api('HEAD', '/_ping');
   assert.equal(head.status, 200);
   const v = (await d.api('GET', '/v1.44/version')).json();

@@ -5,7 +5,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { isRoot, useDaemon, busyboxRootfs, type TestDaemon } from './helpers/daemon.ts';
+import { isRoot, useDaemon, type TestDaemon } from './helpers/daemon.ts';
 import { startFakeRegistry, addImage, sha, type FakeRegistry } from './helpers/fake-registry.ts';
 import { tarToBuffer } from '../src/tar/writer.ts';
 
@@ -21,11 +21,9 @@ const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
 describe('registry faults', { skip: !isRoot && 'needs root' }, () => {
   let d!: TestDaemon;
   let reg!: FakeRegistry;
-  let bb!: Buffer;
   useDaemon((x) => (d = x));
   before(async () => {
     reg = await startFakeRegistry();
-    bb = await busyboxRootfs();
   });
   after(async () => {
     await reg?.close();

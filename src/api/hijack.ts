@@ -3,7 +3,7 @@
 // streams raw on the same socket.
 import type { Duplex } from 'node:stream';
 import type { RequestContext } from './router.ts';
-import { versionAtLeast } from './version.ts';
+import { versionAtLeast } from '../common/api-version.ts';
 
 export function streamContentType(ctx: RequestContext, tty: boolean): string {
   return !tty && versionAtLeast(ctx.version, '1.42')

@@ -3,8 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { invalidArgument, notFound } from '../common/errors.ts';
-import { Query } from './http.ts';
-import { API_VERSION, MIN_API_VERSION, compareVersions } from './version.ts';
+import type { Query } from './http.ts';
+import { API_VERSION, MIN_API_VERSION, compareVersions } from '../common/api-version.ts';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -65,7 +65,7 @@ export class Router {
       pathMatched = true;
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       const params: Record<string, string> = {};
-      r.keys.forEach((k, i) => (params[k] = decodePathParam(m[i + 1])));
+      for (const [i, k] of r.keys.entries()) params[k] = decodePathParam(m[i + 1]);
       return { handler: r.handler, params };
     }
     if (pathMatched) throw Object.assign(invalidArgument(`method ${method} not allowed`), { status: 405 });

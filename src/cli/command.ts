@@ -49,7 +49,7 @@ export interface Command {
   readonly interspersed?: boolean;
   readonly args?: ArgRule;
   /** Exit code (0 when void). Errors propagate to the runner. */
-  run(ctx: Ctx): Promise<number | void>;
+  run(ctx: Ctx): Promise<number | undefined>;
 }
 
 /** An error with docker's exit status; an empty message prints nothing. */

@@ -1,5 +1,6 @@
 // Global flags, command dispatch, flag/arg validation and docker's error → exit-code mapping.
 
+import { cliVersion } from './version.ts';
 import { parseFlags, formatFlagHelp, FlagError, type FlagSpec } from './flags.ts';
 import { CliError, type Command, type Ctx, type Output, type Stdin } from './command.ts';
 import { commands, groups, lookup } from './registry.ts';
@@ -48,23 +49,6 @@ const globalFlags: FlagSpec[] = [
   { name: 'version', short: 'v', type: 'bool', description: 'Print version information and quit' },
   { name: 'help', type: 'bool', description: 'Print usage', hidden: true },
 ];
-
-export async function version(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
-  const { dirname, join } = await import('node:path');
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'berth' && pkg.version) return pkg.version;
-    } catch {
-      // keep looking upward
-    }
-    dir = dirname(dir);
-  }
-  return 'dev';
-}
 
 function rootHelp(): string {
   const names = Object.keys(commands);
@@ -167,7 +151,7 @@ export async function runCli(argv: readonly string[], rio: RunIO = processIO()):
     throw e;
   }
   if (g.values.version) {
-    io.out(`Berth version ${await version()}\n`);
+    io.out(`Berth version ${await cliVersion()}\n`);
     return 0;
   }
   const hosts = g.values.host as string[];

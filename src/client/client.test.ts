@@ -79,7 +79,13 @@ async function rawServer(onConn: (s: Socket) => void) {
   await new Promise<void>((r) => srv.listen(path, r));
   return {
     endpoint: { kind: 'unix' as const, path },
-    close: () => new Promise<void>((r) => srv.close(() => (rmSync(dir, { recursive: true, force: true }), r()))),
+    close: () =>
+      new Promise<void>((r) =>
+        srv.close(() => {
+          rmSync(dir, { recursive: true, force: true });
+          r();
+        }),
+      ),
   };
 }
 

@@ -4,7 +4,7 @@
 
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import type { Endpoint } from './transport.ts';
+import type { Endpoint } from './endpoint.ts';
 
 export interface ResponseStream extends Readable {
   statusCode: number;

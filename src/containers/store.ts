@@ -1,10 +1,9 @@
 // Container records and the name index. Names are reserved synchronously (one JS turn),
 // so of N concurrent creates with one name exactly one wins and the rest get 409.
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { fsyncDir } from '../sys/atomic.ts';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { KeyedMutex } from '../common/mutex.ts';
-import { join } from 'node:path';
-import { loadRecordDir, readRecord, writeRecord, type Quarantined } from '../metadata/record-dir.ts';
+import { basename, join } from 'node:path';
+import { loadRecordDir, readRecord, renameRecordDir, writeRecord, type Quarantined } from '../metadata/record-dir.ts';
 import { conflict, invalidArgument, isNotExist, notFound } from '../common/errors.ts';
 import { isObject } from '../common/json.ts';
 import { initialState, type ContainerRecord, type ContainerRuntimeState } from './types.ts';
@@ -104,8 +103,7 @@ export class ContainerStore {
   async moveToTrash(id: string): Promise<void> {
     const c = this.byId.get(id);
     if (!c) return;
-    await rename(this.dir(id), this.trashDir(id));
-    await fsyncDir(this.root);
+    await renameRecordDir(this.root, id, basename(this.trashDir(id)));
     this.byId.delete(id);
     this.releaseName(c.record.name, id);
   }

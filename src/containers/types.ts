@@ -2,7 +2,7 @@
 // (what the runtime did). They are stored in two files so a state write never rewrites
 // the config, and `ps`/`inspect` read snapshots of both without waiting on locks.
 import type { Digest } from '../common/digest.ts';
-import type { RunConfig } from '../images/types.ts';
+import type { RunConfig } from '../oci/image-spec.ts';
 
 export type ContainerConfig = RunConfig & { Image: string };
 

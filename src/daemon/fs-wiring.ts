@@ -4,7 +4,7 @@ import { containerFsRoutes } from '../api/routes/container-fs.ts';
 import type { ContainerDeps } from '../services/containers/deps.ts';
 import type { ImageDeps } from '../services/images/deps.ts';
 import type { ContainerFsPort, FsDeps } from '../services/containers/fs-ports.ts';
-import type { RunConfig } from '../images/types.ts';
+import type { RunConfig } from '../oci/image-spec.ts';
 import { containerChanges } from '../services/containers/diff.ts';
 import { exportContainer } from '../services/containers/export.ts';
 import { commitContainer } from '../services/containers/commit.ts';

@@ -38,6 +38,7 @@ async function removeBundle(bundle: string): Promise<void> {
       return rmdir(join(bundle, 'rootfs'));
     }
     if (errnoCode(err) !== 'ENOENT') throw err;
+    return undefined;
   });
   await rm(bundle, { recursive: true, force: true });
 }

@@ -14,7 +14,7 @@ import { ImageStore } from '../images/store.ts';
 import { ContainerStore } from '../containers/store.ts';
 import { EventBus } from '../events/bus.ts';
 import { openJournal } from '../events/journal.ts';
-import { ExecRegistry } from '../services/containers/exec.ts';
+import { ExecRegistry } from '../services/containers/exec-registry.ts';
 import { parseDetachKeys } from '../services/containers/stdin.ts';
 import { registerInteractive } from './wiring-interactive.ts';
 import { Router } from '../api/router.ts';

@@ -2,7 +2,7 @@
 // config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL,
 // ONBUILD, HEALTHCHECK). Applied to a copy; the input is never mutated.
 import { invalidArgument } from '../common/errors.ts';
-import type { RunConfig } from './types.ts';
+import type { RunConfig } from '../oci/image-spec.ts';
 
 const ALLOWED = new Set([
   'CMD',

@@ -16,7 +16,8 @@ import { hexOf, isDigest, sha256, type Digest } from '../common/digest.ts';
 import { conflict, invalidArgument, notFound } from '../common/errors.ts';
 import { parseReference, withDefaultTag, fullName, familiarString, type Reference } from '../common/reference.ts';
 import { isObject } from '../common/json.ts';
-import type { Image, ImageDocument, ImageMeta } from './types.ts';
+import type { ImageDocument } from '../oci/image-spec.ts';
+import type { Image, ImageMeta } from './types.ts';
 
 /** Canonical key of a tagged/digested reference in repositories.json. */
 export function refKey(r: Reference): string {

@@ -248,9 +248,14 @@ async function openSnapshot(path: string): Promise<OpenFile[]> {
     if (consistent || attempt >= 20) {
       // Never hand out the same file twice, whatever happened.
       const seen = new Set<number>();
-      const unique = opened.filter((f) =>
-        seen.has(f.ino) ? (void f.fh.close().catch(() => {}), false) : (seen.add(f.ino), true),
-      );
+      const unique = opened.filter((f) => {
+        if (seen.has(f.ino)) {
+          void f.fh.close().catch(() => {});
+          return false;
+        }
+        seen.add(f.ino);
+        return true;
+      });
       return unique.reverse();
     }
     await Promise.all(opened.map((f) => f.fh.close().catch(() => {})));

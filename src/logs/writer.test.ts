@@ -145,7 +145,7 @@ test('ENOSPC: no throw, drops counted, one rate-limited warning, no half records
   assert.equal(content.at(-1), 0x0a, 'file ends at a record boundary');
   const lines = await collect(readLogs(file));
   assert.equal(lines.length, st.written);
-  lines.forEach((l, i) => assert.equal(l, rec(i, 40).line.toString()));
+  for (const [i, l] of lines.entries()) assert.equal(l, rec(i, 40).line.toString());
 });
 
 test('ENOSPC during rotation keeps the writer alive', async (t) => {

@@ -3,7 +3,7 @@
 // `quarantine/` and reported, so one bad file cannot stop the daemon from starting.
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../sys/atomic.ts';
+import { fsyncDir, writeFileAtomic } from '../sys/atomic.ts';
 import { isNotExist, messageOf } from '../common/errors.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -27,6 +27,12 @@ export async function readRecord<T>(path: string): Promise<T | undefined> {
 
 export async function writeRecord(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 0) + '\n', 0o600);
+}
+
+/** Renames a record's directory within `parent` and makes the rename durable. */
+export async function renameRecordDir(parent: string, from: string, to: string): Promise<void> {
+  await rename(join(parent, from), join(parent, to));
+  await fsyncDir(parent);
 }
 
 /**

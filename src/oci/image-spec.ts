@@ -1,6 +1,8 @@
 // OCI image-spec and Docker image manifest v2 schema 2 types, plus the media types that
 // tell them apart. JSON keys are the wire names.
 
+import type { Digest } from '../common/digest.ts';
+
 export const MediaType = {
   // Docker schema 2
   DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -34,7 +36,7 @@ export const isConfigMediaType = (m: string | undefined) => m === MediaType.Dock
 export const isLayerMediaType = (m: string | undefined) =>
   m === MediaType.DockerLayer ||
   m === MediaType.DockerForeignLayer ||
-  (m !== undefined && m.startsWith('application/vnd.oci.image.layer.'));
+  m?.startsWith('application/vnd.oci.image.layer.');
 
 /** Well-known annotation keys. */
 export const Annotation = {
@@ -85,32 +87,58 @@ export interface Index {
   annotations?: Record<string, string>;
 }
 
-/** The runtime part of an image config (Docker adds a few keys to OCI's). */
-export interface ImageRunConfig {
-  User?: string;
-  ExposedPorts?: Record<string, object>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, object>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  ArgsEscaped?: boolean;
-  // Docker-only
+/** The runtime part of an image config (`config` in the image JSON; Docker's Config). */
+export interface RunConfig {
   Hostname?: string;
   Domainname?: string;
+  User?: string;
   AttachStdin?: boolean;
   AttachStdout?: boolean;
   AttachStderr?: boolean;
+  ExposedPorts?: Record<string, object>;
   Tty?: boolean;
   OpenStdin?: boolean;
   StdinOnce?: boolean;
-  Image?: string;
-  OnBuild?: string[] | null;
-  Shell?: string[];
+  Env?: string[];
+  Cmd?: string[];
   Healthcheck?: HealthConfig;
+  ArgsEscaped?: boolean;
+  Image?: string;
+  Volumes?: Record<string, object>;
+  WorkingDir?: string;
+  Entrypoint?: string[];
+  NetworkDisabled?: boolean;
+  MacAddress?: string;
+  OnBuild?: string[];
+  Labels?: Record<string, string>;
+  StopSignal?: string;
   StopTimeout?: number;
+  Shell?: string[];
+}
+
+export interface HistoryEntry {
+  created?: string;
+  created_by?: string;
+  author?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+/** The image JSON document (OCI image config with Docker's keys) whose sha256 is the image ID. */
+export interface ImageDocument {
+  architecture: string;
+  os: string;
+  variant?: string;
+  created?: string;
+  author?: string;
+  comment?: string;
+  docker_version?: string;
+  config?: RunConfig;
+  container?: string;
+  container_config?: RunConfig;
+  rootfs: { type: 'layers'; diff_ids: Digest[] };
+  history?: HistoryEntry[];
+  // Docker keeps the parent image of locally built/committed images outside the JSON.
 }
 
 export interface HealthConfig {
@@ -120,37 +148,6 @@ export interface HealthConfig {
   StartPeriod?: number;
   StartInterval?: number;
   Retries?: number;
-}
-
-export interface History {
-  created?: string;
-  created_by?: string;
-  author?: string;
-  comment?: string;
-  empty_layer?: boolean;
-}
-
-export interface RootFS {
-  type: 'layers';
-  diff_ids: string[];
-}
-
-export interface ImageConfig {
-  created?: string;
-  author?: string;
-  architecture: string;
-  os: string;
-  'os.version'?: string;
-  'os.features'?: string[];
-  variant?: string;
-  config?: ImageRunConfig;
-  rootfs: RootFS;
-  history?: History[];
-  // Docker-only
-  container?: string;
-  container_config?: ImageRunConfig;
-  docker_version?: string;
-  comment?: string;
 }
 
 /** oci-layout file at the root of an OCI image layout. */

@@ -127,7 +127,10 @@ function fileBody(fd: number, size: number): Readable {
       } catch (err) {
         return void this.destroy(err as Error);
       }
-      if (n === 0) buf.fill(0), (n = buf.length);
+      if (n === 0) {
+        buf.fill(0);
+        n = buf.length;
+      }
       pos += n;
       this.push(buf.subarray(0, n));
     },

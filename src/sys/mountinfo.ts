@@ -20,7 +20,7 @@ export interface MountEntry {
 }
 
 // The kernel escapes space, tab, newline and backslash as \ooo octal.
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 export function parseMountInfo(text: string): MountEntry[] {
   const out: MountEntry[] = [];
@@ -33,12 +33,12 @@ export function parseMountInfo(text: string): MountEntry[] {
       id: Number(f[0]),
       parentId: Number(f[1]),
       device: f[2],
-      root: unescape(f[3]),
-      mountPoint: unescape(f[4]),
+      root: unescapeOctal(f[3]),
+      mountPoint: unescapeOctal(f[4]),
       mountOptions: f[5].split(','),
       optionalFields: f.slice(6, sep),
-      fsType: unescape(f[sep + 1]),
-      source: unescape(f[sep + 2]),
+      fsType: unescapeOctal(f[sep + 1]),
+      source: unescapeOctal(f[sep + 2]),
       superOptions: (f[sep + 3] ?? '').split(','),
     });
   }

@@ -167,7 +167,8 @@ class Batch {
 function runOp(b: Batch, op: NetOp): void {
   switch (op.op) {
     case 'netns':
-      return b.createNetns(op.path);
+      b.createNetns(op.path);
+      return;
     case 'veth': {
       const master = op.master ? indexOf(hostSock, op.master) : undefined;
       request(

@@ -111,6 +111,9 @@ const TYPE_FLAG: Record<TarEntryType, string> = {
 
 const MAX_OCTAL_8 = 0o7777777;
 const MAX_OCTAL_12 = 0o77777777777;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ustar fields hold 7-bit ASCII without NUL
+const NON_ASCII = /[^\x01-\x7f]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ustar fields hold 7-bit ASCII without NUL
 const ascii = (s: string) => /^[\x01-\x7f]*$/.test(s);
 
 /** The header block(s) for one entry: an optional PAX 'x' header, then the ustar header. */
@@ -128,7 +131,7 @@ export function encodeHeaders(entry: TarWriteEntry, size: number): Buffer {
     if (split && ascii(name)) [prefix, name] = split;
     else {
       pax.set('path', Buffer.from(entry.name));
-      name = entry.name.replace(/[^\x01-\x7f]/g, '_').slice(0, 100);
+      name = entry.name.replace(NON_ASCII, '_').slice(0, 100);
     }
   }
   if (Buffer.byteLength(linkname) > 100 || !ascii(linkname)) pax.set('linkpath', Buffer.from(linkname));
@@ -161,7 +164,7 @@ export function encodeHeaders(entry: TarWriteEntry, size: number): Buffer {
   if (pax.size === 0) return main;
   const body = encodePax(pax);
   const paxHeader = ustarBlock({
-    name: `PaxHeaders/${(entry.name.split('/').filter(Boolean).pop() ?? 'x').replace(/[^\x01-\x7f]/g, '_').slice(0, 80)}`,
+    name: `PaxHeaders/${(entry.name.split('/').filter(Boolean).pop() ?? 'x').replace(NON_ASCII, '_').slice(0, 80)}`,
     prefix: '',
     mode: 0o644,
     uid: 0,

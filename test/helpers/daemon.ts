@@ -103,6 +103,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
       await exited;
     },
     async cleanup() {
+      let stopError: unknown;
       try {
         if (d.proc.exitCode === null && d.proc.signalCode === null) {
           const list = await d
@@ -112,7 +113,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
           await Promise.all(list.map((c) => d.api('DELETE', `/containers/${c.Id}?force=1`).catch(() => {})));
         }
         await d.stop('SIGTERM');
-      } finally {
+      } catch (err) {
+        stopError = err;
+      }
+      {
         // Anything still mounted below the test root is a leak: undo it, then fail loudly.
         const leaks = mountsUnder(root);
         for (const m of leaks.reverse()) {
@@ -138,6 +142,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         if (shims.length) throw new Error(`leaked shims: ${shims.join(', ')}`);
         if (netLeaks.length) throw new Error(`leaked network state: ${netLeaks.join(', ')}`);
       }
+      if (stopError) throw stopError;
     },
   };
   await d.start();

@@ -43,7 +43,7 @@ export function hijackRaw(
     socket.on('data', (c: Buffer) => {
       if (headDone) {
         rest = Buffer.concat([rest, c]);
-        waiters.forEach((w) => w());
+        for (const w of waiters) w();
         return;
       }
       buf = Buffer.concat([buf, c]);

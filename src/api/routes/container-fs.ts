@@ -5,7 +5,7 @@ import { readBody, sendJson } from '../http.ts';
 import { isObject, parseJsonSafe } from '../../common/json.ts';
 import { invalidArgument } from '../../common/errors.ts';
 import type { Router, RequestContext } from '../router.ts';
-import { versionAtLeast } from '../version.ts';
+import { versionAtLeast } from '../../common/api-version.ts';
 
 export interface PathStatHeader {
   name: string;

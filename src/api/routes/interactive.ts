@@ -6,7 +6,7 @@ import { isObject, parseJsonSafe } from '../../common/json.ts';
 import { readJsonObject, sendJson, sendNoContent } from '../http.ts';
 import { hijack, streamContentType } from '../hijack.ts';
 import type { Router, RequestContext } from '../router.ts';
-import { versionAtLeast } from '../version.ts';
+import { versionAtLeast } from '../../common/api-version.ts';
 import { acceptWebSocket } from '../websocket.ts';
 import type { AttachParams } from './containers.ts';
 

@@ -1,7 +1,7 @@
 // /_ping, /version, /info.
 import type { Router } from '../router.ts';
 import { sendJson } from '../http.ts';
-import { API_VERSION } from '../version.ts';
+import { API_VERSION } from '../../common/api-version.ts';
 
 export interface SystemBackend {
   version(): unknown;

@@ -33,7 +33,7 @@ function followInContext(idx: ContextIndex, name: string, src: string): string {
   let cur = name;
   for (let hops = 0; hops < 40; hops++) {
     const e = idx.entries.get(cur);
-    if (!e || e.type !== 'symlink') return cur;
+    if (e?.type !== 'symlink') return cur;
     const t = e.linkname.startsWith('/') ? e.linkname : posix.join(posix.dirname(cur), e.linkname);
     const n = posix
       .normalize('/' + t)

@@ -75,11 +75,11 @@ function parseDirectives(rows: string[]): { directives: Directives; next: number
 const isComment = (row: string) => /^\s*#/.test(row);
 
 /** Ends with the escape char (not escaped itself), optionally followed by whitespace. */
-function continues(row: string, escape: string): boolean {
+function continues(row: string, escChar: string): boolean {
   const t = row.replace(/[ \t]+$/, '');
-  if (!t.endsWith(escape)) return false;
+  if (!t.endsWith(escChar)) return false;
   let n = 0;
-  for (let i = t.length - 1; i >= 0 && t[i] === escape; i--) n++;
+  for (let i = t.length - 1; i >= 0 && t[i] === escChar; i--) n++;
   return n % 2 === 1;
 }
 

@@ -92,8 +92,8 @@ export function commandForm(text: string): CommandForm {
   return { json: false, text: t };
 }
 
-function keyValues(kind: 'ENV' | 'LABEL', rest: string, escape: string, line: number): [string, string][] {
-  const words = splitRaw(rest, escape, line);
+function keyValues(kind: 'ENV' | 'LABEL', rest: string, escChar: string, line: number): [string, string][] {
+  const words = splitRaw(rest, escChar, line);
   if (words.length === 0) throw new DockerfileError(line, `${kind} requires at least one argument`);
   if (!words[0].includes('=')) {
     if (kind === 'LABEL')
@@ -116,7 +116,7 @@ function requireArgs(kind: string, rest: string, line: number): void {
   if (rest.trim() === '') throw new DockerfileError(line, `${kind} requires at least one argument`);
 }
 
-function parseInstruction(l: LogicalLine, escape: string, nested = false): Instruction {
+function parseInstruction(l: LogicalLine, escChar: string, nested = false): Instruction {
   const m = /^\s*(\S+)\s*(.*)$/s.exec(l.text);
   if (!m) throw new DockerfileError(l.start, 'empty instruction');
   const word = m[1];
@@ -133,7 +133,7 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
   const rest = f.rest;
   switch (kind) {
     case 'FROM': {
-      const w = splitRaw(rest, escape, l.start);
+      const w = splitRaw(rest, escChar, l.start);
       if (w.length !== 1 && !(w.length === 3 && w[1].toUpperCase() === 'AS')) {
         throw new DockerfileError(l.start, 'FROM requires either one or three arguments');
       }
@@ -164,9 +164,9 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
       return { ...base, kind, command: commandForm(rest) };
     case 'ENV':
     case 'LABEL':
-      return { ...base, kind, pairs: keyValues(kind, rest, escape, l.start) };
+      return { ...base, kind, pairs: keyValues(kind, rest, escChar, l.start) };
     case 'ARG': {
-      const words = splitRaw(rest, escape, l.start);
+      const words = splitRaw(rest, escChar, l.start);
       if (words.length === 0) throw new DockerfileError(l.start, 'ARG requires at least one argument');
       return {
         ...base,
@@ -182,13 +182,13 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
     }
     case 'EXPOSE':
       requireArgs(kind, rest, l.start);
-      return { ...base, kind, ports: splitRaw(rest, escape, l.start) };
+      return { ...base, kind, ports: splitRaw(rest, escChar, l.start) };
     case 'COPY':
     case 'ADD': {
       let words: string[];
       const form = commandForm(rest);
       if (form.json) words = form.args;
-      else words = splitRaw(rest, escape, l.start);
+      else words = splitRaw(rest, escChar, l.start);
       const heredocNames = l.heredocs.length;
       if (words.length < 2 && !(heredocNames > 0 && words.length >= 2)) {
         throw new DockerfileError(
@@ -217,14 +217,14 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
     case 'STOPSIGNAL':
     case 'MAINTAINER':
       requireArgs(kind, rest, l.start);
-      if (kind !== 'MAINTAINER' && splitRaw(rest, escape, l.start).length !== 1 && kind !== 'WORKDIR') {
+      if (kind !== 'MAINTAINER' && splitRaw(rest, escChar, l.start).length !== 1 && kind !== 'WORKDIR') {
         throw new DockerfileError(l.start, `${kind} requires exactly one argument`);
       }
       return { ...base, kind, value: rest.trim() };
     case 'VOLUME': {
       requireArgs(kind, rest, l.start);
       const form = commandForm(rest);
-      const paths = form.json ? form.args : splitRaw(rest, escape, l.start);
+      const paths = form.json ? form.args : splitRaw(rest, escChar, l.start);
       if (paths.some((p) => p.trim() === ''))
         throw new DockerfileError(l.start, 'VOLUME specified can not be an empty string');
       return { ...base, kind, paths };
@@ -242,7 +242,7 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
         return { ...base, kind, none: true };
       }
       const cm = /^CMD(\s+(.*))?$/is.exec(t);
-      if (!cm || !cm[2]?.trim()) throw new DockerfileError(l.start, 'HEALTHCHECK requires CMD or NONE');
+      if (!cm?.[2]?.trim()) throw new DockerfileError(l.start, 'HEALTHCHECK requires CMD or NONE');
       const retries = one(f, 'retries');
       if (retries !== undefined && !/^\d+$/.test(retries))
         throw new DockerfileError(l.start, `invalid retries: ${retries}`);
@@ -272,7 +272,7 @@ function parseInstruction(l: LogicalLine, escape: string, nested = false): Instr
         throw new DockerfileError(l.start, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (inner === 'FROM' || inner === 'MAINTAINER')
         throw new DockerfileError(l.start, `${inner} isn't allowed as an ONBUILD trigger`);
-      const parsed = parseInstruction({ ...l, text: trigger }, escape, true);
+      const parsed = parseInstruction({ ...l, text: trigger }, escChar, true);
       return { ...base, kind, trigger, parsed };
     }
   }

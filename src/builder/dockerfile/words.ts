@@ -125,9 +125,9 @@ function processUntil(sc: Scanner, env: Env, o: Options, stop: string): string {
 }
 
 /** One word: expansions done, quotes removed. */
-export function expandWord(text: string, env: Env, escape: string, line: number): string {
+export function expandWord(text: string, env: Env, escChar: string, line: number): string {
   const sc = new Scanner(text);
-  const out = processUntil(sc, env, { escape, line, split: false }, '\u0000');
+  const out = processUntil(sc, env, { escape: escChar, line, split: false }, '\u0000');
   return out;
 }
 
@@ -135,12 +135,12 @@ export function expandWord(text: string, env: Env, escape: string, line: number)
  * Splits on unquoted whitespace, then expands each word (quotes removed). Expansion
  * results are not split again, as in Docker.
  */
-export function expandWords(text: string, env: Env, escape: string, line: number): string[] {
-  return splitRaw(text, escape, line).map((w) => expandWord(w, env, escape, line));
+export function expandWords(text: string, env: Env, escChar: string, line: number): string[] {
+  return splitRaw(text, escChar, line).map((w) => expandWord(w, env, escChar, line));
 }
 
 /** Splits on unquoted, unescaped whitespace without touching the words' contents. */
-export function splitRaw(text: string, escape: string, line: number): string[] {
+export function splitRaw(text: string, escChar: string, line: number): string[] {
   const words: string[] = [];
   let cur = '';
   let inWord = false;
@@ -149,14 +149,14 @@ export function splitRaw(text: string, escape: string, line: number): string[] {
     const c = text[i];
     if (quote) {
       cur += c;
-      if (c === escape && quote === '"' && i + 1 < text.length) {
+      if (c === escChar && quote === '"' && i + 1 < text.length) {
         cur += text[++i];
         continue;
       }
       if (c === quote) quote = '';
       continue;
     }
-    if (c === escape && i + 1 < text.length) {
+    if (c === escChar && i + 1 < text.length) {
       cur += c + text[++i];
       inWord = true;
       continue;
@@ -191,8 +191,8 @@ export function splitRaw(text: string, escape: string, line: number): string[] {
  * A heredoc body with an unquoted delimiter (COPY <<EOF): `$VAR` and `${VAR…}` expand,
  * `\$` `\\` and `\`` escape; quotes and every other character stay as written.
  */
-export function expandHeredoc(text: string, env: Env, escape: string, line: number): string {
+export function expandHeredoc(text: string, env: Env, escChar: string, line: number): string {
   return text.replace(/\\([$\\`])|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*/g, (m, esc: string | undefined) =>
-    esc !== undefined ? esc : expandWord(m, env, escape, line),
+    esc !== undefined ? esc : expandWord(m, env, escChar, line),
   );
 }

@@ -1,7 +1,7 @@
 // The step cache key: parent image, the resulting config, what the step does (its
 // created_by with build args in scope expanded) and the content of whatever it copies.
 import { createHash } from 'node:crypto';
-import type { RunConfig } from '../../images/types.ts';
+import type { RunConfig } from '../../oci/image-spec.ts';
 
 export function stepKey(parts: {
   parent: string;

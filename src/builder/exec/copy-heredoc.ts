@@ -8,7 +8,8 @@ import { DockerfileError } from '../dockerfile/lines.ts';
 import { expandHeredoc } from '../dockerfile/words.ts';
 import { TarWriter } from '../../tar/writer.ts';
 import { nop } from './meta.ts';
-import { containerStep, missingDirs, type StageState, type StepEnv } from './steps.ts';
+import { containerStep, missingDirs } from './container-step.ts';
+import type { StageState, StepEnv } from './state.ts';
 
 export interface HeredocCopy {
   vars: ReadonlyMap<string, string>;

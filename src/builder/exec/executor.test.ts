@@ -7,7 +7,7 @@ import { tarToBuffer } from '../../tar/writer.ts';
 import { indexContext } from '../context/index.ts';
 import { executeBuild } from './executor.ts';
 import type { BuildPorts } from './ports.ts';
-import type { HistoryEntry, RunConfig } from '../../images/types.ts';
+import type { HistoryEntry, RunConfig } from '../../oci/image-spec.ts';
 
 function fakes() {
   const images = new Map<string, { config: RunConfig; history: HistoryEntry[]; parent: string }>();

@@ -8,11 +8,12 @@ import { parseDockerfile } from '../dockerfile/parser.ts';
 import type { Instruction, Stage } from '../dockerfile/ast.ts';
 import { invalidArgument, notFound } from '../../common/errors.ts';
 import { shortId } from '../../common/ids.ts';
-import type { RunConfig } from '../../images/types.ts';
+import type { RunConfig } from '../../oci/image-spec.ts';
 import type { BuildPorts } from './ports.ts';
 import type { BuildOutput, BuildRequest } from './types.ts';
 import { applyMeta, nop } from './meta.ts';
-import { runCopy, runRun, runWorkdir, type StageState, type StepEnv } from './steps.ts';
+import { runCopy, runRun, runWorkdir } from './steps.ts';
+import { scopeEnv, type StageState, type StepEnv } from './state.ts';
 import { stepKey } from './cache-key.ts';
 import { probeCache } from './probe.ts';
 import { OrderedOutput, planStages } from './stages.ts';
@@ -71,7 +72,7 @@ async function execute(
     const parsed = parseDockerfile(`FROM scratch\n${text}\n`).stages[0].instructions[0];
     stages.at(-1)!.instructions.push({ ...parsed, line: stages.at(-1)!.from.line });
   }
-  const escape = req.dockerfile.directives.escape;
+  const escChar = req.dockerfile.directives.escape;
   const used = new Set<string>();
   const argValue = (name: string, dflt: string | undefined): string | undefined => {
     if (Object.hasOwn(req.buildArgs, name) && req.buildArgs[name] !== null) {
@@ -84,13 +85,13 @@ async function execute(
   const meta = new Map<string, string>();
   for (const a of req.dockerfile.metaArgs) {
     for (const { name, value } of a.args) {
-      const v = argValue(name, value === undefined ? undefined : expandWord(value, meta, escape, a.line));
+      const v = argValue(name, value === undefined ? undefined : expandWord(value, meta, escChar, a.line));
       if (v !== undefined) meta.set(name, v);
     }
   }
   const fromOf = (stage: Stage) => {
     try {
-      return expandWord(stage.from.image, meta, escape, stage.from.line);
+      return expandWord(stage.from.image, meta, escChar, stage.from.line);
     } catch {
       return '';
     }
@@ -125,7 +126,7 @@ async function execute(
         req,
         out: shown.writer(ord),
         signal: ctl.signal,
-        escape,
+        escape: escChar,
         meta,
         argValue,
         used,
@@ -159,11 +160,11 @@ type StageRun = StepEnv;
 
 /** One stage: FROM, the base image's ONBUILD triggers, its instructions; its image ID. */
 async function runStage(env: StageRun, stage: Stage, first: number, total: number): Promise<string> {
-  const { ports, req, out, signal, escape, meta, built } = env;
+  const { ports, req, out, signal, escape: escChar, meta, built } = env;
   let step = first;
   signal.throwIfAborted();
   out.stream(`Step ${++step}/${total} : ${stage.from.original}\n`);
-  const fromName = expandWord(stage.from.image, meta, escape, stage.from.line);
+  const fromName = expandWord(stage.from.image, meta, escChar, stage.from.line);
   if (fromName === '')
     throw new DockerfileError(stage.from.line, 'base name (' + stage.from.image + ') should not be blank');
   let st: StageState;
@@ -179,7 +180,7 @@ async function runStage(env: StageRun, stage: Stage, first: number, total: numbe
       { ...req, pull: req.pull },
       signal,
       out,
-      stage.from.platform ? expandWord(stage.from.platform, meta, escape, stage.from.line) : req.platform,
+      stage.from.platform ? expandWord(stage.from.platform, meta, escChar, stage.from.line) : req.platform,
     );
   }
   if (st.image) out.stream(` ---> ${shortId(st.image)}\n`);
@@ -215,14 +216,6 @@ async function stateFromImage(
 }
 
 /** Variables for expansion at this point: args in scope, ENV over them. */
-export function scopeEnv(st: StageState): Map<string, string> {
-  const m = new Map(st.args);
-  for (const e of st.config.Env ?? []) {
-    const i = e.indexOf('=');
-    m.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
-  }
-  return m;
-}
 
 async function dispatch(env: StepEnv, st: StageState, ins: Instruction): Promise<void> {
   const vars = scopeEnv(st);

@@ -2,7 +2,7 @@
 // `created_by` Docker's legacy builder records for it (`/bin/sh -c #(nop)  CMD ["sh"]`).
 import type { Instruction, CommandForm, Healthcheck } from '../dockerfile/ast.ts';
 import { DockerfileError } from '../dockerfile/lines.ts';
-import type { RunConfig } from '../../images/types.ts';
+import type { RunConfig } from '../../oci/image-spec.ts';
 
 export type Expand = (word: string) => string;
 export type ExpandAll = (text: string) => string[];

@@ -2,7 +2,7 @@
 // image and commit services; unit tests use fakes. The executor owns no resources itself:
 // every container it asks for is handed back to remove() (or kept, with --rm=false).
 import type { Readable } from 'node:stream';
-import type { HistoryEntry, RunConfig } from '../../images/types.ts';
+import type { HistoryEntry, RunConfig } from '../../oci/image-spec.ts';
 
 export interface BaseImage {
   id: string;

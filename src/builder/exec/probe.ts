@@ -1,6 +1,6 @@
 // The cache probe of every step: the local step cache, then the --cache-from images.
 // A --cache-from hit is recorded in the local cache too, so the next build finds it there.
-import type { RunConfig } from '../../images/types.ts';
+import type { RunConfig } from '../../oci/image-spec.ts';
 import type { BuildPorts } from './ports.ts';
 import type { BuildRequest } from './types.ts';
 

@@ -11,7 +11,7 @@ import { expandWord } from '../dockerfile/words.ts';
 import { covers, selectSources, selectionDigest } from '../context/select.ts';
 import type { StepMount } from './ports.ts';
 import { copyTar, type CopyPlan } from './copy-tar.ts';
-import type { StageState, StepEnv } from './steps.ts';
+import type { StageState, StepEnv } from './state.ts';
 
 export interface ResolvedMounts {
   mounts: StepMount[];

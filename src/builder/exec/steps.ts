@@ -9,39 +9,18 @@ import { invalidArgument } from '../../common/errors.ts';
 import type { Copy, Run } from '../dockerfile/ast.ts';
 import { DockerfileError } from '../dockerfile/lines.ts';
 import { expandWord } from '../dockerfile/words.ts';
-import type { HistoryEntry, RunConfig } from '../../images/types.ts';
+import type { RunConfig } from '../../oci/image-spec.ts';
 import { covers, selectSources, selectionDigest, type Selected } from '../context/select.ts';
-import type { BuildPorts, Downloaded, StepMount } from './ports.ts';
+import type { Downloaded } from './ports.ts';
 import { resolveMounts } from './run-mounts.ts';
 import { copyHeredocs } from './copy-heredoc.ts';
-import type { BuildOutput, BuildRequest, StepFailure } from './types.ts';
+import type { StepFailure } from './types.ts';
 import { commandArgs, nop, shellOf } from './meta.ts';
-import { stepKey } from './cache-key.ts';
-import { probeCache } from './probe.ts';
 import { concatTars, contextFile, copyTar, type CopyPlan } from './copy-tar.ts';
 import { TarWriter } from '../../tar/writer.ts';
-import { scopeEnv } from './executor.ts';
+import { scopeEnv, type StageState, type StepEnv } from './state.ts';
+import { containerStep, missingDirs } from './container-step.ts';
 import { shortId } from '../../common/ids.ts';
-
-export interface StageState {
-  image: string;
-  config: RunConfig;
-  /** Build args in scope in this stage (declared by ARG, with a value). */
-  args: Map<string, string>;
-}
-
-export interface StepEnv {
-  ports: BuildPorts;
-  req: BuildRequest;
-  out: BuildOutput;
-  signal: AbortSignal;
-  escape: string;
-  meta: Map<string, string>;
-  argValue(name: string, dflt: string | undefined): string | undefined;
-  used: Set<string>;
-  /** Finished stages by lower-case name and by index. */
-  built: Map<string, string>;
-}
 
 /** Args in scope not overridden by ENV, sorted, as Docker lists them (`|2 A=1 B=2`). */
 function argsInScope(st: StageState): string[] {
@@ -50,82 +29,6 @@ function argsInScope(st: StageState): string[] {
     .filter(([k]) => !env.has(k))
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`);
-}
-
-export interface Work {
-  createdBy: string;
-  files?: string;
-  cfg: RunConfig;
-  /** The container's config (RUN's command and env); defaults to cfg with a #(nop) Cmd. */
-  runConfig?: RunConfig;
-  /** RUN: works in the created container, which is committed. */
-  fill?(container: string): Promise<void>;
-  /** COPY/ADD/WORKDIR: the layer tar itself (no container). */
-  tar?(): Promise<Readable>;
-  history?: Partial<HistoryEntry>;
-  /** RUN --mount sources, set up only when the step really runs. */
-  mounts?: StepMount[];
-}
-
-/** Probe, else create a container, fill it, commit, remove. */
-export async function containerStep(env: StepEnv, st: StageState, w: Work): Promise<void> {
-  const key = stepKey({
-    parent: st.image,
-    config: w.cfg,
-    createdBy: w.createdBy,
-    files: w.files,
-    platform: env.req.platform,
-  });
-  const hit = await probeCache(env, key, st.image, w.createdBy, w.cfg);
-  if (hit) {
-    env.out.stream(` ---> Using cache\n ---> ${shortId(hit)}\n`);
-    st.image = hit;
-    st.config = w.cfg;
-    return;
-  }
-  if (w.tar) {
-    const id = await env.ports.commitLayer(st.image, await w.tar(), w.cfg, { created_by: w.createdBy, ...w.history });
-    await env.ports.cachePut(key, id);
-    env.out.stream(` ---> ${shortId(id)}\n`);
-    st.image = id;
-    st.config = w.cfg;
-    return;
-  }
-  const runConfig = w.runConfig ?? w.cfg;
-  const mounts = w.mounts?.length ? await env.ports.prepareMounts(w.mounts, env.signal) : undefined;
-  let ctr: string;
-  try {
-    ctr = await env.ports.create({
-      image: st.image,
-      config: runConfig,
-      network: env.req.network,
-      extraHosts: env.req.extraHosts,
-      shmSize: env.req.shmSize,
-      ulimits: env.req.ulimits,
-      binds: mounts?.binds,
-    });
-  } catch (err) {
-    await mounts?.release();
-    throw err;
-  }
-  let ok = false;
-  try {
-    await w.fill!(ctr);
-    env.signal.throwIfAborted();
-    const id = await env.ports.commit(ctr, st.image, w.cfg, { created_by: w.createdBy, ...w.history });
-    await env.ports.cachePut(key, id);
-    ok = true;
-    if (env.req.rm) {
-      await env.ports.remove(ctr);
-      env.out.stream(`Removing intermediate container ${shortId(ctr)}\n`);
-    }
-    env.out.stream(` ---> ${shortId(id)}\n`);
-    st.image = id;
-    st.config = w.cfg;
-  } finally {
-    if (!ok && (env.req.forceRm || env.signal.aborted || env.req.rm)) await env.ports.remove(ctr).catch(() => {});
-    await mounts?.release();
-  }
 }
 
 export async function runRun(env: StepEnv, st: StageState, ins: Run): Promise<void> {
@@ -214,17 +117,6 @@ async function ownerFor(
   const m = /^(\d+)(?::(\d+))?$/.exec(spec);
   if (m) return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
   return env.ports.lookupUser(st.image, spec);
-}
-
-/** Missing directories from `/` down to `dir` in the image (created 0755 as Docker does). */
-export async function missingDirs(env: StepEnv, image: string, dir: string): Promise<string[]> {
-  const parts = dir.split('/').filter(Boolean);
-  const out: string[] = [];
-  for (let i = 1; i <= parts.length; i++) {
-    const p = '/' + parts.slice(0, i).join('/');
-    if (out.length || !image || !(await env.ports.isDir(image, p))) out.push(p);
-  }
-  return out;
 }
 
 export async function runCopy(env: StepEnv, st: StageState, ins: Copy): Promise<void> {

@@ -45,6 +45,7 @@ const command: Command = {
     let out = '';
     if (r.CachesDeleted?.length) out = `Deleted build cache objects:\n${r.CachesDeleted.join('\n')}\n\n`;
     ctx.io.out(`${out}Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+    return 0;
   },
 };
 

@@ -29,6 +29,7 @@ const command: Command = {
       out = `Deleted Containers:\n${r.ContainersDeleted.map((id) => `${id}\n`).join('')}`;
     if (out) ctx.io.out(`${out}\n`);
     ctx.io.out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+    return 0;
   },
 };
 

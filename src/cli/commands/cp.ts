@@ -6,7 +6,7 @@
 // stdin/stdout.
 import { existsSync, lstatSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Client } from '../../client/index.ts';
 import { ApiError } from '../../client/index.ts';
 import { CliError, flagBool, type Command, type Ctx } from '../command.ts';
@@ -138,10 +138,12 @@ const command: Command = {
     const client = await ctx.client();
     if (src.container) {
       if (src.path === '') throw new CliError('source can not be empty', 1);
-      return copyFrom(ctx, client, src.container, src.path, b);
+      await copyFrom(ctx, client, src.container, src.path, b);
+      return 0;
     }
     if (dst.path === '') throw new CliError('destination can not be empty', 1);
-    return copyTo(ctx, client, a, dst.container!, dst.path);
+    await copyTo(ctx, client, a, dst.container!, dst.path);
+    return 0;
   },
 };
 

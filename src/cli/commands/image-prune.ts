@@ -37,6 +37,7 @@ const command: Command = {
     }
     if (out) ctx.io.out(`${out}\n`);
     ctx.io.out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+    return 0;
   },
 };
 

@@ -25,6 +25,7 @@ const command: Command = {
       filters: JSON.stringify(parseFilters(flagList(ctx, 'filter'))),
     });
     if (r.NetworksDeleted?.length) ctx.io.out(`Deleted Networks:\n${r.NetworksDeleted.join('\n')}\n`);
+    return 0;
   },
 };
 

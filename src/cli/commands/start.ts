@@ -53,6 +53,7 @@ const command: Command = {
       }
     }
     if (failed.length) throw new CliError(`Error: failed to start containers: ${failed.join(', ')}`, 1);
+    return 0;
   },
 };
 

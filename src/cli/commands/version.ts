@@ -11,10 +11,10 @@ const command: Command = {
   flags: [{ name: 'format', short: 'f', type: 'string', description: 'Format output using a custom template' }],
   args: { max: 0 },
   async run(ctx) {
-    const { version } = await import('../runner.ts');
+    const { cliVersion } = await import('../version.ts');
     const clientInfo = {
       Platform: { Name: 'Berth' },
-      Version: await version(),
+      Version: await cliVersion(),
       ApiVersion: API_VERSION,
       DefaultAPIVersion: API_VERSION,
       GoVersion: `node ${process.versions.node}`,
@@ -61,6 +61,7 @@ const command: Command = {
       ctx.io.err(`${errText(serverErr)}\n`);
       return 1;
     }
+    return 0;
   },
 };
 

@@ -225,8 +225,8 @@ test('images --digests, -q and custom format', () => {
     trunc: true,
     nowMs: NOW,
   });
-  assert.match(out.split('\n')[0]!, /^REPOSITORY   TAG       DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/);
-  assert.match(out.split('\n')[1]!, /^busybox      latest    sha256:e{64}   abababababab/);
+  assert.match(out.split('\n')[0]!, /^REPOSITORY {3}TAG {7}DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/);
+  assert.match(out.split('\n')[1]!, /^busybox {6}latest {4}sha256:e{64} {3}abababababab/);
   assert.equal(
     renderImages(images, { format: 'table', quiet: true, digest: false, trunc: true }),
     'abababababab\nabababababab\ncdcdcdcdcdcd\nefefefefefef\n',

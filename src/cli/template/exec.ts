@@ -84,9 +84,9 @@ export function execute(tmpl: Template, data: Value, funcs: FuncMap): string {
     if (recv === undefined) return undefined; // missing key chain: stays invalid
     if (recv === null) return fail(`nil pointer evaluating interface {}.${fname}`);
     if (isObject(recv)) {
-      const v = Object.prototype.hasOwnProperty.call(recv, fname) ? recv[fname] : undefined;
+      const v = Object.hasOwn(recv, fname) ? recv[fname] : undefined;
       if (typeof v === 'function') return (v as Func).call(recv, ...(args ?? []));
-      if (args && args.length) fail(`${fname} has arguments but cannot be invoked as function`);
+      if (args?.length) fail(`${fname} has arguments but cannot be invoked as function`);
       return v;
     }
     return fail(`can't evaluate field ${fname} in type ${goType(recv)}`);
@@ -181,7 +181,7 @@ export function execute(tmpl: Template, data: Value, funcs: FuncMap): string {
 
   const evalPipe = (dot: Value, p: Pipe, declare: boolean): Value => {
     line = p.line;
-    let v: Value = undefined;
+    let v: Value;
     let has = false;
     for (const c of p.cmds) {
       v = evalCmd(dot, c, v, has);
@@ -240,7 +240,7 @@ export function execute(tmpl: Template, data: Value, funcs: FuncMap): string {
         withScope(() => {
           const v = evalPipe(dot, n.pipe, false);
           const items: [Value, Value][] = [];
-          if (Array.isArray(v)) v.forEach((e, i) => items.push([i, e]));
+          if (Array.isArray(v)) for (const [i, e] of v.entries()) items.push([i, e]);
           else if (isObject(v)) for (const k of Object.keys(v).sort()) items.push([k, v[k]]);
           else if (typeof v === 'number' && Number.isInteger(v)) for (let i = 0; i < v; i++) items.push([i, i]);
           else if (v === undefined || v === null) {

@@ -73,7 +73,7 @@ function index(item: Value, ...keys: Value[]): Value {
     } else if (isObject(v)) {
       if (typeof k !== 'string') errf(`value has type ${goType(k)}; should be string`);
       const key = k as string;
-      if (Object.prototype.hasOwnProperty.call(v, key)) v = v[key];
+      if (Object.hasOwn(v, key)) v = v[key];
       else {
         // Go yields the element type's zero value: "" for string maps (labels), nil otherwise.
         const vals = Object.values(v);

@@ -3,7 +3,7 @@
 
 import { parse, type Template } from './parser.ts';
 import { execute, type Func, type FuncMap } from './exec.ts';
-import { builtinFuncs, headerFuncs } from './funcs.ts';
+import { builtinFuncs } from './funcs.ts';
 
 export { TemplateError } from './lexer.ts';
 export type { Template } from './parser.ts';

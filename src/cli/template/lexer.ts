@@ -59,7 +59,7 @@ export function lex(src: string, name = ''): Token[] {
   let trimNextText = false;
   while (pos < src.length) {
     const open = src.indexOf('{{', pos);
-    let textEnd = open < 0 ? src.length : open;
+    const textEnd = open < 0 ? src.length : open;
     let trimLeft = false;
     if (open >= 0 && src[open + 2] === '-' && isSpace(src[open + 3] ?? '')) trimLeft = true;
     let text = src.slice(pos, textEnd);

@@ -5,7 +5,8 @@
 // an image is recorded from the source's layers and history up to that entry, with the
 // step's config, on the parent.
 import { chainIds, type Digest } from '../../common/digest.ts';
-import type { HistoryEntry, Image, ImageDocument, RunConfig } from '../../images/types.ts';
+import type { Image } from '../../images/types.ts';
+import type { HistoryEntry, ImageDocument, RunConfig } from '../../oci/image-spec.ts';
 import type { ImageStore } from '../../images/store.ts';
 import { storedConfig } from './commit-step.ts';
 

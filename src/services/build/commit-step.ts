@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { chainIds, type Digest } from '../../common/digest.ts';
-import type { HistoryEntry, ImageDocument, RunConfig } from '../../images/types.ts';
+import type { HistoryEntry, ImageDocument, RunConfig } from '../../oci/image-spec.ts';
 import { dockerArch } from '../images/deps.ts';
 import { writeLayerBlob } from '../containers/commit.ts';
 import type { FsDeps } from '../containers/fs-ports.ts';

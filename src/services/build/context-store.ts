@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline as pipelineCb, Readable, Transform } from 'node:stream';
+import { pipeline as pipelineCb, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { conflict, internal, invalidArgument } from '../../common/errors.ts';
 import { KeyedMutex } from '../../common/mutex.ts';

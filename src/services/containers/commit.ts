@@ -8,7 +8,7 @@ import { chainIds, type Digest } from '../../common/digest.ts';
 import { conflict, invalidArgument, messageOf } from '../../common/errors.ts';
 import { familiarString } from '../../common/reference.ts';
 import { applyChanges } from '../../images/changes.ts';
-import type { ImageDocument, RunConfig } from '../../images/types.ts';
+import type { ImageDocument, RunConfig } from '../../oci/image-spec.ts';
 import { closeFd } from '../../sys/libc.ts';
 import { openRoot } from '../../sys/inroot.ts';
 import { TarWriter } from '../../tar/writer.ts';

@@ -8,7 +8,7 @@ import type { Background } from '../../common/background.ts';
 import type { LayerPort, TaskRuntime } from './ports.ts';
 import type { LiveRegistry } from './live.ts';
 import type { ContainerNetworking } from './network-port.ts';
-import type { ExecRegistry } from './exec.ts';
+import type { ExecRegistry } from './exec-registry.ts';
 
 export interface EngineSettings {
   /** Default json-file options (daemon.json log-opts over Berth's bounded defaults). */

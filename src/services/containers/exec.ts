@@ -10,69 +10,19 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
-import { BerthError, conflict, invalidArgument, kindOf, messageOf, notFound } from '../../common/errors.ts';
+import { BerthError, conflict, invalidArgument, kindOf, messageOf } from '../../common/errors.ts';
 import { newId } from '../../common/ids.ts';
 import { chainIds } from '../../common/digest.ts';
 import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
 import type { Container } from '../../containers/store.ts';
 import type { ContainerDeps } from './deps.ts';
 import type { ExecProcess, Task } from './ports.ts';
+import type { ExecEntry, ExecRecord } from './exec-registry.ts';
+
+export type { ExecRecord } from './exec-registry.ts';
 import { DEFAULT_DETACH_KEYS, holdStdin, parseDetachKeys, pumpStdin, type HeldInput } from './stdin.ts';
 
-const MAX_FINISHED = 128;
 const OUTPUT_DRAIN_MS = 2000;
-
-export interface ExecRecord {
-  ID: string;
-  ContainerID: string;
-  Running: boolean;
-  ExitCode: number | null;
-  Pid: number;
-  OpenStdin: boolean;
-  OpenStdout: boolean;
-  OpenStderr: boolean;
-  DetachKeys: string;
-  CanRemove: boolean;
-  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user: string };
-  WorkingDir: string;
-  Env: string[];
-  /** Set once start was called (a second start is a conflict). */
-  Started: boolean;
-}
-
-interface ExecEntry {
-  record: ExecRecord;
-  proc?: ExecProcess;
-}
-
-/** Every exec instance of this daemon, by exec ID. */
-export class ExecRegistry {
-  private readonly byId = new Map<string, ExecEntry>();
-
-  add(e: ExecEntry): void {
-    this.byId.set(e.record.ID, e);
-  }
-
-  get(id: string): ExecEntry {
-    const e = this.byId.get(id);
-    if (!e) throw notFound(`No such exec instance: ${id}`);
-    return e;
-  }
-
-  of(containerId: string): ExecEntry[] {
-    return [...this.byId.values()].filter((e) => e.record.ContainerID === containerId);
-  }
-
-  /** Keeps the newest finished records of a container, forgets the rest. */
-  trim(containerId: string): void {
-    const finished = this.of(containerId).filter((e) => e.record.Started && !e.record.Running);
-    for (const e of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED))) this.byId.delete(e.record.ID);
-  }
-
-  dropContainer(containerId: string): void {
-    for (const e of this.of(containerId)) this.byId.delete(e.record.ID);
-  }
-}
 
 const execsDir = (deps: ContainerDeps, containerId: string) => join(deps.store.dir(containerId), 'execs');
 

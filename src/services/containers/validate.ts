@@ -4,7 +4,7 @@ import { isObject } from '../../common/json.ts';
 import { parseSignal } from '../../common/signals.ts';
 import { parseLogOpts, validateLogOpts } from '../../logs/options.ts';
 import type { HostConfig, RestartPolicy } from '../../containers/types.ts';
-import type { RunConfig } from '../../images/types.ts';
+import type { RunConfig } from '../../oci/image-spec.ts';
 
 const STRING_ARRAY_FIELDS = ['Env', 'Cmd', 'Entrypoint', 'OnBuild', 'Shell'] as const;
 
@@ -195,7 +195,7 @@ export function validateHostConfig(hc: HostConfig, supportedNetworkModes: (mode:
   const mode = hc.NetworkMode || 'default';
   if (!supportedNetworkModes(mode)) throw notFound(`network ${mode} not found`);
   const lc = hc.LogConfig;
-  if (lc && lc.Type && !['json-file', 'none'].includes(lc.Type)) {
+  if (lc?.Type && !['json-file', 'none'].includes(lc.Type)) {
     throw invalidArgument(
       `failed to create task for container: failed to initialize logging driver: logger: no log driver named '${lc.Type}' is registered`,
     );

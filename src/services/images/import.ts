@@ -8,7 +8,7 @@ import { chainIds } from '../../common/digest.ts';
 import { invalidArgument } from '../../common/errors.ts';
 import { parseReference, validateTag, familiarString, type Reference } from '../../common/reference.ts';
 import { applyChanges } from '../../images/changes.ts';
-import type { ImageDocument } from '../../images/types.ts';
+import type { ImageDocument } from '../../oci/image-spec.ts';
 import { dockerArch, type ImageDeps } from './deps.ts';
 
 export interface ImportRequest {

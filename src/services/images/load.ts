@@ -13,12 +13,12 @@ import { chainIds, hexOf, isDigest, sha256 } from '../../common/digest.ts';
 import { invalidArgument } from '../../common/errors.ts';
 import { familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
 import { isIndexMediaType, type Index, type Manifest } from '../../oci/image-spec.ts';
-import type { ImageDocument } from '../../images/types.ts';
+import type { ImageDocument } from '../../oci/image-spec.ts';
 import { TarReader } from '../../tar/reader.ts';
 import { MAX_CONFIG_BYTES } from '../../registry/manifest.ts';
 import type { DistributionDeps, Emit } from './distribution-deps.ts';
 
-const SAFE = /^[A-Za-z0-9._:@+-][A-Za-z0-9._:@+\/-]*$/;
+const SAFE = /^[A-Za-z0-9._:@+-][A-Za-z0-9._:@+/-]*$/;
 
 function cleanName(name: string): string | undefined {
   const n = posix.normalize(name.replace(/^\.\//, '')).replace(/\/+$/, '');

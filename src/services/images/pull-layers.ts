@@ -57,12 +57,12 @@ export async function pullLayers(
       ? limit(() => download(deps, c, client, plan.repo, l, emit, made, works, started[i].resolve))
       : Promise.resolve(),
   );
-  downloads.forEach((p, i) =>
+  for (const [i, p] of downloads.entries()) {
     p.then(
       () => started[i].resolve(undefined),
       () => started[i].resolve(undefined),
-    ),
-  );
+    );
+  }
   // Joined in layer order, synchronously: a layer's registration finds its parent's in flight.
   const registered = layers.map((_l, i) =>
     missing[i] ? register(deps, c, plan, i, started[i].promise, unpackSlots, emit, made, works) : Promise.resolve(),

@@ -9,7 +9,7 @@ import { chainIds, isDigest, type Digest } from '../../common/digest.ts';
 import { errnoCode, internal, invalidArgument, notFound } from '../../common/errors.ts';
 import { familiarString, parseReference, validateTag, type Reference } from '../../common/reference.ts';
 import { isConfigMediaType, type Manifest } from '../../oci/image-spec.ts';
-import type { ImageDocument } from '../../images/types.ts';
+import type { ImageDocument } from '../../oci/image-spec.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import type { RegistryClient } from '../../registry/client.ts';
 import { connect } from '../../registry/hosts.ts';
@@ -21,7 +21,7 @@ import {
   selectPlatform,
   type PlatformSpec,
 } from '../../registry/manifest.ts';
-import { type DistributionDeps, type Emit } from './distribution-deps.ts';
+import type { DistributionDeps, Emit } from './distribution-deps.ts';
 import { pullLayers } from './pull-layers.ts';
 import { shortId } from '../../common/ids.ts';
 
@@ -175,9 +175,9 @@ export async function pullImage(
     const existed = deps.images.get(r.configDigest);
     emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
     const missing = layers.map((_l, i) => !deps.layers.has(chain[i]));
-    layers.forEach((l, i) =>
-      emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: shortId(l.digest) }),
-    );
+    for (const [i, l] of layers.entries()) {
+      emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: shortId(l.digest) });
+    }
     await pullLayers(deps, ctx, r.client, { repo: ref.path, layers, diffIds, chain, missing }, emit, createdHere);
     // Layers were committed without their own syncfs: one for all before the image is recorded.
     await deps.layers.flush(chain);

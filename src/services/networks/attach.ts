@@ -80,7 +80,7 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
   const nets = connectedNetworks(c).map((n) => deps.store.resolve(n));
   const eps: EndpointRecord[] = [];
   try {
-    nets.forEach((n, i) => eps.push(newEndpoint(deps, c, n, `eth${i}`)));
+    for (const [i, n] of nets.entries()) eps.push(newEndpoint(deps, c, n, `eth${i}`));
     if (
       eps.length &&
       ((c.record.hostConfig.PortBindings && Object.keys(c.record.hostConfig.PortBindings).length) ||

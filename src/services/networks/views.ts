@@ -9,13 +9,7 @@ import type { NetworkDeps } from './deps.ts';
 
 const endpointId = (e: EndpointRecord) => createHash('sha256').update(`${e.container}/${e.network}`).digest('hex');
 
-function endpointView(
-  deps: NetworkDeps,
-  c: Container,
-  n: NetworkRecord | undefined,
-  name: string,
-  e: EndpointRecord | undefined,
-) {
+function endpointView(c: Container, n: NetworkRecord | undefined, name: string, e: EndpointRecord | undefined) {
   const ec = c.record.endpointsConfig?.[name] ?? {};
   return {
     IPAMConfig: ec.IPAMConfig ?? null,
@@ -57,7 +51,7 @@ export function containerNetworkSettings(deps: NetworkDeps, c: Container): Recor
   const networks: Record<string, unknown> = {};
   for (const name of shown) {
     const n = deps.store.tryResolve(name);
-    networks[n?.name ?? name] = endpointView(deps, c, n, name, n ? eps.find((e) => e.network === n.id) : undefined);
+    networks[n?.name ?? name] = endpointView(c, n, name, n ? eps.find((e) => e.network === n.id) : undefined);
   }
   const bridge = deps.store.networks().find((n) => n.name === 'bridge');
   const be = bridge ? eps.find((e) => e.network === bridge.id) : undefined;

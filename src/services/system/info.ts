@@ -1,7 +1,7 @@
 // /version and /info in Docker's shapes.
 import { cpus, hostname, release, totalmem, arch } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { API_VERSION, MIN_API_VERSION } from '../../api/version.ts';
+import { API_VERSION, MIN_API_VERSION } from '../../common/api-version.ts';
 import type { ContainerStore } from '../../containers/store.ts';
 import type { ImageStore } from '../../images/store.ts';
 

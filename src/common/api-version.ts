@@ -1,4 +1,5 @@
-// The Engine API versions we speak. The docker CLI negotiates down to API_VERSION.
+// The Engine API versions berthd serves and the berth CLI asks for. The docker CLI
+// negotiates down to API_VERSION; berthd refuses versions below MIN_API_VERSION.
 export const API_VERSION = '1.47';
 export const MIN_API_VERSION = '1.24';
 
