@@ -10,3 +10,10 @@ export interface OpContext {
 export function background(log: Logger = silentLogger): OpContext {
   return { signal: new AbortController().signal, log };
 }
+
+const never = new AbortController().signal;
+
+/** The same logger without cancellation: for work that must finish once begun (Go's context.WithoutCancel). */
+export function withoutCancel(ctx: OpContext): OpContext {
+  return { signal: never, log: ctx.log };
+}

@@ -80,7 +80,8 @@ export interface EndpointConfig {
 
 export interface ContainerRuntimeState {
   schema: number;
-  state: ContainerState;
+  /** Written only through containers/state-machine.ts (transition, recordFields). */
+  readonly state: Readonly<ContainerState>;
   restartCount: number;
   /** Set by an explicit stop; unless-stopped and always stay down until the next start. */
   manuallyStopped: boolean;

@@ -1,9 +1,11 @@
 // Wires POST /build, POST /build/prune and GET /system/df to their services.
 import { join } from 'node:path';
+import type { OpContext } from '../common/context.ts';
 import type { Router } from '../api/router.ts';
 import { buildRoutes } from '../api/routes/build.ts';
 import { diskUsageRoutes } from '../api/routes/system-df.ts';
 import type { FsDeps } from '../services/containers/fs-ports.ts';
+import type { ContainerDeps } from '../services/containers/deps.ts';
 import { buildImage, cleanBuildLeftovers } from '../services/build/build.ts';
 import type { BuildDeps, PullFn } from '../services/build/deps.ts';
 import { BuildCache } from '../services/build/cache.ts';
@@ -15,14 +17,21 @@ import { buildCacheUsage, cacheMountEntry } from '../services/build/usage.ts';
 import { cacheMountUsage, removeIdleCacheMounts } from '../services/build/step-mounts.ts';
 import { diskUsage } from '../services/system/df.ts';
 
-export function wireBuild(router: Router, fs: FsDeps, pull: PullFn, dataRoot: string): { cleanup(): Promise<void> } {
+export function wireBuild(
+  router: Router,
+  containers: ContainerDeps,
+  fs: FsDeps,
+  pull: PullFn,
+  dataRoot: string,
+  op: (signal: AbortSignal) => OpContext,
+): { cleanup(ctx: OpContext): Promise<void> } {
   const dir = join(dataRoot, 'build');
   const active = new ImagesInUse();
-  const deps: BuildDeps = { fs, pull, dir, contexts: new ContextStore(dir), inUse: active };
+  const deps: BuildDeps = { containers, fs, pull, dir, contexts: new ContextStore(dir), inUse: active };
   let cache: BuildCache | undefined;
-  const records = () => (cache ??= new BuildCache(deps.dir, fs.containers.images));
+  const records = () => (cache ??= new BuildCache(deps.dir, containers.images));
   buildRoutes(router, {
-    build: (q, body, signal, emit) => buildImage(deps, q, body, signal, emit),
+    build: (q, body, signal, emit) => buildImage(deps, op(signal), q, body, emit),
     offerContext: (key, manifest) => deps.contexts.offer(key, checkManifest(manifest)),
     prune: async (opts) => {
       const out = await pruneBuildCache(fs.images, records(), active, opts);
@@ -43,7 +52,7 @@ export function wireBuild(router: Router, fs: FsDeps, pull: PullFn, dataRoot: st
       diskUsage(
         {
           images: fs.images,
-          containers: fs.containers,
+          containers,
           buildCache: async () => [
             ...(await buildCacheUsage(fs.images, records(), active)),
             ...cacheMountUsage(dir).map(cacheMountEntry),
@@ -52,5 +61,5 @@ export function wireBuild(router: Router, fs: FsDeps, pull: PullFn, dataRoot: st
         types,
       ),
   });
-  return { cleanup: () => cleanBuildLeftovers(deps) };
+  return { cleanup: (ctx) => cleanBuildLeftovers(deps, ctx) };
 }

@@ -1,8 +1,7 @@
 // Wires diff, commit, export and cp (a container's filesystem) to their router.
+import type { OpContext } from '../common/context.ts';
 import type { Router } from '../api/router.ts';
 import { containerFsRoutes } from '../api/routes/container-fs.ts';
-import type { ContainerDeps } from '../services/containers/deps.ts';
-import type { ImageDeps } from '../services/images/deps.ts';
 import type { ContainerFsPort, FsDeps } from '../services/containers/fs-ports.ts';
 import type { RunConfig } from '../oci/image-spec.ts';
 import { containerChanges } from '../services/containers/diff.ts';
@@ -13,17 +12,19 @@ import { archivePut } from '../services/containers/archive-put.ts';
 
 export function wireContainerFs(
   router: Router,
-  containers: ContainerDeps,
-  images: ImageDeps,
+  containers: FsDeps['containers'],
+  images: FsDeps['images'],
   fs: ContainerFsPort,
+  op: (signal: AbortSignal) => OpContext,
 ): void {
   const deps: FsDeps = { containers, images, fs };
   containerFsRoutes(router, {
-    changes: (id) => containerChanges(containers, id),
-    export: (id, signal) => exportContainer(deps, id, signal),
-    commit: (p) => commitContainer(deps, { ...p, config: p.config as RunConfig | undefined }),
-    archiveStat: (id, path) => archiveStat(deps, id, path),
-    archiveGet: (id, path, signal) => archiveGet(deps, id, path, signal),
-    archivePut: (id, path, body, o) => archivePut(deps, id, path, body, o),
+    changes: (id, signal) => containerChanges(containers, op(signal), id),
+    export: (id, signal) => exportContainer(deps, op(signal), id),
+    commit: ({ container, config, ...o }, signal) =>
+      commitContainer(deps, op(signal), container, { ...o, config: config as RunConfig | undefined }),
+    archiveStat: (id, path, signal) => archiveStat(deps, op(signal), id, { path }),
+    archiveGet: (id, path, signal) => archiveGet(deps, op(signal), id, { path }),
+    archivePut: (id, path, tar, o, signal) => archivePut(deps, op(signal), id, { path, tar, ...o }),
   });
 }

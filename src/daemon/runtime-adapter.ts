@@ -23,6 +23,7 @@ import type {
   Task,
   TaskExit,
   TaskRuntime,
+  UserResolver,
 } from '../services/containers/ports.ts';
 import type { DaemonConfig } from './config.ts';
 import { fitsMountCall, mountAll } from '../snapshots/overlay.ts';
@@ -42,6 +43,14 @@ async function removeBundle(bundle: string): Promise<void> {
   });
   await rm(bundle, { recursive: true, force: true });
 }
+
+/** The services' UserResolver: runtime/user.ts, runc's semantics and messages. */
+export const userResolver: UserResolver = {
+  resolve(user, files) {
+    const u = resolveUser(user, files.passwd, files.group);
+    return { uid: u.uid, gid: u.gid };
+  },
+};
 
 export type EngineRuntime = TaskRuntime & { runcPath: string; close(): Promise<void> };
 

@@ -1,5 +1,4 @@
 // Composition root: builds the stores, the services' dependencies and the API routers.
-import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,8 +16,9 @@ import { openJournal } from '../events/journal.ts';
 import { ExecRegistry } from '../services/containers/exec-registry.ts';
 import { parseDetachKeys } from '../services/containers/stdin.ts';
 import { registerInteractive } from './wiring-interactive.ts';
+import { wireContainers } from './wire-containers.ts';
+import { enrichContainerEvents } from './wire-events.ts';
 import { Router } from '../api/router.ts';
-import { containerRoutes } from '../api/routes/containers.ts';
 import { imageRoutes } from '../api/routes/images.ts';
 import { systemRoutes } from '../api/routes/system.ts';
 import { distributionRoutes, createFromRegistry } from '../api/routes/distribution.ts';
@@ -27,25 +27,17 @@ import { decompress } from '../snapshots/decompress.ts';
 import type { ContainerDeps } from '../services/containers/deps.ts';
 import type { ImageDeps } from '../services/images/deps.ts';
 import { LiveRegistry } from '../services/containers/live.ts';
-import { createContainer } from '../services/containers/create.ts';
-import { startContainer } from '../services/containers/start.ts';
-import { killContainer, restartContainer, stopContainer } from '../services/containers/stop.ts';
-import { waitContainer } from '../services/containers/wait.ts';
-import { removeContainer } from '../services/containers/remove.ts';
-import { renameContainer } from '../services/containers/rename.ts';
-import { listContainers, sizesOf } from '../services/containers/list.ts';
-import { containerInspect } from '../services/containers/views.ts';
-import { containerLogs } from '../services/containers/logs.ts';
-import { prepareAttach, runAttach } from '../services/containers/attach.ts';
-import { pruneContainers } from '../services/containers/prune.ts';
+import { Supervisor } from '../services/containers/supervisor.ts';
 import { restoreContainers } from '../services/containers/restore.ts';
+import { observeIllegalTransitions } from '../containers/state-machine.ts';
+import type { OpContext } from '../common/context.ts';
 import { importImage } from '../services/images/import.ts';
 import { listImages, pruneImages, removeImage, tagImage } from '../services/images/manage.ts';
 import { imageHistory, imageInspect } from '../services/images/views.ts';
 import { systemInfo, versionInfo } from '../services/system/info.ts';
 import type { DaemonConfig } from './config.ts';
 import { Layers } from './layers-adapter.ts';
-import { createRuntime } from './runtime-adapter.ts';
+import { createRuntime, userResolver } from './runtime-adapter.ts';
 import { buildNetworking } from './network.ts';
 import { wireContainerFs } from './fs-wiring.ts';
 import { wireBuild } from './build-wiring.ts';
@@ -95,29 +87,53 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   const runtime = await createRuntime(config, log);
   const router = new Router();
   const locks = new KeyedMutex();
+  // The daemon's own context: background work (restart policies, auto-removal, start-up)
+  // runs under it, and shutdown aborts it. A request's context carries the request's
+  // signal; shutdown closes every connection, which aborts those too.
+  const life = new AbortController();
+  const daemonCtx: OpContext = { signal: life.signal, log };
+  const op = (signal: AbortSignal): OpContext => ({ signal, log });
+  // Berth's bug, whoever swallows the throw: logged where the test harness looks for it.
+  observeIllegalTransitions((err) => log.error(err.message, { from: err.from, to: err.to }));
+  enrichContainerEvents(events, containers);
   const net = buildNetworking({ config, containers, events, locks, log, router });
   await net.init();
-  const cdeps: ContainerDeps = {
+  const live = new LiveRegistry();
+  const execs = new ExecRegistry();
+  const background = new Background();
+  // daemon.json's log-opts are checked once, here: a bad value stops berthd at start-up.
+  const settings = {
+    logDefaults: parseLogOpts(config.logOpts, BERTH_DEFAULTS),
+    logDriver: config.logDriver,
+    detachKeys: config.detachKeys,
+  };
+  const supervisor = new Supervisor({
     store: containers,
     images,
     layers,
     runtime,
     events,
-    live: new LiveRegistry(),
-    execs: new ExecRegistry(),
+    live,
+    execs,
     locks,
     network: net.containers,
-    background: new Background(),
-    // daemon.json's log-opts are checked once, here: a bad value stops berthd at start-up.
-    settings: {
-      logDefaults: parseLogOpts(config.logOpts, BERTH_DEFAULTS),
-      logDriver: config.logDriver,
-      cgroupParent: config.cgroupParent,
-      initPath: '/usr/bin/tini-static',
-      hostname: '',
-      detachKeys: config.detachKeys,
-    },
-    log,
+    background,
+    settings,
+    ctx: daemonCtx,
+  });
+  const cdeps: ContainerDeps = {
+    store: containers,
+    images,
+    layers,
+    runtime,
+    users: userResolver,
+    events,
+    live,
+    execs,
+    locks,
+    network: net.containers,
+    settings,
+    supervisor,
   };
   const ideps: ImageDeps = {
     images,
@@ -145,28 +161,8 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
         debug: config.logLevel === 'debug',
       }),
   });
-  containerRoutes(router, {
-    create: (name, body) => createContainer(cdeps, { name, body }),
-    list: (o) => listContainers(cdeps, o),
-    inspect: async (cid, size) => {
-      const c = containers.resolve(cid);
-      return containerInspect(cdeps, c, size ? await sizesOf(cdeps, c) : undefined);
-    },
-    start: (cid) => startContainer(cdeps, cid),
-    stop: (cid, o) => stopContainer(cdeps, cid, o),
-    restart: (cid, o) => restartContainer(cdeps, cid, o),
-    kill: (cid, sig) => killContainer(cdeps, cid, sig),
-    wait: (cid, cond, signal) => waitContainer(cdeps, cid, cond, signal),
-    remove: (cid, o) => removeContainer(cdeps, cid, o),
-    rename: (cid, name) => renameContainer(cdeps, cid, name),
-    logs: (cid, o) => containerLogs(cdeps, cid, o),
-    attach: (cid, o) => {
-      const prepared = prepareAttach(cdeps, cid, o);
-      return { tty: prepared.tty, run: (conn: Duplex, framed: boolean) => runAttach(cdeps, prepared, o, conn, framed) };
-    },
-    prune: (f) => pruneContainers(cdeps, f),
-  });
-  registerInteractive(router, cdeps, events);
+  wireContainers(router, cdeps, op, daemonCtx);
+  registerInteractive(router, cdeps, events, op, daemonCtx);
   imageRoutes(router, {
     import: (req) => importImage(ideps, req),
     list: (o) => listImages(ideps, { all: o.all, filters: o.filters }),
@@ -180,12 +176,14 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   });
   distributionRoutes(router, dist);
   const views = containerFs(config.execRoot, log);
-  wireContainerFs(router, cdeps, ideps, views);
+  wireContainerFs(router, cdeps, ideps, views, op);
   const build = wireBuild(
     router,
+    cdeps,
     { containers: cdeps, images: ideps, fs: views },
     (req, signal, emit) => dist.pull(req, signal, emit),
     config.dataRoot,
+    op,
   );
 
   return {
@@ -193,12 +191,13 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     containers: cdeps,
     restore: async () => {
       views.sweepViews();
-      await restoreContainers(cdeps);
-      await build.cleanup();
-      await net.reconcile((cid) => Boolean(cdeps.live.peek(cid)?.task));
+      await restoreContainers(cdeps, daemonCtx);
+      await build.cleanup(daemonCtx);
+      await net.reconcile((cid) => Boolean(live.peek(cid)?.task));
     },
     shutdown: async () => {
-      await cdeps.background.drain();
+      life.abort();
+      await background.drain();
       await runtime.close();
       await journal.close();
       await net.close();

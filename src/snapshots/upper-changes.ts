@@ -84,6 +84,8 @@ export interface ChangesOptions {
   mountPoints?: ReadonlySet<string>;
   /** Yields to the event loop every so many entries (default 512). */
   yieldEvery?: number;
+  /** Stops the walk (it throws the reason) at the next yield. */
+  signal?: AbortSignal;
 }
 
 export async function upperChanges(
@@ -105,7 +107,10 @@ export async function upperChanges(
     names.sort();
     let reported = false;
     for (const name of names) {
-      if (++n % yieldEvery === 0) await new Promise((r) => setImmediate(r));
+      if (++n % yieldEvery === 0) {
+        await new Promise((r) => setImmediate(r));
+        opts.signal?.throwIfAborted();
+      }
       const path = `${rel}/${name}`;
       const host = join(upper, rel, name);
       const st = lstatOrNull(host);

@@ -1,6 +1,7 @@
 // Starts a real berthd for a test: its own data root, exec root, socket and cgroup parent,
 // real runc, real shims. `cleanup()` removes every container, stops the daemon and checks
-// that nothing it made outlives the test (mounts, shims).
+// that nothing it made outlives the test (mounts, shims) and that it never logged an
+// illegal container state transition (containers/state-machine.ts), even a swallowed one.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { before, after } from 'node:test';
 import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
@@ -53,6 +54,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
     JSON.stringify({ bridge: net.bridge, 'default-address-pools': [{ base: net.pool, size: 24 }], ...opts.config }),
   );
   let output = '';
+  // Illegal state transitions berthd logged, over every start of this daemon.
+  const illegal = new Set<string>();
+  const scanIllegal = () => {
+    for (const line of output.split('\n')) if (line.includes(ILLEGAL_TRANSITION)) illegal.add(line);
+  };
   const d: TestDaemon = {
     root,
     dataRoot,
@@ -63,6 +69,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
     logs: () => output,
     api: (m, p, o) => request(socket, m, p, o),
     async start() {
+      scanIllegal();
       output = '';
       const args = [
         berthdMain,
@@ -101,6 +108,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
       const exited = new Promise((r) => d.proc.once('exit', r));
       d.proc.kill(signal);
       await exited;
+      scanIllegal();
     },
     async cleanup() {
       let stopError: unknown;
@@ -141,6 +149,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         if (leaks.length) throw new Error(`leaked mounts: ${leaks.join(', ')}`);
         if (shims.length) throw new Error(`leaked shims: ${shims.join(', ')}`);
         if (netLeaks.length) throw new Error(`leaked network state: ${netLeaks.join(', ')}`);
+        scanIllegal();
+        if (illegal.size) throw new Error(`berthd logged illegal state transitions:\n${[...illegal].join('\n')}`);
       }
       if (stopError) throw stopError;
     },
@@ -148,6 +158,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
   await d.start();
   return d;
 }
+
+/** What berthd logs for a status change its transition table forbids. */
+export const ILLEGAL_TRANSITION = 'illegal container state transition';
 
 export function mountsUnder(prefix: string): string[] {
   const text = execFileSync('cat', ['/proc/self/mountinfo']).toString();

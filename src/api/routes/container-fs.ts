@@ -26,18 +26,20 @@ export interface CommitParams {
   config?: Record<string, unknown>;
 }
 
+/** `signal` aborts when the client goes away. */
 export interface ContainerFsBackend {
-  changes(id: string): Promise<unknown[]>;
+  changes(id: string, signal: AbortSignal): Promise<unknown[]>;
   /** The tar stream; everything it holds is released when it ends or `signal` aborts. */
   export(id: string, signal: AbortSignal): Readable;
-  commit(p: CommitParams): Promise<{ Id: string }>;
-  archiveStat(id: string, path: string): Promise<PathStatHeader>;
+  commit(p: CommitParams, signal: AbortSignal): Promise<{ Id: string }>;
+  archiveStat(id: string, path: string, signal: AbortSignal): Promise<PathStatHeader>;
   archiveGet(id: string, path: string, signal: AbortSignal): { stat: PathStatHeader; stream: Readable };
   archivePut(
     id: string,
     path: string,
     body: Readable,
     opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+    signal: AbortSignal,
   ): Promise<void>;
 }
 
@@ -66,12 +68,14 @@ async function sendTar(ctx: RequestContext, stream: Readable, headers: Record<st
 }
 
 export function containerFsRoutes(r: Router, b: ContainerFsBackend): void {
-  r.add('GET', '/containers/{id}/changes', async (ctx) => sendJson(ctx.res, 200, await b.changes(ctx.params.id)));
+  r.add('GET', '/containers/{id}/changes', async (ctx) =>
+    sendJson(ctx.res, 200, await b.changes(ctx.params.id, ctx.signal)),
+  );
   r.add('GET', '/containers/{id}/export', async (ctx) => sendTar(ctx, b.export(ctx.params.id, ctx.signal)));
   r.add('GET', '/containers/{id}/archive', async (ctx) => {
     const path = pathParam(ctx);
     if (ctx.req.method === 'HEAD') {
-      const stat = await b.archiveStat(ctx.params.id, path);
+      const stat = await b.archiveStat(ctx.params.id, path, ctx.signal);
       ctx.res
         .writeHead(200, { 'X-Docker-Container-Path-Stat': statHeader(stat), 'Content-Type': 'application/json' })
         .end();
@@ -82,10 +86,13 @@ export function containerFsRoutes(r: Router, b: ContainerFsBackend): void {
   });
   r.add('PUT', '/containers/{id}/archive', async (ctx) => {
     const q = ctx.query;
-    await b.archivePut(ctx.params.id, pathParam(ctx), ctx.req, {
-      noOverwriteDirNonDir: q.bool('noOverwriteDirNonDir'),
-      copyUIDGID: q.bool('copyUIDGID'),
-    });
+    await b.archivePut(
+      ctx.params.id,
+      pathParam(ctx),
+      ctx.req,
+      { noOverwriteDirNonDir: q.bool('noOverwriteDirNonDir'), copyUIDGID: q.bool('copyUIDGID') },
+      ctx.signal,
+    );
     ctx.res.writeHead(200).end();
   });
   r.add('POST', '/commit', async (ctx) => {
@@ -101,16 +108,19 @@ export function containerFsRoutes(r: Router, b: ContainerFsBackend): void {
     sendJson(
       ctx.res,
       201,
-      await b.commit({
-        container,
-        repo: q.str('repo'),
-        tag: q.str('tag'),
-        comment: q.str('comment'),
-        author: q.str('author'),
-        pause,
-        changes: q.all('changes'),
-        config: Object.keys(body).length ? body : undefined,
-      }),
+      await b.commit(
+        {
+          container,
+          repo: q.str('repo'),
+          tag: q.str('tag'),
+          comment: q.str('comment'),
+          author: q.str('author'),
+          pause,
+          changes: q.all('changes'),
+          config: Object.keys(body).length ? body : undefined,
+        },
+        ctx.signal,
+      ),
     );
   });
 }

@@ -15,21 +15,26 @@ export interface AttachParams {
   detachKeys?: string;
 }
 
+/** `signal` (a trailing parameter) aborts when the client goes away. */
 export interface ContainersBackend {
-  create(name: string | undefined, body: Record<string, unknown>): Promise<{ Id: string; Warnings: string[] }>;
+  create(
+    name: string | undefined,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<{ Id: string; Warnings: string[] }>;
   list(opts: { all: boolean; limit?: number; size: boolean; filters: Map<string, string[]> }): Promise<unknown[]>;
   inspect(id: string, size: boolean): Promise<unknown>;
-  start(id: string): Promise<void>;
-  stop(id: string, opts: { timeout?: number; signal?: string }): Promise<void>;
-  restart(id: string, opts: { timeout?: number; signal?: string }): Promise<void>;
-  kill(id: string, signal?: string): Promise<void>;
+  start(id: string, signal: AbortSignal): Promise<void>;
+  stop(id: string, opts: { timeout?: number; signal?: string }, signal: AbortSignal): Promise<void>;
+  restart(id: string, opts: { timeout?: number; signal?: string }, signal: AbortSignal): Promise<void>;
+  kill(id: string, sig: string | undefined, signal: AbortSignal): Promise<void>;
   /** Throws (404/400) synchronously-ish before the 200 goes out; resolves at the condition. */
   wait(
     id: string,
     condition: string | undefined,
     signal: AbortSignal,
   ): Promise<{ StatusCode: number; Error?: { Message: string } | null }>;
-  remove(id: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
+  remove(id: string, opts: { force: boolean; volumes: boolean; link: boolean }, signal: AbortSignal): Promise<void>;
   rename(id: string, name: string | undefined): Promise<void>;
   logs(
     id: string,
@@ -46,7 +51,7 @@ export interface ContainersBackend {
   ): { tty: boolean; chunks: AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }> };
   /** Validates and returns a runner to call once the connection is hijacked. */
   attach(id: string, opts: AttachParams): { tty: boolean; run(conn: Duplex, framed: boolean): Promise<void> };
-  prune(filters: Map<string, string[]>): Promise<unknown>;
+  prune(filters: Map<string, string[]>, signal: AbortSignal): Promise<unknown>;
 }
 
 function stopOpts(ctx: RequestContext) {
@@ -58,7 +63,7 @@ function stopOpts(ctx: RequestContext) {
 export function containerRoutes(r: Router, b: ContainersBackend): void {
   r.add('POST', '/containers/create', async (ctx) => {
     const body = await readJsonObject(ctx.req);
-    sendJson(ctx.res, 201, await b.create(ctx.query.str('name'), body));
+    sendJson(ctx.res, 201, await b.create(ctx.query.str('name'), body, ctx.signal));
   });
   r.add('GET', '/containers/json', async (ctx) => {
     sendJson(
@@ -72,24 +77,26 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
       }),
     );
   });
-  r.add('POST', '/containers/prune', async (ctx) => sendJson(ctx.res, 200, await b.prune(ctx.query.filters())));
+  r.add('POST', '/containers/prune', async (ctx) =>
+    sendJson(ctx.res, 200, await b.prune(ctx.query.filters(), ctx.signal)),
+  );
   r.add('GET', '/containers/{id}/json', async (ctx) =>
     sendJson(ctx.res, 200, await b.inspect(ctx.params.id, ctx.query.bool('size'))),
   );
   r.add('POST', '/containers/{id}/start', async (ctx) => {
-    await b.start(ctx.params.id);
+    await b.start(ctx.params.id, ctx.signal);
     sendNoContent(ctx.res);
   });
   r.add('POST', '/containers/{id}/stop', async (ctx) => {
-    await b.stop(ctx.params.id, stopOpts(ctx));
+    await b.stop(ctx.params.id, stopOpts(ctx), ctx.signal);
     sendNoContent(ctx.res);
   });
   r.add('POST', '/containers/{id}/restart', async (ctx) => {
-    await b.restart(ctx.params.id, stopOpts(ctx));
+    await b.restart(ctx.params.id, stopOpts(ctx), ctx.signal);
     sendNoContent(ctx.res);
   });
   r.add('POST', '/containers/{id}/kill', async (ctx) => {
-    await b.kill(ctx.params.id, ctx.query.str('signal'));
+    await b.kill(ctx.params.id, ctx.query.str('signal'), ctx.signal);
     sendNoContent(ctx.res);
   });
   r.add('POST', '/containers/{id}/rename', async (ctx) => {
@@ -97,11 +104,15 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     sendNoContent(ctx.res);
   });
   r.add('DELETE', '/containers/{id}', async (ctx) => {
-    await b.remove(ctx.params.id, {
-      force: ctx.query.bool('force'),
-      volumes: ctx.query.bool('v'),
-      link: ctx.query.bool('link'),
-    });
+    await b.remove(
+      ctx.params.id,
+      {
+        force: ctx.query.bool('force'),
+        volumes: ctx.query.bool('v'),
+        link: ctx.query.bool('link'),
+      },
+      ctx.signal,
+    );
     sendNoContent(ctx.res);
   });
   r.add('POST', '/containers/{id}/wait', async (ctx) => {

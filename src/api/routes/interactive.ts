@@ -23,9 +23,10 @@ export interface EventFeed {
 
 export interface InteractiveBackend {
   resize(id: string, h: number, w: number): Promise<void>;
-  pause(id: string): Promise<void>;
-  unpause(id: string): Promise<void>;
-  top(id: string, psArgs: string | undefined): Promise<unknown>;
+  /** `signal` (here and below) aborts when the client goes away. */
+  pause(id: string, signal: AbortSignal): Promise<void>;
+  unpause(id: string, signal: AbortSignal): Promise<void>;
+  top(id: string, psArgs: string | undefined, signal: AbortSignal): Promise<unknown>;
   /** Throws (404) before the first sample; yields one sample, or one a second when streaming. */
   stats(id: string, o: { stream: boolean; oneShot: boolean; signal: AbortSignal }): AsyncIterable<unknown>;
   attach(id: string, opts: AttachParams): { tty: boolean; run(conn: Duplex, framed: boolean): Promise<void> };
@@ -129,15 +130,15 @@ export function interactiveRoutes(r: Router, b: InteractiveBackend): void {
     ctx.res.writeHead(200).end();
   });
   r.add('POST', '/containers/{id}/pause', async (ctx) => {
-    await b.pause(ctx.params.id);
+    await b.pause(ctx.params.id, ctx.signal);
     sendNoContent(ctx.res);
   });
   r.add('POST', '/containers/{id}/unpause', async (ctx) => {
-    await b.unpause(ctx.params.id);
+    await b.unpause(ctx.params.id, ctx.signal);
     sendNoContent(ctx.res);
   });
   r.add('GET', '/containers/{id}/top', async (ctx) =>
-    sendJson(ctx.res, 200, await b.top(ctx.params.id, ctx.query.str('ps_args'))),
+    sendJson(ctx.res, 200, await b.top(ctx.params.id, ctx.query.str('ps_args'), ctx.signal)),
   );
   r.add('GET', '/containers/{id}/stats', async (ctx) => {
     const stream = ctx.query.bool('stream', true);

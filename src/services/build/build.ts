@@ -23,6 +23,7 @@ import { BuildCache } from './cache.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import { buildPorts } from './ports.ts';
 import { BUILD_LABEL, type BuildDeps } from './deps.ts';
+import type { OpContext } from '../../common/context.ts';
 import { removeContainer } from '../containers/remove.ts';
 import { sweepStepMounts } from './step-mounts.ts';
 
@@ -124,11 +125,12 @@ function parse(text: string, fileName: string): Dockerfile {
   }
 }
 
+/** A client that hangs up cancels the build (its containers and spools go). */
 export async function buildImage(
   deps: BuildDeps,
+  ctx: OpContext,
   opts: BuildOptions,
   body: Readable,
-  signal: AbortSignal,
   emit: BuildEmit,
 ): Promise<string> {
   const tags = opts.tags.map((t) => withDefaultTag(parseReference(t)));
@@ -139,29 +141,30 @@ export async function buildImage(
       opts.contextSession,
       body,
       [dockerfile, 'dockerfile', '.dockerignore'],
-      (index, open) => runBuild(deps, opts, tags, { index, ...dockerfileOf(index, dockerfile) }, open, signal, emit),
+      (index, open) => runBuild(deps, ctx, opts, tags, { index, ...dockerfileOf(index, dockerfile) }, open, emit),
     );
   }
-  const ctx = await readContext(deps, body, dockerfile);
+  const spooled = await readContext(deps, body, dockerfile);
   try {
-    const open = () => (ctx.path ? createReadStream(ctx.path, { highWaterMark: 1 << 20 }) : Readable.from([]));
-    return await runBuild(deps, opts, tags, ctx, open, signal, emit);
+    const open = () => (spooled.path ? createReadStream(spooled.path, { highWaterMark: 1 << 20 }) : Readable.from([]));
+    return await runBuild(deps, ctx, opts, tags, spooled, open, emit);
   } finally {
-    if (ctx.path) await rm(ctx.path, { force: true });
+    if (spooled.path) await rm(spooled.path, { force: true });
   }
 }
 
 async function runBuild(
   deps: BuildDeps,
+  op: OpContext,
   opts: BuildOptions,
   tags: Reference[],
   ctx: Omit<Spooled, 'path'>,
   open: () => Readable,
-  signal: AbortSignal,
   emit: BuildEmit,
 ): Promise<string> {
+  const signal = op.signal;
   const dockerfile = parse(ctx.dockerfile, ctx.fileName);
-  const cache = new BuildCache(deps.dir, deps.fs.containers.images);
+  const cache = new BuildCache(deps.dir, deps.containers.images);
   // The executor's request is the options minus what only this layer uses.
   const { tags: _t, dockerfile: _d, quiet: _q, registryAuth: _a, contextSession: _s, ...rest } = opts;
   const req: BuildRequest = { ...rest, dockerfile, fileName: ctx.fileName, context: { index: ctx.index, open } };
@@ -172,12 +175,17 @@ async function runBuild(
   };
   const held = deps.inUse.track();
   try {
-    const { id } = await executeBuild(holding(buildPorts(deps, cache, opts.registryAuth), held.add), req, out, signal);
+    const { id } = await executeBuild(
+      holding(buildPorts(deps, op.log, cache, opts.registryAuth), held.add),
+      req,
+      out,
+      signal,
+    );
     emit({ aux: { ID: id } });
     if (!opts.quiet) emit({ stream: `Successfully built ${shortId(id)}\n` });
     for (const t of tags) {
-      await deps.fs.containers.images.tag(id as never, t);
-      deps.fs.containers.events.publish('image', 'tag', id, { name: familiarString(t) });
+      await deps.containers.images.tag(id as never, t);
+      deps.containers.events.publish('image', 'tag', id, { name: familiarString(t) });
       if (!opts.quiet) emit({ stream: `Successfully tagged ${familiarString(t)}\n` });
     }
     if (opts.quiet) emit({ stream: `${id}\n` });
@@ -211,14 +219,14 @@ function holding(p: BuildPorts, add: (id: string | undefined) => void): BuildPor
 }
 
 /** Start-up: spools and build containers a killed berthd left behind. */
-export async function cleanBuildLeftovers(deps: BuildDeps): Promise<void> {
+export async function cleanBuildLeftovers(deps: BuildDeps, ctx: OpContext): Promise<void> {
   sweepStepMounts(deps.dir); // RUN --mount tmpfs/secrets under tmp/ must go before rm
   await rm(join(deps.dir, 'tmp'), { recursive: true, force: true });
-  const cd = deps.fs.containers;
+  const cd = deps.containers;
   for (const c of cd.store.list()) {
     if (c.record.config.Labels?.[BUILD_LABEL] !== undefined) {
-      await removeContainer(cd, c.record.id, { force: true }).catch((err) =>
-        cd.log.warn('removing a leftover build container failed', { container: c.record.id, err }),
+      await removeContainer(cd, ctx, c.record.id, { force: true }).catch((err) =>
+        ctx.log.warn('removing a leftover build container failed', { container: c.record.id, err }),
       );
     }
   }

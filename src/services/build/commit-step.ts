@@ -7,6 +7,7 @@ import { chainIds, type Digest } from '../../common/digest.ts';
 import type { HistoryEntry, ImageDocument, RunConfig } from '../../oci/image-spec.ts';
 import { dockerArch } from '../images/deps.ts';
 import { writeLayerBlob } from '../containers/commit.ts';
+import { background } from '../../common/context.ts';
 import type { FsDeps } from '../containers/fs-ports.ts';
 
 const EMPTY_TAR: Digest = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
@@ -41,7 +42,7 @@ export async function commitStep(
   if (parentId && !parent) throw new Error(`parent image ${parentId} is gone`);
   let diffId: Digest | undefined;
   if (from && 'container' in from)
-    diffId = await writeLayerBlob(deps, deps.containers.store.resolve(from.container), false);
+    diffId = await writeLayerBlob(deps, background(), deps.containers.store.resolve(from.container), false);
   else if (from) diffId = await storeTar(deps, from.tar);
   const parentDiffs = parent?.doc.rootfs.diff_ids ?? [];
   const empty = diffId === undefined || (diffId === EMPTY_TAR && parentDiffs.length > 0);

@@ -1,5 +1,6 @@
 // What the build use case needs: the container and image services' deps, a pull, and
 // its own directory under the data root (<data-root>/build: cache/ records, tmp/ spools, contexts/ kept contexts).
+import type { ContainerDeps } from '../containers/deps.ts';
 import type { FsDeps } from '../containers/fs-ports.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import type { ContextStore } from './context-store.ts';
@@ -12,6 +13,8 @@ export type PullFn = (
 ) => Promise<void>;
 
 export interface BuildDeps {
+  /** RUN steps are containers: create, start, logs, wait, remove. */
+  containers: ContainerDeps;
   fs: FsDeps;
   pull: PullFn;
   /** <data-root>/build */

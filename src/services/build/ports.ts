@@ -9,7 +9,6 @@ import { invalidArgument, messageOf } from '../../common/errors.ts';
 import { parseReference, withDefaultTag, familiarString } from '../../common/reference.ts';
 import type { BuildPorts, BaseImage } from '../../builder/exec/ports.ts';
 import { decompress } from '../../snapshots/decompress.ts';
-import { resolveUser } from '../../runtime/user.ts';
 import type { Image } from '../../images/types.ts';
 import { createContainer } from '../containers/create.ts';
 import { startContainer } from '../containers/start.ts';
@@ -26,6 +25,8 @@ import { prepareStepMounts } from './step-mounts.ts';
 import { cacheFromHit } from './cache-from.ts';
 import { authFor } from './registry-auth.ts';
 import type { Credentials } from '../../registry/auth.ts';
+import type { Logger } from '../../common/logger.ts';
+import { background } from '../../common/context.ts';
 
 const baseOf = (img: Image): BaseImage => ({
   id: img.id,
@@ -40,9 +41,17 @@ async function spaceLimit(dir: string): Promise<number> {
   return Math.floor((Number(s.bavail) * Number(s.bsize)) / 2);
 }
 
-export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Record<string, Credentials>): BuildPorts {
+export function buildPorts(
+  deps: BuildDeps,
+  log: Logger,
+  cache: BuildCache,
+  registryAuth?: Record<string, Credentials>,
+): BuildPorts {
   const fs = deps.fs;
-  const cd = fs.containers;
+  const cd = deps.containers;
+  const op = (signal: AbortSignal) => ({ signal, log });
+  // Cleanup runs to the end even when the build was cancelled.
+  const cleanup = background(log);
   const lowers = (image: string) => {
     const img = cd.images.get(image as Digest);
     if (!img) return [];
@@ -76,7 +85,7 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
     async create(req) {
       if (!req.image) throw invalidArgument('cannot run a command in a stage without a base image (FROM scratch)');
       const cfg = req.config;
-      const res = await createContainer(cd, {
+      const res = await createContainer(cd, cleanup, {
         body: {
           ...cfg,
           Image: req.image,
@@ -99,30 +108,30 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
     prepareMounts: (mounts, signal) => prepareStepMounts(deps, lowers, mounts, signal),
     async run(container, out, signal) {
       const onAbort = () => {
-        void killContainer(cd, container, 'KILL').catch(() => {});
+        void killContainer(cd, cleanup, container, { signal: 'KILL' }).catch(() => {});
       };
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        await startContainer(cd, container);
-        const logs = containerLogs(cd, container, { follow: true, stdout: true, stderr: true, signal });
+        await startContainer(cd, op(signal), container);
+        const logs = containerLogs(cd, op(signal), container, { follow: true, stdout: true, stderr: true });
         for await (const c of logs.chunks) out(c.data);
         signal.throwIfAborted();
-        const r = await waitContainer(cd, container, 'not-running', signal);
+        const r = await waitContainer(cd, op(signal), container, { condition: 'not-running' });
         return r.StatusCode;
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
     },
     async copyFromImage(image, path, signal) {
-      const res = await createContainer(cd, {
+      const res = await createContainer(cd, cleanup, {
         body: { Image: image, Cmd: ['#(nop) copy'], Labels: { [BUILD_LABEL]: '1' } },
       });
-      const { stream } = archiveGet(fs, res.Id, path, signal);
-      const cleanup = () => {
-        void removeContainer(cd, res.Id, { force: true }).catch(() => {});
+      const { stream } = archiveGet(fs, op(signal), res.Id, { path });
+      const remove = () => {
+        void removeContainer(cd, cleanup, res.Id, { force: true }).catch(() => {});
       };
-      stream.once('close', cleanup);
-      stream.once('error', cleanup);
+      stream.once('close', remove);
+      stream.once('error', remove);
       return stream;
     },
     async isDir(image, path) {
@@ -140,12 +149,10 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
     },
     async lookupUser(image, spec) {
       try {
-        const u = resolveUser(
-          spec,
-          (await readImageFile(image, '/etc/passwd'))?.toString(),
-          (await readImageFile(image, '/etc/group'))?.toString(),
-        );
-        return { uid: u.uid, gid: u.gid };
+        return cd.users.resolve(spec, {
+          passwd: (await readImageFile(image, '/etc/passwd'))?.toString(),
+          group: (await readImageFile(image, '/etc/group'))?.toString(),
+        });
       } catch (err) {
         throw invalidArgument(`unable to convert uid/gid chown string to host mapping: ${messageOf(err)}`);
       }
@@ -155,7 +162,7 @@ export function buildPorts(deps: BuildDeps, cache: BuildCache, registryAuth?: Re
     commitLayer: (parent, tar, config, history) => commitStep(fs, { tar }, parent, config, history),
     decompress: async (src: Readable) => (await decompress(src)).stream,
     archiveLimit: () => spaceLimit(deps.dir),
-    remove: (container) => removeContainer(cd, container, { force: true }),
+    remove: (container) => removeContainer(cd, cleanup, container, { force: true }),
     download: async (url, signal) => downloadUrl(url, join(deps.dir, 'tmp'), await spaceLimit(deps.dir), signal),
     cacheGet: (key) => cache.get(key),
     cachePut: (key, image) => cache.put(key, image),

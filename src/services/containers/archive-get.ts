@@ -14,6 +14,7 @@ import { closeFd } from '../../sys/libc.ts';
 import { openDirInRoot, parentInRoot } from '../../sys/inroot.ts';
 import { TarWriter } from '../../tar/writer.ts';
 import { tarEntry } from '../../snapshots/tree-tar.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { FsDeps } from './fs-ports.ts';
 import { openContainerRoot, type RootHandle } from './fs-common.ts';
 
@@ -108,7 +109,18 @@ function statAt(root: RootHandle, loc: Located, path: string): PathStat {
   return statOf(path, loc.st, link);
 }
 
-export async function archiveStat(deps: FsDeps, idOrName: string, path: string): Promise<PathStat> {
+export interface ArchiveOptions {
+  /** The path in the container. */
+  path: string;
+}
+
+export async function archiveStat(
+  deps: Pick<FsDeps, 'containers' | 'fs'>,
+  _ctx: OpContext,
+  idOrName: string,
+  opts: ArchiveOptions,
+): Promise<PathStat> {
+  const { path } = opts;
   const c = deps.containers.store.resolve(idOrName);
   const root = openContainerRoot(deps, c, { write: false });
   try {
@@ -123,13 +135,15 @@ export async function archiveStat(deps: FsDeps, idOrName: string, path: string):
   }
 }
 
-/** The stat (for the header) and the tar; everything held is released when the tar ends or `signal` aborts. */
+/** The stat (for the header) and the tar; everything held is released when the tar ends or `ctx.signal` aborts. */
 export function archiveGet(
-  deps: FsDeps,
+  deps: Pick<FsDeps, 'containers' | 'fs'>,
+  ctx: OpContext,
   idOrName: string,
-  path: string,
-  signal: AbortSignal,
+  opts: ArchiveOptions,
 ): { stat: PathStat; stream: Readable } {
+  const { path } = opts;
+  const signal = ctx.signal;
   const c = deps.containers.store.resolve(idOrName);
   const root = openContainerRoot(deps, c, { write: false });
   let loc: Located;
@@ -159,11 +173,7 @@ export function archiveGet(
       root.release();
     }
   })();
-  deps.containers.events.publish('container', 'archive-path', c.record.id, {
-    image: c.record.config.Image,
-    name: c.record.name,
-    path,
-  });
+  deps.containers.events.publish('container', 'archive-path', c.record.id, { path });
   return { stat, stream: w.stream };
 }
 

@@ -12,30 +12,30 @@ import type { Container } from '../../containers/store.ts';
 import { closeFd, O_RDONLY } from '../../sys/libc.ts';
 import { fdPath, openDirInRoot, openInRoot, readRegularFd } from '../../sys/inroot.ts';
 import { applyLayer } from '../../snapshots/apply.ts';
-import { resolveUser } from '../../runtime/user.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { FsDeps } from './fs-ports.ts';
 import { livePid, openContainerRoot, type RootHandle } from './fs-common.ts';
 import { cleanContainerPath } from './archive-get.ts';
 
 export interface PutOptions {
+  /** The directory to extract into. */
+  path: string;
+  /** The archive (the request body). */
+  tar: Readable;
   noOverwriteDirNonDir: boolean;
   /** Own the files as the container's configured user (Docker's copyUIDGID). */
   copyUIDGID: boolean;
 }
 
-export async function archivePut(
-  deps: FsDeps,
-  idOrName: string,
-  path: string,
-  tar: Readable,
-  opts: PutOptions,
-): Promise<void> {
+/** A client that hangs up stops the extraction between entries (what was written stays, as with Docker). */
+export async function archivePut(deps: FsDeps, ctx: OpContext, idOrName: string, opts: PutOptions): Promise<void> {
   const cd = deps.containers;
+  const { path } = opts;
   const c = cd.store.resolve(idOrName);
   const run = async () => {
     const root = openContainerRoot(deps, c, { write: true });
     try {
-      await extractInto(deps, c, root, path, tar, opts);
+      await extractInto(deps, ctx, c, root, opts);
     } finally {
       root.release();
     }
@@ -43,21 +43,17 @@ export async function archivePut(
   // A running container's root is its own; a stopped one is mounted by us and must not start meanwhile.
   if (livePid(cd, c) !== undefined) await run();
   else await cd.locks.run(c.record.id, run);
-  cd.events.publish('container', 'extract-to-dir', c.record.id, {
-    image: c.record.config.Image,
-    name: c.record.name,
-    path,
-  });
+  cd.events.publish('container', 'extract-to-dir', c.record.id, { path });
 }
 
 async function extractInto(
   deps: FsDeps,
+  ctx: OpContext,
   c: Container,
   root: RootHandle,
-  path: string,
-  tar: Readable,
   opts: PutOptions,
 ): Promise<void> {
+  const { path, tar } = opts;
   const { abs } = cleanContainerPath(path);
   if (c.record.hostConfig.ReadonlyRootfs && livePid(deps.containers, c) === undefined) {
     throw new BerthError('forbidden', 'container rootfs is marked read-only');
@@ -72,7 +68,7 @@ async function extractInto(
     throw err;
   }
   try {
-    const owner = opts.copyUIDGID ? ownerOf(c, root) : undefined;
+    const owner = opts.copyUIDGID ? ownerOf(deps, c, root) : undefined;
     const warnings: string[] = [];
     // applyLayer destroys its source on a bad entry; the request must survive to carry our answer.
     const body = new PassThrough();
@@ -81,9 +77,10 @@ async function extractInto(
       plain: true,
       noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
       owner,
+      signal: ctx.signal,
       onWarning: (m) => warnings.push(m),
     });
-    if (warnings.length) deps.containers.log.debug('cp into container', { container: c.record.id, warnings });
+    if (warnings.length) ctx.log.debug('cp into container', { container: c.record.id, warnings });
   } catch (err) {
     tar.unpipe();
     tar.resume(); // let the client finish sending so it reads our answer
@@ -96,7 +93,7 @@ async function extractInto(
 }
 
 /** The container's user (Config.User) as uid/gid, looked up in its own /etc/passwd and /etc/group. */
-function ownerOf(c: Container, root: RootHandle): { uid: number; gid: number } | undefined {
+function ownerOf(deps: FsDeps, c: Container, root: RootHandle): { uid: number; gid: number } | undefined {
   const user = c.record.config.User ?? '';
   if (user === '') return undefined;
   const read = (p: string) => {
@@ -114,8 +111,7 @@ function ownerOf(c: Container, root: RootHandle): { uid: number; gid: number } |
     }
   };
   try {
-    const u = resolveUser(user, read('/etc/passwd'), read('/etc/group'));
-    return { uid: u.uid, gid: u.gid };
+    return deps.containers.users.resolve(user, { passwd: read('/etc/passwd'), group: read('/etc/group') });
   } catch (err) {
     throw conflict(`cannot copy as user ${user}: ${(err as Error).message}`);
   }

@@ -5,6 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { conflict } from '../../common/errors.ts';
 import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
 import { containerLogs } from './logs.ts';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, pumpStdin } from './stdin.ts';
@@ -20,8 +21,10 @@ export interface AttachOptions {
 
 const LIVE = ['created', 'running', 'paused', 'restarting'];
 
+export type AttachDeps = Pick<ContainerDeps, 'store' | 'live' | 'events' | 'settings'>;
+
 /** Validates before the connection is hijacked, so errors still get a proper status. */
-export function prepareAttach(deps: ContainerDeps, idOrName: string, o: AttachOptions) {
+export function prepareAttach(deps: Pick<ContainerDeps, 'store' | 'settings'>, idOrName: string, o: AttachOptions) {
   const c = deps.store.resolve(idOrName);
   if (o.stream && !o.logs && !LIVE.includes(c.runtime.state.Status)) {
     throw conflict('You cannot attach to a stopped container, start it first');
@@ -31,7 +34,8 @@ export function prepareAttach(deps: ContainerDeps, idOrName: string, o: AttachOp
 }
 
 export async function runAttach(
-  deps: ContainerDeps,
+  deps: AttachDeps,
+  ctx: OpContext,
   prepared: ReturnType<typeof prepareAttach>,
   o: AttachOptions,
   conn: Duplex,
@@ -44,7 +48,6 @@ export async function runAttach(
     conn.once('close', resolve);
     conn.once('error', () => resolve());
   });
-  const attrs = { image: c.record.config.Image, name: c.record.name };
   const streaming = o.stream && LIVE.includes(c.runtime.state.Status);
   let unsubscribe = () => {};
   // Stdin is read from the start (the plain hijack already flows), logs or not.
@@ -62,7 +65,7 @@ export async function runAttach(
       onDetach: () => {
         stdinDone = true;
         unsubscribe();
-        deps.events.publish('container', 'detach', id, attrs);
+        deps.events.publish('container', 'detach', id);
         conn.end();
         setTimeout(() => conn.destroy(), 2000).unref();
       },
@@ -74,7 +77,8 @@ export async function runAttach(
   if (o.logs) {
     const ac = new AbortController();
     void closed.then(() => ac.abort());
-    const { chunks } = containerLogs(deps, id, { stdout: o.stdout, stderr: o.stderr, signal: ac.signal });
+    const logsCtx = { signal: AbortSignal.any([ac.signal, ctx.signal]), log: ctx.log };
+    const { chunks } = containerLogs(deps, logsCtx, id, { stdout: o.stdout, stderr: o.stderr });
     for await (const ch of chunks) {
       if (conn.destroyed) return;
       if (!conn.write(framed ? frame(ch.stream === 'stdout' ? STDOUT : STDERR, ch.data) : ch.data)) {
@@ -88,7 +92,7 @@ export async function runAttach(
     return;
   }
   unsubscribe = live.io.subscribe(conn as never, { stdout: o.stdout, stderr: o.stderr, framed });
-  deps.events.publish('container', 'attach', id, attrs);
+  deps.events.publish('container', 'attach', id);
   await closed;
   unsubscribe();
   stdinGone();

@@ -15,11 +15,12 @@ import { TarWriter } from '../../tar/writer.ts';
 import { tarEntry } from '../../snapshots/tree-tar.ts';
 import { importTarget } from '../images/import.ts';
 import { dockerArch } from '../images/deps.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { FsDeps } from './fs-ports.ts';
-import { lowersOf, mountPointsOf, upperOf } from './fs-common.ts';
+import { mountPointsOf } from './fs-common.ts';
+import { lowersOf, upperOf } from './rootfs.ts';
 
-export interface CommitRequest {
-  container: string;
+export interface CommitOptions {
   repo?: string;
   tag?: string;
   comment?: string;
@@ -34,9 +35,15 @@ export interface CommitRequest {
 /** sha256 of an empty tar (1024 zero bytes): Docker marks such a layer empty_layer. */
 const EMPTY_TAR: Digest = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
-export async function commitContainer(deps: FsDeps, req: CommitRequest): Promise<{ Id: string }> {
+/** A client that hangs up while the layer is written cancels the commit (nothing is kept). */
+export async function commitContainer(
+  deps: Pick<FsDeps, 'containers' | 'images'>,
+  ctx: OpContext,
+  idOrName: string,
+  req: CommitOptions,
+): Promise<{ Id: string }> {
   const cd = deps.containers;
-  const c = cd.store.resolve(req.container);
+  const c = cd.store.resolve(idOrName);
   const target = importTarget(req.repo || undefined, req.tag || undefined);
   const st = c.runtime.state.Status;
   if (st === 'removing' || st === 'dead') throw conflict(`container ${c.record.name} is marked for removal`);
@@ -47,7 +54,7 @@ export async function commitContainer(deps: FsDeps, req: CommitRequest): Promise
     c.record.config,
   );
 
-  const diffId = await writeLayerBlob(deps, c, req.pause);
+  const diffId = await writeLayerBlob(deps, ctx, c, req.pause);
   const parentDiffs = parent.doc.rootfs.diff_ids;
   const empty = diffId === EMPTY_TAR;
   const diffIds = empty ? [...parentDiffs] : [...parentDiffs, diffId];
@@ -85,19 +92,14 @@ export async function commitContainer(deps: FsDeps, req: CommitRequest): Promise
     await cd.images.tag(img.id, target);
     cd.events.publish('image', 'tag', img.id, { name: ref });
   }
-  cd.events.publish('container', 'commit', c.record.id, {
-    comment: req.comment ?? '',
-    imageID: img.id,
-    imageRef: ref,
-    image: c.record.config.Image,
-    name: c.record.name,
-  });
+  cd.events.publish('container', 'commit', c.record.id, { comment: req.comment ?? '', imageID: img.id, imageRef: ref });
   return { Id: img.id };
 }
 
-/** The upper dir as an OCI layer tar, stored as a blob; returns its digest (the diffID). */
+/** The upper dir as an OCI layer tar, stored as a blob; returns its digest (the diffID). `ctx.signal` stops the walk. */
 export async function writeLayerBlob(
-  deps: FsDeps,
+  deps: Pick<FsDeps, 'containers' | 'images'>,
+  ctx: OpContext,
   c: ReturnType<FsDeps['containers']['store']['resolve']>,
   pause: boolean,
 ): Promise<Digest> {
@@ -112,7 +114,10 @@ export async function writeLayerBlob(
     try {
       const w = new TarWriter();
       const produce = (async () => {
-        await tarEntry(w, upperFd, null, '', { upper: { lowers: lowersOf(cd, c), mountPoints: mountPointsOf(c) } });
+        await tarEntry(w, upperFd, null, '', {
+          upper: { lowers: lowersOf(cd, c), mountPoints: mountPointsOf(c) },
+          signal: ctx.signal,
+        });
         await w.finish();
       })();
       produce.catch((err) => w.stream.destroy(err as Error));
@@ -124,7 +129,9 @@ export async function writeLayerBlob(
       if (frozen)
         await frozen
           .resume()
-          .catch((err) => cd.log.warn('resuming after commit failed', { container: c.record.id, err: messageOf(err) }));
+          .catch((err) =>
+            ctx.log.warn('resuming after commit failed', { container: c.record.id, err: messageOf(err) }),
+          );
     }
     return (await writer.commitFile()).digest;
   } catch (err) {

@@ -8,6 +8,7 @@ import { isObject } from '../../common/json.ts';
 import { generateName } from '../../common/names.ts';
 import { familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
 import { initialState, type ContainerConfig, type ContainerRecord, type HostConfig } from '../../containers/types.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
 import { checkConfigTypes, mergeImageConfig, validateHostConfig } from './validate.ts';
 import { writeHostFiles } from './files.ts';
@@ -25,7 +26,9 @@ export interface CreateResult {
   Warnings: string[];
 }
 
-function pickName(deps: ContainerDeps, requested: string | undefined): string {
+export type CreateDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network' | 'events'>;
+
+function pickName(deps: CreateDeps, requested: string | undefined): string {
   if (requested !== undefined && requested !== '') return validateContainerName(requested);
   for (let i = 0; i < 100; i++) {
     const n = generateName(i > 10 ? 1 : 0);
@@ -43,7 +46,8 @@ function imageDisplayName(input: string): string {
   }
 }
 
-export async function createContainer(deps: ContainerDeps, req: CreateRequest): Promise<CreateResult> {
+/** A client that hangs up before the record is written cancels the create (its files and name go). */
+export async function createContainer(deps: CreateDeps, ctx: OpContext, req: CreateRequest): Promise<CreateResult> {
   const body = req.body;
   checkConfigTypes(body);
   const hostConfigIn = body.HostConfig ?? {};
@@ -105,6 +109,7 @@ export async function createContainer(deps: ContainerDeps, req: CreateRequest): 
       dnsSearch: hostConfig.DnsSearch ?? [],
       dnsOptions: hostConfig.DnsOptions ?? [],
     });
+    ctx.signal.throwIfAborted();
     const record: ContainerRecord = {
       schema: 1,
       id,
@@ -124,6 +129,6 @@ export async function createContainer(deps: ContainerDeps, req: CreateRequest): 
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  deps.events.publish('container', 'create', id, { image: imageName, name });
+  deps.events.publish('container', 'create', id);
   return { Id: id, Warnings: [] };
 }

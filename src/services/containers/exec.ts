@@ -3,39 +3,28 @@
 //
 // Lifecycle of an exec: created (in memory only) → started (the record is written to
 // containers/<id>/execs/<exec>.json with its pid) → exited (exit code written). The process
-// lives under the container's shim, so it survives a berthd restart: restoreExecs() finds
-// running ones again through the shim (draining their output) and records the exits that
-// happened meanwhile. Records go with the container (its exit clears the files; removal
-// forgets them); a container keeps at most MAX_FINISHED finished ones.
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Duplex, Readable } from 'node:stream';
+// lives under the container's shim, so it survives a berthd restart: restoreExecs()
+// (exec-process.ts, called by the supervisor when it re-adopts the task) finds running ones
+// again through the shim (draining their output) and records the exits that happened
+// meanwhile. Records go with the container (its exit clears the files; removal forgets
+// them); a container keeps at most MAX_FINISHED finished ones (exec-registry.ts).
+import type { Duplex } from 'node:stream';
 import { BerthError, conflict, invalidArgument, kindOf, messageOf } from '../../common/errors.ts';
 import { newId } from '../../common/ids.ts';
-import { chainIds } from '../../common/digest.ts';
 import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { Container } from '../../containers/store.ts';
 import type { ContainerDeps } from './deps.ts';
 import type { ExecProcess, Task } from './ports.ts';
-import type { ExecEntry, ExecRecord } from './exec-registry.ts';
+import type { ExecRecord } from './exec-registry.ts';
+import { DEFAULT_DETACH_KEYS, holdStdin, parseDetachKeys, pumpStdin, type HeldInput } from './stdin.ts';
+import { finishExec, OutputPump, persistExec } from './exec-process.ts';
+import { lowersOf, upperOf } from './rootfs.ts';
 
 export type { ExecRecord } from './exec-registry.ts';
-import { DEFAULT_DETACH_KEYS, holdStdin, parseDetachKeys, pumpStdin, type HeldInput } from './stdin.ts';
 
-const OUTPUT_DRAIN_MS = 2000;
-
-const execsDir = (deps: ContainerDeps, containerId: string) => join(deps.store.dir(containerId), 'execs');
-
-/** Ephemeral state: no fsync (a lost write costs one exit code after a host crash). */
-async function persist(deps: ContainerDeps, r: ExecRecord): Promise<void> {
-  const dir = execsDir(deps, r.ContainerID);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(join(dir, `${r.ID}.json`), JSON.stringify(r), { mode: 0o600 });
-}
-
-function persistLater(deps: ContainerDeps, r: ExecRecord): void {
-  void persist(deps, r).catch((err) => deps.log.debug('exec record not saved', { exec: r.ID, err }));
-}
+export type ExecDeps = Pick<ContainerDeps, 'store' | 'live' | 'execs' | 'events' | 'settings'>;
+export type ExecStartDeps = ExecDeps & Pick<ContainerDeps, 'runtime' | 'images' | 'layers'>;
 
 /** The container must be running, not paused or restarting: Docker's 409s. */
 function runningTask(c: Container, live: { task?: Task }): Task {
@@ -55,7 +44,7 @@ const strList = (v: unknown, what: string): string[] => {
 };
 
 export async function createExec(
-  deps: ContainerDeps,
+  deps: ExecDeps,
   idOrName: string,
   body: Record<string, unknown>,
 ): Promise<{ Id: string }> {
@@ -91,13 +80,11 @@ export async function createExec(
     Started: false,
   };
   deps.execs.add({ record });
-  deps.events.publish('container', `exec_create: ${cmd.join(' ')}`, c.record.id, { ...attrs(c), execID: record.ID });
+  deps.events.publish('container', `exec_create: ${cmd.join(' ')}`, c.record.id, { execID: record.ID });
   return { Id: record.ID };
 }
 
-const attrs = (c: Container) => ({ image: c.record.config.Image, name: c.record.name });
-
-export function inspectExec(deps: ContainerDeps, execId: string): Record<string, unknown> {
+export function inspectExec(deps: Pick<ContainerDeps, 'execs'>, execId: string): Record<string, unknown> {
   const r = deps.execs.get(execId).record;
   return {
     ID: r.ID,
@@ -114,7 +101,12 @@ export function inspectExec(deps: ContainerDeps, execId: string): Record<string,
   };
 }
 
-export async function resizeExec(deps: ContainerDeps, execId: string, h: number, w: number): Promise<void> {
+export async function resizeExec(
+  deps: Pick<ContainerDeps, 'execs'>,
+  execId: string,
+  h: number,
+  w: number,
+): Promise<void> {
   const e = deps.execs.get(execId);
   if (!e.proc || !e.record.Running) throw conflict(`Exec ${execId} is not running`);
   await e.proc.resize(w, h);
@@ -127,7 +119,7 @@ export interface ExecStartOptions {
 }
 
 /** Validates before the connection is hijacked; `run` starts the process and streams it. */
-export function prepareExecStart(deps: ContainerDeps, execId: string, o: ExecStartOptions) {
+export function prepareExecStart(deps: ExecDeps, execId: string, o: ExecStartOptions) {
   const e = deps.execs.get(execId);
   const c = deps.store.resolve(e.record.ContainerID);
   if (e.record.Started) throw conflict(`Exec ${execId} has already been started`);
@@ -145,7 +137,8 @@ type Prepared = ReturnType<typeof prepareExecStart>;
  * client that inspects next sees the code. Without `conn` (Detach) output is discarded.
  */
 export async function runExecStart(
-  deps: ContainerDeps,
+  deps: ExecStartDeps,
+  ctx: OpContext,
   p: Prepared,
   conn: Duplex | undefined,
   framed: boolean,
@@ -172,7 +165,7 @@ export async function runExecStart(
     proc = await task.exec({ execId: r.ID, process, terminal: tty, openStdin: r.OpenStdin });
   } catch (err) {
     held?.stop();
-    return failStart(deps, p, conn, framed, err);
+    return failStart(deps, ctx, p, conn, framed, err);
   }
   e.proc = proc;
   const out = new OutputPump(conn && (r.OpenStdout || r.OpenStderr) ? conn : undefined, framed);
@@ -187,14 +180,14 @@ export async function runExecStart(
     await proc.delete();
     e.proc = undefined;
     held?.stop();
-    return failStart(deps, p, conn, framed, err);
+    return failStart(deps, ctx, p, conn, framed, err);
   }
   if (p.consoleSize && tty && p.consoleSize[0] > 0)
     await proc.resize(p.consoleSize[1], p.consoleSize[0]).catch(() => {});
   // The record is on file before anyone can see the exec running: a berthd killed right
   // after a client saw Running must find the exec again when it restarts.
-  await persist(deps, { ...r, Pid: pid, Running: true }).catch((err) =>
-    deps.log.debug('exec record not saved', { exec: r.ID, err }),
+  await persistExec(deps, { ...r, Pid: pid, Running: true }).catch((err) =>
+    ctx.log.debug('exec record not saved', { exec: r.ID, err }),
   );
   r.Pid = pid;
   r.Running = true;
@@ -202,46 +195,22 @@ export async function runExecStart(
     'container',
     `exec_start: ${[r.ProcessConfig.entrypoint, ...r.ProcessConfig.arguments].join(' ')}`,
     c.record.id,
-    { ...attrs(c), execID: r.ID },
+    { execID: r.ID },
   );
   if (!conn) {
     // Detached: the API answers now; the exit is recorded in the background.
-    void finishExec(deps, c, e, proc, outputDone).catch((err) =>
-      deps.log.warn('exec exit handling failed', { exec: r.ID, err }),
+    void finishExec(deps, ctx.log, c, e, proc, outputDone).catch((err) =>
+      ctx.log.warn('exec exit handling failed', { exec: r.ID, err }),
     );
     return;
   }
   wireClient(deps, p, proc, conn, out, held);
-  await finishExec(deps, c, e, proc, outputDone);
+  await finishExec(deps, ctx.log, c, e, proc, outputDone);
   if (!conn.destroyed) conn.end();
 }
 
-/** Waits for the exit (and the output, bounded), records it and removes the process. */
-async function finishExec(
-  deps: ContainerDeps,
-  c: Container,
-  e: ExecEntry,
-  proc: ExecProcess,
-  outputDone: Promise<unknown>,
-): Promise<void> {
-  const r = e.record;
-  const exit = await proc.wait().catch(() => ({ exitCode: 137, exitedAt: new Date().toISOString() }));
-  await Promise.race([outputDone, new Promise((res) => setTimeout(res, OUTPUT_DRAIN_MS).unref())]);
-  r.Running = false;
-  r.ExitCode = exit.exitCode;
-  e.proc = undefined;
-  await proc.delete();
-  persistLater(deps, r);
-  deps.execs.trim(c.record.id);
-  deps.events.publish('container', 'exec_die', c.record.id, {
-    ...attrs(c),
-    execID: r.ID,
-    exitCode: String(exit.exitCode),
-  });
-}
-
 function wireClient(
-  deps: ContainerDeps,
+  deps: ExecDeps,
   p: Prepared,
   proc: ExecProcess,
   conn: Duplex,
@@ -266,7 +235,7 @@ function wireClient(
         if (!stdin.destroyed) stdin.write(b);
       },
       onDetach: () => {
-        deps.events.publish('container', 'exec_detach', c.record.id, { ...attrs(c), execID: e.record.ID });
+        deps.events.publish('container', 'exec_detach', c.record.id, { execID: e.record.ID });
         out.detach();
         conn.end();
         setTimeout(() => conn.destroy(), 2000).unref();
@@ -282,7 +251,8 @@ function wireClient(
 }
 
 async function failStart(
-  deps: ContainerDeps,
+  deps: ExecStartDeps,
+  ctx: OpContext,
   p: Prepared,
   conn: Duplex | undefined,
   framed: boolean,
@@ -294,7 +264,7 @@ async function failStart(
   r.Running = false;
   const m = messageOf(err);
   const msg = m.startsWith('OCI runtime') ? m : `OCI runtime exec failed: ${m}`;
-  deps.log.debug('exec start failed', { exec: r.ID, err });
+  ctx.log.debug('exec start failed', { exec: r.ID, err });
   if (!conn)
     throw new BerthError(kindOf(err) === 'invalid-argument' ? 'invalid-argument' : 'internal', msg, { cause: err });
   const line = Buffer.from(msg + '\r\n');
@@ -302,101 +272,8 @@ async function failStart(
   conn.resume(); // read to the client's EOF so the socket closes
 }
 
-/**
- * Copies exec output to one client with backpressure (a client that stops reading stops
- * the process once the pipe fills, as with Docker); once the client is gone output is
- * drained and dropped. Resolves each source's promise when it ends.
- */
-class OutputPump {
-  private conn: Duplex | undefined;
-  private readonly framed: boolean;
-  private readonly sources: Readable[] = [];
-
-  constructor(conn: Duplex | undefined, framed: boolean) {
-    this.conn = conn;
-    this.framed = framed;
-  }
-
-  /** `stream` 0 drops this source's output. */
-  add(src: Readable, stream: number): Promise<void> {
-    this.sources.push(src);
-    src.on('data', (b: Buffer) => {
-      const conn = this.conn;
-      if (!conn || stream === 0 || conn.destroyed) return;
-      if (!conn.write(this.framed ? frame(stream, b) : b)) {
-        src.pause();
-        conn.once('drain', () => src.resume());
-      }
-    });
-    return new Promise((resolve) => {
-      src.once('end', resolve);
-      src.once('close', resolve);
-      src.once('error', () => resolve());
-    });
-  }
-
-  /** The client went away: keep draining, drop everything. */
-  detach(): void {
-    this.conn = undefined;
-    for (const s of this.sources) s.resume();
-  }
-}
-
-async function readContainerFile(deps: ContainerDeps, c: Container, path: string): Promise<Buffer | undefined> {
-  const img = deps.images.get(c.record.image);
-  const chain = img ? chainIds(img.doc.rootfs.diff_ids) : [];
-  const lowers = chain.length ? deps.layers.lowerDirs(chain[chain.length - 1]) : [];
-  return deps.layers.readFile(lowers, join(deps.store.dir(c.record.id), 'upper'), path, 1 << 20);
-}
-
-/**
- * After a berthd restart, for a container whose task was re-adopted: loads its exec
- * records, re-attaches running execs (output drained) and records exits that happened
- * while berthd was away.
- */
-export async function restoreExecs(deps: ContainerDeps, c: Container, task: Task): Promise<void> {
-  const dir = execsDir(deps, c.record.id);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const n of names) {
-    if (!n.endsWith('.json')) continue;
-    let r: ExecRecord;
-    try {
-      r = JSON.parse(await readFile(join(dir, n), 'utf8')) as ExecRecord;
-    } catch {
-      continue;
-    }
-    if (r.ContainerID !== c.record.id) continue;
-    const e: ExecEntry = { record: r };
-    deps.execs.add(e);
-    if (!r.Running) continue;
-    const found = await task.restoreExec(r.ID, { terminal: r.ProcessConfig.tty }).catch((err) => {
-      deps.log.warn('could not restore exec', { exec: r.ID, err });
-      return undefined;
-    });
-    if (found && 'proc' in found) {
-      e.proc = found.proc;
-      const out = new OutputPump(undefined, false);
-      const outputDone = Promise.all([
-        out.add(found.proc.io.stdout, 0),
-        found.proc.io.stderr ? out.add(found.proc.io.stderr, 0) : undefined,
-      ]);
-      void finishExec(deps, c, e, found.proc, outputDone).catch((err) =>
-        deps.log.warn('exec exit handling failed', { exec: r.ID, err }),
-      );
-      continue;
-    }
-    r.Running = false;
-    r.ExitCode = found ? found.exited.exitCode : 255;
-    persistLater(deps, r);
-    deps.events.publish('container', 'exec_die', c.record.id, {
-      ...attrs(c),
-      execID: r.ID,
-      exitCode: String(r.ExitCode),
-    });
-  }
-}
-
-/** The container's run is over: its exec files go (the in-memory records stay until removal). */
-export async function clearExecFiles(deps: ContainerDeps, containerId: string): Promise<void> {
-  await rm(execsDir(deps, containerId), { recursive: true, force: true });
+async function readContainerFile(deps: ExecStartDeps, c: Container, path: string): Promise<Buffer | undefined> {
+  // An image removed (rmi -f) under a running container leaves just its upper dir to read.
+  const lowers = deps.images.get(c.record.image) ? lowersOf(deps, c) : [];
+  return deps.layers.readFile(lowers, upperOf(deps, c), path, 1 << 20);
 }

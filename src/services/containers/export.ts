@@ -2,7 +2,7 @@
 // running container is read through the rootfs its shim mounted (no binds or volumes, as
 // Docker); a stopped one through a private read-only overlay of its upper dir and layers.
 // The walk holds an fd and maybe a mount: both go on every path out — the end of the
-// walk, an error, or the client hanging up (the caller aborts `signal`).
+// walk, an error, or the client hanging up (`ctx.signal` aborts).
 import type { Readable } from 'node:stream';
 import { isMounted } from '../../sys/mountinfo.ts';
 import { closeFd } from '../../sys/libc.ts';
@@ -10,10 +10,13 @@ import { openRoot } from '../../sys/inroot.ts';
 import { TarWriter } from '../../tar/writer.ts';
 import { tarEntry } from '../../snapshots/tree-tar.ts';
 import { conflict } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { FsDeps } from './fs-ports.ts';
-import { livePid, lowersOf, upperOf } from './fs-common.ts';
+import { livePid } from './fs-common.ts';
+import { lowersOf, upperOf } from './rootfs.ts';
 
-export function exportContainer(deps: FsDeps, idOrName: string, signal: AbortSignal): Readable {
+export function exportContainer(deps: Pick<FsDeps, 'containers' | 'fs'>, ctx: OpContext, idOrName: string): Readable {
+  const signal = ctx.signal;
   const cd = deps.containers;
   const c = cd.store.resolve(idOrName);
   const st = c.runtime.state.Status;
@@ -43,7 +46,7 @@ export function exportContainer(deps: FsDeps, idOrName: string, signal: AbortSig
       await tarEntry(w, rootFd, null, '', { signal });
       await w.finish();
     } catch (err) {
-      cd.log.debug('export ended early', { container: c.record.id, err });
+      ctx.log.debug('export ended early', { container: c.record.id, err });
       w.stream.destroy(err as Error);
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -51,10 +54,10 @@ export function exportContainer(deps: FsDeps, idOrName: string, signal: AbortSig
       try {
         release();
       } catch (err) {
-        cd.log.error('unmounting an export view failed', { container: c.record.id, err });
+        ctx.log.error('unmounting an export view failed', { container: c.record.id, err });
       }
     }
   })();
-  cd.events.publish('container', 'export', c.record.id, { image: c.record.config.Image, name: c.record.name });
+  cd.events.publish('container', 'export', c.record.id);
   return w.stream;
 }

@@ -1,27 +1,18 @@
 // Shared by diff, commit, export and cp: a container's layer dirs, its mount points, and
 // the root directory it sees (the live one while it runs, a private mount otherwise).
 import { join } from 'node:path';
-import { chainIds } from '../../common/digest.ts';
-import { conflict, notFound } from '../../common/errors.ts';
+import { conflict } from '../../common/errors.ts';
 import type { Container } from '../../containers/store.ts';
 import { closeFd } from '../../sys/libc.ts';
 import { openRoot } from '../../sys/inroot.ts';
 import type { ContainerDeps } from './deps.ts';
+import { lowersOf, upperOf } from './rootfs.ts';
 import { hostnamePath, hostsPath, resolvConfPath } from './files.ts';
 import type { FsDeps, ViewBind } from './fs-ports.ts';
 import { parseBind } from './validate.ts';
 
-export function lowersOf(deps: ContainerDeps, c: Container): string[] {
-  const img = deps.images.get(c.record.image);
-  if (!img) throw notFound(`No such image: ${c.record.config.Image}`);
-  const chain = chainIds(img.doc.rootfs.diff_ids);
-  return chain.length > 0 ? deps.layers.lowerDirs(chain[chain.length - 1]) : [];
-}
-
-export const upperOf = (deps: ContainerDeps, c: Container) => join(deps.store.dir(c.record.id), 'upper');
-
 /** Everything mounted into the container besides its rootfs (host files first, binds after). */
-export function bindsOf(deps: ContainerDeps, c: Container): ViewBind[] {
+export function bindsOf(deps: Pick<ContainerDeps, 'store'>, c: Container): ViewBind[] {
   const dir = deps.store.dir(c.record.id);
   const out: ViewBind[] = [
     { source: hostnamePath(dir), destination: '/etc/hostname', readonly: false },
@@ -41,7 +32,7 @@ export const mountPointsOf = (c: Container) =>
   new Set((c.record.hostConfig.Binds ?? []).map((b) => parseBind(b).destination));
 
 /** The pid of the container's init while its task runs (or is paused), else undefined. */
-export function livePid(deps: ContainerDeps, c: Container): number | undefined {
+export function livePid(deps: Pick<ContainerDeps, 'live'>, c: Container): number | undefined {
   const st = c.runtime.state.Status;
   const task = deps.live.peek(c.record.id)?.task;
   if ((st === 'running' || st === 'paused') && task && c.runtime.state.Pid > 0) return c.runtime.state.Pid;
@@ -60,7 +51,11 @@ export interface RootHandle {
  * Not running: a private overlay of its layers with its binds mounted over it — writable
  * when `write` (the caller holds the container's lock so no start races it).
  */
-export function openContainerRoot(deps: FsDeps, c: Container, opts: { write: boolean }): RootHandle {
+export function openContainerRoot(
+  deps: Pick<FsDeps, 'containers' | 'fs'>,
+  c: Container,
+  opts: { write: boolean },
+): RootHandle {
   const cd = deps.containers;
   const pid = livePid(cd, c);
   if (pid !== undefined) {

@@ -32,7 +32,7 @@ export interface ContainerFsPort {
 }
 
 export interface FsDeps {
-  readonly containers: ContainerDeps;
+  readonly containers: Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'live' | 'locks' | 'events' | 'users'>;
   readonly images: ImageDeps;
   readonly fs: ContainerFsPort;
 }

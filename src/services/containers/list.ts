@@ -32,7 +32,9 @@ export interface ListOptions {
   filters?: Map<string, string[]>;
 }
 
-export async function listContainers(deps: ContainerDeps, opts: ListOptions) {
+export type ListDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network'>;
+
+export async function listContainers(deps: ListDeps, opts: ListOptions) {
   const f = opts.filters ?? new Map<string, string[]>();
   for (const k of f.keys()) if (!KEYS.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   for (const s of f.get('status') ?? [])
@@ -79,7 +81,7 @@ export async function listContainers(deps: ContainerDeps, opts: ListOptions) {
   return Promise.all(list.map(async (c) => containerSummary(deps, c, opts.size ? await sizesOf(deps, c) : undefined)));
 }
 
-function isDescendant(deps: ContainerDeps, image: string, ancestor: string): boolean {
+function isDescendant(deps: Pick<ContainerDeps, 'images'>, image: string, ancestor: string): boolean {
   for (let cur: string | undefined = image, n = 0; cur && n < 256; n++) {
     if (cur === ancestor) return true;
     cur = deps.images.get(cur as `sha256:${string}`)?.meta.parent;
@@ -95,7 +97,10 @@ function safeRegex(s: string): RegExp {
   }
 }
 
-export async function sizesOf(deps: ContainerDeps, c: Container): Promise<{ rw: number; rootFs: number }> {
+export async function sizesOf(
+  deps: Pick<ContainerDeps, 'store' | 'images' | 'layers'>,
+  c: Container,
+): Promise<{ rw: number; rootFs: number }> {
   const rw = await deps.layers.dirSize(`${deps.store.dir(c.record.id)}/upper`);
   const img = deps.images.get(c.record.image);
   return { rw, rootFs: rw + (img?.size ?? 0) };

@@ -1,5 +1,7 @@
-// In-memory companions of container records: the running task, live stdio, and the
-// waiters for exit/removal. Rebuilt at start-up by re-adopting tasks.
+// In-memory companions of container records: the running task, live stdio, the waiters
+// for exit/removal, and the supervisor's per-container state (teardown in progress,
+// pending restart and its backoff). Rebuilt at start-up by re-adopting tasks; forgotten
+// when the container is removed.
 import { EventEmitter } from 'node:events';
 import type { Task } from './ports.ts';
 import { ContainerIo } from './io.ts';
@@ -11,7 +13,10 @@ export interface Live {
   readonly events: EventEmitter;
   /** Resolves when the current task's output and exit handling are complete. */
   exitHandled?: Promise<void>;
+  /** A restart the policy scheduled (status `restarting`). */
   restartTimer?: NodeJS.Timeout;
+  /** The delay before the last policy restart (0: none since the last manual start). */
+  restartDelayMs: number;
   /** Closes the json-file writer of the current run. */
   closeLog?: () => Promise<void>;
 }
@@ -22,7 +27,7 @@ export class LiveRegistry {
   get(id: string): Live {
     let l = this.map.get(id);
     if (!l) {
-      l = { io: new ContainerIo(), events: new EventEmitter().setMaxListeners(0) };
+      l = { io: new ContainerIo(), events: new EventEmitter().setMaxListeners(0), restartDelayMs: 0 };
       this.map.set(id, l);
     }
     return l;

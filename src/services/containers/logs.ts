@@ -3,6 +3,7 @@
 import { invalidArgument, notImplemented } from '../../common/errors.ts';
 import { readLogs } from '../../logs/reader.ts';
 import { formatTime } from '../../logs/jsonlog.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
 import { logDriverOf } from './log-sink.ts';
 
@@ -14,8 +15,9 @@ export interface LogsOptions {
   until?: string;
   timestamps?: boolean;
   tail?: string;
-  signal?: AbortSignal;
 }
+
+export type LogsDeps = Pick<ContainerDeps, 'store' | 'live' | 'settings'>;
 
 /** Unix seconds with an optional fraction ("1700000000.123456789") to nanoseconds. */
 export function parseUnixNs(v: string | undefined, what: string): bigint | undefined {
@@ -30,14 +32,16 @@ export interface LogChunk {
   data: Buffer;
 }
 
+/** Reading stops when `ctx.signal` aborts (the client went away). */
 export function containerLogs(
-  deps: ContainerDeps,
+  deps: LogsDeps,
+  ctx: OpContext,
   idOrName: string,
   o: LogsOptions,
 ): { tty: boolean; chunks: AsyncIterable<LogChunk> } {
   if (!o.stdout && !o.stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
   const c = deps.store.resolve(idOrName);
-  if (logDriverOf(deps, c) !== 'json-file') {
+  if (logDriverOf(deps.settings, c) !== 'json-file') {
     throw notImplemented(`configured logging driver does not support reading`);
   }
   const since = parseUnixNs(o.since, 'since');
@@ -62,7 +66,7 @@ export function containerLogs(
     until,
     tail,
     follow,
-    signal: o.signal,
+    signal: ctx.signal,
     watchClosed: closed,
   });
   async function* chunks(): AsyncGenerator<LogChunk> {

@@ -134,6 +134,12 @@ export interface TaskRuntime {
   exitCodeFor(err: unknown): number;
 }
 
+/** Docker's `-u` (name, uid, name:group, uid:gid) against the contents of /etc/passwd and /etc/group. */
+export interface UserResolver {
+  /** invalid-argument when the user or group does not resolve (runc's messages). */
+  resolve(user: string, files: { passwd?: string; group?: string }): { uid: number; gid: number };
+}
+
 export interface LayerPort {
   lowerDirs(topChainId: Digest): string[];
   rootfsMounts(lowerDirs: string[], rwDir: string, readonly: boolean): Mount[];

@@ -1,11 +1,15 @@
 // POST /containers/prune: removes stopped containers (filters until, label, label!).
 import { invalidArgument } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
 import { matchLabels, matchNotLabels, parseTimeFilter } from '../filters.ts';
 import { removeContainer } from './remove.ts';
 import { sizesOf } from './list.ts';
 
-export async function pruneContainers(deps: ContainerDeps, filters: Map<string, string[]>) {
+export type PruneDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'events' | 'supervisor'>;
+
+/** A client that hangs up stops the prune between two removals (each is whole). */
+export async function pruneContainers(deps: PruneDeps, ctx: OpContext, filters: Map<string, string[]>) {
   for (const k of filters.keys())
     if (!['until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   let until: number | undefined;
@@ -19,17 +23,18 @@ export async function pruneContainers(deps: ContainerDeps, filters: Map<string, 
   const deleted: string[] = [];
   let reclaimed = 0;
   for (const c of deps.store.list()) {
+    if (ctx.signal.aborted) break;
     if (!['exited', 'created', 'dead'].includes(c.runtime.state.Status)) continue;
     if (until !== undefined && Date.parse(c.record.created) >= until) continue;
     const labels = c.record.config.Labels ?? {};
     if (!matchLabels(labels, filters.get('label')) || !matchNotLabels(labels, filters.get('label!'))) continue;
     const { rw } = await sizesOf(deps, c);
     try {
-      await removeContainer(deps, c.record.id, {});
+      await removeContainer(deps, ctx, c.record.id, {});
       deleted.push(c.record.id);
       reclaimed += rw;
     } catch (err) {
-      deps.log.warn('prune: could not remove container', { container: c.record.id, err });
+      ctx.log.warn('prune: could not remove container', { container: c.record.id, err });
     }
   }
   if (deleted.length) deps.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });

@@ -3,7 +3,7 @@ import { validateContainerName } from '../../common/ids.ts';
 import type { ContainerDeps } from './deps.ts';
 
 export async function renameContainer(
-  deps: ContainerDeps,
+  deps: Pick<ContainerDeps, 'store' | 'locks' | 'events'>,
   idOrName: string,
   newName: string | undefined,
 ): Promise<void> {
@@ -24,6 +24,6 @@ export async function renameContainer(
       throw err;
     }
     deps.store.releaseName(old, id);
-    deps.events.publish('container', 'rename', id, { name, oldName: `/${old}`, image: c.record.config.Image });
+    deps.events.publish('container', 'rename', id, { oldName: `/${old}` });
   });
 }

@@ -2,7 +2,12 @@
 import { conflict } from '../../common/errors.ts';
 import type { ContainerDeps } from './deps.ts';
 
-export async function resizeContainer(deps: ContainerDeps, idOrName: string, h: number, w: number): Promise<void> {
+export async function resizeContainer(
+  deps: Pick<ContainerDeps, 'store' | 'live' | 'events'>,
+  idOrName: string,
+  h: number,
+  w: number,
+): Promise<void> {
   const c = deps.store.resolve(idOrName);
   const task = deps.live.get(c.record.id).task;
   if (!task || (c.runtime.state.Status !== 'running' && c.runtime.state.Status !== 'paused')) {
@@ -10,8 +15,6 @@ export async function resizeContainer(deps: ContainerDeps, idOrName: string, h: 
   }
   await task.resize(w, h);
   deps.events.publish('container', 'resize', c.record.id, {
-    image: c.record.config.Image,
-    name: c.record.name,
     height: String(h),
     width: String(w),
   });

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, totalmem } from 'node:os';
 import type { Container } from '../../containers/store.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
 import type { BlkioEntry, CgroupSample } from './ports.ts';
 import { sharesHostNetwork } from './network-mode.ts';
@@ -16,8 +17,9 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 export interface StatsOptions {
   stream: boolean;
   oneShot: boolean;
-  signal: AbortSignal;
 }
+
+export type StatsDeps = Pick<ContainerDeps, 'store' | 'live' | 'runtime'>;
 
 interface CpuStats {
   cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode: number; usage_in_usermode: number };
@@ -97,7 +99,7 @@ interface Sample {
   body: Record<string, unknown>;
 }
 
-async function sample(deps: ContainerDeps, c: Container): Promise<Sample | undefined> {
+async function sample(deps: StatsDeps, c: Container): Promise<Sample | undefined> {
   const live = deps.live.get(c.record.id);
   if (!live.task) return undefined;
   const [s, procStat, netDev] = await Promise.all([
@@ -177,26 +179,28 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** Resolves the container at once (404 before any byte is sent), then yields samples. */
+/** Resolves the container at once (404 before any byte is sent), then yields samples until `ctx.signal` aborts. */
 export function containerStats(
-  deps: ContainerDeps,
+  deps: StatsDeps,
+  ctx: OpContext,
   idOrName: string,
   o: StatsOptions,
 ): AsyncIterable<Record<string, unknown>> {
   const c = deps.store.resolve(idOrName);
+  const signal = ctx.signal;
   return (async function* () {
     let prev: Sample | undefined;
     if (!o.stream && !o.oneShot) {
       prev = await sample(deps, c);
-      if (prev) await sleep(INTERVAL_MS, o.signal);
+      if (prev) await sleep(INTERVAL_MS, signal);
     }
     for (;;) {
-      if (o.signal.aborted) return;
+      if (signal.aborted) return;
       const cur = await sample(deps, c);
       yield shape(c, cur, prev);
       if (!o.stream) return;
       prev = cur;
-      await sleep(INTERVAL_MS, o.signal);
+      await sleep(INTERVAL_MS, signal);
     }
   })();
 }

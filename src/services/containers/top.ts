@@ -3,6 +3,7 @@
 // dockerd's algorithm (daemon/top_unix.go).
 import { conflict, internal, invalidArgument } from '../../common/errors.ts';
 import { resolveBinary, run } from '../../sys/exec.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
 
 export interface TopResult {
@@ -41,7 +42,19 @@ export function parsePsOutput(output: string, pids: number[]): TopResult {
 
 let psPath: string | undefined;
 
-export async function containerTop(deps: ContainerDeps, idOrName: string, psArgs = '-ef'): Promise<TopResult> {
+export interface TopOptions {
+  /** `ps` options as one string (Docker's ps_args); -ef when empty. */
+  psArgs?: string;
+}
+
+/** `ps` is killed when `ctx.signal` aborts. */
+export async function containerTop(
+  deps: Pick<ContainerDeps, 'store' | 'live'>,
+  ctx: OpContext,
+  idOrName: string,
+  opts: TopOptions = {},
+): Promise<TopResult> {
+  const psArgs = opts.psArgs || '-ef';
   const c = deps.store.resolve(idOrName);
   const args = (psArgs || '-ef').split(' ').filter(Boolean);
   validatePsArgs(psArgs || '-ef');
@@ -53,8 +66,12 @@ export async function containerTop(deps: ContainerDeps, idOrName: string, psArgs
   const pids = await task.pids();
   psPath ??= resolveBinary('ps', ['/usr/bin/ps', '/bin/ps']);
   // `-q pid,…` asks ps for just these rows; some options (f) refuse it, then all rows come.
-  let r = await run(psPath, [...args, '-q', pids.join(',')], { allowFail: true, timeoutMs: 10_000 });
-  if (r.code !== 0) r = await run(psPath, args, { allowFail: true, timeoutMs: 10_000 });
+  let r = await run(psPath, [...args, '-q', pids.join(',')], {
+    allowFail: true,
+    timeoutMs: 10_000,
+    signal: ctx.signal,
+  });
+  if (r.code !== 0) r = await run(psPath, args, { allowFail: true, timeoutMs: 10_000, signal: ctx.signal });
   if (r.code !== 0) throw internal(`ps: ${r.stderr.toString().trim() || `exit status ${r.code}`}`);
   return parsePsOutput(r.stdout.toString(), pids);
 }

@@ -92,7 +92,11 @@ function networksOf(c: Container): Record<string, unknown> {
   };
 }
 
-export function containerSummary(deps: ContainerDeps, c: Container, sizes?: { rw: number; rootFs: number }) {
+export function containerSummary(
+  deps: Pick<ContainerDeps, 'network'>,
+  c: Container,
+  sizes?: { rw: number; rootFs: number },
+) {
   const r = c.record;
   return {
     Id: r.id,
@@ -112,7 +116,11 @@ export function containerSummary(deps: ContainerDeps, c: Container, sizes?: { rw
   };
 }
 
-export function containerInspect(deps: ContainerDeps, c: Container, sizes?: { rw: number; rootFs: number }) {
+export function containerInspect(
+  deps: Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network'>,
+  c: Container,
+  sizes?: { rw: number; rootFs: number },
+) {
   const r = c.record;
   const s = c.runtime.state;
   const dir = deps.store.dir(r.id);

@@ -1,8 +1,9 @@
 // POST /containers/{id}/wait: not-running (default), next-exit, removed. The listener is
 // registered synchronously, so a wait issued before start sees that run's exit.
 import { invalidArgument } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
+import { isRunning } from '../../containers/state-machine.ts';
 import type { ContainerDeps } from './deps.ts';
-import { isRunning } from './stop.ts';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -11,13 +12,19 @@ export interface WaitResult {
   Error?: { Message: string } | null;
 }
 
-/** Returns a promise for the result; throws synchronously (404/400) before anything is sent. */
+export interface WaitOptions {
+  condition?: string;
+}
+
+/** Returns a promise for the result (rejected when `ctx.signal` aborts); throws synchronously (404/400) before anything is sent. */
 export function waitContainer(
-  deps: ContainerDeps,
+  deps: Pick<ContainerDeps, 'store' | 'live'>,
+  ctx: OpContext,
   idOrName: string,
-  condition: string | undefined,
-  signal?: AbortSignal,
+  opts: WaitOptions = {},
 ): Promise<WaitResult> {
+  const condition = opts.condition;
+  const signal = ctx.signal;
   const cond = (condition || 'not-running') as WaitCondition;
   if (!['not-running', 'next-exit', 'removed'].includes(cond)) {
     throw invalidArgument(`invalid condition: "${condition}"`);
@@ -29,7 +36,7 @@ export function waitContainer(
   const event = cond === 'removed' ? 'removed' : 'exit';
   return new Promise((resolve, reject) => {
     const onEvent = (code: number) => {
-      signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       resolve({ StatusCode: code, Error: null });
     };
     const onAbort = () => {
@@ -37,6 +44,6 @@ export function waitContainer(
       reject(new Error('client went away'));
     };
     live.events.once(event, onEvent);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -5,14 +5,14 @@ import { chainIds } from '../../common/digest.ts';
 import { invalidArgument } from '../../common/errors.ts';
 import type { ImageDeps } from '../images/deps.ts';
 import { listImages } from '../images/manage.ts';
-import type { ContainerDeps } from '../containers/deps.ts';
+import type { ListDeps } from '../containers/list.ts';
 import { listContainers } from '../containers/list.ts';
 
 const TYPES = ['container', 'image', 'volume', 'build-cache'];
 
 export interface DiskUsageDeps {
   images: ImageDeps;
-  containers: ContainerDeps;
+  containers: ListDeps;
   buildCache(): Promise<unknown[]>;
 }
 
