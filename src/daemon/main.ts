@@ -11,7 +11,7 @@ import { raiseNofileLimit } from '../sys/limits.ts';
 import { ApiServer } from '../api/server.ts';
 import { ENGINE_VERSION } from '../services/system/info.ts';
 import { loadConfig, USAGE } from './config.ts';
-import { buildEngine } from './wiring.ts';
+import { buildEngine } from './wire-engine.ts';
 
 async function main(): Promise<void> {
   const { config, help, version } = await loadConfig(process.argv.slice(2));

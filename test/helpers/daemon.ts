@@ -295,7 +295,7 @@ export function testNetwork(root: string): { bridge: string; pool: string; table
   return { bridge: `bt${suffix}`, pool: `10.${100 + (h[0] % 150)}.0.0/16`, table: `berth-bt${suffix}` };
 }
 
-/** The prefixes berthd gives its namespaces and host veths (see daemon/network.ts). */
+/** The prefixes berthd gives its namespaces and host veths (see daemon/wire-network.ts). */
 export function netPrefixes(execRoot: string): { netns: string; veth: string } {
   const tag = createHash('sha256').update(execRoot).digest('hex').slice(0, 6);
   return { netns: `berth-${tag}-`, veth: `vb${tag.slice(0, 4)}` };
