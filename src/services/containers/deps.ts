@@ -11,8 +11,6 @@ import type { ExecRegistry } from './exec-registry.ts';
 import type { EngineSettings } from './settings.ts';
 import type { Supervisor } from './supervisor.ts';
 
-export type { EngineSettings } from './settings.ts';
-
 export interface ContainerDeps {
   readonly store: ContainerStore;
   readonly images: ImageStore;
