@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { closeFd, O_PATH } from '../sys/libc.ts';
 import { fdPath, openInRoot, openRoot } from '../sys/inroot.ts';
-import { mountAll, overlayMount, readonlyMount, unmount, type Mount } from '../snapshots/overlay.ts';
+import { mountAll, overlayMount, readonlyMount, unmount } from '../snapshots/overlay.ts';
+import type { Mount } from '../oci/runtime-spec.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ContainerFsPort, FsView, ViewBind } from '../services/containers/fs-ports.ts';
 
@@ -53,7 +54,7 @@ export function containerFs(execRoot: string, log: Logger): ContainerFsPort & { 
       };
       try {
         const m: Mount = opts.rw ? overlayMount(layers, opts.rw.upper, opts.rw.work) : readonlyMount(layers);
-        mountAll([{ ...m, options: [...m.options, 'private'] }], root);
+        mountAll([{ ...m, options: [...(m.options ?? []), 'private'] }], root);
         for (const b of opts.binds ?? []) bindInto(root, b);
       } catch (err) {
         view.release();
@@ -84,7 +85,17 @@ function bindInto(root: string, b: ViewBind): void {
     const src = statSync(b.source, { throwIfNoEntry: false });
     const dst = statSync(fdPath(fd));
     if (!src || src.isDirectory() !== dst.isDirectory()) return;
-    mountAll([{ type: 'bind', source: b.source, options: ['rbind', 'private', ...(b.readonly ? ['ro'] : [])] }], where);
+    mountAll(
+      [
+        {
+          destination: '/',
+          type: 'bind',
+          source: b.source,
+          options: ['rbind', 'private', ...(b.readonly ? ['ro'] : [])],
+        },
+      ],
+      where,
+    );
   } finally {
     if (fd >= 0) closeFd(fd);
     closeFd(rootFd);

@@ -8,7 +8,8 @@ import { isNotExist } from '../common/errors.ts';
 import { LayerStore, type Extracted, type Layer } from '../snapshots/layer-store.ts';
 import { overlayMount, prepareRw } from '../snapshots/overlay.ts';
 import { readFileFromLayers } from '../snapshots/layer-read.ts';
-import type { LayerPort, Mount } from '../services/containers/ports.ts';
+import type { LayerPort } from '../services/containers/ports.ts';
+import type { Mount } from '../oci/runtime-spec.ts';
 import type { ExtractedLayer, LayerRegistry } from '../services/images/deps.ts';
 
 export class Layers implements LayerPort, LayerRegistry {

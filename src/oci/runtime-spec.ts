@@ -56,6 +56,11 @@ export interface Root {
   readonly?: boolean;
 }
 
+/**
+ * A mount as data: the runtime spec's entry, and the one mount shape everywhere else. A
+ * destination is relative to where the set is mounted: in a spec that is the container's
+ * root; a root filesystem (the shim's `rootfs`, an overlay view) has destination "/".
+ */
 export interface Mount {
   destination: string;
   type?: string;

@@ -3,20 +3,21 @@
 import { AnyCodec, EmptyCodec, TimestampCodec, anyJSON, anyOf, dateFromTimestamp, message } from './protobuf.ts';
 import type { Any, MessageCodec, Timestamp } from './protobuf.ts';
 import type { CallOptions, TtrpcClient } from './ttrpc.ts';
-import type { Process } from '../oci/runtime-spec.ts';
+import type { Mount, Process } from '../oci/runtime-spec.ts';
 
 export const TASK_SERVICE = 'containerd.task.v2.Task';
 
 // ---- shared types -----------------------------------------------------------------------
 
 /** containerd.types.Mount: what the shim mounts at <bundle>/rootfs before `runc create`. */
-export interface Mount {
+interface ShimMount {
   type: string;
   source: string;
-  target?: string;
-  options?: string[];
+  /** Relative to <bundle>/rootfs; empty is the rootfs itself. */
+  target: string;
+  options: string[];
 }
-const MountCodec = message<Required<Mount>>('containerd.types.Mount', {
+const MountCodec = message<ShimMount>('containerd.types.Mount', {
   type: { no: 1, type: 'string' },
   source: { no: 2, type: 'string' },
   target: { no: 3, type: 'string' },
@@ -80,7 +81,7 @@ const IdExecCodec = message<IdExecMsg>('IdExecRequest', IdExec);
 interface CreateTaskRequestMsg {
   id: string;
   bundle: string;
-  rootfs: Required<Mount>[];
+  rootfs: ShimMount[];
   terminal: boolean;
   stdin: string;
   stdout: string;
@@ -286,9 +287,9 @@ export class TaskClient {
 
   async create(o: CreateTaskOptions, opts?: CallOptions): Promise<number> {
     const rootfs = o.rootfs.map((m) => ({
-      type: m.type,
-      source: m.source,
-      target: m.target ?? '',
+      type: m.type ?? '',
+      source: m.source ?? '',
+      target: m.destination.replace(/^\/+/, ''),
       options: m.options ?? [],
     }));
     const r = await this.rpc(

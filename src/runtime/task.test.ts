@@ -109,7 +109,7 @@ describe('runtime with real shims and runc', { skip }, () => {
       bundleDir: bundle,
       spec,
       stdio: stdioPaths(bundle, { stdin: stdin ?? false }),
-      rootfs: [{ type: 'bind', source: rootfs, options: ['rbind', 'rw'] }],
+      rootfs: [{ destination: '/', type: 'bind', source: rootfs, options: ['rbind', 'rw'] }],
     });
     tracked.get(id)!.shimPid = h.shim.pid;
     return h;

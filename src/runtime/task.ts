@@ -20,7 +20,8 @@ import { createTaskIO, removeFifos, reopenTaskIO } from './stdio.ts';
 import type { StdioPaths, TaskIO, TaskIOOptions } from './stdio.ts';
 import { runcOptionsAny } from './task-api.ts';
 import type { ShimPool } from './shim-pool.ts';
-import type { DeleteResult, Mount, RuncOptions, TaskState } from './task-api.ts';
+import type { DeleteResult, RuncOptions, TaskState } from './task-api.ts';
+import type { Mount } from '../oci/runtime-spec.ts';
 
 export interface RuntimeConfig {
   shim: ShimConfig;

@@ -114,7 +114,7 @@ test('an overlay of 60 layers mounts (option string beyond one page)', async () 
   assert.equal(lowers.length, 60);
   const rw = await prepareRw(join(t.path, 'container'));
   const m = overlayMount(lowers, rw.upper, rw.work);
-  assert.ok(m.options.join(',').length > 4096);
+  assert.ok(m.options!.join(',').length > 4096);
   const target = join(t.path, 'rootfs');
   mkdirSync(target);
   mountAll([m], target);

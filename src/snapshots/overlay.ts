@@ -22,15 +22,10 @@ import {
   umount2,
 } from '../sys/libc.ts';
 import { unmountRecursive } from '../sys/mountinfo.ts';
+import type { Mount } from '../oci/runtime-spec.ts';
 
-/** A mount described as data (the same shape containerd and OCI runtime specs use). */
-export interface Mount {
-  type: string;
-  source: string;
-  /** Relative to the mountAll target; absent means the target itself. */
-  target?: string;
-  options: string[];
-}
+/** The root filesystem's destination: the mount target itself. */
+const ROOT = '/';
 
 export interface RwDirs {
   upper: string;
@@ -50,12 +45,13 @@ export async function prepareRw(dir: string): Promise<RwDirs> {
 export function overlayMount(lowerDirs: string[], upperDir: string, workDir: string): Mount {
   if (lowerDirs.length === 0) {
     // Overlay needs a lower layer; an image with no layers is just its upper dir.
-    return { type: 'bind', source: upperDir, options: ['rbind', 'rw'] };
+    return { destination: ROOT, type: 'bind', source: upperDir, options: ['rbind', 'rw'] };
   }
   lowerDirs.forEach(checkLayerPath);
   checkLayerPath(upperDir);
   checkLayerPath(workDir);
   return {
+    destination: ROOT,
     type: 'overlay',
     source: 'overlay',
     options: ['index=off', `workdir=${workDir}`, `upperdir=${upperDir}`, `lowerdir=${lowerDirs.join(':')}`],
@@ -66,8 +62,14 @@ export function overlayMount(lowerDirs: string[], upperDir: string, workDir: str
 export function readonlyMount(lowerDirs: string[]): Mount {
   if (lowerDirs.length === 0) throw invalidArgument('a read-only view needs at least one layer');
   lowerDirs.forEach(checkLayerPath);
-  if (lowerDirs.length === 1) return { type: 'bind', source: lowerDirs[0], options: ['ro', 'rbind'] };
-  return { type: 'overlay', source: 'overlay', options: ['ro', 'index=off', `lowerdir=${lowerDirs.join(':')}`] };
+  if (lowerDirs.length === 1)
+    return { destination: ROOT, type: 'bind', source: lowerDirs[0], options: ['ro', 'rbind'] };
+  return {
+    destination: ROOT,
+    type: 'overlay',
+    source: 'overlay',
+    options: ['ro', 'index=off', `lowerdir=${lowerDirs.join(':')}`],
+  };
 }
 
 // ':' and ',' separate overlay options; the kernel's escaping of them is not worth relying on.
@@ -120,15 +122,17 @@ const PAGE_SIZE = 4096;
  * with mount(2); a longer overlay has to be mounted by berthd (mountAll below).
  */
 export function fitsMountCall(m: Mount): boolean {
-  return parseOptions(m.options).data.join(',').length < PAGE_SIZE;
+  return parseOptions(m.options ?? []).data.join(',').length < PAGE_SIZE;
 }
 
-/** Mounts each mount at `target` (or target/m.target), in order. */
+/** Mounts each mount at `target` joined with its destination, in order. */
 export function mountAll(mounts: Mount[], target: string): void {
   const done: string[] = [];
   try {
     for (const m of mounts) {
-      const where = m.target ? join(target, m.target) : target;
+      // "/" is the target itself (which may be a file: a bind of /etc/hosts).
+      const rel = m.destination.replace(/^\/+/, '');
+      const where = rel ? join(target, rel) : target;
       mountOne(m, where);
       done.push(where);
     }
@@ -145,16 +149,17 @@ export function mountAll(mounts: Mount[], target: string): void {
 }
 
 function mountOne(m: Mount, where: string): void {
-  const { flags, propagation, data } = parseOptions(m.options);
+  const { flags, propagation, data } = parseOptions(m.options ?? []);
+  const source = m.source ?? 'none';
   if (flags & MS_BIND) {
-    mount(m.source, where, null, flags & (MS_BIND | MS_REC), null);
+    mount(source, where, null, flags & (MS_BIND | MS_REC), null);
     // A bind ignores most flags on the first call; they apply through a remount.
     const rest = flags & ~(MS_BIND | MS_REC);
     if (rest) mount('', where, null, MS_REMOUNT | MS_BIND | rest, null);
   } else {
     const joined = data.join(',');
     if (m.type === 'overlay' && joined.length >= PAGE_SIZE) mountLongOverlay(data, where, flags);
-    else mount(m.source, where, m.type, flags, joined || null);
+    else mount(source, where, m.type ?? null, flags, joined || null);
   }
   if (propagation) mount('', where, null, propagation, null);
 }

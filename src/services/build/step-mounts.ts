@@ -154,6 +154,7 @@ export async function prepareStepMounts(
             mountAll(
               [
                 {
+                  destination: '/',
                   type: 'tmpfs',
                   source: 'tmpfs',
                   options: ['nosuid', 'nodev', 'noexec', 'mode=0700', `size=${SECRETS_TMPFS_SIZE}`, 'private'],
@@ -182,6 +183,7 @@ export async function prepareStepMounts(
           mountAll(
             [
               {
+                destination: '/',
                 type: 'tmpfs',
                 source: 'tmpfs',
                 options: ['nosuid', 'nodev', 'mode=1777', ...(m.size ? [`size=${m.size}`] : []), 'private'],

@@ -3,13 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../../common/digest.ts';
 import type { HostConfig } from '../../containers/types.ts';
-
-export interface Mount {
-  type: string;
-  source: string;
-  target?: string;
-  options: string[];
-}
+import type { Mount } from '../../oci/runtime-spec.ts';
 
 export interface TaskExit {
   exitCode: number;
