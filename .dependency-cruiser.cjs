@@ -4,6 +4,10 @@
 // Grammar of the column: `nothing`, `anything`, `anything but a, b`, or a list `a, b, c`
 // (folder names as in the first column, with or without the trailing slash; text after a
 // `(` or a `;` is commentary). A file belongs to the longest folder row that contains it.
+// A name stands for its row's module only: a sub-folder with a row of its own (api/types
+// inside api/) is a module apart, so naming `api` neither allows nor bans `api/types` —
+// name that row to allow it (its own row's folder included); `anything but api` leaves it
+// allowed.
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
@@ -32,9 +36,17 @@ const names = (list) =>
 // Files that only tests load may reach wider (fixtures, real components).
 const TEST_ONLY = '(\\.test\\.ts$|/testing/|test-helpers\\.ts$)';
 
+/** Rows nested in `folder` (its sub-modules). */
+const deeperOf = (folder) => folders.filter((f) => f !== folder && f.startsWith(folder + '/'));
+/** The files of `folder`'s own module: its tree minus the sub-modules in `except`. */
+const moduleRe = (folder, except) => {
+  const subs = except.map((f) => esc(f.slice(folder.length + 1)) + '/');
+  return `^src/${esc(folder)}/` + (subs.length ? `(?!${subs.join('|')})` : '');
+};
+
 const forbidden = [];
 for (const { folder, imports } of rows) {
-  const deeper = folders.filter((f) => f !== folder && f.startsWith(folder + '/'));
+  const deeper = deeperOf(folder);
   const from = {
     path: `^src/${esc(folder)}/`,
     pathNot: [TEST_ONLY, ...deeper.map((f) => `^src/${esc(f)}/`)],
@@ -49,12 +61,13 @@ for (const { folder, imports } of rows) {
       comment: `${folder}/ never imports ${banned.join(', ')} (docs/architecture.md)`,
       severity: 'error',
       from,
-      to: { path: banned.map((b) => `^src/${esc(b)}/`) },
+      to: { path: banned.map((b) => moduleRe(b, deeperOf(b))) },
     });
     continue;
   } else allowed = names(imports);
-  // Its own folder (and sub-folders) are always fine.
-  const ok = [folder, ...allowed].map((a) => `^src/${esc(a)}/`);
+  // Its own module is always fine; a sub-module only when named.
+  const named = [folder, ...allowed];
+  const ok = named.map((a) => moduleRe(a, deeperOf(a).filter((d) => !named.includes(d))));
   forbidden.push({
     name: `layers:${folder}`,
     comment: `${folder}/ may import only ${allowed.join(', ') || 'nothing'} (docs/architecture.md)`,

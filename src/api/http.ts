@@ -2,6 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument, messageOf } from '../common/errors.ts';
 import { isObject, parseJsonSafe } from '../common/json.ts';
+import { decodeJson, type GoType } from './decode/go-json.ts';
+import type { ProgressMessage } from './types/progress.ts';
 
 export const MAX_JSON_BODY = 4 << 20;
 
@@ -16,13 +18,9 @@ export async function readBody(req: IncomingMessage, max = MAX_JSON_BODY): Promi
   return Buffer.concat(chunks);
 }
 
-/** Parses a JSON object body; an empty body is `{}`. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const buf = await readBody(req);
-  if (buf.length === 0) return {};
-  const v = parseJsonSafe(buf.toString('utf8'), 'JSON body');
-  if (!isObject(v)) throw invalidArgument('invalid JSON body: expected an object');
-  return v;
+/** A JSON body decoded into its Go type as dockerd does (an empty body is the zero value). */
+export async function readJson<T>(req: IncomingMessage, type: GoType<T>): Promise<T> {
+  return decodeJson(type, (await readBody(req)).toString('utf8'));
 }
 
 /** A header holding base64 (standard or URL-safe) JSON; undefined when absent. */
@@ -43,10 +41,10 @@ export function decodeBase64Json(header: string | string[] | undefined, name: st
  */
 export async function streamProgress(
   res: ServerResponse,
-  work: (emit: (msg: Record<string, unknown>) => void) => Promise<unknown>,
+  work: (emit: (msg: ProgressMessage) => void) => Promise<unknown>,
 ): Promise<void> {
   let started = false;
-  const emit = (msg: Record<string, unknown>) => {
+  const emit = (msg: ProgressMessage) => {
     if (!started) {
       started = true;
       res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -59,11 +57,11 @@ export async function streamProgress(
     if (!started) throw err;
     const message = messageOf(err);
     const code = (err as { code?: unknown }).code;
-    if (!res.destroyed)
-      res.write(
-        JSON.stringify({ errorDetail: typeof code === 'number' ? { code, message } : { message }, error: message }) +
-          '\r\n',
-      );
+    const msg: ProgressMessage = {
+      errorDetail: typeof code === 'number' ? { code, message } : { message },
+      error: message,
+    };
+    if (!res.destroyed) res.write(JSON.stringify(msg) + '\r\n');
   }
   if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
   res.end();

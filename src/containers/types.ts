@@ -1,47 +1,21 @@
 // A container is an immutable record (what was asked for at create) plus a mutable state
 // (what the runtime did). They are stored in two files so a state write never rewrites
 // the config, and `ps`/`inspect` read snapshots of both without waiting on locks.
+// The record keeps the Engine API's own shapes (as moby's does): Config and HostConfig as
+// the create request carried them once decoded and checked, the image's config merged in.
 import type { Digest } from '../common/digest.ts';
-import type { RunConfig } from '../oci/image-spec.ts';
+import type { ContainerConfig as ApiContainerConfig, ContainerStatus, HostConfig } from '../api/types/containers.ts';
+import type { EndpointSettings } from '../api/types/networks.ts';
 
-export type ContainerConfig = RunConfig & { Image: string };
+export type { HostConfig };
 
-export interface RestartPolicy {
-  Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';
-  MaximumRetryCount?: number;
-}
-export interface LogConfig {
-  Type: string;
-  Config: Record<string, string>;
-}
+/** The container's Config: the request's merged over the image's; Image as the user named it. */
+export type ContainerConfig = ApiContainerConfig & { Image: string };
 
-/** The HostConfig fields Berth acts on; anything else the client sent is kept verbatim. */
-export interface HostConfig {
-  Binds?: string[] | null;
-  NetworkMode?: string;
-  PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null>;
-  RestartPolicy?: RestartPolicy;
-  AutoRemove?: boolean;
-  LogConfig?: LogConfig;
-  ReadonlyRootfs?: boolean;
-  Init?: boolean | null;
-  Privileged?: boolean;
-  CapAdd?: string[] | null;
-  CapDrop?: string[] | null;
-  ShmSize?: number;
-  Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
-  Sysctls?: Record<string, string>;
-  OomScoreAdj?: number;
-  SecurityOpt?: string[] | null;
-  Tmpfs?: Record<string, string>;
-  ExtraHosts?: string[] | null;
-  Dns?: string[] | null;
-  DnsOptions?: string[] | null;
-  DnsSearch?: string[] | null;
-  [k: string]: unknown;
-}
+/** A network's settings as the client asked for them (EndpointsConfig, `network connect`). */
+export type EndpointConfig = EndpointSettings;
 
-export type Status = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type Status = ContainerStatus;
 
 export interface ContainerState {
   Status: Status;
@@ -69,13 +43,6 @@ export interface ContainerRecord {
   endpointsConfig?: Record<string, EndpointConfig>;
   /** The NetworkMode network after `network disconnect` from it: Docker keeps NetworkMode. */
   primaryDetached?: boolean;
-}
-
-export interface EndpointConfig {
-  Aliases?: string[] | null;
-  IPAMConfig?: { IPv4Address?: string } | null;
-  MacAddress?: string;
-  Links?: string[] | null;
 }
 
 export interface ContainerRuntimeState {

@@ -166,12 +166,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     runcPath,
     async buildSpec(i: SpecInput): Promise<unknown> {
       const [passwd, group] = await Promise.all([i.readImageFile('/etc/passwd'), i.readImageFile('/etc/group')]);
-      const user = resolveUser(
-        i.user,
-        passwd?.toString(),
-        group?.toString(),
-        (i.hostConfig.GroupAdd as string[] | undefined) ?? [],
-      );
+      const user = resolveUser(i.user, passwd?.toString(), group?.toString(), i.hostConfig.GroupAdd ?? []);
       const hc = i.hostConfig;
       return buildSpec({
         id: i.id,
@@ -190,17 +185,17 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         init: i.init,
         cgroupParent: config.cgroupParent,
         oomScoreAdj: hc.OomScoreAdj,
-        sysctls: hc.Sysctls,
+        sysctls: hc.Sysctls ?? undefined,
         capAdd: hc.CapAdd ?? [],
         capDrop: hc.CapDrop ?? [],
         noNewPrivileges: (hc.SecurityOpt ?? []).some(
           (o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true',
         ),
         hostRlimits: rlimits,
-        rlimits: ((hc.Ulimits ?? []) as { Name: string; Soft: number; Hard: number }[]).map((u) => ({
-          type: `RLIMIT_${u.Name.toUpperCase()}`,
-          soft: u.Soft,
-          hard: u.Hard,
+        rlimits: (hc.Ulimits ?? []).map((u) => ({
+          type: `RLIMIT_${(u.Name ?? '').toUpperCase()}`,
+          soft: u.Soft ?? 0,
+          hard: u.Hard ?? 0,
         })),
       });
     },

@@ -3,7 +3,6 @@ import type { OpContext } from '../common/context.ts';
 import type { Router } from '../api/router.ts';
 import { containerFsRoutes } from '../api/routes/container-fs.ts';
 import type { ContainerFsPort, FsDeps } from '../services/containers/fs-ports.ts';
-import type { RunConfig } from '../oci/image-spec.ts';
 import { containerChanges } from '../services/containers/diff.ts';
 import { exportContainer } from '../services/containers/export.ts';
 import { commitContainer } from '../services/containers/commit.ts';
@@ -21,8 +20,7 @@ export function wireContainerFs(
   containerFsRoutes(router, {
     changes: (id, signal) => containerChanges(containers, op(signal), id),
     export: (id, signal) => exportContainer(deps, op(signal), id),
-    commit: ({ container, config, ...o }, signal) =>
-      commitContainer(deps, op(signal), container, { ...o, config: config as RunConfig | undefined }),
+    commit: ({ container, ...o }, signal) => commitContainer(deps, op(signal), container, o),
     archiveStat: (id, path, signal) => archiveStat(deps, op(signal), id, { path }),
     archiveGet: (id, path, signal) => archiveGet(deps, op(signal), id, { path }),
     archivePut: (id, path, tar, o, signal) => archivePut(deps, op(signal), id, { path, tar, ...o }),

@@ -95,25 +95,25 @@ export interface RunConfig {
   AttachStdin?: boolean;
   AttachStdout?: boolean;
   AttachStderr?: boolean;
-  ExposedPorts?: Record<string, object>;
+  ExposedPorts?: Record<string, object> | null;
   Tty?: boolean;
   OpenStdin?: boolean;
   StdinOnce?: boolean;
-  Env?: string[];
-  Cmd?: string[];
-  Healthcheck?: HealthConfig;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Healthcheck?: HealthConfig | null;
   ArgsEscaped?: boolean;
   Image?: string;
-  Volumes?: Record<string, object>;
+  Volumes?: Record<string, object> | null;
   WorkingDir?: string;
-  Entrypoint?: string[];
+  Entrypoint?: string[] | null;
   NetworkDisabled?: boolean;
   MacAddress?: string;
-  OnBuild?: string[];
-  Labels?: Record<string, string>;
+  OnBuild?: string[] | null;
+  Labels?: Record<string, string> | null;
   StopSignal?: string;
-  StopTimeout?: number;
-  Shell?: string[];
+  StopTimeout?: number | null;
+  Shell?: string[] | null;
 }
 
 export interface HistoryEntry {

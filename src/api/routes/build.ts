@@ -4,11 +4,15 @@
 import type { Readable } from 'node:stream';
 import { invalidArgument } from '../../common/errors.ts';
 import type { Router } from '../router.ts';
-import type { RegistryAuth } from './distribution.ts';
 import { decodeRegistryConfig } from './registry-config.ts';
 import { readBody, sendJson, streamProgress } from '../http.ts';
-import { parseJsonSafe } from '../../common/json.ts';
 import { buildSecrets } from './build-secrets.ts';
+import type { Ulimit } from '../types/containers.ts';
+import type { BuildContextManifest, BuildContextOffer, BuildPruneResponse } from '../types/build.ts';
+import type { ProgressMessage } from '../types/progress.ts';
+import type { AuthConfig } from '../types/registry.ts';
+import { buildArgs, buildContextManifest, buildLabels, buildUlimits, cacheFrom } from '../decode/build.ts';
+import { decodeJson, type GoType } from '../decode/go-json.ts';
 
 export interface BuildQuery {
   tags: string[];
@@ -27,9 +31,9 @@ export interface BuildQuery {
   platform?: string;
   cacheFrom: string[];
   /** --ulimit for RUN containers. */
-  ulimits?: { Name: string; Soft: number; Hard: number }[];
+  ulimits?: Required<Ulimit>[];
   /** X-Registry-Config: credentials by registry, for FROM pulls. */
-  registryAuth?: Record<string, RegistryAuth>;
+  registryAuth?: Record<string, AuthConfig>;
   /** berth build's incremental transfer (POST /build/context), not a Docker parameter. */
   contextSession?: string;
   /** berth build --secret (X-Berth-Build-Secrets), not a Docker parameter. */
@@ -37,44 +41,23 @@ export interface BuildQuery {
 }
 
 export interface BuildBackend {
-  build(
-    q: BuildQuery,
-    body: Readable,
-    signal: AbortSignal,
-    emit: (m: Record<string, unknown>) => void,
-  ): Promise<unknown>;
-  prune(opts: {
-    all: boolean;
-    keepStorage: number;
-    filters: Map<string, string[]>;
-  }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
+  build(q: BuildQuery, body: Readable, signal: AbortSignal, emit: (m: ProgressMessage) => void): Promise<string>;
+  prune(opts: { all: boolean; keepStorage: number; filters: Map<string, string[]> }): Promise<BuildPruneResponse>;
   /** Takes a context manifest; answers which files' bytes the build request must carry. */
-  offerContext(key: string, manifest: unknown): { session: string; need: string[] };
+  offerContext(key: string, manifest: BuildContextManifest): BuildContextOffer;
 }
 
-function jsonParam<T>(v: string | undefined, what: string, dflt: T): T {
-  if (!v) return dflt;
-  try {
-    return JSON.parse(v) as T;
-  } catch {
-    throw invalidArgument(`invalid ${what} specified: ${v}`);
-  }
+/** A JSON query parameter decoded as dockerd does, its errors after dockerd's words for it. */
+function jsonParam<T>(v: string | undefined, type: GoType<T>, what: string): T {
+  return decodeJson(type, v ?? '', `error reading ${what}`);
 }
 
-function checkUlimits(v: unknown): { Name: string; Soft: number; Hard: number }[] {
-  if (!Array.isArray(v)) throw invalidArgument('invalid ulimits specified: expected a JSON array');
-  for (const u of v) {
-    if (
-      !u ||
-      typeof u !== 'object' ||
-      typeof u.Name !== 'string' ||
-      !Number.isInteger(u.Soft) ||
-      !Number.isInteger(u.Hard)
-    ) {
+function checkUlimits(list: Ulimit[]): Required<Ulimit>[] {
+  return list.map((u) => {
+    if (!u.Name || u.Soft === undefined || u.Hard === undefined)
       throw invalidArgument(`invalid ulimits specified: ${JSON.stringify(u)}`);
-    }
-  }
-  return v;
+    return { Name: u.Name, Soft: u.Soft, Hard: u.Hard };
+  });
 }
 
 export function buildRoutes(r: Router, b: BuildBackend): void {
@@ -83,8 +66,8 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
     const query: BuildQuery = {
       tags: q.all('t'),
       dockerfile: q.str('dockerfile') || 'Dockerfile',
-      buildArgs: jsonParam(q.str('buildargs'), 'buildargs', {}),
-      labels: jsonParam(q.str('labels'), 'labels', {}),
+      buildArgs: jsonParam(q.str('buildargs'), buildArgs, 'build args'),
+      labels: jsonParam(q.str('labels'), buildLabels, 'labels'),
       target: q.str('target') || undefined,
       noCache: q.bool('nocache'),
       pull: q.bool('pull'),
@@ -95,8 +78,8 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
       extraHosts: (q.str('extrahosts') ?? '').split(',').filter(Boolean),
       shmSize: q.int('shmsize') || undefined,
       platform: q.str('platform') || undefined,
-      cacheFrom: jsonParam(q.str('cachefrom'), 'cachefrom', []),
-      ulimits: checkUlimits(jsonParam(q.str('ulimits'), 'ulimits', [])),
+      cacheFrom: jsonParam(q.str('cachefrom'), cacheFrom, 'cache-from'),
+      ulimits: checkUlimits(jsonParam(q.str('ulimits'), buildUlimits, 'ulimit settings')),
       registryAuth: decodeRegistryConfig(ctx.req.headers['x-registry-config']),
       contextSession: q.str('berthcontext') || undefined,
       secrets: buildSecrets(ctx.req.headers),
@@ -110,7 +93,7 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
     sendJson(
       ctx.res,
       200,
-      b.offerContext(ctx.query.str('key') ?? '', parseJsonSafe(body.toString('utf8'), 'context manifest')),
+      b.offerContext(ctx.query.str('key') ?? '', decodeJson(buildContextManifest, body.toString('utf8'))),
     );
   });
   r.add('POST', '/build/prune', async (ctx) => {

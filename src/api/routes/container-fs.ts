@@ -2,18 +2,13 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readBody, sendJson } from '../http.ts';
-import { isObject, parseJsonSafe } from '../../common/json.ts';
 import { invalidArgument } from '../../common/errors.ts';
 import type { Router, RequestContext } from '../router.ts';
 import { versionAtLeast } from '../../common/api-version.ts';
-
-export interface PathStatHeader {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
+import type { IdResponse } from '../types/common.ts';
+import type { ContainerConfig, ContainerPathStat, FilesystemChange } from '../types/containers.ts';
+import { containerCreateBody } from '../decode/containers.ts';
+import { decodeJson } from '../decode/go-json.ts';
 
 export interface CommitParams {
   container: string;
@@ -23,17 +18,18 @@ export interface CommitParams {
   author?: string;
   pause: boolean;
   changes: string[];
-  config?: Record<string, unknown>;
+  /** The body's Config overrides (undefined when it sent none). */
+  config?: ContainerConfig;
 }
 
 /** `signal` aborts when the client goes away. */
 export interface ContainerFsBackend {
-  changes(id: string, signal: AbortSignal): Promise<unknown[]>;
+  changes(id: string, signal: AbortSignal): Promise<FilesystemChange[]>;
   /** The tar stream; everything it holds is released when it ends or `signal` aborts. */
   export(id: string, signal: AbortSignal): Readable;
-  commit(p: CommitParams, signal: AbortSignal): Promise<{ Id: string }>;
-  archiveStat(id: string, path: string, signal: AbortSignal): Promise<PathStatHeader>;
-  archiveGet(id: string, path: string, signal: AbortSignal): { stat: PathStatHeader; stream: Readable };
+  commit(p: CommitParams, signal: AbortSignal): Promise<IdResponse>;
+  archiveStat(id: string, path: string, signal: AbortSignal): Promise<ContainerPathStat>;
+  archiveGet(id: string, path: string, signal: AbortSignal): { stat: ContainerPathStat; stream: Readable };
   archivePut(
     id: string,
     path: string,
@@ -43,13 +39,7 @@ export interface ContainerFsBackend {
   ): Promise<void>;
 }
 
-function parseBodyObject(raw: string): Record<string, unknown> {
-  const v = parseJsonSafe(raw, 'JSON body');
-  if (!isObject(v)) throw invalidArgument('invalid JSON body: expected an object');
-  return v;
-}
-
-const statHeader = (s: PathStatHeader) => Buffer.from(JSON.stringify(s)).toString('base64');
+const statHeader = (s: ContainerPathStat) => Buffer.from(JSON.stringify(s)).toString('base64');
 
 function pathParam(ctx: RequestContext): string {
   const p = ctx.query.str('path');
@@ -99,9 +89,13 @@ export function containerFsRoutes(r: Router, b: ContainerFsBackend): void {
     const q = ctx.query;
     const container = q.str('container');
     if (!container) throw invalidArgument('container is required');
-    // Clients send the Config overrides, `{}` or `null`.
-    const raw = (await readBody(ctx.req)).toString('utf8').trim();
-    const body = raw === '' || raw === 'null' ? {} : parseBodyObject(raw);
+    // Clients send the Config overrides, `{}` or `null`. dockerd reads the body as a create
+    // request and keeps only its Config: HostConfig and NetworkingConfig mean nothing here.
+    const {
+      HostConfig: _h,
+      NetworkingConfig: _n,
+      ...body
+    } = decodeJson(containerCreateBody, (await readBody(ctx.req)).toString('utf8'));
     // API ≥ 1.13 pauses by default; an explicit pause=0 turns it off.
     const pause =
       q.str('pause') === undefined || q.str('pause') === '' ? versionAtLeast(ctx.version, '1.13') : q.bool('pause');

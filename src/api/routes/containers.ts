@@ -1,10 +1,19 @@
 // /containers/* routes. The backend is the narrow set of use cases this router needs.
 import type { Duplex } from 'node:stream';
-import { readJsonObject, sendJson, sendNoContent } from '../http.ts';
+import { readJson, sendJson, sendNoContent } from '../http.ts';
 import { hijack, streamContentType } from '../hijack.ts';
 import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
 import { invalidArgument } from '../../common/errors.ts';
 import type { Router, RequestContext } from '../router.ts';
+import type {
+  ContainerCreateBody,
+  ContainerCreateResponse,
+  ContainerInspect,
+  ContainerPruneResponse,
+  ContainerSummary,
+  ContainerWaitResponse,
+} from '../types/containers.ts';
+import { containerCreateBody } from '../decode/containers.ts';
 
 export interface AttachParams {
   stream: boolean;
@@ -17,23 +26,20 @@ export interface AttachParams {
 
 /** `signal` (a trailing parameter) aborts when the client goes away. */
 export interface ContainersBackend {
-  create(
-    name: string | undefined,
-    body: Record<string, unknown>,
-    signal: AbortSignal,
-  ): Promise<{ Id: string; Warnings: string[] }>;
-  list(opts: { all: boolean; limit?: number; size: boolean; filters: Map<string, string[]> }): Promise<unknown[]>;
-  inspect(id: string, size: boolean): Promise<unknown>;
+  create(name: string | undefined, body: ContainerCreateBody, signal: AbortSignal): Promise<ContainerCreateResponse>;
+  list(opts: {
+    all: boolean;
+    limit?: number;
+    size: boolean;
+    filters: Map<string, string[]>;
+  }): Promise<ContainerSummary[]>;
+  inspect(id: string, size: boolean): Promise<ContainerInspect>;
   start(id: string, signal: AbortSignal): Promise<void>;
   stop(id: string, opts: { timeout?: number; signal?: string }, signal: AbortSignal): Promise<void>;
   restart(id: string, opts: { timeout?: number; signal?: string }, signal: AbortSignal): Promise<void>;
   kill(id: string, sig: string | undefined, signal: AbortSignal): Promise<void>;
   /** Throws (404/400) synchronously-ish before the 200 goes out; resolves at the condition. */
-  wait(
-    id: string,
-    condition: string | undefined,
-    signal: AbortSignal,
-  ): Promise<{ StatusCode: number; Error?: { Message: string } | null }>;
+  wait(id: string, condition: string | undefined, signal: AbortSignal): Promise<ContainerWaitResponse>;
   remove(id: string, opts: { force: boolean; volumes: boolean; link: boolean }, signal: AbortSignal): Promise<void>;
   rename(id: string, name: string | undefined): Promise<void>;
   logs(
@@ -51,7 +57,7 @@ export interface ContainersBackend {
   ): { tty: boolean; chunks: AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }> };
   /** Validates and returns a runner to call once the connection is hijacked. */
   attach(id: string, opts: AttachParams): { tty: boolean; run(conn: Duplex, framed: boolean): Promise<void> };
-  prune(filters: Map<string, string[]>, signal: AbortSignal): Promise<unknown>;
+  prune(filters: Map<string, string[]>, signal: AbortSignal): Promise<ContainerPruneResponse>;
 }
 
 function stopOpts(ctx: RequestContext) {
@@ -62,7 +68,7 @@ function stopOpts(ctx: RequestContext) {
 
 export function containerRoutes(r: Router, b: ContainersBackend): void {
   r.add('POST', '/containers/create', async (ctx) => {
-    const body = await readJsonObject(ctx.req);
+    const body = await readJson(ctx.req, containerCreateBody);
     sendJson(ctx.res, 201, await b.create(ctx.query.str('name'), body, ctx.signal));
   });
   r.add('GET', '/containers/json', async (ctx) => {
@@ -124,7 +130,12 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
       ctx.res.end(JSON.stringify(await result) + '\n');
     } catch (err) {
       if (!ctx.signal.aborted)
-        ctx.res.end(JSON.stringify({ StatusCode: -1, Error: { Message: (err as Error).message } }) + '\n');
+        ctx.res.end(
+          JSON.stringify({
+            StatusCode: -1,
+            Error: { Message: (err as Error).message },
+          } satisfies ContainerWaitResponse) + '\n',
+        );
     }
   });
   r.add('GET', '/containers/{id}/logs', async (ctx) => {

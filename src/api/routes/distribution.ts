@@ -2,22 +2,19 @@
 // search. Progress streams send 200 only with their first message (style habit 3): an
 // error before that is a proper HTTP error, after it an in-band errorDetail.
 import type { Readable } from 'node:stream';
-import { decodeBase64Json, readJsonObject, sendJson, streamProgress } from '../http.ts';
+import { decodeBase64Json, readJson, sendJson, streamProgress } from '../http.ts';
 import { invalidArgument } from '../../common/errors.ts';
 import type { RequestContext, Router } from '../router.ts';
+import type { ProgressMessage } from '../types/progress.ts';
+import type { AuthConfig, AuthResponse, ImageSearchResult } from '../types/registry.ts';
+import { authConfig } from '../decode/registry.ts';
+import { decodeValue } from '../decode/go-json.ts';
 
-export interface RegistryAuth {
-  username?: string;
-  password?: string;
-  serveraddress?: string;
-  identitytoken?: string;
-  registrytoken?: string;
-}
-export type Emit = (msg: Record<string, unknown>) => void;
+export type Emit = (msg: ProgressMessage) => void;
 
 export interface DistributionBackend {
   pull(
-    req: { fromImage: string; tag?: string; platform?: string; auth?: RegistryAuth },
+    req: { fromImage: string; tag?: string; platform?: string; auth?: AuthConfig },
     signal: AbortSignal,
     emit: Emit,
   ): Promise<void>;
@@ -26,25 +23,37 @@ export interface DistributionBackend {
     signal: AbortSignal,
     emit: Emit,
   ): Promise<void>;
-  push(req: { name: string; tag?: string; auth?: RegistryAuth }, signal: AbortSignal, emit: Emit): Promise<void>;
-  login(auth: RegistryAuth, signal: AbortSignal): Promise<{ Status: string; IdentityToken?: string }>;
+  push(req: { name: string; tag?: string; auth?: AuthConfig }, signal: AbortSignal, emit: Emit): Promise<void>;
+  login(auth: AuthConfig, signal: AbortSignal): Promise<AuthResponse>;
   save(names: string[], signal: AbortSignal): Promise<Readable>;
   load(src: Readable, quiet: boolean, signal: AbortSignal, emit: Emit): Promise<void>;
   search(
     term: string,
     limit: number,
     filters: Map<string, string[]>,
-    auth: RegistryAuth | undefined,
+    auth: AuthConfig | undefined,
     signal: AbortSignal,
-  ): Promise<unknown[]>;
+  ): Promise<ImageSearchResult[]>;
 }
 
-/** X-Registry-Auth: base64url JSON (Docker also accepts standard base64). */
-export function decodeRegistryAuth(header: string | string[] | undefined): RegistryAuth | undefined {
-  const v = decodeBase64Json(header, 'X-Registry-Auth');
-  if (!v || typeof v !== 'object') return undefined;
-  const a = v as RegistryAuth;
-  return a.username || a.identitytoken || a.registrytoken ? a : undefined;
+/**
+ * An auth config from a header's JSON; one that does not decode is empty (dockerd goes on
+ * with an empty AuthConfig too).
+ */
+export function headerAuth(v: unknown): AuthConfig {
+  try {
+    return decodeValue(authConfig, { value: v, literals: new WeakMap() });
+  } catch {
+    return {};
+  }
+}
+
+export const hasCredentials = (a: AuthConfig) => Boolean(a.username || a.identitytoken || a.registrytoken);
+
+/** X-Registry-Auth: base64url JSON (Docker also accepts standard base64); undefined without credentials. */
+export function decodeRegistryAuth(header: string | string[] | undefined): AuthConfig | undefined {
+  const a = headerAuth(decodeBase64Json(header, 'X-Registry-Auth'));
+  return hasCredentials(a) ? a : undefined;
 }
 
 export function distributionRoutes(r: Router, b: DistributionBackend): void {
@@ -55,8 +64,7 @@ export function distributionRoutes(r: Router, b: DistributionBackend): void {
     );
   });
   r.add('POST', '/auth', async (ctx) => {
-    const body = (await readJsonObject(ctx.req)) as RegistryAuth;
-    sendJson(ctx.res, 200, await b.login(body, ctx.signal));
+    sendJson(ctx.res, 200, await b.login(await readJson(ctx.req, authConfig), ctx.signal));
   });
   r.add('GET', '/images/get', async (ctx) =>
     sendArchive(

@@ -3,6 +3,13 @@ import type { Readable } from 'node:stream';
 import { sendJson } from '../http.ts';
 import { invalidArgument, notImplemented } from '../../common/errors.ts';
 import type { RequestContext, Router } from '../router.ts';
+import type {
+  ImageDeleteResponseItem,
+  ImageHistoryResponseItem,
+  ImageInspect,
+  ImagePruneResponse,
+  ImageSummary,
+} from '../types/images.ts';
 
 export interface ImagesBackend {
   import(req: {
@@ -13,12 +20,12 @@ export interface ImagesBackend {
     message?: string;
     platform?: string;
   }): Promise<{ id: string }>;
-  list(opts: { all: boolean; filters: Map<string, string[]>; digests: boolean }): unknown[];
-  inspect(name: string): unknown;
-  history(name: string): unknown;
+  list(opts: { all: boolean; filters: Map<string, string[]>; digests: boolean }): ImageSummary[];
+  inspect(name: string): ImageInspect;
+  history(name: string): ImageHistoryResponseItem[];
   tag(name: string, repo: string | undefined, tag: string | undefined): Promise<void>;
-  remove(name: string, opts: { force: boolean; noprune: boolean }): Promise<unknown>;
-  prune(filters: Map<string, string[]>): Promise<unknown>;
+  remove(name: string, opts: { force: boolean; noprune: boolean }): Promise<ImageDeleteResponseItem[]>;
+  prune(filters: Map<string, string[]>): Promise<ImagePruneResponse>;
   /** fromImage (pull) and fromSrc=<URL>: served by the distribution routes. */
   fromRegistry?: (ctx: RequestContext) => Promise<void>;
 }

@@ -2,13 +2,18 @@
 // websocket attach, exec (create, start, resize, inspect) and /events.
 import type { Duplex } from 'node:stream';
 import { invalidArgument } from '../../common/errors.ts';
-import { isObject, parseJsonSafe } from '../../common/json.ts';
-import { readJsonObject, sendJson, sendNoContent } from '../http.ts';
+import { readJson, sendJson, sendNoContent } from '../http.ts';
 import { hijack, streamContentType } from '../hijack.ts';
 import type { Router, RequestContext } from '../router.ts';
 import { versionAtLeast } from '../../common/api-version.ts';
 import { acceptWebSocket } from '../websocket.ts';
 import type { AttachParams } from './containers.ts';
+import type { ContainerStatsResponse, ContainerTopResponse } from '../types/containers.ts';
+import type { IdResponse } from '../types/common.ts';
+import type { EventMessage } from '../types/events.ts';
+import type { ExecCreateBody, ExecInspect, ExecStartBody } from '../types/exec.ts';
+import { execCreateBody, execStartBody } from '../decode/containers.ts';
+import { decodeJson } from '../decode/go-json.ts';
 
 export interface ExecStartParams {
   detach: boolean;
@@ -17,8 +22,8 @@ export interface ExecStartParams {
 }
 
 export interface EventFeed {
-  past: unknown[];
-  follow?: { subscribe(onEvent: (e: unknown) => void): () => void; untilNano?: number };
+  past: EventMessage[];
+  follow?: { subscribe(onEvent: (e: EventMessage) => void): () => void; untilNano?: number };
 }
 
 export interface InteractiveBackend {
@@ -26,18 +31,21 @@ export interface InteractiveBackend {
   /** `signal` (here and below) aborts when the client goes away. */
   pause(id: string, signal: AbortSignal): Promise<void>;
   unpause(id: string, signal: AbortSignal): Promise<void>;
-  top(id: string, psArgs: string | undefined, signal: AbortSignal): Promise<unknown>;
+  top(id: string, psArgs: string | undefined, signal: AbortSignal): Promise<ContainerTopResponse>;
   /** Throws (404) before the first sample; yields one sample, or one a second when streaming. */
-  stats(id: string, o: { stream: boolean; oneShot: boolean; signal: AbortSignal }): AsyncIterable<unknown>;
+  stats(
+    id: string,
+    o: { stream: boolean; oneShot: boolean; signal: AbortSignal },
+  ): AsyncIterable<ContainerStatsResponse>;
   attach(id: string, opts: AttachParams): { tty: boolean; run(conn: Duplex, framed: boolean): Promise<void> };
-  execCreate(id: string, body: Record<string, unknown>): Promise<{ Id: string }>;
+  execCreate(id: string, body: ExecCreateBody): Promise<IdResponse>;
   /** Validates; `run` starts the process (streaming to `conn` unless detached). */
   execStart(
     execId: string,
     o: ExecStartParams,
   ): { detach: boolean; tty: boolean; run(conn: Duplex | undefined, framed: boolean): Promise<void> };
   execResize(execId: string, h: number, w: number): Promise<void>;
-  execInspect(execId: string): unknown;
+  execInspect(execId: string): ExecInspect;
   events(q: { since?: string; until?: string; filters: Map<string, string[]> }): EventFeed;
 }
 
@@ -52,18 +60,11 @@ function size(ctx: RequestContext): [number, number] {
   return [Number(h), Number(w)];
 }
 
-function consoleSizeOf(v: unknown): [number, number] | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => Number.isInteger(n) && n >= 0))
-    throw invalidArgument('ConsoleSize must be [height, width]');
-  return [v[0], v[1]];
-}
-
 /** Writes JSON lines as a never-ending 200 until `done`; ends early for a reader that stopped reading. */
-async function jsonStream(ctx: RequestContext, run: (send: (v: unknown) => boolean) => Promise<void>): Promise<void> {
+async function jsonStream<T>(ctx: RequestContext, run: (send: (v: T) => boolean) => Promise<void>): Promise<void> {
   ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
   ctx.res.flushHeaders();
-  const send = (v: unknown) => {
+  const send = (v: T) => {
     if (ctx.res.writableEnded || ctx.res.destroyed) return false;
     if (ctx.res.writableLength > MAX_UNREAD) {
       ctx.res.end();
@@ -83,8 +84,8 @@ async function jsonStream(ctx: RequestContext, run: (send: (v: unknown) => boole
  * The JSON body of a request that asked to upgrade: Node hands such a request over before
  * parsing its body, so the body's Content-Length bytes are the first ones of the stream.
  */
-async function readStartBody(ctx: RequestContext): Promise<{ ctx: RequestContext; body: Record<string, unknown> }> {
-  if (!ctx.upgrade) return { ctx, body: await readJsonObject(ctx.req) };
+async function readStartBody(ctx: RequestContext): Promise<{ ctx: RequestContext; body: ExecStartBody }> {
+  if (!ctx.upgrade) return { ctx, body: await readJson(ctx.req, execStartBody) };
   const len = Number(ctx.req.headers['content-length'] ?? 0);
   if (!Number.isInteger(len) || len < 0 || len > 1 << 20) throw invalidArgument('invalid Content-Length');
   const { socket } = ctx.upgrade;
@@ -113,13 +114,7 @@ async function readStartBody(ctx: RequestContext): Promise<{ ctx: RequestContext
     if (!chunk) throw invalidArgument('request body ended early');
     buf = Buffer.concat([buf, chunk]);
   }
-  const text = buf.subarray(0, len).toString('utf8');
-  let body: Record<string, unknown> = {};
-  if (text.trim()) {
-    const v = parseJsonSafe(text, 'JSON body');
-    if (!isObject(v)) throw invalidArgument('invalid JSON body: expected an object');
-    body = v as Record<string, unknown>;
-  }
+  const body = decodeJson(execStartBody, buf.subarray(0, len).toString('utf8'));
   return { ctx: { ...ctx, upgrade: { socket, head: buf.subarray(len) } }, body };
 }
 
@@ -169,14 +164,14 @@ export function interactiveRoutes(r: Router, b: InteractiveBackend): void {
     await att.run(ws, false);
   });
   r.add('POST', '/containers/{id}/exec', async (ctx) => {
-    sendJson(ctx.res, 201, await b.execCreate(ctx.params.id, await readJsonObject(ctx.req)));
+    sendJson(ctx.res, 201, await b.execCreate(ctx.params.id, await readJson(ctx.req, execCreateBody)));
   });
   r.add('POST', '/exec/{id}/start', async (ctx0) => {
     const { ctx, body } = await readStartBody(ctx0);
     const start = b.execStart(ctx.params.id, {
-      detach: Boolean(body.Detach),
-      tty: body.Tty === undefined ? undefined : Boolean(body.Tty),
-      consoleSize: consoleSizeOf(body.ConsoleSize),
+      detach: body.Detach ?? false,
+      tty: body.Tty,
+      consoleSize: body.ConsoleSize ?? undefined,
     });
     if (start.detach) {
       await start.run(undefined, false);

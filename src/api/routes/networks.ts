@@ -1,21 +1,31 @@
 // /networks/* routes.
-import { readJsonObject, sendJson, sendNoContent } from '../http.ts';
+import { readJson, sendJson, sendNoContent } from '../http.ts';
 import type { Router } from '../router.ts';
+import type {
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkDisconnectRequest,
+  NetworkInspect,
+  NetworkPruneResponse,
+  NetworkSummary,
+} from '../types/networks.ts';
+import { networkConnectRequest, networkCreateRequest, networkDisconnectRequest } from '../decode/networks.ts';
 
 export interface NetworksBackend {
-  create(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }>;
-  list(filters: Map<string, string[]>): Promise<unknown[]>;
-  inspect(id: string): Promise<unknown>;
+  create(body: NetworkCreateRequest): Promise<NetworkCreateResponse>;
+  list(filters: Map<string, string[]>): Promise<NetworkSummary[]>;
+  inspect(id: string): Promise<NetworkInspect>;
   remove(id: string): Promise<void>;
-  prune(filters: Map<string, string[]>): Promise<unknown>;
-  connect(id: string, body: Record<string, unknown>): Promise<void>;
-  disconnect(id: string, body: Record<string, unknown>): Promise<void>;
+  prune(filters: Map<string, string[]>): Promise<NetworkPruneResponse>;
+  connect(id: string, body: NetworkConnectRequest): Promise<void>;
+  disconnect(id: string, body: NetworkDisconnectRequest): Promise<void>;
 }
 
 export function networkRoutes(r: Router, b: NetworksBackend): void {
   r.add('GET', '/networks', async (ctx) => sendJson(ctx.res, 200, await b.list(ctx.query.filters())));
   r.add('POST', '/networks/create', async (ctx) =>
-    sendJson(ctx.res, 201, await b.create(await readJsonObject(ctx.req))),
+    sendJson(ctx.res, 201, await b.create(await readJson(ctx.req, networkCreateRequest))),
   );
   r.add('POST', '/networks/prune', async (ctx) => sendJson(ctx.res, 200, await b.prune(ctx.query.filters())));
   r.add('GET', '/networks/{id}', async (ctx) => sendJson(ctx.res, 200, await b.inspect(ctx.params.id)));
@@ -24,11 +34,11 @@ export function networkRoutes(r: Router, b: NetworksBackend): void {
     sendNoContent(ctx.res);
   });
   r.add('POST', '/networks/{id}/connect', async (ctx) => {
-    await b.connect(ctx.params.id, await readJsonObject(ctx.req));
+    await b.connect(ctx.params.id, await readJson(ctx.req, networkConnectRequest));
     sendJson(ctx.res, 200, null);
   });
   r.add('POST', '/networks/{id}/disconnect', async (ctx) => {
-    await b.disconnect(ctx.params.id, await readJsonObject(ctx.req));
+    await b.disconnect(ctx.params.id, await readJson(ctx.req, networkDisconnectRequest));
     sendJson(ctx.res, 200, null);
   });
 }

@@ -1,9 +1,10 @@
 // GET /system/df: disk usage (images, containers, volumes, build cache).
 import type { Router } from '../router.ts';
 import { sendJson } from '../http.ts';
+import type { DiskUsage } from '../types/system.ts';
 
 export interface DiskUsageBackend {
-  diskUsage(types: string[]): Promise<unknown>;
+  diskUsage(types: string[]): Promise<DiskUsage>;
 }
 
 export function diskUsageRoutes(r: Router, b: DiskUsageBackend): void {

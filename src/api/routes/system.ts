@@ -2,10 +2,11 @@
 import type { Router } from '../router.ts';
 import { sendJson } from '../http.ts';
 import { API_VERSION } from '../../common/api-version.ts';
+import type { SystemInfo, SystemVersion } from '../types/system.ts';
 
 export interface SystemBackend {
-  version(): unknown;
-  info(): Promise<unknown>;
+  version(): SystemVersion;
+  info(): Promise<SystemInfo>;
 }
 
 export function systemRoutes(r: Router, b: SystemBackend): void {

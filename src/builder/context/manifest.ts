@@ -3,19 +3,10 @@
 // two plain requests). Pure: checking and comparing manifests touches nothing.
 import { invalidArgument } from '../../common/errors.ts';
 import { contextName } from './index.ts';
+import type { BuildContextEntry } from '../../api/types/build.ts';
 
-export interface ManifestEntry {
-  /** Cleaned relative name, in the walk's order (a directory before its contents). */
-  name: string;
-  type: 'file' | 'dir' | 'symlink';
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  /** Modification time in milliseconds (fractions kept): with size, what says "changed". */
-  mtime: number;
-  linkname: string;
-}
+/** An entry of the manifest `berth build` sends (POST /build/context), checked. */
+export type ManifestEntry = BuildContextEntry & { type: 'file' | 'dir' | 'symlink' };
 
 const TYPES = new Set(['file', 'dir', 'symlink']);
 const MAX_ENTRIES = 1_000_000;

@@ -26,6 +26,7 @@ import { BUILD_LABEL, type BuildDeps } from './deps.ts';
 import type { OpContext } from '../../common/context.ts';
 import { removeContainer } from '../containers/remove.ts';
 import { sweepStepMounts } from './step-mounts.ts';
+import type { ProgressMessage } from '../../api/types/progress.ts';
 
 /** What a build is asked for: the executor's request, with the Dockerfile still a path. */
 export type BuildOptions = Omit<BuildRequest, 'dockerfile' | 'fileName' | 'context'> & {
@@ -38,7 +39,7 @@ export type BuildOptions = Omit<BuildRequest, 'dockerfile' | 'fileName' | 'conte
   contextSession?: string;
 };
 
-export type BuildEmit = (msg: Record<string, unknown>) => void;
+export type BuildEmit = (msg: ProgressMessage) => void;
 
 interface Spooled {
   index: ContextIndex;

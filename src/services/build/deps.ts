@@ -5,11 +5,12 @@ import type { FsDeps } from '../containers/fs-ports.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import type { ContextStore } from './context-store.ts';
 import type { ImagesInUse } from './in-use.ts';
+import type { ProgressMessage } from '../../api/types/progress.ts';
 
 export type PullFn = (
   req: { fromImage: string; tag?: string; platform?: string; auth?: Credentials },
   signal: AbortSignal,
-  emit: (m: Record<string, unknown>) => void,
+  emit: (m: ProgressMessage) => void,
 ) => Promise<void>;
 
 export interface BuildDeps {

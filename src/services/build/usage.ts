@@ -5,19 +5,7 @@ import type { Digest } from '../../common/digest.ts';
 import type { ImageDeps } from '../images/deps.ts';
 import type { BuildCache, CacheRecord } from './cache.ts';
 import type { CacheMountUsage } from './step-mounts.ts';
-
-export interface CacheEntry {
-  ID: string;
-  Parents: string[] | null;
-  Type: string;
-  Description: string;
-  InUse: boolean;
-  Shared: boolean;
-  Size: number;
-  CreatedAt: string;
-  LastUsedAt: string;
-  UsageCount: number;
-}
+import type { BuildCache as CacheEntry } from '../../api/types/build.ts';
 
 /** Images a tagged image or a container reaches through parent links. */
 export function reachedImages(deps: ImageDeps): Set<string> {

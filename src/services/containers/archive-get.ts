@@ -17,15 +17,7 @@ import { tarEntry } from '../../snapshots/tree-tar.ts';
 import type { OpContext } from '../../common/context.ts';
 import type { FsDeps } from './fs-ports.ts';
 import { openContainerRoot, type RootHandle } from './fs-common.ts';
-
-/** X-Docker-Container-Path-Stat (mode in Go's os.FileMode bits). */
-export interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
+import type { ContainerPathStat as PathStat } from '../../api/types/containers.ts';
 
 /** Docker keeps a trailing `/` or `/.` when it cleans a path: they mean "the directory itself". */
 export function cleanContainerPath(p: string): { abs: string; followFinal: boolean } {

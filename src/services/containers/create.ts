@@ -4,26 +4,21 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument, notFound } from '../../common/errors.ts';
 import { newId, validateContainerName } from '../../common/ids.ts';
-import { isObject } from '../../common/json.ts';
 import { generateName } from '../../common/names.ts';
 import { familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
-import { initialState, type ContainerConfig, type ContainerRecord, type HostConfig } from '../../containers/types.ts';
+import { initialState, type ContainerConfig, type ContainerRecord } from '../../containers/types.ts';
 import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
-import { checkConfigTypes, mergeImageConfig, validateHostConfig } from './validate.ts';
+import { mergeImageConfig, validateConfig, validateHostConfig } from './validate.ts';
 import { writeHostFiles } from './files.ts';
 import { isSupportedNetworkMode } from './network-mode.ts';
 import { validatePorts } from '../networks/publish.ts';
-import type { EndpointConfig } from '../../containers/types.ts';
+import { unenforcedWarnings } from './unenforced.ts';
+import type { ContainerCreateBody, ContainerCreateResponse } from '../../api/types/containers.ts';
 
 export interface CreateRequest {
   name?: string;
-  body: Record<string, unknown>;
-}
-
-export interface CreateResult {
-  Id: string;
-  Warnings: string[];
+  body: ContainerCreateBody;
 }
 
 export type CreateDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network' | 'events'>;
@@ -47,21 +42,20 @@ function imageDisplayName(input: string): string {
 }
 
 /** A client that hangs up before the record is written cancels the create (its files and name go). */
-export async function createContainer(deps: CreateDeps, ctx: OpContext, req: CreateRequest): Promise<CreateResult> {
-  const body = req.body;
-  checkConfigTypes(body);
-  const hostConfigIn = body.HostConfig ?? {};
-  if (!isObject(hostConfigIn)) throw invalidArgument('invalid HostConfig');
+export async function createContainer(
+  deps: CreateDeps,
+  ctx: OpContext,
+  req: CreateRequest,
+): Promise<ContainerCreateResponse> {
+  const { HostConfig: hostConfigIn = {}, NetworkingConfig: networking, ...cfgIn } = req.body;
+  validateConfig(cfgIn);
   const hostConfig = validateHostConfig(
-    hostConfigIn as HostConfig,
+    hostConfigIn,
     (m) => isSupportedNetworkMode(m) || m.startsWith('container:') || Boolean(deps.network?.exists(m)),
   );
   const mode = hostConfig.NetworkMode || 'default';
   if (mode.startsWith('container:')) deps.store.resolve(mode.slice('container:'.length));
-  const netCfg =
-    isObject(body.NetworkingConfig) && isObject(body.NetworkingConfig.EndpointsConfig)
-      ? (body.NetworkingConfig.EndpointsConfig as Record<string, EndpointConfig>)
-      : {};
+  const netCfg = { ...networking?.EndpointsConfig };
   if (netCfg.default) {
     // "default" is the default bridge, unless the daemon runs without one (--bridge none).
     if (!deps.network || deps.network.exists('bridge')) netCfg.bridge = netCfg.default;
@@ -69,16 +63,13 @@ export async function createContainer(deps: CreateDeps, ctx: OpContext, req: Cre
   }
   for (const n of Object.keys(netCfg))
     if (deps.network && !deps.network.exists(n)) throw notFound(`network ${n} not found`);
-  validatePorts(hostConfig, isObject(body.ExposedPorts) ? body.ExposedPorts : undefined);
-  const imageName = body.Image;
-  if (typeof imageName !== 'string' || imageName === '')
-    throw invalidArgument('Config cannot be empty in order to create a container');
+  validatePorts(hostConfig, cfgIn.ExposedPorts ?? undefined);
+  const imageName = cfgIn.Image;
+  if (!imageName) throw invalidArgument('Config cannot be empty in order to create a container');
   const image = deps.images.tryResolve(imageName);
   if (!image) throw notFound(`No such image: ${imageDisplayName(imageName)}`);
 
-  const { HostConfig: _h, NetworkingConfig: _n, ...cfgIn } = body;
-  const config = mergeImageConfig(cfgIn as unknown as ContainerConfig, image.doc.config ?? {}) as ContainerConfig;
-  config.Image = imageName;
+  const config: ContainerConfig = mergeImageConfig({ ...cfgIn, Image: imageName }, image.doc.config ?? {});
   const entry = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (entry.length === 0) throw invalidArgument('No command specified');
   const wd = config.WorkingDir ?? '';
@@ -130,5 +121,5 @@ export async function createContainer(deps: CreateDeps, ctx: OpContext, req: Cre
     throw err;
   }
   deps.events.publish('container', 'create', id);
-  return { Id: id, Warnings: [] };
+  return { Id: id, Warnings: unenforcedWarnings(cfgIn, hostConfig) };
 }

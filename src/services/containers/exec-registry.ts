@@ -2,22 +2,13 @@
 // kept on disk by exec.ts so they survive a berthd restart).
 import { notFound } from '../../common/errors.ts';
 import type { ExecProcess } from './ports.ts';
+import type { ExecInspect } from '../../api/types/exec.ts';
 
 /** Finished execs a container keeps (Docker keeps them until the container goes). */
 const MAX_FINISHED = 128;
 
-export interface ExecRecord {
-  ID: string;
-  ContainerID: string;
-  Running: boolean;
-  ExitCode: number | null;
-  Pid: number;
-  OpenStdin: boolean;
-  OpenStdout: boolean;
-  OpenStderr: boolean;
-  DetachKeys: string;
-  CanRemove: boolean;
-  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user: string };
+/** What inspect shows, and what the process needs. */
+export interface ExecRecord extends ExecInspect {
   WorkingDir: string;
   Env: string[];
   /** Set once start was called (a second start is a conflict). */

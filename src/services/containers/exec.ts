@@ -20,6 +20,8 @@ import type { ExecRecord } from './exec-registry.ts';
 import { DEFAULT_DETACH_KEYS, holdStdin, parseDetachKeys, pumpStdin, type HeldInput } from './stdin.ts';
 import { finishExec, OutputPump, persistExec } from './exec-process.ts';
 import { lowersOf, upperOf } from './rootfs.ts';
+import type { IdResponse } from '../../api/types/common.ts';
+import type { ExecCreateBody, ExecInspect } from '../../api/types/exec.ts';
 
 export type { ExecRecord } from './exec-registry.ts';
 
@@ -36,26 +38,15 @@ function runningTask(c: Container, live: { task?: Task }): Task {
   return live.task;
 }
 
-const strList = (v: unknown, what: string): string[] => {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-    throw invalidArgument(`${what} must be a list of strings`);
-  return v as string[];
-};
-
-export async function createExec(
-  deps: ExecDeps,
-  idOrName: string,
-  body: Record<string, unknown>,
-): Promise<{ Id: string }> {
+export async function createExec(deps: ExecDeps, idOrName: string, body: ExecCreateBody): Promise<IdResponse> {
   const c = deps.store.resolve(idOrName);
   runningTask(c, deps.live.get(c.record.id));
-  const cmd = strList(body.Cmd, 'Cmd');
+  const cmd = body.Cmd ?? [];
   if (cmd.length === 0) throw invalidArgument('No exec command specified');
-  const env = strList(body.Env, 'Env');
+  const env = body.Env ?? [];
   for (const e of env)
     if (!e.includes('=') || e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`);
-  const detachKeys = typeof body.DetachKeys === 'string' ? body.DetachKeys : '';
+  const detachKeys = body.DetachKeys ?? '';
   if (detachKeys) parseDetachKeys(detachKeys);
   const record: ExecRecord = {
     ID: newId(),
@@ -63,19 +54,19 @@ export async function createExec(
     Running: false,
     ExitCode: null,
     Pid: 0,
-    OpenStdin: Boolean(body.AttachStdin),
-    OpenStdout: Boolean(body.AttachStdout),
-    OpenStderr: Boolean(body.AttachStderr),
+    OpenStdin: body.AttachStdin ?? false,
+    OpenStdout: body.AttachStdout ?? false,
+    OpenStderr: body.AttachStderr ?? false,
     DetachKeys: detachKeys,
     CanRemove: false,
     ProcessConfig: {
-      tty: Boolean(body.Tty),
+      tty: body.Tty ?? false,
       entrypoint: cmd[0],
       arguments: cmd.slice(1),
-      privileged: Boolean(body.Privileged),
-      user: typeof body.User === 'string' ? body.User : '',
+      privileged: body.Privileged ?? false,
+      user: body.User ?? '',
     },
-    WorkingDir: typeof body.WorkingDir === 'string' ? body.WorkingDir : '',
+    WorkingDir: body.WorkingDir ?? '',
     Env: env,
     Started: false,
   };
@@ -84,7 +75,7 @@ export async function createExec(
   return { Id: record.ID };
 }
 
-export function inspectExec(deps: Pick<ContainerDeps, 'execs'>, execId: string): Record<string, unknown> {
+export function inspectExec(deps: Pick<ContainerDeps, 'execs'>, execId: string): ExecInspect {
   const r = deps.execs.get(execId).record;
   return {
     ID: r.ID,

@@ -5,6 +5,7 @@ import type { Container } from '../../containers/store.ts';
 import type { ContainerDeps } from './deps.ts';
 import { containerSummary } from './views.ts';
 import { matchLabels } from '../filters.ts';
+import type { ContainerSummary } from '../../api/types/containers.ts';
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 const KEYS = [
@@ -34,7 +35,7 @@ export interface ListOptions {
 
 export type ListDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network'>;
 
-export async function listContainers(deps: ListDeps, opts: ListOptions) {
+export async function listContainers(deps: ListDeps, opts: ListOptions): Promise<ContainerSummary[]> {
   const f = opts.filters ?? new Map<string, string[]>();
   for (const k of f.keys()) if (!KEYS.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   for (const s of f.get('status') ?? [])

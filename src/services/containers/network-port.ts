@@ -2,6 +2,7 @@
 // prepare a task's network namespace, release it when the task is gone, and describe it.
 import type { Container } from '../../containers/store.ts';
 import type { SpecInput } from './ports.ts';
+import type { EndpointSettings, NetworkSettings, PortSummary } from '../../api/types/networks.ts';
 
 export interface ContainerNetworking {
   /**
@@ -15,7 +16,7 @@ export interface ContainerNetworking {
   /** Whether a network of that name or ID exists (for NetworkMode and EndpointsConfig). */
   exists(idOrName: string): boolean;
   /** `NetworkSettings` for inspect, shaped like Docker's. */
-  inspect(c: Container): Record<string, unknown>;
+  inspect(c: Container): NetworkSettings;
   /** `Ports` and `NetworkSettings.Networks` for ps. */
-  summary(c: Container): { Ports: unknown[]; Networks: Record<string, unknown> };
+  summary(c: Container): { Ports: PortSummary[]; Networks: Record<string, EndpointSettings> };
 }

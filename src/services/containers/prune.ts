@@ -5,11 +5,16 @@ import type { ContainerDeps } from './deps.ts';
 import { matchLabels, matchNotLabels, parseTimeFilter } from '../filters.ts';
 import { removeContainer } from './remove.ts';
 import { sizesOf } from './list.ts';
+import type { ContainerPruneResponse } from '../../api/types/containers.ts';
 
 export type PruneDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'events' | 'supervisor'>;
 
 /** A client that hangs up stops the prune between two removals (each is whole). */
-export async function pruneContainers(deps: PruneDeps, ctx: OpContext, filters: Map<string, string[]>) {
+export async function pruneContainers(
+  deps: PruneDeps,
+  ctx: OpContext,
+  filters: Map<string, string[]>,
+): Promise<ContainerPruneResponse> {
   for (const k of filters.keys())
     if (!['until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   let until: number | undefined;

@@ -1,6 +1,7 @@
 // Docker's restart policies and backoff (moby's restartmanager): whether an exit restarts
 // the container, and how long the supervisor waits first.
-import type { ContainerRuntimeState, RestartPolicy } from '../../containers/types.ts';
+import type { ContainerRuntimeState } from '../../containers/types.ts';
+import type { RestartPolicy } from '../../api/types/containers.ts';
 
 export const BACKOFF_START_MS = 100;
 export const BACKOFF_MAX_MS = 60_000;

@@ -10,6 +10,7 @@ import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
 import type { BlkioEntry, CgroupSample } from './ports.ts';
 import { sharesHostNetwork } from './network-mode.ts';
+import type { BlkioStatEntry, ContainerStatsResponse, CPUStats, NetworkStats } from '../../api/types/containers.ts';
 
 const INTERVAL_MS = 1000;
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -21,14 +22,7 @@ export interface StatsOptions {
 
 export type StatsDeps = Pick<ContainerDeps, 'store' | 'live' | 'runtime'>;
 
-interface CpuStats {
-  cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode: number; usage_in_usermode: number };
-  system_cpu_usage?: number;
-  online_cpus?: number;
-  throttling_data: { periods: number; throttled_periods: number; throttled_time: number };
-}
-
-const emptyCpu = (): CpuStats => ({
+const emptyCpu = (): CPUStats => ({
   cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
   throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
 });
@@ -46,8 +40,8 @@ export function systemCpuFromProcStat(text: string): number {
 }
 
 /** /proc/<pid>/net/dev → Docker's networks map (loopback left out). */
-export function parseNetDev(text: string): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
+export function parseNetDev(text: string): Record<string, NetworkStats> {
+  const out: Record<string, NetworkStats> = {};
   for (const line of text.split('\n').slice(2)) {
     const i = line.indexOf(':');
     if (i < 0) continue;
@@ -72,10 +66,10 @@ export function parseNetDev(text: string): Record<string, Record<string, number>
   return out;
 }
 
-const blkio = (e: BlkioEntry[]) =>
+const blkio = (e: BlkioEntry[]): BlkioStatEntry[] | null =>
   e.length ? e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value })) : null;
 
-function cpuOf(s: CgroupSample, system: number): CpuStats {
+function cpuOf(s: CgroupSample, system: number): CPUStats {
   return {
     cpu_usage: {
       total_usage: s.cpu.total,
@@ -93,10 +87,13 @@ function cpuOf(s: CgroupSample, system: number): CpuStats {
   };
 }
 
+/** The sample's parts besides times, CPU and names. */
+type SampleBody = Omit<ContainerStatsResponse, 'read' | 'preread' | 'cpu_stats' | 'precpu_stats' | 'name' | 'id'>;
+
 interface Sample {
   read: string;
-  cpu: CpuStats;
-  body: Record<string, unknown>;
+  cpu: CPUStats;
+  body: SampleBody;
 }
 
 async function sample(deps: StatsDeps, c: Container): Promise<Sample | undefined> {
@@ -140,8 +137,8 @@ async function sample(deps: StatsDeps, c: Container): Promise<Sample | undefined
   };
 }
 
-function shape(c: Container, cur: Sample | undefined, prev: Sample | undefined): Record<string, unknown> {
-  const empty = {
+function shape(c: Container, cur: Sample | undefined, prev: Sample | undefined): ContainerStatsResponse {
+  const empty: SampleBody = {
     pids_stats: {},
     num_procs: 0,
     storage_stats: {},
@@ -185,7 +182,7 @@ export function containerStats(
   ctx: OpContext,
   idOrName: string,
   o: StatsOptions,
-): AsyncIterable<Record<string, unknown>> {
+): AsyncIterable<ContainerStatsResponse> {
   const c = deps.store.resolve(idOrName);
   const signal = ctx.signal;
   return (async function* () {

@@ -5,11 +5,7 @@ import { conflict, internal, invalidArgument } from '../../common/errors.ts';
 import { resolveBinary, run } from '../../sys/exec.ts';
 import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
-
-export interface TopResult {
-  Titles: string[];
-  Processes: string[][];
-}
+import type { ContainerTopResponse } from '../../api/types/containers.ts';
 
 /** Docker refuses labelling another column "PID": rows could not be matched any more. */
 export function validatePsArgs(psArgs: string): void {
@@ -19,7 +15,7 @@ export function validatePsArgs(psArgs: string): void {
 }
 
 /** Splits ps output into titles and the rows whose PID is one of `pids`. */
-export function parsePsOutput(output: string, pids: number[]): TopResult {
+export function parsePsOutput(output: string, pids: number[]): ContainerTopResponse {
   const lines = output.split('\n');
   const Titles = (lines[0] ?? '').trim().split(/\s+/).filter(Boolean);
   const pidIndex = Titles.indexOf('PID');
@@ -53,7 +49,7 @@ export async function containerTop(
   ctx: OpContext,
   idOrName: string,
   opts: TopOptions = {},
-): Promise<TopResult> {
+): Promise<ContainerTopResponse> {
   const psArgs = opts.psArgs || '-ef';
   const c = deps.store.resolve(idOrName);
   const args = (psArgs || '-ef').split(' ').filter(Boolean);

@@ -1,147 +1,30 @@
 // Validation of create requests, with Docker's messages. Pure functions.
 import { invalidArgument, notFound } from '../../common/errors.ts';
-import { isObject } from '../../common/json.ts';
 import { parseSignal } from '../../common/signals.ts';
 import { parseLogOpts, validateLogOpts } from '../../logs/options.ts';
-import type { HostConfig, RestartPolicy } from '../../containers/types.ts';
+import type { ContainerConfig, HostConfig, RestartPolicy } from '../../api/types/containers.ts';
 import type { RunConfig } from '../../oci/image-spec.ts';
 
-const STRING_ARRAY_FIELDS = ['Env', 'Cmd', 'Entrypoint', 'OnBuild', 'Shell'] as const;
-
-/** Type checks on the client's Config: wrong types are 400s, not crashes later. */
-export function checkConfigTypes(cfg: Record<string, unknown>): void {
-  for (const f of STRING_ARRAY_FIELDS) {
-    const v = cfg[f];
-    if (v === undefined || v === null) continue;
-    if (typeof v === 'string' && (f === 'Cmd' || f === 'Entrypoint')) continue; // Docker accepts a string too
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
-      throw invalidArgument(`json: cannot unmarshal ${typeof v} into Go struct field Config.${f} of type []string`);
-    }
-  }
-  for (const f of ['Image', 'User', 'WorkingDir', 'Hostname', 'Domainname', 'StopSignal'] as const) {
-    const v = cfg[f];
-    if (v !== undefined && v !== null && typeof v !== 'string') {
-      throw invalidArgument(`json: cannot unmarshal ${typeof v} into Go struct field Config.${f} of type string`);
-    }
-  }
-  for (const f of ['Tty', 'OpenStdin', 'StdinOnce', 'AttachStdin', 'AttachStdout', 'AttachStderr'] as const) {
-    const v = cfg[f];
-    if (v !== undefined && v !== null && typeof v !== 'boolean') {
-      throw invalidArgument(`json: cannot unmarshal ${typeof v} into Go struct field Config.${f} of type bool`);
-    }
-  }
-  if (
-    cfg.Labels !== undefined &&
-    cfg.Labels !== null &&
-    (!isObject(cfg.Labels) || !Object.values(cfg.Labels).every((x) => typeof x === 'string'))
-  ) {
-    throw invalidArgument('json: cannot unmarshal into Go struct field Config.Labels of type map[string]string');
-  }
-  if (cfg.StopTimeout !== undefined && cfg.StopTimeout !== null && !Number.isInteger(cfg.StopTimeout)) {
-    throw invalidArgument('json: cannot unmarshal into Go struct field Config.StopTimeout of type int');
-  }
-  if (cfg.Env)
-    for (const e of cfg.Env as string[])
-      if (e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`);
-  if (typeof cfg.StopSignal === 'string' && cfg.StopSignal !== '') parseSignal(cfg.StopSignal); // Docker: "Invalid signal: X"
-  checkFieldTypes('Config', cfg, { ExposedPorts: 'nat.PortSet', Volumes: 'map[string]struct {}' });
+/** Checks on the request's Config that its JSON types cannot express (those were checked at the edge). */
+export function validateConfig(cfg: ContainerConfig): void {
+  for (const e of cfg.Env ?? []) if (e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`);
+  if (cfg.StopSignal) parseSignal(cfg.StopSignal); // Docker: "Invalid signal: X"
 }
 
-/** The JSON type name Go's decoder puts in its messages. */
-function jsonType(v: unknown): string {
-  return Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v;
-}
-
-const matchesGoType = (v: unknown, t: string): boolean => {
-  switch (t) {
-    case 'bool':
-      return typeof v === 'boolean';
-    case 'string':
-      return typeof v === 'string';
-    case 'int64':
-    case 'int':
-      return Number.isInteger(v);
-    case '[]string':
-      return Array.isArray(v) && v.every((x) => typeof x === 'string');
-    case 'map[string]string':
-      return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
-    case '[]*container.Ulimit':
-      return Array.isArray(v);
-    default:
-      return isObject(v); // structs and maps of structs
-  }
-};
-
-/** Go's "json: cannot unmarshal X into Go struct field S.F of type T" for fields present with the wrong type. */
-function checkFieldTypes(struct: string, obj: Record<string, unknown>, fields: Record<string, string>): void {
-  for (const [f, t] of Object.entries(fields)) {
-    const v = obj[f];
-    if (v === undefined || v === null || matchesGoType(v, t)) continue;
-    throw invalidArgument(`json: cannot unmarshal ${jsonType(v)} into Go struct field ${struct}.${f} of type ${t}`);
-  }
-}
-
-const HOST_CONFIG_TYPES: Record<string, string> = {
-  Binds: '[]string',
-  NetworkMode: 'string',
-  PortBindings: 'nat.PortMap',
-  RestartPolicy: 'container.RestartPolicy',
-  AutoRemove: 'bool',
-  LogConfig: 'container.LogConfig',
-  ReadonlyRootfs: 'bool',
-  Init: 'bool',
-  Privileged: 'bool',
-  PublishAllPorts: 'bool',
-  CapAdd: '[]string',
-  CapDrop: '[]string',
-  ShmSize: 'int64',
-  Sysctls: 'map[string]string',
-  OomScoreAdj: 'int',
-  SecurityOpt: '[]string',
-  Tmpfs: 'map[string]string',
-  ExtraHosts: '[]string',
-  Dns: '[]string',
-  DnsOptions: '[]string',
-  DnsSearch: '[]string',
-  GroupAdd: '[]string',
-  Memory: 'int64',
-  MemorySwap: 'int64',
-  MemoryReservation: 'int64',
-  NanoCpus: 'int64',
-  CpuShares: 'int64',
-  CpuPeriod: 'int64',
-  CpuQuota: 'int64',
-  PidsLimit: 'int64',
-  OomKillDisable: 'bool',
-  PidMode: 'string',
-  IpcMode: 'string',
-  UTSMode: 'string',
-  CgroupParent: 'string',
-  Runtime: 'string',
-  Ulimits: '[]*container.Ulimit',
-};
-
-/** Wrong JSON types in HostConfig are 400s in Go's words, never truthy strings taken as true. */
-export function checkHostConfigTypes(hc: Record<string, unknown>): void {
-  checkFieldTypes('HostConfig', hc, HOST_CONFIG_TYPES);
-}
-
-export function normalizeRestartPolicy(p: unknown): RestartPolicy {
-  if (p === undefined || p === null) return { Name: 'no', MaximumRetryCount: 0 };
-  if (!isObject(p)) throw invalidArgument('invalid restart policy');
-  const name = (p.Name ?? '') as string;
-  const max = (p.MaximumRetryCount ?? 0) as number;
+export function normalizeRestartPolicy(p: RestartPolicy | undefined): RestartPolicy {
+  if (p === undefined) return { Name: 'no', MaximumRetryCount: 0 };
+  const name = p.Name ?? '';
+  const max = p.MaximumRetryCount ?? 0;
   if (!['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(name)) {
     throw invalidArgument(
       `invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`,
     );
   }
-  if (!Number.isInteger(max) || max < 0)
-    throw invalidArgument('invalid restart policy: maximum retry count cannot be negative');
+  if (max < 0) throw invalidArgument('invalid restart policy: maximum retry count cannot be negative');
   if (max > 0 && name !== 'on-failure') {
     throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
   }
-  return { Name: (name || 'no') as RestartPolicy['Name'], MaximumRetryCount: max };
+  return { Name: name || 'no', MaximumRetryCount: max };
 }
 
 export interface BindSpec {
@@ -176,15 +59,12 @@ export function parseBind(spec: string): BindSpec {
 }
 
 export function validateHostConfig(hc: HostConfig, supportedNetworkModes: (mode: string) => boolean): HostConfig {
-  checkHostConfigTypes(hc);
   const out: HostConfig = { ...hc };
   out.RestartPolicy = normalizeRestartPolicy(hc.RestartPolicy);
   if (out.AutoRemove && out.RestartPolicy.Name !== 'no') {
     throw invalidArgument(`can't create 'AutoRemove' container with restart policy`);
   }
-  if (hc.Binds !== undefined && hc.Binds !== null) {
-    if (!Array.isArray(hc.Binds) || !hc.Binds.every((b) => typeof b === 'string'))
-      throw invalidArgument('invalid Binds: expected an array of strings');
+  if (hc.Binds) {
     const seen = new Set<string>();
     for (const b of hc.Binds) {
       const d = parseBind(b).destination;
@@ -204,7 +84,7 @@ export function validateHostConfig(hc: HostConfig, supportedNetworkModes: (mode:
     validateLogOpts(lc.Config);
     parseLogOpts(lc.Config);
   }
-  if (hc.ShmSize !== undefined && (typeof hc.ShmSize !== 'number' || hc.ShmSize < 0)) {
+  if (hc.ShmSize !== undefined && hc.ShmSize < 0) {
     throw invalidArgument('SHM size can not be less than 0');
   }
   return out;

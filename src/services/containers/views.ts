@@ -6,6 +6,9 @@ import { parseBind } from './validate.ts';
 import { hostnamePath, hostsPath, resolvConfPath } from './files.ts';
 import { chainIds } from '../../common/digest.ts';
 import { join } from 'node:path';
+import type { ContainerInspect, ContainerSummary, HostConfig } from '../../api/types/containers.ts';
+import type { MountPoint } from '../../api/types/mounts.ts';
+import type { EndpointSettings } from '../../api/types/networks.ts';
 
 const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
@@ -51,7 +54,7 @@ function commandText(c: Container): string {
   return [c.record.path, ...c.record.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
 }
 
-function mountsOf(c: Container) {
+function mountsOf(c: Container): MountPoint[] {
   return (c.record.hostConfig.Binds ?? []).map((b) => {
     const m = parseBind(b);
     return {
@@ -70,7 +73,7 @@ function networkMode(c: Container): string {
   return !m || m === 'default' ? 'bridge' : m;
 }
 
-function networksOf(c: Container): Record<string, unknown> {
+function networksOf(c: Container): Record<string, EndpointSettings> {
   const mode = networkMode(c);
   return {
     [mode]: {
@@ -96,7 +99,7 @@ export function containerSummary(
   deps: Pick<ContainerDeps, 'network'>,
   c: Container,
   sizes?: { rw: number; rootFs: number },
-) {
+): ContainerSummary {
   const r = c.record;
   return {
     Id: r.id,
@@ -120,7 +123,7 @@ export function containerInspect(
   deps: Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network'>,
   c: Container,
   sizes?: { rw: number; rootFs: number },
-) {
+): ContainerInspect {
   const r = c.record;
   const s = c.runtime.state;
   const dir = deps.store.dir(r.id);
@@ -221,61 +224,83 @@ export function containerInspect(
   };
 }
 
-function hostConfigView(c: Container) {
+/**
+ * HostConfig as inspect shows it: what the client asked for (fields Berth does not act on
+ * yet included: the create's warnings named them), with Docker's defaults for the rest and
+ * the values Berth applies where the request left one empty.
+ */
+function hostConfigView(c: Container): HostConfig {
   const hc = c.record.hostConfig;
   return {
     Binds: hc.Binds ?? null,
-    ContainerIDFile: '',
+    ContainerIDFile: hc.ContainerIDFile ?? '',
     LogConfig: { Type: hc.LogConfig?.Type || 'json-file', Config: hc.LogConfig?.Config ?? {} },
     NetworkMode: networkMode(c),
     PortBindings: hc.PortBindings ?? {},
     RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: hc.AutoRemove ?? false,
-    VolumeDriver: '',
-    VolumesFrom: null,
-    ConsoleSize: [0, 0],
+    VolumeDriver: hc.VolumeDriver ?? '',
+    VolumesFrom: hc.VolumesFrom ?? null,
+    ConsoleSize: hc.ConsoleSize ?? [0, 0],
+    ...(hc.Annotations ? { Annotations: hc.Annotations } : {}),
     CapAdd: hc.CapAdd ?? null,
     CapDrop: hc.CapDrop ?? null,
-    CgroupnsMode: 'host',
+    CgroupnsMode: hc.CgroupnsMode || 'host',
     Dns: hc.Dns ?? [],
     DnsOptions: hc.DnsOptions ?? [],
     DnsSearch: hc.DnsSearch ?? [],
     ExtraHosts: hc.ExtraHosts ?? null,
-    GroupAdd: null,
-    IpcMode: 'private',
-    Cgroup: '',
-    Links: null,
+    GroupAdd: hc.GroupAdd ?? null,
+    IpcMode: hc.IpcMode || 'private',
+    Cgroup: hc.Cgroup ?? '',
+    Links: hc.Links ?? null,
     OomScoreAdj: hc.OomScoreAdj ?? 0,
-    PidMode: '',
+    PidMode: hc.PidMode ?? '',
     Privileged: hc.Privileged ?? false,
     PublishAllPorts: hc.PublishAllPorts ?? false,
     ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
     SecurityOpt: hc.SecurityOpt ?? null,
-    UTSMode: '',
-    UsernsMode: '',
+    ...(hc.StorageOpt ? { StorageOpt: hc.StorageOpt } : {}),
+    UTSMode: hc.UTSMode ?? '',
+    UsernsMode: hc.UsernsMode ?? '',
     ShmSize: hc.ShmSize || 67108864,
-    Runtime: 'runc',
-    Isolation: '',
-    CpuShares: 0,
+    ...(hc.Sysctls ? { Sysctls: hc.Sysctls } : {}),
+    Runtime: hc.Runtime || 'runc',
+    Isolation: hc.Isolation ?? '',
+    CpuShares: hc.CpuShares ?? 0,
     Memory: hc.Memory ?? 0,
     NanoCpus: hc.NanoCpus ?? 0,
-    CgroupParent: '',
-    BlkioWeight: 0,
-    CpuPeriod: 0,
-    CpuQuota: 0,
-    CpuRealtimePeriod: 0,
-    CpuRealtimeRuntime: 0,
-    CpusetCpus: '',
-    CpusetMems: '',
-    Devices: [],
-    MemoryReservation: 0,
-    MemorySwap: 0,
-    MemorySwappiness: null,
-    OomKillDisable: null,
-    PidsLimit: null,
+    CgroupParent: hc.CgroupParent ?? '',
+    BlkioWeight: hc.BlkioWeight ?? 0,
+    BlkioWeightDevice: hc.BlkioWeightDevice ?? null,
+    BlkioDeviceReadBps: hc.BlkioDeviceReadBps ?? null,
+    BlkioDeviceWriteBps: hc.BlkioDeviceWriteBps ?? null,
+    BlkioDeviceReadIOps: hc.BlkioDeviceReadIOps ?? null,
+    BlkioDeviceWriteIOps: hc.BlkioDeviceWriteIOps ?? null,
+    CpuPeriod: hc.CpuPeriod ?? 0,
+    CpuQuota: hc.CpuQuota ?? 0,
+    CpuRealtimePeriod: hc.CpuRealtimePeriod ?? 0,
+    CpuRealtimeRuntime: hc.CpuRealtimeRuntime ?? 0,
+    CpusetCpus: hc.CpusetCpus ?? '',
+    CpusetMems: hc.CpusetMems ?? '',
+    Devices: hc.Devices ?? [],
+    DeviceCgroupRules: hc.DeviceCgroupRules ?? null,
+    DeviceRequests: hc.DeviceRequests ?? null,
+    ...(hc.KernelMemory ? { KernelMemory: hc.KernelMemory } : {}),
+    ...(hc.KernelMemoryTCP ? { KernelMemoryTCP: hc.KernelMemoryTCP } : {}),
+    MemoryReservation: hc.MemoryReservation ?? 0,
+    MemorySwap: hc.MemorySwap ?? 0,
+    MemorySwappiness: hc.MemorySwappiness ?? null,
+    OomKillDisable: hc.OomKillDisable ?? null,
+    PidsLimit: hc.PidsLimit ?? null,
     Ulimits: hc.Ulimits ?? [],
+    CpuCount: hc.CpuCount ?? 0,
+    CpuPercent: hc.CpuPercent ?? 0,
+    IOMaximumIOps: hc.IOMaximumIOps ?? 0,
+    IOMaximumBandwidth: hc.IOMaximumBandwidth ?? 0,
+    ...(hc.Mounts?.length ? { Mounts: hc.Mounts } : {}),
     Init: hc.Init ?? null,
-    Tmpfs: hc.Tmpfs,
+    Tmpfs: hc.Tmpfs ?? undefined,
     MaskedPaths: [
       '/proc/asound',
       '/proc/acpi',

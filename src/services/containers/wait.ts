@@ -4,13 +4,7 @@ import { invalidArgument } from '../../common/errors.ts';
 import type { OpContext } from '../../common/context.ts';
 import { isRunning } from '../../containers/state-machine.ts';
 import type { ContainerDeps } from './deps.ts';
-
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
-
-export interface WaitResult {
-  StatusCode: number;
-  Error?: { Message: string } | null;
-}
+import type { ContainerWaitResponse, WaitCondition } from '../../api/types/containers.ts';
 
 export interface WaitOptions {
   condition?: string;
@@ -22,7 +16,7 @@ export function waitContainer(
   ctx: OpContext,
   idOrName: string,
   opts: WaitOptions = {},
-): Promise<WaitResult> {
+): Promise<ContainerWaitResponse> {
   const condition = opts.condition;
   const signal = ctx.signal;
   const cond = (condition || 'not-running') as WaitCondition;

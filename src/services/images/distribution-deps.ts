@@ -3,6 +3,7 @@ import type { Digest } from '../../common/digest.ts';
 import type { RegistrySettings } from '../../registry/hosts.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import type { ImageDeps } from './deps.ts';
+import type { ProgressMessage } from '../../api/types/progress.ts';
 import { Inflight, Leases } from './inflight.ts';
 
 export interface DistributionDeps extends ImageDeps {
@@ -23,18 +24,7 @@ export function newDistributionState() {
   return { downloads: new Inflight<void>(), registers: new Inflight<Digest>(), leases: new Leases() };
 }
 
-/** One JSON progress message as the Engine API streams it. */
-export interface Progress {
-  status?: string;
-  id?: string;
-  progress?: string;
-  progressDetail?: { current?: number; total?: number };
-  aux?: unknown;
-  stream?: string;
-  [key: string]: unknown;
-}
-
-export type Emit = (p: Progress) => void;
+export type Emit = (p: ProgressMessage) => void;
 
 export type AuthInput = Credentials | undefined;
 

@@ -6,6 +6,7 @@ import { DEFAULT_DOMAIN } from '../../common/reference.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import { connect } from '../../registry/hosts.ts';
 import type { DistributionDeps } from './distribution-deps.ts';
+import type { AuthResponse } from '../../api/types/registry.ts';
 
 /** `https://index.docker.io/v1/`, `127.0.0.1:5000`, `http://x:1/` → the registry's host name. */
 export function registryHost(serverAddress: string | undefined): string {
@@ -19,7 +20,7 @@ export async function login(
   deps: DistributionDeps,
   ctx: OpContext,
   auth: Credentials & { serveraddress?: string },
-): Promise<{ Status: string; IdentityToken: string }> {
+): Promise<AuthResponse> {
   const host = registryHost(auth.serveraddress);
   if (!auth.username && !auth.identitytoken) throw invalidArgument('username is required');
   const clients = await connect(host, deps.registry, auth, { signal: ctx.signal, forPush: true });

@@ -8,6 +8,7 @@ import type { ImageDeps } from './deps.ts';
 import { imageSummary } from './views.ts';
 import { shortId } from '../../common/ids.ts';
 import { matchLabels, matchNotLabels, parseTimeFilter } from '../filters.ts';
+import type { ImageDeleteResponseItem, ImagePruneResponse, ImageSummary } from '../../api/types/images.ts';
 
 const LIST_FILTERS = ['reference', 'dangling', 'label', 'before', 'since', 'until'];
 
@@ -34,7 +35,7 @@ function globToRegex(glob: string): RegExp {
 export function listImages(
   deps: ImageDeps,
   opts: { all?: boolean; filters?: Map<string, string[]>; containers?: boolean },
-) {
+): ImageSummary[] {
   const f = opts.filters ?? new Map<string, string[]>();
   for (const k of f.keys()) if (!LIST_FILTERS.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   const dangling = f.get('dangling');
@@ -82,8 +83,6 @@ export async function tagImage(
   deps.events.publish('image', 'tag', img.id, { name: familiarString(withDefaultTag(ref)) });
 }
 
-export type DeleteResponseItem = { Untagged: string } | { Deleted: string };
-
 /** Releases layers no remaining image uses. */
 async function releaseLayers(deps: ImageDeps, img: Image): Promise<void> {
   const inUse = new Set<Digest>();
@@ -98,7 +97,7 @@ async function releaseLayers(deps: ImageDeps, img: Image): Promise<void> {
   for (const d of img.doc.rootfs.diff_ids) if (!liveDiffs.has(d)) await deps.content.delete(d);
 }
 
-async function deleteImage(deps: ImageDeps, img: Image, out: DeleteResponseItem[], prune: boolean): Promise<void> {
+async function deleteImage(deps: ImageDeps, img: Image, out: ImageDeleteResponseItem[], prune: boolean): Promise<void> {
   await deps.images.delete(img.id);
   await releaseLayers(deps, img);
   out.push({ Deleted: img.id });
@@ -119,9 +118,9 @@ export async function removeImage(
   deps: ImageDeps,
   name: string,
   opts: { force?: boolean; noprune?: boolean },
-): Promise<DeleteResponseItem[]> {
+): Promise<ImageDeleteResponseItem[]> {
   const img = deps.images.resolve(name);
-  const out: DeleteResponseItem[] = [];
+  const out: ImageDeleteResponseItem[] = [];
   const users = deps.containers.list().filter((c) => c.record.image === img.id);
   const running = users.find((c) => ['running', 'paused', 'restarting'].includes(c.runtime.state.Status));
   const refs = deps.images.refsOf(img.id);
@@ -184,12 +183,12 @@ export async function removeImage(
   return out;
 }
 
-export async function pruneImages(deps: ImageDeps, filters: Map<string, string[]>) {
+export async function pruneImages(deps: ImageDeps, filters: Map<string, string[]>): Promise<ImagePruneResponse> {
   for (const k of filters.keys())
     if (!['dangling', 'until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   const danglingOnly = !['false', '0'].includes(filters.get('dangling')?.[0] ?? 'true');
   const until = filters.get('until')?.map((u) => parseTimeFilter(u));
-  const deleted: DeleteResponseItem[] = [];
+  const deleted: ImageDeleteResponseItem[] = [];
   let reclaimed = 0;
   let progress = true;
   while (progress) {
@@ -203,7 +202,7 @@ export async function pruneImages(deps: ImageDeps, filters: Map<string, string[]
       if (until && !until.every((t) => Date.parse(img.doc.created ?? '') < t)) continue;
       const labels = img.doc.config?.Labels ?? {};
       if (!matchLabels(labels, filters.get('label')) || !matchNotLabels(labels, filters.get('label!'))) continue;
-      const out: DeleteResponseItem[] = [];
+      const out: ImageDeleteResponseItem[] = [];
       for (const r of deps.images.refsOf(img.id)) {
         await deps.images.untag(r);
         out.push({ Untagged: familiarString(r) });

@@ -7,14 +7,7 @@ import { DEFAULT_DOMAIN } from '../../common/reference.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import { connect } from '../../registry/hosts.ts';
 import type { DistributionDeps } from './distribution-deps.ts';
-
-export interface SearchResult {
-  name: string;
-  description: string;
-  star_count: number;
-  is_official: boolean;
-  is_automated: boolean;
-}
+import type { ImageSearchResult as SearchResult } from '../../api/types/registry.ts';
 
 export async function searchImages(
   deps: DistributionDeps,

@@ -2,6 +2,7 @@
 import { chainIds, type Digest } from '../../common/digest.ts';
 import type { Image } from '../../images/types.ts';
 import type { ImageDeps } from './deps.ts';
+import type { ImageHistoryResponseItem, ImageInspect, ImageSummary } from '../../api/types/images.ts';
 
 const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
@@ -9,7 +10,7 @@ export function containersUsing(deps: ImageDeps, id: Digest): number {
   return deps.containers.list().filter((c) => c.record.image === id).length;
 }
 
-export function imageSummary(deps: ImageDeps, img: Image, opts: { containers?: boolean } = {}) {
+export function imageSummary(deps: ImageDeps, img: Image, opts: { containers?: boolean } = {}): ImageSummary {
   return {
     Id: img.id,
     ParentId: img.meta.parent ?? '',
@@ -24,7 +25,7 @@ export function imageSummary(deps: ImageDeps, img: Image, opts: { containers?: b
   };
 }
 
-export function imageInspect(deps: ImageDeps, img: Image) {
+export function imageInspect(deps: ImageDeps, img: Image): ImageInspect {
   const chain = chainIds(img.doc.rootfs.diff_ids);
   const dirs = chain.map((c) => deps.layers.diffDir(c)).reverse();
   const cfg = img.doc.config ?? {};
@@ -77,15 +78,8 @@ export function imageInspect(deps: ImageDeps, img: Image) {
 }
 
 /** Newest first; non-empty history entries are matched to layers from the bottom up. */
-export function imageHistory(deps: ImageDeps, img: Image) {
-  const out: {
-    Id: string;
-    Created: number;
-    CreatedBy: string;
-    Tags: string[] | null;
-    Size: number;
-    Comment: string;
-  }[] = [];
+export function imageHistory(deps: ImageDeps, img: Image): ImageHistoryResponseItem[] {
+  const out: ImageHistoryResponseItem[] = [];
   const chain = chainIds(img.doc.rootfs.diff_ids);
   const history = img.doc.history ?? [];
   let layerIdx = 0;

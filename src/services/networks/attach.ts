@@ -89,7 +89,7 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
       await deps.locks.run('network:ports', async () => {
         eps[0].ports = await allocatePorts(
           c.record.hostConfig,
-          c.record.config.ExposedPorts,
+          c.record.config.ExposedPorts ?? undefined,
           deps.store.endpoints().flatMap((e) => e.ports),
         );
       });

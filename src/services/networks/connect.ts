@@ -2,27 +2,22 @@
 // config; on a running container the interface is added or removed live (and DNS, which
 // reads the endpoint records, follows at once).
 import { forbidden, invalidArgument, notFound } from '../../common/errors.ts';
-import { isObject } from '../../common/json.ts';
-import type { EndpointConfig } from '../../containers/types.ts';
+import type { NetworkConnectRequest, NetworkDisconnectRequest } from '../../api/types/networks.ts';
 import { detach, setup } from '../../network/links.ts';
 import { attachmentOf, connectedNetworks, isUserDefined, newEndpoint } from './attach.ts';
 import { updateHosts } from './etc-files.ts';
 import type { NetworkDeps } from './deps.ts';
 
-export async function connectNetwork(
-  deps: NetworkDeps,
-  idOrName: string,
-  body: Record<string, unknown>,
-): Promise<void> {
+export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: NetworkConnectRequest): Promise<void> {
   const n = deps.store.resolve(idOrName);
-  if (typeof body.Container !== 'string' || !body.Container) throw invalidArgument('container is required');
+  if (!body.Container) throw invalidArgument('container is required');
   const c = deps.containers.tryResolve(body.Container);
   if (!c) throw notFound(`No such container: ${body.Container}`);
   const mode = c.record.hostConfig.NetworkMode || 'default';
   if (n.driver !== 'bridge' || mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
     throw forbidden(`container cannot be disconnected from host network or connected to host network`);
   }
-  const ec = (isObject(body.EndpointConfig) ? body.EndpointConfig : {}) as EndpointConfig;
+  const ec = body.EndpointConfig ?? {};
   if (ec.IPAMConfig?.IPv4Address && !isUserDefined(n))
     throw invalidArgument('user specified IP address is supported on user defined networks only');
   await deps.locks.run(c.record.id, async () => {
@@ -61,10 +56,10 @@ export async function connectNetwork(
 export async function disconnectNetwork(
   deps: NetworkDeps,
   idOrName: string,
-  body: Record<string, unknown>,
+  body: NetworkDisconnectRequest,
 ): Promise<void> {
   const n = deps.store.resolve(idOrName);
-  if (typeof body.Container !== 'string' || !body.Container) throw invalidArgument('container is required');
+  if (!body.Container) throw invalidArgument('container is required');
   const c = deps.containers.tryResolve(body.Container);
   if (!c) throw notFound(`No such container: ${body.Container}`);
   await deps.locks.run(c.record.id, async () => {

@@ -3,7 +3,6 @@
 // that overlaps a host route or another network), create the bridge, persist.
 import { randomBytes } from 'node:crypto';
 import { conflict, forbidden, invalidArgument, notImplemented } from '../../common/errors.ts';
-import { isObject } from '../../common/json.ts';
 import {
   contains,
   formatIp,
@@ -17,11 +16,7 @@ import {
 import { ensureBridge, hostRoutes } from '../../network/links.ts';
 import type { NetworkRecord } from '../../network/store.ts';
 import type { NetworkDeps } from './deps.ts';
-
-export interface CreateNetworkResult {
-  Id: string;
-  Warning: string;
-}
+import type { NetworkCreateRequest, NetworkCreateResponse } from '../../api/types/networks.ts';
 
 const newId = () => randomBytes(32).toString('hex');
 
@@ -132,30 +127,29 @@ export async function addBridgeNetwork(deps: NetworkDeps, spec: NetworkSpec, id 
   return rec;
 }
 
-export async function createNetwork(deps: NetworkDeps, body: Record<string, unknown>): Promise<CreateNetworkResult> {
+export async function createNetwork(deps: NetworkDeps, body: NetworkCreateRequest): Promise<NetworkCreateResponse> {
   const name = body.Name;
-  if (typeof name !== 'string' || name === '') throw invalidArgument('network name must not be empty');
+  if (!name) throw invalidArgument('network name must not be empty');
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidArgument(`invalid network name "${name}"`);
-  const driver = (body.Driver as string | undefined) || 'bridge';
+  const driver = body.Driver || 'bridge';
   if (['bridge', 'host', 'none'].includes(name) && deps.store.tryResolve(name)?.builtin) {
     throw forbidden(`${name} is a pre-defined network and cannot be created`);
   }
   if (driver !== 'bridge') throw notImplemented(`plugin "${driver}" not found`);
   return deps.locks.run('network:create', async () => {
     if (deps.store.networks().some((n) => n.name === name)) throw conflict(`network with name ${name} already exists`);
-    const ipam = isObject(body.IPAM) ? body.IPAM : {};
-    const cfgs = Array.isArray(ipam.Config) ? (ipam.Config as Record<string, string>[]) : [];
-    const v4 = cfgs.filter((c) => !String(c.Subnet ?? '').includes(':'));
+    const cfgs = body.IPAM?.Config ?? [];
+    const v4 = cfgs.filter((c) => !(c.Subnet ?? '').includes(':'));
     if (v4.length > 1) throw notImplemented('only one IPv4 subnet per network is supported');
     const c = v4[0] ?? {};
     if (!c.Subnet && (c.Gateway || c.IPRange))
       throw invalidArgument('invalid network config: a subnet is needed for a gateway or ip-range');
     const rec = await addBridgeNetwork(deps, {
       name,
-      internal: Boolean(body.Internal),
-      attachable: Boolean(body.Attachable),
-      labels: isObject(body.Labels) ? (body.Labels as Record<string, string>) : {},
-      options: isObject(body.Options) ? (body.Options as Record<string, string>) : {},
+      internal: body.Internal ?? false,
+      attachable: body.Attachable ?? false,
+      labels: body.Labels ?? {},
+      options: body.Options ?? {},
       subnet: c.Subnet,
       gateway: c.Gateway,
       ipRange: c.IPRange,

@@ -6,6 +6,7 @@ import type { NetworkRecord } from '../../network/store.ts';
 import { networkView } from './views.ts';
 import { connectedNetworks } from './attach.ts';
 import type { NetworkDeps } from './deps.ts';
+import type { NetworkPruneResponse, NetworkSummary } from '../../api/types/networks.ts';
 
 const FILTERS = new Set(['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
 
@@ -23,7 +24,7 @@ function matches(deps: NetworkDeps, n: NetworkRecord, f: Map<string, string[]>):
   );
 }
 
-export function listNetworks(deps: NetworkDeps, filters: Map<string, string[]>) {
+export function listNetworks(deps: NetworkDeps, filters: Map<string, string[]>): NetworkSummary[] {
   return deps.store
     .networks()
     .filter((n) => matches(deps, n, filters))
@@ -57,10 +58,7 @@ export async function removeNetwork(deps: NetworkDeps, idOrName: string): Promis
   await deps.locks.run(`network:${n.id}`, () => removeOne(deps, n));
 }
 
-export async function pruneNetworks(
-  deps: NetworkDeps,
-  filters: Map<string, string[]>,
-): Promise<{ NetworksDeleted: string[] }> {
+export async function pruneNetworks(deps: NetworkDeps, filters: Map<string, string[]>): Promise<NetworkPruneResponse> {
   const deleted: string[] = [];
   for (const n of deps.store.networks()) {
     if (n.builtin || deps.store.endpointsOn(n.id).length) continue;

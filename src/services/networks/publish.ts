@@ -4,7 +4,8 @@
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { conflict, invalidArgument } from '../../common/errors.ts';
-import type { HostConfig } from '../../containers/types.ts';
+import type { HostConfig } from '../../api/types/containers.ts';
+import type { PortSet } from '../../api/types/networks.ts';
 import type { PortMapping } from '../../network/store.ts';
 
 const EPHEMERAL = [32768, 60999] as const;
@@ -19,7 +20,7 @@ export function parsePortKey(key: string): { port: number; proto: 'tcp' | 'udp' 
 }
 
 /** Checks PortBindings/ExposedPorts at create (400s with Docker's messages). */
-export function validatePorts(hc: HostConfig, exposed: Record<string, unknown> | undefined): void {
+export function validatePorts(hc: HostConfig, exposed: PortSet | undefined): void {
   for (const k of Object.keys(exposed ?? {})) parsePortKey(k);
   for (const [k, bs] of Object.entries(hc.PortBindings ?? {})) {
     parsePortKey(k);
@@ -54,7 +55,7 @@ function isFree(proto: 'tcp' | 'udp', ip: string, port: number): Promise<boolean
 /** Resolves the container's bindings against what is in use (`taken`: ours). */
 export async function allocatePorts(
   hc: HostConfig,
-  exposed: Record<string, unknown> | undefined,
+  exposed: PortSet | undefined,
   taken: PortMapping[],
 ): Promise<PortMapping[]> {
   const wanted: { proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPort: string }[] = [];

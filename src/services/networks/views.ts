@@ -6,10 +6,23 @@ import type { EndpointRecord, NetworkRecord } from '../../network/store.ts';
 import { connectedNetworks, nsName } from './attach.ts';
 import { netnsPath } from '../../network/links.ts';
 import type { NetworkDeps } from './deps.ts';
+import type {
+  EndpointSettings,
+  NetworkContainer,
+  NetworkInspect,
+  NetworkSettings,
+  PortMap,
+  PortSummary,
+} from '../../api/types/networks.ts';
 
 const endpointId = (e: EndpointRecord) => createHash('sha256').update(`${e.container}/${e.network}`).digest('hex');
 
-function endpointView(c: Container, n: NetworkRecord | undefined, name: string, e: EndpointRecord | undefined) {
+function endpointView(
+  c: Container,
+  n: NetworkRecord | undefined,
+  name: string,
+  e: EndpointRecord | undefined,
+): EndpointSettings {
   const ec = c.record.endpointsConfig?.[name] ?? {};
   return {
     IPAMConfig: ec.IPAMConfig ?? null,
@@ -29,8 +42,8 @@ function endpointView(c: Container, n: NetworkRecord | undefined, name: string, 
   };
 }
 
-function portsMap(c: Container, eps: EndpointRecord[]): Record<string, { HostIp: string; HostPort: string }[] | null> {
-  const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+function portsMap(c: Container, eps: EndpointRecord[]): PortMap {
+  const out: PortMap = {};
   if (!eps.length) return out;
   for (const k of Object.keys(c.record.config.ExposedPorts ?? {})) out[k.includes('/') ? k : `${k}/tcp`] = null;
   for (const p of eps.flatMap((e) => e.ports)) {
@@ -42,13 +55,13 @@ function portsMap(c: Container, eps: EndpointRecord[]): Record<string, { HostIp:
   return out;
 }
 
-export function containerNetworkSettings(deps: NetworkDeps, c: Container): Record<string, unknown> {
+export function containerNetworkSettings(deps: NetworkDeps, c: Container): NetworkSettings {
   const id = c.record.id;
   const eps = deps.store.endpointsOf(id);
   const mode = c.record.hostConfig.NetworkMode || 'default';
   const names = connectedNetworks(c);
   const shown = names.length || c.record.primaryDetached ? names : [mode === 'default' ? 'bridge' : mode];
-  const networks: Record<string, unknown> = {};
+  const networks: Record<string, EndpointSettings> = {};
   for (const name of shown) {
     const n = deps.store.tryResolve(name);
     networks[n?.name ?? name] = endpointView(c, n, name, n ? eps.find((e) => e.network === n.id) : undefined);
@@ -77,9 +90,12 @@ export function containerNetworkSettings(deps: NetworkDeps, c: Container): Recor
   };
 }
 
-export function containerPortsSummary(deps: NetworkDeps, c: Container) {
+export function containerPortsSummary(
+  deps: NetworkDeps,
+  c: Container,
+): { Ports: PortSummary[]; Networks: Record<string, EndpointSettings> } {
   const eps = deps.store.endpointsOf(c.record.id);
-  const ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
+  const ports: PortSummary[] = [];
   for (const p of eps.flatMap((e) => e.ports))
     ports.push({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto });
   for (const k of Object.keys(c.record.config.ExposedPorts ?? {})) {
@@ -88,11 +104,11 @@ export function containerPortsSummary(deps: NetworkDeps, c: Container) {
       ports.push({ PrivatePort: Number(port), Type: proto });
   }
   const settings = containerNetworkSettings(deps, c);
-  return { Ports: ports, Networks: settings.Networks as Record<string, unknown> };
+  return { Ports: ports, Networks: settings.Networks ?? {} };
 }
 
-export function networkView(deps: NetworkDeps, n: NetworkRecord, withContainers = true) {
-  const containers: Record<string, unknown> = {};
+export function networkView(deps: NetworkDeps, n: NetworkRecord, withContainers = true): NetworkInspect {
+  const containers: Record<string, NetworkContainer> = {};
   if (withContainers) {
     for (const e of deps.store.endpointsOn(n.id)) {
       const c = deps.containers.get(e.container);

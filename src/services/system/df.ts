@@ -7,19 +7,21 @@ import type { ImageDeps } from '../images/deps.ts';
 import { listImages } from '../images/manage.ts';
 import type { ListDeps } from '../containers/list.ts';
 import { listContainers } from '../containers/list.ts';
+import type { BuildCache } from '../../api/types/build.ts';
+import type { DiskUsage } from '../../api/types/system.ts';
 
 const TYPES = ['container', 'image', 'volume', 'build-cache'];
 
 export interface DiskUsageDeps {
   images: ImageDeps;
   containers: ListDeps;
-  buildCache(): Promise<unknown[]>;
+  buildCache(): Promise<BuildCache[]>;
 }
 
-export async function diskUsage(deps: DiskUsageDeps, types: string[]): Promise<Record<string, unknown>> {
+export async function diskUsage(deps: DiskUsageDeps, types: string[]): Promise<DiskUsage> {
   for (const t of types) if (!TYPES.includes(t)) throw invalidArgument(`unknown object type: ${t}`);
   const want = (t: string) => types.length === 0 || types.includes(t);
-  const out: Record<string, unknown> = {};
+  const out: DiskUsage = {};
   if (want('image')) {
     const ideps = deps.images;
     const layers = ideps.layers.list();

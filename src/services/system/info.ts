@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { API_VERSION, MIN_API_VERSION } from '../../common/api-version.ts';
 import type { ContainerStore } from '../../containers/store.ts';
 import type { ImageStore } from '../../images/store.ts';
+import type { SystemInfo, SystemVersion } from '../../api/types/system.ts';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -42,7 +43,7 @@ function cgroupVersion(): string {
 
 const goArch = () => (({ x64: 'amd64', arm64: 'arm64' }) as Record<string, string>)[arch()] ?? arch();
 
-export function versionInfo() {
+export function versionInfo(): SystemVersion {
   const details = {
     ApiVersion: API_VERSION,
     MinAPIVersion: MIN_API_VERSION,
@@ -61,7 +62,7 @@ export function versionInfo() {
   };
 }
 
-export function systemInfo(d: SystemDeps) {
+export function systemInfo(d: SystemDeps): SystemInfo {
   const all = d.containers.list();
   const count = (s: string[]) => all.filter((c) => s.includes(c.runtime.state.Status)).length;
   return {
@@ -133,6 +134,7 @@ export function systemInfo(d: SystemDeps) {
     RuncCommit: { ID: '' },
     InitCommit: { ID: '' },
     SecurityOptions: ['name=seccomp,profile=builtin'],
+    CDISpecDirs: [],
     Warnings: d.warnings(),
   };
 }

@@ -1,0 +1,98 @@
+// Config and HostConfig fields dockerd acts on that Berth accepts but does not act on yet.
+// Clients send most of them on every create with their zero values (the docker CLI, Compose
+// and the SDKs fill the whole struct), so they are taken and recorded (inspect shows them),
+// but a create that sets one gets a warning naming it in its answer — the docker CLI prints
+// it — so nothing is dropped silently. A field leaves this list when it is implemented or
+// refused. Accepted with no effect needed: ContainerIDFile (the client writes that file),
+// ConsoleSize (clients resize the TTY right after start), ArgsEscaped (Windows).
+import type { ContainerConfig, HostConfig } from '../../api/types/containers.ts';
+
+type Check<T> = readonly [field: keyof T & string, isSet: (v: NonNullable<T[keyof T]>) => boolean];
+
+const text = (v: unknown) => v !== '';
+const number = (v: unknown) => v !== 0;
+const yes = (v: unknown) => v === true;
+const items = (v: unknown) => (Array.isArray(v) ? v.length > 0 : Object.keys(v as object).length > 0);
+/** An empty list is a request too ("no masked paths": --security-opt systempaths=unconfined). */
+const given = () => true;
+
+const NO_NEW_PRIVILEGES = ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true'];
+
+const CONFIG: Check<ContainerConfig>[] = [
+  ['Healthcheck', (h) => Boolean((h as NonNullable<ContainerConfig['Healthcheck']>).Test?.length)],
+  ['NetworkDisabled', yes],
+  ['Volumes', items],
+];
+
+const HOST_CONFIG: Check<HostConfig>[] = [
+  ['VolumeDriver', text],
+  ['VolumesFrom', items],
+  ['Annotations', items],
+  ['CgroupnsMode', text],
+  ['IpcMode', text],
+  ['Cgroup', text],
+  ['PidMode', text],
+  ['Privileged', yes],
+  ['StorageOpt', items],
+  ['Tmpfs', items],
+  ['UTSMode', text],
+  ['UsernsMode', text],
+  ['Runtime', (v) => v !== '' && v !== 'runc'],
+  ['Isolation', (v) => v !== '' && v !== 'default'],
+  ['Mounts', items],
+  ['MaskedPaths', given],
+  ['ReadonlyPaths', given],
+  ['SecurityOpt', (v) => (v as string[]).some((o) => !NO_NEW_PRIVILEGES.includes(o))],
+  // Resources (cgroup limits): Ulimits is the only one acted on.
+  ['CpuShares', number],
+  ['Memory', number],
+  ['NanoCpus', number],
+  ['CgroupParent', text],
+  ['BlkioWeight', number],
+  ['BlkioWeightDevice', items],
+  ['BlkioDeviceReadBps', items],
+  ['BlkioDeviceWriteBps', items],
+  ['BlkioDeviceReadIOps', items],
+  ['BlkioDeviceWriteIOps', items],
+  ['CpuPeriod', number],
+  ['CpuQuota', number],
+  ['CpuRealtimePeriod', number],
+  ['CpuRealtimeRuntime', number],
+  ['CpusetCpus', text],
+  ['CpusetMems', text],
+  ['Devices', items],
+  ['DeviceCgroupRules', items],
+  ['DeviceRequests', items],
+  ['KernelMemory', number],
+  ['KernelMemoryTCP', number],
+  ['MemoryReservation', number],
+  ['MemorySwap', number],
+  // -1: the host's swappiness (what clients send by default).
+  ['MemorySwappiness', (v) => v !== -1],
+  ['OomKillDisable', yes],
+  // 0 and -1: unlimited.
+  ['PidsLimit', (v) => (v as number) > 0],
+  ['CpuCount', number],
+  ['CpuPercent', number],
+  ['IOMaximumIOps', number],
+  ['IOMaximumBandwidth', number],
+];
+
+function setFields<T extends object>(obj: T, checks: Check<T>[], prefix: string): string[] {
+  return checks
+    .filter(([f, isSet]) => obj[f] !== undefined && obj[f] !== null && isSet(obj[f] as NonNullable<T[keyof T]>))
+    .map(([f]) => `${prefix}${f}`);
+}
+
+/** The create response's warnings: one naming every field set here that has no effect yet. */
+export function unenforcedWarnings(config: ContainerConfig, hostConfig: HostConfig): string[] {
+  const fields = [...setFields(config, CONFIG, ''), ...setFields(hostConfig, HOST_CONFIG, 'HostConfig.')];
+  if (fields.length === 0) return [];
+  return [`${fields.join(', ')}: accepted and recorded but not enforced by this engine yet`];
+}
+
+/** Every field on the list, for documentation and tests. */
+export const UNENFORCED_FIELDS: readonly string[] = [
+  ...CONFIG.map(([f]) => f),
+  ...HOST_CONFIG.map(([f]) => `HostConfig.${f}`),
+];
