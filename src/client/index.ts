@@ -10,21 +10,29 @@ import {
 } from './transport.ts';
 import { hijack, type HijackedConn } from './hijack.ts';
 import type {
+  ContainerCreateBody,
   ContainerCreateResponse,
   ContainerInspect,
+  ContainerPruneResponse,
   ContainerSummary,
-  Filters,
-  HistoryItem,
-  ImageDeleteItem,
+  ContainerWaitResponse,
+  ImageDeleteResponseItem,
+  ImageHistoryResponseItem,
+  ImageInspect,
+  ImagePruneResponse,
   ImageSummary,
-  PruneContainersResponse,
-  PruneImagesResponse,
-  WaitResponse,
-} from './types.ts';
+  SystemInfo,
+  SystemVersion,
+  WaitCondition,
+} from '../api/types/index.ts';
 
 export { ApiError, ConnectError, resolveHost, parseHost, API_VERSION, DEFAULT_HOST } from './transport.ts';
 export type { Transport, ResponseStream } from './transport.ts';
-export type * from './types.ts';
+/** The Engine API's shapes, for the client's callers (the CLI). */
+export type * from '../api/types/index.ts';
+
+/** `filters` as the API takes it: {"key": {"value": true}}. */
+export type Filters = Record<string, Record<string, boolean>>;
 
 const enc = encodeURIComponent;
 
@@ -48,15 +56,16 @@ export interface LogsOptions {
   details?: boolean;
 }
 
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
-
 export interface Client {
   readonly transport: Transport;
   ping(): Promise<string>;
-  version(): Promise<Record<string, unknown>>;
-  info(): Promise<Record<string, unknown>>;
+  version(): Promise<SystemVersion>;
+  info(): Promise<SystemInfo>;
 
-  containerCreate(body: unknown, opts?: { name?: string; platform?: string }): Promise<ContainerCreateResponse>;
+  containerCreate(
+    body: ContainerCreateBody,
+    opts?: { name?: string; platform?: string },
+  ): Promise<ContainerCreateResponse>;
   containerStart(id: string): Promise<void>;
   containerStop(id: string, opts?: { signal?: string; timeout?: number }): Promise<void>;
   containerRestart(id: string, opts?: { signal?: string; timeout?: number }): Promise<void>;
@@ -75,12 +84,12 @@ export interface Client {
   containerLogs(id: string, opts: LogsOptions): Promise<ResponseStream>;
   containerAttach(id: string, opts: AttachOptions): Promise<HijackedConn>;
   containerResize(id: string, h: number, w: number): Promise<void>;
-  containerPrune(filters?: Filters): Promise<PruneContainersResponse>;
+  containerPrune(filters?: Filters): Promise<ContainerPruneResponse>;
 
   imageList(opts?: { all?: boolean; digests?: boolean; filters?: Filters }): Promise<ImageSummary[]>;
-  imageInspect(name: string): Promise<{ value: Record<string, unknown>; raw: Buffer }>;
-  imageHistory(name: string): Promise<HistoryItem[]>;
-  imageRemove(name: string, opts?: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteItem[]>;
+  imageInspect(name: string): Promise<{ value: ImageInspect; raw: Buffer }>;
+  imageHistory(name: string): Promise<ImageHistoryResponseItem[]>;
+  imageRemove(name: string, opts?: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteResponseItem[]>;
   imageTag(source: string, repo: string, tag?: string): Promise<void>;
   /** POST /images/create?fromSrc=- with the tarball as body; a JSON progress stream. */
   imageImport(
@@ -88,13 +97,13 @@ export interface Client {
     opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string },
   ): Promise<ResponseStream>;
   imagePull(ref: string, opts?: { tag?: string; platform?: string }): Promise<ResponseStream>;
-  imagePrune(filters?: Filters): Promise<PruneImagesResponse>;
+  imagePrune(filters?: Filters): Promise<ImagePruneResponse>;
   close(): void;
 }
 
 /** A wait request already sent; `result` settles when the condition is met. */
 export interface WaitHandle {
-  readonly result: Promise<WaitResponse>;
+  readonly result: Promise<ContainerWaitResponse>;
 }
 
 export async function createClient(host?: string): Promise<Client> {
@@ -142,7 +151,7 @@ export async function createClient(host?: string): Promise<Client> {
       const resP = t.request('POST', `${c(id)}/wait`, { query: { condition } });
       const result = resP.then(async (res) => {
         const body = (await readAll(res)).toString('utf8').trim();
-        const parsed = JSON.parse(body || '{}') as WaitResponse;
+        const parsed = JSON.parse(body || '{}') as ContainerWaitResponse;
         return parsed;
       });
       result.catch(() => {});
@@ -196,7 +205,7 @@ export async function createClient(host?: string): Promise<Client> {
           filters: o.filters && Object.keys(o.filters).length ? o.filters : undefined,
         },
       }),
-    imageInspect: (name) => withRaw<Record<string, unknown>>(`/images/${enc(name)}/json`),
+    imageInspect: (name) => withRaw<ImageInspect>(`/images/${enc(name)}/json`),
     imageHistory: (name) => t.json('GET', `/images/${enc(name)}/history`),
     imageRemove: (name, o = {}) =>
       t.json('DELETE', `/images/${enc(name)}`, { query: { force: o.force, noprune: o.noprune } }),

@@ -3,39 +3,24 @@
 import type { Client } from './index.ts';
 import { hijack, type HijackedConn } from './hijack.ts';
 import type { ResponseStream } from './transport.ts';
-import type { Filters } from './types.ts';
+import type { Filters } from './index.ts';
+import type {
+  ContainerTopResponse,
+  ExecCreateBody,
+  ExecInspect,
+  ExecStartBody,
+  IdResponse,
+} from '../api/types/index.ts';
 
 const enc = encodeURIComponent;
 
-export interface ExecCreateBody {
-  Cmd: string[];
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  Tty?: boolean;
-  DetachKeys?: string;
-  Env?: string[];
-  WorkingDir?: string;
-  User?: string;
-  Privileged?: boolean;
-  ConsoleSize?: [number, number] | null;
-}
-
-export interface ExecInspect {
-  ID: string;
-  Running: boolean;
-  ExitCode: number | null;
-  Pid: number;
-  ContainerID: string;
-  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user: string };
-}
-
 export const execCreate = (c: Client, id: string, body: ExecCreateBody) =>
-  c.transport.json<{ Id: string }>('POST', `/containers/${enc(id)}/exec`, { body });
+  c.transport.json<IdResponse>('POST', `/containers/${enc(id)}/exec`, { body });
 
 /** Detached start: answers once the process runs. */
 export async function execStartDetached(c: Client, execId: string, tty: boolean): Promise<void> {
-  const res = await c.transport.request('POST', `/exec/${enc(execId)}/start`, { body: { Detach: true, Tty: tty } });
+  const body: ExecStartBody = { Detach: true, Tty: tty };
+  const res = await c.transport.request('POST', `/exec/${enc(execId)}/start`, { body });
   res.resume();
 }
 
@@ -51,7 +36,7 @@ export function execStartAttached(
     endpoint: t.endpoint,
     host: t.host,
     path: t.apiPath(`/exec/${enc(execId)}/start`),
-    body: { Detach: false, Tty: tty, ...(consoleSize ? { ConsoleSize: consoleSize } : {}) },
+    body: { Detach: false, Tty: tty, ...(consoleSize ? { ConsoleSize: consoleSize } : {}) } satisfies ExecStartBody,
   });
 }
 
@@ -71,7 +56,7 @@ export async function containerUnpause(c: Client, id: string): Promise<void> {
 }
 
 export const containerTop = (c: Client, id: string, psArgs?: string) =>
-  c.transport.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${enc(id)}/top`, {
+  c.transport.json<ContainerTopResponse>('GET', `/containers/${enc(id)}/top`, {
     query: { ps_args: psArgs || undefined },
   });
 

@@ -142,7 +142,7 @@ export interface ImageDocument {
 }
 
 export interface HealthConfig {
-  Test?: string[];
+  Test?: string[] | null;
   Interval?: number; // nanoseconds
   Timeout?: number;
   StartPeriod?: number;

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApiError, type Transport } from '../../client/transport.ts';
+import type { BuildContextEntry, BuildContextManifest, BuildContextOffer } from '../../client/index.ts';
 import { tarOfWalk, type WalkedContext } from './_build-context.ts';
 
 export interface ContextUpload {
@@ -20,16 +21,18 @@ export async function uploadContext(t: Transport, dir: string, ctx: WalkedContex
   const key = createHash('sha256')
     .update(`berth-build-context\0${hostname()}\0${resolve(dir)}`)
     .digest('hex');
-  const entries = ctx.entries.map(({ name, st, linkname }) => ({
-    name,
-    type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file',
-    mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
-    size: st.isFile() ? st.size : 0,
-    mtime: st.mtimeMs,
-    linkname,
-  }));
+  const entries = ctx.entries.map(
+    ({ name, st, linkname }): BuildContextEntry => ({
+      name,
+      type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file',
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      size: st.isFile() ? st.size : 0,
+      mtime: st.mtimeMs,
+      linkname,
+    }),
+  );
   if (ctx.outside) {
     const st = statSync(ctx.outside.path);
     entries.push({
@@ -43,9 +46,10 @@ export async function uploadContext(t: Transport, dir: string, ctx: WalkedContex
       linkname: '',
     });
   }
-  let answer: { session: string; need: string[] };
+  let answer: BuildContextOffer;
   try {
-    answer = await t.json('POST', '/build/context', { query: { key }, body: { entries } });
+    const body: BuildContextManifest = { entries };
+    answer = await t.json('POST', '/build/context', { query: { key }, body });
   } catch (err) {
     if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return { body: tarOfWalk(ctx) };
     throw err;

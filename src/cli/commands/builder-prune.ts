@@ -2,6 +2,7 @@
 import { CliError, flagBool, flagList, flagStr, parseFilters, type Command } from '../command.ts';
 import { humanSize, ramInBytes } from '../format/units.ts';
 import { confirm } from './_prompt.ts';
+import { buildPrune } from '../../client/images.ts';
 
 const DANGLING = 'WARNING! This will remove all dangling build cache.\nAre you sure you want to continue?';
 const ALL = 'WARNING! This will remove all build cache.\nAre you sure you want to continue?';
@@ -30,18 +31,7 @@ const command: Command = {
       }
     }
     const filters = parseFilters(flagList(ctx, 'filter'));
-    const client = await ctx.client();
-    const r = await client.transport.json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>(
-      'POST',
-      '/build/prune',
-      {
-        query: {
-          all: all || undefined,
-          'keep-storage': keepBytes,
-          filters: Object.keys(filters).length ? filters : undefined,
-        } as never,
-      },
-    );
+    const r = await buildPrune(await ctx.client(), { all, keepStorage: keepBytes, filters });
     let out = '';
     if (r.CachesDeleted?.length) out = `Deleted build cache objects:\n${r.CachesDeleted.join('\n')}\n\n`;
     ctx.io.out(`${out}Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);

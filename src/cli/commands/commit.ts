@@ -2,6 +2,7 @@
 
 import { CliError, flagBool, flagList, flagStr, type Command } from '../command.ts';
 import { familiarName, parseNormalizedNamed } from '../format/reference.ts';
+import { containerCommit } from '../../client/container-fs.ts';
 
 const command: Command = {
   name: 'commit',
@@ -35,17 +36,14 @@ const command: Command = {
       repo = familiarName(named.name);
       tag = named.tag;
     }
-    const client = await ctx.client();
-    const res = await client.transport.json<{ Id: string }>('POST', '/commit', {
-      query: {
-        container,
-        repo,
-        tag,
-        comment: flagStr(ctx, 'message') || undefined,
-        author: flagStr(ctx, 'author') || undefined,
-        pause: flagBool(ctx, 'pause'),
-        changes: flagList(ctx, 'change').length ? flagList(ctx, 'change') : undefined,
-      },
+    const res = await containerCommit(await ctx.client(), {
+      container,
+      repo,
+      tag,
+      comment: flagStr(ctx, 'message') || undefined,
+      author: flagStr(ctx, 'author') || undefined,
+      pause: flagBool(ctx, 'pause'),
+      changes: flagList(ctx, 'change'),
     });
     ctx.io.out(`${res.Id}\n`);
   },

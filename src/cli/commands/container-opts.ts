@@ -22,6 +22,14 @@ import {
   durationNs,
   kvMap,
 } from './container-values.ts';
+import type {
+  ContainerConfig,
+  ContainerCreateBody,
+  EndpointSettings,
+  HealthConfig,
+  HostConfig,
+  NetworkingConfig,
+} from '../../client/index.ts';
 
 type Values = Record<string, FlagValue>;
 const str = (v: Values, k: string) => (v[k] as string | undefined) ?? '';
@@ -31,9 +39,9 @@ const bool = (v: Values, k: string) => Boolean(v[k]);
 const orNull = <T>(a: T[]): T[] | null => (a.length ? a : null);
 
 export interface CreateSpec {
-  config: Record<string, unknown>;
-  hostConfig: Record<string, unknown>;
-  networkingConfig: Record<string, unknown>;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  networkingConfig: NetworkingConfig;
 }
 
 export interface BuildOptions {
@@ -181,7 +189,7 @@ export function buildCreateSpec(
   }
 
   // healthcheck
-  let healthcheck: Record<string, unknown> | undefined;
+  let healthcheck: HealthConfig | undefined;
   const hc = {
     cmd: str(v, 'health-cmd'),
     interval: durationNs('health-interval', str(v, 'health-interval')),
@@ -228,7 +236,7 @@ export function buildCreateSpec(
   else memorySwap = memBytes('--memory-swap', ms);
 
   const openStdin = bool(v, 'interactive');
-  const config: Record<string, unknown> = {
+  const config: ContainerConfig = {
     Hostname: str(v, 'hostname'),
     Domainname: str(v, 'domainname'),
     User: str(v, 'user'),
@@ -257,7 +265,7 @@ export function buildCreateSpec(
   if (changed.has('stop-timeout')) config.StopTimeout = num(v, 'stop-timeout');
 
   const networkMode = str(v, 'network') || 'default';
-  const hostConfig: Record<string, unknown> = {
+  const hostConfig: HostConfig = {
     Binds: orNull(binds),
     ContainerIDFile: str(v, 'cidfile'),
     LogConfig: { Type: logDriver, Config: kvMap(logOpts) },
@@ -348,7 +356,7 @@ export function buildCreateSpec(
     !['default', 'bridge', 'host', 'none'].includes(networkMode) && !networkMode.startsWith('container:');
   if (aliases.length && !userDefined)
     throw new Error('network-scoped aliases are only supported for user-defined networks');
-  const endpoint = (): Record<string, unknown> => ({
+  const endpoint = (): EndpointSettings => ({
     IPAMConfig: ip || ip6 ? { IPv4Address: ip, IPv6Address: ip6 } : null,
     Links: userDefined && list(v, 'link').length ? list(v, 'link') : null,
     Aliases: aliases.length ? aliases : null,
@@ -364,7 +372,7 @@ export function buildCreateSpec(
     GlobalIPv6PrefixLen: 0,
     DNSNames: null,
   });
-  const endpoints: Record<string, unknown> = {};
+  const endpoints: Record<string, EndpointSettings> = {};
   if (!changed.has('network')) endpoints.default = endpoint();
   else if (aliases.length || ip || ip6 || str(v, 'mac-address') || (userDefined && list(v, 'link').length))
     endpoints[networkMode] = endpoint();
@@ -373,7 +381,7 @@ export function buildCreateSpec(
 }
 
 /** The create request body: Config fields at the top level plus HostConfig and NetworkingConfig. */
-export function createBody(spec: CreateSpec): Record<string, unknown> {
+export function createBody(spec: CreateSpec): ContainerCreateBody {
   return { ...spec.config, HostConfig: spec.hostConfig, NetworkingConfig: spec.networkingConfig };
 }
 

@@ -7,18 +7,11 @@
 import { existsSync, lstatSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Client } from '../../client/index.ts';
+import type { Client, ContainerPathStat as PathStat } from '../../client/index.ts';
 import { ApiError } from '../../client/index.ts';
 import { CliError, flagBool, type Command, type Ctx } from '../command.ts';
 import { extractLocal, tarLocal } from './_cp-tar.ts';
 
-interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
 const GO_DIR = 2 ** 31;
 const isDirMode = (m: number) => m >= GO_DIR;
 

@@ -1,6 +1,7 @@
 // berth diff CONTAINER
 
 import type { Command } from '../command.ts';
+import { containerChanges } from '../../client/container-fs.ts';
 
 const command: Command = {
   name: 'diff',
@@ -10,12 +11,8 @@ const command: Command = {
   flags: [],
   args: { exact: 1 },
   async run(ctx) {
-    const client = await ctx.client();
-    const changes = await client.transport.json<{ Kind: number; Path: string }[] | null>(
-      'GET',
-      `/containers/${encodeURIComponent(ctx.args[0]!)}/changes`,
-    );
-    for (const c of changes ?? []) ctx.io.out(`${'CAD'[c.Kind] ?? '?'} ${c.Path}\n`);
+    const changes = await containerChanges(await ctx.client(), ctx.args[0]!);
+    for (const c of changes) ctx.io.out(`${'CAD'[c.Kind] ?? '?'} ${c.Path}\n`);
   },
 };
 

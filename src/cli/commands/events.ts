@@ -4,15 +4,7 @@
 import { flagList, flagStr, parseFilters, type Command } from '../command.ts';
 import { getTimestamp } from '../format/units.ts';
 import { events, jsonLines } from '../../client/interactive.ts';
-
-interface EventJSON {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes?: Record<string, string> };
-  time: number;
-  timeNano: number;
-  [k: string]: unknown;
-}
+import type { EventMessage as EventJSON } from '../../client/index.ts';
 
 /** jsonmessage.RFC3339NanoFixed in UTC, as the docker CLI prints event times. */
 function stamp(timeNano: number): string {

@@ -4,7 +4,7 @@ import { flagBool, flagStr, type Command } from '../command.ts';
 import { renderRows } from '../format/formatter.ts';
 import { ellipsis, truncateId } from '../format/containers.ts';
 import { humanDuration, humanSizeWithPrecision } from '../format/units.ts';
-import type { HistoryItem } from '../../client/types.ts';
+import type { ImageHistoryResponseItem } from '../../client/index.ts';
 
 export const DEFAULT_HISTORY_FORMAT = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
 const HEADER = {
@@ -16,7 +16,10 @@ const HEADER = {
   Comment: 'COMMENT',
 };
 
-export function historyRows(items: readonly HistoryItem[], o: { trunc: boolean; human: boolean; nowMs?: number }) {
+export function historyRows(
+  items: readonly ImageHistoryResponseItem[],
+  o: { trunc: boolean; human: boolean; nowMs?: number },
+) {
   const now = o.nowMs ?? Date.now();
   return items.map((h) => {
     const createdBy = h.CreatedBy.replace(/\t/g, ' ');

@@ -2,6 +2,7 @@
 
 import { flagStr, type Command } from '../command.ts';
 import { bytesSize } from '../format/units.ts';
+import type { SystemInfo } from '../../client/index.ts';
 
 const command: Command = {
   name: 'info',
@@ -17,7 +18,8 @@ const command: Command = {
       ctx.io.out(`${render(compile(format === 'json' ? '{{json .}}' : format), info)}\n`);
       return;
     }
-    const i = info as Record<string, unknown>;
+    // Another engine's /info may leave fields out.
+    const i: Partial<SystemInfo> = info;
     const lines = [
       'Server:',
       ` Containers: ${i.Containers ?? 0}`,

@@ -1,6 +1,7 @@
 // berth login [OPTIONS] [SERVER]
 import { CliError, flagBool, flagStr, type Command } from '../command.ts';
 import { getAuth, registryKey, storeAuth } from '../auth-config.ts';
+import { login } from '../../client/system.ts';
 
 async function readAll(s: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -40,10 +41,7 @@ const command: Command = {
       username ||= saved.username;
       password ||= saved.password ?? '';
     }
-    const client = await ctx.client();
-    const res = await client.transport.json<{ Status: string; IdentityToken?: string }>('POST', '/auth', {
-      body: { username, password, serveraddress: server },
-    });
+    const res = await login(await ctx.client(), { username, password, serveraddress: server });
     const where = storeAuth(ctx.env, server, { username, password, identitytoken: res.IdentityToken || undefined });
     if (where)
       ctx.io.err(

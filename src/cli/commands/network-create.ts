@@ -1,6 +1,6 @@
 // berth network create [OPTIONS] NETWORK
 import { flagBool, flagList, flagStr, type Command } from '../command.ts';
-import { api } from './_network.ts';
+import { networkCreate } from '../../client/networks.ts';
 
 const kv = (list: string[]) =>
   Object.fromEntries(
@@ -29,7 +29,7 @@ const command: Command = {
     const subnets = flagList(ctx, 'subnet');
     const gws = flagList(ctx, 'gateway');
     const ranges = flagList(ctx, 'ip-range');
-    const r = await api<{ Id: string }>(ctx, 'POST', '/networks/create', {
+    const r = await networkCreate(await ctx.client(), {
       Name: ctx.args[0],
       Driver: flagStr(ctx, 'driver') || 'bridge',
       Internal: flagBool(ctx, 'internal'),

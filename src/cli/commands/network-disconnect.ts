@@ -1,6 +1,6 @@
 // berth network disconnect [OPTIONS] NETWORK CONTAINER
 import { flagBool, type Command } from '../command.ts';
-import { api } from './_network.ts';
+import { networkDisconnect } from '../../client/networks.ts';
 
 const command: Command = {
   name: 'disconnect',
@@ -10,7 +10,7 @@ const command: Command = {
   args: { exact: 2 },
   async run(ctx) {
     const [net, container] = ctx.args as [string, string];
-    await api(ctx, 'POST', `/networks/${encodeURIComponent(net)}/disconnect`, {
+    await networkDisconnect(await ctx.client(), net, {
       Container: container,
       Force: flagBool(ctx, 'force'),
     });

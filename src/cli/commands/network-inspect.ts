@@ -1,6 +1,7 @@
 // berth network inspect NETWORK [NETWORK...]
 import { CliError, type Command } from '../command.ts';
-import { api } from './_network.ts';
+import { networkInspect } from '../../client/networks.ts';
+import type { NetworkInspect } from '../../client/index.ts';
 import { errText } from './_multi.ts';
 
 const command: Command = {
@@ -10,11 +11,11 @@ const command: Command = {
   flags: [{ name: 'format', short: 'f', type: 'string', description: 'Format output using a custom template' }],
   args: { min: 1 },
   async run(ctx) {
-    const out: unknown[] = [];
+    const out: NetworkInspect[] = [];
     let failed = false;
     for (const n of ctx.args) {
       try {
-        out.push(await api(ctx, 'GET', `/networks/${encodeURIComponent(n)}`));
+        out.push(await networkInspect(await ctx.client(), n));
       } catch (e) {
         ctx.io.err(`${errText(e)}\n`);
         failed = true;

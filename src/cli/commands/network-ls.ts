@@ -1,13 +1,8 @@
 // berth network ls [OPTIONS]
 import { flagBool, flagList, flagStr, parseFilters, type Command } from '../command.ts';
-import { api, columns } from './_network.ts';
-
-interface Net {
-  Id: string;
-  Name: string;
-  Driver: string;
-  Scope: string;
-}
+import { columns } from './_network.ts';
+import { networkList } from '../../client/networks.ts';
+import type { NetworkSummary as Net } from '../../client/index.ts';
 
 const command: Command = {
   name: 'ls',
@@ -21,9 +16,7 @@ const command: Command = {
   ],
   args: { max: 0 },
   async run(ctx) {
-    const nets = await api<Net[]>(ctx, 'GET', '/networks', undefined, {
-      filters: JSON.stringify(parseFilters(flagList(ctx, 'filter'))),
-    });
+    const nets = await networkList(await ctx.client(), parseFilters(flagList(ctx, 'filter')));
     const id = (n: Net) => (flagBool(ctx, 'no-trunc') ? n.Id : n.Id.slice(0, 12));
     if (flagBool(ctx, 'quiet')) {
       ctx.io.out(nets.map((n) => `${id(n)}\n`).join(''));

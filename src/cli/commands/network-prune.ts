@@ -1,7 +1,7 @@
 // berth network prune [OPTIONS]
 import { flagBool, flagList, parseFilters, type Command } from '../command.ts';
 import { confirm } from './_prompt.ts';
-import { api } from './_network.ts';
+import { networkPrune } from '../../client/networks.ts';
 
 const command: Command = {
   name: 'prune',
@@ -21,9 +21,7 @@ const command: Command = {
       ))
     )
       return 0;
-    const r = await api<{ NetworksDeleted: string[] | null }>(ctx, 'POST', '/networks/prune', undefined, {
-      filters: JSON.stringify(parseFilters(flagList(ctx, 'filter'))),
-    });
+    const r = await networkPrune(await ctx.client(), parseFilters(flagList(ctx, 'filter')));
     if (r.NetworksDeleted?.length) ctx.io.out(`Deleted Networks:\n${r.NetworksDeleted.join('\n')}\n`);
     return 0;
   },

@@ -1,6 +1,6 @@
 // berth network rm NETWORK [NETWORK...]
 import { CliError, type Command } from '../command.ts';
-import { api } from './_network.ts';
+import { networkRemove } from '../../client/networks.ts';
 import { errText } from './_multi.ts';
 
 const command: Command = {
@@ -13,7 +13,7 @@ const command: Command = {
     let failed = false;
     for (const n of ctx.args) {
       try {
-        await api(ctx, 'DELETE', `/networks/${encodeURIComponent(n)}`);
+        await networkRemove(await ctx.client(), n);
         ctx.io.out(`${n}\n`);
       } catch (e) {
         ctx.io.err(`${errText(e)}\n`);

@@ -1,6 +1,7 @@
 // berth search [OPTIONS] TERM
 import { flagBool, flagInt, flagList, parseFilters, type Command } from '../command.ts';
 import { registryAuthHeader } from '../auth-config.ts';
+import { imageSearch } from '../../client/images.ts';
 
 const command: Command = {
   name: 'search',
@@ -15,17 +16,10 @@ const command: Command = {
   args: { exact: 1 },
   async run(ctx) {
     const term = ctx.args[0];
-    const client = await ctx.client();
-    const filters = parseFilters(flagList(ctx, 'filter'));
-    const res = await client.transport.json<
-      { name: string; description: string; star_count: number; is_official: boolean }[]
-    >('GET', '/images/search', {
-      query: {
-        term,
-        limit: flagInt(ctx, 'limit') || undefined,
-        filters: Object.keys(filters).length ? filters : undefined,
-      },
-      headers: { 'X-Registry-Auth': registryAuthHeader(ctx.env, term) },
+    const res = await imageSearch(await ctx.client(), term, {
+      limit: flagInt(ctx, 'limit'),
+      filters: parseFilters(flagList(ctx, 'filter')),
+      registryAuth: registryAuthHeader(ctx.env, term),
     });
     const trunc = !flagBool(ctx, 'no-trunc');
     const rows = [

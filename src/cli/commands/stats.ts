@@ -6,6 +6,7 @@ import { renderRows, type Row } from '../format/formatter.ts';
 import { bytesSize, humanSizeWithPrecision } from '../format/units.ts';
 import { containerStats, jsonLines } from '../../client/interactive.ts';
 import type { Client } from '../../client/index.ts';
+import type { ContainerStatsResponse as StatsJSON, CPUStats } from '../../client/index.ts';
 
 const DEFAULT_FORMAT =
   'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
@@ -21,26 +22,10 @@ const HEADER = {
   PIDs: 'PIDS',
 };
 
-interface StatsJSON {
-  name?: string;
-  id?: string;
-  read?: string;
-  cpu_stats?: {
-    cpu_usage?: { total_usage?: number; percpu_usage?: number[] };
-    system_cpu_usage?: number;
-    online_cpus?: number;
-  };
-  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
-  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
-  pids_stats?: { current?: number };
-  blkio_stats?: { io_service_bytes_recursive?: { op: string; value: number }[] | null };
-  networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
-}
-
-/** The CLI's calculations (cli/command/container/stats_helpers.go). */
-export function statsRow(s: StatsJSON, key: string, noTrunc: boolean): Row {
-  const cpu = s.cpu_stats ?? {};
-  const pre = s.precpu_stats ?? {};
+/** The CLI's calculations (cli/command/container/stats_helpers.go); any part may be missing. */
+export function statsRow(s: Partial<StatsJSON>, key: string, noTrunc: boolean): Row {
+  const cpu: Partial<CPUStats> = s.cpu_stats ?? {};
+  const pre: Partial<CPUStats> = s.precpu_stats ?? {};
   const cpuDelta = (cpu.cpu_usage?.total_usage ?? 0) - (pre.cpu_usage?.total_usage ?? 0);
   const sysDelta = (cpu.system_cpu_usage ?? 0) - (pre.system_cpu_usage ?? 0);
   const online = cpu.online_cpus || cpu.cpu_usage?.percpu_usage?.length || 0;

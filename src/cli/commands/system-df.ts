@@ -1,29 +1,11 @@
 // berth system df [-v] [--format]: GET /system/df rendered as docker's formatter/disk_usage.go.
 import { flagBool, flagStr, type Command } from '../command.ts';
-import type { ContainerSummary, ImageSummary } from '../../client/types.ts';
+import type { DiskUsage } from '../../client/index.ts';
+import { diskUsage } from '../../client/system.ts';
 import { humanDuration, humanSize } from '../format/units.ts';
 import { renderRows, type Row } from '../format/formatter.ts';
 import { imageRows, IMAGES_HEADER } from '../format/images.ts';
 import { containerRow, PS_HEADER } from '../format/containers.ts';
-
-interface CacheRecord {
-  ID: string;
-  Type: string;
-  Description: string;
-  InUse: boolean;
-  Shared: boolean;
-  Size: number;
-  CreatedAt: string;
-  LastUsedAt?: string;
-  UsageCount: number;
-}
-interface DiskUsage {
-  LayersSize?: number;
-  Images?: ImageSummary[];
-  Containers?: ContainerSummary[];
-  Volumes?: { Name: string; UsageData?: { Size: number; RefCount: number } }[];
-  BuildCache?: CacheRecord[];
-}
 
 const SUMMARY = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
 const SUMMARY_HEADER = {
@@ -103,7 +85,7 @@ export function summaryRows(du: DiskUsage): Row[] {
 }
 
 function verbose(du: DiskUsage, now: number): string {
-  const since = (iso?: string) => (iso ? `${humanDuration(now - Date.parse(iso))} ago` : '');
+  const since = (iso?: string | null) => (iso ? `${humanDuration(now - Date.parse(iso))} ago` : '');
   const images = (du.Images ?? []).map(
     (i) => imageRows(i, { trunc: true, digest: false, format: IMAGES, nowMs: now })[0],
   );
@@ -144,8 +126,7 @@ const command: Command = {
   ],
   args: { max: 0 },
   async run(ctx) {
-    const client = await ctx.client();
-    const du = await client.transport.json<DiskUsage>('GET', '/system/df');
+    const du = await diskUsage(await ctx.client());
     const format = flagStr(ctx, 'format') || 'table';
     if (flagBool(ctx, 'verbose') && format === 'table') return void ctx.io.out(verbose(du, Date.now()));
     const source =

@@ -3,6 +3,7 @@
 import { flagStr, type Command } from '../command.ts';
 import { API_VERSION } from '../../client/transport.ts';
 import { errText } from './_multi.ts';
+import type { SystemVersion } from '../../client/index.ts';
 
 const command: Command = {
   name: 'version',
@@ -22,7 +23,7 @@ const command: Command = {
       Arch: process.arch === 'x64' ? 'amd64' : process.arch,
       Context: 'default',
     };
-    let server: Record<string, unknown> | undefined;
+    let server: SystemVersion | undefined;
     let serverErr: unknown;
     try {
       server = await (await ctx.client()).version();
@@ -47,7 +48,7 @@ const command: Command = {
         const s = server;
         lines.push(
           '',
-          `Server: ${(s.Platform as { Name?: string } | undefined)?.Name ?? 'Berth Engine'}`,
+          `Server: ${s.Platform?.Name ?? 'Berth Engine'}`,
           ' Engine:',
           `  ${pad('Version', s.Version, 16)}`,
           `  ${pad('API version', `${s.ApiVersion} (minimum version ${s.MinAPIVersion})`, 16)}`,

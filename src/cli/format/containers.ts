@@ -1,6 +1,6 @@
 // `ps` rows: docker's ContainerContext fields, computed from /containers/json items.
 
-import type { ContainerSummary, PortSummary } from '../../client/types.ts';
+import type { ContainerSummary, PortSummary } from '../../client/index.ts';
 import { humanDuration, humanSizeWithPrecision } from './units.ts';
 import { goTimeString } from './time.ts';
 import { goQuote } from '../template/gofmt.ts';

@@ -12,7 +12,7 @@ import { tabwrite } from './tabwriter.ts';
 import { renderContainers, displayablePorts, ellipsis } from './containers.ts';
 import { renderImages } from './images.ts';
 import { jsonIndent, jsonCompact } from './json.ts';
-import type { ContainerSummary, ImageSummary } from '../../client/types.ts';
+import type { ContainerSummary, ImageSummary } from '../../client/index.ts';
 
 const S = 1000;
 test('go-units HumanDuration', () => {
@@ -78,7 +78,9 @@ test('tabwriter: minwidth 10, padding 3; trailing cell unaligned', () => {
 });
 
 const NOW = 1_700_000_000_000;
-const containers: ContainerSummary[] = [
+/** Partial answers, as older daemons send them. */
+const partial = <T>(xs: Partial<T>[]) => xs as T[];
+const containers = partial<ContainerSummary>([
   {
     Id: '3f4ae2c8d1b0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6',
     Names: ['/happy_turing'],
@@ -116,7 +118,7 @@ const containers: ContainerSummary[] = [
     State: 'created',
     Status: 'Created',
   },
-];
+]);
 
 test('ps default table', () => {
   const out = renderContainers(containers, { format: '', quiet: false, size: false, trunc: true, nowMs: NOW });
@@ -191,7 +193,7 @@ test('ps Ports grouping and Ellipsis', () => {
   assert.equal(ellipsis('short', 20), 'short');
 });
 
-const images: ImageSummary[] = [
+const images = partial<ImageSummary>([
   {
     Id: 'sha256:' + 'ab'.repeat(32),
     RepoTags: ['busybox:latest', 'busybox:1.36'],
@@ -201,7 +203,7 @@ const images: ImageSummary[] = [
   },
   { Id: 'sha256:' + 'cd'.repeat(32), RepoTags: [], RepoDigests: [], Created: NOW / 1000 - 3600, Size: 1_234 },
   { Id: 'sha256:' + 'ef'.repeat(32), RepoTags: ['localhost:5000/team/app:v1'], Created: 0, Size: 7_800_000 },
-];
+]);
 
 test('images default table, <none> rows, N/A creation', () => {
   assert.equal(

@@ -1,6 +1,6 @@
 // `images` rows: docker's imageContext, one row per repository:tag.
 
-import type { ImageSummary } from '../../client/types.ts';
+import type { ImageSummary } from '../../client/index.ts';
 import { humanDuration, humanSize, humanSizeWithPrecision } from './units.ts';
 import { goTimeString } from './time.ts';
 import { familiar, truncateId } from './containers.ts';
