@@ -10,6 +10,7 @@ import { containerCreateBody, containerUpdateBody, execCreateBody, execStartBody
 import { networkConnectRequest, networkCreateRequest, networkDisconnectRequest } from './networks.ts';
 import { volumeCreateBody, volumeUpdateBody } from './volumes.ts';
 import { authConfig } from './registry.ts';
+import { buildArgs } from './build.ts';
 import { statusOf } from '../errors.ts';
 
 const TYPES: Record<string, GoType<unknown>> = {
@@ -47,3 +48,101 @@ test("wrong JSON types: dockerd's message, word for word, and a 400", () => {
   }
   assert.deepEqual(wrong, [], wrong.join('\n'));
 });
+
+const decodeErr = (type: GoType<unknown>, text: string) => {
+  try {
+    decodeJson(type, text);
+  } catch (err) {
+    return messageOf(err);
+  }
+  return undefined;
+};
+
+test("Go's matching: exact name first, else case-insensitive; unknown fields skipped; the last duplicate wins", () => {
+  assert.deepEqual(
+    decodeJson(containerCreateBody, '{"image":"a","CMD":"x","hostconfig":{"MEMORY":5,"Foo":1},"NoSuch":{"x":1}}'),
+    { Image: 'a', Cmd: ['x'], HostConfig: { Memory: 5 } },
+  );
+  assert.deepEqual(decodeJson(containerCreateBody, '{"Image":"a","Image":"b"}'), { Image: 'b' });
+});
+
+test('null leaves a field unset; null elements are zero values; an empty body is the zero value', () => {
+  assert.deepEqual(
+    decodeJson(containerCreateBody, '{"Cmd":null,"HostConfig":null,"Env":[null,"A=b"],"Labels":{"a":null}}'),
+    {
+      Env: ['', 'A=b'],
+      Labels: { a: '' },
+    },
+  );
+  assert.deepEqual(decodeJson(containerCreateBody, ''), {});
+  assert.deepEqual(decodeJson(containerCreateBody, 'null'), {});
+  // Each decode gets its own zero value.
+  const a = decodeJson(networkCreateRequest, '');
+  (a as Record<string, unknown>).Name = 'x';
+  assert.deepEqual(decodeJson(networkCreateRequest, ''), {});
+});
+
+test('strslice: a string is a one-element list; a list keeps its strings', () => {
+  assert.deepEqual(decodeJson(containerCreateBody, '{"Entrypoint":"sh","Cmd":["-c","echo hi"],"Shell":[]}'), {
+    Entrypoint: ['sh'],
+    Cmd: ['-c', 'echo hi'],
+    Shell: [],
+  });
+});
+
+test('integers are read from their literal: 1.0, 1e3 and out-of-range values are refused, -0 is 0', () => {
+  const at = 'into Go struct field HostConfig.HostConfig.Memory of type int64';
+  assert.equal(
+    decodeErr(containerCreateBody, '{"HostConfig":{"Memory":1.0}}'),
+    `invalid JSON: json: cannot unmarshal number 1.0 ${at}`,
+  );
+  assert.equal(
+    decodeErr(containerCreateBody, '{"HostConfig":{"Memory":2e9}}'),
+    `invalid JSON: json: cannot unmarshal number 2e9 ${at}`,
+  );
+  assert.equal(
+    decodeErr(containerCreateBody, '{"HostConfig":{"Memory":9223372036854775808}}'),
+    `invalid JSON: json: cannot unmarshal number 9223372036854775808 ${at}`,
+  );
+  assert.deepEqual(decodeJson(containerCreateBody, '{"HostConfig":{"Memory":-0,"CpuShares":9223372036854775807}}'), {
+    HostConfig: { Memory: -0, CpuShares: 9223372036854775807 },
+  });
+  assert.equal(
+    decodeErr(containerCreateBody, '{"HostConfig":{"BlkioWeight":-0}}'),
+    'invalid JSON: json: cannot unmarshal number -0 into Go struct field HostConfig.HostConfig.BlkioWeight of type uint16',
+  );
+});
+
+test('the first type error in the document is reported, but a custom decoder stops at once (as Go)', () => {
+  assert.match(decodeErr(containerCreateBody, '{"Tty":"x","Env":5}')!, /CreateRequest\.Tty of type bool$/);
+  assert.match(decodeErr(containerCreateBody, '{"Tty":"x","Cmd":5}')!, /CreateRequest\.Cmd of type string$/);
+});
+
+test('malformed JSON is a 400 too; prototype keys are dropped', () => {
+  for (const bad of ['{', '{"Image": "busybox",}', 'not json', '{"Image":"busybox"} trailing']) {
+    assert.throws(
+      () => decodeJson(containerCreateBody, bad),
+      (err: unknown) => kindOf(err) === 'invalid-argument' && messageOf(err).startsWith('invalid JSON: '),
+    );
+  }
+  const v = decodeJson(containerCreateBody, '{"Labels":{"__proto__":"x","constructor":"y","a":"b"}}');
+  assert.deepEqual(v, { Labels: { a: 'b' } });
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test("a JSON query parameter's errors carry dockerd's words for it", () => {
+  assert.equal(
+    decodeErr2(buildArgs, '{"A":1}', 'error reading build args'),
+    'error reading build args: json: cannot unmarshal number into Go value of type string',
+  );
+  assert.deepEqual(decodeJson(buildArgs, '{"A":null,"B":"x"}'), { A: null, B: 'x' });
+});
+
+function decodeErr2(type: GoType<unknown>, text: string, prefix: string) {
+  try {
+    decodeJson(type, text, prefix);
+  } catch (err) {
+    return messageOf(err);
+  }
+  return undefined;
+}

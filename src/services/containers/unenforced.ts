@@ -19,7 +19,14 @@ const given = () => true;
 const NO_NEW_PRIVILEGES = ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true'];
 
 const CONFIG: Check<ContainerConfig>[] = [
-  ['Healthcheck', (h) => Boolean((h as NonNullable<ContainerConfig['Healthcheck']>).Test?.length)],
+  // ["NONE"] turns a healthcheck off, which holds with none running.
+  [
+    'Healthcheck',
+    (h) => {
+      const test = (h as NonNullable<ContainerConfig['Healthcheck']>).Test;
+      return Boolean(test?.length && test[0] !== 'NONE');
+    },
+  ],
   ['NetworkDisabled', yes],
   ['Volumes', items],
 ];
