@@ -145,8 +145,10 @@ export function map<T>(value: GoType<T>, name = `map[string]${value.name}`): GoT
     read(v, d, at) {
       if (!isObject(v)) return d.mismatch(jsonKind(v), name, at);
       const out: Record<string, T> = {};
-      for (const [k, x] of Object.entries(v))
+      for (const [k, x] of Object.entries(v)) {
+        if (k === '__proto__') continue; // never a prototype (parseJson drops it already)
         out[k] = x === null ? value.zero() : (value.read(x, d, { ...at, holder: v, key: k }) ?? value.zero());
+      }
       return out;
     },
   };
