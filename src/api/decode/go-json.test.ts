@@ -1,6 +1,11 @@
 // The decoders against dockerd's own: testdata/dockerd-27.5.1.json holds request bodies
-// with what dockerd 27.5.1's decoder (Go 1.22 encoding/json into moby's api/types, API
-// 1.47) answered — its error message, or null when it accepted the body.
+// with what dockerd 27.5.1's decoder answered — its error message, or null when it accepted
+// the body. The file was made by decoding each body with Go 1.22.11's encoding/json (the Go
+// dockerd 27.5.1 is built with) into github.com/docker/docker@v27.5.1 api/types —
+// container.CreateRequest, ExecOptions, ExecStartOptions, UpdateConfig; network.CreateRequest,
+// ConnectOptions, DisconnectOptions; volume.CreateOptions, UpdateOptions; registry.AuthConfig —
+// with dockerd's "invalid JSON: " in front (httputils.ReadJSON). Add a body there with the
+// answer such a program gives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
