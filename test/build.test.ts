@@ -107,6 +107,16 @@ for (const cli of ['berth', 'docker'] as const) {
     assert.equal((await run(['run', '--rm', `bare-${cli}`])).stdout, 'bare\n');
   });
 
+  test(`${cli}: -f names a Dockerfile outside the context`, { skip }, async () => {
+    // The docker CLI adds such a Dockerfile (and a .dockerignore) to the context tar it
+    // rewrites, which then ends inside the last entry's padding.
+    const dir = ctxDir({ 'in.txt': 'inside\n' });
+    const df = join(ctxDir({}), 'x.Dockerfile');
+    writeFileSync(df, 'FROM busybox\nCOPY in.txt /in.txt\nCMD ["cat","/in.txt"]\n');
+    await run(['build', '-f', df, '-t', `outside-${cli}`, dir]);
+    assert.equal((await run(['run', '--rm', `outside-${cli}`])).stdout, 'inside\n');
+  });
+
   test(`${cli}: bad input gives clear errors`, { skip }, async () => {
     const bad = ctxDir({ Dockerfile: 'FROM busybox\nRUN true\n\n\n\n\nRUNN x\n' });
     const r = await run(['build', bad], undefined, 1);

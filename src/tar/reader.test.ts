@@ -255,6 +255,33 @@ test('truncated archives and non-tar input are clear errors', async () => {
   assert.deepEqual(await list(streamOf()), []); // empty input: empty archive
 });
 
+test('an archive may end at a header boundary or inside the last padding, as Go reads it', async () => {
+  // f: header + 5000 bytes padded to 5120; g: header at 5632, 1 byte at 6144, end at 6656.
+  using t = tempDir();
+  const src = join(t.path, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'f'), randomBytes(5000));
+  writeFileSync(join(src, 'g'), 'g');
+  await run(TAR, ['-cf', join(t.path, 'a.tar'), '-C', src, 'f', 'g']);
+  const full = readFileSync(join(t.path, 'a.tar'));
+  const names = async (n: number) => (await list(streamOf(full.subarray(0, n)))).map((e) => e.header.name);
+  assert.deepEqual(await names(5632), ['f']); // no end marker after f
+  assert.deepEqual(await names(6656), ['f', 'g']); // no end marker after g
+  // What the docker CLI sends with -f outside the context: the last body is complete, its
+  // padding is not.
+  const cut = await list(streamOf(full.subarray(0, 6145)));
+  assert.deepEqual(
+    cut.map((e) => [e.header.name, e.data.length]),
+    [
+      ['f', 5000],
+      ['g', 1],
+    ],
+  );
+  await rejects(list(streamOf(full.subarray(0, 6144))), /unexpected end of archive/); // g's body missing
+  await rejects(list(streamOf(full.subarray(0, 5632 + 511))), /unexpected end of archive/); // g's header cut
+  await rejects(list(streamOf(full.subarray(0, 512 + 5000 - 1))), /unexpected end of archive/); // f's body cut
+});
+
 test('100 MB of zero padding after the end is read and hashed, never buffered', async () => {
   const head = Buffer.concat([rawHeader({ name: 'f', size: 1 }), padded('1'), END]);
   const chunk = Buffer.alloc(1 << 20);

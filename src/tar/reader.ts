@@ -326,10 +326,19 @@ export class TarReader implements AsyncIterable<TarEntry> {
     await this.skipPadding();
   }
 
+  /**
+   * The padding after a complete body may be cut short by the end of input: Go's reader
+   * (and so dockerd) takes that as the end of the archive, and the docker CLI sends such
+   * archives when it adds a Dockerfile from outside the context. The next header read
+   * then sees the end of input and finishes.
+   */
   private async skipPadding(): Promise<void> {
     while (this.padding > 0) {
       const b = await this.src.readSome(this.padding);
-      if (b.length === 0) throw truncated();
+      if (b.length === 0) {
+        this.padding = 0;
+        return;
+      }
       this.padding -= b.length;
     }
   }
