@@ -127,6 +127,35 @@ test('exec: detached start answers at once; resize; exec events', { skip }, asyn
   assert.ok(lines.every((e) => e.Actor.ID === id));
 });
 
+test("exec: the output's framing follows the start request's Tty, not the exec's", { skip }, async () => {
+  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'] }, 'exframe');
+  await d.api('POST', `/containers/${id}/start`);
+  const start = async (create: boolean, startTty: boolean | undefined) => {
+    const eid = await execCreate(id, { Cmd: ['sh', '-c', 'echo out; echo err >&2'], Tty: create });
+    const h = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${eid}/start`, {
+      body: startTty === undefined ? { Detach: false } : { Detach: false, Tty: startTty },
+    });
+    assert.equal(h.status, 101);
+    await h.ended;
+    return { head: h.head, raw: h.data() };
+  };
+  // A TTY exec started as SDKs do by default (no Tty, or false): multiplexed, as dockerd.
+  for (const startTty of [undefined, false]) {
+    const a = await start(true, startTty);
+    assert.match(a.head, /Content-Type: application\/vnd\.docker\.multiplexed-stream/i);
+    assert.equal(a.raw[0], 1, 'a stdout frame header comes first');
+    assert.deepEqual(demux(a.raw), { stdout: 'out\r\nerr\r\n', stderr: '' }); // one terminal
+  }
+  // A TTY exec started with Tty: raw.
+  const b = await start(true, true);
+  assert.match(b.head, /Content-Type: application\/vnd\.docker\.raw-stream/i);
+  assert.equal(b.raw.toString(), 'out\r\nerr\r\n');
+  // A plain exec started with Tty: raw too, stdout and stderr mixed.
+  const c = await start(false, true);
+  assert.match(c.head, /raw-stream/);
+  assert.equal(c.raw.toString().split('\n').sort().join(','), ',err,out');
+});
+
 test('exec into a paused or stopped container is a 409; pause/unpause; top; resize', { skip }, async () => {
   const since = Date.now() / 1000;
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'], Tty: true }, 'ex3');

@@ -178,8 +178,11 @@ export function interactiveRoutes(r: Router, b: InteractiveBackend): void {
       ctx.res.writeHead(200, { 'Content-Type': 'application/json' }).end();
       return;
     }
-    const conn = hijack(ctx, streamContentType(ctx, start.tty));
-    await start.run(conn, !start.tty);
+    // The framing follows this request's Tty, not the exec's (dockerd): SDKs start a TTY
+    // exec with Tty false by default and then read a multiplexed stream.
+    const framed = body.Tty !== true;
+    const conn = hijack(ctx, streamContentType(ctx, !framed));
+    await start.run(conn, framed);
   });
   r.add('POST', '/exec/{id}/resize', async (ctx) => {
     const [h, w] = size(ctx);
