@@ -10,6 +10,7 @@ import { pushImage } from '../services/images/push.ts';
 import { login } from '../services/images/login.ts';
 import { saveImages } from '../services/images/save.ts';
 import { loadImages } from '../services/images/load.ts';
+import { inspectDistribution } from '../services/images/distribution-inspect.ts';
 import { searchImages } from '../services/images/search.ts';
 import { importFromUrl } from '../services/images/import-url.ts';
 import { collectGarbage } from '../services/images/gc.ts';
@@ -40,6 +41,7 @@ export function buildDistribution(
     login: (auth, signal) => login(deps, ctx(signal), auth),
     save: (names) => saveImages(deps, names),
     load: (src, quiet, _signal, emit) => loadImages(deps, src, quiet, emit),
+    inspectDistribution: (name, auth, signal) => inspectDistribution(deps, ctx(signal), name, auth),
     search: (term, limit, filters, auth, signal) => searchImages(deps, ctx(signal), term, limit, filters, auth),
     gc: () => collectGarbage(deps),
   };

@@ -20,6 +20,8 @@ import { wireContainers } from './wire-containers.ts';
 import { enrichContainerEvents } from './wire-events.ts';
 import { Router } from '../api/router.ts';
 import { imageRoutes } from '../api/routes/images.ts';
+import { swarmRoutes } from '../api/routes/swarm.ts';
+import { pluginRoutes } from '../api/routes/plugins.ts';
 import { systemRoutes } from '../api/routes/system.ts';
 import { distributionRoutes, createFromRegistry } from '../api/routes/distribution.ts';
 import { buildDistribution } from './wire-distribution.ts';
@@ -175,6 +177,8 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     fromRegistry: (ctx) => createFromRegistry(ctx, dist),
   });
   distributionRoutes(router, dist);
+  swarmRoutes(router);
+  pluginRoutes(router);
   const views = containerFs(config.execRoot, log);
   wireContainerFs(router, cdeps, ideps, views, op);
   const build = wireBuild(

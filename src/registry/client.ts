@@ -159,7 +159,11 @@ export class RegistryClient {
     try {
       const text = (await readLimited(res.body, 64 << 10, 'error body')).toString();
       const j = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-      detail = j.errors?.map((e) => `${e.code ?? ''}: ${e.message ?? ''}`.replace(/^: /, '')).join('; ') ?? text;
+      // Docker's rendering of a distribution error code: MANIFEST_UNKNOWN → "manifest unknown".
+      detail =
+        j.errors
+          ?.map((e) => `${(e.code ?? '').toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`.replace(/^: /, ''))
+          .join('; ') ?? text;
     } catch {
       /* not JSON */
     }
@@ -197,7 +201,7 @@ export class RegistryClient {
       signal,
     }).catch((err) => {
       if ((err as { kind?: string }).kind === 'not-found')
-        throw notFound(`manifest for ${this.endpoint.name}/${repo}:${reference} not found: manifest unknown`);
+        throw notFound(`manifest for ${this.endpoint.name}/${repo}:${reference} not found: manifest unknown`, err);
       throw err;
     });
     const len = Number(res.headers['content-length'] ?? -1);

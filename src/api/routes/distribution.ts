@@ -27,6 +27,8 @@ export interface DistributionBackend {
   login(auth: AuthConfig, signal: AbortSignal): Promise<AuthResponse>;
   save(names: string[], signal: AbortSignal): Promise<Readable>;
   load(src: Readable, quiet: boolean, signal: AbortSignal, emit: Emit): Promise<void>;
+  /** GET /distribution/{name}/json: the registry's descriptor and platforms for a reference. */
+  inspectDistribution(name: string, auth: RegistryAuth | undefined, signal: AbortSignal): Promise<unknown>;
   search(
     term: string,
     limit: number,
@@ -83,6 +85,10 @@ export function distributionRoutes(r: Router, b: DistributionBackend): void {
     if (!term) throw invalidArgument('term is required');
     const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
     sendJson(ctx.res, 200, await b.search(term, ctx.query.int('limit', 25)!, ctx.query.filters(), auth, ctx.signal));
+  });
+  r.add('GET', '/distribution/{name*}/json', async (ctx) => {
+    const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+    sendJson(ctx.res, 200, await b.inspectDistribution(ctx.params.name, auth, ctx.signal));
   });
   r.add('GET', '/images/{name*}/get', async (ctx) => sendArchive(ctx, await b.save([ctx.params.name], ctx.signal)));
   r.add('POST', '/images/load', async (ctx) => {
