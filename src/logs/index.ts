@@ -14,6 +14,7 @@ export {
 export type { CopierMessage, PartialMeta, MessageHandler, CopierOptions, Copier } from './copier.ts';
 export { startCopier, messageBytes, toRecord, endsLine, DEFAULT_BUF_SIZE } from './copier.ts';
 export type { JsonFileWriterOptions, WriterStats } from './writer.ts';
+export { RotatingLogFile } from './rotating-file.ts';
 export { JsonFileWriter } from './writer.ts';
 export type { JsonFileOpts } from './options.ts';
 export { parseLogOpts, validateLogOpts, fromHumanSize, BERTH_DEFAULTS } from './options.ts';

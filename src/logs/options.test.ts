@@ -30,9 +30,9 @@ test('sizes use go-units FromHumanSize (decimal)', () => {
 });
 
 test('parseLogOpts: dockerd messages and defaults', () => {
-  assert.deepEqual(parseLogOpts({}, BERTH_DEFAULTS), { maxSize: 20_000_000, maxFile: 5 });
-  assert.deepEqual(parseLogOpts({}), { maxSize: -1, maxFile: 1 });
-  assert.deepEqual(parseLogOpts({ 'max-size': '1k', 'max-file': '3' }, BERTH_DEFAULTS), { maxSize: 1000, maxFile: 3 });
+  assert.deepEqual(parseLogOpts({}, BERTH_DEFAULTS), { maxSize: 20_000_000, maxFile: 5, compress: false });
+  assert.deepEqual(parseLogOpts({}), { maxSize: -1, maxFile: 1, compress: false });
+  assert.deepEqual(parseLogOpts({ 'max-size': '1k', 'max-file': '3' }, BERTH_DEFAULTS), { maxSize: 1000, maxFile: 3, compress: false });
   assert.deepEqual(
     parseLogOpts(
       new Map([
@@ -41,7 +41,7 @@ test('parseLogOpts: dockerd messages and defaults', () => {
       ]),
       BERTH_DEFAULTS,
     ),
-    { maxSize: 20_000_000, maxFile: 2 },
+    { maxSize: 20_000_000, maxFile: 2, compress: false },
   );
   err(() => parseLogOpts({ 'max-sise': '1k' }), "unknown log opt 'max-sise' for json-file log driver");
   err(() => parseLogOpts({ 'max-size': '0' }), 'max-size must be a positive number');
@@ -55,5 +55,11 @@ test('parseLogOpts: dockerd messages and defaults', () => {
   assert.deepEqual(parseLogOpts({ compress: 'false', labels: 'a', env: 'B', 'env-regex': '.*', 'labels-regex': 'x' }), {
     maxSize: -1,
     maxFile: 1,
+    compress: false,
+  });
+  assert.deepEqual(parseLogOpts({ 'max-size': '1k', 'max-file': '3', compress: 'true' }), {
+    maxSize: 1000,
+    maxFile: 3,
+    compress: true,
   });
 });

@@ -1,4 +1,7 @@
-// readLogs: records of a json-file log across its rotated files, with tail, since/until and follow.
+// readLogs: records of a file log (json-file lines or local-driver frames, by `codec`) across
+// its rotated files — plain or gzipped (x.log.N.gz, inflated into an unlinked temporary file
+// when read; skipped unread when its header's lastTime is before `since`) — with tail,
+// since/until and follow.
 //
 // Snapshot: on start the reader opens x.log, x.log.1 … newest first, checks that no rotation
 // happened meanwhile (names still point at the inodes it opened; otherwise it retries), and
@@ -24,10 +27,13 @@
 
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { errnoCode } from '../common/errors.ts';
 import { decodeLine, LineDecoder, nowNs } from './jsonlog.ts';
 import type { LogRecord } from './jsonlog.ts';
+import { decodeEntry, entryToRecord, FrameDecoder, MAX_FRAME } from './local-entry.ts';
+import { compressedLastTime, inflateInto } from './gzip-file.ts';
 
 export type LogEntry = LogRecord;
 
@@ -50,11 +56,29 @@ export interface ReadLogsOptions {
   useWatch?: boolean;
   /** Filled in while reading: bytes read from disk (tests, diagnostics). */
   stats?: { bytesRead: number };
+  /** The file format (default json-file). */
+  codec?: RecordCodec;
+}
+
+/** A record stream decoder: bytes in, whole records out. */
+export interface RecordDecoder {
+  push(chunk: Buffer): LogRecord[];
+  /** End of input: what a final record without its terminator still yields. */
+  end(): LogRecord[];
+}
+
+/** What the reader needs to know of a file format. */
+export interface RecordCodec {
+  decoder(): RecordDecoder;
+  /** Records of one file from its end towards its start, as [startOffset, bytes]. */
+  backward(f: OpenFile, stats: { bytesRead: number }): AsyncGenerator<[number, Buffer]>;
+  /** One record's bytes as `backward` yields them. */
+  decodeOne(b: Buffer): LogRecord | undefined;
 }
 
 const BLOCK = 64 * 1024;
 
-interface OpenFile {
+export interface OpenFile {
   name: string;
   fh: FileHandle;
   ino: number;
@@ -72,7 +96,8 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
   const until = opts.until;
   const stats = opts.stats ?? { bytesRead: 0 };
   const signal = opts.signal;
-  const files = await openSnapshot(path);
+  const codec = opts.codec ?? jsonCodec;
+  const files = await openSnapshot(path, opts.tail === undefined || opts.tail < 0 ? since : undefined);
   let follower: Follower | undefined;
   try {
     if (signal?.aborted) return;
@@ -85,10 +110,10 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
       startIdx = files.length - 1;
       startOff = files.length ? files[files.length - 1].size : 0;
     } else if (tail > 0) {
-      [startIdx, startOff] = await findTailStart(files, tail, stats);
+      [startIdx, startOff] = await findTailStart(codec, files, tail, stats);
     } else if (since !== undefined) {
       while (startIdx < files.length - 1) {
-        const last = await lastRecordTime(files[startIdx], stats);
+        const last = await lastRecordTime(codec, files[startIdx], stats);
         if (last === undefined || last >= since) break;
         startIdx++;
       }
@@ -110,7 +135,7 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
     for (let i = Math.max(startIdx, 0); i < files.length; i++) {
       const f = files[i];
       const isLast = i === files.length - 1;
-      const dec = new LineDecoder();
+      const dec = codec.decoder();
       let pos = i === startIdx ? startOff : 0;
       while (pos < f.size) {
         const chunk = await readAt(f.fh, pos, Math.min(BLOCK, f.size - pos), stats);
@@ -122,7 +147,7 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
         }
       }
       if (isLast && follow) {
-        follower = new Follower(path, f, pos, dec);
+        follower = new Follower(path, codec, f, pos, dec);
       } else {
         for (const r of dec.end()) {
           if (accept(r)) yield r;
@@ -133,7 +158,7 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
     if (!follow || signal?.aborted) return;
 
     // Follow part.
-    if (!follower) follower = new Follower(path, undefined, 0, new LineDecoder());
+    if (!follower) follower = new Follower(path, codec, undefined, 0, codec.decoder());
     const fl = follower;
     let finishing = false;
     let finish!: () => void;
@@ -190,7 +215,13 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
 // ---------------------------------------------------------------------------------------------
 // Snapshot of the rotation chain
 
+/** Numbers of the plain rotated files (x.log.N), ascending: a followed file's successors. */
 async function rotatedNumbers(path: string): Promise<number[]> {
+  return (await rotatedFiles(path)).filter((r) => !r.gz).map((r) => r.n);
+}
+
+/** Rotated files (x.log.N or x.log.N.gz), ascending. */
+async function rotatedFiles(path: string): Promise<{ n: number; gz: boolean }[]> {
   const base = basename(path) + '.';
   let names: string[];
   try {
@@ -199,13 +230,14 @@ async function rotatedNumbers(path: string): Promise<number[]> {
     if (errnoCode(err) === 'ENOENT') return [];
     throw err;
   }
-  const nums: number[] = [];
+  const found = new Map<number, boolean>();
   for (const n of names) {
     if (!n.startsWith(base)) continue;
-    const rest = n.slice(base.length);
-    if (/^[1-9]\d{0,5}$/.test(rest)) nums.push(Number(rest));
+    const m = /^([1-9]\d{0,5})(\.gz)?$/.exec(n.slice(base.length));
+    // The plain file wins while both exist (compression in progress).
+    if (m) found.set(Number(m[1]), Boolean(m[2]) && (found.get(Number(m[1])) ?? true));
   }
-  return nums.sort((a, b) => a - b);
+  return [...found.entries()].map(([n, gz]) => ({ n, gz })).sort((a, b) => a.n - b.n);
 }
 
 const nameOf = (path: string, n: number) => (n === 0 ? path : `${path}.${n}`);
@@ -230,13 +262,50 @@ async function openFile(name: string): Promise<OpenFile | undefined> {
   return { name, fh, ino: st.ino, size: st.size };
 }
 
-/** Opens the chain newest first; returns it oldest first. Retries if a rotation raced with it. */
-async function openSnapshot(path: string): Promise<OpenFile[]> {
+/**
+ * A gzipped rotated file as an OpenFile: inflated into a temporary file in the same directory
+ * that is unlinked at once (nothing to clean up after a crash). Its name and inode stay the
+ * .gz file's, which is what the snapshot checks against.
+ */
+async function openCompressed(name: string): Promise<OpenFile | undefined> {
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(name);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  const tmp = join(dirname(name), `.${basename(name)}.inflate-${randomBytes(6).toString('hex')}`);
+  const fh = await fs.promises.open(tmp, 'w+', 0o600);
+  await fs.promises.unlink(tmp).catch(() => {});
+  try {
+    await inflateInto(name, fh.fd);
+  } catch (err) {
+    await fh.close().catch(() => {});
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    return undefined; // a damaged archive is skipped, as damaged records are
+  }
+  const size = (await fh.stat()).size;
+  return { name, fh, ino: st.ino, size };
+}
+
+/**
+ * Opens the chain newest first; returns it oldest first. Retries if a rotation raced with it.
+ * Gzipped files whose recorded last time is before `since` are left out unread.
+ */
+async function openSnapshot(path: string, since?: bigint): Promise<OpenFile[]> {
   for (let attempt = 0; ; attempt++) {
-    const nums = [0, ...(await rotatedNumbers(path))];
+    const rotated = await rotatedFiles(path); // .1 (newest) first
     const opened: OpenFile[] = [];
-    for (const n of nums) {
-      const f = await openFile(nameOf(path, n));
+    const current = await openFile(path);
+    if (current) opened.push(current);
+    for (const r of rotated) {
+      const name = nameOf(path, r.n) + (r.gz ? '.gz' : '');
+      if (r.gz && since !== undefined) {
+        const last = await compressedLastTime(name);
+        if (last !== undefined && last < since) continue;
+      }
+      const f = r.gz ? await openCompressed(name) : await openFile(name);
       if (f) opened.push(f);
     }
     let consistent = true;
@@ -306,24 +375,71 @@ async function* linesBackward(f: OpenFile, stats: { bytesRead: number }): AsyncG
 }
 
 /** Where the last `n` records start: [file index, byte offset]. */
-async function findTailStart(files: OpenFile[], n: number, stats: { bytesRead: number }): Promise<[number, number]> {
+async function findTailStart(
+  codec: RecordCodec,
+  files: OpenFile[],
+  n: number,
+  stats: { bytesRead: number },
+): Promise<[number, number]> {
   let count = 0;
   for (let i = files.length - 1; i >= 0; i--) {
-    for await (const [off, line] of linesBackward(files[i], stats)) {
-      if (looksLikeRecord(line, 0, line.length) && ++count === n) return [i, off];
+    for await (const [off] of codec.backward(files[i], stats)) {
+      if (++count === n) return [i, off];
     }
   }
   return [0, 0];
 }
 
 /** Time of the last decodable record of a file (reads only its end). */
-async function lastRecordTime(f: OpenFile, stats: { bytesRead: number }): Promise<bigint | undefined> {
-  for await (const [, line] of linesBackward(f, stats)) {
-    const r = decodeLine(line);
+async function lastRecordTime(
+  codec: RecordCodec,
+  f: OpenFile,
+  stats: { bytesRead: number },
+): Promise<bigint | undefined> {
+  for await (const [, bytes] of codec.backward(f, stats)) {
+    const r = codec.decodeOne(bytes);
     if (r) return r.timeNs;
   }
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Formats
+
+/** json-file: one JSON object per line. */
+export const jsonCodec: RecordCodec = {
+  decoder: () => new LineDecoder(),
+  async *backward(f, stats) {
+    for await (const [off, line] of linesBackward(f, stats)) if (looksLikeRecord(line, 0, line.length)) yield [off, line];
+  },
+  decodeOne: (b) => decodeLine(b),
+};
+
+/**
+ * local: size-framed protobuf entries. Backwards, the trailing size of each frame gives its
+ * start; a frame whose leading size disagrees ends the walk (damage before it is not tailed).
+ */
+export const localCodec: RecordCodec = {
+  decoder: () => new FrameDecoder(),
+  async *backward(f, stats) {
+    let end = f.size;
+    while (end >= 8) {
+      const tail = await readAt(f.fh, end - 4, 4, stats);
+      if (tail.length < 4) return;
+      const size = tail.readUInt32BE(0);
+      if (size > MAX_FRAME || size + 8 > end) return;
+      const start = end - size - 8;
+      const frame = await readAt(f.fh, start, size + 8, stats);
+      if (frame.length < size + 8 || frame.readUInt32BE(0) !== size) return;
+      yield [start, frame.subarray(4, 4 + size)];
+      end = start;
+    }
+  },
+  decodeOne: (b) => {
+    const e = decodeEntry(b);
+    return e ? entryToRecord(e) : undefined;
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // Following
@@ -331,12 +447,14 @@ async function lastRecordTime(f: OpenFile, stats: { bytesRead: number }): Promis
 /** Reads the growing end of the chain, hopping to the next file on rotation. */
 class Follower {
   readonly path: string;
+  readonly codec: RecordCodec;
   file: OpenFile | undefined;
   pos: number;
-  dec: LineDecoder;
+  dec: RecordDecoder;
 
-  constructor(path: string, file: OpenFile | undefined, pos: number, dec: LineDecoder) {
+  constructor(path: string, codec: RecordCodec, file: OpenFile | undefined, pos: number, dec: RecordDecoder) {
     this.path = path;
+    this.codec = codec;
     this.file = file;
     this.pos = pos;
     this.dec = dec;
@@ -350,7 +468,7 @@ class Follower {
         if (!f) return;
         this.file = f;
         this.pos = 0;
-        this.dec = new LineDecoder();
+        this.dec = this.codec.decoder();
       }
       yield* this.#readToEnd(stats);
       const ino = await inoOf(this.path);
@@ -363,7 +481,7 @@ class Follower {
       await this.file.fh.close().catch(() => {});
       this.file = next;
       this.pos = 0;
-      this.dec = new LineDecoder();
+      this.dec = this.codec.decoder();
       if (!next) return;
     }
   }
