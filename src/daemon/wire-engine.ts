@@ -6,7 +6,8 @@ import { writeFileAtomic } from '../sys/atomic.ts';
 import type { Logger } from '../common/logger.ts';
 import { KeyedMutex } from '../common/mutex.ts';
 import { Background } from '../common/background.ts';
-import { BERTH_DEFAULTS, parseLogOpts } from '../logs/options.ts';
+import { BERTH_DEFAULTS } from '../logs/options.ts';
+import { checkedLogDefaults, journalSettings } from './log-settings.ts';
 import { chainIds } from '../common/digest.ts';
 import { ContentStore } from '../content/store.ts';
 import { ImageStore } from '../images/store.ts';
@@ -103,10 +104,13 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   const live = new LiveRegistry();
   const execs = new ExecRegistry();
   const background = new Background();
-  // daemon.json's log-opts are checked once, here: a bad value stops berthd at start-up.
+  // daemon.json's log-driver and log-opts are checked once, here: a bad value stops berthd
+  // at start-up. They are merged into each container's LogConfig at create.
   const settings = {
-    logDefaults: parseLogOpts(config.logOpts, BERTH_DEFAULTS),
-    logDriver: config.logDriver,
+    logDefaults: BERTH_DEFAULTS,
+    logDriver: checkedLogDefaults(config.logDriver, config.logOpts),
+    logOpts: config.logOpts,
+    journal: journalSettings(process.env.BERTH_JOURNAL_NAMESPACE),
     detachKeys: config.detachKeys,
   };
   const supervisor = new Supervisor({

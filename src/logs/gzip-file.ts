@@ -31,7 +31,13 @@ function header(extra: Buffer): Buffer {
  * Compresses `src` into `dst` (written under a temporary name, then renamed) and removes
  * `src`. A failure leaves `src` in place and no `dst`.
  */
-export async function compressLogFile(src: string, dst: string, lastTimeNs: bigint | undefined): Promise<void> {
+export async function compressLogFile(
+  src: string,
+  dst: string,
+  lastTimeNs: bigint | undefined,
+  /** Runs the final rename and unlink (a rotation lock around them). */
+  commit: (fn: () => Promise<void>) => Promise<void> = (fn) => fn(),
+): Promise<void> {
   const extra = Buffer.from(JSON.stringify(lastTimeNs === undefined ? {} : { lastTime: formatTime(lastTimeNs) }));
   const tmp = `${dst}.tmp-${process.pid}`;
   let crc = 0;
@@ -51,20 +57,20 @@ export async function compressLogFile(src: string, dst: string, lastTimeNs: bigi
     trailer.writeUInt32LE(crc >>> 0, 0);
     trailer.writeUInt32LE(size >>> 0, 4);
     await new Promise<void>((res, rej) => out.end(trailer, (err?: Error | null) => (err ? rej(err) : res())));
-    await fs.promises.rename(tmp, dst);
   } catch (err) {
     out.destroy();
     await fs.promises.rm(tmp, { force: true });
     throw err;
   }
-  await fs.promises.rm(src, { force: true });
+  await commit(async () => {
+    await fs.promises.rename(tmp, dst);
+    await fs.promises.rm(src, { force: true });
+  });
 }
 
-/** The lastTime a compressed log file's header records, if it has one we can read. */
-export async function compressedLastTime(path: string): Promise<bigint | undefined> {
-  let fh: fs.promises.FileHandle | undefined;
+/** The lastTime an open compressed log file's header records, if it has one we can read. */
+export async function compressedLastTime(fh: fs.promises.FileHandle): Promise<bigint | undefined> {
   try {
-    fh = await fs.promises.open(path, 'r');
     const head = Buffer.alloc(12);
     const { bytesRead } = await fh.read(head, 0, 12, 0);
     if (bytesRead < 12 || head[0] !== ID1 || head[1] !== ID2 || !(head[3] & FEXTRA)) return undefined;
@@ -75,12 +81,14 @@ export async function compressedLastTime(path: string): Promise<bigint | undefin
     return typeof j.lastTime === 'string' ? parseTime(j.lastTime) : undefined;
   } catch {
     return undefined;
-  } finally {
-    await fh?.close().catch(() => {});
   }
 }
 
-/** Inflates a compressed log file into an open (already unlinked) temporary file. */
-export async function inflateInto(path: string, fd: number): Promise<void> {
-  await pipeline(fs.createReadStream(path), zlib.createGunzip(), fs.createWriteStream('', { fd, autoClose: false }));
+/** Inflates an open compressed log file into an open (already unlinked) temporary file. */
+export async function inflateInto(src: fs.promises.FileHandle, fd: number): Promise<void> {
+  await pipeline(
+    src.createReadStream({ start: 0, autoClose: false }),
+    zlib.createGunzip(),
+    fs.createWriteStream('', { fd, autoClose: false }),
+  );
 }

@@ -51,17 +51,23 @@ test('frames: exact 64-bit times, partial metadata and attrs survive a round tri
   assert.deepEqual(e.attrs, { app: 'web', team: 'a' });
 });
 
-test('a log written by dockerd\'s local driver (rotated, gzipped) reads whole, tailed and since', async () => {
+test("a log written by dockerd's local driver (rotated, gzipped) reads whole, tailed and since", async () => {
   // Made by Docker 20.10: 60 lines, one on stderr, then a 20000-byte line (two partials),
   // max-size=2k max-file=3.
   const file = path.join(here, 'testdata', 'dockerd-local', 'container.log');
   const all = await read(file);
   assert.equal(all.length, 63);
-  assert.deepEqual(all.slice(0, 2).map((r) => r.line), ['line-1\n', 'line-2\n']);
+  assert.deepEqual(
+    all.slice(0, 2).map((r) => r.line),
+    ['line-1\n', 'line-2\n'],
+  );
   assert.deepEqual(all[60], { stream: 'stderr', line: 'err\n', timeNs: all[60].timeNs });
   assert.equal(all[61].line, 'x'.repeat(16384)); // a partial: no newline
   assert.equal(all[62].line, `${'x'.repeat(3616)}\n`);
-  assert.deepEqual((await read(file, { tail: 3 })).map((r) => r.line.length), [4, 16384, 3617]);
+  assert.deepEqual(
+    (await read(file, { tail: 3 })).map((r) => r.line.length),
+    [4, 16384, 3617],
+  );
   const since = await read(file, { since: all[59].timeNs });
   assert.equal(since.length, 4);
   assert.equal(since[0].line, 'line-60\n');
@@ -80,7 +86,11 @@ test('writer: rotation gzips old files with their last time; reads back across t
   const dec = new FrameDecoder();
   const recs = dec.push(inflated);
   assert.ok(recs.length > 10 && dec.skipped === 0);
-  assert.equal(await compressedLastTime(path.join(dir, 'container.log.1.gz')), recs.at(-1)!.timeNs);
+  {
+    const gz = await fs.promises.open(path.join(dir, 'container.log.1.gz'));
+    assert.equal(await compressedLastTime(gz), recs.at(-1)!.timeNs);
+    await gz.close();
+  }
   const all = await read(file);
   const first = Number(/line (\d+)/.exec(all[0].line)![1]);
   assert.deepEqual(
@@ -95,7 +105,10 @@ test('writer: rotation gzips old files with their last time; reads back across t
   // since: files that end before it are skipped unread (their header says so).
   const stats = { bytesRead: 0 };
   const late = await read(file, { since: T0 + 198n * SEC, stats });
-  assert.deepEqual(late.map((r) => r.line), ['line 198\n', 'line 199\n']);
+  assert.deepEqual(
+    late.map((r) => r.line),
+    ['line 198\n', 'line 199\n'],
+  );
   assert.ok(stats.bytesRead < fs.statSync(file).size + 1, `read ${stats.bytesRead} bytes`);
 });
 
@@ -106,7 +119,12 @@ test('follow reads across a compressed rotation without loss or repeats', async 
   await w.handler(msg(0));
   const got: string[] = [];
   const reader = (async () => {
-    for await (const r of readLogs(file, { codec: localCodec, follow: true, watchClosed: w.closed, pollIntervalMs: 20 }))
+    for await (const r of readLogs(file, {
+      codec: localCodec,
+      follow: true,
+      watchClosed: w.closed,
+      pollIntervalMs: 20,
+    }))
       got.push(r.line.toString());
   })();
   for (let i = 1; i < 60; i++) {
@@ -115,25 +133,37 @@ test('follow reads across a compressed rotation without loss or repeats', async 
   }
   await w.close();
   await reader;
-  assert.deepEqual(got, Array.from({ length: 60 }, (_, i) => `line ${i}\n`));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 60 }, (_, i) => `line ${i}\n`),
+  );
 });
 
 test('damage: a corrupt frame is skipped, the records around it are kept', async (t) => {
   const dir = tmpdir(t);
   const file = path.join(dir, 'container.log');
   const good = (i: number) => encodeFrame(msg(i));
-  fs.writeFileSync(file, Buffer.concat([good(1), Buffer.from([0, 0, 0, 9, 1, 2, 3]), good(2), Buffer.alloc(100), good(3)]));
-  assert.deepEqual((await read(file)).map((r) => r.line), ['line 1\n', 'line 2\n', 'line 3\n']);
+  fs.writeFileSync(
+    file,
+    Buffer.concat([good(1), Buffer.from([0, 0, 0, 9, 1, 2, 3]), good(2), Buffer.alloc(100), good(3)]),
+  );
+  assert.deepEqual(
+    (await read(file)).map((r) => r.line),
+    ['line 1\n', 'line 2\n', 'line 3\n'],
+  );
 });
 
-test('options: dockerd\'s defaults and messages', () => {
+test("options: dockerd's defaults and messages", () => {
   assert.deepEqual(parseLocalOpts({}), { maxSize: 20 * 1024 * 1024, maxFile: 5, compress: true });
   assert.deepEqual(parseLocalOpts({ 'max-size': '10k', 'max-file': '1', compress: 'false' }), {
     maxSize: 10_000,
     maxFile: 1,
     compress: false,
   });
-  assert.throws(() => parseLocalOpts({ 'max-size': 'x' }), /^BerthError: invalid value for max-size: x: invalid size: 'x'$/);
+  assert.throws(
+    () => parseLocalOpts({ 'max-size': 'x' }),
+    /^BerthError: invalid value for max-size: x: invalid size: 'x'$/,
+  );
   assert.throws(() => parseLocalOpts({ 'max-file': '0' }), /compression cannot be enabled when max file count is 1/);
   assert.throws(() => parseLocalOpts({ compress: 'x' }), /invalid boolean value for compress: strconv.ParseBool/);
   assert.deepEqual(parseLocalOpts({ 'cache-max-size': '1k' }, 'cache-').maxSize, 1000);
@@ -150,4 +180,34 @@ test('json-file compress=true gzips rotated files and reads them back', async (t
   for await (const r of readLogs(file)) lines.push(r.line.toString());
   assert.equal(lines.at(-1), 'line 59\n');
   assert.ok(lines.length > 20);
+});
+
+test('follow keeps its place when several rotations compressed the files it had not read yet', async (t) => {
+  const dir = tmpdir(t);
+  const file = path.join(dir, 'container.log');
+  const w = new LocalLogWriter(file, { maxSize: 300, maxFile: 200, compress: true });
+  await w.handler(msg(0));
+  const got: string[] = [];
+  const reader = (async () => {
+    // A slow reader: polling only, so many rotations pass between two looks.
+    for await (const r of readLogs(file, {
+      codec: localCodec,
+      follow: true,
+      watchClosed: w.closed,
+      pollIntervalMs: 40,
+      useWatch: false,
+    }))
+      got.push(r.line.toString());
+  })();
+  for (let i = 1; i < 1500; i++) {
+    // Every fourth line repeats its predecessor's time, as the parts of a long line do.
+    await w.handler(i % 4 === 0 ? msg(i, { timeNs: msg(i - 1).timeNs }) : msg(i));
+    if (i % 100 === 0) await new Promise((r) => setTimeout(r, 15));
+  }
+  await w.close();
+  await reader;
+  assert.deepEqual(
+    got,
+    Array.from({ length: 1500 }, (_, i) => `line ${i}\n`),
+  );
 });

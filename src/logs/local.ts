@@ -54,8 +54,7 @@ export function parseLocalOpts(opts: Record<string, string>, prefix = ''): Local
   }
   if (cfg.maxSize < 0) throw invalidArgument('max-size must not be negative');
   if (cfg.maxFile < 0) throw invalidArgument('max-file must not be negative');
-  if (cfg.compress && cfg.maxFile <= 1)
-    throw invalidArgument('compression cannot be enabled when max file count is 1');
+  if (cfg.compress && cfg.maxFile <= 1) throw invalidArgument('compression cannot be enabled when max file count is 1');
   return cfg;
 }
 

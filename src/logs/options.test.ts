@@ -32,7 +32,11 @@ test('sizes use go-units FromHumanSize (decimal)', () => {
 test('parseLogOpts: dockerd messages and defaults', () => {
   assert.deepEqual(parseLogOpts({}, BERTH_DEFAULTS), { maxSize: 20_000_000, maxFile: 5, compress: false });
   assert.deepEqual(parseLogOpts({}), { maxSize: -1, maxFile: 1, compress: false });
-  assert.deepEqual(parseLogOpts({ 'max-size': '1k', 'max-file': '3' }, BERTH_DEFAULTS), { maxSize: 1000, maxFile: 3, compress: false });
+  assert.deepEqual(parseLogOpts({ 'max-size': '1k', 'max-file': '3' }, BERTH_DEFAULTS), {
+    maxSize: 1000,
+    maxFile: 3,
+    compress: false,
+  });
   assert.deepEqual(
     parseLogOpts(
       new Map([

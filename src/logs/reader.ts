@@ -34,6 +34,7 @@ import { decodeLine, LineDecoder, nowNs } from './jsonlog.ts';
 import type { LogRecord } from './jsonlog.ts';
 import { decodeEntry, entryToRecord, FrameDecoder, MAX_FRAME } from './local-entry.ts';
 import { compressedLastTime, inflateInto } from './gzip-file.ts';
+import { withChainLock } from './chain-lock.ts';
 
 export type LogEntry = LogRecord;
 
@@ -208,6 +209,7 @@ async function* read(path: string, opts: ReadLogsOptions): AsyncGenerator<LogEnt
     // The follower closes the files it hops away from; close everything else still open.
     const open = new Set(files.map((f) => f.fh));
     if (follower?.file) open.add(follower.file.fh);
+    await follower?.close();
     await Promise.all([...open].map((fh) => fh.close().catch(() => {})));
   }
 }
@@ -262,73 +264,107 @@ async function openFile(name: string): Promise<OpenFile | undefined> {
   return { name, fh, ino: st.ino, size: st.size };
 }
 
-/**
- * A gzipped rotated file as an OpenFile: inflated into a temporary file in the same directory
- * that is unlinked at once (nothing to clean up after a crash). Its name and inode stay the
- * .gz file's, which is what the snapshot checks against.
- */
-async function openCompressed(name: string): Promise<OpenFile | undefined> {
-  let st: fs.Stats;
+/** A rotated file opened under the chain lock: plain, or a gzip still to inflate. */
+type Entry = { kind: 'plain'; file: OpenFile } | { kind: 'gz'; name: string; ino: number; fh: FileHandle };
+
+/** x.log.N, or x.log.N.gz when the plain one is gone (compressed since the listing). */
+async function openEntry(plain: string, gzFirst: boolean): Promise<Entry | undefined> {
+  if (!gzFirst) {
+    const f = await openFile(plain);
+    if (f) return { kind: 'plain', file: f };
+  }
+  const name = `${plain}.gz`;
+  let fh: FileHandle;
   try {
-    st = await fs.promises.stat(name);
+    fh = await fs.promises.open(name, 'r');
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
+    if (errnoCode(err) === 'ENOENT') return gzFirst ? openEntry(plain, false) : undefined;
     throw err;
   }
-  const tmp = join(dirname(name), `.${basename(name)}.inflate-${randomBytes(6).toString('hex')}`);
-  const fh = await fs.promises.open(tmp, 'w+', 0o600);
-  await fs.promises.unlink(tmp).catch(() => {});
-  try {
-    await inflateInto(name, fh.fd);
-  } catch (err) {
-    await fh.close().catch(() => {});
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    return undefined; // a damaged archive is skipped, as damaged records are
-  }
-  const size = (await fh.stat()).size;
-  return { name, fh, ino: st.ino, size };
+  return { kind: 'gz', name, ino: (await fh.stat()).ino, fh };
 }
 
 /**
- * Opens the chain newest first; returns it oldest first. Retries if a rotation raced with it.
+ * An entry as an OpenFile, outside the lock: a gzip is inflated into a temporary file in the
+ * same directory that is unlinked at once (nothing to clean up after a crash); its name and
+ * inode stay the .gz file's. A gzip whose recorded last time is before `since` is left out
+ * unread, as is a damaged one.
+ */
+async function materialize(e: Entry, since: bigint | undefined): Promise<OpenFile | undefined> {
+  if (e.kind === 'plain') {
+    return e.file;
+  }
+  try {
+    if (since !== undefined) {
+      const last = await compressedLastTime(e.fh);
+      if (last !== undefined && last < since) return undefined;
+    }
+    const tmp = join(dirname(e.name), `.${basename(e.name)}.inflate-${randomBytes(6).toString('hex')}`);
+    const fh = await fs.promises.open(tmp, 'w+', 0o600);
+    await fs.promises.unlink(tmp).catch(() => {});
+    try {
+      await inflateInto(e.fh, fh.fd);
+    } catch {
+      await fh.close().catch(() => {});
+      return undefined;
+    }
+    return { name: e.name, fh, ino: e.ino, size: (await fh.stat()).size };
+  } finally {
+    await e.fh.close().catch(() => {});
+  }
+}
+
+/** Newest first: the current file, then x.log.1, x.log.2 … as they are now. */
+async function openChain(path: string): Promise<Entry[]> {
+  return withChainLock(path, async () => {
+    const out: Entry[] = [];
+    const current = await openFile(path);
+    if (current) out.push({ kind: 'plain', file: current });
+    for (const r of await rotatedFiles(path)) {
+      const e = await openEntry(nameOf(path, r.n), r.gz);
+      if (e) out.push(e);
+    }
+    return out;
+  });
+}
+
+/**
+ * Opens the chain newest first; returns it oldest first. Retries if a rotation raced with it
+ * (only files another process rotates can: berthd's own rotations wait for the chain lock).
  * Gzipped files whose recorded last time is before `since` are left out unread.
  */
 async function openSnapshot(path: string, since?: bigint): Promise<OpenFile[]> {
   for (let attempt = 0; ; attempt++) {
-    const rotated = await rotatedFiles(path); // .1 (newest) first
-    const opened: OpenFile[] = [];
-    const current = await openFile(path);
-    if (current) opened.push(current);
-    for (const r of rotated) {
-      const name = nameOf(path, r.n) + (r.gz ? '.gz' : '');
-      if (r.gz && since !== undefined) {
-        const last = await compressedLastTime(name);
-        if (last !== undefined && last < since) continue;
-      }
-      const f = r.gz ? await openCompressed(name) : await openFile(name);
-      if (f) opened.push(f);
-    }
+    const entries = await openChain(path);
     let consistent = true;
-    for (const f of opened)
-      if ((await inoOf(f.name)) !== f.ino) {
+    for (const e of entries) {
+      const [name, ino] = e.kind === 'plain' ? [e.file.name, e.file.ino] : [e.name, e.ino];
+      if ((await inoOf(name)) !== ino) {
         consistent = false;
         break;
       }
-    if (consistent || attempt >= 20) {
-      // Never hand out the same file twice, whatever happened.
-      const seen = new Set<number>();
-      const unique = opened.filter((f) => {
-        if (seen.has(f.ino)) {
-          void f.fh.close().catch(() => {});
-          return false;
-        }
-        seen.add(f.ino);
-        return true;
-      });
-      return unique.reverse();
     }
-    await Promise.all(opened.map((f) => f.fh.close().catch(() => {})));
-    await sleep(attempt);
+    if (!consistent && attempt < 20) {
+      await Promise.all(entries.map((e) => (e.kind === 'plain' ? e.file.fh : e.fh).close().catch(() => {})));
+      await sleep(attempt);
+      continue;
+    }
+    const opened: OpenFile[] = [];
+    for (const e of entries) {
+      const f = await materialize(e, since);
+      if (f) opened.push(f);
+    }
+    // Never hand out the same file twice, whatever happened.
+    const seen = new Set<number>();
+    const unique = opened.filter((f) => {
+      if (seen.has(f.ino)) {
+        void f.fh.close().catch(() => {});
+        return false;
+      }
+      seen.add(f.ino);
+      return true;
+    });
+    return unique.reverse();
   }
 }
 
@@ -410,7 +446,8 @@ async function lastRecordTime(
 export const jsonCodec: RecordCodec = {
   decoder: () => new LineDecoder(),
   async *backward(f, stats) {
-    for await (const [off, line] of linesBackward(f, stats)) if (looksLikeRecord(line, 0, line.length)) yield [off, line];
+    for await (const [off, line] of linesBackward(f, stats))
+      if (looksLikeRecord(line, 0, line.length)) yield [off, line];
   },
   decodeOne: (b) => decodeLine(b),
 };
@@ -444,13 +481,24 @@ export const localCodec: RecordCodec = {
 // ---------------------------------------------------------------------------------------------
 // Following
 
-/** Reads the growing end of the chain, hopping to the next file on rotation. */
+/**
+ * Reads the growing end of the chain, hopping to the next file on rotation. The next file is
+ * found by inode while it still has its plain name; when rotation already compressed it (or
+ * several rotations passed), the follower finds its place again by time: it reads every file
+ * whose last record is not older than the last one it handed out, skipping what it had.
+ */
 class Follower {
   readonly path: string;
   readonly codec: RecordCodec;
   file: OpenFile | undefined;
   pos: number;
   dec: RecordDecoder;
+  /** The last record handed out: its time and how many records before it had that time. */
+  #last: { time: bigint; count: number } | undefined;
+  /** Records to skip when re-reading after a resync by time. */
+  #skip: { time: bigint; count: number } | undefined;
+  /** Older files to read whole before following on (found by time). */
+  #queue: OpenFile[] = [];
 
   constructor(path: string, codec: RecordCodec, file: OpenFile | undefined, pos: number, dec: RecordDecoder) {
     this.path = path;
@@ -470,14 +518,16 @@ class Follower {
         this.pos = 0;
         this.dec = this.codec.decoder();
       }
-      yield* this.#readToEnd(stats);
-      const ino = await inoOf(this.path);
-      if (ino === this.file.ino) return;
-      // Rotated (or removed). The old file gets no more writes once its name is gone; read its
-      // last bytes, then continue with its successor.
-      yield* this.#readToEnd(stats);
-      yield* this.dec.end();
-      const next = await this.#successor(this.file.ino);
+      yield* this.#emit(this.#readToEnd(stats));
+      if (this.#queue.length === 0) {
+        const ino = await inoOf(this.path);
+        if (ino === this.file.ino) return;
+        // Rotated (or removed). The old file gets no more writes once its name is gone; read
+        // its last bytes, then continue with its successor.
+        yield* this.#emit(this.#readToEnd(stats));
+      }
+      yield* this.#emit(this.dec.end());
+      const next = this.#queue.length ? this.#queue.shift() : await this.#successor(this.file.ino);
       await this.file.fh.close().catch(() => {});
       this.file = next;
       this.pos = 0;
@@ -488,7 +538,33 @@ class Follower {
 
   /** Final records held back (a well-formed last record that lacks its newline). */
   end(): LogRecord[] {
-    return this.dec.end();
+    const out: LogRecord[] = [];
+    for (const r of this.dec.end()) if (this.#pass(r)) out.push(r);
+    return out;
+  }
+
+  /** Closes files read ahead and not reached. */
+  async close(): Promise<void> {
+    await Promise.all(this.#queue.splice(0).map((f) => f.fh.close().catch(() => {})));
+  }
+
+  async *#emit(src: AsyncIterable<LogRecord> | Iterable<LogRecord>): AsyncGenerator<LogRecord> {
+    for await (const r of src) if (this.#pass(r)) yield r;
+  }
+
+  #pass(r: LogRecord): boolean {
+    const skip = this.#skip;
+    if (skip) {
+      if (r.timeNs < skip.time) return false;
+      if (r.timeNs === skip.time && skip.count > 0) {
+        skip.count--;
+        return false;
+      }
+      this.#skip = undefined;
+    }
+    this.#last =
+      this.#last?.time === r.timeNs ? { time: r.timeNs, count: this.#last.count + 1 } : { time: r.timeNs, count: 1 };
+    return true;
   }
 
   async *#readToEnd(stats: { bytesRead: number }): AsyncGenerator<LogRecord> {
@@ -501,7 +577,7 @@ class Follower {
     }
   }
 
-  /** The file written after the one with inode `ino`; the oldest existing one if `ino` is gone. */
+  /** The file written after the one with inode `ino`. */
   async #successor(ino: number): Promise<OpenFile | undefined> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const nums = await rotatedNumbers(this.path);
@@ -511,6 +587,7 @@ class Follower {
           k = n;
           break;
         }
+      if (k <= 0 && this.#last) return this.#resyncByTime(this.#last);
       let candidate: number;
       if (k > 0) {
         const lower = nums.filter((n) => n < k);
@@ -525,6 +602,27 @@ class Follower {
       await sleep(attempt);
     }
     return openFile(this.path);
+  }
+
+  /** Every file, oldest first, that may hold records from `last` on; the current file last. */
+  async #resyncByTime(last: { time: bigint; count: number }): Promise<OpenFile | undefined> {
+    const entries = (await openChain(this.path)).reverse();
+    const picked: OpenFile[] = [];
+    for (const e of entries) {
+      const f = await materialize(e, last.time);
+      if (!f) continue;
+      if (e.kind === 'plain' && f.name !== this.path) {
+        const t = await lastRecordTime(this.codec, f, { bytesRead: 0 });
+        if (t !== undefined && t < last.time) {
+          await f.fh.close().catch(() => {});
+          continue;
+        }
+      }
+      picked.push(f);
+    }
+    this.#skip = { ...last };
+    this.#queue = picked;
+    return this.#queue.shift();
   }
 }
 

@@ -26,6 +26,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { errnoCode, invalidArgument, messageOf } from '../common/errors.ts';
 import { compressLogFile } from './gzip-file.ts';
+import { withChainLock } from './chain-lock.ts';
 
 const writeAsync = (fd: number, buf: Buffer, off: number, len: number) =>
   new Promise<number>((res, rej) => fs.write(fd, buf, off, len, null, (err, n) => (err ? rej(err) : res(n))));
@@ -242,6 +243,25 @@ export class RotatingLogFile {
     const p = this.path;
     // The previous rotation's x.log.1 must be compressed before the names shift again.
     await this.#compressing;
+    const fd = await withChainLock(p, () => this.#shift());
+    if (fd === undefined) return;
+    const old = this.#fd;
+    this.#fd = fd;
+    this.#size = 0;
+    this.#needNewline = false;
+    this.#stats.rotations++;
+    await closeAsync(old).catch(() => {});
+    if (this.compress) {
+      const last = this.#lastTimeNs;
+      this.#compressing = compressLogFile(`${p}.1`, `${p}.1.gz`, last, (fn) => withChainLock(p, fn))
+        .catch((err) => this.#warn('compressing a rotated log file failed', { path: `${p}.1`, error: messageOf(err) }))
+        .finally(() => (this.#compressing = undefined));
+    }
+  }
+
+  /** Shifts the names and opens a fresh file; undefined (current file kept) when that fails. */
+  async #shift(): Promise<number | undefined> {
+    const p = this.path;
     const ext = this.compress ? '.gz' : '';
     try {
       if (this.maxFile >= 2) {
@@ -258,28 +278,15 @@ export class RotatingLogFile {
     } catch (err) {
       // Could not shift the files: keep appending to the current one rather than lose records.
       this.#warn('log rotation failed, keeping current file', { path: p, error: messageOf(err) });
-      return;
+      return undefined;
     }
-    let fd: number;
     try {
-      fd = await new Promise<number>((res, rej) => fs.open(p, 'a', this.mode, (e, f) => (e ? rej(e) : res(f))));
+      return await new Promise<number>((res, rej) => fs.open(p, 'a', this.mode, (e, f) => (e ? rej(e) : res(f))));
     } catch (err) {
       // The old descriptor still works (it now names x.log.1 or an unlinked file); try to put it back.
       if (this.maxFile >= 2) await fs.promises.rename(`${p}.1`, p).catch(() => {});
       this.#warn('log rotation could not create a new file', { path: p, error: messageOf(err) });
-      return;
-    }
-    const old = this.#fd;
-    this.#fd = fd;
-    this.#size = 0;
-    this.#needNewline = false;
-    this.#stats.rotations++;
-    await closeAsync(old).catch(() => {});
-    if (this.compress) {
-      const last = this.#lastTimeNs;
-      this.#compressing = compressLogFile(`${p}.1`, `${p}.1.gz`, last)
-        .catch((err) => this.#warn('compressing a rotated log file failed', { path: `${p}.1`, error: messageOf(err) }))
-        .finally(() => (this.#compressing = undefined));
+      return undefined;
     }
   }
 

@@ -62,6 +62,9 @@ interface Bindings {
   moveMount: Fn;
   close: Fn;
   fchmodat: Fn;
+  socket: Fn;
+  connect: Fn;
+  send: Fn;
 }
 
 let cached: Bindings | undefined;
@@ -100,6 +103,9 @@ function lib(): Bindings {
     moveMount: c.func('syscall', 'long', ['long', 'int', 'str', 'int', 'str', 'uint']) as unknown as Fn,
     close: f('int close(int fd)'),
     fchmodat: f('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
+    socket: f('int socket(int domain, int type, int protocol)'),
+    connect: f('int connect(int fd, const void *addr, uint32_t len)'),
+    send: f('long send(int fd, const void *buf, size_t len, int flags)'),
   };
   return cached;
 }
@@ -322,6 +328,40 @@ export function flock(fd: number, op: number): void {
 
 export function closeFd(fd: number): void {
   check(lib().close(fd), 'close');
+}
+
+// ---- unix datagram sockets (Node has none) -------------------------------------------------
+
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const MSG_NOSIGNAL = 0x4000;
+
+/** A non-blocking AF_UNIX datagram socket connected to `path`; returns its fd. */
+export function unixDgramConnect(path: string): number {
+  const l = lib();
+  const name = Buffer.from(path, 'utf8');
+  if (name.length > 107) throw sysError('connect', E.ENAMETOOLONG, path);
+  const addr = Buffer.alloc(2 + name.length + 1);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  name.copy(addr, 2);
+  const fd = check(l.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), 'socket');
+  if (Number(l.connect(fd, addr, addr.length)) < 0) {
+    const errno = koffi.errno();
+    l.close(fd);
+    throw sysError('connect', errno, path);
+  }
+  return fd;
+}
+
+/** Sends one datagram without blocking: false when the receiver's queue is full (EAGAIN). */
+export function sendDatagram(fd: number, data: Buffer): boolean {
+  const n = Number(lib().send(fd, data, data.length, MSG_NOSIGNAL));
+  if (n >= 0) return true;
+  const errno = koffi.errno();
+  if (errno === E.EAGAIN || errno === E.EWOULDBLOCK) return false;
+  throw sysError('send', errno);
 }
 
 // ---- openat2 --------------------------------------------------------------------------

@@ -35,6 +35,8 @@ export interface TestDaemon {
 
 export interface DaemonOptions {
   extraArgs?: string[];
+  /** Extra environment for berthd (e.g. BERTH_JOURNAL_NAMESPACE). */
+  env?: Record<string, string>;
   config?: Record<string, unknown>;
   root?: string;
 }
@@ -87,7 +89,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         'debug',
         ...(opts.extraArgs ?? []),
       ];
-      d.proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      d.proc = spawn(process.execPath, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      });
       d.proc.stdout!.on('data', (c) => (output += c));
       d.proc.stderr!.on('data', (c) => (output += c));
       const deadline = Date.now() + 20_000;

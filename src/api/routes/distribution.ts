@@ -6,7 +6,7 @@ import { decodeBase64Json, readJson, sendJson, streamProgress } from '../http.ts
 import { invalidArgument } from '../../common/errors.ts';
 import type { RequestContext, Router } from '../router.ts';
 import type { ProgressMessage } from '../types/progress.ts';
-import type { AuthConfig, AuthResponse, ImageSearchResult } from '../types/registry.ts';
+import type { AuthConfig, AuthResponse, DistributionInspect, ImageSearchResult } from '../types/registry.ts';
 import { authConfig } from '../decode/registry.ts';
 import { decodeValue } from '../decode/go-json.ts';
 
@@ -28,7 +28,7 @@ export interface DistributionBackend {
   save(names: string[], signal: AbortSignal): Promise<Readable>;
   load(src: Readable, quiet: boolean, signal: AbortSignal, emit: Emit): Promise<void>;
   /** GET /distribution/{name}/json: the registry's descriptor and platforms for a reference. */
-  inspectDistribution(name: string, auth: RegistryAuth | undefined, signal: AbortSignal): Promise<unknown>;
+  inspectDistribution(name: string, auth: AuthConfig | undefined, signal: AbortSignal): Promise<DistributionInspect>;
   search(
     term: string,
     limit: number,

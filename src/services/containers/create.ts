@@ -10,6 +10,7 @@ import { initialState, type ContainerConfig, type ContainerRecord } from '../../
 import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
 import { mergeImageConfig, validateConfig, validateHostConfig } from './validate.ts';
+import { resolveLogConfig } from './log-config.ts';
 import { writeHostFiles } from './files.ts';
 import { isSupportedNetworkMode } from './network-mode.ts';
 import { validatePorts } from '../networks/publish.ts';
@@ -21,7 +22,7 @@ export interface CreateRequest {
   body: ContainerCreateBody;
 }
 
-export type CreateDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network' | 'events'>;
+export type CreateDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network' | 'events' | 'settings'>;
 
 function pickName(deps: CreateDeps, requested: string | undefined): string {
   if (requested !== undefined && requested !== '') return validateContainerName(requested);
@@ -53,6 +54,7 @@ export async function createContainer(
     hostConfigIn,
     (m) => isSupportedNetworkMode(m) || m.startsWith('container:') || Boolean(deps.network?.exists(m)),
   );
+  hostConfig.LogConfig = resolveLogConfig(hostConfig.LogConfig, deps.settings);
   const mode = hostConfig.NetworkMode || 'default';
   if (mode.startsWith('container:')) deps.store.resolve(mode.slice('container:'.length));
   const netCfg = { ...networking?.EndpointsConfig };

@@ -1,11 +1,14 @@
-// GET /containers/{id}/logs: json-file records with Docker's since/until/tail/timestamps;
-// follow ends when the container's current run has been recorded as exited.
+// GET /containers/{id}/logs: the records of json-file, local, journald, or the dual-logging
+// cache of the other drivers, with Docker's since/until/tail/timestamps; follow ends when the
+// container's current run has been recorded as exited.
 import { invalidArgument, notImplemented } from '../../common/errors.ts';
-import { readLogs } from '../../logs/reader.ts';
+import { jsonCodec, localCodec, readLogs } from '../../logs/reader.ts';
+import { readJournal } from '../../logs/journal-read.ts';
+import { logFileOf, logSource } from '../../logs/drivers.ts';
 import { formatTime } from '../../logs/jsonlog.ts';
 import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
-import { logDriverOf } from './log-sink.ts';
+import { logConfigOf } from './log-sink.ts';
 
 export interface LogsOptions {
   follow?: boolean;
@@ -41,9 +44,9 @@ export function containerLogs(
 ): { tty: boolean; chunks: AsyncIterable<LogChunk> } {
   if (!o.stdout && !o.stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
   const c = deps.store.resolve(idOrName);
-  if (logDriverOf(deps.settings, c) !== 'json-file') {
-    throw notImplemented(`configured logging driver does not support reading`);
-  }
+  const lc = logConfigOf(deps.settings, c);
+  const source = logSource(lc.Type, lc.Config);
+  if (!source) throw notImplemented(`configured logging driver does not support reading`);
   const since = parseUnixNs(o.since, 'since');
   const until = parseUnixNs(o.until, 'until');
   let tail = -1;
@@ -59,7 +62,7 @@ export function containerLogs(
     live.events.once('exit', () => resolve());
     live.events.once('removed', () => resolve());
   });
-  const records = readLogs(c.record.logPath, {
+  const readOpts = {
     stdout: o.stdout,
     stderr: o.stderr,
     since,
@@ -68,7 +71,14 @@ export function containerLogs(
     follow,
     signal: ctx.signal,
     watchClosed: closed,
-  });
+  };
+  const records =
+    source.kind === 'journald'
+      ? readJournal(c.record.id, deps.settings.journal?.namespace, readOpts)
+      : readLogs(logFileOf(lc.Type, { dir: deps.store.dir(c.record.id), jsonPath: c.record.logPath }), {
+          ...readOpts,
+          codec: source.kind === 'local' ? localCodec : jsonCodec,
+        });
   async function* chunks(): AsyncGenerator<LogChunk> {
     for await (const r of records) {
       const data = o.timestamps ? Buffer.concat([Buffer.from(formatTime(r.timeNs) + ' '), r.line]) : r.line;

@@ -7,6 +7,10 @@ export interface EngineSettings {
   logDefaults: JsonFileOpts;
   /** daemon.json `log-driver`; a container's LogConfig.Type wins. */
   logDriver: string;
+  /** daemon.json log-opts as given: merged into a container's LogConfig at create. */
+  logOpts?: Record<string, string>;
+  /** Where the journald driver writes (and `logs` reads): a journal namespace's or the system's. */
+  journal?: { socket: string; namespace?: string };
   /** Daemon-wide detach keys (daemon.json `detach-keys`); per-call keys win. */
   detachKeys?: string;
 }

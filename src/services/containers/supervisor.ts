@@ -13,7 +13,7 @@
 // under the container's lock (held by the caller); exit handling runs without it, and
 // whoever acts next awaits it (`settled`). Every status change goes through
 // containers/state-machine.ts.
-import { BerthError, conflict, messageOf } from '../../common/errors.ts';
+import { BerthError, conflict, kindOf, messageOf } from '../../common/errors.ts';
 import type { OpContext } from '../../common/context.ts';
 import type { KeyedMutex } from '../../common/mutex.ts';
 import type { Background } from '../../common/background.ts';
@@ -134,7 +134,14 @@ export class Supervisor {
     const lowers = lowersOf(d, c);
     const cfg = c.record.config;
     let task: Task | undefined;
-    const log = openLogSink(d.settings, d.ctx.log, c);
+    // The driver opens first: a log server that is down fails the start as with dockerd.
+    const log = await openLogSink(d.settings, d.ctx.log, c).catch((err) => {
+      throw new BerthError(
+        kindOf(err) === 'invalid-argument' ? 'invalid-argument' : 'internal',
+        `failed to initialize logging driver: ${messageOf(err)}`,
+        { cause: err },
+      );
+    });
     // The namespace is prepared (veths, addresses, rules, /etc files) while the spec is built.
     let net: ReturnType<ContainerNetworking['prepare']> | undefined;
     try {
@@ -233,7 +240,12 @@ export class Supervisor {
     const st = c.runtime.state;
     const changed = st.Status !== (paused ? 'paused' : 'running') || st.Pid !== task.pid;
     const live = this.d.live.get(c.record.id);
-    await this.connect(c, live, task, openLogSink(this.d.settings, this.d.ctx.log, c), { start: false, paused });
+    // A log server that is down now costs this run its records, not the re-adoption.
+    const sink = await openLogSink(this.d.settings, this.d.ctx.log, c).catch((err) => {
+      this.d.ctx.log.warn('could not reopen the logging driver; output is discarded', { container: c.record.id, err });
+      return undefined;
+    });
+    await this.connect(c, live, task, sink, { start: false, paused });
     return changed;
   }
 

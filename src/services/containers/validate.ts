@@ -1,7 +1,6 @@
 // Validation of create requests, with Docker's messages. Pure functions.
 import { invalidArgument, notFound } from '../../common/errors.ts';
 import { parseSignal } from '../../common/signals.ts';
-import { parseLogOpts, validateLogOpts } from '../../logs/options.ts';
 import type { ContainerConfig, HostConfig, RestartPolicy } from '../../api/types/containers.ts';
 import type { RunConfig } from '../../oci/image-spec.ts';
 
@@ -74,16 +73,6 @@ export function validateHostConfig(hc: HostConfig, supportedNetworkModes: (mode:
   }
   const mode = hc.NetworkMode || 'default';
   if (!supportedNetworkModes(mode)) throw notFound(`network ${mode} not found`);
-  const lc = hc.LogConfig;
-  if (lc?.Type && !['json-file', 'none'].includes(lc.Type)) {
-    throw invalidArgument(
-      `failed to create task for container: failed to initialize logging driver: logger: no log driver named '${lc.Type}' is registered`,
-    );
-  }
-  if (lc && (lc.Type || 'json-file') === 'json-file' && lc.Config) {
-    validateLogOpts(lc.Config);
-    parseLogOpts(lc.Config);
-  }
   if (hc.ShmSize !== undefined && hc.ShmSize < 0) {
     throw invalidArgument('SHM size can not be less than 0');
   }

@@ -153,7 +153,8 @@ export function containerInspect(
     ResolvConfPath: resolvConfPath(dir),
     HostnamePath: hostnamePath(dir),
     HostsPath: hostsPath(dir),
-    LogPath: r.logPath,
+    // dockerd shows the log file only for json-file (other formats are not an API).
+    LogPath: (r.hostConfig.LogConfig?.Type || 'json-file') === 'json-file' ? r.logPath : '',
     Name: `/${r.name}`,
     RestartCount: c.runtime.restartCount,
     Driver: 'overlay2',

@@ -1,4 +1,5 @@
 // /version and /info in Docker's shapes.
+import { LOG_DRIVERS } from '../../logs/drivers.ts';
 import { cpus, hostname, release, totalmem, arch } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { API_VERSION, MIN_API_VERSION } from '../../common/api-version.ts';
@@ -79,7 +80,12 @@ export function systemInfo(d: SystemDeps): SystemInfo {
       ['Using metacopy', 'false'],
       ['Native Overlay Diff', 'true'],
     ],
-    Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['json-file', 'none'] },
+    Plugins: {
+      Volume: ['local'],
+      Network: ['host', 'null'],
+      Authorization: null,
+      Log: LOG_DRIVERS.filter((d) => d !== 'none').sort(),
+    },
     MemoryLimit: true,
     SwapLimit: true,
     CpuCfsPeriod: true,
