@@ -170,9 +170,9 @@ describe('logging drivers', { skip }, () => {
       '--log-driver',
       'local',
       '--log-opt',
-      'max-size=3k',
+      'max-size=4k',
       '--log-opt',
-      'max-file=3',
+      'max-file=4',
       'busybox',
       'sh',
       '-c',
@@ -183,15 +183,23 @@ describe('logging drivers', { skip }, () => {
     assert.equal(out.at(-2), 'late');
     assert.equal(out.at(-3), 'x'.repeat(20000));
     assert.equal(follow.stderr, 'err\n');
-    // Rotation kept the newest ~9 KB: the lines left are the last ones, in order.
-    const nums = out.filter((l) => l.startsWith('line-')).map((l) => Number(l.slice(5)));
+    // Following saw the lines as they were written, across the rotations: none lost or repeated.
+    const seen = out.filter((l) => l.startsWith('line-')).map((l) => Number(l.slice(5)));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: seen.length }, (_, k) => 300 - seen.length + k),
+    );
+    // Afterwards: the two parts of the long line and `late` have a file each (they do not fit
+    // 4k together), so the lines left are those of one ~4k file — the last ones, in order.
+    const kept = (await docker(['logs', 'loc'])).stdout.split('\n').filter((l) => l.startsWith('line-'));
+    const nums = kept.map((l) => Number(l.slice(5)));
     assert.ok(nums.length > 10 && nums.length < 300, `${nums.length} lines kept`);
     assert.deepEqual(
       nums,
       Array.from({ length: nums.length }, (_, k) => 300 - nums.length + k),
     );
     const tail = await docker(['logs', '--tail', '2', 'loc']);
-    assert.equal(tail.stdout, `${'x'.repeat(20000)}\nlate\n`);
+    assert.equal(tail.stdout, `${'x'.repeat(3616)}\nlate\n`); // records: the long line's last part
     const ts = await docker(['logs', '--timestamps', '--tail', '1', 'loc']);
     assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z late\n$/);
     const since = ts.stdout.slice(0, 30);
@@ -199,11 +207,11 @@ describe('logging drivers', { skip }, () => {
     // On disk as dockerd lays it out: local-logs/container.log and gzipped rotations.
     const dir = join(d.dataRoot, 'containers', await idOf('loc'), 'local-logs');
     const files = readdirSync(dir).sort();
-    assert.deepEqual(files, ['container.log', 'container.log.1.gz', 'container.log.2.gz']);
+    assert.deepEqual(files, ['container.log', 'container.log.1.gz', 'container.log.2.gz', 'container.log.3.gz']);
     assert.ok(gunzipSync(readFileSync(join(dir, 'container.log.1.gz'))).length > 0);
     const insp = JSON.parse((await docker(['inspect', 'loc'])).stdout)[0];
     assert.equal(insp.LogPath, '');
-    assert.deepEqual(insp.HostConfig.LogConfig, { Type: 'local', Config: { 'max-size': '3k', 'max-file': '3' } });
+    assert.deepEqual(insp.HostConfig.LogConfig, { Type: 'local', Config: { 'max-size': '4k', 'max-file': '4' } });
     await docker(['rm', 'loc']);
   });
 
@@ -549,15 +557,19 @@ describe('daemon.json log-driver and log-opts', { skip }, () => {
   test("become every container's defaults; a container's own driver keeps its own options", async () => {
     const info = await runCli('docker', d, ['info', '--format', '{{.LoggingDriver}} {{json .Plugins.Log}}']);
     assert.equal(info.stdout.trim(), 'local ["fluentd","gelf","journald","json-file","local","syslog"]');
-    const r = await runCli('docker', d, ['run', '--name', 'a', 'busybox', 'echo', 'hi']);
+    const r = await runCli('docker', d, ['run', '--name', 'dflt', 'busybox', 'echo', 'hi']);
     assert.equal(r.stdout, 'hi\n');
-    const lc = JSON.parse((await runCli('docker', d, ['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'a'])).stdout);
+    const lc = JSON.parse(
+      (await runCli('docker', d, ['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'dflt'])).stdout,
+    );
     assert.deepEqual(lc, { Type: 'local', Config: { 'max-size': '2k', 'max-file': '2', compress: 'false' } });
-    assert.equal((await runCli('docker', d, ['logs', 'a'])).stdout, 'hi\n');
-    await runCli('docker', d, ['run', '--name', 'b', '--log-driver', 'json-file', 'busybox', 'echo', 'json']);
-    const lb = JSON.parse((await runCli('docker', d, ['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'b'])).stdout);
+    assert.equal((await runCli('docker', d, ['logs', 'dflt'])).stdout, 'hi\n');
+    await runCli('docker', d, ['run', '--name', 'own', '--log-driver', 'json-file', 'busybox', 'echo', 'json']);
+    const lb = JSON.parse(
+      (await runCli('docker', d, ['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'own'])).stdout,
+    );
     assert.deepEqual(lb, { Type: 'json-file', Config: {} });
-    assert.equal((await runCli('docker', d, ['logs', 'b'])).stdout, 'json\n');
+    assert.equal((await runCli('docker', d, ['logs', 'own'])).stdout, 'json\n');
   });
 
   test("a bad default stops berthd at start-up with dockerd's message", async () => {

@@ -119,16 +119,16 @@ export async function openLogDriver(
       break;
     }
     case 'syslog':
-      driver = await openSyslog(info, mine, ctx);
+      driver = serial(await openSyslog(info, mine, ctx));
       break;
     case 'fluentd':
-      driver = await openFluentd(info, mine, ctx);
+      driver = serial(await openFluentd(info, mine, ctx));
       break;
     case 'gelf':
-      driver = await openGelf(info, mine, ctx);
+      driver = serial(await openGelf(info, mine, ctx));
       break;
     case 'journald':
-      driver = await openJournald(info, mine, ctx);
+      driver = serial(await openJournald(info, mine, ctx));
       break;
     default:
       throw invalidArgument(`error looking up logging plugin ${type}: plugin "${type}" not found`);
@@ -136,6 +136,23 @@ export async function openLogDriver(
   if (isNonBlocking(opts)) driver = withRing(driver, ringBytes(opts), ctx, type);
   if (READABLE.has(type) || !cacheEnabled(opts)) return driver;
   return withCache(driver, info, opts, ctx);
+}
+
+/**
+ * One message at a time, in the order the copier hands them over (stdout and stderr arrive
+ * concurrently): a network driver's reconnects, retries and acks then never interleave.
+ */
+function serial(d: LogDriver): LogDriver {
+  let tail: Promise<void> = Promise.resolve();
+  return {
+    handler: (msg) => {
+      tail = tail.then(() => d.handler(msg)).catch(() => {});
+      return tail;
+    },
+    close: async () => {
+      await d.close();
+    },
+  };
 }
 
 /** json-file and local records carry the picked labels/env, and the tag when one was asked for. */
