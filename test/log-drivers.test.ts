@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
@@ -272,7 +272,7 @@ describe('logging drivers', { skip }, () => {
       for (const [i, word] of ['one', 'two'].entries())
         assert.match(
           lines[i],
-          new RegExp(`^<134>1 ${rfc3339} 127\\.0\\.0\\.1:\\d+ sl2/busybox ${d.proc.pid} sl2/busybox - ${word}$`),
+          new RegExp(`^<134>1 ${rfc3339} ${hostname()} sl2/busybox ${d.proc.pid} sl2/busybox - ${word}$`),
         );
 
       await docker([
@@ -354,10 +354,12 @@ describe('logging drivers', { skip }, () => {
         'via-stream',
       ]);
       await waitUntil(() => stream.all().toString().endsWith('\n'), 'a unix stream message');
-      // rfc3164 with the connection's local address as hostname: empty for a unix socket.
+      // rfc3164: with the host's name.
       assert.match(
         stream.all().toString(),
-        new RegExp(`^<30>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d  t1\\[${d.proc.pid}\\]: via-stream\\n$`),
+        new RegExp(
+          `^<30>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d ${hostname()} t1\\[${d.proc.pid}\\]: via-stream\\n$`,
+        ),
       );
       await docker([
         'run',

@@ -200,7 +200,7 @@ export class StreamConn {
 }
 
 /** A connected UDP socket (Go's net.Dial("udp", …)): a send error is reported, never thrown. */
-export async function dialUdp(addr: string): Promise<{ send(b: Buffer): Promise<void>; close(): void; local: string }> {
+export async function dialUdp(addr: string): Promise<{ send(b: Buffer): Promise<void>; close(): void }> {
   const [host, port] = splitHostPort(addr);
   const sock = dgram.createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
   sock.on('error', () => {}); // ICMP unreachable and the like: a datagram lost
@@ -208,11 +208,9 @@ export async function dialUdp(addr: string): Promise<{ send(b: Buffer): Promise<
     sock.once('error', (err) => reject(dialError('udp', addr, err)));
     sock.connect(port, host, () => resolve());
   });
-  const a = sock.address();
   return {
     send: (b) => new Promise<void>((resolve, reject) => sock.send(b, (err) => (err ? reject(err) : resolve()))),
     close: () => sock.close(),
-    local: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
   };
 }
 

@@ -58,6 +58,10 @@ export function validateGelfOpts(opts: Record<string, string>): void {
   }
 }
 
+/** JSON as Go's encoding/json writes it: <, >, & and U+2028/9 escaped. */
+const goJson = (v: unknown) =>
+  JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** The JSON of one message: dockerd's field order (the struct's, then the sorted extras). */
 export function gelfMessage(host: string, msg: CopierMessage, rawExtra: string): string {
   const ms = msg.timeNs / 1_000_000n;
@@ -68,7 +72,7 @@ export function gelfMessage(host: string, msg: CopierMessage, rawExtra: string):
     timestamp: Number(ms) / 1000,
     level: msg.stream === 'stderr' ? 3 : 6,
   };
-  const j = JSON.stringify(head);
+  const j = goJson(head);
   return rawExtra === '{}' ? j : `${j.slice(0, -1)},${rawExtra.slice(1)}`;
 }
 

@@ -48,6 +48,8 @@ async function* read(id: string, ns: string | undefined, opts: ReadLogsOptions):
   const base = [
     ...namespaceArgs(ns),
     '--no-pager',
+    // Fields over 4 KiB come out as null without --all.
+    '--all',
     '-o',
     'json',
     '--output-fields=MESSAGE,PRIORITY,SYSLOG_TIMESTAMP,CONTAINER_PARTIAL_MESSAGE',

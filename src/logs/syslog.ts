@@ -158,21 +158,18 @@ interface Transport {
   close(): Promise<void>;
 }
 
-/** The connection and the hostname dockerd's srslog puts into messages (the local address). */
-async function connect(proto: Proto, addr: string, opts: Record<string, string>): Promise<[Transport, string]> {
+/** The connection: dialled once at start, re-dialled after a failed write. */
+async function connect(proto: Proto, addr: string, opts: Record<string, string>): Promise<Transport> {
   if (proto === 'udp') {
     let u = await dialUdp(addr);
-    return [
-      {
-        send: (b) => u.send(b),
-        reconnect: async () => {
-          u.close();
-          u = await dialUdp(addr);
-        },
-        close: async () => u.close(),
+    return {
+      send: (b) => u.send(b),
+      reconnect: async () => {
+        u.close();
+        u = await dialUdp(addr);
       },
-      u.local,
-    ];
+      close: async () => u.close(),
+    };
   }
   if (proto === 'unixgram' || proto === '') {
     // The default address: the local syslog socket, datagram first, then stream.
@@ -204,7 +201,7 @@ async function connect(proto: Proto, addr: string, opts: Record<string, string>)
       if (proto === '') throw new Error('Unix syslog delivery error');
       throw dialError('unixgram', addr, { code: 'ECONNREFUSED' });
     };
-    return [await open(), proto === '' ? 'localhost' : ''];
+    return open();
   }
   const tlsOpts =
     proto === 'tcp+tls'
@@ -216,11 +213,7 @@ async function connect(proto: Proto, addr: string, opts: Record<string, string>)
         })
       : undefined;
   const kind = proto === 'unix' ? 'unix' : proto === 'tcp+tls' ? 'tls' : 'tcp';
-  const conn = await StreamConn.open(() => dialStream(kind, addr, tlsOpts));
-  const s = conn.socket!;
-  const host =
-    proto === 'unix' ? '' : `${s.localAddress?.includes(':') ? `[${s.localAddress}]` : s.localAddress}:${s.localPort}`;
-  return [streamTransport(conn), host];
+  return streamTransport(await StreamConn.open(() => dialStream(kind, addr, tlsOpts)));
 }
 
 function streamTransport(conn: StreamConn): Transport {
@@ -237,11 +230,12 @@ export async function openSyslog(
   const facility = parseFacility(opts['syslog-facility']);
   const format = parseFormat(opts['syslog-format']);
   const octetCounting = proto === 'tcp+tls' && (format === 'rfc5424' || format === 'rfc5424micro');
-  const [transport, localHost] = await connect(proto, addr, opts);
+  const transport = await connect(proto, addr, opts);
   const drops = new RateLimitedWarning(ctx.warn);
   const frame = (msg: CopierMessage): Buffer => {
     const pri = facility | (msg.stream === 'stderr' ? SEV_ERR : SEV_INFO);
-    const text = formatSyslog(format, pri, localHost, tag, `${msg.line.toString('utf8')}\n`);
+    // dockerd's srslog names the host by its hostname in every format that has one.
+    const text = formatSyslog(format, pri, info.hostname, tag, `${msg.line.toString('utf8')}\n`);
     return Buffer.from(octetCounting ? `${Buffer.byteLength(text)} ${text}` : text, 'utf8');
   };
   let closed = false;
