@@ -55,6 +55,15 @@ export class RateLimitedWarning {
     this.#intervalMs = intervalMs;
   }
 
+  /** A warning with the total, whatever the rate limit (at the end of a run). */
+  summary(msg: string, fields: Record<string, unknown>): void {
+    try {
+      this.#warn(msg, { ...fields, droppedTotal: this.total });
+    } catch {
+      /* a warning sink must not break logging */
+    }
+  }
+
   /** Counts `n` lost messages and maybe warns. */
   drop(n: number, msg: string, fields: Record<string, unknown>): void {
     this.total += n;

@@ -114,6 +114,9 @@ export class RingDriver implements LogDriver {
         });
       }
     }
+    // The run's total, once, whatever the rate limit let through before.
+    if (this.#drops.total > 0)
+      this.#drops.summary('log messages dropped during this run (mode=non-blocking)', { driver: this.#what });
     await this.#inner.close();
   }
 }
