@@ -65,6 +65,32 @@ describe('Python SDK', { skip }, () => {
     assert.equal(r.state, 'inactive');
   });
 
+  test("log_config: the local driver read back by logs(); an unknown driver is a 400 in dockerd's words", async () => {
+    const r = await py(
+      d,
+      `
+      from docker.types import LogConfig
+      c = client.containers.run('busybox', ['sh', '-c', 'echo hi; echo oops >&2'], detach=True,
+                                log_config=LogConfig(type='local', config={'max-size': '1m'}))
+      c.wait()
+      out({
+        'logs': c.logs().decode(),
+        'stdout': c.logs(stderr=False).decode(),
+        'config': client.api.inspect_container(c.id)['HostConfig']['LogConfig'],
+        'bad': api_error(lambda: client.containers.run('busybox', 'true', log_config=LogConfig(type='nope'))),
+      })
+      c.remove()
+      `,
+    );
+    assert.equal(r.logs, 'hi\noops\n');
+    assert.equal(r.stdout, 'hi\n');
+    assert.deepEqual(r.config, { Type: 'local', Config: { 'max-size': '1m' } });
+    assert.deepEqual(r.bad, {
+      status: 400,
+      explanation: 'error looking up logging plugin nope: plugin "nope" not found',
+    });
+  });
+
   describe('registry data (GET /distribution/{name}/json) with basic auth over TLS', {
     skip: !hasRegistry && 'needs docker-registry',
   }, () => {

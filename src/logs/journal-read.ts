@@ -2,7 +2,6 @@
 // on CONTAINER_ID_FULL, in the journal namespace berthd logs into) with tail, since/until
 // and follow. Following ends when the container's run ended: the journal is synced, the
 // entries after the last one shown are read once more, and the follower is stopped.
-import type { ChildProcess } from 'node:child_process';
 import { killProcessGroup, run, spawnChild } from '../sys/exec.ts';
 import { journalctl, journalSync, namespaceArgs } from './journald.ts';
 import type { LogRecord } from './jsonlog.ts';
@@ -141,7 +140,7 @@ function* parseLines(text: string): Generator<JournalEntry> {
 
 /** Entries as journalctl prints them, until it exits or `closed` resolves. */
 async function* entriesOf(
-  child: ChildProcess,
+  child: ReturnType<typeof spawnChild>,
   closed: Promise<'closed'> | undefined,
 ): AsyncGenerator<JournalEntry | 'closed'> {
   let buf = '';
