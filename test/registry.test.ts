@@ -135,8 +135,9 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
     const bad = await tarToBuffer([{ entry: { name: '../evil', type: 'file' }, body: 'x' }]);
     const before = (await d.api('GET', '/images/json')).json().length;
     const r = await d.api('POST', '/images/load', { raw: bad });
-    assert.equal(r.status, 400);
-    assert.match(r.json().message, /not allowed/);
+    // dockerd answers a load 200 and reports its failure in the stream.
+    assert.equal(r.status, 200);
+    assert.match(lines(r.body).at(-1)!.errorDetail.message, /not allowed/);
     assert.equal((await d.api('GET', '/images/json')).json().length, before);
   });
 

@@ -42,6 +42,8 @@ export function decodeBase64Json(header: string | string[] | undefined, name: st
 export async function streamProgress(
   res: ServerResponse,
   work: (emit: (msg: ProgressMessage) => void) => Promise<unknown>,
+  /** Errors in-band even before the first message (dockerd's /images/load always answers 200). */
+  opts: { alwaysInBand?: boolean } = {},
 ): Promise<void> {
   let started = false;
   const emit = (msg: ProgressMessage) => {
@@ -54,7 +56,11 @@ export async function streamProgress(
   try {
     await work(emit);
   } catch (err) {
-    if (!started) throw err;
+    if (!started && !opts.alwaysInBand) throw err;
+    if (!started) {
+      started = true;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+    }
     const message = messageOf(err);
     const code = (err as { code?: unknown }).code;
     const msg: ProgressMessage = {

@@ -1,7 +1,7 @@
 // POST /build's JSON query parameters (moby's build router at API 1.47), and the body of
 // POST /build/context: Berth's own endpoint, read with the same decoder so a wrong type
 // gets the same kind of message.
-import type { BuildContextEntry, BuildContextManifest } from '../types/build.ts';
+import type { BuildContextEntry, BuildContextManifest, BuildOutput } from '../types/build.ts';
 import { int64, jsonKind, map, nullable, slice, str, struct, type GoType } from './go-json.ts';
 
 export { ulimits as buildUlimits } from './containers.ts';
@@ -10,6 +10,8 @@ export { ulimits as buildUlimits } from './containers.ts';
 export const buildArgs = map(nullable(str), 'map[string]*string');
 export const buildLabels = map(str);
 export const cacheFrom = slice(str);
+/** outputs (API 1.40+): []build.BuildOutput. */
+export const buildOutputs = slice(struct<BuildOutput>('build.BuildOutput', { Type: str, Attrs: map(str) }));
 
 /** Milliseconds with fractions: any JSON number. */
 const mtime: GoType<number> = {

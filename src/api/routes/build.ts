@@ -6,12 +6,13 @@ import { invalidArgument } from '../../common/errors.ts';
 import type { Router } from '../router.ts';
 import { decodeRegistryConfig } from './registry-config.ts';
 import { readBody, sendJson, streamProgress } from '../http.ts';
+import { compareVersions } from '../../common/api-version.ts';
 import { buildSecrets } from './build-secrets.ts';
 import type { Ulimit } from '../types/containers.ts';
-import type { BuildContextManifest, BuildContextOffer, BuildPruneResponse } from '../types/build.ts';
+import type { BuildContextManifest, BuildContextOffer, BuildOutput, BuildPruneResponse } from '../types/build.ts';
 import type { ProgressMessage } from '../types/progress.ts';
 import type { AuthConfig } from '../types/registry.ts';
-import { buildArgs, buildContextManifest, buildLabels, buildUlimits, cacheFrom } from '../decode/build.ts';
+import { buildArgs, buildContextManifest, buildLabels, buildOutputs, buildUlimits, cacheFrom } from '../decode/build.ts';
 import { decodeJson, type GoType } from '../decode/go-json.ts';
 
 export interface BuildQuery {
@@ -38,6 +39,8 @@ export interface BuildQuery {
   contextSession?: string;
   /** berth build --secret (X-Berth-Build-Secrets), not a Docker parameter. */
   secrets?: Map<string, Buffer>;
+  /** outputs (API 1.40+): where the result goes. */
+  outputs?: BuildOutput[];
 }
 
 export interface BuildBackend {
@@ -60,6 +63,12 @@ function checkUlimits(list: Ulimit[]): Required<Ulimit>[] {
   });
 }
 
+/** outputs: a JSON list of {Type, Attrs}, read from API 1.40 on as dockerd does. */
+function outputsOf(v: string | undefined, version: string): BuildOutput[] | undefined {
+  if (!v || compareVersions(version, '1.40') < 0) return undefined;
+  return decodeJson(buildOutputs, v, 'invalid outputs specified');
+}
+
 export function buildRoutes(r: Router, b: BuildBackend): void {
   r.add('POST', '/build', async (ctx) => {
     const q = ctx.query;
@@ -75,7 +84,11 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
       forceRm: q.bool('forcerm'),
       quiet: q.bool('q'),
       network: q.str('networkmode') || undefined,
-      extraHosts: (q.str('extrahosts') ?? '').split(',').filter(Boolean),
+      // One host:ip per extrahosts parameter (the docker CLI, SDKs); commas also split.
+      extraHosts: q
+        .all('extrahosts')
+        .flatMap((v) => v.split(','))
+        .filter(Boolean),
       shmSize: q.int('shmsize') || undefined,
       platform: q.str('platform') || undefined,
       cacheFrom: jsonParam(q.str('cachefrom'), cacheFrom, 'cache-from'),
@@ -83,6 +96,7 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
       registryAuth: decodeRegistryConfig(ctx.req.headers['x-registry-config']),
       contextSession: q.str('berthcontext') || undefined,
       secrets: buildSecrets(ctx.req.headers),
+      outputs: outputsOf(q.str('outputs'), ctx.version),
     };
     await streamProgress(ctx.res, (emit) => b.build(query, ctx.req, ctx.signal, emit));
   });

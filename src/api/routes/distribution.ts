@@ -92,7 +92,9 @@ export function distributionRoutes(r: Router, b: DistributionBackend): void {
   });
   r.add('GET', '/images/{name*}/get', async (ctx) => sendArchive(ctx, await b.save([ctx.params.name], ctx.signal)));
   r.add('POST', '/images/load', async (ctx) => {
-    await streamProgress(ctx.res, (emit) => b.load(ctx.req, ctx.query.bool('quiet'), ctx.signal, emit));
+    await streamProgress(ctx.res, (emit) => b.load(ctx.req, ctx.query.bool('quiet'), ctx.signal, emit), {
+      alwaysInBand: true,
+    });
   });
 }
 

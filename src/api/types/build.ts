@@ -47,3 +47,9 @@ export interface BuildContextOffer {
   session: string;
   need: string[];
 }
+
+/** POST /build's outputs (API 1.40+): where the result goes. */
+export interface BuildOutput {
+  Type?: string;
+  Attrs?: Record<string, string>;
+}

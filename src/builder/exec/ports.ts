@@ -94,6 +94,11 @@ export interface BuildPorts {
   cachePut(key: string, image: string): Promise<void>;
   /** --cache-from: an image for this step from the named images' history (Docker's legacy rules). */
   cacheFrom?(sources: string[], parent: string, createdBy: string, config: RunConfig): Promise<string | undefined>;
+  /**
+   * With --cache-from, a local hit counts only when it is one of the named images or an
+   * ancestor of one (moby's ImageCache.GetCache: the local cache is limited to the sources).
+   */
+  inCacheFromChain?(sources: string[], image: string): boolean;
 }
 
 /** A downloaded ADD URL: its size and sha256 (hex), and its bytes on demand. */

@@ -22,6 +22,7 @@ import type { Dockerfile } from '../../builder/dockerfile/ast.ts';
 import { BuildCache } from './cache.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import { buildPorts } from './ports.ts';
+import { parsePlatform, platformString } from '../../registry/manifest.ts';
 import { BUILD_LABEL, type BuildDeps } from './deps.ts';
 import type { OpContext } from '../../common/context.ts';
 import { removeContainer } from '../containers/remove.ts';
@@ -37,6 +38,8 @@ export type BuildOptions = Omit<BuildRequest, 'dockerfile' | 'fileName' | 'conte
   registryAuth?: Record<string, Credentials>;
   /** A session from POST /build/context: the body then holds only the files it asked for. */
   contextSession?: string;
+  /** outputs (API 1.40+), checked: only the default image output. */
+  outputs?: { Type?: string; Attrs?: Record<string, string> }[];
 };
 
 export type BuildEmit = (msg: ProgressMessage) => void;
@@ -102,6 +105,32 @@ async function readContext(deps: BuildDeps, body: Readable, dockerfile: string):
   }
 }
 
+/** --platform: parsed as Docker does; Berth builds and runs linux images only. */
+function checkBuildPlatform(platform: string): void {
+  const p = parsePlatform(platform);
+  if (p.os !== 'linux')
+    throw invalidArgument(`unsupported platform ${platformString(p)}: Berth builds linux images only`);
+}
+
+/**
+ * outputs (API 1.40+): the legacy builder's result is an image in the daemon, which is the
+ * default output; exporting elsewhere (local, tar, registry…) needs BuildKit's session, which
+ * this protocol lacks — refused rather than ignored.
+ */
+function checkOutputs(outputs: { Type?: string; Attrs?: Record<string, string> }[] | undefined): void {
+  if (!outputs?.length) return;
+  if (outputs.length > 1) throw invalidArgument('multiple outputs not supported');
+  const type = outputs[0]?.Type ?? '';
+  if (type !== 'moby' && type !== 'image' && type !== 'docker')
+    throw invalidArgument(
+      `build output of type ${JSON.stringify(type)} is not supported: Berth's builder (the legacy protocol) makes an image in berthd only (type "moby")`,
+    );
+  const attrs = outputs[0].Attrs ?? {};
+  for (const k of Object.keys(attrs))
+    if (k !== 'name')
+      throw invalidArgument(`build output attribute ${JSON.stringify(k)} is not supported (only "name", as the tags)`);
+}
+
 /** Finds the Dockerfile in an indexed context and applies the context's .dockerignore. */
 function dockerfileOf(index: ContextIndex, dockerfile: string): { dockerfile: string; fileName: string } {
   const name = posix.normalize(dockerfile.replace(/^\/+/, ''));
@@ -136,6 +165,8 @@ export async function buildImage(
 ): Promise<string> {
   const tags = opts.tags.map((t) => withDefaultTag(parseReference(t)));
   const dockerfile = opts.dockerfile || 'Dockerfile';
+  if (opts.platform) checkBuildPlatform(opts.platform);
+  checkOutputs(opts.outputs);
   if (opts.contextSession) {
     // berth build's incremental transfer: the body holds only the files berthd lacked.
     return deps.contexts.receive(
@@ -167,13 +198,13 @@ async function runBuild(
   const dockerfile = parse(ctx.dockerfile, ctx.fileName);
   const cache = new BuildCache(deps.dir, deps.containers.images);
   // The executor's request is the options minus what only this layer uses.
-  const { tags: _t, dockerfile: _d, quiet: _q, registryAuth: _a, contextSession: _s, ...rest } = opts;
+  const { tags: _t, dockerfile: _d, quiet: _q, registryAuth: _a, contextSession: _s, outputs: _o, ...rest } = opts;
   const req: BuildRequest = { ...rest, dockerfile, fileName: ctx.fileName, context: { index: ctx.index, open } };
-  const out = {
-    stream: (text: string) => {
-      if (!opts.quiet) emit({ stream: text });
-    },
-  };
+  // -q: dockerd keeps the whole output back and sends it only when the build fails (before
+  // the error, so the CLI and SDKs can show what happened); a success sends just the ID.
+  const kept = opts.quiet ? new KeptOutput() : undefined;
+  const show: BuildEmit = kept ? (m) => kept.add(m) : emit;
+  const out = { stream: (text: string) => show({ stream: text }) };
   const held = deps.inUse.track();
   try {
     const { id } = await executeBuild(
@@ -182,17 +213,43 @@ async function runBuild(
       out,
       signal,
     );
-    emit({ aux: { ID: id } });
-    if (!opts.quiet) emit({ stream: `Successfully built ${shortId(id)}\n` });
+    show({ aux: { ID: id } });
+    show({ stream: `Successfully built ${shortId(id)}\n` });
     for (const t of tags) {
       await deps.containers.images.tag(id as never, t);
       deps.containers.events.publish('image', 'tag', id, { name: familiarString(t) });
-      if (!opts.quiet) emit({ stream: `Successfully tagged ${familiarString(t)}\n` });
+      show({ stream: `Successfully tagged ${familiarString(t)}\n` });
     }
     if (opts.quiet) emit({ stream: `${id}\n` });
     return id;
+  } catch (err) {
+    kept?.flush(emit);
+    throw err;
   } finally {
     held.release();
+  }
+}
+
+/** A quiet build's output, held until it fails: the last 8 MiB of it at most. */
+class KeptOutput {
+  static readonly MAX = 8 << 20;
+  #msgs: ProgressMessage[] = [];
+  #bytes = 0;
+  #cut = false;
+  add(m: ProgressMessage): void {
+    const size = typeof m.stream === 'string' ? m.stream.length : 64;
+    this.#msgs.push(m);
+    this.#bytes += size;
+    while (this.#bytes > KeptOutput.MAX && this.#msgs.length > 1) {
+      const gone = this.#msgs.shift()!;
+      this.#bytes -= typeof gone.stream === 'string' ? gone.stream.length : 64;
+      this.#cut = true;
+    }
+  }
+  flush(emit: BuildEmit): void {
+    if (this.#cut) emit({ stream: '[earlier output cut]\n' });
+    for (const m of this.#msgs) emit(m);
+    this.#msgs = [];
   }
 }
 

@@ -72,3 +72,15 @@ export async function cacheFromHit(
   }
   return undefined;
 }
+
+/** Whether `image` is one of `sources` or an ancestor of one (moby's isParent walk). */
+export function inCacheFromChain(images: ImageStore, sources: string[], image: string): boolean {
+  for (const name of sources) {
+    let cur = images.tryResolve(name);
+    for (let depth = 0; cur && depth < 1000; depth++) {
+      if (cur.id === image) return true;
+      cur = cur.meta.parent ? images.get(cur.meta.parent) : undefined;
+    }
+  }
+  return false;
+}

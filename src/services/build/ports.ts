@@ -22,7 +22,8 @@ import type { BuildCache } from './cache.ts';
 import { commitStep } from './commit-step.ts';
 import { downloadUrl } from './download.ts';
 import { prepareStepMounts } from './step-mounts.ts';
-import { cacheFromHit } from './cache-from.ts';
+import { cacheFromHit, inCacheFromChain } from './cache-from.ts';
+import { parsePlatform } from '../../registry/manifest.ts';
 import { authFor } from './registry-auth.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -39,6 +40,15 @@ const baseOf = (img: Image): BaseImage => ({
 async function spaceLimit(dir: string): Promise<number> {
   const s = await statfs(dir);
   return Math.floor((Number(s.bavail) * Number(s.bsize)) / 2);
+}
+
+function matchesPlatform(doc: { os?: string; architecture?: string; variant?: string }, platform: string): boolean {
+  const want = parsePlatform(platform);
+  return (
+    doc.os === want.os &&
+    doc.architecture === want.architecture &&
+    (!want.variant || !doc.variant || doc.variant === want.variant)
+  );
 }
 
 export function buildPorts(
@@ -69,6 +79,9 @@ export function buildPorts(
         }
       };
       let img = opts.pull ? undefined : find();
+      // A local image of another platform than asked for is not the one: pull it (Docker's
+      // builder looks the image up by platform, then pulls).
+      if (img && opts.platform && !matchesPlatform(img.doc, opts.platform)) img = undefined;
       if (!img) {
         const ref = withDefaultTag(parseReference(name));
         await deps.pull(
@@ -95,6 +108,8 @@ export function buildPorts(
           Tty: false,
           OpenStdin: false,
           HostConfig: {
+            // The step's output is read back from its log: json-file, whatever the daemon's default.
+            LogConfig: { Type: 'json-file', Config: {} },
             NetworkMode: req.network || 'default',
             ExtraHosts: req.extraHosts ?? [],
             ...(req.shmSize ? { ShmSize: req.shmSize } : {}),
@@ -167,5 +182,6 @@ export function buildPorts(
     cacheGet: (key) => cache.get(key),
     cachePut: (key, image) => cache.put(key, image),
     cacheFrom: (sources, parent, createdBy, config) => cacheFromHit(cd.images, sources, parent, createdBy, config),
+    inCacheFromChain: (sources, image) => inCacheFromChain(cd.images, sources, image),
   };
 }

@@ -107,29 +107,61 @@ async function fromOciLayout(u: Unpacked): Promise<ToLoad[]> {
   return out;
 }
 
+interface ManifestItem {
+  Config: string;
+  RepoTags?: string[] | null;
+  Layers: string[];
+}
+
+/** manifest.json, with dockerd's messages for what is not one. */
+function parseManifestJson(bytes: Buffer): ManifestItem[] {
+  let m: unknown;
+  try {
+    m = JSON.parse(bytes.toString());
+  } catch (err) {
+    throw invalidArgument(`invalid archive: failed to decode manifest.json: ${(err as Error).message}`);
+  }
+  if (m === null) throw invalidArgument('invalid manifest, manifest cannot be null (but can be [])');
+  if (!Array.isArray(m))
+    throw invalidArgument(
+      `invalid archive: failed to decode manifest.json: json: cannot unmarshal ${typeof m === 'object' ? 'object' : typeof m} into Go value of type []tarexport.manifestItem`,
+    );
+  for (const e of m)
+    if (!e || typeof e !== 'object' || typeof (e as ManifestItem).Config !== 'string')
+      throw invalidArgument('invalid archive: failed to decode manifest.json: an entry has no Config');
+  return m as ManifestItem[];
+}
+
+/** What is not a tar reads as Go's archive/tar says it. */
+function tarError(err: unknown): unknown {
+  const msg = (err as Error).message ?? '';
+  if (msg.startsWith('invalid tar header')) return invalidArgument('archive/tar: invalid tar header', err);
+  if (msg === 'unexpected end of archive') return invalidArgument('unexpected EOF', err);
+  return err;
+}
+
 export async function loadImages(deps: DistributionDeps, src: Readable, quiet: boolean, emit: Emit): Promise<void> {
   const dir = join(deps.content.root, 'ingest', `load-${randomBytes(8).toString('hex')}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const loaded: string[] = [];
   try {
-    const u = await unpack(src, dir);
+    // docker load takes compressed archives too (docker save | gzip).
+    const u = await unpack(await deps.decompress(src), dir).catch((err) => {
+      throw tarError(err);
+    });
     let items: ToLoad[];
     if (u.files.has('manifest.json')) {
-      const m = JSON.parse((await readSmall(u, 'manifest.json', 4 << 20)).toString()) as {
-        Config: string;
-        RepoTags?: string[] | null;
-        Layers: string[];
-      }[];
-      if (!Array.isArray(m)) throw invalidArgument('invalid archive: manifest.json is not a list');
       items = [];
-      for (const e of m)
-        items.push({ config: await readSmall(u, e.Config), layers: e.Layers ?? [], tags: e.RepoTags ?? [] });
+      for (const e of parseManifestJson(await readSmall(u, 'manifest.json', 4 << 20))) {
+        const config = await readSmall(u, e.Config).catch(() => {
+          throw invalidArgument(`open ${e.Config}: no such file or directory`);
+        });
+        items.push({ config, layers: e.Layers ?? [], tags: e.RepoTags ?? [] });
+      }
     } else if (u.files.has('index.json')) {
       items = await fromOciLayout(u);
     } else {
-      throw invalidArgument(
-        'invalid archive: no manifest.json or index.json (not a docker save or OCI layout archive)',
-      );
+      throw invalidArgument('invalid archive: does not contain a manifest.json');
     }
     for (const it of items) loaded.push(...(await loadOne(deps, u, it)));
   } finally {
@@ -148,9 +180,12 @@ async function loadOne(deps: DistributionDeps, u: Unpacked, it: ToLoad): Promise
     throw invalidArgument('invalid archive: image config is not JSON');
   }
   const diffIds = doc?.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds) || diffIds.length !== it.layers.length || !diffIds.every((d) => isDigest(d))) {
+  if (!Array.isArray(diffIds) || !diffIds.every((d) => isDigest(d)))
     throw invalidArgument("invalid archive: the config's diff IDs do not match its layers");
-  }
+  if (diffIds.length !== it.layers.length)
+    throw invalidArgument(
+      `invalid manifest, layers length mismatch: expected ${it.layers.length}, got ${diffIds.length}`,
+    );
   const chain = chainIds(diffIds);
   const release = deps.leases.take([...diffIds, ...chain]);
   try {
