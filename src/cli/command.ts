@@ -47,6 +47,8 @@ export interface Command {
   readonly aliases?: string;
   /** false: flags stop at the first positional (run/create/exec). */
   readonly interspersed?: boolean;
+  /** Every argument, flags and --help included, goes to the command unparsed (berth compose). */
+  readonly passthrough?: boolean;
   readonly args?: ArgRule;
   /** Exit code (0 when void). Errors propagate to the runner. */
   run(ctx: Ctx): Promise<number | undefined>;

@@ -69,6 +69,10 @@ export const commands: Record<string, Entry> = {
   },
   load: { short: 'Load an image from a tar archive or STDIN', load: () => import('./commands/load.ts') },
   build: { short: 'Build an image from a Dockerfile', load: () => import('./commands/build.ts') },
+  compose: {
+    short: "Define and run multi-container applications (Docker's Compose plugin, against berthd)",
+    load: () => import('./commands/compose.ts'),
+  },
   search: { short: 'Search Docker Hub for images', load: () => import('./commands/search.ts') },
   version: { short: 'Show the Berth version information', load: () => import('./commands/version.ts') },
   info: { short: 'Display system-wide information', load: () => import('./commands/info.ts') },

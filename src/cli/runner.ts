@@ -198,7 +198,9 @@ export async function runCli(argv: readonly string[], rio: RunIO = processIO()):
   const specs: FlagSpec[] = [...cmd.flags, { name: 'help', type: 'bool', description: 'Print usage', hidden: true }];
   let parsed;
   try {
-    parsed = parseFlags(specs, rest, { interspersed: cmd.interspersed ?? true });
+    parsed = cmd.passthrough
+      ? { args: rest, values: {}, changed: new Set<string>() }
+      : parseFlags(specs, rest, { interspersed: cmd.interspersed ?? true });
   } catch (e) {
     if (e instanceof FlagError) {
       say(`${e.message}\nSee '${path} --help'.`);

@@ -29,7 +29,9 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
     const before = { ec: c.record.endpointsConfig, detached: c.record.primaryDetached };
     // Back on its NetworkMode network: that is its primary again, not an extra endpoint.
     if (primary) c.record.primaryDetached = undefined;
-    else c.record.endpointsConfig = { ...c.record.endpointsConfig, [n.name]: ec };
+    // Its settings there (aliases…) are this request's, primary or not: docker-compose 1.29
+    // disconnects every new container from its network and connects it again with them.
+    c.record.endpointsConfig = { ...c.record.endpointsConfig, [n.name]: ec };
     if (c.runtime.state.Status === 'running') {
       const used = new Set(eps.map((e) => e.ifname));
       let i = 0;
