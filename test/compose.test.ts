@@ -40,6 +40,7 @@ function composeFile(f: Features): string {
     ? `
   db:
     image: busybox
+    init: true
     command: ["sh", "-c", "echo rows > /data/table; exec sleep 100000"]
     volumes: [dbdata:/data]${
       f.healthchecks
@@ -80,6 +81,7 @@ services:
         VERSION: "1.2"
     image: shop-api:local
     pull_policy: build
+    init: true
     environment:
       - MODE=production
     env_file: [./api.env]
@@ -99,6 +101,7 @@ services:
           target: /www/static
   web:
     image: busybox
+    init: true
     command: ["sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www"]
     ports: ["8080"]
     networks: [frontend, backend]
@@ -106,6 +109,7 @@ services:
   debug:
     image: busybox
     profiles: [debug]
+    init: true
     command: ["sleep", "100000"]
     networks: [frontend]${db}
 networks:
@@ -124,9 +128,11 @@ const FILES = {
   'migrate/Dockerfile': 'FROM busybox\nCMD ["sh", "-c", "echo migrating; sleep 1; echo migrated"]\n',
   'api/Dockerfile':
     'FROM busybox\nARG VERSION=0\nRUN echo "version $VERSION" > /version\nCOPY serve.sh /serve.sh\nCMD ["sh", "/serve.sh"]\n',
+  // The server runs until /tmp/crash appears: then the service fails (for its restart policy).
   'api/serve.sh':
     'echo "api $(cat /version) mode=$MODE flavor=$FLAVOR key=$(cat /run/secrets/api_key) conf=$(cat /etc/app.conf)"\n' +
-    'mkdir -p /www/static && echo api-ok > /www/index.html\nexec httpd -f -p 80 -h /www\n',
+    'mkdir -p /www/static && echo api-ok > /www/index.html\nhttpd -p 80 -h /www\n' +
+    'while [ ! -f /tmp/crash ]; do sleep 0.2; done\necho crashing; exit 1\n',
   'api/static/page.txt': 'v1\n',
   'api.env': 'FLAVOR=vanilla\n',
   'secrets/api_key.txt': 's3cr3t\n',
@@ -261,7 +267,7 @@ describe('Compose v5 against berthd', { skip }, () => {
     f.child.kill('SIGTERM');
     // unless-stopped: the server dying (not a stop) is restarted by berthd.
     const before = Number(await docker(['inspect', '-f', '{{.RestartCount}}', 'shop-api-1']));
-    await compose(['exec', '-T', 'api', 'kill', '1']);
+    await compose(['exec', '-T', 'api', 'touch', '/tmp/crash']);
     let count = before;
     for (let i = 0; i < 100 && count === before; i++) {
       await new Promise((r) => setTimeout(r, 200));
@@ -335,7 +341,8 @@ describe('Compose v5 against berthd', { skip }, () => {
 
   test('berth compose runs the same plugin against berthd', async () => {
     write(dir, {
-      'small/compose.yaml': 'name: small\nservices:\n  s:\n    image: busybox\n    command: ["sleep", "100000"]\n',
+      'small/compose.yaml':
+        'name: small\nservices:\n  s:\n    image: busybox\n    init: true\n    command: ["sleep", "100000"]\n',
     });
     const berth = (args: string[]) =>
       runCli('berth', d, ['compose', '-f', join(dir, 'small/compose.yaml'), ...args], undefined, 120_000);
@@ -363,11 +370,13 @@ describe("Debian's docker-compose 1.29 (Python, docker SDK 5)", {
 services:
   app:
     image: busybox
+    init: true
     command: ["sh", "-c", "echo started-v1; exec sleep 100000"]
     environment: [GREETING=hi]
     networks: [inner]
   peer:
     image: busybox
+    init: true
     command: ["sleep", "100000"]
     networks:
       inner:
