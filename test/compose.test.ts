@@ -131,7 +131,7 @@ const FILES = {
   // The server runs until /tmp/crash appears: then the service fails (for its restart policy).
   'api/serve.sh':
     'echo "api $(cat /version) mode=$MODE flavor=$FLAVOR key=$(cat /run/secrets/api_key) conf=$(cat /etc/app.conf)"\n' +
-    'mkdir -p /www/static && echo api-ok > /www/index.html\nhttpd -p 80 -h /www\n' +
+    'rm -f /tmp/crash; mkdir -p /www/static && echo api-ok > /www/index.html\nhttpd -p 80 -h /www\n' +
     'while [ ! -f /tmp/crash ]; do sleep 0.2; done\necho crashing; exit 1\n',
   'api/static/page.txt': 'v1\n',
   'api.env': 'FLAVOR=vanilla\n',
