@@ -156,6 +156,12 @@ describe('Compose v5 against berthd', { skip }, () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Compose v5 lists the project's volumes (GET /volumes) on every up, run and down. */
+  const needsVolumeApi = (t: { skip(msg: string): void }) => {
+    if (features.volumes) return false;
+    t.skip('Compose v5 lists volumes (GET /volumes) on every up, run and down: needs the volume API (issue 10)');
+    return true;
+  };
   const env = () => ({
     ...process.env,
     DOCKER_HOST: d.host,
@@ -199,6 +205,7 @@ describe('Compose v5 against berthd', { skip }, () => {
   };
 
   test('up -d --wait: built images, depends_on order, ports, networks with aliases, env, secrets, configs', async (t) => {
+    if (needsVolumeApi(t)) return;
     t.diagnostic(`berthd has: ${JSON.stringify(features)}`);
     await compose(['up', '-d', '--wait']);
     const all = await ps(true);
@@ -259,7 +266,8 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.match(logs.stdout, /api version 1\.2 mode=production flavor=vanilla key=s3cr3t conf=conf-v1/);
   });
 
-  test('logs -f follows across restart; the restart policy brings a crashed service back', async () => {
+  test('logs -f follows across restart; the restart policy brings a crashed service back', async (t) => {
+    if (needsVolumeApi(t)) return;
     const f = background(['logs', '-f', '--no-log-prefix', 'api']);
     await waitUntil(() => f.output().includes('api version'), 'the first start in logs -f');
     await compose(['restart', 'api']);
@@ -276,7 +284,8 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.ok(count > before, 'restarted after its process died');
   });
 
-  test('run --rm, up --scale web=3, profiles', async () => {
+  test('run --rm, up --scale web=3, profiles', async (t) => {
+    if (needsVolumeApi(t)) return;
     const one = await compose(['run', '--rm', '--no-deps', 'web', 'echo', 'one-off']);
     assert.match(one.stdout, /one-off/);
     assert.ok(!(await ps(true)).some((c) => c.Name.includes('-run-')), 'run --rm leaves no container');
@@ -295,7 +304,8 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.ok((await ps()).some((c) => c.Service === 'debug' && c.State === 'running'));
   });
 
-  test('watch syncs a changed file into the running service', async () => {
+  test('watch syncs a changed file into the running service', async (t) => {
+    if (needsVolumeApi(t)) return;
     const w = background(['watch', '--no-up']);
     await waitUntil(() => w.output().includes('Watch enabled'), 'watch to start', 60_000);
     writeFileSync(join(dir, 'api/static/page.txt'), 'v2\n');
@@ -308,7 +318,8 @@ describe('Compose v5 against berthd', { skip }, () => {
     w.child.kill('SIGTERM');
   });
 
-  test('restart, stop, down -v --rmi local', async () => {
+  test('restart, stop, down -v --rmi local', async (t) => {
+    if (needsVolumeApi(t)) return;
     const before = await docker(['inspect', '-f', '{{.State.StartedAt}}', 'shop-web-1']);
     await compose(['restart']);
     assert.notEqual(await docker(['inspect', '-f', '{{.State.StartedAt}}', 'shop-web-1']), before);
@@ -339,7 +350,8 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.match(r.stdout + r.stderr, /the classic builder doesn't support secrets/);
   });
 
-  test('berth compose runs the same plugin against berthd', async () => {
+  test('berth compose runs the same plugin against berthd', async (t) => {
+    if (needsVolumeApi(t)) return;
     write(dir, {
       'small/compose.yaml':
         'name: small\nservices:\n  s:\n    image: busybox\n    init: true\n    command: ["sleep", "100000"]\n',
