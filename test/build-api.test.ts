@@ -65,6 +65,10 @@ describe('build API', { skip }, () => {
       message: "The command '/bin/sh -c echo visible-output && exit 3' returned a non-zero code: 3",
     });
     assert.equal(msgs.at(-1).error, msgs.at(-1).errorDetail.message);
+    // berth build -q shows the held output the same way.
+    const b = await runCli('berth', d, ['build', '-q', dir]);
+    assert.equal(b.code, 3);
+    assert.match(b.stderr, /visible-output/);
     // A quiet build that works sends the image ID only.
     const ok = ctxDir({ Dockerfile: 'FROM busybox\nRUN echo quiet\n' });
     const q = await docker(['build', '-q', ok]);

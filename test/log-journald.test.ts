@@ -67,7 +67,8 @@ describe('journald driver', { skip }, () => {
       'busybox',
       'sh',
       '-c',
-      'echo out; echo err >&2; head -c 20000 /dev/zero | tr "\\0" x; echo',
+      // Paced, so the two streams reach the journal in this order.
+      'echo out; sleep 0.3; echo err >&2; sleep 0.3; head -c 20000 /dev/zero | tr "\\0" x; echo',
     ]);
     const id = (await docker(['inspect', '-f', '{{.Id}}', 'jl'])).stdout.trim();
     const entries = journal('CONTAINER_NAME=jl');

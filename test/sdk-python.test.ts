@@ -70,7 +70,7 @@ describe('Python SDK', { skip }, () => {
       d,
       `
       from docker.types import LogConfig
-      c = client.containers.run('busybox', ['sh', '-c', 'echo hi; echo oops >&2'], detach=True,
+      c = client.containers.run('busybox', ['sh', '-c', 'echo hi; sleep 0.3; echo oops >&2'], detach=True,
                                 log_config=LogConfig(type='local', config={'max-size': '1m'}))
       c.wait()
       out({

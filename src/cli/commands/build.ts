@@ -107,8 +107,12 @@ const command: Command = {
       },
     });
     let id = '';
+    // -q: the daemon sends the output only when the build fails (then shown on stderr, as
+    // the docker CLI does), else the image ID alone.
+    const held: string[] = [];
     for await (const msg of readJsonLines<ProgressMessage>(res as AsyncIterable<Buffer>)) {
       if (msg.error || msg.errorDetail?.message) {
+        if (held.length) ctx.io.err(held.join(''));
         throw new CliError(msg.errorDetail?.message || msg.error || 'unknown error', msg.errorDetail?.code || 1);
       }
       const aux = msg.aux as { ID?: string } | undefined;
@@ -116,8 +120,14 @@ const command: Command = {
         id = aux.ID;
         continue;
       }
-      if (msg.stream !== undefined && !quiet) ctx.io.out(msg.stream);
-      else if (msg.status !== undefined && !quiet) ctx.io.out(`${msg.status}\n`);
+      if (quiet) {
+        if (typeof msg.stream === 'string' && /^sha256:[0-9a-f]{64}\s*$/.test(msg.stream)) id = msg.stream.trim();
+        else if (msg.stream !== undefined) held.push(msg.stream);
+        else if (msg.status !== undefined) held.push(`${msg.status}\n`);
+        continue;
+      }
+      if (msg.stream !== undefined) ctx.io.out(msg.stream);
+      else if (msg.status !== undefined) ctx.io.out(`${msg.status}\n`);
     }
     if (!id) throw new CliError('error reading the build output: unexpected EOF (the daemon went away?)', 1);
     if (quiet) ctx.io.out(id + '\n');
