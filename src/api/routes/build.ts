@@ -12,7 +12,14 @@ import type { Ulimit } from '../types/containers.ts';
 import type { BuildContextManifest, BuildContextOffer, BuildOutput, BuildPruneResponse } from '../types/build.ts';
 import type { ProgressMessage } from '../types/progress.ts';
 import type { AuthConfig } from '../types/registry.ts';
-import { buildArgs, buildContextManifest, buildLabels, buildOutputs, buildUlimits, cacheFrom } from '../decode/build.ts';
+import {
+  buildArgs,
+  buildContextManifest,
+  buildLabels,
+  buildOutputs,
+  buildUlimits,
+  cacheFrom,
+} from '../decode/build.ts';
 import { decodeJson, type GoType } from '../decode/go-json.ts';
 
 export interface BuildQuery {
