@@ -14,7 +14,7 @@ import { cachedLogPath, LocalLogWriter, localLogPath, parseLocalOpts, validateLo
 import { isNonBlocking, ringBytes, validateMode, withRing } from './modes.ts';
 import { type JsonFileOpts, parseLogOpts, validateLogOpts } from './options.ts';
 import { openSyslog, validateSyslogOpts } from './syslog.ts';
-import { goParseBool } from './values.ts';
+import { goParseBool } from '../common/go-values.ts';
 import { JsonFileWriter } from './writer.ts';
 
 export const LOG_DRIVERS = ['json-file', 'local', 'none', 'syslog', 'fluentd', 'gelf', 'journald'] as const;

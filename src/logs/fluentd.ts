@@ -16,7 +16,7 @@ import { dialStream, StreamConn, type StreamProto, tlsOptions } from './conn.ts'
 import { type ContainerLogInfo, type DriverContext, type LogDriver, RateLimitedWarning } from './driver.ts';
 import { extraAttributes, parseLogTag } from './info.ts';
 import { decode, encode, EventTime, type MsgValue } from './msgpack.ts';
-import { goDurationMs, goParseBool, ramInBytes } from './values.ts';
+import { goDurationMs, goParseBool, ramInBytes } from '../common/go-values.ts';
 
 const KEYS = [
   'env',

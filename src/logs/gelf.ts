@@ -12,7 +12,7 @@ import type { CopierMessage } from './copier.ts';
 import { dialStream, dialUdp, splitHostPort, StreamConn } from './conn.ts';
 import { type ContainerLogInfo, type DriverContext, type LogDriver, RateLimitedWarning } from './driver.ts';
 import { extraAttributes, parseLogTag } from './info.ts';
-import { goAtoi } from './values.ts';
+import { goAtoi } from '../common/go-values.ts';
 
 const gzip = promisify(zlib.gzip);
 const deflate = promisify(zlib.deflate);

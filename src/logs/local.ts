@@ -7,7 +7,7 @@ import { invalidArgument } from '../common/errors.ts';
 import type { CopierMessage, MessageHandler } from './copier.ts';
 import { encodeAttrsField, encodeFrame } from './local-entry.ts';
 import { RotatingLogFile, type RotatingLogFileOptions } from './rotating-file.ts';
-import { fromHumanSize, goAtoi, goParseBool } from './values.ts';
+import { fromHumanSize, goAtoi, goParseBool } from '../common/go-values.ts';
 
 export const LOCAL_KEYS = ['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'];
 

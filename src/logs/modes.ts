@@ -6,7 +6,7 @@
 import { invalidArgument } from '../common/errors.ts';
 import type { CopierMessage } from './copier.ts';
 import { type DriverContext, type LogDriver, RateLimitedWarning } from './driver.ts';
-import { ramInBytes } from './values.ts';
+import { ramInBytes } from '../common/go-values.ts';
 
 export const DEFAULT_RING_BYTES = 1e6;
 /** How long close() lets a ring drain into a driver before dropping the rest. */

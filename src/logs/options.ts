@@ -1,7 +1,7 @@
 // json-file --log-opt parsing with dockerd's accepted keys, units and messages.
 
 import { invalidArgument } from '../common/errors.ts';
-import { fromHumanSize, goAtoi, goParseBool } from './values.ts';
+import { fromHumanSize, goAtoi, goParseBool } from '../common/go-values.ts';
 
 export interface JsonFileOpts {
   /** Bytes per file before rotation; -1 = unlimited. */

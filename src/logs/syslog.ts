@@ -10,7 +10,7 @@ import type { CopierMessage } from './copier.ts';
 import { dialError, dialStream, dialUdp, dialUnixgram, StreamConn, tlsOptions } from './conn.ts';
 import { type ContainerLogInfo, type DriverContext, type LogDriver, RateLimitedWarning } from './driver.ts';
 import { parseLogTag } from './info.ts';
-import { goAtoi } from './values.ts';
+import { goAtoi } from '../common/go-values.ts';
 
 export const SYSLOG_KEYS = [
   'env',

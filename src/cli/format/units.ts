@@ -1,6 +1,7 @@
 // docker/go-units: HumanDuration, HumanSize(WithPrecision), RAMInBytes; Go duration parsing.
 
 import { formatG } from '../template/gofmt.ts';
+import { parseGoDuration } from '../../common/go-values.ts';
 
 /** units.HumanDuration (ms in, as Go's time.Duration would be). */
 export function humanDuration(ms: number): string {
@@ -46,37 +47,7 @@ export function bytesSize(size: number): string {
 /** units.HumanSize (4 significant digits). */
 export const humanSize = (size: number) => humanSizeWithPrecision(size, 4);
 
-/** units.RAMInBytes: "512m", "1g", "1.5GB", "1024" (binary multiples). */
-export function ramInBytes(s: string): number {
-  const m = /^([0-9.]+)\s?([kmgtp]?)(i?b)?$/i.exec(s.trim());
-  if (!m || !/^\d*\.?\d+$|^\d+\.$/.test(m[1]!)) throw new Error(`invalid size: '${s}'`);
-  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-  return Math.trunc(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
-}
-
-/** time.ParseDuration → milliseconds; undefined when not a Go duration. */
-export function parseGoDuration(s: string): number | undefined {
-  const re = /([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/y;
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    if (rest[0] === '-') sign = -1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (!rest) return undefined;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
-  let total = 0;
-  let pos = 0;
-  while (pos < rest.length) {
-    re.lastIndex = pos;
-    const m = re.exec(rest);
-    if (!m) return undefined;
-    total += Number(m[1]) * unit[m[2]!]!;
-    pos = re.lastIndex;
-  }
-  return sign * total;
-}
+export { parseGoDuration, ramInBytes } from '../../common/go-values.ts';
 
 /**
  * docker's timetypes.GetTimestamp: a Go duration is relative to now; RFC3339-ish

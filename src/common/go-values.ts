@@ -1,7 +1,8 @@
-// Option values parsed the way dockerd's Go code parses them, with Go's error texts: sizes
-// (go-units FromHumanSize, decimal; RAMInBytes, binary), strconv's Atoi and ParseBool, and
-// time.ParseDuration. Log options are strings whose errors users compare with Docker's.
-import { invalidArgument } from '../common/errors.ts';
+// Values parsed the way Docker's Go code parses them, with Go's error texts: sizes (go-units
+// FromHumanSize, decimal; RAMInBytes, binary), strconv's Atoi and ParseBool, and
+// time.ParseDuration. Log options and CLI flags are strings whose errors users compare with
+// Docker's.
+import { invalidArgument } from './errors.ts';
 
 const DECIMAL: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
 const BINARY: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
@@ -62,20 +63,9 @@ export function goParseBool(s: string): boolean {
   throw invalidArgument(`strconv.ParseBool: parsing ${goQuote(s)}: invalid syntax`);
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  μs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** time.ParseDuration in milliseconds: "1.5s", "300ms", "1h2m"; a bare "0" is zero. */
-export function goDurationMs(s: string): number {
-  const fail = () => invalidArgument(`time: invalid duration ${goQuote(s)}`);
+/** time.ParseDuration → milliseconds; undefined when not a Go duration. */
+export function parseGoDuration(s: string): number | undefined {
+  const re = /([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)/y;
   let rest = s;
   let sign = 1;
   if (rest.startsWith('-') || rest.startsWith('+')) {
@@ -83,17 +73,25 @@ export function goDurationMs(s: string): number {
     rest = rest.slice(1);
   }
   if (rest === '0') return 0;
-  if (rest === '') throw fail();
+  if (!rest) return undefined;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
   let total = 0;
-  while (rest !== '') {
-    const m = /^(\d*\.?\d*)([a-zµμ]+)/.exec(rest);
-    if (!m || m[1] === '' || m[1] === '.') throw fail();
-    const unit = DURATION_UNITS[m[2]];
-    if (unit === undefined) throw invalidArgument(`time: unknown unit ${goQuote(m[2])} in duration ${goQuote(s)}`);
-    total += Number(m[1]) * unit;
-    rest = rest.slice(m[0].length);
+  let pos = 0;
+  while (pos < rest.length) {
+    re.lastIndex = pos;
+    const m = re.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * unit[m[2]!]!;
+    pos = re.lastIndex;
   }
   return sign * total;
+}
+
+/** time.ParseDuration in milliseconds, with Go's error for what is not a duration. */
+export function goDurationMs(s: string): number {
+  const ms = parseGoDuration(s);
+  if (ms === undefined) throw invalidArgument(`time: invalid duration ${goQuote(s)}`);
+  return ms;
 }
 
 export const goQuote = (s: string) => JSON.stringify(s);
