@@ -56,6 +56,9 @@ test('RFC3339Nano with Go trailing-zero trimming', () => {
   assert.equal(formatTime(base + 120_000_000n), '2024-05-01T10:11:12.12Z');
   assert.equal(formatTime(base + 1n), '2024-05-01T10:11:12.000000001Z');
   assert.equal(formatTime(base), '2024-05-01T10:11:12Z');
+  // docker logs -t: dockerd's RFC3339NanoFixed keeps all nine digits.
+  assert.equal(formatTime(base + 120_000_000n, true), '2024-05-01T10:11:12.120000000Z');
+  assert.equal(formatTime(base, true), '2024-05-01T10:11:12.000000000Z');
   assert.equal(formatTime(toNs(Date.UTC(2017, 8, 1, 1, 1, 1)) + 1n), '2017-09-01T01:01:01.000000001Z');
   assert.equal(parseTime('2024-05-01T10:11:12.123456789Z'), base + 123_456_789n);
   assert.equal(parseTime('2024-05-01T10:11:12.12Z'), base + 120_000_000n);

@@ -52,8 +52,12 @@ export function toNs(ms: number, extraNs = 0): bigint {
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
-/** Go's time.Format(time.RFC3339Nano) of a UTC instant. Years outside 0..9999 are clamped by Date semantics; dockerd refuses them. */
-export function formatTime(ns: bigint): string {
+/**
+ * Go's time.Format(time.RFC3339Nano) of a UTC instant (trailing zeros of the fraction dropped),
+ * or with `fixed` dockerd's RFC3339NanoFixed (always nine digits, as `docker logs -t` prints).
+ * Years outside 0..9999 are clamped by Date semantics; dockerd refuses them.
+ */
+export function formatTime(ns: bigint, fixed = false): string {
   let sec = ns / NS_PER_S;
   let frac = ns % NS_PER_S;
   if (frac < 0n) {
@@ -71,7 +75,8 @@ export function formatTime(ns: bigint): string {
     cachedSec = sec;
     cachedPrefix = s;
   }
-  if (frac !== 0n) s += '.' + frac.toString().padStart(9, '0').replace(/0+$/, '');
+  if (fixed) s += '.' + frac.toString().padStart(9, '0');
+  else if (frac !== 0n) s += '.' + frac.toString().padStart(9, '0').replace(/0+$/, '');
   return s + 'Z';
 }
 

@@ -81,7 +81,7 @@ export function containerLogs(
         });
   async function* chunks(): AsyncGenerator<LogChunk> {
     for await (const r of records) {
-      const data = o.timestamps ? Buffer.concat([Buffer.from(formatTime(r.timeNs) + ' '), r.line]) : r.line;
+      const data = o.timestamps ? Buffer.concat([Buffer.from(formatTime(r.timeNs, true) + ' '), r.line]) : r.line;
       yield { stream: r.stream, data };
     }
   }
