@@ -13,6 +13,9 @@ import { NetworkStore } from '../network/store.ts';
 import { DnsServer } from '../network/dns.ts';
 import { ptrName, parseIp } from '../network/ipv4.ts';
 import { applyTable, deleteTable } from '../network/firewall.ts';
+import { acceptChainName, FilterGuard } from '../network/filter-guard.ts';
+import { removeAcceptChains } from '../network/filter-rules.ts';
+import { coalesced } from '../common/coalesce.ts';
 import { ensureBridge, warmLinks } from '../network/links.ts';
 import type { NetworkDeps, NetworkSettings } from '../services/networks/deps.ts';
 import { createNetwork, ensureBuiltins } from '../services/networks/create.ts';
@@ -78,8 +81,6 @@ export function buildNetworking(o: {
 }): Networking {
   const store = new NetworkStore(join(o.config.dataRoot, 'network'));
   const settings = networkSettingsFrom(o.config);
-  let syncing: Promise<void> | undefined;
-  let again: Promise<void> | undefined;
   const applyNow = async () => {
     if (!settings.firewall) return;
     const nets = store.networks().filter((n) => n.driver === 'bridge' && n.ipam);
@@ -96,20 +97,33 @@ export function buildNetworking(o: {
     });
   };
   // Coalesced: callers during a run share the one run after it, which sees their state.
-  const syncFirewall = (): Promise<void> => {
-    if (!syncing) {
-      syncing = applyNow().finally(() => {
-        syncing = undefined;
-      });
-      return syncing;
+  const applyTables = coalesced(applyNow);
+  const bridges = () =>
+    store
+      .networks()
+      .filter((n) => n.driver === 'bridge' && n.bridge)
+      .map((n) => n.bridge!);
+  const filterChain = acceptChainName(settings.bridge);
+  // Another engine's iptables filter table (Docker's FORWARD DROP) must let our bridges through.
+  const guard = settings.firewall
+    ? new FilterGuard({
+        chain: filterChain,
+        ownTable: settings.table,
+        bridges,
+        restoreOwnTables: applyTables,
+        log: o.log,
+      })
+    : undefined;
+  let guarding = false;
+  let guardedBridges = '';
+  const syncFirewall = async (): Promise<void> => {
+    await applyTables();
+    // The accept rules name bridges only: published ports and endpoints do not change them.
+    const now = bridges().sort().join(' ');
+    if (guarding && now !== guardedBridges) {
+      guardedBridges = now;
+      await guard?.check();
     }
-    again ??= syncing
-      .catch(() => {})
-      .then(() => {
-        again = undefined;
-        return syncFirewall();
-      });
-    return again;
   };
   const dns = new DnsServer({
     lookup: (netId, name) => {
@@ -199,11 +213,20 @@ export function buildNetworking(o: {
         await ensureBridge(n.bridge!, `${n.ipam!.gateway}/${n.ipam!.subnet.split('/')[1]}`, n.mtu ?? settings.mtu);
         await listenDns(n.id);
       }
-      if (settings.firewall) await syncFirewall();
-      else await deleteTable(settings.table);
+      if (settings.firewall) {
+        await syncFirewall();
+        guardedBridges = bridges().sort().join(' ');
+        await guard!.start();
+        guarding = true;
+      } else {
+        await deleteTable(settings.table);
+        await removeAcceptChains(filterChain);
+      }
     },
     reconcile: (running) => reconcileNetworks(deps, running, bootTime),
     async close() {
+      guarding = false;
+      await guard?.stop(true);
       dns.closeAll();
     },
   };

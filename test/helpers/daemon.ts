@@ -39,6 +39,12 @@ export interface DaemonOptions {
   env?: Record<string, string>;
   config?: Record<string, unknown>;
   root?: string;
+  /**
+   * A network namespace (under /run/netns) to run berthd in: a whole host as far as
+   * netfilter goes (its own iptables/nftables tables, sysctls, bridges, loopback). Only the
+   * network namespace changes, so mounts and shims stay visible to the leak checks.
+   */
+  netns?: string;
 }
 
 export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> {
@@ -89,10 +95,13 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         'debug',
         ...(opts.extraArgs ?? []),
       ];
-      d.proc = spawn(process.execPath, args, {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: opts.env ? { ...process.env, ...opts.env } : process.env,
-      });
+      const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+      d.proc = opts.netns
+        ? spawn('nsenter', [`--net=/run/netns/${opts.netns}`, '--', process.execPath, ...args], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env,
+          })
+        : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
       d.proc.stdout!.on('data', (c) => (output += c));
       d.proc.stderr!.on('data', (c) => (output += c));
       const deadline = Date.now() + 20_000;
@@ -148,7 +157,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
             /* gone */
           }
         }
-        const netLeaks = await removeNetworking(dataRoot, execRoot, net.bridge);
+        const netLeaks = await removeNetworking(dataRoot, execRoot, net.bridge, opts.netns);
         await rm(root, { recursive: true, force: true }).catch(() => {});
         await removeCgroupParent(cgroupParent);
         if (leaks.length) throw new Error(`leaked mounts: ${leaks.join(', ')}`);
@@ -307,32 +316,39 @@ export function netPrefixes(execRoot: string): { netns: string; veth: string } {
 }
 
 /**
- * After the daemon stopped: namespaces or veths of its containers are leaks (returned);
- * its bridges and nftables table are removed (they outlive a daemon by design).
+ * After the daemon stopped: namespaces or veths of its containers, and its accept chains
+ * in an iptables filter table (a clean stop removes them), are leaks (returned); its
+ * bridges and nftables tables are removed (they outlive a daemon by design). With `netns`
+ * the daemon's links and tables live in that namespace.
  */
-async function removeNetworking(dataRoot: string, execRoot: string, bridge: string): Promise<string[]> {
+async function removeNetworking(dataRoot: string, execRoot: string, bridge: string, netns?: string): Promise<string[]> {
   const { readdir } = await import('node:fs/promises');
+  const inNs = (bin: string, args: string[]) =>
+    netns
+      ? execFileSync('nsenter', [`--net=/run/netns/${netns}`, '--', bin, ...args], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        })
+      : execFileSync(bin, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const quiet = (bin: string, args: string[]) => {
+    try {
+      return inNs(bin, args).toString();
+    } catch {
+      return '';
+    }
+  };
   const p = netPrefixes(execRoot);
   const leaks: string[] = [];
   for (const ns of (await readdir('/run/netns').catch(() => [] as string[])).filter((n) => n.startsWith(p.netns))) {
     leaks.push(`netns ${ns}`);
-    try {
-      execFileSync('/usr/sbin/ip', ['netns', 'del', ns]);
-    } catch {
-      /* gone */
-    }
+    quiet('/usr/sbin/ip', ['netns', 'del', ns]);
   }
-  const links = execFileSync('/usr/sbin/ip', ['-o', 'link', 'show'])
-    .toString()
+  if (netns && !existsSync(`/run/netns/${netns}`)) return leaks;
+  const links = quiet('/usr/sbin/ip', ['-o', 'link', 'show'])
     .split('\n')
     .map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
   for (const l of links.filter((n) => n.startsWith(p.veth))) {
     leaks.push(`veth ${l}`);
-    try {
-      execFileSync('/usr/sbin/ip', ['link', 'del', l]);
-    } catch {
-      /* gone */
-    }
+    quiet('/usr/sbin/ip', ['link', 'del', l]);
   }
   const bridges = [bridge];
   for (const f of await readdir(join(dataRoot, 'network', 'networks')).catch(() => [] as string[])) {
@@ -343,22 +359,28 @@ async function removeNetworking(dataRoot: string, execRoot: string, bridge: stri
       /* skip */
     }
   }
-  for (const b of new Set(bridges)) {
-    try {
-      execFileSync('/usr/sbin/ip', ['link', 'del', b], { stdio: 'ignore' });
-    } catch {
-      /* gone */
+  for (const b of new Set(bridges)) quiet('/usr/sbin/ip', ['link', 'del', b]);
+  for (const family of ['ip', 'ip6', 'bridge']) quiet('/usr/sbin/nft', ['delete', 'table', family, `berth-${bridge}`]);
+  // Our accept chain in a filter table someone else made (see network/filter-rules.ts).
+  const chain = `BERTH-${bridge}`;
+  const tables = quiet('/usr/sbin/nft', ['list', 'tables']);
+  for (const [fam, names, ipt] of [
+    ['ip', '/proc/net/ip_tables_names', 'iptables'],
+    ['ip6', '/proc/net/ip6_tables_names', 'ip6tables'],
+  ] as const) {
+    const backends = [
+      ...(tables.includes(`table ${fam} filter\n`) ? ['nft'] : []),
+      ...(quiet('cat', [names]).split('\n').includes('filter') ? ['legacy'] : []),
+    ];
+    for (const b of backends) {
+      const saved = quiet(`/usr/sbin/${ipt}-${b}-save`, ['-t', 'filter']);
+      if (!saved.includes(`:${chain} `)) continue;
+      leaks.push(`${fam} filter (${b}) chain ${chain}`);
+      for (const l of saved.split('\n').filter((x) => x.endsWith(` -j ${chain}`)))
+        quiet(`/usr/sbin/${ipt}-${b}`, ['-t', 'filter', '-D', ...l.split(' ').slice(1)]);
+      quiet(`/usr/sbin/${ipt}-${b}`, ['-t', 'filter', '-F', chain]);
+      quiet(`/usr/sbin/${ipt}-${b}`, ['-t', 'filter', '-X', chain]);
     }
-  }
-  try {
-    execFileSync('/usr/sbin/nft', ['delete', 'table', 'ip', `berth-${bridge}`], { stdio: 'ignore' });
-  } catch {
-    /* none */
-  }
-  try {
-    execFileSync('/usr/sbin/nft', ['delete', 'table', 'bridge', `berth-${bridge}`], { stdio: 'ignore' });
-  } catch {
-    /* none */
   }
   return leaks;
 }
