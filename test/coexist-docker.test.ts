@@ -204,11 +204,31 @@ test('Docker restarting after a flush of the filter table: berthd repairs it at 
   assert.match(await fetchFrom(gateway, published), /coexist/);
 });
 
+test('our own nftables table deleted by someone else comes back (published ports work again)', { skip }, async (t) => {
+  const table = `berth-${testNetwork(d.root).bridge}`;
+  const t0 = Date.now();
+  inNetns(ns, 'nft', ['delete', 'table', 'ip', table]);
+  await waitFor(async () => inNetns(ns, 'nft', ['list', 'tables']).includes(`table ip ${table}\n`), 10_000, 5);
+  t.diagnostic(`our nftables table back ${Date.now() - t0} ms after its deletion`);
+  assert.match(await fetchFrom(gateway, published), /coexist/);
+});
+
+test('a legacy iptables filter table with FORWARD DROP gets our chain too (polled)', { skip }, async (t) => {
+  const t0 = Date.now();
+  inNetns(ns, 'iptables-legacy', ['-P', 'FORWARD', 'DROP']);
+  const legacy = () => inNetns(ns, 'iptables-legacy-save', ['-t', 'filter']);
+  await waitFor(async () => legacy().includes(`-A FORWARD -j ${chain()}`), 15_000, 50);
+  t.diagnostic(`legacy table: our chain in place after ${Date.now() - t0} ms (poll)`);
+  assert.equal(legacy().split('\n').filter((l) => l.startsWith(`-A ${chain()} `)).length, 3);
+  assert.match(await fetchFrom(webIp), /coexist/);
+});
+
 test('clean stop removes our chain and leaves Docker’s rules as they were', { skip }, async () => {
   const before = filterRules();
   await d.stop('SIGTERM');
   const saved = filterRules();
   assert.ok(!saved.includes(chain()), saved);
+  assert.ok(!inNetns(ns, 'iptables-legacy-save', ['-t', 'filter']).includes(chain()));
   assert.equal(dockersRules(saved), dockersRules(before));
   await d.start(); // the harness removes the containers through it
   await waitFor(async () => filterRules().includes(`-A DOCKER-USER -j ${chain()}`), 10_000, 20);
