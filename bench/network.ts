@@ -68,6 +68,7 @@ async function setupTeardown(tag: string, runs: number): Promise<{ setupTeardown
         ns,
         [
           {
+            kind: 'veth',
             bridge,
             hostIf,
             ifname: 'eth0',

@@ -219,7 +219,12 @@ test('a legacy iptables filter table with FORWARD DROP gets our chain too (polle
   const legacy = () => inNetns(ns, 'iptables-legacy-save', ['-t', 'filter']);
   await waitFor(async () => legacy().includes(`-A FORWARD -j ${chain()}`), 15_000, 50);
   t.diagnostic(`legacy table: our chain in place after ${Date.now() - t0} ms (poll)`);
-  assert.equal(legacy().split('\n').filter((l) => l.startsWith(`-A ${chain()} `)).length, 3);
+  assert.equal(
+    legacy()
+      .split('\n')
+      .filter((l) => l.startsWith(`-A ${chain()} `)).length,
+    3,
+  );
   assert.match(await fetchFrom(webIp), /coexist/);
 });
 

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { invalidArgument, isNotExist } from '../common/errors.ts';
 import { isObject, parseJsonSafe } from '../common/json.ts';
 import { parseLevel, type Level } from '../common/logger.ts';
+import { parseCidr } from '../network/cidr.ts';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -32,6 +33,9 @@ export interface DaemonConfig {
   icc: boolean;
   iptables: boolean;
   dns: string[];
+  /** IPv6 on the default bridge (`--ipv6`), its subnet (`--fixed-cidr-v6`). */
+  ipv6: boolean;
+  fixedCidrV6: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -66,6 +70,8 @@ export const DEFAULTS: DaemonConfig = {
   icc: true,
   iptables: true,
   dns: [],
+  ipv6: false,
+  fixedCidrV6: '',
 };
 
 // flag names → config keys (daemon.json uses the long flag names)
@@ -94,6 +100,8 @@ const FLAGS: Record<string, keyof DaemonConfig> = {
   '--icc': 'icc',
   '--iptables': 'iptables',
   '--dns': 'dns',
+  '--ipv6': 'ipv6',
+  '--fixed-cidr-v6': 'fixedCidrV6',
 };
 
 const JSON_KEYS: Record<string, keyof DaemonConfig> = {
@@ -120,6 +128,8 @@ const JSON_KEYS: Record<string, keyof DaemonConfig> = {
   icc: 'icc',
   iptables: 'iptables',
   dns: 'dns',
+  ipv6: 'ipv6',
+  'fixed-cidr-v6': 'fixedCidrV6',
 };
 
 /** Typed values of the networking keys, from a flag's string or daemon.json's JSON. */
@@ -132,6 +142,7 @@ function networkValue(key: keyof DaemonConfig, v: unknown, name: string): unknow
     }
     case 'icc':
     case 'iptables':
+    case 'ipv6':
       if (typeof v === 'boolean') return v;
       if (v === 'true' || v === 'false') return v === 'true';
       throw invalidArgument(`invalid value for ${name}: ${String(v)}`);
@@ -141,12 +152,17 @@ function networkValue(key: keyof DaemonConfig, v: unknown, name: string): unknow
       if (!Array.isArray(v) || !v.every((p) => isObject(p) && typeof p.base === 'string' && Number.isInteger(p.size))) {
         throw invalidArgument('default-address-pools must be a list of {"base": CIDR, "size": prefix length}');
       }
+      for (const p of v as { base: string; size: number }[]) {
+        const base = parseCidr(p.base, 'default-address-pools base');
+        if (p.size < base.prefix || p.size > (base.family === 4 ? 32 : 128))
+          throw invalidArgument(`invalid default-address-pools size ${p.size} for base ${p.base}`);
+      }
       return v.map((p) => ({ base: p.base as string, size: p.size as number }));
     default:
       return undefined;
   }
 }
-const NETWORK_KEYS = new Set<keyof DaemonConfig>(['mtu', 'icc', 'iptables', 'dns', 'defaultAddressPools']);
+const NETWORK_KEYS = new Set<keyof DaemonConfig>(['mtu', 'icc', 'iptables', 'dns', 'defaultAddressPools', 'ipv6']);
 
 export const USAGE = `Usage: berthd [OPTIONS]
 
@@ -189,6 +205,12 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     }
     if (arg === '-v' || arg === '--version') {
       version = true;
+      continue;
+    }
+    if (arg === '--ipv6') {
+      // A boolean flag as in dockerd: bare means true, `--ipv6=false` turns it off.
+      values.ipv6 = true;
+      set.add('ipv6');
       continue;
     }
     if (arg === '-D' || arg === '--debug') {

@@ -99,7 +99,8 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   // Berth's bug, whoever swallows the throw: logged where the test harness looks for it.
   observeIllegalTransitions((err) => log.error(err.message, { from: err.from, to: err.to }));
   enrichContainerEvents(events, containers);
-  const net = buildNetworking({ config, containers, events, locks, log, router });
+  const id = await engineId(config.dataRoot);
+  const net = buildNetworking({ config, engineId: id, containers, events, locks, log, router });
   await net.init();
   const live = new LiveRegistry();
   const execs = new ExecRegistry();
@@ -150,7 +151,6 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     log,
     decompress: async (src) => (await decompress(src)).stream,
   };
-  const id = await engineId(config.dataRoot);
   const dist = buildDistribution(config, ideps, log);
 
   systemRoutes(router, {

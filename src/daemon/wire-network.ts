@@ -9,14 +9,15 @@ import type { ContainerStore } from '../containers/store.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Router } from '../api/router.ts';
 import { networkRoutes } from '../api/routes/networks.ts';
-import { NetworkStore } from '../network/store.ts';
+import { NetworkStore, type EndpointRecord } from '../network/store.ts';
 import { DnsServer } from '../network/dns.ts';
-import { ptrName, parseIp } from '../network/ipv4.ts';
+import { parseAddr, ptrName } from '../network/cidr.ts';
+import { PortProxies, proxiesFor } from '../network/port-proxy.ts';
 import { applyTable, deleteTable } from '../network/firewall.ts';
 import { acceptChainName, FilterGuard } from '../network/filter-guard.ts';
 import { removeAcceptChains } from '../network/filter-rules.ts';
 import { coalesced } from '../common/coalesce.ts';
-import { ensureBridge, warmLinks } from '../network/links.ts';
+import { ensureBridge, ensureParent, warmLinks } from '../network/links.ts';
 import type { NetworkDeps, NetworkSettings } from '../services/networks/deps.ts';
 import { createNetwork, ensureBuiltins } from '../services/networks/create.ts';
 import { inspectNetwork, listNetworks, pruneNetworks, removeNetwork } from '../services/networks/manage.ts';
@@ -32,6 +33,8 @@ import {
   nsName,
 } from '../services/networks/attach.ts';
 import { containerNetworkSettings, containerPortsSummary } from '../services/networks/views.ts';
+import { checkEndpointConfig, checkEndpointShape } from '../services/networks/endpoint-config.ts';
+import { notFound } from '../common/errors.ts';
 import { netnsPath } from '../network/links.ts';
 import type { ContainerNetworking } from '../services/containers/network-port.ts';
 import type { DaemonConfig } from './config.ts';
@@ -55,12 +58,15 @@ function hostNameservers(): string[] {
   }
 }
 
-export function networkSettingsFrom(config: DaemonConfig): NetworkSettings {
+export function networkSettingsFrom(config: DaemonConfig, engineId = ''): NetworkSettings {
   const tag = createHash('sha256').update(config.execRoot).digest('hex').slice(0, 6);
   return {
     bridge: config.bridge,
     bip: config.bip,
     pools: config.defaultAddressPools,
+    ipv6: config.ipv6,
+    fixedCidrV6: config.fixedCidrV6,
+    ulaSeed: createHash('sha256').update(engineId).digest('hex'),
     mtu: config.mtu,
     icc: config.icc,
     firewall: config.iptables,
@@ -73,6 +79,8 @@ export function networkSettingsFrom(config: DaemonConfig): NetworkSettings {
 
 export function buildNetworking(o: {
   config: DaemonConfig;
+  /** Seeds the ULA prefix IPv6 subnets come from when no v6 pool is configured. */
+  engineId: string;
   containers: ContainerStore;
   events: EventBus;
   locks: KeyedMutex;
@@ -80,20 +88,26 @@ export function buildNetworking(o: {
   router: Router;
 }): Networking {
   const store = new NetworkStore(join(o.config.dataRoot, 'network'));
-  const settings = networkSettingsFrom(o.config);
+  const settings = networkSettingsFrom(o.config, o.engineId);
+  const proxies = new PortProxies(o.log);
   const applyNow = async () => {
+    // The relays run whatever the firewall setting: they are how [::1] reaches a container.
+    await proxies.sync(proxiesFor(store.endpoints()));
     if (!settings.firewall) return;
     const nets = store.networks().filter((n) => n.driver === 'bridge' && n.ipam);
     await applyTable(settings.table, {
-      masquerade: true,
       networks: nets.map((n) => ({
         bridge: n.bridge!,
         subnet: n.ipam!.subnet,
+        subnet6: n.ipam6?.subnet,
         internal: n.internal,
         icc: n.icc !== false,
         gateway: n.ipam!.gateway,
+        gateway6: n.ipam6?.gateway,
+        masq4: n.masquerade?.v4 ?? true,
+        masq6: n.masquerade?.v6 ?? false,
       })),
-      ports: store.endpoints().flatMap((e) => e.ports.map((p) => ({ ...p, ip: e.ip }))),
+      ports: store.endpoints().flatMap((e) => e.ports.map((p) => ({ ...p, ip: e.ip, ip6: e.ip6 }))),
     });
   };
   // Coalesced: callers during a run share the one run after it, which sees their state.
@@ -125,16 +139,19 @@ export function buildNetworking(o: {
       await guard?.check();
     }
   };
+  const addrs = (e: EndpointRecord) => [e.ip, ...(e.ip6 ? [e.ip6] : [])];
   const dns = new DnsServer({
-    lookup: (netId, name) => {
+    lookup: (netId, name, client) => {
       const q = name.replace(/\.$/, '');
-      return store
-        .endpointsOn(netId)
-        .filter((e) => e.names.some((n) => n.toLowerCase() === q))
-        .map((e) => e.ip);
+      const on = store.endpointsOn(netId);
+      // A network-scoped link is a name only the linking container resolves.
+      const asker = on.find((e) => e.ip === client || e.ip6 === client);
+      const link = asker?.links?.find((l) => l.alias.toLowerCase() === q);
+      if (link) return on.filter((e) => e.container === link.target).flatMap(addrs);
+      return on.filter((e) => e.names.some((n) => n.toLowerCase() === q)).flatMap(addrs);
     },
     reverse: (netId, ptr) => {
-      const e = store.endpointsOn(netId).find((x) => ptrName(parseIp(x.ip)!) === ptr);
+      const e = store.endpointsOn(netId).find((x) => addrs(x).some((a) => ptrName(parseAddr(a)!) === ptr));
       const n = store.get(netId);
       return e && n ? `${e.names[0]}.${n.name}` : undefined;
     },
@@ -179,7 +196,8 @@ export function buildNetworking(o: {
   });
   async function listenDns(id: string): Promise<void> {
     const n = store.get(id);
-    if (n && isUserDefined(n)) await dns.listen(n.id, n.ipam!.gateway);
+    // On our bridges' gateways only: a macvlan/ipvlan gateway is a router elsewhere.
+    if (n && isUserDefined(n) && n.driver === 'bridge') await dns.listen(n.id, n.ipam!.gateway);
   }
   const containers: ContainerNetworking = {
     prepare(c) {
@@ -197,6 +215,14 @@ export function buildNetworking(o: {
       return { network: { path: netnsPath(nsName(deps, c.record.id)) }, ready, env };
     },
     exists: (n) => Boolean(store.tryResolve(n)),
+    checkEndpoints(cfg) {
+      for (const [name, ec] of Object.entries(cfg)) {
+        const n = store.tryResolve(name);
+        if (!n) throw notFound(`network ${name} not found`);
+        checkEndpointShape(name, ec);
+        checkEndpointConfig(n, ec, isUserDefined(n));
+      }
+    },
     release: (id) => o.locks.run(`net:${id}`, () => releaseContainer(deps, id)),
     inspect: (c) => containerNetworkSettings(deps, c),
     summary: (c) => containerPortsSummary(deps, c),
@@ -209,9 +235,20 @@ export function buildNetworking(o: {
       await store.load();
       await ensureBuiltins(deps);
       for (const n of store.networks()) {
-        if (n.driver !== 'bridge' || n.builtin) continue;
-        await ensureBridge(n.bridge!, `${n.ipam!.gateway}/${n.ipam!.subnet.split('/')[1]}`, n.mtu ?? settings.mtu);
-        await listenDns(n.id);
+        if (n.builtin) continue;
+        if (n.driver === 'bridge') {
+          const v6 = n.ipam6 ? `${n.ipam6.gateway}/${n.ipam6.subnet.split('/')[1]}` : undefined;
+          await ensureBridge(
+            n.bridge!,
+            `${n.ipam!.gateway}/${n.ipam!.subnet.split('/')[1]}`,
+            n.mtu ?? settings.mtu,
+            v6,
+          );
+          await listenDns(n.id);
+        } else if (n.parent)
+          await ensureParent(n.parent, n.parentMade === 'dummy' ? 'dummy' : undefined).catch((err) =>
+            o.log.warn('the parent interface of a network is missing', { network: n.name, parent: n.parent, err }),
+          );
       }
       if (settings.firewall) {
         await syncFirewall();
@@ -227,6 +264,7 @@ export function buildNetworking(o: {
     async close() {
       guarding = false;
       await guard?.stop(true);
+      proxies.closeAll();
       dns.closeAll();
     },
   };

@@ -6,8 +6,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 
 export interface DnsBackend {
-  /** Addresses for a name on a network (empty: not ours, forward). */
-  lookup(network: string, name: string): string[];
+  /** Addresses (IPv4 and IPv6) for a name asked by `client` on a network (empty: not ours, forward). */
+  lookup(network: string, name: string, client: string): string[];
   /** The name for an address on a network, for PTR. */
   reverse(network: string, ptr: string): string | undefined;
   /** Where to forward for the client at `client` (its --dns, the daemon's, the host's). */
@@ -135,10 +135,14 @@ export class DnsServer {
     const q = readQuestion(msg);
     if (!q) return undefined;
     if (q.type === 1 || q.type === 28) {
-      const ips = this.backend.lookup(network, q.name);
+      const ips = this.backend.lookup(network, q.name, addr);
       if (ips.length) {
-        // Ours: A answers; AAAA gets an empty NOERROR so clients fall back to A.
-        const recs = q.type === 1 ? ips.map((ip) => rr(1, Buffer.from(ip.split('.').map(Number)))) : [];
+        // Ours: A and AAAA from the addresses of that family; none of it is an empty
+        // NOERROR, so a client asking AAAA for an IPv4-only container falls back to A.
+        const recs =
+          q.type === 1
+            ? ips.filter((ip) => !ip.includes(':')).map((ip) => rr(1, Buffer.from(ip.split('.').map(Number))))
+            : ips.filter((ip) => ip.includes(':')).map((ip) => rr(28, v6Bytes(ip)));
         return answer(msg, q, recs);
       }
     }
@@ -149,6 +153,17 @@ export class DnsServer {
     const reply = await forward(msg, this.backend.upstreams(network, addr), tcp);
     return reply ?? answer(msg, q, [], 2); // SERVFAIL when no upstream answered
   }
+}
+
+/** The 16 bytes of an IPv6 address in canonical text (no embedded IPv4). */
+function v6Bytes(ip: string): Buffer {
+  const [head, tail = ''] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  const b = Buffer.alloc(16);
+  for (const [i, g] of groups.entries()) b.writeUInt16BE(parseInt(g, 16), i * 2);
+  return b;
 }
 
 const frame = (m: Buffer) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]);

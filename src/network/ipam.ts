@@ -1,41 +1,47 @@
-// Address allocation inside one subnet. The allocations themselves are persisted as
-// endpoint records (network/store.ts); this picks the next free address after the last
-// one handed out (as Docker does, so a released address is not reused at once).
+// Address allocation inside one subnet (IPv4 or IPv6). The allocations themselves are
+// persisted as endpoint records (network/store.ts); this picks the next free address after
+// the last one handed out (as Docker does, so a released address is not reused at once).
+// The search is bounded by the number of addresses in use, never by the subnet's size.
 import { conflict, invalidArgument } from '../common/errors.ts';
-import { broadcast, contains, formatIp, formatSubnet, nth, parseIp, size, type Subnet } from './ipv4.ts';
+import { contains, formatCidr, lastOf, parseAddr, size, type Cidr } from './cidr.ts';
 
 export interface Pool {
-  subnet: Subnet;
+  subnet: Cidr;
   /** Where dynamic addresses come from (--ip-range); the whole subnet by default. */
-  range: Subnet;
-  gateway: number;
+  range: Cidr;
+  /** The gateway and the auxiliary addresses: never handed out. */
+  reserved: ReadonlySet<bigint>;
 }
 
-export function allocate(pool: Pool, used: ReadonlySet<number>, after: number, requested?: string): number {
+/** The subnet's own address and (IPv4) its broadcast are never a host's. */
+function special(pool: Pool, v: bigint): boolean {
+  const s = pool.subnet;
+  const tiny = s.family === 4 ? s.prefix >= 31 : s.prefix >= 127;
+  if (tiny) return false;
+  return v === s.base || (s.family === 4 && v === lastOf(s).value);
+}
+
+export function allocate(pool: Pool, used: ReadonlySet<bigint>, after: bigint, requested?: string): bigint {
+  const f = pool.subnet.family;
   if (requested) {
-    const ip = parseIp(requested);
-    if (ip === undefined) throw invalidArgument(`invalid IPv4 address: ${requested}`);
-    if (!contains(pool.subnet, ip))
+    const a = parseAddr(requested);
+    if (!a || a.family !== f) throw invalidArgument(`invalid IPv${f} address: ${requested}`);
+    if (!contains(pool.subnet, a))
       throw invalidArgument(
         `invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${requested}`,
       );
-    if (used.has(ip) || ip === pool.gateway) throw conflict(`Address already in use`);
-    return ip;
+    if (used.has(a.value) || pool.reserved.has(a.value)) throw conflict('Address already in use');
+    return a.value;
   }
-  const first = nth(pool.range, pool.range.prefix >= 31 ? 0 : 1);
-  const last = pool.range.prefix >= 31 ? broadcast(pool.range) : broadcast(pool.range) - 1;
-  const n = last - first + 1;
-  const start = after >= first && after < last ? after + 1 - first : 0;
-  for (let i = 0; i < n; i++) {
-    const ip = first + ((start + i) % n);
-    if (ip === pool.gateway || used.has(ip) || ip === broadcast(pool.subnet)) continue;
-    return ip >>> 0;
+  const first = pool.range.base;
+  const n = size(pool.range);
+  const start = after >= first && after < first + n - 1n ? after + 1n - first : 0n;
+  // Every address skipped is in use, reserved or special: this ends within their count.
+  const limit = BigInt(used.size + pool.reserved.size) + 3n;
+  for (let i = 0n; i < n && i < limit; i++) {
+    const v = first + ((start + i) % n);
+    if (special(pool, v) || pool.reserved.has(v) || used.has(v)) continue;
+    return v;
   }
-  throw invalidArgument(`no available IPv4 addresses on this network's address pools: ${formatSubnet(pool.subnet)}`);
+  throw invalidArgument(`no available IPv${f} addresses on this network's address pools: ${formatCidr(pool.subnet)}`);
 }
-
-export const describe = (p: Pool) => ({
-  Subnet: formatSubnet(p.subnet),
-  Gateway: formatIp(p.gateway),
-  size: size(p.subnet),
-});

@@ -17,44 +17,105 @@ async function batch(lines: string[], netns?: string, allowFail = false): Promis
   return r.stderr.toString();
 }
 
-/** Creates the bridge with its gateway address if missing; idempotent. */
-export async function ensureBridge(name: string, cidr: string, mtu: number): Promise<void> {
+const sysctl = (key: string, value: string) => writeFile(`/proc/sys/${key}`, value);
+
+/**
+ * Creates the bridge with its gateway addresses if missing; idempotent. IPv6 is on for the
+ * bridge exactly when the network has an IPv6 subnet (no link-local address otherwise),
+ * and router advertisements are never accepted on it (CVE-2020-13401).
+ */
+export async function ensureBridge(name: string, cidr: string, mtu: number, cidr6?: string): Promise<void> {
   const have = await run(IP, ['-o', 'addr', 'show', 'dev', name], { allowFail: true });
   if (have.code !== 0) await batch([`link add ${name} type bridge`]);
+  await sysctl(`net/ipv6/conf/${name}/accept_ra`, '0').catch(() => {});
+  await sysctl(`net/ipv6/conf/${name}/disable_ipv6`, cidr6 ? '0' : '1');
   const lines = [`link set ${name} mtu ${mtu} up`];
-  if (!have.stdout.toString().includes(` ${cidr} `)) lines.unshift(`addr add ${cidr} dev ${name}`);
+  const text = have.stdout.toString();
+  if (!text.includes(` ${cidr} `)) lines.unshift(`addr add ${cidr} dev ${name}`);
+  if (cidr6 && !text.includes(` ${cidr6} `)) lines.unshift(`addr add ${cidr6} dev ${name} nodad`);
   await batch(lines);
   // DNAT'd connections from 127.0.0.1 must be routable out of the bridge (hairpin).
-  await writeFile(`/proc/sys/net/ipv4/conf/${name}/route_localnet`, '1').catch(() => {});
+  await sysctl(`net/ipv4/conf/${name}/route_localnet`, '1').catch(() => {});
+}
+
+/**
+ * The parent link of a macvlan/ipvlan network. An existing link is used as it is; a
+ * `base.VID` name whose base exists becomes an 802.1Q link (as Docker makes it); no
+ * parent at all gets a dummy link (the network is then internal). Returns what was made.
+ */
+export async function ensureParent(
+  name: string,
+  make: 'dummy' | 'vlan' | undefined,
+): Promise<'dummy' | 'vlan' | undefined> {
+  // Asked of iproute2, not /sys: /sys shows the links of the namespace it was mounted in.
+  const exists = async (n: string) => (await run(IP, ['-o', 'link', 'show', 'dev', n], { allowFail: true })).code === 0;
+  if (await exists(name)) {
+    await batch([`link set ${name} up`]);
+    return undefined;
+  }
+  const vlan = /^(.+)\.(\d{1,4})$/.exec(name);
+  if (make === 'dummy') await batch([`link add ${name} type dummy`, `link set ${name} up`]);
+  else if (vlan && (await exists(vlan[1])))
+    await batch([`link add link ${vlan[1]} name ${name} type vlan id ${vlan[2]}`, `link set ${name} up`]);
+  else throw new Error(`the parent interface ${name} was not found on the host`);
+  return make === 'dummy' ? 'dummy' : 'vlan';
 }
 
 export async function deleteBridge(name: string): Promise<void> {
   await batch([`link del ${name}`], undefined, true);
 }
 
-/** Every route's destination on the host, to pick subnets that clash with nothing. */
-export async function hostRoutes(): Promise<string[]> {
-  const r = await run(IP, ['-o', '-4', 'route', 'show', 'table', 'all'], { allowFail: true });
-  return r.stdout
-    .toString()
-    .split('\n')
-    .map((l) => l.split(' ')[0])
-    .filter((d) => /^\d/.test(d));
+/** Deletes a host link we made (a dummy or VLAN parent); a missing one is fine. */
+export const deleteLink = deleteBridge;
+
+/** What a host link is ('bridge', 'dummy', 'vlan'…, '' for a plain device), undefined if none. */
+export async function linkKind(name: string): Promise<string | undefined> {
+  const r = await run(IP, ['-d', '-j', 'link', 'show', 'dev', name], { allowFail: true });
+  if (r.code !== 0) return undefined;
+  const [l] = JSON.parse(r.stdout.toString() || '[]') as { linkinfo?: { info_kind?: string } }[];
+  return l ? (l.linkinfo?.info_kind ?? '') : undefined;
 }
 
-export interface Attachment {
-  bridge: string;
-  /** Host end of the veth pair. */
-  hostIf: string;
+/** Every route's destination on the host, to pick subnets that clash with nothing. */
+export async function hostRoutes(): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of ['-4', '-6']) {
+    const r = await run(IP, ['-o', f, 'route', 'show', 'table', 'all'], { allowFail: true });
+    for (const l of r.stdout.toString().split('\n')) {
+      const d = l.split(' ')[0];
+      // Skip local/broadcast/multicast entries: they name a type, then the address.
+      if (/^[\da-f]/.test(d) && (d.includes('.') || d.includes(':'))) out.push(d);
+    }
+  }
+  return out;
+}
+
+export type Attachment = {
   /** Name inside the namespace (eth0, eth1…). */
   ifname: string;
   /** `172.18.0.2/16` */
   address: string;
-  mac: string;
+  /** `fd00::2/64` on an IPv6-enabled network; without it IPv6 is disabled on the interface. */
+  address6?: string;
+  /** Extra addresses with their prefix (IPAMConfig.LinkLocalIPs). */
+  linkLocal?: string[];
+  /** Absent for an ipvlan (it has its parent's). */
+  mac?: string;
   mtu: number;
-  /** Set on the attachment that carries the default route. */
+  /** Set on the attachment that carries the default route ('' for a route with no next hop). */
   gateway?: string;
-}
+  gateway6?: string;
+  /** Per-interface sysctls, keys relative to /proc/sys with the interface in place (net/ipv4/conf/eth0/...). */
+  sysctls?: Record<string, string>;
+} & (
+  | {
+      kind: 'veth';
+      bridge: string;
+      /** Host end of the veth pair. */
+      hostIf: string;
+    }
+  | { kind: 'macvlan' | 'ipvlan'; parent: string; mode: number; flags?: number }
+);
 
 export const netnsPath = (name: string) => `${NETNS_DIR}/${name}`;
 
@@ -71,19 +132,42 @@ export async function createNetns(name: string): Promise<string> {
 export async function setup(nsPath: string, attachments: Attachment[], first = true, create = false): Promise<void> {
   const ops: NetOp[] = create ? [{ op: 'netns', path: nsPath }] : [];
   for (const a of attachments) {
-    ops.push({
-      op: 'veth',
-      name: a.hostIf,
-      mtu: a.mtu,
-      master: a.bridge,
-      up: true,
-      peer: { name: a.ifname, mtu: a.mtu, mac: a.mac, ns: nsPath },
-    });
+    if (a.kind === 'veth')
+      ops.push({
+        op: 'veth',
+        name: a.hostIf,
+        mtu: a.mtu,
+        master: a.bridge,
+        up: true,
+        peer: { name: a.ifname, mtu: a.mtu, mac: a.mac, ns: nsPath },
+      });
+    else
+      ops.push({
+        op: 'sublink',
+        kind: a.kind,
+        name: a.ifname,
+        parent: a.parent,
+        mtu: a.mtu,
+        mode: a.mode,
+        flags: a.flags,
+        mac: a.mac,
+        ns: nsPath,
+      });
+    // Before the link is up: an interface of an IPv4-only network never gets IPv6 (no
+    // link-local address, no multicast groups: CVE-2024-32473).
+    const conf = `net/ipv6/conf/${a.ifname}`;
+    ops.push({ op: 'sysctl', ns: nsPath, key: `${conf}/disable_ipv6`, value: a.address6 ? '0' : '1' });
+    for (const [key, value] of Object.entries(a.sysctls ?? {})) ops.push({ op: 'sysctl', ns: nsPath, key, value });
   }
   if (first) ops.push({ op: 'up', ns: nsPath, name: 'lo' });
   for (const a of attachments) {
     ops.push({ op: 'up', ns: nsPath, name: a.ifname }, { op: 'addr', ns: nsPath, name: a.ifname, cidr: a.address });
-    if (a.gateway) ops.push({ op: 'route', ns: nsPath, name: a.ifname, gateway: a.gateway });
+    if (a.address6) ops.push({ op: 'addr', ns: nsPath, name: a.ifname, cidr: a.address6, nodad: true });
+    for (const cidr of a.linkLocal ?? []) ops.push({ op: 'addr', ns: nsPath, name: a.ifname, cidr, nodad: true });
+    if (a.gateway !== undefined)
+      ops.push({ op: 'route', ns: nsPath, name: a.ifname, ...(a.gateway ? { gateway: a.gateway } : { family: 4 }) });
+    if (a.gateway6 !== undefined)
+      ops.push({ op: 'route', ns: nsPath, name: a.ifname, ...(a.gateway6 ? { gateway: a.gateway6 } : { family: 6 }) });
   }
   await netlink(ops);
 }

@@ -7,23 +7,48 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRecord, writeRecord } from '../metadata/record-dir.ts';
 import { conflict, notFound } from '../common/errors.ts';
-import { parseIp } from './ipv4.ts';
+import { parseAddr, type Family } from './cidr.ts';
+
+/** One IPAM.Config entry as recorded (addresses in canonical text). */
+export interface IpamRecord {
+  subnet: string;
+  gateway: string;
+  ipRange?: string;
+  /** AuxiliaryAddresses: name → address, never handed out. */
+  aux?: Record<string, string>;
+}
+
+export type NetworkDriver = 'bridge' | 'host' | 'null' | 'macvlan' | 'ipvlan';
 
 export interface NetworkRecord {
   schema: 1;
   id: string;
   name: string;
-  driver: 'bridge' | 'host' | 'null';
+  driver: NetworkDriver;
   created: string;
   internal: boolean;
   attachable: boolean;
   labels: Record<string, string>;
+  /** The driver options as given (echoed by inspect). */
   options: Record<string, string>;
-  /** Absent for host/none. */
-  ipam?: { subnet: string; gateway: string; ipRange?: string };
+  /** IPv4 addressing; absent for host/none. */
+  ipam?: IpamRecord;
+  /** IPv6 addressing, present exactly when IPv6 is enabled. */
+  ipam6?: IpamRecord;
+  enableIPv6?: boolean;
+  /** IPAM.Options as given (echoed; the default IPAM driver reads none). */
+  ipamOptions?: Record<string, string>;
   bridge?: string;
   mtu?: number;
   icc?: boolean;
+  /** Masquerade traffic leaving the network, per family (NAT66 is off unless asked for). */
+  masquerade?: { v4: boolean; v6: boolean };
+  /** macvlan/ipvlan: the host link endpoints hang off, and what we made for it (removed with the network). */
+  parent?: string;
+  parentMade?: 'dummy' | 'vlan';
+  /** macvlan: bridge|vepa|private|passthru; ipvlan: l2|l3|l3s (and the ipvlan flag). */
+  mode?: string;
+  ipvlanFlag?: string;
   /** bridge/host/none: made by the daemon, never removed. */
   builtin?: boolean;
 }
@@ -40,9 +65,15 @@ export interface EndpointRecord {
   network: string;
   /** The container's name and aliases on this network, for DNS. */
   names: string[];
+  /** Network-scoped links: alias → container ID, resolved by DNS for this container only. */
+  links?: { alias: string; target: string }[];
   ip: string;
+  ip6?: string;
+  /** IPAMConfig.LinkLocalIPs added to the interface. */
+  linkLocal?: string[];
   mac: string;
   ifname: string;
+  /** Host end of the veth; '' for macvlan/ipvlan (nothing on the host side). */
   hostIf: string;
   netns: string;
   ports: PortMapping[];
@@ -54,8 +85,8 @@ export class NetworkStore {
   readonly root: string;
   private readonly nets = new Map<string, NetworkRecord>();
   private readonly eps = new Map<string, EndpointRecord>();
-  /** Per network: the last address allocated, so releases are not reused at once. */
-  readonly cursor = new Map<string, number>();
+  /** Per network and family (`<id>/4`, `<id>/6`): the last address allocated, so releases are not reused at once. */
+  readonly cursor = new Map<string, bigint>();
 
   constructor(root: string) {
     this.root = root;
@@ -123,8 +154,14 @@ export class NetworkStore {
     return this.eps.get(key(container, network));
   }
 
-  usedIps(network: string): Set<number> {
-    return new Set(this.endpointsOn(network).map((e) => parseIp(e.ip)!));
+  /** Addresses of one family held on a network (as numbers, for IPAM). */
+  usedIps(network: string, family: Family = 4): Set<bigint> {
+    const out = new Set<bigint>();
+    for (const e of this.endpointsOn(network)) {
+      const a = parseAddr((family === 4 ? e.ip : e.ip6) ?? '');
+      if (a) out.add(a.value);
+    }
+    return out;
   }
 
   /**

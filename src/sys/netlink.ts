@@ -1,6 +1,6 @@
 // rtnetlink messages, encoded and decoded as bytes (no I/O here: `netns-worker.ts` sends
-// them). Only what container networking needs: links (veth pairs, up, master, MTU, MAC,
-// delete, look-up by name), IPv4 addresses and default routes. Host byte order is
+// them). Only what container networking needs: links (veth pairs, macvlan/ipvlan, up,
+// master, MTU, MAC, delete, look-up by name), IPv4 and IPv6 addresses and default routes. Host byte order is
 // little-endian on every platform we run on (x86-64, arm64).
 
 export const NLMSG_ERROR = 2;
@@ -23,23 +23,32 @@ const NLM_F_ACK_TLVS = 0x200;
 const NLMSGERR_ATTR_MSG = 1;
 
 const AF_INET = 2;
+const AF_INET6 = 10;
 export const IFF_UP = 0x1;
 const IFLA_ADDRESS = 1;
 export const IFLA_IFNAME = 3;
 export const IFLA_MTU = 4;
 export const IFLA_MASTER = 10;
+const IFLA_LINK = 5;
 const IFLA_LINKINFO = 18;
 const IFLA_NET_NS_FD = 28;
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
 const VETH_INFO_PEER = 1;
+const IFLA_MACVLAN_MODE = 1;
+const IFLA_IPVLAN_MODE = 1;
+const IFLA_IPVLAN_FLAGS = 2;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
+const IFA_FLAGS = 8;
+/** No duplicate address detection: the address is usable at once (as Docker adds container IPv6 addresses). */
+export const IFA_F_NODAD = 0x02;
 const RTA_OIF = 4;
 const RTA_GATEWAY = 5;
 const RT_TABLE_MAIN = 254;
 const RTPROT_BOOT = 3;
 const RT_SCOPE_UNIVERSE = 0;
+const RT_SCOPE_LINK = 253;
 const RTN_UNICAST = 1;
 
 const HDR = 16;
@@ -85,6 +94,26 @@ export function parseIpv4(s: string): Buffer {
   if (p.length !== 4 || p.some((x) => !/^\d{1,3}$/.test(x) || Number(x) > 255))
     throw new TypeError(`not an IPv4 address: ${s}`);
   return Buffer.from(p.map(Number));
+}
+
+export function parseIpv6(s: string): Buffer {
+  const halves = s.split('::');
+  const groups = (h: string) => (h === '' ? [] : h.split(':'));
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  const fill = 8 - head.length - tail.length;
+  if (halves.length > 2 || (halves.length === 1 ? fill !== 0 : fill < 1))
+    throw new TypeError(`not an IPv6 address: ${s}`);
+  const all = [...head, ...Array<string>(fill).fill('0'), ...tail];
+  if (all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) throw new TypeError(`not an IPv6 address: ${s}`);
+  const b = Buffer.alloc(16);
+  for (const [i, g] of all.entries()) b.writeUInt16BE(parseInt(g, 16), i * 2);
+  return b;
+}
+
+/** An address's family and bytes (IPv6 when it has a colon). */
+function parseIpAny(s: string): { family: number; bytes: Buffer } {
+  return s.includes(':') ? { family: AF_INET6, bytes: parseIpv6(s) } : { family: AF_INET, bytes: parseIpv4(s) };
 }
 
 export function parseMac(s: string): Buffer {
@@ -143,30 +172,75 @@ export const delLink = (seq: number, name: string) =>
 export const getLink = (seq: number, name: string) =>
   message(RTM_GETLINK, NLM_F_REQUEST, seq, ifinfomsg(), [nlaStr(IFLA_IFNAME, name)]);
 
-/** `ip addr add A/P dev <index>` */
-export function newAddr(seq: number, index: number, cidr: string): Buffer {
+/** `ip addr add A/P dev <index>` (IPv4 or IPv6; `nodad` for an IPv6 address usable at once). */
+export function newAddr(seq: number, index: number, cidr: string, opts: { nodad?: boolean } = {}): Buffer {
   const [ip, len] = cidr.split('/');
-  const prefix = Number(len ?? 32);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new TypeError(`bad prefix length in ${cidr}`);
-  const a = parseIpv4(ip);
+  const a = parseIpAny(ip);
+  const max = a.family === AF_INET ? 32 : 128;
+  const prefix = Number(len ?? max);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new TypeError(`bad prefix length in ${cidr}`);
+  const flags = opts.nodad ? IFA_F_NODAD : 0;
   const body = Buffer.alloc(8);
-  body.writeUInt8(AF_INET, 0);
+  body.writeUInt8(a.family, 0);
   body.writeUInt8(prefix, 1);
+  body.writeUInt8(flags, 2);
   body.writeUInt8(RT_SCOPE_UNIVERSE, 3);
   body.writeUInt32LE(index, 4);
-  return message(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body, [
-    nla(IFA_LOCAL, a),
-    nla(IFA_ADDRESS, a),
+  const attrs =
+    a.family === AF_INET ? [nla(IFA_LOCAL, a.bytes), nla(IFA_ADDRESS, a.bytes)] : [nla(IFA_ADDRESS, a.bytes)];
+  if (flags) attrs.push(nlaU32(IFA_FLAGS, flags));
+  return message(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body, attrs);
+}
+
+/**
+ * `ip route add default via G dev <index>`; with `family` and no gateway,
+ * `ip [-6] route add default dev <index>` (an ipvlan in L3 mode has no next hop).
+ */
+export function newDefaultRoute(seq: number, index: number, gateway: string | { family: 4 | 6 }): Buffer {
+  const gw = typeof gateway === 'string' ? parseIpAny(gateway) : undefined;
+  const family = gw?.family ?? (typeof gateway === 'string' || gateway.family === 4 ? AF_INET : AF_INET6);
+  const scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  const body = Buffer.from([family, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, scope, RTN_UNICAST, 0, 0, 0, 0]);
+  return message(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body, [
+    ...(gw ? [nla(RTA_GATEWAY, gw.bytes)] : []),
+    nlaU32(RTA_OIF, index),
   ]);
 }
 
-/** `ip route add default via G dev <index>` */
-export function newDefaultRoute(seq: number, index: number, gateway: string): Buffer {
-  const body = Buffer.from([AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0, 0, 0, 0]);
-  return message(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body, [
-    nla(RTA_GATEWAY, parseIpv4(gateway)),
-    nlaU32(RTA_OIF, index),
-  ]);
+export interface SubLinkSpec {
+  kind: 'macvlan' | 'ipvlan';
+  /** Its name in the namespace it is made in. */
+  name: string;
+  /** ifindex of the parent link (in the namespace of the socket the request goes to). */
+  parent: number;
+  mtu: number;
+  /** macvlan: private 1, vepa 2, bridge 4, passthru 8; ipvlan: l2 0, l3 1, l3s 2. */
+  mode: number;
+  /** ipvlan: bridge 0, private 1, vepa 2. */
+  flags?: number;
+  mac?: string;
+  /** fd of the namespace it is made in (the parent stays where it is). */
+  nsFd?: number;
+}
+
+/** `ip link add link PARENT name N mtu M [address MAC] netns NS type macvlan mode X` (or ipvlan) in one message. */
+export function newSubLink(seq: number, v: SubLinkSpec): Buffer {
+  const mode = Buffer.alloc(v.kind === 'macvlan' ? 4 : 2);
+  if (v.kind === 'macvlan') mode.writeUInt32LE(v.mode);
+  else mode.writeUInt16LE(v.mode);
+  const data =
+    v.kind === 'macvlan'
+      ? [nla(IFLA_MACVLAN_MODE, mode)]
+      : [nla(IFLA_IPVLAN_MODE, mode), nla(IFLA_IPVLAN_FLAGS, Buffer.from([v.flags ?? 0, 0]))];
+  const attrs = [
+    nlaStr(IFLA_IFNAME, v.name),
+    nlaU32(IFLA_MTU, v.mtu),
+    nlaU32(IFLA_LINK, v.parent),
+    ...(v.mac ? [nla(IFLA_ADDRESS, parseMac(v.mac))] : []),
+    ...(v.nsFd !== undefined ? [nlaU32(IFLA_NET_NS_FD, v.nsFd)] : []),
+    nest(IFLA_LINKINFO, [nlaStr(IFLA_INFO_KIND, v.kind), nest(IFLA_INFO_DATA, data)]),
+  ];
+  return message(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, ifinfomsg(), attrs);
 }
 
 // ---- decoding -------------------------------------------------------------------------

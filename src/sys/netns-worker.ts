@@ -5,7 +5,7 @@
 // namespace change, and a container's socket is opened while the thread is briefly in
 // the container's namespace, then the thread goes back.
 import { parentPort } from 'node:worker_threads';
-import { closeSync, constants, mkdirSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import koffi from 'koffi';
 import { closeFd, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, mount, sysError, umount2 } from './libc.ts';
@@ -190,19 +190,49 @@ function runOp(b: Batch, op: NetOp): void {
       );
       return;
     }
+    case 'sublink': {
+      const parent = indexOf(hostSock, op.parent);
+      request(
+        hostSock,
+        (s) =>
+          nl.newSubLink(s, {
+            kind: op.kind,
+            name: op.name,
+            parent,
+            mtu: op.mtu,
+            mode: op.mode,
+            flags: op.flags,
+            mac: op.mac,
+            nsFd: b.nsFd(op.ns),
+          }),
+        `add ${op.kind} ${op.name} on ${op.parent}`,
+      );
+      return;
+    }
     case 'up':
       request(b.sock(op.ns), (s) => nl.setLinkUp(s, op.name), `set ${op.name} up`);
       return;
     case 'addr': {
       const fd = b.sock(op.ns);
       const index = indexOf(fd, op.name);
-      request(fd, (s) => nl.newAddr(s, index, op.cidr), `add address ${op.cidr} to ${op.name}`);
+      request(fd, (s) => nl.newAddr(s, index, op.cidr, { nodad: op.nodad }), `add address ${op.cidr} to ${op.name}`);
       return;
     }
     case 'route': {
       const fd = b.sock(op.ns);
       const index = indexOf(fd, op.name);
-      request(fd, (s) => nl.newDefaultRoute(s, index, op.gateway), `add default route via ${op.gateway} on ${op.name}`);
+      request(
+        fd,
+        (s) => nl.newDefaultRoute(s, index, op.gateway ?? { family: op.family ?? 4 }),
+        `add default route ${op.gateway ? `via ${op.gateway} ` : ''}on ${op.name}`,
+      );
+      return;
+    }
+    case 'sysctl': {
+      // /proc/sys/net is the calling thread's network namespace: write it from inside.
+      const write = () => writeFileSync(`/proc/sys/${op.key}`, op.value);
+      if (op.ns) inNamespace(b.nsFd(op.ns), write);
+      else write();
       return;
     }
     case 'del':

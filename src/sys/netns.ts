@@ -18,10 +18,25 @@ export type NetOp =
       up?: boolean;
       peer: { name: string; mtu: number; mac?: string; ns?: string };
     }
+  /** A macvlan or ipvlan link on a host `parent`, made straight in `ns` with its name there. */
+  | {
+      op: 'sublink';
+      kind: 'macvlan' | 'ipvlan';
+      name: string;
+      parent: string;
+      mtu: number;
+      mode: number;
+      flags?: number;
+      mac?: string;
+      ns: string;
+    }
   | { op: 'up'; ns?: string; name: string }
-  | { op: 'addr'; ns?: string; name: string; cidr: string }
-  /** The default route via `gateway` out of `name`. */
-  | { op: 'route'; ns?: string; name: string; gateway: string }
+  /** An IPv4 or IPv6 address; `nodad` makes an IPv6 one usable at once. */
+  | { op: 'addr'; ns?: string; name: string; cidr: string; nodad?: boolean }
+  /** The default route via `gateway` out of `name` (no gateway: straight out of `name`, for `family`). */
+  | { op: 'route'; ns?: string; name: string; gateway?: string; family?: 4 | 6 }
+  /** Writes /proc/sys/<key> as seen from `ns` (e.g. `net/ipv6/conf/eth0/disable_ipv6`). */
+  | { op: 'sysctl'; ns?: string; key: string; value: string }
   | { op: 'del'; ns?: string; name: string; missingOk?: boolean };
 
 export interface NetRequest {

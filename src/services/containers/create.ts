@@ -63,8 +63,7 @@ export async function createContainer(
     if (!deps.network || deps.network.exists('bridge')) netCfg.bridge = netCfg.default;
     delete netCfg.default;
   }
-  for (const n of Object.keys(netCfg))
-    if (deps.network && !deps.network.exists(n)) throw notFound(`network ${n} not found`);
+  deps.network?.checkEndpoints(netCfg);
   validatePorts(hostConfig, cfgIn.ExposedPorts ?? undefined);
   const imageName = cfgIn.Image;
   if (!imageName) throw invalidArgument('Config cannot be empty in order to create a container');

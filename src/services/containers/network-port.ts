@@ -15,6 +15,11 @@ export interface ContainerNetworking {
   release(id: string): Promise<void>;
   /** Whether a network of that name or ID exists (for NetworkMode and EndpointsConfig). */
   exists(idOrName: string): boolean;
+  /**
+   * Checks NetworkingConfig.EndpointsConfig at create (networks exist, addresses, MAC,
+   * driver options) with Docker's errors; nothing is reserved yet.
+   */
+  checkEndpoints(config: Record<string, unknown>): void;
   /** `NetworkSettings` for inspect, shaped like Docker's. */
   inspect(c: Container): NetworkSettings;
   /** `Ports` and `NetworkSettings.Networks` for ps. */

@@ -1,25 +1,30 @@
 // A container's endpoints over a task's life: at start, addresses are allocated (and
-// persisted) for every network it is connected to, its namespace is made with one veth
-// per network, ports are published and /etc files written; when the task is gone, all of
-// it is released. Reconciliation after a crash releases whatever belongs to no live task.
+// persisted) for every network it is connected to, its namespace is made with one link
+// per network (a veth on a bridge, or a macvlan/ipvlan on the network's parent), ports are
+// published and /etc files written; when the task is gone, all of it is released.
+// Reconciliation after a crash releases whatever belongs to no live task.
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { conflict, invalidArgument } from '../../common/errors.ts';
 import type { Container } from '../../containers/store.ts';
+import type { EndpointConfig } from '../../containers/types.ts';
 import { allocate, type Pool } from '../../network/ipam.ts';
-import { formatIp, macFor, parseIp, parseSubnet } from '../../network/ipv4.ts';
+import { formatAddr, macFor, parseAddr, parseCidr, type Family } from '../../network/cidr.ts';
 import { deleteLinks, listLinks, listNetns, netnsPath, setup, teardown, type Attachment } from '../../network/links.ts';
-import type { EndpointRecord, NetworkRecord } from '../../network/store.ts';
+import type { EndpointRecord, IpamRecord, NetworkRecord } from '../../network/store.ts';
 import { allocatePorts } from './publish.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { linkEnv, type ResolvedLink } from './link-env.ts';
+import { endpointOptions, endpointConfigOf, checkEndpointConfig } from './endpoint-config.ts';
+import { IPVLAN_FLAGS, IPVLAN_MODES, MACVLAN_MODES } from './create-spec.ts';
 import type { NetworkDeps } from './deps.ts';
 
 export const nsName = (deps: NetworkDeps, id: string) => `${deps.settings.netnsPrefix}${id.slice(0, 12)}`;
 
-export function poolOf(n: NetworkRecord): Pool {
-  const subnet = parseSubnet(n.ipam!.subnet);
-  return { subnet, range: n.ipam!.ipRange ? parseSubnet(n.ipam!.ipRange) : subnet, gateway: parseIp(n.ipam!.gateway)! };
+export function poolOf(i: IpamRecord): Pool {
+  const subnet = parseCidr(i.subnet);
+  const reserved = new Set([i.gateway, ...Object.values(i.aux ?? {})].map((a) => parseAddr(a)!.value));
+  return { subnet, range: i.ipRange ? parseCidr(i.ipRange) : subnet, reserved };
 }
 
 /** The networks a container is connected to, its primary one first. */
@@ -30,28 +35,58 @@ export function connectedNetworks(c: Container): string[] {
   return [...new Set([...(c.record.primaryDetached ? [] : [primary]), ...Object.keys(c.record.endpointsConfig ?? {})])];
 }
 
-export const isUserDefined = (n: NetworkRecord) => n.driver === 'bridge' && !n.builtin;
+export const isUserDefined = (n: NetworkRecord) => n.driver !== 'host' && n.driver !== 'null' && !n.builtin;
+export const isPrimaryNetwork = (c: Container, n: NetworkRecord) => {
+  const mode = c.record.hostConfig.NetworkMode || 'default';
+  const primary = mode === 'default' ? 'bridge' : mode;
+  return primary === n.name || primary === n.id;
+};
+
+/** The interface name for a new endpoint: its own DriverOpts name, else prefix + first free number. */
+export function ifnameFor(n: NetworkRecord, ec: EndpointConfig, taken: ReadonlySet<string>): string {
+  const own = endpointOptions(ec).ifname;
+  if (own) {
+    if (taken.has(own)) throw conflict(`interface name ${own} is already in use in the container`);
+    return own;
+  }
+  const prefix = n.options['com.docker.network.container_iface_prefix'] ?? 'eth';
+  let i = 0;
+  while (taken.has(`${prefix}${i}`)) i++;
+  return `${prefix}${i}`;
+}
+
+function allocateIn(deps: NetworkDeps, n: NetworkRecord, family: Family, want?: string): string {
+  const ipam = family === 4 ? n.ipam! : n.ipam6!;
+  const key = `${n.id}/${family}`;
+  const v = allocate(poolOf(ipam), deps.store.usedIps(n.id, family), deps.store.cursor.get(key) ?? 0n, want);
+  deps.store.cursor.set(key, v);
+  return formatAddr({ family, value: v });
+}
 
 /** Allocates an endpoint synchronously (so concurrent starts never share an address). */
 export function newEndpoint(deps: NetworkDeps, c: Container, n: NetworkRecord, ifname: string): EndpointRecord {
-  if (n.driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${n.name}`);
-  const ec = c.record.endpointsConfig?.[n.name] ?? c.record.endpointsConfig?.[n.id] ?? {};
-  const want = ec.IPAMConfig?.IPv4Address || undefined;
-  if (want && !isUserDefined(n))
-    throw invalidArgument('user specified IP address is supported on user defined networks only');
-  const ip = allocate(poolOf(n), deps.store.usedIps(n.id), deps.store.cursor.get(n.id) ?? 0, want);
-  deps.store.cursor.set(n.id, ip);
-  const mac =
-    ec.MacAddress || (ifname === 'eth0' ? (c.record.config as { MacAddress?: string }).MacAddress : '') || macFor(ip);
+  if (n.driver === 'host' || n.driver === 'null')
+    throw invalidArgument(`container cannot be connected to network ${n.name}`);
+  const ec = endpointConfigOf(c, n);
+  checkEndpointConfig(n, ec, isUserDefined(n));
+  const ip = allocateIn(deps, n, 4, ec.IPAMConfig?.IPv4Address || undefined);
+  const ip6 = n.ipam6 ? allocateIn(deps, n, 6, ec.IPAMConfig?.IPv6Address || undefined) : undefined;
+  const legacyMac = ifname === 'eth0' ? (c.record.config as { MacAddress?: string }).MacAddress : '';
+  const mac = n.driver === 'ipvlan' ? '' : ec.MacAddress || legacyMac || macFor(parseAddr(ip)!);
   const names = isUserDefined(n) ? [c.record.name, ...(ec.Aliases ?? []), c.record.id.slice(0, 12)] : [];
   const e: EndpointRecord = {
     container: c.record.id,
     network: n.id,
     names,
-    ip: formatIp(ip),
+    ...(isUserDefined(n) ? withLinks(deps, c, n, ec) : {}),
+    ip,
+    ...(ip6 ? { ip6 } : {}),
+    ...(ec.IPAMConfig?.LinkLocalIPs?.length
+      ? { linkLocal: ec.IPAMConfig.LinkLocalIPs.map((a) => formatAddr(parseAddr(a)!)) }
+      : {}),
     mac,
     ifname,
-    hostIf: `${deps.settings.vethPrefix}${randomBytes(4).toString('hex')}`,
+    hostIf: n.driver === 'bridge' ? `${deps.settings.vethPrefix}${randomBytes(4).toString('hex')}` : '',
     netns: netnsPath(nsName(deps, c.record.id)),
     ports: [],
     created: new Date().toISOString(),
@@ -60,17 +95,51 @@ export function newEndpoint(deps: NetworkDeps, c: Container, n: NetworkRecord, i
   return e;
 }
 
-export function attachmentOf(n: NetworkRecord, e: EndpointRecord, withRoute: boolean): Attachment {
-  const prefix = n.ipam!.subnet.split('/')[1];
-  return {
-    bridge: n.bridge!,
-    hostIf: e.hostIf,
+/**
+ * Links on a user-defined network are names only this container resolves (Docker's
+ * network-scoped links): the endpoint's own Links, and --link on its primary network.
+ */
+function withLinks(deps: NetworkDeps, c: Container, n: NetworkRecord, ec: EndpointConfig) {
+  const specs = [
+    ...(ec.Links ?? []),
+    ...(isPrimaryNetwork(c, n) ? ((c.record.hostConfig.Links as string[] | null | undefined) ?? []) : []),
+  ];
+  const links = specs.map((l) => {
+    const [target, alias] = l.replace(/^\//, '').split(':');
+    const t = deps.containers.tryResolve(target);
+    if (!t) throw invalidArgument(`could not get container for ${target}`);
+    return { alias: (alias ?? t.record.name).replace(/^.*\//, ''), target: t.record.id };
+  });
+  return links.length ? { links } : {};
+}
+
+const prefixOf = (i: IpamRecord) => i.subnet.split('/')[1];
+
+export function attachmentOf(n: NetworkRecord, e: EndpointRecord, withRoute: boolean, ec: EndpointConfig): Attachment {
+  const route = withRoute && !n.internal;
+  const l3 = n.driver === 'ipvlan' && n.mode !== 'l2';
+  const common = {
     ifname: e.ifname,
-    address: `${e.ip}/${prefix}`,
-    mac: e.mac,
+    address: `${e.ip}/${prefixOf(n.ipam!)}`,
+    ...(e.ip6 ? { address6: `${e.ip6}/${prefixOf(n.ipam6!)}` } : {}),
+    ...(e.linkLocal?.length ? { linkLocal: e.linkLocal.map((a) => `${a}/${a.includes(':') ? 64 : 16}`) } : {}),
+    ...(e.mac ? { mac: e.mac } : {}),
     mtu: n.mtu ?? 1500,
-    ...(withRoute && !n.internal ? { gateway: n.ipam!.gateway } : {}),
+    // An ipvlan in L3 mode routes through its parent: a default route with no next hop.
+    ...(route ? { gateway: l3 ? '' : n.ipam!.gateway } : {}),
+    ...(route && e.ip6 ? { gateway6: l3 ? '' : n.ipam6!.gateway } : {}),
+    sysctls: endpointOptions(ec).sysctls(e.ifname),
   };
+  if (n.driver === 'bridge') return { ...common, kind: 'veth', bridge: n.bridge!, hostIf: e.hostIf };
+  return n.driver === 'macvlan'
+    ? { ...common, kind: 'macvlan', parent: n.parent!, mode: MACVLAN_MODES[n.mode ?? 'bridge'] }
+    : {
+        ...common,
+        kind: 'ipvlan',
+        parent: n.parent!,
+        mode: IPVLAN_MODES[n.mode ?? 'l2'],
+        flags: IPVLAN_FLAGS[n.ipvlanFlag ?? 'bridge'],
+      };
 }
 
 /** Sets up a container's namespace for a task that is about to start. */
@@ -80,35 +149,43 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
   const nets = connectedNetworks(c).map((n) => deps.store.resolve(n));
   const eps: EndpointRecord[] = [];
   try {
-    for (const [i, n] of nets.entries()) eps.push(newEndpoint(deps, c, n, `eth${i}`));
-    if (
-      eps.length &&
-      ((c.record.hostConfig.PortBindings && Object.keys(c.record.hostConfig.PortBindings).length) ||
-        c.record.hostConfig.PublishAllPorts)
-    ) {
+    const taken = new Set<string>();
+    for (const n of nets) {
+      const name = ifnameFor(n, endpointConfigOf(c, n), taken);
+      taken.add(name);
+      eps.push(newEndpoint(deps, c, n, name));
+    }
+    const publishing =
+      (c.record.hostConfig.PortBindings && Object.keys(c.record.hostConfig.PortBindings).length) ||
+      c.record.hostConfig.PublishAllPorts;
+    if (publishing && nets[0] && nets[0].driver !== 'bridge')
+      throw invalidArgument(`ports cannot be published on a ${nets[0].driver} network (${nets[0].name})`);
+    if (eps.length && publishing) {
       await deps.locks.run('network:ports', async () => {
         eps[0].ports = await allocatePorts(
           c.record.hostConfig,
           c.record.config.ExposedPorts ?? undefined,
           deps.store.endpoints().flatMap((e) => e.ports),
+          nets[0].options['com.docker.network.bridge.host_binding_ipv4'],
         );
       });
     }
     await Promise.all(eps.map((e) => deps.store.putEndpoint(e)));
     await setup(
       netnsPath(nsName(deps, id)),
-      eps.map((e, i) => attachmentOf(nets[i], e, i === 0)),
+      eps.map((e, i) => attachmentOf(nets[i], e, i === 0, endpointConfigOf(c, nets[i]))),
       true,
       true,
     );
     const bridge = deps.store.networks().find((n) => n.name === 'bridge');
+    const legacy = nets[0] && !isUserDefined(nets[0]);
     await writeEtcFiles(deps, {
       dir,
       c,
-      ip: eps[0]?.ip,
+      ips: eps[0] ? [eps[0].ip, ...(eps[0].ip6 ? [eps[0].ip6] : [])] : [],
       hostGateway: bridge?.ipam?.gateway ?? '',
-      dnsServer: nets[0] && isUserDefined(nets[0]) ? nets[0].ipam!.gateway : undefined,
-      links: resolveLinks(deps, c, nets),
+      dnsServer: nets[0] && isUserDefined(nets[0]) && nets[0].driver === 'bridge' ? nets[0].ipam!.gateway : undefined,
+      links: legacy ? resolveLinks(deps, c, nets) : [],
     });
     if (eps.some((e) => e.ports.length)) await deps.syncFirewall();
   } catch (err) {
@@ -117,7 +194,7 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
   }
 }
 
-/** `--link name:alias`: the target's address on a network both share. */
+/** `--link name:alias` on the default bridge: the target's address on a network both share. */
 export function resolveLinks(deps: NetworkDeps, c: Container, nets: NetworkRecord[]): ResolvedLink[] {
   const links = (c.record.hostConfig.Links as string[] | null | undefined) ?? [];
   return links.map((l) => {
@@ -133,14 +210,15 @@ export function resolveLinks(deps: NetworkDeps, c: Container, nets: NetworkRecor
   });
 }
 
-/** Docker's link variables for every `--link` (resolved as the /etc/hosts entries are). */
+/** Docker's link variables for every `--link` on the default bridge (resolved as the /etc/hosts entries are). */
 export function linkEnvironment(deps: NetworkDeps, c: Container): string[] {
   if (!(c.record.hostConfig.Links as string[] | null | undefined)?.length) return [];
   const nets = connectedNetworks(c).map((n) => deps.store.resolve(n));
+  if (!nets[0] || isUserDefined(nets[0])) return [];
   return resolveLinks(deps, c, nets).flatMap((l) => linkEnv(c.record.name, l));
 }
 
-/** Removes a container's namespace, veths, addresses and published ports. Idempotent. */
+/** Removes a container's namespace, links, addresses and published ports. Idempotent. */
 export async function releaseContainer(deps: NetworkDeps, id: string): Promise<void> {
   const eps = deps.store.endpointsOf(id);
   const ns = netnsPath(nsName(deps, id));
@@ -149,10 +227,7 @@ export async function releaseContainer(deps: NetworkDeps, id: string): Promise<v
     () => false,
   );
   if (!eps.length && !nsExists) return;
-  await teardown(
-    ns,
-    eps.map((e) => e.hostIf),
-  );
+  await teardown(ns, eps.map((e) => e.hostIf).filter(Boolean));
   await Promise.all(eps.map((e) => deps.store.deleteEndpoint(e.container, e.network)));
   if (eps.some((e) => e.ports.length)) await deps.syncFirewall();
 }

@@ -4,7 +4,8 @@
 import { forbidden, invalidArgument, notFound } from '../../common/errors.ts';
 import type { NetworkConnectRequest, NetworkDisconnectRequest } from '../../api/types/networks.ts';
 import { detach, setup } from '../../network/links.ts';
-import { attachmentOf, connectedNetworks, isUserDefined, newEndpoint } from './attach.ts';
+import { attachmentOf, connectedNetworks, ifnameFor, isUserDefined, newEndpoint } from './attach.ts';
+import { checkEndpointConfig, checkEndpointShape } from './endpoint-config.ts';
 import { updateHosts } from './etc-files.ts';
 import type { NetworkDeps } from './deps.ts';
 
@@ -14,12 +15,18 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
   const c = deps.containers.tryResolve(body.Container);
   if (!c) throw notFound(`No such container: ${body.Container}`);
   const mode = c.record.hostConfig.NetworkMode || 'default';
-  if (n.driver !== 'bridge' || mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
+  if (
+    n.driver === 'host' ||
+    n.driver === 'null' ||
+    mode === 'host' ||
+    mode === 'none' ||
+    mode.startsWith('container:')
+  ) {
     throw forbidden(`container cannot be disconnected from host network or connected to host network`);
   }
   const ec = body.EndpointConfig ?? {};
-  if (ec.IPAMConfig?.IPv4Address && !isUserDefined(n))
-    throw invalidArgument('user specified IP address is supported on user defined networks only');
+  checkEndpointShape(n.name, ec);
+  checkEndpointConfig(n, ec, isUserDefined(n));
   await deps.locks.run(c.record.id, async () => {
     const eps = deps.store.endpointsOf(c.record.id);
     const connected = connectedNetworks(c).some((x) => x === n.name || x === n.id);
@@ -33,15 +40,12 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
     // disconnects every new container from its network and connects it again with them.
     c.record.endpointsConfig = { ...c.record.endpointsConfig, [n.name]: ec };
     if (c.runtime.state.Status === 'running') {
-      const used = new Set(eps.map((e) => e.ifname));
-      let i = 0;
-      while (used.has(`eth${i}`)) i++;
-      const e = newEndpoint(deps, c, n, `eth${i}`);
+      const e = newEndpoint(deps, c, n, ifnameFor(n, ec, new Set(eps.map((x) => x.ifname))));
       try {
         await deps.store.putEndpoint(e);
         // With no other interface left, this one carries the default route.
-        await setup(e.netns, [attachmentOf(n, e, eps.length === 0)], false);
-        await updateHosts(deps.containers.dir(c.record.id), c, { add: e.ip });
+        await setup(e.netns, [attachmentOf(n, e, eps.length === 0, ec)], false);
+        await updateHosts(deps.containers.dir(c.record.id), c, { add: [e.ip, ...(e.ip6 ? [e.ip6] : [])] });
       } catch (err) {
         await detach(e.netns, e.ifname).catch(() => {});
         await deps.store.deleteEndpoint(c.record.id, n.id);
@@ -73,7 +77,7 @@ export async function disconnectNetwork(
     if (e) {
       await detach(e.netns, e.ifname);
       await deps.store.deleteEndpoint(c.record.id, n.id);
-      await updateHosts(deps.containers.dir(c.record.id), c, { remove: e.ip });
+      await updateHosts(deps.containers.dir(c.record.id), c, { remove: [e.ip, ...(e.ip6 ? [e.ip6] : [])] });
       if (e.ports.length) await deps.syncFirewall();
     }
     const rest = { ...c.record.endpointsConfig };

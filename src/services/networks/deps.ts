@@ -10,7 +10,13 @@ export interface NetworkSettings {
   bridge: string;
   /** `--bip`: the default bridge's gateway/prefix, or '' to pick from the pools. */
   bip: string;
+  /** default-address-pools, IPv4 and IPv6 bases alike. */
   pools: { base: string; size: number }[];
+  /** `ipv6`: IPv6 on the default bridge, from `fixed-cidr-v6` or the ULA pool. */
+  ipv6: boolean;
+  fixedCidrV6: string;
+  /** Hex seed of the ULA /48 that v6 subnets come from when no v6 pool is configured (the engine ID's hash). */
+  ulaSeed: string;
   mtu: number;
   icc: boolean;
   /** Off: no nftables rules at all (dockerd's --iptables=false). */

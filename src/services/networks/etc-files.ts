@@ -9,8 +9,8 @@ import type { NetworkDeps } from './deps.ts';
 export interface EtcInput {
   dir: string;
   c: Container;
-  /** The container's address on its first network, if any. */
-  ip?: string;
+  /** The container's addresses (IPv4, then IPv6) on its first network, if any. */
+  ips: string[];
   /** Our DNS server for it (user-defined networks), else undefined. */
   dnsServer?: string;
   /** host-gateway's address: the default bridge's gateway. */
@@ -31,13 +31,18 @@ export function hostEntry(c: Container, ip: string): string {
  * that address, keeping everything else (links, --add-host, the user's edits). Written
  * in place, never renamed over: the file is bind-mounted into the container.
  */
-export async function updateHosts(dir: string, c: Container, change: { add?: string; remove?: string }): Promise<void> {
+export async function updateHosts(
+  dir: string,
+  c: Container,
+  change: { add?: string[]; remove?: string[] },
+): Promise<void> {
   const path = hostsPath(dir);
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return;
   let lines = text.split('\n').filter((l, k, a) => l !== '' || k < a.length - 1);
-  if (change.remove) lines = lines.filter((l) => l !== hostEntry(c, change.remove!));
-  if (change.add && !lines.includes(hostEntry(c, change.add))) lines.push(hostEntry(c, change.add));
+  const drop = new Set((change.remove ?? []).map((ip) => hostEntry(c, ip)));
+  lines = lines.filter((l) => !drop.has(l));
+  for (const ip of change.add ?? []) if (!lines.includes(hostEntry(c, ip))) lines.push(hostEntry(c, ip));
   await writeFile(path, lines.join('\n') + '\n');
 }
 
@@ -45,7 +50,7 @@ export async function writeEtcFiles(deps: NetworkDeps, i: EtcInput): Promise<voi
   const hc = i.c.record.hostConfig;
   const lines = [...DEFAULT_HOSTS, ...extraHostLines(hc.ExtraHosts ?? [], i.hostGateway)];
   for (const l of i.links) lines.push(`${l.ip}\t${l.alias === l.name ? l.name : `${l.alias} ${l.name}`}`);
-  if (i.ip) lines.push(hostEntry(i.c, i.ip));
+  for (const ip of i.ips) lines.push(hostEntry(i.c, ip));
   await writeFile(hostsPath(i.dir), lines.join('\n') + '\n');
 
   const hostText = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');

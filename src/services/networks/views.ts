@@ -2,7 +2,7 @@
 // network's inspect document with its Containers.
 import { createHash } from 'node:crypto';
 import type { Container } from '../../containers/store.ts';
-import type { EndpointRecord, NetworkRecord } from '../../network/store.ts';
+import type { EndpointRecord, IpamRecord, NetworkRecord } from '../../network/store.ts';
 import { connectedNetworks, nsName } from './attach.ts';
 import { netnsPath } from '../../network/links.ts';
 import type { NetworkDeps } from './deps.ts';
@@ -17,27 +17,30 @@ import type {
 
 const endpointId = (e: EndpointRecord) => createHash('sha256').update(`${e.container}/${e.network}`).digest('hex');
 
+const prefixLen = (subnet: string | undefined) => (subnet ? Number(subnet.split('/')[1]) : 0);
+
 function endpointView(
   c: Container,
   n: NetworkRecord | undefined,
   name: string,
   e: EndpointRecord | undefined,
 ): EndpointSettings {
-  const ec = c.record.endpointsConfig?.[name] ?? {};
+  const ec = c.record.endpointsConfig?.[name] ?? (n ? c.record.endpointsConfig?.[n.id] : undefined) ?? {};
+  const v6 = e?.ip6 ? n?.ipam6 : undefined;
   return {
     IPAMConfig: ec.IPAMConfig ?? null,
-    Links: ec.Links ?? null,
+    Links: ec.Links?.length ? ec.Links : null,
     Aliases: ec.Aliases ?? null,
-    MacAddress: e?.mac ?? '',
-    DriverOpts: null,
+    MacAddress: e?.mac ?? ec.MacAddress ?? '',
+    DriverOpts: ec.DriverOpts ?? null,
     NetworkID: n?.id ?? '',
     EndpointID: e ? endpointId(e) : '',
-    Gateway: e ? (n?.ipam?.gateway ?? '') : '',
+    Gateway: e && !n?.internal ? (n?.ipam?.gateway ?? '') : '',
     IPAddress: e?.ip ?? '',
-    IPPrefixLen: e && n?.ipam ? Number(n.ipam.subnet.split('/')[1]) : 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
+    IPPrefixLen: e ? prefixLen(n?.ipam?.subnet) : 0,
+    IPv6Gateway: v6 && !n?.internal ? v6.gateway : '',
+    GlobalIPv6Address: e?.ip6 ?? '',
+    GlobalIPv6PrefixLen: prefixLen(v6?.subnet),
     DNSNames: e?.names.length ? e.names : null,
   };
 }
@@ -46,14 +49,14 @@ function portsMap(c: Container, eps: EndpointRecord[]): PortMap {
   const out: PortMap = {};
   if (!eps.length) return out;
   for (const k of Object.keys(c.record.config.ExposedPorts ?? {})) out[k.includes('/') ? k : `${k}/tcp`] = null;
-  for (const p of eps.flatMap((e) => e.ports)) {
-    (out[`${p.containerPort}/${p.proto}`] ??= [])!.push({
-      HostIp: p.hostIp || '0.0.0.0',
-      HostPort: String(p.hostPort),
-    });
-  }
+  for (const p of eps.flatMap((e) => e.ports))
+    for (const HostIp of hostIps(p.hostIp))
+      (out[`${p.containerPort}/${p.proto}`] ??= [])!.push({ HostIp, HostPort: String(p.hostPort) });
   return out;
 }
+
+/** An empty host address is both wildcards, shown as Docker shows them. */
+const hostIps = (ip: string) => (ip ? [ip] : ['0.0.0.0', '::']);
 
 export function containerNetworkSettings(deps: NetworkDeps, c: Container): NetworkSettings {
   const id = c.record.id;
@@ -80,11 +83,11 @@ export function containerNetworkSettings(deps: NetworkDeps, c: Container): Netwo
     SecondaryIPv6Addresses: null,
     EndpointID: be ? endpointId(be) : '',
     Gateway: be ? bridge!.ipam!.gateway : '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
+    GlobalIPv6Address: be?.ip6 ?? '',
+    GlobalIPv6PrefixLen: be?.ip6 ? prefixLen(bridge!.ipam6?.subnet) : 0,
     IPAddress: be?.ip ?? '',
-    IPPrefixLen: be ? Number(bridge!.ipam!.subnet.split('/')[1]) : 0,
-    IPv6Gateway: '',
+    IPPrefixLen: be ? prefixLen(bridge!.ipam!.subnet) : 0,
+    IPv6Gateway: be?.ip6 ? (bridge!.ipam6?.gateway ?? '') : '',
     MacAddress: be?.mac ?? '',
     Networks: networks,
   };
@@ -97,7 +100,8 @@ export function containerPortsSummary(
   const eps = deps.store.endpointsOf(c.record.id);
   const ports: PortSummary[] = [];
   for (const p of eps.flatMap((e) => e.ports))
-    ports.push({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto });
+    for (const IP of hostIps(p.hostIp))
+      ports.push({ IP, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto });
   for (const k of Object.keys(c.record.config.ExposedPorts ?? {})) {
     const [port, proto = 'tcp'] = k.split('/');
     if (!ports.some((p) => p.PrivatePort === Number(port) && p.Type === proto))
@@ -116,11 +120,17 @@ export function networkView(deps: NetworkDeps, n: NetworkRecord, withContainers 
         Name: c?.record.name ?? '',
         EndpointID: endpointId(e),
         MacAddress: e.mac,
-        IPv4Address: `${e.ip}/${n.ipam!.subnet.split('/')[1]}`,
-        IPv6Address: '',
+        IPv4Address: `${e.ip}/${prefixLen(n.ipam?.subnet)}`,
+        IPv6Address: e.ip6 ? `${e.ip6}/${prefixLen(n.ipam6?.subnet)}` : '',
       };
     }
   }
+  const ipamConfig = (i: IpamRecord) => ({
+    Subnet: i.subnet,
+    ...(i.ipRange ? { IPRange: i.ipRange } : {}),
+    Gateway: i.gateway,
+    ...(i.aux ? { AuxiliaryAddresses: i.aux } : {}),
+  });
   return {
     Name: n.name,
     Id: n.id,
@@ -128,13 +138,11 @@ export function networkView(deps: NetworkDeps, n: NetworkRecord, withContainers 
     Scope: 'local',
     Driver: n.driver,
     EnableIPv4: true,
-    EnableIPv6: false,
+    EnableIPv6: Boolean(n.ipam6),
     IPAM: {
       Driver: 'default',
-      Options: null,
-      Config: n.ipam
-        ? [{ Subnet: n.ipam.subnet, Gateway: n.ipam.gateway, ...(n.ipam.ipRange ? { IPRange: n.ipam.ipRange } : {}) }]
-        : [],
+      Options: n.ipamOptions ?? null,
+      Config: [n.ipam, n.ipam6].filter((i): i is IpamRecord => !!i).map(ipamConfig),
     },
     Internal: n.internal,
     Attachable: n.attachable,

@@ -1,0 +1,160 @@
+// The body of POST /networks/create read into a NetworkSpec, with Docker's messages. Every
+// field and option Docker acts on is either implemented or refused here by name: nothing
+// is taken and dropped. Options outside Docker's `com.docker.network.` namespace are
+// stored and echoed as Docker does (its drivers ignore them too).
+import { invalidArgument, notImplemented } from '../../common/errors.ts';
+import type { IPAMConfig, NetworkCreateRequest } from '../../api/types/networks.ts';
+import type { NetworkDriver } from '../../network/store.ts';
+
+export interface IpamConfigSpec {
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  aux?: Record<string, string>;
+}
+
+export interface NetworkSpec {
+  name: string;
+  driver: NetworkDriver;
+  internal?: boolean;
+  attachable?: boolean;
+  labels?: Record<string, string>;
+  options?: Record<string, string>;
+  enableIPv6?: boolean;
+  ipamOptions?: Record<string, string>;
+  /** One entry per family at most; `subnet` absent: picked from the pools. */
+  v4?: IpamConfigSpec;
+  v6?: IpamConfigSpec;
+  /** The interface name of a bridge (the default bridge's is the daemon's --bridge). */
+  bridge?: string;
+  builtin?: boolean;
+}
+
+/** Driver options each driver acts on; any other `com.docker.network.*` key is refused. */
+const BRIDGE_OPTIONS = new Set([
+  'com.docker.network.bridge.name',
+  'com.docker.network.bridge.enable_icc',
+  'com.docker.network.bridge.enable_ip_masquerade',
+  'com.docker.network.bridge.host_binding_ipv4',
+  'com.docker.network.bridge.gateway_mode_ipv4',
+  'com.docker.network.bridge.gateway_mode_ipv6',
+  'com.docker.network.bridge.default_bridge',
+  'com.docker.network.bridge.inhibit_ipv4',
+  'com.docker.network.driver.mtu',
+  'com.docker.network.container_iface_prefix',
+  'com.docker.network.enable_ipv6',
+  'com.docker.network.enable_ipv4',
+]);
+const SUBLINK_OPTIONS: Record<'macvlan' | 'ipvlan', Set<string>> = {
+  macvlan: new Set([
+    'parent',
+    'macvlan_mode',
+    'com.docker.network.driver.mtu',
+    'com.docker.network.container_iface_prefix',
+  ]),
+  ipvlan: new Set([
+    'parent',
+    'ipvlan_mode',
+    'ipvlan_flag',
+    'com.docker.network.driver.mtu',
+    'com.docker.network.container_iface_prefix',
+  ]),
+};
+export const MACVLAN_MODES: Record<string, number> = { private: 1, vepa: 2, bridge: 4, passthru: 8 };
+export const IPVLAN_MODES: Record<string, number> = { l2: 0, l3: 1, l3s: 2 };
+export const IPVLAN_FLAGS: Record<string, number> = { bridge: 0, private: 1, vepa: 2 };
+
+function checkOptions(driver: NetworkDriver, opts: Record<string, string>): void {
+  const known = driver === 'macvlan' || driver === 'ipvlan' ? SUBLINK_OPTIONS[driver] : BRIDGE_OPTIONS;
+  for (const k of Object.keys(opts)) {
+    const docker =
+      k.startsWith('com.docker.network.') || SUBLINK_OPTIONS.macvlan.has(k) || SUBLINK_OPTIONS.ipvlan.has(k);
+    if (docker && !known.has(k))
+      throw notImplemented(`the ${driver} driver option ${k} is not supported by this engine`);
+  }
+  const oneOf = (k: string, values: string[]) => {
+    if (opts[k] !== undefined && !values.includes(opts[k]))
+      throw invalidArgument(`invalid value for ${k}: ${JSON.stringify(opts[k])} (one of ${values.join(', ')})`);
+  };
+  for (const k of [
+    'com.docker.network.bridge.enable_icc',
+    'com.docker.network.bridge.enable_ip_masquerade',
+    'com.docker.network.bridge.default_bridge',
+    'com.docker.network.bridge.inhibit_ipv4',
+    'com.docker.network.enable_ipv6',
+    'com.docker.network.enable_ipv4',
+  ])
+    oneOf(k, ['true', 'false']);
+  oneOf('com.docker.network.bridge.gateway_mode_ipv4', ['nat', 'routed']);
+  oneOf('com.docker.network.bridge.gateway_mode_ipv6', ['nat', 'routed']);
+  if (opts['com.docker.network.bridge.inhibit_ipv4'] === 'true')
+    throw notImplemented('com.docker.network.bridge.inhibit_ipv4 is not supported by this engine');
+  if (opts['com.docker.network.enable_ipv4'] === 'false')
+    throw notImplemented('IPv6-only networks (IPv4 disabled) are not supported by this engine');
+  oneOf('macvlan_mode', Object.keys(MACVLAN_MODES));
+  oneOf('ipvlan_mode', Object.keys(IPVLAN_MODES));
+  oneOf('ipvlan_flag', Object.keys(IPVLAN_FLAGS));
+  const prefix = opts['com.docker.network.container_iface_prefix'];
+  if (prefix !== undefined && !/^[a-zA-Z][a-zA-Z0-9_-]{0,10}$/.test(prefix))
+    throw invalidArgument(`invalid com.docker.network.container_iface_prefix: ${JSON.stringify(prefix)}`);
+}
+
+function ipamEntry(c: IPAMConfig): IpamConfigSpec {
+  const e: IpamConfigSpec = {
+    subnet: c.Subnet || undefined,
+    gateway: c.Gateway || undefined,
+    ipRange: c.IPRange || undefined,
+  };
+  if (c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length) e.aux = { ...c.AuxiliaryAddresses };
+  if (!e.subnet && (e.gateway || e.ipRange || e.aux))
+    throw invalidArgument('invalid network config: a subnet is needed for a gateway, ip-range or auxiliary address');
+  return e;
+}
+
+/** The request body of POST /networks/create (decoded at the edge) as a spec, or Docker's error. */
+export function readNetworkSpec(body: NetworkCreateRequest): NetworkSpec {
+  const name = body.Name ?? '';
+  if (name.trim() === '') throw invalidArgument('network name must not be empty');
+  if ([...name].some((ch) => ch.charCodeAt(0) < 32))
+    throw invalidArgument(`invalid network name ${JSON.stringify(name)}: control characters`);
+  const driverIn = body.Driver || 'bridge';
+  const driver = driverIn as NetworkDriver;
+  if (!['bridge', 'macvlan', 'ipvlan'].includes(driverIn)) {
+    if (driverIn === 'overlay') throw notImplemented('overlay networks need a swarm, which this engine does not run');
+    if (driverIn === 'host' || driverIn === 'null')
+      throw invalidArgument(`only one instance of "${driverIn}" network is allowed`);
+    throw notImplemented(`plugin "${driverIn}" not found`);
+  }
+  const scope = body.Scope;
+  if (scope && scope !== 'local')
+    throw notImplemented(`network scope ${JSON.stringify(scope)} is not supported by this engine (local only)`);
+  if (body.Ingress) throw notImplemented('ingress networks need a swarm, which this engine does not run');
+  if (body.ConfigOnly) throw notImplemented('config-only networks are not supported by this engine');
+  if (body.ConfigFrom?.Network) throw notImplemented('--config-from is not supported by this engine');
+  const options = { ...body.Options };
+  checkOptions(driver, options);
+  if (options['com.docker.network.bridge.default_bridge'] === 'true')
+    throw invalidArgument('com.docker.network.bridge.default_bridge belongs to the default bridge network only');
+  const enableIPv6 = body.EnableIPv6 ?? (options['com.docker.network.enable_ipv6'] === 'true' || undefined);
+  const ipam = body.IPAM ?? {};
+  if (ipam.Driver && ipam.Driver !== 'default') throw notImplemented(`plugin "${ipam.Driver}" not found`);
+  const entries = (ipam.Config ?? []).map(ipamEntry);
+  const v6s = entries.filter((e) => e.subnet?.includes(':'));
+  const v4s = entries.filter((e) => !e.subnet?.includes(':'));
+  if (v4s.length > 1) throw notImplemented('more than one IPv4 subnet per network is not supported by this engine');
+  if (v6s.length > 1) throw notImplemented('more than one IPv6 subnet per network is not supported by this engine');
+  if (v6s.length && !enableIPv6)
+    throw invalidArgument(`IPv6 subnet ${v6s[0].subnet} given, but IPv6 is not enabled on the network (--ipv6)`);
+  return {
+    name,
+    driver,
+    internal: body.Internal,
+    attachable: body.Attachable,
+    labels: { ...body.Labels },
+    options,
+    enableIPv6: enableIPv6 ?? undefined,
+    ipamOptions: { ...ipam.Options },
+    v4: v4s[0],
+    v6: v6s[0],
+  };
+}
