@@ -37,7 +37,8 @@ export interface DaemonOptions {
   extraArgs?: string[];
   /** Extra environment for berthd (e.g. BERTH_JOURNAL_NAMESPACE). */
   env?: Record<string, string>;
-  config?: Record<string, unknown>;
+  /** daemon.json keys on top of the test's bridge and pool (a function of the test root if they derive from it). */
+  config?: Record<string, unknown> | ((root: string) => Record<string, unknown>);
   root?: string;
   /**
    * A network namespace (under /run/netns) to run berthd in: a whole host as far as
@@ -59,7 +60,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
   const net = testNetwork(root);
   await writeFile(
     configFile,
-    JSON.stringify({ bridge: net.bridge, 'default-address-pools': [{ base: net.pool, size: 24 }], ...opts.config }),
+    JSON.stringify({
+      bridge: net.bridge,
+      'default-address-pools': [{ base: net.pool, size: 24 }],
+      ...(typeof opts.config === 'function' ? opts.config(root) : opts.config),
+    }),
   );
   let output = '';
   // Illegal state transitions berthd logged, over every start of this daemon.
@@ -298,15 +303,21 @@ export function useDaemon(set: (d: TestDaemon) => void, opts: DaemonOptions & { 
   });
 }
 
-/** A bridge name and a /16 pool derived from the test root (unique per daemon). */
-export function testNetwork(root: string): { bridge: string; pool: string; table: string } {
+/** A bridge name, a /16 pool and an IPv6 ULA /48 derived from the test root (unique per daemon). */
+export function testNetwork(root: string): { bridge: string; pool: string; pool6: string; table: string } {
   const h = createHash('sha256').update(root).digest();
   const suffix = root
     .split('-')
     .pop()!
     .replace(/[^a-zA-Z0-9]/g, '')
     .slice(0, 8);
-  return { bridge: `bt${suffix}`, pool: `10.${100 + (h[0] % 150)}.0.0/16`, table: `berth-bt${suffix}` };
+  const hex = h.toString('hex');
+  return {
+    bridge: `bt${suffix}`,
+    pool: `10.${100 + (h[0] % 150)}.0.0/16`,
+    pool6: `fd${hex.slice(2, 4)}:${hex.slice(4, 8)}:${hex.slice(8, 12)}::/48`,
+    table: `berth-bt${suffix}`,
+  };
 }
 
 /** The prefixes berthd gives its namespaces and host veths (see daemon/wire-network.ts). */
