@@ -26,19 +26,21 @@ interface Route {
   re: RegExp;
   keys: string[];
   handler: Handler;
+  /** Other methods on this path are unknown routes (404), not a wrong method (405). */
+  only?: boolean;
 }
 
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: Handler): void {
+  add(method: string, pattern: string, handler: Handler, opts: { only?: boolean } = {}): void {
     const keys: string[] = [];
     // `{name}` is one path segment; `{name*}` may contain slashes (image names do).
     const src = pattern.replace(/\{(\w+)(\*?)\}/g, (_m, k: string, star: string) => {
       keys.push(k);
       return star ? '(.+)' : '([^/]+)';
     });
-    this.routes.push({ method, re: new RegExp(`^${src}$`), keys, handler });
+    this.routes.push({ method, re: new RegExp(`^${src}$`), keys, handler, only: opts.only });
   }
 
   /** Splits /v1.43/containers/json into version and path; validates the version. */
@@ -62,8 +64,9 @@ export class Router {
     for (const r of this.routes) {
       const m = r.re.exec(path);
       if (!m) continue;
-      pathMatched = true;
-      if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
+      const sameMethod = r.method === method || (method === 'HEAD' && r.method === 'GET');
+      pathMatched ||= !r.only || sameMethod;
+      if (!sameMethod) continue;
       const params: Record<string, string> = {};
       for (const [i, k] of r.keys.entries()) params[k] = decodePathParam(m[i + 1]);
       return { handler: r.handler, params };

@@ -26,6 +26,8 @@ export function wireContainers(
   deps: ContainerDeps,
   op: (signal: AbortSignal) => OpContext,
   session: OpContext,
+  /** `docker rm --link /parent/alias` (networking owns links). */
+  removeLink: (name: string) => Promise<void>,
 ): void {
   containerRoutes(router, {
     create: (name, body, signal) => createContainer(deps, op(signal), { name, body }),
@@ -39,7 +41,8 @@ export function wireContainers(
     restart: (id, o, signal) => restartContainer(deps, op(signal), id, o),
     kill: (id, sig, signal) => killContainer(deps, op(signal), id, { signal: sig }),
     wait: (id, condition, signal) => waitContainer(deps, op(signal), id, { condition }),
-    remove: (id, o, signal) => removeContainer(deps, op(signal), id, o),
+    // `?link=1` removes a legacy link (the name is parent/alias), not a container.
+    remove: (id, o, signal) => (o.link ? removeLink(id) : removeContainer(deps, op(signal), id, o)),
     rename: (id, name) => renameContainer(deps, id, name),
     logs: (id, { signal, ...o }) => containerLogs(deps, op(signal), id, o),
     attach: attachBackend(deps, session),

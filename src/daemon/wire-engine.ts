@@ -167,7 +167,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
         debug: config.logLevel === 'debug',
       }),
   });
-  wireContainers(router, cdeps, op, daemonCtx);
+  wireContainers(router, cdeps, op, daemonCtx, net.removeLink);
   registerInteractive(router, cdeps, events, op, daemonCtx);
   imageRoutes(router, {
     import: (req) => importImage(ideps, req),

@@ -23,6 +23,7 @@ import { createNetwork, ensureBuiltins } from '../services/networks/create.ts';
 import { inspectNetwork, listNetworks, pruneNetworks, removeNetwork } from '../services/networks/manage.ts';
 import { connectNetwork, disconnectNetwork } from '../services/networks/connect.ts';
 import { renameEndpoints } from '../services/networks/rename.ts';
+import { removeLink } from '../services/networks/unlink.ts';
 import {
   attachContainer,
   linkEnvironment,
@@ -42,6 +43,8 @@ import type { DaemonConfig } from './config.ts';
 export interface Networking {
   deps: NetworkDeps;
   containers: ContainerNetworking;
+  /** `docker rm --link /parent/alias`. */
+  removeLink(name: string): Promise<void>;
   init(): Promise<void>;
   reconcile(running: (id: string) => boolean): Promise<void>;
   close(): Promise<void>;
@@ -143,12 +146,20 @@ export function buildNetworking(o: {
   const dns = new DnsServer({
     lookup: (netId, name, client) => {
       const q = name.replace(/\.$/, '');
-      const on = store.endpointsOn(netId);
-      // A network-scoped link is a name only the linking container resolves.
-      const asker = on.find((e) => e.ip === client || e.ip6 === client);
-      const link = asker?.links?.find((l) => l.alias.toLowerCase() === q);
-      if (link) return on.filter((e) => e.container === link.target).flatMap(addrs);
-      return on.filter((e) => e.names.some((n) => n.toLowerCase() === q)).flatMap(addrs);
+      // As Docker's embedded resolver: the asker's networks, the one it asked on first.
+      const asker = store.endpointsOn(netId).find((e) => e.ip === client || e.ip6 === client);
+      const nets = [netId, ...(asker ? store.endpointsOf(asker.container).map((e) => e.network) : [])];
+      for (const id of new Set(nets)) {
+        const on = store.endpointsOn(id);
+        // A network-scoped link is a name only the linking container resolves.
+        const mine = on.find((e) => e.container === asker?.container);
+        const link = mine?.links?.find((l) => l.alias.toLowerCase() === q);
+        const hits = link
+          ? on.filter((e) => e.container === link.target)
+          : on.filter((e) => e.names.some((n) => n.toLowerCase() === q));
+        if (hits.length) return hits.flatMap(addrs);
+      }
+      return [];
     },
     reverse: (netId, ptr) => {
       const e = store.endpointsOn(netId).find((x) => addrs(x).some((a) => ptrName(parseAddr(a)!) === ptr));
@@ -230,6 +241,7 @@ export function buildNetworking(o: {
   return {
     deps,
     containers,
+    removeLink: (name) => removeLink(deps, name),
     async init() {
       warmLinks(); // the netlink thread loads while the store does
       await store.load();

@@ -109,7 +109,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     await b.rename(ctx.params.id, ctx.query.str('name'));
     sendNoContent(ctx.res);
   });
-  r.add('DELETE', '/containers/{id}', async (ctx) => {
+  const remove = async (ctx: RequestContext) => {
     await b.remove(
       ctx.params.id,
       {
@@ -120,7 +120,10 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
       ctx.signal,
     );
     sendNoContent(ctx.res);
-  });
+  };
+  r.add('DELETE', '/containers/{id}', remove);
+  // `docker rm --link` sends the link's name, parent/alias (only DELETE knows such a path).
+  r.add('DELETE', '/containers/{id*}', remove, { only: true });
   r.add('POST', '/containers/{id}/wait', async (ctx) => {
     const result = b.wait(ctx.params.id, ctx.query.str('condition'), ctx.signal);
     // Headers go out at once: `docker run` waits for them before it starts the container.

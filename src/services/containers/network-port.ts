@@ -19,7 +19,7 @@ export interface ContainerNetworking {
    * Checks NetworkingConfig.EndpointsConfig at create (networks exist, addresses, MAC,
    * driver options) with Docker's errors; nothing is reserved yet.
    */
-  checkEndpoints(config: Record<string, unknown>): void;
+  checkEndpoints(config: Record<string, EndpointSettings>): void;
   /** `NetworkSettings` for inspect, shaped like Docker's. */
   inspect(c: Container): NetworkSettings;
   /** `Ports` and `NetworkSettings.Networks` for ps. */

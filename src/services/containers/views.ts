@@ -254,7 +254,13 @@ function hostConfigView(c: Container): HostConfig {
     GroupAdd: hc.GroupAdd ?? null,
     IpcMode: hc.IpcMode || 'private',
     Cgroup: hc.Cgroup ?? '',
-    Links: hc.Links ?? null,
+    // Docker's form: /<target>:/<container>/<alias>.
+    Links: hc.Links?.length
+      ? hc.Links.map((l) => {
+          const [t, a] = l.replace(/^\//, '').split(':');
+          return `/${t}:/${c.record.name}/${(a ?? t).replace(/^.*\//, '')}`;
+        })
+      : null,
     OomScoreAdj: hc.OomScoreAdj ?? 0,
     PidMode: hc.PidMode ?? '',
     Privileged: hc.Privileged ?? false,

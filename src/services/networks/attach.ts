@@ -184,7 +184,9 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
       c,
       ips: eps[0] ? [eps[0].ip, ...(eps[0].ip6 ? [eps[0].ip6] : [])] : [],
       hostGateway: bridge?.ipam?.gateway ?? '',
-      dnsServer: nets[0] && isUserDefined(nets[0]) && nets[0].driver === 'bridge' ? nets[0].ipam!.gateway : undefined,
+      // Any user-defined bridge network gives it our DNS (Docker's embedded resolver), even
+      // when its primary network is the default bridge.
+      dnsServer: nets.find((n) => isUserDefined(n) && n.driver === 'bridge')?.ipam!.gateway,
       links: legacy ? resolveLinks(deps, c, nets) : [],
     });
     if (eps.some((e) => e.ports.length)) await deps.syncFirewall();

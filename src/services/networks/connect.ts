@@ -6,7 +6,7 @@ import type { NetworkConnectRequest, NetworkDisconnectRequest } from '../../api/
 import { detach, setup } from '../../network/links.ts';
 import { attachmentOf, connectedNetworks, ifnameFor, isUserDefined, newEndpoint } from './attach.ts';
 import { checkEndpointConfig, checkEndpointShape } from './endpoint-config.ts';
-import { updateHosts } from './etc-files.ts';
+import { updateHosts, useOurDns } from './etc-files.ts';
 import type { NetworkDeps } from './deps.ts';
 
 export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: NetworkConnectRequest): Promise<void> {
@@ -46,6 +46,8 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
         // With no other interface left, this one carries the default route.
         await setup(e.netns, [attachmentOf(n, e, eps.length === 0, ec)], false);
         await updateHosts(deps.containers.dir(c.record.id), c, { add: [e.ip, ...(e.ip6 ? [e.ip6] : [])] });
+        if (isUserDefined(n) && n.driver === 'bridge')
+          await useOurDns(deps, deps.containers.dir(c.record.id), c, n.ipam!.gateway);
       } catch (err) {
         await detach(e.netns, e.ifname).catch(() => {});
         await deps.store.deleteEndpoint(c.record.id, n.id);

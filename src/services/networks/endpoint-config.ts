@@ -36,7 +36,8 @@ function parseSysctls(spec: string): (ifname: string) => Record<string, string> 
         parts[0] !== 'net' ||
         !['ipv4', 'ipv6', 'mpls'].includes(parts[1]) ||
         parts[2] !== 'conf' ||
-        parts[3] !== IFNAME_PLACEHOLDER ||
+        // The docker CLI lowercases --network driver-opt values: the placeholder may be `ifname`.
+        parts[3].toUpperCase() !== IFNAME_PLACEHOLDER ||
         parts.slice(4).some((p) => !/^[\w-]+$/.test(p))
       )
         throw invalidArgument(

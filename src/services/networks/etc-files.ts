@@ -53,6 +53,13 @@ export async function writeEtcFiles(deps: NetworkDeps, i: EtcInput): Promise<voi
   for (const ip of i.ips) lines.push(hostEntry(i.c, ip));
   await writeFile(hostsPath(i.dir), lines.join('\n') + '\n');
 
+  const out = await resolvConfText(deps, i.c, i.dnsServer);
+  if (out !== undefined) await writeFile(resolvConfPath(i.dir), out);
+}
+
+/** resolv.conf for a container: our DNS server when it has one, else its or the daemon's servers. */
+async function resolvConfText(deps: NetworkDeps, c: Container, dnsServer?: string): Promise<string | undefined> {
+  const hc = c.record.hostConfig;
   const hostText = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const search = hc.DnsSearch?.length
     ? [`search ${hc.DnsSearch.join(' ')}`]
@@ -60,14 +67,28 @@ export async function writeEtcFiles(deps: NetworkDeps, i: EtcInput): Promise<voi
   const opts = hc.DnsOptions?.length
     ? [`options ${hc.DnsOptions.join(' ')}`]
     : hostText.split('\n').filter((l) => /^\s*options\s/.test(l));
-  let out: string;
-  if (i.dnsServer) {
-    out = [...search, `nameserver ${i.dnsServer}`, ...(opts.length ? opts : ['options ndots:0'])].join('\n') + '\n';
-  } else {
-    const servers = hc.Dns?.length ? hc.Dns : deps.settings.dns;
-    if (!servers.length) return; // the file written at create already is the host's, filtered
-    out = [...search, ...servers.map((s) => `nameserver ${s}`), ...opts].join('\n') + '\n';
-    if (!hc.Dns?.length) out = filterResolvConf(out);
-  }
-  await writeFile(resolvConfPath(i.dir), out);
+  if (dnsServer)
+    return [...search, `nameserver ${dnsServer}`, ...(opts.length ? opts : ['options ndots:0'])].join('\n') + '\n';
+  const servers = hc.Dns?.length ? hc.Dns : deps.settings.dns;
+  if (!servers.length) return undefined; // the file written at create already is the host's, filtered
+  const out = [...search, ...servers.map((s) => `nameserver ${s}`), ...opts].join('\n') + '\n';
+  return hc.Dns?.length ? out : filterResolvConf(out);
+}
+
+/**
+ * A running container joining a user-defined network gets our DNS server if it had none
+ * (it started on the default bridge), as Docker switches it to its embedded resolver.
+ * Written in place: the file is bind-mounted.
+ */
+export async function useOurDns(deps: NetworkDeps, dir: string, c: Container, dnsServer: string): Promise<void> {
+  const ours = new Set(
+    deps.store
+      .networks()
+      .filter((n) => n.driver === 'bridge' && !n.builtin && n.ipam)
+      .map((n) => n.ipam!.gateway),
+  );
+  const now = await readFile(resolvConfPath(dir), 'utf8').catch(() => '');
+  const servers = [...now.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]);
+  if (servers.some((s) => ours.has(s))) return;
+  await writeFile(resolvConfPath(dir), (await resolvConfText(deps, c, dnsServer))!);
 }

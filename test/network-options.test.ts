@@ -1,0 +1,265 @@
+// Issue 12, networks: what `docker network create` and the per-endpoint settings carry,
+// honoured and echoed — names with spaces, driver options (bridge name, ICC, MTU,
+// interface prefix, host binding), Internal, Attachable, Labels, IPAM options and
+// auxiliary addresses; Aliases, network-scoped Links, MacAddress, DriverOpts (interface
+// name, sysctls), IPAMConfig addresses and link-local IPs on run and on `network connect`;
+// `docker rm --link`; and refusals naming what Berth does not implement. Checked through
+// the docker CLI and from inside the containers. Traffic stays inside this daemon's bridges.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { isRoot, hasDockerCli, runCli, testNetwork, useDaemon, type TestDaemon } from './helpers/daemon.ts';
+
+const skip = !isRoot ? 'needs root' : !hasDockerCli() ? 'needs the docker CLI' : false;
+let d: TestDaemon;
+useDaemon((x) => (d = x));
+
+const ok = async (...args: string[]) => {
+  const r = await runCli('docker', d, args);
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}\n${d.logs().slice(-1500)}`);
+  return r.stdout.trim();
+};
+const fails = async (...args: string[]) => {
+  const r = await runCli('docker', d, args);
+  assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail:\n${r.stdout}`);
+  return r.stderr.trim();
+};
+const subnet = (i: number) => testNetwork(d.root).pool.replace(/\.0\.0\/16$/, `.${230 + i}.0/24`);
+const host = (i: number, h: number) => subnet(i).replace(/\.0\/24$/, `.${h}`);
+const inspect = async (name: string) => JSON.parse(await ok('network', 'inspect', name))[0];
+/** A TCP probe from inside a container (busybox nc; exit 0 when it connected). */
+const canReach = async (from: string, ip: string) =>
+  (await runCli('docker', d, ['exec', from, 'nc', '-z', '-w', '2', ip, '80'])).code === 0;
+const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www'];
+
+test('a network name with spaces is valid: create, inspect, run on it, remove', { skip }, async () => {
+  const id = await ok('network', 'create', '--subnet', subnet(0), 'test 01');
+  assert.equal((await inspect('test 01')).Name, 'test 01');
+  assert.match(await ok('network', 'ls', '--format', '{{.Name}}'), /^test 01$/m);
+  const out = await ok('run', '--rm', '--network', 'test 01', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0');
+  assert.match(out, new RegExp(host(0, 2).replace(/\./g, '\\.')));
+  await ok('network', 'rm', 'test 01');
+  assert.match(await fails('network', 'inspect', id), /not found/);
+});
+
+test('driver options, Internal, Attachable, Labels, IPAM options and aux addresses: honoured and echoed', {
+  skip,
+}, async () => {
+  await ok(
+    'network',
+    'create',
+    '--subnet',
+    subnet(1),
+    '--aux-address',
+    `router=${host(1, 2)}`,
+    '--ipam-opt',
+    'foo=bar',
+    '--attachable',
+    '--label',
+    'team=net',
+    '-o',
+    'com.docker.network.bridge.name=bxopt1',
+    '-o',
+    'com.docker.network.bridge.enable_icc=false',
+    '-o',
+    'com.docker.network.driver.mtu=1400',
+    '-o',
+    'com.docker.network.container_iface_prefix=lan',
+    'opts',
+  );
+  const n = await inspect('opts');
+  assert.equal(n.Options['com.docker.network.bridge.name'], 'bxopt1');
+  assert.equal(n.Options['com.docker.network.driver.mtu'], '1400');
+  assert.equal(n.Attachable, true);
+  assert.deepEqual(n.Labels, { team: 'net' });
+  assert.deepEqual(n.IPAM.Options, { foo: 'bar' });
+  assert.deepEqual(n.IPAM.Config[0].AuxiliaryAddresses, { router: host(1, 2) });
+  assert.match(await ok('network', 'ls', '-f', 'label=team=net', '--format', '{{.Name}}'), /^opts$/);
+  // The bridge exists under its name with the MTU; containers get lan0 with MTU 1400.
+  assert.match(execFileSync('/usr/sbin/ip', ['-o', 'link', 'show', 'bxopt1']).toString(), /mtu 1400/);
+  await ok('run', '-d', '--name', 'o1', '--network', 'opts', 'busybox', ...HTTPD);
+  await ok('run', '-d', '--name', 'o2', '--network', 'opts', 'busybox', ...HTTPD);
+  const inside = await ok('exec', 'o1', 'sh', '-c', 'cat /sys/class/net/lan0/mtu; ip -4 -o addr show lan0');
+  assert.match(inside, /^1400\n/);
+  // The aux address is never handed out: the first container gets .3.
+  assert.match(inside, new RegExp(`inet ${host(1, 3).replace(/\./g, '\\.')}/24`));
+  // ICC off: o1 cannot reach o2, but both reach the gateway (our DNS answers there).
+  const ip2 = await ok('inspect', '-f', '{{.NetworkSettings.Networks.opts.IPAddress}}', 'o2');
+  assert.equal(await canReach('o1', ip2), false, 'ICC is off');
+  assert.match(await ok('exec', 'o1', 'nslookup', 'o2'), new RegExp(ip2.replace(/\./g, '\\.')));
+  // host_binding_ipv4: published ports without an address bind there.
+  await ok(
+    'network',
+    'create',
+    '--subnet',
+    subnet(2),
+    '-o',
+    'com.docker.network.bridge.host_binding_ipv4=127.0.0.1',
+    'hb',
+  );
+  await ok('run', '-d', '--name', 'hb1', '--network', 'hb', '-p', '80', 'busybox', ...HTTPD);
+  assert.match(await ok('port', 'hb1', '80/tcp'), /^127\.0\.0\.1:\d+$/);
+  // Internal: echoed and enforced (no default route).
+  await ok('network', 'create', '--internal', '--subnet', subnet(3), 'inside');
+  assert.equal((await inspect('inside')).Internal, true);
+  assert.doesNotMatch(await ok('run', '--rm', '--network', 'inside', 'busybox', 'ip', 'route'), /default/);
+});
+
+test('options and fields Berth does not implement are refused by name', { skip }, async () => {
+  assert.match(
+    await fails('network', 'create', '-o', 'com.docker.network.bridge.trusted_host_interfaces=eth0', 'r1'),
+    /com\.docker\.network\.bridge\.trusted_host_interfaces/,
+  );
+  assert.match(await fails('network', 'create', '--ipam-driver', 'foo', 'r2'), /plugin "foo" not found/);
+  assert.match(await fails('network', 'create', '--config-from', 'opts', 'r3'), /config-from/);
+  assert.match(await fails('network', 'create', '--scope', 'swarm', 'r4'), /scope/);
+  assert.match(await fails('network', 'create', '-d', 'overlay', 'r5'), /overlay/);
+  assert.match(
+    await fails('network', 'create', '--subnet', subnet(4), '--subnet', subnet(5), 'r6'),
+    /more than one IPv4 subnet/,
+  );
+  // (The CLI checks aux addresses itself: asked through the API.)
+  const aux = await d.api('POST', '/networks/create', {
+    body: { Name: 'r7', IPAM: { Config: [{ Subnet: subnet(4), AuxiliaryAddresses: { x: '10.0.0.1' } }] } },
+  });
+  assert.equal(aux.status, 400);
+  assert.match(aux.body.toString(), /auxiliary address: \(x:10\.0\.0\.1\) must belong to the master pool/);
+  assert.match(await fails('network', 'create', '-o', 'com.docker.network.driver.mtu=abc', 'r8'), /invalid MTU/);
+  assert.match(
+    await fails(
+      'run',
+      '--rm',
+      '--network',
+      'opts',
+      '--network-alias',
+      'x',
+      '--mac-address',
+      '01:00:00:00:00:01',
+      'busybox',
+      'true',
+    ),
+    /multicast/,
+  );
+  assert.match(
+    await fails(
+      'run',
+      '--rm',
+      '--network',
+      'name=opts,driver-opt=com.docker.network.endpoint.foo=1',
+      'busybox',
+      'true',
+    ),
+    /com\.docker\.network\.endpoint\.foo/,
+  );
+  assert.match(
+    await fails('run', '--rm', '--network', 'opts', '--link-local-ip', '10.1.1.1', 'busybox', 'true'),
+    /link-local/,
+  );
+  const names = (await ok('network', 'ls', '--format', '{{.Name}}')).split('\n');
+  assert.deepEqual(
+    names.filter((x) => /^r\d$/.test(x)),
+    [],
+    'nothing half made',
+  );
+});
+
+test('endpoint settings on run: alias, MAC, static address, link-local IP, interface name and sysctls', {
+  skip,
+}, async () => {
+  await ok('network', 'create', '--subnet', subnet(6), 'ep');
+  await ok(
+    'run',
+    '-d',
+    '--name',
+    'e1',
+    '--network',
+    'name=ep,alias=svc,ip=' +
+      host(6, 50) +
+      ',mac-address=02:00:00:aa:bb:cc,link-local-ip=169.254.10.10,' +
+      'driver-opt=com.docker.network.endpoint.ifname=wan0,' +
+      '"driver-opt=com.docker.network.endpoint.sysctls=net.ipv4.conf.IFNAME.log_martians=1"',
+    'busybox',
+    ...HTTPD,
+  );
+  const ep = JSON.parse(await ok('inspect', 'e1'))[0].NetworkSettings.Networks.ep;
+  assert.deepEqual(ep.Aliases, ['svc']);
+  assert.equal(ep.IPAddress, host(6, 50));
+  assert.equal(ep.MacAddress, '02:00:00:aa:bb:cc');
+  assert.deepEqual(ep.IPAMConfig.LinkLocalIPs, ['169.254.10.10']);
+  assert.equal(ep.DriverOpts['com.docker.network.endpoint.ifname'], 'wan0');
+  const inside = await ok(
+    'exec',
+    'e1',
+    'sh',
+    '-c',
+    'cat /sys/class/net/wan0/address; ip -4 -o addr show wan0; cat /proc/sys/net/ipv4/conf/wan0/log_martians',
+  );
+  assert.match(inside, /^02:00:00:aa:bb:cc\n/);
+  assert.match(inside, new RegExp(`inet ${host(6, 50).replace(/\./g, '\\.')}/24`));
+  assert.match(inside, /inet 169\.254\.10\.10\/16/);
+  assert.match(inside, /\n1$/);
+  // The alias resolves from another container on the network.
+  assert.match(await ok('run', '--rm', '--network', 'ep', 'busybox', 'nslookup', 'svc'), new RegExp(host(6, 50)));
+});
+
+test('network connect with alias, static IP, link-local IP, MAC and a network-scoped link', { skip }, async () => {
+  await ok('network', 'create', '--subnet', subnet(7), 'ep2');
+  await ok('run', '-d', '--name', 'target', '--network', 'ep2', 'busybox', ...HTTPD);
+  await ok('run', '-d', '--name', 'c1', 'busybox', 'sleep', '1d');
+  await ok(
+    'network',
+    'connect',
+    '--alias',
+    'second',
+    '--ip',
+    host(7, 77),
+    '--link-local-ip',
+    '169.254.7.7',
+    '--link',
+    'target:tgt',
+    '--driver-opt',
+    'com.docker.network.endpoint.sysctls=net.ipv4.conf.IFNAME.log_martians=1',
+    'ep2',
+    'c1',
+  );
+  const ep = JSON.parse(await ok('inspect', 'c1'))[0].NetworkSettings.Networks.ep2;
+  assert.equal(ep.IPAddress, host(7, 77));
+  assert.deepEqual(ep.Aliases, ['second']);
+  assert.deepEqual(ep.Links, ['target:tgt']);
+  const inside = await ok(
+    'exec',
+    'c1',
+    'sh',
+    '-c',
+    'ip -4 -o addr show eth1; cat /proc/sys/net/ipv4/conf/eth1/log_martians',
+  );
+  assert.match(inside, new RegExp(`inet ${host(7, 77).replace(/\./g, '\\.')}/24`));
+  assert.match(inside, /inet 169\.254\.7\.7\/16/);
+  assert.match(inside, /\n1$/);
+  // The link's alias is c1's own name for target; another container does not resolve it.
+  const tip = await ok('inspect', '-f', '{{.NetworkSettings.Networks.ep2.IPAddress}}', 'target');
+  assert.match(await ok('exec', 'c1', 'nslookup', 'tgt'), new RegExp(tip.replace(/\./g, '\\.')));
+  const other = await runCli('docker', d, ['run', '--rm', '--network', 'ep2', 'busybox', 'nslookup', 'tgt']);
+  assert.doesNotMatch(other.stdout, new RegExp(tip.replace(/\./g, '\\.')));
+  assert.match(await ok('run', '--rm', '--network', 'ep2', 'busybox', 'nslookup', 'second'), new RegExp(host(7, 77)));
+  // --link on a user-defined network at run: the same network-scoped alias.
+  assert.match(
+    await ok('run', '--rm', '--network', 'ep2', '--link', 'target:db', 'busybox', 'nslookup', 'db'),
+    new RegExp(tip.replace(/\./g, '\\.')),
+  );
+});
+
+test('docker rm --link removes a legacy link from its parent', { skip }, async () => {
+  await ok('run', '-d', '--name', 'lweb', 'busybox', ...HTTPD);
+  await ok('create', '--name', 'lcli', '--link', 'lweb:db', 'busybox', 'cat', '/etc/hosts');
+  assert.equal(await ok('inspect', '-f', '{{json .HostConfig.Links}}', 'lcli'), '["/lweb:/lcli/db"]');
+  await ok('rm', '--link', '/lcli/db');
+  assert.equal(await ok('inspect', '-f', '{{json .HostConfig.Links}}', 'lcli'), 'null');
+  await ok('start', 'lcli');
+  await ok('wait', 'lcli');
+  assert.doesNotMatch(await ok('logs', 'lcli'), /\bdb\b/);
+  assert.match(await fails('rm', '--link', '/lcli/db'), /No such container: \/lcli\/db/);
+  assert.match(await fails('rm', '--link', 'lweb'), /cannot remove the default link name/);
+  // The linked container is untouched.
+  assert.equal(await ok('inspect', '-f', '{{.State.Running}}', 'lweb'), 'true');
+});
