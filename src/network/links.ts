@@ -2,6 +2,7 @@
 // namespaces under /run/netns and veth pairs with one end in a namespace through
 // rtnetlink (`sys/netns.ts`, no process on a container's start or stop).
 // `setup(netnsPath, attachments)` knows nothing about containers.
+import { randomBytes } from 'node:crypto';
 import { access, rm, writeFile } from 'node:fs/promises';
 import { run } from '../sys/exec.ts';
 import { MNT_DETACH, umount2 } from '../sys/libc.ts';
@@ -41,7 +42,9 @@ export async function ensureBridge(name: string, cidr: string, mtu: number, cidr
 /**
  * The parent link of a macvlan/ipvlan network. An existing link is used as it is; a
  * `base.VID` name whose base exists becomes an 802.1Q link (as Docker makes it); no
- * parent at all gets a dummy link (the network is then internal). Returns what was made.
+ * parent at all gets a dummy link (the network is then internal) — or, on a kernel
+ * without dummy links, one end of a veth pair (also always up, also going nowhere).
+ * Returns what was made.
  */
 export async function ensureParent(
   name: string,
@@ -53,12 +56,41 @@ export async function ensureParent(
     await batch([`link set ${name} up`]);
     return undefined;
   }
+  if (make === 'dummy') {
+    const dummy = await run(IP, ['link', 'add', name, 'type', 'dummy'], { allowFail: true });
+    if (dummy.code !== 0) {
+      const peer = `dp-${name.slice(3)}`.slice(0, 15);
+      await batch([`link add ${name} type veth peer name ${peer}`, `link set ${peer} up`]);
+    }
+    await batch([`link set ${name} up`]);
+    return 'dummy';
+  }
   const vlan = /^(.+)\.(\d{1,4})$/.exec(name);
-  if (make === 'dummy') await batch([`link add ${name} type dummy`, `link set ${name} up`]);
-  else if (vlan && (await exists(vlan[1])))
-    await batch([`link add link ${vlan[1]} name ${name} type vlan id ${vlan[2]}`, `link set ${name} up`]);
-  else throw new Error(`the parent interface ${name} was not found on the host`);
-  return make === 'dummy' ? 'dummy' : 'vlan';
+  if (!vlan || !(await exists(vlan[1]))) throw new Error(`the parent interface ${name} was not found on the host`);
+  const r = await run(IP, ['link', 'add', 'link', vlan[1], 'name', name, 'type', 'vlan', 'id', vlan[2]], {
+    allowFail: true,
+  });
+  if (r.code !== 0)
+    throw new Error(
+      `cannot make the 802.1Q VLAN link ${name} on ${vlan[1]}: ${r.stderr.toString().trim()}${/Unknown device type/.test(r.stderr.toString()) ? ' (this kernel has no 802.1Q support)' : ''}`,
+    );
+  await batch([`link set ${name} up`]);
+  return 'vlan';
+}
+
+/**
+ * Whether this kernel can make a macvlan/ipvlan link on `parent`: a throw-away link is
+ * made and deleted at once. Returns the kernel's refusal, or undefined.
+ */
+export async function probeSubLink(kind: 'macvlan' | 'ipvlan', parent: string): Promise<string | undefined> {
+  const name = `bp${randomBytes(4).toString('hex')}`;
+  const r = await run(IP, ['link', 'add', 'link', parent, 'name', name, 'type', kind], { allowFail: true });
+  if (r.code === 0) {
+    await batch([`link del ${name}`], undefined, true);
+    return undefined;
+  }
+  const text = r.stderr.toString().trim();
+  return /Unknown device type/.test(text) ? `this kernel has no ${kind} support` : text;
 }
 
 export async function deleteBridge(name: string): Promise<void> {

@@ -3,7 +3,7 @@
 // route or another network; IPv6 from the daemon's v6 pools, else a ULA /64 derived from
 // the engine ID), then the bridge or the macvlan/ipvlan parent, then the record.
 import { randomBytes } from 'node:crypto';
-import { conflict, forbidden, invalidArgument } from '../../common/errors.ts';
+import { conflict, forbidden, invalidArgument, notImplemented } from '../../common/errors.ts';
 import {
   canonical,
   cidrOf,
@@ -19,7 +19,15 @@ import {
   type Cidr,
   type Family,
 } from '../../network/cidr.ts';
-import { deleteBridge, deleteLink, ensureBridge, ensureParent, hostRoutes, linkKind } from '../../network/links.ts';
+import {
+  deleteBridge,
+  deleteLink,
+  ensureBridge,
+  ensureParent,
+  hostRoutes,
+  linkKind,
+  probeSubLink,
+} from '../../network/links.ts';
 import type { IpamRecord, NetworkRecord } from '../../network/store.ts';
 import type { NetworkDeps } from './deps.ts';
 import type { NetworkCreateRequest, NetworkCreateResponse } from '../../api/types/networks.ts';
@@ -199,8 +207,12 @@ async function setUpParent(deps: NetworkDeps, rec: NetworkRecord, undo: (() => P
     .networks()
     .find((n) => n.parent === parent && (n.driver === 'macvlan' || n.driver === 'ipvlan'));
   if (user) throw forbidden(`network ${user.name} is already using parent interface ${parent}`);
-  const made = await ensureParent(parent, given ? undefined : 'dummy');
+  const made = await ensureParent(parent, given ? undefined : 'dummy').catch((err: Error) => {
+    throw invalidArgument(err.message);
+  });
   if (made) undo.push(() => deleteLink(parent));
+  const refused = await probeSubLink(rec.driver as 'macvlan' | 'ipvlan', parent);
+  if (refused) throw notImplemented(`the ${rec.driver} driver cannot be used here: ${refused}`);
   rec.parent = parent;
   if (made) rec.parentMade = made;
   if (!given) rec.internal = true;

@@ -1,7 +1,7 @@
 // GET /networks, GET /networks/{id}, DELETE /networks/{id}, POST /networks/prune.
 import { conflict, forbidden, invalidArgument } from '../../common/errors.ts';
 import { matchLabels } from '../filters.ts';
-import { deleteBridge } from '../../network/links.ts';
+import { deleteBridge, deleteLink } from '../../network/links.ts';
 import type { NetworkRecord } from '../../network/store.ts';
 import { networkView } from './views.ts';
 import { connectedNetworks } from './attach.ts';
@@ -47,7 +47,9 @@ async function removeOne(deps: NetworkDeps, n: NetworkRecord): Promise<void> {
   if (users.some((c) => c.runtime.state.Status === 'running'))
     throw conflict(`error while removing network: network ${n.name} has active endpoints`);
   deps.dns.close(n.id);
-  await deleteBridge(n.bridge!);
+  if (n.bridge) await deleteBridge(n.bridge);
+  // A dummy or VLAN parent made for a macvlan/ipvlan network goes with it; a given one stays.
+  if (n.parent && n.parentMade) await deleteLink(n.parent);
   await deps.store.deleteNetwork(n.id);
   await deps.syncFirewall();
   deps.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
