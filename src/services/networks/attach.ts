@@ -186,7 +186,7 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
       hostGateway: bridge?.ipam?.gateway ?? '',
       // Any user-defined bridge network gives it our DNS (Docker's embedded resolver), even
       // when its primary network is the default bridge.
-      dnsServer: nets.find((n) => isUserDefined(n) && n.driver === 'bridge')?.ipam!.gateway,
+      dnsServer: nets.find((n) => isUserDefined(n) && n.driver === 'bridge')?.ipam?.gateway,
       links: legacy ? resolveLinks(deps, c, nets) : [],
     });
     if (eps.some((e) => e.ports.length)) await deps.syncFirewall();
