@@ -228,12 +228,42 @@ test('a legacy iptables filter table with FORWARD DROP gets our chain too (polle
   assert.match(await fetchFrom(webIp), /coexist/);
 });
 
+test('an ip6tables filter table with FORWARD DROP (Docker with ip6tables) gets our chain: IPv6 flows', {
+  skip,
+}, async (t) => {
+  await ok('network', 'create', '--ipv6', '--subnet', '10.99.1.0/24', '--subnet', 'fd99:1:2:3::/64', 'dual');
+  await ok(
+    'run',
+    '-d',
+    '--name',
+    'web6',
+    '--network',
+    'dual',
+    '--ip6',
+    'fd99:1:2:3::10',
+    'busybox',
+    'sh',
+    '-c',
+    'mkdir -p /www && echo coexist6 > /www/index.html && exec httpd -f -p 80 -h /www',
+  );
+  await ok('network', 'connect', 'dual', 'client');
+  const t0 = Date.now();
+  inNetns(ns, 'ip6tables', ['-P', 'FORWARD', 'DROP']);
+  const rules6 = () => inNetns(ns, 'ip6tables-save', ['-t', 'filter']);
+  await waitFor(async () => rules6().includes(`-A FORWARD -j ${chain()}`), 10_000, 10);
+  t.diagnostic(`ip6 filter table: our chain in place after ${Date.now() - t0} ms`);
+  const dualBridge = `br-${JSON.parse(await ok('network', 'inspect', 'dual'))[0].Id.slice(0, 12)}`;
+  assert.ok(rules6().includes(`-A ${chain()} -i ${dualBridge} -j ACCEPT`));
+  await waitFor(async () => (await fetchFrom('fd99:1:2:3::10')).includes('coexist6'), 10_000, 200);
+});
+
 test('clean stop removes our chain and leaves Docker’s rules as they were', { skip }, async () => {
   const before = filterRules();
   await d.stop('SIGTERM');
   const saved = filterRules();
   assert.ok(!saved.includes(chain()), saved);
   assert.ok(!inNetns(ns, 'iptables-legacy-save', ['-t', 'filter']).includes(chain()));
+  assert.ok(!inNetns(ns, 'ip6tables-save', ['-t', 'filter']).includes(chain()));
   assert.equal(dockersRules(saved), dockersRules(before));
   await d.start(); // the harness removes the containers through it
   await waitFor(async () => filterRules().includes(`-A DOCKER-USER -j ${chain()}`), 10_000, 20);

@@ -147,6 +147,31 @@ test('IPv4-only network: IPv6 is off on the interface (no link-local address)', 
   );
 });
 
+test('network connect --ip6 (and a MAC address through the API) on a running container', { skip }, async () => {
+  const s6 = v6(1);
+  const id = await ok('run', '-d', '--name', 'late', '--network', 'only4', 'busybox', 'sleep', '1d');
+  await ok('network', 'connect', '--ip6', addr6(s6, '99'), 'dual', 'late');
+  const out = await ok(
+    'exec',
+    'late',
+    'sh',
+    '-c',
+    'cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6 /proc/sys/net/ipv6/conf/eth1/disable_ipv6; ip -6 addr show dev eth1',
+  );
+  assert.match(out, /^1\n0\n/, 'IPv6 only on the interface of the IPv6 network');
+  assert.match(out, new RegExp(`inet6 ${addr6(s6, '99')}/64`));
+  await ok('network', 'create', '--subnet', v4(4), 'macnet');
+  const r = await d.api('POST', '/networks/macnet/connect', {
+    body: { Container: id, EndpointConfig: { MacAddress: '02:00:00:00:06:06' } },
+  });
+  assert.equal(r.status, 200, r.body.toString());
+  assert.match(await ok('exec', 'late', 'cat', '/sys/class/net/eth2/address'), /^02:00:00:00:06:06$/);
+  assert.equal(
+    await ok('inspect', '-f', '{{(index .NetworkSettings.Networks "macnet").MacAddress}}', 'late'),
+    '02:00:00:00:06:06',
+  );
+});
+
 test('published ports on 127.0.0.1, [::1] and the host IPv6 address; IPv4-only containers on [::1] too', {
   skip,
 }, async () => {

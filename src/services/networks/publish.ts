@@ -40,18 +40,22 @@ export function validatePorts(hc: HostConfig, exposed: PortSet | undefined): voi
 
 function isFreeOn(proto: 'tcp' | 'udp', ip: string, port: number): Promise<boolean> {
   const v6 = ip.includes(':');
+  // Taken means in use (or not ours to take); a host without IPv6 cannot bind [::] at all,
+  // which leaves the port free for the IPv4 side.
+  const taken = (err: NodeJS.ErrnoException) =>
+    !(ip === '::' && ['EAFNOSUPPORT', 'EADDRNOTAVAIL'].includes(err.code ?? ''));
   return new Promise((resolve) => {
     if (proto === 'udp') {
       const s = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
-      s.once('error', () => {
+      s.once('error', (err) => {
         s.close();
-        resolve(false);
+        resolve(!taken(err));
       });
       s.bind(port, ip, () => s.close(() => resolve(true)));
       return;
     }
     const srv = createServer();
-    srv.once('error', () => resolve(false));
+    srv.once('error', (err) => resolve(!taken(err)));
     srv.listen({ port, host: ip, exclusive: true, ipv6Only: v6 }, () => srv.close(() => resolve(true)));
   });
 }
