@@ -209,9 +209,10 @@ export function removeBridge(bridge: string, table?: string): void {
   } catch {
     /* gone */
   }
-  if (table) {
+  // berthd's tables: ip, ip6 and bridge families under one name.
+  for (const family of table ? ['ip', 'ip6', 'bridge'] : []) {
     try {
-      execFileSync('/usr/sbin/nft', ['delete', 'table', 'ip', table], { stdio: 'ignore' });
+      execFileSync('/usr/sbin/nft', ['delete', 'table', family, table!], { stdio: 'ignore' });
     } catch {
       /* none */
     }

@@ -162,7 +162,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
             /* gone */
           }
         }
-        const netLeaks = await removeNetworking(dataRoot, execRoot, net.bridge, opts.netns);
+        // The daemon's own bridge name: the test's, unless its config names another.
+        const cfg = typeof opts.config === 'function' ? opts.config(root) : opts.config;
+        const bridge = typeof cfg?.bridge === 'string' ? cfg.bridge : net.bridge;
+        const netLeaks = await removeNetworking(dataRoot, execRoot, bridge, opts.netns);
         await rm(root, { recursive: true, force: true }).catch(() => {});
         await removeCgroupParent(cgroupParent);
         if (leaks.length) throw new Error(`leaked mounts: ${leaks.join(', ')}`);
