@@ -12,7 +12,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { isRoot, hasDockerCli, runCli, useDaemon, testNetwork, type TestDaemon } from './helpers/daemon.ts';
+import {
+  importBusybox,
+  isRoot,
+  hasDockerCli,
+  runCli,
+  startDaemon,
+  testNetwork,
+  type TestDaemon,
+} from './helpers/daemon.ts';
 import {
   deleteNetns,
   hasDockerd,
@@ -35,18 +43,28 @@ const skip = !isRoot
 let ns = '';
 let d: TestDaemon;
 let dockerd: Dockerd | undefined;
-before(() => {
-  if (!skip) ns = makeNetns('bcx');
-});
-useDaemon((x) => (d = x), {
-  get netns() {
-    return ns;
+// The daemon's life is managed here rather than by useDaemon: whatever fails, dockerd is
+// stopped and the namespace deleted after the daemon's own clean-up.
+before(
+  async () => {
+    if (skip) return;
+    ns = makeNetns('bcx');
+    d = await startDaemon({ netns: ns });
+    await importBusybox(d);
   },
-});
+  { timeout: 60_000 },
+);
 after(async () => {
-  await dockerd?.stop();
-  if (dockerd) await removeDockerdRoot(dockerd);
-  if (ns) deleteNetns(ns);
+  try {
+    if (d) {
+      if (d.proc.exitCode !== null || d.proc.signalCode !== null) await d.start().catch(() => {});
+      await d.cleanup();
+    }
+  } finally {
+    await dockerd?.stop();
+    if (dockerd) await removeDockerdRoot(dockerd);
+    if (ns) deleteNetns(ns);
+  }
 });
 
 const ok = async (...args: string[]) => {
@@ -61,6 +79,7 @@ const dockersRules = (saved: string) =>
   saved
     .split('\n')
     .filter((l) => !l.startsWith('#') && !l.includes(chain()))
+    .map((l) => l.replace(/ \[\d+:\d+\]$/, '')) // packet counters move
     .join('\n');
 
 let clientNetns = '';
@@ -116,6 +135,9 @@ test('without Docker: no filter table is made, containers reach each other', { s
 test('dockerd starting afterwards sets FORWARD DROP; berthd lets its bridge through DOCKER-USER', {
   skip,
 }, async (t) => {
+  // Docker sets FORWARD DROP when it turns forwarding on itself: start from off (a new
+  // namespace inherits the host's IPv4 setting, which other programs may have turned on).
+  inNetns(ns, 'sh', ['-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']);
   const t0 = Date.now();
   dockerd = await startDockerd(ns);
   await waitFor(async () => /^:FORWARD DROP /m.test(filterRules()), 30_000, 100);
@@ -192,6 +214,7 @@ test('Docker restarting after a flush of the filter table: berthd repairs it at 
   t.diagnostic(`after a flush, our accept chain was back in ${Date.now() - t0} ms`);
   assert.match(await fetchFrom(webIp), /coexist/);
   const root = dockerd!.root;
+  inNetns(ns, 'sh', ['-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']);
   const t1 = Date.now();
   dockerd = await startDockerd(ns, root);
   await waitFor(async () => /^:FORWARD DROP /m.test(filterRules()), 30_000, 50);
@@ -260,11 +283,14 @@ test('an ip6tables filter table with FORWARD DROP (Docker with ip6tables) gets o
 test('clean stop removes our chain and leaves Docker’s rules as they were', { skip }, async () => {
   const before = filterRules();
   await d.stop('SIGTERM');
-  const saved = filterRules();
-  assert.ok(!saved.includes(chain()), saved);
-  assert.ok(!inNetns(ns, 'iptables-legacy-save', ['-t', 'filter']).includes(chain()));
-  assert.ok(!inNetns(ns, 'ip6tables-save', ['-t', 'filter']).includes(chain()));
-  assert.equal(dockersRules(saved), dockersRules(before));
-  await d.start(); // the harness removes the containers through it
+  try {
+    const saved = filterRules();
+    assert.ok(!saved.includes(chain()), saved);
+    assert.ok(!inNetns(ns, 'iptables-legacy-save', ['-t', 'filter']).includes(chain()));
+    assert.ok(!inNetns(ns, 'ip6tables-save', ['-t', 'filter']).includes(chain()));
+    assert.equal(dockersRules(saved), dockersRules(before));
+  } finally {
+    await d.start(); // the harness removes the containers through it
+  }
   await waitFor(async () => filterRules().includes(`-A DOCKER-USER -j ${chain()}`), 10_000, 20);
 });

@@ -4,7 +4,7 @@ import { matchLabels } from '../filters.ts';
 import { deleteBridge, deleteLink } from '../../network/links.ts';
 import type { NetworkRecord } from '../../network/store.ts';
 import { networkView } from './views.ts';
-import { connectedNetworks } from './attach.ts';
+import { connectedNetworks, releaseContainer } from './attach.ts';
 import type { NetworkDeps } from './deps.ts';
 import type { NetworkPruneResponse, NetworkSummary } from '../../api/types/networks.ts';
 
@@ -36,6 +36,12 @@ export const inspectNetwork = (deps: NetworkDeps, idOrName: string) => networkVi
 
 async function removeOne(deps: NetworkDeps, n: NetworkRecord): Promise<void> {
   if (n.builtin) throw forbidden(`${n.name} is a pre-defined network and cannot be removed`);
+  // An endpoint of a container that is gone or no longer running is being released (a
+  // `run --rm` answers before its teardown ends): finish that release, not refuse.
+  for (const id of new Set(deps.store.endpointsOn(n.id).map((e) => e.container))) {
+    if (deps.containers.get(id)?.runtime.state.Status === 'running') continue;
+    await deps.locks.run(`net:${id}`, () => releaseContainer(deps, id));
+  }
   const eps = deps.store.endpointsOn(n.id);
   const users = deps.containers.list().filter((c) => connectedNetworks(c).some((x) => x === n.name || x === n.id));
   if (eps.length) {
