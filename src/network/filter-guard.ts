@@ -46,11 +46,15 @@ export class FilterGuard {
   private stopped = false;
   /** When the last check that changed something finished (ms since epoch); for tests/logs. */
   lastRepair = 0;
+  /** Checks every filter table now (coalesced). */
   readonly check: () => Promise<void>;
+  /** Checks the legacy tables only: two /proc reads when there are none. */
+  private readonly checkLegacy: () => Promise<void>;
 
   constructor(o: FilterGuardOptions) {
     this.o = o;
     this.check = coalesced(() => this.checkNow());
+    this.checkLegacy = coalesced(() => this.checkNow('legacy'));
     this.monitor = new NftMonitor(
       (c) => this.onChange(c),
       (err) => o.log.warn('watching nftables failed', { err }),
@@ -59,13 +63,13 @@ export class FilterGuard {
 
   async start(): Promise<void> {
     this.monitor.start();
-    const every = (ms: number) => {
-      const t = setInterval(() => void this.check().catch(() => {}), ms);
+    const every = (ms: number, job: () => Promise<void>) => {
+      const t = setInterval(() => void job().catch(() => {}), ms);
       t.unref();
       this.timers.push(t);
     };
-    every(this.o.legacyPollMs ?? 5_000);
-    every(this.o.backstopMs ?? 60_000);
+    every(this.o.legacyPollMs ?? 5_000, this.checkLegacy);
+    every(this.o.backstopMs ?? 60_000, this.check);
     await this.check();
   }
 
@@ -86,15 +90,16 @@ export class FilterGuard {
     this.debounce.unref();
   }
 
-  private async checkNow(): Promise<void> {
+  private async checkNow(only?: 'legacy'): Promise<void> {
     if (this.stopped) return;
-    if ([...this.ownDeleted.values()].some(Boolean)) {
+    if (!only && [...this.ownDeleted.values()].some(Boolean)) {
       this.ownDeleted.clear();
       this.o.log.warn('our nftables table was removed by someone else: restoring it', { table: this.o.ownTable });
       await this.o.restoreOwnTables().catch((err) => this.o.log.error('restoring our nftables table failed', { err }));
     }
     const bridges = [...new Set(this.o.bridges())].sort();
-    const tables = await presentFilterTables();
+    const tables = await presentFilterTables(only);
+    if (only && !tables.length) return;
     let changed = false;
     for (const t of tables) {
       const k = tableKey(t);

@@ -27,15 +27,16 @@ export const tableKey = (t: FilterTable) => `${t.backend}/${t.family}`;
  * /proc/net (asking iptables-legacy would create the table); nf_tables ones are the
  * `ip filter` / `ip6 filter` tables iptables-nft makes.
  */
-export async function presentFilterTables(): Promise<FilterTable[]> {
+export async function presentFilterTables(only?: FilterBackend): Promise<FilterTable[]> {
   const out: FilterTable[] = [];
   for (const [family, file] of [
     ['ip', '/proc/net/ip_tables_names'],
     ['ip6', '/proc/net/ip6_tables_names'],
   ] as const) {
     const names = await readFile(file, 'utf8').catch(() => '');
-    if (names.split('\n').includes('filter')) out.push({ backend: 'legacy', family });
+    if (only !== 'nft' && names.split('\n').includes('filter')) out.push({ backend: 'legacy', family });
   }
+  if (only === 'legacy') return out;
   const r = await run(NFT, ['-j', 'list', 'tables'], { allowFail: true, timeoutMs: 10_000 });
   if (r.code === 0) {
     const list = (JSON.parse(r.stdout.toString() || '{}').nftables ?? []) as {
