@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -270,8 +271,15 @@ test('bad input: Docker statuses and messages', { skip }, async () => {
   const cli2 = await docker('run', '--rm', '-p', 'a:b', 'busybox', 'true');
   assert.notEqual(cli2.code, 0);
   // A host port already in use: a clear error and nothing half set up.
-  await ok('run', '-d', '--name', 'p1', '-p', '127.0.0.1:38080:80', 'busybox', 'sleep', '1d');
-  const clash = await docker('run', '-d', '--name', 'p2', '-p', '127.0.0.1:38080:80', 'busybox', 'sleep', '1d');
+  // (A port the kernel just handed out: other test runs on this host share the loopback.)
+  const free = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+  await ok('run', '-d', '--name', 'p1', '-p', `127.0.0.1:${free}:80`, 'busybox', 'sleep', '1d');
+  const clash = await docker('run', '-d', '--name', 'p2', '-p', `127.0.0.1:${free}:80`, 'busybox', 'sleep', '1d');
   assert.notEqual(clash.code, 0);
   assert.match(clash.stderr, /port is already allocated/);
   await ok('rm', '-f', 'p1', 'p2');
