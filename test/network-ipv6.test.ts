@@ -170,6 +170,24 @@ test('network connect --ip6 (and a MAC address through the API) on a running con
     await ok('inspect', '-f', '{{(index .NetworkSettings.Networks "macnet").MacAddress}}', 'late'),
     '02:00:00:00:06:06',
   );
+  // Default routes as Docker picks them: a dual-stack network before IPv4-only ones, then
+  // gw-priority; both families move together on connect and disconnect.
+  const gw4 = (s: string) => s.replace(/\.0\/24$/, '.1');
+  const routes = () => ok('exec', 'late', 'sh', '-c', 'ip -4 route show default; ip -6 route show default');
+  let r4 = await routes();
+  assert.match(r4, new RegExp(`^default via ${gw4(v4(1)).replace(/\./g, '\\.')} dev eth1`, 'm'));
+  assert.match(r4, new RegExp(`^default via ${addr6(s6, '1')} dev eth1`, 'm'));
+  const s6b = v6(5);
+  await ok('network', 'create', '--ipv6', '--subnet', v4(5), '--subnet', s6b, 'dual2');
+  await ok('network', 'connect', '--gw-priority', '3', 'dual2', 'late');
+  r4 = await routes();
+  assert.match(r4, new RegExp(`^default via ${gw4(v4(5)).replace(/\./g, '\\.')} dev eth3`, 'm'));
+  assert.match(r4, new RegExp(`^default via ${addr6(s6b, '1')} dev eth3`, 'm'));
+  assert.equal(r4.split('\n').length, 2, r4);
+  await ok('network', 'disconnect', 'dual2', 'late');
+  r4 = await routes();
+  assert.match(r4, new RegExp(`^default via ${gw4(v4(1)).replace(/\./g, '\\.')} dev eth1`, 'm'));
+  assert.match(r4, new RegExp(`^default via ${addr6(s6, '1')} dev eth1`, 'm'));
 });
 
 test('published ports on 127.0.0.1, [::1] and the host IPv6 address; IPv4-only containers on [::1] too', {

@@ -112,6 +112,15 @@ test('options and fields Berth does not implement are refused by name', { skip }
   );
   assert.match(await fails('network', 'create', '--ipam-driver', 'foo', 'r2'), /plugin "foo" not found/);
   assert.match(await fails('network', 'create', '--config-from', 'opts', 'r3'), /config-from/);
+  // API 1.48's IPv6-only networks, and IPAM options in Docker's reserved namespace.
+  assert.match(await fails('network', 'create', '--ipv6', '--ipv4=false', 'r9'), /IPv6-only networks/);
+  const v6only = await d.api('POST', '/networks/create', { body: { Name: 'r9', EnableIPv4: false } });
+  assert.equal(v6only.status, 400);
+  assert.match(v6only.body.toString(), /EnableIPv4: false/);
+  assert.match(
+    await fails('network', 'create', '--ipam-opt', 'com.docker.network.ipam.serial=true', 'r9'),
+    /IPAM option com\.docker\.network\.ipam\.serial/,
+  );
   assert.match(await fails('network', 'create', '--scope', 'swarm', 'r4'), /scope/);
   assert.match(await fails('network', 'create', '-d', 'overlay', 'r5'), /overlay/);
   assert.match(
@@ -262,4 +271,38 @@ test('docker rm --link removes a legacy link from its parent', { skip }, async (
   assert.match(await fails('rm', '--link', 'lweb'), /cannot remove the default link name/);
   // The linked container is untouched.
   assert.equal(await ok('inspect', '-f', '{{.State.Running}}', 'lweb'), 'true');
+});
+
+test('default routes: GwPriority, lexical order, an internal primary; moved on connect and disconnect', {
+  skip,
+}, async () => {
+  await ok('network', 'create', '--internal', '--subnet', subnet(8), 'gw-0i');
+  await ok('network', 'create', '--subnet', subnet(9), 'gw-a');
+  await ok('network', 'create', '--subnet', subnet(10), 'gw-b');
+  const via = (i: number) => new RegExp(`^default via ${host(i, 1).replace(/\./g, '\\.')} dev (\\w+)`, 'm');
+  const routes = (...args: string[]) => ok('run', '--rm', ...args, 'busybox', 'ip', '-4', 'route', 'show', 'default');
+  // Equal priorities: the first non-internal network in lexical order, not the primary.
+  assert.match(await routes('--network', 'gw-b', '--network', 'gw-a'), via(9));
+  // gw-priority lifts one above the other; an internal network never carries the route.
+  assert.match(await routes('--network', 'name=gw-b,gw-priority=10', '--network', 'gw-a'), via(10));
+  assert.match(await routes('--network', 'gw-0i', '--network', 'gw-b'), via(10));
+  assert.equal(await routes('--network', 'gw-0i'), '');
+  // On a running container: connect and disconnect move the route where Docker would.
+  await ok('run', '-d', '--name', 'gw1', '--network', 'gw-0i', 'busybox', 'sleep', '1d');
+  const now = () => ok('exec', 'gw1', 'ip', '-4', 'route', 'show', 'default');
+  assert.equal(await now(), '');
+  await ok('network', 'connect', 'gw-b', 'gw1');
+  assert.match(await now(), via(10));
+  await ok('network', 'connect', '--gw-priority', '5', 'gw-a', 'gw1');
+  assert.match(await now(), via(9));
+  assert.equal(await ok('inspect', '-f', '{{(index .NetworkSettings.Networks "gw-a").GwPriority}}', 'gw1'), '5');
+  await ok('network', 'disconnect', 'gw-a', 'gw1');
+  assert.match(await now(), via(10));
+  await ok('network', 'disconnect', 'gw-b', 'gw1');
+  assert.equal(await now(), '');
+  // Stopped and started again: the same choice from the recorded settings.
+  await ok('network', 'connect', '--gw-priority', '-1', 'gw-a', 'gw1');
+  await ok('network', 'connect', 'gw-b', 'gw1');
+  await ok('restart', '-t', '0', 'gw1');
+  assert.match(await now(), via(10));
 });

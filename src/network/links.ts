@@ -204,6 +204,26 @@ export async function setup(nsPath: string, attachments: Attachment[], first = t
   await netlink(ops);
 }
 
+export interface DefaultRoute {
+  ifname: string;
+  family: 4 | 6;
+  /** The next hop; '' for a route straight out of the link (ipvlan L3). */
+  gateway: string;
+}
+
+/** Moves a live namespace's default routes (or makes them): each family's goes out of its `ifname`. */
+export async function setDefaultRoutes(nsPath: string, routes: DefaultRoute[]): Promise<void> {
+  await netlink(
+    routes.map((r) => ({
+      op: 'route',
+      ns: nsPath,
+      name: r.ifname,
+      replace: true,
+      ...(r.gateway ? { gateway: r.gateway } : { family: r.family }),
+    })),
+  );
+}
+
 /** Removes one interface from a live namespace (its host peer goes with it). */
 export async function detach(nsPath: string, ifname: string): Promise<void> {
   await netlink([{ op: 'del', ns: nsPath, name: ifname, missingOk: true }]);

@@ -15,6 +15,7 @@ export const RTM_NEWROUTE = 24;
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_MULTI = 0x2;
 export const NLM_F_ACK = 0x4;
+export const NLM_F_REPLACE = 0x100;
 export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
 /** Flags of an NLMSG_ERROR: the request was cut to its header; extended-ack TLVs follow. */
@@ -194,14 +195,21 @@ export function newAddr(seq: number, index: number, cidr: string, opts: { nodad?
 
 /**
  * `ip route add default via G dev <index>`; with `family` and no gateway,
- * `ip [-6] route add default dev <index>` (an ipvlan in L3 mode has no next hop).
+ * `ip [-6] route add default dev <index>` (an ipvlan in L3 mode has no next hop). With
+ * `replace`, `ip route replace`: the default route moves to this link (or is made).
  */
-export function newDefaultRoute(seq: number, index: number, gateway: string | { family: 4 | 6 }): Buffer {
+export function newDefaultRoute(
+  seq: number,
+  index: number,
+  gateway: string | { family: 4 | 6 },
+  replace = false,
+): Buffer {
   const gw = typeof gateway === 'string' ? parseIpAny(gateway) : undefined;
   const family = gw?.family ?? (typeof gateway === 'string' || gateway.family === 4 ? AF_INET : AF_INET6);
   const scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   const body = Buffer.from([family, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, scope, RTN_UNICAST, 0, 0, 0, 0]);
-  return message(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body, [
+  const how = replace ? NLM_F_REPLACE : NLM_F_EXCL;
+  return message(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | how, seq, body, [
     ...(gw ? [nla(RTA_GATEWAY, gw.bytes)] : []),
     nlaU32(RTA_OIF, index),
   ]);

@@ -223,8 +223,8 @@ function runOp(b: Batch, op: NetOp): void {
       const index = indexOf(fd, op.name);
       request(
         fd,
-        (s) => nl.newDefaultRoute(s, index, op.gateway ?? { family: op.family ?? 4 }),
-        `add default route ${op.gateway ? `via ${op.gateway} ` : ''}on ${op.name}`,
+        (s) => nl.newDefaultRoute(s, index, op.gateway ?? { family: op.family ?? 4 }, op.replace),
+        `${op.replace ? 'replace' : 'add'} default route ${op.gateway ? `via ${op.gateway} ` : ''}on ${op.name}`,
       );
       return;
     }

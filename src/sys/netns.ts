@@ -33,8 +33,11 @@ export type NetOp =
   | { op: 'up'; ns?: string; name: string }
   /** An IPv4 or IPv6 address; `nodad` makes an IPv6 one usable at once. */
   | { op: 'addr'; ns?: string; name: string; cidr: string; nodad?: boolean }
-  /** The default route via `gateway` out of `name` (no gateway: straight out of `name`, for `family`). */
-  | { op: 'route'; ns?: string; name: string; gateway?: string; family?: 4 | 6 }
+  /**
+   * The default route via `gateway` out of `name` (no gateway: straight out of `name`, for
+   * `family`); `replace` moves an existing default route of that family here.
+   */
+  | { op: 'route'; ns?: string; name: string; gateway?: string; family?: 4 | 6; replace?: boolean }
   /** Writes /proc/sys/<key> as seen from `ns` (e.g. `net/ipv6/conf/eth0/disable_ipv6`). */
   | { op: 'sysctl'; ns?: string; key: string; value: string }
   | { op: 'del'; ns?: string; name: string; missingOk?: boolean };

@@ -35,6 +35,8 @@ export interface EndpointSettings {
   Aliases?: string[] | null;
   MacAddress?: string;
   DriverOpts?: Record<string, string> | null;
+  /** Which endpoint carries the default routes: the highest first (API 1.48's field, honoured). */
+  GwPriority?: number;
   NetworkID?: string;
   EndpointID?: string;
   Gateway?: string;
@@ -152,6 +154,8 @@ export interface NetworkCreateRequest {
   Driver?: string;
   Scope?: NetworkScope;
   EnableIPv6?: boolean | null;
+  /** API 1.48's field: false (an IPv6-only network) is refused, not dropped as dockerd does below 1.48. */
+  EnableIPv4?: boolean | null;
   IPAM?: IPAM | null;
   Internal?: boolean;
   Attachable?: boolean;

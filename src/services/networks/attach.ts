@@ -10,7 +10,17 @@ import type { Container } from '../../containers/store.ts';
 import type { EndpointConfig } from '../../containers/types.ts';
 import { allocate, type Pool } from '../../network/ipam.ts';
 import { formatAddr, macFor, parseAddr, parseCidr, type Family } from '../../network/cidr.ts';
-import { deleteLinks, listLinks, listNetns, netnsPath, setup, teardown, type Attachment } from '../../network/links.ts';
+import {
+  deleteLinks,
+  listLinks,
+  listNetns,
+  netnsPath,
+  setDefaultRoutes,
+  setup,
+  teardown,
+  type Attachment,
+  type DefaultRoute,
+} from '../../network/links.ts';
 import type { EndpointRecord, IpamRecord, NetworkRecord } from '../../network/store.ts';
 import { allocatePorts } from './publish.ts';
 import { writeEtcFiles } from './etc-files.ts';
@@ -18,6 +28,7 @@ import { linkEnv, type ResolvedLink } from './link-env.ts';
 import { endpointOptions, endpointConfigOf, checkEndpointConfig } from './endpoint-config.ts';
 import { IPVLAN_FLAGS, IPVLAN_MODES, MACVLAN_MODES } from './create-spec.ts';
 import type { NetworkDeps } from './deps.ts';
+import { pickGateways, type GatewayCandidate } from './gateway.ts';
 
 export const nsName = (deps: NetworkDeps, id: string) => `${deps.settings.netnsPrefix}${id.slice(0, 12)}`;
 
@@ -115,8 +126,48 @@ function withLinks(deps: NetworkDeps, c: Container, n: NetworkRecord, ec: Endpoi
 
 const prefixOf = (i: IpamRecord) => i.subnet.split('/')[1];
 
-export function attachmentOf(n: NetworkRecord, e: EndpointRecord, withRoute: boolean, ec: EndpointConfig): Attachment {
-  const route = withRoute && !n.internal;
+/** How an endpoint on `n` competes for the container's default routes (see gateway.ts). */
+export function gatewayCandidate(n: NetworkRecord, ec: EndpointConfig): GatewayCandidate {
+  const out = !n.internal;
+  return { network: n.name, priority: ec.GwPriority ?? 0, internal: n.internal, v4: out, v6: out && Boolean(n.ipam6) };
+}
+
+/** The IPv4 and IPv6 default routes of a container with these endpoints (see gateway.ts). */
+export function gatewayRoutes(nets: NetworkRecord[], eps: EndpointRecord[], ecs: EndpointConfig[]): DefaultRoute[] {
+  const gw = pickGateways(nets.map((n, i) => gatewayCandidate(n, ecs[i])));
+  const routes: DefaultRoute[] = [];
+  for (const family of [4, 6] as const) {
+    const i = family === 4 ? gw.v4 : gw.v6;
+    if (i === undefined) continue;
+    const a = attachmentOf(nets[i], eps[i], { v4: family === 4, v6: family === 6 }, ecs[i]);
+    const gateway = family === 4 ? a.gateway : a.gateway6;
+    if (gateway !== undefined) routes.push({ ifname: eps[i].ifname, family, gateway });
+  }
+  return routes;
+}
+
+/**
+ * After a `network connect` or `disconnect` on a running container: its default routes go
+ * out of the endpoints Docker would pick among those it has now.
+ */
+export async function refreshDefaultRoutes(deps: NetworkDeps, c: Container): Promise<void> {
+  const eps = deps.store.endpointsOf(c.record.id);
+  if (!eps.length) return;
+  const nets = eps.map((e) => deps.store.resolve(e.network));
+  const routes = gatewayRoutes(
+    nets,
+    eps,
+    nets.map((n) => endpointConfigOf(c, n)),
+  );
+  if (routes.length) await setDefaultRoutes(eps[0].netns, routes);
+}
+
+export function attachmentOf(
+  n: NetworkRecord,
+  e: EndpointRecord,
+  gw: { v4?: boolean; v6?: boolean },
+  ec: EndpointConfig,
+): Attachment {
   const l3 = n.driver === 'ipvlan' && n.mode !== 'l2';
   const common = {
     ifname: e.ifname,
@@ -126,8 +177,8 @@ export function attachmentOf(n: NetworkRecord, e: EndpointRecord, withRoute: boo
     ...(e.mac ? { mac: e.mac } : {}),
     mtu: n.mtu ?? 1500,
     // An ipvlan in L3 mode routes through its parent: a default route with no next hop.
-    ...(route ? { gateway: l3 ? '' : n.ipam!.gateway } : {}),
-    ...(route && e.ip6 ? { gateway6: l3 ? '' : n.ipam6!.gateway } : {}),
+    ...(gw.v4 && !n.internal ? { gateway: l3 ? '' : n.ipam!.gateway } : {}),
+    ...(gw.v6 && !n.internal && e.ip6 ? { gateway6: l3 ? '' : n.ipam6!.gateway } : {}),
     sysctls: endpointOptions(ec).sysctls(e.ifname),
   };
   if (n.driver === 'bridge') return { ...common, kind: 'veth', bridge: n.bridge!, hostIf: e.hostIf };
@@ -171,9 +222,11 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
       });
     }
     await Promise.all(eps.map((e) => deps.store.putEndpoint(e)));
+    const ecs = nets.map((n) => endpointConfigOf(c, n));
+    const gw = pickGateways(nets.map((n, i) => gatewayCandidate(n, ecs[i])));
     await setup(
       netnsPath(nsName(deps, id)),
-      eps.map((e, i) => attachmentOf(nets[i], e, i === 0, endpointConfigOf(c, nets[i]))),
+      eps.map((e, i) => attachmentOf(nets[i], e, { v4: gw.v4 === i, v6: gw.v6 === i }, ecs[i])),
       true,
       true,
     );

@@ -4,7 +4,14 @@
 import { forbidden, invalidArgument, notFound } from '../../common/errors.ts';
 import type { NetworkConnectRequest, NetworkDisconnectRequest } from '../../api/types/networks.ts';
 import { detach, setup } from '../../network/links.ts';
-import { attachmentOf, connectedNetworks, ifnameFor, isUserDefined, newEndpoint } from './attach.ts';
+import {
+  attachmentOf,
+  connectedNetworks,
+  ifnameFor,
+  isUserDefined,
+  newEndpoint,
+  refreshDefaultRoutes,
+} from './attach.ts';
 import { checkEndpointConfig, checkEndpointShape } from './endpoint-config.ts';
 import { updateHosts, useOurDns } from './etc-files.ts';
 import type { NetworkDeps } from './deps.ts';
@@ -43,8 +50,9 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
       const e = newEndpoint(deps, c, n, ifnameFor(n, ec, new Set(eps.map((x) => x.ifname))));
       try {
         await deps.store.putEndpoint(e);
-        // With no other interface left, this one carries the default route.
-        await setup(e.netns, [attachmentOf(n, e, eps.length === 0, ec)], false);
+        // It takes the default routes if it sorts first (GwPriority, not internal…).
+        await setup(e.netns, [attachmentOf(n, e, {}, ec)], false);
+        await refreshDefaultRoutes(deps, c);
         await updateHosts(deps.containers.dir(c.record.id), c, { add: [e.ip, ...(e.ip6 ? [e.ip6] : [])] });
         if (isUserDefined(n) && n.driver === 'bridge')
           await useOurDns(deps, deps.containers.dir(c.record.id), c, n.ipam!.gateway);
@@ -79,6 +87,8 @@ export async function disconnectNetwork(
     if (e) {
       await detach(e.netns, e.ifname);
       await deps.store.deleteEndpoint(c.record.id, n.id);
+      // Its default routes went with its interface: the next endpoint in line takes them.
+      await refreshDefaultRoutes(deps, c);
       await updateHosts(deps.containers.dir(c.record.id), c, { remove: [e.ip, ...(e.ip6 ? [e.ip6] : [])] });
       if (e.ports.length) await deps.syncFirewall();
     }

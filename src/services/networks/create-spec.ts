@@ -2,7 +2,7 @@
 // field and option Docker acts on is either implemented or refused here by name: nothing
 // is taken and dropped. Options outside Docker's `com.docker.network.` namespace are
 // stored and echoed as Docker does (its drivers ignore them too).
-import { invalidArgument, notImplemented } from '../../common/errors.ts';
+import { invalidArgument, notFound } from '../../common/errors.ts';
 import type { IPAMConfig, NetworkCreateRequest } from '../../api/types/networks.ts';
 import type { NetworkDriver } from '../../network/store.ts';
 
@@ -70,7 +70,7 @@ function checkOptions(driver: NetworkDriver, opts: Record<string, string>): void
     const docker =
       k.startsWith('com.docker.network.') || SUBLINK_OPTIONS.macvlan.has(k) || SUBLINK_OPTIONS.ipvlan.has(k);
     if (docker && !known.has(k))
-      throw notImplemented(`the ${driver} driver option ${k} is not supported by this engine`);
+      throw invalidArgument(`the ${driver} driver option ${k} is not supported by this engine`);
   }
   const oneOf = (k: string, values: string[]) => {
     if (opts[k] !== undefined && !values.includes(opts[k]))
@@ -88,9 +88,9 @@ function checkOptions(driver: NetworkDriver, opts: Record<string, string>): void
   oneOf('com.docker.network.bridge.gateway_mode_ipv4', ['nat', 'routed']);
   oneOf('com.docker.network.bridge.gateway_mode_ipv6', ['nat', 'routed']);
   if (opts['com.docker.network.bridge.inhibit_ipv4'] === 'true')
-    throw notImplemented('com.docker.network.bridge.inhibit_ipv4 is not supported by this engine');
+    throw invalidArgument('com.docker.network.bridge.inhibit_ipv4 is not supported by this engine');
   if (opts['com.docker.network.enable_ipv4'] === 'false')
-    throw notImplemented('IPv6-only networks (IPv4 disabled) are not supported by this engine');
+    throw invalidArgument('IPv6-only networks (com.docker.network.enable_ipv4=false) are not supported by this engine');
   oneOf('macvlan_mode', Object.keys(MACVLAN_MODES));
   oneOf('ipvlan_mode', Object.keys(IPVLAN_MODES));
   oneOf('ipvlan_flag', Object.keys(IPVLAN_FLAGS));
@@ -120,29 +120,36 @@ export function readNetworkSpec(body: NetworkCreateRequest): NetworkSpec {
   const driverIn = body.Driver || 'bridge';
   const driver = driverIn as NetworkDriver;
   if (!['bridge', 'macvlan', 'ipvlan'].includes(driverIn)) {
-    if (driverIn === 'overlay') throw notImplemented('overlay networks need a swarm, which this engine does not run');
+    if (driverIn === 'overlay') throw invalidArgument('overlay networks need a swarm, which this engine does not run');
     if (driverIn === 'host' || driverIn === 'null')
       throw invalidArgument(`only one instance of "${driverIn}" network is allowed`);
-    throw notImplemented(`plugin "${driverIn}" not found`);
+    throw notFound(`plugin "${driverIn}" not found`);
   }
   const scope = body.Scope;
   if (scope && scope !== 'local')
-    throw notImplemented(`network scope ${JSON.stringify(scope)} is not supported by this engine (local only)`);
-  if (body.Ingress) throw notImplemented('ingress networks need a swarm, which this engine does not run');
-  if (body.ConfigOnly) throw notImplemented('config-only networks are not supported by this engine');
-  if (body.ConfigFrom?.Network) throw notImplemented('--config-from is not supported by this engine');
+    throw invalidArgument(`network scope ${JSON.stringify(scope)} is not supported by this engine (local only)`);
+  if (body.Ingress) throw invalidArgument('ingress networks need a swarm, which this engine does not run');
+  if (body.ConfigOnly) throw invalidArgument('config-only networks are not supported by this engine');
+  if (body.ConfigFrom?.Network) throw invalidArgument('--config-from is not supported by this engine');
+  if (body.EnableIPv4 === false)
+    throw invalidArgument('IPv6-only networks (EnableIPv4: false, --ipv4=false) are not supported by this engine');
   const options = { ...body.Options };
   checkOptions(driver, options);
   if (options['com.docker.network.bridge.default_bridge'] === 'true')
     throw invalidArgument('com.docker.network.bridge.default_bridge belongs to the default bridge network only');
   const enableIPv6 = body.EnableIPv6 ?? (options['com.docker.network.enable_ipv6'] === 'true' || undefined);
   const ipam = body.IPAM ?? {};
-  if (ipam.Driver && ipam.Driver !== 'default') throw notImplemented(`plugin "${ipam.Driver}" not found`);
+  if (ipam.Driver && ipam.Driver !== 'default') throw notFound(`plugin "${ipam.Driver}" not found`);
+  // The default IPAM driver takes no options of its own (Docker's neither): other keys are
+  // stored and echoed as Docker does; one in Docker's reserved namespace asks for something.
+  for (const k of Object.keys(ipam.Options ?? {}))
+    if (k.startsWith('com.docker.network.'))
+      throw invalidArgument(`the IPAM option ${k} is not supported by this engine's default IPAM driver`);
   const entries = (ipam.Config ?? []).map(ipamEntry);
   const v6s = entries.filter((e) => e.subnet?.includes(':'));
   const v4s = entries.filter((e) => !e.subnet?.includes(':'));
-  if (v4s.length > 1) throw notImplemented('more than one IPv4 subnet per network is not supported by this engine');
-  if (v6s.length > 1) throw notImplemented('more than one IPv6 subnet per network is not supported by this engine');
+  if (v4s.length > 1) throw invalidArgument('more than one IPv4 subnet per network is not supported by this engine');
+  if (v6s.length > 1) throw invalidArgument('more than one IPv6 subnet per network is not supported by this engine');
   if (v6s.length && !enableIPv6)
     throw invalidArgument(`IPv6 subnet ${v6s[0].subnet} given, but IPv6 is not enabled on the network (--ipv6)`);
   return {

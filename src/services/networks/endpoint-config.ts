@@ -2,8 +2,13 @@
 // Links, MacAddress, IPAMConfig (IPv4Address, IPv6Address, LinkLocalIPs) and DriverOpts,
 // checked with Docker's messages. Docker's endpoint options Berth acts on are the
 // interface name and per-interface sysctls; any other `com.docker.network.*` option is
-// refused by name, never taken and dropped.
-import { invalidArgument, notImplemented } from '../../common/errors.ts';
+// refused by name, never taken and dropped. GwPriority orders the endpoints for the
+// default routes (gateway.ts). The rest of EndpointSettings (NetworkID, EndpointID,
+// Gateway, IPAddress, IPPrefixLen, IPv6Gateway, GlobalIPv6Address…, DNSNames) is what
+// inspect reports: read-only, and skipped on input as dockerd skips it — Compose sends
+// IPAddress alongside IPAMConfig, and tools that duplicate a container send inspect's
+// output back; a static address is asked for in IPAMConfig.
+import { invalidArgument } from '../../common/errors.ts';
 import type { Container } from '../../containers/store.ts';
 import type { EndpointConfig } from '../../containers/types.ts';
 import { contains, parseAddr, parseCidr } from '../../network/cidr.ts';
@@ -83,7 +88,7 @@ export function checkEndpointShape(_name: string, e: EndpointConfig): void {
   const opts = e.DriverOpts ?? {};
   for (const k of Object.keys(opts))
     if (k.startsWith('com.docker.network.') && k !== IFNAME && k !== SYSCTLS)
-      throw notImplemented(`the endpoint driver option ${k} is not supported by this engine`);
+      throw invalidArgument(`the endpoint driver option ${k} is not supported by this engine`);
   if (opts[IFNAME] !== undefined && !/^[a-zA-Z][\w.-]{0,14}$/.test(opts[IFNAME]))
     throw invalidArgument(`invalid interface name ${JSON.stringify(opts[IFNAME])} in ${IFNAME}`);
   if (opts[SYSCTLS] !== undefined) parseSysctls(opts[SYSCTLS]);

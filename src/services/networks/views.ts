@@ -33,6 +33,7 @@ function endpointView(
     Aliases: ec.Aliases ?? null,
     MacAddress: e?.mac ?? ec.MacAddress ?? '',
     DriverOpts: ec.DriverOpts ?? null,
+    GwPriority: ec.GwPriority ?? 0,
     NetworkID: n?.id ?? '',
     EndpointID: e ? endpointId(e) : '',
     Gateway: e && !n?.internal ? (n?.ipam?.gateway ?? '') : '',
