@@ -306,3 +306,30 @@ test('default routes: GwPriority, lexical order, an internal primary; moved on c
   await ok('restart', '-t', '0', 'gw1');
   assert.match(await now(), via(10));
 });
+
+test('network prune: until, label and label! filters, others refused; inspect by scope; disconnect --force', {
+  skip,
+}, async () => {
+  await ok('network', 'create', '--subnet', subnet(11), '--label', 'tier=old', 'pr-old');
+  await ok('network', 'create', '--subnet', subnet(12), '--label', 'tier=new', 'pr-new');
+  await ok('network', 'create', '--subnet', subnet(13), 'pr-plain');
+  const left = async () =>
+    (await ok('network', 'ls', '--format', '{{.Name}}')).split('\n').filter((x) => /^pr-/.test(x));
+  // Made just now: none is older than an hour.
+  await ok('network', 'prune', '-f', '--filter', 'until=1h');
+  assert.deepEqual((await left()).sort(), ['pr-new', 'pr-old', 'pr-plain']);
+  assert.match(await ok('network', 'prune', '-f', '--filter', 'label=tier', '--filter', 'label!=tier=new'), /pr-old/);
+  assert.deepEqual((await left()).sort(), ['pr-new', 'pr-plain']);
+  const later = String(Math.floor(Date.now() / 1000) + 3600);
+  assert.match(await ok('network', 'prune', '-f', '--filter', `until=${later}`, '--filter', 'label=tier'), /pr-new/);
+  assert.deepEqual(await left(), ['pr-plain']);
+  assert.match(await fails('network', 'prune', '-f', '--filter', 'driver=bridge'), /invalid filter 'driver'/);
+  assert.match(await fails('network', 'prune', '-f', '--filter', 'until=soon'), /invalid filter 'until=soon'/);
+  assert.deepEqual(await left(), ['pr-plain']);
+  // Every network here is local: asked for in another scope, none is found.
+  assert.equal((await d.api('GET', '/networks/pr-plain?scope=swarm')).status, 404);
+  assert.equal((await d.api('GET', '/networks/pr-plain?scope=local')).status, 200);
+  // --force for a container that is gone: no endpoint of that name is left on the network.
+  assert.match(await fails('network', 'disconnect', '-f', 'pr-plain', 'ghost'), /endpoint ghost not found/);
+  assert.match(await fails('network', 'disconnect', 'pr-plain', 'ghost'), /No such container: ghost/);
+});

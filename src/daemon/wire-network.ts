@@ -199,7 +199,7 @@ export function buildNetworking(o: {
         return r;
       }),
     list: (f) => Promise.resolve(listNetworks(deps, f)),
-    inspect: (id) => Promise.resolve(inspectNetwork(deps, id)),
+    inspect: (id, scope) => Promise.resolve(inspectNetwork(deps, id, scope)),
     remove: (id) => removeNetwork(deps, id),
     prune: (f) => pruneNetworks(deps, f),
     connect: (id, body) => connectNetwork(deps, id, body),

@@ -1,4 +1,6 @@
 // Shared filter helpers (label=key, label=key=value; label!=… for prune).
+import { invalidArgument } from '../common/errors.ts';
+
 export function matchLabels(labels: Record<string, string>, wanted: string[] | undefined): boolean {
   if (!wanted) return true;
   return wanted.every((w) => {
@@ -26,4 +28,21 @@ export function parseTimeFilter(v: string, now = Date.now()): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new Error(`invalid time: ${v}`);
   return t;
+}
+
+/**
+ * A prune's filters checked against the keys it takes (Docker's `invalid filter 'k'`), and
+ * its `until` as a time in ms (the last one given wins), if any.
+ */
+export function pruneUntil(filters: Map<string, string[]>, accepted: readonly string[]): number | undefined {
+  for (const k of filters.keys()) if (!accepted.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+  let until: number | undefined;
+  for (const u of filters.get('until') ?? []) {
+    try {
+      until = parseTimeFilter(u);
+    } catch {
+      throw invalidArgument(`invalid filter 'until=${u}'`);
+    }
+  }
+  return until;
 }

@@ -15,7 +15,7 @@ import { networkConnectRequest, networkCreateRequest, networkDisconnectRequest }
 export interface NetworksBackend {
   create(body: NetworkCreateRequest): Promise<NetworkCreateResponse>;
   list(filters: Map<string, string[]>): Promise<NetworkSummary[]>;
-  inspect(id: string): Promise<NetworkInspect>;
+  inspect(id: string, scope?: string): Promise<NetworkInspect>;
   remove(id: string): Promise<void>;
   prune(filters: Map<string, string[]>): Promise<NetworkPruneResponse>;
   connect(id: string, body: NetworkConnectRequest): Promise<void>;
@@ -28,7 +28,9 @@ export function networkRoutes(r: Router, b: NetworksBackend): void {
     sendJson(ctx.res, 201, await b.create(await readJson(ctx.req, networkCreateRequest))),
   );
   r.add('POST', '/networks/prune', async (ctx) => sendJson(ctx.res, 200, await b.prune(ctx.query.filters())));
-  r.add('GET', '/networks/{id}', async (ctx) => sendJson(ctx.res, 200, await b.inspect(ctx.params.id)));
+  r.add('GET', '/networks/{id}', async (ctx) =>
+    sendJson(ctx.res, 200, await b.inspect(ctx.params.id, ctx.query.str('scope') || undefined)),
+  );
   r.add('DELETE', '/networks/{id}', async (ctx) => {
     await b.remove(ctx.params.id);
     sendNoContent(ctx.res);

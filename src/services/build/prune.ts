@@ -4,8 +4,7 @@
 // go; `until` keeps recently used records; `keep-storage` keeps the newest records
 // whose sizes fit in that many bytes.
 import type { Digest } from '../../common/digest.ts';
-import { invalidArgument } from '../../common/errors.ts';
-import { parseTimeFilter } from '../filters.ts';
+import { pruneUntil } from '../filters.ts';
 import type { ImageDeps } from '../images/deps.ts';
 import { removeImage } from '../images/manage.ts';
 import type { BuildCache } from './cache.ts';
@@ -29,15 +28,7 @@ export async function pruneBuildCache(
   opts: PruneOptions,
 ): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
   const f = opts.filters;
-  for (const k of f.keys()) if (!FILTERS.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
-  let until: number | undefined;
-  for (const u of f.get('until') ?? []) {
-    try {
-      until = parseTimeFilter(u);
-    } catch {
-      throw invalidArgument(`invalid filter 'until=${u}'`);
-    }
-  }
+  const until = pruneUntil(f, FILTERS);
   const reached = reachedImages(deps);
   const records = (await cache.list()).map((r) => ({ r, e: cacheEntry(deps, r, reached, active) }));
   let doomed = records.filter(({ r, e }) => {

@@ -1,8 +1,7 @@
 // POST /containers/prune: removes stopped containers (filters until, label, label!).
-import { invalidArgument } from '../../common/errors.ts';
 import type { OpContext } from '../../common/context.ts';
 import type { ContainerDeps } from './deps.ts';
-import { matchLabels, matchNotLabels, parseTimeFilter } from '../filters.ts';
+import { matchLabels, matchNotLabels, pruneUntil } from '../filters.ts';
 import { removeContainer } from './remove.ts';
 import { sizesOf } from './list.ts';
 import type { ContainerPruneResponse } from '../../api/types/containers.ts';
@@ -15,16 +14,7 @@ export async function pruneContainers(
   ctx: OpContext,
   filters: Map<string, string[]>,
 ): Promise<ContainerPruneResponse> {
-  for (const k of filters.keys())
-    if (!['until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
-  let until: number | undefined;
-  for (const u of filters.get('until') ?? []) {
-    try {
-      until = parseTimeFilter(u);
-    } catch {
-      throw invalidArgument(`invalid filter 'until=${u}'`);
-    }
-  }
+  const until = pruneUntil(filters, ['until', 'label', 'label!']);
   const deleted: string[] = [];
   let reclaimed = 0;
   for (const c of deps.store.list()) {

@@ -11,10 +11,12 @@ import {
   isUserDefined,
   newEndpoint,
   refreshDefaultRoutes,
+  releaseContainer,
 } from './attach.ts';
 import { checkEndpointConfig, checkEndpointShape } from './endpoint-config.ts';
 import { updateHosts, useOurDns } from './etc-files.ts';
 import type { NetworkDeps } from './deps.ts';
+import type { NetworkRecord } from '../../network/store.ts';
 
 export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: NetworkConnectRequest): Promise<void> {
   const n = deps.store.resolve(idOrName);
@@ -77,7 +79,10 @@ export async function disconnectNetwork(
   const n = deps.store.resolve(idOrName);
   if (!body.Container) throw invalidArgument('container is required');
   const c = deps.containers.tryResolve(body.Container);
-  if (!c) throw notFound(`No such container: ${body.Container}`);
+  if (!c) {
+    if (body.Force) return forceEndpointDelete(deps, n, body.Container);
+    throw notFound(`No such container: ${body.Container}`);
+  }
   await deps.locks.run(c.record.id, async () => {
     const mode = c.record.hostConfig.NetworkMode || 'default';
     const primary = mode === 'default' ? 'bridge' : mode;
@@ -100,4 +105,17 @@ export async function disconnectNetwork(
     await deps.containers.saveRecord(c);
   });
   deps.events.publish('network', 'disconnect', n.id, { container: c.record.id, name: n.name, type: n.driver });
+}
+
+/**
+ * `disconnect --force` naming a container that no longer exists: its endpoint left on the
+ * network (by the container's name or ID) is released, as Docker deletes a stale endpoint.
+ */
+async function forceEndpointDelete(deps: NetworkDeps, n: NetworkRecord, name: string): Promise<void> {
+  const stale = deps.store
+    .endpointsOn(n.id)
+    .filter((e) => !deps.containers.get(e.container) && (e.names[0] === name || e.container.startsWith(name)));
+  if (!stale.length) throw notFound(`endpoint ${name} not found`);
+  for (const id of new Set(stale.map((e) => e.container)))
+    await deps.locks.run(`net:${id}`, () => releaseContainer(deps, id));
 }

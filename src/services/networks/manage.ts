@@ -1,6 +1,6 @@
 // GET /networks, GET /networks/{id}, DELETE /networks/{id}, POST /networks/prune.
-import { conflict, forbidden, invalidArgument } from '../../common/errors.ts';
-import { matchLabels } from '../filters.ts';
+import { conflict, forbidden, invalidArgument, notFound } from '../../common/errors.ts';
+import { matchLabels, matchNotLabels, pruneUntil } from '../filters.ts';
 import { deleteBridge, deleteLink } from '../../network/links.ts';
 import type { NetworkRecord } from '../../network/store.ts';
 import { networkView } from './views.ts';
@@ -32,7 +32,12 @@ export function listNetworks(deps: NetworkDeps, filters: Map<string, string[]>):
     .map((n) => networkView(deps, n, false));
 }
 
-export const inspectNetwork = (deps: NetworkDeps, idOrName: string) => networkView(deps, deps.store.resolve(idOrName));
+/** GET /networks/{id}; `scope` (swarm, global) finds none of our networks: they are all local. */
+export function inspectNetwork(deps: NetworkDeps, idOrName: string, scope?: string) {
+  const n = deps.store.resolve(idOrName);
+  if (scope && scope !== 'local') throw notFound(`network ${idOrName} not found`);
+  return networkView(deps, n);
+}
 
 async function removeOne(deps: NetworkDeps, n: NetworkRecord): Promise<void> {
   if (n.builtin) throw forbidden(`${n.name} is a pre-defined network and cannot be removed`);
@@ -66,11 +71,14 @@ export async function removeNetwork(deps: NetworkDeps, idOrName: string): Promis
   await deps.locks.run(`network:${n.id}`, () => removeOne(deps, n));
 }
 
+/** POST /networks/prune: unused user networks (filters until, label, label!, as Docker). */
 export async function pruneNetworks(deps: NetworkDeps, filters: Map<string, string[]>): Promise<NetworkPruneResponse> {
+  const until = pruneUntil(filters, ['until', 'label', 'label!']);
   const deleted: string[] = [];
   for (const n of deps.store.networks()) {
     if (n.builtin || deps.store.endpointsOn(n.id).length) continue;
-    if (filters.has('label') && !matchLabels(n.labels, filters.get('label'))) continue;
+    if (until !== undefined && Date.parse(n.created) >= until) continue;
+    if (!matchLabels(n.labels, filters.get('label')) || !matchNotLabels(n.labels, filters.get('label!'))) continue;
     try {
       await removeNetwork(deps, n.id);
       deleted.push(n.name);
@@ -78,5 +86,6 @@ export async function pruneNetworks(deps: NetworkDeps, filters: Map<string, stri
       /* in use meanwhile */
     }
   }
-  return { NetworksDeleted: deleted };
+  deps.events.publish('network', 'prune', '', { reclaimed: '0' });
+  return { NetworksDeleted: deleted.length ? deleted : null };
 }
