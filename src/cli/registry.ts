@@ -150,6 +150,19 @@ export const groups: Record<string, { short: string; subs: Record<string, string
   },
 };
 
+groups.volume = {
+  short: 'Manage volumes',
+  subs: {
+    create: 'volume-create',
+    ls: 'volume-ls',
+    list: 'volume-ls',
+    inspect: 'volume-inspect',
+    rm: 'volume-rm',
+    remove: 'volume-rm',
+    prune: 'volume-prune',
+  },
+};
+
 // Build and system management (lane of issue 6/4).
 groups.builder = { short: 'Manage builds', subs: { build: 'build', prune: 'builder-prune' } };
 groups.system = { short: 'Manage Docker', subs: { df: 'system-df', info: 'info', events: 'events' } };
@@ -167,6 +180,14 @@ export const groupOnly: Record<string, Entry> = {
   'image-prune': { short: 'Remove unused images', load: () => import('./commands/image-prune.ts') },
   'builder-prune': { short: 'Remove build cache', load: () => import('./commands/builder-prune.ts') },
   'system-df': { short: 'Show docker disk usage', load: () => import('./commands/system-df.ts') },
+  'volume-create': { short: 'Create a volume', load: () => import('./commands/volume-create.ts') },
+  'volume-ls': { short: 'List volumes', load: () => import('./commands/volume-ls.ts') },
+  'volume-inspect': {
+    short: 'Display detailed information on one or more volumes',
+    load: () => import('./commands/volume-inspect.ts'),
+  },
+  'volume-rm': { short: 'Remove one or more volumes', load: () => import('./commands/volume-rm.ts') },
+  'volume-prune': { short: 'Remove unused local volumes', load: () => import('./commands/volume-prune.ts') },
   'network-create': { short: 'Create a network', load: () => import('./commands/network-create.ts') },
   'network-ls': { short: 'List networks', load: () => import('./commands/network-ls.ts') },
   'network-inspect': {

@@ -6,6 +6,7 @@
 import type { Digest } from '../common/digest.ts';
 import type { ContainerConfig as ApiContainerConfig, ContainerStatus, HostConfig } from '../api/types/containers.ts';
 import type { EndpointSettings } from '../api/types/networks.ts';
+import type { HostConfigMount } from '../api/types/mounts.ts';
 
 export type { HostConfig };
 
@@ -16,6 +17,29 @@ export type ContainerConfig = ApiContainerConfig & { Image: string };
 export type EndpointConfig = EndpointSettings;
 
 export type Status = ContainerStatus;
+
+/**
+ * One of a container's mounts as resolved at create (Docker's MountPoint): volumes named or
+ * made, binds and tmpfs from Binds, Mounts, Config.Volumes, the image's VOLUMEs and
+ * VolumesFrom. `inspect` shows Type…Propagation as they are.
+ */
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  /** The volume's name (volumes only). */
+  Name: string;
+  /** Bind: the host path. Volume: its data's host path when created. Tmpfs: ''. */
+  Source: string;
+  Destination: string;
+  /** The volume's driver (volumes only). */
+  Driver: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  /** The API Mount this came from (Binds are turned into one): named vs anonymous, options. */
+  Spec: HostConfigMount;
+  /** A Mounts bind without CreateMountpoint: its source is never created. */
+  SkipMountpointCreation?: boolean;
+}
 
 export interface ContainerState {
   Status: Status;
@@ -43,6 +67,8 @@ export interface ContainerRecord {
   endpointsConfig?: Record<string, EndpointConfig>;
   /** The NetworkMode network after `network disconnect` from it: Docker keeps NetworkMode. */
   primaryDetached?: boolean;
+  /** Resolved at create; absent in records from before volumes (their Binds are all host paths). */
+  mounts?: MountPoint[];
 }
 
 export interface ContainerRuntimeState {

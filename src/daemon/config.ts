@@ -36,6 +36,8 @@ export interface DaemonConfig {
   /** IPv6 on the default bridge (`--ipv6`), its subnet (`--fixed-cidr-v6`). */
   ipv6: boolean;
   fixedCidrV6: string;
+  /** Seconds every volume plugin call may take; 0: Docker's deadlines (1–2 minutes). */
+  volumePluginTimeout: number;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -72,6 +74,7 @@ export const DEFAULTS: DaemonConfig = {
   dns: [],
   ipv6: false,
   fixedCidrV6: '',
+  volumePluginTimeout: 0,
 };
 
 // flag names → config keys (daemon.json uses the long flag names)
@@ -102,6 +105,7 @@ const FLAGS: Record<string, keyof DaemonConfig> = {
   '--dns': 'dns',
   '--ipv6': 'ipv6',
   '--fixed-cidr-v6': 'fixedCidrV6',
+  '--volume-plugin-timeout': 'volumePluginTimeout',
 };
 
 const JSON_KEYS: Record<string, keyof DaemonConfig> = {
@@ -130,6 +134,7 @@ const JSON_KEYS: Record<string, keyof DaemonConfig> = {
   dns: 'dns',
   ipv6: 'ipv6',
   'fixed-cidr-v6': 'fixedCidrV6',
+  'volume-plugin-timeout': 'volumePluginTimeout',
 };
 
 /** Typed values of the networking keys, from a flag's string or daemon.json's JSON. */
@@ -148,6 +153,11 @@ function networkValue(key: keyof DaemonConfig, v: unknown, name: string): unknow
       throw invalidArgument(`invalid value for ${name}: ${String(v)}`);
     case 'dns':
       return Array.isArray(v) ? v.map(String) : [String(v)];
+    case 'volumePluginTimeout': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+      if (!Number.isFinite(n) || n < 0) throw invalidArgument(`invalid value for ${name}: ${String(v)} (seconds)`);
+      return n;
+    }
     case 'defaultAddressPools':
       if (!Array.isArray(v) || !v.every((p) => isObject(p) && typeof p.base === 'string' && Number.isInteger(p.size))) {
         throw invalidArgument('default-address-pools must be a list of {"base": CIDR, "size": prefix length}');
@@ -162,7 +172,15 @@ function networkValue(key: keyof DaemonConfig, v: unknown, name: string): unknow
       return undefined;
   }
 }
-const NETWORK_KEYS = new Set<keyof DaemonConfig>(['mtu', 'icc', 'iptables', 'dns', 'defaultAddressPools', 'ipv6']);
+const NETWORK_KEYS = new Set<keyof DaemonConfig>([
+  'mtu',
+  'icc',
+  'iptables',
+  'dns',
+  'defaultAddressPools',
+  'ipv6',
+  'volumePluginTimeout',
+]);
 
 export const USAGE = `Usage: berthd [OPTIONS]
 
@@ -183,6 +201,7 @@ Options:
       --runtime string         Path of the OCI runtime binary (default "runc")
       --shim string            Path of containerd-shim-runc-v2 (default "containerd-shim-runc-v2")
   -v, --version                Print version information and quit
+      --volume-plugin-timeout n  Seconds a volume plugin call may take (default: Docker's 1-2 minutes)
 `;
 
 export interface ParsedFlags {

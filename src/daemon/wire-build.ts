@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { OpContext } from '../common/context.ts';
 import type { Router } from '../api/router.ts';
+import type { Volume } from '../api/types/volumes.ts';
 import { buildRoutes } from '../api/routes/build.ts';
 import { diskUsageRoutes } from '../api/routes/system-df.ts';
 import type { FsDeps } from '../services/containers/fs-ports.ts';
@@ -24,6 +25,7 @@ export function wireBuild(
   pull: PullFn,
   dataRoot: string,
   op: (signal: AbortSignal) => OpContext,
+  volumeUsage: () => Promise<Volume[]>,
 ): { cleanup(ctx: OpContext): Promise<void> } {
   const dir = join(dataRoot, 'build');
   const active = new ImagesInUse();
@@ -57,6 +59,7 @@ export function wireBuild(
             ...(await buildCacheUsage(fs.images, records(), active)),
             ...cacheMountUsage(dir).map(cacheMountEntry),
           ],
+          volumes: volumeUsage,
         },
         types,
       ),

@@ -45,6 +45,8 @@ import { buildNetworking } from './wire-network.ts';
 import { wireContainerFs } from './wire-container-fs.ts';
 import { wireBuild } from './wire-build.ts';
 import { containerFs } from './fs-adapter.ts';
+import { wireVolumes } from './wire-volumes.ts';
+import { volumeUsage } from '../services/volumes/usage.ts';
 
 export interface Engine {
   router: Router;
@@ -64,6 +66,8 @@ async function engineId(dataRoot: string): Promise<string> {
   }
 }
 
+const EVENT_HISTORY = 1024;
+
 export async function buildEngine(config: DaemonConfig, log: Logger): Promise<Engine> {
   const warnings: string[] = [];
   const content = new ContentStore(join(config.dataRoot, 'content'));
@@ -77,18 +81,22 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     hasLayer: (c) => layers.has(c),
   });
   const containers = new ContainerStore(join(config.dataRoot, 'containers'));
-  const quarantined = [...(await images.load((doc) => chainIds(doc.rootfs.diff_ids))), ...(await containers.load())];
+  const router = new Router();
+  const { journal, history } = await openJournal(join(config.dataRoot, 'events.jsonl'), EVENT_HISTORY);
+  const events = new EventBus({ cap: EVENT_HISTORY, journal, history });
+  journal.compactFrom(() => events.snapshot());
+  const vols = wireVolumes({ config, events, log, router });
+  const quarantined = [
+    ...(await images.load((doc) => chainIds(doc.rootfs.diff_ids))),
+    ...(await containers.load()),
+    ...(await vols.init()),
+  ];
   for (const q of quarantined) {
     log.warn('quarantined a damaged record', { path: q.path, reason: q.reason });
     warnings.push(`quarantined ${q.reason} (moved to ${q.path})`);
   }
   if (config.detachKeys) parseDetachKeys(config.detachKeys);
-  const EVENT_HISTORY = 1024;
-  const { journal, history } = await openJournal(join(config.dataRoot, 'events.jsonl'), EVENT_HISTORY);
-  const events = new EventBus({ cap: EVENT_HISTORY, journal, history });
-  journal.compactFrom(() => events.snapshot());
   const runtime = await createRuntime(config, log);
-  const router = new Router();
   const locks = new KeyedMutex();
   // The daemon's own context: background work (restart policies, auto-removal, start-up)
   // runs under it, and shutdown aborts it. A request's context carries the request's
@@ -192,6 +200,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     (req, signal, emit) => dist.pull(req, signal, emit),
     config.dataRoot,
     op,
+    () => volumeUsage(vols.deps),
   );
 
   return {

@@ -6,7 +6,7 @@
 // confined to the image root and a bounded number of hops. The real filesystem is only
 // ever walked through directories we have lstat()ed, so no host symlink is followed.
 import { closeSync } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { invalidArgument, notFound } from '../common/errors.ts';
@@ -41,43 +41,83 @@ export async function readFileFromLayers(
 ): Promise<Buffer> {
   const layers = opts.upperDir ? [opts.upperDir, ...lowerDirs] : [...lowerDirs];
   const maxBytes = opts.maxBytes ?? 1 << 20;
-  let pending = components(path);
-  let dirStack: { name: string; merged: Merged }[] = [];
-  let hops = 0;
-  const rootMerged = (): Merged => layers;
-  const current = () => (dirStack.length ? dirStack[dirStack.length - 1].merged : rootMerged());
+  const found = await resolveInLayers(layers, path);
+  if (!found) throw notFound(`${path} not found in image`);
+  if (found.st.isDirectory()) throw invalidArgument(`${path} is a directory`);
+  if (!found.st.isFile()) throw invalidArgument(`${path} is not a regular file`);
+  // O_NOFOLLOW + NO_SYMLINKS on a path made only of lstat()ed real dirs: no surprises.
+  const fd = openat2(
+    AT_FDCWD,
+    found.top,
+    O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
+    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  );
+  try {
+    return readRegularFd(fd, path, maxBytes);
+  } finally {
+    closeSync(fd);
+  }
+}
 
+/** What an image (layers, top first) has at `path`, symlinks resolved in the merged view. */
+export type LayerEntry = { kind: 'missing' } | { kind: 'dir'; empty: boolean } | { kind: 'file' | 'other' };
+
+export async function statInLayers(lowerDirs: string[], path: string, upperDir?: string): Promise<LayerEntry> {
+  const layers = upperDir ? [upperDir, ...lowerDirs] : [...lowerDirs];
+  const found = await resolveInLayers(layers, path);
+  if (!found) return { kind: 'missing' };
+  if (found.st.isDirectory()) {
+    // Entries hidden by whiteouts above them are not counted out: "not empty" may then be
+    // wrong, which only costs a look at a directory that turns out empty.
+    for (const dir of found.merged) {
+      const names = await readdir(dir);
+      for (const n of names) {
+        const st = await lstat(join(dir, n)).catch(() => undefined);
+        if (st && !isWhiteout(st)) return { kind: 'dir', empty: false };
+      }
+    }
+    return { kind: 'dir', empty: true };
+  }
+  return { kind: found.st.isFile() ? 'file' : 'other' };
+}
+
+/** The topmost real path of `path` in the merged view, following symlinks inside it. */
+async function resolveInLayers(
+  layers: string[],
+  path: string,
+): Promise<{ top: string; st: Stats; merged: Merged } | undefined> {
+  type Found = { top: string; st: Stats; merged: Merged };
+  let pending = components(path);
+  if (pending.length === 0) return undefined;
+  let dirStack: Found[] = [];
+  let hops = 0;
+  const current = () => (dirStack.length ? dirStack[dirStack.length - 1].merged : layers);
+  let last: Found | undefined;
   while (pending.length > 0) {
     const name = pending.shift()!;
     if (name === '..') {
       dirStack.pop(); // at the root, `..` stays at the root
+      last = dirStack[dirStack.length - 1];
       continue;
     }
     const found = await lookup(current(), name);
-    if (!found) throw notFound(`${path} not found in image`);
-    const { top, st } = found;
-    if (st.isSymbolicLink()) {
+    if (!found) return undefined;
+    if (found.st.isSymbolicLink()) {
       if (++hops > MAX_LINK_HOPS) throw invalidArgument(`too many levels of symbolic links resolving ${path}`);
-      const target = await readlink(top);
+      const target = await readlink(found.top);
       if (target.startsWith('/')) dirStack = [];
       pending = [...components(target), ...pending];
+      last = dirStack[dirStack.length - 1];
       continue;
     }
-    if (st.isDirectory()) {
-      dirStack.push({ name, merged: found.merged });
+    last = found;
+    if (found.st.isDirectory()) {
+      dirStack.push(found);
       continue;
     }
-    if (pending.length > 0) throw notFound(`${path} not found in image (${name} is not a directory)`);
-    if (!st.isFile()) throw invalidArgument(`${path} is not a regular file`);
-    // O_NOFOLLOW + NO_SYMLINKS on a path made only of lstat()ed real dirs: no surprises.
-    const fd = openat2(AT_FDCWD, top, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-    try {
-      return readRegularFd(fd, path, maxBytes);
-    } finally {
-      closeSync(fd);
-    }
+    if (pending.length > 0) return undefined; // a file where a directory should be
   }
-  throw invalidArgument(`${path} is a directory`);
+  return last; // undefined: the path leads back to the root
 }
 
 function components(p: string): string[] {

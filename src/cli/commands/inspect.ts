@@ -3,13 +3,15 @@
 
 import { CliError, flagBool, flagStr, type Command, type Ctx } from '../command.ts';
 import { errText } from './_multi.ts';
+import { volumeInspectRaw } from '../../client/volumes.ts';
 import type { Client } from '../../client/index.ts';
 
-export type ObjectType = 'container' | 'image';
+export type ObjectType = 'container' | 'image' | 'volume';
 
 const TYPES = ['config', 'container', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'task', 'volume'];
 
 async function getRaw(client: Client, ref: string, type: ObjectType, size: boolean): Promise<Buffer> {
+  if (type === 'volume') return volumeInspectRaw(client, ref);
   return type === 'container'
     ? (await client.containerInspect(ref, { size })).raw
     : (await client.imageInspect(ref)).raw;
@@ -78,7 +80,12 @@ const command: Command = {
     if (type && !TYPES.includes(type)) throw new CliError(`"${type}" is not a valid value for --type`, 1);
     const size = flagBool(ctx, 'size');
     const client = await ctx.client();
-    const order: ObjectType[] = type === 'container' || type === 'image' ? [type] : type ? [] : ['container', 'image'];
+    const order: ObjectType[] =
+      type === 'container' || type === 'image' || type === 'volume'
+        ? [type]
+        : type
+          ? []
+          : ['container', 'image', 'volume'];
     await inspectRefs(ctx, ctx.args, flagStr(ctx, 'format'), async (ref) => {
       for (const t of order) {
         try {

@@ -5,6 +5,7 @@ import { diskUsage } from '../../client/system.ts';
 import { humanDuration, humanSize } from '../format/units.ts';
 import { renderRows, type Row } from '../format/formatter.ts';
 import { imageRows, IMAGES_HEADER } from '../format/images.ts';
+import { volumeRow, VOLUME_HEADER } from '../format/volumes.ts';
 import { containerRow, PS_HEADER } from '../format/containers.ts';
 
 const SUMMARY = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
@@ -110,7 +111,7 @@ function verbose(du: DiskUsage, now: number): string {
     '\nContainers space usage:\n\n' +
     renderRows(CONTAINERS, ctrs, { ...PS_HEADER, LocalVolumes: 'LOCAL VOLUMES', Size: 'SIZE' }) +
     '\nLocal Volumes space usage:\n\n' +
-    renderRows(VOLUMES, [], { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' }) +
+    renderRows(VOLUMES, (du.Volumes ?? []).map(volumeRow), VOLUME_HEADER) +
     `\nBuild cache usage: ${humanSize(cacheTotal)}\n\n` +
     renderRows(CACHE, cache, CACHE_HEADER)
   );

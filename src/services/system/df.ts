@@ -1,5 +1,5 @@
 // GET /system/df: disk usage by images (with each image's shared size and container
-// count), containers (writable layer sizes), volumes (none yet) and the build cache —
+// count), containers (writable layer sizes), local volumes (size, references) and the build cache —
 // Docker's field names. `types` limits what is computed, as the API's `type` parameter.
 import { chainIds } from '../../common/digest.ts';
 import { invalidArgument } from '../../common/errors.ts';
@@ -9,6 +9,7 @@ import type { ListDeps } from '../containers/list.ts';
 import { listContainers } from '../containers/list.ts';
 import type { BuildCache } from '../../api/types/build.ts';
 import type { DiskUsage } from '../../api/types/system.ts';
+import type { Volume } from '../../api/types/volumes.ts';
 
 const TYPES = ['container', 'image', 'volume', 'build-cache'];
 
@@ -16,6 +17,7 @@ export interface DiskUsageDeps {
   images: ImageDeps;
   containers: ListDeps;
   buildCache(): Promise<BuildCache[]>;
+  volumes(): Promise<Volume[]>;
 }
 
 export async function diskUsage(deps: DiskUsageDeps, types: string[]): Promise<DiskUsage> {
@@ -39,7 +41,7 @@ export async function diskUsage(deps: DiskUsageDeps, types: string[]): Promise<D
     }));
   }
   if (want('container')) out.Containers = await listContainers(deps.containers, { all: true, size: true });
-  if (want('volume')) out.Volumes = [];
+  if (want('volume')) out.Volumes = await deps.volumes();
   if (want('build-cache')) out.BuildCache = await deps.buildCache();
   return out;
 }
