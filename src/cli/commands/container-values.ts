@@ -187,31 +187,49 @@ export function parsePortSpec(spec: string): { port: string; binding: { HostIp: 
   return out;
 }
 
-/** opts.MountOpt for the mount types berth supports (bind, volume, tmpfs). */
+/** docker's opts.MountOpt (`--mount`): the API's Mount object, checked as the docker CLI does. */
 export function parseMount(value: string, cwd: string): Record<string, unknown> {
+  value = value.trim();
+  if (value === '') throw new Error('value is empty');
   const m: Record<string, unknown> = { Type: 'volume' };
-  const bindOpts: Record<string, unknown> = {};
-  const tmpfsOpts: Record<string, unknown> = {};
-  const volOpts: Record<string, unknown> = {};
-  let ro = false;
+  const sub = (k: string) => ((m[k] as Record<string, unknown> | undefined) ?? (m[k] = {})) as Record<string, unknown>;
+  const driver = () => (sub('VolumeOptions').DriverConfig ??= {}) as Record<string, unknown>;
+  const setOnMap = (target: Record<string, unknown>, key: string, kv: string) => {
+    const i = kv.indexOf('=');
+    const k = i < 0 ? kv : kv.slice(0, i);
+    if (k === '') return;
+    ((target[key] ??= {}) as Record<string, string>)[k] = i < 0 ? '' : kv.slice(i + 1);
+  };
+  const bool = (key: string, val: string, has: boolean) => {
+    if (!has) return true;
+    if (val === '1' || val === 'true') return true;
+    if (val === '0' || val === 'false') return false;
+    throw new Error(
+      `invalid value for '${key}': invalid boolean value (${JSON.stringify(val)}): must be one of "true", "1", "false", or "0" (default "true")`,
+    );
+  };
   for (const field of splitCSV(value)) {
     const eq = field.indexOf('=');
-    const key = (eq >= 0 ? field.slice(0, eq) : field).toLowerCase();
-    const val = eq >= 0 ? field.slice(eq + 1) : '';
-    if (eq < 0) {
-      if (key === 'readonly' || key === 'ro') ro = true;
-      else if (key === 'volume-nocopy') volOpts.NoCopy = true;
-      else if (key === 'bind-nonrecursive') bindOpts.NonRecursive = true;
-      else throw new Error(`invalid field '${field}' must be a key=value pair`);
-      continue;
+    const has = eq >= 0;
+    const rawKey = has ? field.slice(0, eq) : field;
+    const val = has ? field.slice(eq + 1) : '';
+    if (rawKey.trim() !== rawKey)
+      throw new Error(`invalid option '${rawKey.trim()}' in '${field}': option should not have whitespace`);
+    if (has) {
+      if (val.trim() === '') throw new Error(`invalid value for '${rawKey}': value is empty`);
+      if (val.trim() !== val)
+        throw new Error(`invalid value for '${rawKey}' in '${field}': value should not have whitespace`);
     }
+    const key = rawKey.toLowerCase();
+    if (!has && !['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive', 'bind-create-src'].includes(key))
+      throw new Error(`invalid field '${field}' must be a key=value pair`);
     switch (key) {
       case 'type':
         m.Type = val.toLowerCase();
         break;
       case 'source':
       case 'src':
-        m.Source = val.startsWith('./') || val === '.' ? resolvePath(cwd, val) : val;
+        m.Source = !val.startsWith('/') && val.startsWith('.') ? resolvePath(cwd, val) : val;
         break;
       case 'target':
       case 'dst':
@@ -220,46 +238,85 @@ export function parseMount(value: string, cwd: string): Record<string, unknown> 
         break;
       case 'readonly':
       case 'ro':
-        if (!['true', 'false', '1', '0'].includes(val)) throw new Error(`invalid value for ${key}: ${val}`);
-        ro = val === 'true' || val === '1';
+        m.ReadOnly = bool(key, val, has);
         break;
       case 'consistency':
         m.Consistency = val.toLowerCase();
         break;
       case 'bind-propagation':
-        bindOpts.Propagation = val.toLowerCase();
+        sub('BindOptions').Propagation = val.toLowerCase();
         break;
+      case 'bind-nonrecursive':
+        throw new Error('bind-nonrecursive is deprecated, use bind-recursive=disabled instead');
       case 'bind-recursive':
-        if (val === 'disabled') bindOpts.NonRecursive = true;
-        else if (val === 'writable') bindOpts.ReadOnlyNonRecursive = true;
-        else if (val === 'readonly') bindOpts.ReadOnlyForceRecursive = true;
+        if (val === 'disabled') sub('BindOptions').NonRecursive = true;
+        else if (val === 'writable') sub('BindOptions').ReadOnlyNonRecursive = true;
+        else if (val === 'readonly') sub('BindOptions').ReadOnlyForceRecursive = true;
         else if (val !== 'enabled')
           throw new Error(
             `invalid value for ${key}: ${val} (must be "enabled", "disabled", "writable", or "readonly")`,
           );
         break;
-      case 'tmpfs-size':
-        tmpfsOpts.SizeBytes = ramInBytes(val);
-        break;
-      case 'tmpfs-mode':
-        tmpfsOpts.Mode = parseInt(val, 8);
-        break;
-      case 'volume-nocopy':
-        volOpts.NoCopy = val === 'true' || val === '1';
+      case 'bind-create-src':
+        sub('BindOptions').CreateMountpoint = bool(key, val, has);
         break;
       case 'volume-subpath':
-        volOpts.Subpath = val;
+        sub('VolumeOptions').Subpath = val;
+        break;
+      case 'volume-nocopy':
+        sub('VolumeOptions').NoCopy = bool(key, val, has);
+        break;
+      case 'volume-label':
+        setOnMap(sub('VolumeOptions'), 'Labels', val);
+        break;
+      case 'volume-driver':
+        driver().Name = val;
+        break;
+      case 'volume-opt':
+        setOnMap(driver(), 'Options', val);
+        break;
+      case 'image-subpath':
+        sub('ImageOptions').Subpath = val;
+        break;
+      case 'tmpfs-size': {
+        let size: number;
+        try {
+          size = ramInBytes(val);
+        } catch {
+          throw new Error(`invalid value for ${key}: ${val}`);
+        }
+        sub('TmpfsOptions').SizeBytes = size;
+        break;
+      }
+      case 'tmpfs-mode':
+        if (!/^[0-7]+$/.test(val) || parseInt(val, 8) > 0xffffffff) throw new Error(`invalid value for ${key}: ${val}`);
+        sub('TmpfsOptions').Mode = parseInt(val, 8);
         break;
       default:
-        throw new Error(`unexpected key '${key}' in '${field}'`);
+        throw new Error(`unknown option '${key}' in '${field}'`);
     }
   }
-  if (ro) m.ReadOnly = true;
-  if (!m.Target) throw new Error('target is required');
-  if (m.Type === 'bind' && Object.keys(bindOpts).length) m.BindOptions = bindOpts;
-  if (m.Type === 'tmpfs' && Object.keys(tmpfsOpts).length) m.TmpfsOptions = tmpfsOpts;
-  if (m.Type === 'volume' && Object.keys(volOpts).length) m.VolumeOptions = volOpts;
-  if (m.Type === 'bind' && !m.Source) throw new Error('source is required when specifying bind mount');
+  const type = m.Type as string;
+  if (!type) throw new Error('type is required');
+  for (const [k, t, name] of [
+    ['BindOptions', 'bind', 'bind'],
+    ['VolumeOptions', 'volume', 'volume'],
+    ['ImageOptions', 'image', 'image'],
+    ['TmpfsOptions', 'tmpfs', 'tmpfs'],
+  ] as const) {
+    if (type !== t && m[k]) throw new Error(`cannot mix '${name}-*' options with mount type '${type}'`);
+  }
+  const b = m.BindOptions as Record<string, unknown> | undefined;
+  if (b?.ReadOnlyNonRecursive && !m.ReadOnly)
+    throw new Error("option 'bind-recursive=writable' requires 'readonly' to be specified in conjunction");
+  if (b?.ReadOnlyForceRecursive) {
+    if (!m.ReadOnly)
+      throw new Error("option 'bind-recursive=readonly' requires 'readonly' to be specified in conjunction");
+    if (b.Propagation !== 'rprivate')
+      throw new Error(
+        "option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction",
+      );
+  }
   return m;
 }
 
