@@ -146,14 +146,14 @@ test('docker CLI: no warning for a plain run; a named one for an unenforced flag
     '--rm',
     '--memory',
     '64m',
-    '--tmpfs',
-    '/scratch',
+    '--cpu-shares',
+    '512',
     'busybox',
     'true',
   ]);
   assert.equal(warned.code, 0, warned.stderr);
   assert.match(
     warned.stderr,
-    /^WARNING: HostConfig\.Tmpfs, HostConfig\.Memory: accepted and recorded but not enforced/m,
+    /^WARNING: HostConfig\.CpuShares, HostConfig\.Memory: accepted and recorded but not enforced/m,
   );
 });

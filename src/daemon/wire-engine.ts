@@ -85,12 +85,10 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   const { journal, history } = await openJournal(join(config.dataRoot, 'events.jsonl'), EVENT_HISTORY);
   const events = new EventBus({ cap: EVENT_HISTORY, journal, history });
   journal.compactFrom(() => events.snapshot());
-  const vols = wireVolumes({ config, events, log, router });
-  const quarantined = [
-    ...(await images.load((doc) => chainIds(doc.rootfs.diff_ids))),
-    ...(await containers.load()),
-    ...(await vols.init()),
-  ];
+  const views = containerFs(config.execRoot, log);
+  const vols = wireVolumes({ config, events, log, router, store: containers, fs: views });
+  const quarantined = [...(await images.load((doc) => chainIds(doc.rootfs.diff_ids))), ...(await containers.load())];
+  quarantined.push(...(await vols.init()));
   for (const q of quarantined) {
     log.warn('quarantined a damaged record', { path: q.path, reason: q.reason });
     warnings.push(`quarantined ${q.reason} (moved to ${q.path})`);
@@ -132,6 +130,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     execs,
     locks,
     network: net.containers,
+    volumes: vols.containers,
     background,
     settings,
     ctx: daemonCtx,
@@ -147,6 +146,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     execs,
     locks,
     network: net.containers,
+    volumes: vols.containers,
     settings,
     supervisor,
   };
@@ -191,7 +191,6 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   distributionRoutes(router, dist);
   swarmRoutes(router);
   pluginRoutes(router);
-  const views = containerFs(config.execRoot, log);
   wireContainerFs(router, cdeps, ideps, views, op);
   const build = wireBuild(
     router,
@@ -209,6 +208,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     restore: async () => {
       views.sweepViews();
       await restoreContainers(cdeps, daemonCtx);
+      vols.afterRestore();
       await build.cleanup(daemonCtx);
       await net.reconcile((cid) => Boolean(live.peek(cid)?.task));
     },

@@ -96,6 +96,10 @@ export interface SpecOptions {
   /** Relative to the bundle (the shim mounts the rootfs at <bundle>/rootfs). */
   rootPath?: string;
   binds?: BindMount[];
+  /** The container's own mounts (binds, volumes, tmpfs) in OCI form; they replace defaults at the same place. */
+  mounts?: Mount[];
+  /** The root's propagation (a shared or slave bind needs it). */
+  rootfsPropagation?: string;
   /** Host files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
   shmSize?: number;
@@ -254,6 +258,15 @@ function bindMount(b: BindMount): Mount {
   return { destination: b.destination, type: 'bind', source: b.source, options };
 }
 
+/** Stable sort by the depth of the destination (Docker's sortMounts). */
+function byDepth(mounts: Mount[]): Mount[] {
+  const depth = (d: string) => d.split('/').filter(Boolean).length;
+  return mounts
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => depth(a.m.destination) - depth(b.m.destination) || a.i - b.i)
+    .map((x) => x.m);
+}
+
 function clampRlimit(r: POSIXRlimit, host: Record<string, number> | undefined): POSIXRlimit {
   const max = host?.[r.type];
   if (max === undefined) return r;
@@ -274,10 +287,17 @@ export function buildSpec(o: SpecOptions): Spec {
   else if (net !== 'host') namespaces.push({ type: 'network', path: net });
   if (o.cgroupNamespace) namespaces.push({ type: 'cgroup' });
 
-  const mounts = defaultMounts(o.shmSize ?? DEFAULT_SHM_SIZE);
+  const own = [...(o.binds ?? []).map(bindMount), ...(o.mounts ?? [])];
+  const userAt = new Set(own.map((m) => m.destination));
+  // A user mount replaces a default one at the same place, and a user /dev everything
+  // below /dev (Docker's withMounts).
+  const mounts = defaultMounts(o.shmSize ?? DEFAULT_SHM_SIZE).filter(
+    (m) => !userAt.has(m.destination) && !(userAt.has('/dev') && m.destination.startsWith('/dev/')),
+  );
   if (o.ipcHost) {
     const shm = mounts.findIndex((m) => m.destination === '/dev/shm');
-    mounts[shm] = { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] };
+    if (shm >= 0)
+      mounts[shm] = { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] };
   }
   const etc = o.etcFiles ?? {};
   for (const [dest, src] of [
@@ -285,14 +305,11 @@ export function buildSpec(o: SpecOptions): Spec {
     ['/etc/hostname', etc.hostname],
     ['/etc/hosts', etc.hosts],
   ] as const) {
-    if (src) mounts.push({ destination: dest, type: 'bind', source: src, options: ['rbind', 'rprivate'] });
+    if (src && !userAt.has(dest))
+      own.push({ destination: dest, type: 'bind', source: src, options: ['rbind', 'rprivate'] });
   }
-  for (const b of o.binds ?? []) {
-    // a user bind replaces a default mount at the same place (Docker does the same)
-    const i = mounts.findIndex((m) => m.destination === b.destination);
-    if (i >= 0) mounts.splice(i, 1);
-    mounts.push(bindMount(b));
-  }
+  // Parents before children: a volume on /etc must not hide the /etc/hosts mounted after it.
+  mounts.push(...byDepth(own));
 
   let args = o.args;
   if (o.init) {
@@ -338,6 +355,7 @@ export function buildSpec(o: SpecOptions): Spec {
       resources: { ...(o.resources ?? {}), devices: DEFAULT_DEVICE_RULES.map((d) => ({ ...d })) },
       cgroupsPath: `${(o.cgroupParent ?? '/berth').replace(/\/+$/, '')}/${o.id}`,
       namespaces,
+      ...(o.rootfsPropagation ? { rootfsPropagation: o.rootfsPropagation } : {}),
       maskedPaths: [...DEFAULT_MASKED_PATHS],
       readonlyPaths: [...DEFAULT_READONLY_PATHS],
     },

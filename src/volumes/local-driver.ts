@@ -48,11 +48,11 @@ export class LocalDriver implements VolumeDriver {
     validateLocalOptions(opts);
   }
 
-  async remove(name: string): Promise<void> {
+  async remove(name: string, opts: { background?: boolean } = {}): Promise<void> {
     const a = this.active.get(name);
     if (a && a.refs.size > 0) throw internal('volume has active mounts');
     this.active.delete(name);
-    await this.store.remove(name);
+    await this.store.remove(name, opts);
   }
 
   /** After a restart: a `_data` that is still mounted counts as mounted, with no references yet. */

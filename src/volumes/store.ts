@@ -28,6 +28,8 @@ export class VolumeStore {
   /** <data-root>/volumes */
   readonly root: string;
   private readonly records = new Map<string, VolumeRecord>();
+  /** File deletions still running for removals that returned early. */
+  private readonly deleting = new Set<Promise<void>>();
 
   constructor(root: string) {
     this.root = root;
@@ -90,8 +92,11 @@ export class VolumeStore {
     this.records.set(record.name, record);
   }
 
-  /** Takes a volume off the books (one rename), then deletes its files. */
-  async remove(name: string): Promise<void> {
+  /**
+   * Takes a volume off the books (one rename), then deletes its files — in the background
+   * with `background` (a crash before the end leaves trash that load() sweeps).
+   */
+  async remove(name: string, opts: { background?: boolean } = {}): Promise<void> {
     if (!this.records.has(name)) return;
     // A mount left on `_data` (a local volume with mount options) must go before anything
     // below it is deleted: removing through it would delete the mounted filesystem's files.
@@ -100,7 +105,15 @@ export class VolumeStore {
     await rename(this.dir(name), trash);
     await fsyncDir(this.root);
     this.records.delete(name);
-    await removeTree(trash);
+    const done = removeTree(trash);
+    if (!opts.background) return done;
+    const tracked = done.catch(() => {}).finally(() => this.deleting.delete(tracked));
+    this.deleting.add(tracked);
+  }
+
+  /** Waits for background deletions (daemon shutdown, tests). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.deleting]);
   }
 }
 

@@ -199,10 +199,11 @@ export class Volumes {
 
   /**
    * Removes a volume no container references. With `force`, a driver that fails to remove
-   * it does not keep the record (Docker's purge), and a missing volume is no error.
+   * it does not keep the record (Docker's purge), and a missing volume is no error. With
+   * `background`, the local files are deleted after the answer.
    * Returns the removed record, or undefined when there was none.
    */
-  async remove(name: string, opts: { force?: boolean } = {}): Promise<VolumeRecord | undefined> {
+  async remove(name: string, opts: { force?: boolean; background?: boolean } = {}): Promise<VolumeRecord | undefined> {
     return this.locks.run(name, async () => {
       const r = this.store.get(name);
       if (!r) {
@@ -213,7 +214,7 @@ export class Volumes {
       if (refs.length > 0) throw conflict(`remove ${name}: volume is in use - [${refs.join(', ')}]`);
       if (r.driver === LOCAL_DRIVER) {
         try {
-          await this.local.remove(name);
+          await this.local.remove(name, { background: opts.background });
         } catch (err) {
           throw opError('remove', name, err);
         }
@@ -225,7 +226,7 @@ export class Volumes {
       } catch (err) {
         if (!opts.force) throw opError('remove', name, err);
       }
-      await this.store.remove(name);
+      await this.store.remove(name, { background: opts.background });
       return r;
     });
   }

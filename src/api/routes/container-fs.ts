@@ -29,7 +29,7 @@ export interface ContainerFsBackend {
   export(id: string, signal: AbortSignal): Readable;
   commit(p: CommitParams, signal: AbortSignal): Promise<IdResponse>;
   archiveStat(id: string, path: string, signal: AbortSignal): Promise<ContainerPathStat>;
-  archiveGet(id: string, path: string, signal: AbortSignal): { stat: ContainerPathStat; stream: Readable };
+  archiveGet(id: string, path: string, signal: AbortSignal): Promise<{ stat: ContainerPathStat; stream: Readable }>;
   archivePut(
     id: string,
     path: string,
@@ -71,7 +71,7 @@ export function containerFsRoutes(r: Router, b: ContainerFsBackend): void {
         .end();
       return;
     }
-    const { stat, stream } = b.archiveGet(ctx.params.id, path, ctx.signal);
+    const { stat, stream } = await b.archiveGet(ctx.params.id, path, ctx.signal);
     await sendTar(ctx, stream, { 'X-Docker-Container-Path-Stat': statHeader(stat) });
   });
   r.add('PUT', '/containers/{id}/archive', async (ctx) => {

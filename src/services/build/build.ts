@@ -283,7 +283,7 @@ export async function cleanBuildLeftovers(deps: BuildDeps, ctx: OpContext): Prom
   const cd = deps.containers;
   for (const c of cd.store.list()) {
     if (c.record.config.Labels?.[BUILD_LABEL] !== undefined) {
-      await removeContainer(cd, ctx, c.record.id, { force: true }).catch((err) =>
+      await removeContainer(cd, ctx, c.record.id, { force: true, volumes: true }).catch((err) =>
         ctx.log.warn('removing a leftover build container failed', { container: c.record.id, err }),
       );
     }

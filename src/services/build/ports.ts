@@ -141,9 +141,15 @@ export function buildPorts(
       const res = await createContainer(cd, cleanup, {
         body: { Image: image, Cmd: ['#(nop) copy'], Labels: { [BUILD_LABEL]: '1' } },
       });
-      const { stream } = archiveGet(fs, op(signal), res.Id, { path });
+      let stream: Readable;
+      try {
+        ({ stream } = await archiveGet(fs, op(signal), res.Id, { path }));
+      } catch (err) {
+        await removeContainer(cd, cleanup, res.Id, { force: true, volumes: true }).catch(() => {});
+        throw err;
+      }
       const remove = () => {
-        void removeContainer(cd, cleanup, res.Id, { force: true }).catch(() => {});
+        void removeContainer(cd, cleanup, res.Id, { force: true, volumes: true }).catch(() => {});
       };
       stream.once('close', remove);
       stream.once('error', remove);
@@ -177,7 +183,7 @@ export function buildPorts(
     commitLayer: (parent, tar, config, history) => commitStep(fs, { tar }, parent, config, history),
     decompress: async (src: Readable) => (await decompress(src)).stream,
     archiveLimit: () => spaceLimit(deps.dir),
-    remove: (container) => removeContainer(cd, cleanup, container, { force: true }),
+    remove: (container) => removeContainer(cd, cleanup, container, { force: true, volumes: true }),
     download: async (url, signal) => downloadUrl(url, join(deps.dir, 'tmp'), await spaceLimit(deps.dir), signal),
     cacheGet: (key) => cache.get(key),
     cachePut: (key, image) => cache.put(key, image),

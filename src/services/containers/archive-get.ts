@@ -114,7 +114,7 @@ export async function archiveStat(
 ): Promise<PathStat> {
   const { path } = opts;
   const c = deps.containers.store.resolve(idOrName);
-  const root = openContainerRoot(deps, c, { write: false });
+  const root = await openContainerRoot(deps, c, { write: false });
   try {
     const loc = locate(root, path, c);
     try {
@@ -128,16 +128,16 @@ export async function archiveStat(
 }
 
 /** The stat (for the header) and the tar; everything held is released when the tar ends or `ctx.signal` aborts. */
-export function archiveGet(
+export async function archiveGet(
   deps: Pick<FsDeps, 'containers' | 'fs'>,
   ctx: OpContext,
   idOrName: string,
   opts: ArchiveOptions,
-): { stat: PathStat; stream: Readable } {
+): Promise<{ stat: PathStat; stream: Readable }> {
   const { path } = opts;
   const signal = ctx.signal;
   const c = deps.containers.store.resolve(idOrName);
-  const root = openContainerRoot(deps, c, { write: false });
+  const root = await openContainerRoot(deps, c, { write: false });
   let loc: Located;
   let stat: PathStat;
   try {

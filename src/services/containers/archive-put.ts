@@ -33,7 +33,7 @@ export async function archivePut(deps: FsDeps, ctx: OpContext, idOrName: string,
   const { path } = opts;
   const c = cd.store.resolve(idOrName);
   const run = async () => {
-    const root = openContainerRoot(deps, c, { write: true });
+    const root = await openContainerRoot(deps, c, { write: true });
     try {
       await extractInto(deps, ctx, c, root, opts);
     } finally {

@@ -13,6 +13,8 @@ import { mergeImageConfig, validateConfig, validateHostConfig } from './validate
 import { resolveLogConfig } from './log-config.ts';
 import { writeHostFiles } from './files.ts';
 import { isSupportedNetworkMode } from './network-mode.ts';
+import { chainIds } from '../../common/digest.ts';
+import type { MountPoint } from '../../containers/types.ts';
 import { validatePorts } from '../networks/publish.ts';
 import { unenforcedWarnings } from './unenforced.ts';
 import type { ContainerCreateBody, ContainerCreateResponse } from '../../api/types/containers.ts';
@@ -22,7 +24,10 @@ export interface CreateRequest {
   body: ContainerCreateBody;
 }
 
-export type CreateDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network' | 'events' | 'settings'>;
+export type CreateDeps = Pick<
+  ContainerDeps,
+  'store' | 'images' | 'layers' | 'network' | 'events' | 'settings' | 'volumes'
+>;
 
 function pickName(deps: CreateDeps, requested: string | undefined): string {
   if (requested !== undefined && requested !== '') return validateContainerName(requested);
@@ -88,7 +93,11 @@ export async function createContainer(
   config.Hostname = config.Hostname || id.slice(0, 12);
   deps.store.reserveName(name, id);
   const dir = deps.store.dir(id);
+  let mounts: MountPoint[] | undefined;
   try {
+    const chain = chainIds(image.doc.rootfs.diff_ids);
+    const lowers = chain.length > 0 ? deps.layers.lowerDirs(chain[chain.length - 1]) : [];
+    mounts = await deps.volumes.prepare({ id, config, hostConfig, lowers });
     await mkdir(dir, { recursive: true, mode: 0o710 });
     await deps.layers.prepareRw(dir);
     await writeHostFiles({
@@ -114,11 +123,13 @@ export async function createContainer(
       image: image.id,
       logPath: join(dir, `${id}-json.log`),
       ...(Object.keys(netCfg).length ? { endpointsConfig: netCfg } : {}),
+      mounts,
     };
     await deps.store.add({ record, runtime: initialState() });
   } catch (err) {
     deps.store.releaseName(name, id);
     await rm(dir, { recursive: true, force: true });
+    if (mounts) await deps.volumes.abandon(id, mounts).catch(() => {});
     throw err;
   }
   deps.events.publish('container', 'create', id);

@@ -10,6 +10,7 @@ import type { ContainerNetworking } from './network-port.ts';
 import type { ExecRegistry } from './exec-registry.ts';
 import type { EngineSettings } from './settings.ts';
 import type { Supervisor } from './supervisor.ts';
+import type { ContainerVolumes } from './volume-port.ts';
 
 export interface ContainerDeps {
   readonly store: ContainerStore;
@@ -24,6 +25,8 @@ export interface ContainerDeps {
   readonly locks: KeyedMutex;
   /** Bridge networking; absent: every non-host container gets a loopback-only netns. */
   readonly network?: ContainerNetworking;
+  /** Volumes, binds and tmpfs mounts (services/volumes). */
+  readonly volumes: ContainerVolumes;
   readonly settings: EngineSettings;
   /** Owns every task: launch, adopt, exit handling, restarts, removal. */
   readonly supervisor: Supervisor;

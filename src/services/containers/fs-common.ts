@@ -9,27 +9,21 @@ import type { ContainerDeps } from './deps.ts';
 import { lowersOf, upperOf } from './rootfs.ts';
 import { hostnamePath, hostsPath, resolvConfPath } from './files.ts';
 import type { FsDeps, ViewBind } from './fs-ports.ts';
-import { parseBind } from './validate.ts';
+import { mountDestinations } from './mount-points.ts';
+import { byDepth } from '../../volumes/specs.ts';
 
-/** Everything mounted into the container besides its rootfs (host files first, binds after). */
-export function bindsOf(deps: Pick<ContainerDeps, 'store'>, c: Container): ViewBind[] {
+/** The container's /etc files, unless something of its own is mounted there. */
+function hostFileBinds(deps: Pick<ContainerDeps, 'store'>, c: Container, taken: ViewBind[]): ViewBind[] {
   const dir = deps.store.dir(c.record.id);
-  const out: ViewBind[] = [
+  return [
     { source: hostnamePath(dir), destination: '/etc/hostname', readonly: false },
     { source: hostsPath(dir), destination: '/etc/hosts', readonly: false },
     { source: resolvConfPath(dir), destination: '/etc/resolv.conf', readonly: false },
-  ];
-  for (const spec of c.record.hostConfig.Binds ?? []) {
-    const b = parseBind(spec);
-    const i = out.findIndex((x) => x.destination === b.destination);
-    if (i >= 0) out.splice(i, 1);
-    out.push({ source: b.source, destination: b.destination, readonly: b.readonly });
-  }
-  return out;
+  ].filter((b) => !taken.some((t) => t.destination === b.destination));
 }
 
-export const mountPointsOf = (c: Container) =>
-  new Set((c.record.hostConfig.Binds ?? []).map((b) => parseBind(b).destination));
+/** Every path something is mounted on in the container (left out of diff and commit). */
+export const mountPointsOf = (c: Container) => mountDestinations(c.record);
 
 /** The pid of the container's init while its task runs (or is paused), else undefined. */
 export function livePid(deps: Pick<ContainerDeps, 'live'>, c: Container): number | undefined {
@@ -48,14 +42,14 @@ export interface RootHandle {
 /**
  * The container's root directory as it sees it. Running: /proc/<pid>/root, which is its
  * own mount namespace, so volumes, binds and /etc/hosts resolve exactly as inside it.
- * Not running: a private overlay of its layers with its binds mounted over it — writable
- * when `write` (the caller holds the container's lock so no start races it).
+ * Not running: a private overlay of its layers with its volumes and binds mounted over it
+ * — writable when `write` (the caller holds the container's lock so no start races it).
  */
-export function openContainerRoot(
+export async function openContainerRoot(
   deps: Pick<FsDeps, 'containers' | 'fs'>,
   c: Container,
   opts: { write: boolean },
-): RootHandle {
+): Promise<RootHandle> {
   const cd = deps.containers;
   const pid = livePid(cd, c);
   if (pid !== undefined) {
@@ -71,14 +65,23 @@ export function openContainerRoot(
   if (st === 'removing' || st === 'dead') throw conflict(`container ${c.record.name} is marked for removal`);
   const lowers = lowersOf(cd, c);
   const upper = upperOf(cd, c);
-  const view = opts.write
-    ? deps.fs.mountView(lowers, { rw: { upper, work: join(cd.store.dir(c.record.id), 'work') }, binds: bindsOf(cd, c) })
-    : deps.fs.mountView([upper, ...lowers], { binds: bindsOf(cd, c) });
+  const vols = await cd.volumes.forView(c);
+  let view;
+  try {
+    const binds = byDepth([...vols.binds, ...hostFileBinds(cd, c, vols.binds)]);
+    view = opts.write
+      ? deps.fs.mountView(lowers, { rw: { upper, work: join(cd.store.dir(c.record.id), 'work') }, binds })
+      : deps.fs.mountView([upper, ...lowers], { binds });
+  } catch (err) {
+    vols.release();
+    throw err;
+  }
   let fd: number;
   try {
     fd = openRoot(view.root);
   } catch (err) {
     view.release();
+    vols.release();
     throw err;
   }
   let done = false;
@@ -89,6 +92,7 @@ export function openContainerRoot(
       done = true;
       closeFd(fd);
       view.release();
+      vols.release();
     },
   };
 }

@@ -4,11 +4,9 @@
 import type { ContainerDeps } from './deps.ts';
 import type { ImageDeps } from '../images/deps.ts';
 
-export interface ViewBind {
-  source: string;
-  destination: string;
-  readonly: boolean;
-}
+import type { ViewBind } from './view-bind.ts';
+
+export type { ViewBind };
 
 /**
  * A mounted view of a container's filesystem in a private directory of its own.
@@ -32,7 +30,10 @@ export interface ContainerFsPort {
 }
 
 export interface FsDeps {
-  readonly containers: Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'live' | 'locks' | 'events' | 'users'>;
+  readonly containers: Pick<
+    ContainerDeps,
+    'store' | 'images' | 'layers' | 'live' | 'locks' | 'events' | 'users' | 'volumes'
+  >;
   readonly images: ImageDeps;
   readonly fs: ContainerFsPort;
 }

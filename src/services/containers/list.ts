@@ -6,6 +6,7 @@ import type { ContainerDeps } from './deps.ts';
 import { containerSummary } from './views.ts';
 import { matchLabels } from '../filters.ts';
 import type { ContainerSummary } from '../../api/types/containers.ts';
+import { mountPointsOf } from './mount-points.ts';
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 const KEYS = [
@@ -33,7 +34,7 @@ export interface ListOptions {
   filters?: Map<string, string[]>;
 }
 
-export type ListDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network'>;
+export type ListDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network' | 'volumes'>;
 
 export async function listContainers(deps: ListDeps, opts: ListOptions): Promise<ContainerSummary[]> {
   const f = opts.filters ?? new Map<string, string[]>();
@@ -71,6 +72,13 @@ export async function listContainers(deps: ListDeps, opts: ListOptions): Promise
     const exited = f.get('exited');
     if (exited && (st !== 'exited' || !exited.map(Number).includes(c.runtime.state.ExitCode))) return false;
     if (!matchLabels(c.record.config.Labels ?? {}, f.get('label'))) return false;
+    const volumes = f.get('volume');
+    if (volumes) {
+      // Docker's rule: a volume's name (a bind's source) or any mount's destination.
+      const mps = mountPointsOf(c.record);
+      const hit = (v: string) => mps.some((m) => m.Destination === v || (m.Name ? m.Name === v : m.Source === v));
+      if (!volumes.some(hit)) return false;
+    }
     if (f.has('ancestor') && !ancestors.some((a) => isDescendant(deps, c.record.image, a!))) return false;
     const created = Date.parse(c.record.created);
     if (before && !before.every((t) => created < t)) return false;

@@ -147,12 +147,6 @@ export interface LayerPort {
   dirSize(dir: string): Promise<number>;
 }
 
-export interface BindMount {
-  source: string;
-  destination: string;
-  readonly: boolean;
-}
-
 /** Everything the runtime needs to build a task's OCI spec, in engine terms. */
 export interface SpecInput {
   id: string;
@@ -166,7 +160,10 @@ export interface SpecInput {
   hostname: string;
   domainname: string;
   readonlyRootfs: boolean;
-  binds: BindMount[];
+  /** Binds and tmpfs mounts from the container's mount points (volumes/specs.ts shapes them). */
+  mounts: Mount[];
+  /** The root's propagation a shared or slave bind needs. */
+  rootfsPropagation?: string;
   hostFiles: { hostname: string; hosts: string; resolvConf: string };
   /** 'host' shares the host's netns; 'private' gets a fresh one; or a netns path. */
   network: 'host' | 'private' | { path: string };

@@ -21,5 +21,5 @@ export async function removeContainer(
   opts: RemoveOptions = {},
 ): Promise<void> {
   const c = deps.store.resolve(idOrName);
-  await deps.supervisor.remove(c, { force: opts.force });
+  await deps.supervisor.remove(c, { force: opts.force, volumes: opts.volumes });
 }

@@ -52,7 +52,7 @@ export async function restoreContainers(deps: RestoreDeps, ctx: OpContext): Prom
     if (!c) continue;
     if (action === 'remove') {
       await deps.supervisor
-        .remove(c, { force: true })
+        .remove(c, { force: true, volumes: Boolean(c.record.hostConfig.AutoRemove) })
         .catch((err) => ctx.log.warn('removing container at start-up failed', { container: id, err }));
     } else if (action === 'restart') {
       if (c.runtime.state.Status !== 'exited') continue;

@@ -30,6 +30,6 @@ export async function startContainer(deps: StartDeps, ctx: OpContext, idOrName: 
   if (!failed) return;
   // Docker removes an --rm container whose start failed (after the lock: removal takes it).
   if (c.record.hostConfig.AutoRemove && deps.store.get(c.record.id))
-    await deps.supervisor.remove(c, { force: true }).catch(() => {});
+    await deps.supervisor.remove(c, { force: true, volumes: true }).catch(() => {});
   throw failed.err;
 }

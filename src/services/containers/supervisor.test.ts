@@ -20,6 +20,19 @@ import { LiveRegistry } from './live.ts';
 import { ExecRegistry } from './exec-registry.ts';
 import type { Task, TaskExit, TaskRuntime } from './ports.ts';
 import { Supervisor, type TaskProbes } from './supervisor.ts';
+import type { ContainerVolumes } from './volume-port.ts';
+
+/** Containers without mounts: the volume service has nothing to do. */
+const noVolumes: ContainerVolumes = {
+  prepare: async () => [],
+  abandon: async () => {},
+  attach: async () => ({ mounts: [], created() {}, release: async () => {} }),
+  detach: async () => {},
+  forget: async () => {},
+  adopt: async () => {},
+  forView: async () => ({ binds: [], release() {} }),
+  sourceOf: () => '',
+};
 
 interface FakeTask extends Task {
   exit(code: number): void;
@@ -114,6 +127,7 @@ async function harness(t: { after(fn: () => Promise<void>): void }) {
     live,
     execs: new ExecRegistry(),
     locks: new KeyedMutex(),
+    volumes: noVolumes,
     background: new Background(),
     settings: { logDefaults: { maxSize: -1, maxFile: 1 }, logDriver: 'none' },
     ctx: { signal: life.signal, log: silentLogger },

@@ -26,6 +26,7 @@ import type { Live, LiveRegistry } from './live.ts';
 import type { ContainerNetworking } from './network-port.ts';
 import type { ExecRegistry } from './exec-registry.ts';
 import type { EngineSettings } from './settings.ts';
+import type { AttachedMounts, ContainerVolumes } from './volume-port.ts';
 import { openLogSink, type LogSink } from './log-sink.ts';
 import { connectOutput, type OutputRun } from './task-output.ts';
 import { specInputOf } from './task-spec.ts';
@@ -61,6 +62,8 @@ export interface SupervisorDeps {
   readonly locks: KeyedMutex;
   /** Bridge networking; absent: every non-host container gets a loopback-only netns. */
   readonly network?: ContainerNetworking;
+  /** Volumes, binds and tmpfs: attached at launch, detached at exit, forgotten at removal. */
+  readonly volumes: ContainerVolumes;
   /** Auto-removals finishing after the exit that caused them (shutdown waits for them). */
   readonly background: Background;
   readonly settings: EngineSettings;
@@ -72,6 +75,8 @@ export interface SupervisorDeps {
 export interface RemoveOptions {
   /** Kill a running task first (else: conflict). */
   force?: boolean;
+  /** Remove the container's anonymous volumes too (`rm -v`, `--rm`). */
+  volumes?: boolean;
   /**
    * Return once the container is off the books (record, name, ID) and finish the task's
    * teardown and the file deletion in the background, tracked — auto-removal uses this
@@ -144,9 +149,11 @@ export class Supervisor {
     });
     // The namespace is prepared (veths, addresses, rules, /etc files) while the spec is built.
     let net: ReturnType<ContainerNetworking['prepare']> | undefined;
+    let vols: AttachedMounts | undefined;
     try {
       net = d.network?.prepare(c);
-      const [spec] = await Promise.all([d.runtime.buildSpec(specInputOf(d, c, lowers, net)), net?.ready]);
+      vols = await d.volumes.attach(c);
+      const [spec] = await Promise.all([d.runtime.buildSpec(specInputOf(d, c, lowers, net, vols)), net?.ready]);
       // The last point where a client that hung up cancels the start: nothing runs yet.
       ctx.signal.throwIfAborted();
       task = await d.runtime.create({
@@ -156,10 +163,12 @@ export class Supervisor {
         terminal: Boolean(cfg.Tty),
         openStdin: Boolean(cfg.OpenStdin),
       });
+      vols.created();
       await this.connect(c, live, task, log, { start: true, paused: false });
     } catch (err) {
       await log?.close().catch(() => {});
       if (task) await task.delete().catch(() => {});
+      await vols?.release().catch(() => {});
       if (net)
         await net.ready
           .catch(() => {})
@@ -210,6 +219,7 @@ export class Supervisor {
         return undefined;
       });
     if (found && 'task' in found) {
+      await d.volumes.adopt(c);
       const changed = await this.adopt(c, found.task, found.paused);
       await restoreExecs(d, d.ctx.log, c, found.task);
       if (changed) await d.store.saveState(c);
@@ -227,6 +237,10 @@ export class Supervisor {
     }
     const exit = found?.exited ?? { exitCode: 255, exitedAt: new Date().toISOString() };
     await d.runtime.cleanup(id).catch(() => {});
+    // The run began under an earlier berthd: plugins still count its volume mounts.
+    await d.volumes
+      .detach(c, { afterCrash: true })
+      .catch((err) => d.ctx.log.warn('unmounting volumes failed', { container: id, err }));
     transition(c, 'exited', { Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.exitedAt });
     c.runtime.hasBeenStarted = true;
     await d.store.saveState(c);
@@ -329,11 +343,12 @@ export class Supervisor {
       d.store.saveState(c).catch((err) => log.error('saving container state failed', { container: id, err })),
       clearExecFiles(d, id).catch(() => {}),
       d.network?.release(id).catch((err) => log.warn('network release failed', { container: id, err })),
+      d.volumes.detach(c).catch((err) => log.warn('unmounting volumes failed', { container: id, err })),
     ]);
     if (!restart && c.record.hostConfig.AutoRemove) {
       // The record goes now (`run --rm` is waiting for it); the removal's own cleanup
       // waits for this teardown through exitHandled.
-      void this.remove(c, { force: true, background: true }).catch((err) =>
+      void this.remove(c, { force: true, volumes: true, background: true }).catch((err) =>
         log.warn('auto-remove failed', { container: id, err }),
       );
     }
@@ -465,6 +480,10 @@ export class Supervisor {
       this.probes.stop(id);
       transition(c, 'removing');
       await d.store.moveToTrash(id);
+      // Off the books: its volume references go, and with -v (or --rm) its anonymous volumes.
+      await d.volumes
+        .forget(c, Boolean(opts.volumes))
+        .catch((err) => d.ctx.log.warn('releasing volumes failed', { container: id, err }));
       d.execs.dropContainer(id);
       const exitHandled = live.exitHandled;
       const log = d.ctx.log;

@@ -1,10 +1,11 @@
 // What the runtime needs to build a container's OCI spec, from its record: the process,
-// host files, binds, network, and a reader of the image's files (user resolution).
+// host files, mounts (attached by the volume service), network, and a reader of the
+// image's files (user resolution).
 import { join } from 'node:path';
 import type { Container } from '../../containers/store.ts';
 import type { ContainerStore } from '../../containers/store.ts';
 import type { LayerPort, SpecInput } from './ports.ts';
-import { parseBind } from './validate.ts';
+import type { AttachedMounts } from './volume-port.ts';
 import { containerEnv } from './env.ts';
 import { hostnamePath, hostsPath, resolvConfPath } from './files.ts';
 import { sharesHostNetwork } from './network-mode.ts';
@@ -14,6 +15,7 @@ export function specInputOf(
   c: Container,
   lowers: string[],
   net: { network: SpecInput['network']; env?: string[] } | undefined,
+  mounts: Pick<AttachedMounts, 'mounts' | 'rootfsPropagation'>,
 ): SpecInput {
   const id = c.record.id;
   const dir = deps.store.dir(id);
@@ -30,7 +32,8 @@ export function specInputOf(
     hostname: cfg.Hostname ?? id.slice(0, 12),
     domainname: cfg.Domainname ?? '',
     readonlyRootfs: Boolean(hc.ReadonlyRootfs),
-    binds: (hc.Binds ?? []).map(parseBind),
+    mounts: mounts.mounts,
+    rootfsPropagation: mounts.rootfsPropagation,
     hostFiles: { hostname: hostnamePath(dir), hosts: hostsPath(dir), resolvConf: resolvConfPath(dir) },
     network: net?.network ?? (sharesHostNetwork(hc.NetworkMode) ? 'host' : 'private'),
     init: Boolean(hc.Init),

@@ -28,12 +28,9 @@ const CONFIG: Check<ContainerConfig>[] = [
     },
   ],
   ['NetworkDisabled', yes],
-  ['Volumes', items],
 ];
 
 const HOST_CONFIG: Check<HostConfig>[] = [
-  ['VolumeDriver', text],
-  ['VolumesFrom', items],
   ['Annotations', items],
   ['CgroupnsMode', text],
   ['IpcMode', text],
@@ -41,12 +38,10 @@ const HOST_CONFIG: Check<HostConfig>[] = [
   ['PidMode', text],
   ['Privileged', yes],
   ['StorageOpt', items],
-  ['Tmpfs', items],
   ['UTSMode', text],
   ['UsernsMode', text],
   ['Runtime', (v) => v !== '' && v !== 'runc'],
   ['Isolation', (v) => v !== '' && v !== 'default'],
-  ['Mounts', items],
   ['MaskedPaths', given],
   ['ReadonlyPaths', given],
   ['SecurityOpt', (v) => (v as string[]).some((o) => !NO_NEW_PRIVILEGES.includes(o))],

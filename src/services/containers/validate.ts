@@ -26,51 +26,14 @@ export function normalizeRestartPolicy(p: RestartPolicy | undefined): RestartPol
   return { Name: name || 'no', MaximumRetryCount: max };
 }
 
-export interface BindSpec {
-  source: string;
-  destination: string;
-  readonly: boolean;
-}
-
-/** `/host:/ctr[:ro|rw][,…]` — Berth supports host-path binds here; named volumes come later. */
-export function parseBind(spec: string): BindSpec {
-  const parts = spec.split(':');
-  if (parts.length < 2 || parts.length > 3 || parts[0] === '' || parts[1] === '') {
-    throw invalidArgument(`invalid volume specification: '${spec}'`);
-  }
-  const [source, destination, mode = ''] = parts;
-  if (!destination.startsWith('/'))
-    throw invalidArgument(
-      `invalid volume specification: '${spec}': invalid mount config for type "bind": invalid mount path: '${destination}' mount path must be absolute`,
-    );
-  if (!source.startsWith('/'))
-    throw invalidArgument(
-      `invalid volume specification: '${spec}': named volumes are not supported by this engine yet`,
-    );
-  const modes = mode === '' ? [] : mode.split(',');
-  for (const m of modes) {
-    if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(m)) {
-      throw invalidArgument(`invalid mode: ${m}`);
-    }
-  }
-  if (destination === '/') throw invalidArgument(`invalid specification: destination can't be '/' in '${spec}'`);
-  return { source, destination, readonly: modes.includes('ro') };
-}
-
 export function validateHostConfig(hc: HostConfig, supportedNetworkModes: (mode: string) => boolean): HostConfig {
   const out: HostConfig = { ...hc };
   out.RestartPolicy = normalizeRestartPolicy(hc.RestartPolicy);
   if (out.AutoRemove && out.RestartPolicy.Name !== 'no') {
     throw invalidArgument(`can't create 'AutoRemove' container with restart policy`);
   }
-  if (hc.Binds) {
-    const seen = new Set<string>();
-    for (const b of hc.Binds) {
-      const d = parseBind(b).destination;
-      if (seen.has(d)) throw invalidArgument(`Duplicate mount point: ${d}`);
-      seen.add(d);
-    }
-  }
+  // Binds, Mounts, Tmpfs, VolumesFrom and VolumeDriver are resolved (and refused with
+  // Docker's messages) by the volume service when the container's mounts are prepared.
   const mode = hc.NetworkMode || 'default';
   if (!supportedNetworkModes(mode)) throw notFound(`network ${mode} not found`);
   if (hc.ShmSize !== undefined && hc.ShmSize < 0) {

@@ -2,7 +2,7 @@
 import type { Container } from '../../containers/store.ts';
 import { ZERO_TIME } from '../../containers/types.ts';
 import type { ContainerDeps } from './deps.ts';
-import { parseBind } from './validate.ts';
+import { mountPointsOf } from './mount-points.ts';
 import { hostnamePath, hostsPath, resolvConfPath } from './files.ts';
 import { chainIds } from '../../common/digest.ts';
 import { join } from 'node:path';
@@ -54,18 +54,18 @@ function commandText(c: Container): string {
   return [c.record.path, ...c.record.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
 }
 
-function mountsOf(c: Container): MountPoint[] {
-  return (c.record.hostConfig.Binds ?? []).map((b) => {
-    const m = parseBind(b);
-    return {
-      Type: 'bind',
-      Source: m.source,
-      Destination: m.destination,
-      Mode: b.split(':')[2] ?? '',
-      RW: !m.readonly,
-      Propagation: 'rprivate',
-    };
-  });
+/** Docker's MountPoint list: Name and Driver only for volumes (omitempty). */
+function mountsOf(deps: Pick<ContainerDeps, 'volumes'>, c: Container): MountPoint[] {
+  return mountPointsOf(c.record).map((m) => ({
+    Type: m.Type,
+    ...(m.Name ? { Name: m.Name } : {}),
+    Source: deps.volumes.sourceOf(c, m),
+    Destination: m.Destination,
+    ...(m.Driver ? { Driver: m.Driver } : {}),
+    Mode: m.Mode,
+    RW: m.RW,
+    Propagation: m.Propagation,
+  }));
 }
 
 function networkMode(c: Container): string {
@@ -96,7 +96,7 @@ function networksOf(c: Container): Record<string, EndpointSettings> {
 }
 
 export function containerSummary(
-  deps: Pick<ContainerDeps, 'network'>,
+  deps: Pick<ContainerDeps, 'network' | 'volumes'>,
   c: Container,
   sizes?: { rw: number; rootFs: number },
 ): ContainerSummary {
@@ -115,12 +115,12 @@ export function containerSummary(
     Status: statusText(c),
     HostConfig: { NetworkMode: networkMode(c) },
     NetworkSettings: { Networks: deps.network?.summary(c).Networks ?? networksOf(c) },
-    Mounts: mountsOf(c),
+    Mounts: mountsOf(deps, c),
   };
 }
 
 export function containerInspect(
-  deps: Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network'>,
+  deps: Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'network' | 'volumes'>,
   c: Container,
   sizes?: { rw: number; rootFs: number },
 ): ContainerInspect {
@@ -174,7 +174,7 @@ export function containerInspect(
       },
     },
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
-    Mounts: mountsOf(c),
+    Mounts: mountsOf(deps, c),
     Config: {
       Hostname: r.config.Hostname ?? '',
       Domainname: r.config.Domainname ?? '',

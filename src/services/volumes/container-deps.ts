@@ -1,0 +1,19 @@
+// What the container side of volumes needs: the volume service, the container records
+// (for --volumes-from), a look at the image's files, and a read-only view of the image
+// for copy-up.
+import type { ContainerStore } from '../../containers/store.ts';
+import type { LayerEntry } from '../../snapshots/layer-read.ts';
+import type { FsView } from '../containers/fs-ports.ts';
+import type { VolumeDeps } from './deps.ts';
+
+export interface ContainerVolumeDeps extends VolumeDeps {
+  readonly containers: ContainerStore;
+  /** What the image (layers, top first) has at a path. */
+  statImagePath(lowers: string[], path: string): Promise<LayerEntry>;
+  /** A read-only mounted view of the layers (copy-up reads it). */
+  viewImage(lowers: string[]): FsView;
+  /** Binds below the data root get rslave unless told otherwise (Docker's rule). */
+  readonly dataRoot: string;
+  /** Where volume subpaths are pinned while a task is created. */
+  readonly pinsDir: string;
+}
