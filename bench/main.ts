@@ -37,6 +37,7 @@ import { networkBench, type NetworkFigures } from './network.ts';
 import { registryBench } from './registry.ts';
 import { interactiveBench, interactiveReport, type InteractiveFigures } from './interactive.ts';
 import { buildBench } from './build.ts';
+import { volumesBench } from './volumes.ts';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..'); // dist/bench -> repo
 const DOCKER = '/usr/local/bin/docker';
@@ -51,8 +52,8 @@ interface Options {
   only?: string;
 }
 
-/** `--only` section names: run (1–5), network, registry, build, interactive. */
-const SECTIONS = ['run', 'network', 'registry', 'build', 'interactive'];
+/** `--only` section names: run (1–5), network, registry, build, interactive, volumes. */
+const SECTIONS = ['run', 'network', 'registry', 'build', 'interactive', 'volumes'];
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = { runs: 20, warmup: 2, containers: 50, dockerd: true };
@@ -600,7 +601,21 @@ async function main(): Promise<number> {
         berthCli: BERTH,
       });
 
-    // 9. Interactive (issue 3): exec latency vs dockerd, throughput through attach.
+    // 9. Volumes (issue 10): run with a volume, create/rm through the API, copy-up vs cp -a.
+    checkpoint();
+    if (want('volumes')) {
+      progress('volumes: run -v, volume create/rm, copy-up of 10 000 files (berthd, dockerd)');
+      await mkdir(join(root, 'volumes'), { recursive: true });
+      (res as { volumes?: unknown }).volumes = await volumesBench({
+        berthd,
+        dockerd,
+        env: (d) => cliEnv(d, root),
+        dir: join(root, 'volumes'),
+        runs: o.runs,
+      });
+    }
+
+    // 10. Interactive (issue 3): exec latency vs dockerd, throughput through attach.
     checkpoint();
     progress('interactive: docker exec latency (berthd, dockerd), cat /dev/zero through attach');
     if (want('interactive'))

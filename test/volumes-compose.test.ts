@@ -10,12 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot, repoRoot, useDaemon, type TestDaemon } from './helpers/daemon.ts';
 
+/** A Compose binary, run standalone (the plugin binary works on its own too). */
 function findCompose(): string[] | undefined {
-  const tools = join(repoRoot, '.tools', 'docker-compose');
-  if (existsSync(tools)) return [tools];
-  if (spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0) return ['docker', 'compose'];
-  if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0) return ['docker-compose'];
-  return undefined;
+  const home = process.env.HOME ?? '/root';
+  for (const p of [
+    join(repoRoot, '.tools', 'docker-compose'),
+    join(home, '.docker', 'cli-plugins', 'docker-compose'),
+    '/usr/local/lib/docker/cli-plugins/docker-compose',
+    '/usr/libexec/docker/cli-plugins/docker-compose',
+  ])
+    if (existsSync(p)) return [p];
+  const v1 = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
+  return /compose version/i.test(v1.stdout ?? '') ? ['docker-compose'] : undefined;
 }
 const compose = isRoot ? findCompose() : undefined;
 const skip = !isRoot
