@@ -11,10 +11,10 @@
 // volume's directory is ever deleted through: mounts are detached first and the removal
 // refuses to run while any remain.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict, errnoCode, internal } from '../common/errors.ts';
-import { loadRecordDir, writeRecord, type Quarantined } from '../metadata/record-dir.ts';
+import { loadRecordDir, type Quarantined } from '../metadata/record-dir.ts';
 import { fsyncDir } from '../sys/atomic.ts';
 import { mountsUnder, unmountRecursive } from '../sys/mountinfo.ts';
 import { isVolumeRecord, type VolumeRecord } from './record.ts';
@@ -80,7 +80,15 @@ export class VolumeStore {
     try {
       await mkdir(stage, { mode: 0o701 });
       if (withData) await mkdir(join(stage, DATA_DIR), { mode: 0o755 });
-      await writeRecord(join(stage, RECORD_FILE), record);
+      // The staging directory is ours alone: the record is written in place, and it and the
+      // directory's entries are made durable together before the one rename publishes them.
+      const fh = await open(join(stage, RECORD_FILE), 'wx', 0o600);
+      try {
+        await fh.writeFile(JSON.stringify(record) + '\n');
+        await Promise.all([fh.sync(), fsyncDir(stage)]);
+      } finally {
+        await fh.close();
+      }
       await rename(stage, this.dir(record.name));
     } catch (err) {
       await rm(stage, { recursive: true, force: true }).catch(() => {});
@@ -100,12 +108,18 @@ export class VolumeStore {
     if (!this.records.has(name)) return;
     // A mount left on `_data` (a local volume with mount options) must go before anything
     // below it is deleted: removing through it would delete the mounted filesystem's files.
-    unmountRecursive(this.dir(name));
+    // Mounts move with the rename, and only berthd mounts here (under the volume's lock):
+    // checked once, before it.
+    if (mountsUnder(this.dir(name)).length > 0) {
+      unmountRecursive(this.dir(name));
+      if (mountsUnder(this.dir(name)).length > 0)
+        throw internal(`refusing to remove volume ${name}: something is still mounted below it`);
+    }
     const trash = join(this.root, `${TRASH_PREFIX}${name}-${randomBytes(6).toString('hex')}`);
     await rename(this.dir(name), trash);
     await fsyncDir(this.root);
     this.records.delete(name);
-    const done = removeTree(trash);
+    const done = rm(trash, { recursive: true, force: true });
     if (!opts.background) return done;
     const tracked = done.catch(() => {}).finally(() => this.deleting.delete(tracked));
     this.deleting.add(tracked);
