@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isKind } from '../common/errors.ts';
 import { applyLayer } from './apply.ts';
-import { readFileFromLayers } from './layer-read.ts';
+import { readFileFromLayers, statInLayers } from './layer-read.ts';
 import { tarToBuffer } from '../tar/writer.ts';
 import type { TarWriteEntry } from '../tar/writer.ts';
 import { streamOf, tempDir } from './test-helpers.ts';
@@ -73,4 +73,14 @@ test('reads through layers with whiteouts, opaque dirs and cross-layer symlinks'
   mkdirSync(join(upper, 'etc'), { recursive: true });
   writeFileSync(join(upper, 'etc/passwd'), 'changed');
   assert.equal(await read('/etc/passwd', upper), 'changed');
+
+  // What copy-up asks before it mounts anything: is there a directory with entries?
+  assert.deepEqual(await statInLayers(dirs, '/etc'), { kind: 'dir', empty: false });
+  assert.deepEqual(await statInLayers(dirs, '/lnk'), { kind: 'dir', empty: false }, 'a symlink to a dir, in-image');
+  assert.deepEqual(await statInLayers(dirs, '/etc/passwd'), { kind: 'file' });
+  assert.deepEqual(await statInLayers(dirs, '/etc/gone'), { kind: 'missing' });
+  assert.deepEqual(await statInLayers(dirs, '/nowhere/x'), { kind: 'missing' });
+  assert.deepEqual(await statInLayers(dirs, `/dir-escape${host}`), { kind: 'missing' }, 'never a host path');
+  mkdirSync(join(upper, 'empty'));
+  assert.deepEqual(await statInLayers(dirs, '/empty', upper), { kind: 'dir', empty: true });
 });
