@@ -5,34 +5,14 @@
 import { posix } from 'node:path';
 import { invalidArgument } from '../common/errors.ts';
 import { isObject } from '../common/json.ts';
+import type { HostConfigMount } from '../api/types/mounts.ts';
 
 export type MountType = 'bind' | 'volume' | 'tmpfs';
 export type Propagation = 'rprivate' | 'private' | 'rshared' | 'shared' | 'rslave' | 'slave';
 const PROPAGATIONS = new Set<string>(['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave']);
 
-/** The API's Mount object (HostConfig.Mounts[]) — the fields Berth reads. */
-export interface ApiMount {
-  Type?: string;
-  Source?: string;
-  Target?: string;
-  ReadOnly?: boolean;
-  Consistency?: string;
-  BindOptions?: {
-    Propagation?: string;
-    NonRecursive?: boolean;
-    CreateMountpoint?: boolean;
-    ReadOnlyNonRecursive?: boolean;
-    ReadOnlyForceRecursive?: boolean;
-  } | null;
-  VolumeOptions?: {
-    NoCopy?: boolean;
-    Labels?: Record<string, string> | null;
-    DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null;
-    Subpath?: string;
-  } | null;
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] | null } | null;
-  [k: string]: unknown;
-}
+/** The API's Mount object (HostConfig.Mounts[]); ImageOptions (API 1.48) is refused by name. */
+export type ApiMount = HostConfigMount & { ImageOptions?: unknown };
 
 /** A parsed mount point (the container record keeps these; see containers/types.ts). */
 export interface ParsedMount {

@@ -7,7 +7,7 @@ export function mountPointsOf(r: ContainerRecord): MountPoint[] {
   if (r.mounts) return r.mounts;
   return (r.hostConfig.Binds ?? []).map((b) => {
     const p = parseBindSpec(b);
-    return { ...p, Spec: p.Spec as Record<string, unknown> };
+    return { ...p };
   });
 }
 

@@ -10,7 +10,7 @@ import type { MountPoint } from '../../containers/types.ts';
 import type { Mount } from '../../oci/runtime-spec.ts';
 import { checkPropagation, rootfsPropagationFor } from '../../volumes/propagation.ts';
 import { LOCAL_DRIVER } from '../../volumes/record.ts';
-import { bindMountOptions, byDepth, tmpfsData, tmpfsMountOptions, type ApiMount } from '../../volumes/specs.ts';
+import { bindMountOptions, byDepth, tmpfsData, tmpfsMountOptions } from '../../volumes/specs.ts';
 import { pinSubpath, type Pin } from '../../volumes/subpath.ts';
 import { mountPointsOf } from '../containers/mount-points.ts';
 import type { AttachedMounts } from '../containers/volume-port.ts';
@@ -77,7 +77,7 @@ export async function attachMounts(
       mounts.push({ destination: dest, type: 'tmpfs', source: 'tmpfs', options: tmpfsMountOptions(data, privileged) });
     for (const [i, mp] of points.entries()) {
       if (mp.Destination in tmpfs) continue; // HostConfig.Tmpfs wins, as Docker's
-      const spec = mp.Spec as ApiMount;
+      const spec = mp.Spec;
       if (mp.Type === 'tmpfs') {
         const data = tmpfsData(spec.TmpfsOptions ?? null, Boolean(spec.ReadOnly));
         mounts.push({

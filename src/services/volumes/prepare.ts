@@ -35,7 +35,7 @@ const toPoint = (p: ParsedMount): MountPoint => ({
   Mode: p.Mode,
   RW: p.RW,
   Propagation: p.Propagation,
-  Spec: p.Spec as Record<string, unknown>,
+  Spec: p.Spec,
   ...(p.SkipMountpointCreation ? { SkipMountpointCreation: true } : {}),
 });
 
@@ -237,7 +237,7 @@ function applyDaemonRootPropagation(deps: ContainerVolumeDeps, mp: MountPoint): 
   const src = mp.Source;
   const root = deps.dataRoot;
   if (!(src === root || src.startsWith(`${root}/`) || root.startsWith(src === '/' ? '/' : `${src}/`))) return;
-  const p = (mp.Spec.BindOptions as ApiMount['BindOptions'])?.Propagation ?? '';
+  const p = mp.Spec.BindOptions?.Propagation ?? '';
   if (p === '') {
     mp.Propagation = 'rslave';
     return;
