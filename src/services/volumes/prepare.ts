@@ -125,7 +125,9 @@ export async function prepareMounts(deps: ContainerVolumeDeps, req: PrepareMount
         mp.Name = r.name;
         mp.Driver = r.driver;
         if (r.driver === LOCAL_DRIVER && mp.Mode === '') mp.Mode = 'z';
-        if (p.CopyData) copy.add(mp);
+        // A subpath mount is never copied into (Docker copies into the subpath; Berth's
+        // copy-up marker covers a volume's root only).
+        if (p.CopyData && !vo?.Subpath) copy.add(mp);
       } else if (p.Type === 'bind') {
         if (!m.BindOptions?.CreateMountpoint) mp.SkipMountpointCreation = true;
         applyDaemonRootPropagation(deps, mp);
