@@ -333,3 +333,32 @@ test('network prune: until, label and label! filters, others refused; inspect by
   assert.match(await fails('network', 'disconnect', '-f', 'pr-plain', 'ghost'), /endpoint ghost not found/);
   assert.match(await fails('network', 'disconnect', 'pr-plain', 'ghost'), /No such container: ghost/);
 });
+
+test('Config.NetworkDisabled: loopback only, whatever the network mode; network connect refused', {
+  skip,
+}, async () => {
+  await ok('network', 'create', '--subnet', subnet(14), 'nd-net');
+  const create = async (name: string, mode: string, cmd: string[]) => {
+    const r = await d.api('POST', `/containers/create?name=${name}`, {
+      body: { Image: 'busybox', Cmd: cmd, NetworkDisabled: true, HostConfig: { NetworkMode: mode } },
+    });
+    assert.equal(r.status, 201, r.body.toString());
+    assert.doesNotMatch(r.body.toString(), /NetworkDisabled/, 'enforced: no warning');
+  };
+  for (const [name, mode] of [
+    ['nd1', 'default'],
+    ['nd2', 'host'],
+    ['nd3', 'nd-net'],
+  ]) {
+    await create(name, mode, ['ip', '-o', 'link']);
+    await ok('start', name);
+    assert.equal(await ok('wait', name), '0');
+    const links = (await ok('logs', name)).split('\n');
+    assert.equal(links.length, 1, `${mode}: ${links.join('\n')}`);
+    assert.match(links[0], /^1: lo: /);
+  }
+  await create('nd4', 'default', ['sleep', '1d']);
+  await ok('start', 'nd4');
+  assert.match(await fails('network', 'connect', 'nd-net', 'nd4'), /networking disabled \(NetworkDisabled\)/);
+  await ok('rm', '-f', 'nd4');
+});

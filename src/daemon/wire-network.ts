@@ -213,6 +213,8 @@ export function buildNetworking(o: {
   const containers: ContainerNetworking = {
     prepare(c) {
       const mode = c.record.hostConfig.NetworkMode || 'default';
+      // Config.NetworkDisabled: a namespace of its own with loopback only, whatever the mode (as dockerd).
+      if (c.record.config.NetworkDisabled) return { network: 'private', ready: Promise.resolve() };
       if (mode === 'host') return { network: 'host', ready: Promise.resolve() };
       // With the default bridge disabled (--bridge none) the default mode is no network.
       if (mode === 'none' || (mode === 'default' && o.config.bridge === 'none'))

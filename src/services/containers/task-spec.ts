@@ -35,7 +35,7 @@ export function specInputOf(
     mounts: mounts.mounts,
     rootfsPropagation: mounts.rootfsPropagation,
     hostFiles: { hostname: hostnamePath(dir), hosts: hostsPath(dir), resolvConf: resolvConfPath(dir) },
-    network: net?.network ?? (sharesHostNetwork(hc.NetworkMode) ? 'host' : 'private'),
+    network: net?.network ?? (sharesHostNetwork(hc.NetworkMode) && !cfg.NetworkDisabled ? 'host' : 'private'),
     init: Boolean(hc.Init),
     hostConfig: hc,
   };

@@ -27,7 +27,6 @@ const CONFIG: Check<ContainerConfig>[] = [
       return Boolean(test?.length && test[0] !== 'NONE');
     },
   ],
-  ['NetworkDisabled', yes],
 ];
 
 const HOST_CONFIG: Check<HostConfig>[] = [

@@ -40,6 +40,7 @@ export function poolOf(i: IpamRecord): Pool {
 
 /** The networks a container is connected to, its primary one first. */
 export function connectedNetworks(c: Container): string[] {
+  if (c.record.config.NetworkDisabled) return [];
   const mode = c.record.hostConfig.NetworkMode || 'default';
   const primary = mode === 'default' ? 'bridge' : mode;
   if (primary === 'host' || primary === 'none' || primary.startsWith('container:')) return [];

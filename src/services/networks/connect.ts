@@ -33,6 +33,8 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
   ) {
     throw forbidden(`container cannot be disconnected from host network or connected to host network`);
   }
+  if (c.record.config.NetworkDisabled)
+    throw invalidArgument(`container ${c.record.name} has its networking disabled (NetworkDisabled)`);
   const ec = body.EndpointConfig ?? {};
   checkEndpointShape(n.name, ec);
   checkEndpointConfig(n, ec, isUserDefined(n));
