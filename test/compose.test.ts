@@ -3,10 +3,12 @@
 // service with published ports, two networks with aliases, environment and env_file,
 // restart policies, secrets and configs from files, profiles, depends_on with
 // service_completed_successfully, and up -d --wait, ps, logs -f, exec, run --rm, up --scale,
-// restart, stop, watch, down -v --rmi local. Parts other issues are building join the project
-// when berthd has them (probeFeatures): a database with a named volume (issue 10), its
-// healthcheck and `condition: service_healthy` (issue 11), deploy.resources.limits checked
-// from inside the container (issue 11). Builds use the classic builder (DOCKER_BUILDKIT=0, as
+// restart, stop, watch, down -v --rmi local, and a database keeping its rows in a named volume.
+// Parts other issues are building join the project when berthd has them (probeFeatures): the
+// database's healthcheck and `condition: service_healthy` (issue 11), deploy.resources.limits
+// checked from inside the container (issue 11). A second project holds volumes of every kind
+// Compose writes (top-level named, external, driver_opts; per service short and long syntax)
+// and checks what `down` keeps and `down -v` removes. Builds use the classic builder (DOCKER_BUILDKIT=0, as
 // without buildx); BuildKit-only build features are refused by Compose, which is checked too.
 // `berth compose` runs the same plugin; Debian's docker-compose 1.29 keeps working.
 import { after, before, describe, test } from 'node:test';
@@ -36,8 +38,7 @@ function write(dir: string, files: Record<string, string>): void {
 
 /** The project, with the parts berthd supports today. */
 function composeFile(f: Features): string {
-  const db = f.volumes
-    ? `
+  const db = `
   db:
     image: busybox
     init: true
@@ -51,17 +52,12 @@ function composeFile(f: Features): string {
       retries: 30`
         : ''
     }
-    networks: [backend]`
-    : '';
+    networks: [backend]`;
   const apiDepends = `
       migrate:
-        condition: service_completed_successfully${
-          f.volumes
-            ? `
+        condition: service_completed_successfully
       db:
-        condition: ${f.healthchecks ? 'service_healthy' : 'service_started'}`
-            : ''
-        }`;
+        condition: ${f.healthchecks ? 'service_healthy' : 'service_started'}`;
   const limits = f.limits
     ? `
     deploy:
@@ -121,7 +117,9 @@ secrets:
 configs:
   app_conf:
     file: ./app.conf
-${f.volumes ? 'volumes:\n  dbdata:\n' : ''}`;
+volumes:
+  dbdata:
+`;
 }
 
 const FILES = {
@@ -156,12 +154,6 @@ describe('Compose v5 against berthd', { skip }, () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Compose v5 lists the project's volumes (GET /volumes) on every up, run and down. */
-  const needsVolumeApi = (t: { skip(msg: string): void }) => {
-    if (features.volumes) return false;
-    t.skip('Compose v5 lists volumes (GET /volumes) on every up, run and down: needs the volume API (issue 10)');
-    return true;
-  };
   const env = () => ({
     ...process.env,
     DOCKER_HOST: d.host,
@@ -205,12 +197,11 @@ describe('Compose v5 against berthd', { skip }, () => {
   };
 
   test('up -d --wait: built images, depends_on order, ports, networks with aliases, env, secrets, configs', async (t) => {
-    if (needsVolumeApi(t)) return;
     t.diagnostic(`berthd has: ${JSON.stringify(features)}`);
     await compose(['up', '-d', '--wait']);
     const all = await ps(true);
     const state = Object.fromEntries(all.map((c) => [c.Service, c]));
-    assert.deepEqual(Object.keys(state).sort(), [...(features.volumes ? ['db'] : []), 'api', 'migrate', 'web'].sort());
+    assert.deepEqual(Object.keys(state).sort(), ['api', 'db', 'migrate', 'web'].sort());
     assert.equal(state.migrate.State, 'exited');
     assert.equal(state.migrate.ExitCode, 0);
     assert.equal(state.api.State, 'running');
@@ -244,7 +235,7 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.ok(nets.shop_backend.Aliases.includes('api-svc') && nets.shop_backend.Aliases.includes('api.internal'));
     const webNets = JSON.parse(await docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'shop-web-1']));
     assert.deepEqual(Object.keys(webNets).sort(), ['shop_backend', 'shop_frontend']);
-    if (features.volumes) assert.equal((await compose(['exec', '-T', 'db', 'cat', '/data/table'])).stdout, 'rows\n');
+    assert.equal((await compose(['exec', '-T', 'db', 'cat', '/data/table'])).stdout, 'rows\n');
     if (features.limits)
       assert.match(
         (
@@ -266,8 +257,7 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.match(logs.stdout, /api version 1\.2 mode=production flavor=vanilla key=s3cr3t conf=conf-v1/);
   });
 
-  test('logs -f follows across restart; the restart policy brings a crashed service back', async (t) => {
-    if (needsVolumeApi(t)) return;
+  test('logs -f follows across restart; the restart policy brings a crashed service back', async () => {
     const f = background(['logs', '-f', '--no-log-prefix', 'api']);
     await waitUntil(() => f.output().includes('api version'), 'the first start in logs -f');
     await compose(['restart', 'api']);
@@ -284,8 +274,7 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.ok(count > before, 'restarted after its process died');
   });
 
-  test('run --rm, up --scale web=3, profiles', async (t) => {
-    if (needsVolumeApi(t)) return;
+  test('run --rm, up --scale web=3, profiles', async () => {
     const one = await compose(['run', '--rm', '--no-deps', 'web', 'echo', 'one-off']);
     assert.match(one.stdout, /one-off/);
     assert.ok(!(await ps(true)).some((c) => c.Name.includes('-run-')), 'run --rm leaves no container');
@@ -304,8 +293,7 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.ok((await ps()).some((c) => c.Service === 'debug' && c.State === 'running'));
   });
 
-  test('watch syncs a changed file into the running service', async (t) => {
-    if (needsVolumeApi(t)) return;
+  test('watch syncs a changed file into the running service', async () => {
     const w = background(['watch', '--no-up']);
     await waitUntil(() => w.output().includes('Watch enabled'), 'watch to start', 60_000);
     writeFileSync(join(dir, 'api/static/page.txt'), 'v2\n');
@@ -318,8 +306,7 @@ describe('Compose v5 against berthd', { skip }, () => {
     w.child.kill('SIGTERM');
   });
 
-  test('restart, stop, down -v --rmi local', async (t) => {
-    if (needsVolumeApi(t)) return;
+  test('restart, stop, down -v --rmi local', async () => {
     const before = await docker(['inspect', '-f', '{{.State.StartedAt}}', 'shop-web-1']);
     await compose(['restart']);
     assert.notEqual(await docker(['inspect', '-f', '{{.State.StartedAt}}', 'shop-web-1']), before);
@@ -335,8 +322,7 @@ describe('Compose v5 against berthd', { skip }, () => {
     const images = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).split('\n');
     assert.ok(!images.includes('shop-migrate:latest'), 'the image built without a custom tag is removed');
     assert.ok(images.includes('shop-api:local'), 'the image with its own name is kept (--rmi local)');
-    if (features.volumes)
-      assert.ok(!(await docker(['volume', 'ls', '-q'])).includes('shop_dbdata'), 'the named volume is removed');
+    assert.ok(!(await docker(['volume', 'ls', '-q'])).includes('shop_dbdata'), 'the named volume is removed');
   });
 
   test('BuildKit-only build features are refused by Compose with the classic builder', async () => {
@@ -350,8 +336,7 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.match(r.stdout + r.stderr, /the classic builder doesn't support secrets/);
   });
 
-  test('berth compose runs the same plugin against berthd', async (t) => {
-    if (needsVolumeApi(t)) return;
+  test('berth compose runs the same plugin against berthd', async () => {
     write(dir, {
       'small/compose.yaml':
         'name: small\nservices:\n  s:\n    image: busybox\n    init: true\n    command: ["sleep", "100000"]\n',
@@ -364,6 +349,144 @@ describe('Compose v5 against berthd', { skip }, () => {
     assert.equal((await docker(['ps', '--format', '{{.Names}}'])).trim(), 'small-s-1');
     assert.equal((await berth(['down'])).code, 0);
     assert.match((await runCli('berth', d, ['compose', 'version'])).stdout, /Docker Compose version v5\.6\.0/);
+  });
+
+  test('volumes of every kind: top-level named, external and driver_opts; short and long syntax; down keeps data, down -v removes it', async () => {
+    write(dir, {
+      'vols/compose.yaml': `name: vols
+services:
+  writer:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "echo run >> /data/runs; cp /seed/conf /data/conf; cat /kept/f > /data/ext; exec sleep 100000"]
+    volumes:
+      - data:/data
+      - ./seed:/seed:ro
+      - /cache
+      - kept:/kept
+  reader:
+    image: busybox
+    init: true
+    command: ["sleep", "100000"]
+    depends_on: [writer]
+    volumes:
+      - type: volume
+        source: data
+        target: /mnt/data
+        read_only: true
+        volume:
+          nocopy: true
+      - type: volume
+        source: scratch
+        target: /scratch
+      - type: bind
+        source: ./made-by-compose
+        target: /made
+        bind:
+          create_host_path: true
+      - type: tmpfs
+        target: /tmp/fast
+        tmpfs:
+          size: 65536
+volumes:
+  data:
+    labels:
+      tier: db
+  scratch:
+    driver: local
+    driver_opts:
+      type: tmpfs
+      device: tmpfs
+      o: size=1m
+  kept:
+    external: true
+    name: vols-external
+`,
+      'vols/seed/conf': 'seed-conf\n',
+    });
+    const vc = (args: string[], expect: number | null = 0) =>
+      compose(['-f', join(dir, 'vols/compose.yaml'), ...args], expect);
+    const volumes = async () => (await docker(['volume', 'ls', '-q'])).split('\n').filter(Boolean).sort();
+    const exec = async (svc: string, cmd: string, expect: number | null = 0) =>
+      (await vc(['exec', '-T', svc, 'sh', '-c', cmd], expect)).stdout;
+    const anonymousOf = async (container: string) => {
+      const mounts = JSON.parse(await docker(['inspect', '-f', '{{json .Mounts}}', container]));
+      const m = mounts.find((x: { Destination: string }) => x.Destination === '/cache');
+      assert.equal(m.Type, 'volume');
+      assert.match(m.Name, /^[0-9a-f]{64}$/);
+      return m.Name as string;
+    };
+
+    // An external volume must exist before up; compose never removes it.
+    await docker(['volume', 'create', 'vols-external']);
+    await docker(['run', '--rm', '-v', 'vols-external:/k', 'busybox', 'sh', '-c', 'echo ext > /k/f']);
+    await vc(['up', '-d', '--wait']);
+
+    // Compose made the two project volumes, labelled, with the driver options given.
+    const project = (await docker(['volume', 'ls', '-q', '--filter', 'label=com.docker.compose.project=vols']))
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+    assert.deepEqual(project, ['vols_data', 'vols_scratch']);
+    const data = JSON.parse(await docker(['volume', 'inspect', 'vols_data']))[0];
+    assert.equal(data.Labels['com.docker.compose.volume'], 'data');
+    assert.equal(data.Labels.tier, 'db');
+    const scratch = JSON.parse(await docker(['volume', 'inspect', 'vols_scratch']))[0];
+    assert.deepEqual(scratch.Options, { device: 'tmpfs', o: 'size=1m', type: 'tmpfs' });
+
+    // The short syntax: named, read-only bind relative to the project, anonymous, external.
+    const writerMounts = JSON.parse(await docker(['inspect', '-f', '{{json .Mounts}}', 'vols-writer-1']));
+    const at = (dest: string) => writerMounts.find((m: { Destination: string }) => m.Destination === dest);
+    assert.equal(at('/data').Name, 'vols_data');
+    assert.equal(at('/seed').Type, 'bind');
+    assert.equal(at('/seed').Source, join(dir, 'vols/seed'));
+    assert.equal(at('/seed').RW, false);
+    assert.equal(at('/kept').Name, 'vols-external');
+    const firstAnonymous = await anonymousOf('vols-writer-1');
+
+    // The long syntax, seen from inside the reader: the writer's data through the same volume,
+    // read-only; the local tmpfs volume and the tmpfs mount with their sizes; the bind source
+    // compose created.
+    let seen = '';
+    for (let i = 0; i < 100 && !seen.includes('ext'); i++) {
+      seen = await exec('reader', 'cat /mnt/data/runs /mnt/data/conf /mnt/data/ext 2>/dev/null', null);
+      if (!seen.includes('ext')) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(seen, 'run\nseed-conf\next\n');
+    assert.notEqual((await vc(['exec', '-T', 'reader', 'touch', '/mnt/data/x'], null)).code, 0, 'read-only');
+    const fs = (await exec('reader', 'grep -E " /(scratch|tmp/fast) " /proc/mounts; df -k /scratch /tmp/fast'))
+      .trim()
+      .split('\n');
+    assert.match(fs[0], /^tmpfs \/scratch tmpfs rw,.*size=1024k/);
+    assert.match(fs[1], /^tmpfs \/tmp\/fast tmpfs rw,.*size=64k/);
+    assert.match(fs[3], /^tmpfs\s+1024\s/);
+    assert.match(fs[4], /^tmpfs\s+64\s/);
+    assert.ok(existsSync(join(dir, 'vols/made-by-compose')), 'create_host_path made the bind source');
+
+    // down keeps every volume (named and anonymous) and their data.
+    await vc(['down']);
+    assert.equal((await docker(['ps', '-aq'])).trim(), '');
+    const afterDown = await volumes();
+    for (const v of ['vols_data', 'vols_scratch', 'vols-external', firstAnonymous])
+      assert.ok(afterDown.includes(v), `${v} outlives down`);
+    assert.equal(
+      await docker(['run', '--rm', '-v', 'vols_data:/d', 'busybox', 'cat', '/d/runs', '/d/conf']),
+      'run\nseed-conf\n',
+    );
+
+    // A second up finds the data there; down -v removes the project's volumes and the
+    // anonymous volume of its containers, never the external one.
+    await vc(['up', '-d', '--wait']);
+    assert.equal(await exec('writer', 'cat /data/runs'), 'run\nrun\n');
+    const secondAnonymous = await anonymousOf('vols-writer-1');
+    assert.notEqual(secondAnonymous, firstAnonymous);
+    await vc(['down', '-v']);
+    const afterDownV = await volumes();
+    for (const v of ['vols_data', 'vols_scratch', secondAnonymous])
+      assert.ok(!afterDownV.includes(v), `${v} removed by down -v`);
+    assert.ok(afterDownV.includes('vols-external'), 'the external volume is kept');
+    assert.equal(await docker(['run', '--rm', '-v', 'vols-external:/k', 'busybox', 'cat', '/k/f']), 'ext\n');
+    await docker(['volume', 'rm', 'vols-external', firstAnonymous]);
   });
 });
 

@@ -24,14 +24,12 @@ export function linkCompose(d: TestDaemon): void {
 }
 
 export interface Features {
-  volumes: boolean;
   healthchecks: boolean;
   limits: boolean;
 }
 
-/** Probes berthd for named volumes, healthchecks and enforced resource limits. */
+/** Probes berthd for healthchecks and enforced resource limits. */
 export async function probeFeatures(d: TestDaemon): Promise<Features> {
-  const volumes = (await d.api('GET', '/volumes')).status === 200;
   const run = async (body: Record<string, unknown>) => {
     const c = await d.api('POST', '/containers/create', { body: { Image: 'busybox', ...body } });
     if (c.status !== 201) return undefined;
@@ -64,5 +62,5 @@ export async function probeFeatures(d: TestDaemon): Promise<Features> {
     limits = logs.includes(String(64 << 20));
   }
   if (l) await d.api('DELETE', `/containers/${l.id}?force=1`);
-  return { volumes, healthchecks, limits };
+  return { healthchecks, limits };
 }
