@@ -60,7 +60,8 @@ test('driver options, Internal, Attachable, Labels, IPAM options and aux address
     '-o',
     'com.docker.network.bridge.name=bxopt1',
     '-o',
-    'com.docker.network.bridge.enable_icc=false',
+    // Read as Docker's driver reads booleans (strconv.ParseBool).
+    'com.docker.network.bridge.enable_icc=0',
     '-o',
     'com.docker.network.driver.mtu=1400',
     '-o',
@@ -112,6 +113,18 @@ test('options and fields Berth does not implement are refused by name', { skip }
   );
   assert.match(await fails('network', 'create', '--ipam-driver', 'foo', 'r2'), /plugin "foo" not found/);
   assert.match(await fails('network', 'create', '--config-from', 'opts', 'r3'), /config-from/);
+  assert.match(
+    await fails('network', 'create', '-o', 'com.docker.network.bridge.enable_icc=maybe', 'r9'),
+    /failed to parse com\.docker\.network\.bridge\.enable_icc value: maybe/,
+  );
+  assert.match(
+    await fails('network', 'create', '-o', 'com.docker.network.bridge.host_binding_ipv4=nope', 'r9'),
+    /host_binding_ipv4 value: nope/,
+  );
+  assert.match(
+    await fails('network', 'create', '-o', 'com.docker.network.bridge.gateway_mode_ipv4=isolated', 'r9'),
+    /gateway_mode_ipv4=isolated is not supported/,
+  );
   // API 1.48's IPv6-only networks, and IPAM options in Docker's reserved namespace.
   assert.match(await fails('network', 'create', '--ipv6', '--ipv4=false', 'r9'), /IPv6-only networks/);
   const v6only = await d.api('POST', '/networks/create', { body: { Name: 'r9', EnableIPv4: false } });

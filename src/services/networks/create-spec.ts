@@ -5,6 +5,8 @@
 import { invalidArgument, notFound } from '../../common/errors.ts';
 import type { IPAMConfig, NetworkCreateRequest } from '../../api/types/networks.ts';
 import type { NetworkDriver } from '../../network/store.ts';
+import { parseAddr } from '../../network/cidr.ts';
+import { goParseBool } from '../../common/go-values.ts';
 
 export interface IpamConfigSpec {
   subnet?: string;
@@ -64,6 +66,26 @@ export const MACVLAN_MODES: Record<string, number> = { private: 1, vepa: 2, brid
 export const IPVLAN_MODES: Record<string, number> = { l2: 0, l3: 1, l3s: 2 };
 export const IPVLAN_FLAGS: Record<string, number> = { bridge: 0, private: 1, vepa: 2 };
 
+const BOOLEAN_OPTIONS = [
+  'com.docker.network.bridge.enable_icc',
+  'com.docker.network.bridge.enable_ip_masquerade',
+  'com.docker.network.bridge.default_bridge',
+  'com.docker.network.bridge.inhibit_ipv4',
+  'com.docker.network.enable_ipv6',
+  'com.docker.network.enable_ipv4',
+];
+
+/** A boolean driver option read as Docker's driver reads it (strconv.ParseBool: 1, t, TRUE…); undefined if absent. */
+export function boolOption(opts: Record<string, string>, key: string): boolean | undefined {
+  const v = opts[key];
+  if (v === undefined) return undefined;
+  try {
+    return goParseBool(v);
+  } catch (err) {
+    throw invalidArgument(`failed to parse ${key} value: ${v} (${(err as Error).message})`);
+  }
+}
+
 function checkOptions(driver: NetworkDriver, opts: Record<string, string>): void {
   const known = driver === 'macvlan' || driver === 'ipvlan' ? SUBLINK_OPTIONS[driver] : BRIDGE_OPTIONS;
   for (const k of Object.keys(opts)) {
@@ -76,20 +98,19 @@ function checkOptions(driver: NetworkDriver, opts: Record<string, string>): void
     if (opts[k] !== undefined && !values.includes(opts[k]))
       throw invalidArgument(`invalid value for ${k}: ${JSON.stringify(opts[k])} (one of ${values.join(', ')})`);
   };
-  for (const k of [
-    'com.docker.network.bridge.enable_icc',
-    'com.docker.network.bridge.enable_ip_masquerade',
-    'com.docker.network.bridge.default_bridge',
-    'com.docker.network.bridge.inhibit_ipv4',
-    'com.docker.network.enable_ipv6',
-    'com.docker.network.enable_ipv4',
-  ])
-    oneOf(k, ['true', 'false']);
-  oneOf('com.docker.network.bridge.gateway_mode_ipv4', ['nat', 'routed']);
-  oneOf('com.docker.network.bridge.gateway_mode_ipv6', ['nat', 'routed']);
-  if (opts['com.docker.network.bridge.inhibit_ipv4'] === 'true')
+  for (const k of BOOLEAN_OPTIONS) boolOption(opts, k);
+  for (const k of ['com.docker.network.bridge.gateway_mode_ipv4', 'com.docker.network.bridge.gateway_mode_ipv6']) {
+    // Docker 28's other modes change its firewall in ways ours does not follow.
+    if (opts[k] === 'nat-unprotected' || opts[k] === 'isolated')
+      throw invalidArgument(`${k}=${opts[k]} is not supported by this engine (nat or routed)`);
+    oneOf(k, ['nat', 'routed']);
+  }
+  const binding = opts['com.docker.network.bridge.host_binding_ipv4'];
+  if (binding !== undefined && !parseAddr(binding))
+    throw invalidArgument(`failed to parse com.docker.network.bridge.host_binding_ipv4 value: ${binding} (nil ip)`);
+  if (boolOption(opts, 'com.docker.network.bridge.inhibit_ipv4'))
     throw invalidArgument('com.docker.network.bridge.inhibit_ipv4 is not supported by this engine');
-  if (opts['com.docker.network.enable_ipv4'] === 'false')
+  if (boolOption(opts, 'com.docker.network.enable_ipv4') === false)
     throw invalidArgument('IPv6-only networks (com.docker.network.enable_ipv4=false) are not supported by this engine');
   oneOf('macvlan_mode', Object.keys(MACVLAN_MODES));
   oneOf('ipvlan_mode', Object.keys(IPVLAN_MODES));
@@ -135,9 +156,9 @@ export function readNetworkSpec(body: NetworkCreateRequest): NetworkSpec {
     throw invalidArgument('IPv6-only networks (EnableIPv4: false, --ipv4=false) are not supported by this engine');
   const options = { ...body.Options };
   checkOptions(driver, options);
-  if (options['com.docker.network.bridge.default_bridge'] === 'true')
+  if (boolOption(options, 'com.docker.network.bridge.default_bridge'))
     throw invalidArgument('com.docker.network.bridge.default_bridge belongs to the default bridge network only');
-  const enableIPv6 = body.EnableIPv6 ?? (options['com.docker.network.enable_ipv6'] === 'true' || undefined);
+  const enableIPv6 = body.EnableIPv6 ?? (boolOption(options, 'com.docker.network.enable_ipv6') || undefined);
   const ipam = body.IPAM ?? {};
   if (ipam.Driver && ipam.Driver !== 'default') throw notFound(`plugin "${ipam.Driver}" not found`);
   // The default IPAM driver takes no options of its own (Docker's neither): other keys are

@@ -31,7 +31,7 @@ import {
 import type { IpamRecord, NetworkRecord } from '../../network/store.ts';
 import type { NetworkDeps } from './deps.ts';
 import type { NetworkCreateRequest, NetworkCreateResponse } from '../../api/types/networks.ts';
-import { readNetworkSpec, type IpamConfigSpec, type NetworkSpec } from './create-spec.ts';
+import { boolOption, readNetworkSpec, type IpamConfigSpec, type NetworkSpec } from './create-spec.ts';
 
 const newId = () => randomBytes(32).toString('hex');
 
@@ -174,8 +174,8 @@ async function setUpBridge(
   const opts = rec.options;
   // The daemon's --icc is the default bridge's (passed as this option); a user network
   // keeps ICC on unless its own option turns it off, as Docker does.
-  rec.icc = (opts['com.docker.network.bridge.enable_icc'] ?? 'true') !== 'false';
-  const masq = opts['com.docker.network.bridge.enable_ip_masquerade'] !== 'false';
+  rec.icc = boolOption(opts, 'com.docker.network.bridge.enable_icc') ?? true;
+  const masq = boolOption(opts, 'com.docker.network.bridge.enable_ip_masquerade') ?? true;
   // NAT66 is off unless the IPv6 gateway mode asks for it (containers keep their addresses).
   rec.masquerade = {
     v4: masq && opts['com.docker.network.bridge.gateway_mode_ipv4'] !== 'routed',
