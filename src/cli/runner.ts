@@ -231,7 +231,19 @@ export async function runCli(argv: readonly string[], rio: RunIO = processIO()):
     host,
     client() {
       client ??= import('../client/index.ts').then((m) =>
-        m.createClient(host || rio.env.BERTH_HOST || rio.env.DOCKER_HOST || undefined),
+        m.createClient(
+          host || rio.env.BERTH_HOST || rio.env.DOCKER_HOST || undefined,
+          m.clientTls(
+            {
+              tls: g.values.tls as boolean,
+              tlsverify: g.values.tlsverify as boolean,
+              tlscacert: g.values.tlscacert as string | undefined,
+              tlscert: g.values.tlscert as string | undefined,
+              tlskey: g.values.tlskey as string | undefined,
+            },
+            rio.env,
+          ),
+        ),
       );
       return client;
     },

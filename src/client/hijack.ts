@@ -6,7 +6,8 @@
 // Written over node:net directly so that the bytes following the response head
 // are never consumed by an HTTP parser.
 
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { onConnected, openSocket } from './http1.ts';
 import { ApiError, ConnectError, errorMessage, type Endpoint } from './transport.ts';
 import { createDemuxer } from './stdcopy.ts';
 import { DetachMatcher } from '../common/detach-keys.ts';
@@ -30,7 +31,7 @@ export interface HijackOptions {
 export function hijack(opts: HijackOptions): Promise<HijackedConn> {
   const { endpoint } = opts;
   return new Promise((resolve, reject) => {
-    const socket = endpoint.kind === 'unix' ? connect(endpoint.path) : connect(endpoint.port, endpoint.host);
+    const socket = openSocket(endpoint);
     let buf = Buffer.alloc(0);
     let done = false;
     const fail = (err: Error) => {
@@ -44,7 +45,7 @@ export function hijack(opts: HijackOptions): Promise<HijackedConn> {
         fail(new ConnectError(opts.host, err));
       else fail(err);
     });
-    socket.on('connect', () => {
+    onConnected(endpoint, socket, () => {
       const payload = opts.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(opts.body));
       const hostHeader = endpoint.kind === 'unix' ? 'api.moby.localhost' : `${endpoint.host}:${endpoint.port}`;
       const head =

@@ -2,9 +2,13 @@
 // node:http costs ~15-20 ms to load; the CLI's start-up budget is smaller than that.
 // Handles Content-Length, chunked and read-until-close bodies, streamed either way.
 
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Endpoint } from './endpoint.ts';
+
+// node:tls only loads when a daemon is reached over TLS (it costs start-up time otherwise).
+const load = createRequire(import.meta.url);
 
 export interface ResponseStream extends Readable {
   statusCode: number;
@@ -20,7 +24,26 @@ export interface Http1Request {
 }
 
 export function openSocket(endpoint: Endpoint): Socket {
-  return endpoint.kind === 'unix' ? connect(endpoint.path) : connect(endpoint.port, endpoint.host);
+  if (endpoint.kind === 'unix') return connect(endpoint.path);
+  const t = endpoint.tls;
+  if (!t) return connect(endpoint.port, endpoint.host);
+  const tls = load('node:tls') as typeof import('node:tls');
+  return tls.connect({
+    host: endpoint.host,
+    port: endpoint.port,
+    ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }),
+    ca: t.ca,
+    cert: t.cert,
+    key: t.key,
+    rejectUnauthorized: t.verify,
+    minVersion: 'TLSv1.2',
+    ALPNProtocols: ['http/1.1'],
+  });
+}
+
+/** 'connect' for plain sockets, 'secureConnect' once a TLS handshake is done. */
+export function onConnected(endpoint: Endpoint, socket: Socket, fn: () => void): void {
+  socket.once(endpoint.kind === 'tcp' && endpoint.tls ? 'secureConnect' : 'connect', fn);
 }
 
 export const hostHeader = (e: Endpoint) =>
@@ -96,7 +119,7 @@ export function request(endpoint: Endpoint, req: Http1Request): Promise<Response
     }
     let res: ResponseStream | undefined;
     socket.on('error', (err) => fail(err));
-    socket.on('connect', () => {
+    onConnected(endpoint, socket, () => {
       const headers: Record<string, string> = {
         Host: hostHeader(endpoint),
         'User-Agent': 'berth-cli',

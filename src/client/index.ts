@@ -7,6 +7,7 @@ import {
   type Transport,
   type Query,
   type ResponseStream,
+  type ClientTls,
 } from './transport.ts';
 import { hijack, type HijackedConn } from './hijack.ts';
 import type {
@@ -27,6 +28,7 @@ import type {
 } from '../api/types/index.ts';
 
 export { ApiError, ConnectError, resolveHost, parseHost, API_VERSION, DEFAULT_HOST } from './transport.ts';
+export { clientTls } from './tls.ts';
 export type { Transport, ResponseStream } from './transport.ts';
 /** The Engine API's shapes, for the client's callers (the CLI). */
 export type * from '../api/types/index.ts';
@@ -106,8 +108,8 @@ export interface WaitHandle {
   readonly result: Promise<ContainerWaitResponse>;
 }
 
-export async function createClient(host?: string): Promise<Client> {
-  const t = await createTransport(resolveHost(host));
+export async function createClient(host?: string, tls?: ClientTls): Promise<Client> {
+  const t = await createTransport(resolveHost(host), tls);
   const c = (id: string) => `/containers/${enc(id)}`;
   const none = async (method: string, path: string, query?: Query, body?: unknown) => {
     const res = await t.request(method, path, { query, body });

@@ -7,10 +7,10 @@ import type { ResponseStream } from './http1.ts';
 export type { ResponseStream } from './http1.ts';
 
 import { API_VERSION } from '../common/api-version.ts';
-import { parseHost, type Endpoint } from './endpoint.ts';
+import { parseHost, type ClientTls, type Endpoint } from './endpoint.ts';
 
 export { API_VERSION } from '../common/api-version.ts';
-export { DEFAULT_HOST, parseHost, resolveHost, type Endpoint } from './endpoint.ts';
+export { DEFAULT_HOST, parseHost, resolveHost, type ClientTls, type Endpoint } from './endpoint.ts';
 
 /** A non-2xx answer from the daemon; `message` is the daemon's own `{"message": …}`. */
 export class ApiError extends Error {
@@ -112,9 +112,9 @@ export function isStream(x: unknown): x is NodeJS.ReadableStream {
   return typeof x === 'object' && x !== null && typeof (x as { pipe?: unknown }).pipe === 'function';
 }
 
-export async function createTransport(host: string): Promise<Transport> {
+export async function createTransport(host: string, tls?: ClientTls): Promise<Transport> {
   const { request: send } = await import('./http1.ts');
-  const endpoint = parseHost(host);
+  const endpoint = parseHost(host, tls);
   const apiPath = (path: string, query?: Query) => `/v${API_VERSION}${path}${buildQuery(query)}`;
 
   const request = async (method: string, path: string, opts: RequestOptions = {}): Promise<ResponseStream> => {

@@ -21,26 +21,52 @@ function fmt(v: unknown): string {
   return /[\s"=]/.test(s ?? '') ? JSON.stringify(s) : String(s);
 }
 
+/** A root logger: its level (shared with its children) can change while it runs (reload). */
+export interface RootLogger extends Logger {
+  setLevel(level: Level): void;
+  readonly level: Level;
+}
+
+/** One line of JSON per entry (dockerd's --log-format json), else logfmt-ish text. */
+export type LogFormat = 'text' | 'json';
+
+const jsonValue = (v: unknown) => (v instanceof Error ? v.message : v);
+
 export function createLogger(
   level: Level = 'info',
   base: Record<string, unknown> = {},
   write: (line: string) => void = (l) => process.stderr.write(l),
-): Logger {
-  const min = ORDER[level];
-  const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[lvl] < min) return;
-    const all = { ...base, ...fields };
-    let line = `time="${new Date().toISOString()}" level=${lvl} msg=${JSON.stringify(msg)}`;
-    for (const [k, v] of Object.entries(all)) if (v !== undefined) line += ` ${k}=${fmt(v)}`;
-    write(line + '\n');
+  format: LogFormat = 'text',
+): RootLogger {
+  const state = { level };
+  const make = (fixed: Record<string, unknown>): Logger => {
+    const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
+      if (ORDER[lvl] < ORDER[state.level]) return;
+      const all = { ...fixed, ...fields };
+      if (format === 'json') {
+        const doc: Record<string, unknown> = { level: lvl, msg, time: new Date().toISOString() };
+        for (const [k, v] of Object.entries(all)) if (v !== undefined) doc[k] = jsonValue(v);
+        write(JSON.stringify(doc) + '\n');
+        return;
+      }
+      let line = `time="${new Date().toISOString()}" level=${lvl} msg=${JSON.stringify(msg)}`;
+      for (const [k, v] of Object.entries(all)) if (v !== undefined) line += ` ${k}=${fmt(v)}`;
+      write(line + '\n');
+    };
+    return {
+      debug: (m, f) => emit('debug', m, f),
+      info: (m, f) => emit('info', m, f),
+      warn: (m, f) => emit('warn', m, f),
+      error: (m, f) => emit('error', m, f),
+      child: (f) => make({ ...fixed, ...f }),
+    };
   };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (f) => createLogger(level, { ...base, ...f }, write),
+  const root = make(base) as RootLogger;
+  root.setLevel = (l: Level) => {
+    state.level = l;
   };
+  Object.defineProperty(root, 'level', { get: () => state.level });
+  return root;
 }
 
 export const silentLogger: Logger = {

@@ -1,10 +1,27 @@
 // berthd's configuration: flags named like dockerd's, plus daemon.json with the same keys
-// where they apply. As dockerd does, unknown keys and keys given both ways are errors.
+// where they apply. As dockerd does, unknown keys and keys given both ways are errors, and
+// every documented dockerd key Berth does not implement is refused by name (config-keys.ts).
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { invalidArgument, isNotExist } from '../common/errors.ts';
 import { isObject, parseJsonSafe } from '../common/json.ts';
 import { parseLevel, type Level } from '../common/logger.ts';
 import { parseCidr } from '../network/cidr.ts';
+import { FIXED, FLAG_OF, REFUSED, refusal } from './config-keys.ts';
+
+export interface Ulimit {
+  Name: string;
+  Soft: number;
+  Hard: number;
+}
+
+/** An OCI runtime binary other than runc (daemon.json `runtimes`). */
+export interface RuntimeConfig {
+  path: string;
+  runtimeArgs?: string[];
+}
 
 export interface DaemonConfig {
   hosts: string[];
@@ -14,6 +31,7 @@ export interface DaemonConfig {
   runtime: string;
   shim: string;
   logLevel: Level;
+  logFormat: 'text' | 'json';
   pidfile: string;
   logDriver: string;
   logOpts: Record<string, string>;
@@ -38,16 +56,41 @@ export interface DaemonConfig {
   fixedCidrV6: string;
   /** Seconds every volume plugin call may take; 0: Docker's deadlines (1–2 minutes). */
   volumePluginTimeout: number;
+  /** Engine labels shown by `info` (key=value). */
+  labels: string[];
+  /** Ulimits a container gets unless it sets its own (daemon.json `default-ulimits`). */
+  defaultUlimits: Record<string, Ulimit>;
+  /** Extra OCI runtimes by name; "runc" is the built-in one (`runtime`). */
+  runtimes: Record<string, RuntimeConfig>;
+  defaultRuntime: string;
+  /** TLS on tcp:// listeners; `tlsVerify` requires and verifies client certificates. */
+  tls: boolean;
+  tlsVerify: boolean;
+  tlsCaCert: string;
+  tlsCert: string;
+  tlsKey: string;
+  /** `--tls=false` or `--tlsverify` was given explicitly: plain or unverified TCP is intended. */
+  tlsExplicit: boolean;
+  /** Docker authorization plugins, asked in order (`--authorization-plugin`). */
+  authorizationPlugins: string[];
+  /** Berth's built-in authorization policy file (daemon.json `authorization-policy`). */
+  authorizationPolicy: string;
+}
+
+/** Where dockerd looks for ca.pem/cert.pem/key.pem by default. */
+function defaultCertPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_CERT_PATH || env.DOCKER_CONFIG || join(homedir(), '.docker');
 }
 
 export const DEFAULTS: DaemonConfig = {
-  hosts: ['unix:///run/berth/berth.sock'],
+  hosts: [],
   dataRoot: '/var/lib/berth',
   execRoot: '/run/berth',
   configFile: '/etc/berth/daemon.json',
   runtime: 'runc',
   shim: 'containerd-shim-runc-v2',
   logLevel: 'info',
+  logFormat: 'text',
   pidfile: '',
   logDriver: 'json-file',
   logOpts: {},
@@ -75,250 +118,555 @@ export const DEFAULTS: DaemonConfig = {
   ipv6: false,
   fixedCidrV6: '',
   volumePluginTimeout: 0,
+  labels: [],
+  defaultUlimits: {},
+  runtimes: {},
+  defaultRuntime: 'runc',
+  tls: false,
+  tlsVerify: false,
+  tlsCaCert: '',
+  tlsCert: '',
+  tlsKey: '',
+  tlsExplicit: false,
+  authorizationPlugins: [],
+  authorizationPolicy: '',
 };
 
-// flag names → config keys (daemon.json uses the long flag names)
-const FLAGS: Record<string, keyof DaemonConfig> = {
-  '-H': 'hosts',
-  '--host': 'hosts',
-  '--data-root': 'dataRoot',
-  '--exec-root': 'execRoot',
-  '--config-file': 'configFile',
-  '--runtime': 'runtime',
-  '--shim': 'shim',
-  '--log-level': 'logLevel',
-  '-l': 'logLevel',
-  '-p': 'pidfile',
-  '--pidfile': 'pidfile',
-  '--log-driver': 'logDriver',
-  '--log-opt': 'logOpts',
-  '--cgroup-parent': 'cgroupParent',
-  '-G': 'group',
-  '--group': 'group',
-  '--detach-keys': 'detachKeys',
-  '-b': 'bridge',
-  '--bridge': 'bridge',
-  '--bip': 'bip',
-  '--mtu': 'mtu',
-  '--icc': 'icc',
-  '--iptables': 'iptables',
-  '--dns': 'dns',
-  '--ipv6': 'ipv6',
-  '--fixed-cidr-v6': 'fixedCidrV6',
-  '--volume-plugin-timeout': 'volumePluginTimeout',
-};
+export const DEFAULT_UNIX_HOST = 'unix:///run/berth/berth.sock';
+/** dockerd's host when --tls is given without -H. */
+export const DEFAULT_TLS_HOST = 'tcp://localhost:2376';
 
-const JSON_KEYS: Record<string, keyof DaemonConfig> = {
-  hosts: 'hosts',
-  'data-root': 'dataRoot',
-  'exec-root': 'execRoot',
-  runtime: 'runtime',
-  shim: 'shim',
-  'log-level': 'logLevel',
-  pidfile: 'pidfile',
-  'log-driver': 'logDriver',
-  'log-opts': 'logOpts',
-  'cgroup-parent': 'cgroupParent',
-  group: 'group',
-  'detach-keys': 'detachKeys',
-  'insecure-registries': 'insecureRegistries',
-  'registry-mirrors': 'registryMirrors',
-  'max-concurrent-downloads': 'maxConcurrentDownloads',
-  'max-concurrent-uploads': 'maxConcurrentUploads',
-  bridge: 'bridge',
-  bip: 'bip',
-  'default-address-pools': 'defaultAddressPools',
-  mtu: 'mtu',
-  icc: 'icc',
-  iptables: 'iptables',
-  dns: 'dns',
-  ipv6: 'ipv6',
-  'fixed-cidr-v6': 'fixedCidrV6',
-  'volume-plugin-timeout': 'volumePluginTimeout',
-};
+type Key = keyof DaemonConfig;
+type Kind = 'string' | 'bool' | 'int' | 'list' | 'custom';
 
-/** Typed values of the networking keys, from a flag's string or daemon.json's JSON. */
-function networkValue(key: keyof DaemonConfig, v: unknown, name: string): unknown {
-  switch (key) {
-    case 'mtu': {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 68) throw invalidArgument(`invalid mtu: ${String(v)}`);
-      return n;
-    }
-    case 'icc':
-    case 'iptables':
-    case 'ipv6':
-      if (typeof v === 'boolean') return v;
-      if (v === 'true' || v === 'false') return v === 'true';
-      throw invalidArgument(`invalid value for ${name}: ${String(v)}`);
-    case 'dns':
-      return Array.isArray(v) ? v.map(String) : [String(v)];
-    case 'volumePluginTimeout': {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
-      if (!Number.isFinite(n) || n < 0) throw invalidArgument(`invalid value for ${name}: ${String(v)} (seconds)`);
-      return n;
-    }
-    case 'defaultAddressPools':
-      if (!Array.isArray(v) || !v.every((p) => isObject(p) && typeof p.base === 'string' && Number.isInteger(p.size))) {
-        throw invalidArgument('default-address-pools must be a list of {"base": CIDR, "size": prefix length}');
-      }
-      for (const p of v as { base: string; size: number }[]) {
-        const base = parseCidr(p.base, 'default-address-pools base');
-        if (p.size < base.prefix || p.size > (base.family === 4 ? 32 : 128))
-          throw invalidArgument(`invalid default-address-pools size ${p.size} for base ${p.base}`);
-      }
-      return v.map((p) => ({ base: p.base as string, size: p.size as number }));
-    default:
-      return undefined;
-  }
+interface Option {
+  key: Key;
+  kind: Kind;
+  /** daemon.json key (absent: flag only). */
+  json?: string;
+  flags?: string[];
+  /** For 'custom': a value from daemon.json, and one flag argument added to what came before. */
+  fromJson?(v: unknown, name: string): unknown;
+  fromFlag?(s: string, prev: unknown, name: string): unknown;
 }
-const NETWORK_KEYS = new Set<keyof DaemonConfig>([
-  'mtu',
-  'icc',
-  'iptables',
-  'dns',
-  'defaultAddressPools',
-  'ipv6',
-  'volumePluginTimeout',
+
+const BOOLS = ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'];
+/** Go's strconv.ParseBool, which dockerd's flags use. */
+function parseBool(s: string, name: string): boolean {
+  if (!BOOLS.includes(s)) throw invalidArgument(`invalid argument "${s}" for "${name}" flag: parse error`);
+  return BOOLS.indexOf(s) < 6;
+}
+
+const ULIMIT_NAMES = new Set([
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
 ]);
+
+function checkUlimit(u: Ulimit, what: string): Ulimit {
+  if (!ULIMIT_NAMES.has(u.Name)) throw invalidArgument(`invalid ulimit type: ${u.Name}`);
+  if (!Number.isSafeInteger(u.Soft) || !Number.isSafeInteger(u.Hard) || u.Soft < -1 || u.Hard < -1)
+    throw invalidArgument(`invalid ulimit ${what}: soft and hard limits must be integers`);
+  if (u.Hard !== -1 && (u.Soft === -1 || u.Soft > u.Hard))
+    throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
+  return u;
+}
+
+/** `nofile=1024:2048` (or `nofile=1024`), as `--default-ulimit` takes it. */
+export function parseUlimitFlag(s: string): Ulimit {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
+  if (!m) throw invalidArgument(`invalid ulimit argument: ${s}`);
+  const soft = Number(m[2]);
+  return checkUlimit({ Name: m[1], Soft: soft, Hard: m[3] === undefined ? soft : Number(m[3]) }, s);
+}
+
+function ulimitsFromJson(v: unknown): Record<string, Ulimit> {
+  if (!isObject(v)) throw invalidArgument('default-ulimits must be an object of {"Name", "Soft", "Hard"} by name');
+  const out: Record<string, Ulimit> = {};
+  for (const [name, u] of Object.entries(v)) {
+    if (!isObject(u)) throw invalidArgument(`default-ulimits.${name} must be {"Name", "Soft", "Hard"}`);
+    const lim = { Name: typeof u.Name === 'string' ? u.Name : name, Soft: u.Soft as number, Hard: u.Hard as number };
+    if (lim.Name !== name) throw invalidArgument(`default-ulimits.${name} names another ulimit (${lim.Name})`);
+    out[name] = checkUlimit(lim, name);
+  }
+  return out;
+}
+
+function runtimesFromJson(v: unknown): Record<string, RuntimeConfig> {
+  if (!isObject(v)) throw invalidArgument('runtimes must be an object of {"path", "runtimeArgs"} by name');
+  const out: Record<string, RuntimeConfig> = {};
+  for (const [name, r] of Object.entries(v)) {
+    if (!isObject(r)) throw invalidArgument(`runtimes.${name} must be an object`);
+    const extra = Object.keys(r).filter((k) => k !== 'path' && k !== 'runtimeArgs');
+    if (extra.length)
+      throw invalidArgument(
+        `runtimes.${name}: ${extra.join(', ')} not supported: only OCI runtime binaries ("path", "runtimeArgs") are`,
+      );
+    if (typeof r.path !== 'string' || !r.path) throw invalidArgument(`runtimes.${name}: "path" must be given`);
+    const args = r.runtimeArgs ?? [];
+    if (!Array.isArray(args) || args.some((a) => typeof a !== 'string'))
+      throw invalidArgument(`runtimes.${name}: runtimeArgs must be a list of strings`);
+    out[name] = { path: r.path, ...(args.length ? { runtimeArgs: args as string[] } : {}) };
+  }
+  return checkRuntimes(out);
+}
+
+function checkRuntimes(rts: Record<string, RuntimeConfig>): Record<string, RuntimeConfig> {
+  for (const name of Object.keys(rts)) {
+    if (name === 'runc' || name === 'default') throw invalidArgument(`runtime name '${name}' is reserved`);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidArgument(`invalid runtime name: ${name}`);
+  }
+  return rts;
+}
+
+function stringList(v: unknown, name: string): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw invalidArgument(`${name} must be a list of strings`);
+  return v as string[];
+}
+
+function checkLabel(l: string): string {
+  if (!/^[^=\s]+=/.test(l)) throw invalidArgument(`bad attribute format: ${l}`);
+  return l;
+}
+
+function poolsFromJson(v: unknown): { base: string; size: number }[] {
+  if (!Array.isArray(v) || !v.every((p) => isObject(p) && typeof p.base === 'string' && Number.isInteger(p.size)))
+    throw invalidArgument('default-address-pools must be a list of {"base": CIDR, "size": prefix length}');
+  for (const p of v as { base: string; size: number }[]) {
+    const base = parseCidr(p.base, 'default-address-pools base');
+    if (p.size < base.prefix || p.size > (base.family === 4 ? 32 : 128))
+      throw invalidArgument(`invalid default-address-pools size ${p.size} for base ${p.base}`);
+  }
+  return v.map((p) => ({ base: p.base as string, size: p.size as number }));
+}
+
+/** Seconds (a number, or its decimal string on the command line); 0 keeps Docker's deadlines. */
+function pluginTimeout(v: unknown, name: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0) throw invalidArgument(`invalid value for ${name}: ${String(v)} (seconds)`);
+  return n;
+}
+
+function mtuOf(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 68) throw invalidArgument(`invalid mtu: ${String(v)}`);
+  return n;
+}
+
+const OPTIONS: Option[] = [
+  { key: 'hosts', kind: 'custom', json: 'hosts', flags: ['-H', '--host'] },
+  { key: 'dataRoot', kind: 'string', json: 'data-root', flags: ['--data-root'] },
+  { key: 'execRoot', kind: 'string', json: 'exec-root', flags: ['--exec-root'] },
+  { key: 'configFile', kind: 'string', flags: ['--config-file'] },
+  { key: 'runtime', kind: 'string', json: 'runtime', flags: ['--runtime'] },
+  { key: 'shim', kind: 'string', json: 'shim', flags: ['--shim'] },
+  {
+    key: 'logLevel',
+    kind: 'custom',
+    json: 'log-level',
+    flags: ['-l', '--log-level'],
+    fromJson: (v) => parseLevel(String(v)),
+    fromFlag: (s) => parseLevel(s),
+  },
+  {
+    key: 'logFormat',
+    kind: 'custom',
+    json: 'log-format',
+    flags: ['--log-format'],
+    fromJson: (v) => logFormat(String(v)),
+    fromFlag: (s) => logFormat(s),
+  },
+  { key: 'pidfile', kind: 'string', json: 'pidfile', flags: ['-p', '--pidfile'] },
+  { key: 'logDriver', kind: 'string', json: 'log-driver', flags: ['--log-driver'] },
+  {
+    key: 'logOpts',
+    kind: 'custom',
+    json: 'log-opts',
+    flags: ['--log-opt'],
+    fromJson: (v) => {
+      if (!isObject(v)) throw invalidArgument('log-opts must be an object');
+      return Object.fromEntries(Object.entries(v).map(([a, b]) => [a, String(b)]));
+    },
+    fromFlag: (s, prev) => {
+      const j = s.indexOf('=');
+      if (j <= 0) throw invalidArgument(`invalid log-opt: ${s}`);
+      return { ...(prev as Record<string, string>), [s.slice(0, j)]: s.slice(j + 1) };
+    },
+  },
+  { key: 'cgroupParent', kind: 'string', json: 'cgroup-parent', flags: ['--cgroup-parent'] },
+  { key: 'group', kind: 'string', json: 'group', flags: ['-G', '--group'] },
+  { key: 'detachKeys', kind: 'string', json: 'detach-keys', flags: ['--detach-keys'] },
+  { key: 'insecureRegistries', kind: 'list', json: 'insecure-registries', flags: ['--insecure-registry'] },
+  { key: 'registryMirrors', kind: 'list', json: 'registry-mirrors', flags: ['--registry-mirror'] },
+  {
+    key: 'maxConcurrentDownloads',
+    kind: 'int',
+    json: 'max-concurrent-downloads',
+    flags: ['--max-concurrent-downloads'],
+  },
+  { key: 'maxConcurrentUploads', kind: 'int', json: 'max-concurrent-uploads', flags: ['--max-concurrent-uploads'] },
+  { key: 'bridge', kind: 'string', json: 'bridge', flags: ['-b', '--bridge'] },
+  { key: 'bip', kind: 'string', json: 'bip', flags: ['--bip'] },
+  {
+    key: 'defaultAddressPools',
+    kind: 'custom',
+    json: 'default-address-pools',
+    fromJson: poolsFromJson,
+  },
+  { key: 'mtu', kind: 'custom', json: 'mtu', flags: ['--mtu'], fromJson: mtuOf, fromFlag: mtuOf },
+  { key: 'icc', kind: 'bool', json: 'icc', flags: ['--icc'] },
+  { key: 'iptables', kind: 'bool', json: 'iptables', flags: ['--iptables'] },
+  { key: 'dns', kind: 'list', json: 'dns', flags: ['--dns'] },
+  { key: 'ipv6', kind: 'bool', json: 'ipv6', flags: ['--ipv6'] },
+  { key: 'fixedCidrV6', kind: 'string', json: 'fixed-cidr-v6', flags: ['--fixed-cidr-v6'] },
+  {
+    key: 'volumePluginTimeout',
+    kind: 'custom',
+    json: 'volume-plugin-timeout',
+    flags: ['--volume-plugin-timeout'],
+    fromJson: pluginTimeout,
+    fromFlag: (s, _prev, name) => pluginTimeout(s, name),
+  },
+  {
+    key: 'labels',
+    kind: 'custom',
+    json: 'labels',
+    flags: ['--label'],
+    fromJson: (v, n) => stringList(v, n).map(checkLabel),
+    fromFlag: (s, prev) => [...((prev as string[]) ?? []), checkLabel(s)],
+  },
+  {
+    key: 'defaultUlimits',
+    kind: 'custom',
+    json: 'default-ulimits',
+    flags: ['--default-ulimit'],
+    fromJson: ulimitsFromJson,
+    fromFlag: (s, prev) => {
+      const u = parseUlimitFlag(s);
+      return { ...(prev as Record<string, Ulimit>), [u.Name]: u };
+    },
+  },
+  {
+    key: 'runtimes',
+    kind: 'custom',
+    json: 'runtimes',
+    flags: ['--add-runtime'],
+    fromJson: runtimesFromJson,
+    fromFlag: (s, prev) => {
+      const j = s.indexOf('=');
+      if (j <= 0 || j === s.length - 1) throw invalidArgument(`invalid runtime: ${s} (want name=path)`);
+      return checkRuntimes({ ...(prev as Record<string, RuntimeConfig>), [s.slice(0, j)]: { path: s.slice(j + 1) } });
+    },
+  },
+  { key: 'defaultRuntime', kind: 'string', json: 'default-runtime', flags: ['--default-runtime'] },
+  { key: 'tls', kind: 'bool', json: 'tls', flags: ['--tls'] },
+  { key: 'tlsVerify', kind: 'bool', json: 'tlsverify', flags: ['--tlsverify'] },
+  { key: 'tlsCaCert', kind: 'string', json: 'tlscacert', flags: ['--tlscacert'] },
+  { key: 'tlsCert', kind: 'string', json: 'tlscert', flags: ['--tlscert'] },
+  { key: 'tlsKey', kind: 'string', json: 'tlskey', flags: ['--tlskey'] },
+  { key: 'authorizationPlugins', kind: 'list', json: 'authorization-plugins', flags: ['--authorization-plugin'] },
+  { key: 'authorizationPolicy', kind: 'string', json: 'authorization-policy', flags: ['--authorization-policy'] },
+];
+
+/** Keys a SIGHUP re-reads from daemon.json (the rest need a restart). */
+export const RELOADABLE = new Set<Key>([
+  'logLevel',
+  'labels',
+  'insecureRegistries',
+  'registryMirrors',
+  'maxConcurrentDownloads',
+  'maxConcurrentUploads',
+  'runtimes',
+  'defaultRuntime',
+  'defaultUlimits',
+  'authorizationPlugins',
+  'authorizationPolicy',
+]);
+
+/** The daemon.json name of a config key (for messages). */
+export function jsonNameOf(key: Key): string {
+  return OPTIONS.find((o) => o.key === key)?.json ?? key;
+}
+
+function logFormat(s: string): 'text' | 'json' {
+  if (s !== 'text' && s !== 'json') throw invalidArgument(`unsupported log format "${s}" (text, json)`);
+  return s;
+}
+
+const byFlag = new Map<string, Option>();
+for (const o of OPTIONS) for (const f of o.flags ?? []) byFlag.set(f, o);
+const byJson = new Map<string, Option>();
+for (const o of OPTIONS) if (o.json) byJson.set(o.json, o);
 
 export const USAGE = `Usage: berthd [OPTIONS]
 
 A container engine that speaks the Docker Engine API
 
 Options:
-      --cgroup-parent string   Parent cgroup for all containers (default "/berth")
-      --config-file string     Daemon configuration file (default "/etc/berth/daemon.json")
-      --data-root string       Root directory of persistent state (default "/var/lib/berth")
-      --detach-keys string     Default key sequence for detaching from a container (default "ctrl-p,ctrl-q")
-      --exec-root string       Root directory for execution state files (default "/run/berth")
-  -G, --group string           Group for the unix socket (default "docker")
-  -H, --host list              Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
-      --log-driver string      Default driver for container logs (default "json-file")
-      --log-level string       Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
-      --log-opt map            Default log driver options for containers
-  -p, --pidfile string         Path to use for daemon PID file
-      --runtime string         Path of the OCI runtime binary (default "runc")
-      --shim string            Path of containerd-shim-runc-v2 (default "containerd-shim-runc-v2")
-  -v, --version                Print version information and quit
-      --volume-plugin-timeout n  Seconds a volume plugin call may take (default: Docker's 1-2 minutes)
+      --add-runtime runtime                   Register an additional OCI compatible runtime (name=path)
+      --authorization-plugin list             Authorization plugins to load
+      --authorization-policy string           Berth's built-in authorization policy file
+      --cgroup-parent string                  Parent cgroup for all containers (default "/berth")
+      --config-file string                    Daemon configuration file (default "/etc/berth/daemon.json")
+      --data-root string                      Root directory of persistent state (default "/var/lib/berth")
+  -D, --debug                                 Enable debug mode
+      --default-runtime string                Default OCI runtime for containers (default "runc")
+      --default-ulimit ulimit                 Default ulimits for containers (name=soft[:hard])
+      --detach-keys string                    Default key sequence for detaching from a container (default "ctrl-p,ctrl-q")
+      --exec-root string                      Root directory for execution state files (default "/run/berth")
+  -G, --group string                          Group for the unix socket (default "docker")
+  -H, --host list                             Daemon socket(s) to connect to (unix://, tcp://, fd://)
+      --insecure-registry list                Enable insecure registry communication
+      --label list                            Set key=value labels to the daemon
+      --live-restore                          Keep containers running while berthd is down (always on)
+      --log-driver string                     Default driver for container logs (default "json-file")
+      --log-format string                     Set the logging format ("text"|"json") (default "text")
+      --log-level string                      Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+      --log-opt map                           Default log driver options for containers
+      --max-concurrent-downloads int          Set the max concurrent downloads (default 3)
+      --max-concurrent-uploads int            Set the max concurrent uploads (default 5)
+  -p, --pidfile string                        Path to use for daemon PID file
+      --registry-mirror list                  Preferred registry mirror
+      --runtime string                        Path of the runc binary (default "runc")
+      --shim string                           Path of containerd-shim-runc-v2 (default "containerd-shim-runc-v2")
+      --tls                                   Use TLS; implied by --tlsverify
+      --tlscacert string                      Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string                        Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string                         Path to TLS key file (default "~/.docker/key.pem")
+      --tlsverify                             Use TLS and verify the remote
+      --validate                              Validate daemon configuration and exit
+  -v, --version                               Print version information and quit
+      --volume-plugin-timeout n               Seconds a volume plugin call may take (default: Docker's 1-2 minutes)
 `;
 
 export interface ParsedFlags {
   values: Partial<DaemonConfig>;
-  set: Set<keyof DaemonConfig>;
+  set: Set<Key>;
   help: boolean;
   version: boolean;
+  validate: boolean;
+}
+
+/** Flags dockerd has that name a refused daemon.json key: the same refusal. */
+function refusedFlag(flag: string): string | undefined {
+  const name = flag.replace(/^--/, '');
+  for (const k of [...Object.keys(REFUSED), ...Object.keys(FIXED)]) {
+    if ((FLAG_OF[k] ?? `--${k}`) === flag || `--${k}` === flag || k === name) return k;
+  }
+  return undefined;
 }
 
 export function parseFlags(argv: readonly string[]): ParsedFlags {
   const values: Partial<DaemonConfig> = {};
-  const set = new Set<keyof DaemonConfig>();
+  const set = new Set<Key>();
   let help = false;
   let version = false;
+  let validate = false;
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
-    if (arg === '-h' || arg === '--help') {
-      help = true;
-      continue;
-    }
-    if (arg === '-v' || arg === '--version') {
-      version = true;
-      continue;
-    }
-    if (arg === '--ipv6') {
-      // A boolean flag as in dockerd: bare means true, `--ipv6=false` turns it off.
-      values.ipv6 = true;
-      set.add('ipv6');
-      continue;
-    }
-    if (arg === '-D' || arg === '--debug') {
-      values.logLevel = 'debug';
-      set.add('logLevel');
-      continue;
-    }
     let val: string | undefined;
     const eq = arg.indexOf('=');
     if (arg.startsWith('--') && eq !== -1) {
       val = arg.slice(eq + 1);
       arg = arg.slice(0, eq);
     }
-    const key = FLAGS[arg];
-    if (!key) throw invalidArgument(`unknown flag: ${arg}`);
-    if (val === undefined) {
-      if (i + 1 >= argv.length) throw invalidArgument(`flag needs an argument: ${arg}`);
-      val = argv[++i];
+    const boolArg = () => (val === undefined ? true : parseBool(val, arg.replace(/^-+/, '')));
+    if (arg === '-h' || arg === '--help') help = true;
+    else if (arg === '-v' || arg === '--version') version = true;
+    else if (arg === '--validate') validate = boolArg();
+    else if (arg === '-D' || arg === '--debug') {
+      if (boolArg()) {
+        values.logLevel = 'debug';
+        set.add('logLevel');
+      }
+    } else if (arg === '--live-restore') {
+      const why = refusal('live-restore', boolArg());
+      if (why) throw invalidArgument(why);
+    } else {
+      const o = byFlag.get(arg);
+      if (!o) {
+        const k = refusedFlag(arg);
+        if (k) {
+          const r = REFUSED[k] ?? FIXED[k]?.reason;
+          throw invalidArgument(`${arg} is not supported: ${r}`);
+        }
+        throw invalidArgument(`unknown flag: ${arg}`);
+      }
+      if (o.kind === 'bool') {
+        (values as Record<string, unknown>)[o.key] = boolArg();
+      } else {
+        if (val === undefined) {
+          if (i + 1 >= argv.length) throw invalidArgument(`flag needs an argument: ${arg}`);
+          val = argv[++i];
+        }
+        const prev = set.has(o.key) ? values[o.key] : undefined;
+        (values as Record<string, unknown>)[o.key] = flagValue(o, val, prev, arg);
+      }
+      set.add(o.key);
     }
-    set.add(key);
-    if (key === 'hosts') values.hosts = [...(values.hosts ?? []), normalizeHost(val)];
-    else if (key === 'logOpts') {
-      const j = val.indexOf('=');
-      if (j <= 0) throw invalidArgument(`invalid log-opt: ${val}`);
-      values.logOpts = { ...values.logOpts, [val.slice(0, j)]: val.slice(j + 1) };
-    } else if (key === 'logLevel') values.logLevel = parseLevel(val);
-    else if (key === 'dns') values.dns = [...(values.dns ?? []), val];
-    else if (NETWORK_KEYS.has(key)) (values as Record<string, unknown>)[key] = networkValue(key, val, arg);
-    else (values as Record<string, unknown>)[key] = val;
   }
-  return { values, set, help, version };
+  return { values, set, help, version, validate };
 }
 
-function normalizeHost(h: string): string {
+function flagValue(o: Option, s: string, prev: unknown, name: string): unknown {
+  switch (o.kind) {
+    case 'string':
+      return s;
+    case 'int': {
+      if (!/^\d+$/.test(s) || Number(s) < 1) throw invalidArgument(`invalid value for ${name}: ${s}`);
+      return Number(s);
+    }
+    case 'list':
+      return [...((prev as string[] | undefined) ?? []), s];
+    case 'custom':
+      if (o.key === 'hosts') return [...((prev as string[] | undefined) ?? []), normalizeHost(s)];
+      return o.fromFlag!(s, prev, name);
+    default:
+      throw invalidArgument(`flag ${name} takes no value`);
+  }
+}
+
+function jsonValue(o: Option, v: unknown, name: string): unknown {
+  switch (o.kind) {
+    case 'string':
+      if (typeof v !== 'string') throw invalidArgument(`${name} must be a string`);
+      return v;
+    case 'bool':
+      if (typeof v !== 'boolean') throw invalidArgument(`${name} must be true or false`);
+      return v;
+    case 'int':
+      if (!Number.isInteger(v) || (v as number) < 1) throw invalidArgument(`${name} must be a positive integer`);
+      return v;
+    case 'list':
+      return stringList(v, name);
+    case 'custom':
+      if (o.key === 'hosts') return stringList(v, name).map(normalizeHost);
+      return o.fromJson!(v, name);
+  }
+}
+
+/** unix://, tcp:// and fd:// addresses; a bare path is a unix socket. */
+export function normalizeHost(h: string): string {
   if (h.startsWith('/')) return `unix://${h}`;
-  if (h.startsWith('unix://') || h.startsWith('tcp://')) return h;
-  if (h.startsWith('fd://')) throw invalidArgument('fd:// listeners are not supported');
+  if (h.startsWith('unix://')) return h;
+  if (h.startsWith('fd://')) {
+    const rest = h.slice('fd://'.length);
+    if (rest !== '' && rest !== '*' && !/^\d+$/.test(rest))
+      throw invalidArgument(`failed to parse systemd fd address: should be a number: ${rest}`);
+    return h;
+  }
+  if (h.startsWith('tcp://')) {
+    const rest = h.slice('tcp://'.length);
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^:/[\]]*)(:\d+)?\/?$/.test(rest)) throw invalidArgument(`invalid host address: ${h}`);
+    return h.replace(/\/$/, '');
+  }
   throw invalidArgument(`invalid host address: ${h}`);
 }
 
-export async function loadConfig(
-  argv: readonly string[],
-): Promise<{ config: DaemonConfig; help: boolean; version: boolean }> {
-  const flags = parseFlags(argv);
-  const configFile = flags.values.configFile ?? DEFAULTS.configFile;
+/** daemon.json: the values it sets and the keys it names. Missing file: none. */
+export async function readConfigFile(
+  path: string,
+  mustExist: boolean,
+): Promise<{ values: Partial<DaemonConfig>; keys: Set<Key> }> {
   let text: string | undefined;
   try {
-    text = await readFile(configFile, 'utf8');
+    text = await readFile(path, 'utf8');
   } catch (err) {
-    if (!isNotExist(err) || flags.set.has('configFile'))
-      throw invalidArgument(`unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
+    if (!isNotExist(err) || mustExist)
+      throw invalidArgument(`unable to configure the daemon with file ${path}: ${(err as Error).message}`);
   }
-  const fromFile: Partial<DaemonConfig> = {};
-  if (text !== undefined && text.trim() !== '') {
-    const json = parseJsonSafe(text, `configuration file ${configFile}`);
-    if (!isObject(json)) throw invalidArgument(`invalid configuration file ${configFile}: expected a JSON object`);
-    const unknown = Object.keys(json).filter((k) => !(k in JSON_KEYS) && k !== 'debug');
-    if (unknown.length)
-      throw invalidArgument(`the following directives don't match any configuration option: ${unknown.join(', ')}`);
-    const both = Object.keys(json).filter((k) => k in JSON_KEYS && flags.set.has(JSON_KEYS[k]));
+  const values: Partial<DaemonConfig> = {};
+  const keys = new Set<Key>();
+  if (text === undefined || text.trim() === '') return { values, keys };
+  const json = parseJsonSafe(text, `configuration file ${path}`);
+  if (!isObject(json)) throw invalidArgument(`invalid configuration file ${path}: expected a JSON object`);
+  const known = (k: string) => byJson.has(k) || k === 'debug' || k in REFUSED || k in FIXED;
+  const unknown = Object.keys(json).filter((k) => !known(k));
+  if (unknown.length)
+    throw invalidArgument(`the following directives don't match any configuration option: ${unknown.join(', ')}`);
+  const refused = Object.entries(json)
+    .map(([k, v]) => refusal(k, v))
+    .filter(Boolean);
+  if (refused.length) throw invalidArgument(`invalid configuration file ${path}: ${refused.join('; ')}`);
+  for (const [k, v] of Object.entries(json)) {
+    if (k === 'debug') {
+      if (typeof v !== 'boolean') throw invalidArgument('debug must be true or false');
+      if (v && json['log-level'] === undefined) {
+        values.logLevel = 'debug';
+        keys.add('logLevel');
+      }
+      continue;
+    }
+    const o = byJson.get(k);
+    if (!o) continue; // a FIXED key with the value Berth always has
+    (values as Record<string, unknown>)[o.key] = jsonValue(o, v, k);
+    keys.add(o.key);
+  }
+  return { values, keys };
+}
+
+export interface LoadedConfig {
+  config: DaemonConfig;
+  help: boolean;
+  version: boolean;
+  validate: boolean;
+  /** Re-reads daemon.json with the same flags (SIGHUP). */
+  reload(): Promise<DaemonConfig>;
+}
+
+export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const flags = parseFlags(argv);
+  const configFile = flags.values.configFile ?? DEFAULTS.configFile;
+  const build = async (): Promise<DaemonConfig> => {
+    const file = await readConfigFile(configFile, flags.set.has('configFile'));
+    const both = [...file.keys].filter((k) => flags.set.has(k)).map(jsonNameOf);
     if (both.length)
       throw invalidArgument(
         `the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`,
       );
-    for (const [k, v] of Object.entries(json)) {
-      if (k === 'debug') {
-        if (v === true) fromFile.logLevel = 'debug';
-        continue;
-      }
-      const key = JSON_KEYS[k];
-      if (key === 'hosts') {
-        if (!Array.isArray(v)) throw invalidArgument('hosts must be a list');
-        fromFile.hosts = v.map((h) => normalizeHost(String(h)));
-      } else if (key === 'logOpts') {
-        if (!isObject(v)) throw invalidArgument('log-opts must be an object');
-        fromFile.logOpts = Object.fromEntries(Object.entries(v).map(([a, b]) => [a, String(b)]));
-      } else if (key === 'logLevel') fromFile.logLevel = parseLevel(String(v));
-      else if (NETWORK_KEYS.has(key)) (fromFile as Record<string, unknown>)[key] = networkValue(key, v, k);
-      else if (key === 'insecureRegistries' || key === 'registryMirrors') {
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-          throw invalidArgument(`${k} must be a list of strings`);
-        fromFile[key] = v as string[];
-      } else if (key === 'maxConcurrentDownloads' || key === 'maxConcurrentUploads') {
-        if (!Number.isInteger(v) || (v as number) < 1) throw invalidArgument(`${k} must be a positive integer`);
-        fromFile[key] = v as number;
-      } else if (typeof v !== 'string') throw invalidArgument(`${k} must be a string`);
-      else (fromFile as Record<string, unknown>)[key] = v;
-    }
+    return finish(
+      { ...DEFAULTS, ...file.values, ...flags.values, configFile },
+      new Set([...file.keys, ...flags.set]),
+      env,
+    );
+  };
+  const config = await build();
+  return { config, help: flags.help, version: flags.version, validate: flags.validate, reload: build };
+}
+
+/** dockerd's TLS rules, default hosts and cross-key checks, applied after merging. */
+function finish(c: DaemonConfig, given: Set<Key>, env: NodeJS.ProcessEnv): DaemonConfig {
+  // Any tlsverify, even false, turns TLS on (dockerd); without one, verification follows --tls.
+  if (given.has('tlsVerify')) c.tls = true;
+  else c.tlsVerify = c.tls;
+  c.tlsExplicit = given.has('tlsVerify') || given.has('tls');
+  const certDir = defaultCertPath(env);
+  if (!given.has('tlsCaCert')) c.tlsCaCert = join(certDir, 'ca.pem');
+  if (!given.has('tlsCert')) c.tlsCert = existsSync(join(certDir, 'cert.pem')) ? join(certDir, 'cert.pem') : '';
+  if (!given.has('tlsKey')) c.tlsKey = existsSync(join(certDir, 'key.pem')) ? join(certDir, 'key.pem') : '';
+  if (c.hosts.length === 0) c.hosts = [c.tls ? DEFAULT_TLS_HOST : DEFAULT_UNIX_HOST];
+  if (c.defaultRuntime !== 'runc' && !c.runtimes[c.defaultRuntime])
+    throw invalidArgument(`default runtime ${c.defaultRuntime} does not exist`);
+  const labels = new Map<string, string>();
+  for (const l of c.labels) {
+    const [k, v] = [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)];
+    if (labels.has(k) && labels.get(k) !== v)
+      throw invalidArgument(`conflict labels for ${k}=${labels.get(k)} and ${l}`);
+    labels.set(k, v);
   }
-  const config: DaemonConfig = { ...DEFAULTS, ...fromFile, ...flags.values, configFile };
-  return { config, help: flags.help, version: flags.version };
+  c.labels = [...labels].map(([k, v]) => `${k}=${v}`);
+  return c;
 }

@@ -25,7 +25,9 @@ import type {
   TaskRuntime,
   UserResolver,
 } from '../services/containers/ports.ts';
-import type { DaemonConfig } from './config.ts';
+import type { DaemonConfig, RuntimeConfig } from './config.ts';
+import { writeFileAtomic } from '../sys/atomic.ts';
+import { invalidArgument } from '../common/errors.ts';
 import { fitsMountCall, mountAll } from '../snapshots/overlay.ts';
 
 /**
@@ -52,7 +54,23 @@ export const userResolver: UserResolver = {
   },
 };
 
-export type EngineRuntime = TaskRuntime & { runcPath: string; close(): Promise<void> };
+export type EngineRuntime = TaskRuntime & { runcPath: string; shimPath: string; close(): Promise<void> };
+
+/**
+ * The binary for a runtime named in daemon.json `runtimes`: its path, or (with runtimeArgs)
+ * a script in <exec-root>/runtimes that execs it with them, as dockerd writes one — the
+ * shim runs a single binary.
+ */
+async function runtimeBinary(execRoot: string, name: string, r: RuntimeConfig): Promise<string> {
+  if (!r.runtimeArgs?.length) return r.path;
+  const dir = join(execRoot, 'runtimes');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const script = `#!/bin/sh\nexec ${[r.path, ...r.runtimeArgs].map(q).join(' ')} "$@"\n`;
+  const file = join(dir, name);
+  await writeFileAtomic(file, script, 0o700);
+  return file;
+}
 
 const iso = (d: Date) => d.toISOString();
 
@@ -84,6 +102,16 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     log,
   });
   const bundleOf = (id: string) => join(tasksDir, id);
+  // The runtime binary each spec was built for (HostConfig.Runtime, else default-runtime).
+  const runtimeOfSpec = new WeakMap<object, string>();
+  /** `config` is live: runtimes and default ulimits follow a reload for later starts. */
+  const pickRuntime = async (name: string | undefined): Promise<string> => {
+    const n = name || config.defaultRuntime || 'runc';
+    if (n === 'runc') return runcPath;
+    const r = config.runtimes[n];
+    if (!r) throw invalidArgument(`unknown or invalid runtime name: ${n}`);
+    return runtimeBinary(config.execRoot, n, r);
+  };
   const handles = new Set<TaskHandle>();
   // Set while berthd shuts down: connections we drop on purpose are not dead shims.
   let closing = false;
@@ -164,11 +192,18 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
   pool.fill();
   return {
     runcPath,
+    shimPath,
     async buildSpec(i: SpecInput): Promise<unknown> {
       const [passwd, group] = await Promise.all([i.readImageFile('/etc/passwd'), i.readImageFile('/etc/group')]);
       const user = resolveUser(i.user, passwd?.toString(), group?.toString(), i.hostConfig.GroupAdd ?? []);
       const hc = i.hostConfig;
-      return buildSpec({
+      const binary = await pickRuntime(hc.Runtime as string | undefined);
+      const own = new Set((hc.Ulimits ?? []).map((u) => u.Name));
+      const ulimits = [
+        ...(hc.Ulimits ?? []).map((u) => ({ Name: u.Name ?? '', Soft: u.Soft ?? 0, Hard: u.Hard ?? 0 })),
+        ...Object.values(config.defaultUlimits).filter((u) => !own.has(u.Name)),
+      ];
+      const spec = buildSpec({
         id: i.id,
         args: i.args,
         env: i.env,
@@ -193,12 +228,14 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
           (o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true',
         ),
         hostRlimits: rlimits,
-        rlimits: (hc.Ulimits ?? []).map((u) => ({
-          type: `RLIMIT_${(u.Name ?? '').toUpperCase()}`,
-          soft: u.Soft ?? 0,
-          hard: u.Hard ?? 0,
+        rlimits: ulimits.map((u) => ({
+          type: `RLIMIT_${u.Name.toUpperCase()}`,
+          soft: u.Soft,
+          hard: u.Hard,
         })),
       });
+      runtimeOfSpec.set(spec, binary);
+      return spec;
     },
     async buildExecProcess(i: ExecProcessInput): Promise<unknown> {
       // The container's own process (its config.json stays in the bundle while it runs)
@@ -247,6 +284,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         mountRootfs: own ? (dir) => mountAll(req.rootfs, dir) : undefined,
         stdio: stdioPaths(bundleDir, { stdin: req.openStdin }),
         terminal: req.terminal,
+        runtimeBinary: runtimeOfSpec.get(req.spec as object),
       });
       return wrap(h, req.terminal);
     },

@@ -23,12 +23,25 @@ export function buildDistribution(
   ideps: ImageDeps,
   log: Logger,
 ): DistributionBackend & { gc(): Promise<{ bytes: number }> } {
+  // Getters: `config` is live, so a reload's registries and limits apply to the next pull.
   const deps: DistributionDeps = {
     ...ideps,
     ...newDistributionState(),
-    registry: { insecure: config.insecureRegistries, mirrors: config.registryMirrors, certsDirs: CERTS_DIRS },
-    maxDownloads: config.maxConcurrentDownloads,
-    maxUploads: config.maxConcurrentUploads,
+    registry: {
+      get insecure() {
+        return config.insecureRegistries;
+      },
+      get mirrors() {
+        return config.registryMirrors;
+      },
+      certsDirs: CERTS_DIRS,
+    },
+    get maxDownloads() {
+      return config.maxConcurrentDownloads;
+    },
+    get maxUploads() {
+      return config.maxConcurrentUploads;
+    },
   };
   const ctx = (signal: AbortSignal) => ({ signal, log });
   return {

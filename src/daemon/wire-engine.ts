@@ -38,6 +38,8 @@ import { importImage } from '../services/images/import.ts';
 import { listImages, pruneImages, removeImage, tagImage } from '../services/images/manage.ts';
 import { imageHistory, imageInspect } from '../services/images/views.ts';
 import { systemInfo, versionInfo } from '../services/system/info.ts';
+import { eventFollowers } from '../services/system/events.ts';
+import { probeComponents } from './components.ts';
 import type { DaemonConfig } from './config.ts';
 import { Layers } from './layers-adapter.ts';
 import { createRuntime, userResolver } from './runtime-adapter.ts';
@@ -48,9 +50,31 @@ import { containerFs } from './fs-adapter.ts';
 import { wireVolumes } from './wire-volumes.ts';
 import { volumeUsage } from '../services/volumes/usage.ts';
 
+const INIT_PATH = '/usr/bin/tini-static';
+
+/** dockerd's warnings in `info` about an API reachable over the network without TLS. */
+function apiWarnings(c: DaemonConfig): string[] {
+  const out: string[] = [];
+  for (const h of c.hosts.filter((x) => x.startsWith('tcp://'))) {
+    const addr = h.slice('tcp://'.length);
+    if (!c.tls)
+      out.push(
+        `WARNING: API is accessible on http://${addr} without encryption.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the 'Docker daemon attack surface' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/`,
+      );
+    else if (!c.tlsVerify)
+      out.push(
+        `WARNING: API is accessible on https://${addr} without TLS client verification.\n         Access to the remote API is equivalent to root access on the host.`,
+      );
+  }
+  return out;
+}
+
 export interface Engine {
   router: Router;
   containers: ContainerDeps;
+  events: EventBus;
+  /** The engine ID (`info` ID, the Actor of daemon events). */
+  id: string;
   restore(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -161,8 +185,11 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   };
   const dist = buildDistribution(config, ideps, log);
 
+  const components = await probeComponents({ runc: runtime.runcPath, shim: runtime.shimPath, init: INIT_PATH });
+  warnings.push(...apiWarnings(config));
+  // `config` is the live configuration: reloadable keys change in it (daemon/reload.ts).
   systemRoutes(router, {
-    version: versionInfo,
+    version: () => versionInfo(components),
     info: async () =>
       systemInfo({
         containers,
@@ -172,7 +199,14 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
         runtimePath: runtime.runcPath,
         logDriver: config.logDriver,
         warnings: () => warnings,
-        debug: config.logLevel === 'debug',
+        debug: () => config.logLevel === 'debug',
+        labels: () => config.labels,
+        registry: () => ({ insecure: config.insecureRegistries, mirrors: config.registryMirrors }),
+        runtimes: () => config.runtimes,
+        defaultRuntime: () => config.defaultRuntime,
+        authorizationPlugins: () => config.authorizationPlugins,
+        components,
+        eventListeners: eventFollowers,
       }),
   });
   wireContainers(router, cdeps, op, daemonCtx, net.removeLink);
@@ -205,6 +239,8 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   return {
     router,
     containers: cdeps,
+    events,
+    id,
     restore: async () => {
       views.sweepViews();
       await restoreContainers(cdeps, daemonCtx);

@@ -4,7 +4,7 @@
 // runs seeds this one (so `events --since` reaches back across a berthd restart).
 
 export interface EngineEvent {
-  Type: 'container' | 'image' | 'network' | 'volume' | 'daemon' | 'builder';
+  Type: 'container' | 'image' | 'network' | 'volume' | 'daemon' | 'builder' | 'authz';
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';

@@ -52,6 +52,8 @@ export interface CreateTaskRequest {
   stdio: StdioPaths;
   terminal?: boolean;
   signal?: AbortSignal;
+  /** The OCI runtime binary for this task (default: the configured runc). */
+  runtimeBinary?: string;
 }
 
 export interface ExitStatus {
@@ -391,7 +393,7 @@ export class Runtime {
             stderr: req.stdio.stderr,
             options: runcOptionsAny({
               ...this.config.runcOptions,
-              binaryName: this.config.runcBinary,
+              binaryName: req.runtimeBinary ?? this.config.runcBinary,
               root: this.config.runcRoot,
             }),
           },

@@ -3,7 +3,7 @@
 import type { Duplex } from 'node:stream';
 import { invalidArgument } from '../../common/errors.ts';
 import { readJson, sendJson, sendNoContent } from '../http.ts';
-import { hijack, streamContentType } from '../hijack.ts';
+import { hijack, readUpgradeBody, streamContentType, upgradeBodyLength } from '../hijack.ts';
 import type { Router, RequestContext } from '../router.ts';
 import { versionAtLeast } from '../../common/api-version.ts';
 import { acceptWebSocket } from '../websocket.ts';
@@ -86,34 +86,9 @@ async function jsonStream<T>(ctx: RequestContext, run: (send: (v: T) => boolean)
  */
 async function readStartBody(ctx: RequestContext): Promise<{ ctx: RequestContext; body: ExecStartBody }> {
   if (!ctx.upgrade) return { ctx, body: await readJson(ctx.req, execStartBody) };
-  const len = Number(ctx.req.headers['content-length'] ?? 0);
-  if (!Number.isInteger(len) || len < 0 || len > 1 << 20) throw invalidArgument('invalid Content-Length');
+  const len = upgradeBodyLength(ctx.req);
   const { socket } = ctx.upgrade;
-  let buf = ctx.upgrade.head;
-  while (buf.length < len) {
-    const chunk = await new Promise<Buffer | null>((resolve) => {
-      const onData = (c: Buffer) => {
-        cleanup();
-        resolve(c);
-      };
-      const onEnd = () => {
-        cleanup();
-        resolve(null);
-      };
-      const cleanup = () => {
-        socket.off('data', onData);
-        socket.off('end', onEnd);
-        socket.off('close', onEnd);
-        socket.pause();
-      };
-      socket.on('data', onData);
-      socket.once('end', onEnd);
-      socket.once('close', onEnd);
-      socket.resume();
-    });
-    if (!chunk) throw invalidArgument('request body ended early');
-    buf = Buffer.concat([buf, chunk]);
-  }
+  const buf = await readUpgradeBody(socket, ctx.upgrade.head, len);
   const body = decodeJson(execStartBody, buf.subarray(0, len).toString('utf8'));
   return { ctx: { ...ctx, upgrade: { socket, head: buf.subarray(len) } }, body };
 }

@@ -105,10 +105,22 @@ export function queryEvents(bus: EventBus, q: EventQuery, now = Date.now()): Eve
     past,
     follow: {
       untilNano: until,
-      subscribe: (onEvent) =>
-        bus.subscribe((e) => {
+      subscribe: (onEvent) => {
+        const off = bus.subscribe((e) => {
           if (match(e)) onEvent(e);
-        }),
+        });
+        followers++;
+        let done = false;
+        return () => {
+          if (!done) followers--;
+          done = true;
+          off();
+        };
+      },
     },
   };
 }
+
+let followers = 0;
+/** Clients following /events now (`info` NEventsListener). */
+export const eventFollowers = () => followers;

@@ -1,13 +1,26 @@
-// /version and /info in Docker's shapes.
+// /version and /info in Docker's shapes, filled as dockerd fills them.
 import { LOG_DRIVERS } from '../../logs/drivers.ts';
 import { cpus, hostname, release, totalmem, arch } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { API_VERSION, MIN_API_VERSION } from '../../common/api-version.ts';
 import type { ContainerStore } from '../../containers/store.ts';
 import type { ImageStore } from '../../images/store.ts';
 import type { SystemInfo, SystemVersion } from '../../api/types/system.ts';
 
 export const ENGINE_VERSION = '0.1.0';
+
+export interface ComponentVersions {
+  runc: { version: string; commit: string };
+  /** containerd-shim-runc-v2, the part of containerd Berth runs. */
+  containerd: { version: string; commit: string };
+  init: { version: string; commit: string };
+}
+
+/** What `info` shows of the registry configuration. */
+export interface RegistryView {
+  insecure: string[];
+  mirrors: string[];
+}
 
 export interface SystemDeps {
   containers: ContainerStore;
@@ -18,17 +31,28 @@ export interface SystemDeps {
   logDriver: string;
   /** Objects quarantined at start-up and other conditions the operator should see. */
   warnings: () => string[];
-  debug: boolean;
+  debug: () => boolean;
+  labels: () => string[];
+  registry: () => RegistryView;
+  runtimes: () => Record<string, { path: string; runtimeArgs?: string[] }>;
+  defaultRuntime: () => string;
+  authorizationPlugins: () => string[];
+  components: ComponentVersions;
+  /** Clients following /events now. */
+  eventListeners: () => number;
 }
 
-function osName(): string {
+function osRelease(): Record<string, string> {
   try {
-    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'));
-    if (m) return m[1];
+    const out: Record<string, string> = {};
+    for (const l of readFileSync('/etc/os-release', 'utf8').split('\n')) {
+      const m = /^([A-Z_]+)=(.*)$/.exec(l);
+      if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+    }
+    return out;
   } catch {
-    /* fall through */
+    return {};
   }
-  return 'Linux';
 }
 
 function cgroupVersion(): string {
@@ -42,9 +66,17 @@ function cgroupVersion(): string {
   }
 }
 
+function openFds(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return 0;
+  }
+}
+
 const goArch = () => (({ x64: 'amd64', arm64: 'arm64' }) as Record<string, string>)[arch()] ?? arch();
 
-export function versionInfo(): SystemVersion {
+export function versionInfo(c?: ComponentVersions): SystemVersion {
   const details = {
     ApiVersion: API_VERSION,
     MinAPIVersion: MIN_API_VERSION,
@@ -55,17 +87,43 @@ export function versionInfo(): SystemVersion {
     KernelVersion: release(),
     BuildTime: '',
   };
+  const components: { Name: string; Version: string; Details: Record<string, string> }[] = [
+    { Name: 'Engine', Version: ENGINE_VERSION, Details: { ...details, Experimental: 'false' } },
+  ];
+  if (c) {
+    components.push(
+      { Name: 'containerd', Version: c.containerd.version, Details: { GitCommit: c.containerd.commit } },
+      { Name: 'runc', Version: c.runc.version, Details: { GitCommit: c.runc.commit } },
+      { Name: 'docker-init', Version: c.init.version, Details: { GitCommit: c.init.commit } },
+    );
+  }
   return {
     Platform: { Name: 'Berth Engine' },
-    Components: [{ Name: 'Engine', Version: ENGINE_VERSION, Details: details }],
+    Components: components,
     Version: ENGINE_VERSION,
     ...details,
   };
 }
 
+/** IndexConfigs as dockerd's registry service reports them. */
+function registryConfig(r: RegistryView) {
+  const cidrs = ['::1/128', '127.0.0.0/8', ...r.insecure.filter((e) => e.includes('/'))];
+  const index: Record<string, { Name: string; Mirrors: string[]; Secure: boolean; Official: boolean }> = {
+    'docker.io': { Name: 'docker.io', Mirrors: r.mirrors, Secure: true, Official: true },
+  };
+  for (const e of r.insecure.filter((x) => !x.includes('/')))
+    index[e] = { Name: e, Mirrors: [], Secure: false, Official: false };
+  return { IndexConfigs: index, InsecureRegistryCIDRs: cidrs, Mirrors: r.mirrors };
+}
+
 export function systemInfo(d: SystemDeps): SystemInfo {
   const all = d.containers.list();
   const count = (s: string[]) => all.filter((c) => s.includes(c.runtime.state.Status)).length;
+  const os = osRelease();
+  const runtimes: Record<string, { path: string; runtimeArgs?: string[] }> = { runc: { path: d.runtimePath } };
+  for (const [name, r] of Object.entries(d.runtimes()))
+    runtimes[name] = { path: r.path, ...(r.runtimeArgs?.length ? { runtimeArgs: r.runtimeArgs } : {}) };
+  const authz = d.authorizationPlugins();
   return {
     ID: d.engineId,
     Containers: all.length,
@@ -82,8 +140,8 @@ export function systemInfo(d: SystemDeps): SystemInfo {
     ],
     Plugins: {
       Volume: ['local'],
-      Network: ['host', 'null'],
-      Authorization: null,
+      Network: ['bridge', 'host', 'null'],
+      Authorization: authz.length ? authz : null,
       Log: LOG_DRIVERS.filter((d) => d !== 'none').sort(),
     },
     MemoryLimit: true,
@@ -96,35 +154,35 @@ export function systemInfo(d: SystemDeps): SystemInfo {
     IPv4Forwarding: true,
     BridgeNfIptables: false,
     BridgeNfIp6tables: false,
-    Debug: d.debug,
-    NFd: 0,
+    Debug: d.debug(),
+    NFd: openFds(),
     OomKillDisable: false,
     NGoroutines: 0,
     SystemTime: new Date().toISOString(),
     LoggingDriver: d.logDriver,
     CgroupDriver: 'cgroupfs',
     CgroupVersion: cgroupVersion(),
-    NEventsListener: 0,
+    NEventsListener: d.eventListeners(),
     KernelVersion: release(),
-    OperatingSystem: osName(),
-    OSVersion: '',
+    OperatingSystem: os.PRETTY_NAME || 'Linux',
+    OSVersion: os.VERSION_ID ?? '',
     OSType: 'linux',
     Architecture: arch() === 'x64' ? 'x86_64' : arch(),
     IndexServerAddress: 'https://index.docker.io/v1/',
-    RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+    RegistryConfig: registryConfig(d.registry()),
     NCPU: cpus().length,
     MemTotal: totalmem(),
     GenericResources: null,
     DockerRootDir: d.dataRoot,
-    HttpProxy: '',
-    HttpsProxy: '',
-    NoProxy: '',
+    HttpProxy: process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
+    HttpsProxy: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
+    NoProxy: process.env.NO_PROXY ?? process.env.no_proxy ?? '',
     Name: hostname(),
-    Labels: [],
+    Labels: d.labels(),
     ExperimentalBuild: false,
     ServerVersion: ENGINE_VERSION,
-    Runtimes: { runc: { path: d.runtimePath } },
-    DefaultRuntime: 'runc',
+    Runtimes: runtimes,
+    DefaultRuntime: d.defaultRuntime(),
     Swarm: {
       NodeID: '',
       NodeAddr: '',
@@ -136,10 +194,11 @@ export function systemInfo(d: SystemDeps): SystemInfo {
     LiveRestoreEnabled: true,
     Isolation: '',
     InitBinary: 'docker-init',
-    ContainerdCommit: { ID: '' },
-    RuncCommit: { ID: '' },
-    InitCommit: { ID: '' },
-    SecurityOptions: ['name=seccomp,profile=builtin'],
+    ContainerdCommit: { ID: d.components.containerd.commit },
+    RuncCommit: { ID: d.components.runc.commit },
+    InitCommit: { ID: d.components.init.commit },
+    // No seccomp profile is applied yet: claiming one would mislead (docker-bench reads this).
+    SecurityOptions: [],
     CDISpecDirs: [],
     Warnings: d.warnings(),
   };
