@@ -62,18 +62,28 @@ async function main(): Promise<void> {
   if (config.pidfile) await writeFile(config.pidfile, `${process.pid}\n`);
 
   const engine = await buildEngine(config, log);
-  await markBridge(config.bridge, config.execRoot);
-  const authz = await wireAuthz({ config, containers: engine.containers, events: engine.events, log });
-  await engine.restore();
-  const server = new ApiServer({
-    router: engine.router,
-    log,
-    socketGid: getgrnam(config.group),
-    peerCredentials,
-    authorizer: () => authz.current(),
-    bodyLimits: bodyLimitsFor(config),
-  });
-  await server.listen(listen);
+  let server: ApiServer | undefined;
+  let authz: Awaited<ReturnType<typeof wireAuthz>>;
+  try {
+    await markBridge(config.bridge, config.execRoot);
+    authz = await wireAuthz({ config, containers: engine.containers, events: engine.events, log });
+    await engine.restore();
+    const az = authz;
+    server = new ApiServer({
+      router: engine.router,
+      log,
+      socketGid: getgrnam(config.group),
+      peerCredentials,
+      authorizer: () => az.current(),
+      bodyLimits: bodyLimitsFor(config),
+    });
+    await server.listen(listen);
+  } catch (err) {
+    // Nothing started for this daemon outlives its failed start (the idle shim pool).
+    await server?.close().catch(() => {});
+    await engine.shutdown().catch(() => {});
+    throw err;
+  }
   for (const b of server.bound) log.info('API listen on ' + b.replace(/^unix:\/\//, ''));
   log.info('Daemon has completed initialization', { version: ENGINE_VERSION });
   notify('READY=1', log);
@@ -86,7 +96,7 @@ async function main(): Promise<void> {
     log.info('Processing signal', { signal: sig });
     notify('STOPPING=1', log);
     await reloading.catch(() => {});
-    await server.close().catch(() => {});
+    await server?.close().catch(() => {});
     await engine.shutdown().catch(() => {});
     if (config.pidfile) await rm(config.pidfile, { force: true });
     for (const l of locks) l.release();

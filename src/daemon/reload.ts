@@ -37,9 +37,10 @@ export async function reloadConfig(loaded: LoadedConfig, t: ReloadTargets): Prom
     const changed = (Object.keys(next) as (keyof DaemonConfig)[]).filter((k) => !same(next[k], live[k]));
     const now = changed.filter((k) => RELOADABLE.has(k));
     const later = changed.filter((k) => !RELOADABLE.has(k));
-    if (now.includes('authorizationPolicy') || now.includes('authorizationPlugins') || changedPolicyFile(live, next)) {
+    if (now.includes('authorizationPolicy') || now.includes('authorizationPlugins') || next.authorizationPolicy) {
       try {
-        await t.authz.apply(next);
+        // The policy file is read again even under the same name: its rules may have changed.
+        if ((await t.authz.apply(next)) && !now.includes('authorizationPolicy')) now.push('authorizationPolicy');
       } catch (err) {
         log.error('Error reloading configuration: authorization did not load; nothing was changed', {
           err: messageOf(err),
@@ -71,11 +72,6 @@ export async function reloadConfig(loaded: LoadedConfig, t: ReloadTargets): Prom
   } finally {
     notify('READY=1', log);
   }
-}
-
-/** The policy file is re-read on every reload, even when its name stayed the same. */
-function changedPolicyFile(live: DaemonConfig, next: DaemonConfig): boolean {
-  return Boolean(next.authorizationPolicy) && live.authorizationPolicy === next.authorizationPolicy;
 }
 
 function notify(state: string, log: RootLogger): void {

@@ -17,13 +17,17 @@ import type { ContainerDeps } from '../services/containers/deps.ts';
 import type { DaemonConfig } from './config.ts';
 
 export async function readPolicy(path: string): Promise<Policy> {
+  return (await readPolicyText(path)).policy;
+}
+
+async function readPolicyText(path: string): Promise<{ policy: Policy; text: string }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw invalidArgument(`authorization-policy: cannot read ${path}: ${messageOf(err)}`);
   }
-  return parsePolicy(parseJsonSafe(text, `authorization policy ${path}`), path);
+  return { policy: parsePolicy(parseJsonSafe(text, `authorization policy ${path}`), path), text };
 }
 
 /** container ID → creator, kept in <data-root>/authz/owners.json. */
@@ -64,8 +68,11 @@ async function loadOwners(dataRoot: string, log: Logger): Promise<Owners & { dro
 export interface AuthzHolder {
   /** The authorizer in force; undefined when neither a policy nor plugins are configured. */
   current(): Authorizer | undefined;
-  /** Loads the configuration's policy and plugins and swaps them in (all or nothing). */
-  apply(config: DaemonConfig): Promise<void>;
+  /**
+   * Loads the configuration's policy and plugins and swaps them in (all or nothing).
+   * True when the policy's content or the plugins differ from the ones in force.
+   */
+  apply(config: DaemonConfig): Promise<boolean>;
 }
 
 export async function wireAuthz(o: {
@@ -102,8 +109,11 @@ export async function wireAuthz(o: {
     },
   };
   let current: Authorizer | undefined;
-  const build = async (c: DaemonConfig): Promise<Authorizer | undefined> => {
-    const policy = c.authorizationPolicy ? await readPolicy(c.authorizationPolicy) : undefined;
+  let inForce = '';
+  const build = async (c: DaemonConfig): Promise<{ authorizer: Authorizer | undefined; what: string }> => {
+    const read = c.authorizationPolicy ? await readPolicyText(c.authorizationPolicy) : undefined;
+    const policy = read?.policy;
+    const what = JSON.stringify([read?.text ?? '', c.authorizationPlugins]);
     const plugins = [...new Set(c.authorizationPlugins)].map((n) => new AuthzPlugin(n));
     // dockerd refuses to start with an authorization plugin it cannot find.
     for (const p of plugins) {
@@ -113,8 +123,8 @@ export async function wireAuthz(o: {
         throw invalidArgument(`authorization plugin ${p.name}: ${messageOf(err)}`);
       }
     }
-    if (!policy && plugins.length === 0) return undefined;
-    return new Authorizer({
+    if (!policy && plugins.length === 0) return { authorizer: undefined, what };
+    const authorizer = new Authorizer({
       policy,
       plugins,
       owners,
@@ -130,12 +140,16 @@ export async function wireAuthz(o: {
         });
       },
     });
+    return { authorizer, what };
   };
-  current = await build(o.config);
+  ({ authorizer: current, what: inForce } = await build(o.config));
   return {
     current: () => current,
     async apply(c) {
-      current = await build(c);
+      const next = await build(c);
+      const changed = next.what !== inForce;
+      ({ authorizer: current, what: inForce } = next);
+      return changed;
     },
   };
 }

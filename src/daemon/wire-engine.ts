@@ -92,7 +92,25 @@ async function engineId(dataRoot: string): Promise<string> {
 
 const EVENT_HISTORY = 1024;
 
+/**
+ * A berthd that fails to start must not leave what it already started behind (the shim
+ * pool launches a shim as soon as the runtime exists): it is closed again.
+ */
 export async function buildEngine(config: DaemonConfig, log: Logger): Promise<Engine> {
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    return await assembleEngine(config, log, opened);
+  } catch (err) {
+    for (const o of opened.reverse()) await o.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function assembleEngine(
+  config: DaemonConfig,
+  log: Logger,
+  opened: { close(): Promise<void> }[],
+): Promise<Engine> {
   const warnings: string[] = [];
   const content = new ContentStore(join(config.dataRoot, 'content'));
   await content.init();
@@ -119,6 +137,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
   }
   if (config.detachKeys) parseDetachKeys(config.detachKeys);
   const runtime = await createRuntime(config, log);
+  opened.push(runtime);
   const locks = new KeyedMutex();
   // The daemon's own context: background work (restart policies, auto-removal, start-up)
   // runs under it, and shutdown aborts it. A request's context carries the request's
