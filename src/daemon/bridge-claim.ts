@@ -3,7 +3,7 @@
 // and rewriting the firewall table of the first. The claim is a lock held while berthd
 // runs (a killed daemon's lock goes with it) and the bridge's alias, which outlives it:
 // only the owner's exec root may take the bridge over again.
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, isKind } from '../common/errors.ts';
 import { lockFile, type FileLock } from '../sys/lock.ts';
@@ -51,8 +51,17 @@ export async function claimBridge(bridge: string, execRoot: string): Promise<Fil
       `bridge ${bridge} belongs to the berthd with exec root ${alias.slice(ALIAS_PREFIX.length)}: give this daemon its own --bridge, or delete the bridge (ip link del ${bridge}) to hand it over`,
     );
   }
-  writeFileSync(join(CLAIMS_DIR, `${bridge}.owner`), `${execRoot}\n`, { mode: 0o600 });
-  return lock;
+  const owner = join(CLAIMS_DIR, `${bridge}.owner`);
+  writeFileSync(owner, `${execRoot}\n`, { mode: 0o600 });
+  return {
+    path,
+    // A clean stop leaves no claim files behind (the bridge's alias keeps the ownership).
+    release() {
+      rmSync(owner, { force: true });
+      rmSync(path, { force: true });
+      lock.release();
+    },
+  };
 }
 
 /** Marks an existing bridge as this exec root's (after networking created it). */

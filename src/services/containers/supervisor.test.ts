@@ -129,7 +129,7 @@ async function harness(t: { after(fn: () => Promise<void>): void }) {
     locks: new KeyedMutex(),
     volumes: noVolumes,
     background: new Background(),
-    settings: { logDefaults: { maxSize: -1, maxFile: 1 }, logDriver: 'none' },
+    settings: { logDefaults: { maxSize: -1, maxFile: 1 }, logDriver: 'none', logOpts: {} },
     ctx: { signal: life.signal, log: silentLogger },
     probes: probeSeam,
   });
