@@ -63,9 +63,39 @@ function rr(type: number, rdata: Buffer): Buffer {
   return Buffer.concat([h, rdata]);
 }
 
+/**
+ * What one client (a container's address on a network) may hold of berthd at a time: TCP
+ * connections, and queries being forwarded (each holds a socket upstream). Beyond that a
+ * connection is refused and a query dropped — the container's resolver retries — so no
+ * container can spend berthd's file descriptors.
+ */
+export const PER_CLIENT = { tcpConnections: 16, forwards: 64 };
+
+class ClientBudget {
+  private readonly used = new Map<string, number>();
+  private readonly cap: number;
+  constructor(cap: number) {
+    this.cap = cap;
+  }
+  /** Takes one unit; false when the client has none left. */
+  take(key: string): boolean {
+    const n = this.used.get(key) ?? 0;
+    if (n >= this.cap) return false;
+    this.used.set(key, n + 1);
+    return true;
+  }
+  give(key: string): void {
+    const n = (this.used.get(key) ?? 1) - 1;
+    if (n <= 0) this.used.delete(key);
+    else this.used.set(key, n);
+  }
+}
+
 export class DnsServer {
   private readonly sockets = new Map<string, { udp: Socket; tcp: Server }>();
   private readonly backend: DnsBackend;
+  private readonly connections = new ClientBudget(PER_CLIENT.tcpConnections);
+  private readonly forwards = new ClientBudget(PER_CLIENT.forwards);
   constructor(backend: DnsBackend) {
     this.backend = backend;
   }
@@ -114,6 +144,12 @@ export class DnsServer {
 
   /** DNS over TCP: messages framed by a 2-byte length, several per connection. */
   private serveTcp(network: string, c: TcpSocket): void {
+    const client = `${network}|${c.remoteAddress ?? ''}`;
+    if (!this.connections.take(client)) {
+      c.destroy();
+      return;
+    }
+    c.once('close', () => this.connections.give(client));
     let buf = Buffer.alloc(0);
     c.setTimeout(10_000, () => c.destroy());
     c.on('error', () => {});
@@ -150,8 +186,14 @@ export class DnsServer {
       const name = this.backend.reverse(network, q.name);
       if (name) return answer(msg, q, [rr(12, encodeName(name))]);
     }
-    const reply = await forward(msg, this.backend.upstreams(network, addr), tcp);
-    return reply ?? answer(msg, q, [], 2); // SERVFAIL when no upstream answered
+    const client = `${network}|${addr}`;
+    if (!this.forwards.take(client)) return undefined; // dropped: the client retries later
+    try {
+      const reply = await forward(msg, this.backend.upstreams(network, addr), tcp);
+      return reply ?? answer(msg, q, [], 2); // SERVFAIL when no upstream answered
+    } finally {
+      this.forwards.give(client);
+    }
   }
 }
 

@@ -57,7 +57,7 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
         // It takes the default routes if it sorts first (GwPriority, not internal…).
         await setup(e.netns, [attachmentOf(n, e, {}, ec)], false);
         await refreshDefaultRoutes(deps, c);
-        await updateHosts(deps.containers.dir(c.record.id), c, { add: [e.ip, ...(e.ip6 ? [e.ip6] : [])] });
+        await updateHosts(deps.containers.dir(c.record.id), c, { add: [e.ip, ...(e.ip6 ? [e.ip6] : [])] }, deps.log);
         if (isUserDefined(n) && n.driver === 'bridge')
           await useOurDns(deps, deps.containers.dir(c.record.id), c, n.ipam!.gateway);
       } catch (err) {
@@ -96,7 +96,7 @@ export async function disconnectNetwork(
       await deps.store.deleteEndpoint(c.record.id, n.id);
       // Its default routes went with its interface: the next endpoint in line takes them.
       await refreshDefaultRoutes(deps, c);
-      await updateHosts(deps.containers.dir(c.record.id), c, { remove: [e.ip, ...(e.ip6 ? [e.ip6] : [])] });
+      await updateHosts(deps.containers.dir(c.record.id), c, { remove: [e.ip, ...(e.ip6 ? [e.ip6] : [])] }, deps.log);
       if (e.ports.length) await deps.syncFirewall();
     }
     const rest = { ...c.record.endpointsConfig };

@@ -1,7 +1,9 @@
 // /etc/hosts and /etc/resolv.conf of a container on a network, written before its task
 // starts (in place: they are bind-mounted). User-defined networks point resolv.conf at
 // our DNS server on the gateway; the default bridge keeps the host's resolvers.
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import type { Logger } from '../../common/logger.ts';
 import type { Container } from '../../containers/store.ts';
 import { DEFAULT_HOSTS, extraHostLines, filterResolvConf, hostsPath, resolvConfPath } from '../containers/files.ts';
 import type { NetworkDeps } from './deps.ts';
@@ -26,19 +28,51 @@ export function hostEntry(c: Container, ip: string): string {
   return `${ip}\t${cfg.Domainname ? `${host}.${cfg.Domainname} ${host}` : host}`;
 }
 
+/** The largest /etc/hosts berthd reads back: the container can write anything into it. */
+export const MAX_HOSTS_FILE = 1 << 20;
+
 /**
  * `network connect/disconnect` on a running container: adds or drops its own line for
  * that address, keeping everything else (links, --add-host, the user's edits). Written
- * in place, never renamed over: the file is bind-mounted into the container.
+ * in place, never renamed over: the file is bind-mounted into the container. The file is
+ * the container's to write, so it is read only up to MAX_HOSTS_FILE: a larger one gets
+ * the new line appended (nothing is read) or keeps the old one, with a warning.
  */
 export async function updateHosts(
   dir: string,
   c: Container,
   change: { add?: string[]; remove?: string[] },
+  log?: Logger,
 ): Promise<void> {
   const path = hostsPath(dir);
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) return;
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
+  } catch {
+    return; // gone, or not ours to follow
+  }
+  let text: string;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return;
+    if (st.size > MAX_HOSTS_FILE) {
+      log?.warn(`the container's hosts file is larger than ${MAX_HOSTS_FILE} bytes: not read`, {
+        container: c.record.id,
+        size: st.size,
+        ...(change.add?.length
+          ? { appended: change.add.map((ip) => hostEntry(c, ip)) }
+          : { kept: (change.remove ?? []).map((ip) => hostEntry(c, ip)) }),
+      });
+      if (change.add?.length)
+        await fh.write(`\n${change.add.map((ip) => hostEntry(c, ip)).join('\n')}\n`, st.size);
+      return;
+    }
+    const buf = Buffer.alloc(st.size);
+    const { bytesRead } = await fh.read(buf, 0, st.size, 0);
+    text = buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
   let lines = text.split('\n').filter((l, k, a) => l !== '' || k < a.length - 1);
   const drop = new Set((change.remove ?? []).map((ip) => hostEntry(c, ip)));
   lines = lines.filter((l) => !drop.has(l));
