@@ -5,13 +5,13 @@
 // inside containers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { berthdMain, isRoot, shimsOf, type TestDaemon, useDaemon } from './helpers/daemon.ts';
+import { berthdMain, isRoot, repoRoot, shimsOf, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { demux, request } from './helpers/http.ts';
 import { createContainer, waitFor } from './helpers/containers.ts';
 import { listeningUnixSocket, notifySocket } from './helpers/notify-socket.ts';
@@ -287,5 +287,28 @@ test('-H fd:// serves on a socket systemd passed (LISTEN_FDS) and sd_notify repo
     if (p.exitCode === null) p.kill('SIGKILL');
     notify.close();
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('contrib/berthd.service and berthd.socket: socket activation, notify, reload, containers outlive a stop', async () => {
+  const unit = await readFile(join(repoRoot, 'contrib', 'berthd.service'), 'utf8');
+  const socket = await readFile(join(repoRoot, 'contrib', 'berthd.socket'), 'utf8');
+  assert.match(unit, /^ExecStart=\S*berthd -H fd:\/\/$/m);
+  assert.match(unit, /^Type=notify$/m);
+  assert.match(unit, /^ExecReload=\/bin\/kill -s HUP \$MAINPID$/m);
+  assert.match(unit, /^KillMode=process$/m, 'stopping berthd must not kill the shims');
+  assert.match(socket, /^ListenStream=\/run\/berth\/berth\.sock$/m);
+  assert.match(socket, /^SocketMode=0660$/m);
+  if (existsSync('/usr/bin/systemd-analyze')) {
+    const r = spawnSync('systemd-analyze', [
+      'verify',
+      join(repoRoot, 'contrib', 'berthd.service'),
+      join(repoRoot, 'contrib', 'berthd.socket'),
+    ]);
+    const complaints = r.stderr
+      .toString()
+      .split('\n')
+      .filter((l) => l && !/is not executable|No such file or directory/.test(l));
+    assert.deepEqual(complaints, []);
   }
 });

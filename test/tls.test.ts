@@ -4,7 +4,8 @@
 // --tls=false says it is meant.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { readFileSync } from 'node:fs';
@@ -215,8 +216,14 @@ test('plain TCP on a non-loopback address is refused unless --tls=false is expli
       info.Warnings.some((w: string) => w.includes('without encryption')),
       JSON.stringify(info.Warnings),
     );
-    const ping = spawnSync('curl', ['-s', `http://127.0.0.1:${p}/_ping`]);
-    assert.equal(ping.stdout.toString(), 'OK');
+    const ping = await new Promise<string>((resolve, reject) =>
+      httpGet(`http://127.0.0.1:${p}/_ping`, (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve(b));
+      }).on('error', reject),
+    );
+    assert.equal(ping, 'OK');
   } finally {
     await explicit.cleanup();
   }

@@ -126,12 +126,16 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         stdout: h.io!.stdout,
         stderr: terminal ? null : h.io!.stderr,
         stdin: h.io?.stdin ?? null,
+        ...(h.io?.spool ? { durable: h.io.spool } : {}),
       },
       start: () => h.start(),
       kill: (sig, all) => h.kill(sig, all),
       wait: () =>
         (waited ??= h.wait().then(
-          (e) => ({ exitCode: e.exitCode, exitedAt: iso(e.exitedAt) }),
+          (e) => {
+            h.io?.spool?.kick(); // the output ends now: no need to wait for the next poll
+            return { exitCode: e.exitCode, exitedAt: iso(e.exitedAt) };
+          },
           // The shim went away under us: its delete action still knows (or 255).
           async () => {
             if (closing) return new Promise<TaskExit>(() => {});
@@ -285,14 +289,23 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         stdio: stdioPaths(bundleDir, { stdin: req.openStdin }),
         terminal: req.terminal,
         runtimeBinary: runtimeOfSpec.get(req.spec as object),
+        durableOutput: req.durableOutput,
       });
       return wrap(h, req.terminal);
     },
     async restore(id, opts) {
       const bundleDir = bundleOf(id);
       if (!(await stat(bundleDir).catch(() => undefined))) return undefined;
-      const r = await rt.restore(id, bundleDir);
+      const r = await rt.restore(id, bundleDir, { durableOutput: opts.durableOutput });
       if (r.status === 'dead') return { exited: { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) } };
+      if (r.state.status === 'created') {
+        // berthd died between Create and Start: the process never ran (the start call never
+        // answered). Nothing to adopt: the task goes; the record says what the container is.
+        await r.handle.kill('SIGKILL', true).catch(() => {});
+        await r.handle.delete().catch(() => r.handle.close());
+        await removeBundle(bundleDir);
+        return undefined;
+      }
       if (r.state.status === 'stopped' || !r.handle.io) {
         const exit =
           r.state.status === 'stopped'

@@ -4,11 +4,14 @@
 // closed after the run's output was drained. A handler never throws or rejects; the promise
 // it may return holds the copier back (dockerd's blocking mode) until the message is handed
 // over. Drivers report what they could not deliver through `warn`, rate-limited by them.
+import type { DurableSink } from './rotating-file.ts';
 import type { MessageHandler } from './copier.ts';
 
 export interface LogDriver {
   readonly handler: MessageHandler;
   close(): Promise<void>;
+  /** Drivers that store durably: log a task's spooled output, committing each append. */
+  bind?(d: DurableSink): void;
 }
 
 /** The container facts drivers put into tags, records and extra attributes (dockerd's logger.Info). */

@@ -107,7 +107,7 @@ export async function openLogDriver(
     case 'json-file': {
       const attrs = fileAttrs(info, mine);
       const w = new JsonFileWriter(o.jsonPath, { ...parseLogOpts(mine, o.jsonDefaults), attrs, onWarning: ctx.warn });
-      driver = { handler: w.handler, close: () => w.close() };
+      driver = { handler: w.handler, close: () => w.close(), bind: (d) => w.bindDurable(d) };
       break;
     }
     case 'local': {

@@ -26,6 +26,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { errnoCode, invalidArgument, messageOf } from '../common/errors.ts';
 import { compressLogFile } from './gzip-file.ts';
+import type { StreamName } from './jsonlog.ts';
 import { withChainLock } from './chain-lock.ts';
 
 const writeAsync = (fd: number, buf: Buffer, off: number, len: number) =>
@@ -58,6 +59,17 @@ export interface WriterStats {
   currentSize: number;
 }
 
+/**
+ * A task's durable output (runtime/spool.ts): the stream offsets logging resumes at, where
+ * the log ended at the last commit, and the commit itself — called after every append, so
+ * after a kill the log is cut back to the last commit and the rest is logged again, once.
+ */
+export interface DurableSink {
+  readonly start: Readonly<Record<StreamName, number>>;
+  readonly log: { inode: number; size: number } | undefined;
+  commit(log: { inode: number; size: number }, ends: Partial<Record<StreamName, number>>): void;
+}
+
 /** Records queued together share one promise: resolved once all of them are on disk or dropped. */
 interface Gen {
   promise: Promise<void>;
@@ -68,6 +80,8 @@ interface Pending {
   buf: Buffer;
   timeNs: bigint;
   gen: Gen;
+  /** Stream offset just past this record's bytes (durable output). */
+  end?: { stream: StreamName; at: number };
 }
 
 const MAX_BATCH_BYTES = 1 << 20;
@@ -83,6 +97,8 @@ export class RotatingLogFile {
 
   #fd: number;
   #size: number;
+  #inode: number;
+  #durable: DurableSink | undefined;
   #queue: Pending[] = [];
   #gen: Gen | undefined;
   #draining: Promise<void> | undefined;
@@ -112,7 +128,9 @@ export class RotatingLogFile {
     this.#onWarning = opts.onWarning;
     this.#warnIntervalMs = opts.warnIntervalMs ?? 60_000;
     this.#fd = fs.openSync(path, 'a', this.mode);
-    this.#size = fs.fstatSync(this.#fd).size;
+    const st = fs.fstatSync(this.#fd);
+    this.#size = st.size;
+    this.#inode = st.ino;
     this.closed = new Promise((r) => (this.#resolveClosed = r));
   }
 
@@ -120,8 +138,27 @@ export class RotatingLogFile {
     return { ...this.#stats, currentSize: this.#size };
   }
 
+  /**
+   * Logs a task's durable output from here on: the file is cut back to the last commit (what
+   * follows it is logged again from the spool) and every append is committed. Call before
+   * the first append.
+   */
+  bindDurable(d: DurableSink): void {
+    const last = d.log;
+    if (last) {
+      // Same file: anything past the commit was written by a berthd that died before
+      // committing it. Another file: rotated after the commit, so all of it is uncommitted.
+      const keep = last.inode === this.#inode ? Math.min(last.size, this.#size) : 0;
+      if (keep < this.#size) {
+        fs.ftruncateSync(this.#fd, keep);
+        this.#size = keep;
+      }
+    }
+    this.#durable = d;
+  }
+
   /** Queue one encoded record. Resolves when it is written or dropped; never rejects. */
-  append(buf: Buffer, timeNs: bigint): Promise<void> {
+  append(buf: Buffer, timeNs: bigint, end?: { stream: StreamName; at: number }): Promise<void> {
     if (this.#closing) {
       this.#stats.dropped++;
       return Promise.resolve();
@@ -132,7 +169,7 @@ export class RotatingLogFile {
       this.#gen = { promise, resolve };
     }
     const gen = this.#gen;
-    this.#queue.push({ buf, timeNs, gen });
+    this.#queue.push(end ? { buf, timeNs, gen, end } : { buf, timeNs, gen });
     this.#kick();
     return gen.promise;
   }
@@ -181,6 +218,7 @@ export class RotatingLogFile {
       const batch = q.splice(0, take);
       if (this.#gen && batch.at(-1)!.gen === this.#gen) this.#gen = undefined; // later writes start a new gen
       await this.#writeBatch(batch);
+      if (this.#durable) this.#commit(batch);
       const cont = this.#queue[0]?.gen;
       let last: Gen | undefined;
       for (const p of batch) {
@@ -239,6 +277,17 @@ export class RotatingLogFile {
     }
   }
 
+  /** Records what the log now holds (dropped records count: dockerd drops them too). */
+  #commit(batch: Pending[]): void {
+    const ends: Partial<Record<StreamName, number>> = {};
+    for (const p of batch) if (p.end) ends[p.end.stream] = p.end.at;
+    try {
+      this.#durable!.commit({ inode: this.#inode, size: this.#size }, ends);
+    } catch (err) {
+      this.#warn('could not record the log position', { path: this.path, error: messageOf(err) });
+    }
+  }
+
   async #rotate(): Promise<void> {
     const p = this.path;
     // The previous rotation's x.log.1 must be compressed before the names shift again.
@@ -248,6 +297,7 @@ export class RotatingLogFile {
     const old = this.#fd;
     this.#fd = fd;
     this.#size = 0;
+    this.#inode = fs.fstatSync(fd).ino;
     this.#needNewline = false;
     this.#stats.rotations++;
     await closeAsync(old).catch(() => {});

@@ -21,6 +21,7 @@ import { PassThrough } from 'node:stream';
 import type { Readable, Writable } from 'node:stream';
 import { errnoCode, invalidArgument } from '../common/errors.ts';
 import { S_IFIFO, mknod, setPipeSize, getPipeSize } from '../sys/libc.ts';
+import { SpooledOutput } from './spool.ts';
 
 export interface StdioPaths {
   stdin?: string;
@@ -86,6 +87,11 @@ export interface TaskIOOptions {
   pipeSize?: number;
   /** Terminal mode: the shim copies the pty to stdout only; stderr is not used. */
   terminal?: boolean;
+  /**
+   * Output through spool files in `dir` (spool.ts), so no byte is lost when berthd dies;
+   * `durable`: a consumer commits what it has stored (else reading counts as committed).
+   */
+  spool?: { dir: string; durable: boolean };
 }
 
 /**
@@ -103,12 +109,23 @@ export class TaskIO {
   private readers: net.Socket[] = [];
   private stdinSocket: net.Socket | undefined;
   private readonly terminal: boolean;
+  private readonly spoolOpts: TaskIOOptions['spool'];
+  /** Set after attach() when output goes through spool files. */
+  spool: SpooledOutput | undefined;
 
-  constructor(paths: StdioPaths, keepers: number[], pipeSize: number, terminal: boolean, stdinFd: number | undefined) {
+  constructor(
+    paths: StdioPaths,
+    keepers: number[],
+    pipeSize: number,
+    terminal: boolean,
+    stdinFd: number | undefined,
+    spool?: TaskIOOptions['spool'],
+  ) {
     this.paths = paths;
     this.keepers = keepers;
     this.pipeSize = pipeSize;
     this.terminal = terminal;
+    this.spoolOpts = spool;
     this.stdout = new PassThrough();
     this.stderr = new PassThrough();
     if (stdinFd !== undefined) {
@@ -122,10 +139,26 @@ export class TaskIO {
 
   /** Opens the real readers and drops the keepers. Call after the shim's Create/Exec returned. */
   attach(): void {
-    if (this.readers.length) return;
+    if (this.readers.length || this.spool) return;
     const outs: [string, PassThrough][] = [[this.paths.stdout, this.stdout as PassThrough]];
     if (!this.terminal) outs.push([this.paths.stderr, this.stderr as PassThrough]);
     else (this.stderr as PassThrough).end();
+    if (this.spoolOpts) {
+      const fifos = outs.map(([path], i) => ({
+        name: i === 0 ? ('stdout' as const) : ('stderr' as const),
+        path,
+        fd: openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK),
+      }));
+      this.spool = new SpooledOutput({ dir: this.spoolOpts.dir, fifos, durable: this.spoolOpts.durable });
+      const streams = [this.spool.stdout, this.spool.stderr];
+      outs.forEach(([, sink], i) => {
+        const src = streams[i]!;
+        src.on('error', (err) => sink.destroy(err));
+        src.pipe(sink);
+      });
+      this.closeKeepers();
+      return;
+    }
     for (const [path, sink] of outs) {
       const fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
       const sock = fifoSocket(fd, 'r');
@@ -152,6 +185,7 @@ export class TaskIO {
     this.closeKeepers();
     for (const r of this.readers) r.destroy();
     this.readers = [];
+    this.spool?.close();
     this.stdinSocket?.destroy();
     (this.stdout as PassThrough).end();
     (this.stderr as PassThrough).end();
@@ -170,7 +204,7 @@ export async function createTaskIO(paths: StdioPaths, opts: TaskIOOptions = {}):
     const size = raisePipeSize(keepers[0], want);
     raisePipeSize(keepers[1], want);
     if (paths.stdin) stdinFd = openSync(paths.stdin, fsc.O_RDWR);
-    return new TaskIO(paths, keepers, size, opts.terminal ?? false, stdinFd);
+    return new TaskIO(paths, keepers, size, opts.terminal ?? false, stdinFd, opts.spool);
   } catch (err) {
     for (const fd of keepers) closeSync(fd);
     throw err;
@@ -187,7 +221,7 @@ export async function reopenTaskIO(paths: StdioPaths, opts: TaskIOOptions = {}):
     if (!st.isFIFO()) throw invalidArgument(`${p} is not a FIFO`);
   }
   const stdinFd = paths.stdin ? openSync(paths.stdin, fsc.O_RDWR) : undefined;
-  const io = new TaskIO(paths, [], 0, opts.terminal ?? false, stdinFd);
+  const io = new TaskIO(paths, [], 0, opts.terminal ?? false, stdinFd, opts.spool);
   io.attach();
   return io;
 }

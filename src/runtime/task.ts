@@ -54,6 +54,8 @@ export interface CreateTaskRequest {
   signal?: AbortSignal;
   /** The OCI runtime binary for this task (default: the configured runc). */
   runtimeBinary?: string;
+  /** Output goes through spool files in the bundle; a consumer commits what it stored (spool.ts). */
+  durableOutput?: boolean;
 }
 
 export interface ExitStatus {
@@ -113,7 +115,20 @@ export function signalNumber(sig: number | string): number {
 }
 
 /** Files the shim and runc leave in a bundle, plus the config.json createTask wrote. */
-const SHIM_FILES = ['config.json', 'address', 'log', 'log.json', 'options.json', 'runtime', 'init.pid', '.address'];
+const SHIM_FILES = [
+  'config.json',
+  'address',
+  'log',
+  'log.json',
+  'options.json',
+  'runtime',
+  'init.pid',
+  '.address',
+  // spool.ts: the output spools and their commit record
+  'log.cursor',
+  'stdout.spool',
+  'stderr.spool',
+];
 
 async function removeShimFiles(bundle: string, stdio?: StdioPaths): Promise<void> {
   const rootfs = join(bundle, 'rootfs');
@@ -366,7 +381,11 @@ export class Runtime {
     await fsp.writeFile(join(bundleDir, 'config.json'), JSON.stringify(req.spec), { mode: 0o600 });
     let io: TaskIO;
     try {
-      io = await createTaskIO(req.stdio, { pipeSize: this.config.pipeSize, terminal: req.terminal });
+      io = await createTaskIO(req.stdio, {
+        pipeSize: this.config.pipeSize,
+        terminal: req.terminal,
+        spool: { dir: bundleDir, durable: req.durableOutput ?? false },
+      });
     } catch (err) {
       if (shim) await shutdownShim(shim, 5_000).catch(() => shim?.close());
       throw err;
@@ -421,7 +440,7 @@ export class Runtime {
    * back with its stdio reopened (consume io.stdout/io.stderr or the container blocks once
    * the pipe is full); otherwise the remains are cleaned and the exit reported.
    */
-  async restore(id: string, bundleDir: string): Promise<RestoreResult> {
+  async restore(id: string, bundleDir: string, opts: { durableOutput?: boolean } = {}): Promise<RestoreResult> {
     let shim: Shim;
     try {
       shim = await connectShim(this.config.shim, bundleDir, id);
@@ -446,7 +465,10 @@ export class Runtime {
       ? { stdout: state.stdout, stderr: state.stderr, ...(state.stdin ? { stdin: state.stdin } : {}) }
       : undefined;
     if (stdio && state.status !== 'stopped') {
-      io = await reopenTaskIO(stdio, { terminal: state.terminal }).catch((err) => {
+      io = await reopenTaskIO(stdio, {
+        terminal: state.terminal,
+        spool: { dir: bundleDir, durable: opts.durableOutput ?? false },
+      }).catch((err) => {
         this.config.log.warn('reopen stdio', { id, error: messageOf(err) });
         return undefined;
       });

@@ -5,6 +5,7 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
+import { errnoCode } from '../../common/errors.ts';
 import { frame } from '../../common/stdcopy.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Container, ContainerStore } from '../../containers/store.ts';
@@ -25,7 +26,11 @@ const execsDir = (deps: ExecRunDeps, containerId: string) => join(deps.store.dir
 /** Ephemeral state: no fsync (a lost write costs one exit code after a host crash). */
 export async function persistExec(deps: ExecRunDeps, r: ExecRecord): Promise<void> {
   const dir = execsDir(deps, r.ContainerID);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // Not recursive: a container removed meanwhile (its directory moved to the trash) must
+  // not come back as a directory with only execs/ in it.
+  await mkdir(dir, { mode: 0o700 }).catch((err) => {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+  });
   await writeFile(join(dir, `${r.ID}.json`), JSON.stringify(r), { mode: 0o600 });
 }
 

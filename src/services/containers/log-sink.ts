@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { Logger } from '../../common/logger.ts';
 import type { MessageHandler } from '../../logs/copier.ts';
 import { openLogDriver } from '../../logs/drivers.ts';
+import type { DurableSink } from '../../logs/writer.ts';
 import type { ContainerLogInfo, DriverContext } from '../../logs/driver.ts';
 import type { Container } from '../../containers/store.ts';
 import type { EngineSettings } from './settings.ts';
@@ -14,6 +15,13 @@ import { resolveLogConfig, type SettledLogConfig } from './log-config.ts';
 export interface LogSink {
   handler: MessageHandler;
   close(): Promise<void>;
+  /** Logs a task's durable output: resumes where the last commit left off, commits each append. */
+  bind?(d: DurableSink): void;
+}
+
+/** Whether the container's log driver stores its output durably (and so commits it). */
+export function logsDurably(settings: EngineSettings, c: Container): boolean {
+  return logDriverOf(settings, c) === 'json-file';
 }
 
 export const DEFAULT_JOURNAL_SOCKET = '/run/systemd/journal/socket';

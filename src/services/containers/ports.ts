@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../../common/digest.ts';
 import type { HostConfig } from '../../containers/types.ts';
 import type { Mount } from '../../oci/runtime-spec.ts';
+import type { DurableSink } from '../../logs/writer.ts';
 
 export interface TaskExit {
   exitCode: number;
@@ -14,6 +15,8 @@ export interface TaskIo {
   stdout: Readable;
   stderr: Readable | null; // null with a TTY: everything arrives on stdout
   stdin: Writable | null; // the write end of the stdin FIFO when OpenStdin
+  /** With durable output: where the log resumes and how it commits (no byte lost to a kill). */
+  durable?: DurableSink;
 }
 
 export interface Task {
@@ -105,6 +108,8 @@ export interface CreateTaskRequest {
   rootfs: Mount[];
   terminal: boolean;
   openStdin: boolean;
+  /** A log writer will commit the output it stored (io.durable); until then it is kept. */
+  durableOutput?: boolean;
 }
 
 export interface TaskRuntime {
@@ -114,7 +119,7 @@ export interface TaskRuntime {
   /** Reconnects to a task left by a previous berthd; `exited` when it is gone or done. */
   restore(
     id: string,
-    opts: { terminal: boolean; openStdin: boolean },
+    opts: { terminal: boolean; openStdin: boolean; durableOutput?: boolean },
   ): Promise<{ task: Task; paused: boolean } | { exited: TaskExit } | undefined>;
   /** Removes any leftovers (bundle, fifos, runc state) of a task that no longer runs. */
   cleanup(id: string): Promise<void>;

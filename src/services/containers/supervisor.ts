@@ -27,7 +27,7 @@ import type { ContainerNetworking } from './network-port.ts';
 import type { ExecRegistry } from './exec-registry.ts';
 import type { EngineSettings } from './settings.ts';
 import type { AttachedMounts, ContainerVolumes } from './volume-port.ts';
-import { openLogSink, type LogSink } from './log-sink.ts';
+import { logsDurably, openLogSink, type LogSink } from './log-sink.ts';
 import { connectOutput, type OutputRun } from './task-output.ts';
 import { specInputOf } from './task-spec.ts';
 import { lowersOf } from './rootfs.ts';
@@ -162,6 +162,7 @@ export class Supervisor {
         rootfs: d.layers.rootfsMounts(lowers, d.store.dir(id), false),
         terminal: Boolean(cfg.Tty),
         openStdin: Boolean(cfg.OpenStdin),
+        durableOutput: Boolean(log?.bind),
       });
       vols.created();
       await this.connect(c, live, task, log, { start: true, paused: false });
@@ -213,7 +214,11 @@ export class Supervisor {
     // 'dead' is how a container whose state record was unreadable loads.
     const unknown = st === 'dead';
     const found = await d.runtime
-      .restore(id, { terminal: Boolean(c.record.config.Tty), openStdin: Boolean(c.record.config.OpenStdin) })
+      .restore(id, {
+        terminal: Boolean(c.record.config.Tty),
+        openStdin: Boolean(c.record.config.OpenStdin),
+        durableOutput: logsDurably(d.settings, c),
+      })
       .catch((err) => {
         d.ctx.log.warn('could not restore task', { container: id, err });
         return undefined;

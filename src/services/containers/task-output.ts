@@ -15,6 +15,8 @@ export interface OutputRun {
 }
 
 export function connectOutput(io: ContainerIo, taskIo: TaskIo, log: LogSink | undefined): OutputRun {
+  // Durable output: the log resumes where its last commit left off and commits each append.
+  if (log?.bind && taskIo.durable) log.bind(taskIo.durable);
   const stdout = teeOutput(taskIo.stdout, (b) => io.deliver('stdout', b));
   const stderr = taskIo.stderr ? teeOutput(taskIo.stderr, (b) => io.deliver('stderr', b)) : null;
   // Without a log driver the output only feeds attach clients: no line splitting at all.
