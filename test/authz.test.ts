@@ -143,6 +143,11 @@ test('limits are checked on the decoded request: host network, binds, spelling',
     body: '{"Image":"busybox","Cmd":["true"],"HostConfig":{"privileged":true}}',
   });
   assert.equal(lower.status, 403);
+  // Two spellings: the handler's decoder takes the last one (Go's rule), so does the policy.
+  const both = await bob.api('POST', '/containers/create', {
+    body: '{"Image":"busybox","Cmd":["true"],"HostConfig":{"Privileged":false,"privileged":true}}',
+  });
+  assert.equal(both.status, 403, both.body.toString());
   // Actions outside the rule: pulling images is not in bob's list.
   const pull = await bob.api('POST', '/images/create?fromImage=busybox&tag=latest');
   assert.equal(pull.status, 403);

@@ -23,6 +23,7 @@ import {
   type BodyLimits,
 } from './body.ts';
 import { readUpgradeBody, upgradeBodyLength } from './hijack.ts';
+import { decodeForAuthz } from './authz-decode.ts';
 import { holdResponse, setUnixPeer, subjectOf, type AuthzRequest, type Authorizer, type UnixPeer } from './authz.ts';
 
 /** Where to listen. TLS applies to TCP sockets only (as dockerd's socket activation). */
@@ -130,6 +131,7 @@ export class ApiServer {
           query: url.searchParams,
           rawHeaders: rawReq.rawHeaders,
           body,
+          decoded: decodeForAuthz(method, path, body),
         };
         await authorizer.request(areq);
         const asked = areq;

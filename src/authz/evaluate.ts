@@ -1,6 +1,5 @@
 // Decides a request against the built-in policy, on the decoded request: the action from
-// the route, the limits from the JSON body the handler will read (field names matched
-// case-insensitively, as Go's decoder does, so no spelling slips past).
+// the route, the limits from the body as its handler decodes it (api/authz-decode.ts).
 import { posix } from 'node:path';
 import { parseJsonSafe, isObject } from '../common/json.ts';
 import { actionMatches, actionOf, type Action } from './actions.ts';
@@ -58,9 +57,11 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 function checkLimits(l: Limits, action: Action, asked: Asked, ctx: PolicyContext): string | undefined {
   const own = ownership(l, action, asked, ctx);
   if (own) return own;
-  let body: unknown = {};
+  // The API layer decodes the bodies judged here exactly as their handlers do; a body it
+  // did not decode is read as plain JSON (names matched case-insensitively, as Go's would).
+  let body: unknown = asked.decoded ?? {};
   const text = asked.body?.toString('utf8').trim() ?? '';
-  if (text !== '' && text !== 'null') {
+  if (asked.decoded === undefined && text !== '' && text !== 'null') {
     try {
       body = parseJsonSafe(text, 'request body');
     } catch {

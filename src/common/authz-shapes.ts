@@ -29,6 +29,8 @@ export interface Asked {
   rawHeaders: string[];
   /** The body exactly as the handler will read it; undefined for streamed bodies. */
   body?: Buffer;
+  /** The body as its handler decodes it (create, exec, volume create); undefined for others. */
+  decoded?: unknown;
 }
 
 export interface Answered {
