@@ -130,6 +130,9 @@ export function guardStream(req: IncomingMessage, max: number, idleMs: number): 
     },
   });
   guard.on('close', () => clearTimeout(timer));
+  // Its reader sees the error (reads reject, pipelines fail); a reader that already gave
+  // up must not turn a late one into an uncaught exception.
+  guard.on('error', () => {});
   arm();
   req.on('error', (err) => guard.destroy(err));
   req.on('close', () => {

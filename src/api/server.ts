@@ -71,6 +71,9 @@ export class ApiServer {
   /** Hands an accepted connection to the HTTP server, noting a unix peer's credentials. */
   private accept(socket: Socket, unix: boolean): void {
     this.sockets.add(socket);
+    // A client that went away (EPIPE, ECONNRESET) is never berthd's crash: node:http drops
+    // its own error handler when a connection is hijacked, and writers may not add one.
+    socket.on('error', () => {});
     socket.on('close', () => this.sockets.delete(socket));
     if (unix && this.opts.peerCredentials) {
       const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
