@@ -158,7 +158,7 @@ test('inspect shows the daemon log defaults in LogConfig; info and version are f
 }, async () => {
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['true'] });
   const lc = (await d.api('GET', `/containers/${id}/json`)).json().HostConfig.LogConfig;
-  assert.deepEqual(lc, { Type: 'json-file', Config: { 'max-file': '5', 'max-size': '1m' } });
+  assert.deepEqual(lc, { Type: 'json-file', Config: { 'max-size': '1m' } });
   const mine = await createContainer(d, {
     Image: 'busybox',
     Cmd: ['true'],
