@@ -35,7 +35,7 @@ export const FIXED: Record<string, { ok: (v: unknown) => boolean; reason: string
   },
   ip6tables: {
     ok: (v) => v === true,
-    reason: "berthd's IPv6 rules (nftables table ip6) follow \"iptables\" and cannot be turned off apart",
+    reason: 'berthd\'s IPv6 rules (nftables table ip6) follow "iptables" and cannot be turned off apart',
   },
   features: {
     ok: (v) => typeof v === 'object' && v !== null && Object.keys(v).length === 0,

@@ -181,3 +181,21 @@ test('flags: lists accumulate, refused dockerd flags say why, fd:// addresses ar
   assert.deepEqual(parseFlags(['-H', 'fd://', '-H', 'fd://3']).values.hosts, ['fd://', 'fd://3']);
   assert.throws(() => parseFlags(['--add-runtime', 'runc=/x']), /runtime name 'runc' is reserved/);
 });
+
+test('IPv6 of the default bridge: --ipv6 (bare or =false), fixed-cidr-v6, v6 pools checked', async () => {
+  assert.equal(parseFlags(['--ipv6']).values.ipv6, true);
+  assert.equal(parseFlags(['--ipv6=false']).values.ipv6, false);
+  assert.equal(parseFlags(['--fixed-cidr-v6', 'fd00:1::/64']).values.fixedCidrV6, 'fd00:1::/64');
+  const r = await readConfigFile(
+    file({ ipv6: true, 'fixed-cidr-v6': 'fd00:2::/64', 'default-address-pools': [{ base: 'fd00:3::/48', size: 64 }] }),
+    true,
+  );
+  assert.equal(r.values.ipv6, true);
+  assert.equal(r.values.fixedCidrV6, 'fd00:2::/64');
+  await assert.rejects(
+    readConfigFile(file({ 'default-address-pools': [{ base: 'fd00:3::/48', size: 40 }] }), true),
+    /invalid default-address-pools size 40/,
+  );
+  // dockerd's ip-forward=true sets a host sysctl berthd never touches: refused, not ignored.
+  await assert.rejects(readConfigFile(file({ 'ip-forward': true }), true), /ip-forward=true is not supported/);
+});

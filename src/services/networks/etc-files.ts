@@ -63,8 +63,7 @@ export async function updateHosts(
           ? { appended: change.add.map((ip) => hostEntry(c, ip)) }
           : { kept: (change.remove ?? []).map((ip) => hostEntry(c, ip)) }),
       });
-      if (change.add?.length)
-        await fh.write(`\n${change.add.map((ip) => hostEntry(c, ip)).join('\n')}\n`, st.size);
+      if (change.add?.length) await fh.write(`\n${change.add.map((ip) => hostEntry(c, ip)).join('\n')}\n`, st.size);
       return;
     }
     const buf = Buffer.alloc(st.size);
