@@ -4,9 +4,9 @@
 // --tls=false says it is meant.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,11 +100,14 @@ test('a docker CLI without a certificate, or with one from another CA, is refuse
 }, async () => {
   const plain = await run('docker', ['-H', tcp(), 'version'], {}, 20_000);
   assert.notEqual(plain.code, 0, 'plain HTTP to a TLS port');
+  assert.doesNotMatch(plain.stdout, /Server:/);
   // --tls alone encrypts but sends no client certificate (with an empty cert path).
   const empty = join(scratch, 'empty-certs');
   await run('mkdir', ['-p', empty], {});
   const nocert = await run('docker', ['-H', tcp(), '--tls', 'version'], { DOCKER_CERT_PATH: empty }, 20_000);
   assert.notEqual(nocert.code, 0, nocert.stdout);
+  assert.doesNotMatch(nocert.stdout, /Server:/);
+  assert.match(nocert.stderr, /certificate|tls|EOF|connection reset/i);
   const rogue = await run(
     'docker',
     ['version'],
@@ -114,6 +117,81 @@ test('a docker CLI without a certificate, or with one from another CA, is refuse
   assert.notEqual(rogue.code, 0, rogue.stdout);
   assert.doesNotMatch(rogue.stdout, /Server:/);
 });
+
+test('kill -HUP reloads under docker CLI sessions over TLS: the container, its logs -f and events streams stay', {
+  skip: skip || (!hasDockerCli() && 'no docker CLI'),
+}, async () => {
+  const env = { DOCKER_HOST: tcp(), DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: pki.clients.alice };
+  const docker = (args: string[]) => run('docker', args, env);
+  const r = await docker([
+    'run',
+    '-d',
+    'busybox',
+    'sh',
+    '-c',
+    'i=0; while true; do echo tick$i; i=$((i+1)); sleep 0.1; done',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const id = r.stdout.trim();
+  const pidOf = async () =>
+    (await docker(['inspect', '--format', '{{.State.Running}} {{.State.Pid}}', id])).stdout.trim();
+  const before = await pidOf();
+  assert.match(before, /^true \d+$/);
+  // Two long-lived CLI connections: a followed log and an event stream.
+  const follow = (args: string[]) => {
+    const p = spawn('docker', args, {
+      env: cleanClientEnv({ DOCKER_CONFIG: join(scratch, 'docker-config'), ...env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = { text: '', proc: p as ChildProcess };
+    p.stdout.on('data', (c) => (out.text += c));
+    return out;
+  };
+  const logs = follow(['logs', '-f', id]);
+  const events = follow(['events', '--filter', 'type=daemon', '--format', '{{json .}}']);
+  try {
+    await until(() => logs.text.includes('tick'));
+    const cfgPath = join(d.root, 'daemon.json');
+    const cfg = JSON.parse(await readFile(cfgPath, 'utf8'));
+    await writeFile(cfgPath, JSON.stringify({ ...cfg, labels: ['reloaded=yes'] }));
+    const seen = logs.text.length;
+    const running = (await pidOf()).split(' ')[1];
+    assert.ok(running);
+    execFileSync('kill', ['-HUP', String(d.proc.pid)]);
+    await until(() => events.text.includes('"Action":"reload"'));
+    const ev = events.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((e) => e.Action === 'reload');
+    assert.equal(ev.Actor.Attributes.labels, JSON.stringify(['reloaded=yes']));
+    const info = await docker(['info', '--format', '{{json .Labels}}']);
+    assert.equal(info.code, 0, info.stderr);
+    assert.deepEqual(JSON.parse(info.stdout), ['reloaded=yes']);
+    // The same container process, the same CLI connections, still delivering.
+    assert.equal(await pidOf(), before);
+    await until(() => logs.text.length > seen + 200);
+    assert.equal(logs.proc.exitCode, null, 'docker logs -f is still connected');
+    assert.equal(events.proc.exitCode, null, 'docker events is still connected');
+    const ex = await docker(['exec', id, 'echo', 'after-reload']);
+    assert.equal(ex.code, 0, ex.stderr);
+    assert.equal(ex.stdout.trim(), 'after-reload');
+    await writeFile(cfgPath, JSON.stringify(cfg));
+  } finally {
+    logs.proc.kill();
+    events.proc.kill();
+    await docker(['rm', '-f', id]);
+  }
+});
+
+/** Waits for a condition (checked every 50 ms), failing after 20 s. */
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${cond}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 test('TLS below 1.2 is refused; 1.2 with a client certificate is accepted', { skip }, async () => {
   const c = pki.clients.alice;
