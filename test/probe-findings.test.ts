@@ -59,6 +59,29 @@ test('finding 1: a container that fills its /etc/hosts cannot kill berthd at net
   for (const n of [a, b]) await d.api('DELETE', `/networks/${n.id}`);
 });
 
+test('finding 1: a container that fills its /etc/resolv.conf cannot hang berthd or make it read the file whole at connect', {
+  skip,
+}, async () => {
+  const net = await network('probe-resolv');
+  // On the default bridge: connecting it to a user network points its resolv.conf at our DNS.
+  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'] });
+  await d.api('POST', `/containers/${id}/start`);
+  assert.equal(await exec(id, ['sh', '-c', 'yes "" | head -c 150000000 > /etc/resolv.conf']), 0);
+  assert.equal(statSync(`${d.dataRoot}/containers/${id}/resolv.conf`).size, 150_000_000);
+  const before = peakRssMb();
+  const conn = await d.api('POST', `/networks/${net.id}/connect`, { body: { Container: id } });
+  assert.equal(conn.status, 200, conn.body.toString());
+  assert.equal((await d.api('GET', '/_ping')).status, 200, 'berthd is alive');
+  assert.ok(peakRssMb() - before < 100, `berthd read the file: peak RSS ${before} → ${peakRssMb()} MB`);
+  // No nameserver of ours in its head: rewritten to point at our DNS server.
+  assert.match(
+    readFileSync(`${d.dataRoot}/containers/${id}/resolv.conf`, 'utf8'),
+    new RegExp(`^nameserver ${net.gateway.replace(/\./g, '\\.')}$`, 'm'),
+  );
+  await d.api('DELETE', `/containers/${id}?force=1`);
+  await d.api('DELETE', `/networks/${net.id}`);
+});
+
 test('finding 1: TCP connections to the embedded DNS server are bounded per container', { skip }, async () => {
   const net = await network('probe-dns');
   const target = await createContainer(

@@ -31,6 +31,24 @@ export function hostEntry(c: Container, ip: string): string {
 /** The largest /etc/hosts berthd reads back: the container can write anything into it. */
 export const MAX_HOSTS_FILE = 1 << 20;
 
+/** At most `max` bytes from the start of a file a container can write ('' if it is gone or no file). */
+async function readHead(path: string, max: number): Promise<string> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return '';
+  }
+  try {
+    if (!(await fh.stat()).isFile()) return '';
+    const buf = Buffer.alloc(max);
+    const { bytesRead } = await fh.read(buf, 0, max, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * `network connect/disconnect` on a running container: adds or drops its own line for
  * that address, keeping everything else (links, --add-host, the user's edits). Written
@@ -120,8 +138,13 @@ export async function useOurDns(deps: NetworkDeps, dir: string, c: Container, dn
       .filter((n) => n.driver === 'bridge' && !n.builtin && n.ipam)
       .map((n) => n.ipam!.gateway),
   );
-  const now = await readFile(resolvConfPath(dir), 'utf8').catch(() => '');
-  const servers = [...now.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]);
+  // The container can write its resolv.conf: only its head is read (nameservers come first).
+  const now = await readHead(resolvConfPath(dir), MAX_HOSTS_FILE);
+  // Line by line: a multiline /^\s*…/ over a file of blank lines backtracks quadratically.
+  const servers = now
+    .split('\n')
+    .map((l) => /^[ \t]*nameserver[ \t]+(\S+)/.exec(l)?.[1])
+    .filter((x) => x !== undefined);
   if (servers.some((s) => ours.has(s))) return;
   await writeFile(resolvConfPath(dir), (await resolvConfText(deps, c, dnsServer))!);
 }
