@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { mountsUnder, netPrefixes, shimsOf, type TestDaemon } from './daemon.ts';
+import { mountsUnder, netPrefixes, shimsOf, testNetwork, type TestDaemon } from './daemon.ts';
 import { demux } from './http.ts';
 
 /** The runc containers of a daemon, with their status. */
@@ -52,9 +52,15 @@ export async function inconsistencies(d: TestDaemon): Promise<string[]> {
   for (const id of running) if (!tasks.has(id)) problems.push(`running container ${id.slice(0, 12)} has no runc task`);
   let endpoints = 0;
   let ownNetns = 0;
+  const addresses = new Set<string>();
   for (const id of running) {
     const c = (await d.api('GET', `/containers/${id}/json`)).json();
     endpoints += Object.keys(c.NetworkSettings.Networks ?? {}).length;
+    for (const n of Object.values(c.NetworkSettings.Networks ?? {}) as {
+      IPAddress?: string;
+      GlobalIPv6Address?: string;
+    }[])
+      for (const a of [n.IPAddress, n.GlobalIPv6Address]) if (a) addresses.add(a);
     const mode: string = c.HostConfig.NetworkMode ?? 'default';
     if (mode !== 'host' && !mode.startsWith('container:')) ownNetns++;
   }
@@ -67,12 +73,52 @@ export async function inconsistencies(d: TestDaemon): Promise<string[]> {
   const bundles = ls(join(d.execRoot, 'tasks')).filter((n) => !n.startsWith('pool-'));
   const stray = bundles.filter((b) => !running.has(b));
   if (stray.length) problems.push(`bundles of no running container: ${stray.map((b) => b.slice(0, 12)).join(', ')}`);
-  const rootfs = mountsUnder(join(d.execRoot, 'tasks')).filter((m) => !running.has(m.split('/').at(-2) ?? ''));
-  if (rootfs.length) problems.push(`mounts of no running container: ${rootfs.join(', ')}`);
+  // Any mount under the daemon's roots must be a running container's (its path names it).
+  const ids = [...running];
+  const mounts = [...mountsUnder(d.execRoot), ...mountsUnder(d.dataRoot)].filter(
+    (m) => !ids.some((id) => m.split('/').includes(id)),
+  );
+  if (mounts.length) problems.push(`mounts of no running container: ${mounts.join(', ')}`);
+  problems.push(...firewallLeaks(d, addresses));
   const known = new Set(all.map((c) => c.Id));
   const dirs = ls(join(d.dataRoot, 'containers')).filter((n) => !known.has(n));
   if (dirs.length) problems.push(`container directories the API does not list: ${dirs.join(', ')}`);
   if (ls(join(d.execRoot, 'views')).length) problems.push('views left mounted');
+  return problems;
+}
+
+/**
+ * The daemon's nftables tables may name only running containers' addresses (published
+ * ports) and existing bridges.
+ */
+export function firewallLeaks(d: TestDaemon, addresses: Set<string>): string[] {
+  const { table } = testNetwork(d.root);
+  const problems: string[] = [];
+  for (const fam of ['ip', 'ip6']) {
+    let text: string;
+    try {
+      text = execFileSync('/usr/sbin/nft', ['list', 'table', fam, table], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).toString();
+    } catch {
+      continue; // no such table
+    }
+    // Map elements: `... : <container address> . <port>`.
+    const targets = [...text.matchAll(/:\s*([0-9a-f.:]+?)\s*\.\s*\d+\s*[,}]/g)].map((m) => m[1]);
+    const stale = [...new Set(targets)].filter((a) => !addresses.has(a));
+    if (stale.length)
+      problems.push(`nft table ${fam} ${table} forwards to addresses of no running container: ${stale.join(', ')}`);
+    const links = new Set(
+      execFileSync('/usr/sbin/ip', ['-o', 'link', 'show'])
+        .toString()
+        .split('\n')
+        .map((l) => l.split(': ')[1]?.split('@')[0] ?? ''),
+    );
+    const bridges = [...new Set([...text.matchAll(/[io]ifname (?:!= )?"([^"]+)"/g)].map((m) => m[1]))];
+    const gone = bridges.filter((b) => !links.has(b));
+    if (gone.length)
+      problems.push(`nft table ${fam} ${table} has rules for bridges that no longer exist: ${gone.join(', ')}`);
+  }
   return problems;
 }
 

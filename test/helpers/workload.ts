@@ -63,9 +63,13 @@ export function startWorkload(d: TestDaemon, o: WorkloadOptions): Workload {
           await sleep(100);
           continue;
         }
+        // Every other one publishes a port (an ephemeral host port): DNAT rules to clean up.
         const r = await api('POST', '/containers/create', {
           Image: 'busybox',
           Cmd: ['sleep', String(o.lifetime ?? 30)],
+          ...(i % 2 === 0
+            ? { ExposedPorts: { '80/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '' }] } } }
+            : {}),
         });
         if (r?.status !== 201) continue;
         const id = r.json().Id as string;
