@@ -11,7 +11,8 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { berthdMain, isRoot, repoRoot, shimsOf, type TestDaemon, useDaemon } from './helpers/daemon.ts';
+import { berthdMain, hasDockerCli, isRoot, repoRoot, shimsOf, type TestDaemon, useDaemon } from './helpers/daemon.ts';
+import { cleanClientEnv, runProcess } from './helpers/process.ts';
 import { demux, request } from './helpers/http.ts';
 import { createContainer, waitFor } from './helpers/containers.ts';
 import { listeningUnixSocket, notifySocket } from './helpers/notify-socket.ts';
@@ -290,7 +291,59 @@ test('-H fd:// serves on a socket systemd passed (LISTEN_FDS) and sd_notify repo
   }
 });
 
-test('contrib/berthd.service and berthd.socket: socket activation, notify, reload, containers outlive a stop', async () => {
+test('systemd-socket-activate starts berthd -H fd:// on the first docker CLI connection, which it then answers', {
+  skip:
+    skip ||
+    (!existsSync('/usr/bin/systemd-socket-activate') && 'no systemd-socket-activate') ||
+    (!hasDockerCli() && 'no docker CLI'),
+}, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-sdactivate-'));
+  const sockPath = join(root, 'berth.sock');
+  await writeFile(join(root, 'daemon.json'), '{}');
+  // systemd's own tool: it listens, and on the first connection execs berthd with the socket.
+  const p = spawn(
+    '/usr/bin/systemd-socket-activate',
+    [
+      '-l',
+      sockPath,
+      process.execPath,
+      berthdMain,
+      '--data-root',
+      join(root, 'data'),
+      '--exec-root',
+      join(root, 'exec'),
+      '--config-file',
+      join(root, 'daemon.json'),
+      '--bridge',
+      'none',
+      '--cgroup-parent',
+      `/berth-sdactivate-${process.pid}`,
+      '-H',
+      'fd://',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  p.stdout!.on('data', (c) => (out += c));
+  p.stderr!.on('data', (c) => (out += c));
+  try {
+    await waitFor(async () => existsSync(sockPath));
+    const r = await runProcess('docker', ['-H', `unix://${sockPath}`, 'version', '--format', '{{.Server.Os}}'], {
+      env: cleanClientEnv({ DOCKER_CONFIG: join(root, 'docker-config') }),
+    });
+    assert.equal(r.code, 0, `${r.stderr}\n${out}`);
+    assert.equal(r.stdout.trim(), 'linux');
+    assert.match(out, /fd:\/\//, 'berthd says it serves the inherited socket');
+  } finally {
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    if (p.exitCode === null) p.kill('SIGKILL');
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('contrib/berthd.service and berthd.socket: fd:// activation, Type=notify, HUP reload, KillMode=process (systemd-analyze verify)', async () => {
   const unit = await readFile(join(repoRoot, 'contrib', 'berthd.service'), 'utf8');
   const socket = await readFile(join(repoRoot, 'contrib', 'berthd.socket'), 'utf8');
   assert.match(unit, /^ExecStart=\S*berthd -H fd:\/\/$/m);
