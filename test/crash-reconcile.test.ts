@@ -3,6 +3,9 @@
 // runc task, shim, veth and namespace belongs to a container the API shows running, and a
 // container that logs steadily loses no line across the kills.
 import { test } from 'node:test';
+import { readdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { isRoot, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { createContainer, waitFor } from './helpers/containers.ts';
@@ -49,5 +52,33 @@ test('SIGKILLs under a concurrent workload leave nothing behind and lose no log 
 
   for (const c of (await d.api('GET', '/containers/json?all=1')).json())
     await d.api('DELETE', `/containers/${c.Id}?force=1`);
+  await d.api('DELETE', `/networks/${net}`);
+});
+
+test('a network connect cut short by a SIGKILL (link made, record not saved) is undone at start-up', {
+  skip,
+}, async () => {
+  const net = (await d.api('POST', '/networks/create', { body: { Name: 'cut-connect' } })).json().Id as string;
+  const id = await createContainer(d, { Image: 'busybox', Cmd: ['sleep', '300'] });
+  await d.api('POST', `/containers/${id}/start`);
+  const pid = (await d.api('GET', `/containers/${id}/json`)).json().State.Pid;
+  assert.equal((await d.api('POST', `/networks/${net}/connect`, { body: { Container: id } })).status, 200);
+  await d.stop('SIGKILL');
+  // What a kill between the link and the record's save leaves: the record without the network.
+  const path = join(d.dataRoot, 'containers', id, 'config.json');
+  const rec = JSON.parse(await readFile(path, 'utf8'));
+  delete rec.endpointsConfig['cut-connect'];
+  await writeFile(path, JSON.stringify(rec));
+  await d.start();
+  let problems: string[] = [];
+  await waitFor(async () => (problems = await inconsistencies(d)).length === 0, 20_000, 500).catch(() => {});
+  assert.deepEqual(problems, []);
+  const c = (await d.api('GET', `/containers/${id}/json`)).json();
+  assert.equal(c.State.Pid, pid, 'the container ran on');
+  assert.deepEqual(Object.keys(c.NetworkSettings.Networks), ['bridge']);
+  // Inside, only its bridge interface is left.
+  const ifs = readdirSync(`/proc/${pid}/root/sys/class/net`).sort();
+  assert.deepEqual(ifs, ['eth0', 'lo']);
+  await d.api('DELETE', `/containers/${id}?force=1`);
   await d.api('DELETE', `/networks/${net}`);
 });

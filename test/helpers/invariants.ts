@@ -2,7 +2,7 @@
 // veth and network namespace belongs to a container the API shows running; no leftovers
 // in its directories. The crash test and scripts/soak check these.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountsUnder, netPrefixes, shimsOf, testNetwork, type TestDaemon } from './daemon.ts';
 import { demux } from './http.ts';
@@ -65,7 +65,20 @@ export async function inconsistencies(d: TestDaemon): Promise<string[]> {
     if (mode !== 'host' && !mode.startsWith('container:')) ownNetns++;
   }
   const veths = hostVeths(d);
-  if (veths.length !== endpoints) problems.push(`${veths.length} host veths for ${endpoints} endpoints`);
+  if (veths.length !== endpoints) {
+    // Name the host ends no endpoint record claims, and where their container ends live.
+    const claimed = new Set(
+      ls(join(d.dataRoot, 'network', 'endpoints')).flatMap((f) => {
+        try {
+          return [JSON.parse(readFileSync(join(d.dataRoot, 'network', 'endpoints', f), 'utf8')).hostIf as string];
+        } catch {
+          return [];
+        }
+      }),
+    );
+    const odd = veths.filter((v) => !claimed.has(v));
+    problems.push(`${veths.length} host veths for ${endpoints} endpoints (unclaimed: ${odd.join(', ') || 'none'})`);
+  }
   const ns = namespaces(d);
   if (ns.length !== ownNetns) problems.push(`${ns.length} namespaces for ${ownNetns} running containers`);
   const shims = shimsOf(d.execRoot).length;

@@ -12,6 +12,7 @@ import { allocate, type Pool } from '../../network/ipam.ts';
 import { formatAddr, macFor, parseAddr, parseCidr, type Family } from '../../network/cidr.ts';
 import {
   deleteLinks,
+  detach,
   listLinks,
   listNetns,
   netnsPath,
@@ -317,6 +318,21 @@ export async function reconcileNetworks(
     await releaseContainer(deps, id).catch((err) =>
       deps.log.warn('releasing a stale endpoint failed', { container: id, err }),
     );
+  // A connect cut short (its endpoint and link made, the container's record not yet saved):
+  // the record is the truth, so the running container's extra interface goes.
+  for (const e of deps.store.endpoints()) {
+    if (fresh(e) || !running(e.container)) continue;
+    const c = deps.containers.tryResolve(e.container);
+    if (!c) continue;
+    const joined = new Set(connectedNetworks(c).map((n) => deps.store.tryResolve(n)?.id));
+    if (joined.has(e.network)) continue;
+    deps.log.warn('releasing the endpoint of an unfinished network connect', {
+      container: e.container,
+      network: e.network,
+    });
+    await detach(e.netns, e.ifname).catch(() => {}); // not made yet, or gone with its namespace
+    await deps.store.deleteEndpoint(e.container, e.network);
+  }
   const keep = new Set(deps.store.endpoints().map((e) => nsName(deps, e.container)));
   for (const c of deps.containers.list()) if (running(c.record.id)) keep.add(nsName(deps, c.record.id));
   const orphanNs = (await listNetns(deps.settings.netnsPrefix)).filter((p) => !keep.has(p.split('/').pop()!));
