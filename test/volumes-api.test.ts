@@ -194,6 +194,17 @@ test('the docker CLI and the berth CLI print the same', { skip: skipDocker }, as
     (await cli(bin, 'volume', 'ls', '--format', 'json')).stdout,
     (await cli(bin, 'volume', 'inspect', 'v-docker', 'v-berth')).stdout,
     (await cli(bin, 'volume', 'inspect', '-f', '{{.Name}}:{{.Options.type}}', 'v-docker')).stdout,
+    // Go's volume.Volume: nil maps are empty maps, absent pointers <nil>, in a template.
+    (
+      await cli(
+        bin,
+        'volume',
+        'inspect',
+        '-f',
+        '{{.Labels}}|{{.Options}}|{{.Status}}|{{.UsageData}}|{{.ClusterVolume}}|{{index .Labels "x"}}',
+        'w-docker-9',
+      )
+    ).stdout,
     (await cli(bin, 'volume', 'inspect', 'nope')).stderr,
   ];
   assert.deepEqual(await outputs('berth'), await outputs('docker'));

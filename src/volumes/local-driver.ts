@@ -150,7 +150,10 @@ export class LocalDriver implements VolumeDriver {
       // the path might name by now.
       mount(device.device, fdPath(fd), m.type || null, m.flags & ~MS_REMOUNT, device.data || null);
     } catch (err) {
-      throw internal(maskPassword(`failed to mount local volume: ${messageOf(err)}`, opts), err);
+      throw internal(
+        maskPassword(mountFailure(device.device, target, m.flags & ~MS_REMOUNT, device.data, err), opts),
+        err,
+      );
     } finally {
       closeFd(fd);
     }
@@ -176,6 +179,20 @@ export class LocalDriver implements VolumeDriver {
       else throw err;
     }
   }
+}
+
+/**
+ * Docker's words for a failed volume mount: what was mounted where, with which flags and
+ * data, and the kernel's reason (not the /proc/self/fd path the mount went through).
+ */
+function mountFailure(device: string, target: string, flags: number, data: string, err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const reason = e.code
+    ? messageOf(err)
+        .replace(/^E[A-Z0-9]+: /, '')
+        .replace(/, mount '[^']*'$/, '')
+    : messageOf(err);
+  return `failed to mount local volume: mount ${device}:${target}, flags: 0x${flags.toString(16)}${data ? `, data: ${data}` : ''}: ${reason}`;
 }
 
 /** `_data` must be a real directory: never a symlink that would send a container elsewhere. */

@@ -124,6 +124,7 @@ test('Mounts: Docker validation messages', () => {
     [{ Type: 'tmpfs', Target: '/x', TmpfsOptions: { Mode: 'x' } }, 'TmpfsOptions.Mode'],
     [{ Type: 'tmpfs', Target: '/x', TmpfsOptions: { Options: [['uid', '0']] } }, 'invalid option: uid'],
     [{ Type: 'volume', Target: 5 }, 'field Target must be a string'],
+    [{ Type: 'bind', Source: '/exists', Target: '/x', Consistency: 'weird' }, 'invalid consistency mode: weird'],
     [
       { Type: 'bind', Source: '/exists', Target: '/x', BindOptions: { ReadOnlyNonRecursive: true } },
       'mount options conflict',
@@ -141,6 +142,11 @@ test('Mounts: Docker validation messages', () => {
     exists,
   );
   assert.equal(created.Source, '/nope');
+  for (const c of ['default', 'consistent', 'cached', 'delegated'])
+    assert.equal(
+      parseMountSpec({ Type: 'bind', Source: '/exists', Target: '/x', Consistency: c }, exists).Type,
+      'bind',
+    );
   const v = parseMountSpec(
     { Type: 'volume', Source: 'cfg', Target: '/etc/app', VolumeOptions: { NoCopy: true, Subpath: 'a/b' } },
     exists,

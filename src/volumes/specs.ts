@@ -140,6 +140,8 @@ function parseMount(
   return mp;
 }
 
+const CONSISTENCIES = new Set(['default', 'consistent', 'cached', 'delegated']);
+
 function validateMountConfig(
   m: ApiMount,
   o: { validateBindSource: boolean; bindSourceExists?: (path: string) => boolean },
@@ -148,6 +150,10 @@ function validateMountConfig(
     throw invalidArgument(`invalid mount config for type ${JSON.stringify(m.Type ?? '')}: ${msg}`);
   };
   checkMountTypes(m, fail);
+  // Linux mounts are always fully consistent, which every known mode allows; anything else
+  // is a mode we do not know and would silently drop.
+  if (m.Consistency && !CONSISTENCIES.has(m.Consistency))
+    fail(`invalid consistency mode: ${m.Consistency} (one of default, consistent, cached, delegated)`);
   if (m.Type !== 'bind' && m.BindOptions) fail('field BindOptions must not be specified');
   if (m.Type !== 'volume' && m.VolumeOptions) fail('field VolumeOptions must not be specified');
   if (m.Type !== 'tmpfs' && m.TmpfsOptions) fail('field TmpfsOptions must not be specified');

@@ -233,5 +233,14 @@ test('local volumes with mount options: mounted on first use, unmounted after th
     /quota size requested but no quota support/,
   );
   await again.create({ name: 'bad', options: { type: 'nosuchfs', device: 'x' } });
-  await assert.rejects(again.mount('bad', 'c1'), /mount bad: failed to mount local volume/);
+  await assert.rejects(
+    again.mount('bad', 'c1'),
+    /mount bad: failed to mount local volume: mount x:\/.*\/bad\/_data, flags: 0x0: no such device$/,
+  );
+  // A bind of a missing device names it and the kernel's reason, not the fd path used.
+  await again.create({ name: 'gone', options: { type: 'none', o: 'bind', device: join(host, 'nothing') } });
+  await assert.rejects(
+    again.mount('gone', 'c1'),
+    /failed to mount local volume: mount \/.*\/nothing:\/.*\/gone\/_data, flags: 0x1000: no such file or directory$/,
+  );
 });

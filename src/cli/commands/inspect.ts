@@ -23,6 +23,7 @@ export async function inspectRefs(
   refs: readonly string[],
   format: string,
   fetch: (ref: string) => Promise<Buffer>,
+  typed: (v: unknown) => unknown = (v) => v,
 ): Promise<void> {
   const { compile, render, TemplateError } = await import('../template/index.ts');
   const { jsonIndent, jsonCompact } = await import('../format/json.ts');
@@ -50,7 +51,7 @@ export async function inspectRefs(
       continue;
     }
     try {
-      out += `${render(tmpl, JSON.parse(raw.toString('utf8')))}\n`;
+      out += `${render(tmpl, typed(JSON.parse(raw.toString('utf8'))))}\n`;
     } catch (e) {
       errs.push(e instanceof TemplateError ? `template parsing error: ${e.message}` : (e as Error).message);
     }
