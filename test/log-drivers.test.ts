@@ -18,6 +18,8 @@ import {
   type TestDaemon,
   useDaemon,
   importBusybox,
+  mountsUnder,
+  shimsOf,
 } from './helpers/daemon.ts';
 import { freePort } from './helpers/registry.ts';
 import {
@@ -577,8 +579,10 @@ describe('daemon.json log-driver and log-opts', { skip }, () => {
     assert.equal((await runCli('docker', d, ['logs', 'own'])).stdout, 'json\n');
   });
 
-  test("a bad default stops berthd at start-up with dockerd's message", async () => {
+  test("a bad default stops berthd at start-up with dockerd's message, before it starts anything", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'berth-test-'));
     const bad = await startDaemon({
+      root,
       config: { 'log-driver': 'local', 'log-opts': { 'syslog-address': 'udp://x:1' } },
     }).then(
       async (x) => {
@@ -587,6 +591,11 @@ describe('daemon.json log-driver and log-opts', { skip }, () => {
       },
       (err: Error) => err.message,
     );
+    const left = { shims: shimsOf(join(root, 'exec')), mounts: mountsUnder(root) };
+    for (const pid of left.shims) process.kill(pid, 'SIGKILL');
+    rmSync(root, { recursive: true, force: true });
     assert.match(bad ?? '', /failed to set log opts: unknown log opt 'syslog-address' for log driver local/);
+    // Checked before the shim pool, networking or any store starts: nothing to undo.
+    assert.deepEqual(left, { shims: [], mounts: [] });
   });
 });

@@ -111,6 +111,12 @@ async function assembleEngine(
   log: Logger,
   opened: { close(): Promise<void> }[],
 ): Promise<Engine> {
+  // daemon.json's log-driver and log-opts (and the journal namespace) are checked first,
+  // before anything is started: a bad value stops berthd at once, leaving no shim, bridge or
+  // firewall table behind. They are merged into each container's LogConfig at create.
+  const logDriver = checkedLogDefaults(config.logDriver, config.logOpts);
+  const journalTarget = journalSettings(process.env.BERTH_JOURNAL_NAMESPACE);
+  if (config.detachKeys) parseDetachKeys(config.detachKeys);
   const warnings: string[] = [];
   const content = new ContentStore(join(config.dataRoot, 'content'));
   await content.init();
@@ -135,7 +141,6 @@ async function assembleEngine(
     log.warn('quarantined a damaged record', { path: q.path, reason: q.reason });
     warnings.push(`quarantined ${q.reason} (moved to ${q.path})`);
   }
-  if (config.detachKeys) parseDetachKeys(config.detachKeys);
   const runtime = await createRuntime(config, log);
   opened.push(runtime);
   const locks = new KeyedMutex();
@@ -154,13 +159,11 @@ async function assembleEngine(
   const live = new LiveRegistry();
   const execs = new ExecRegistry();
   const background = new Background();
-  // daemon.json's log-driver and log-opts are checked once, here: a bad value stops berthd
-  // at start-up. They are merged into each container's LogConfig at create.
   const settings = {
     logDefaults: BERTH_DEFAULTS,
-    logDriver: checkedLogDefaults(config.logDriver, config.logOpts),
+    logDriver,
     logOpts: config.logOpts,
-    journal: journalSettings(process.env.BERTH_JOURNAL_NAMESPACE),
+    journal: journalTarget,
     detachKeys: config.detachKeys,
   };
   const supervisor = new Supervisor({
