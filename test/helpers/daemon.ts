@@ -109,18 +109,30 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
       d.proc.stdout!.on('data', (c) => (output += c));
       d.proc.stderr!.on('data', (c) => (output += c));
-      const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline) {
-        if (d.proc.exitCode !== null) throw new Error(`berthd exited early (${d.proc.exitCode}):\n${output}`);
+      // Up means answering /_ping; a daemon that exits (by code or by signal) fails at once
+      // with its output. The limit is only a backstop for a hung daemon: a loaded shared
+      // host can take many seconds to load the code and fsync state. A daemon that misses it
+      // is killed, or its piped output would keep the test runner alive.
+      const started = performance.now();
+      const deadline = started + 45_000;
+      const exited = new Promise<string>((r) =>
+        d.proc.once('exit', (code, sig) => r(`berthd exited early (${code ?? sig}):\n${output}`)),
+      );
+      let gone: string | undefined;
+      void exited.then((m) => (gone = m));
+      while (performance.now() < deadline) {
+        if (gone) throw new Error(gone);
         try {
-          const r = await request(socket, 'GET', '/_ping', { timeoutMs: 1000 });
+          const r = await request(socket, 'GET', '/_ping', { timeoutMs: 5000 });
           if (r.status === 200) return;
         } catch {
           /* not up yet */
         }
-        await new Promise((r) => setTimeout(r, 25));
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 25))]);
       }
-      throw new Error(`berthd did not come up:\n${output}`);
+      if (gone) throw new Error(gone);
+      d.proc.kill('SIGKILL');
+      throw new Error(`berthd did not come up in ${Math.round(performance.now() - started)} ms:\n${output}`);
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (d.proc.exitCode !== null || d.proc.signalCode !== null) return;
@@ -131,13 +143,26 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
     },
     async cleanup() {
       let stopError: unknown;
+      const removeFailures: string[] = [];
       try {
         if (d.proc.exitCode === null && d.proc.signalCode === null) {
           const list = await d
             .api('GET', '/containers/json?all=1')
             .then((r) => r.json<{ Id: string }[]>())
             .catch(() => []);
-          await Promise.all(list.map((c) => d.api('DELETE', `/containers/${c.Id}?force=1`).catch(() => {})));
+          // A container berthd fails to remove stays mounted and running under its shim
+          // after the SIGTERM below: name that failure, it is the cause of the leaks.
+          await Promise.all(
+            list.map((c) =>
+              d.api('DELETE', `/containers/${c.Id}?force=1`).then(
+                (r) => {
+                  if (r.status !== 204 && r.status !== 404)
+                    removeFailures.push(`${c.Id.slice(0, 12)}: ${r.status} ${r.body.toString().trim()}`);
+                },
+                (err: Error) => removeFailures.push(`${c.Id.slice(0, 12)}: ${err.message}`),
+              ),
+            ),
+          );
         }
         await d.stop('SIGTERM');
       } catch (err) {
@@ -153,7 +178,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
             /* already gone */
           }
         }
-        // Shims of this daemon (its containers' and its idle pool's) must all be gone.
+        // Shims of this daemon (its containers' and its idle pool's) must all be gone. One
+        // told to shut down exits on its own schedule (slowly on a loaded host): a leak is a
+        // shim still there after a generous wait, not one caught mid-exit.
+        const shimsLeft = performance.now() + 30_000;
+        while (shimsOf(execRoot).length && performance.now() < shimsLeft) await new Promise((r) => setTimeout(r, 100));
         const shims = shimsOf(execRoot);
         for (const pid of shims) {
           try {
@@ -168,7 +197,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         const netLeaks = await removeNetworking(dataRoot, execRoot, bridge, opts.netns);
         await rm(root, { recursive: true, force: true }).catch(() => {});
         await removeCgroupParent(cgroupParent);
-        if (leaks.length) throw new Error(`leaked mounts: ${leaks.join(', ')}`);
+        const because = removeFailures.length
+          ? ` (force-removing containers failed: ${removeFailures.join('; ')})`
+          : '';
+        if (leaks.length) throw new Error(`leaked mounts: ${leaks.join(', ')}${because}`);
+        if (removeFailures.length) throw new Error(`force-removing containers failed: ${removeFailures.join('; ')}`);
         if (shims.length) throw new Error(`leaked shims: ${shims.join(', ')}`);
         if (netLeaks.length) throw new Error(`leaked network state: ${netLeaks.join(', ')}`);
         scanIllegal();
