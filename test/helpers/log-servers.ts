@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from '../../src/logs/msgpack.ts';
 
-export async function waitUntil(pred: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
+export async function waitUntil(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const deadline = performance.now() + ms;
   while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -95,7 +95,7 @@ export async function startDockerd(ns: string, root?: string): Promise<Dockerd> 
       }
     },
   };
-  const deadline = Date.now() + 60_000;
+  const deadline = performance.now() + 60_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`dockerd exited (${proc.exitCode}):\n${out.slice(-3000)}`);
     try {
@@ -107,7 +107,7 @@ export async function startDockerd(ns: string, root?: string): Promise<Dockerd> 
     } catch {
       /* not up yet */
     }
-    if (Date.now() > deadline) throw new Error(`dockerd did not come up:\n${out.slice(-3000)}`);
+    if (performance.now() > deadline) throw new Error(`dockerd did not come up:\n${out.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return d;

@@ -59,13 +59,17 @@ export function hijackRaw(
         head,
         ended,
         data: () => rest,
-        waitFor(pred, ms = 10_000) {
+        // Waits on the data itself; `ms` is only an overall limit (generous: a loaded host
+        // can take many seconds to start an exec). A stream that ends first fails at once.
+        waitFor(pred, ms = 60_000) {
           return new Promise((res, rej) => {
             if (pred(rest)) return res();
-            const t = setTimeout(
-              () => rej(new Error(`timed out; got ${JSON.stringify(rest.toString().slice(-300))}`)),
-              ms,
-            );
+            const fail = (why: string) => {
+              clearTimeout(t);
+              waiters = waiters.filter((x) => x !== w);
+              rej(new Error(`${why}; got ${JSON.stringify(rest.toString().slice(-300))}`));
+            };
+            const t = setTimeout(() => fail(`timed out after ${ms} ms`), ms);
             const w = () => {
               if (pred(rest)) {
                 clearTimeout(t);
@@ -73,6 +77,9 @@ export function hijackRaw(
                 res();
               }
             };
+            void ended.then(() => {
+              if (!pred(rest)) fail('the stream ended');
+            });
             waiters.push(w);
           });
         },

@@ -51,12 +51,13 @@ export class Terminal {
     this.tmux('resize-window', '-t', this.name, '-x', String(width), '-y', String(height));
   }
 
-  async waitFor(re: RegExp, ms = 15_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + ms;
+  /** Waits for the screen to show `re`; `ms` is only an overall limit, generous for a loaded host. */
+  async waitFor(re: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
+    const deadline = performance.now() + ms;
     for (;;) {
       const m = re.exec(this.screen());
       if (m) return m;
-      if (Date.now() > deadline) throw new Error(`terminal never showed ${re}; screen:\n${this.screen()}`);
+      if (performance.now() > deadline) throw new Error(`terminal never showed ${re}; screen:\n${this.screen()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
