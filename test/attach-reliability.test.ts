@@ -3,7 +3,7 @@
 // without bound or leak.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isRoot, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { demux } from './helpers/http.ts';
 import { createContainer, waitFor } from './helpers/containers.ts';
@@ -47,17 +47,21 @@ test('berthd SIGKILLed with a client attached and an exec running: both keep run
   await att.waitFor((b) => demux(b).stdout.includes('tick-2'));
   // one exec that finishes while berthd is down, one that outlives the restart
   const short = await execCreate(id, { Cmd: ['sh', '-c', 'sleep 0.5; exit 5'] });
-  // Long enough to outlive a restart on a loaded machine (the whole suite runs two at a time).
-  const long = await execCreate(id, { Cmd: ['sh', '-c', 'sleep 10; echo done-long; exit 6'] });
+  // Outlives the restart however long that takes on a loaded machine: it ends when told to.
+  const long = await execCreate(id, {
+    Cmd: ['sh', '-c', 'while [ ! -e /tmp/end-long ]; do sleep 0.1; done; echo done-long; exit 6'],
+  });
   const hs = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${short}/start`, { body: { Detach: false } });
   const hl = await hijackRaw(d.socket, 'POST', `/v1.47/exec/${long}/start`, { body: { Detach: false } });
   assert.equal(hs.status, 101);
   assert.equal(hl.status, 101);
   for (const e of [short, long])
     await waitFor(async () => (await d.api('GET', `/exec/${e}/json`)).json().Running === true);
+  const shortPid = (await d.api('GET', `/exec/${short}/json`)).json().Pid;
   await d.stop('SIGKILL');
   await att.ended;
-  await new Promise((r) => setTimeout(r, 1000));
+  // The short exec ends while berthd is down.
+  await waitFor(async () => !existsSync(`/proc/${shortPid}`), 60_000);
   await d.start();
   const st = (await d.api('GET', `/containers/${id}/json`)).json().State;
   assert.equal(st.Running, true, 'the container kept running');
@@ -68,11 +72,14 @@ test('berthd SIGKILLed with a client attached and an exec running: both keep run
   );
   const l = (await d.api('GET', `/exec/${long}/json`)).json();
   assert.equal(l.Running, true, `the exec kept running: ${JSON.stringify(l)}`);
-  await waitFor(async () => (await d.api('GET', `/exec/${long}/json`)).json().ExitCode === 6, 20_000);
+  const end = await execCreate(id, { Cmd: ['touch', '/tmp/end-long'] });
+  await (await hijackRaw(d.socket, 'POST', `/v1.47/exec/${end}/start`, { body: { Detach: false } })).ended;
+  await waitFor(async () => (await d.api('GET', `/exec/${long}/json`)).json().ExitCode === 6, 60_000);
   const again = await hijackRaw(d.socket, 'POST', `/v1.47/containers/${id}/attach?stream=1&stdout=1`);
   await again.waitFor((b) => /tick-\d+/.test(demux(b).stdout));
   again.socket.destroy();
-  assert.ok((await timedExec(id)) < 5000);
+  // Not a speed target (those are in the bench): a stalled exec path would not answer at all.
+  assert.ok((await timedExec(id)) < 20_000);
 });
 
 test('a client that stops reading does not stall berthd or other containers; memory stays bounded; nothing is dropped', {
@@ -101,7 +108,8 @@ test('a client that stops reading does not stall berthd or other containers; mem
     samples.push(await timedExec(other));
   }
   const rss1 = rssKiB(d.proc.pid!);
-  assert.ok(Math.max(...samples) < 3000, `exec stays responsive: ${samples.join(', ')} ms`);
+  // A stall never answers; load alone can make one exec take seconds.
+  assert.ok(Math.max(...samples) < 15_000, `exec stays responsive: ${samples.join(', ')} ms`);
   assert.ok(rss1 - rss0 < 100 * 1024, `berthd RSS grew ${(rss1 - rss0) / 1024} MiB`);
   // Nothing was dropped: the stalled client held the output back (Docker's blocking mode);
   // once it goes, the flood resumes and a reading client sees it.
@@ -143,7 +151,7 @@ test('clients hanging up mid-attach and mid-exec leak no fds, FIFOs or processes
   await d.api('POST', `/containers/${id}/kill`);
   await d.api('POST', `/containers/${id}/start`);
   await timedExec(id);
-  await waitFor(async () => fdCount(pid) <= fds0 + 2, 10_000).catch(() => {});
+  await waitFor(async () => fdCount(pid) <= fds0 + 2, 60_000).catch(() => {});
   assert.ok(fdCount(pid) <= fds0 + 2, `fds: ${fds0} before, ${fdCount(pid)} after`);
   const fifos1 = readdirSync(`${d.execRoot}/tasks/${id}`).filter((n) => n.startsWith('exec-')).length;
   assert.equal(fifos1, fifos0, 'no exec FIFOs left behind');

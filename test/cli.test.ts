@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDaemon, isRoot, hasDockerCli, runCli, busyboxRootfs, type TestDaemon } from './helpers/daemon.ts';
+import { waitFor } from './helpers/containers.ts';
 
 const skip = isRoot ? false : 'needs root (real mounts, runc, shims)';
 let d: TestDaemon;
@@ -38,7 +39,7 @@ for (const cli of ['berth', 'docker'] as const) {
     const det = await run('run', '-d', '--name', name, img, 'sh', '-c', 'echo started; exec sleep 300');
     assert.equal(det.code, 0, det.stderr);
     assert.match(det.stdout, /^[0-9a-f]{64}\n$/);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(async () => (await run('logs', name)).stdout !== '', 60_000).catch(() => {});
     assert.equal((await run('logs', name)).stdout, 'started\n');
     const ps = await run('ps');
     assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);

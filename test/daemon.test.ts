@@ -55,10 +55,12 @@ test('SIGKILLed berthd: running containers are re-adopted and keep logging; exit
   });
   for (const id of [ticker, exiter, policy]) assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
   const pid = (await inspect(ticker)).State.Pid;
+  const exiting = [(await inspect(exiter)).State.Pid, (await inspect(policy)).State.Pid];
   await waitFor(async () => (await logsOf(ticker)).includes('tick3'));
 
   await d.stop('SIGKILL');
-  await new Promise((r) => setTimeout(r, 2000)); // exiter and policy exit while berthd is down
+  // exiter and policy exit while berthd is down (however long `sleep 1` takes on a loaded host)
+  await waitFor(async () => exiting.every((p) => !existsSync(`/proc/${p}`)), 60_000);
   assert.ok(existsSync(`/proc/${pid}`), 'the container outlives its daemon');
   await d.start();
 
@@ -66,11 +68,11 @@ test('SIGKILLed berthd: running containers are re-adopted and keep logging; exit
   assert.equal(t.State.Running, true);
   assert.equal(t.State.Pid, pid);
   const before = (await logsOf(ticker)).split('\n').length;
-  await waitFor(async () => (await logsOf(ticker)).split('\n').length > before + 3, 5000);
+  await waitFor(async () => (await logsOf(ticker)).split('\n').length > before + 3, 60_000);
   const e = await inspect(exiter);
   assert.equal(e.State.Status, 'exited');
   assert.equal(e.State.ExitCode, 42, 'real exit code from the shim');
-  await waitFor(async () => (await inspect(policy)).RestartCount === 1, 10_000);
+  await waitFor(async () => (await inspect(policy)).RestartCount === 1, 60_000);
 
   assert.equal((await d.api('POST', `/containers/${ticker}/kill`)).status, 204);
   await waitFor(async () => !(await inspect(ticker)).State.Running);
@@ -112,7 +114,7 @@ test('container and shim killed while berthd is down: Exited, and start works ag
       /* gone */
     }
   }
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(async () => !existsSync(`/proc/${pid}`), 60_000);
   await d.start();
   const s = await inspect(id);
   assert.equal(s.State.Running, false);

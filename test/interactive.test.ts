@@ -33,6 +33,25 @@ function terminal(d: TestDaemon, cli: 'berth' | 'docker', args: string, size = {
   });
 }
 
+/**
+ * Asks the shell for its size until it reports `rows cols`: a resize travels terminal, CLI,
+ * berthd, shim and pty, which takes a while on a loaded host (no fixed pause is enough).
+ */
+async function sizeBecomes(t: Terminal, rows: number, cols: number): Promise<void> {
+  const re = new RegExp(`^${rows} ${cols}$`, 'm');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    t.type('stty size');
+    t.keys('Enter');
+    try {
+      await t.waitFor(re, 2000);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+  }
+}
+
 const running = async (name: string) => (await d.api('GET', `/containers/${name}/json`)).json().State;
 
 for (const { cli, skip } of clis) {
@@ -48,10 +67,7 @@ for (const { cli, skip } of clis) {
       await t.waitFor(/^30 100$/m);
       await t.waitFor(/^\/dev\/pts\/\d+$/m);
       t.resize(80, 24);
-      await new Promise((r) => setTimeout(r, 300));
-      t.type('stty size');
-      t.keys('Enter');
-      await t.waitFor(/^24 80$/m);
+      await sizeBecomes(t, 24, 80);
       t.type('echo $((6*7)) > /tmp/mark');
       t.keys('Enter');
       t.keys('C-p', 'C-q');
@@ -94,10 +110,9 @@ for (const { cli, skip } of clis) {
       t.keys('Enter');
       await t.waitFor(/^30 100$/m);
       t.resize(70, 20);
-      await new Promise((r) => setTimeout(r, 300));
-      t.type('stty size; exit 4');
+      await sizeBecomes(t, 20, 70);
+      t.type('exit 4');
       t.keys('Enter');
-      await t.waitFor(/^20 70$/m);
       await t.waitFor(/\[exit=4\]/);
       await t.waitFor(/^-?icanon$/m); // stty's report comes a moment after [exit=N]
       assert.match(t.screen(), /^icanon$/m);

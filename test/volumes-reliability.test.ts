@@ -150,9 +150,10 @@ test('a container holding a tmpfs volume survives a berthd SIGKILL; the mount is
   // goes at start-up.
   await docker('volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', 'tv3');
   await docker('run', '-d', '--name', 'tv3c', '-v', 'tv3:/t', 'busybox', 'sleep', '2');
+  const tv3pid = Number(await docker('inspect', '-f', '{{.State.Pid}}', 'tv3c'));
   await d.stop('SIGKILL');
   assert.equal(mountsUnder(join(volumesDir(), 'tv3', '_data')).length, 1);
-  await new Promise((r) => setTimeout(r, 3000));
+  await waitFor(async () => !existsSync(`/proc/${tv3pid}`), 60_000);
   await d.start();
   assert.equal(mountsUnder(join(volumesDir(), 'tv3', '_data')).length, 0);
   await docker('rm', 'tv3c');
