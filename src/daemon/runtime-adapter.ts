@@ -1,15 +1,18 @@
 // Puts runtime/ (shims over ttrpc, runc) behind the services' TaskRuntime port: bundles
 // live in <exec-root>/tasks/<id>, runc state in <exec-root>/runc, so two engines on one
 // host never see each other's containers.
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, umount2 } from '../sys/libc.ts';
 import { errnoCode } from '../common/errors.ts';
 import { unmountRecursive } from '../sys/mountinfo.ts';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../common/logger.ts';
 import { resolveBinary } from '../sys/exec.ts';
 import { Runtime, TaskStartError, type ExecHandle, type TaskHandle } from '../runtime/task.ts';
-import { allCapabilities, buildEnv, buildSpec, hostRlimits } from '../runtime/spec.ts';
+import { DEFAULT_SHM_SIZE, allCapabilities, buildEnv, buildSpec, hostRlimits } from '../runtime/spec.ts';
 import { readCgroup } from '../runtime/cgroups.ts';
+import { devicesFromHostConfig, resourcesFromHostConfig, type ResourceFields } from '../runtime/resources.ts';
 import { resolveUser } from '../runtime/user.ts';
 import { stdioPaths } from '../runtime/stdio.ts';
 import { listenEvents } from '../runtime/events.ts';
@@ -33,6 +36,7 @@ import { fitsMountCall, mountAll } from '../snapshots/overlay.ts';
  * (EBUSY), so a recursive delete never walks into a container's live filesystem.
  */
 async function removeBundle(bundle: string): Promise<void> {
+  unmountShm(bundle);
   await rmdir(join(bundle, 'rootfs')).catch((err) => {
     if (errnoCode(err) === 'EBUSY') {
       unmountRecursive(join(bundle, 'rootfs'));
@@ -42,6 +46,33 @@ async function removeBundle(bundle: string): Promise<void> {
     return undefined;
   });
   await rm(bundle, { recursive: true, force: true });
+}
+
+/**
+ * A shareable /dev/shm (`--ipc shareable`) is a tmpfs on the host, beside the bundles
+ * (`<exec-root>/shm/<id>`), so joiners can bind the same one: a mount that lives only in
+ * another mount namespace cannot be bound.
+ */
+const shmDir = (bundle: string) => join(dirname(dirname(bundle)), 'shm', basename(bundle));
+
+function mountShm(bundle: string, size: number): void {
+  const dir = shmDir(bundle);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mount('shm', dir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${size}`);
+}
+
+function unmountShm(bundle: string): void {
+  const dir = shmDir(bundle);
+  try {
+    umount2(dir, MNT_DETACH);
+  } catch {
+    /* not mounted */
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* none */
+  }
 }
 
 /** The services' UserResolver: runtime/user.ts, runc's semantics and messages. */
@@ -161,6 +192,23 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     };
   }
 
+  /** The spec's /dev/shm for a container whose IPC is not private. */
+  function shmOf(
+    id: string,
+    shm: NonNullable<NonNullable<SpecInput['namespaces']>['shm']>,
+    hc: SpecInput['hostConfig'],
+  ) {
+    if (shm === 'none') return 'none' as const;
+    if (shm === 'host') return { source: '/dev/shm' };
+    if (shm === 'shareable') {
+      shareable.set(id, (hc.ShmSize as number | undefined) || DEFAULT_SHM_SIZE);
+      return { source: shmDir(bundleOf(id)) };
+    }
+    return { source: shmDir(bundleOf(shm.container)) };
+  }
+  /** Containers whose shareable /dev/shm create() mounts, with its size. */
+  const shareable = new Map<string, number>();
+
   pool.fill();
   return {
     runcPath,
@@ -168,6 +216,8 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       const [passwd, group] = await Promise.all([i.readImageFile('/etc/passwd'), i.readImageFile('/etc/group')]);
       const user = resolveUser(i.user, passwd?.toString(), group?.toString(), i.hostConfig.GroupAdd ?? []);
       const hc = i.hostConfig;
+      const ns = i.namespaces ?? {};
+      const devs = devicesFromHostConfig(hc as ResourceFields);
       return buildSpec({
         id: i.id,
         args: i.args,
@@ -178,13 +228,29 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         hostname: i.hostname,
         domainname: i.domainname,
         network: i.network === 'host' ? 'host' : i.network === 'private' ? 'none' : i.network.path,
+        pidHost: ns.pid === 'host',
+        ipcHost: ns.ipc === 'host',
+        utsHost: ns.uts === 'host',
+        joinNamespaces: {
+          ...(typeof ns.pid === 'object' ? { pid: ns.pid.path } : {}),
+          ...(typeof ns.ipc === 'object' ? { ipc: ns.ipc.path } : {}),
+          ...(typeof ns.uts === 'object' ? { uts: ns.uts.path } : {}),
+        },
+        ...(ns.shm ? { shm: shmOf(i.id, ns.shm, hc) } : {}),
+        cgroupNamespace: hc.CgroupnsMode === 'private',
+        resources: resourcesFromHostConfig(hc as ResourceFields),
+        devices: devs.devices,
+        deviceRules: devs.rules,
+        ...(Array.isArray(hc.MaskedPaths) ? { maskedPaths: hc.MaskedPaths as string[] } : {}),
+        ...(Array.isArray(hc.ReadonlyPaths) ? { readonlyPaths: hc.ReadonlyPaths as string[] } : {}),
         readonlyRootfs: i.readonlyRootfs,
         mounts: i.mounts,
         rootfsPropagation: i.rootfsPropagation,
         etcFiles: i.hostFiles,
         shmSize: hc.ShmSize || undefined,
         init: i.init,
-        cgroupParent: config.cgroupParent,
+        // A container's own parent (HostConfig.CgroupParent; kubelet's pod cgroup) over the daemon's.
+        cgroupParent: (typeof hc.CgroupParent === 'string' && hc.CgroupParent) || config.cgroupParent,
         oomScoreAdj: hc.OomScoreAdj,
         sysctls: hc.Sysctls ?? undefined,
         capAdd: hc.CapAdd ?? [],
@@ -232,22 +298,37 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       delete (proc as { consoleSize?: unknown }).consoleSize;
       return proc;
     },
-    cgroupStats: (id) => readCgroup(`${(config.cgroupParent || '/berth').replace(/\/+$/, '')}/${id}`),
+    cgroupStats: async (id) => {
+      // The task's spec says where its cgroup is (a per-container parent may differ from ours).
+      const spec = await readFile(join(bundleOf(id), 'config.json'), 'utf8').then(
+        (t) => JSON.parse(t) as Spec,
+        () => undefined,
+      );
+      return readCgroup(spec?.linux?.cgroupsPath ?? `${(config.cgroupParent || '/berth').replace(/\/+$/, '')}/${id}`);
+    },
     async create(req: CreateTaskRequest): Promise<Task> {
       const bundleDir = bundleOf(req.id);
       await rm(bundleDir, { recursive: true, force: true });
       // An overlay of very many layers is longer than the shim's mount(2) takes: berthd
       // mounts that one itself (the new mount API passes each lower dir on its own).
       const own = !req.rootfs.every(fitsMountCall);
-      const h = await rt.createTask({
-        id: req.id,
-        bundleDir,
-        spec: req.spec as Spec,
-        rootfs: own ? [] : req.rootfs,
-        mountRootfs: own ? (dir) => mountAll(req.rootfs, dir) : undefined,
-        stdio: stdioPaths(bundleDir, { stdin: req.openStdin }),
-        terminal: req.terminal,
-      });
+      const shmSize = shareable.get(req.id);
+      shareable.delete(req.id);
+      if (shmSize !== undefined) mountShm(bundleDir, shmSize);
+      const h = await rt
+        .createTask({
+          id: req.id,
+          bundleDir,
+          spec: req.spec as Spec,
+          rootfs: own ? [] : req.rootfs,
+          mountRootfs: own ? (dir) => mountAll(req.rootfs, dir) : undefined,
+          stdio: stdioPaths(bundleDir, { stdin: req.openStdin }),
+          terminal: req.terminal,
+        })
+        .catch((err) => {
+          if (shmSize !== undefined) unmountShm(bundleDir);
+          throw err;
+        });
       return wrap(h, req.terminal);
     },
     async restore(id, opts) {

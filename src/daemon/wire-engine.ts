@@ -47,6 +47,7 @@ import { wireBuild } from './wire-build.ts';
 import { containerFs } from './fs-adapter.ts';
 import { wireVolumes } from './wire-volumes.ts';
 import { volumeUsage } from '../services/volumes/usage.ts';
+import { hostFacts } from './host-adapter.ts';
 
 export interface Engine {
   router: Router;
@@ -149,6 +150,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     volumes: vols.containers,
     settings,
     supervisor,
+    host: hostFacts(),
   };
   const ideps: ImageDeps = {
     images,

@@ -1,6 +1,6 @@
 // /containers/* routes. The backend is the narrow set of use cases this router needs.
 import type { Duplex } from 'node:stream';
-import { readJson, sendJson, sendNoContent } from '../http.ts';
+import { checkForJson, readJson, sendJson, sendNoContent } from '../http.ts';
 import { hijack, streamContentType } from '../hijack.ts';
 import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
 import { invalidArgument } from '../../common/errors.ts';
@@ -62,12 +62,16 @@ export interface ContainersBackend {
 
 function stopOpts(ctx: RequestContext) {
   const t = ctx.query.str('t') ?? ctx.query.str('timeout');
-  if (t !== undefined && t !== '' && !/^-?\d+$/.test(t)) throw invalidArgument(`invalid value for t: "${t}"`);
+  if (t !== undefined && t !== '' && !/^[+-]?\d+$/.test(t)) throw invalidArgument(`invalid value for t: "${t}"`);
+  // dockerd parses it as a Go int: past int64 it is a 400, not a timer that overflows.
+  if (t !== undefined && t !== '' && Math.abs(Number(t)) >= 2 ** 63)
+    throw invalidArgument(`strconv.Atoi: parsing ${JSON.stringify(t)}: value out of range`);
   return { timeout: t === undefined || t === '' ? undefined : Number(t), signal: ctx.query.str('signal') };
 }
 
 export function containerRoutes(r: Router, b: ContainersBackend): void {
   r.add('POST', '/containers/create', async (ctx) => {
+    checkForJson(ctx.req);
     const body = await readJson(ctx.req, containerCreateBody);
     sendJson(ctx.res, 201, await b.create(ctx.query.str('name'), body, ctx.signal));
   });

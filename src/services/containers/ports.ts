@@ -147,6 +147,9 @@ export interface LayerPort {
   dirSize(dir: string): Promise<number>;
 }
 
+/** A namespace shared with the host or joined from another container's process. */
+export type NamespaceMode = 'host' | { path: string };
+
 /** Everything the runtime needs to build a task's OCI spec, in engine terms. */
 export interface SpecInput {
   id: string;
@@ -167,6 +170,17 @@ export interface SpecInput {
   hostFiles: { hostname: string; hosts: string; resolvConf: string };
   /** 'host' shares the host's netns; 'private' gets a fresh one; or a netns path. */
   network: 'host' | 'private' | { path: string };
+  /**
+   * PID, IPC and UTS namespaces other than a fresh one (`--pid host`, `--ipc container:x`…),
+   * and /dev/shm when it is not the container's private tmpfs: none, one others may join
+   * (`--ipc shareable`), the host's, or another container's shareable one.
+   */
+  namespaces?: {
+    pid?: NamespaceMode;
+    ipc?: NamespaceMode;
+    uts?: NamespaceMode;
+    shm?: 'none' | 'shareable' | 'host' | { container: string };
+  };
   init: boolean;
   hostConfig: HostConfig;
 }

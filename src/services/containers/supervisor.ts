@@ -15,6 +15,7 @@
 // containers/state-machine.ts.
 import { BerthError, conflict, kindOf, messageOf } from '../../common/errors.ts';
 import type { OpContext } from '../../common/context.ts';
+import { setLongTimeout } from '../../common/timers.ts';
 import type { KeyedMutex } from '../../common/mutex.ts';
 import type { Background } from '../../common/background.ts';
 import type { Container, ContainerStore } from '../../containers/store.ts';
@@ -418,15 +419,16 @@ export class Supervisor {
     const live = this.d.live.get(c.record.id);
     if (!live.task && !live.exitHandled) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const t =
+      // A stop timeout may be huge (`stop -t 99999999999`): a plain setTimeout would fire at once.
+      const cancel =
         ms >= 0
-          ? setTimeout(() => {
+          ? setLongTimeout(() => {
               live.events.off('exit', done);
               resolve(false);
             }, ms)
           : undefined;
       function done() {
-        if (t) clearTimeout(t);
+        cancel?.();
         resolve(true);
       }
       live.events.once('exit', done);

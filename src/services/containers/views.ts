@@ -308,7 +308,8 @@ function hostConfigView(c: Container): HostConfig {
     ...(hc.Mounts?.length ? { Mounts: hc.Mounts } : {}),
     Init: hc.Init ?? null,
     Tmpfs: hc.Tmpfs ?? undefined,
-    MaskedPaths: [
+    // As asked (`systempaths=unconfined` sends empty lists), else Docker's defaults.
+    MaskedPaths: hc.MaskedPaths ?? [
       '/proc/asound',
       '/proc/acpi',
       '/proc/kcore',
@@ -321,6 +322,6 @@ function hostConfigView(c: Container): HostConfig {
       '/sys/firmware',
       '/sys/devices/virtual/powercap',
     ],
-    ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    ReadonlyPaths: hc.ReadonlyPaths ?? ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
   };
 }
