@@ -190,3 +190,50 @@ test('inspect echoes what was sent, with dockerd’s defaults where nothing was'
   assert.equal(full.OomScoreAdj, -5);
   assert.deepEqual(full.DeviceCgroupRules, ['b 7:* r']);
 });
+
+test('OOM: a container that allocates past --memory 16m is OOMKilled, exits 137, and an oom event goes out', {
+  skip,
+}, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const r = await runCli('docker', d, [
+    'run',
+    '--name',
+    'oom-hog',
+    '--memory',
+    '16m',
+    '--memory-swap',
+    '16m',
+    'busybox',
+    'sh',
+    '-c',
+    'exec dd if=/dev/zero of=/dev/null bs=64M count=1',
+  ]);
+  assert.equal(r.code, 137, r.stderr);
+  const st = JSON.parse(await docker(['inspect', '--format', '{{json .State}}', 'oom-hog']));
+  assert.equal(st.OOMKilled, true);
+  assert.equal(st.ExitCode, 137);
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const events = (
+    await docker([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(until),
+      '--filter',
+      'container=oom-hog',
+      '--format',
+      '{{.Action}}',
+    ])
+  )
+    .trim()
+    .split('\n');
+  assert.ok(events.includes('oom'), events.join(','));
+  assert.ok(events.indexOf('oom') < events.indexOf('die'), `oom before die: ${events.join(',')}`);
+  await docker(['rm', '-f', 'oom-hog']);
+  // A run that stays within its limit is not OOMKilled.
+  const ok = (await docker(['run', '-d', '--memory', '16m', 'busybox', 'true'])).trim();
+  await docker(['wait', ok]);
+  assert.equal((await docker(['inspect', '--format', '{{.State.OOMKilled}}', ok])).trim(), 'false');
+  await docker(['rm', ok]);
+});

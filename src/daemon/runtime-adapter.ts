@@ -11,7 +11,7 @@ import type { Logger } from '../common/logger.ts';
 import { resolveBinary } from '../sys/exec.ts';
 import { Runtime, TaskStartError, type ExecHandle, type TaskHandle } from '../runtime/task.ts';
 import { DEFAULT_SHM_SIZE, allCapabilities, buildEnv, buildSpec, hostRlimits } from '../runtime/spec.ts';
-import { readCgroup } from '../runtime/cgroups.ts';
+import { oomKills, readCgroup } from '../runtime/cgroups.ts';
 import { devicesFromHostConfig, resourcesFromHostConfig, type ResourceFields } from '../runtime/resources.ts';
 import { resolveUser } from '../runtime/user.ts';
 import { stdioPaths } from '../runtime/stdio.ts';
@@ -96,7 +96,14 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
   // Shims publish events here; acknowledging them keeps shims from stalling on a dead
   // address (exit codes themselves come from Wait/State/Delete, not from events).
   const eventsPath = join(config.execRoot, 'events.sock');
-  const events = await listenEvents(eventsPath, { log });
+  // OOM kills the shims report, to the listeners of the container's current task.
+  const oomListeners = new Map<string, Set<() => void>>();
+  const events = await listenEvents(eventsPath, {
+    log,
+    onEvent: (ev) => {
+      if (ev.oom) for (const l of oomListeners.get(ev.oom.containerId) ?? []) l();
+    },
+  });
   const shimConfig = {
     shimBinary: shimPath,
     namespace: 'berth',
@@ -132,9 +139,20 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       },
       start: () => h.start(),
       kill: (sig, all) => h.kill(sig, all),
+      onOom(listener) {
+        let set = oomListeners.get(h.id);
+        if (!set) oomListeners.set(h.id, (set = new Set()));
+        set.add(listener);
+      },
       wait: () =>
         (waited ??= h.wait().then(
-          (e) => ({ exitCode: e.exitCode, exitedAt: iso(e.exitedAt) }),
+          // The cgroup outlives the init until the task is deleted: its OOM counter says
+          // whether the kernel killed anything in it, events or not (berthd may have been down).
+          async (e) => ({
+            exitCode: e.exitCode,
+            exitedAt: iso(e.exitedAt),
+            oomKilled: (await oomKills(await cgroupPathOf(h.id)).catch(() => 0)) > 0,
+          }),
           // The shim went away under us: its delete action still knows (or 255).
           async () => {
             if (closing) return new Promise<TaskExit>(() => {});
@@ -161,6 +179,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       delete: () =>
         (deleted ??= (async () => {
           handles.delete(h);
+          oomListeners.delete(h.id);
           await h.delete({ removeFiles: false }).catch(async (err) => {
             log.debug('task delete failed; cleaning up as dead', { id: h.id, err });
             h.close();
@@ -190,6 +209,15 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         )),
       close: () => e.close(),
     };
+  }
+
+  /** Where a task's cgroup is: its spec says (a per-container parent may differ from ours). */
+  async function cgroupPathOf(id: string): Promise<string> {
+    const spec = await readFile(join(bundleOf(id), 'config.json'), 'utf8').then(
+      (t) => JSON.parse(t) as Spec,
+      () => undefined,
+    );
+    return spec?.linux?.cgroupsPath ?? `${(config.cgroupParent || '/berth').replace(/\/+$/, '')}/${id}`;
   }
 
   /** The spec's /dev/shm for a container whose IPC is not private. */
@@ -298,14 +326,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       delete (proc as { consoleSize?: unknown }).consoleSize;
       return proc;
     },
-    cgroupStats: async (id) => {
-      // The task's spec says where its cgroup is (a per-container parent may differ from ours).
-      const spec = await readFile(join(bundleOf(id), 'config.json'), 'utf8').then(
-        (t) => JSON.parse(t) as Spec,
-        () => undefined,
-      );
-      return readCgroup(spec?.linux?.cgroupsPath ?? `${(config.cgroupParent || '/berth').replace(/\/+$/, '')}/${id}`);
-    },
+    cgroupStats: async (id) => readCgroup(await cgroupPathOf(id)),
     async create(req: CreateTaskRequest): Promise<Task> {
       const bundleDir = bundleOf(req.id);
       await rm(bundleDir, { recursive: true, force: true });

@@ -8,6 +8,8 @@ import type { Mount } from '../../oci/runtime-spec.ts';
 export interface TaskExit {
   exitCode: number;
   exitedAt: string;
+  /** The kernel's OOM killer acted in the container during the run (its cgroup's counter). */
+  oomKilled?: boolean;
 }
 
 export interface TaskIo {
@@ -23,6 +25,8 @@ export interface Task {
   kill(signal: number, all?: boolean): Promise<void>;
   /** Resolves when the task's init exits (once; repeat calls return the same). */
   wait(): Promise<TaskExit>;
+  /** Calls `listener` whenever the shim reports an OOM kill in the container (while it runs). */
+  onOom(listener: () => void): void;
   closeStdin(): Promise<void>;
   /** Deletes the task and stops its shim; unmounts the rootfs. Idempotent. */
   delete(): Promise<void>;

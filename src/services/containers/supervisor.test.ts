@@ -67,6 +67,7 @@ function fakeTask(): FakeTask {
       if (sig === 9 || sig === 15) exit(128 + sig);
     },
     wait: () => exited,
+    onOom: () => {},
     closeStdin: async () => {},
     delete: async () => void calls.push('delete'),
     resize: async () => {},

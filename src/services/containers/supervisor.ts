@@ -299,6 +299,8 @@ export class Supervisor {
       transition(c, how.paused ? 'paused' : 'running', { Pid: pid });
     }
     c.runtime.hasBeenStarted = true;
+    live.oomKilled = c.runtime.state.OOMKilled && !how.start;
+    task.onOom(() => this.oomKilled(c, live));
     if (!how.paused) this.probes.start(c, task);
     const started = Date.now();
     live.exitHandled = task
@@ -329,7 +331,15 @@ export class Supervisor {
     await live.closeLog?.().catch(() => {});
     live.closeLog = undefined;
     if (live.task === task) live.task = undefined;
-    transition(c, 'exited', { Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.exitedAt });
+    // The shim's event may not have come (berthd was down): the cgroup's counter tells.
+    if (exit.oomKilled) this.oomKilled(c, live);
+    transition(c, 'exited', {
+      Pid: 0,
+      ExitCode: exit.exitCode,
+      FinishedAt: exit.exitedAt,
+      OOMKilled: Boolean(live.oomKilled),
+    });
+    live.oomKilled = false;
     const restart = shouldRestart(c.runtime, exit.exitCode, c.record.hostConfig.RestartPolicy);
     if (restart) transition(c, 'restarting');
     // Waiters and attached clients learn of the exit now; whoever acts on the container
@@ -412,6 +422,14 @@ export class Supervisor {
       this.d.events.publish('container', 'unpause', c.record.id);
     }
     return true;
+  }
+
+  /** The OOM killer acted in the container's cgroup: recorded and announced once per run. */
+  private oomKilled(c: Container, live: Live): void {
+    if (live.oomKilled) return;
+    live.oomKilled = true;
+    recordFields(c, { OOMKilled: true });
+    this.d.events.publish('container', 'oom', c.record.id);
   }
 
   /** Resolves true once the current task's exit is recorded, false after `ms` (-1: no limit). */
