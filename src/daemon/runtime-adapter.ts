@@ -12,7 +12,12 @@ import { resolveBinary } from '../sys/exec.ts';
 import { Runtime, TaskStartError, type ExecHandle, type TaskHandle } from '../runtime/task.ts';
 import { DEFAULT_SHM_SIZE, allCapabilities, buildEnv, buildSpec, hostRlimits } from '../runtime/spec.ts';
 import { oomKills, readCgroup } from '../runtime/cgroups.ts';
-import { devicesFromHostConfig, resourcesFromHostConfig, type ResourceFields } from '../runtime/resources.ts';
+import {
+  devicesFromHostConfig,
+  resourcesFromHostConfig,
+  updateResources,
+  type ResourceFields,
+} from '../runtime/resources.ts';
 import { resolveUser } from '../runtime/user.ts';
 import { stdioPaths } from '../runtime/stdio.ts';
 import { listenEvents } from '../runtime/events.ts';
@@ -165,6 +170,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       resize: (w, hgt) => h.resize(w, hgt),
       pause: () => h.pause(),
       resume: () => h.resume(),
+      updateResources: (r) => h.update(updateResources(r as ResourceFields)),
       pids: () => h.pids(),
       async exec(req) {
         const paths = stdioPaths(h.bundle, { stdin: req.openStdin, prefix: `exec-${req.execId.slice(0, 24)}` });

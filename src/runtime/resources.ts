@@ -147,3 +147,33 @@ export function devicesFromHostConfig(
   for (const rule of hc.DeviceCgroupRules ?? []) rules.push(parseDeviceCgroupRule(rule));
   return { devices, rules };
 }
+
+/**
+ * What an update changes in a running task (dockerd's toContainerdResources): only the
+ * fields the request sets; a pids limit of 0 or less lifts the limit (-1 to runc).
+ */
+export function updateResources(r: ResourceFields): LinuxResources {
+  const out: LinuxResources = {};
+  if (positive(r.BlkioWeight)) out.blockIO = { weight: r.BlkioWeight };
+  const cpu: LinuxCPU = {};
+  if (r.CpusetCpus) cpu.cpus = r.CpusetCpus;
+  if (r.CpusetMems) cpu.mems = r.CpusetMems;
+  if (nonZero(r.CpuShares)) cpu.shares = r.CpuShares;
+  if (nonZero(r.NanoCpus)) {
+    cpu.period = 100_000;
+    cpu.quota = Math.floor((r.NanoCpus * 100_000) / 1e9);
+  }
+  if (cpu.quota === undefined && nonZero(r.CpuQuota)) cpu.quota = r.CpuQuota;
+  if (cpu.period === undefined && nonZero(r.CpuPeriod)) cpu.period = r.CpuPeriod;
+  if (nonZero(r.CpuRealtimePeriod)) cpu.realtimePeriod = r.CpuRealtimePeriod;
+  if (nonZero(r.CpuRealtimeRuntime)) cpu.realtimeRuntime = r.CpuRealtimeRuntime;
+  if (Object.keys(cpu).length) out.cpu = cpu;
+  const memory: LinuxMemory = {};
+  if (nonZero(r.Memory)) memory.limit = r.Memory;
+  if (nonZero(r.MemoryReservation)) memory.reservation = r.MemoryReservation;
+  if (positive(r.MemorySwap)) memory.swap = r.MemorySwap;
+  else if (r.MemorySwap === -1) memory.swap = -1;
+  if (Object.keys(memory).length) out.memory = memory;
+  if (typeof r.PidsLimit === 'number') out.pids = { limit: r.PidsLimit > 0 ? r.PidsLimit : -1 };
+  return out;
+}

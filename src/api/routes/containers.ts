@@ -11,9 +11,11 @@ import type {
   ContainerInspect,
   ContainerPruneResponse,
   ContainerSummary,
+  ContainerUpdateBody,
+  ContainerUpdateResponse,
   ContainerWaitResponse,
 } from '../types/containers.ts';
-import { containerCreateBody } from '../decode/containers.ts';
+import { containerCreateBody, containerUpdateBody } from '../decode/containers.ts';
 
 export interface AttachParams {
   stream: boolean;
@@ -42,6 +44,7 @@ export interface ContainersBackend {
   wait(id: string, condition: string | undefined, signal: AbortSignal): Promise<ContainerWaitResponse>;
   remove(id: string, opts: { force: boolean; volumes: boolean; link: boolean }, signal: AbortSignal): Promise<void>;
   rename(id: string, name: string | undefined): Promise<void>;
+  update(id: string, body: ContainerUpdateBody, signal: AbortSignal): Promise<ContainerUpdateResponse>;
   logs(
     id: string,
     opts: {
@@ -108,6 +111,11 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
   r.add('POST', '/containers/{id}/kill', async (ctx) => {
     await b.kill(ctx.params.id, ctx.query.str('signal'), ctx.signal);
     sendNoContent(ctx.res);
+  });
+  r.add('POST', '/containers/{id}/update', async (ctx) => {
+    checkForJson(ctx.req);
+    const body = await readJson(ctx.req, containerUpdateBody);
+    sendJson(ctx.res, 200, await b.update(ctx.params.id, body, ctx.signal));
   });
   r.add('POST', '/containers/{id}/rename', async (ctx) => {
     await b.rename(ctx.params.id, ctx.query.str('name'));

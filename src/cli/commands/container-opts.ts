@@ -12,6 +12,7 @@ import {
   validateExtraHost,
   parseCpus,
   memBytes,
+  parseRestartPolicy,
   parseUlimit,
   expandPortRange,
   parsePortSpec,
@@ -143,21 +144,7 @@ export function buildCreateSpec(
   }
   for (const l of list(v, 'label')) labels.push(validateLabel(l));
 
-  const restart = str(v, 'restart');
-  let restartPolicy: { Name: string; MaximumRetryCount: number } = { Name: '', MaximumRetryCount: 0 };
-  if (restart !== '') {
-    const c = restart.indexOf(':');
-    const name = c >= 0 ? restart.slice(0, c) : restart;
-    const count = c >= 0 ? restart.slice(c + 1) : '';
-    if (c >= 0 && name === '') throw new Error('invalid restart policy format: no policy provided before colon');
-    let n = 0;
-    if (count !== '') {
-      if (!/^[+-]?\d+$/.test(count))
-        throw new Error('invalid restart policy format: maximum retry count must be an integer');
-      n = Number(count);
-    }
-    restartPolicy = { Name: name, MaximumRetryCount: n };
-  }
+  const restartPolicy = parseRestartPolicy(str(v, 'restart'));
 
   const logDriver = str(v, 'log-driver');
   const logOpts = list(v, 'log-opt');

@@ -3,6 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../../common/digest.ts';
 import type { HostConfig } from '../../containers/types.ts';
+import type { Resources } from '../../api/types/containers.ts';
 import type { Mount } from '../../oci/runtime-spec.ts';
 
 export interface TaskExit {
@@ -35,6 +36,8 @@ export interface Task {
   /** Freezes / thaws every process of the task (cgroup freezer, through the shim). */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** Applies changed limits to the running task's cgroup at once (`docker update`). */
+  updateResources(resources: Resources): Promise<void>;
   /** Host pids of every process in the container (the shim's Pids). */
   pids(): Promise<number[]>;
   /** Adds a process to the running container; call start() on the result. */

@@ -68,6 +68,7 @@ function fakeTask(): FakeTask {
     },
     wait: () => exited,
     onOom: () => {},
+    updateResources: async () => void calls.push('update'),
     closeStdin: async () => {},
     delete: async () => void calls.push('delete'),
     resize: async () => {},
