@@ -31,6 +31,7 @@ import type { ContainerDeps } from '../services/containers/deps.ts';
 import type { ImageDeps } from '../services/images/deps.ts';
 import { LiveRegistry } from '../services/containers/live.ts';
 import { Supervisor } from '../services/containers/supervisor.ts';
+import { HealthProbes } from '../services/containers/health.ts';
 import { restoreContainers } from '../services/containers/restore.ts';
 import { observeIllegalTransitions } from '../containers/state-machine.ts';
 import type { OpContext } from '../common/context.ts';
@@ -121,6 +122,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     journal: journalSettings(process.env.BERTH_JOURNAL_NAMESPACE),
     detachKeys: config.detachKeys,
   };
+  const probes = new HealthProbes({ store: containers, images, layers, runtime, events, live, log });
   const supervisor = new Supervisor({
     store: containers,
     images,
@@ -135,6 +137,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     background,
     settings,
     ctx: daemonCtx,
+    probes,
   });
   const cdeps: ContainerDeps = {
     store: containers,
@@ -216,6 +219,7 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
     },
     shutdown: async () => {
       life.abort();
+      probes.stopAll();
       await background.drain();
       await runtime.close();
       await journal.close();

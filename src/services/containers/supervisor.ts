@@ -49,7 +49,7 @@ export interface TaskProbes {
   stop(id: string): void;
 }
 
-/** No health probes (until HEALTHCHECK lands). */
+/** No health probes (tests that do not exercise HEALTHCHECK). */
 export const noProbes: TaskProbes = { start: () => {}, stop: () => {} };
 
 export interface SupervisorDeps {
@@ -288,12 +288,15 @@ export class Supervisor {
     live.task = task;
     live.closeLog = log ? () => log.close() : undefined;
     if (how.start) {
+      // A new run's health is `starting` again (its last results stay in the log).
+      const h = c.runtime.state.Health;
       transition(c, 'running', {
         Pid: pid,
         ExitCode: 0,
         Error: '',
         StartedAt: new Date().toISOString(),
         OOMKilled: false,
+        ...(h ? { Health: { ...h, Status: 'starting', FailingStreak: 0 } } : {}),
       });
     } else {
       transition(c, how.paused ? 'paused' : 'running', { Pid: pid });

@@ -15,16 +15,8 @@ const items = (v: unknown) => (Array.isArray(v) ? v.length > 0 : Object.keys(v a
 
 const NO_NEW_PRIVILEGES = ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true'];
 
-const CONFIG: Check<ContainerConfig>[] = [
-  // ["NONE"] turns a healthcheck off, which holds with none running.
-  [
-    'Healthcheck',
-    (h) => {
-      const test = (h as NonNullable<ContainerConfig['Healthcheck']>).Test;
-      return Boolean(test?.length && test[0] !== 'NONE');
-    },
-  ],
-];
+// Every Config field is acted on (Healthcheck by the supervisor's probes).
+const CONFIG: Check<ContainerConfig>[] = [];
 
 const HOST_CONFIG: Check<HostConfig>[] = [
   ['Annotations', items],

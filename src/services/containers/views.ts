@@ -33,6 +33,8 @@ export function statusText(c: Container): string {
   const s = c.runtime.state;
   switch (s.Status) {
     case 'running':
+      if (s.Health)
+        return `Up ${ago(s.StartedAt)} (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})`;
       return `Up ${ago(s.StartedAt)}`;
     case 'paused':
       return `Up ${ago(s.StartedAt)} (Paused)`;
@@ -148,6 +150,7 @@ export function containerInspect(
       Error: s.Error,
       StartedAt: s.StartedAt,
       FinishedAt: s.FinishedAt,
+      ...(s.Health ? { Health: s.Health } : {}),
     },
     Image: r.image,
     ResolvConfPath: resolvConfPath(dir),
