@@ -116,16 +116,22 @@ test('fields accepted but not enforced yet: named in the warnings, shown by insp
     body: {
       Image: 'busybox',
       Cmd: ['true'],
-      HostConfig: { Memory: 64 << 20, Privileged: true, PidsLimit: 0, MemorySwappiness: -1, OomKillDisable: false },
+      HostConfig: {
+        Memory: 64 << 20,
+        Annotations: { a: 'b' },
+        PidsLimit: 0,
+        MemorySwappiness: -1,
+        OomKillDisable: false,
+      },
     },
   });
   assert.equal(r.status, 201, r.body.toString());
   assert.deepEqual(r.json().Warnings, [
-    'HostConfig.Privileged: accepted and recorded but not enforced by this engine yet',
+    'HostConfig.Annotations: accepted and recorded but not enforced by this engine yet',
   ]);
   const hc = (await d.api('GET', '/containers/wire-warn/json')).json().HostConfig;
   assert.equal(hc.Memory, 64 << 20);
-  assert.equal(hc.Privileged, true);
+  assert.deepEqual(hc.Annotations, { a: 'b' });
   assert.equal((await d.api('DELETE', '/containers/wire-warn')).status, 204);
   // The defaults every client sends are no warning.
   const plain = await d.api('POST', '/containers/create?name=wire-plain', {

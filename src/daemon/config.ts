@@ -38,6 +38,10 @@ export interface DaemonConfig {
   fixedCidrV6: string;
   /** Seconds every volume plugin call may take; 0: Docker's deadlines (1–2 minutes). */
   volumePluginTimeout: number;
+  /** Seccomp profile for containers: '' (Berth's default), 'builtin', 'unconfined', or a file. */
+  seccompProfile: string;
+  /** Every container gets no-new-privileges (a container may still opt out with =false). */
+  noNewPrivileges: boolean;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -75,6 +79,8 @@ export const DEFAULTS: DaemonConfig = {
   ipv6: false,
   fixedCidrV6: '',
   volumePluginTimeout: 0,
+  seccompProfile: '',
+  noNewPrivileges: false,
 };
 
 // flag names → config keys (daemon.json uses the long flag names)
@@ -106,6 +112,8 @@ const FLAGS: Record<string, keyof DaemonConfig> = {
   '--ipv6': 'ipv6',
   '--fixed-cidr-v6': 'fixedCidrV6',
   '--volume-plugin-timeout': 'volumePluginTimeout',
+  '--seccomp-profile': 'seccompProfile',
+  '--no-new-privileges': 'noNewPrivileges',
 };
 
 const JSON_KEYS: Record<string, keyof DaemonConfig> = {
@@ -135,6 +143,8 @@ const JSON_KEYS: Record<string, keyof DaemonConfig> = {
   ipv6: 'ipv6',
   'fixed-cidr-v6': 'fixedCidrV6',
   'volume-plugin-timeout': 'volumePluginTimeout',
+  'seccomp-profile': 'seccompProfile',
+  'no-new-privileges': 'noNewPrivileges',
 };
 
 /** Typed values of the networking keys, from a flag's string or daemon.json's JSON. */
@@ -148,6 +158,7 @@ function networkValue(key: keyof DaemonConfig, v: unknown, name: string): unknow
     case 'icc':
     case 'iptables':
     case 'ipv6':
+    case 'noNewPrivileges':
       if (typeof v === 'boolean') return v;
       if (v === 'true' || v === 'false') return v === 'true';
       throw invalidArgument(`invalid value for ${name}: ${String(v)}`);
@@ -180,6 +191,7 @@ const NETWORK_KEYS = new Set<keyof DaemonConfig>([
   'defaultAddressPools',
   'ipv6',
   'volumePluginTimeout',
+  'noNewPrivileges',
 ]);
 
 export const USAGE = `Usage: berthd [OPTIONS]
@@ -197,8 +209,10 @@ Options:
       --log-driver string      Default driver for container logs (default "json-file")
       --log-level string       Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
       --log-opt map            Default log driver options for containers
+      --no-new-privileges      Set no-new-privileges by default for new containers
   -p, --pidfile string         Path to use for daemon PID file
       --runtime string         Path of the OCI runtime binary (default "runc")
+      --seccomp-profile string Path to seccomp profile; "unconfined" to turn it off, "builtin" for the default
       --shim string            Path of containerd-shim-runc-v2 (default "containerd-shim-runc-v2")
   -v, --version                Print version information and quit
       --volume-plugin-timeout n  Seconds a volume plugin call may take (default: Docker's 1-2 minutes)
@@ -245,6 +259,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     }
     const key = FLAGS[arg];
     if (!key) throw invalidArgument(`unknown flag: ${arg}`);
+    // A boolean flag alone means true (dockerd's --no-new-privileges).
+    if (val === undefined && key === 'noNewPrivileges') val = 'true';
     if (val === undefined) {
       if (i + 1 >= argv.length) throw invalidArgument(`flag needs an argument: ${arg}`);
       val = argv[++i];

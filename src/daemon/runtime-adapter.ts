@@ -1,7 +1,7 @@
 // Puts runtime/ (shims over ttrpc, runc) behind the services' TaskRuntime port: bundles
 // live in <exec-root>/tasks/<id>, runc state in <exec-root>/runc, so two engines on one
 // host never see each other's containers.
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, umount2 } from '../sys/libc.ts';
 import { errnoCode } from '../common/errors.ts';
@@ -10,7 +10,11 @@ import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../common/logger.ts';
 import { resolveBinary } from '../sys/exec.ts';
 import { Runtime, TaskStartError, type ExecHandle, type TaskHandle } from '../runtime/task.ts';
-import { DEFAULT_SHM_SIZE, allCapabilities, buildEnv, buildSpec, hostRlimits } from '../runtime/spec.ts';
+import { DEFAULT_SHM_SIZE, allCapabilities, buildEnv, buildSpec, capabilities, hostRlimits } from '../runtime/spec.ts';
+import { defaultProfileText, seccompFor } from '../runtime/seccomp.ts';
+import { hostDevices } from '../runtime/devices.ts';
+import { parseSecurityOpts } from '../oci/security-opts.ts';
+import { parseSeccompProfile } from '../oci/seccomp-profile.ts';
 import { oomKills, readCgroup } from '../runtime/cgroups.ts';
 import {
   devicesFromHostConfig,
@@ -22,7 +26,7 @@ import { resolveUser } from '../runtime/user.ts';
 import { stdioPaths } from '../runtime/stdio.ts';
 import { listenEvents } from '../runtime/events.ts';
 import { ShimPool } from '../runtime/shim-pool.ts';
-import type { Process, Spec } from '../oci/runtime-spec.ts';
+import type { LinuxSeccomp, Process, Spec } from '../oci/runtime-spec.ts';
 import type {
   CreateTaskRequest,
   ExecProcess,
@@ -217,6 +221,34 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     };
   }
 
+  // The daemon's seccomp profile (daemon.json `seccomp-profile`): read once; bad JSON stops
+  // berthd at start-up. undefined: containers run unconfined unless they ask for one.
+  const daemonProfile =
+    config.seccompProfile === 'unconfined'
+      ? undefined
+      : parseSeccompProfile(
+          config.seccompProfile === '' || config.seccompProfile === 'builtin'
+            ? defaultProfileText()
+            : readFileSync(config.seccompProfile, 'utf8'),
+        );
+  const builtin = parseSeccompProfile(defaultProfileText());
+  const apparmorEnabled = (() => {
+    try {
+      return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+    } catch {
+      return false;
+    }
+  })();
+
+  /** dockerd's WithSeccomp: unconfined, a privileged container's explicit profile only, or the asked/daemon/default one. */
+  function seccompOf(want: string | undefined, privileged: boolean, caps: string[]): LinuxSeccomp | undefined {
+    if (want === 'unconfined') return undefined;
+    if (want === 'builtin') return seccompFor(builtin, caps);
+    if (want) return seccompFor(parseSeccompProfile(want), caps);
+    if (privileged || !daemonProfile) return undefined;
+    return seccompFor(daemonProfile, caps);
+  }
+
   /** Where a task's cgroup is: its spec says (a per-container parent may differ from ours). */
   async function cgroupPathOf(id: string): Promise<string> {
     const spec = await readFile(join(bundleOf(id), 'config.json'), 'utf8').then(
@@ -251,7 +283,14 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       const user = resolveUser(i.user, passwd?.toString(), group?.toString(), i.hostConfig.GroupAdd ?? []);
       const hc = i.hostConfig;
       const ns = i.namespaces ?? {};
+      const privileged = Boolean(hc.Privileged);
+      const sec = parseSecurityOpts(hc.SecurityOpt);
+      const capAdd = hc.CapAdd ?? [];
+      const capDrop = hc.CapDrop ?? [];
       const devs = devicesFromHostConfig(hc as ResourceFields);
+      // Privileged: every host device too (Docker's HostDevices), after any --device mapping.
+      if (privileged)
+        devs.devices.push(...hostDevices('/dev').filter((n) => !devs.devices.some((x) => x.path === n.path)));
       return buildSpec({
         id: i.id,
         args: i.args,
@@ -287,11 +326,13 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         cgroupParent: (typeof hc.CgroupParent === 'string' && hc.CgroupParent) || config.cgroupParent,
         oomScoreAdj: hc.OomScoreAdj,
         sysctls: hc.Sysctls ?? undefined,
-        capAdd: hc.CapAdd ?? [],
-        capDrop: hc.CapDrop ?? [],
-        noNewPrivileges: (hc.SecurityOpt ?? []).some(
-          (o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true',
-        ),
+        capAdd,
+        capDrop,
+        noNewPrivileges: sec.noNewPrivileges ?? config.noNewPrivileges,
+        privileged,
+        writableCgroups: sec.writableCgroups,
+        seccomp: seccompOf(sec.seccomp, privileged, privileged ? allCapabilities() : capabilities(capAdd, capDrop)),
+        ...(sec.apparmor && apparmorEnabled ? { apparmorProfile: sec.apparmor } : {}),
         hostRlimits: rlimits,
         rlimits: (hc.Ulimits ?? []).map((u) => ({
           type: `RLIMIT_${(u.Name ?? '').toUpperCase()}`,

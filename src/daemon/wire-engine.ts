@@ -178,6 +178,8 @@ export async function buildEngine(config: DaemonConfig, log: Logger): Promise<En
         logDriver: config.logDriver,
         warnings: () => warnings,
         debug: config.logLevel === 'debug',
+        seccompProfile: config.seccompProfile,
+        noNewPrivileges: config.noNewPrivileges,
       }),
   });
   wireContainers(router, cdeps, op, daemonCtx, net.removeLink);

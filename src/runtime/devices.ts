@@ -58,7 +58,8 @@ export function hostDevices(path: string): HostDevice[] {
           if (e.name !== 'pts' && e.name !== 'shm' && e.name !== 'fd' && e.name !== 'mqueue') walk(p, depth + 1);
           continue;
         }
-        if (e.isSymbolicLink()) continue;
+        // Symlinks point at nodes listed anyway; the console is the container's own.
+        if (e.isSymbolicLink() || (depth === 0 && e.name === 'console')) continue;
         const n = nodeOf(p, lstatSync(p, { bigint: true }));
         if (n) out.push(n);
       }

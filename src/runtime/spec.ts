@@ -3,6 +3,7 @@
 // from the host (rlimits) is passed in; hostRlimits() reads them.
 import { readFileSync } from 'node:fs';
 import type {
+  LinuxSeccomp,
   LinuxDevice,
   LinuxDeviceCgroup,
   LinuxNamespace,
@@ -110,6 +111,14 @@ export interface SpecOptions {
   /** Host hard limits (from hostRlimits()); requested limits are clamped to them. */
   hostRlimits?: Record<string, number>;
   annotations?: Record<string, string>;
+  /** All capabilities and devices, writable /sys and cgroups, no masked paths (seccomp is the caller's). */
+  privileged?: boolean;
+  /** `--security-opt writable-cgroups`. */
+  writableCgroups?: boolean;
+  /** A seccomp filter (runtime/seccomp.ts); none when absent. */
+  seccomp?: LinuxSeccomp;
+  /** Applied only where AppArmor is enabled (the caller checks). */
+  apparmorProfile?: string;
   /** Replace Docker's masked and read-only /proc and /sys paths (`systempaths=unconfined`: []). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -172,7 +181,8 @@ export function buildEnv(env: string[] = [], hostname?: string, terminal?: boole
   return out;
 }
 
-function defaultMounts(shmSize: number): Mount[] {
+/** Docker's mounts; a privileged container's /sys and cgroups (or asked-for writable cgroups) are writable. */
+function defaultMounts(shmSize: number, sysWritable = false, cgroupsWritable = false): Mount[] {
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     {
@@ -187,8 +197,18 @@ function defaultMounts(shmSize: number): Mount[] {
       source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    {
+      destination: '/sys',
+      type: 'sysfs',
+      source: 'sysfs',
+      options: ['nosuid', 'noexec', 'nodev', sysWritable ? 'rw' : 'ro'],
+    },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: [cgroupsWritable ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     {
       destination: '/dev/shm',
@@ -225,7 +245,7 @@ function clampRlimit(r: POSIXRlimit, host: Record<string, number> | undefined): 
 
 export function buildSpec(o: SpecOptions): Spec {
   if (o.args.length === 0) throw invalidArgument('no command specified');
-  const caps = capabilities(o.capAdd, o.capDrop);
+  const caps = o.privileged ? allCapabilities() : capabilities(o.capAdd, o.capDrop);
 
   const namespaces: LinuxNamespace[] = [{ type: 'mount' }];
   const join = o.joinNamespaces ?? {};
@@ -241,7 +261,7 @@ export function buildSpec(o: SpecOptions): Spec {
   const userAt = new Set(own.map((m) => m.destination));
   // A user mount replaces a default one at the same place, and a user /dev everything
   // below /dev (Docker's withMounts).
-  const mounts = defaultMounts(o.shmSize ?? DEFAULT_SHM_SIZE).filter(
+  const mounts = defaultMounts(o.shmSize ?? DEFAULT_SHM_SIZE, o.privileged, o.privileged || o.writableCgroups).filter(
     (m) => !userAt.has(m.destination) && !(userAt.has('/dev') && m.destination.startsWith('/dev/')),
   );
   const shmAt = mounts.findIndex((m) => m.destination === '/dev/shm');
@@ -296,6 +316,7 @@ export function buildSpec(o: SpecOptions): Spec {
       capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
       rlimits,
       noNewPrivileges: o.noNewPrivileges ?? false,
+      ...(o.apparmorProfile ? { apparmorProfile: o.apparmorProfile } : {}),
       ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
     },
     root: { path: o.rootPath ?? 'rootfs', readonly: o.readonlyRootfs ?? false },
@@ -308,14 +329,18 @@ export function buildSpec(o: SpecOptions): Spec {
       ...(o.sysctls && Object.keys(o.sysctls).length ? { sysctl: { ...o.sysctls } } : {}),
       resources: {
         ...(o.resources ?? {}),
-        devices: [...DEFAULT_DEVICE_RULES.map((d) => ({ ...d })), ...(o.deviceRules ?? [])],
+        // Privileged: every device; else Docker's list and what --device/--device-cgroup-rule add.
+        devices: o.privileged
+          ? [{ allow: true, access: 'rwm' }]
+          : [...DEFAULT_DEVICE_RULES.map((d) => ({ ...d })), ...(o.deviceRules ?? [])],
       },
       ...(o.devices?.length ? { devices: o.devices } : {}),
       cgroupsPath: `${`/${o.cgroupParent ?? '/berth'}`.replace(/^\/+/, '/').replace(/\/+$/, '')}/${o.id}`,
       namespaces,
       ...(o.rootfsPropagation ? { rootfsPropagation: o.rootfsPropagation } : {}),
-      maskedPaths: [...(o.maskedPaths ?? DEFAULT_MASKED_PATHS)],
-      readonlyPaths: [...(o.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
+      maskedPaths: o.privileged ? [] : [...(o.maskedPaths ?? DEFAULT_MASKED_PATHS)],
+      readonlyPaths: o.privileged ? [] : [...(o.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
+      ...(o.seccomp ? { seccomp: o.seccomp } : {}),
     },
   };
   return spec;

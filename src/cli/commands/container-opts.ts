@@ -54,6 +54,23 @@ export interface BuildOptions {
 }
 
 /** parse(): flags + IMAGE [COMMAND…] → the create request's three parts. */
+/** `seccomp=<file>`: the docker CLI sends the profile itself, compacted; unconfined and builtin as they are. */
+function seccompFileOpt(opt: string): string {
+  const m = /^seccomp[=:](.*)$/.exec(opt);
+  if (!m || m[1] === 'unconfined' || m[1] === 'builtin') return opt;
+  let text: string;
+  try {
+    text = readFileSync(m[1], 'utf8');
+  } catch (e) {
+    throw new Error(`opening seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
+  }
+  try {
+    return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+  } catch (e) {
+    throw new Error(`compacting json for seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
+  }
+}
+
 export function buildCreateSpec(
   v: Values,
   changed: ReadonlySet<string>,
@@ -159,14 +176,16 @@ export function buildCreateSpec(
   }
   let maskedPaths: string[] | null = null;
   let readonlyPaths: string[] | null = null;
-  const secFiltered = securityOpt.filter((s) => {
-    if (s === 'systempaths=unconfined') {
-      maskedPaths = [];
-      readonlyPaths = [];
-      return false;
-    }
-    return true;
-  });
+  const secFiltered = securityOpt
+    .filter((s) => {
+      if (s === 'systempaths=unconfined') {
+        maskedPaths = [];
+        readonlyPaths = [];
+        return false;
+      }
+      return true;
+    })
+    .map(seccompFileOpt);
 
   const storageOpt: Record<string, string> = {};
   for (const s of list(v, 'storage-opt')) {

@@ -10,10 +10,7 @@ import type { ContainerConfig, HostConfig } from '../../api/types/containers.ts'
 type Check<T> = readonly [field: keyof T & string, isSet: (v: NonNullable<T[keyof T]>) => boolean];
 
 const text = (v: unknown) => v !== '';
-const yes = (v: unknown) => v === true;
 const items = (v: unknown) => (Array.isArray(v) ? v.length > 0 : Object.keys(v as object).length > 0);
-
-const NO_NEW_PRIVILEGES = ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true'];
 
 // Every Config field is acted on (Healthcheck by the supervisor's probes).
 const CONFIG: Check<ContainerConfig>[] = [];
@@ -21,10 +18,8 @@ const CONFIG: Check<ContainerConfig>[] = [];
 const HOST_CONFIG: Check<HostConfig>[] = [
   ['Annotations', items],
   ['Cgroup', text],
-  ['Privileged', yes],
   ['StorageOpt', items],
   ['UsernsMode', text],
-  ['SecurityOpt', (v) => (v as string[]).some((o) => !NO_NEW_PRIVILEGES.includes(o))],
   // Resources (cgroup limits), namespace modes, Runtime, Isolation and the masked/read-only
   // paths are enforced, or refused or warned about as dockerd does (validate-settings.ts).
 ];

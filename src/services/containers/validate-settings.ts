@@ -5,6 +5,8 @@
 import { isIP } from 'node:net';
 import { invalidArgument, isKind } from '../../common/errors.ts';
 import { normalizeCapabilities } from '../../oci/capabilities.ts';
+import { parseSecurityOpts } from '../../oci/security-opts.ts';
+import { parseSeccompProfile } from '../../oci/seccomp-profile.ts';
 import { isDeviceAccess, parseDeviceCgroupRule } from '../../oci/device-rules.ts';
 import type { ContainerConfig, HostConfig, Resources } from '../../api/types/containers.ts';
 import type { HostFacts } from './host-facts.ts';
@@ -191,6 +193,8 @@ export function verifyContainerSettings(
     if (ip !== 'host-gateway' && isIP(ip.trim()) === 0)
       throw invalidArgument(`invalid IP address in add-host: ${JSON.stringify(ip)}`);
   }
+  const sec = parseSecurityOpts(hc.SecurityOpt);
+  if (sec.seccomp && sec.seccomp !== 'unconfined' && sec.seccomp !== 'builtin') parseSeccompProfile(sec.seccomp);
   normalizeCapabilities(hc.CapAdd ?? [], 'CapAdd');
   normalizeCapabilities(hc.CapDrop ?? [], 'CapDrop');
   const isolation = hc.Isolation ?? '';

@@ -28,6 +28,12 @@ function ago(iso: string, now = Date.now()): string {
   return `${Math.round(d / 365)} years`;
 }
 
+/** The profile `--security-opt apparmor=` named (applied where AppArmor is enabled). */
+function appArmorProfileOf(opts: string[] | null | undefined): string {
+  for (const o of opts ?? []) if (o.startsWith('apparmor=') || o.startsWith('apparmor:')) return o.slice(9);
+  return '';
+}
+
 /** The `Status` column: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created"… */
 export function statusText(c: Container): string {
   const s = c.runtime.state;
@@ -164,7 +170,7 @@ export function containerInspect(
     Platform: 'linux',
     MountLabel: '',
     ProcessLabel: '',
-    AppArmorProfile: '',
+    AppArmorProfile: appArmorProfileOf(r.hostConfig.SecurityOpt),
     ExecIDs: null,
     HostConfig: hostConfigView(c),
     GraphDriver: {

@@ -19,6 +19,18 @@ export interface SystemDeps {
   /** Objects quarantined at start-up and other conditions the operator should see. */
   warnings: () => string[];
   debug: boolean;
+  /** daemon.json `seccomp-profile` ('' for Berth's default). */
+  seccompProfile?: string;
+  noNewPrivileges?: boolean;
+}
+
+/** dockerd's SecurityOptions: the seccomp profile in use, no-new-privileges, cgroupns on v2. */
+function securityOptions(d: SystemDeps): string[] {
+  const p = d.seccompProfile ?? '';
+  const out = [`name=seccomp,profile=${p === '' ? 'builtin' : p}`];
+  if (d.noNewPrivileges) out.push('name=no-new-privileges');
+  if (cgroupVersion() === '2') out.push('name=cgroupns');
+  return out;
 }
 
 function osName(): string {
@@ -139,7 +151,7 @@ export function systemInfo(d: SystemDeps): SystemInfo {
     ContainerdCommit: { ID: '' },
     RuncCommit: { ID: '' },
     InitCommit: { ID: '' },
-    SecurityOptions: ['name=seccomp,profile=builtin'],
+    SecurityOptions: securityOptions(d),
     CDISpecDirs: [],
     Warnings: d.warnings(),
   };
