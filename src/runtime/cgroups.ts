@@ -138,7 +138,8 @@ async function readV1(path: string): Promise<CgroupSample | undefined> {
   };
 }
 
-async function readV2(dir: string): Promise<CgroupSample | undefined> {
+/** A v2 cgroup directory's usage (exported for tests that mount a cgroup2 hierarchy of their own). */
+export async function readV2(dir: string): Promise<CgroupSample | undefined> {
   const [cpuStat, usage, peak, max, memStat, pidsCur, pidsMax, io] = await Promise.all([
     text(join(dir, 'cpu.stat')),
     num(join(dir, 'memory.current')),
