@@ -128,6 +128,11 @@ test('blkio throttles, oom score, devices and device rules, sysctls, cgroup pare
     'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax',
   );
   assert.deepEqual(sysctl, ['1', '1048576']);
+  // dockerd's defaults for a container's own network namespace.
+  assert.deepEqual(
+    await inside([], 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range'),
+    ['0', '0\t2147483647'],
+  );
   const parent = `berth-limits-${process.pid}`;
   const cg = await inside(['--cgroup-parent', parent], 'grep memory /proc/self/cgroup');
   assert.match(cg[0], new RegExp(`:memory:/${parent}/[0-9a-f]{64}$`));

@@ -84,6 +84,11 @@ function unmountShm(bundle: string): void {
   }
 }
 
+const DEFAULT_NET_SYSCTLS = {
+  'net.ipv4.ping_group_range': '0 2147483647',
+  'net.ipv4.ip_unprivileged_port_start': '0',
+};
+
 /** The services' UserResolver: runtime/user.ts, runc's semantics and messages. */
 export const userResolver: UserResolver = {
   resolve(user, files) {
@@ -325,7 +330,12 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         // A container's own parent (HostConfig.CgroupParent; kubelet's pod cgroup) over the daemon's.
         cgroupParent: (typeof hc.CgroupParent === 'string' && hc.CgroupParent) || config.cgroupParent,
         oomScoreAdj: hc.OomScoreAdj,
-        sysctls: hc.Sysctls ?? undefined,
+        // dockerd's defaults in a network namespace of the container's own: unprivileged
+        // ICMP echo and low ports for any user; the container's own sysctls win.
+        sysctls: {
+          ...(i.network === 'host' || hc.NetworkMode?.startsWith('container:') ? {} : DEFAULT_NET_SYSCTLS),
+          ...(hc.Sysctls ?? {}),
+        },
         capAdd,
         capDrop,
         noNewPrivileges: sec.noNewPrivileges ?? config.noNewPrivileges,
