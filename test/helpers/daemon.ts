@@ -306,6 +306,8 @@ export function useDaemon(set: (d: TestDaemon) => void, opts: DaemonOptions & { 
   });
 }
 
+const group = (h: string) => parseInt(h, 16).toString(16);
+
 /** A bridge name, a /16 pool and an IPv6 ULA /48 derived from the test root (unique per daemon). */
 export function testNetwork(root: string): { bridge: string; pool: string; pool6: string; table: string } {
   const h = createHash('sha256').update(root).digest();
@@ -318,7 +320,8 @@ export function testNetwork(root: string): { bridge: string; pool: string; pool6
   return {
     bridge: `bt${suffix}`,
     pool: `10.${100 + (h[0] % 150)}.0.0/16`,
-    pool6: `fd${hex.slice(2, 4)}:${hex.slice(4, 8)}:${hex.slice(8, 12)}::/48`,
+    // Groups without leading zeros: the canonical form berthd, ip and nft print.
+    pool6: `fd${hex.slice(2, 4)}:${group(hex.slice(4, 8))}:${group(hex.slice(8, 12))}::/48`,
     table: `berth-bt${suffix}`,
   };
 }
