@@ -6,6 +6,7 @@
 //   3. the same run as API calls from here, timed call by call (where berthd's time goes)
 //   4. 50 detached `sleep 300` containers created+started concurrently, then removed (force)
 //   5. berthd's resident memory idle and with those 50 running
+//   … networking, registry, build, volumes, interactive; 11–12. limits + seccomp, healthcheck CPU
 //
 // Options: --runs N (20), --warmup N (2), --containers N (50), --no-dockerd.
 // Environment: BENCH_STATE (set by scripts/bench) names a file where cleanup duties are noted.
@@ -38,6 +39,7 @@ import { registryBench } from './registry.ts';
 import { interactiveBench, interactiveReport, type InteractiveFigures } from './interactive.ts';
 import { buildBench } from './build.ts';
 import { volumesBench } from './volumes.ts';
+import { limitsBench, limitsReport, type LimitsFigures } from './limits.ts';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..'); // dist/bench -> repo
 const DOCKER = '/usr/local/bin/docker';
@@ -52,8 +54,8 @@ interface Options {
   only?: string;
 }
 
-/** `--only` section names: run (1–5), network, registry, build, interactive, volumes. */
-const SECTIONS = ['run', 'network', 'registry', 'build', 'interactive', 'volumes'];
+/** `--only` section names: run (1–5), network, registry, build, interactive, volumes, limits. */
+const SECTIONS = ['run', 'network', 'registry', 'build', 'interactive', 'volumes', 'limits'];
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = { runs: 20, warmup: 2, containers: 50, dockerd: true };
@@ -423,6 +425,7 @@ async function main(): Promise<number> {
   };
   const daemons: Daemon[] = [];
   let interactive: InteractiveFigures | undefined;
+  let limits: LimitsFigures | undefined;
   const cgroups = [`/berth-bench-${tag}`, `/docker-bench-${tag}`];
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
@@ -620,6 +623,12 @@ async function main(): Promise<number> {
     progress('interactive: docker exec latency (berthd, dockerd), cat /dev/zero through attach');
     if (want('interactive'))
       interactive = await interactiveBench({ berthd, dockerd, env: (d) => cliEnv(d, root), runs: o.runs });
+
+    // 11–12. Limits and health (issue 11): what limits + seccomp add to a run; berthd's CPU with healthchecks.
+    checkpoint();
+    progress('limits: run with/without limits and seccomp; berthd CPU with 20 healthchecked containers');
+    if (want('limits'))
+      limits = await limitsBench({ berthd, env: (d) => cliEnv(d, root), runs: o.runs, warmup: o.warmup });
   } catch (e) {
     res.errors.push((e as Error).stack ?? String(e));
     for (const d of daemons) res.errors.push(`--- ${d.name} log tail ---\n${d.logTail()}`);
@@ -629,6 +638,7 @@ async function main(): Promise<number> {
   }
   report(res, o);
   if (interactive) process.stdout.write(interactiveReport(interactive, o.runs).join('\n') + '\n');
+  if (limits) process.stdout.write(limitsReport(limits, o.runs).join('\n') + '\n');
   return res.errors.length ? 1 : 0;
 }
 

@@ -116,16 +116,22 @@ test('fields accepted but not enforced yet: named in the warnings, shown by insp
     body: {
       Image: 'busybox',
       Cmd: ['true'],
-      HostConfig: { Memory: 64 << 20, Privileged: true, PidsLimit: 0, MemorySwappiness: -1, OomKillDisable: false },
+      HostConfig: {
+        Memory: 64 << 20,
+        Annotations: { a: 'b' },
+        PidsLimit: 0,
+        MemorySwappiness: -1,
+        OomKillDisable: false,
+      },
     },
   });
   assert.equal(r.status, 201, r.body.toString());
   assert.deepEqual(r.json().Warnings, [
-    'HostConfig.Privileged, HostConfig.Memory: accepted and recorded but not enforced by this engine yet',
+    'HostConfig.Annotations: accepted and recorded but not enforced by this engine yet',
   ]);
   const hc = (await d.api('GET', '/containers/wire-warn/json')).json().HostConfig;
   assert.equal(hc.Memory, 64 << 20);
-  assert.equal(hc.Privileged, true);
+  assert.deepEqual(hc.Annotations, { a: 'b' });
   assert.equal((await d.api('DELETE', '/containers/wire-warn')).status, 204);
   // The defaults every client sends are no warning.
   const plain = await d.api('POST', '/containers/create?name=wire-plain', {
@@ -146,14 +152,11 @@ test('docker CLI: no warning for a plain run; a named one for an unenforced flag
     '--rm',
     '--memory',
     '64m',
-    '--cpu-shares',
-    '512',
+    '--storage-opt',
+    'size=1G',
     'busybox',
     'true',
   ]);
   assert.equal(warned.code, 0, warned.stderr);
-  assert.match(
-    warned.stderr,
-    /^WARNING: HostConfig\.CpuShares, HostConfig\.Memory: accepted and recorded but not enforced/m,
-  );
+  assert.match(warned.stderr, /^WARNING: HostConfig\.StorageOpt: accepted and recorded but not enforced/m);
 });

@@ -18,6 +18,17 @@ export async function readBody(req: IncomingMessage, max = MAX_JSON_BODY): Promi
   return Buffer.concat(chunks);
 }
 
+/**
+ * dockerd's CheckForJSON for endpoints that take a JSON body: a Content-Type other than
+ * application/json is refused (none at all is tolerated, as older clients send none).
+ */
+export function checkForJson(req: IncomingMessage): void {
+  const ct = req.headers['content-type'];
+  if (ct === undefined || ct === '') return;
+  const media = ct.split(';')[0].trim().toLowerCase();
+  if (media !== 'application/json') throw invalidArgument(`Content-Type specified (${ct}) must be 'application/json'`);
+}
+
 /** A JSON body decoded into its Go type as dockerd does (an empty body is the zero value). */
 export async function readJson<T>(req: IncomingMessage, type: GoType<T>): Promise<T> {
   return decodeJson(type, (await readBody(req)).toString('utf8'));

@@ -25,6 +25,10 @@ export const commands: Record<string, Entry> = {
     load: () => import('./commands/wait.ts'),
   },
   rename: { short: 'Rename a container', load: () => import('./commands/rename.ts') },
+  update: {
+    short: 'Update configuration of one or more containers',
+    load: () => import('./commands/update.ts'),
+  },
   attach: {
     short: 'Attach local standard input, output, and error streams to a running container',
     load: () => import('./commands/attach.ts'),
@@ -102,6 +106,7 @@ export const groups: Record<string, { short: string; subs: Record<string, string
       inspect: 'container-inspect',
       wait: 'wait',
       rename: 'rename',
+      update: 'update',
       prune: 'container-prune',
       attach: 'attach',
       exec: 'exec',

@@ -16,6 +16,8 @@ import type {
   ContainerInspect,
   ContainerPruneResponse,
   ContainerSummary,
+  ContainerUpdateBody,
+  ContainerUpdateResponse,
   ContainerWaitResponse,
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
@@ -83,6 +85,7 @@ export interface Client {
   containerInspect(id: string, opts?: { size?: boolean }): Promise<{ value: ContainerInspect; raw: Buffer }>;
   containerWait(id: string, condition?: WaitCondition): Promise<WaitHandle>;
   containerRename(id: string, name: string): Promise<void>;
+  containerUpdate(id: string, body: ContainerUpdateBody): Promise<ContainerUpdateResponse>;
   containerLogs(id: string, opts: LogsOptions): Promise<ResponseStream>;
   containerAttach(id: string, opts: AttachOptions): Promise<HijackedConn>;
   containerResize(id: string, h: number, w: number): Promise<void>;
@@ -167,6 +170,7 @@ export async function createClient(host?: string, tls?: ClientTls): Promise<Clie
       return { result };
     },
     containerRename: (id, name) => none('POST', `${c(id)}/rename`, { name }),
+    containerUpdate: (id, body) => t.json('POST', `${c(id)}/update`, { body }),
     containerLogs: (id, o) =>
       t.request('GET', `${c(id)}/logs`, {
         query: {

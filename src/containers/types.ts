@@ -4,7 +4,12 @@
 // The record keeps the Engine API's own shapes (as moby's does): Config and HostConfig as
 // the create request carried them once decoded and checked, the image's config merged in.
 import type { Digest } from '../common/digest.ts';
-import type { ContainerConfig as ApiContainerConfig, ContainerStatus, HostConfig } from '../api/types/containers.ts';
+import type {
+  ContainerConfig as ApiContainerConfig,
+  ContainerStatus,
+  Health,
+  HostConfig,
+} from '../api/types/containers.ts';
 import type { EndpointSettings } from '../api/types/networks.ts';
 import type { HostConfigMount } from '../api/types/mounts.ts';
 
@@ -49,6 +54,8 @@ export interface ContainerState {
   StartedAt: string;
   FinishedAt: string;
   OOMKilled: boolean;
+  /** HEALTHCHECK results (containers with a healthcheck only): status, streak, last 5. */
+  Health?: Health;
 }
 
 export interface ContainerRecord {

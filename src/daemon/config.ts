@@ -75,6 +75,10 @@ export interface DaemonConfig {
   authorizationPlugins: string[];
   /** Berth's built-in authorization policy file (daemon.json `authorization-policy`). */
   authorizationPolicy: string;
+  /** Seccomp profile for containers: '' (Berth's default), 'builtin', 'unconfined', or a file. */
+  seccompProfile: string;
+  /** Every container gets no-new-privileges (a container may still opt out with =false). */
+  noNewPrivileges: boolean;
 }
 
 /** Where dockerd looks for ca.pem/cert.pem/key.pem by default. */
@@ -130,6 +134,8 @@ export const DEFAULTS: DaemonConfig = {
   tlsExplicit: false,
   authorizationPlugins: [],
   authorizationPolicy: '',
+  seccompProfile: '',
+  noNewPrivileges: false,
 };
 
 export const DEFAULT_UNIX_HOST = 'unix:///run/berth/berth.sock';
@@ -379,6 +385,8 @@ const OPTIONS: Option[] = [
   { key: 'tlsKey', kind: 'string', json: 'tlskey', flags: ['--tlskey'] },
   { key: 'authorizationPlugins', kind: 'list', json: 'authorization-plugins', flags: ['--authorization-plugin'] },
   { key: 'authorizationPolicy', kind: 'string', json: 'authorization-policy', flags: ['--authorization-policy'] },
+  { key: 'seccompProfile', kind: 'string', json: 'seccomp-profile', flags: ['--seccomp-profile'] },
+  { key: 'noNewPrivileges', kind: 'bool', json: 'no-new-privileges', flags: ['--no-new-privileges'] },
 ];
 
 /** Keys a SIGHUP re-reads from daemon.json (the rest need a restart). */
@@ -438,9 +446,11 @@ Options:
       --log-opt map                           Default log driver options for containers
       --max-concurrent-downloads int          Set the max concurrent downloads (default 3)
       --max-concurrent-uploads int            Set the max concurrent uploads (default 5)
+      --no-new-privileges                     Set no-new-privileges by default for new containers
   -p, --pidfile string                        Path to use for daemon PID file
       --registry-mirror list                  Preferred registry mirror
       --runtime string                        Path of the runc binary (default "runc")
+      --seccomp-profile string                Path to seccomp profile; "unconfined" to turn it off, "builtin" for the default
       --shim string                           Path of containerd-shim-runc-v2 (default "containerd-shim-runc-v2")
       --tls                                   Use TLS; implied by --tlsverify
       --tlscacert string                      Trust certs signed only by this CA (default "~/.docker/ca.pem")

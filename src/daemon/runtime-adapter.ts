@@ -1,20 +1,32 @@
 // Puts runtime/ (shims over ttrpc, runc) behind the services' TaskRuntime port: bundles
 // live in <exec-root>/tasks/<id>, runc state in <exec-root>/runc, so two engines on one
 // host never see each other's containers.
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, umount2 } from '../sys/libc.ts';
 import { errnoCode } from '../common/errors.ts';
 import { unmountRecursive } from '../sys/mountinfo.ts';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../common/logger.ts';
 import { resolveBinary } from '../sys/exec.ts';
 import { Runtime, TaskStartError, type ExecHandle, type TaskHandle } from '../runtime/task.ts';
-import { allCapabilities, buildEnv, buildSpec, hostRlimits } from '../runtime/spec.ts';
-import { readCgroup } from '../runtime/cgroups.ts';
+import { DEFAULT_SHM_SIZE, allCapabilities, buildEnv, buildSpec, capabilities, hostRlimits } from '../runtime/spec.ts';
+import { defaultProfileText, seccompFor } from '../runtime/seccomp.ts';
+import { hostDevices } from '../runtime/devices.ts';
+import { parseSecurityOpts } from '../oci/security-opts.ts';
+import { parseSeccompProfile } from '../oci/seccomp-profile.ts';
+import { oomKills, readCgroup } from '../runtime/cgroups.ts';
+import {
+  devicesFromHostConfig,
+  resourcesFromHostConfig,
+  updateResources,
+  type ResourceFields,
+} from '../runtime/resources.ts';
 import { resolveUser } from '../runtime/user.ts';
 import { stdioPaths } from '../runtime/stdio.ts';
 import { listenEvents } from '../runtime/events.ts';
 import { ShimPool } from '../runtime/shim-pool.ts';
-import type { Process, Spec } from '../oci/runtime-spec.ts';
+import type { LinuxSeccomp, Process, Spec } from '../oci/runtime-spec.ts';
 import type {
   CreateTaskRequest,
   ExecProcess,
@@ -35,6 +47,7 @@ import { fitsMountCall, mountAll } from '../snapshots/overlay.ts';
  * (EBUSY), so a recursive delete never walks into a container's live filesystem.
  */
 async function removeBundle(bundle: string): Promise<void> {
+  unmountShm(bundle);
   await rmdir(join(bundle, 'rootfs')).catch((err) => {
     if (errnoCode(err) === 'EBUSY') {
       unmountRecursive(join(bundle, 'rootfs'));
@@ -45,6 +58,38 @@ async function removeBundle(bundle: string): Promise<void> {
   });
   await rm(bundle, { recursive: true, force: true });
 }
+
+/**
+ * A shareable /dev/shm (`--ipc shareable`) is a tmpfs on the host, beside the bundles
+ * (`<exec-root>/shm/<id>`), so joiners can bind the same one: a mount that lives only in
+ * another mount namespace cannot be bound.
+ */
+const shmDir = (bundle: string) => join(dirname(dirname(bundle)), 'shm', basename(bundle));
+
+function mountShm(bundle: string, size: number): void {
+  const dir = shmDir(bundle);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mount('shm', dir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${size}`);
+}
+
+function unmountShm(bundle: string): void {
+  const dir = shmDir(bundle);
+  try {
+    umount2(dir, MNT_DETACH);
+  } catch {
+    /* not mounted */
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* none */
+  }
+}
+
+const DEFAULT_NET_SYSCTLS = {
+  'net.ipv4.ping_group_range': '0 2147483647',
+  'net.ipv4.ip_unprivileged_port_start': '0',
+};
 
 /** The services' UserResolver: runtime/user.ts, runc's semantics and messages. */
 export const userResolver: UserResolver = {
@@ -83,7 +128,14 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
   // Shims publish events here; acknowledging them keeps shims from stalling on a dead
   // address (exit codes themselves come from Wait/State/Delete, not from events).
   const eventsPath = join(config.execRoot, 'events.sock');
-  const events = await listenEvents(eventsPath, { log });
+  // OOM kills the shims report, to the listeners of the container's current task.
+  const oomListeners = new Map<string, Set<() => void>>();
+  const events = await listenEvents(eventsPath, {
+    log,
+    onEvent: (ev) => {
+      if (ev.oom) for (const l of oomListeners.get(ev.oom.containerId) ?? []) l();
+    },
+  });
   const shimConfig = {
     shimBinary: shimPath,
     namespace: 'berth',
@@ -130,11 +182,22 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       },
       start: () => h.start(),
       kill: (sig, all) => h.kill(sig, all),
+      onOom(listener) {
+        let set = oomListeners.get(h.id);
+        if (!set) oomListeners.set(h.id, (set = new Set()));
+        set.add(listener);
+      },
       wait: () =>
         (waited ??= h.wait().then(
-          (e) => {
+          // The cgroup outlives the init until the task is deleted: its OOM counter says
+          // whether the kernel killed anything in it, events or not (berthd may have been down).
+          async (e) => {
             h.io?.spool?.kick(); // the output ends now: no need to wait for the next poll
-            return { exitCode: e.exitCode, exitedAt: iso(e.exitedAt) };
+            return {
+              exitCode: e.exitCode,
+              exitedAt: iso(e.exitedAt),
+              oomKilled: (await oomKills(await cgroupPathOf(h.id)).catch(() => 0)) > 0,
+            };
           },
           // The shim went away under us: its delete action still knows (or 255).
           async () => {
@@ -148,6 +211,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       resize: (w, hgt) => h.resize(w, hgt),
       pause: () => h.pause(),
       resume: () => h.resume(),
+      updateResources: (r) => h.update(updateResources(r as ResourceFields)),
       pids: () => h.pids(),
       async exec(req) {
         const paths = stdioPaths(h.bundle, { stdin: req.openStdin, prefix: `exec-${req.execId.slice(0, 24)}` });
@@ -162,6 +226,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       delete: () =>
         (deleted ??= (async () => {
           handles.delete(h);
+          oomListeners.delete(h.id);
           await h.delete({ removeFiles: false }).catch(async (err) => {
             log.debug('task delete failed; cleaning up as dead', { id: h.id, err });
             h.close();
@@ -193,6 +258,60 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     };
   }
 
+  // The daemon's seccomp profile (daemon.json `seccomp-profile`): read once; bad JSON stops
+  // berthd at start-up. undefined: containers run unconfined unless they ask for one.
+  const daemonProfile =
+    config.seccompProfile === 'unconfined'
+      ? undefined
+      : parseSeccompProfile(
+          config.seccompProfile === '' || config.seccompProfile === 'builtin'
+            ? defaultProfileText()
+            : readFileSync(config.seccompProfile, 'utf8'),
+        );
+  const builtin = parseSeccompProfile(defaultProfileText());
+  const apparmorEnabled = (() => {
+    try {
+      return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+    } catch {
+      return false;
+    }
+  })();
+
+  /** dockerd's WithSeccomp: unconfined, a privileged container's explicit profile only, or the asked/daemon/default one. */
+  function seccompOf(want: string | undefined, privileged: boolean, caps: string[]): LinuxSeccomp | undefined {
+    if (want === 'unconfined') return undefined;
+    if (want === 'builtin') return seccompFor(builtin, caps);
+    if (want) return seccompFor(parseSeccompProfile(want), caps);
+    if (privileged || !daemonProfile) return undefined;
+    return seccompFor(daemonProfile, caps);
+  }
+
+  /** Where a task's cgroup is: its spec says (a per-container parent may differ from ours). */
+  async function cgroupPathOf(id: string): Promise<string> {
+    const spec = await readFile(join(bundleOf(id), 'config.json'), 'utf8').then(
+      (t) => JSON.parse(t) as Spec,
+      () => undefined,
+    );
+    return spec?.linux?.cgroupsPath ?? `${(config.cgroupParent || '/berth').replace(/\/+$/, '')}/${id}`;
+  }
+
+  /** The spec's /dev/shm for a container whose IPC is not private. */
+  function shmOf(
+    id: string,
+    shm: NonNullable<NonNullable<SpecInput['namespaces']>['shm']>,
+    hc: SpecInput['hostConfig'],
+  ) {
+    if (shm === 'none') return 'none' as const;
+    if (shm === 'host') return { source: '/dev/shm' };
+    if (shm === 'shareable') {
+      shareable.set(id, (hc.ShmSize as number | undefined) || DEFAULT_SHM_SIZE);
+      return { source: shmDir(bundleOf(id)) };
+    }
+    return { source: shmDir(bundleOf(shm.container)) };
+  }
+  /** Containers whose shareable /dev/shm create() mounts, with its size. */
+  const shareable = new Map<string, number>();
+
   pool.fill();
   return {
     runcPath,
@@ -207,6 +326,15 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         ...(hc.Ulimits ?? []).map((u) => ({ Name: u.Name ?? '', Soft: u.Soft ?? 0, Hard: u.Hard ?? 0 })),
         ...Object.values(config.defaultUlimits).filter((u) => !own.has(u.Name)),
       ];
+      const ns = i.namespaces ?? {};
+      const privileged = Boolean(hc.Privileged);
+      const sec = parseSecurityOpts(hc.SecurityOpt);
+      const capAdd = hc.CapAdd ?? [];
+      const capDrop = hc.CapDrop ?? [];
+      const devs = devicesFromHostConfig(hc as ResourceFields);
+      // Privileged: every host device too (Docker's HostDevices), after any --device mapping.
+      if (privileged)
+        devs.devices.push(...hostDevices('/dev').filter((n) => !devs.devices.some((x) => x.path === n.path)));
       const spec = buildSpec({
         id: i.id,
         args: i.args,
@@ -217,20 +345,43 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         hostname: i.hostname,
         domainname: i.domainname,
         network: i.network === 'host' ? 'host' : i.network === 'private' ? 'none' : i.network.path,
+        pidHost: ns.pid === 'host',
+        ipcHost: ns.ipc === 'host',
+        utsHost: ns.uts === 'host',
+        joinNamespaces: {
+          ...(typeof ns.pid === 'object' ? { pid: ns.pid.path } : {}),
+          ...(typeof ns.ipc === 'object' ? { ipc: ns.ipc.path } : {}),
+          ...(typeof ns.uts === 'object' ? { uts: ns.uts.path } : {}),
+        },
+        ...(ns.shm ? { shm: shmOf(i.id, ns.shm, hc) } : {}),
+        cgroupNamespace: hc.CgroupnsMode === 'private',
+        resources: resourcesFromHostConfig(hc as ResourceFields),
+        devices: devs.devices,
+        deviceRules: devs.rules,
+        ...(Array.isArray(hc.MaskedPaths) ? { maskedPaths: hc.MaskedPaths as string[] } : {}),
+        ...(Array.isArray(hc.ReadonlyPaths) ? { readonlyPaths: hc.ReadonlyPaths as string[] } : {}),
         readonlyRootfs: i.readonlyRootfs,
         mounts: i.mounts,
         rootfsPropagation: i.rootfsPropagation,
         etcFiles: i.hostFiles,
         shmSize: hc.ShmSize || undefined,
         init: i.init,
-        cgroupParent: config.cgroupParent,
+        // A container's own parent (HostConfig.CgroupParent; kubelet's pod cgroup) over the daemon's.
+        cgroupParent: (typeof hc.CgroupParent === 'string' && hc.CgroupParent) || config.cgroupParent,
         oomScoreAdj: hc.OomScoreAdj,
-        sysctls: hc.Sysctls ?? undefined,
-        capAdd: hc.CapAdd ?? [],
-        capDrop: hc.CapDrop ?? [],
-        noNewPrivileges: (hc.SecurityOpt ?? []).some(
-          (o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true',
-        ),
+        // dockerd's defaults in a network namespace of the container's own: unprivileged
+        // ICMP echo and low ports for any user; the container's own sysctls win.
+        sysctls: {
+          ...(i.network === 'host' || hc.NetworkMode?.startsWith('container:') ? {} : DEFAULT_NET_SYSCTLS),
+          ...(hc.Sysctls ?? {}),
+        },
+        capAdd,
+        capDrop,
+        noNewPrivileges: sec.noNewPrivileges ?? config.noNewPrivileges,
+        privileged,
+        writableCgroups: sec.writableCgroups,
+        seccomp: seccompOf(sec.seccomp, privileged, privileged ? allCapabilities() : capabilities(capAdd, capDrop)),
+        ...(sec.apparmor && apparmorEnabled ? { apparmorProfile: sec.apparmor } : {}),
         hostRlimits: rlimits,
         rlimits: ulimits.map((u) => ({
           type: `RLIMIT_${u.Name.toUpperCase()}`,
@@ -273,24 +424,32 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       delete (proc as { consoleSize?: unknown }).consoleSize;
       return proc;
     },
-    cgroupStats: (id) => readCgroup(`${(config.cgroupParent || '/berth').replace(/\/+$/, '')}/${id}`),
+    cgroupStats: async (id) => readCgroup(await cgroupPathOf(id)),
     async create(req: CreateTaskRequest): Promise<Task> {
       const bundleDir = bundleOf(req.id);
       await rm(bundleDir, { recursive: true, force: true });
       // An overlay of very many layers is longer than the shim's mount(2) takes: berthd
       // mounts that one itself (the new mount API passes each lower dir on its own).
       const own = !req.rootfs.every(fitsMountCall);
-      const h = await rt.createTask({
-        id: req.id,
-        bundleDir,
-        spec: req.spec as Spec,
-        rootfs: own ? [] : req.rootfs,
-        mountRootfs: own ? (dir) => mountAll(req.rootfs, dir) : undefined,
-        stdio: stdioPaths(bundleDir, { stdin: req.openStdin }),
-        terminal: req.terminal,
-        runtimeBinary: runtimeOfSpec.get(req.spec as object),
-        durableOutput: req.durableOutput,
-      });
+      const shmSize = shareable.get(req.id);
+      shareable.delete(req.id);
+      if (shmSize !== undefined) mountShm(bundleDir, shmSize);
+      const h = await rt
+        .createTask({
+          id: req.id,
+          bundleDir,
+          spec: req.spec as Spec,
+          rootfs: own ? [] : req.rootfs,
+          mountRootfs: own ? (dir) => mountAll(req.rootfs, dir) : undefined,
+          stdio: stdioPaths(bundleDir, { stdin: req.openStdin }),
+          terminal: req.terminal,
+          runtimeBinary: runtimeOfSpec.get(req.spec as object),
+          durableOutput: req.durableOutput,
+        })
+        .catch((err) => {
+          if (shmSize !== undefined) unmountShm(bundleDir);
+          throw err;
+        });
       return wrap(h, req.terminal);
     },
     async restore(id, opts) {

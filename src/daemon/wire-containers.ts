@@ -11,6 +11,7 @@ import { killContainer, restartContainer, stopContainer } from '../services/cont
 import { waitContainer } from '../services/containers/wait.ts';
 import { removeContainer } from '../services/containers/remove.ts';
 import { renameContainer } from '../services/containers/rename.ts';
+import { updateContainer } from '../services/containers/update.ts';
 import { listContainers, sizesOf } from '../services/containers/list.ts';
 import { containerInspect } from '../services/containers/views.ts';
 import { containerLogs } from '../services/containers/logs.ts';
@@ -44,6 +45,7 @@ export function wireContainers(
     // `?link=1` removes a legacy link (the name is parent/alias), not a container.
     remove: (id, o, signal) => (o.link ? removeLink(id) : removeContainer(deps, op(signal), id, o)),
     rename: (id, name) => renameContainer(deps, id, name),
+    update: (id, body, signal) => updateContainer(deps, op(signal), id, body),
     logs: (id, { signal, ...o }) => containerLogs(deps, op(signal), id, o),
     attach: attachBackend(deps, session),
     prune: (filters, signal) => pruneContainers(deps, op(signal), filters),

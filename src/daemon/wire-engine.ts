@@ -31,6 +31,7 @@ import type { ContainerDeps } from '../services/containers/deps.ts';
 import type { ImageDeps } from '../services/images/deps.ts';
 import { LiveRegistry } from '../services/containers/live.ts';
 import { Supervisor } from '../services/containers/supervisor.ts';
+import { HealthProbes } from '../services/containers/health.ts';
 import { restoreContainers } from '../services/containers/restore.ts';
 import { observeIllegalTransitions } from '../containers/state-machine.ts';
 import type { OpContext } from '../common/context.ts';
@@ -49,6 +50,7 @@ import { wireBuild } from './wire-build.ts';
 import { containerFs } from './fs-adapter.ts';
 import { wireVolumes } from './wire-volumes.ts';
 import { volumeUsage } from '../services/volumes/usage.ts';
+import { hostFacts } from './host-adapter.ts';
 
 const INIT_PATH = '/usr/bin/tini-static';
 
@@ -166,6 +168,7 @@ async function assembleEngine(
     journal: journalTarget,
     detachKeys: config.detachKeys,
   };
+  const probes = new HealthProbes({ store: containers, images, layers, runtime, events, live, log });
   const supervisor = new Supervisor({
     store: containers,
     images,
@@ -180,6 +183,7 @@ async function assembleEngine(
     background,
     settings,
     ctx: daemonCtx,
+    probes,
   });
   const cdeps: ContainerDeps = {
     store: containers,
@@ -195,6 +199,7 @@ async function assembleEngine(
     volumes: vols.containers,
     settings,
     supervisor,
+    host: hostFacts(),
   };
   const ideps: ImageDeps = {
     images,
@@ -229,6 +234,8 @@ async function assembleEngine(
         authorizationPlugins: () => config.authorizationPlugins,
         components,
         eventListeners: eventFollowers,
+        seccompProfile: config.seccompProfile,
+        noNewPrivileges: config.noNewPrivileges,
       }),
   });
   wireContainers(router, cdeps, op, daemonCtx, net.removeLink);
@@ -272,6 +279,7 @@ async function assembleEngine(
     },
     shutdown: async () => {
       life.abort();
+      probes.stopAll();
       await background.drain();
       await runtime.close();
       await journal.close();

@@ -155,12 +155,13 @@ export interface LinuxResources {
   unified?: Record<string, string>;
 }
 
-/** Placeholder: berth does not ship a seccomp profile yet; the shape follows the spec. */
+/** A seccomp filter (runtime/seccomp.ts makes one from a profile in Docker's format). */
 export interface LinuxSeccomp {
   defaultAction: string;
   defaultErrnoRet?: number;
   architectures?: string[];
   flags?: string[];
+  listenerPath?: string;
   syscalls?: {
     names: string[];
     action: string;

@@ -81,6 +81,17 @@ async function isUnified(): Promise<boolean> {
   return unified;
 }
 
+/**
+ * How many processes the kernel's OOM killer killed in the cgroup (v1 memory.oom_control,
+ * v2 memory.events `oom_kill`); 0 when the cgroup or the counter is gone.
+ */
+export async function oomKills(cgroupsPath: string): Promise<number> {
+  const file = (await isUnified())
+    ? join(ROOT, cgroupsPath, 'memory.events')
+    : join(ROOT, 'memory', cgroupsPath, 'memory.oom_control');
+  return parseFlatKeyed(await text(file)).oom_kill ?? 0;
+}
+
 /** Reads the cgroup at `cgroupsPath` (the spec's linux.cgroupsPath); undefined if it is gone. */
 export async function readCgroup(cgroupsPath: string): Promise<CgroupSample | undefined> {
   return (await isUnified()) ? readV2(join(ROOT, cgroupsPath)) : readV1(cgroupsPath);
@@ -127,7 +138,8 @@ async function readV1(path: string): Promise<CgroupSample | undefined> {
   };
 }
 
-async function readV2(dir: string): Promise<CgroupSample | undefined> {
+/** A v2 cgroup directory's usage (exported for tests that mount a cgroup2 hierarchy of their own). */
+export async function readV2(dir: string): Promise<CgroupSample | undefined> {
   const [cpuStat, usage, peak, max, memStat, pidsCur, pidsMax, io] = await Promise.all([
     text(join(dir, 'cpu.stat')),
     num(join(dir, 'memory.current')),

@@ -59,6 +59,10 @@ const TaskExitCodec = message<TaskExitMsg>('containerd.events.TaskExit', {
   exitedAt: { no: 5, type: TimestampCodec },
 });
 
+const TaskOOMCodec = message<{ containerId: string }>('containerd.events.TaskOOM', {
+  containerId: { no: 1, type: 'string' },
+});
+
 export interface ShimEvent {
   namespace: string;
   /** e.g. /tasks/exit, /tasks/create, /tasks/start, /tasks/delete, /tasks/exec-added */
@@ -67,6 +71,8 @@ export interface ShimEvent {
   event: Any | undefined;
   /** Set for /tasks/exit. */
   exit?: { containerId: string; execId: string; pid: number; exitStatus: number; exitedAt: Date | undefined };
+  /** Set for /tasks/oom: the kernel's OOM killer acted in the container's cgroup. */
+  oom?: { containerId: string };
 }
 
 export interface EventsServer {
@@ -93,6 +99,8 @@ export function decodeEnvelope(payload: Uint8Array): ShimEvent | undefined {
       exitedAt: dateFromTimestamp(x.exitedAt),
     };
   }
+  if (env.topic === '/tasks/oom' && env.event)
+    ev.oom = { containerId: TaskOOMCodec.decode(env.event.value).containerId };
   return ev;
 }
 

@@ -1,14 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DEFAULT_CAPABILITIES,
-  DEFAULT_PATH_ENV,
-  INIT_DESTINATION,
-  buildEnv,
-  buildSpec,
-  capabilities,
-  hostRlimits,
-} from './spec.ts';
+import { DEFAULT_CAPABILITIES } from '../oci/capabilities.ts';
+import { DEFAULT_PATH_ENV, INIT_DESTINATION, buildEnv, buildSpec, capabilities, hostRlimits } from './spec.ts';
 
 test('Docker defaults', () => {
   const s = buildSpec({ id: 'abc', args: ['sh'], hostname: 'abc123' });

@@ -3,6 +3,8 @@
 // from the host (rlimits) is passed in; hostRlimits() reads them.
 import { readFileSync } from 'node:fs';
 import type {
+  LinuxSeccomp,
+  LinuxDevice,
   LinuxDeviceCgroup,
   LinuxNamespace,
   LinuxResources,
@@ -12,26 +14,10 @@ import type {
 } from '../oci/runtime-spec.ts';
 import { OCI_VERSION } from '../oci/runtime-spec.ts';
 import { invalidArgument } from '../common/errors.ts';
+import { DEFAULT_CAPABILITIES, KNOWN_CAPABILITIES, normalizeCapabilities } from '../oci/capabilities.ts';
 import { RLIMIT_NOFILE, RLIM_INFINITY, getrlimit } from '../sys/libc.ts';
 
 export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-] as const;
 
 export const DEFAULT_MASKED_PATHS = [
   '/proc/asound',
@@ -91,6 +77,10 @@ export interface SpecOptions {
   ipcHost?: boolean;
   pidHost?: boolean;
   utsHost?: boolean;
+  /** Join another process's namespaces (`--pid/--ipc container:<id>`, pods): /proc/<pid>/ns/<type>. */
+  joinNamespaces?: { pid?: string; ipc?: string; uts?: string };
+  /** /dev/shm: Docker's private tmpfs by default; 'none' (`--ipc none`) or a host tmpfs bound in. */
+  shm?: 'none' | { source: string };
   cgroupNamespace?: boolean;
   readonlyRootfs?: boolean;
   /** Relative to the bundle (the shim mounts the rootfs at <bundle>/rootfs). */
@@ -113,11 +103,25 @@ export interface SpecOptions {
   capAdd?: string[];
   capDrop?: string[];
   resources?: Omit<LinuxResources, 'devices'>;
+  /** Device nodes made in the container (`--device`) and the cgroup rules after Docker's defaults. */
+  devices?: LinuxDevice[];
+  deviceRules?: LinuxDeviceCgroup[];
   /** ulimits beyond the NOFILE default, e.g. {type:'RLIMIT_NPROC', soft, hard}. */
   rlimits?: POSIXRlimit[];
   /** Host hard limits (from hostRlimits()); requested limits are clamped to them. */
   hostRlimits?: Record<string, number>;
   annotations?: Record<string, string>;
+  /** All capabilities and devices, writable /sys and cgroups, no masked paths (seccomp is the caller's). */
+  privileged?: boolean;
+  /** `--security-opt writable-cgroups`. */
+  writableCgroups?: boolean;
+  /** A seccomp filter (runtime/seccomp.ts); none when absent. */
+  seccomp?: LinuxSeccomp;
+  /** Applied only where AppArmor is enabled (the caller checks). */
+  apparmorProfile?: string;
+  /** Replace Docker's masked and read-only /proc and /sys paths (`systempaths=unconfined`: []). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
 }
 
 /** The host's hard limits that container rlimits must not exceed. */
@@ -126,55 +130,6 @@ export function hostRlimits(): Record<string, number> {
   const hard = l.hard === RLIM_INFINITY ? Number.MAX_SAFE_INTEGER : Number(l.hard);
   return { RLIMIT_NOFILE: hard };
 }
-
-function normCap(c: string): string {
-  const u = c.toUpperCase();
-  return u === 'ALL' ? u : u.startsWith('CAP_') ? u : `CAP_${u}`;
-}
-
-const KNOWN_CAPABILITIES = [
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'DAC_READ_SEARCH',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'SETGID',
-  'SETUID',
-  'SETPCAP',
-  'LINUX_IMMUTABLE',
-  'NET_BIND_SERVICE',
-  'NET_BROADCAST',
-  'NET_ADMIN',
-  'NET_RAW',
-  'IPC_LOCK',
-  'IPC_OWNER',
-  'SYS_MODULE',
-  'SYS_RAWIO',
-  'SYS_CHROOT',
-  'SYS_PTRACE',
-  'SYS_PACCT',
-  'SYS_ADMIN',
-  'SYS_BOOT',
-  'SYS_NICE',
-  'SYS_RESOURCE',
-  'SYS_TIME',
-  'SYS_TTY_CONFIG',
-  'MKNOD',
-  'LEASE',
-  'AUDIT_WRITE',
-  'AUDIT_CONTROL',
-  'SETFCAP',
-  'MAC_OVERRIDE',
-  'MAC_ADMIN',
-  'SYSLOG',
-  'WAKE_ALARM',
-  'BLOCK_SUSPEND',
-  'AUDIT_READ',
-  'PERFMON',
-  'BPF',
-  'CHECKPOINT_RESTORE',
-];
 
 let allCaps: string[] | undefined;
 /**
@@ -195,16 +150,19 @@ export function allCapabilities(): string[] {
   return allCaps;
 }
 
-/** Docker semantics: start from the defaults, add, then drop ("ALL" works on either side). */
+/**
+ * Docker semantics (TweakCapabilities): ALL added means every capability available here
+ * but the dropped ones; ALL dropped means only the added ones; otherwise the defaults plus
+ * the added minus the dropped. Unknown names are invalid-argument.
+ */
 export function capabilities(capAdd: string[] = [], capDrop: string[] = []): string[] {
-  const add = capAdd.map(normCap);
-  const drop = capDrop.map(normCap);
+  const add = normalizeCapabilities(capAdd, 'CapAdd');
+  const drop = normalizeCapabilities(capDrop, 'CapDrop');
+  if (add.includes('ALL')) return allCapabilities().filter((c) => !drop.includes(c));
   if (drop.includes('ALL')) return add.filter((c) => c !== 'ALL');
-  let caps: string[] = [...DEFAULT_CAPABILITIES];
-  if (add.includes('ALL')) throw invalidArgument('--cap-add ALL needs the full capability list; not supported yet');
+  const caps: string[] = [...DEFAULT_CAPABILITIES];
   for (const c of add) if (!caps.includes(c)) caps.push(c);
-  caps = caps.filter((c) => !drop.includes(c));
-  return caps;
+  return caps.filter((c) => !drop.includes(c));
 }
 
 /** PATH, HOSTNAME, TERM (tty) first; container env entries replace or append. */
@@ -223,7 +181,8 @@ export function buildEnv(env: string[] = [], hostname?: string, terminal?: boole
   return out;
 }
 
-function defaultMounts(shmSize: number): Mount[] {
+/** Docker's mounts; a privileged container's /sys and cgroups (or asked-for writable cgroups) are writable. */
+function defaultMounts(shmSize: number, sysWritable = false, cgroupsWritable = false): Mount[] {
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     {
@@ -238,8 +197,18 @@ function defaultMounts(shmSize: number): Mount[] {
       source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    {
+      destination: '/sys',
+      type: 'sysfs',
+      source: 'sysfs',
+      options: ['nosuid', 'noexec', 'nodev', sysWritable ? 'rw' : 'ro'],
+    },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: [cgroupsWritable ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     {
       destination: '/dev/shm',
@@ -276,12 +245,13 @@ function clampRlimit(r: POSIXRlimit, host: Record<string, number> | undefined): 
 
 export function buildSpec(o: SpecOptions): Spec {
   if (o.args.length === 0) throw invalidArgument('no command specified');
-  const caps = capabilities(o.capAdd, o.capDrop);
+  const caps = o.privileged ? allCapabilities() : capabilities(o.capAdd, o.capDrop);
 
   const namespaces: LinuxNamespace[] = [{ type: 'mount' }];
-  if (!o.pidHost) namespaces.push({ type: 'pid' });
-  if (!o.ipcHost) namespaces.push({ type: 'ipc' });
-  if (!o.utsHost) namespaces.push({ type: 'uts' });
+  const join = o.joinNamespaces ?? {};
+  if (!o.pidHost) namespaces.push(join.pid ? { type: 'pid', path: join.pid } : { type: 'pid' });
+  if (!o.ipcHost) namespaces.push(join.ipc ? { type: 'ipc', path: join.ipc } : { type: 'ipc' });
+  if (!o.utsHost) namespaces.push(join.uts ? { type: 'uts', path: join.uts } : { type: 'uts' });
   const net = o.network ?? 'none';
   if (net === 'none') namespaces.push({ type: 'network' });
   else if (net !== 'host') namespaces.push({ type: 'network', path: net });
@@ -291,13 +261,16 @@ export function buildSpec(o: SpecOptions): Spec {
   const userAt = new Set(own.map((m) => m.destination));
   // A user mount replaces a default one at the same place, and a user /dev everything
   // below /dev (Docker's withMounts).
-  const mounts = defaultMounts(o.shmSize ?? DEFAULT_SHM_SIZE).filter(
+  const mounts = defaultMounts(o.shmSize ?? DEFAULT_SHM_SIZE, o.privileged, o.privileged || o.writableCgroups).filter(
     (m) => !userAt.has(m.destination) && !(userAt.has('/dev') && m.destination.startsWith('/dev/')),
   );
-  if (o.ipcHost) {
-    const shm = mounts.findIndex((m) => m.destination === '/dev/shm');
-    if (shm >= 0)
-      mounts[shm] = { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] };
+  const shmAt = mounts.findIndex((m) => m.destination === '/dev/shm');
+  if (shmAt >= 0) {
+    if (o.shm === 'none') mounts.splice(shmAt, 1);
+    else if (o.ipcHost || o.shm) {
+      const source = o.shm ? o.shm.source : '/dev/shm';
+      mounts[shmAt] = { destination: '/dev/shm', type: 'bind', source, options: ['rbind', 'rprivate'] };
+    }
   }
   const etc = o.etcFiles ?? {};
   for (const [dest, src] of [
@@ -343,21 +316,31 @@ export function buildSpec(o: SpecOptions): Spec {
       capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
       rlimits,
       noNewPrivileges: o.noNewPrivileges ?? false,
+      ...(o.apparmorProfile ? { apparmorProfile: o.apparmorProfile } : {}),
       ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
     },
     root: { path: o.rootPath ?? 'rootfs', readonly: o.readonlyRootfs ?? false },
-    hostname: o.hostname ?? '',
-    ...(o.domainname ? { domainname: o.domainname } : {}),
+    // The host's UTS namespace keeps the host's names: runc may not set them there.
+    hostname: o.utsHost ? '' : (o.hostname ?? ''),
+    ...(o.domainname && !o.utsHost ? { domainname: o.domainname } : {}),
     mounts,
     ...(o.annotations ? { annotations: o.annotations } : {}),
     linux: {
       ...(o.sysctls && Object.keys(o.sysctls).length ? { sysctl: { ...o.sysctls } } : {}),
-      resources: { ...(o.resources ?? {}), devices: DEFAULT_DEVICE_RULES.map((d) => ({ ...d })) },
-      cgroupsPath: `${(o.cgroupParent ?? '/berth').replace(/\/+$/, '')}/${o.id}`,
+      resources: {
+        ...(o.resources ?? {}),
+        // Privileged: every device; else Docker's list and what --device/--device-cgroup-rule add.
+        devices: o.privileged
+          ? [{ allow: true, access: 'rwm' }]
+          : [...DEFAULT_DEVICE_RULES.map((d) => ({ ...d })), ...(o.deviceRules ?? [])],
+      },
+      ...(o.devices?.length ? { devices: o.devices } : {}),
+      cgroupsPath: `${`/${o.cgroupParent ?? '/berth'}`.replace(/^\/+/, '/').replace(/\/+$/, '')}/${o.id}`,
       namespaces,
       ...(o.rootfsPropagation ? { rootfsPropagation: o.rootfsPropagation } : {}),
-      maskedPaths: [...DEFAULT_MASKED_PATHS],
-      readonlyPaths: [...DEFAULT_READONLY_PATHS],
+      maskedPaths: o.privileged ? [] : [...(o.maskedPaths ?? DEFAULT_MASKED_PATHS)],
+      readonlyPaths: o.privileged ? [] : [...(o.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
+      ...(o.seccomp ? { seccomp: o.seccomp } : {}),
     },
   };
   return spec;

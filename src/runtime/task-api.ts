@@ -3,7 +3,7 @@
 import { AnyCodec, EmptyCodec, TimestampCodec, anyJSON, anyOf, dateFromTimestamp, message } from './protobuf.ts';
 import type { Any, MessageCodec, Timestamp } from './protobuf.ts';
 import type { CallOptions, TtrpcClient } from './ttrpc.ts';
-import type { Mount, Process } from '../oci/runtime-spec.ts';
+import type { LinuxResources, Mount, Process } from '../oci/runtime-spec.ts';
 
 export const TASK_SERVICE = 'containerd.task.v2.Task';
 
@@ -64,6 +64,7 @@ export const LINUX_RESOURCES_TYPE_URL = 'types.containerd.io/opencontainers/runt
 
 export const runcOptionsAny = (o: RuncOptions): Any => anyOf(RUNC_OPTIONS_TYPE_URL, RuncOptionsCodec, o);
 export const processSpecAny = (p: Process): Any => anyJSON(PROCESS_SPEC_TYPE_URL, p);
+export const linuxResourcesAny = (r: LinuxResources): Any => anyJSON(LINUX_RESOURCES_TYPE_URL, r);
 
 // ---- messages ---------------------------------------------------------------------------
 

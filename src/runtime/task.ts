@@ -12,13 +12,13 @@ import { basename, join } from 'node:path';
 import { BerthError, errnoCode, isKind, messageOf } from '../common/errors.ts';
 import type { ErrorKind } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import type { Process, Spec } from '../oci/runtime-spec.ts';
+import type { LinuxResources, Process, Spec } from '../oci/runtime-spec.ts';
 import { mountsUnder, unmountRecursive } from '../sys/mountinfo.ts';
 import { cleanupDeadShim, connectShim, removeStaleSocket, shutdownShim, startShim } from './shim.ts';
 import type { Shim, ShimConfig } from './shim.ts';
 import { createTaskIO, removeFifos, reopenTaskIO } from './stdio.ts';
 import type { StdioPaths, TaskIO, TaskIOOptions } from './stdio.ts';
-import { runcOptionsAny } from './task-api.ts';
+import { linuxResourcesAny, runcOptionsAny } from './task-api.ts';
 import type { ShimPool } from './shim-pool.ts';
 import type { DeleteResult, RuncOptions, TaskState } from './task-api.ts';
 import type { Mount } from '../oci/runtime-spec.ts';
@@ -257,6 +257,11 @@ export class TaskHandle {
 
   pause(): Promise<void> {
     return this.shim.task.pause(this.id);
+  }
+
+  /** Changes the running task's cgroup limits (the shim runs `runc update`). */
+  async update(resources: LinuxResources): Promise<void> {
+    await this.shim.task.update(this.id, linuxResourcesAny(resources));
   }
 
   resume(): Promise<void> {

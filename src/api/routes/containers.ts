@@ -1,6 +1,6 @@
 // /containers/* routes. The backend is the narrow set of use cases this router needs.
 import type { Duplex } from 'node:stream';
-import { readJson, sendJson, sendNoContent } from '../http.ts';
+import { checkForJson, readJson, sendJson, sendNoContent } from '../http.ts';
 import { hijack, streamContentType } from '../hijack.ts';
 import { frame, STDERR, STDOUT } from '../../common/stdcopy.ts';
 import { invalidArgument } from '../../common/errors.ts';
@@ -11,9 +11,11 @@ import type {
   ContainerInspect,
   ContainerPruneResponse,
   ContainerSummary,
+  ContainerUpdateBody,
+  ContainerUpdateResponse,
   ContainerWaitResponse,
 } from '../types/containers.ts';
-import { containerCreateBody } from '../decode/containers.ts';
+import { containerCreateBody, containerUpdateBody } from '../decode/containers.ts';
 
 export interface AttachParams {
   stream: boolean;
@@ -42,6 +44,7 @@ export interface ContainersBackend {
   wait(id: string, condition: string | undefined, signal: AbortSignal): Promise<ContainerWaitResponse>;
   remove(id: string, opts: { force: boolean; volumes: boolean; link: boolean }, signal: AbortSignal): Promise<void>;
   rename(id: string, name: string | undefined): Promise<void>;
+  update(id: string, body: ContainerUpdateBody, signal: AbortSignal): Promise<ContainerUpdateResponse>;
   logs(
     id: string,
     opts: {
@@ -62,12 +65,16 @@ export interface ContainersBackend {
 
 function stopOpts(ctx: RequestContext) {
   const t = ctx.query.str('t') ?? ctx.query.str('timeout');
-  if (t !== undefined && t !== '' && !/^-?\d+$/.test(t)) throw invalidArgument(`invalid value for t: "${t}"`);
+  if (t !== undefined && t !== '' && !/^[+-]?\d+$/.test(t)) throw invalidArgument(`invalid value for t: "${t}"`);
+  // dockerd parses it as a Go int: past int64 it is a 400, not a timer that overflows.
+  if (t !== undefined && t !== '' && Math.abs(Number(t)) >= 2 ** 63)
+    throw invalidArgument(`strconv.Atoi: parsing ${JSON.stringify(t)}: value out of range`);
   return { timeout: t === undefined || t === '' ? undefined : Number(t), signal: ctx.query.str('signal') };
 }
 
 export function containerRoutes(r: Router, b: ContainersBackend): void {
   r.add('POST', '/containers/create', async (ctx) => {
+    checkForJson(ctx.req);
     const body = await readJson(ctx.req, containerCreateBody);
     sendJson(ctx.res, 201, await b.create(ctx.query.str('name'), body, ctx.signal));
   });
@@ -104,6 +111,11 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
   r.add('POST', '/containers/{id}/kill', async (ctx) => {
     await b.kill(ctx.params.id, ctx.query.str('signal'), ctx.signal);
     sendNoContent(ctx.res);
+  });
+  r.add('POST', '/containers/{id}/update', async (ctx) => {
+    checkForJson(ctx.req);
+    const body = await readJson(ctx.req, containerUpdateBody);
+    sendJson(ctx.res, 200, await b.update(ctx.params.id, body, ctx.signal));
   });
   r.add('POST', '/containers/{id}/rename', async (ctx) => {
     await b.rename(ctx.params.id, ctx.query.str('name'));

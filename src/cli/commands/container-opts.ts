@@ -12,6 +12,7 @@ import {
   validateExtraHost,
   parseCpus,
   memBytes,
+  parseRestartPolicy,
   parseUlimit,
   expandPortRange,
   parsePortSpec,
@@ -53,6 +54,23 @@ export interface BuildOptions {
 }
 
 /** parse(): flags + IMAGE [COMMAND…] → the create request's three parts. */
+/** `seccomp=<file>`: the docker CLI sends the profile itself, compacted; unconfined and builtin as they are. */
+function seccompFileOpt(opt: string): string {
+  const m = /^seccomp[=:](.*)$/.exec(opt);
+  if (!m || m[1] === 'unconfined' || m[1] === 'builtin') return opt;
+  let text: string;
+  try {
+    text = readFileSync(m[1], 'utf8');
+  } catch (e) {
+    throw new Error(`opening seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
+  }
+  try {
+    return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+  } catch (e) {
+    throw new Error(`compacting json for seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
+  }
+}
+
 export function buildCreateSpec(
   v: Values,
   changed: ReadonlySet<string>,
@@ -143,21 +161,7 @@ export function buildCreateSpec(
   }
   for (const l of list(v, 'label')) labels.push(validateLabel(l));
 
-  const restart = str(v, 'restart');
-  let restartPolicy: { Name: string; MaximumRetryCount: number } = { Name: '', MaximumRetryCount: 0 };
-  if (restart !== '') {
-    const c = restart.indexOf(':');
-    const name = c >= 0 ? restart.slice(0, c) : restart;
-    const count = c >= 0 ? restart.slice(c + 1) : '';
-    if (c >= 0 && name === '') throw new Error('invalid restart policy format: no policy provided before colon');
-    let n = 0;
-    if (count !== '') {
-      if (!/^[+-]?\d+$/.test(count))
-        throw new Error('invalid restart policy format: maximum retry count must be an integer');
-      n = Number(count);
-    }
-    restartPolicy = { Name: name, MaximumRetryCount: n };
-  }
+  const restartPolicy = parseRestartPolicy(str(v, 'restart'));
 
   const logDriver = str(v, 'log-driver');
   const logOpts = list(v, 'log-opt');
@@ -172,14 +176,16 @@ export function buildCreateSpec(
   }
   let maskedPaths: string[] | null = null;
   let readonlyPaths: string[] | null = null;
-  const secFiltered = securityOpt.filter((s) => {
-    if (s === 'systempaths=unconfined') {
-      maskedPaths = [];
-      readonlyPaths = [];
-      return false;
-    }
-    return true;
-  });
+  const secFiltered = securityOpt
+    .filter((s) => {
+      if (s === 'systempaths=unconfined') {
+        maskedPaths = [];
+        readonlyPaths = [];
+        return false;
+      }
+      return true;
+    })
+    .map(seccompFileOpt);
 
   const storageOpt: Record<string, string> = {};
   for (const s of list(v, 'storage-opt')) {

@@ -394,3 +394,19 @@ export function durationNs(flag: string, v: string): number {
   if (ms === undefined) throw new Error(`invalid argument "${v}" for "--${flag}" flag: time: invalid duration "${v}"`);
   return Math.round(ms * 1e6);
 }
+
+/** `--restart no|always|unless-stopped|on-failure[:N]` as the docker CLI reads it. */
+export function parseRestartPolicy(restart: string): { Name: string; MaximumRetryCount: number } {
+  if (restart === '') return { Name: '', MaximumRetryCount: 0 };
+  const c = restart.indexOf(':');
+  const name = c >= 0 ? restart.slice(0, c) : restart;
+  const count = c >= 0 ? restart.slice(c + 1) : '';
+  if (c >= 0 && name === '') throw new Error('invalid restart policy format: no policy provided before colon');
+  let n = 0;
+  if (count !== '') {
+    if (!/^[+-]?\d+$/.test(count))
+      throw new Error('invalid restart policy format: maximum retry count must be an integer');
+    n = Number(count);
+  }
+  return { Name: name, MaximumRetryCount: n };
+}

@@ -18,6 +18,8 @@ import type { MountPoint } from '../../containers/types.ts';
 import { validatePorts } from '../networks/publish.ts';
 import { unenforcedWarnings } from './unenforced.ts';
 import type { ContainerCreateBody, ContainerCreateResponse } from '../../api/types/containers.ts';
+import { adaptHostConfig, isMacAddress, type SettingsContext, verifyContainerSettings } from './validate-settings.ts';
+import type { EndpointConfig } from '../../containers/types.ts';
 
 export interface CreateRequest {
   name?: string;
@@ -26,8 +28,27 @@ export interface CreateRequest {
 
 export type CreateDeps = Pick<
   ContainerDeps,
-  'store' | 'images' | 'layers' | 'network' | 'events' | 'settings' | 'volumes'
+  'store' | 'images' | 'layers' | 'network' | 'events' | 'host' | 'settings' | 'volumes'
 >;
+
+/** What create and update check requests against: the host, the other containers, the runtimes. */
+export function settingsContext(deps: Pick<ContainerDeps, 'store' | 'host' | 'settings'>): SettingsContext {
+  return {
+    facts: deps.host,
+    resolveContainer: (x) => deps.store.resolve(x).record.id,
+    runtimes: ['runc', ...(deps.settings.runtimes ?? [])],
+  };
+}
+
+/** A MAC address that does not parse is refused per network, in dockerd's words. */
+function checkMacAddresses(legacy: unknown, networkMode: string, endpoints: Record<string, EndpointConfig>): void {
+  const bad = (net: string, mac: string) =>
+    invalidArgument(`invalid config for network ${net}: invalid MAC address ${mac}`);
+  if (typeof legacy === 'string' && legacy !== '' && !isMacAddress(legacy))
+    throw bad(networkMode === 'default' || networkMode === '' ? 'bridge' : networkMode, legacy);
+  for (const [net, ep] of Object.entries(endpoints))
+    if (ep?.MacAddress && !isMacAddress(ep.MacAddress)) throw bad(net, ep.MacAddress);
+}
 
 function pickName(deps: CreateDeps, requested: string | undefined): string {
   if (requested !== undefined && requested !== '') return validateContainerName(requested);
@@ -70,6 +91,9 @@ export async function createContainer(
   }
   deps.network?.checkEndpoints(netCfg);
   validatePorts(hostConfig, cfgIn.ExposedPorts ?? undefined);
+  checkMacAddresses(cfgIn.MacAddress, hostConfig.NetworkMode ?? '', netCfg);
+  const settings = settingsContext(deps);
+  const warnings = verifyContainerSettings(settings, cfgIn, hostConfig);
   const imageName = cfgIn.Image;
   if (!imageName) throw invalidArgument('Config cannot be empty in order to create a container');
   const image = deps.images.tryResolve(imageName);
@@ -88,6 +112,7 @@ export async function createContainer(
     throw invalidArgument(`invalid stop timeout: ${config.StopTimeout}`);
   }
 
+  adaptHostConfig(settings, hostConfig);
   const id = newId();
   const name = pickName(deps, req.name);
   config.Hostname = config.Hostname || id.slice(0, 12);
@@ -133,5 +158,5 @@ export async function createContainer(
     throw err;
   }
   deps.events.publish('container', 'create', id);
-  return { Id: id, Warnings: unenforcedWarnings(cfgIn, hostConfig) };
+  return { Id: id, Warnings: [...warnings, ...unenforcedWarnings(cfgIn, hostConfig)] };
 }

@@ -11,6 +11,7 @@ import type { ExecRegistry } from './exec-registry.ts';
 import type { EngineSettings } from './settings.ts';
 import type { Supervisor } from './supervisor.ts';
 import type { ContainerVolumes } from './volume-port.ts';
+import type { HostFacts } from './host-facts.ts';
 
 export interface ContainerDeps {
   readonly store: ContainerStore;
@@ -28,6 +29,8 @@ export interface ContainerDeps {
   /** Volumes, binds and tmpfs mounts (services/volumes). */
   readonly volumes: ContainerVolumes;
   readonly settings: EngineSettings;
+  /** The host's cgroup capabilities, devices and sysctls (create/update checks, spec). */
+  readonly host: HostFacts;
   /** Owns every task: launch, adopt, exit handling, restarts, removal. */
   readonly supervisor: Supervisor;
 }

@@ -8,6 +8,7 @@ import { matchLabels } from '../filters.ts';
 import type { ContainerSummary } from '../../api/types/containers.ts';
 import { mountPointsOf } from './mount-points.ts';
 
+const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 const KEYS = [
   'id',
@@ -42,6 +43,8 @@ export async function listContainers(deps: ListDeps, opts: ListOptions): Promise
   for (const s of f.get('status') ?? [])
     if (!STATUSES.includes(s)) throw invalidArgument(`invalid filter 'status=${s}'`);
   for (const e of f.get('exited') ?? []) if (!/^-?\d+$/.test(e)) throw invalidArgument(`invalid filter 'exited=${e}'`);
+  for (const h of f.get('health') ?? [])
+    if (!HEALTH.includes(h)) throw invalidArgument(`Unrecognised filter value for health: ${h}`);
 
   let list = deps.store
     .list()
@@ -69,6 +72,8 @@ export async function listContainers(deps: ListDeps, opts: ListOptions): Promise
     if (names && !names.some((n) => safeRegex(n).test(`/${c.record.name}`))) return false;
     const statuses = f.get('status');
     if (statuses && !statuses.includes(st)) return false;
+    const health = f.get('health');
+    if (health && !health.includes(c.runtime.state.Health?.Status ?? 'none')) return false;
     const exited = f.get('exited');
     if (exited && (st !== 'exited' || !exited.map(Number).includes(c.runtime.state.ExitCode))) return false;
     if (!matchLabels(c.record.config.Labels ?? {}, f.get('label'))) return false;

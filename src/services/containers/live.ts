@@ -17,6 +17,8 @@ export interface Live {
   restartTimer?: NodeJS.Timeout;
   /** The delay before the last policy restart (0: none since the last manual start). */
   restartDelayMs: number;
+  /** The OOM killer acted during the current run (its `oom` event went out). */
+  oomKilled?: boolean;
   /** Closes the json-file writer of the current run. */
   closeLog?: () => Promise<void>;
 }

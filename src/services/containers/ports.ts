@@ -3,12 +3,15 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../../common/digest.ts';
 import type { HostConfig } from '../../containers/types.ts';
+import type { Resources } from '../../api/types/containers.ts';
 import type { Mount } from '../../oci/runtime-spec.ts';
 import type { DurableSink } from '../../logs/writer.ts';
 
 export interface TaskExit {
   exitCode: number;
   exitedAt: string;
+  /** The kernel's OOM killer acted in the container during the run (its cgroup's counter). */
+  oomKilled?: boolean;
 }
 
 export interface TaskIo {
@@ -26,6 +29,8 @@ export interface Task {
   kill(signal: number, all?: boolean): Promise<void>;
   /** Resolves when the task's init exits (once; repeat calls return the same). */
   wait(): Promise<TaskExit>;
+  /** Calls `listener` whenever the shim reports an OOM kill in the container (while it runs). */
+  onOom(listener: () => void): void;
   closeStdin(): Promise<void>;
   /** Deletes the task and stops its shim; unmounts the rootfs. Idempotent. */
   delete(): Promise<void>;
@@ -34,6 +39,8 @@ export interface Task {
   /** Freezes / thaws every process of the task (cgroup freezer, through the shim). */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** Applies changed limits to the running task's cgroup at once (`docker update`). */
+  updateResources(resources: Resources): Promise<void>;
   /** Host pids of every process in the container (the shim's Pids). */
   pids(): Promise<number[]>;
   /** Adds a process to the running container; call start() on the result. */
@@ -152,6 +159,9 @@ export interface LayerPort {
   dirSize(dir: string): Promise<number>;
 }
 
+/** A namespace shared with the host or joined from another container's process. */
+export type NamespaceMode = 'host' | { path: string };
+
 /** Everything the runtime needs to build a task's OCI spec, in engine terms. */
 export interface SpecInput {
   id: string;
@@ -172,6 +182,17 @@ export interface SpecInput {
   hostFiles: { hostname: string; hosts: string; resolvConf: string };
   /** 'host' shares the host's netns; 'private' gets a fresh one; or a netns path. */
   network: 'host' | 'private' | { path: string };
+  /**
+   * PID, IPC and UTS namespaces other than a fresh one (`--pid host`, `--ipc container:x`…),
+   * and /dev/shm when it is not the container's private tmpfs: none, one others may join
+   * (`--ipc shareable`), the host's, or another container's shareable one.
+   */
+  namespaces?: {
+    pid?: NamespaceMode;
+    ipc?: NamespaceMode;
+    uts?: NamespaceMode;
+    shm?: 'none' | 'shareable' | 'host' | { container: string };
+  };
   init: boolean;
   hostConfig: HostConfig;
 }

@@ -13,4 +13,6 @@ export interface EngineSettings {
   journal?: { socket: string; namespace?: string };
   /** Daemon-wide detach keys (daemon.json `detach-keys`); per-call keys win. */
   detachKeys?: string;
+  /** Runtime names a container may ask for (`HostConfig.Runtime`); runc is always one. */
+  runtimes?: readonly string[];
 }

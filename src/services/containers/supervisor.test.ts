@@ -67,6 +67,8 @@ function fakeTask(): FakeTask {
       if (sig === 9 || sig === 15) exit(128 + sig);
     },
     wait: () => exited,
+    onOom: () => {},
+    updateResources: async () => void calls.push('update'),
     closeStdin: async () => {},
     delete: async () => void calls.push('delete'),
     resize: async () => {},

@@ -15,6 +15,7 @@
 // containers/state-machine.ts.
 import { BerthError, conflict, kindOf, messageOf } from '../../common/errors.ts';
 import type { OpContext } from '../../common/context.ts';
+import { setLongTimeout } from '../../common/timers.ts';
 import type { KeyedMutex } from '../../common/mutex.ts';
 import type { Background } from '../../common/background.ts';
 import type { Container, ContainerStore } from '../../containers/store.ts';
@@ -48,7 +49,7 @@ export interface TaskProbes {
   stop(id: string): void;
 }
 
-/** No health probes (until HEALTHCHECK lands). */
+/** No health probes (tests that do not exercise HEALTHCHECK). */
 export const noProbes: TaskProbes = { start: () => {}, stop: () => {} };
 
 export interface SupervisorDeps {
@@ -292,17 +293,22 @@ export class Supervisor {
     live.task = task;
     live.closeLog = log ? () => log.close() : undefined;
     if (how.start) {
+      // A new run's health is `starting` again (its last results stay in the log).
+      const h = c.runtime.state.Health;
       transition(c, 'running', {
         Pid: pid,
         ExitCode: 0,
         Error: '',
         StartedAt: new Date().toISOString(),
         OOMKilled: false,
+        ...(h ? { Health: { ...h, Status: 'starting', FailingStreak: 0 } } : {}),
       });
     } else {
       transition(c, how.paused ? 'paused' : 'running', { Pid: pid });
     }
     c.runtime.hasBeenStarted = true;
+    live.oomKilled = c.runtime.state.OOMKilled && !how.start;
+    task.onOom(() => this.oomKilled(c, live));
     if (!how.paused) this.probes.start(c, task);
     const started = Date.now();
     live.exitHandled = task
@@ -333,7 +339,15 @@ export class Supervisor {
     await live.closeLog?.().catch(() => {});
     live.closeLog = undefined;
     if (live.task === task) live.task = undefined;
-    transition(c, 'exited', { Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.exitedAt });
+    // The shim's event may not have come (berthd was down): the cgroup's counter tells.
+    if (exit.oomKilled) this.oomKilled(c, live);
+    transition(c, 'exited', {
+      Pid: 0,
+      ExitCode: exit.exitCode,
+      FinishedAt: exit.exitedAt,
+      OOMKilled: Boolean(live.oomKilled),
+    });
+    live.oomKilled = false;
     const restart = shouldRestart(c.runtime, exit.exitCode, c.record.hostConfig.RestartPolicy);
     if (restart) transition(c, 'restarting');
     // Waiters and attached clients learn of the exit now; whoever acts on the container
@@ -418,20 +432,29 @@ export class Supervisor {
     return true;
   }
 
+  /** The OOM killer acted in the container's cgroup: recorded and announced once per run. */
+  private oomKilled(c: Container, live: Live): void {
+    if (live.oomKilled) return;
+    live.oomKilled = true;
+    recordFields(c, { OOMKilled: true });
+    this.d.events.publish('container', 'oom', c.record.id);
+  }
+
   /** Resolves true once the current task's exit is recorded, false after `ms` (-1: no limit). */
   waitExit(c: Container, ms: number): Promise<boolean> {
     const live = this.d.live.get(c.record.id);
     if (!live.task && !live.exitHandled) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const t =
+      // A stop timeout may be huge (`stop -t 99999999999`): a plain setTimeout would fire at once.
+      const cancel =
         ms >= 0
-          ? setTimeout(() => {
+          ? setLongTimeout(() => {
               live.events.off('exit', done);
               resolve(false);
             }, ms)
           : undefined;
       function done() {
-        if (t) clearTimeout(t);
+        cancel?.();
         resolve(true);
       }
       live.events.once('exit', done);

@@ -9,6 +9,7 @@ import type { AttachedMounts } from './volume-port.ts';
 import { containerEnv } from './env.ts';
 import { hostnamePath, hostsPath, resolvConfPath } from './files.ts';
 import { sharesHostNetwork } from './network-mode.ts';
+import { namespaceModes } from './namespaces.ts';
 
 export function specInputOf(
   deps: { readonly store: ContainerStore; readonly layers: LayerPort },
@@ -36,6 +37,7 @@ export function specInputOf(
     rootfsPropagation: mounts.rootfsPropagation,
     hostFiles: { hostname: hostnamePath(dir), hosts: hostsPath(dir), resolvConf: resolvConfPath(dir) },
     network: net?.network ?? (sharesHostNetwork(hc.NetworkMode) && !cfg.NetworkDisabled ? 'host' : 'private'),
+    namespaces: namespaceModes(deps, hc),
     init: Boolean(hc.Init),
     hostConfig: hc,
   };

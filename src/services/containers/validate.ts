@@ -58,7 +58,22 @@ export function mergeImageConfig(user: RunConfig & { Image: string }, image: Run
   out.Volumes = { ...(image.Volumes ?? {}), ...(user.Volumes ?? {}) };
   if (!out.WorkingDir) out.WorkingDir = image.WorkingDir ?? '';
   if (!out.StopSignal && image.StopSignal) out.StopSignal = image.StopSignal;
-  if (!out.Healthcheck && image.Healthcheck) out.Healthcheck = image.Healthcheck;
+  // dockerd's merge: a HEALTHCHECK part the request leaves empty comes from the image.
+  if (image.Healthcheck) {
+    const u = out.Healthcheck;
+    const i = image.Healthcheck;
+    if (!u) out.Healthcheck = i;
+    else
+      out.Healthcheck = {
+        ...u,
+        Test: u.Test?.length ? u.Test : i.Test,
+        Interval: u.Interval || i.Interval,
+        Timeout: u.Timeout || i.Timeout,
+        StartPeriod: u.StartPeriod || i.StartPeriod,
+        StartInterval: u.StartInterval || i.StartInterval,
+        Retries: u.Retries || i.Retries,
+      };
+  }
   if (!out.OnBuild && image.OnBuild) out.OnBuild = image.OnBuild;
   if (!out.Shell && image.Shell) out.Shell = image.Shell;
   // An explicit Entrypoint drops the image's Cmd unless a Cmd was given too.

@@ -28,11 +28,19 @@ function ago(iso: string, now = Date.now()): string {
   return `${Math.round(d / 365)} years`;
 }
 
+/** The profile `--security-opt apparmor=` named (applied where AppArmor is enabled). */
+function appArmorProfileOf(opts: string[] | null | undefined): string {
+  for (const o of opts ?? []) if (o.startsWith('apparmor=') || o.startsWith('apparmor:')) return o.slice(9);
+  return '';
+}
+
 /** The `Status` column: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created"… */
 export function statusText(c: Container): string {
   const s = c.runtime.state;
   switch (s.Status) {
     case 'running':
+      if (s.Health)
+        return `Up ${ago(s.StartedAt)} (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})`;
       return `Up ${ago(s.StartedAt)}`;
     case 'paused':
       return `Up ${ago(s.StartedAt)} (Paused)`;
@@ -148,6 +156,7 @@ export function containerInspect(
       Error: s.Error,
       StartedAt: s.StartedAt,
       FinishedAt: s.FinishedAt,
+      ...(s.Health ? { Health: s.Health } : {}),
     },
     Image: r.image,
     ResolvConfPath: resolvConfPath(dir),
@@ -161,7 +170,7 @@ export function containerInspect(
     Platform: 'linux',
     MountLabel: '',
     ProcessLabel: '',
-    AppArmorProfile: '',
+    AppArmorProfile: appArmorProfileOf(r.hostConfig.SecurityOpt),
     ExecIDs: null,
     HostConfig: hostConfigView(c),
     GraphDriver: {
@@ -308,7 +317,8 @@ function hostConfigView(c: Container): HostConfig {
     ...(hc.Mounts?.length ? { Mounts: hc.Mounts } : {}),
     Init: hc.Init ?? null,
     Tmpfs: hc.Tmpfs ?? undefined,
-    MaskedPaths: [
+    // As asked (`systempaths=unconfined` sends empty lists), else Docker's defaults.
+    MaskedPaths: hc.MaskedPaths ?? [
       '/proc/asound',
       '/proc/acpi',
       '/proc/kcore',
@@ -321,6 +331,6 @@ function hostConfigView(c: Container): HostConfig {
       '/sys/firmware',
       '/sys/devices/virtual/powercap',
     ],
-    ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    ReadonlyPaths: hc.ReadonlyPaths ?? ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
   };
 }

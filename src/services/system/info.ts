@@ -40,6 +40,18 @@ export interface SystemDeps {
   components: ComponentVersions;
   /** Clients following /events now. */
   eventListeners: () => number;
+  /** daemon.json `seccomp-profile` ('' for Berth's default). */
+  seccompProfile?: string;
+  noNewPrivileges?: boolean;
+}
+
+/** dockerd's SecurityOptions: the seccomp profile in use, no-new-privileges, cgroupns on v2. */
+function securityOptions(d: SystemDeps): string[] {
+  const p = d.seccompProfile ?? '';
+  const out = [`name=seccomp,profile=${p === '' ? 'builtin' : p}`];
+  if (d.noNewPrivileges) out.push('name=no-new-privileges');
+  if (cgroupVersion() === '2') out.push('name=cgroupns');
+  return out;
 }
 
 function osRelease(): Record<string, string> {
@@ -197,8 +209,7 @@ export function systemInfo(d: SystemDeps): SystemInfo {
     ContainerdCommit: { ID: d.components.containerd.commit },
     RuncCommit: { ID: d.components.runc.commit },
     InitCommit: { ID: d.components.init.commit },
-    // No seccomp profile is applied yet: claiming one would mislead (docker-bench reads this).
-    SecurityOptions: [],
+    SecurityOptions: securityOptions(d),
     CDISpecDirs: [],
     Warnings: d.warnings(),
   };
