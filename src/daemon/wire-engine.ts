@@ -167,6 +167,10 @@ async function assembleEngine(
     logOpts: config.logOpts,
     journal: journalTarget,
     detachKeys: config.detachKeys,
+    // Read at each create: a SIGHUP may add or remove daemon.json runtimes.
+    get runtimes() {
+      return Object.keys(config.runtimes);
+    },
   };
   const probes = new HealthProbes({ store: containers, images, layers, runtime, events, live, log });
   const supervisor = new Supervisor({
