@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { berthMain, importBusybox, isRoot, startDaemon, hasDockerCli, type TestDaemon } from './helpers/daemon.ts';
-import { freePort, makePki, type Pki } from './helpers/certs.ts';
+import { freePort, makePki, type Pki, serverTlsArgs } from './helpers/certs.ts';
 import { tlsClient, type TlsClient } from './helpers/tls-client.ts';
 import { cleanClientEnv, runProcess } from './helpers/process.ts';
 import { startAuthzPlugin, type AuthzPluginServer } from './helpers/authz-plugin.ts';
@@ -58,17 +58,7 @@ before(
     await writeFile(policyFile(), JSON.stringify(policy(BOB_LIMITS())));
     d = await startDaemon({
       config: { 'authorization-policy': policyFile() },
-      extraArgs: [
-        '-H',
-        `tcp://127.0.0.1:${port}`,
-        '--tlsverify',
-        '--tlscacert',
-        pki.ca,
-        '--tlscert',
-        pki.cert,
-        '--tlskey',
-        pki.key,
-      ],
+      extraArgs: ['-H', `tcp://127.0.0.1:${port}`, ...serverTlsArgs(pki)],
     });
     await importBusybox(d);
     alice = tlsClient(port, pki.clients.alice);
@@ -258,17 +248,7 @@ test('an authorization plugin sees requests and responses as dockerd sends them;
   const pport = await freePort();
   const pd = await startDaemon({
     config: { 'authorization-plugins': [plugin.name] },
-    extraArgs: [
-      '-H',
-      `tcp://127.0.0.1:${pport}`,
-      '--tlsverify',
-      '--tlscacert',
-      pki.ca,
-      '--tlscert',
-      pki.cert,
-      '--tlskey',
-      pki.key,
-    ],
+    extraArgs: ['-H', `tcp://127.0.0.1:${pport}`, ...serverTlsArgs(pki)],
   });
   try {
     await importBusybox(pd);

@@ -11,7 +11,16 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { berthdMain, hasDockerCli, isRoot, repoRoot, shimsOf, type TestDaemon, useDaemon } from './helpers/daemon.ts';
+import {
+  berthdMain,
+  hasDockerCli,
+  isRoot,
+  repoRoot,
+  scratchDaemonArgs,
+  shimsOf,
+  type TestDaemon,
+  useDaemon,
+} from './helpers/daemon.ts';
 import { cleanClientEnv, runProcess } from './helpers/process.ts';
 import { demux, request } from './helpers/http.ts';
 import { createContainer, waitFor } from './helpers/containers.ts';
@@ -202,18 +211,13 @@ test('a bridge belongs to one exec root: another daemon on the same bridge refus
     new Promise<{ code: number | null; out: string }>((resolve) => {
       const p = spawn(process.execPath, [
         berthdMain,
-        '--data-root',
-        join(other, 'data'),
-        '--exec-root',
-        join(other, 'exec'),
+        ...scratchDaemonArgs(other, {
+          config: join(other, 'none.json'),
+          bridge,
+          cgroupParent: `/berth-claim-${process.pid}`,
+        }),
         '-H',
         `unix://${join(other, 'sock')}`,
-        '--config-file',
-        join(other, 'none.json'),
-        '--bridge',
-        bridge,
-        '--cgroup-parent',
-        `/berth-claim-${process.pid}`,
       ]);
       let out = '';
       p.stdout.on('data', (c) => (out += c));
@@ -250,16 +254,7 @@ test('-H fd:// serves on a socket systemd passed (LISTEN_FDS) and sd_notify repo
   await writeFile(join(root, 'daemon.json'), '{}');
   const args = [
     berthdMain,
-    '--data-root',
-    join(root, 'data'),
-    '--exec-root',
-    join(root, 'exec'),
-    '--config-file',
-    join(root, 'daemon.json'),
-    '--bridge',
-    'none',
-    '--cgroup-parent',
-    `/berth-activate-${process.pid}`,
+    ...scratchDaemonArgs(root, { cgroupParent: `/berth-activate-${process.pid}` }),
     '-H',
     'fd://',
   ];
@@ -308,16 +303,7 @@ test('systemd-socket-activate starts berthd -H fd:// on the first docker CLI con
       sockPath,
       process.execPath,
       berthdMain,
-      '--data-root',
-      join(root, 'data'),
-      '--exec-root',
-      join(root, 'exec'),
-      '--config-file',
-      join(root, 'daemon.json'),
-      '--bridge',
-      'none',
-      '--cgroup-parent',
-      `/berth-sdactivate-${process.pid}`,
+      ...scratchDaemonArgs(root, { cgroupParent: `/berth-sdactivate-${process.pid}` }),
       '-H',
       'fd://',
     ],

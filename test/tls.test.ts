@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   berthdMain,
+  scratchDaemonArgs,
   berthMain,
   hasDockerCli,
   importBusybox,
@@ -20,7 +21,7 @@ import {
   startDaemon,
   type TestDaemon,
 } from './helpers/daemon.ts';
-import { freePort, makePki, type Pki } from './helpers/certs.ts';
+import { freePort, makePki, type Pki, serverTlsArgs } from './helpers/certs.ts';
 import { cleanClientEnv, runProcess } from './helpers/process.ts';
 import { before, after } from 'node:test';
 
@@ -37,17 +38,7 @@ before(
     pki = makePki(join(scratch, 'pki'), ['alice']);
     port = await freePort();
     d = await startDaemon({
-      extraArgs: [
-        '-H',
-        `tcp://127.0.0.1:${port}`,
-        '--tlsverify',
-        '--tlscacert',
-        pki.ca,
-        '--tlscert',
-        pki.cert,
-        '--tlskey',
-        pki.key,
-      ],
+      extraArgs: ['-H', `tcp://127.0.0.1:${port}`, ...serverTlsArgs(pki)],
     });
     await importBusybox(d);
   },
@@ -246,22 +237,9 @@ async function berthdOnce(args: string[], config: Record<string, unknown> = {}, 
   const root = await mkdtemp(join(tmpdir(), 'berth-tlsonce-'));
   const cfg = join(root, 'daemon.json');
   await writeFile(cfg, JSON.stringify(config));
-  const p = spawn(
-    process.execPath,
-    [
-      berthdMain,
-      '--data-root',
-      join(root, 'data'),
-      '--exec-root',
-      join(root, 'exec'),
-      '--config-file',
-      cfg,
-      '--bridge',
-      'none',
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const p = spawn(process.execPath, [berthdMain, ...scratchDaemonArgs(root, { config: cfg }), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   p.stdout.on('data', (c) => (out += c));
   p.stderr.on('data', (c) => (out += c));
@@ -316,16 +294,7 @@ test('plain TCP on a non-loopback address is refused unless --tls=false is expli
 });
 
 test('--validate checks TLS files and daemon.json and exits', { skip }, async () => {
-  const ok = await berthdOnce([
-    '--validate',
-    '--tlsverify',
-    '--tlscacert',
-    pki.ca,
-    '--tlscert',
-    pki.cert,
-    '--tlskey',
-    pki.key,
-  ]);
+  const ok = await berthdOnce(['--validate', ...serverTlsArgs(pki)]);
   assert.equal(ok.code, 0, ok.out);
   assert.match(ok.out, /configuration OK/);
   const badKey = await berthdOnce([

@@ -65,12 +65,16 @@ interface Bindings {
   socket: Fn;
   connect: Fn;
   send: Fn;
+  sendto: Fn;
+  getsockopt: Fn;
+  getsockname: Fn;
 }
 
 let cached: Bindings | undefined;
 
 // Loaded on first use so importing sys/ costs nothing in processes that never call libc.
-function lib(): Bindings {
+// Exported for sys/ modules with calls of their own (sockets.ts): one load, one table.
+export function lib(): Bindings {
   if (cached) return cached;
   const c = koffi.load('libc.so.6');
   const f = (decl: string) => c.func(decl) as unknown as Fn;
@@ -106,6 +110,9 @@ function lib(): Bindings {
     socket: f('int socket(int domain, int type, int protocol)'),
     connect: f('int connect(int fd, const void *addr, uint32_t len)'),
     send: f('long send(int fd, const void *buf, size_t len, int flags)'),
+    sendto: f('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
+    getsockopt: f('int getsockopt(int fd, int level, int name, void *val, _Inout_ uint32_t *len)'),
+    getsockname: f('int getsockname(int fd, void *addr, _Inout_ uint32_t *len)'),
   };
   return cached;
 }

@@ -3,32 +3,7 @@
 // the unix datagram socket systemd names in $NOTIFY_SOCKET.
 import koffi from 'koffi';
 import { readFileSync } from 'node:fs';
-import { sysError } from './libc.ts';
-
-type Fn = (...args: unknown[]) => number;
-
-interface Bindings {
-  socket: Fn;
-  sendto: Fn;
-  getsockopt: Fn;
-  getsockname: Fn;
-  close: Fn;
-}
-
-let cached: Bindings | undefined;
-function lib(): Bindings {
-  if (cached) return cached;
-  const c = koffi.load('libc.so.6');
-  const f = (decl: string) => c.func(decl) as unknown as Fn;
-  cached = {
-    socket: f('int socket(int domain, int type, int protocol)'),
-    sendto: f('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
-    getsockopt: f('int getsockopt(int fd, int level, int name, void *val, _Inout_ uint32_t *len)'),
-    getsockname: f('int getsockname(int fd, void *addr, _Inout_ uint32_t *len)'),
-    close: f('int close(int fd)'),
-  };
-  return cached;
-}
+import { lib, sysError } from './libc.ts';
 
 const AF_UNIX = 1;
 const AF_INET = 2;

@@ -16,6 +16,17 @@ export interface Pki {
   rogue: string;
 }
 
+/** berthd's mutual-TLS flags for this PKI's server certificate. */
+export const serverTlsArgs = (pki: Pki): string[] => [
+  '--tlsverify',
+  '--tlscacert',
+  pki.ca,
+  '--tlscert',
+  pki.cert,
+  '--tlskey',
+  pki.key,
+];
+
 const ssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 
 function makeCa(dir: string, name: string): void {

@@ -15,6 +15,27 @@ import { request, type Response } from './http.ts';
 const here = fileURLToPath(new URL('.', import.meta.url));
 export const repoRoot = join(here, '..', '..', '..'); // dist/test/helpers -> repo root
 export const berthdMain = join(repoRoot, 'dist', 'src', 'daemon', 'main.js');
+
+/**
+ * Flags for a one-off berthd of its own under `root` (data and exec roots there, daemon.json
+ * `root/daemon.json` unless named), without a bridge unless one is named.
+ */
+export function scratchDaemonArgs(
+  root: string,
+  o: { config?: string; bridge?: string; cgroupParent?: string } = {},
+): string[] {
+  return [
+    '--data-root',
+    join(root, 'data'),
+    '--exec-root',
+    join(root, 'exec'),
+    '--config-file',
+    o.config ?? join(root, 'daemon.json'),
+    '--bridge',
+    o.bridge ?? 'none',
+    ...(o.cgroupParent ? ['--cgroup-parent', o.cgroupParent] : []),
+  ];
+}
 export const berthMain = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 export const isRoot = process.getuid?.() === 0;
