@@ -47,8 +47,6 @@ export const FIXED: Record<string, { ok: (v: unknown) => boolean; reason: string
 
 /** Keys refused whatever their value, with the reason. */
 export const REFUSED: Record<string, string> = {
-  'userns-remap':
-    'user namespace remapping is not implemented yet (it comes with resource limits); remove the key to run without it',
   'shutdown-timeout': 'berthd never stops containers when it shuts down, so there is nothing to time out',
   'max-download-attempts': "Berth's registry client retries on its own fixed schedule",
   'default-shm-size': 'a daemon-wide /dev/shm size is not supported yet; use --shm-size per container',

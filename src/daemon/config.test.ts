@@ -132,9 +132,11 @@ test('keys that describe what Berth always does are accepted with that value onl
     /live-restore=false is not supported: berthd always keeps containers running/,
   );
   await assert.rejects(
-    readConfigFile(file({ 'userns-remap': 'default' }), true),
-    /userns-remap is not supported: user namespace remapping is not implemented yet/,
+    readConfigFile(file({ 'shutdown-timeout': 15 }), true),
+    /shutdown-timeout is not supported: berthd never stops containers when it shuts down/,
   );
+  // userns-remap is honoured now: taken as given (the user and ranges are resolved at start-up).
+  assert.equal((await readConfigFile(file({ 'userns-remap': 'default' }), true)).values.usernsRemap, 'default');
   await assert.rejects(readConfigFile(file({ 'no-such': 1 }), true), /don't match any configuration option: no-such/);
 });
 
@@ -175,7 +177,8 @@ test('flags: lists accumulate, refused dockerd flags say why, fd:// addresses ar
   assert.deepEqual(f.values.labels, ['a=1', 'b=2']);
   assert.deepEqual(f.values.defaultUlimits, { nofile: { Name: 'nofile', Soft: 10, Hard: 20 } });
   assert.deepEqual(f.values.runtimes, { x: { path: '/bin/x' } });
-  assert.throws(() => parseFlags(['--userns-remap', 'default']), /--userns-remap is not supported/);
+  assert.throws(() => parseFlags(['--shutdown-timeout', '15']), /--shutdown-timeout is not supported/);
+  assert.equal(parseFlags(['--userns-remap', 'testuser:testgroup']).values.usernsRemap, 'testuser:testgroup');
   assert.throws(() => parseFlags(['--default-ulimit', 'nofile=20:10']), /soft limit must be less than or equal/);
   assert.throws(() => parseFlags(['-H', 'fd://x']), /should be a number/);
   assert.deepEqual(parseFlags(['-H', 'fd://', '-H', 'fd://3']).values.hosts, ['fd://', 'fd://3']);

@@ -85,6 +85,8 @@ export interface DaemonConfig {
   seccompProfile: string;
   /** Every container gets no-new-privileges (a container may still opt out with =false). */
   noNewPrivileges: boolean;
+  /** `--userns-remap`: '' (off), 'default' (the dockremap user), or `user[:group]` with /etc/subuid and /etc/subgid ranges. */
+  usernsRemap: string;
 }
 
 /** Where dockerd looks for ca.pem/cert.pem/key.pem by default. */
@@ -142,6 +144,7 @@ export const DEFAULTS: DaemonConfig = {
   authorizationPolicy: '',
   seccompProfile: '',
   noNewPrivileges: false,
+  usernsRemap: '',
 };
 
 export const DEFAULT_UNIX_HOST = 'unix:///run/berth/berth.sock';
@@ -277,6 +280,7 @@ const OPTIONS: Option[] = [
   { key: 'authorizationPolicy', kind: 'string', json: 'authorization-policy', flags: ['--authorization-policy'] },
   { key: 'seccompProfile', kind: 'string', json: 'seccomp-profile', flags: ['--seccomp-profile'] },
   { key: 'noNewPrivileges', kind: 'bool', json: 'no-new-privileges', flags: ['--no-new-privileges'] },
+  { key: 'usernsRemap', kind: 'string', json: 'userns-remap', flags: ['--userns-remap'] },
 ];
 
 /** Keys a SIGHUP re-reads from daemon.json (the rest need a restart). */
@@ -342,6 +346,7 @@ Options:
       --tlscert string                        Path to TLS certificate file (default "~/.docker/cert.pem")
       --tlskey string                         Path to TLS key file (default "~/.docker/key.pem")
       --tlsverify                             Use TLS and verify the remote
+      --userns-remap string                   User/Group setting for user namespaces ("default" or user[:group])
       --validate                              Validate daemon configuration and exit
   -v, --version                               Print version information and quit
       --volume-plugin-timeout n               Seconds a volume plugin call may take (default: Docker's 1-2 minutes)

@@ -1,9 +1,9 @@
 // Puts runtime/ (shims over ttrpc, runc) behind the services' TaskRuntime port: bundles
 // live in <exec-root>/tasks/<id>, runc state in <exec-root>/runc, so two engines on one
 // host never see each other's containers.
-import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
-import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, umount2 } from '../sys/libc.ts';
+import { chmodSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { chmod, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, closeFd, mount, umount2 } from '../sys/libc.ts';
 import { errnoCode } from '../common/errors.ts';
 import { unmountRecursive } from '../sys/mountinfo.ts';
 import { basename, dirname, join } from 'node:path';
@@ -41,6 +41,8 @@ import type { DaemonConfig, RuntimeConfig } from './config.ts';
 import { writeFileAtomic } from '../sys/atomic.ts';
 import { invalidArgument } from '../common/errors.ts';
 import { fitsMountCall, mountAll } from '../snapshots/overlay.ts';
+import { bindUserAndNetns, unbindNamespace, userNamespaceFd } from '../sys/userns.ts';
+import type { Remap } from './userns-remap.ts';
 
 /**
  * Removes a bundle. Its rootfs must not be a mount any more: rmdir refuses a mount point
@@ -119,11 +121,22 @@ async function runtimeBinary(execRoot: string, name: string, r: RuntimeConfig): 
 
 const iso = (d: Date) => d.toISOString();
 
-export async function createRuntime(config: DaemonConfig, log: Logger): Promise<EngineRuntime> {
+export async function createRuntime(config: DaemonConfig, log: Logger, remap?: Remap): Promise<EngineRuntime> {
   const runcPath = resolveBinary(config.runtime, ['/usr/sbin/runc', '/usr/bin/runc']);
   const shimPath = resolveBinary(config.shim, ['/usr/bin/containerd-shim-runc-v2']);
   const tasksDir = join(config.execRoot, 'tasks');
   await mkdir(tasksDir, { recursive: true, mode: 0o700 });
+  // A remapped container's root reaches its rootfs (<bundle>/rootfs) as an unprivileged
+  // uid: the directories on the way are searchable (not listable) by others, as dockerd's.
+  if (remap) for (const d of [config.execRoot, tasksDir]) await chmod(d, 0o711);
+  // The user namespace the layers of remapped containers are idmapped through: one for
+  // the daemon's mapping, made at the first such start and kept open.
+  let usernsFd: Promise<number> | undefined;
+  const remapFd = (r: Remap) =>
+    (usernsFd ??= userNamespaceFd(r.uidMap, r.gidMap).catch((err) => {
+      usernsFd = undefined;
+      throw err;
+    }));
   const rlimits = hostRlimits();
   // Shims publish events here; acknowledging them keeps shims from stalling on a dead
   // address (exit codes themselves come from Wait/State/Delete, not from events).
@@ -309,13 +322,50 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
     }
     return { source: shmDir(bundleOf(shm.container)) };
   }
+  /**
+   * The spec's user namespace under userns-remap. A container joining another's PID or IPC
+   * namespace joins its user namespace too (dockerd's rule: the joined namespace belongs to it).
+   */
+  function usernsOf(r: Remap, id: string, ns: NonNullable<SpecInput['namespaces']>) {
+    const donor = [ns.pid, ns.ipc].find((x) => typeof x === 'object');
+    const path = typeof donor === 'object' ? donor.path.replace(/\/ns\/[a-z]+$/, '/ns/user') : preparedUserns.get(id);
+    return { uidMappings: r.uidMap, gidMappings: r.gidMap, ...(path ? { path } : {}) };
+  }
+  /** Containers whose user namespace prepareUserns made, by ID: the bound namespace file. */
+  const preparedUserns = new Map<string, string>();
+  const usernsDir = join(config.execRoot, 'userns');
+
   /** Containers whose shareable /dev/shm create() mounts, with its size. */
   const shareable = new Map<string, number>();
+
+  // Namespaces bound for a launch a killed berthd never finished.
+  for (const n of await readdir(usernsDir).catch(() => [] as string[])) unbindNamespace(join(usernsDir, n));
 
   pool.fill();
   return {
     runcPath,
     shimPath,
+    async prepareUserns(id, hc) {
+      if (!remap || hc.UsernsMode === 'host') return undefined;
+      await mkdir(usernsDir, { recursive: true, mode: 0o700 });
+      const user = join(usernsDir, id);
+      const netns = `${user}.net`;
+      unbindNamespace(user);
+      unbindNamespace(netns);
+      await bindUserAndNetns(remap.uidMap, remap.gidMap, user, netns);
+      preparedUserns.set(id, user);
+      let done = false;
+      return {
+        netns,
+        done() {
+          if (done) return;
+          done = true;
+          preparedUserns.delete(id);
+          unbindNamespace(user);
+          unbindNamespace(netns);
+        },
+      };
+    },
     async buildSpec(i: SpecInput): Promise<unknown> {
       const [passwd, group] = await Promise.all([i.readImageFile('/etc/passwd'), i.readImageFile('/etc/group')]);
       const user = resolveUser(i.user, passwd?.toString(), group?.toString(), i.hostConfig.GroupAdd ?? []);
@@ -335,8 +385,12 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       // Privileged: every host device too (Docker's HostDevices), after any --device mapping.
       if (privileged)
         devs.devices.push(...hostDevices('/dev').filter((n) => !devs.devices.some((x) => x.path === n.path)));
+      const userns = remap && hc.UsernsMode !== 'host' ? usernsOf(remap, i.id, ns) : undefined;
+
       const spec = buildSpec({
         id: i.id,
+        ...(userns ? { userns } : {}),
+
         args: i.args,
         env: i.env,
         cwd: i.cwd,
@@ -373,6 +427,10 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
         // ICMP echo and low ports for any user; the container's own sysctls win.
         sysctls: {
           ...(i.network === 'host' || hc.NetworkMode?.startsWith('container:') ? {} : DEFAULT_NET_SYSCTLS),
+          // In a user namespace only its own gids may be named (dockerd caps the range so).
+          ...(userns && !(i.network === 'host' || hc.NetworkMode?.startsWith('container:'))
+            ? { 'net.ipv4.ping_group_range': `0 ${userns.gidMappings.reduce((n, m) => n + m.size, 0) - 1}` }
+            : {}),
           ...(hc.Sysctls ?? {}),
         },
         capAdd,
@@ -430,7 +488,10 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       await rm(bundleDir, { recursive: true, force: true });
       // An overlay of very many layers is longer than the shim's mount(2) takes: berthd
       // mounts that one itself (the new mount API passes each lower dir on its own).
-      const own = !req.rootfs.every(fitsMountCall);
+      // A remapped container's layers are idmapped clones: berthd mounts that rootfs too.
+      const remapped = Boolean((req.spec as Spec).linux?.uidMappings?.length);
+      const idmapFd = remapped && remap ? await remapFd(remap) : undefined;
+      const own = !req.rootfs.every(fitsMountCall) || idmapFd !== undefined;
       const shmSize = shareable.get(req.id);
       shareable.delete(req.id);
       if (shmSize !== undefined) mountShm(bundleDir, shmSize);
@@ -440,7 +501,12 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
           bundleDir,
           spec: req.spec as Spec,
           rootfs: own ? [] : req.rootfs,
-          mountRootfs: own ? (dir) => mountAll(req.rootfs, dir) : undefined,
+          mountRootfs: own
+            ? (dir) => {
+                if (idmapFd !== undefined) chmodSync(dirname(dir), 0o711);
+                mountAll(req.rootfs, dir, { idmapUsernsFd: idmapFd });
+              }
+            : undefined,
           stdio: stdioPaths(bundleDir, { stdin: req.openStdin }),
           terminal: req.terminal,
           runtimeBinary: runtimeOfSpec.get(req.spec as object),
@@ -502,6 +568,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger): Promise<
       // Containers keep running: only our connections and FIFO fds go.
       closing = true;
       await pool.close();
+      if (usernsFd) await usernsFd.then(closeFd, () => {});
       for (const h of handles) h.close();
       handles.clear();
       await events.close();

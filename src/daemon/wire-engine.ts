@@ -44,6 +44,7 @@ import { probeComponents } from './components.ts';
 import type { DaemonConfig } from './config.ts';
 import { Layers } from './layers-adapter.ts';
 import { createRuntime, userResolver } from './runtime-adapter.ts';
+import { loadRemap } from './userns-remap.ts';
 import { buildNetworking } from './wire-network.ts';
 import { wireContainerFs } from './wire-container-fs.ts';
 import { wireBuild } from './wire-build.ts';
@@ -143,7 +144,9 @@ async function assembleEngine(
     log.warn('quarantined a damaged record', { path: q.path, reason: q.reason });
     warnings.push(`quarantined ${q.reason} (moved to ${q.path})`);
   }
-  const runtime = await createRuntime(config, log);
+  const remap = await loadRemap(config.usernsRemap);
+  if (remap) log.info('user namespace remapping', { user: remap.user, group: remap.group, root: remap.root });
+  const runtime = await createRuntime(config, log, remap);
   opened.push(runtime);
   const locks = new KeyedMutex();
   // The daemon's own context: background work (restart policies, auto-removal, start-up)
@@ -167,6 +170,7 @@ async function assembleEngine(
     logOpts: config.logOpts,
     journal: journalTarget,
     detachKeys: config.detachKeys,
+    ...(remap ? { remappedRoot: remap.root } : {}),
     // Read at each create: a SIGHUP may add or remove daemon.json runtimes.
     get runtimes() {
       return Object.keys(config.runtimes);
@@ -240,6 +244,7 @@ async function assembleEngine(
         eventListeners: eventFollowers,
         seccompProfile: config.seccompProfile,
         noNewPrivileges: config.noNewPrivileges,
+        userns: Boolean(remap),
       }),
   });
   wireContainers(router, cdeps, op, daemonCtx, net.removeLink);

@@ -211,7 +211,7 @@ export function buildNetworking(o: {
     if (n && isUserDefined(n) && n.driver === 'bridge') await dns.listen(n.id, n.ipam!.gateway);
   }
   const containers: ContainerNetworking = {
-    prepare(c) {
+    prepare(c, opts = {}) {
       const mode = c.record.hostConfig.NetworkMode || 'default';
       // Config.NetworkDisabled: a namespace of its own with loopback only, whatever the mode (as dockerd).
       if (c.record.config.NetworkDisabled) return { network: 'private', ready: Promise.resolve() };
@@ -224,7 +224,9 @@ export function buildNetworking(o: {
         return { network: { path: sharedNetns(deps, t) }, ready: Promise.resolve() };
       }
       const env = linkEnvironment(deps, c); // first: it throws for a link to a stopped container
-      const ready = o.locks.run(`net:${c.record.id}`, () => attachContainer(deps, c, o.containers.dir(c.record.id)));
+      const ready = o.locks.run(`net:${c.record.id}`, () =>
+        attachContainer(deps, c, o.containers.dir(c.record.id), opts.netnsFrom),
+      );
       return { network: { path: netnsPath(nsName(deps, c.record.id)) }, ready, env };
     },
     exists: (n) => Boolean(store.tryResolve(n)),

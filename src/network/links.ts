@@ -158,11 +158,17 @@ export async function createNetns(name: string): Promise<string> {
 
 /**
  * Adds interfaces to a namespace; `lo` comes up with the first one. With `create` the
- * namespace is made in the same batch. One netlink batch on the worker thread: each veth
+ * namespace is made in the same batch (or, with `from`, that namespace file is bound there). One netlink batch on the worker thread: each veth
  * is made with its peer already in the namespace with its MAC, the host end up on its bridge.
  */
-export async function setup(nsPath: string, attachments: Attachment[], first = true, create = false): Promise<void> {
-  const ops: NetOp[] = create ? [{ op: 'netns', path: nsPath }] : [];
+export async function setup(
+  nsPath: string,
+  attachments: Attachment[],
+  first = true,
+  create = false,
+  from?: string,
+): Promise<void> {
+  const ops: NetOp[] = create ? [{ op: 'netns', path: nsPath, ...(from ? { from } : {}) }] : [];
   for (const a of attachments) {
     if (a.kind === 'veth')
       ops.push({

@@ -6,6 +6,7 @@ import type {
   LinuxSeccomp,
   LinuxDevice,
   LinuxDeviceCgroup,
+  LinuxIDMapping,
   LinuxNamespace,
   LinuxResources,
   Mount,
@@ -119,6 +120,11 @@ export interface SpecOptions {
   seccomp?: LinuxSeccomp;
   /** Applied only where AppArmor is enabled (the caller checks). */
   apparmorProfile?: string;
+  /**
+   * A user namespace with these mappings (`userns-remap`); with `path` the container joins
+   * that one (a `--pid/--ipc container:` donor's), the mappings still telling runc whose root it is.
+   */
+  userns?: { uidMappings: LinuxIDMapping[]; gidMappings: LinuxIDMapping[]; path?: string };
   /** Replace Docker's masked and read-only /proc and /sys paths (`systempaths=unconfined`: []). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -256,6 +262,7 @@ export function buildSpec(o: SpecOptions): Spec {
   if (net === 'none') namespaces.push({ type: 'network' });
   else if (net !== 'host') namespaces.push({ type: 'network', path: net });
   if (o.cgroupNamespace) namespaces.push({ type: 'cgroup' });
+  if (o.userns) namespaces.push(o.userns.path ? { type: 'user', path: o.userns.path } : { type: 'user' });
 
   const own = [...(o.binds ?? []).map(bindMount), ...(o.mounts ?? [])];
   const userAt = new Set(own.map((m) => m.destination));
@@ -335,6 +342,12 @@ export function buildSpec(o: SpecOptions): Spec {
           : [...DEFAULT_DEVICE_RULES.map((d) => ({ ...d })), ...(o.deviceRules ?? [])],
       },
       ...(o.devices?.length ? { devices: o.devices } : {}),
+      ...(o.userns
+        ? {
+            uidMappings: o.userns.uidMappings.map((m) => ({ ...m })),
+            gidMappings: o.userns.gidMappings.map((m) => ({ ...m })),
+          }
+        : {}),
       cgroupsPath: `${`/${o.cgroupParent ?? '/berth'}`.replace(/^\/+/, '/').replace(/\/+$/, '')}/${o.id}`,
       namespaces,
       ...(o.rootfsPropagation ? { rootfsPropagation: o.rootfsPropagation } : {}),

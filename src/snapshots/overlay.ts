@@ -4,6 +4,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument } from '../common/errors.ts';
 import {
+  closeFd,
+  type FsParam,
+  idmappedClone,
   MNT_DETACH,
   mount,
   mountWithFsConfig,
@@ -125,15 +128,23 @@ export function fitsMountCall(m: Mount): boolean {
   return parseOptions(m.options ?? []).data.join(',').length < PAGE_SIZE;
 }
 
+export interface MountAllOptions {
+  /**
+   * A user namespace (fd): overlay lower dirs are mounted as idmapped clones through it, so
+   * the layers' files, unchanged on disk, belong to that namespace's ids (userns-remap).
+   */
+  idmapUsernsFd?: number;
+}
+
 /** Mounts each mount at `target` joined with its destination, in order. */
-export function mountAll(mounts: Mount[], target: string): void {
+export function mountAll(mounts: Mount[], target: string, opts: MountAllOptions = {}): void {
   const done: string[] = [];
   try {
     for (const m of mounts) {
       // "/" is the target itself (which may be a file: a bind of /etc/hosts).
       const rel = m.destination.replace(/^\/+/, '');
       const where = rel ? join(target, rel) : target;
-      mountOne(m, where);
+      mountOne(m, where, opts.idmapUsernsFd);
       done.push(where);
     }
   } catch (err) {
@@ -148,7 +159,7 @@ export function mountAll(mounts: Mount[], target: string): void {
   }
 }
 
-function mountOne(m: Mount, where: string): void {
+function mountOne(m: Mount, where: string, usernsFd: number | undefined): void {
   const { flags, propagation, data } = parseOptions(m.options ?? []);
   const source = m.source ?? 'none';
   if (flags & MS_BIND) {
@@ -158,28 +169,43 @@ function mountOne(m: Mount, where: string): void {
     if (rest) mount('', where, null, MS_REMOUNT | MS_BIND | rest, null);
   } else {
     const joined = data.join(',');
-    if (m.type === 'overlay' && joined.length >= PAGE_SIZE) mountLongOverlay(data, where, flags);
+    if (m.type === 'overlay' && (joined.length >= PAGE_SIZE || usernsFd !== undefined))
+      mountOverlayByConfig(data, where, flags, usernsFd);
     else mount(source, where, m.type ?? null, flags, joined || null);
   }
   if (propagation) mount('', where, null, propagation, null);
 }
 
 /**
- * An overlay whose option string exceeds a page (≈60+ layers with long paths). The new
- * mount API takes one lowerdir at a time ("lowerdir+", Linux 6.8+), so there is no
- * length limit, no short-name symlink farm and no chdir into the layers directory.
+ * An overlay through the new mount API: one whose option string exceeds a page (≈60+
+ * layers with long paths) — "lowerdir+" takes one layer at a time (Linux 6.8+), so there
+ * is no length limit — or one whose layers are idmapped (`usernsFd`): each lower dir is a
+ * detached idmapped clone passed by fd (Linux 6.13+), so no mount point is left per layer.
  */
-function mountLongOverlay(data: string[], where: string, flags: number): void {
-  const params: [string, string | null][] = [];
-  for (const o of data) {
-    const eq = o.indexOf('=');
-    const key = eq < 0 ? o : o.slice(0, eq);
-    const value = eq < 0 ? null : o.slice(eq + 1);
-    if (key === 'lowerdir' && value !== null) for (const l of value.split(':')) params.push(['lowerdir+', l]);
-    else params.push([key, value]);
+function mountOverlayByConfig(data: string[], where: string, flags: number, usernsFd: number | undefined): void {
+  const params: [string, FsParam][] = [];
+  const clones: number[] = [];
+  try {
+    for (const o of data) {
+      const eq = o.indexOf('=');
+      const key = eq < 0 ? o : o.slice(0, eq);
+      const value = eq < 0 ? null : o.slice(eq + 1);
+      if (key === 'lowerdir' && value !== null)
+        for (const l of value.split(':')) {
+          if (usernsFd === undefined) params.push(['lowerdir+', l]);
+          else {
+            clones.push(idmappedClone(l, usernsFd));
+            params.push(['lowerdir+', { fd: clones[clones.length - 1] }]);
+          }
+        }
+      else params.push([key, value]);
+    }
+    if (flags & MS_RDONLY) params.push(['ro', null]);
+    mountWithFsConfig('overlay', where, params, mountAttrs(flags));
+  } finally {
+    // The overlay holds its own references to the clones.
+    for (const fd of clones) closeFd(fd);
   }
-  if (flags & MS_RDONLY) params.push(['ro', null]);
-  mountWithFsConfig('overlay', where, params, mountAttrs(flags));
 }
 
 // MOUNT_ATTR_* for fsmount(2): per-mount flags that the superblock "ro" does not cover.

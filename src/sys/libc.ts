@@ -60,6 +60,8 @@ interface Bindings {
   fsconfig: Fn;
   fsmount: Fn;
   moveMount: Fn;
+  openTree: Fn;
+  mountSetattr: Fn;
   close: Fn;
   fchmodat: Fn;
   socket: Fn;
@@ -105,6 +107,8 @@ export function lib(): Bindings {
     fsconfig: c.func('syscall', 'long', ['long', 'int', 'uint', 'str', 'str', 'int']) as unknown as Fn,
     fsmount: c.func('syscall', 'long', ['long', 'int', 'uint', 'uint']) as unknown as Fn,
     moveMount: c.func('syscall', 'long', ['long', 'int', 'str', 'int', 'str', 'uint']) as unknown as Fn,
+    openTree: c.func('syscall', 'long', ['long', 'int', 'str', 'uint']) as unknown as Fn,
+    mountSetattr: c.func('syscall', 'long', ['long', 'int', 'str', 'uint', 'void *', 'size_t']) as unknown as Fn,
     close: f('int close(int fd)'),
     fchmodat: f('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
     socket: f('int socket(int domain, int type, int protocol)'),
@@ -118,10 +122,12 @@ export function lib(): Bindings {
 }
 
 const SYS_openat2 = 437;
+const SYS_open_tree = 428;
 const SYS_move_mount = 429;
 const SYS_fsopen = 430;
 const SYS_fsconfig = 431;
 const SYS_fsmount = 432;
+const SYS_mount_setattr = 442;
 
 function check(ret: number | bigint, syscall: string, path?: string): number {
   const n = Number(ret);
@@ -174,17 +180,20 @@ const FSMOUNT_CLOEXEC = 1;
 const MOVE_MOUNT_F_EMPTY_PATH = 4;
 const AT_FDCWD = -100;
 
+/** A value for fsconfig: a string, a flag (null), or a file descriptor (overlay layers by fd, Linux 6.13+). */
+export type FsParam = string | null | { fd: number };
+const FSCONFIG_SET_FD = 5;
+
 /** Creates a mount of `fstype` configured by key/value pairs and attaches it at `target`. */
-export function mountWithFsConfig(
-  fstype: string,
-  target: string,
-  params: [string, string | null][],
-  attrFlags = 0,
-): void {
+export function mountWithFsConfig(fstype: string, target: string, params: [string, FsParam][], attrFlags = 0): void {
   const l = lib();
   const fsfd = check(l.fsopen(SYS_fsopen, fstype, FSOPEN_CLOEXEC), 'fsopen', fstype);
   try {
     for (const [key, value] of params) {
+      if (value !== null && typeof value === 'object') {
+        check(l.fsconfig(SYS_fsconfig, fsfd, FSCONFIG_SET_FD, key, null, value.fd), 'fsconfig', `${key}=<fd>`);
+        continue;
+      }
       const cmd = value === null ? FSCONFIG_SET_FLAG : FSCONFIG_SET_STRING;
       check(l.fsconfig(SYS_fsconfig, fsfd, cmd, key, value, 0), 'fsconfig', `${key}=${value ?? ''}`);
     }
@@ -197,6 +206,33 @@ export function mountWithFsConfig(
     }
   } finally {
     l.close(fsfd);
+  }
+}
+
+const OPEN_TREE_CLONE = 1;
+const AT_EMPTY_PATH = 0x1000;
+const AT_RECURSIVE = 0x8000;
+const MOUNT_ATTR_IDMAP = 0x00100000;
+
+/**
+ * A detached clone of the tree at `path` whose ids are seen through the user namespace
+ * `usernsFd` (an idmapped mount, Linux 5.12+): a file owned by 0 reads as that namespace's
+ * root on the host. The files are not touched. Returns the clone's fd (close it when the
+ * mount that uses it exists: the mount keeps the clone).
+ */
+export function idmappedClone(path: string, usernsFd: number): number {
+  const l = lib();
+  const fd = check(l.openTree(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC), 'open_tree', path);
+  try {
+    // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }
+    const attr = Buffer.alloc(32);
+    attr.writeBigUInt64LE(BigInt(MOUNT_ATTR_IDMAP), 0);
+    attr.writeBigUInt64LE(BigInt(usernsFd), 24);
+    check(l.mountSetattr(SYS_mount_setattr, fd, '', AT_EMPTY_PATH | AT_RECURSIVE, attr, 32), 'mount_setattr', path);
+    return fd;
+  } catch (err) {
+    l.close(fd);
+    throw err;
   }
 }
 

@@ -137,10 +137,15 @@ class Batch {
     if (fd === undefined) this.socks.set(ns, (fd = inNamespace(this.nsFd(ns), openNetlink)));
     return fd;
   }
-  createNetns(path: string): void {
+  createNetns(path: string, from?: string): void {
     ensureRunDir(dirname(path));
     closeSync(openSync(path, constants.O_RDONLY | constants.O_CREAT | constants.O_EXCL, 0));
     try {
+      if (from) {
+        mount(from, path, 'none', MS_BIND, null);
+        this.socks.set(path, inNamespace(this.nsFd(path), openNetlink));
+        return;
+      }
       this.socks.set(
         path,
         inNamespace('new', () => {
@@ -167,7 +172,7 @@ class Batch {
 function runOp(b: Batch, op: NetOp): void {
   switch (op.op) {
     case 'netns':
-      b.createNetns(op.path);
+      b.createNetns(op.path, op.from);
       return;
     case 'veth': {
       const master = op.master ? indexOf(hostSock, op.master) : undefined;

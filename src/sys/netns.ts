@@ -7,8 +7,11 @@ import { BerthError } from '../common/errors.ts';
 import { sysError } from './libc.ts';
 
 export type NetOp =
-  /** Makes a new namespace and bind-mounts it at `path` (as `ip netns add`). */
-  | { op: 'netns'; path: string }
+  /**
+   * Makes a new namespace and bind-mounts it at `path` (as `ip netns add`); with `from` (a
+   * namespace file, e.g. one a container's user namespace owns) binds that one instead.
+   */
+  | { op: 'netns'; path: string; from?: string }
   /** A veth pair made in the host namespace; the peer is made straight in `peer.ns`, down. */
   | {
       op: 'veth';

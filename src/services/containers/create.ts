@@ -1,6 +1,6 @@
 // POST /containers/create: validate, resolve the image, merge configs, reserve the name,
 // prepare the read-write layer and host files, then persist the record.
-import { mkdir, rm } from 'node:fs/promises';
+import { chown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument, notFound } from '../../common/errors.ts';
 import { newId, validateContainerName } from '../../common/ids.ts';
@@ -37,6 +37,7 @@ export function settingsContext(deps: Pick<ContainerDeps, 'store' | 'host' | 'se
     facts: deps.host,
     resolveContainer: (x) => deps.store.resolve(x).record.id,
     runtimes: ['runc', ...(deps.settings.runtimes ?? [])],
+    usernsRemap: Boolean(deps.settings.remappedRoot),
   };
 }
 
@@ -48,6 +49,24 @@ function checkMacAddresses(legacy: unknown, networkMode: string, endpoints: Reco
     throw bad(networkMode === 'default' || networkMode === '' ? 'bridge' : networkMode, legacy);
   for (const [net, ep] of Object.entries(endpoints))
     if (ep?.MacAddress && !isMacAddress(ep.MacAddress)) throw bad(net, ep.MacAddress);
+}
+
+/** The host ids of the container's root when it runs in the daemon's user namespace. */
+export function remappedRootOf(
+  settings: CreateDeps['settings'],
+  hc: { UsernsMode?: string },
+): { uid: number; gid: number } | undefined {
+  return hc.UsernsMode === 'host' ? undefined : settings.remappedRoot;
+}
+
+/**
+ * Under userns-remap the read-write layer and the host files belong to the container's
+ * root as the host sees it (dockerd chowns them so), so root inside may write them; the
+ * image layers below stay as they are (idmapped at mount).
+ */
+async function ownByRemappedRoot(dir: string, root: { uid: number; gid: number }): Promise<void> {
+  for (const name of ['upper', 'work', 'hostname', 'hosts', 'resolv.conf'])
+    await chown(join(dir, name), root.uid, root.gid);
 }
 
 function pickName(deps: CreateDeps, requested: string | undefined): string {
@@ -135,6 +154,8 @@ export async function createContainer(
       dnsSearch: hostConfig.DnsSearch ?? [],
       dnsOptions: hostConfig.DnsOptions ?? [],
     });
+    const root = remappedRootOf(deps.settings, hostConfig);
+    if (root) await ownByRemappedRoot(dir, root);
     ctx.signal.throwIfAborted();
     const record: ContainerRecord = {
       schema: 1,

@@ -8,9 +8,13 @@ export interface ContainerNetworking {
   /**
    * Starts preparing the network of a task about to start: `network` is known at once
    * (for the spec), `ready` resolves once namespace, interfaces, rules and /etc files are
-   * done. On failure everything prepared is released.
+   * done. On failure everything prepared is released. `netnsFrom`: a network namespace
+   * (file) to use instead of a new one (a remapped container's, owned by its user namespace).
    */
-  prepare(c: Container): { network: SpecInput['network']; ready: Promise<void>; env?: string[] };
+  prepare(
+    c: Container,
+    opts?: { netnsFrom?: string },
+  ): { network: SpecInput['network']; ready: Promise<void>; env?: string[] };
   /** Tears down what a stopped task used (netns, veths, addresses, rules). Idempotent. */
   release(id: string): Promise<void>;
   /** Whether a network of that name or ID exists (for NetworkMode and EndpointsConfig). */

@@ -123,6 +123,13 @@ export interface TaskRuntime {
   /** Builds the OCI spec (user resolution included); invalid-argument for a bad user. */
   buildSpec(input: SpecInput): Promise<unknown>;
   create(req: CreateTaskRequest): Promise<Task>;
+  /**
+   * userns-remap: the user namespace a task of this container will run in, made before
+   * its network (the namespace must own its network namespace: `netns` is one it owns, for
+   * the network to bind). undefined when the container runs in the host's. `done()` after
+   * create (the task holds them) or on failure.
+   */
+  prepareUserns(id: string, hostConfig: { UsernsMode?: string }): Promise<{ netns: string; done(): void } | undefined>;
   /** Reconnects to a task left by a previous berthd; `exited` when it is gone or done. */
   restore(
     id: string,

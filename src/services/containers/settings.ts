@@ -15,4 +15,6 @@ export interface EngineSettings {
   detachKeys?: string;
   /** Runtime names a container may ask for (`HostConfig.Runtime`); runc is always one. */
   runtimes?: readonly string[];
+  /** userns-remap: the host ids of a remapped container's root (its upper layer, host files and new volumes belong to them). */
+  remappedRoot?: { uid: number; gid: number };
 }

@@ -90,6 +90,7 @@ async function harness(t: { after(fn: () => Promise<void>): void }) {
   const tasks: FakeTask[] = [];
   let creates = 0;
   const runtime: TaskRuntime = {
+    prepareUserns: async () => undefined,
     buildSpec: async () => ({}),
     create: async () => {
       creates++;

@@ -151,8 +151,10 @@ export class Supervisor {
     // The namespace is prepared (veths, addresses, rules, /etc files) while the spec is built.
     let net: ReturnType<ContainerNetworking['prepare']> | undefined;
     let vols: AttachedMounts | undefined;
+    let userns: Awaited<ReturnType<TaskRuntime['prepareUserns']>>;
     try {
-      net = d.network?.prepare(c);
+      userns = await d.runtime.prepareUserns(id, c.record.hostConfig);
+      net = d.network?.prepare(c, userns ? { netnsFrom: userns.netns } : {});
       vols = await d.volumes.attach(c);
       const [spec] = await Promise.all([d.runtime.buildSpec(specInputOf(d, c, lowers, net, vols)), net?.ready]);
       // The last point where a client that hung up cancels the start: nothing runs yet.
@@ -165,9 +167,11 @@ export class Supervisor {
         openStdin: Boolean(cfg.OpenStdin),
         durableOutput: Boolean(log?.bind),
       });
+      userns?.done();
       vols.created();
       await this.connect(c, live, task, log, { start: true, paused: false });
     } catch (err) {
+      userns?.done();
       await log?.close().catch(() => {});
       if (task) await task.delete().catch(() => {});
       await vols?.release().catch(() => {});

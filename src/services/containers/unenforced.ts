@@ -19,8 +19,6 @@ const HOST_CONFIG: Check<HostConfig>[] = [
   ['Annotations', items],
   ['Cgroup', text],
   ['StorageOpt', items],
-  // Without userns-remap every container runs in the host's user namespace: "host" holds.
-  ['UsernsMode', (v) => v !== '' && v !== 'host'],
   // Resources (cgroup limits), namespace modes, Runtime, Isolation and the masked/read-only
   // paths are enforced, or refused or warned about as dockerd does (validate-settings.ts).
 ];

@@ -18,6 +18,8 @@ export interface SettingsContext {
   resolveContainer(idOrName: string): string;
   /** Runtime names a container may ask for (daemon.json `runtimes` plus runc). */
   readonly runtimes: readonly string[];
+  /** The daemon runs containers in a user namespace (`userns-remap`) unless they ask for the host's. */
+  readonly usernsRemap?: boolean;
 }
 
 const CONTAINER_PREFIX = 'container:';
@@ -221,6 +223,7 @@ export function verifyContainerSettings(
   if (runtime !== '' && !ctx.runtimes.includes(runtime))
     throw invalidArgument(`unknown or invalid runtime name: ${runtime}`);
   if (update) return warnings;
+  checkUsernsMode(ctx, hc);
 
   resolveModeContainer(ctx, 'PID', pid);
   resolveModeContainer(ctx, 'IPC', ipc);
@@ -245,6 +248,29 @@ export function verifyContainerSettings(
   }
   checkDevices(hc, ctx.facts);
   return warnings;
+}
+
+/**
+ * `--userns`: the daemon's namespace (empty) or the host's ("host"); dockerd takes other
+ * values and ignores them, Berth names them. Under userns-remap dockerd's conflicts: a
+ * privileged container, or one sharing the host's network or PID namespace, must ask for
+ * the host's user namespace.
+ */
+function checkUsernsMode(ctx: SettingsContext, hc: HostConfig): void {
+  const userns = hc.UsernsMode ?? '';
+  if (userns !== '' && userns !== 'host')
+    throw invalidArgument(
+      `invalid UsernsMode ${JSON.stringify(userns)}: only "host" (or empty, the daemon's) is supported`,
+    );
+  if (!ctx.usernsRemap || userns === 'host') return;
+  if (hc.Privileged)
+    throw invalidArgument(
+      'privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode',
+    );
+  if (hc.NetworkMode === 'host')
+    throw invalidArgument("cannot share the host's network namespace when user namespaces are enabled");
+  if (hc.PidMode === 'host')
+    throw invalidArgument('cannot share the host PID namespace when user namespaces are enabled');
 }
 
 /** Docker's default for the container's IPC namespace (daemon `default-ipc-mode`). */

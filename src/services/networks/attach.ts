@@ -195,8 +195,11 @@ export function attachmentOf(
       };
 }
 
-/** Sets up a container's namespace for a task that is about to start. */
-export async function attachContainer(deps: NetworkDeps, c: Container, dir: string): Promise<void> {
+/**
+ * Sets up a container's namespace for a task that is about to start: a new one, or the
+ * namespace file `netnsFrom` (one a remapped container's user namespace owns) bound in place.
+ */
+export async function attachContainer(deps: NetworkDeps, c: Container, dir: string, netnsFrom?: string): Promise<void> {
   const id = c.record.id;
   await releaseContainer(deps, id);
   const nets = connectedNetworks(c).map((n) => deps.store.resolve(n));
@@ -231,6 +234,7 @@ export async function attachContainer(deps: NetworkDeps, c: Container, dir: stri
       eps.map((e, i) => attachmentOf(nets[i], e, { v4: gw.v4 === i, v6: gw.v6 === i }, ecs[i])),
       true,
       true,
+      netnsFrom,
     );
     const bridge = deps.store.networks().find((n) => n.name === 'bridge');
     const legacy = nets[0] && !isUserDefined(nets[0]);

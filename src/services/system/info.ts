@@ -43,13 +43,16 @@ export interface SystemDeps {
   /** daemon.json `seccomp-profile` ('' for Berth's default). */
   seccompProfile?: string;
   noNewPrivileges?: boolean;
+  /** userns-remap is on. */
+  userns?: boolean;
 }
 
-/** dockerd's SecurityOptions: the seccomp profile in use, no-new-privileges, cgroupns on v2. */
+/** dockerd's SecurityOptions: the seccomp profile in use, no-new-privileges, userns (remapping on), cgroupns on v2. */
 function securityOptions(d: SystemDeps): string[] {
   const p = d.seccompProfile ?? '';
   const out = [`name=seccomp,profile=${p === '' ? 'builtin' : p}`];
   if (d.noNewPrivileges) out.push('name=no-new-privileges');
+  if (d.userns) out.push('name=userns');
   if (cgroupVersion() === '2') out.push('name=cgroupns');
   return out;
 }

@@ -1,0 +1,208 @@
+// userns-remap through the docker CLI, checked from inside the container and on the host:
+// `default` creates dockremap with dockerd's subordinate ranges; containers run in a user
+// namespace whose root is an unprivileged host uid; image layers are shared unchanged
+// through idmapped mounts (no per-container copy); --userns=host opts out; dockerd's
+// conflicts are refused; a berthd restart re-adopts a remapped container. The host's
+// account files are restored byte for byte afterwards (other engineers share the host).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importBusybox, isRoot, runCli, startDaemon, type TestDaemon } from './helpers/daemon.ts';
+
+const skip = isRoot ? false : 'needs root (user namespaces, idmapped mounts, runc)';
+// useradd and usermod rewrite these (and their `-` backups): all are put back as they were.
+const ACCOUNT_FILES = ['passwd', 'group', 'shadow', 'gshadow', 'subuid', 'subgid'].flatMap((f) => [
+  `/etc/${f}`,
+  `/etc/${f}-`,
+]);
+const saved = new Map<string, Buffer | undefined>();
+let d: TestDaemon | undefined;
+let dir: string;
+let base = 0;
+
+async function restoreAccounts(): Promise<void> {
+  for (const [f, content] of saved) {
+    if (content === undefined) await rm(f, { force: true });
+    else if (!existsSync(f) || !readFileSync(f).equals(content)) await writeFile(f, content);
+  }
+}
+
+before(
+  async () => {
+    if (skip) return;
+    for (const f of ACCOUNT_FILES) saved.set(f, existsSync(f) ? readFileSync(f) : undefined);
+    assert.doesNotMatch(readFileSync('/etc/passwd', 'utf8'), /^dockremap:/m, 'dockremap already exists on this host');
+    dir = await mkdtemp(join(tmpdir(), 'berth-userns-'));
+    try {
+      // A remapped root reaches its rootfs in the exec root as an unprivileged uid: the test
+      // root (mkdtemp makes it 0700) must be searchable, as /run is.
+      const root = await mkdtemp(join(tmpdir(), 'berth-test-'));
+      await chmod(root, 0o711);
+      d = await startDaemon({ root, config: { 'userns-remap': 'default' } });
+      await importBusybox(d);
+    } catch (err) {
+      await restoreAccounts();
+      throw err;
+    }
+  },
+  { timeout: 90_000 },
+);
+
+after(async () => {
+  try {
+    if (d) await d.cleanup();
+  } finally {
+    await restoreAccounts();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+});
+
+async function docker(args: string[]): Promise<string> {
+  const r = await runCli('docker', d!, args);
+  if (r.code !== 0)
+    console.log(
+      d!
+        .logs()
+        .split('\n')
+        .filter((l) => /error|warn|fail/i.test(l))
+        .slice(-15)
+        .join('\n'),
+    );
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+const mapOf = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).join(' '));
+
+test('default creates dockremap with a 65536-id range in /etc/subuid and /etc/subgid, as dockerd', {
+  skip,
+}, async () => {
+  const passwd = readFileSync('/etc/passwd', 'utf8');
+  assert.match(passwd, /^dockremap:x:\d+:\d+:/m);
+  assert.match(readFileSync('/etc/group', 'utf8'), /^dockremap:x:\d+:/m);
+  const sub = /^dockremap:(\d+):65536$/m.exec(readFileSync('/etc/subuid', 'utf8'));
+  assert.ok(sub, readFileSync('/etc/subuid', 'utf8'));
+  base = Number(sub[1]);
+  assert.match(readFileSync('/etc/subgid', 'utf8'), new RegExp(`^dockremap:${base}:65536$`, 'm'));
+  const info = JSON.parse(await docker(['info', '--format', '{{json .SecurityOptions}}'])) as string[];
+  assert.ok(info.includes('name=userns'), info.join(' '));
+});
+
+test('root in the container is the first subordinate id on the host; /proc/self/uid_map shows the range', {
+  skip,
+}, async () => {
+  assert.ok(base > 0);
+  const out = await docker([
+    'run',
+    '--rm',
+    'busybox',
+    'sh',
+    '-c',
+    'cat /proc/self/uid_map; echo --; cat /proc/self/gid_map; echo --; id -u',
+  ]);
+  const [uid, gid, id] = out.split('--');
+  assert.deepEqual(mapOf(uid), [`0 ${base} 65536`]);
+  assert.deepEqual(mapOf(gid), [`0 ${base} 65536`]);
+  assert.equal(id.trim(), '0');
+  // A file root makes in a bind mount belongs to the mapped uid on the host. The bind is
+  // as it is on the host: root inside may write only where the host lets that uid write.
+  const bind = join(dir, 'bind');
+  await mkdir(bind, { mode: 0o1777 });
+  await chmod(bind, 0o1777);
+  await chmod(dir, 0o755);
+  const denied = await runCli('docker', d!, ['run', '--rm', '-v', `${dir}:/b`, 'busybox', 'touch', '/b/f']);
+  assert.match(denied.stderr, /Permission denied/);
+  await docker(['run', '--rm', '-v', `${dir}:/b`, 'busybox', 'sh', '-c', 'touch /b/bind/f']);
+  const s = statSync(join(bind, 'f'));
+  assert.deepEqual([s.uid, s.gid], [base, base]);
+});
+
+test('image layers are shared unchanged through idmapped mounts, not copied per container', { skip }, async () => {
+  const layerRoot = join(d!.dataRoot, 'layers');
+  const layers = (await readdir(layerRoot)).filter((n) => /^[0-9a-f]{64}$/.test(n));
+  assert.equal(layers.length, 1);
+  const onHost = join(layerRoot, layers[0], 'diff', 'bin', 'busybox');
+  const before = await stat(onHost);
+  assert.deepEqual([before.uid, before.gid], [0, 0]);
+  const a = await docker(['run', '-d', 'busybox', 'sleep', '300']);
+  const b = await docker(['run', '-d', 'busybox', 'sleep', '300']);
+  for (const id of [a, b]) {
+    // Inside: the layer's root-owned file is root's (an unmapped owner would read 65534),
+    // and it is the very inode in the layer directory on the host.
+    const seen = await docker(['exec', id, 'stat', '-c', '%u:%g %i', '/bin/busybox']);
+    assert.equal(seen, `0:0 ${before.ino}`);
+    // The container's processes run as the unprivileged mapped uid on the host.
+    const pid = await docker(['inspect', '-f', '{{.State.Pid}}', id]);
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    assert.match(status, new RegExp(`^Uid:\\s+${base}\\s+${base}\\s+${base}\\s+${base}$`, 'm'));
+    // The rootfs is an overlay whose lower layer is a (detached, idmapped) clone.
+    const root = (await readFile(`/proc/${pid}/mountinfo`, 'utf8')).split('\n').find((l) => / \/ \/ /.test(l));
+    assert.match(root ?? '', / - overlay .*lowerdir\+=/, root);
+    // Writing is copy-up into the container's own upper dir, owned by the mapped root.
+    await docker(['exec', id, 'sh', '-c', 'echo x >> /bin/newfile && chown 5:6 /bin/newfile']);
+    const upper = join(d!.dataRoot, 'containers', id, 'upper');
+    const nf = await stat(join(upper, 'bin', 'newfile'));
+    assert.deepEqual([nf.uid, nf.gid], [base + 5, base + 6]);
+    assert.ok(!existsSync(join(upper, 'bin', 'busybox')), 'no copy of the layer in the upper dir');
+  }
+  const after = await stat(onHost);
+  assert.deepEqual(
+    [after.uid, after.gid, after.ino, after.mtimeMs, after.ctimeMs],
+    [0, 0, before.ino, before.mtimeMs, before.ctimeMs],
+  );
+  await docker(['rm', '-f', a, b]);
+});
+
+test('--userns=host runs in the host user namespace', { skip }, async () => {
+  const out = await docker([
+    'run',
+    '--rm',
+    '--userns=host',
+    '-v',
+    `${dir}:/b`,
+    'busybox',
+    'sh',
+    '-c',
+    'cat /proc/self/uid_map; touch /b/hostfile',
+  ]);
+  assert.deepEqual(mapOf(out), ['0 0 4294967295']);
+  assert.equal(statSync(join(dir, 'hostfile')).uid, 0);
+  // dockerd's conflicts hold only without it.
+  await docker(['run', '--rm', '--userns=host', '--privileged', 'busybox', 'true']);
+});
+
+test("dockerd's refusals under userns-remap, and an unknown UsernsMode is a 400 naming it", { skip }, async () => {
+  const before = await docker(['ps', '-aq']);
+  for (const [flags, msg] of [
+    [['--privileged'], /privileged mode is incompatible with user namespaces/],
+    [['--net=host'], /cannot share the host's network namespace when user namespaces are enabled/],
+    [['--pid=host'], /cannot share the host PID namespace when user namespaces are enabled/],
+  ] as const) {
+    const r = await runCli('docker', d!, ['create', ...flags, 'busybox', 'true']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, msg);
+  }
+  const r = await d!.api('POST', '/containers/create', {
+    body: { Image: 'busybox', HostConfig: { UsernsMode: 'private' } },
+  });
+  assert.equal(r.status, 400);
+  assert.match(r.body.toString(), /invalid UsernsMode \\"private\\"/);
+  assert.equal(await docker(['ps', '-aq']), before, 'nothing was created');
+});
+
+test('a berthd restart re-adopts a running remapped container', { skip, timeout: 90_000 }, async () => {
+  const id = await docker(['run', '-d', 'busybox', 'sleep', '300']);
+  await d!.stop('SIGKILL');
+  await d!.start();
+  assert.equal(await docker(['inspect', '-f', '{{.State.Status}}', id]), 'running');
+  const out = await docker(['exec', id, 'cat', '/proc/self/uid_map']);
+  assert.deepEqual(mapOf(out), [`0 ${base} 65536`]);
+  await docker(['rm', '-f', id]);
+});
