@@ -6,7 +6,8 @@
 // account files are restored byte for byte afterwards (other engineers share the host).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { flock, LOCK_EX, LOCK_NB } from '../src/sys/libc.ts';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,25 @@ let d: TestDaemon | undefined;
 let dir: string;
 let base = 0;
 
+// Two test runs on this host (a landing and an engineer's full suite) must not both make and
+// restore dockremap: the file is locked for the whole run (released if the process dies).
+const LOCK = '/run/lock/berth-userns-test.lock';
+let lockFd: number | undefined;
+
+async function lockAccounts(): Promise<void> {
+  const fd = openSync(LOCK, 'w');
+  for (let i = 0; ; i++) {
+    try {
+      flock(fd, LOCK_EX | LOCK_NB);
+      lockFd = fd;
+      return;
+    } catch (err) {
+      if (i > 3000) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 async function restoreAccounts(): Promise<void> {
   for (const [f, content] of saved) {
     if (content === undefined) await rm(f, { force: true });
@@ -33,6 +53,7 @@ async function restoreAccounts(): Promise<void> {
 before(
   async () => {
     if (skip) return;
+    await lockAccounts();
     for (const f of ACCOUNT_FILES) saved.set(f, existsSync(f) ? readFileSync(f) : undefined);
     assert.doesNotMatch(readFileSync('/etc/passwd', 'utf8'), /^dockremap:/m, 'dockremap already exists on this host');
     dir = await mkdtemp(join(tmpdir(), 'berth-userns-'));
@@ -45,10 +66,13 @@ before(
       await importBusybox(d);
     } catch (err) {
       await restoreAccounts();
+      if (lockFd !== undefined) closeSync(lockFd);
+      lockFd = undefined;
       throw err;
     }
   },
-  { timeout: 90_000 },
+  // Another run may hold the lock for its whole file.
+  { timeout: 700_000 },
 );
 
 after(async () => {
@@ -56,6 +80,7 @@ after(async () => {
     if (d) await d.cleanup();
   } finally {
     await restoreAccounts();
+    if (lockFd !== undefined) closeSync(lockFd);
     if (dir) await rm(dir, { recursive: true, force: true });
   }
 });
@@ -158,6 +183,61 @@ test('image layers are shared unchanged through idmapped mounts, not copied per 
     [0, 0, before.ino, before.mtimeMs, before.ctimeMs],
   );
   await docker(['rm', '-f', a, b]);
+});
+
+test("named volumes belong to the remapped root; copy-up gives the image's files the container's ids", {
+  skip,
+}, async () => {
+  const out = await docker([
+    'run',
+    '--rm',
+    '-v',
+    'uvol:/data',
+    'busybox',
+    'sh',
+    '-c',
+    'touch /data/x && stat -c %u:%g /data /data/x',
+  ]);
+  assert.deepEqual(out.split('\n'), ['0:0', '0:0']);
+  const data = join(d!.dataRoot, 'volumes', 'uvol', '_data');
+  for (const p of [data, join(data, 'x')]) {
+    const s = await stat(p);
+    assert.deepEqual([s.uid, s.gid], [base, base], p);
+  }
+  // Copy-up: the image's /etc (root's) lands in the volume as the container's root.
+  const etc = await docker(['run', '--rm', '-v', 'uetc:/etc', 'busybox', 'stat', '-c', '%u:%g', '/etc/passwd']);
+  assert.equal(etc, '0:0');
+  const copied = await stat(join(d!.dataRoot, 'volumes', 'uetc', '_data', 'passwd'));
+  assert.deepEqual([copied.uid, copied.gid], [base, base]);
+  await docker(['volume', 'rm', 'uvol', 'uetc']);
+});
+
+test("commit, cp and export record the container's own ids, not the host's", { skip }, async () => {
+  const id = await docker(['run', '-d', 'busybox', 'sh', '-c', 'echo hi > /made && chown 5:6 /made && sleep 300']);
+  // The command chowns before it sleeps: wait for that.
+  for (let i = 0; i < 100; i++) {
+    const r = await runCli('docker', d!, ['exec', id, 'stat', '-c', '%u', '/made']);
+    if (r.code === 0 && r.stdout.trim() === '5') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // cp out: the tar names the container's ids.
+  const r = await runCli('docker', d!, ['cp', `${id}:/made`, '-']);
+  assert.equal(r.code, 0, r.stderr);
+  const hdr = Buffer.from(r.stdout, 'latin1');
+  assert.equal(parseInt(hdr.subarray(108, 116).toString().trim(), 8), 5);
+  assert.equal(parseInt(hdr.subarray(116, 124).toString().trim(), 8), 6);
+  // cp in: the archive's owner (the CLI sends the local file's, root) is the container's root.
+  await writeFile(join(dir, 'in.txt'), 'in\n');
+  await docker(['cp', join(dir, 'in.txt'), `${id}:/in.txt`]);
+  assert.equal(await docker(['exec', id, 'stat', '-c', '%u:%g', '/in.txt']), '0:0');
+  const inUpper = await stat(join(d!.dataRoot, 'containers', id, 'upper', 'in.txt'));
+  assert.deepEqual([inUpper.uid, inUpper.gid], [base, base]);
+  // commit: the layer holds 5:6, so the image reads the same in any mode.
+  await docker(['commit', id, 'userns-commit']);
+  assert.equal(await docker(['run', '--rm', '--userns=host', 'userns-commit', 'stat', '-c', '%u:%g', '/made']), '5:6');
+  assert.equal(await docker(['run', '--rm', 'userns-commit', 'stat', '-c', '%u:%g', '/made']), '5:6');
+  await docker(['rm', '-f', id]);
+  await docker(['rmi', 'userns-commit']);
 });
 
 test('--userns=host runs in the host user namespace', { skip }, async () => {

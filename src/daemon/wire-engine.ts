@@ -137,15 +137,24 @@ async function assembleEngine(
   const events = new EventBus({ cap: EVENT_HISTORY, journal, history });
   journal.compactFrom(() => events.snapshot());
   const views = containerFs(config.execRoot, log);
-  const vols = wireVolumes({ config, events, log, router, store: containers, fs: views });
+  const remap = await loadRemap(config.usernsRemap);
+  if (remap) log.info('user namespace remapping', { user: remap.user, group: remap.group, root: remap.root });
+  const idMappings = remap ? { uidMappings: remap.uidMap, gidMappings: remap.gidMap } : undefined;
+  const vols = wireVolumes({
+    config,
+    events,
+    log,
+    router,
+    store: containers,
+    fs: views,
+    ...(remap && idMappings ? { remap: { ...idMappings, root: remap.root } } : {}),
+  });
   const quarantined = [...(await images.load((doc) => chainIds(doc.rootfs.diff_ids))), ...(await containers.load())];
   quarantined.push(...(await vols.init()));
   for (const q of quarantined) {
     log.warn('quarantined a damaged record', { path: q.path, reason: q.reason });
     warnings.push(`quarantined ${q.reason} (moved to ${q.path})`);
   }
-  const remap = await loadRemap(config.usernsRemap);
-  if (remap) log.info('user namespace remapping', { user: remap.user, group: remap.group, root: remap.root });
   const runtime = await createRuntime(config, log, remap);
   opened.push(runtime);
   const locks = new KeyedMutex();
@@ -170,7 +179,7 @@ async function assembleEngine(
     logOpts: config.logOpts,
     journal: journalTarget,
     detachKeys: config.detachKeys,
-    ...(remap ? { remappedRoot: remap.root } : {}),
+    ...(remap && idMappings ? { remappedRoot: remap.root, idMappings } : {}),
     // Read at each create: a SIGHUP may add or remove daemon.json runtimes.
     get runtimes() {
       return Object.keys(config.runtimes);

@@ -1,5 +1,6 @@
 // Wires the volume service (records, local driver, plugins) to the /volumes router and,
 // as the ContainerVolumes port, to the container services.
+import { idShift, type IdMappings } from '../oci/id-mappings.ts';
 import { join } from 'node:path';
 import type { Router } from '../api/router.ts';
 import { volumeRoutes } from '../api/routes/volumes.ts';
@@ -38,11 +39,14 @@ export function wireVolumes(o: {
   router: Router;
   store: ContainerStore;
   fs: ContainerFsPort;
+  /** userns-remap: new local volumes' data belongs to the remapped root; copy-up shifts owners. */
+  remap?: IdMappings & { root: { uid: number; gid: number } };
 }): VolumeWiring {
   const plugins = new PluginRegistry({
     timeoutMs: o.config.volumePluginTimeout > 0 ? o.config.volumePluginTimeout * 1000 : undefined,
   });
-  const volumes = new Volumes({ root: join(o.config.dataRoot, 'volumes'), plugins });
+  const volumes = new Volumes({ root: join(o.config.dataRoot, 'volumes'), plugins, dataOwner: o.remap?.root });
+  const shift = o.remap ? idShift(o.remap) : undefined;
   const deps: VolumeDeps = { volumes, events: o.events, log: o.log };
   const pinsDir = join(o.config.execRoot, 'volume-subpaths');
   volumeRoutes(o.router, {
@@ -59,6 +63,7 @@ export function wireVolumes(o: {
     viewImage: (lowers) => o.fs.mountView(lowers),
     dataRoot: o.config.dataRoot,
     pinsDir,
+    copyUpIds: (hc) => (shift && hc.UsernsMode !== 'host' ? shift.toHost : undefined),
   });
   return {
     deps,

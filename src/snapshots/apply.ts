@@ -70,6 +70,8 @@ export interface ApplyOptions {
   noOverwriteDirNonDir?: boolean;
   /** Owner for every entry instead of the archive's uid/gid. */
   owner?: { uid: number; gid: number };
+  /** The owner written for an entry's (or `owner`'s) ids: a remapped container's host ids. */
+  mapIds?: (uid: number, gid: number) => [number, number];
 }
 
 export interface ApplyResult {
@@ -112,6 +114,7 @@ interface Ctx {
   plain: boolean;
   noOverwriteDirNonDir: boolean;
   owner?: { uid: number; gid: number };
+  mapIds?: (uid: number, gid: number) => [number, number];
   dirTimes: DirTime[];
   size: number;
 }
@@ -131,6 +134,7 @@ export async function applyLayer(
     plain: Boolean(opts.plain),
     noOverwriteDirNonDir: Boolean(opts.noOverwriteDirNonDir),
     owner: opts.owner,
+    mapIds: opts.mapIds,
     dirTimes: [],
     size: 0,
   };
@@ -156,7 +160,9 @@ export async function applyLayer(
 }
 
 async function applyEntry(ctx: Ctx, { header: hdr, body }: TarEntry): Promise<void> {
-  const h = ctx.owner ? { ...hdr, ...ctx.owner } : hdr;
+  const owned = ctx.owner ? { ...hdr, ...ctx.owner } : hdr;
+  const ids = ctx.mapIds?.(owned.uid, owned.gid);
+  const h = ids ? { ...owned, uid: ids[0], gid: ids[1] } : owned;
   const rel = cleanName(h.name);
   const base = rel === '' ? '' : posix.basename(rel);
   const dirRel = rel === '' ? '' : posix.dirname(rel).replace(/^\.$/, '');

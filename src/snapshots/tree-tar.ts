@@ -19,6 +19,8 @@ export interface TreeTarOptions {
   upper?: { lowers: readonly string[]; mountPoints?: ReadonlySet<string> };
   /** Checked between entries: an aborted export stops walking (and closes its fds). */
   signal?: AbortSignal;
+  /** The owner recorded for a file's ids: a remapped container's own ids for the host's. */
+  mapIds?: (uid: number, gid: number) => [number, number];
 }
 
 interface Walk {
@@ -42,7 +44,7 @@ export async function tarEntry(
 ): Promise<void> {
   const walk: Walk = { w, opts, links: new Map(), count: 0 };
   if (name !== null) return emit(walk, dirfd, name, archName, '/' + archName);
-  if (archName !== '') await w.add({ ...meta(fstatSync(dirfd)), name: `${archName}/`, type: 'dir' });
+  if (archName !== '') await w.add({ ...meta(fstatSync(dirfd), opts.mapIds), name: `${archName}/`, type: 'dir' });
   await children(walk, dirfd, archName, '');
 }
 
@@ -68,7 +70,12 @@ async function emit(walk: Walk, dirfd: number, name: string, archName: string, c
     }
     if (isMountStubAt(ctrPath, st, path, up.lowers, up.mountPoints)) return;
   }
-  const base: TarWriteEntry = { ...meta(st), name: archName, type: 'file', xattrs: xattrsOf(path, Boolean(up)) };
+  const base: TarWriteEntry = {
+    ...meta(st, walk.opts.mapIds),
+    name: archName,
+    type: 'file',
+    xattrs: xattrsOf(path, Boolean(up)),
+  };
   if (st.isDirectory()) {
     const fd = openNoFollow(dirfd, name, O_RDONLY | O_DIRECTORY);
     try {
@@ -142,8 +149,9 @@ const parentOf = (arch: string) => (arch.includes('/') ? arch.slice(0, arch.last
 const major = (dev: number) => Number((BigInt(dev) >> 8n) & 0xfffn) | Number((BigInt(dev) >> 32n) & ~0xfffn);
 const minor = (dev: number) => Number(BigInt(dev) & 0xffn) | Number((BigInt(dev) >> 12n) & ~0xffn);
 
-function meta(st: Stats): Omit<TarWriteEntry, 'name' | 'type'> {
-  return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+function meta(st: Stats, mapIds?: TreeTarOptions['mapIds']): Omit<TarWriteEntry, 'name' | 'type'> {
+  const [uid, gid] = mapIds ? mapIds(st.uid, st.gid) : [st.uid, st.gid];
+  return { mode: st.mode & 0o7777, uid, gid, mtime: Math.floor(st.mtimeMs / 1000) };
 }
 
 /** xattrs worth keeping (overlay's own are dropped; security.capability etc. kept). */

@@ -59,9 +59,10 @@ export interface CopyResult {
 /**
  * Copies the contents of the directory `srcFd` into the (empty) directory `dstFd`, then
  * gives `dstFd` the source directory's owner, mode, xattrs and times (Docker's copy-up
- * does: a database image's data directory keeps its owner). The caller owns both fds.
+ * does: a database image's data directory keeps its owner; `mapIds` shifts owners into a
+ * remapped container's host ids). The caller owns both fds.
  */
-export async function copyTree(srcFd: number, dstFd: number): Promise<CopyResult> {
+export async function copyTree(srcFd: number, dstFd: number, mapIds?: MapIds): Promise<CopyResult> {
   const result: CopyResult = { entries: 0, bytes: 0 };
   // Hard links: the first copy of an inode, by relative directory and name.
   const links = new Map<string, { rel: string; name: string }>();
@@ -72,7 +73,7 @@ export async function copyTree(srcFd: number, dstFd: number): Promise<CopyResult
       const f = stack[stack.length - 1];
       if (f.next >= f.names.length) {
         stack.pop();
-        finishDir(f);
+        finishDir(f, mapIds);
         if (stack.length > 0) {
           closeFd(f.src);
           closeFd(f.dst);
@@ -111,14 +112,14 @@ export async function copyTree(srcFd: number, dstFd: number): Promise<CopyResult
         copyFileSync(s, d, constants.COPYFILE_EXCL);
         result.bytes += st.size;
         if (st.nlink > 1) links.set(key, { rel: f.rel, name });
-        own(d, st);
+        own(d, st, mapIds);
         if (st.mode & 0o6000) fchmodat(f.dst, name, st.mode & 0o7777); // chown cleared setuid/setgid
       } else if (st.isSymbolicLink()) {
         symlinkSync(readlinkSync(s), d);
-        own(d, st);
+        own(d, st, mapIds);
       } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
         mknod(d, st.mode, major(st.rdev), minor(st.rdev));
-        own(d, st);
+        own(d, st, mapIds);
         fchmodat(f.dst, name, st.mode & 0o7777);
       } else {
         continue; // sockets live only as long as their listener
@@ -140,18 +141,22 @@ function frame(src: number, dst: number, rel: string, stat: Stats): Frame {
 }
 
 /** A directory's own metadata goes on after its children (which change its mtime). */
-function finishDir(f: Frame): void {
+function finishDir(f: Frame, mapIds: MapIds | undefined): void {
   // `/proc/self/fd/N/.`: the directory the fd pins, named by a last component that is the
   // directory itself (the magic link alone would be the link, for the l* calls).
   const d = `${fdPath(f.dst)}/.`;
-  own(d, f.stat);
+  own(d, f.stat, mapIds);
   fchmodat(-100, d, f.stat.mode & 0o7777);
   copyXattrs(`${fdPath(f.src)}/.`, d);
   lutimesSync(d, f.stat.atimeMs / 1000, f.stat.mtimeMs / 1000);
 }
 
-function own(path: string, st: Stats): void {
-  lchownSync(path, st.uid, st.gid);
+/** The owner a copy gets for the source's ids (a remapped container's host ids for its own). */
+export type MapIds = (uid: number, gid: number) => [number, number];
+
+function own(path: string, st: Stats, mapIds: MapIds | undefined): void {
+  const [uid, gid] = mapIds ? mapIds(st.uid, st.gid) : [st.uid, st.gid];
+  lchownSync(path, uid, gid);
 }
 
 /** xattrs as they are (capabilities, ACLs, labels); a filesystem without them is no error. */

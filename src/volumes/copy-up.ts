@@ -12,7 +12,7 @@ import { readRecord, writeRecord } from '../metadata/record-dir.ts';
 import { fsyncDir } from '../sys/atomic.ts';
 import { atPath, fdPath } from '../sys/inroot.ts';
 import { syncfsAsync } from '../sys/libc.ts';
-import { copyTree, type CopyResult } from './copy-tree.ts';
+import { copyTree, type CopyResult, type MapIds } from './copy-tree.ts';
 
 const MARKER = 'copyup.json';
 
@@ -48,9 +48,9 @@ export const isEmptyDir = (dirFd: number) => readdirSync(fdPath(dirFd)).length =
  * Copies the directory `srcFd` into the empty data directory `dataFd` of the volume whose
  * record directory is `volumeDir`, under the marker protocol above.
  */
-export async function copyUp(volumeDir: string, srcFd: number, dataFd: number): Promise<CopyResult> {
+export async function copyUp(volumeDir: string, srcFd: number, dataFd: number, mapIds?: MapIds): Promise<CopyResult> {
   await writeRecord(join(volumeDir, MARKER), { names: readdirSync(fdPath(srcFd)) } satisfies Marker);
-  const result = await copyTree(srcFd, dataFd);
+  const result = await copyTree(srcFd, dataFd, mapIds);
   // Durable before the marker goes: after a power cut, no marker means a whole copy.
   const syncFd = openSync(fdPath(dataFd), constants.O_RDONLY | constants.O_DIRECTORY);
   try {

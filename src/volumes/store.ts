@@ -11,7 +11,7 @@
 // volume's directory is ever deleted through: mounts are detached first and the removal
 // refuses to run while any remain.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { chown, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict, errnoCode, internal } from '../common/errors.ts';
 import { loadRecordDir, type Quarantined } from '../metadata/record-dir.ts';
@@ -31,8 +31,12 @@ export class VolumeStore {
   /** File deletions still running for removals that returned early. */
   private readonly deleting = new Set<Promise<void>>();
 
-  constructor(root: string) {
+  /** Who a new local volume's data directory belongs to (userns-remap: the remapped root). */
+  private readonly dataOwner?: { uid: number; gid: number };
+
+  constructor(root: string, dataOwner?: { uid: number; gid: number }) {
     this.root = root;
+    this.dataOwner = dataOwner;
   }
 
   /** Sweeps interrupted creates and removals, then loads every record (damaged ones are quarantined). */
@@ -80,6 +84,7 @@ export class VolumeStore {
     try {
       await mkdir(stage, { mode: 0o701 });
       if (withData) await mkdir(join(stage, DATA_DIR), { mode: 0o755 });
+      if (withData && this.dataOwner) await chown(join(stage, DATA_DIR), this.dataOwner.uid, this.dataOwner.gid);
       // The staging directory is ours alone: the record is written in place, and it and the
       // directory's entries are made durable together before the one rename publishes them.
       const fh = await open(join(stage, RECORD_FILE), 'wx', 0o600);

@@ -15,7 +15,7 @@ import type { Quarantined } from '../metadata/record-dir.ts';
 import { fdPath, openNoFollow, openRoot } from '../sys/inroot.ts';
 import { closeFd, O_DIRECTORY, O_PATH } from '../sys/libc.ts';
 import { copyUp, isEmptyDir, readMarker, undoCopyUp } from './copy-up.ts';
-import type { CopyResult } from './copy-tree.ts';
+import type { CopyResult, MapIds } from './copy-tree.ts';
 import type { DriverVolume, VolumeDriver, VolumeScope } from './driver.ts';
 import { LocalDriver } from './local-driver.ts';
 import { needsMount } from './local-options.ts';
@@ -62,8 +62,8 @@ export class Volumes {
   private readonly locks = new KeyedMutex();
   private readonly refs = new Map<string, Set<string>>();
 
-  constructor(opts: { root: string; plugins: PluginRegistry }) {
-    this.store = new VolumeStore(opts.root);
+  constructor(opts: { root: string; plugins: PluginRegistry; dataOwner?: { uid: number; gid: number } }) {
+    this.store = new VolumeStore(opts.root, opts.dataOwner);
     this.local = new LocalDriver(this.store);
     this.plugins = opts.plugins;
   }
@@ -253,7 +253,7 @@ export class Volumes {
    * at the mount's destination) is copied into it. Returns undefined when the volume was
    * not empty (nothing copied).
    */
-  async populate(name: string, ref: string, srcFd: number): Promise<CopyResult | undefined> {
+  async populate(name: string, ref: string, srcFd: number, mapIds?: MapIds): Promise<CopyResult | undefined> {
     return this.locks.run(name, async () => {
       const path = await this.mountLocked(name, ref);
       try {
@@ -261,7 +261,7 @@ export class Volumes {
         const dataFd = r.driver === LOCAL_DRIVER ? this.openLocalData(name) : openDir(path);
         try {
           if (!isEmptyDir(dataFd)) return undefined;
-          return await copyUp(this.store.dir(name), srcFd, dataFd);
+          return await copyUp(this.store.dir(name), srcFd, dataFd, mapIds);
         } finally {
           closeFd(dataFd);
         }

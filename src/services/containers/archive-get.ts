@@ -14,6 +14,7 @@ import { closeFd } from '../../sys/libc.ts';
 import { openDirInRoot, parentInRoot } from '../../sys/inroot.ts';
 import { TarWriter } from '../../tar/writer.ts';
 import { tarEntry } from '../../snapshots/tree-tar.ts';
+import { idShiftOf } from './userns.ts';
 import type { OpContext } from '../../common/context.ts';
 import type { FsDeps } from './fs-ports.ts';
 import { openContainerRoot, type RootHandle } from './fs-common.ts';
@@ -155,7 +156,10 @@ export async function archiveGet(
   w.stream.on('error', () => {});
   void (async () => {
     try {
-      await tarEntry(w, loc.dirfd, loc.name, archName, { signal });
+      await tarEntry(w, loc.dirfd, loc.name, archName, {
+        signal,
+        mapIds: idShiftOf(deps.containers.settings, c.record.hostConfig)?.toContainer,
+      });
       await w.finish();
     } catch (err) {
       w.stream.destroy(err as Error);

@@ -12,6 +12,7 @@ import type { Container } from '../../containers/store.ts';
 import { closeFd, O_RDONLY } from '../../sys/libc.ts';
 import { fdPath, openDirInRoot, openInRoot, readRegularFd } from '../../sys/inroot.ts';
 import { applyLayer } from '../../snapshots/apply.ts';
+import { idShiftOf } from './userns.ts';
 import type { OpContext } from '../../common/context.ts';
 import type { FsDeps } from './fs-ports.ts';
 import { livePid, openContainerRoot, type RootHandle } from './fs-common.ts';
@@ -77,6 +78,8 @@ async function extractInto(
       plain: true,
       noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
       owner,
+      // A remapped container's files belong to its ids as the host numbers them.
+      mapIds: idShiftOf(deps.containers.settings, c.record.hostConfig)?.toHost,
       signal: ctx.signal,
       onWarning: (m) => warnings.push(m),
     });

@@ -13,6 +13,7 @@ import { closeFd } from '../../sys/libc.ts';
 import { openRoot } from '../../sys/inroot.ts';
 import { TarWriter } from '../../tar/writer.ts';
 import { tarEntry } from '../../snapshots/tree-tar.ts';
+import { idShiftOf } from './userns.ts';
 import { importTarget } from '../images/import.ts';
 import { dockerArch } from '../images/deps.ts';
 import type { OpContext } from '../../common/context.ts';
@@ -117,6 +118,8 @@ export async function writeLayerBlob(
         await tarEntry(w, upperFd, null, '', {
           upper: { lowers: lowersOf(cd, c), mountPoints: mountPointsOf(c) },
           signal: ctx.signal,
+          // A remapped container's upper dir holds host ids: the layer records its own.
+          mapIds: idShiftOf(cd.settings, c.record.hostConfig)?.toContainer,
         });
         await w.finish();
       })();

@@ -17,6 +17,7 @@ import { chainIds } from '../../common/digest.ts';
 import type { MountPoint } from '../../containers/types.ts';
 import { validatePorts } from '../networks/publish.ts';
 import { unenforcedWarnings } from './unenforced.ts';
+import { remappedRootOf } from './userns.ts';
 import type { ContainerCreateBody, ContainerCreateResponse } from '../../api/types/containers.ts';
 import { adaptHostConfig, isMacAddress, type SettingsContext, verifyContainerSettings } from './validate-settings.ts';
 import type { EndpointConfig } from '../../containers/types.ts';
@@ -49,14 +50,6 @@ function checkMacAddresses(legacy: unknown, networkMode: string, endpoints: Reco
     throw bad(networkMode === 'default' || networkMode === '' ? 'bridge' : networkMode, legacy);
   for (const [net, ep] of Object.entries(endpoints))
     if (ep?.MacAddress && !isMacAddress(ep.MacAddress)) throw bad(net, ep.MacAddress);
-}
-
-/** The host ids of the container's root when it runs in the daemon's user namespace. */
-export function remappedRootOf(
-  settings: CreateDeps['settings'],
-  hc: { UsernsMode?: string },
-): { uid: number; gid: number } | undefined {
-  return hc.UsernsMode === 'host' ? undefined : settings.remappedRoot;
 }
 
 /**

@@ -9,6 +9,7 @@ import { closeFd } from '../../sys/libc.ts';
 import { openRoot } from '../../sys/inroot.ts';
 import { TarWriter } from '../../tar/writer.ts';
 import { tarEntry } from '../../snapshots/tree-tar.ts';
+import { idShiftOf } from './userns.ts';
 import { conflict } from '../../common/errors.ts';
 import type { OpContext } from '../../common/context.ts';
 import type { FsDeps } from './fs-ports.ts';
@@ -43,7 +44,10 @@ export function exportContainer(deps: Pick<FsDeps, 'containers' | 'fs'>, ctx: Op
   w.stream.on('error', () => {});
   void (async () => {
     try {
-      await tarEntry(w, rootFd, null, '', { signal });
+      await tarEntry(w, rootFd, null, '', {
+        signal,
+        mapIds: idShiftOf(deps.containers.settings, c.record.hostConfig)?.toContainer,
+      });
       await w.finish();
     } catch (err) {
       ctx.log.debug('export ended early', { container: c.record.id, err });

@@ -32,7 +32,7 @@ export interface ContainerFsPort {
 export interface FsDeps {
   readonly containers: Pick<
     ContainerDeps,
-    'store' | 'images' | 'layers' | 'live' | 'locks' | 'events' | 'users' | 'volumes'
+    'store' | 'images' | 'layers' | 'live' | 'locks' | 'events' | 'users' | 'volumes' | 'settings'
   >;
   readonly images: ImageDeps;
   readonly fs: ContainerFsPort;

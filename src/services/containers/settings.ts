@@ -1,6 +1,7 @@
 // Daemon-wide settings the container services read, from flags and daemon.json (parsed
 // once at start-up by the composition root).
 import type { JsonFileOpts } from '../../logs/options.ts';
+import type { IdMappings } from '../../oci/id-mappings.ts';
 
 export interface EngineSettings {
   /** json-file defaults: daemon.json log-opts over Berth's bounded ones. */
@@ -17,4 +18,6 @@ export interface EngineSettings {
   runtimes?: readonly string[];
   /** userns-remap: the host ids of a remapped container's root (its upper layer, host files and new volumes belong to them). */
   remappedRoot?: { uid: number; gid: number };
+  /** userns-remap: the daemon's mappings (owners in commit, export and cp are translated through them). */
+  idMappings?: IdMappings;
 }

@@ -16,4 +16,6 @@ export interface ContainerVolumeDeps extends VolumeDeps {
   readonly dataRoot: string;
   /** Where volume subpaths are pinned while a task is created. */
   readonly pinsDir: string;
+  /** userns-remap: the owners copy-up gives a container's volumes (its host ids for the image's). */
+  copyUpIds?(hc: { UsernsMode?: string }): ((uid: number, gid: number) => [number, number]) | undefined;
 }

@@ -218,7 +218,7 @@ async function copyUp(deps: ContainerVolumeDeps, req: PrepareMounts, points: Mou
         // Resolved inside the image's root: a symlink in the image cannot lead to the host.
         const src = openDirInRoot(root, mp.Destination);
         try {
-          await deps.volumes.populate(mp.Name, `${req.id}-copyup`, src);
+          await deps.volumes.populate(mp.Name, `${req.id}-copyup`, src, deps.copyUpIds?.(req.hostConfig));
         } finally {
           closeFd(src);
         }
