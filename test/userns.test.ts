@@ -240,6 +240,30 @@ test("commit, cp and export record the container's own ids, not the host's", { s
   await docker(['rmi', 'userns-commit']);
 });
 
+test("joining another remapped container's PID or network namespace joins its user namespace", { skip }, async () => {
+  const donor = await docker(['run', '-d', 'busybox', 'sleep', '300']);
+  const both = await docker([
+    'run',
+    '-d',
+    '--pid',
+    `container:${donor}`,
+    '--net',
+    `container:${donor}`,
+    'busybox',
+    'sleep',
+    '301',
+  ]);
+  // A PID joiner on a network of its own: that network namespace belongs to the donor's user namespace.
+  const pidOnly = await docker(['run', '-d', '--pid', `container:${donor}`, 'busybox', 'sleep', '302']);
+  const userns = async (id: string) => docker(['exec', id, 'readlink', '/proc/self/ns/user']);
+  const own = await userns(donor);
+  assert.equal(await userns(both), own);
+  assert.equal(await userns(pidOnly), own);
+  assert.match(await docker(['exec', both, 'ps']), /sleep 300/);
+  assert.match(await docker(['exec', pidOnly, 'ip', 'addr', 'show', 'eth0']), /inet \d+\.\d+\.\d+\.\d+/);
+  await docker(['rm', '-f', both, pidOnly, donor]);
+});
+
 test('--userns=host runs in the host user namespace', { skip }, async () => {
   const out = await docker([
     'run',

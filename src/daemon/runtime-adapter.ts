@@ -41,7 +41,7 @@ import type { DaemonConfig, RuntimeConfig } from './config.ts';
 import { writeFileAtomic } from '../sys/atomic.ts';
 import { invalidArgument } from '../common/errors.ts';
 import { fitsMountCall, mountAll } from '../snapshots/overlay.ts';
-import { bindUserAndNetns, unbindNamespace, userNamespaceFd } from '../sys/userns.ts';
+import { bindNetnsIn, bindUserAndNetns, unbindNamespace, userNamespaceFd } from '../sys/userns.ts';
 import type { Remap } from './userns-remap.ts';
 
 /**
@@ -327,8 +327,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
    * namespace joins its user namespace too (dockerd's rule: the joined namespace belongs to it).
    */
   function usernsOf(r: Remap, id: string, ns: NonNullable<SpecInput['namespaces']>) {
-    const donor = [ns.pid, ns.ipc].find((x) => typeof x === 'object');
-    const path = typeof donor === 'object' ? donor.path.replace(/\/ns\/[a-z]+$/, '/ns/user') : preparedUserns.get(id);
+    const path = ns.user?.path ?? preparedUserns.get(id);
     return { uidMappings: r.uidMap, gidMappings: r.gidMap, ...(path ? { path } : {}) };
   }
   /** Containers whose user namespace prepareUserns made, by ID: the bound namespace file. */
@@ -345,15 +344,18 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
   return {
     runcPath,
     shimPath,
-    async prepareUserns(id, hc) {
+    async prepareUserns(id, hc, joinUserns) {
       if (!remap || hc.UsernsMode === 'host') return undefined;
       await mkdir(usernsDir, { recursive: true, mode: 0o700 });
       const user = join(usernsDir, id);
       const netns = `${user}.net`;
       unbindNamespace(user);
       unbindNamespace(netns);
-      await bindUserAndNetns(remap.uidMap, remap.gidMap, user, netns);
-      preparedUserns.set(id, user);
+      if (joinUserns) await bindNetnsIn(joinUserns, netns);
+      else {
+        await bindUserAndNetns(remap.uidMap, remap.gidMap, user, netns);
+        preparedUserns.set(id, user);
+      }
       let done = false;
       return {
         netns,

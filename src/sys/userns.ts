@@ -22,23 +22,22 @@ export function idMapText(m: IdRange[]): string {
 }
 
 /**
- * Runs `fn` with the pid of a child that sits in a new user namespace (and, with `net`, a
- * new network namespace that namespace owns) whose maps are written; the child is gone after.
+ * Runs `fn` with the pid of a child that `argv` (ending in a command that runs `sleep`)
+ * put in new namespaces, with `maps` written for its user namespace when given; the child
+ * is gone after.
  */
-async function withUnsharedChild<T>(
-  uids: IdRange[],
-  gids: IdRange[],
-  net: boolean,
+async function withChild<T>(
+  argv: string[],
+  maps: { uids: IdRange[]; gids: IdRange[] } | undefined,
   fn: (pid: number) => T,
 ): Promise<T> {
-  const unshare = resolveBinary('unshare', ['/usr/bin/unshare', '/bin/unshare']);
   const sleeper = resolveBinary('sleep', ['/usr/bin/sleep', '/bin/sleep']);
-  const flags = net ? ['--user', '--net'] : ['--user'];
-  const child = spawnChild(unshare, [...flags, '--', sleeper, '60'], { stdio: 'ignore' });
+  const [bin, ...args] = argv;
+  const child = spawnChild(bin, [...args, '--', sleeper, '60'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const pid = child.pid;
-    if (pid === undefined) throw new BerthError('internal', `cannot start ${unshare}`);
+    if (pid === undefined) throw new BerthError('internal', `cannot start ${bin}`);
     // The child unshares before it execs sleep: wait until it runs sleep (its namespaces
     // are all made by then).
     for (let i = 0; ; i++) {
@@ -50,11 +49,13 @@ async function withUnsharedChild<T>(
       }
       if (exe === sleeper || exe?.endsWith('/sleep')) break;
       if (child.exitCode !== null || child.signalCode !== null || i > 5000)
-        throw new BerthError('internal', 'unshare did not create the namespaces');
+        throw new BerthError('internal', `${argv.join(' ')} did not create the namespaces`);
       await sleep(1);
     }
-    writeFileSync(`/proc/${pid}/uid_map`, idMapText(uids));
-    writeFileSync(`/proc/${pid}/gid_map`, idMapText(gids));
+    if (maps) {
+      writeFileSync(`/proc/${pid}/uid_map`, idMapText(maps.uids));
+      writeFileSync(`/proc/${pid}/gid_map`, idMapText(maps.gids));
+    }
     return fn(pid);
   } finally {
     killProcessGroup(child);
@@ -64,7 +65,31 @@ async function withUnsharedChild<T>(
 
 /** Opens a new user namespace with these mappings; the caller owns (and closes) the fd. */
 export function userNamespaceFd(uids: IdRange[], gids: IdRange[]): Promise<number> {
-  return withUnsharedChild(uids, gids, false, (pid) => openSync(`/proc/${pid}/ns/user`, 'r'));
+  return withChild([unshareBin(), '--user'], { uids, gids }, (pid) => openSync(`/proc/${pid}/ns/user`, 'r'));
+}
+
+const unshareBin = () => resolveBinary('unshare', ['/usr/bin/unshare', '/bin/unshare']);
+
+/** Binds the namespace `kind` of `pid` at `path` (a file made here). */
+function bindNamespace(pid: number, kind: 'user' | 'net', path: string): void {
+  closeSync(openSync(path, constants.O_RDONLY | constants.O_CREAT, 0o600));
+  try {
+    mount(`/proc/${pid}/ns/${kind}`, path, null, MS_BIND, null);
+  } catch (err) {
+    unbindNamespace(path);
+    throw err;
+  }
+}
+
+/**
+ * A new network namespace owned by the existing user namespace `userns` (a file, e.g.
+ * /proc/<pid>/ns/user of a container another one joins), bound at `netPath`.
+ */
+export async function bindNetnsIn(userns: string, netPath: string): Promise<void> {
+  const nsenter = resolveBinary('nsenter', ['/usr/bin/nsenter', '/bin/nsenter']);
+  await withChild([nsenter, `--user=${userns}`, '--', unshareBin(), '--net'], undefined, (pid) =>
+    bindNamespace(pid, 'net', netPath),
+  );
 }
 
 /**
@@ -79,19 +104,12 @@ export async function bindUserAndNetns(
   userPath: string,
   netPath: string,
 ): Promise<void> {
-  await withUnsharedChild(uids, gids, true, (pid) => {
-    const done: string[] = [];
+  await withChild([unshareBin(), '--user', '--net'], { uids, gids }, (pid) => {
+    bindNamespace(pid, 'user', userPath);
     try {
-      for (const [kind, path] of [
-        ['user', userPath],
-        ['net', netPath],
-      ] as const) {
-        closeSync(openSync(path, constants.O_RDONLY | constants.O_CREAT, 0o600));
-        mount(`/proc/${pid}/ns/${kind}`, path, null, MS_BIND, null);
-        done.push(path);
-      }
+      bindNamespace(pid, 'net', netPath);
     } catch (err) {
-      for (const p of done) unbindNamespace(p);
+      unbindNamespace(userPath);
       throw err;
     }
   });

@@ -31,8 +31,25 @@ export function namespaceModes(deps: { readonly store: ContainerStore }, hc: Hos
     }
     out[kind] = { path: `/proc/${pid}/ns/${kind}` };
   }
+  const user = donorUserns(deps, hc);
+  if (user) out.user = { path: user };
   const ipc = hc.IpcMode ?? '';
   if (ipc === 'none') out.shm = 'none';
   if (ipc === 'shareable') out.shm = 'shareable';
   return out;
+}
+
+/**
+ * The user namespace of the running container whose network, PID or IPC namespace this one
+ * joins: under userns-remap it joins that one too (dockerd's rule), since a namespace can
+ * only be entered and used from the user namespace that owns it.
+ */
+export function donorUserns(deps: { readonly store: ContainerStore }, hc: HostConfig): string | undefined {
+  for (const mode of [hc.NetworkMode, hc.PidMode, hc.IpcMode]) {
+    const target = modeContainer(mode);
+    if (target === undefined) continue;
+    const pid = deps.store.tryResolve(target)?.runtime.state.Pid;
+    if (pid) return `/proc/${pid}/ns/user`;
+  }
+  return undefined;
 }

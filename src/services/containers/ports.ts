@@ -126,10 +126,15 @@ export interface TaskRuntime {
   /**
    * userns-remap: the user namespace a task of this container will run in, made before
    * its network (the namespace must own its network namespace: `netns` is one it owns, for
-   * the network to bind). undefined when the container runs in the host's. `done()` after
+   * the network to bind); with `joinUserns` (a donor's, see SpecInput namespaces.user) only
+   * the network namespace, owned by that one. undefined when the container runs in the host's. `done()` after
    * create (the task holds them) or on failure.
    */
-  prepareUserns(id: string, hostConfig: { UsernsMode?: string }): Promise<{ netns: string; done(): void } | undefined>;
+  prepareUserns(
+    id: string,
+    hostConfig: { UsernsMode?: string },
+    joinUserns?: string,
+  ): Promise<{ netns: string; done(): void } | undefined>;
   /** Reconnects to a task left by a previous berthd; `exited` when it is gone or done. */
   restore(
     id: string,
@@ -198,6 +203,8 @@ export interface SpecInput {
     pid?: NamespaceMode;
     ipc?: NamespaceMode;
     uts?: NamespaceMode;
+    /** The user namespace of a container this one joins PID, IPC or network namespaces of (userns-remap). */
+    user?: { path: string };
     shm?: 'none' | 'shareable' | 'host' | { container: string };
   };
   init: boolean;

@@ -23,6 +23,7 @@ import { assertTransition, isRunning, recordFields, transition } from '../../con
 import type { EventBus } from '../../events/bus.ts';
 import type { ImageStore } from '../../images/store.ts';
 import type { LayerPort, Task, TaskExit, TaskRuntime } from './ports.ts';
+import { donorUserns } from './namespaces.ts';
 import type { Live, LiveRegistry } from './live.ts';
 import type { ContainerNetworking } from './network-port.ts';
 import type { ExecRegistry } from './exec-registry.ts';
@@ -153,7 +154,7 @@ export class Supervisor {
     let vols: AttachedMounts | undefined;
     let userns: Awaited<ReturnType<TaskRuntime['prepareUserns']>>;
     try {
-      userns = await d.runtime.prepareUserns(id, c.record.hostConfig);
+      userns = await d.runtime.prepareUserns(id, c.record.hostConfig, donorUserns(d, c.record.hostConfig));
       net = d.network?.prepare(c, userns ? { netnsFrom: userns.netns } : {});
       vols = await d.volumes.attach(c);
       const [spec] = await Promise.all([d.runtime.buildSpec(specInputOf(d, c, lowers, net, vols)), net?.ready]);
