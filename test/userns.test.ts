@@ -264,6 +264,18 @@ test("joining another remapped container's PID or network namespace joins its us
   await docker(['rm', '-f', both, pidOnly, donor]);
 });
 
+test("a build under userns-remap: RUN and COPY layers hold the image's own ids", { skip }, async () => {
+  const ctx = join(dir, 'ctx');
+  await mkdir(ctx);
+  await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN touch /r && chown 7:8 /r\nCOPY f /f\n');
+  await writeFile(join(ctx, 'f'), 'f\n');
+  const b = await runCli('berth', d!, ['build', '-t', 'userns-build', ctx], undefined, 120_000);
+  assert.equal(b.code, 0, b.stdout + b.stderr);
+  for (const mode of [[], ['--userns=host']])
+    assert.equal(await docker(['run', '--rm', ...mode, 'userns-build', 'stat', '-c', '%u:%g', '/r', '/f']), '7:8\n0:0');
+  await docker(['rmi', 'userns-build']);
+});
+
 test('--userns=host runs in the host user namespace', { skip }, async () => {
   const out = await docker([
     'run',
