@@ -322,3 +322,29 @@ test('a berthd restart re-adopts a running remapped container', { skip, timeout:
   assert.deepEqual(mapOf(out), [`0 ${base} 65536`]);
   await docker(['rm', '-f', id]);
 });
+
+test('a container starts only under the remapping it was created with', { skip, timeout: 120_000 }, async () => {
+  const id = await docker(['create', 'busybox', 'true']);
+  const cfgFile = join(d!.root, 'daemon.json');
+  const cfg = await readFile(cfgFile, 'utf8');
+  const without = JSON.parse(cfg) as Record<string, unknown>;
+  delete without['userns-remap'];
+  await d!.stop();
+  await writeFile(cfgFile, JSON.stringify(without));
+  try {
+    await d!.start();
+    assert.deepEqual(mapOf(await docker(['run', '--rm', 'busybox', 'cat', '/proc/self/uid_map'])), ['0 0 4294967295']);
+    const r = await runCli('docker', d!, ['start', id]);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /was created with user namespace remapping \(root \d+:\d+\) and berthd now runs with no user namespace remapping/,
+    );
+  } finally {
+    await d!.stop();
+    await writeFile(cfgFile, cfg);
+    await d!.start();
+  }
+  await docker(['start', id]);
+  await docker(['rm', '-f', id]);
+});

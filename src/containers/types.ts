@@ -76,6 +76,8 @@ export interface ContainerRecord {
   primaryDetached?: boolean;
   /** Resolved at create; absent in records from before volumes (their Binds are all host paths). */
   mounts?: MountPoint[];
+  /** Created under userns-remap: the host ids of its root (its upper layer and host files belong to them). */
+  remappedRoot?: { uid: number; gid: number };
 }
 
 export interface ContainerRuntimeState {

@@ -163,6 +163,7 @@ export async function createContainer(
       logPath: join(dir, `${id}-json.log`),
       ...(Object.keys(netCfg).length ? { endpointsConfig: netCfg } : {}),
       mounts,
+      ...(root ? { remappedRoot: root } : {}),
     };
     await deps.store.add({ record, runtime: initialState() });
   } catch (err) {

@@ -24,6 +24,7 @@ import type { EventBus } from '../../events/bus.ts';
 import type { ImageStore } from '../../images/store.ts';
 import type { LayerPort, Task, TaskExit, TaskRuntime } from './ports.ts';
 import { donorUserns } from './namespaces.ts';
+import { checkSameRemap } from './userns.ts';
 import type { Live, LiveRegistry } from './live.ts';
 import type { ContainerNetworking } from './network-port.ts';
 import type { ExecRegistry } from './exec-registry.ts';
@@ -138,6 +139,7 @@ export class Supervisor {
     if (live.exitHandled) await live.exitHandled;
     // Refused before anything runs: a task must never start under a record that cannot say so.
     assertTransition(c, 'running');
+    checkSameRemap(d.settings, c.record);
     const lowers = lowersOf(d, c);
     const cfg = c.record.config;
     let task: Task | undefined;
