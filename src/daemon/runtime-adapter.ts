@@ -323,8 +323,9 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
     return { source: shmDir(bundleOf(shm.container)) };
   }
   /**
-   * The spec's user namespace under userns-remap. A container joining another's PID or IPC
-   * namespace joins its user namespace too (dockerd's rule: the joined namespace belongs to it).
+   * The spec's user namespace under userns-remap: the one prepareUserns bound, or the
+   * donor's when the container joins another's network, PID or IPC namespace (dockerd's
+   * rule: a namespace is used from the user namespace that owns it).
    */
   function usernsOf(r: Remap, id: string, ns: NonNullable<SpecInput['namespaces']>) {
     const path = ns.user?.path ?? preparedUserns.get(id);
@@ -388,11 +389,9 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
       if (privileged)
         devs.devices.push(...hostDevices('/dev').filter((n) => !devs.devices.some((x) => x.path === n.path)));
       const userns = remap && hc.UsernsMode !== 'host' ? usernsOf(remap, i.id, ns) : undefined;
-
       const spec = buildSpec({
         id: i.id,
         ...(userns ? { userns } : {}),
-
         args: i.args,
         env: i.env,
         cwd: i.cwd,
