@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { flock, LOCK_EX, LOCK_NB } from '../src/sys/libc.ts';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rename, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importBusybox, isRoot, runCli, startDaemon, type TestDaemon } from './helpers/daemon.ts';
@@ -19,7 +19,7 @@ const ACCOUNT_FILES = ['passwd', 'group', 'shadow', 'gshadow', 'subuid', 'subgid
   `/etc/${f}`,
   `/etc/${f}-`,
 ]);
-const saved = new Map<string, Buffer | undefined>();
+const saved = new Map<string, { content: Buffer; mode: number; uid: number; gid: number } | undefined>();
 let d: TestDaemon | undefined;
 let dir: string;
 let base = 0;
@@ -43,10 +43,17 @@ async function lockAccounts(): Promise<void> {
   }
 }
 
+/** Puts each file back as it was, replaced whole by a rename (a reader never sees it half written). */
 async function restoreAccounts(): Promise<void> {
-  for (const [f, content] of saved) {
-    if (content === undefined) await rm(f, { force: true });
-    else if (!existsSync(f) || !readFileSync(f).equals(content)) await writeFile(f, content);
+  for (const [f, was] of saved) {
+    if (was === undefined) await rm(f, { force: true });
+    else if (!existsSync(f) || !readFileSync(f).equals(was.content)) {
+      const tmp = `${f}.berth-test-tmp`;
+      await writeFile(tmp, was.content, { mode: was.mode });
+      await chown(tmp, was.uid, was.gid);
+      await chmod(tmp, was.mode);
+      await rename(tmp, f);
+    }
   }
 }
 
@@ -54,7 +61,10 @@ before(
   async () => {
     if (skip) return;
     await lockAccounts();
-    for (const f of ACCOUNT_FILES) saved.set(f, existsSync(f) ? readFileSync(f) : undefined);
+    for (const f of ACCOUNT_FILES) {
+      const st = existsSync(f) ? statSync(f) : undefined;
+      saved.set(f, st && { content: readFileSync(f), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+    }
     assert.doesNotMatch(readFileSync('/etc/passwd', 'utf8'), /^dockremap:/m, 'dockremap already exists on this host');
     dir = await mkdtemp(join(tmpdir(), 'berth-userns-'));
     try {
