@@ -6,10 +6,10 @@
 // account files are restored byte for byte afterwards (other engineers share the host).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { flock, LOCK_EX, LOCK_NB } from '../src/sys/libc.ts';
 import { chmod, chown, mkdir, mkdtemp, rename, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importBusybox, isRoot, runCli, startDaemon, type TestDaemon } from './helpers/daemon.ts';
 
@@ -302,6 +302,24 @@ test('--userns=host runs in the host user namespace', { skip }, async () => {
   assert.equal(statSync(join(dir, 'hostfile')).uid, 0);
   // dockerd's conflicts hold only without it.
   await docker(['run', '--rm', '--userns=host', '--privileged', 'busybox', 'true']);
+});
+
+test('--ipc=host and --uts=host work in a user namespace (the host mqueue is bound in)', { skip }, async () => {
+  const out = await docker([
+    'run',
+    '--rm',
+    '--ipc=host',
+    '--uts=host',
+    'busybox',
+    'sh',
+    '-c',
+    'readlink /proc/self/ns/ipc; hostname; cat /proc/self/uid_map; grep -c " /dev/mqueue mqueue" /proc/self/mounts',
+  ]);
+  const [ipc, host, map, mq] = out.split('\n');
+  assert.equal(ipc, readlinkSync('/proc/self/ns/ipc'));
+  assert.equal(host, hostname());
+  assert.deepEqual(mapOf(map), [`0 ${base} 65536`]);
+  assert.equal(mq, '1');
 });
 
 test("dockerd's refusals under userns-remap, and an unknown UsernsMode is a 400 naming it", { skip }, async () => {

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, closeFd, mount, umount2 } from '../sys/libc.ts';
 import { errnoCode } from '../common/errors.ts';
-import { unmountRecursive } from '../sys/mountinfo.ts';
+import { isMounted, unmountRecursive } from '../sys/mountinfo.ts';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../common/logger.ts';
 import { resolveBinary } from '../sys/exec.ts';
@@ -331,6 +331,21 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
     const path = ns.user?.path ?? preparedUserns.get(id);
     return { uidMappings: r.uidMap, gidMappings: r.gidMap, ...(path ? { path } : {}) };
   }
+  /**
+   * The host IPC namespace's mqueue filesystem, mounted once by berthd (which is in that
+   * namespace) for remapped `--ipc host` containers to bind: their user namespace may not
+   * mount it. Unmounted when berthd stops.
+   */
+  const mqueueDir = join(config.execRoot, 'mqueue');
+  let mqueueMounted = isMounted(mqueueDir); // left by a berthd that was killed
+  function hostMqueue(): string {
+    if (!mqueueMounted) {
+      mkdirSync(mqueueDir, { recursive: true, mode: 0o755 });
+      if (!isMounted(mqueueDir)) mount('mqueue', mqueueDir, 'mqueue', MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+      mqueueMounted = true;
+    }
+    return mqueueDir;
+  }
   /** Containers whose user namespace prepareUserns made, by ID: the bound namespace file. */
   const preparedUserns = new Map<string, string>();
   const usernsDir = join(config.execRoot, 'userns');
@@ -392,6 +407,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
       const spec = buildSpec({
         id: i.id,
         ...(userns ? { userns } : {}),
+        ...(userns && ns.ipc === 'host' ? { mqueueSource: hostMqueue() } : {}),
         args: i.args,
         env: i.env,
         cwd: i.cwd,
@@ -570,6 +586,15 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
       closing = true;
       await pool.close();
       if (usernsFd) await usernsFd.then(closeFd, () => {});
+      if (mqueueMounted) {
+        // Lazily: running containers keep their binds of it.
+        try {
+          umount2(mqueueDir, MNT_DETACH);
+          rmdirSync(mqueueDir);
+        } catch (err) {
+          log.warn('unmounting the host mqueue failed', { err });
+        }
+      }
       for (const h of handles) h.close();
       handles.clear();
       await events.close();

@@ -125,6 +125,11 @@ export interface SpecOptions {
    * that one (a `--pid/--ipc container:` donor's), the mappings still telling runc whose root it is.
    */
   userns?: { uidMappings: LinuxIDMapping[]; gidMappings: LinuxIDMapping[]; path?: string };
+  /**
+   * An mqueue filesystem mounted by the caller, bound at /dev/mqueue instead of mounting one:
+   * a user namespace may not mount the mqueue of an IPC namespace it does not own (the host's).
+   */
+  mqueueSource?: string;
   /** Replace Docker's masked and read-only /proc and /sys paths (`systempaths=unconfined`: []). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -271,6 +276,14 @@ export function buildSpec(o: SpecOptions): Spec {
   const mounts = defaultMounts(o.shmSize ?? DEFAULT_SHM_SIZE, o.privileged, o.privileged || o.writableCgroups).filter(
     (m) => !userAt.has(m.destination) && !(userAt.has('/dev') && m.destination.startsWith('/dev/')),
   );
+  const mqAt = mounts.findIndex((m) => m.destination === '/dev/mqueue');
+  if (mqAt >= 0 && o.mqueueSource)
+    mounts[mqAt] = {
+      destination: '/dev/mqueue',
+      type: 'bind',
+      source: o.mqueueSource,
+      options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev'],
+    };
   const shmAt = mounts.findIndex((m) => m.destination === '/dev/shm');
   if (shmAt >= 0) {
     if (o.shm === 'none') mounts.splice(shmAt, 1);
