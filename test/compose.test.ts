@@ -4,9 +4,8 @@
 // restart policies, secrets and configs from files, profiles, depends_on with
 // service_completed_successfully, and up -d --wait, ps, logs -f, exec, run --rm, up --scale,
 // restart, stop, watch, down -v --rmi local, and a database keeping its rows in a named volume.
-// Parts other issues are building join the project when berthd has them (probeFeatures): the
-// database's healthcheck and `condition: service_healthy` (issue 11), deploy.resources.limits
-// checked from inside the container (issue 11). A second project holds volumes of every kind
+// The database has a healthcheck the api waits for (`condition: service_healthy`), and the
+// api's deploy.resources limits and reservation are read from inside its own cgroup. A second project holds volumes of every kind
 // Compose writes (top-level named, external, driver_opts; per service short and long syntax)
 // and checks what `down` keeps and `down -v` removes. Builds use the classic builder (DOCKER_BUILDKIT=0, as
 // without buildx); BuildKit-only build features are refused by Compose, which is checked too.
@@ -18,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasDockerCli, isRoot, runCli, type TestDaemon, useDaemon } from './helpers/daemon.ts';
-import { composePlugin, type Features, linkCompose, probeFeatures } from './helpers/compose.ts';
+import { composePlugin, linkCompose } from './helpers/compose.ts';
 import { waitUntil } from './helpers/log-servers.ts';
 
 const skip = !isRoot
@@ -36,35 +35,33 @@ function write(dir: string, files: Record<string, string>): void {
   }
 }
 
-/** The project, with the parts berthd supports today. */
-function composeFile(f: Features): string {
+/** The project. */
+function composeFile(): string {
   const db = `
   db:
     image: busybox
     init: true
-    command: ["sh", "-c", "echo rows > /data/table; exec sleep 100000"]
-    volumes: [dbdata:/data]${
-      f.healthchecks
-        ? `
+    command: ["sh", "-c", "sleep 2; echo rows > /data/table; exec sleep 100000"]
+    volumes: [dbdata:/data]
     healthcheck:
       test: ["CMD", "test", "-f", "/data/table"]
       interval: 1s
-      retries: 30`
-        : ''
-    }
+      retries: 30
     networks: [backend]`;
   const apiDepends = `
       migrate:
         condition: service_completed_successfully
       db:
-        condition: ${f.healthchecks ? 'service_healthy' : 'service_started'}`;
-  const limits = f.limits
-    ? `
+        condition: service_healthy`;
+  const limits = `
     deploy:
       resources:
         limits:
-          memory: 64M`
-    : '';
+          memory: 64M
+          cpus: "0.5"
+          pids: 64
+        reservations:
+          memory: 32M`;
   return `name: shop
 services:
   migrate:
@@ -140,14 +137,12 @@ const FILES = {
 describe('Compose v5 against berthd', { skip }, () => {
   let d!: TestDaemon;
   let dir!: string;
-  let features!: Features;
   useDaemon((x) => (d = x));
   const children: ChildProcess[] = [];
   before(async () => {
     linkCompose(d);
-    features = await probeFeatures(d);
     dir = mkdtempSync(join(tmpdir(), 'berth-compose-'));
-    write(dir, { ...FILES, 'compose.yaml': composeFile(features) });
+    write(dir, { ...FILES, 'compose.yaml': composeFile() });
   });
   after(() => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -196,8 +191,7 @@ describe('Compose v5 against berthd', { skip }, () => {
     return r.stdout;
   };
 
-  test('up -d --wait: built images, depends_on order, ports, networks with aliases, env, secrets, configs', async (t) => {
-    t.diagnostic(`berthd has: ${JSON.stringify(features)}`);
+  test('up -d --wait: built images, depends_on order and health, ports, networks with aliases, env, secrets, configs, resource limits', async () => {
     await compose(['up', '-d', '--wait']);
     const all = await ps(true);
     const state = Object.fromEntries(all.map((c) => [c.Service, c]));
@@ -236,23 +230,27 @@ describe('Compose v5 against berthd', { skip }, () => {
     const webNets = JSON.parse(await docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'shop-web-1']));
     assert.deepEqual(Object.keys(webNets).sort(), ['shop_backend', 'shop_frontend']);
     assert.equal((await compose(['exec', '-T', 'db', 'cat', '/data/table'])).stdout, 'rows\n');
-    if (features.limits)
-      assert.match(
-        (
-          await compose(
-            [
-              'exec',
-              '-T',
-              'api',
-              'sh',
-              '-c',
-              'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null',
-            ],
-            null,
-          )
-        ).stdout,
-        /^67108864$/m,
-      );
+    // service_healthy: db's healthcheck passed before api started (db needs 2 s to get there).
+    const db = JSON.parse(await docker(['inspect', '-f', '{{json .State.Health}}', 'shop-db-1']));
+    assert.equal(db.Status, 'healthy');
+    const firstHealthy = db.Log.find((l: { ExitCode: number }) => l.ExitCode === 0);
+    assert.ok(Date.parse(apiStarted) >= Date.parse(firstHealthy.End), `${apiStarted} >= ${firstHealthy.End}`);
+    assert.match(await docker(['ps', '--filter', 'name=shop-db-1', '--format', '{{.Status}}']), /\(healthy\)/);
+    // deploy.resources, from the api's own cgroup (v1 or v2 files, whichever the host has).
+    const cg = (
+      await compose([
+        'exec',
+        '-T',
+        'api',
+        'sh',
+        '-c',
+        'cd /sys/fs/cgroup; for f in memory.max memory/memory.limit_in_bytes cpu.max cpu/cpu.cfs_quota_us pids.max pids/pids.max memory.low memory/memory.soft_limit_in_bytes; do [ -f $f ] && echo "$f=$(cat $f)"; done; true',
+      ])
+    ).stdout;
+    assert.match(cg, /^(memory\.max|memory\/memory\.limit_in_bytes)=67108864$/m, cg);
+    assert.match(cg, /^(cpu\.max=50000 100000|cpu\/cpu\.cfs_quota_us=50000)$/m, cg);
+    assert.match(cg, /^(pids\.max|pids\/pids\.max)=64$/m, cg);
+    assert.match(cg, /^(memory\.low|memory\/memory\.soft_limit_in_bytes)=33554432$/m, cg);
     const logs = await compose(['logs', '--no-log-prefix', 'api']);
     assert.match(logs.stdout, /api version 1\.2 mode=production flavor=vanilla key=s3cr3t conf=conf-v1/);
   });
