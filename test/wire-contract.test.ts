@@ -3,6 +3,8 @@
 // match case-insensitively, and a field Berth accepts but does not enforce yet is named
 // in the create's warnings (the docker CLI prints them) and shown back by inspect.
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { hasDockerCli, isRoot, runCli, type TestDaemon, useDaemon } from './helpers/daemon.ts';
 import { createContainer } from './helpers/containers.ts';
@@ -111,28 +113,42 @@ test('field names match case-insensitively, unknown fields are skipped (as docke
   assert.equal((await d.api('DELETE', '/containers/wire-case')).status, 204);
 });
 
-test('fields accepted but not enforced yet: named in the warnings, shown by inspect', { skip }, async () => {
-  const r = await d.api('POST', '/containers/create?name=wire-warn', {
+test('fields Berth does not act on are refused by name, nothing made; Annotations reach the runtime', {
+  skip,
+}, async () => {
+  const refused: [Record<string, unknown>, RegExp][] = [
+    [{ StorageOpt: { size: '1G' } }, /--storage-opt is supported only for overlay over xfs with 'pquota'/],
+    [{ Cgroup: 'container:other' }, /HostConfig\.Cgroup .* is not supported/],
+    [{ UsernsMode: 'private' }, /invalid UsernsMode "private"/],
+    [{ Annotations: { '': 'x' } }, /annotation keys must not be empty/],
+  ];
+  for (const [hc, message] of refused) {
+    const r = await d.api('POST', '/containers/create?name=wire-refused', {
+      body: { Image: 'busybox', Cmd: ['true'], HostConfig: hc },
+    });
+    assert.equal(r.status, 400, JSON.stringify(hc));
+    assert.match(r.json().message, message);
+    assert.equal((await d.api('GET', '/containers/wire-refused/json')).status, 404);
+  }
+  const r = await d.api('POST', '/containers/create?name=wire-annotated', {
     body: {
       Image: 'busybox',
-      Cmd: ['true'],
-      HostConfig: {
-        Memory: 64 << 20,
-        Annotations: { a: 'b' },
-        PidsLimit: 0,
-        MemorySwappiness: -1,
-        OomKillDisable: false,
-      },
+      Cmd: ['sleep', '60'],
+      HostConfig: { Memory: 64 << 20, Annotations: { 'org.example.team': 'wire' }, UsernsMode: 'host' },
     },
   });
   assert.equal(r.status, 201, r.body.toString());
-  assert.deepEqual(r.json().Warnings, [
-    'HostConfig.Annotations: accepted and recorded but not enforced by this engine yet',
-  ]);
-  const hc = (await d.api('GET', '/containers/wire-warn/json')).json().HostConfig;
-  assert.equal(hc.Memory, 64 << 20);
-  assert.deepEqual(hc.Annotations, { a: 'b' });
-  assert.equal((await d.api('DELETE', '/containers/wire-warn')).status, 204);
+  assert.deepEqual(r.json().Warnings, []);
+  const id = r.json().Id as string;
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  // What the runtime was given, as runc itself reports it.
+  const state = JSON.parse(
+    execFileSync('runc', ['--root', join(d.execRoot, 'runc', 'berth'), 'state', id]).toString(),
+  ) as { annotations?: Record<string, string> };
+  assert.equal(state.annotations?.['org.example.team'], 'wire');
+  const hc = (await d.api('GET', `/containers/${id}/json`)).json().HostConfig;
+  assert.deepEqual(hc.Annotations, { 'org.example.team': 'wire' });
+  assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
   // The defaults every client sends are no warning.
   const plain = await d.api('POST', '/containers/create?name=wire-plain', {
     body: { Image: 'busybox', Cmd: ['true'], HostConfig: { Memory: 0, MemorySwappiness: -1, PidsLimit: -1 } },
@@ -141,22 +157,13 @@ test('fields accepted but not enforced yet: named in the warnings, shown by insp
   assert.equal((await d.api('DELETE', '/containers/wire-plain')).status, 204);
 });
 
-test('docker CLI: no warning for a plain run; a named one for an unenforced flag', {
+test('docker CLI: no warning for a plain run; a flag Berth does not act on is refused by name', {
   skip: skip || (hasDockerCli() ? false : 'no docker CLI'),
 }, async () => {
   const plain = await runCli('docker', d, ['run', '--rm', 'busybox', 'true']);
   assert.equal(plain.code, 0, plain.stderr);
   assert.equal(plain.stderr, '');
-  const warned = await runCli('docker', d, [
-    'run',
-    '--rm',
-    '--memory',
-    '64m',
-    '--storage-opt',
-    'size=1G',
-    'busybox',
-    'true',
-  ]);
-  assert.equal(warned.code, 0, warned.stderr);
-  assert.match(warned.stderr, /^WARNING: HostConfig\.StorageOpt: accepted and recorded but not enforced/m);
+  const refused = await runCli('docker', d, ['run', '--rm', '--storage-opt', 'size=1G', 'busybox', 'true']);
+  assert.equal(refused.code, 125);
+  assert.match(refused.stderr, /--storage-opt is supported only for overlay over xfs/);
 });

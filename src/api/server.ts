@@ -102,6 +102,8 @@ export class ApiServer {
     try {
       const url = new URL(rawReq.url ?? '/', 'http://berth');
       const method = rawReq.method ?? 'GET';
+      // As dockerd's "Calling …" at debug: which call a hung client was waiting on.
+      this.opts.log.debug('calling', { method, url: rawReq.url });
       const { version, path } = Router.splitVersion(url.pathname);
       const { handler, params } = this.opts.router.match(method, path);
       res.setHeader('Api-Version', version);

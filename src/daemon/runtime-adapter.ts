@@ -458,6 +458,8 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
         seccomp: seccompOf(sec.seccomp, privileged, privileged ? allCapabilities() : capabilities(capAdd, capDrop)),
         ...(sec.apparmor && apparmorEnabled ? { apparmorProfile: sec.apparmor } : {}),
         hostRlimits: rlimits,
+        // The runtime's to read (`runc state` shows them), as dockerd passes them on.
+        ...(hc.Annotations && Object.keys(hc.Annotations).length ? { annotations: { ...hc.Annotations } } : {}),
         rlimits: ulimits.map((u) => ({
           type: `RLIMIT_${u.Name.toUpperCase()}`,
           soft: u.Soft,

@@ -291,11 +291,23 @@ export function runCli(
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    // A CLI that hangs is a failure of its own: the error says what it printed and what
+    // berthd logged last, so a CI run that hit it can be read without a rerun.
+    let timedOut = false;
+    const t = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(t);
-      resolve({ code: code ?? -1, stdout, stderr });
+      if (!timedOut) return resolve({ code: code ?? -1, stdout, stderr });
+      const tail = d.logs().trimEnd().split('\n').slice(-60).join('\n');
+      reject(
+        new Error(
+          `${bin} ${args.join(' ')}: no exit in ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}\nberthd's last lines:\n${tail}`,
+        ),
+      );
     });
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();

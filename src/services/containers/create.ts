@@ -16,7 +16,6 @@ import { isSupportedNetworkMode } from './network-mode.ts';
 import { chainIds } from '../../common/digest.ts';
 import type { MountPoint } from '../../containers/types.ts';
 import { validatePorts } from '../networks/publish.ts';
-import { unenforcedWarnings } from './unenforced.ts';
 import { remappedRootOf } from './userns.ts';
 import type { ContainerCreateBody, ContainerCreateResponse } from '../../api/types/containers.ts';
 import { adaptHostConfig, isMacAddress, type SettingsContext, verifyContainerSettings } from './validate-settings.ts';
@@ -173,5 +172,5 @@ export async function createContainer(
     throw err;
   }
   deps.events.publish('container', 'create', id);
-  return { Id: id, Warnings: [...warnings, ...unenforcedWarnings(cfgIn, hostConfig)] };
+  return { Id: id, Warnings: warnings };
 }

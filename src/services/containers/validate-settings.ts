@@ -199,6 +199,7 @@ export function verifyContainerSettings(
   if (sec.seccomp && sec.seccomp !== 'unconfined' && sec.seccomp !== 'builtin') parseSeccompProfile(sec.seccomp);
   normalizeCapabilities(hc.CapAdd ?? [], 'CapAdd');
   normalizeCapabilities(hc.CapDrop ?? [], 'CapDrop');
+  checkUnsupported(hc);
   const isolation = hc.Isolation ?? '';
   if (isolation !== '' && isolation !== 'default') throw invalidArgument(`invalid isolation '${isolation}' on linux`);
   const warnings = verifyResources(hc, ctx.facts.cgroups, update);
@@ -271,6 +272,19 @@ function checkUsernsMode(ctx: SettingsContext, hc: HostConfig): void {
     throw invalidArgument("cannot share the host's network namespace when user namespaces are enabled");
   if (hc.PidMode === 'host')
     throw invalidArgument('cannot share the host PID namespace when user namespaces are enabled');
+}
+
+/**
+ * Fields Berth does not act on are refused by name, never recorded and dropped: a disk
+ * quota needs overlay on xfs with pquota (dockerd's words), and `Cgroup` (a legacy cgroup
+ * spec) has no effect in dockerd either but a client setting it expects one.
+ */
+function checkUnsupported(hc: HostConfig): void {
+  if (hc.StorageOpt && Object.keys(hc.StorageOpt).length > 0)
+    throw invalidArgument("--storage-opt is supported only for overlay over xfs with 'pquota' mount option");
+  if (hc.Cgroup) throw invalidArgument(`HostConfig.Cgroup (${JSON.stringify(hc.Cgroup)}) is not supported by Berth`);
+  for (const k of Object.keys(hc.Annotations ?? {}))
+    if (k.trim() === '') throw invalidArgument('invalid Annotations: annotation keys must not be empty');
 }
 
 /** Docker's default for the container's IPC namespace (daemon `default-ipc-mode`). */
