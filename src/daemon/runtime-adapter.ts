@@ -4,12 +4,12 @@
 import { chmodSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, closeFd, mount, umount2 } from '../sys/libc.ts';
-import { errnoCode } from '../common/errors.ts';
+import { conflict, errnoCode, notFound } from '../common/errors.ts';
 import { isMounted, unmountRecursive } from '../sys/mountinfo.ts';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../common/logger.ts';
 import { resolveBinary } from '../sys/exec.ts';
-import { Runtime, TaskStartError, type ExecHandle, type TaskHandle } from '../runtime/task.ts';
+import { Runtime, TaskStartError, type TaskHandle } from '../runtime/task.ts';
 import { DEFAULT_SHM_SIZE, allCapabilities, buildEnv, buildSpec, capabilities, hostRlimits } from '../runtime/spec.ts';
 import { defaultProfileText, seccompFor } from '../runtime/seccomp.ts';
 import { hostDevices } from '../runtime/devices.ts';
@@ -19,7 +19,6 @@ import { oomKills, readCgroup } from '../runtime/cgroups.ts';
 import {
   devicesFromHostConfig,
   resourcesFromHostConfig,
-  updateResources,
   type ResourceFields,
 } from '../runtime/resources.ts';
 import { resolveUser } from '../runtime/user.ts';
@@ -27,13 +26,12 @@ import { stdioPaths } from '../runtime/stdio.ts';
 import { listenEvents } from '../runtime/events.ts';
 import { ShimPool } from '../runtime/shim-pool.ts';
 import type { LinuxSeccomp, Process, Spec } from '../oci/runtime-spec.ts';
+import { killAndDelete, taskOf, type TaskContext } from './runtime-task.ts';
 import type {
   CreateTaskRequest,
-  ExecProcess,
   ExecProcessInput,
   SpecInput,
   Task,
-  TaskExit,
   TaskRuntime,
   UserResolver,
 } from '../services/containers/ports.ts';
@@ -100,6 +98,12 @@ export const userResolver: UserResolver = {
     return { uid: u.uid, gid: u.gid };
   },
 };
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 export type EngineRuntime = TaskRuntime & { runcPath: string; shimPath: string; close(): Promise<void> };
 
@@ -181,94 +185,26 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
   // Set while berthd shuts down: connections we drop on purpose are not dead shims.
   let closing = false;
 
+  const taskContext: TaskContext = {
+    rt,
+    log,
+    closing: () => closing,
+    forget: (h) => {
+      handles.delete(h);
+      oomListeners.delete(h.id);
+    },
+    execs: new Set(),
+    removeBundle,
+    onOom(id, listener) {
+      let set = oomListeners.get(id);
+      if (!set) oomListeners.set(id, (set = new Set()));
+      set.add(listener);
+    },
+    oomKilled: async (id) => (await oomKills(await cgroupPathOf(id)).catch(() => 0)) > 0,
+  };
   function wrap(h: TaskHandle, terminal: boolean): Task {
     handles.add(h);
-    let waited: Promise<TaskExit> | undefined;
-    let deleted: Promise<void> | undefined;
-    return {
-      pid: h.pid,
-      io: {
-        stdout: h.io!.stdout,
-        stderr: terminal ? null : h.io!.stderr,
-        stdin: h.io?.stdin ?? null,
-        ...(h.io?.spool ? { durable: h.io.spool } : {}),
-      },
-      start: () => h.start(),
-      kill: (sig, all) => h.kill(sig, all),
-      onOom(listener) {
-        let set = oomListeners.get(h.id);
-        if (!set) oomListeners.set(h.id, (set = new Set()));
-        set.add(listener);
-      },
-      wait: () =>
-        (waited ??= h.wait().then(
-          // The cgroup outlives the init until the task is deleted: its OOM counter says
-          // whether the kernel killed anything in it, events or not (berthd may have been down).
-          async (e) => {
-            h.io?.spool?.kick(); // the output ends now: no need to wait for the next poll
-            return {
-              exitCode: e.exitCode,
-              exitedAt: iso(e.exitedAt),
-              oomKilled: (await oomKills(await cgroupPathOf(h.id)).catch(() => 0)) > 0,
-            };
-          },
-          // The shim went away under us: its delete action still knows (or 255).
-          async () => {
-            if (closing) return new Promise<TaskExit>(() => {});
-            const r = await rt.cleanupDead(h.id, h.bundle);
-            return { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) };
-          },
-        )),
-      // Our writer is already flushed and closed by the caller; the shim closes its end.
-      closeStdin: () => h.shim.task.closeIO(h.id, '', true),
-      resize: (w, hgt) => h.resize(w, hgt),
-      pause: () => h.pause(),
-      resume: () => h.resume(),
-      updateResources: (r) => h.update(updateResources(r as ResourceFields)),
-      pids: () => h.pids(),
-      async exec(req) {
-        const paths = stdioPaths(h.bundle, { stdin: req.openStdin, prefix: `exec-${req.execId.slice(0, 24)}` });
-        return wrapExec(await h.exec(req.execId, req.process as Process, paths), req.terminal);
-      },
-      async restoreExec(execId, o) {
-        const r = await h.restoreExec(execId);
-        if (!r) return undefined;
-        if ('exit' in r) return { exited: { exitCode: r.exit.exitCode, exitedAt: iso(r.exit.exitedAt) } };
-        return { proc: wrapExec(r.handle, o.terminal) };
-      },
-      delete: () =>
-        (deleted ??= (async () => {
-          handles.delete(h);
-          oomListeners.delete(h.id);
-          await h.delete({ removeFiles: false }).catch(async (err) => {
-            log.debug('task delete failed; cleaning up as dead', { id: h.id, err });
-            h.close();
-            await rt.cleanupDead(h.id, h.bundle);
-          });
-          await removeBundle(h.bundle);
-        })()),
-    };
-  }
-
-  function wrapExec(e: ExecHandle, terminal: boolean): ExecProcess {
-    let deleted: Promise<void> | undefined;
-    return {
-      io: { stdout: e.io.stdout, stderr: terminal ? null : e.io.stderr, stdin: e.io.stdin ?? null },
-      start: () => e.start(),
-      wait: async () => {
-        const x = await e.wait();
-        return { exitCode: x.exitCode, exitedAt: iso(x.exitedAt) };
-      },
-      kill: (sig) => e.kill(sig),
-      resize: (w, hgt) => e.resize(w, hgt),
-      closeStdin: () => e.task.shim.task.closeIO(e.task.id, e.execId, true),
-      delete: () =>
-        (deleted ??= e.delete().then(
-          () => undefined,
-          () => undefined,
-        )),
-      close: () => e.close(),
-    };
+    return taskOf(h, terminal, taskContext);
   }
 
   // The daemon's seccomp profile (daemon.json `seccomp-profile`): read once; bad JSON stops
@@ -472,7 +408,11 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
     async buildExecProcess(i: ExecProcessInput): Promise<unknown> {
       // The container's own process (its config.json stays in the bundle while it runs)
       // is the base: capabilities, rlimits, user and env as the container has them.
-      const spec = JSON.parse(await readFile(join(bundleOf(i.containerId), 'config.json'), 'utf8')) as Spec;
+      const text = await readFile(join(bundleOf(i.containerId), 'config.json'), 'utf8').catch((err) => {
+        if (errnoCode(err) === 'ENOENT') throw notFound(`container ${i.containerId} has no task`, err);
+        throw err;
+      });
+      const spec = JSON.parse(text) as Spec;
       const base = spec.process!;
       let user = base.user;
       if (i.user) {
@@ -504,7 +444,10 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
     cgroupStats: async (id) => readCgroup(await cgroupPathOf(id)),
     async create(req: CreateTaskRequest): Promise<Task> {
       const bundleDir = bundleOf(req.id);
-      await rm(bundleDir, { recursive: true, force: true });
+      // A bundle with a shim's address belongs to a task (it may be running): never wipe it.
+      if ([...handles].some((h) => h.id === req.id) || (await exists(join(bundleDir, 'address'))))
+        throw conflict(`a task for container ${req.id} already exists`);
+      await removeBundle(bundleDir);
       // An overlay of very many layers is longer than the shim's mount(2) takes: berthd
       // mounts that one itself (the new mount API passes each lower dir on its own).
       // A remapped container's layers are idmapped clones: berthd mounts that rootfs too.
@@ -531,8 +474,8 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
           runtimeBinary: runtimeOfSpec.get(req.spec as object),
           durableOutput: req.durableOutput,
         })
-        .catch((err) => {
-          if (shmSize !== undefined) unmountShm(bundleDir);
+        .catch(async (err) => {
+          await removeBundle(bundleDir).catch(() => {}); // a failed create leaves no task (nor its /dev/shm)
           throw err;
         });
       return wrap(h, req.terminal);
@@ -541,12 +484,14 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
       const bundleDir = bundleOf(id);
       if (!(await stat(bundleDir).catch(() => undefined))) return undefined;
       const r = await rt.restore(id, bundleDir, { durableOutput: opts.durableOutput });
-      if (r.status === 'dead') return { exited: { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) } };
+      if (r.status === 'dead') {
+        await removeBundle(bundleDir);
+        return { exited: { exitCode: r.exitCode, exitedAt: iso(r.exitedAt) } };
+      }
       if (r.state.status === 'created') {
         // berthd died between Create and Start: the process never ran (the start call never
         // answered). Nothing to adopt: the task goes; the record says what the container is.
-        await r.handle.kill('SIGKILL', true).catch(() => {});
-        await r.handle.delete().catch(() => r.handle.close());
+        await killAndDelete(r.handle).catch(() => r.handle.close());
         await removeBundle(bundleDir);
         return undefined;
       }
@@ -555,8 +500,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
           r.state.status === 'stopped'
             ? { exitCode: r.state.exitStatus, exitedAt: iso(r.state.exitedAt ?? new Date()) }
             : { exitCode: 255, exitedAt: iso(new Date()) };
-        if (r.state.status !== 'stopped') await r.handle.kill('SIGKILL', true).catch(() => {});
-        await r.handle.delete().catch(() => r.handle.close());
+        await killAndDelete(r.handle).catch(() => r.handle.close());
         await removeBundle(bundleDir);
         return { exited: exit };
       }
@@ -567,8 +511,19 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
     },
     async cleanup(id) {
       const bundleDir = bundleOf(id);
-      if (!(await stat(bundleDir).catch(() => undefined))) return;
-      await rt.cleanupDead(id, bundleDir).catch((err) => log.debug('cleanup', { id, err }));
+      if (!(await exists(bundleDir))) return;
+      // A shim that still answers is asked to kill and delete its task and exit; a dead
+      // one is left to the shim binary's delete action (which restore runs).
+      const held = [...handles].find((h) => h.id === id);
+      if (held) handles.delete(held);
+      const found = held ? { handle: held } : await rt.restore(id, bundleDir).catch(() => undefined);
+      if (found && 'handle' in found) {
+        await killAndDelete(found.handle).catch(async (err) => {
+          log.debug('cleanup', { id, err });
+          found.handle.close();
+          await rt.cleanupDead(id, bundleDir);
+        });
+      } else if (!found) await rt.cleanupDead(id, bundleDir).catch((err) => log.debug('cleanup', { id, err }));
       await removeBundle(bundleDir);
     },
     async listTasks() {
@@ -599,6 +554,8 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
       }
       for (const h of handles) h.close();
       handles.clear();
+      for (const e of taskContext.execs) e.close();
+      taskContext.execs.clear();
       await events.close();
     },
   };

@@ -333,7 +333,7 @@ export function shimsOf(execRoot: string): number[] {
  * own cgroup but leaves the parent). Children go first; a cgroup whose last task is still
  * exiting refuses rmdir for a moment, hence the retries.
  */
-async function removeCgroupParent(parent: string): Promise<void> {
+export async function removeCgroupParent(parent: string): Promise<void> {
   const { readdir, rmdir } = await import('node:fs/promises');
   const roots = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
   const removeTree = async (dir: string): Promise<void> => {

@@ -1,5 +1,7 @@
 // What the container services need from the runtime and the layer store. daemon/ wires
-// the real implementations (runtime/, snapshots/) behind these narrow interfaces.
+// the real implementations (runtime/, snapshots/) behind these narrow interfaces. Each has
+// a conformance suite in services/testing/ that the real adapter and the in-memory fake
+// both pass: the contract below is what those suites check.
 import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../../common/digest.ts';
 import type { HostConfig } from '../../containers/types.ts';
@@ -22,6 +24,20 @@ export interface TaskIo {
   durable?: DurableSink;
 }
 
+/**
+ * A container's process tree, from TaskRuntime.create until delete().
+ *
+ * Lifecycle: create (the init exists but has not run its program; `pid` and `io` are set)
+ * → start → running ⇄ paused (pause/resume) → the init exits: wait() resolves, every other
+ * process of the container is killed, stdout and stderr end → delete() (kills a task that
+ * still runs; then the task and its supervisor are gone). A task outlives berthd:
+ * TaskRuntime.restore finds it again. Without a handler the init ignores signals but
+ * SIGKILL (it is pid 1); other processes die of them (128 + signal).
+ *
+ * Errors: what the task's state does not allow (pause a paused or exited task, resume a
+ * running one, exec in a paused or exited one) is conflict; kill after the exit is
+ * not-found; after delete() every call but wait() and delete() is not-found.
+ */
 export interface Task {
   readonly pid: number;
   readonly io: TaskIo;
@@ -31,8 +47,9 @@ export interface Task {
   wait(): Promise<TaskExit>;
   /** Calls `listener` whenever the shim reports an OOM kill in the container (while it runs). */
   onOom(listener: () => void): void;
+  /** Flushes and closes io.stdin, then the process's stdin itself: it reads end of file. */
   closeStdin(): Promise<void>;
-  /** Deletes the task and stops its shim; unmounts the rootfs. Idempotent. */
+  /** Deletes the task (killed first if still running) and stops its shim; unmounts the rootfs. Idempotent. */
   delete(): Promise<void>;
   /** Sets the terminal size of a TTY task. */
   resize(width: number, height: number): Promise<void>;
@@ -60,15 +77,20 @@ export interface ExecRequest {
   openStdin: boolean;
 }
 
-/** One exec process. Output flows on io.stdout/io.stderr once started (or restored). */
+/**
+ * One exec process. Lifecycle: Task.exec (registered under its ID, an ID in use being a
+ * conflict) → start (output flows on io.stdout/io.stderr) → it exits, on its own or with
+ * the task's init (wait) → delete. Task.restoreExec finds it again after a berthd restart.
+ */
 export interface ExecProcess {
   readonly io: TaskIo;
   start(): Promise<number>;
   wait(): Promise<TaskExit>;
   kill(signal: number): Promise<void>;
   resize(width: number, height: number): Promise<void>;
+  /** Flushes and closes io.stdin, then the process's stdin itself: it reads end of file. */
   closeStdin(): Promise<void>;
-  /** Removes the process from the shim and its FIFOs; our fds close. Idempotent. */
+  /** Removes the process (killed first if still running) from the shim and its FIFOs; our fds close. Idempotent. */
   delete(): Promise<void>;
   /** Drops berthd's fds only; the process keeps running. */
   close(): void;
@@ -119,6 +141,15 @@ export interface CreateTaskRequest {
   durableOutput?: boolean;
 }
 
+/**
+ * Runs tasks: buildSpec → create → the Task lifecycle. A program that cannot run fails
+ * create or start with an error exitCodeFor() maps to Docker's 126/127; a create for an ID
+ * that has a task is a conflict and leaves that task alone; a failed create leaves nothing.
+ * After berthd restarts, restore(id) answers for each task it knew: the live task (paused
+ * or not), or the exit of one that ended meanwhile (then removed), or undefined (no task,
+ * or one that was created but never started: removed). A task whose supervisor (shim) died
+ * is reported exited (137, or 255 when unknowable) with its processes gone.
+ */
 export interface TaskRuntime {
   /** Builds the OCI spec (user resolution included); invalid-argument for a bad user. */
   buildSpec(input: SpecInput): Promise<unknown>;
@@ -140,7 +171,7 @@ export interface TaskRuntime {
     id: string,
     opts: { terminal: boolean; openStdin: boolean; durableOutput?: boolean },
   ): Promise<{ task: Task; paused: boolean } | { exited: TaskExit } | undefined>;
-  /** Removes any leftovers (bundle, fifos, runc state) of a task that no longer runs. */
+  /** Removes a task whatever its state (a live one is killed): bundle, FIFOs, runc state. Idempotent. */
   cleanup(id: string): Promise<void>;
   /** IDs of every task with state on this host (running or not), for orphan detection. */
   listTasks(): Promise<string[]>;
@@ -158,8 +189,18 @@ export interface UserResolver {
   resolve(user: string, files: { passwd?: string; group?: string }): { uid: number; gid: number };
 }
 
+/**
+ * Image layers as a container uses them (images/deps.ts's LayerRegistry registers them).
+ * A container's root: lowerDirs(top chain) → prepareRw(dir) (its read-write layer, the
+ * upper dir being `<dir>/upper`) → rootfsMounts(lowers, dir) for the runtime to mount: the
+ * layers merged with overlay's rules, writes landing in `<dir>/upper`. readFile reads the
+ * same merged view without mounting (undefined when absent; invalid-argument for a
+ * directory or a file over maxBytes). lowerDirs of a chain not registered is not-found.
+ */
 export interface LayerPort {
+  /** Diff dirs from the top layer down to the base (overlay's lowerdir order). */
   lowerDirs(topChainId: Digest): string[];
+  /** The root filesystem as mounts (read-only ones refuse writes); mounts nothing itself. */
   rootfsMounts(lowerDirs: string[], rwDir: string, readonly: boolean): Mount[];
   prepareRw(rwDir: string): Promise<void>;
   readFile(
@@ -168,6 +209,7 @@ export interface LayerPort {
     path: string,
     maxBytes: number,
   ): Promise<Buffer | undefined>;
+  /** Bytes of the regular files under `dir` (links not followed); 0 when it does not exist. */
   dirSize(dir: string): Promise<number>;
 }
 
