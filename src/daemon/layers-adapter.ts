@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '../common/digest.ts';
-import { isNotExist } from '../common/errors.ts';
+import { internal, isNotExist, notFound } from '../common/errors.ts';
 import { LayerStore, type Extracted, type Layer } from '../snapshots/layer-store.ts';
 import { overlayMount, prepareRw } from '../snapshots/overlay.ts';
 import { readFileFromLayers } from '../snapshots/layer-read.ts';
@@ -84,17 +84,22 @@ export class Layers implements LayerPort, LayerRegistry {
     return this.store.diffDir(chainId);
   }
 
+  /** Diff dirs from `top` down to the base (overlay's lowerdir order); not-found for a chain not here. */
   lowerDirs(top: Digest): string[] {
     const out: string[] = [];
-    for (let cur: Digest | null = top, n = 0; cur && n < 1000; n++) {
+    for (let cur: Digest | null = top; cur !== null; ) {
+      const l = this.cache.get(cur);
+      if (!l) throw notFound(`layer ${cur} not found`);
+      if (out.length >= 1000) throw internal(`layer chain of ${top} does not end`);
       out.push(this.store.diffDir(cur));
-      cur = this.cache.get(cur)?.parent ?? null;
+      cur = l.parent;
     }
     return out;
   }
 
-  rootfsMounts(lowerDirs: string[], rwDir: string, _readonly: boolean): Mount[] {
-    return [overlayMount(lowerDirs, join(rwDir, 'upper'), join(rwDir, 'work'))];
+  rootfsMounts(lowerDirs: string[], rwDir: string, readonly: boolean): Mount[] {
+    const m = overlayMount(lowerDirs, join(rwDir, 'upper'), join(rwDir, 'work'));
+    return [readonly ? { ...m, options: [...(m.options ?? []), 'ro'] } : m];
   }
 
   async prepareRw(rwDir: string): Promise<void> {

@@ -11,6 +11,15 @@ export interface ExtractedLayer {
   readonly diffId: Digest;
 }
 
+/**
+ * The layer store as the image services fill it. register(parent, tar) = extract + commit:
+ * a layer's chain ID is its diff ID (the uncompressed tar's digest) on top of its parent's
+ * (OCI's chain ID); registering a chain that exists, concurrently or not, yields that one
+ * layer. A pull extracts layers in any order and commits them in order, with deferSync,
+ * then flushes once: a deferred commit that was never flushed is gone after a restart.
+ * remove() drops a layer nothing builds on (a parent stays; an unknown one is a no-op).
+ * Contract: services/testing/layers-conformance.ts.
+ */
 export interface LayerRegistry {
   register(parent: Digest | null, tar: Readable): Promise<{ chainId: Digest; diffId: Digest; size: number }>;
   extract(tar: Readable): Promise<ExtractedLayer>;
