@@ -90,6 +90,9 @@ export function buildNetworking(o: {
   log: Logger;
   router: Router;
 }): Networking {
+  // Endpoints made since this instance began are its own starts, never a crash's leftovers
+  // (per instance: a second one in the same process, as after a restart, must see the first's).
+  const started = Date.now();
   const store = new NetworkStore(join(o.config.dataRoot, 'network'));
   const settings = networkSettingsFrom(o.config, o.engineId);
   const proxies = new PortProxies(o.log);
@@ -276,7 +279,7 @@ export function buildNetworking(o: {
         await removeAcceptChains(filterChain);
       }
     },
-    reconcile: (running) => reconcileNetworks(deps, running, bootTime),
+    reconcile: (running) => reconcileNetworks(deps, running, started),
     async close() {
       guarding = false;
       await guard?.stop(true);
@@ -285,5 +288,3 @@ export function buildNetworking(o: {
     },
   };
 }
-
-const bootTime = Date.now();
