@@ -4,6 +4,15 @@ import type { Container } from '../../containers/store.ts';
 import type { SpecInput } from './ports.ts';
 import type { EndpointSettings, NetworkSettings, PortSummary } from '../../api/types/networks.ts';
 
+/**
+ * Lifecycle per task: prepare(c) when it is about to start (the spec's `network` at once;
+ * `ready` once its namespace, interfaces, addresses, routes, published ports and /etc files
+ * are there — concurrent prepares never share an address; a failure releases all of it and
+ * rejects with a typed error: an unknown network not-found, a taken address or host port
+ * conflict) → the task runs → release(id) when it is gone (idempotent). After a crash,
+ * start-up releases everything that belongs to no live task. inspect/summary describe the
+ * container in Docker's shapes. Contract: services/testing/networking-conformance.ts.
+ */
 export interface ContainerNetworking {
   /**
    * Starts preparing the network of a task about to start: `network` is known at once
