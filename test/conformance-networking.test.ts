@@ -1,4 +1,4 @@
-// The real container networking (daemon/network.ts over services/networks/ and network/:
+// The real container networking (daemon/wire-network.ts over services/networks/ and network/:
 // bridges, veths and namespaces through netlink, nftables) passes the conformance suite
 // the fake passes in the unit tests. Root only; each test gets its own bridge, address pool
 // and name prefixes, and a namespace or veth left behind fails it.
@@ -61,11 +61,13 @@ networkingConformance(
       bridge: net.bridge,
       defaultAddressPools: [{ base: net.pool, size: 24 }],
     };
+    const engineId = randomBytes(32).toString('hex');
     const containers = new ContainerStore(join(config.dataRoot, 'containers'));
     await containers.load();
     const open = async () => {
       const n = buildNetworking({
         config,
+        engineId,
         containers,
         events: new EventBus(),
         locks: new KeyedMutex(),

@@ -404,7 +404,12 @@ export function netPrefixes(execRoot: string): { netns: string; veth: string } {
  * bridges and nftables tables are removed (they outlive a daemon by design). With `netns`
  * the daemon's links and tables live in that namespace.
  */
-export async function removeNetworking(dataRoot: string, execRoot: string, bridge: string, netns?: string): Promise<string[]> {
+export async function removeNetworking(
+  dataRoot: string,
+  execRoot: string,
+  bridge: string,
+  netns?: string,
+): Promise<string[]> {
   const { readdir } = await import('node:fs/promises');
   const inNs = (bin: string, args: string[]) =>
     netns

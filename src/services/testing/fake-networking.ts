@@ -7,13 +7,14 @@
 // Addresses come from network/ipam.ts and host ports from services/networks/publish.ts, so
 // the fake allocates as the real thing does; only the kernel side is pretend.
 import { randomBytes } from 'node:crypto';
-import { conflict, notFound } from '../../common/errors.ts';
+import { conflict, invalidArgument, notFound } from '../../common/errors.ts';
 import type { Container } from '../../containers/store.ts';
+import { formatAddr, macFor, parseAddr, parseCidr } from '../../network/cidr.ts';
 import { allocate, type Pool } from '../../network/ipam.ts';
-import { formatIp, macFor, parseIp, parseSubnet } from '../../network/ipv4.ts';
 import type { PortMapping } from '../../network/store.ts';
 import type { EndpointSettings, NetworkSettings, PortMap, PortSummary } from '../../api/types/networks.ts';
 import type { ContainerNetworking } from '../containers/network-port.ts';
+import { checkEndpointShape } from '../networks/endpoint-config.ts';
 import { allocatePorts } from '../networks/publish.ts';
 import type { NamespaceView } from './networking-conformance.ts';
 
@@ -40,7 +41,7 @@ export class FakeNetworkHost {
   readonly networks = new Map<string, FakeNetwork>();
   readonly endpoints: FakeEndpoint[] = [];
   readonly namespaces = new Map<string, NamespaceView>();
-  readonly cursor = new Map<string, number>();
+  readonly cursor = new Map<string, bigint>();
   private subnets = 0;
 
   constructor() {
@@ -110,18 +111,18 @@ export class FakeNetworking implements ContainerNetworking {
       for (const [i, name] of this.connected(c).entries()) {
         const n = this.resolve(name);
         const want = (c.record.endpointsConfig?.[n.name] ?? c.record.endpointsConfig?.[n.id])?.IPAMConfig?.IPv4Address;
-        const pool: Pool = {
-          subnet: parseSubnet(n.subnet),
-          range: parseSubnet(n.subnet),
-          gateway: parseIp(n.gateway)!,
+        const subnet = parseCidr(n.subnet);
+        const pool: Pool = { subnet, range: subnet, reserved: new Set([parseAddr(n.gateway)!.value]) };
+        const used = new Set(this.host.endpoints.filter((e) => e.network === n.id).map((e) => parseAddr(e.ip)!.value));
+        const ip = {
+          family: 4 as const,
+          value: allocate(pool, used, this.host.cursor.get(n.id) ?? 0n, want || undefined),
         };
-        const used = new Set(this.host.endpoints.filter((e) => e.network === n.id).map((e) => parseIp(e.ip)!));
-        const ip = allocate(pool, used, this.host.cursor.get(n.id) ?? 0, want || undefined);
-        this.host.cursor.set(n.id, ip);
+        this.host.cursor.set(n.id, ip.value);
         const e: FakeEndpoint = {
           container: id,
           network: n.id,
-          ip: formatIp(ip),
+          ip: formatAddr(ip),
           mac: macFor(ip),
           ifname: `eth${i}`,
           ports: [],
@@ -164,6 +165,22 @@ export class FakeNetworking implements ContainerNetworking {
 
   exists(idOrName: string): boolean {
     return this.tryResolve(idOrName) !== undefined;
+  }
+
+  checkEndpoints(config: Record<string, EndpointSettings>): void {
+    for (const [name, ec] of Object.entries(config)) {
+      const n = this.tryResolve(name);
+      if (!n) throw notFound(`network ${name} not found`);
+      checkEndpointShape(name, ec);
+      // What the fake does not model is refused, not dropped.
+      for (const k of ['Links', 'Aliases', 'MacAddress', 'DriverOpts'] as const)
+        if (ec[k] && Object.keys(ec[k]).length) throw invalidArgument(`the fake networking does not implement ${k}`);
+      const ipam = ec.IPAMConfig ?? {};
+      if (ipam.IPv6Address || ipam.LinkLocalIPs?.length)
+        throw invalidArgument('the fake networking does not implement IPv6 or link-local addresses');
+      if (ipam.IPv4Address && n.builtin)
+        throw invalidArgument('user specified IP address is supported on user defined networks only');
+    }
   }
 
   inspect(c: Container): NetworkSettings {

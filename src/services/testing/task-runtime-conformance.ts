@@ -94,7 +94,7 @@ export function taskRuntimeConformance(
       hostname: 'conformance',
       domainname: '',
       readonlyRootfs: false,
-      binds: [],
+      mounts: [],
       hostFiles: { hostname: '', hosts: '', resolvConf: '' },
       network: 'private',
       init: false,
