@@ -16,11 +16,7 @@ import { hostDevices } from '../runtime/devices.ts';
 import { parseSecurityOpts } from '../oci/security-opts.ts';
 import { parseSeccompProfile } from '../oci/seccomp-profile.ts';
 import { oomKills, readCgroup } from '../runtime/cgroups.ts';
-import {
-  devicesFromHostConfig,
-  resourcesFromHostConfig,
-  type ResourceFields,
-} from '../runtime/resources.ts';
+import { devicesFromHostConfig, resourcesFromHostConfig, type ResourceFields } from '../runtime/resources.ts';
 import { resolveUser } from '../runtime/user.ts';
 import { stdioPaths } from '../runtime/stdio.ts';
 import { listenEvents } from '../runtime/events.ts';

@@ -8,6 +8,7 @@
 // tasks again. killSupervisor() is a shim dying behind the owner's back.
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { BerthError, conflict, notFound } from '../../common/errors.ts';
+import type { Resources } from '../../api/types/containers.ts';
 import { resolveUser } from '../../runtime/user.ts';
 import type {
   CgroupSample,
@@ -49,6 +50,9 @@ class HostTask {
   readonly execs = new Map<string, HostProcess>();
   readonly freezer = new Freezer();
   supervisorDead = false;
+  readonly oomListeners = new Set<() => void>();
+  /** What updateResources last set (the fake has no cgroup to write). */
+  resources: Resources = {};
   readonly supervisorGone: Promise<void>;
   killSupervisor!: () => void;
 
@@ -292,6 +296,13 @@ export class FakeTaskRuntime implements TaskRuntime {
       async closeStdin() {
         rt.live(t);
         t.init.stdin?.end();
+      },
+      // The fake host has no memory to run out of: listeners are kept, never called.
+      onOom: (listener) => void t.oomListeners.add(listener),
+      async updateResources(r) {
+        rt.live(t);
+        if (!t.init.alive) throw conflict(`cannot update container ${t.id}: it is stopped`);
+        t.resources = { ...t.resources, ...r };
       },
       delete() {
         return (deleted ??= (async () => {

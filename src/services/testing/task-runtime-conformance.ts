@@ -14,6 +14,14 @@ import type { CreateTaskRequest, ExecProcess, SpecInput, Task, TaskExit, TaskRun
 import { harnessTest, rejectsWithKind, type ConformanceOptions } from './conformance.ts';
 import { capture } from './streams.ts';
 
+/** What an answer is, for a failed assertion's message (a live task holds timers: no JSON). */
+function shape(v: unknown): string {
+  if (v === null || typeof v !== 'object') return String(v);
+  return `{ ${Object.entries(v)
+    .map(([k, x]) => `${k}: ${x !== null && typeof x === 'object' && !('exitCode' in x) ? '…' : JSON.stringify(x)}`)
+    .join(', ')} }`;
+}
+
 /** What a test's container runs; a harness maps each to its own argv. */
 export type Program =
   /** Writes the texts (stdout, then stderr) and exits with `code`. */
@@ -487,7 +495,7 @@ export function taskRuntimeConformance(
         const found = await rt.restore(id, { terminal: false, openStdin: false });
         assert.ok(found && 'task' in found);
         const r = await found.task.restoreExec('twice', { terminal: false });
-        assert.ok(r && 'proc' in r, `the exec is found again: ${JSON.stringify(r)}`);
+        assert.ok(r && 'proc' in r, `the exec is found again: ${shape(r)}`);
         const out = capture(r.proc.io.stdout);
         r.proc.io.stdin!.write('echo\n');
         await out.includes('echo\n');
@@ -532,7 +540,7 @@ export function taskRuntimeConformance(
         await out.includes('before\n');
         const rt = await h.restart();
         const found = await rt.restore(id, { terminal: false, openStdin: true });
-        assert.ok(found && 'task' in found, `restored: ${JSON.stringify(found)}`);
+        assert.ok(found && 'task' in found, `restored: ${shape(found)}`);
         assert.equal(found.paused, false);
         assert.equal(found.task.pid, task.pid);
         assert.ok((await rt.listTasks()).includes(id));
@@ -565,7 +573,7 @@ export function taskRuntimeConformance(
         await task.wait();
         const rt = await h.restart();
         const found = await rt.restore(id, { terminal: false, openStdin: false });
-        assert.ok(found && 'exited' in found, `exited: ${JSON.stringify(found)}`);
+        assert.ok(found && 'exited' in found, `exited: ${shape(found)}`);
         assertRecentExit(found.exited, 7, 'exit seen after the restart');
         await notListed(rt, id);
         await rt.cleanup(id);
@@ -587,7 +595,7 @@ export function taskRuntimeConformance(
         const rt = await h.restart();
         await h.killSupervisor(id);
         const found = await rt.restore(id, { terminal: false, openStdin: false });
-        assert.ok(found && 'exited' in found, `exited: ${JSON.stringify(found)}`);
+        assert.ok(found && 'exited' in found, `exited: ${shape(found)}`);
         assert.ok([137, 255].includes(found.exited.exitCode), `exit ${found.exited.exitCode}`);
         for (const p of pids) assert.equal(h.alive(p), false, `pid ${p} gone`);
         await notListed(rt, id);
@@ -619,10 +627,10 @@ export function taskRuntimeConformance(
         const found = await rt.restore(id, { terminal: false, openStdin: false });
         assert.ok(found && 'task' in found);
         const r = await found.task.restoreExec('running', { terminal: false });
-        assert.ok(r && 'proc' in r, `running exec: ${JSON.stringify(r)}`);
+        assert.ok(r && 'proc' in r, `running exec: ${shape(r)}`);
         const after = capture(r.proc.io.stdout);
         const f = await found.task.restoreExec('finished', { terminal: false });
-        assert.ok(f && 'exited' in f, `finished exec: ${JSON.stringify(f)}`);
+        assert.ok(f && 'exited' in f, `finished exec: ${shape(f)}`);
         assertRecentExit(f.exited, 5, 'finished exec');
         assert.equal(await found.task.restoreExec('unknown', { terminal: false }), undefined);
         await r.proc.kill(9);
