@@ -259,14 +259,17 @@ async function assembleEngine(
   wireContainers(router, cdeps, op, daemonCtx, net.removeLink);
   registerInteractive(router, cdeps, events, op, daemonCtx);
   imageRoutes(router, {
-    import: (req) => importImage(ideps, req),
+    import: (req, signal) => importImage(ideps, op(signal), req),
     list: (o) => listImages(ideps, { all: o.all, filters: o.filters }),
     inspect: (name) => imageInspect(ideps, images.resolve(name)),
     history: (name) => imageHistory(ideps, images.resolve(name)),
     tag: (name, repo, tag) => tagImage(ideps, name, repo, tag),
     remove: (name, o) => removeImage(ideps, name, o),
-    prune: (f) =>
-      pruneImages(ideps, f).then(async (r) => ({ ...r, SpaceReclaimed: r.SpaceReclaimed + (await dist.gc()).bytes })),
+    prune: (f, signal) =>
+      pruneImages(ideps, op(signal), f).then(async (r) => ({
+        ...r,
+        SpaceReclaimed: r.SpaceReclaimed + (await dist.gc()).bytes,
+      })),
     fromRegistry: (ctx) => createFromRegistry(ctx, dist),
   });
   distributionRoutes(router, dist);

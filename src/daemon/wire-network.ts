@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { OpContext } from '../common/context.ts';
 import type { Logger } from '../common/logger.ts';
 import type { KeyedMutex } from '../common/mutex.ts';
 import type { ContainerStore } from '../containers/store.ts';
@@ -195,6 +196,7 @@ export function buildNetworking(o: {
         o.log.warn('renaming DNS names failed', { container: e.Actor.ID, err }),
       );
   });
+  const op = (signal: AbortSignal): OpContext => ({ signal, log: o.log });
   networkRoutes(o.router, {
     create: (body) =>
       createNetwork(deps, body).then(async (r) => {
@@ -204,9 +206,9 @@ export function buildNetworking(o: {
     list: (f) => Promise.resolve(listNetworks(deps, f)),
     inspect: (id, scope) => Promise.resolve(inspectNetwork(deps, id, scope)),
     remove: (id) => removeNetwork(deps, id),
-    prune: (f) => pruneNetworks(deps, f),
-    connect: (id, body) => connectNetwork(deps, id, body),
-    disconnect: (id, body) => disconnectNetwork(deps, id, body),
+    prune: (f, signal) => pruneNetworks(deps, op(signal), f),
+    connect: (id, body, signal) => connectNetwork(deps, op(signal), id, body),
+    disconnect: (id, body, signal) => disconnectNetwork(deps, op(signal), id, body),
   });
   async function listenDns(id: string): Promise<void> {
     const n = store.get(id);

@@ -54,7 +54,7 @@ export function wireVolumes(o: {
     list: (f) => listVolumes(deps, f),
     inspect: (name) => inspectVolume(deps, name),
     remove: (name, opts) => removeVolume(deps, name, opts),
-    prune: (f, v) => pruneVolumes(deps, f, v),
+    prune: (f, v, signal) => pruneVolumes(deps, { signal, log: o.log }, f, v),
   });
   const containers = containerVolumes({
     ...deps,

@@ -33,7 +33,7 @@ export async function importFromUrl(
     res.body.resume();
     throw invalidArgument(`GET ${url}: status ${res.status}`);
   }
-  const { id } = await importImage(deps, {
+  const { id } = await importImage(deps, ctx, {
     src: res.body,
     repo: req.repo,
     tag: req.tag,

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { chainIds } from '../../common/digest.ts';
 import { invalidArgument } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
 import { parseReference, validateTag, familiarString, type Reference } from '../../common/reference.ts';
 import { applyChanges } from '../../images/changes.ts';
 import type { ImageDocument } from '../../oci/image-spec.ts';
@@ -32,7 +33,11 @@ export function importTarget(repo: string | undefined, tag: string | undefined):
   return ref.tag ? ref : { ...ref, tag: 'latest' };
 }
 
-export async function importImage(deps: ImageDeps, req: ImportRequest): Promise<{ id: string; ref?: string }> {
+export async function importImage(
+  deps: ImageDeps,
+  ctx: OpContext,
+  req: ImportRequest,
+): Promise<{ id: string; ref?: string }> {
   const target = importTarget(req.repo, req.tag);
   const config = applyChanges({}, req.changes ?? []);
   if (req.platform && !/^linux(\/|$)/.test(req.platform))
@@ -65,6 +70,10 @@ export async function importImage(deps: ImageDeps, req: ImportRequest): Promise<
     toBlob.destroy(e);
     toLayer.destroy(e);
   });
+  // A client that leaves mid-upload: both consumers fail, so nothing half made is kept.
+  const onAbort = () => plain.destroy(new Error('import cancelled: the client went away'));
+  if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener('abort', onAbort, { once: true });
   // Each consumer sees a failure through its own pipeline or iterator; these listeners
   // only keep an error that arrives before a consumer is attached from being unhandled
   // (which would take the whole daemon down on a corrupt upload).

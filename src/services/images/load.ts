@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { chainIds, hexOf, isDigest, sha256 } from '../../common/digest.ts';
 import { invalidArgument } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
 import { familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
 import { isIndexMediaType, type Index, type Manifest } from '../../oci/image-spec.ts';
 import type { ImageDocument } from '../../oci/image-spec.ts';
@@ -140,7 +141,13 @@ function tarError(err: unknown): unknown {
   return err;
 }
 
-export async function loadImages(deps: DistributionDeps, src: Readable, quiet: boolean, emit: Emit): Promise<void> {
+export async function loadImages(
+  deps: DistributionDeps,
+  ctx: OpContext,
+  src: Readable,
+  quiet: boolean,
+  emit: Emit,
+): Promise<void> {
   const dir = join(deps.content.root, 'ingest', `load-${randomBytes(8).toString('hex')}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const loaded: string[] = [];
@@ -163,7 +170,11 @@ export async function loadImages(deps: DistributionDeps, src: Readable, quiet: b
     } else {
       throw invalidArgument('invalid archive: does not contain a manifest.json');
     }
-    for (const it of items) loaded.push(...(await loadOne(deps, u, it)));
+    // A client that left gets no more images made for it (each image is whole or absent).
+    for (const it of items) {
+      ctx.signal.throwIfAborted();
+      loaded.push(...(await loadOne(deps, u, it)));
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

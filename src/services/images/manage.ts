@@ -2,6 +2,7 @@
 // the conflicts that protect images containers still use.
 import { chainIds, type Digest } from '../../common/digest.ts';
 import { conflict, invalidArgument } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
 import { familiarString, parseReference, validateTag, withDefaultTag, type Reference } from '../../common/reference.ts';
 import type { Image } from '../../images/types.ts';
 import type { ImageDeps } from './deps.ts';
@@ -183,7 +184,11 @@ export async function removeImage(
   return out;
 }
 
-export async function pruneImages(deps: ImageDeps, filters: Map<string, string[]>): Promise<ImagePruneResponse> {
+export async function pruneImages(
+  deps: ImageDeps,
+  ctx: OpContext,
+  filters: Map<string, string[]>,
+): Promise<ImagePruneResponse> {
   for (const k of filters.keys())
     if (!['dangling', 'until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   const danglingOnly = !['false', '0'].includes(filters.get('dangling')?.[0] ?? 'true');
@@ -191,9 +196,11 @@ export async function pruneImages(deps: ImageDeps, filters: Map<string, string[]
   const deleted: ImageDeleteResponseItem[] = [];
   let reclaimed = 0;
   let progress = true;
-  while (progress) {
+  // A client that leaves stops the prune between images: what was deleted is reported.
+  while (progress && !ctx.signal.aborted) {
     progress = false;
     for (const img of deps.images.list()) {
+      if (ctx.signal.aborted) break;
       if (!deps.images.get(img.id)) continue;
       if (deps.containers.list().some((c) => c.record.image === img.id)) continue;
       if (deps.images.children(img.id).length > 0) continue;

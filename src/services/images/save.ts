@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { hexOf, sha256, type Digest } from '../../common/digest.ts';
 import { invalidArgument } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
 import { familiarName, familiarString, parseReference, withDefaultTag } from '../../common/reference.ts';
 import { MediaType, type Manifest } from '../../oci/image-spec.ts';
 import type { Image } from '../../images/types.ts';
@@ -37,13 +38,16 @@ function resolveNames(deps: DistributionDeps, names: string[]): Item[] {
   return [...byId.values()];
 }
 
-export async function saveImages(deps: DistributionDeps, names: string[]): Promise<Readable> {
+export async function saveImages(deps: DistributionDeps, ctx: OpContext, names: string[]): Promise<Readable> {
   const items = resolveNames(deps, names);
   // Every layer tar exists before the first byte goes out: failures are still HTTP errors.
   const release = deps.leases.take(items.flatMap((i) => i.img.doc.rootfs.diff_ids));
   try {
     for (const it of items)
-      for (let i = 0; i < it.img.doc.rootfs.diff_ids.length; i++) await ensureLayerTar(deps, it.img, i);
+      for (let i = 0; i < it.img.doc.rootfs.diff_ids.length; i++) {
+        ctx.signal.throwIfAborted();
+        await ensureLayerTar(deps, it.img, i);
+      }
   } catch (err) {
     release();
     throw err;
@@ -63,6 +67,7 @@ export async function saveImages(deps: DistributionDeps, names: string[]): Promi
     const manifestJson: unknown[] = [];
     const repositories: Record<string, Record<string, string>> = {};
     for (const { img, tags } of items) {
+      ctx.signal.throwIfAborted(); // the client left: stop writing (the stream is destroyed)
       const config = await deps.content.readBytes(img.id);
       const layerSizes: number[] = [];
       for (const d of img.doc.rootfs.diff_ids) {

@@ -2,6 +2,7 @@
 // config; on a running container the interface is added or removed live (and DNS, which
 // reads the endpoint records, follows at once).
 import { forbidden, invalidArgument, notFound } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
 import type { NetworkConnectRequest, NetworkDisconnectRequest } from '../../api/types/networks.ts';
 import { detach, setup } from '../../network/links.ts';
 import {
@@ -18,7 +19,14 @@ import { updateHosts, useOurDns } from './etc-files.ts';
 import type { NetworkDeps } from './deps.ts';
 import type { NetworkRecord } from '../../network/store.ts';
 
-export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: NetworkConnectRequest): Promise<void> {
+// Connect and disconnect run to completion once begun (a kernel change half made is worse
+// than a late answer): their context gives them the request's logger, not a cancellation.
+export async function connectNetwork(
+  deps: NetworkDeps,
+  ctx: OpContext,
+  idOrName: string,
+  body: NetworkConnectRequest,
+): Promise<void> {
   const n = deps.store.resolve(idOrName);
   if (!body.Container) throw invalidArgument('container is required');
   const c = deps.containers.tryResolve(body.Container);
@@ -57,7 +65,7 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
         // It takes the default routes if it sorts first (GwPriority, not internal…).
         await setup(e.netns, [attachmentOf(n, e, {}, ec)], false);
         await refreshDefaultRoutes(deps, c);
-        await updateHosts(deps.containers.dir(c.record.id), c, { add: [e.ip, ...(e.ip6 ? [e.ip6] : [])] }, deps.log);
+        await updateHosts(deps.containers.dir(c.record.id), c, { add: [e.ip, ...(e.ip6 ? [e.ip6] : [])] }, ctx.log);
         if (isUserDefined(n) && n.driver === 'bridge')
           await useOurDns(deps, deps.containers.dir(c.record.id), c, n.ipam!.gateway);
       } catch (err) {
@@ -75,6 +83,7 @@ export async function connectNetwork(deps: NetworkDeps, idOrName: string, body: 
 
 export async function disconnectNetwork(
   deps: NetworkDeps,
+  ctx: OpContext,
   idOrName: string,
   body: NetworkDisconnectRequest,
 ): Promise<void> {
@@ -96,7 +105,7 @@ export async function disconnectNetwork(
       await deps.store.deleteEndpoint(c.record.id, n.id);
       // Its default routes went with its interface: the next endpoint in line takes them.
       await refreshDefaultRoutes(deps, c);
-      await updateHosts(deps.containers.dir(c.record.id), c, { remove: [e.ip, ...(e.ip6 ? [e.ip6] : [])] }, deps.log);
+      await updateHosts(deps.containers.dir(c.record.id), c, { remove: [e.ip, ...(e.ip6 ? [e.ip6] : [])] }, ctx.log);
       if (e.ports.length) await deps.syncFirewall();
     }
     const rest = { ...c.record.endpointsConfig };

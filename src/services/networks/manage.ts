@@ -1,5 +1,6 @@
 // GET /networks, GET /networks/{id}, DELETE /networks/{id}, POST /networks/prune.
 import { conflict, forbidden, invalidArgument, notFound } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
 import { matchLabels, matchNotLabels, pruneUntil } from '../filters.ts';
 import { deleteBridge, deleteLink } from '../../network/links.ts';
 import type { NetworkRecord } from '../../network/store.ts';
@@ -72,10 +73,15 @@ export async function removeNetwork(deps: NetworkDeps, idOrName: string): Promis
 }
 
 /** POST /networks/prune: unused user networks (filters until, label, label!, as Docker). */
-export async function pruneNetworks(deps: NetworkDeps, filters: Map<string, string[]>): Promise<NetworkPruneResponse> {
+export async function pruneNetworks(
+  deps: NetworkDeps,
+  ctx: OpContext,
+  filters: Map<string, string[]>,
+): Promise<NetworkPruneResponse> {
   const until = pruneUntil(filters, ['until', 'label', 'label!']);
   const deleted: string[] = [];
   for (const n of deps.store.networks()) {
+    if (ctx.signal.aborted) break; // the client left: stop between networks, report what went
     if (n.builtin || deps.store.endpointsOn(n.id).length) continue;
     if (until !== undefined && Date.parse(n.created) >= until) continue;
     if (!matchLabels(n.labels, filters.get('label')) || !matchNotLabels(n.labels, filters.get('label!'))) continue;

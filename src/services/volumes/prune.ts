@@ -3,6 +3,7 @@
 // all on API < 1.42, as Docker. One prune at a time.
 import { compareVersions } from '../../common/api-version.ts';
 import { conflict, invalidArgument } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
 import { ANONYMOUS_LABEL } from '../../volumes/names.ts';
 import { matchLabels, matchNotLabels } from '../filters.ts';
 import type { VolumeDeps } from './deps.ts';
@@ -14,6 +15,7 @@ let running = false;
 
 export async function pruneVolumes(
   deps: VolumeDeps,
+  ctx: OpContext,
   filters: Map<string, string[]>,
   apiVersion: string,
 ): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
@@ -37,6 +39,7 @@ export async function pruneVolumes(
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const r of deps.volumes.list()) {
+      if (ctx.signal.aborted) break; // the client left: stop between volumes, report what went
       if (!isPlainLocal(r) || deps.volumes.isReferenced(r.name)) continue;
       const labels = r.labels ?? {};
       if (!all && !(ANONYMOUS_LABEL in labels)) continue;
@@ -48,7 +51,7 @@ export async function pruneVolumes(
         if (!removed) continue;
         deps.events.publish('volume', 'destroy', r.name, { driver: r.driver });
       } catch (err) {
-        deps.log.warn('could not remove volume', { volume: r.name, err });
+        ctx.log.warn('could not remove volume', { volume: r.name, err });
         continue;
       }
       deleted.push(r.name);
