@@ -88,7 +88,11 @@ export async function limitsBench(i: {
 export function limitsReport(f: LimitsFigures | undefined, runs: number): string[] {
   if (!f) return [];
   const base = f.run.unconfined?.median;
-  const delta = (s: Summary | undefined) => (s && base !== undefined ? `+${ms(s.median - base)}` : 'n/a');
+  const delta = (s: Summary | undefined) => {
+    if (!s || base === undefined) return 'n/a';
+    const d = s.median - base;
+    return d < 0 ? `−${ms(-d)}` : `+${ms(d)}`; // a negative delta is noise under the goal, shown as such
+  };
   const added = f.run.limits && base !== undefined ? f.run.limits.median - base : NaN;
   const cpu = (v: number | undefined) => (v === undefined ? 'n/a' : `${round(v, 2)} s`);
   return [
