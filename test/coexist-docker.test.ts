@@ -190,11 +190,23 @@ test('berthd SIGKILLed and restarted: one chain, one jump, traffic flows', { ski
   assert.equal(saved.split('\n').filter((l) => l.startsWith(`:${chain()} `)).length, 1, saved);
   assert.equal(saved.split('\n').filter((l) => l.startsWith(`-A ${chain()} `)).length, 3, saved);
   assert.equal(dockersRules(saved), dockersRules(before));
-  // No monitor of the killed daemon lingers (it had a parent-death signal).
-  const monitors = execFileSync('/usr/sbin/ip', ['netns', 'pids', ns])
-    .toString()
-    .split('\n')
-    .filter((pid) => pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/usr/sbin/nft\0-j\0monitor'));
+  // No monitor of the killed daemon lingers (it had a parent-death signal; its exit may
+  // take a moment). Processes of the namespace may exit between the listing and the read.
+  const cmdline = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  let monitors: string[] = [];
+  await waitFor(async () => {
+    monitors = execFileSync('/usr/sbin/ip', ['netns', 'pids', ns])
+      .toString()
+      .split('\n')
+      .filter((pid) => pid && cmdline(pid).startsWith('/usr/sbin/nft\0-j\0monitor'));
+    return monitors.length === 1;
+  }, 10_000).catch(() => {});
   assert.equal(monitors.length, 1, `nft monitors in the namespace: ${monitors.join(' ')}`);
   assert.match(await fetchFrom(webIp), /coexist/);
 });

@@ -20,6 +20,7 @@ import { createTaskIO, removeFifos, reopenTaskIO } from './stdio.ts';
 import type { StdioPaths, TaskIO, TaskIOOptions } from './stdio.ts';
 import { linuxResourcesAny, runcOptionsAny } from './task-api.ts';
 import type { ShimPool } from './shim-pool.ts';
+import { createInFlight } from './inflight-create.ts';
 import type { DeleteResult, RuncOptions, TaskState } from './task-api.ts';
 import type { Mount } from '../oci/runtime-spec.ts';
 
@@ -363,6 +364,9 @@ export class TaskHandle {
   }
 }
 
+/** How long start-up waits for a Create berthd did not live to see finish (runc's own takes seconds). */
+const CREATE_SETTLE_MS = 30_000;
+
 export type RestoreResult =
   | { status: 'alive'; handle: TaskHandle; state: TaskState }
   /** The shim was gone (or held no task): cleaned up; exit as reported by the shim's delete, 255 if unknown. */
@@ -454,14 +458,18 @@ export class Runtime {
     }
     let state: TaskState;
     try {
-      state = await shim.task.state(id);
+      state = await this.stateAfterCreate(shim, id);
     } catch (err) {
       if (!isKind(err, 'not-found')) {
         shim.close();
         throw err;
       }
-      // shim started but no task created (berthd died in between): stop it
+      // shim started but no task created (berthd died in between): stop it. A Create whose
+      // connection died with berthd was cancelled inside the shim, which kills the runtime's
+      // create midway and can leave a runc container `created` that no shim knows: the shim
+      // binary's delete action (runc delete --force) removes it.
       await shutdownShim(shim, 5_000).catch(() => shim.close());
+      await cleanupDeadShim(this.config.shim, bundleDir, id).catch(() => {});
       await removeShimFiles(bundleDir).catch(() => {});
       return { status: 'dead', exitCode: 255, exitedAt: new Date(), pid: 0 };
     }
@@ -479,6 +487,23 @@ export class Runtime {
       });
     }
     return { status: 'alive', handle: new TaskHandle(this, shim, state.pid, io, stdio), state };
+  }
+
+  /**
+   * The task's state. A shim that has none yet may still be running the runtime's create
+   * for the Create berthd died waiting for: while that runs, ask again, so the task it
+   * makes is found and not orphaned.
+   */
+  private async stateAfterCreate(shim: Shim, id: string): Promise<TaskState> {
+    const deadline = performance.now() + CREATE_SETTLE_MS;
+    for (;;) {
+      try {
+        return await shim.task.state(id);
+      } catch (err) {
+        if (!isKind(err, 'not-found') || !createInFlight(id) || performance.now() > deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** After the shim died: `shim delete` (kills what is left), then removes the shim's files. */
