@@ -199,6 +199,11 @@ export class FakeTaskRuntime implements TaskRuntime {
     return [...this.host.tasks.keys()];
   }
 
+  /** The fake host has no userns-remap: every task runs in the host's user namespace. */
+  async prepareUserns(): Promise<undefined> {
+    return undefined;
+  }
+
   async cgroupStats(id: string): Promise<CgroupSample | undefined> {
     const t = this.host.tasks.get(id);
     if (!t) return undefined;
