@@ -54,7 +54,10 @@ test('frames: exact 64-bit times, partial metadata and attrs survive a round tri
 test("a log written by dockerd's local driver (rotated, gzipped) reads whole, tailed and since", async () => {
   // Made by Docker 20.10: 60 lines, one on stderr, then a 20000-byte line (two partials),
   // max-size=2k max-file=3.
-  const file = path.join(here, 'testdata', 'dockerd-local', 'container.log');
+  // Read from a copy: the reader inflates rotated files beside them, never into the source tree.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-local-'));
+  fs.cpSync(path.join(here, 'testdata', 'dockerd-local'), dir, { recursive: true });
+  const file = path.join(dir, 'container.log');
   const all = await read(file);
   assert.equal(all.length, 63);
   assert.deepEqual(
@@ -71,6 +74,7 @@ test("a log written by dockerd's local driver (rotated, gzipped) reads whole, ta
   const since = await read(file, { since: all[59].timeNs });
   assert.equal(since.length, 4);
   assert.equal(since[0].line, 'line-60\n');
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('writer: rotation gzips old files with their last time; reads back across them', async (t) => {
