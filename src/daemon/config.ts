@@ -87,6 +87,15 @@ export interface DaemonConfig {
   noNewPrivileges: boolean;
   /** `--userns-remap`: '' (off), 'default' (the dockremap user), or `user[:group]` with /etc/subuid and /etc/subgid ranges. */
   usernsRemap: string;
+  /** The CRI (issue 13): serve runtime.v1 on `criHost` (default <exec-root>/cri.sock). */
+  cri: boolean;
+  criHost: string;
+  cniConfDir: string;
+  /** Directories searched for CNI plugin binaries, ':'-separated. */
+  cniBinDir: string;
+  sandboxImage: string;
+  /** host:port of the CRI streaming server (exec/attach/port-forward); port 0 picks one. */
+  criStreamAddress: string;
 }
 
 /** Where dockerd looks for ca.pem/cert.pem/key.pem by default. */
@@ -145,6 +154,12 @@ export const DEFAULTS: DaemonConfig = {
   seccompProfile: '',
   noNewPrivileges: false,
   usernsRemap: '',
+  cri: false,
+  criHost: '',
+  cniConfDir: '/etc/cni/net.d',
+  cniBinDir: '/usr/lib/cni:/opt/cni/bin',
+  sandboxImage: 'localhost/berth-pause:catatonit',
+  criStreamAddress: '127.0.0.1:0',
 };
 
 export const DEFAULT_UNIX_HOST = 'unix:///run/berth/berth.sock';
@@ -281,6 +296,12 @@ const OPTIONS: Option[] = [
   { key: 'seccompProfile', kind: 'string', json: 'seccomp-profile', flags: ['--seccomp-profile'] },
   { key: 'noNewPrivileges', kind: 'bool', json: 'no-new-privileges', flags: ['--no-new-privileges'] },
   { key: 'usernsRemap', kind: 'string', json: 'userns-remap', flags: ['--userns-remap'] },
+  { key: 'cri', kind: 'bool', json: 'cri', flags: ['--cri'] },
+  { key: 'criHost', kind: 'string', json: 'cri-host', flags: ['--cri-host'] },
+  { key: 'cniConfDir', kind: 'string', json: 'cni-conf-dir', flags: ['--cni-conf-dir'] },
+  { key: 'cniBinDir', kind: 'string', json: 'cni-bin-dir', flags: ['--cni-bin-dir'] },
+  { key: 'sandboxImage', kind: 'string', json: 'sandbox-image', flags: ['--sandbox-image'] },
+  { key: 'criStreamAddress', kind: 'string', json: 'cri-stream-address', flags: ['--cri-stream-address'] },
 ];
 
 /** Keys a SIGHUP re-reads from daemon.json (the rest need a restart). */
@@ -317,7 +338,12 @@ Options:
       --authorization-plugin list             Authorization plugins to load
       --authorization-policy string           Berth's built-in authorization policy file
       --cgroup-parent string                  Parent cgroup for all containers (default "/berth")
+      --cni-bin-dir string                    Directories of CNI plugins, ':'-separated (default "/usr/lib/cni:/opt/cni/bin")
+      --cni-conf-dir string                   CNI network configuration directory (default "/etc/cni/net.d")
       --config-file string                    Daemon configuration file (default "/etc/berth/daemon.json")
+      --cri                                   Serve the Kubernetes CRI (runtime.v1) for a kubelet or crictl
+      --cri-host string                       CRI socket (default unix://<exec-root>/cri.sock)
+      --cri-stream-address string             Address of the CRI streaming server (default "127.0.0.1:0")
       --data-root string                      Root directory of persistent state (default "/var/lib/berth")
   -D, --debug                                 Enable debug mode
       --default-runtime string                Default OCI runtime for containers (default "runc")
@@ -339,6 +365,8 @@ Options:
   -p, --pidfile string                        Path to use for daemon PID file
       --registry-mirror list                  Preferred registry mirror
       --runtime string                        Path of the runc binary (default "runc")
+      --sandbox-image string                  Image of pod sandboxes' infra process (default "localhost/berth-pause:catatonit",
+                                              made from Debian's catatonit when missing)
       --seccomp-profile string                Path to seccomp profile; "unconfined" to turn it off, "builtin" for the default
       --shim string                           Path of containerd-shim-runc-v2 (default "containerd-shim-runc-v2")
       --tls                                   Use TLS; implied by --tlsverify
@@ -540,6 +568,9 @@ function finish(c: DaemonConfig, given: Set<Key>, env: NodeJS.ProcessEnv): Daemo
   if (!given.has('tlsCert')) c.tlsCert = existsSync(join(certDir, 'cert.pem')) ? join(certDir, 'cert.pem') : '';
   if (!given.has('tlsKey')) c.tlsKey = existsSync(join(certDir, 'key.pem')) ? join(certDir, 'key.pem') : '';
   if (c.hosts.length === 0) c.hosts = [c.tls ? DEFAULT_TLS_HOST : DEFAULT_UNIX_HOST];
+  if (c.criHost.startsWith('unix://')) c.criHost = c.criHost.slice('unix://'.length);
+  if (c.criHost && !c.criHost.startsWith('/'))
+    throw invalidArgument(`invalid cri-host ${c.criHost}: only unix sockets are served`);
   if (c.defaultRuntime !== 'runc' && !c.runtimes[c.defaultRuntime])
     throw invalidArgument(`default runtime ${c.defaultRuntime} does not exist`);
   const labels = new Map<string, string>();

@@ -13,6 +13,7 @@ import { ApiServer } from '../api/server.ts';
 import { ENGINE_VERSION } from '../services/system/info.ts';
 import { loadConfig, USAGE } from './config.ts';
 import { buildEngine } from './wire-engine.ts';
+import { buildCri, type Cri } from './wire-cri.ts';
 import { serverTls } from './tls.ts';
 import { listenSpecs } from './listeners.ts';
 import { readPolicy, wireAuthz } from './wire-authz.ts';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
 
   const engine = await buildEngine(config, log);
   let server: ApiServer | undefined;
+  let cri: Cri | undefined;
   let authz: Awaited<ReturnType<typeof wireAuthz>>;
   try {
     await markBridge(config.bridge, config.execRoot);
@@ -78,9 +80,14 @@ async function main(): Promise<void> {
       bodyLimits: bodyLimitsFor(config),
     });
     await server.listen(listen);
+    if (config.cri) {
+      cri = await buildCri(config, engine, log, getgrnam(config.group));
+      log.info('CRI listen on ' + (await cri.listen()));
+    }
   } catch (err) {
     // Nothing started for this daemon outlives its failed start (the idle shim pool).
     await server?.close().catch(() => {});
+    await cri?.close().catch(() => {});
     await engine.shutdown().catch(() => {});
     throw err;
   }
@@ -97,6 +104,7 @@ async function main(): Promise<void> {
     notify('STOPPING=1', log);
     await reloading.catch(() => {});
     await server?.close().catch(() => {});
+    await cri?.close().catch(() => {});
     await engine.shutdown().catch(() => {});
     if (config.pidfile) await rm(config.pidfile, { force: true });
     for (const l of locks) l.release();

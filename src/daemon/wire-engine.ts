@@ -29,6 +29,7 @@ import { buildDistribution } from './wire-distribution.ts';
 import { decompress } from '../snapshots/decompress.ts';
 import type { ContainerDeps } from '../services/containers/deps.ts';
 import type { ImageDeps } from '../services/images/deps.ts';
+import type { PullRequest } from '../services/images/pull.ts';
 import { LiveRegistry } from '../services/containers/live.ts';
 import { Supervisor } from '../services/containers/supervisor.ts';
 import { HealthProbes } from '../services/containers/health.ts';
@@ -78,6 +79,9 @@ export interface Engine {
   events: EventBus;
   /** The engine ID (`info` ID, the Actor of daemon events). */
   id: string;
+  images: ImageDeps;
+  /** The Engine API's pull (shared downloads, same store), for the CRI. */
+  pull(req: PullRequest, signal: AbortSignal): Promise<void>;
   restore(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -291,6 +295,8 @@ async function assembleEngine(
     containers: cdeps,
     events,
     id,
+    images: ideps,
+    pull: (req, signal) => dist.pull(req, signal, () => {}),
     restore: async () => {
       views.sweepViews();
       await restoreContainers(cdeps, daemonCtx);
