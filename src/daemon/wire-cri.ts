@@ -10,6 +10,21 @@ import { pullImage } from '../services/cri/image-pull.ts';
 import { removeImage } from '../services/cri/image-remove.ts';
 import { PodNetwork } from '../services/cri/pod-network.ts';
 import { runtimeConfig, status, version } from '../services/cri/runtime-info.ts';
+import { SandboxStore } from '../pods/store.ts';
+import { opOf, type CriDeps } from '../services/cri/deps.ts';
+import { runPodSandbox } from '../services/cri/sandbox-run.ts';
+import { reconcileSandboxes, removePodSandbox, stopPodSandbox } from '../services/cri/sandbox-stop.ts';
+import { listPodSandbox, podSandboxStatus } from '../services/cri/sandbox-views.ts';
+import { SANDBOX_ID_LABEL, TYPE_LABEL } from '../services/cri/labels.ts';
+import { createContainer } from '../services/cri/container-create.ts';
+import {
+  removeContainer,
+  reopenContainerLog,
+  startContainer,
+  stopContainer,
+} from '../services/cri/container-lifecycle.ts';
+import { containerStatus, listContainers } from '../services/cri/container-views.ts';
+import { execSync } from '../services/cri/exec-sync.ts';
 import type { DaemonConfig } from './config.ts';
 import type { Engine } from './wire-engine.ts';
 
@@ -38,6 +53,28 @@ export async function buildCri(
   await network.init();
   const imageLocks = new KeyedMutex();
   const ideps = engine.images;
+  const sandboxes = new SandboxStore(join(config.dataRoot, 'cri', 'sandboxes'));
+  for (const q of await sandboxes.load())
+    log.warn('quarantined a damaged sandbox record', { path: q.path, reason: q.reason });
+  const deps: CriDeps = {
+    containers: engine.containers,
+    images: ideps,
+    sandboxes,
+    network,
+    pull: engine.pull,
+    locks: new KeyedMutex(),
+    settings: { sandboxImage: config.sandboxImage, catatonitPath: '/usr/bin/catatonit' },
+    log,
+  };
+  // A pod's containers (and its infra) go with the pod, never through the Engine API alone.
+  engine.containers.removalGuards.push((c) => {
+    const labels = c.record.config.Labels ?? {};
+    const pod = labels[TYPE_LABEL] === 'podsandbox' ? c.record.id : labels[SANDBOX_ID_LABEL];
+    return pod && sandboxes.get(pod)
+      ? `container ${c.record.id.slice(0, 12)} belongs to pod sandbox ${pod.slice(0, 12)}: remove the pod through the CRI (crictl rmp)`
+      : undefined;
+  });
+  await reconcileSandboxes(deps);
   const shown = {
     sandboxImage: config.sandboxImage,
     cniConfDir: config.cniConfDir,
@@ -46,10 +83,24 @@ export async function buildCri(
     cgroupDriver: 'cgroupfs',
   };
 
+  const op = (signal: AbortSignal) => opOf(deps, signal);
   const runtime: RuntimeBackend = {
     Version: async () => version(),
     Status: (req) => status({ network, config: shown }, req),
     RuntimeConfig: async () => runtimeConfig(),
+    RunPodSandbox: (req, ctx) => runPodSandbox(deps, op(ctx.signal), req),
+    StopPodSandbox: (req) => stopPodSandbox(deps, req),
+    RemovePodSandbox: (req) => removePodSandbox(deps, req),
+    PodSandboxStatus: async (req) => podSandboxStatus(deps, req),
+    ListPodSandbox: async (req) => listPodSandbox(deps, req),
+    CreateContainer: (req, ctx) => createContainer(deps, op(ctx.signal), req),
+    StartContainer: (req, ctx) => startContainer(deps, op(ctx.signal), req),
+    StopContainer: (req, ctx) => stopContainer(deps, op(ctx.signal), req),
+    RemoveContainer: (req, ctx) => removeContainer(deps, op(ctx.signal), req),
+    ContainerStatus: async (req) => containerStatus(deps, req),
+    ListContainers: async (req) => listContainers(deps, req),
+    ReopenContainerLog: (req) => reopenContainerLog(deps, req),
+    ExecSync: (req, ctx) => execSync(deps, req, ctx.signal),
     UpdateRuntimeConfig: async (req) => {
       await network.setPodCidr(req.runtime_config?.network_config?.pod_cidr ?? '');
       return {};

@@ -221,6 +221,7 @@ async function assembleEngine(
     settings,
     supervisor,
     host: hostFacts(),
+    removalGuards: [],
   };
   const ideps: ImageDeps = {
     images,

@@ -12,6 +12,8 @@ export interface LogDriver {
   close(): Promise<void>;
   /** Drivers that store durably: log a task's spooled output, committing each append. */
   bind?(d: DurableSink): void;
+  /** Starts a new file at the same path (the CRI's ReopenContainerLog); file drivers of the CRI only. */
+  reopen?(): void;
 }
 
 /** The container facts drivers put into tags, records and extra attributes (dockerd's logger.Info). */

@@ -16,6 +16,7 @@ import { type JsonFileOpts, parseLogOpts, validateLogOpts } from './options.ts';
 import { openSyslog, validateSyslogOpts } from './syslog.ts';
 import { goParseBool } from '../common/go-values.ts';
 import { JsonFileWriter } from './writer.ts';
+import { CriLogWriter, validateCriLogOpts } from './cri.ts';
 
 export const LOG_DRIVERS = ['json-file', 'local', 'none', 'syslog', 'fluentd', 'gelf', 'journald'] as const;
 
@@ -42,6 +43,8 @@ const VALIDATORS: Record<string, (opts: Record<string, string>) => void> = {
   fluentd: validateFluentdOpts,
   gelf: validateGelfOpts,
   journald: validateJournaldOpts,
+  // Pods' containers (the CRI): kubelet's file, in the CRI's format.
+  cri: validateCriLogOpts,
 };
 
 const own = (opts: Record<string, string>) => Object.fromEntries(Object.entries(opts).filter(([k]) => !BUILTIN.has(k)));
@@ -116,6 +119,11 @@ export async function openLogDriver(
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       const w = new LocalLogWriter(path, { ...cfg, attrs: fileAttrs(info, mine), onWarning: ctx.warn });
       driver = { handler: w.handler, close: () => w.close() };
+      break;
+    }
+    case 'cri': {
+      const w = new CriLogWriter(mine.path);
+      driver = { handler: w.handler, close: () => w.close(), reopen: () => w.reopen() };
       break;
     }
     case 'syslog':

@@ -1,6 +1,6 @@
 // Everything the container services may draw on, wired once by daemon/. Each verb takes a
 // Pick of it (what it uses), so a verb's signature says what it touches.
-import type { ContainerStore } from '../../containers/store.ts';
+import type { Container, ContainerStore } from '../../containers/store.ts';
 import type { ImageStore } from '../../images/store.ts';
 import type { EventBus } from '../../events/bus.ts';
 import type { KeyedMutex } from '../../common/mutex.ts';
@@ -28,6 +28,11 @@ export interface ContainerDeps {
   readonly network?: ContainerNetworking;
   /** Volumes, binds and tmpfs mounts (services/volumes). */
   readonly volumes: ContainerVolumes;
+  /**
+   * Checks before a removal through the Engine API: a reason refuses it (409). The CRI
+   * adds one so a pod's containers go only with their pod.
+   */
+  readonly removalGuards: ((c: Container) => string | undefined)[];
   readonly settings: EngineSettings;
   /** The host's cgroup capabilities, devices and sysctls (create/update checks, spec). */
   readonly host: HostFacts;

@@ -21,6 +21,8 @@ export interface Live {
   oomKilled?: boolean;
   /** Closes the json-file writer of the current run. */
   closeLog?: () => Promise<void>;
+  /** Reopens the log file of the current run (CRI log driver only). */
+  reopenLog?: () => void;
 }
 
 export class LiveRegistry {

@@ -17,6 +17,8 @@ export interface LogSink {
   close(): Promise<void>;
   /** Logs a task's durable output: resumes where the last commit left off, commits each append. */
   bind?(d: DurableSink): void;
+  /** Starts a new file at the same path (the CRI's ReopenContainerLog); json-file has none. */
+  reopen?(): void;
 }
 
 /** Whether the container's log driver stores its output durably (and so commits it). */

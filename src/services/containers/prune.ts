@@ -6,7 +6,7 @@ import { removeContainer } from './remove.ts';
 import { sizesOf } from './list.ts';
 import type { ContainerPruneResponse } from '../../api/types/containers.ts';
 
-export type PruneDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'events' | 'supervisor'>;
+export type PruneDeps = Pick<ContainerDeps, 'store' | 'images' | 'layers' | 'events' | 'supervisor' | 'removalGuards'>;
 
 /** A client that hangs up stops the prune between two removals (each is whole). */
 export async function pruneContainers(
@@ -23,6 +23,8 @@ export async function pruneContainers(
     if (until !== undefined && Date.parse(c.record.created) >= until) continue;
     const labels = c.record.config.Labels ?? {};
     if (!matchLabels(labels, filters.get('label')) || !matchNotLabels(labels, filters.get('label!'))) continue;
+    // A pod's containers go with their pod (the CRI's guard), not with a prune.
+    if (deps.removalGuards.some((guard) => guard(c))) continue;
     const { rw } = await sizesOf(deps, c);
     try {
       await removeContainer(deps, ctx, c.record.id, {});

@@ -299,6 +299,7 @@ export class Supervisor {
     }
     live.task = task;
     live.closeLog = log ? () => log.close() : undefined;
+    live.reopenLog = log?.reopen ? () => log.reopen!() : undefined;
     if (how.start) {
       // A new run's health is `starting` again (its last results stay in the log).
       const h = c.runtime.state.Health;
@@ -345,6 +346,7 @@ export class Supervisor {
     output.close();
     await live.closeLog?.().catch(() => {});
     live.closeLog = undefined;
+    live.reopenLog = undefined;
     if (live.task === task) live.task = undefined;
     // The shim's event may not have come (berthd was down): the cgroup's counter tells.
     if (exit.oomKilled) this.oomKilled(c, live);

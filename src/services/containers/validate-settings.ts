@@ -209,7 +209,9 @@ export function verifyContainerSettings(
   const pid = hc.PidMode ?? '';
   if (!['', 'host'].includes(pid) && !modeContainer(pid)) throw invalidArgument(`invalid PID mode: ${pid}`);
   const uts = hc.UTSMode ?? '';
-  if (!['', 'host'].includes(uts)) throw invalidArgument(`invalid UTS mode: ${uts}`);
+  // `container:<id>` for UTS goes beyond Docker (which has host only): a pod's containers
+  // take their sandbox's hostname through it (the CRI).
+  if (!['', 'host'].includes(uts) && !modeContainer(uts)) throw invalidArgument(`invalid UTS mode: ${uts}`);
   const cgroupns = hc.CgroupnsMode ?? '';
   if (!['', 'host', 'private'].includes(cgroupns)) throw invalidArgument(`invalid cgroup namespace mode: ${cgroupns}`);
   if (cgroupns === 'private' && !ctx.facts.cgroups.cgroupNamespaces)
@@ -228,6 +230,7 @@ export function verifyContainerSettings(
 
   resolveModeContainer(ctx, 'PID', pid);
   resolveModeContainer(ctx, 'IPC', ipc);
+  resolveModeContainer(ctx, 'UTS', uts);
   for (const [name, value] of Object.entries(hc.Sysctls ?? {})) checkSysctl(name, value, hc, ctx.facts);
   for (const b of hc.Binds ?? []) {
     const dest = bindDestination(b);
@@ -308,7 +311,7 @@ export function adaptHostConfig(ctx: SettingsContext, hc: HostConfig): void {
   if (!hc.Runtime) hc.Runtime = 'runc';
   // 0 and negative limits mean "unlimited", which dockerd records as no limit.
   if (typeof r.PidsLimit === 'number' && r.PidsLimit <= 0) r.PidsLimit = null;
-  for (const f of ['PidMode', 'IpcMode'] as const) {
+  for (const f of ['PidMode', 'IpcMode', 'UTSMode'] as const) {
     const target = modeContainer(hc[f]);
     if (target) hc[f] = `${CONTAINER_PREFIX}${ctx.resolveContainer(target)}`;
   }

@@ -1,0 +1,157 @@
+// CreateContainer: the CRI's ContainerConfig becomes an engine create request (the Docker
+// API's shape), joined to its sandbox's network, IPC, UTS and (per its options) PID
+// namespaces, with its log in the CRI format at the path kubelet chose. What Berth cannot
+// do yet is refused by name.
+import { join } from 'node:path';
+import { invalidArgument, notFound, notImplemented } from '../../common/errors.ts';
+import type { OpContext } from '../../common/context.ts';
+import type * as cri from '../../cri-types/api.ts';
+import { createContainer as createEngineContainer } from '../containers/create.ts';
+import type { CriDeps } from './deps.ts';
+import { findImage } from './images.ts';
+import {
+  CRI_LABEL,
+  LOG_PATH_LABEL,
+  SANDBOX_ID_LABEL,
+  TYPE_LABEL,
+  containerName,
+  nowNs,
+  podLabels,
+  type CriContainerMeta,
+} from './labels.ts';
+import { nsMode } from './sandbox-run.ts';
+import { securityOpts } from './security.ts';
+
+const PROPAGATION: Record<cri.MountPropagation, string> = {
+  PROPAGATION_PRIVATE: 'rprivate',
+  PROPAGATION_HOST_TO_CONTAINER: 'rslave',
+  PROPAGATION_BIDIRECTIONAL: 'rshared',
+};
+
+function bindOf(m: cri.Decoded<cri.Mount>): string {
+  if (m.image?.image) throw notImplemented(`image volumes (${m.container_path}) are not supported by berthd`);
+  if (m.recursive_read_only) throw notImplemented(`recursive read-only mounts (${m.container_path}) are not supported`);
+  if (!m.host_path.startsWith('/') || !m.container_path.startsWith('/'))
+    throw invalidArgument(`mount ${m.host_path}:${m.container_path}: both paths must be absolute`);
+  // selinux_relabel: this host has no SELinux, so there is nothing to relabel.
+  const opts = [m.readonly ? 'ro' : 'rw', PROPAGATION[m.propagation] ?? 'rprivate'];
+  return `${m.host_path}:${m.container_path}:${opts.join(',')}`;
+}
+
+/** run_as_user / run_as_group / run_as_username as the engine's User ("uid:gid", "name"). */
+function userOf(sc: cri.Decoded<cri.LinuxContainerSecurityContext> | null): string {
+  if (!sc) return '';
+  const user = sc.run_as_user ? sc.run_as_user.value : sc.run_as_username;
+  if (sc.run_as_group && !user) throw invalidArgument('run_as_group is set without run_as_user or run_as_username');
+  if (!user) return '';
+  return sc.run_as_group ? `${user}:${sc.run_as_group.value}` : user;
+}
+
+function pidMode(sc: cri.Decoded<cri.LinuxContainerSecurityContext> | null, sandboxId: string, deps: CriDeps): string {
+  const o = sc?.namespace_options;
+  switch (o?.pid ?? 'CONTAINER') {
+    case 'NODE':
+      return 'host';
+    case 'POD':
+      return `container:${sandboxId}`;
+    case 'TARGET': {
+      const target = deps.containers.store.tryResolve(o!.target_id);
+      if (!target) throw notFound(`target container ${o!.target_id} not found`);
+      return `container:${target.record.id}`;
+    }
+    default:
+      return '';
+  }
+}
+
+function resourcesOf(r: cri.Decoded<cri.LinuxContainerResources> | null): Record<string, unknown> {
+  if (!r) return {};
+  if (r.hugepage_limits.some((h) => Number(h.limit) > 0)) throw notImplemented('hugepage limits are not supported');
+  if (Object.keys(r.unified).length) throw notImplemented('unified (cgroup v2) resources are not supported');
+  const out: Record<string, unknown> = {};
+  if (Number(r.cpu_period)) out.CpuPeriod = Number(r.cpu_period);
+  if (Number(r.cpu_quota)) out.CpuQuota = Number(r.cpu_quota);
+  if (Number(r.cpu_shares)) out.CpuShares = Number(r.cpu_shares);
+  if (Number(r.memory_limit_in_bytes)) out.Memory = Number(r.memory_limit_in_bytes);
+  if (Number(r.memory_swap_limit_in_bytes)) out.MemorySwap = Number(r.memory_swap_limit_in_bytes);
+  if (r.cpuset_cpus) out.CpusetCpus = r.cpuset_cpus;
+  if (r.cpuset_mems) out.CpusetMems = r.cpuset_mems;
+  if (Number(r.oom_score_adj)) out.OomScoreAdj = Number(r.oom_score_adj);
+  return out;
+}
+
+export async function createContainer(
+  deps: CriDeps,
+  ctx: OpContext,
+  req: cri.Decoded<cri.CreateContainerRequest>,
+): Promise<cri.CreateContainerResponse> {
+  const s = deps.sandboxes.resolve(req.pod_sandbox_id);
+  const config = req.config;
+  if (!config?.metadata?.name) throw invalidArgument('CreateContainer: config.metadata.name is required');
+  const imageName = config.image?.image ?? '';
+  const image = findImage(deps.images, imageName);
+  if (!image) throw notFound(`image "${imageName}" not found: pull it first`);
+  const linux = config.linux;
+  const sc = linux?.security_context ?? null;
+  if (sc?.privileged) throw notImplemented('privileged containers are not supported by berthd yet');
+  if (config.devices.length) throw notImplemented('devices for containers are not supported by berthd yet');
+  if (sc?.masked_paths.length || sc?.readonly_paths.length)
+    throw notImplemented('masked_paths/readonly_paths are not supported by berthd yet');
+  if (sc?.selinux_options && (sc.selinux_options.type || sc.selinux_options.level))
+    throw notImplemented('SELinux labels are not supported: this host has no SELinux');
+  const pod = s.config.metadata!;
+  const logPath = s.config.log_directory && config.log_path ? join(s.config.log_directory, config.log_path) : '';
+  const meta: CriContainerMeta = {
+    metadata: { name: config.metadata.name, attempt: config.metadata.attempt },
+    labels: config.labels,
+    annotations: config.annotations,
+    image: imageName,
+    imageRef: image.id,
+    logPath,
+    createdAt: nowNs(),
+  };
+  const hostNet = nsMode(s.config, 'network') === 'NODE';
+  const ipc = sc?.namespace_options?.ipc ?? nsMode(s.config, 'ipc');
+  const created = await createEngineContainer(deps.containers, ctx, {
+    name: containerName(config.metadata, pod),
+    body: {
+      Image: image.id,
+      ...(config.command.length ? { Entrypoint: config.command } : {}),
+      ...(config.args.length ? { Cmd: config.args } : {}),
+      Env: config.envs.map((e) => `${e.key}=${e.value}`),
+      WorkingDir: config.working_dir,
+      Tty: config.tty,
+      OpenStdin: config.stdin,
+      StdinOnce: config.stdin_once,
+      AttachStdin: config.stdin,
+      User: userOf(sc),
+      Labels: {
+        ...podLabels(pod),
+        'io.kubernetes.container.name': config.metadata.name,
+        [TYPE_LABEL]: 'container',
+        [SANDBOX_ID_LABEL]: s.id,
+        [LOG_PATH_LABEL]: logPath,
+        [CRI_LABEL]: JSON.stringify(meta),
+      },
+      HostConfig: {
+        NetworkMode: `container:${s.id}`,
+        IpcMode: ipc === 'NODE' ? 'host' : `container:${s.id}`,
+        PidMode: pidMode(sc, s.id, deps),
+        UTSMode: hostNet ? 'host' : `container:${s.id}`,
+        Binds: config.mounts.map(bindOf),
+        ReadonlyRootfs: sc?.readonly_rootfs ?? false,
+        CapAdd: sc?.capabilities?.add_capabilities ?? [],
+        CapDrop: sc?.capabilities?.drop_capabilities ?? [],
+        GroupAdd: (sc?.supplemental_groups ?? []).map(String),
+        SecurityOpt: securityOpts(sc?.seccomp ?? null, sc?.apparmor, sc?.no_new_privs ?? false),
+        ...(s.config.linux?.cgroup_parent ? { CgroupParent: s.config.linux.cgroup_parent } : {}),
+        ...resourcesOf(linux?.resources ?? null),
+        // No dual-logging cache: kubelet and crictl read the CRI file itself.
+        LogConfig: logPath
+          ? { Type: 'cri', Config: { path: logPath, 'cache-disabled': 'true' } }
+          : { Type: 'none', Config: {} },
+      },
+    },
+  });
+  return { container_id: created.Id };
+}

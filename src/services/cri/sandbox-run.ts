@@ -1,0 +1,143 @@
+// RunPodSandbox: the infra container (the sandbox image's catatonit) is created and
+// started through the container services with the pod's namespaces, DNS, hostname and
+// sysctls; then CNI ADD wires its network namespace; the record says READY only after.
+// Any failure undoes what was made (CNI DEL, infra container, record).
+import { invalidArgument, messageOf, notImplemented } from '../../common/errors.ts';
+import { withoutCancel, type OpContext } from '../../common/context.ts';
+import type * as cri from '../../cri-types/api.ts';
+import type { CniConfList, CniResult } from '../../network/cni.ts';
+import { cniAdd, cniDel } from '../../network/cni.ts';
+import type { SandboxRecord } from '../../pods/store.ts';
+import { createContainer } from '../containers/create.ts';
+import { removeContainer } from '../containers/remove.ts';
+import { startContainer } from '../containers/start.ts';
+import type { CriDeps } from './deps.ts';
+import { CRI_LABEL, TYPE_LABEL, nowNs, podLabels, sandboxName } from './labels.ts';
+import { sandboxImage } from './sandbox-image.ts';
+import { securityOpts } from './security.ts';
+
+type PodConfig = cri.Decoded<cri.PodSandboxConfig>;
+
+export const nsMode = (config: PodConfig, kind: 'network' | 'pid' | 'ipc'): cri.NamespaceMode =>
+  config.linux?.security_context?.namespace_options?.[kind] ?? 'POD';
+
+export function cniAttachment(s: SandboxRecord, netns: string) {
+  const m = s.config.metadata!;
+  return {
+    containerId: s.id,
+    netns,
+    ifname: 'eth0',
+    args: {
+      IgnoreUnknown: '1',
+      K8S_POD_NAMESPACE: m.namespace,
+      K8S_POD_NAME: m.name,
+      K8S_POD_INFRA_CONTAINER_ID: s.id,
+      K8S_POD_UID: m.uid,
+    },
+    capabilities: {
+      portMappings: s.config.port_mappings
+        .filter((p) => p.host_port > 0)
+        .map((p) => ({
+          hostPort: p.host_port,
+          containerPort: p.container_port,
+          protocol: (p.protocol || 'TCP').toLowerCase() as 'tcp' | 'udp' | 'sctp',
+          ...(p.host_ip ? { hostIP: p.host_ip } : {}),
+        })),
+    },
+  };
+}
+
+function validate(config: PodConfig | null): asserts config is PodConfig {
+  const m = config?.metadata;
+  if (!config || !m?.name || !m.namespace || !m.uid)
+    throw invalidArgument('RunPodSandbox: metadata name, namespace and uid are required');
+  const sc = config.linux?.security_context;
+  if (sc?.namespace_options?.userns_options && sc.namespace_options.userns_options.mode !== 'NODE')
+    throw notImplemented('user namespaces for pods are not supported by berthd');
+  if (sc?.selinux_options && (sc.selinux_options.type || sc.selinux_options.level))
+    throw notImplemented('SELinux labels are not supported by berthd (this host has no SELinux)');
+}
+
+export async function runPodSandbox(
+  deps: CriDeps,
+  ctx: OpContext,
+  req: cri.Decoded<cri.RunPodSandboxRequest>,
+): Promise<cri.RunPodSandboxResponse> {
+  const config = req.config;
+  validate(config);
+  if (req.runtime_handler && req.runtime_handler !== 'runc')
+    throw notImplemented(`runtime handler "${req.runtime_handler}" is not configured (berthd has "runc")`);
+  const m = config.metadata!;
+  const hostNet = nsMode(config, 'network') === 'NODE';
+  const image = await sandboxImage(deps, ctx.signal);
+  const sc = config.linux?.security_context;
+  const dns = config.dns_config;
+  const created = await createContainer(deps.containers, ctx, {
+    name: sandboxName(m),
+    body: {
+      Image: image.id,
+      Hostname: hostNet ? '' : config.hostname || m.name,
+      Labels: {
+        ...config.labels,
+        ...podLabels(m),
+        'io.kubernetes.container.name': 'POD',
+        [TYPE_LABEL]: 'podsandbox',
+        [CRI_LABEL]: JSON.stringify({ kind: 'sandbox' }),
+      },
+      HostConfig: {
+        NetworkMode: hostNet ? 'host' : 'none',
+        IpcMode: nsMode(config, 'ipc') === 'NODE' ? 'host' : 'shareable',
+        PidMode: nsMode(config, 'pid') === 'NODE' ? 'host' : '',
+        UTSMode: hostNet ? 'host' : '',
+        Dns: dns?.servers ?? [],
+        DnsSearch: dns?.searches ?? [],
+        DnsOptions: dns?.options ?? [],
+        Sysctls: config.linux?.sysctls ?? {},
+        ...(config.linux?.cgroup_parent ? { CgroupParent: config.linux.cgroup_parent } : {}),
+        ReadonlyRootfs: sc?.readonly_rootfs ?? false,
+        SecurityOpt: securityOpts(sc?.seccomp ?? null, undefined, false),
+        LogConfig: { Type: 'none', Config: {} },
+      },
+    },
+  });
+  const id = created.Id;
+  const record: SandboxRecord = {
+    schema: 1,
+    id,
+    createdAt: nowNs(),
+    config,
+    runtimeHandler: req.runtime_handler,
+    state: 'SANDBOX_NOTREADY',
+  };
+  let list: CniConfList | undefined;
+  let result: CniResult | undefined;
+  let netns = '';
+  try {
+    await deps.sandboxes.save(record);
+    await startContainer(deps.containers, ctx, id);
+    if (!hostNet) {
+      list = await deps.network.current();
+      if (!list) throw invalidArgument('no CNI network is configured for pods (NetworkReady is false)');
+      const pid = deps.containers.store.resolve(id).runtime.state.Pid;
+      netns = `/proc/${pid}/ns/net`;
+      result = await cniAdd(list, cniAttachment(record, netns), deps.network.binDirs, ctx.signal);
+      const ips = (result.ips ?? []).map((i) => i.address.split('/')[0]);
+      record.network = {
+        netns,
+        list: list as unknown as Record<string, unknown>,
+        result,
+        ip: ips[0] ?? '',
+        additionalIps: ips.slice(1),
+      };
+    }
+    record.state = 'SANDBOX_READY';
+    await deps.sandboxes.save(record);
+  } catch (err) {
+    deps.log.warn('RunPodSandbox failed; undoing', { sandbox: id, err: messageOf(err) });
+    if (list && result) await cniDel(list, cniAttachment(record, netns), deps.network.binDirs, result).catch(() => {});
+    await removeContainer(deps.containers, withoutCancel(ctx), id, { force: true, owner: true }).catch(() => {});
+    await deps.sandboxes.delete(id).catch(() => {});
+    throw err;
+  }
+  return { pod_sandbox_id: id };
+}
