@@ -120,6 +120,8 @@ export async function createContainer(
       ...(config.args.length ? { Cmd: config.args } : {}),
       Env: config.envs.map((e) => `${e.key}=${e.value}`),
       WorkingDir: config.working_dir,
+      // The pod's UTS namespace and /etc files: the container says what the pod says.
+      Hostname: hostNet ? '' : s.config.hostname || pod.name,
       Tty: config.tty,
       OpenStdin: config.stdin,
       StdinOnce: config.stdin_once,
@@ -139,6 +141,9 @@ export async function createContainer(
         PidMode: pidMode(sc, s.id, deps),
         UTSMode: hostNet ? 'host' : `container:${s.id}`,
         Binds: config.mounts.map(bindOf),
+        Dns: s.config.dns_config?.servers ?? [],
+        DnsSearch: s.config.dns_config?.searches ?? [],
+        DnsOptions: s.config.dns_config?.options ?? [],
         ReadonlyRootfs: sc?.readonly_rootfs ?? false,
         CapAdd: sc?.capabilities?.add_capabilities ?? [],
         CapDrop: sc?.capabilities?.drop_capabilities ?? [],

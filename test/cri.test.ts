@@ -1,0 +1,185 @@
+// berthd as a Kubernetes CRI runtime, driven by the real crictl (cri-tools, built by
+// scripts/setup): images on the Engine API's store, a pod with a CNI network (its own
+// bridge and subnet, apart from other tests), a container in it reached on its pod IP and
+// a host port, CRI logs, ExecSync, the Docker API's view of pods, idempotent stop/remove.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isRoot, repoRoot, useDaemon, type TestDaemon } from './helpers/daemon.ts';
+import { hasRegistry, startRegistry, type TestRegistry } from './helpers/registry.ts';
+import { waitFor } from './helpers/containers.ts';
+
+const crictlPath = join(repoRoot, '.tools', 'bin', 'crictl');
+const skip = !isRoot || !hasRegistry || !existsSync(crictlPath) || !existsSync('/usr/lib/cni/bridge');
+
+const root = mkdtempSync(join(tmpdir(), 'berth-test-'));
+const h = createHash('sha256').update(root).digest();
+const bridge = `bc${h.toString('hex').slice(0, 8)}`;
+const subnet = `10.86.${h[0]}.0/24`;
+const confDir = join(root, 'cni');
+const ipamDir = join(root, 'cni-ipam');
+let d: TestDaemon;
+let reg: TestRegistry;
+let image = '';
+
+function crictl(d: TestDaemon, args: string[], opts: { allowFail?: boolean } = {}): string {
+  const sock = `unix://${d.execRoot}/cri.sock`;
+  const r = spawnSync(crictlPath, ['--runtime-endpoint', sock, '--image-endpoint', sock, '--timeout', '60s', ...args], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0 && !opts.allowFail) throw new Error(`crictl ${args.join(' ')}: ${r.status}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function writeJson(name: string, v: unknown): string {
+  const p = join(root, name);
+  writeFileSync(p, JSON.stringify(v));
+  return p;
+}
+
+before(
+  async () => {
+    if (skip) return;
+    mkdirSync(confDir, { recursive: true });
+    writeFileSync(
+      join(confDir, '10-test.conflist'),
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: `net-${bridge}`,
+        plugins: [
+          {
+            type: 'bridge',
+            bridge,
+            isGateway: true,
+            ipMasq: false,
+            hairpinMode: true,
+            ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ipamDir },
+          },
+          { type: 'portmap', capabilities: { portMappings: true } },
+        ],
+      }),
+    );
+    reg = await startRegistry();
+    execFileSync(join(repoRoot, 'scripts', 'cri-test-images'), [`127.0.0.1:${reg.port}`], { stdio: 'ignore' });
+    image = `127.0.0.1:${reg.port}/e2e-test-images/nginx:1.14-2`;
+  },
+  { timeout: 120_000 },
+);
+
+// Registered before the daemon's own cleanup (after-hooks run in order): pods go first,
+// through the CRI, as the Engine API refuses to remove their containers.
+after(async () => {
+  if (skip) return;
+  if (d)
+    for (const p of crictl(d, ['pods', '-q'], { allowFail: true }).split('\n').filter(Boolean))
+      crictl(d, ['rmp', '-f', p], { allowFail: true });
+  spawnSync('/usr/sbin/ip', ['link', 'del', bridge]);
+  await reg?.stop();
+});
+
+useDaemon((x) => (d = x), { root, extraArgs: ['--cri', '--cni-conf-dir', confDir], busybox: false });
+
+const podConfig = (name: string, hostPort: number) => ({
+  metadata: { name, namespace: 'berth-test', uid: `uid-${name}`, attempt: 1 },
+  hostname: `${name}-host`,
+  log_directory: join(root, 'logs', name),
+  dns_config: { servers: ['10.86.0.1'], searches: ['berth.test'], options: ['ndots:2'] },
+  port_mappings: [{ container_port: 80, host_port: hostPort }],
+  labels: { app: name },
+});
+
+test('version, status with NetworkReady, images shared with the Engine API', { skip }, async () => {
+  assert.match(crictl(d, ['version']), /RuntimeName:\s+berth/);
+  const info = JSON.parse(crictl(d, ['info']));
+  const cond = Object.fromEntries(
+    info.status.conditions.map((c: { type: string; status: boolean }) => [c.type, c.status]),
+  );
+  assert.deepEqual(cond, { RuntimeReady: true, NetworkReady: true });
+  crictl(d, ['pull', image]);
+  assert.match(crictl(d, ['images']), /e2e-test-images\/nginx\s+1\.14-2/);
+  const engine = (await d.api('GET', '/images/json')).json() as { RepoTags: string[] }[];
+  assert.ok(
+    engine.some((i) => i.RepoTags.includes(image)),
+    'the Engine API sees the image the CRI pulled',
+  );
+  const busybox = `127.0.0.1:${reg.port}/e2e-test-images/busybox:1.29-2`;
+  crictl(d, ['pull', busybox]);
+  crictl(d, ['rmi', busybox]);
+  assert.doesNotMatch(crictl(d, ['images']), /busybox/);
+});
+
+test('a pod: CNI network, container on its IP and host port, CRI logs, exec, Docker view, stop and remove', {
+  skip,
+}, async () => {
+  crictl(d, ['pull', image]);
+  const hostPort = 20000 + (h[1] << 4) + (h[2] & 15);
+  const podJson = writeJson('pod-web.json', podConfig('web', hostPort));
+  const pod = crictl(d, ['runp', podJson]);
+  const status = JSON.parse(crictl(d, ['inspectp', pod]));
+  assert.equal(status.status.state, 'SANDBOX_READY');
+  const ip = status.status.network.ip as string;
+  assert.ok(ip.startsWith(subnet.split('.').slice(0, 3).join('.') + '.'), `pod IP ${ip} is in ${subnet}`);
+
+  const ctrJson = writeJson('ctr-web.json', {
+    metadata: { name: 'nginx' },
+    image: { image },
+    log_path: 'nginx/0.log',
+    labels: { tier: 'front' },
+    annotations: { note: 'kept' },
+  });
+  const ctr = crictl(d, ['create', pod, ctrJson, podJson]);
+  crictl(d, ['start', ctr]);
+  // Seen from inside: the pod's hostname and DNS config.
+  assert.equal(crictl(d, ['exec', '-s', ctr, 'hostname']), 'web-host');
+  const resolv = crictl(d, ['exec', '-s', ctr, 'cat', '/etc/resolv.conf']);
+  assert.match(resolv, /nameserver 10\.86\.0\.1/);
+  assert.match(resolv, /search berth\.test/);
+  // Reached on the pod IP (our bridge) and on the host port (portmap, loopback).
+  for (const url of [`http://${ip}/`, `http://127.0.0.1:${hostPort}/`]) {
+    let body = '';
+    await waitFor(async () => {
+      body = await fetch(url)
+        .then((r) => r.text())
+        .catch(() => '');
+      return body.includes('Welcome to nginx');
+    }, 10_000);
+    assert.match(body, /Welcome to nginx/, url);
+  }
+  // The log in the CRI format at kubelet's path.
+  crictl(d, ['exec', '-s', ctr, 'sh', '-c', 'echo hello-cri > /proc/1/fd/1']);
+  const logFile = join(root, 'logs', 'web', 'nginx', '0.log');
+  await waitFor(async () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('hello-cri'));
+  assert.match(readFileSync(logFile, 'utf8'), /^\d{4}-\d\d-\d\dT[\d:.]+Z stdout F hello-cri$/m);
+  assert.match(crictl(d, ['logs', ctr]), /hello-cri/);
+  // ExecSync's exit code and the status as the CRI reports it.
+  const st = JSON.parse(crictl(d, ['inspect', ctr]));
+  assert.equal(st.status.state, 'CONTAINER_RUNNING');
+  assert.deepEqual(st.status.labels, { tier: 'front' });
+  assert.deepEqual(st.status.annotations, { note: 'kept' });
+  // The Engine API shows both, cri-dockerd style, and refuses to remove them alone.
+  const ps = (await d.api('GET', '/containers/json?all=1')).json() as {
+    Names: string[];
+    Labels: Record<string, string>;
+  }[];
+  const names = ps.map((c) => c.Names[0]).sort();
+  assert.deepEqual(names, ['/k8s_POD_web_berth-test_uid-web_1', '/k8s_nginx_web_berth-test_uid-web_0']);
+  assert.ok(ps.every((c) => c.Labels['io.kubernetes.pod.name'] === 'web'));
+  assert.equal((await d.api('DELETE', `/containers/${ctr}?force=1`)).status, 409);
+
+  crictl(d, ['stop', ctr]);
+  crictl(d, ['stop', ctr]); // idempotent
+  assert.equal(JSON.parse(crictl(d, ['inspect', ctr])).status.state, 'CONTAINER_EXITED');
+  crictl(d, ['stopp', pod]);
+  crictl(d, ['stopp', pod]);
+  assert.equal(JSON.parse(crictl(d, ['inspectp', pod])).status.state, 'SANDBOX_NOTREADY');
+  crictl(d, ['rmp', pod]);
+  assert.equal(crictl(d, ['pods', '-q']), '');
+  assert.equal(((await d.api('GET', '/containers/json?all=1')).json() as unknown[]).length, 0);
+  // The address went back to host-local.
+  const leases = readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f));
+  assert.deepEqual(leases, []);
+});
