@@ -4,9 +4,9 @@
 // a host port, CRI logs, ExecSync, the Docker API's view of pods, idempotent stop/remove.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot, repoRoot, useDaemon, type TestDaemon } from './helpers/daemon.ts';
@@ -22,6 +22,24 @@ const bridge = `bc${h.toString('hex').slice(0, 8)}`;
 const subnet = `10.86.${h[0]}.0/24`;
 const confDir = join(root, 'cni');
 const ipamDir = join(root, 'cni-ipam');
+const binDir = join(root, 'cni-bin');
+
+const confList = (...extra: object[]) => ({
+  cniVersion: '1.0.0',
+  name: `net-${bridge}`,
+  plugins: [
+    {
+      type: 'bridge',
+      bridge,
+      isGateway: true,
+      ipMasq: false,
+      hairpinMode: true,
+      ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ipamDir },
+    },
+    { type: 'portmap', capabilities: { portMappings: true } },
+    ...extra,
+  ],
+});
 let d: TestDaemon;
 let reg: TestRegistry;
 let image = '';
@@ -45,23 +63,13 @@ before(
   async () => {
     if (skip) return;
     mkdirSync(confDir, { recursive: true });
+    writeFileSync(join(confDir, '10-test.conflist'), JSON.stringify(confList()));
+    // A plugin that stalls ADD (after bridge and portmap did theirs) until it is killed.
+    mkdirSync(binDir, { recursive: true });
     writeFileSync(
-      join(confDir, '10-test.conflist'),
-      JSON.stringify({
-        cniVersion: '1.0.0',
-        name: `net-${bridge}`,
-        plugins: [
-          {
-            type: 'bridge',
-            bridge,
-            isGateway: true,
-            ipMasq: false,
-            hairpinMode: true,
-            ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ipamDir },
-          },
-          { type: 'portmap', capabilities: { portMappings: true } },
-        ],
-      }),
+      join(binDir, 'stall'),
+      '#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] || exit 0\necho $$ > "$(dirname "$0")/stalled"\nexec sleep 300\n',
+      { mode: 0o755 },
     );
     reg = await startRegistry();
     execFileSync(join(repoRoot, 'scripts', 'cri-test-images'), [`127.0.0.1:${reg.port}`], { stdio: 'ignore' });
@@ -81,7 +89,11 @@ after(async () => {
   await reg?.stop();
 });
 
-useDaemon((x) => (d = x), { root, extraArgs: ['--cri', '--cni-conf-dir', confDir], busybox: false });
+useDaemon((x) => (d = x), {
+  root,
+  extraArgs: ['--cri', '--cni-conf-dir', confDir, '--cni-bin-dir', `/usr/lib/cni:${binDir}`],
+  busybox: false,
+});
 
 const podConfig = (name: string, hostPort: number) => ({
   metadata: { name, namespace: 'berth-test', uid: `uid-${name}`, attempt: 1 },
@@ -182,4 +194,66 @@ test('a pod: CNI network, container on its IP and host port, CRI logs, exec, Doc
   // The address went back to host-local.
   const leases = readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f));
   assert.deepEqual(leases, []);
+});
+test('berthd killed with a pod running: the pod and its container are re-adopted, then removed cleanly', {
+  skip,
+}, async () => {
+  crictl(d, ['pull', image]);
+  const podJson = writeJson('pod-crash.json', podConfig('crash', 0));
+  const pod = crictl(d, ['runp', podJson]);
+  const ctr = crictl(d, [
+    'create',
+    pod,
+    writeJson('ctr-crash.json', { metadata: { name: 'web' }, image: { image }, log_path: 'web.log' }),
+    podJson,
+  ]);
+  crictl(d, ['start', ctr]);
+  await d.stop('SIGKILL');
+  await d.start();
+  assert.equal(JSON.parse(crictl(d, ['inspectp', pod])).status.state, 'SANDBOX_READY');
+  assert.equal(JSON.parse(crictl(d, ['inspect', ctr])).status.state, 'CONTAINER_RUNNING');
+  assert.equal(crictl(d, ['exec', '-s', ctr, 'hostname']), 'crash-host');
+  crictl(d, ['rmp', '-f', pod]);
+  assert.equal(crictl(d, ['pods', '-q']), '');
+  assert.equal(((await d.api('GET', '/containers/json?all=1')).json() as unknown[]).length, 0);
+  // CNI DEL ran: the address is back, no veth is left on the bridge, no NAT chain for the pod.
+  const leases = readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f));
+  assert.deepEqual(leases, []);
+  assert.equal(execFileSync('/usr/sbin/ip', ['-o', 'link', 'show', 'master', bridge]).toString().trim(), '');
+  assert.doesNotMatch(execFileSync('iptables-save', ['-t', 'nat']).toString(), new RegExp(pod.slice(0, 12)));
+});
+
+test('berthd killed during RunPodSandbox (CNI ADD half done): start-up undoes the sandbox and releases its address', {
+  skip,
+}, async () => {
+  const stallConf = join(confDir, '00-stall.conflist');
+  writeFileSync(stallConf, JSON.stringify(confList({ type: 'stall' })));
+  const marker = join(binDir, 'stalled');
+  const sock = `unix://${d.execRoot}/cri.sock`;
+  const runp = spawn(
+    crictlPath,
+    ['-r', sock, '--timeout', '60s', 'runp', writeJson('pod-stall.json', podConfig('stall', 0))],
+    {
+      stdio: 'ignore',
+    },
+  );
+  try {
+    await waitFor(async () => existsSync(marker), 30_000);
+    // bridge and host-local have run: the pod holds an address and a veth.
+    assert.equal(readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f)).length, 1);
+    await d.stop('SIGKILL');
+  } finally {
+    runp.kill('SIGKILL');
+    const pid = existsSync(marker) ? Number(readFileSync(marker, 'utf8')) : 0;
+    if (pid) spawnSync('kill', ['-9', String(pid)]);
+    rmSync(marker, { force: true });
+    rmSync(stallConf, { force: true });
+  }
+  await d.start();
+  // Nobody was told this sandbox's ID: it is gone, with its infra and its network.
+  await waitFor(async () => crictl(d, ['pods', '-q'], { allowFail: true }) === '', 30_000);
+  assert.equal(((await d.api('GET', '/containers/json?all=1')).json() as unknown[]).length, 0);
+  const leases = readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f));
+  assert.deepEqual(leases, []);
+  assert.equal(execFileSync('/usr/sbin/ip', ['-o', 'link', 'show', 'master', bridge]).toString().trim(), '');
 });

@@ -13,9 +13,9 @@ import type * as cri from '../cri-types/api.ts';
 export interface SandboxNetwork {
   /** The namespace CNI was run on. */
   netns: string;
-  /** The network list as used for ADD (JSON), and the plugins' result. */
+  /** The network list as used for ADD (JSON), and the plugins' result (absent until ADD succeeded). */
   list: Record<string, unknown>;
-  result: Record<string, unknown>;
+  result?: Record<string, unknown>;
   ip: string;
   additionalIps: string[];
   /** Set once DEL has run: the allocation is released. */
@@ -31,6 +31,8 @@ export interface SandboxRecord {
   runtimeHandler: string;
   state: cri.PodSandboxState;
   network?: SandboxNetwork;
+  /** Set while RunPodSandbox has not answered: after a crash such a sandbox is undone. */
+  creating?: true;
 }
 
 const isSandbox = (v: unknown): v is SandboxRecord =>

@@ -108,6 +108,7 @@ export async function runPodSandbox(
     config,
     runtimeHandler: req.runtime_handler,
     state: 'SANDBOX_NOTREADY',
+    creating: true,
   };
   let list: CniConfList | undefined;
   let result: CniResult | undefined;
@@ -120,17 +121,16 @@ export async function runPodSandbox(
       if (!list) throw invalidArgument('no CNI network is configured for pods (NetworkReady is false)');
       const pid = deps.containers.store.resolve(id).runtime.state.Pid;
       netns = `/proc/${pid}/ns/net`;
+      // The list is recorded before ADD: a berthd killed during ADD leaves a record whose
+      // stop or start-up reconciliation still runs DEL (plugins accept DEL without a result).
+      record.network = { netns, list: list as unknown as Record<string, unknown>, ip: '', additionalIps: [] };
+      await deps.sandboxes.save(record);
       result = await cniAdd(list, cniAttachment(record, netns), deps.network.binDirs, ctx.signal);
       const ips = (result.ips ?? []).map((i) => i.address.split('/')[0]);
-      record.network = {
-        netns,
-        list: list as unknown as Record<string, unknown>,
-        result,
-        ip: ips[0] ?? '',
-        additionalIps: ips.slice(1),
-      };
+      record.network = { ...record.network, result, ip: ips[0] ?? '', additionalIps: ips.slice(1) };
     }
     record.state = 'SANDBOX_READY';
+    delete record.creating;
     await deps.sandboxes.save(record);
   } catch (err) {
     deps.log.warn('RunPodSandbox failed; undoing', { sandbox: id, err: messageOf(err) });

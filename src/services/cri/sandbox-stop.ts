@@ -34,7 +34,7 @@ export async function releaseNetwork(deps: CriDeps, s: SandboxRecord): Promise<v
     n.list as unknown as CniConfList,
     cniAttachment(s, netns),
     deps.network.binDirs,
-    n.result as unknown as CniResult,
+    n.result as CniResult | undefined,
   );
   n.released = true;
   await deps.sandboxes.save(s);
@@ -70,19 +70,19 @@ export async function removePodSandbox(
 ): Promise<cri.RemovePodSandboxResponse> {
   const s = deps.sandboxes.find(req.pod_sandbox_id);
   if (!s) return {};
-  await deps.locks.run(`sandbox:${s.id}`, async () => {
-    if (!deps.sandboxes.get(s.id)) return;
-    await stopLocked(deps, s);
-    for (const c of podContainers(deps, s.id))
-      await removeContainer(deps.containers, background(deps.log), c.record.id, { force: true, owner: true }).catch(
-        ignoreMissing,
-      );
-    await removeContainer(deps.containers, background(deps.log), s.id, { force: true, owner: true }).catch(
+  await deps.locks.run(`sandbox:${s.id}`, () => removeLocked(deps, s));
+  return {};
+}
+
+async function removeLocked(deps: CriDeps, s: SandboxRecord): Promise<void> {
+  if (!deps.sandboxes.get(s.id)) return;
+  await stopLocked(deps, s);
+  for (const c of podContainers(deps, s.id))
+    await removeContainer(deps.containers, background(deps.log), c.record.id, { force: true, owner: true }).catch(
       ignoreMissing,
     );
-    await deps.sandboxes.delete(s.id);
-  });
-  return {};
+  await removeContainer(deps.containers, background(deps.log), s.id, { force: true, owner: true }).catch(ignoreMissing);
+  await deps.sandboxes.delete(s.id);
 }
 
 /**
@@ -102,6 +102,13 @@ export async function reconcileSandboxes(deps: CriDeps): Promise<void> {
   }
   for (const s of deps.sandboxes.list()) {
     const infra = deps.containers.store.get(s.id);
+    if (s.creating) {
+      // RunPodSandbox never answered: nobody knows this ID, so it is undone as a failed run is.
+      await deps.locks
+        .run(`sandbox:${s.id}`, () => removeLocked(deps, s))
+        .catch((err) => deps.log.warn('undoing an unfinished sandbox failed', { sandbox: s.id, err: messageOf(err) }));
+      continue;
+    }
     if (!infra) {
       await releaseNetwork(deps, s).catch((err) =>
         deps.log.warn('releasing a sandbox network failed', { sandbox: s.id, err: messageOf(err) }),
