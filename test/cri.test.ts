@@ -53,6 +53,11 @@ function crictl(d: TestDaemon, args: string[], opts: { allowFail?: boolean } = {
   return r.stdout.trim();
 }
 
+function crictlOk(d: TestDaemon, args: string[]): boolean {
+  const sock = `unix://${d.execRoot}/cri.sock`;
+  return spawnSync(crictlPath, ['-r', sock, '--timeout', '5s', ...args], { stdio: 'ignore' }).status === 0;
+}
+
 function writeJson(name: string, v: unknown): string {
   const p = join(root, name);
   writeFileSync(p, JSON.stringify(v));
@@ -251,7 +256,9 @@ test('berthd killed during RunPodSandbox (CNI ADD half done): start-up undoes th
   }
   await d.start();
   // Nobody was told this sandbox's ID: it is gone, with its infra and its network.
-  await waitFor(async () => crictl(d, ['pods', '-q'], { allowFail: true }) === '', 30_000);
+  // The CRI socket answers once start-up reconciliation is done.
+  await waitFor(async () => crictlOk(d, ['version']), 30_000);
+  assert.equal(crictl(d, ['pods', '-q']), '');
   assert.equal(((await d.api('GET', '/containers/json?all=1')).json() as unknown[]).length, 0);
   const leases = readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f));
   assert.deepEqual(leases, []);

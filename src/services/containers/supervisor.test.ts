@@ -294,3 +294,21 @@ test('launching a container being removed is an illegal transition, refused befo
   assert.equal(h.creates(), 0);
   assert.deepEqual(seen, ['removing>running']);
 });
+
+test('waitExit after the exit is recorded but while the teardown runs: resolves at once', async (t) => {
+  const h = await harness(t);
+  const c = await h.add();
+  await h.sup.launch(h.ctx, c, { manual: true });
+  const task = h.tasks[0];
+  let finishDelete!: () => void;
+  task.delete = () => new Promise<void>((r) => (finishDelete = r));
+  const code = exitOf(h.live, c);
+  task.exit(0);
+  await code;
+  // The window a stop with a short timeout lands in: exit told, task deleted later.
+  assert.ok(h.sup.settling(c));
+  assert.equal(await h.sup.waitExit(c, -1), true);
+  await until(() => finishDelete !== undefined);
+  finishDelete();
+  await h.sup.settled(c);
+});

@@ -452,7 +452,9 @@ export class Supervisor {
   /** Resolves true once the current task's exit is recorded, false after `ms` (-1: no limit). */
   waitExit(c: Container, ms: number): Promise<boolean> {
     const live = this.d.live.get(c.record.id);
-    if (!live.task && !live.exitHandled) return Promise.resolve(true);
+    // No task: its exit is recorded already ('exit' was emitted as the task was let go),
+    // even while its teardown still runs — waiting for the event then would wait forever.
+    if (!live.task) return Promise.resolve(true);
     return new Promise((resolve) => {
       // A stop timeout may be huge (`stop -t 99999999999`): a plain setTimeout would fire at once.
       const cancel =
