@@ -200,6 +200,101 @@ test('a pod: CNI network, container on its IP and host port, CRI logs, exec, Doc
   const leases = readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f));
   assert.deepEqual(leases, []);
 });
+/** crictl with stdin from `input`; under a pseudo-terminal (script(1)) when `tty` is given. */
+function crictlIo(
+  d: TestDaemon,
+  args: string[],
+  input: string,
+  tty?: { cols: number; rows: number },
+): { code: number; out: string; err: string } {
+  const sock = `unix://${d.execRoot}/cri.sock`;
+  const argv = [crictlPath, '-r', sock, '--timeout', '60s', ...args];
+  const r = tty
+    ? spawnSync(
+        'script',
+        ['-qec', `stty cols ${tty.cols} rows ${tty.rows}; ${argv.map((a) => `'${a}'`).join(' ')}`, '/dev/null'],
+        { input, encoding: 'utf8', timeout: 60_000 },
+      )
+    : spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: (r.stdout ?? '').replace(/\r/g, ''), err: r.stderr ?? '' };
+}
+
+test('streaming: exec with exit codes and stdin, exec -it with a TTY and its size, attach -it, port-forward', {
+  skip,
+}, async () => {
+  crictl(d, ['pull', image]);
+  const podJson = writeJson('pod-stream.json', podConfig('stream', 0));
+  const pod = crictl(d, ['runp', podJson]);
+  const web = crictl(d, [
+    'create',
+    pod,
+    writeJson('ctr-stream-web.json', { metadata: { name: 'web' }, image: { image }, log_path: 'web.log' }),
+    podJson,
+  ]);
+  crictl(d, ['start', web]);
+  const busybox = image.replace('nginx:1.14-2', 'busybox:1.29-2');
+  crictl(d, ['pull', busybox]);
+  // Non-TTY exec: stdout and stderr apart, the exit code carried back, stdin to its EOF.
+  const failed = crictlIo(d, ['exec', web, 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3'], '');
+  assert.equal(failed.code, 1, failed.err);
+  assert.equal(failed.out, 'to-out\n');
+  assert.match(failed.err, /to-err/);
+  assert.match(failed.err, /command terminated with exit code 3/);
+  const echoed = crictlIo(d, ['exec', '-i', web, 'sh', '-c', 'cat; echo done'], 'line one\nline two\n');
+  assert.equal(echoed.code, 0, echoed.err);
+  assert.equal(echoed.out, 'line one\nline two\ndone\n');
+  // A TTY: the process sees a terminal of the client's size.
+  const tty = crictlIo(d, ['exec', '-it', web, 'sh'], 'tty; stty size; exit 0\n', { cols: 123, rows: 45 });
+  assert.match(tty.out, /\/dev\/pts\/\d+/);
+  assert.match(tty.out, /^45 123$/m);
+  // Attach to a TTY container's shell; it ends when the shell exits.
+  const shell = crictl(d, [
+    'create',
+    pod,
+    writeJson('ctr-stream-sh.json', {
+      metadata: { name: 'sh' },
+      image: { image: busybox },
+      command: ['sh'],
+      tty: true,
+      stdin: true,
+      log_path: 'sh.log',
+    }),
+    podJson,
+  ]);
+  crictl(d, ['start', shell]);
+  const attached = crictlIo(d, ['attach', '-it', shell], 'echo attached-$((6*7)); stty size; exit 4\n', {
+    cols: 99,
+    rows: 33,
+  });
+  assert.match(attached.out, /^attached-42$/m);
+  assert.match(attached.out, /^33 99$/m);
+  await waitFor(async () => JSON.parse(crictl(d, ['inspect', shell])).status.state === 'CONTAINER_EXITED');
+  assert.equal(JSON.parse(crictl(d, ['inspect', shell])).status.exitCode, 4);
+  // Port-forward to the pod's port 80 (the pod has no host port), and to a closed port.
+  const local = 21000 + (h[3] << 3) + (h[4] & 7);
+  const sock = `unix://${d.execRoot}/cri.sock`;
+  const pf = spawn(crictlPath, ['-r', sock, 'port-forward', pod, `${local}:80`, `${local + 1}:81`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let pfErr = '';
+  pf.stderr.on('data', (b) => (pfErr += b));
+  try {
+    let body = '';
+    await waitFor(async () => {
+      body = await fetch(`http://127.0.0.1:${local}/`)
+        .then((r) => r.text())
+        .catch(() => '');
+      return body.includes('Welcome to nginx');
+    }, 20_000);
+    assert.match(body, /Welcome to nginx/);
+    await fetch(`http://127.0.0.1:${local + 1}/`).catch(() => undefined);
+    await waitFor(async () => /connection refused/i.test(pfErr), 10_000);
+  } finally {
+    pf.kill();
+  }
+  crictl(d, ['rmp', '-f', pod]);
+});
+
 test('berthd killed with a pod running: the pod and its container are re-adopted, then removed cleanly', {
   skip,
 }, async () => {

@@ -1,6 +1,8 @@
 // What the CRI edge needs from the engine: one handler per RPC, in the protocol's own
 // shapes (src/cri-types). daemon/ wires services behind it. An RPC without a handler
 // answers UNIMPLEMENTED naming itself.
+import type { EventEmitter } from 'node:events';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type * as cri from '../cri-types/api.ts';
 
 /** A call's context: aborted when the client cancels or its deadline passes. */
@@ -50,6 +52,29 @@ export interface RuntimeBackend {
   ListPodSandboxMetrics?: Unary<cri.ListPodSandboxMetricsRequest, cri.ListPodSandboxMetricsResponse>;
   StreamPodSandboxMetrics?: ServerStream<cri.StreamPodSandboxMetricsRequest, cri.StreamPodSandboxMetricsResponse>;
   UpdatePodSandboxResources?: Unary<cri.UpdatePodSandboxResourcesRequest, cri.UpdatePodSandboxResourcesResponse>;
+}
+
+/** The streams of an exec or attach session, as the client opened them. */
+export interface StreamIo {
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+  tty: boolean;
+  /** Terminal sizes the client sends (TTY only). */
+  resizes: EventEmitter<{ resize: [{ width: number; height: number }] }>;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+/**
+ * What the streaming server runs once a client has connected to the URL an Exec, Attach or
+ * PortForward call returned. Exec answers the process's exit code.
+ */
+export interface StreamingBackend {
+  exec(req: cri.Decoded<cri.ExecRequest>, io: StreamIo): Promise<number>;
+  attach(req: cri.Decoded<cri.AttachRequest>, io: StreamIo): Promise<void>;
+  /** Copies between `conn` and the port inside the pod's network namespace until either ends. */
+  portForward(podSandboxId: string, port: number, conn: Duplex, signal: AbortSignal): Promise<void>;
 }
 
 export interface ImageBackend {

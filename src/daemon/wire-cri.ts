@@ -25,6 +25,10 @@ import {
 } from '../services/cri/container-lifecycle.ts';
 import { containerStatus, listContainers } from '../services/cri/container-views.ts';
 import { execSync } from '../services/cri/exec-sync.ts';
+import { checkExec, streamExec } from '../services/cri/stream-exec.ts';
+import { checkAttach, streamAttach } from '../services/cri/stream-attach.ts';
+import { forwardTarget, portForward } from '../services/cri/port-forward.ts';
+import { StreamServer } from '../cri/streaming/server.ts';
 import type { DaemonConfig } from './config.ts';
 import type { Engine } from './wire-engine.ts';
 
@@ -84,6 +88,15 @@ export async function buildCri(
   };
 
   const op = (signal: AbortSignal) => opOf(deps, signal);
+  const streams = new StreamServer({
+    address: config.criStreamAddress,
+    log,
+    backend: {
+      exec: (req, io) => streamExec(deps, op(io.signal), req, io),
+      attach: (req, io) => streamAttach(deps, op(io.signal), req, io),
+      portForward: (pod, port, conn, signal) => portForward(deps, pod, port, conn, signal),
+    },
+  });
   const runtime: RuntimeBackend = {
     Version: async () => version(),
     Status: (req) => status({ network, config: shown }, req),
@@ -101,6 +114,18 @@ export async function buildCri(
     ListContainers: async (req) => listContainers(deps, req),
     ReopenContainerLog: (req) => reopenContainerLog(deps, req),
     ExecSync: (req, ctx) => execSync(deps, req, ctx.signal),
+    Exec: async (req) => {
+      checkExec(deps, req);
+      return { url: streams.url({ kind: 'exec', req }) };
+    },
+    Attach: async (req) => {
+      checkAttach(deps, req);
+      return { url: streams.url({ kind: 'attach', req }) };
+    },
+    PortForward: async (req) => {
+      forwardTarget(deps, req.pod_sandbox_id);
+      return { url: streams.url({ kind: 'portforward', req }) };
+    },
     UpdateRuntimeConfig: async (req) => {
       await network.setPodCidr(req.runtime_config?.network_config?.pod_cidr ?? '');
       return {};
@@ -117,9 +142,13 @@ export async function buildCri(
   const path = criSocketPath(config);
   return {
     listen: async () => {
+      log.info('CRI streaming server on ' + (await streams.listen()));
       await server.listen(path);
       return path;
     },
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      await streams.close();
+    },
   };
 }

@@ -22,6 +22,7 @@ const sys = {
   recv: f('long recv(int fd, void *buf, size_t len, int flags)'),
   unshare: f('int unshare(int flags)'),
   setns: f('int setns(int fd, int nstype)'),
+  connect: f('int connect(int fd, const void *addr, uint32_t len)'),
 };
 const check = (ret: number | bigint, call: string, what?: string) => {
   const n = Number(ret);
@@ -39,6 +40,37 @@ const SOL_NETLINK = 270;
 const NETLINK_CAP_ACK = 10;
 const NETLINK_EXT_ACK = 11;
 const CLONE_NEWNET = 0x40000000;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SO_SNDTIMEO = 21;
+const ECONNREFUSED = 111;
+
+/**
+ * A TCP connection to the namespace's own loopback (127.0.0.1, then ::1 as kubelet tries),
+ * made by the thread while it is in that namespace: the socket stays there. Loopback
+ * connects finish at once; SO_SNDTIMEO bounds one that does not.
+ */
+function loopbackConnect(port: number): number {
+  let last: unknown;
+  for (const family of [AF_INET, AF_INET6]) {
+    const fd = check(sys.socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket');
+    const tv = Buffer.alloc(16);
+    tv.writeBigInt64LE(5n, 0);
+    sys.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16);
+    const addr = Buffer.alloc(family === AF_INET ? 16 : 28);
+    addr.writeUInt16LE(family, 0);
+    addr.writeUInt16BE(port, 2);
+    if (family === AF_INET) addr.set([127, 0, 0, 1], 4);
+    else addr[23] = 1; // ::1 (sin6_addr at 8..23)
+    if (Number(sys.connect(fd, addr, addr.length)) === 0) return fd;
+    const errno = koffi.errno();
+    closeFd(fd);
+    last = new OpError(errno, `connect to port ${port}: ${sysError('connect', errno).message.split(',')[0]}`);
+    if (errno !== ECONNREFUSED && errno !== 99 /* EADDRNOTAVAIL: no ::1 */ && errno !== 97 /* EAFNOSUPPORT */) break;
+  }
+  throw last;
+}
 
 function openNetlink(): number {
   const fd = check(sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), 'socket');
@@ -124,6 +156,8 @@ function inNamespace<T>(nsFd: number | 'new', fn: () => T): T {
 
 /** Sockets and namespace fds of one batch, closed at its end. */
 class Batch {
+  /** File descriptors the batch hands back (they stay open). */
+  out: number[] = [];
   socks = new Map<string, number>();
   fds = new Map<string, number>();
   nsFd(path: string): number {
@@ -240,6 +274,9 @@ function runOp(b: Batch, op: NetOp): void {
       else write();
       return;
     }
+    case 'connect':
+      b.out.push(inNamespace(b.nsFd(op.ns), () => loopbackConnect(op.port)));
+      return;
     case 'del':
       try {
         request(b.sock(op.ns), (s) => nl.delLink(s, op.name), `delete link ${op.name}`);
@@ -254,8 +291,9 @@ function handle(req: NetRequest): NetResponse {
   let i = 0;
   try {
     for (; i < req.ops.length; i++) runOp(b, req.ops[i]);
-    return { id: req.id, ok: true };
+    return { id: req.id, ok: true, fds: b.out };
   } catch (err) {
+    for (const fd of b.out) closeFd(fd);
     const e = err as Error & { errno?: number; code?: string };
     const errno = e instanceof OpError ? e.errno : typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
     return { id: req.id, ok: false, error: { message: e.message, errno, op: i } };

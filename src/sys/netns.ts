@@ -43,14 +43,16 @@ export type NetOp =
   | { op: 'route'; ns?: string; name: string; gateway?: string; family?: 4 | 6; replace?: boolean }
   /** Writes /proc/sys/<key> as seen from `ns` (e.g. `net/ipv6/conf/eth0/disable_ipv6`). */
   | { op: 'sysctl'; ns?: string; key: string; value: string }
-  | { op: 'del'; ns?: string; name: string; missingOk?: boolean };
+  | { op: 'del'; ns?: string; name: string; missingOk?: boolean }
+  /** A TCP connection to `port` on the loopback of namespace `ns`; its fd is returned. */
+  | { op: 'connect'; ns: string; port: number };
 
 export interface NetRequest {
   id: number;
   ops: NetOp[];
 }
 export type NetResponse =
-  | { id: number; ok: true }
+  | { id: number; ok: true; fds: number[] }
   | { id: number; ok: false; error: { message: string; errno: number; op: number } };
 
 /** A failed netlink batch; `code` is the errno name (EEXIST, ENODEV…) as node:fs errors carry. */
@@ -68,7 +70,10 @@ export class NetlinkError extends BerthError {
 const TIMEOUT_MS = 10_000;
 let worker: Worker | undefined;
 let nextId = 0;
-const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+const pending = new Map<
+  number,
+  { resolve: (fds: number[]) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+>();
 
 function drop(w: Worker, err: Error): void {
   if (worker !== w) return;
@@ -92,7 +97,7 @@ function start(): Worker {
     pending.delete(r.id);
     clearTimeout(p.timer);
     if (!pending.size) w.unref();
-    if (r.ok) p.resolve();
+    if (r.ok) p.resolve(r.fds);
     else p.reject(new NetlinkError(r.error.message, r.error.errno));
   });
   w.on('error', (e) => drop(w, new NetlinkError(`netlink worker failed: ${e.message}`, 0)));
@@ -107,9 +112,22 @@ export function warmNetlink(): void {
 
 export function netlink(ops: NetOp[]): Promise<void> {
   if (!ops.length) return Promise.resolve();
+  return run(ops).then(() => undefined);
+}
+
+/**
+ * A connected TCP socket's fd to `port` on the loopback of the network namespace at
+ * `nsPath` (a pod's, for port-forward): 127.0.0.1, else ::1. The caller owns the fd.
+ */
+export async function connectInNamespace(nsPath: string, port: number): Promise<number> {
+  const fds = await run([{ op: 'connect', ns: nsPath, port }]);
+  return fds[0];
+}
+
+function run(ops: NetOp[]): Promise<number[]> {
   const w = start();
   const id = ++nextId;
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<number[]>((resolve, reject) => {
     // A worker stuck in a syscall is replaced; the batch's outcome is then unknown.
     const timer = setTimeout(
       () => drop(w, new NetlinkError(`netlink batch timed out after ${TIMEOUT_MS} ms`, 110)),

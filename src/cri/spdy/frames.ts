@@ -128,6 +128,8 @@ export function decodeHeaders(raw: Buffer): Record<string, string[]> {
 /**
  * The sending side of header compression: a zlib stream (header 0x78 0x01, no dictionary)
  * whose blocks are stored, non-final deflate blocks; the first block carries the zlib header.
+ * Each header block ends with an empty stored block, as a zlib sync flush does: an inflater
+ * (Go's flate) hands a stored block's bytes on only when it reads the next block's header.
  */
 export class HeaderWriter {
   private started = false;
@@ -138,15 +140,16 @@ export class HeaderWriter {
       parts.push(Buffer.from([0x78, 0x01]));
       this.started = true;
     }
-    for (let off = 0; off < raw.length || off === 0; off += 0xffff) {
-      const chunk = raw.subarray(off, off + 0xffff);
-      const head = Buffer.alloc(5);
-      head[0] = 0x00; // BFINAL=0, BTYPE=00 (stored), padded to the byte
-      head.writeUInt16LE(chunk.length, 1);
-      head.writeUInt16LE(~chunk.length & 0xffff, 3);
-      parts.push(head, chunk);
-      if (raw.length === 0) break;
-    }
+    for (let off = 0; off < raw.length; off += 0xffff) parts.push(...stored(raw.subarray(off, off + 0xffff)));
+    parts.push(...stored(Buffer.alloc(0)));
     return Buffer.concat(parts);
   }
+}
+
+/** A stored, non-final deflate block: BFINAL=0 BTYPE=00 padded to the byte, LEN, NLEN, data. */
+function stored(chunk: Buffer): Buffer[] {
+  const head = Buffer.alloc(5);
+  head.writeUInt16LE(chunk.length, 1);
+  head.writeUInt16LE(~chunk.length & 0xffff, 3);
+  return [head, chunk];
 }

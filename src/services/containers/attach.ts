@@ -17,6 +17,8 @@ export interface AttachOptions {
   stdout: boolean;
   stderr: boolean;
   detachKeys?: string;
+  /** No detach keys (the CRI's sessions: their clients leave by closing). */
+  noDetachKeys?: boolean;
 }
 
 const LIVE = ['created', 'running', 'paused', 'restarting'];
@@ -29,7 +31,9 @@ export function prepareAttach(deps: Pick<ContainerDeps, 'store' | 'settings'>, i
   if (o.stream && !o.logs && !LIVE.includes(c.runtime.state.Status)) {
     throw conflict('You cannot attach to a stopped container, start it first');
   }
-  const keys = parseDetachKeys(o.detachKeys || deps.settings.detachKeys || DEFAULT_DETACH_KEYS);
+  const keys = o.noDetachKeys
+    ? undefined
+    : parseDetachKeys(o.detachKeys || deps.settings.detachKeys || DEFAULT_DETACH_KEYS);
   return { c, tty: Boolean(c.record.config.Tty), keys };
 }
 

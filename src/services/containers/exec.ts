@@ -107,6 +107,8 @@ export interface ExecStartOptions {
   detach: boolean;
   tty?: boolean;
   consoleSize?: [number, number];
+  /** No detach keys (the CRI's sessions: their clients leave by closing). */
+  noDetachKeys?: boolean;
 }
 
 /** Validates before the connection is hijacked; `run` starts the process and streams it. */
@@ -116,7 +118,9 @@ export function prepareExecStart(deps: ExecDeps, execId: string, o: ExecStartOpt
   if (e.record.Started) throw conflict(`Exec ${execId} has already been started`);
   runningTask(c, deps.live.get(c.record.id));
   const tty = e.record.ProcessConfig.tty;
-  const keys = parseDetachKeys(e.record.DetachKeys || deps.settings.detachKeys || DEFAULT_DETACH_KEYS);
+  const keys = o.noDetachKeys
+    ? undefined
+    : parseDetachKeys(e.record.DetachKeys || deps.settings.detachKeys || DEFAULT_DETACH_KEYS);
   return { e, c, tty, keys, detach: o.detach, consoleSize: o.consoleSize };
 }
 
