@@ -295,6 +295,72 @@ test('streaming: exec with exit codes and stdin, exec -it with a TTY and its siz
   crictl(d, ['rmp', '-f', pod]);
 });
 
+test('stats, resource updates seen from inside, and the container event stream', { skip }, async () => {
+  crictl(d, ['pull', image]);
+  const podJson = writeJson('pod-stats.json', podConfig('stats', 0));
+  const pod = crictl(d, ['runp', podJson]);
+  const sock = `unix://${d.execRoot}/cri.sock`;
+  // The event stream, from before the container exists.
+  const events = spawn(crictlPath, ['-r', sock, 'events', '-o', 'json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let evText = '';
+  events.stdout.on('data', (b) => (evText += b));
+  try {
+    await new Promise((r) => setTimeout(r, 500)); // the stream is open before anything happens
+    const ctr = crictl(d, [
+      'create',
+      pod,
+      writeJson('ctr-stats.json', {
+        metadata: { name: 'web' },
+        image: { image },
+        labels: { tier: 'stats' },
+        log_path: 'web.log',
+        linux: { resources: { memory_limit_in_bytes: 64 << 20 } },
+      }),
+      podJson,
+    ]);
+    crictl(d, ['start', ctr]);
+    // A cgroup file seen from inside (v1 path, else v2's).
+    const cgroup = (v1: string, v2: string) =>
+      crictl(d, ['exec', '-s', ctr, 'sh', '-c', `cat /sys/fs/cgroup/${v1} 2>/dev/null || cat /sys/fs/cgroup/${v2}`]);
+    const limit = () => cgroup('memory/memory.limit_in_bytes', 'memory.max');
+    assert.equal(limit(), String(64 << 20));
+    // Stats: the container's CPU time and memory, the pod's sum and its network counters.
+    const stats = JSON.parse(crictl(d, ['stats', '-o', 'json', '--label', 'tier=stats'])).stats;
+    assert.equal(stats.length, 1);
+    assert.equal(stats[0].attributes.id, ctr);
+    assert.ok(Number(stats[0].cpu.usageCoreNanoSeconds.value) > 0);
+    assert.ok(Number(stats[0].memory.workingSetBytes.value) > 0);
+    const podStats = JSON.parse(crictl(d, ['statsp', '-o', 'json', '--id', pod])).stats[0];
+    assert.equal(podStats.attributes.id, pod);
+    assert.ok(Number(podStats.linux.memory.workingSetBytes.value) >= Number(stats[0].memory.workingSetBytes.value));
+    assert.equal(podStats.linux.network.defaultInterface.name, 'eth0');
+    assert.equal(podStats.linux.containers[0].attributes.id, ctr);
+    // UpdateContainerResources reaches the cgroup of the running container and its status.
+    crictl(d, ['update', '--memory', String(96 << 20), '--cpu-quota', '50000', '--cpu-period', '100000', ctr]);
+    assert.equal(limit(), String(96 << 20));
+    assert.match(cgroup('cpu/cpu.cfs_quota_us', 'cpu.max'), /^50000\b/);
+    const res = JSON.parse(crictl(d, ['inspect', ctr])).status.resources.linux;
+    assert.equal(res.memoryLimitInBytes, String(96 << 20));
+    crictl(d, ['stop', ctr]);
+    crictl(d, ['rm', ctr]);
+    const want = [
+      'CONTAINER_CREATED_EVENT',
+      'CONTAINER_STARTED_EVENT',
+      'CONTAINER_STOPPED_EVENT',
+      'CONTAINER_DELETED_EVENT',
+    ];
+    const seen = () =>
+      [...evText.matchAll(/"containerId":\s*"(\w+)",\s*"containerEventType":\s*"(\w+)"/g)]
+        .filter((m) => m[1] === ctr)
+        .map((m) => m[2]);
+    await waitFor(async () => seen().length >= 4, 10_000);
+    assert.deepEqual(seen(), want);
+  } finally {
+    events.kill();
+  }
+  crictl(d, ['rmp', '-f', pod]);
+});
+
 test('berthd killed with a pod running: the pod and its container are re-adopted, then removed cleanly', {
   skip,
 }, async () => {

@@ -25,6 +25,9 @@ import {
 } from '../services/cri/container-lifecycle.ts';
 import { containerStatus, listContainers } from '../services/cri/container-views.ts';
 import { execSync } from '../services/cri/exec-sync.ts';
+import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats } from '../services/cri/stats.ts';
+import { getContainerEvents } from '../services/cri/events.ts';
+import { updateContainerResources } from '../services/cri/update-resources.ts';
 import { checkExec, streamExec } from '../services/cri/stream-exec.ts';
 import { checkAttach, streamAttach } from '../services/cri/stream-attach.ts';
 import { forwardTarget, portForward } from '../services/cri/port-forward.ts';
@@ -35,6 +38,12 @@ import type { Engine } from './wire-engine.ts';
 export interface Cri {
   listen(): Promise<string>;
   close(): Promise<void>;
+}
+
+/** The CRI's streamed lists: the same items as the unary call, in messages of 100. */
+function paged<T>(items: T[] | undefined, write: (page: T[]) => void): void {
+  const all = items ?? [];
+  for (let i = 0; i < all.length; i += 100) write(all.slice(i, i + 100));
 }
 
 export function criSocketPath(config: DaemonConfig): string {
@@ -106,12 +115,26 @@ export async function buildCri(
     RemovePodSandbox: (req) => removePodSandbox(deps, req),
     PodSandboxStatus: async (req) => podSandboxStatus(deps, req),
     ListPodSandbox: async (req) => listPodSandbox(deps, req),
+    StreamPodSandboxes: async (req, out) =>
+      paged(listPodSandbox(deps, req).items, (pod_sandboxes) => out.write({ pod_sandboxes })),
     CreateContainer: (req, ctx) => createContainer(deps, op(ctx.signal), req),
     StartContainer: (req, ctx) => startContainer(deps, op(ctx.signal), req),
     StopContainer: (req, ctx) => stopContainer(deps, op(ctx.signal), req),
     RemoveContainer: (req, ctx) => removeContainer(deps, op(ctx.signal), req),
     ContainerStatus: async (req) => containerStatus(deps, req),
     ListContainers: async (req) => listContainers(deps, req),
+    StreamContainers: async (req, out) =>
+      paged(listContainers(deps, req).containers, (containers) => out.write({ containers })),
+    UpdateContainerResources: (req) => updateContainerResources(deps, req),
+    ContainerStats: (req) => containerStats(deps, req),
+    ListContainerStats: (req) => listContainerStats(deps, req),
+    StreamContainerStats: async (req, out) =>
+      paged((await listContainerStats(deps, req)).stats, (container_stats) => out.write({ container_stats })),
+    PodSandboxStats: (req) => podSandboxStats(deps, req),
+    ListPodSandboxStats: (req) => listPodSandboxStats(deps, req),
+    StreamPodSandboxStats: async (req, out) =>
+      paged((await listPodSandboxStats(deps, req)).stats, (pod_sandbox_stats) => out.write({ pod_sandbox_stats })),
+    GetContainerEvents: (_req, out) => getContainerEvents(deps, (m) => out.write(m), out.signal),
     ReopenContainerLog: (req) => reopenContainerLog(deps, req),
     ExecSync: (req, ctx) => execSync(deps, req, ctx.signal),
     Exec: async (req) => {
@@ -133,6 +156,7 @@ export async function buildCri(
   };
   const images: ImageBackend = {
     ListImages: async (req) => listImages(ideps, req),
+    StreamImages: async (req, out) => paged(listImages(ideps, req).images, (images) => out.write({ images })),
     ImageStatus: async (req) => imageStatus(ideps, req),
     PullImage: (req, ctx) => pullImage(ideps, engine.pull, req, ctx.signal),
     RemoveImage: (req) => removeImage(ideps, imageLocks, req),

@@ -20,6 +20,7 @@ import {
   type CriContainerMeta,
 } from './labels.ts';
 import { nsMode } from './sandbox-run.ts';
+import { hostConfigResources } from './resources.ts';
 import { securityOpts } from './security.ts';
 
 const PROPAGATION: Record<cri.MountPropagation, string> = {
@@ -62,22 +63,6 @@ function pidMode(sc: cri.Decoded<cri.LinuxContainerSecurityContext> | null, sand
     default:
       return '';
   }
-}
-
-function resourcesOf(r: cri.Decoded<cri.LinuxContainerResources> | null): Record<string, unknown> {
-  if (!r) return {};
-  if (r.hugepage_limits.some((h) => Number(h.limit) > 0)) throw notImplemented('hugepage limits are not supported');
-  if (Object.keys(r.unified).length) throw notImplemented('unified (cgroup v2) resources are not supported');
-  const out: Record<string, unknown> = {};
-  if (Number(r.cpu_period)) out.CpuPeriod = Number(r.cpu_period);
-  if (Number(r.cpu_quota)) out.CpuQuota = Number(r.cpu_quota);
-  if (Number(r.cpu_shares)) out.CpuShares = Number(r.cpu_shares);
-  if (Number(r.memory_limit_in_bytes)) out.Memory = Number(r.memory_limit_in_bytes);
-  if (Number(r.memory_swap_limit_in_bytes)) out.MemorySwap = Number(r.memory_swap_limit_in_bytes);
-  if (r.cpuset_cpus) out.CpusetCpus = r.cpuset_cpus;
-  if (r.cpuset_mems) out.CpusetMems = r.cpuset_mems;
-  if (Number(r.oom_score_adj)) out.OomScoreAdj = Number(r.oom_score_adj);
-  return out;
 }
 
 export async function createContainer(
@@ -150,7 +135,7 @@ export async function createContainer(
         GroupAdd: (sc?.supplemental_groups ?? []).map(String),
         SecurityOpt: securityOpts(sc?.seccomp ?? null, sc?.apparmor, sc?.no_new_privs ?? false),
         ...(s.config.linux?.cgroup_parent ? { CgroupParent: s.config.linux.cgroup_parent } : {}),
-        ...resourcesOf(linux?.resources ?? null),
+        ...hostConfigResources(linux?.resources ?? null),
         // No dual-logging cache: kubelet and crictl read the CRI file itself.
         LogConfig: logPath
           ? { Type: 'cri', Config: { path: logPath, 'cache-disabled': 'true' } }

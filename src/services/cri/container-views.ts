@@ -6,6 +6,7 @@ import { parseBind } from '../containers/validate.ts';
 import type { CriDeps } from './deps.ts';
 import { isoToNs, readCriMeta, SANDBOX_ID_LABEL, TYPE_LABEL } from './labels.ts';
 import { resolveCriContainer } from './container-lifecycle.ts';
+import { criResources } from './resources.ts';
 
 export function criState(c: Container): cri.ContainerState {
   switch (c.runtime.state.Status) {
@@ -66,6 +67,7 @@ export function containerStatus(
       };
     }),
     log_path: meta.logPath,
+    resources: { linux: criResources(c.record.hostConfig), windows: null },
   };
   const info: Record<string, string> = {};
   if (req.verbose)
