@@ -125,7 +125,7 @@ export async function buildCri(
     ListContainers: async (req) => listContainers(deps, req),
     StreamContainers: async (req, out) =>
       paged(listContainers(deps, req).containers, (containers) => out.write({ containers })),
-    UpdateContainerResources: (req) => updateContainerResources(deps, req),
+    UpdateContainerResources: (req, ctx) => updateContainerResources(deps, op(ctx.signal), req),
     ContainerStats: (req) => containerStats(deps, req),
     ListContainerStats: (req) => listContainerStats(deps, req),
     StreamContainerStats: async (req, out) =>

@@ -74,7 +74,6 @@ function fakeTask(): FakeTask {
     resize: async () => {},
     pause: async () => void calls.push('pause'),
     resume: async () => void calls.push('resume'),
-    updateResources: async () => void calls.push('update'),
     pids: async () => [pid],
     exec: async () => {
       throw new Error('no exec in this fake');

@@ -2,7 +2,6 @@
 // and state) and the CRI label that keeps what kubelet sent.
 import type { Container } from '../../containers/store.ts';
 import type * as cri from '../../cri-types/api.ts';
-import { parseBind } from '../containers/validate.ts';
 import type { CriDeps } from './deps.ts';
 import { isoToNs, readCriMeta, SANDBOX_ID_LABEL, TYPE_LABEL } from './labels.ts';
 import { resolveCriContainer } from './container-lifecycle.ts';
@@ -56,16 +55,15 @@ export function containerStatus(
     message: exited ? st.Error : '',
     labels: meta.labels,
     annotations: meta.annotations,
-    mounts: (c.record.hostConfig.Binds ?? []).map((b) => {
-      const p = parseBind(b);
-      return {
-        container_path: p.destination,
-        host_path: p.source,
-        readonly: p.readonly,
+    mounts: (c.record.mounts ?? [])
+      .filter((m) => m.Type === 'bind')
+      .map((m) => ({
+        container_path: m.Destination,
+        host_path: m.Source,
+        readonly: !m.RW,
         selinux_relabel: false,
-        propagation: PROPAGATION[p.propagation ?? ''] ?? 'PROPAGATION_PRIVATE',
-      };
-    }),
+        propagation: PROPAGATION[m.Propagation] ?? 'PROPAGATION_PRIVATE',
+      })),
     log_path: meta.logPath,
     resources: { linux: criResources(c.record.hostConfig), windows: null },
   };

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument } from '../../common/errors.ts';
 import { loadConfList, missingPlugins, type CniConfList } from '../../network/cni.ts';
-import { parseSubnet } from '../../network/ipv4.ts';
+import { parseCidr } from '../../network/cidr.ts';
 import { writeFileAtomic } from '../../sys/atomic.ts';
 
 /** Name of the network in the list Berth writes; a list of another name is never rewritten. */
@@ -97,7 +97,7 @@ export class PodNetwork {
     if (!cidr || cidr === this.podCidr) return;
     const first = cidr.split(',')[0].trim();
     if (first.includes(':')) throw invalidArgument(`pod CIDR ${first}: IPv6 pod networks are not supported`);
-    parseSubnet(first);
+    parseCidr(first);
     const list = await this.current();
     if (list && list.name !== DEFAULT_NETWORK) return;
     await this.writeDefault(first);
