@@ -163,7 +163,7 @@ test('a pod: CNI network, container on its IP and host port, CRI logs, exec, Doc
         .then((r) => r.text())
         .catch(() => '');
       return body.includes('Welcome to nginx');
-    }, 10_000);
+    }, 60_000);
     assert.match(body, /Welcome to nginx/, url);
   }
   // The log in the CRI format at kubelet's path.
