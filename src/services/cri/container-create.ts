@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { invalidArgument, notFound, notImplemented } from '../../common/errors.ts';
 import type { OpContext } from '../../common/context.ts';
 import type * as cri from '../../cri-types/api.ts';
+import type { HostConfigMount as Mount, Propagation } from '../../api/types/mounts.ts';
 import { createContainer as createEngineContainer } from '../containers/create.ts';
 import type { CriDeps } from './deps.ts';
 import { findImage } from './images.ts';
@@ -19,24 +20,46 @@ import {
   podLabels,
   type CriContainerMeta,
 } from './labels.ts';
-import { nsMode } from './sandbox-run.ts';
+import { nsMode, podHostname } from './sandbox-run.ts';
 import { hostConfigResources } from './resources.ts';
 import { securityOpts } from './security.ts';
 
-const PROPAGATION: Record<cri.MountPropagation, string> = {
+const PROPAGATION: Record<cri.MountPropagation, Propagation> = {
   PROPAGATION_PRIVATE: 'rprivate',
   PROPAGATION_HOST_TO_CONTAINER: 'rslave',
   PROPAGATION_BIDIRECTIONAL: 'rshared',
 };
 
-function bindOf(m: cri.Decoded<cri.Mount>): string {
+/**
+ * A CRI mount as the engine's bind Mount: a missing host path is made (as containerd and
+ * kubelet's hostPath expect), read-only is non-recursive unless recursive_read_only asks.
+ */
+function mountOf(m: cri.Decoded<cri.Mount>): Mount {
   if (m.image?.image) throw notImplemented(`image volumes (${m.container_path}) are not supported by berthd`);
-  if (m.recursive_read_only) throw notImplemented(`recursive read-only mounts (${m.container_path}) are not supported`);
   if (!m.host_path.startsWith('/') || !m.container_path.startsWith('/'))
     throw invalidArgument(`mount ${m.host_path}:${m.container_path}: both paths must be absolute`);
+  const propagation = PROPAGATION[m.propagation] ?? 'rprivate';
+  if (m.recursive_read_only) {
+    if (!m.readonly) throw invalidArgument(`mount ${m.container_path}: recursive_read_only needs readonly`);
+    if (propagation !== 'rprivate')
+      throw invalidArgument(`mount ${m.container_path}: recursive_read_only needs private propagation`);
+  }
   // selinux_relabel: this host has no SELinux, so there is nothing to relabel.
-  const opts = [m.readonly ? 'ro' : 'rw', PROPAGATION[m.propagation] ?? 'rprivate'];
-  return `${m.host_path}:${m.container_path}:${opts.join(',')}`;
+  return {
+    Type: 'bind',
+    Source: m.host_path,
+    Target: m.container_path,
+    ReadOnly: m.readonly,
+    BindOptions: {
+      Propagation: propagation,
+      CreateMountpoint: true,
+      ...(m.readonly
+        ? m.recursive_read_only
+          ? { ReadOnlyForceRecursive: true }
+          : { ReadOnlyNonRecursive: true }
+        : {}),
+    },
+  };
 }
 
 /** run_as_user / run_as_group / run_as_username as the engine's User ("uid:gid", "name"). */
@@ -78,10 +101,14 @@ export async function createContainer(
   if (!image) throw notFound(`image "${imageName}" not found: pull it first`);
   const linux = config.linux;
   const sc = linux?.security_context ?? null;
-  if (sc?.privileged) throw notImplemented('privileged containers are not supported by berthd yet');
   if (config.devices.length) throw notImplemented('devices for containers are not supported by berthd yet');
-  if (sc?.masked_paths.length || sc?.readonly_paths.length)
-    throw notImplemented('masked_paths/readonly_paths are not supported by berthd yet');
+  if (sc?.supplemental_groups_policy === 'Strict')
+    throw notImplemented(
+      "supplemental_groups_policy Strict is not supported by berthd (the image's groups are always merged)",
+    );
+  // A privileged container needs a privileged pod (kubelet checks it too).
+  if (sc?.privileged && !s.config.linux?.security_context?.privileged)
+    throw invalidArgument('a privileged container needs a privileged pod sandbox');
   if (sc?.selinux_options && (sc.selinux_options.type || sc.selinux_options.level))
     throw notImplemented('SELinux labels are not supported: this host has no SELinux');
   const pod = s.config.metadata!;
@@ -106,7 +133,7 @@ export async function createContainer(
       Env: config.envs.map((e) => `${e.key}=${e.value}`),
       WorkingDir: config.working_dir,
       // The pod's UTS namespace and /etc files: the container says what the pod says.
-      Hostname: hostNet ? '' : s.config.hostname || pod.name,
+      Hostname: podHostname(s.config),
       Tty: config.tty,
       OpenStdin: config.stdin,
       StdinOnce: config.stdin_once,
@@ -125,15 +152,25 @@ export async function createContainer(
         IpcMode: ipc === 'NODE' ? 'host' : `container:${s.id}`,
         PidMode: pidMode(sc, s.id, deps),
         UTSMode: hostNet ? 'host' : `container:${s.id}`,
-        Binds: config.mounts.map(bindOf),
+        Mounts: config.mounts.map(mountOf),
         Dns: s.config.dns_config?.servers ?? [],
         DnsSearch: s.config.dns_config?.searches ?? [],
         DnsOptions: s.config.dns_config?.options ?? [],
         ReadonlyRootfs: sc?.readonly_rootfs ?? false,
+        Privileged: sc?.privileged ?? false,
+        // kubelet sends the runtime's defaults or, for an unmasked /proc, none: an empty
+        // list leaves the engine's defaults (proto3 cannot tell empty from absent).
+        ...(sc?.masked_paths.length ? { MaskedPaths: sc.masked_paths } : {}),
+        ...(sc?.readonly_paths.length ? { ReadonlyPaths: sc.readonly_paths } : {}),
         CapAdd: sc?.capabilities?.add_capabilities ?? [],
         CapDrop: sc?.capabilities?.drop_capabilities ?? [],
         GroupAdd: (sc?.supplemental_groups ?? []).map(String),
-        SecurityOpt: securityOpts(sc?.seccomp ?? null, sc?.apparmor, sc?.no_new_privs ?? false),
+        // A privileged container runs without seccomp whatever profile it names (containerd, moby).
+        SecurityOpt: securityOpts(
+          sc?.privileged ? undefined : (sc?.seccomp ?? null),
+          sc?.apparmor,
+          sc?.no_new_privs ?? false,
+        ),
         ...(s.config.linux?.cgroup_parent ? { CgroupParent: s.config.linux.cgroup_parent } : {}),
         ...hostConfigResources(linux?.resources ?? null),
         // No dual-logging cache: kubelet and crictl read the CRI file itself.

@@ -37,8 +37,11 @@ export async function pullImage(
 ): Promise<cri.PullImageResponse> {
   const name = req.image?.image ?? '';
   if (!name) throw invalidArgument('PullImage: no image given');
-  parseReference(name); // a bad reference is INVALID_ARGUMENT before any network traffic
-  await pull({ fromImage: name, auth: credentialsOf(req.auth) }, signal);
+  // A bad reference is INVALID_ARGUMENT before any network traffic. No tag means "latest"
+  // for the CRI (as containerd), not the Engine API's every-tag pull.
+  const ref = parseReference(name);
+  const tag = ref.tag || ref.digest ? undefined : 'latest';
+  await pull({ fromImage: name, ...(tag ? { tag } : {}), auth: credentialsOf(req.auth) }, signal);
   const img = findImage(deps, name);
   if (!img) throw notFound(`image ${name} was pulled but is not in the store`);
   return { image_ref: img.id };

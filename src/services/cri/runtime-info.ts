@@ -38,10 +38,12 @@ export async function status(i: StatusInputs, req: cri.Decoded<cri.StatusRequest
     status: { conditions },
     info,
     runtime_handlers: [
-      { name: '', features: { recursive_read_only_mounts: false, user_namespaces: false } },
-      { name: 'runc', features: { recursive_read_only_mounts: false, user_namespaces: false } },
+      { name: '', features: { recursive_read_only_mounts: true, user_namespaces: false } },
+      { name: 'runc', features: { recursive_read_only_mounts: true, user_namespaces: false } },
     ],
-    features: { supplemental_groups_policy: true },
+    // SupplementalGroupsPolicy Strict (no groups from the image's /etc/group) is not
+    // implemented: said here, so kubelet does not ask for it, and refused at create.
+    features: { supplemental_groups_policy: false },
   };
 }
 

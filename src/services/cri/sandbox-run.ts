@@ -2,6 +2,7 @@
 // started through the container services with the pod's namespaces, DNS, hostname and
 // sysctls; then CNI ADD wires its network namespace; the record says READY only after.
 // Any failure undoes what was made (CNI DEL, infra container, record).
+import { hostname as nodeHostname } from 'node:os';
 import { invalidArgument, messageOf, notImplemented } from '../../common/errors.ts';
 import { withoutCancel, type OpContext } from '../../common/context.ts';
 import type * as cri from '../../cri-types/api.ts';
@@ -20,6 +21,12 @@ type PodConfig = cri.Decoded<cri.PodSandboxConfig>;
 
 export const nsMode = (config: PodConfig, kind: 'network' | 'pid' | 'ipc'): cri.NamespaceMode =>
   config.linux?.security_context?.namespace_options?.[kind] ?? 'POD';
+
+/** The pod's hostname: the one asked for, else the node's (as containerd); '' on the host's network. */
+export function podHostname(config: PodConfig): string {
+  if (nsMode(config, 'network') === 'NODE') return '';
+  return config.hostname || nodeHostname();
+}
 
 export function cniAttachment(s: SandboxRecord, netns: string) {
   const m = s.config.metadata!;
@@ -76,7 +83,7 @@ export async function runPodSandbox(
     name: sandboxName(m),
     body: {
       Image: image.id,
-      Hostname: hostNet ? '' : config.hostname || m.name,
+      Hostname: podHostname(config),
       Labels: {
         ...config.labels,
         ...podLabels(m),
@@ -95,7 +102,8 @@ export async function runPodSandbox(
         Sysctls: config.linux?.sysctls ?? {},
         ...(config.linux?.cgroup_parent ? { CgroupParent: config.linux.cgroup_parent } : {}),
         ReadonlyRootfs: sc?.readonly_rootfs ?? false,
-        SecurityOpt: securityOpts(sc?.seccomp ?? null, undefined, false),
+        Privileged: sc?.privileged ?? false,
+        SecurityOpt: securityOpts(sc?.privileged ? undefined : (sc?.seccomp ?? null), sc?.apparmor, false),
         LogConfig: { Type: 'none', Config: {} },
       },
     },

@@ -1,21 +1,51 @@
-// The CRI's security profiles as the engine's SecurityOpt. Berth has no seccomp filter
-// and this host no AppArmor or SELinux: a profile that would confine the container is
-// refused by name, never accepted and dropped.
-import { notImplemented } from '../../common/errors.ts';
+// The CRI's security profiles as the engine's SecurityOpt (Docker's spelling, enforced by
+// the engine's seccomp, AppArmor and no-new-privileges support). The CRI's meaning of an
+// absent seccomp profile is "unconfined" (kubelet asks for RuntimeDefault explicitly);
+// RuntimeDefault is Berth's default filter; a Localhost profile is the JSON file on this
+// node that the reference names, handed to the engine as Docker's CLI hands it a profile.
+import { readFileSync } from 'node:fs';
+import { invalidArgument, messageOf } from '../../common/errors.ts';
 import type * as cri from '../../cri-types/api.ts';
 
+/** `undefined`: no seccomp option at all (a privileged container: the engine applies none). */
+function seccompOpt(p: cri.Decoded<cri.SecurityProfile> | null | undefined): string[] {
+  if (p === undefined) return [];
+  switch (p?.profile_type ?? 'Unconfined') {
+    case 'RuntimeDefault':
+      return [];
+    case 'Localhost': {
+      const ref = p?.localhost_ref ?? '';
+      if (!ref.startsWith('/'))
+        throw invalidArgument(`seccomp profile ${ref}: a localhost profile must be an absolute path`);
+      let text: string;
+      try {
+        text = readFileSync(ref, 'utf8');
+      } catch (err) {
+        throw invalidArgument(`seccomp profile ${ref}: ${messageOf(err)}`);
+      }
+      return [`seccomp=${text}`];
+    }
+    default:
+      return ['seccomp=unconfined'];
+  }
+}
+
+function apparmorOpt(p: cri.Decoded<cri.SecurityProfile> | null | undefined): string[] {
+  switch (p?.profile_type) {
+    case 'Unconfined':
+      return ['apparmor=unconfined'];
+    case 'Localhost':
+      if (!p.localhost_ref) throw invalidArgument('apparmor profile: a localhost profile needs its name');
+      return [`apparmor=${p.localhost_ref.replace(/^localhost\//, '')}`];
+    default:
+      return [];
+  }
+}
+
 export function securityOpts(
-  seccomp: cri.Decoded<cri.SecurityProfile> | null,
+  seccomp: cri.Decoded<cri.SecurityProfile> | null | undefined,
   apparmor: cri.Decoded<cri.SecurityProfile> | null | undefined,
   noNewPrivs: boolean,
 ): string[] {
-  const out: string[] = [];
-  if (seccomp && seccomp.profile_type !== 'Unconfined')
-    throw notImplemented(
-      `seccomp profile ${seccomp.profile_type}${seccomp.localhost_ref ? ` (${seccomp.localhost_ref})` : ''} is not supported by berthd yet`,
-    );
-  if (apparmor && apparmor.profile_type !== 'Unconfined')
-    throw notImplemented(`AppArmor profile ${apparmor.profile_type} is not supported: this host has no AppArmor`);
-  if (noNewPrivs) out.push('no-new-privileges');
-  return out;
+  return [...seccompOpt(seccomp), ...apparmorOpt(apparmor), ...(noNewPrivs ? ['no-new-privileges'] : [])];
 }
