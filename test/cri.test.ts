@@ -4,7 +4,8 @@
 // a host port, CRI logs, ExecSync, the Docker API's view of pods, idempotent stop/remove.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,7 +78,8 @@ before(
       { mode: 0o755 },
     );
     reg = await startRegistry();
-    execFileSync(join(repoRoot, 'scripts', 'cri-test-images'), [`127.0.0.1:${reg.port}`], { stdio: 'ignore' });
+    // Not execFileSync: the registry's log is piped to this process, which must keep reading it.
+    await promisify(execFile)(join(repoRoot, 'scripts', 'cri-test-images'), [`127.0.0.1:${reg.port}`]);
     image = `127.0.0.1:${reg.port}/e2e-test-images/nginx:1.14-2`;
   },
   { timeout: 120_000 },
