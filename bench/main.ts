@@ -6,7 +6,8 @@
 //   3. the same run as API calls from here, timed call by call (where berthd's time goes)
 //   4. 50 detached `sleep 300` containers created+started concurrently, then removed (force)
 //   5. berthd's resident memory idle and with those 50 running
-//   … networking, registry, build, volumes, interactive; 11–12. limits + seccomp, healthcheck CPU
+//   … networking, registry, build, volumes, interactive; 11–12. limits + seccomp, healthcheck CPU;
+//   13. the CRI: pod + container start, berthd --cri vs containerd's CRI (--only cri)
 //
 // Options: --runs N (20), --warmup N (2), --containers N (50), --no-dockerd.
 // Environment: BENCH_STATE (set by scripts/bench) names a file where cleanup duties are noted.
@@ -40,6 +41,7 @@ import { interactiveBench, interactiveReport, type InteractiveFigures } from './
 import { buildBench } from './build.ts';
 import { volumesBench } from './volumes.ts';
 import { limitsBench, limitsReport, type LimitsFigures } from './limits.ts';
+import { criBench, criReport, type CriFigures } from './cri.ts';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..'); // dist/bench -> repo
 const DOCKER = '/usr/local/bin/docker';
@@ -54,8 +56,8 @@ interface Options {
   only?: string;
 }
 
-/** `--only` section names: run (1–5), network, registry, build, interactive, volumes, limits. */
-const SECTIONS = ['run', 'network', 'registry', 'build', 'interactive', 'volumes', 'limits'];
+/** `--only` section names: run (1–5), network, registry, build, interactive, volumes, limits, cri. */
+const SECTIONS = ['run', 'network', 'registry', 'build', 'interactive', 'volumes', 'limits', 'cri'];
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = { runs: 20, warmup: 2, containers: 50, dockerd: true };
@@ -426,7 +428,8 @@ async function main(): Promise<number> {
   const daemons: Daemon[] = [];
   let interactive: InteractiveFigures | undefined;
   let limits: LimitsFigures | undefined;
-  const cgroups = [`/berth-bench-${tag}`, `/docker-bench-${tag}`];
+  let cri: CriFigures | undefined;
+  const cgroups = [`/berth-bench-${tag}`, `/docker-bench-${tag}`, `/berth-bench-cri-${tag}`];
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
@@ -629,6 +632,14 @@ async function main(): Promise<number> {
     progress('limits: run with/without limits and seccomp; berthd CPU with 20 healthchecked containers');
     if (want('limits'))
       limits = await limitsBench({ berthd, env: (d) => cliEnv(d, root), runs: o.runs, warmup: o.warmup });
+
+    // 13. The CRI (issue 13): pod + container start, berthd --cri vs containerd's CRI.
+    checkpoint();
+    if (want('cri')) {
+      progress('cri: crictl run (pod + container) against berthd --cri and containerd (own root/state/socket)');
+      await mkdir(join(root, 'cri'), { recursive: true });
+      cri = await criBench({ repoRoot, dir: join(root, 'cri'), tag, runs: o.runs, warmup: o.warmup });
+    }
   } catch (e) {
     res.errors.push((e as Error).stack ?? String(e));
     for (const d of daemons) res.errors.push(`--- ${d.name} log tail ---\n${d.logTail()}`);
@@ -639,6 +650,7 @@ async function main(): Promise<number> {
   report(res, o);
   if (interactive) process.stdout.write(interactiveReport(interactive, o.runs).join('\n') + '\n');
   if (limits) process.stdout.write(limitsReport(limits, o.runs).join('\n') + '\n');
+  if (cri) process.stdout.write(criReport(cri, o.runs).join('\n') + '\n');
   return res.errors.length ? 1 : 0;
 }
 
