@@ -7,7 +7,8 @@ import { internal } from '../../common/errors.ts';
 import { tarToBuffer } from '../../tar/writer.ts';
 import { importImage } from '../images/import.ts';
 import type { Image } from '../../images/types.ts';
-import type { CriDeps } from './deps.ts';
+import { opOf, type CriDeps } from './deps.ts';
+import { parseReference } from '../../common/reference.ts';
 import { findImage } from './images.ts';
 
 export const DEFAULT_SANDBOX_IMAGE = 'localhost/berth-pause:catatonit';
@@ -27,14 +28,16 @@ export async function sandboxImage(deps: CriDeps, signal: AbortSignal): Promise<
       { entry: { name: 'catatonit', type: 'file', mode: 0o755 }, body: bin },
       ...['dev', 'proc', 'sys', 'etc', 'tmp'].map((d) => ({ entry: { name: `${d}/`, type: 'dir' as const } })),
     ]);
-    await importImage(deps.images, {
+    await importImage(deps.images, opOf(deps, signal), {
       src: Readable.from([tar]),
       repo: 'localhost/berth-pause',
       tag: 'catatonit',
       changes: ['ENTRYPOINT ["/catatonit", "-P"]'],
     });
   } else {
-    await deps.pull({ fromImage: name }, signal);
+    // An untagged name is :latest here too, not the Engine API's every-tag pull.
+    const ref = parseReference(name);
+    await deps.pull({ fromImage: name, ...(ref.tag || ref.digest ? {} : { tag: 'latest' }) }, signal);
   }
   const img = findImage(deps.images, name);
   if (!img) throw internal(`sandbox image ${name} is not in the store after making it`);
