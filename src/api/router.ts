@@ -2,7 +2,7 @@
 // routes with handlers that get a small request context.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { invalidArgument, notFound } from '../common/errors.ts';
+import { invalidArgument, methodNotAllowed, notFound } from '../common/errors.ts';
 import type { Query } from './http.ts';
 import { API_VERSION, MIN_API_VERSION, compareVersions } from '../common/api-version.ts';
 
@@ -71,7 +71,7 @@ export class Router {
       for (const [i, k] of r.keys.entries()) params[k] = decodePathParam(m[i + 1]);
       return { handler: r.handler, params };
     }
-    if (pathMatched) throw Object.assign(invalidArgument(`method ${method} not allowed`), { status: 405 });
+    if (pathMatched) throw methodNotAllowed(`method ${method} not allowed`);
     throw notFound(`page not found`);
   }
 }

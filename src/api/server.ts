@@ -171,14 +171,8 @@ export class ApiServer {
           .response(areq, { status: 101, headers: {} })
           .catch((err) => this.opts.log.warn('authorization refused a hijacked response', { url: rawReq.url, err }));
     } catch (err) {
-      if ((err as { status?: number }).status === 405 && !res.headersSent) {
-        res
-          .writeHead(405, { 'Content-Type': 'application/json' })
-          .end(JSON.stringify({ message: (err as Error).message }) + '\n');
-      } else {
-        this.opts.log.debug('request failed', { method: rawReq.method, url: rawReq.url, err });
-        sendError(res, err);
-      }
+      this.opts.log.debug('request failed', { method: rawReq.method, url: rawReq.url, err });
+      sendError(res, err);
     }
   }
 

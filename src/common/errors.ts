@@ -6,6 +6,7 @@ export type ErrorKind =
   | 'unauthorized' // 401
   | 'forbidden' // 403
   | 'not-found' // 404
+  | 'method-not-allowed' // 405
   | 'conflict' // 409
   | 'not-modified' // 304
   | 'unavailable' // 503
@@ -25,6 +26,7 @@ export const invalidArgument = (msg: string, cause?: unknown) => new BerthError(
 export const notFound = (msg: string, cause?: unknown) => new BerthError('not-found', msg, { cause });
 export const conflict = (msg: string, cause?: unknown) => new BerthError('conflict', msg, { cause });
 export const notModified = (msg = '') => new BerthError('not-modified', msg);
+export const methodNotAllowed = (msg: string) => new BerthError('method-not-allowed', msg);
 export const unavailable = (msg: string, cause?: unknown) => new BerthError('unavailable', msg, { cause });
 export const forbidden = (msg: string, cause?: unknown) => new BerthError('forbidden', msg, { cause });
 export const unauthorized = (msg: string, cause?: unknown) => new BerthError('unauthorized', msg, { cause });

@@ -8,6 +8,7 @@ const CODE: Record<ErrorKind, status> = {
   unauthorized: status.UNAUTHENTICATED,
   forbidden: status.PERMISSION_DENIED,
   'not-found': status.NOT_FOUND,
+  'method-not-allowed': status.UNIMPLEMENTED, // HTTP's; no CRI call raises it
   // A state that does not allow the call (not running, name in use, pod gone…).
   conflict: status.FAILED_PRECONDITION,
   'not-modified': status.OK,
