@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot, repoRoot, useDaemon, type TestDaemon } from './helpers/daemon.ts';
+import { bridgeConfList } from './helpers/cni.ts';
 import { hasRegistry, startRegistry, type TestRegistry } from './helpers/registry.ts';
 import { waitFor } from './helpers/containers.ts';
 
@@ -25,22 +26,7 @@ const confDir = join(root, 'cni');
 const ipamDir = join(root, 'cni-ipam');
 const binDir = join(root, 'cni-bin');
 
-const confList = (...extra: object[]) => ({
-  cniVersion: '1.0.0',
-  name: `net-${bridge}`,
-  plugins: [
-    {
-      type: 'bridge',
-      bridge,
-      isGateway: true,
-      ipMasq: false,
-      hairpinMode: true,
-      ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ipamDir },
-    },
-    { type: 'portmap', capabilities: { portMappings: true } },
-    ...extra,
-  ],
-});
+const confList = (...extra: object[]) => bridgeConfList({ bridge, subnet, ipamDir }, ...extra);
 let d: TestDaemon;
 let reg: TestRegistry;
 let image = '';

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot, repoRoot, useDaemon, type TestDaemon } from './helpers/daemon.ts';
+import { bridgeConfList } from './helpers/cni.ts';
 import { hasRegistry } from './helpers/registry.ts';
 
 const critest = join(repoRoot, '.tools', 'bin', 'critest');
@@ -25,26 +26,7 @@ const confDir = join(root, 'cni');
 mkdirSync(confDir, { recursive: true });
 writeFileSync(
   join(confDir, '10-critest.conflist'),
-  JSON.stringify({
-    cniVersion: '1.0.0',
-    name: `net-${bridge}`,
-    plugins: [
-      {
-        type: 'bridge',
-        bridge,
-        isGateway: true,
-        ipMasq: false,
-        hairpinMode: true,
-        ipam: {
-          type: 'host-local',
-          ranges: [[{ subnet: `10.87.${h[0]}.0/24` }]],
-          routes: [{ dst: '0.0.0.0/0' }],
-          dataDir: join(root, 'cni-ipam'),
-        },
-      },
-      { type: 'portmap', capabilities: { portMappings: true } },
-    ],
-  }),
+  JSON.stringify(bridgeConfList({ bridge, subnet: `10.87.${h[0]}.0/24`, ipamDir: join(root, 'cni-ipam') })),
 );
 
 let d: TestDaemon;

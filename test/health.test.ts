@@ -8,18 +8,14 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot, runCli, useDaemon, type TestDaemon } from './helpers/daemon.ts';
+import { isRoot, runCli, useDaemon, type TestDaemon, dockerOk } from './helpers/daemon.ts';
 import { waitFor } from './helpers/containers.ts';
 
 const skip = isRoot ? false : 'needs root (real mounts, runc, shims)';
 let d: TestDaemon;
 useDaemon((x) => (d = x));
 
-async function docker(args: string[]): Promise<string> {
-  const r = await runCli('docker', d, args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+const docker = async (args: string[]) => (await dockerOk(d, args)).trim();
 
 interface Health {
   Status: string;

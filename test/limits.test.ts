@@ -5,18 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { isRoot, runCli, useDaemon, type TestDaemon } from './helpers/daemon.ts';
+import { isRoot, runCli, useDaemon, type TestDaemon, dockerOk } from './helpers/daemon.ts';
 
 const v1 = !existsSync('/sys/fs/cgroup/cgroup.controllers');
 const skip = !isRoot ? 'needs root (real mounts, runc, shims)' : !v1 ? 'this file reads cgroup v1 files' : false;
 let d: TestDaemon;
 useDaemon((x) => (d = x));
 
-async function docker(args: string[]): Promise<string> {
-  const r = await runCli('docker', d, args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const docker = (args: string[]) => dockerOk(d, args);
 
 /** Runs `sh -c script` in a fresh container with `flags`, returns its output lines. */
 async function inside(flags: string[], script: string): Promise<string[]> {

@@ -314,6 +314,13 @@ export function runCli(
   });
 }
 
+/** The docker CLI against `d`, which must exit 0 (the failure names the command and its stderr); its stdout. */
+export async function dockerOk(d: TestDaemon, args: string[]): Promise<string> {
+  const r = await runCli('docker', d, args);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
 /** Shim processes started for a daemon: their -address lies in its exec root. */
 export function shimsOf(execRoot: string): number[] {
   try {
