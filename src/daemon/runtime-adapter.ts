@@ -2,11 +2,11 @@
 // live in <exec-root>/tasks/<id>, runc state in <exec-root>/runc, so two engines on one
 // host never see each other's containers.
 import { chmodSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { chmod, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, closeFd, mount, umount2 } from '../sys/libc.ts';
-import { conflict, errnoCode, notFound } from '../common/errors.ts';
-import { isMounted, unmountRecursive } from '../sys/mountinfo.ts';
-import { basename, dirname, join } from 'node:path';
+import { conflict, errnoCode, invalidArgument, notFound } from '../common/errors.ts';
+import { isMounted } from '../sys/mountinfo.ts';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../common/logger.ts';
 import { resolveBinary } from '../sys/exec.ts';
 import { Runtime, TaskStartError, type TaskHandle } from '../runtime/task.ts';
@@ -33,54 +33,10 @@ import type {
 } from '../services/containers/ports.ts';
 import type { DaemonConfig, RuntimeConfig } from './config.ts';
 import { writeFileAtomic } from '../sys/atomic.ts';
-import { invalidArgument } from '../common/errors.ts';
 import { fitsMountCall, mountAll } from '../snapshots/overlay.ts';
 import { bindNetnsIn, bindUserAndNetns, unbindNamespace, userNamespaceFd } from '../sys/userns.ts';
 import type { Remap } from './userns-remap.ts';
-
-/**
- * Removes a bundle. Its rootfs must not be a mount any more: rmdir refuses a mount point
- * (EBUSY), so a recursive delete never walks into a container's live filesystem.
- */
-async function removeBundle(bundle: string): Promise<void> {
-  unmountShm(bundle);
-  await rmdir(join(bundle, 'rootfs')).catch((err) => {
-    if (errnoCode(err) === 'EBUSY') {
-      unmountRecursive(join(bundle, 'rootfs'));
-      return rmdir(join(bundle, 'rootfs'));
-    }
-    if (errnoCode(err) !== 'ENOENT') throw err;
-    return undefined;
-  });
-  await rm(bundle, { recursive: true, force: true });
-}
-
-/**
- * A shareable /dev/shm (`--ipc shareable`) is a tmpfs on the host, beside the bundles
- * (`<exec-root>/shm/<id>`), so joiners can bind the same one: a mount that lives only in
- * another mount namespace cannot be bound.
- */
-const shmDir = (bundle: string) => join(dirname(dirname(bundle)), 'shm', basename(bundle));
-
-function mountShm(bundle: string, size: number): void {
-  const dir = shmDir(bundle);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  mount('shm', dir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${size}`);
-}
-
-function unmountShm(bundle: string): void {
-  const dir = shmDir(bundle);
-  try {
-    umount2(dir, MNT_DETACH);
-  } catch {
-    /* not mounted */
-  }
-  try {
-    rmdirSync(dir);
-  } catch {
-    /* none */
-  }
-}
+import { mountShm, removeBundle, shmDir } from './task-bundle.ts';
 
 const DEFAULT_NET_SYSCTLS = {
   'net.ipv4.ping_group_range': '0 2147483647',
