@@ -128,6 +128,11 @@ test('a pod: CNI network, container on its IP and host port, CRI logs, exec, Doc
   assert.equal(status.status.state, 'SANDBOX_READY');
   const ip = status.status.network.ip as string;
   assert.ok(ip.startsWith(subnet.split('.').slice(0, 3).join('.') + '.'), `pod IP ${ip} is in ${subnet}`);
+  // The pod's network namespace is pinned where `ip netns` sees it, its loopback up.
+  assert.match(
+    execFileSync('/usr/sbin/ip', ['-n', `berth-pod-${pod}`, '-o', 'link', 'show', 'lo']).toString(),
+    /<LOOPBACK,UP,LOWER_UP>/,
+  );
 
   const ctrJson = writeJson('ctr-web.json', {
     metadata: { name: 'nginx' },
@@ -181,6 +186,7 @@ test('a pod: CNI network, container on its IP and host port, CRI logs, exec, Doc
   crictl(d, ['stopp', pod]);
   crictl(d, ['stopp', pod]);
   assert.equal(JSON.parse(crictl(d, ['inspectp', pod])).status.state, 'SANDBOX_NOTREADY');
+  assert.ok(!existsSync(`/run/netns/berth-pod-${pod}`), 'a stopped pod has unpinned its namespace');
   crictl(d, ['rmp', pod]);
   assert.equal(crictl(d, ['pods', '-q']), '');
   assert.equal(((await d.api('GET', '/containers/json?all=1')).json() as unknown[]).length, 0);
@@ -375,6 +381,24 @@ test('berthd killed with a pod running: the pod and its container are re-adopted
   assert.deepEqual(leases, []);
   assert.equal(execFileSync('/usr/sbin/ip', ['-o', 'link', 'show', 'master', bridge]).toString().trim(), '');
   assert.doesNotMatch(execFileSync('iptables-save', ['-t', 'nat']).toString(), new RegExp(pod.slice(0, 12)));
+  assert.ok(!existsSync(`/run/netns/berth-pod-${pod}`));
+});
+
+test('an infra killed from outside: stopp still releases the address and the veth through the pinned namespace', {
+  skip,
+}, async () => {
+  crictl(d, ['pull', image]);
+  const pod = crictl(d, ['runp', writeJson('pod-orphan.json', podConfig('orphan', 0))]);
+  const infra = (await d.api('GET', `/containers/${pod}/json`)).json() as { State: { Pid: number } };
+  process.kill(infra.State.Pid, 'SIGKILL');
+  await waitFor(async () => JSON.parse(crictl(d, ['inspectp', pod])).status.state === 'SANDBOX_NOTREADY');
+  assert.ok(existsSync(`/run/netns/berth-pod-${pod}`), 'the namespace outlives the infra');
+  crictl(d, ['stopp', pod]);
+  crictl(d, ['rmp', pod]);
+  assert.ok(!existsSync(`/run/netns/berth-pod-${pod}`));
+  const leases = readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f));
+  assert.deepEqual(leases, []);
+  assert.equal(execFileSync('/usr/sbin/ip', ['-o', 'link', 'show', 'master', bridge]).toString().trim(), '');
 });
 
 test('berthd killed during RunPodSandbox (CNI ADD half done): start-up undoes the sandbox and releases its address', {
@@ -384,6 +408,7 @@ test('berthd killed during RunPodSandbox (CNI ADD half done): start-up undoes th
   writeFileSync(stallConf, JSON.stringify(confList({ type: 'stall' })));
   const marker = join(binDir, 'stalled');
   const sock = `unix://${d.execRoot}/cri.sock`;
+  let pinned: string[] = [];
   const runp = spawn(
     crictlPath,
     ['-r', sock, '--timeout', '60s', 'runp', writeJson('pod-stall.json', podConfig('stall', 0))],
@@ -395,6 +420,9 @@ test('berthd killed during RunPodSandbox (CNI ADD half done): start-up undoes th
     await waitFor(async () => existsSync(marker), 30_000);
     // bridge and host-local have run: the pod holds an address and a veth.
     assert.equal(readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f)).length, 1);
+    pinned = readdirSync(join(d.dataRoot, 'cri', 'sandboxes')).map((id) => `/run/netns/berth-pod-${id}`);
+    assert.equal(pinned.length, 1);
+    assert.ok(existsSync(pinned[0]), 'ADD runs on the pinned namespace');
     await d.stop('SIGKILL');
   } finally {
     runp.kill('SIGKILL');
@@ -412,4 +440,5 @@ test('berthd killed during RunPodSandbox (CNI ADD half done): start-up undoes th
   const leases = readdirSync(join(ipamDir, `net-${bridge}`)).filter((f) => /^\d+\./.test(f));
   assert.deepEqual(leases, []);
   assert.equal(execFileSync('/usr/sbin/ip', ['-o', 'link', 'show', 'master', bridge]).toString().trim(), '');
+  assert.ok(!existsSync(pinned[0]), 'the namespace is unpinned');
 });

@@ -1,8 +1,10 @@
 // The CRI's gRPC server: runtime.v1.RuntimeService and ImageService on a unix socket
 // (0660, the API socket's group), each RPC dispatched to the backend, every error turned
 // into a gRPC status by cri/errors.ts. Calls are cancelled when the client goes away.
+// Each unary call's duration is logged at debug level (where a pod's start goes).
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import {
   Server,
   ServerCredentials,
@@ -57,8 +59,12 @@ function implement(def: ServiceDefinition, backend: object, log: Logger): Untype
         }
         const ac = new AbortController();
         call.on('cancelled', () => ac.abort());
+        const t0 = performance.now();
         handler(call.request, { signal: ac.signal }).then(
-          (res) => callback(null, res ?? {}),
+          (res) => {
+            log.debug('CRI call', { method: name, ms: Math.round((performance.now() - t0) * 10) / 10 });
+            callback(null, res ?? {});
+          },
           (err) => {
             const e = grpcError(err);
             if (e.code === status.INTERNAL) log.warn('CRI call failed', { method: name, err: messageOf(err) });

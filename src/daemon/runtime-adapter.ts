@@ -113,7 +113,9 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
     publishBinary: '/bin/true',
     log,
   };
-  const pool = new ShimPool(shimConfig, tasksDir, 1);
+  // A CRI pod starts two tasks back to back (its infra, then its container): with one
+  // idle shim the second would launch its own (~10 ms on the start path).
+  const pool = new ShimPool(shimConfig, tasksDir, config.cri ? 2 : 1);
   await pool.sweep();
   const rt = new Runtime({
     shim: shimConfig,

@@ -157,6 +157,19 @@ export async function createNetns(name: string): Promise<string> {
 }
 
 /**
+ * A namespace pinned at `name` with its loopback up (what runc does for a namespace it
+ * makes, and CNI's loopback plugin): one batch on the netlink thread.
+ */
+export async function createNetnsWithLoopback(name: string): Promise<string> {
+  const path = netnsPath(name);
+  await netlink([
+    { op: 'netns', path },
+    { op: 'up', ns: path, name: 'lo' },
+  ]);
+  return path;
+}
+
+/**
  * Adds interfaces to a namespace; `lo` comes up with the first one. With `create` the
  * namespace is made in the same batch (or, with `from`, that namespace file is bound there). One netlink batch on the worker thread: each veth
  * is made with its peer already in the namespace with its MAC, the host end up on its bridge.

@@ -11,7 +11,10 @@ import { loadRecordDir, writeRecord, type Quarantined } from '../metadata/record
 import type * as cri from '../cri-types/api.ts';
 
 export interface SandboxNetwork {
-  /** The namespace CNI was run on. */
+  /**
+   * The namespace CNI was run on: the pin /run/netns/berth-pod-<id>, or the infra's own
+   * (`/proc/<pid>/ns/net`: under userns-remap, and records written before pins).
+   */
   netns: string;
   /** The network list as used for ADD (JSON), and the plugins' result (absent until ADD succeeded). */
   list: Record<string, unknown>;

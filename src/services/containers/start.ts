@@ -16,13 +16,21 @@ export function checkStartable(c: Container): void {
   if (st === 'removing' || st === 'dead') throw conflict('Container is marked for removal and cannot be started.');
 }
 
-/** A client that hangs up before the task is created cancels the start (nothing is left behind). */
-export async function startContainer(deps: StartDeps, ctx: OpContext, idOrName: string): Promise<void> {
+/**
+ * A client that hangs up before the task is created cancels the start (nothing is left behind).
+ * `netns`: a namespace the caller made to run the task in (a CRI pod's; not for the Engine API).
+ */
+export async function startContainer(
+  deps: StartDeps,
+  ctx: OpContext,
+  idOrName: string,
+  opts: { netns?: string } = {},
+): Promise<void> {
   const c = deps.store.resolve(idOrName);
   const failed = await deps.locks.run(c.record.id, async () => {
     checkStartable(c);
     c.runtime.manuallyStopped = false;
-    return deps.supervisor.launch(ctx, c, { manual: true }).then(
+    return deps.supervisor.launch(ctx, c, { manual: true, ...opts }).then(
       () => undefined,
       (err: unknown) => ({ err }),
     );

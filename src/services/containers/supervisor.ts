@@ -124,9 +124,11 @@ export class Supervisor {
    * Creates and starts a task; the caller holds the container's lock and checked that it
    * may start. A manual start (`manual`) resets the restart backoff, as Docker's does.
    * Until the task is created `ctx.signal` cancels it, undoing everything; after that the
-   * start completes. A failure is recorded (exit code and error) and thrown.
+   * start completes. A failure is recorded (exit code and error) and thrown. `netns`: a
+   * network namespace the caller made and wires itself (a CRI pod's pinned one), joined
+   * instead of the one the NetworkMode would get.
    */
-  async launch(ctx: OpContext, c: Container, opts: { manual: boolean }): Promise<void> {
+  async launch(ctx: OpContext, c: Container, opts: { manual: boolean; netns?: string }): Promise<void> {
     const d = this.d;
     const id = c.record.id;
     const live = d.live.get(id);
@@ -157,7 +159,9 @@ export class Supervisor {
     let userns: Awaited<ReturnType<TaskRuntime['prepareUserns']>>;
     try {
       userns = await d.runtime.prepareUserns(id, c.record.hostConfig, donorUserns(d, c.record.hostConfig));
-      net = d.network?.prepare(c, userns ? { netnsFrom: userns.netns } : {});
+      net = opts.netns
+        ? { network: { path: opts.netns }, ready: Promise.resolve() }
+        : d.network?.prepare(c, userns ? { netnsFrom: userns.netns } : {});
       vols = await d.volumes.attach(c);
       const [spec] = await Promise.all([d.runtime.buildSpec(specInputOf(d, c, lowers, net, vols)), net?.ready]);
       // The last point where a client that hung up cancels the start: nothing runs yet.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { invalidArgument } from '../../common/errors.ts';
 import { loadConfList, missingPlugins, type CniConfList } from '../../network/cni.ts';
 import { parseCidr } from '../../network/cidr.ts';
+import { createNetnsWithLoopback, netnsPath, teardown } from '../../network/links.ts';
 import { writeFileAtomic } from '../../sys/atomic.ts';
 
 /** Name of the network in the list Berth writes; a list of another name is never rewritten. */
@@ -44,6 +45,20 @@ export function defaultConfList(s: PodNetworkSettings, subnet: string): object {
     ],
   };
 }
+
+/**
+ * Where a pod's network namespace is pinned (a bind mount of its nsfs file, as `ip netns`
+ * makes): CNI wires it while the infra starts in it, and DEL still finds it after the infra
+ * is gone. A sandbox record made before this (`/proc/<pid>/ns/net`) is not pinned.
+ */
+export const podNetnsPath = (sandboxId: string) => netnsPath(`berth-pod-${sandboxId}`);
+export const isPinnedNetns = (path: string) => path.startsWith(netnsPath('berth-pod-'));
+
+/** Makes a pod's namespace (loopback up) at podNetnsPath(id). */
+export const createPodNetns = (sandboxId: string) => createNetnsWithLoopback(`berth-pod-${sandboxId}`);
+
+/** Unpins a pod's namespace (idempotent); the kernel frees it with its last process. */
+export const removePodNetns = (path: string) => teardown(path, []);
 
 export class PodNetwork {
   private readonly s: PodNetworkSettings;

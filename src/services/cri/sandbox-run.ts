@@ -1,7 +1,8 @@
 // RunPodSandbox: the infra container (the sandbox image's catatonit) is created and
 // started through the container services with the pod's namespaces, DNS, hostname and
-// sysctls; then CNI ADD wires its network namespace; the record says READY only after.
-// Any failure undoes what was made (CNI DEL, infra container, record).
+// sysctls. Its network namespace is made first and pinned (pod-network.ts), so CNI ADD
+// wires it while the infra starts in it; the record says READY only after both.
+// Any failure undoes what was made (CNI DEL, the pinned namespace, infra container, record).
 import { hostname as nodeHostname } from 'node:os';
 import { invalidArgument, messageOf, notImplemented } from '../../common/errors.ts';
 import { withoutCancel, type OpContext } from '../../common/context.ts';
@@ -14,6 +15,7 @@ import { removeContainer } from '../containers/remove.ts';
 import { startContainer } from '../containers/start.ts';
 import type { CriDeps } from './deps.ts';
 import { CRI_LABEL, TYPE_LABEL, nowNs, podLabels, sandboxName } from './labels.ts';
+import { createPodNetns, podNetnsPath, removePodNetns } from './pod-network.ts';
 import { sandboxImage } from './sandbox-image.ts';
 import { securityOpts } from './security.ts';
 
@@ -121,21 +123,42 @@ export async function runPodSandbox(
   let list: CniConfList | undefined;
   let result: CniResult | undefined;
   let netns = '';
+  // Under userns-remap the infra's namespace must belong to its user namespace: made by
+  // its runtime, wired after it runs (the pin is for namespaces the host's user owns).
+  const pinned = !hostNet && !deps.containers.settings.remappedRoot;
   try {
-    await deps.sandboxes.save(record);
-    await startContainer(deps.containers, ctx, id);
     if (!hostNet) {
       list = await deps.network.current();
       if (!list) throw invalidArgument('no CNI network is configured for pods (NetworkReady is false)');
-      const pid = deps.containers.store.resolve(id).runtime.state.Pid;
-      netns = `/proc/${pid}/ns/net`;
-      // The list is recorded before ADD: a berthd killed during ADD leaves a record whose
-      // stop or start-up reconciliation still runs DEL (plugins accept DEL without a result).
+      // The list (and the pin's path) is recorded before anything is made: a berthd killed
+      // from here on leaves a record whose stop or start-up reconciliation runs DEL
+      // (plugins accept DEL without a result) and unpins the namespace.
+      netns = pinned ? podNetnsPath(id) : '';
       record.network = { netns, list: list as unknown as Record<string, unknown>, ip: '', additionalIps: [] };
-      await deps.sandboxes.save(record);
-      result = await cniAdd(list, cniAttachment(record, netns), deps.network.binDirs, ctx.signal);
+    }
+    await deps.sandboxes.save(record);
+    if (pinned) {
+      await createPodNetns(id);
+      // Neither waits for the other: the namespace exists, the infra only has to join it.
+      const [started, added] = await Promise.allSettled([
+        startContainer(deps.containers, ctx, id, { netns }),
+        cniAdd(list!, cniAttachment(record, netns), deps.network.binDirs, ctx.signal),
+      ]);
+      if (added.status === 'fulfilled') result = added.value;
+      if (started.status === 'rejected') throw started.reason;
+      if (added.status === 'rejected') throw added.reason;
+    } else {
+      await startContainer(deps.containers, ctx, id);
+      if (!hostNet) {
+        netns = `/proc/${deps.containers.store.resolve(id).runtime.state.Pid}/ns/net`;
+        record.network!.netns = netns;
+        await deps.sandboxes.save(record);
+        result = await cniAdd(list!, cniAttachment(record, netns), deps.network.binDirs, ctx.signal);
+      }
+    }
+    if (result) {
       const ips = (result.ips ?? []).map((i) => i.address.split('/')[0]);
-      record.network = { ...record.network, result, ip: ips[0] ?? '', additionalIps: ips.slice(1) };
+      record.network = { ...record.network!, result, ip: ips[0] ?? '', additionalIps: ips.slice(1) };
     }
     record.state = 'SANDBOX_READY';
     delete record.creating;
@@ -144,6 +167,7 @@ export async function runPodSandbox(
     deps.log.warn('RunPodSandbox failed; undoing', { sandbox: id, err: messageOf(err) });
     if (list && result) await cniDel(list, cniAttachment(record, netns), deps.network.binDirs, result).catch(() => {});
     await removeContainer(deps.containers, withoutCancel(ctx), id, { force: true, owner: true }).catch(() => {});
+    if (pinned) await removePodNetns(netns).catch(() => {});
     await deps.sandboxes.delete(id).catch(() => {});
     throw err;
   }

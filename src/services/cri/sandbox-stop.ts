@@ -1,18 +1,20 @@
-// StopPodSandbox and RemovePodSandbox. Stop kills every container of the pod, releases the
-// network through CNI DEL (once: the record remembers) and stops the infra; remove also
-// removes the containers, the infra and the record. Both are idempotent, and an unknown
-// sandbox is success, as the CRI requires. Neither is cut short by a client that hangs up:
-// a pod half stopped would hold its network.
+// StopPodSandbox and RemovePodSandbox. Stop kills every container of the pod, then its
+// infra, and meanwhile releases the network through CNI DEL (once: the record remembers)
+// and unpins its namespace; remove also removes the containers, the infra and the record.
+// Both are idempotent, and an unknown sandbox is success, as the CRI requires. Neither is
+// cut short by a client that hangs up: a pod half stopped would hold its network.
 import { background } from '../../common/context.ts';
 import { isKind, messageOf } from '../../common/errors.ts';
 import type { Container } from '../../containers/store.ts';
 import type * as cri from '../../cri-types/api.ts';
 import { cniDel, type CniConfList, type CniResult } from '../../network/cni.ts';
 import type { SandboxRecord } from '../../pods/store.ts';
+import { isMounted } from '../../sys/mountinfo.ts';
 import { removeContainer } from '../containers/remove.ts';
 import { stopContainer } from '../containers/stop.ts';
 import type { CriDeps } from './deps.ts';
 import { CRI_LABEL, SANDBOX_ID_LABEL, TYPE_LABEL } from './labels.ts';
+import { isPinnedNetns, removePodNetns } from './pod-network.ts';
 import { cniAttachment } from './sandbox-run.ts';
 
 export function podContainers(deps: CriDeps, sandboxId: string): Container[] {
@@ -23,31 +25,46 @@ const ignoreMissing = (err: unknown) => {
   if (!isKind(err, 'not-found') && !isKind(err, 'not-modified')) throw err;
 };
 
-/** CNI DEL for a sandbox whose network is still held; the record is saved released. */
+/**
+ * CNI DEL for a sandbox whose network is still held, then its namespace unpinned; the
+ * record is saved released (a crash before that runs both again: each is idempotent).
+ */
 export async function releaseNetwork(deps: CriDeps, s: SandboxRecord): Promise<void> {
   const n = s.network;
   if (!n || n.released) return;
-  const infra = deps.containers.store.get(s.id);
-  // The namespace is the infra's: gone with it, DEL still releases the address by ID.
-  const netns = infra?.runtime.state.Status === 'running' ? n.netns : '';
+  const pinned = isPinnedNetns(n.netns);
+  // A namespace that is gone (a pin never made; an unpinned record's infra has exited):
+  // DEL still releases the address by ID.
+  const held = pinned ? isMounted(n.netns) : deps.containers.store.get(s.id)?.runtime.state.Status === 'running';
   await cniDel(
     n.list as unknown as CniConfList,
-    cniAttachment(s, netns),
+    cniAttachment(s, held ? n.netns : ''),
     deps.network.binDirs,
     n.result as CniResult | undefined,
   );
+  if (pinned) await removePodNetns(n.netns);
   n.released = true;
   await deps.sandboxes.save(s);
 }
 
 async function stopLocked(deps: CriDeps, s: SandboxRecord): Promise<void> {
-  await Promise.all(
-    podContainers(deps, s.id).map((c) =>
-      stopContainer(deps.containers, background(deps.log), c.record.id, { timeout: 0 }).catch(ignoreMissing),
-    ),
-  );
-  await releaseNetwork(deps, s);
-  await stopContainer(deps.containers, background(deps.log), s.id, { timeout: 0 }).catch(ignoreMissing);
+  const stop = (id: string) =>
+    stopContainer(deps.containers, background(deps.log), id, { timeout: 0 }).catch(ignoreMissing);
+  const processes = async () => {
+    await Promise.all(podContainers(deps, s.id).map((c) => stop(c.record.id)));
+    await stop(s.id);
+  };
+  if (s.network && isPinnedNetns(s.network.netns)) {
+    // The pinned namespace outlives the pod's processes: DEL runs while they are killed.
+    const [killed, released] = await Promise.allSettled([processes(), releaseNetwork(deps, s)]);
+    if (killed.status === 'rejected') throw killed.reason;
+    if (released.status === 'rejected') throw released.reason;
+  } else {
+    // DEL needs the infra's namespace, which goes with it.
+    await Promise.all(podContainers(deps, s.id).map((c) => stop(c.record.id)));
+    await releaseNetwork(deps, s);
+    await stop(s.id);
+  }
   if (s.state !== 'SANDBOX_NOTREADY') {
     s.state = 'SANDBOX_NOTREADY';
     await deps.sandboxes.save(s);
