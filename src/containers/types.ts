@@ -29,10 +29,10 @@ export type Status = ContainerStatus;
  * VolumesFrom. `inspect` shows Type…Propagation as they are.
  */
 export interface MountPoint {
-  Type: 'bind' | 'volume' | 'tmpfs';
+  Type: 'bind' | 'volume' | 'tmpfs' | 'image';
   /** The volume's name (volumes only). */
   Name: string;
-  /** Bind: the host path. Volume: its data's host path when created. Tmpfs: ''. */
+  /** Bind: the host path. Volume: its data's host path when created. Image: the image's ID. Tmpfs: ''. */
   Source: string;
   Destination: string;
   /** The volume's driver (volumes only). */

@@ -16,6 +16,7 @@ import { EventBus } from '../events/bus.ts';
 import { openJournal } from '../events/journal.ts';
 import { ExecRegistry } from '../services/containers/exec-registry.ts';
 import { parseDetachKeys } from '../services/containers/stdin.ts';
+import { imageLayers } from '../services/containers/rootfs.ts';
 import { registerInteractive } from './wire-interactive.ts';
 import { wireContainers } from './wire-containers.ts';
 import { enrichContainerEvents } from './wire-events.ts';
@@ -151,6 +152,7 @@ async function assembleEngine(
     router,
     store: containers,
     fs: views,
+    imageLayers: (ref) => imageLayers({ images, layers }, ref),
     ...(remap && idMappings ? { remap: { ...idMappings, root: remap.root } } : {}),
   });
   const quarantined = [...(await images.load((doc) => chainIds(doc.rootfs.diff_ids))), ...(await containers.load())];

@@ -39,6 +39,8 @@ export function wireVolumes(o: {
   router: Router;
   store: ContainerStore;
   fs: ContainerFsPort;
+  /** An image's ID and layer dirs (image mounts). */
+  imageLayers(ref: string): { id: string; lowers: string[] };
   /** userns-remap: new local volumes' data belongs to the remapped root; copy-up shifts owners. */
   remap?: IdMappings & { root: { uid: number; gid: number } };
 }): VolumeWiring {
@@ -61,6 +63,7 @@ export function wireVolumes(o: {
     containers: o.store,
     statImagePath: (lowers, path) => statInLayers(lowers, path),
     viewImage: (lowers) => o.fs.mountView(lowers),
+    imageLayers: o.imageLayers,
     dataRoot: o.config.dataRoot,
     pinsDir,
     copyUpIds: (hc) => (shift && hc.UsernsMode !== 'host' ? shift.toHost : undefined),

@@ -120,7 +120,11 @@ test('Mounts: Docker validation messages', () => {
     [{ Type: 'volume', Target: '/x', BindOptions: {} }, 'field BindOptions must not be specified'],
     [{ Type: 'bind', Source: '/exists', Target: '/x', TmpfsOptions: {} }, 'field TmpfsOptions must not be specified'],
     [{ Type: 'weird', Target: '/x' }, 'mount type unknown'],
-    [{ Type: 'image', Source: 'busybox', Target: '/x' }, 'not supported'],
+    [{ Type: 'npipe', Source: 'p', Target: '/x' }, 'not supported'],
+    [{ Type: 'image', Target: '/x' }, 'field Source must not be empty'],
+    [{ Type: 'image', Source: 'busybox', Target: '/x', ImageOptions: { Subpath: '../up' } }, 'within the image'],
+    [{ Type: 'image', Source: 'busybox', Target: '/x', ImageOptions: { Subpath: '/abs' } }, 'within the image'],
+    [{ Type: 'bind', Source: '/tmp', Target: '/x', ImageOptions: {} }, 'field ImageOptions must not be specified'],
     [{ Type: 'tmpfs', Target: '/x', TmpfsOptions: { Mode: 'x' } }, 'TmpfsOptions.Mode'],
     [{ Type: 'tmpfs', Target: '/x', TmpfsOptions: { Options: [['uid', '0']] } }, 'invalid option: uid'],
     [{ Type: 'volume', Target: 5 }, 'field Target must be a string'],
@@ -153,6 +157,12 @@ test('Mounts: Docker validation messages', () => {
   );
   assert.equal(v.CopyData, false);
   assert.equal(v.Name, 'cfg');
+  // An image mount is read-only whatever ReadOnly says (Docker's image mounts are).
+  const img = parseMountSpec(
+    { Type: 'image', Source: 'busybox', Target: '/mnt/', ImageOptions: { Subpath: 'bin' } },
+    exists,
+  );
+  assert.deepEqual([img.Type, img.Source, img.Destination, img.RW], ['image', 'busybox', '/mnt', false]);
 });
 
 test('volumes-from modes', () => {

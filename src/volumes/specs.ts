@@ -7,19 +7,19 @@ import { invalidArgument } from '../common/errors.ts';
 import { isObject } from '../common/json.ts';
 import type { HostConfigMount } from '../api/types/mounts.ts';
 
-export type MountType = 'bind' | 'volume' | 'tmpfs';
+export type MountType = 'bind' | 'volume' | 'tmpfs' | 'image';
 export type Propagation = 'rprivate' | 'private' | 'rshared' | 'shared' | 'rslave' | 'slave';
 const PROPAGATIONS = new Set<string>(['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave']);
 
-/** The API's Mount object (HostConfig.Mounts[]); ImageOptions (API 1.48) is refused by name. */
-export type ApiMount = HostConfigMount & { ImageOptions?: unknown };
+/** The API's Mount object (HostConfig.Mounts[]). */
+export type ApiMount = HostConfigMount;
 
 /** A parsed mount point (the container record keeps these; see containers/types.ts). */
 export interface ParsedMount {
   Type: MountType;
   /** Volume name ('' for an anonymous volume, before it is made). */
   Name: string;
-  /** Bind: the host path. Volume: filled in once the volume exists. Tmpfs: ''. */
+  /** Bind: the host path. Volume: filled in once the volume exists. Image: the reference, its ID once resolved. Tmpfs: ''. */
   Source: string;
   Destination: string;
   Driver: string;
@@ -136,6 +136,10 @@ function parseMount(
   } else if (m.Type === 'bind') {
     mp.Source = cleanPath(m.Source!);
     mp.Propagation = m.BindOptions?.Propagation || 'rprivate';
+  } else if (m.Type === 'image') {
+    // Docker's image mounts are read-only whatever ReadOnly says: the image never changes.
+    mp.Source = m.Source!;
+    mp.RW = false;
   }
   return mp;
 }
@@ -157,7 +161,7 @@ function validateMountConfig(
   if (m.Type !== 'bind' && m.BindOptions) fail('field BindOptions must not be specified');
   if (m.Type !== 'volume' && m.VolumeOptions) fail('field VolumeOptions must not be specified');
   if (m.Type !== 'tmpfs' && m.TmpfsOptions) fail('field TmpfsOptions must not be specified');
-  if (m.ImageOptions) fail('field ImageOptions must not be specified');
+  if (m.Type !== 'image' && m.ImageOptions) fail('field ImageOptions must not be specified');
   if (m.ClusterOptions) fail('field ClusterOptions must not be specified');
   if (!m.Target) fail('field Target must not be empty');
   const target = m.Target!;
@@ -195,7 +199,12 @@ function validateMountConfig(
       if (m.Source) fail('field Source must not be specified');
       tmpfsData(m.TmpfsOptions ?? null, Boolean(m.ReadOnly));
       break;
-    case 'image':
+    case 'image': {
+      if (!m.Source) fail('field Source must not be empty');
+      const sub = m.ImageOptions?.Subpath;
+      if (sub && !isLocalPath(sub)) fail('subpath must be a relative path within the image');
+      break;
+    }
     case 'npipe':
     case 'cluster':
       throw invalidArgument(`mounts of type ${JSON.stringify(m.Type)} are not supported by this engine`);
@@ -223,6 +232,8 @@ function checkMountTypes(m: ApiMount, fail: (msg: string) => never): void {
   obj(m.BindOptions, 'BindOptions');
   obj(m.VolumeOptions, 'VolumeOptions');
   obj(m.TmpfsOptions, 'TmpfsOptions');
+  obj(m.ImageOptions, 'ImageOptions');
+  if (m.ImageOptions) str(m.ImageOptions.Subpath, 'ImageOptions.Subpath');
   if (m.BindOptions) {
     str(m.BindOptions.Propagation, 'BindOptions.Propagation');
     for (const f of ['NonRecursive', 'CreateMountpoint', 'ReadOnlyNonRecursive', 'ReadOnlyForceRecursive'] as const)

@@ -1,4 +1,4 @@
-// A volume's subpath (`--mount …,volume-subpath=a/b`), pinned. The path is resolved below
+// A volume's subpath (`--mount …,volume-subpath=a/b`) or an image mount's, pinned. The path is resolved below
 // the volume's data with no symlink allowed anywhere in it (what Docker's safepath does),
 // and the directory or file found is bind-mounted, by fd, on a private staging path that
 // the runtime then mounts into the container: a container swapping a component for a
@@ -30,18 +30,33 @@ export interface Pin {
   release(): void;
 }
 
-/** Pins `subpath` of the volume data at `dataPath` on `stagingPath` (which must not exist). */
-export function pinSubpath(dataPath: string, subpath: string, stagingPath: string): Pin {
+/**
+ * An O_PATH fd of `subpath` below `root`, reached with no symlink anywhere on the way.
+ * `shownAs` names the root in errors (a volume's data path, or an image's name).
+ */
+function openSubpath(root: string, subpath: string, shownAs: string): number {
   if (!isLocalPath(subpath)) throw invalidArgument('subpath must be a relative path within the volume');
-  const root = openRoot(dataPath);
-  let fd: number;
+  const rootFd = openRoot(root);
   try {
-    fd = openat2(root, subpath, O_PATH | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    return openat2(rootFd, subpath, O_PATH | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
   } catch (err) {
-    throw invalidArgument(`cannot access path ${join(dataPath, subpath)}: ${messageOf(err)}`, err);
+    throw invalidArgument(`cannot access path ${join(shownAs, subpath)}: ${messageOf(err)}`, err);
   } finally {
-    closeFd(root);
+    closeFd(rootFd);
   }
+}
+
+/** Checks that `subpath` exists below `root` and is reached without symlinks. */
+export function checkSubpath(root: string, subpath: string, shownAs: string): void {
+  closeFd(openSubpath(root, subpath, shownAs));
+}
+
+/**
+ * Pins `subpath` of the volume data (or image view) at `dataPath` on `stagingPath`
+ * (which must not exist).
+ */
+export function pinSubpath(dataPath: string, subpath: string, stagingPath: string, shownAs = dataPath): Pin {
+  const fd = openSubpath(dataPath, subpath, shownAs);
   try {
     const isDir = statSync(fdPath(fd)).isDirectory();
     if (isDir) mkdirSync(stagingPath, { mode: 0o700 });

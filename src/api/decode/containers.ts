@@ -17,7 +17,14 @@ import type {
   WeightDevice,
 } from '../types/containers.ts';
 import type { ExecCreateBody, ExecStartBody } from '../types/exec.ts';
-import type { BindOptions, HostConfigMount, MountDriverConfig, TmpfsOptions, VolumeOptions } from '../types/mounts.ts';
+import type {
+  BindOptions,
+  HostConfigMount,
+  ImageOptions,
+  MountDriverConfig,
+  TmpfsOptions,
+  VolumeOptions,
+} from '../types/mounts.ts';
 import {
   array2,
   bool,
@@ -167,6 +174,7 @@ export const hostConfigMount = struct<HostConfigMount>('mount.Mount', {
     Mode: uint('fs.FileMode', 32),
     Options: slice(strings),
   }),
+  ImageOptions: struct<ImageOptions>('mount.ImageOptions', { Subpath: str }),
   ClusterOptions: struct<Record<string, never>>('mount.ClusterOptions', {}),
 });
 

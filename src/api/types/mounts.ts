@@ -3,7 +3,7 @@
 // oci/runtime-spec.ts's Mount.
 import type { OpenString } from './common.ts';
 
-export type MountType = OpenString<'bind' | 'volume' | 'tmpfs' | 'npipe' | 'cluster'>;
+export type MountType = OpenString<'bind' | 'volume' | 'tmpfs' | 'image' | 'npipe' | 'cluster'>;
 export type Propagation = OpenString<'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave'>;
 /** Docker Desktop's bind consistency (ignored on Linux by dockerd too). */
 export type Consistency = OpenString<'default' | 'consistent' | 'cached' | 'delegated'>;
@@ -11,7 +11,7 @@ export type Consistency = OpenString<'default' | 'consistent' | 'cached' | 'dele
 /** One entry of HostConfig.Mounts (Go's mount.Mount). */
 export interface HostConfigMount {
   Type?: MountType;
-  /** A host path (bind), a volume name (volume); none for tmpfs. */
+  /** A host path (bind), a volume name (volume), an image reference (image); none for tmpfs. */
   Source?: string;
   /** The path inside the container. */
   Target?: string;
@@ -20,6 +20,8 @@ export interface HostConfigMount {
   BindOptions?: BindOptions | null;
   VolumeOptions?: VolumeOptions | null;
   TmpfsOptions?: TmpfsOptions | null;
+  /** API 1.48: an image's filesystem, read-only. */
+  ImageOptions?: ImageOptions | null;
   /** Swarm cluster volumes only: an empty object. */
   ClusterOptions?: Record<string, never> | null;
 }
@@ -43,6 +45,11 @@ export interface VolumeOptions {
   /** A path inside the volume to mount instead of its root. */
   Subpath?: string;
   DriverConfig?: MountDriverConfig | null;
+}
+
+export interface ImageOptions {
+  /** A directory inside the image to mount instead of its root. */
+  Subpath?: string;
 }
 
 export interface MountDriverConfig {

@@ -7,6 +7,7 @@ import type { Digest } from '../../common/digest.ts';
 import { pruneUntil } from '../filters.ts';
 import type { ImageDeps } from '../images/deps.ts';
 import { removeImage } from '../images/manage.ts';
+import { imagesOf } from '../containers/mount-points.ts';
 import type { BuildCache } from './cache.ts';
 import { cacheEntry, reachedImages } from './usage.ts';
 
@@ -61,7 +62,7 @@ export async function pruneBuildCache(
   // Images the deleted records kept, and parents they leave free.
   const remaining = new Set((await cache.list()).map((r) => r.image).filter(Boolean));
   const queue = doomed.map(({ r }) => r.image).filter(Boolean);
-  const inUseByContainer = new Set(deps.containers.list().map((c) => c.record.image));
+  const inUseByContainer = new Set(deps.containers.list().flatMap((c) => imagesOf(c.record)));
   // Only images a build made (they have records) are removed, never a user's commit.
   const stepImages = new Set(records.map(({ r }) => r.image));
   while (queue.length) {

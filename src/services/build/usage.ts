@@ -3,6 +3,7 @@
 // tagged image or a container still reaches that image, so dropping the record frees nothing.
 import type { Digest } from '../../common/digest.ts';
 import type { ImageDeps } from '../images/deps.ts';
+import { imagesOf } from '../containers/mount-points.ts';
 import type { BuildCache, CacheRecord } from './cache.ts';
 import type { CacheMountUsage } from './step-mounts.ts';
 import type { BuildCache as CacheEntry } from '../../api/types/build.ts';
@@ -15,7 +16,7 @@ export function reachedImages(deps: ImageDeps): Set<string> {
       .list()
       .filter((i) => deps.images.tagsOf(i.id).length > 0)
       .map((i) => i.id),
-    ...deps.containers.list().map((c) => c.record.image),
+    ...deps.containers.list().flatMap((c) => imagesOf(c.record)),
   ];
   for (let cur of roots) {
     for (let n = 0; cur && !seen.has(cur) && n < 4096; n++) {

@@ -15,3 +15,10 @@ export function mountPointsOf(r: ContainerRecord): MountPoint[] {
 export function mountDestinations(r: ContainerRecord): Set<string> {
   return new Set([...mountPointsOf(r).map((m) => m.Destination), ...Object.keys(r.hostConfig.Tmpfs ?? {})]);
 }
+
+/** The images a container keeps in use: the one it runs from and those it mounts (image mounts). */
+export function imagesOf(r: ContainerRecord): string[] {
+  return [r.image, ...mountPointsOf(r).flatMap((m) => (m.Type === 'image' ? [m.Source] : []))];
+}
+
+export const usesImage = (r: ContainerRecord, imageId: string): boolean => imagesOf(r).includes(imageId);

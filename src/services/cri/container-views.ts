@@ -1,6 +1,7 @@
 // ContainerStatus and ListContainers, read from the engine's container records (config
 // and state) and the CRI label that keeps what kubelet sent.
 import type { Container } from '../../containers/store.ts';
+import type { MountPoint } from '../../containers/types.ts';
 import type * as cri from '../../cri-types/api.ts';
 import type { CriDeps } from './deps.ts';
 import { isoToNs, readCriMeta, SANDBOX_ID_LABEL, TYPE_LABEL } from './labels.ts';
@@ -55,15 +56,7 @@ export function containerStatus(
     message: exited ? st.Error : '',
     labels: meta.labels,
     annotations: meta.annotations,
-    mounts: (c.record.mounts ?? [])
-      .filter((m) => m.Type === 'bind')
-      .map((m) => ({
-        container_path: m.Destination,
-        host_path: m.Source,
-        readonly: !m.RW,
-        selinux_relabel: false,
-        propagation: PROPAGATION[m.Propagation] ?? 'PROPAGATION_PRIVATE',
-      })),
+    mounts: (c.record.mounts ?? []).filter((m) => m.Type === 'bind' || m.Type === 'image').map(criMount),
     log_path: meta.logPath,
     resources: { linux: criResources(c.record.hostConfig), windows: null },
   };
@@ -77,6 +70,23 @@ export function containerStatus(
       hostConfig: c.record.hostConfig,
     });
   return { status, info };
+}
+
+/** A bind as kubelet gave it; an image volume with the image it mounts (image_ref: its ID). */
+function criMount(m: MountPoint): cri.Mount {
+  const base = {
+    container_path: m.Destination,
+    readonly: !m.RW,
+    selinux_relabel: false,
+    propagation: PROPAGATION[m.Propagation] ?? 'PROPAGATION_PRIVATE',
+  };
+  if (m.Type === 'bind') return { ...base, host_path: m.Source };
+  return {
+    ...base,
+    host_path: '',
+    image: { image: m.Source, image_ref: m.Source, annotations: {}, user_specified_image: '', runtime_handler: '' },
+    image_sub_path: m.Spec.ImageOptions?.Subpath ?? '',
+  };
 }
 
 function matches(c: Container, f: cri.Decoded<cri.ContainerFilter> | null): boolean {

@@ -42,6 +42,23 @@ function apparmorOpt(p: cri.Decoded<cri.SecurityProfile> | null | undefined): st
   }
 }
 
+/**
+ * The deprecated string form of a profile (seccomp_profile_path, apparmor_profile) as the
+ * structured one: "runtime/default" (or "docker/default"), "unconfined", "localhost/<ref>";
+ * '' is none given (null).
+ */
+export function legacyProfile(path: string): cri.Decoded<cri.SecurityProfile> | null {
+  if (path === '') return null;
+  if (path === 'runtime/default' || path === 'docker/default')
+    return { profile_type: 'RuntimeDefault', localhost_ref: '' };
+  if (path === 'unconfined') return { profile_type: 'Unconfined', localhost_ref: '' };
+  if (path.startsWith('localhost/'))
+    return { profile_type: 'Localhost', localhost_ref: path.slice('localhost/'.length) };
+  throw invalidArgument(
+    `security profile ${JSON.stringify(path)}: expected runtime/default, unconfined or localhost/<profile>`,
+  );
+}
+
 export function securityOpts(
   seccomp: cri.Decoded<cri.SecurityProfile> | null | undefined,
   apparmor: cri.Decoded<cri.SecurityProfile> | null | undefined,

@@ -6,6 +6,7 @@ import type { OpContext } from '../../common/context.ts';
 import { familiarString, parseReference, validateTag, withDefaultTag, type Reference } from '../../common/reference.ts';
 import type { Image } from '../../images/types.ts';
 import type { ImageDeps } from './deps.ts';
+import { usesImage } from '../containers/mount-points.ts';
 import { imageSummary } from './views.ts';
 import { shortId } from '../../common/ids.ts';
 import { matchLabels, matchNotLabels, parseTimeFilter } from '../filters.ts';
@@ -109,7 +110,7 @@ async function deleteImage(deps: ImageDeps, img: Image, out: ImageDeleteResponse
     parent &&
     deps.images.tagsOf(parent.id).length === 0 &&
     deps.images.children(parent.id).length === 0 &&
-    !deps.containers.list().some((c) => c.record.image === parent.id)
+    !deps.containers.list().some((c) => usesImage(c.record, parent.id))
   ) {
     await deleteImage(deps, parent, out, true);
   }
@@ -122,7 +123,7 @@ export async function removeImage(
 ): Promise<ImageDeleteResponseItem[]> {
   const img = deps.images.resolve(name);
   const out: ImageDeleteResponseItem[] = [];
-  const users = deps.containers.list().filter((c) => c.record.image === img.id);
+  const users = deps.containers.list().filter((c) => usesImage(c.record, img.id));
   const running = users.find((c) => ['running', 'paused', 'restarting'].includes(c.runtime.state.Status));
   const refs = deps.images.refsOf(img.id);
   let byRef: Reference | undefined;
@@ -202,7 +203,7 @@ export async function pruneImages(
     for (const img of deps.images.list()) {
       if (ctx.signal.aborted) break;
       if (!deps.images.get(img.id)) continue;
-      if (deps.containers.list().some((c) => c.record.image === img.id)) continue;
+      if (deps.containers.list().some((c) => usesImage(c.record, img.id))) continue;
       if (deps.images.children(img.id).length > 0) continue;
       const tagged = deps.images.tagsOf(img.id).length > 0;
       if (danglingOnly && tagged) continue;

@@ -2,12 +2,13 @@
 import { chainIds, type Digest } from '../../common/digest.ts';
 import type { Image } from '../../images/types.ts';
 import type { ImageDeps } from './deps.ts';
+import { usesImage } from '../containers/mount-points.ts';
 import type { ImageHistoryResponseItem, ImageInspect, ImageSummary } from '../../api/types/images.ts';
 
 const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
 export function containersUsing(deps: ImageDeps, id: Digest): number {
-  return deps.containers.list().filter((c) => c.record.image === id).length;
+  return deps.containers.list().filter((c) => usesImage(c.record, id)).length;
 }
 
 export function imageSummary(deps: ImageDeps, img: Image, opts: { containers?: boolean } = {}): ImageSummary {

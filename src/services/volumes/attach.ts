@@ -1,5 +1,5 @@
 // A container's mounts at start, and their undoing at exit: volumes mounted (a `mount`
-// event each, as Docker), subpaths pinned, missing bind sources created when Docker would
+// event each, as Docker), subpaths pinned, images viewed read-only, missing bind sources created when Docker would
 // (`-v`; `--mount` only with CreateMountpoint), propagation checked against the source's
 // mount, tmpfs options whitelisted. What a run attached is remembered until its exit.
 import { mkdirSync, statSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { LOCAL_DRIVER } from '../../volumes/record.ts';
 import { bindMountOptions, byDepth, tmpfsData, tmpfsMountOptions } from '../../volumes/specs.ts';
 import { pinSubpath, type Pin } from '../../volumes/subpath.ts';
 import { mountPointsOf } from '../containers/mount-points.ts';
+import type { FsView } from '../containers/fs-ports.ts';
 import type { AttachedMounts } from '../containers/volume-port.ts';
 import type { ContainerVolumeDeps } from './container-deps.ts';
 
@@ -67,9 +68,14 @@ export async function attachMounts(
   const mounts: Mount[] = [];
   const held: Held[] = [];
   const pins: Pin[] = [];
+  const views: FsView[] = [];
   const propagations: string[] = [];
-  const undo = async () => {
+  const dropPins = () => {
     for (const p of pins) p.release();
+    for (const v of views) v.release();
+  };
+  const undo = async () => {
+    dropPins();
     for (const h of held.reverse()) await deps.volumes.unmount(h.name, h.ref).catch(() => {});
   };
   try {
@@ -86,6 +92,10 @@ export async function attachMounts(
           source: 'tmpfs',
           options: tmpfsMountOptions(data, privileged),
         });
+        continue;
+      }
+      if (mp.Type === 'image') {
+        mounts.push(imageMount(deps, mp, { views, pins }, join(deps.pinsDir, `${id}-${i}`)));
         continue;
       }
       let source = mp.Source;
@@ -140,14 +150,35 @@ export async function attachMounts(
   return {
     mounts: byDepth(mounts),
     ...(propagation ? { rootfsPropagation: propagation } : {}),
-    created: () => {
-      for (const p of pins) p.release();
-    },
+    created: dropPins,
     release: async () => {
       registry.take(id);
       await undo();
     },
   };
+}
+
+/**
+ * An image mount: a read-only view of the image's layers (its subpath pinned), bound
+ * read-only. The task's mount holds the filesystem on its own, so the view and the pin go
+ * once the task exists: nothing is left mounted on the host for the run.
+ */
+function imageMount(
+  deps: ContainerVolumeDeps,
+  mp: MountPoint,
+  held: { views: FsView[]; pins: Pin[] },
+  staging: string,
+): Mount {
+  const view = deps.viewImage(deps.imageLayers(mp.Source).lowers);
+  held.views.push(view);
+  let source = view.root;
+  const sub = mp.Spec.ImageOptions?.Subpath;
+  if (sub) {
+    const pin = pinSubpath(view.root, sub, staging, mp.Spec.Source ?? mp.Source);
+    held.pins.push(pin);
+    source = pin.path;
+  }
+  return { destination: mp.Destination, type: 'bind', source, options: ['rbind', 'ro', 'rprivate'] };
 }
 
 /** `-v /host:/ctr` makes a missing source directory (Docker's); `--mount` refuses it unless CreateMountpoint. */

@@ -5,13 +5,15 @@
 // the container, in the same locked step; new ones announce themselves (`create` events).
 // Then Docker's copy-up: an empty volume gets what the image has at its destination. On
 // any failure everything taken is given back and anonymous volumes made are removed.
+// Image mounts are pinned to their image's ID here.
 import { existsSync } from 'node:fs';
-import { invalidArgument, isKind, notFound } from '../../common/errors.ts';
+import { invalidArgument, isKind, messageOf, notFound } from '../../common/errors.ts';
 import { isObject } from '../../common/json.ts';
 import type { MountPoint } from '../../containers/types.ts';
 import { closeFd } from '../../sys/libc.ts';
 import { openDirInRoot, openRoot } from '../../sys/inroot.ts';
 import { LOCAL_DRIVER } from '../../volumes/record.ts';
+import { checkSubpath } from '../../volumes/subpath.ts';
 import {
   cleanPath,
   parseBindSpec,
@@ -131,6 +133,8 @@ export async function prepareMounts(deps: ContainerVolumeDeps, req: PrepareMount
       } else if (p.Type === 'bind') {
         if (!m.BindOptions?.CreateMountpoint) mp.SkipMountpointCreation = true;
         applyDaemonRootPropagation(deps, mp);
+      } else if (p.Type === 'image') {
+        mp.Source = checkImageMount(deps, p.Source, m.ImageOptions?.Subpath ?? '');
       }
       set(mp);
     }
@@ -229,6 +233,35 @@ async function copyUp(deps: ContainerVolumeDeps, req: PrepareMounts, points: Mou
   } finally {
     view.release();
   }
+}
+
+/**
+ * An image mount's image, pinned to its ID (what the mount shows even if the name moves
+ * later), and its subpath checked now, so a create that could never start fails: the path
+ * must be in the image, reached without symlinks.
+ */
+function checkImageMount(deps: ContainerVolumeDeps, ref: string, subpath: string): string {
+  let image: { id: string; lowers: string[] };
+  try {
+    image = deps.imageLayers(ref);
+  } catch (err) {
+    // Not a 404: the docker CLI takes a 404 from create for the container's image missing
+    // and goes to pull that.
+    if (isKind(err, 'not-found'))
+      throw invalidArgument(`invalid mount config for type "image": ${messageOf(err)}`, err);
+    throw err;
+  }
+  if (subpath) {
+    const view = deps.viewImage(image.lowers);
+    try {
+      checkSubpath(view.root, subpath, `image ${ref}:`);
+    } catch (err) {
+      throw invalidArgument(`invalid mount config for type "image": ${messageOf(err)}`, err);
+    } finally {
+      view.release();
+    }
+  }
+  return image.id;
 }
 
 /**

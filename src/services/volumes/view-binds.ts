@@ -1,8 +1,10 @@
 // A stopped container's volumes for a private view of its filesystem (docker cp): each is
 // mounted over its destination as it would be in the container. A plain local volume's
 // data is handed over as an fd opened without following symlinks (the view mounts
-// /proc/self/fd/N: exactly that directory); others are mounted for the view's duration.
+// /proc/self/fd/N: exactly that directory); others, and mounted images, are mounted for
+// the view's duration.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { closeFd, O_DIRECTORY, O_PATH } from '../../sys/libc.ts';
 import { fdPath, openNoFollow, openRoot } from '../../sys/inroot.ts';
 import type { Container } from '../../containers/store.ts';
@@ -10,7 +12,7 @@ import { needsMount } from '../../volumes/local-options.ts';
 import { LOCAL_DRIVER } from '../../volumes/record.ts';
 import { DATA_DIR } from '../../volumes/store.ts';
 import { mountPointsOf } from '../containers/mount-points.ts';
-import type { ViewBind } from '../containers/fs-ports.ts';
+import type { FsView, ViewBind } from '../containers/fs-ports.ts';
 import type { ContainerVolumeDeps } from './container-deps.ts';
 
 export async function viewBinds(
@@ -19,9 +21,11 @@ export async function viewBinds(
 ): Promise<{ binds: ViewBind[]; release(): void }> {
   const fds: number[] = [];
   const mounted: { name: string; ref: string }[] = [];
+  const views: FsView[] = [];
   const binds: ViewBind[] = [];
   const release = () => {
     for (const fd of fds.splice(0)) closeFd(fd);
+    for (const v of views.splice(0)) v.release();
     for (const m of mounted.splice(0))
       void deps.volumes
         .unmount(m.name, m.ref)
@@ -33,6 +37,14 @@ export async function viewBinds(
       const readonly = !mp.RW;
       if (mp.Type === 'bind') {
         binds.push({ source: mp.Source, destination: mp.Destination, readonly });
+        continue;
+      }
+      if (mp.Type === 'image') {
+        const view = deps.viewImage(deps.imageLayers(mp.Source).lowers);
+        views.push(view);
+        // The subpath was checked at create (no symlink on the way) and an image never changes.
+        const sub = mp.Spec.ImageOptions?.Subpath;
+        binds.push({ source: sub ? join(view.root, sub) : view.root, destination: mp.Destination, readonly: true });
         continue;
       }
       const r = deps.volumes.get(mp.Name);
