@@ -48,6 +48,10 @@ async function sizeBecomes(t: Terminal, rows: number, cols: number): Promise<voi
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
+      // The docker CLI takes SIGWINCH only once its first resize call has answered; a
+      // window resized before that (a loaded host) is lost for it. Resize again, as a user would.
+      t.resize(cols - 1, rows);
+      t.resize(cols, rows);
     }
   }
 }
