@@ -3,6 +3,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { isRoot, useDaemon, runCli, hasDockerCli, type TestDaemon } from './helpers/daemon.ts';
 import { hasRegistry, startRegistry, type TestRegistry } from './helpers/registry.ts';
 
@@ -71,6 +73,14 @@ describe('registry: push and pull over plain HTTP', { skip }, () => {
       (await d.api('POST', `/images/create?fromImage=${encodeURIComponent(`${name}@${aux.Digest}`)}`)).body,
     );
     assert.ok(byDigest.some((m) => m.status === 'Already exists'));
+
+    // pulled again by tag: up to date, and nothing in the store is written again (the
+    // config comes from the content store; names already on the image stay as they are)
+    const refs = join(d.dataRoot, 'images', 'repositories.json');
+    const written = statSync(refs).mtimeMs;
+    const repull = lines((await d.api('POST', `/images/create?fromImage=${encodeURIComponent(name)}&tag=1.2`)).body);
+    assert.match(repull.at(-1)!.status, /^Status: Image is up to date for /);
+    assert.equal(statSync(refs).mtimeMs, written);
 
     const run = await runCli('berth', d, ['run', '--rm', `${name}:1.2`, 'echo', 'hi']);
     assert.equal(run.stdout.trim(), 'hi', run.stderr);

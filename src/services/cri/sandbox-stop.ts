@@ -1,6 +1,7 @@
-// StopPodSandbox and RemovePodSandbox. Stop kills every container of the pod, then its
-// infra, and meanwhile releases the network through CNI DEL (once: the record remembers)
-// and unpins its namespace; remove also removes the containers, the infra and the record.
+// StopPodSandbox and RemovePodSandbox. Stop kills every container of the pod and its infra
+// (all at once: the namespaces they share are pinned or held by each of them), meanwhile
+// releases the network through CNI DEL (once: the record remembers) and unpins its
+// namespace; remove also removes the containers, the infra and the record.
 // Both are idempotent, and an unknown sandbox is success, as the CRI requires. Neither is
 // cut short by a client that hangs up: a pod half stopped would hold its network.
 import { background } from '../../common/context.ts';
@@ -50,13 +51,10 @@ export async function releaseNetwork(deps: CriDeps, s: SandboxRecord): Promise<v
 async function stopLocked(deps: CriDeps, s: SandboxRecord): Promise<void> {
   const stop = (id: string) =>
     stopContainer(deps.containers, background(deps.log), id, { timeout: 0 }).catch(ignoreMissing);
-  const processes = async () => {
-    await Promise.all(podContainers(deps, s.id).map((c) => stop(c.record.id)));
-    await stop(s.id);
-  };
   if (s.network && isPinnedNetns(s.network.netns)) {
     // The pinned namespace outlives the pod's processes: DEL runs while they are killed.
-    const [killed, released] = await Promise.allSettled([processes(), releaseNetwork(deps, s)]);
+    const processes = Promise.all([...podContainers(deps, s.id).map((c) => stop(c.record.id)), stop(s.id)]);
+    const [killed, released] = await Promise.allSettled([processes, releaseNetwork(deps, s)]);
     if (killed.status === 'rejected') throw killed.reason;
     if (released.status === 'rejected') throw released.reason;
   } else {
@@ -94,10 +92,13 @@ export async function removePodSandbox(
 async function removeLocked(deps: CriDeps, s: SandboxRecord): Promise<void> {
   if (!deps.sandboxes.get(s.id)) return;
   await stopLocked(deps, s);
-  for (const c of podContainers(deps, s.id))
-    await removeContainer(deps.containers, background(deps.log), c.record.id, { force: true, owner: true }).catch(
-      ignoreMissing,
-    );
+  await Promise.all(
+    podContainers(deps, s.id).map((c) =>
+      removeContainer(deps.containers, background(deps.log), c.record.id, { force: true, owner: true }).catch(
+        ignoreMissing,
+      ),
+    ),
+  );
   await removeContainer(deps.containers, background(deps.log), s.id, { force: true, owner: true }).catch(ignoreMissing);
   await deps.sandboxes.delete(s.id);
 }

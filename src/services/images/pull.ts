@@ -5,7 +5,7 @@
 // record the image, its tag and its repo digest.
 // Nothing is emitted before the manifest is known, so a missing image is still a 404.
 import type { OpContext } from '../../common/context.ts';
-import { chainIds, isDigest, type Digest } from '../../common/digest.ts';
+import { chainIds, isDigest, sha256, type Digest } from '../../common/digest.ts';
 import { errnoCode, internal, invalidArgument, notFound } from '../../common/errors.ts';
 import { familiarString, parseReference, validateTag, type Reference } from '../../common/reference.ts';
 import { isConfigMediaType, type Manifest } from '../../oci/image-spec.ts';
@@ -91,13 +91,9 @@ export async function resolveManifest(
         throw invalidArgument(`unsupported config media type ${manifest.config.mediaType}: not a container image`);
       }
       const configDigest = manifest.config.digest as Digest;
-      const config = await client.getBlobBytes(
-        ref.path,
-        configDigest,
-        manifest.config.size,
-        MAX_CONFIG_BYTES,
-        ctx.signal,
-      );
+      const config =
+        (await localBlob(deps, configDigest, manifest.config.size)) ??
+        (await client.getBlobBytes(ref.path, configDigest, manifest.config.size, MAX_CONFIG_BYTES, ctx.signal));
       return {
         client,
         topDigest: top.digest,
@@ -115,6 +111,16 @@ export async function resolveManifest(
     }
   }
   throw lastErr;
+}
+
+/**
+ * A blob the content store already holds (a re-pull's config): content-addressed, so the
+ * registry's copy is the same bytes; read back and checked against its digest and size.
+ */
+async function localBlob(deps: DistributionDeps, digest: Digest, size: number): Promise<Buffer | undefined> {
+  if (!isDigest(digest) || size > MAX_CONFIG_BYTES) return undefined;
+  const bytes = await deps.content.readBytes(digest, MAX_CONFIG_BYTES).catch(() => undefined);
+  return bytes && bytes.length === size && sha256(bytes) === digest ? bytes : undefined;
 }
 
 function parseConfig(bytes: Buffer, layers: number, want: PlatformSpec, explicit: boolean): ImageDocument {
@@ -181,13 +187,18 @@ export async function pullImage(
     await pullLayers(deps, ctx, r.client, { repo: ref.path, layers, diffIds, chain, missing }, emit, createdHere);
     // Layers were committed without their own syncfs: one for all before the image is recorded.
     await deps.layers.flush(chain);
-    await deps.content.put(r.manifestBytes);
-    if (r.topDigest !== r.manifestDigest) await deps.content.put(r.topBytes);
+    // What the store holds already is not written again (an up-to-date pull writes nothing).
+    const putNew = async (digest: Digest, bytes: Buffer) => {
+      if (!(await deps.content.info(digest))) await deps.content.put(bytes);
+    };
+    await putNew(r.manifestDigest, r.manifestBytes);
+    if (r.topDigest !== r.manifestDigest) await putNew(r.topDigest, r.topBytes);
     const img = await deps.images.createFromConfig(r.config, chain);
     const digestRef: Reference = { domain: ref.domain, path: ref.path, digest: r.topDigest };
     const prevTagged = ref.tag ? deps.images.lookupRef(ref) : undefined;
-    await deps.images.tag(img.id, digestRef);
-    if (ref.tag) await deps.images.tag(img.id, ref);
+    // A name already on this image stays as it is (dockerd's pull never sets LastTagTime).
+    if (deps.images.lookupRef(digestRef) !== img.id) await deps.images.tag(img.id, digestRef);
+    if (ref.tag && prevTagged !== img.id) await deps.images.tag(img.id, ref);
     deps.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref) });
     emit({ status: `Digest: ${r.topDigest}` });
     const upToDate = existed && (!ref.tag || prevTagged === img.id);
