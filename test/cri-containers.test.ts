@@ -1,6 +1,6 @@
 // A pod's container through the real crictl, for what its config asks beyond a command:
 // an image volume (KEP-4639) with a subpath, read-only, reported in ContainerStatus; a host
-// device; its stop signal; and the fields Berth refuses by name (a writable image volume,
+// device; its stop signal; a pod's run-as user for its infra; and the fields Berth refuses by name (a writable image volume,
 // CDI devices, ambient capabilities). The image is the one the Engine API imported: the
 // CRI sees the same store, so no registry is needed.
 import { test, after } from 'node:test';
@@ -113,5 +113,29 @@ test('a container with an image volume, a device and a stop signal; refused fiel
     /ambient capabilities/,
   );
   assert.equal(crictl(['ps', '-aq']), '');
+  crictl(['rmp', '-f', pod]);
+});
+
+test("a pod's run-as user, group and supplemental groups are its infra's", { skip }, async () => {
+  const podJson = json('pod-user.json', {
+    metadata: { name: 'user', namespace: 'berth-test', uid: 'uid-user', attempt: 1 },
+    log_directory: join(root, 'logs'),
+    linux: {
+      security_context: { run_as_user: { value: 1234 }, run_as_group: { value: 2345 }, supplemental_groups: [3456] },
+    },
+  });
+  const pod = crictl(['runp', podJson]);
+  // In the pod's PID namespace (POD: 0, the proto's default), pid 1 is the infra.
+  const ctr = crictl([
+    'create',
+    pod,
+    json('ctr-user.json', ctrConfig('peek', { linux: { security_context: { namespace_options: { pid: 0 } } } })),
+    podJson,
+  ]);
+  crictl(['start', ctr]);
+  const status = crictl(['exec', '-s', ctr, 'cat', '/proc/1/status']);
+  assert.match(status, /^Uid:\s+1234\s/m);
+  assert.match(status, /^Gid:\s+2345\s/m);
+  assert.match(status, /^Groups:\s+3456\s*$/m);
   crictl(['rmp', '-f', pod]);
 });

@@ -23,7 +23,7 @@ import {
 } from './labels.ts';
 import { nsMode, podHostname } from './sandbox-run.ts';
 import { hostConfigResources } from './resources.ts';
-import { legacyProfile, securityOpts } from './security.ts';
+import { legacyProfile, securityOpts, userOf } from './security.ts';
 
 const PROPAGATION: Record<cri.MountPropagation, Propagation> = {
   PROPAGATION_PRIVATE: 'rprivate',
@@ -101,15 +101,6 @@ function deviceOf(d: cri.Decoded<cri.Device>): DeviceMapping {
     PathInContainer: d.container_path || d.host_path,
     CgroupPermissions: d.permissions || 'rwm',
   };
-}
-
-/** run_as_user / run_as_group / run_as_username as the engine's User ("uid:gid", "name"). */
-function userOf(sc: cri.Decoded<cri.LinuxContainerSecurityContext> | null): string {
-  if (!sc) return '';
-  const user = sc.run_as_user ? sc.run_as_user.value : sc.run_as_username;
-  if (sc.run_as_group && !user) throw invalidArgument('run_as_group is set without run_as_user or run_as_username');
-  if (!user) return '';
-  return sc.run_as_group ? `${user}:${sc.run_as_group.value}` : user;
 }
 
 function pidMode(sc: cri.Decoded<cri.LinuxContainerSecurityContext> | null, sandboxId: string, deps: CriDeps): string {
@@ -210,7 +201,7 @@ export async function createContainer(
       OpenStdin: config.stdin,
       StdinOnce: config.stdin_once,
       AttachStdin: config.stdin,
-      User: userOf(sc),
+      User: sc ? userOf(sc) : '',
       Labels: {
         ...podLabels(pod),
         'io.kubernetes.container.name': config.metadata.name,

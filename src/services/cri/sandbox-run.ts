@@ -17,7 +17,7 @@ import type { CriDeps } from './deps.ts';
 import { CRI_LABEL, TYPE_LABEL, nowNs, podLabels, sandboxName } from './labels.ts';
 import { createPodNetns, podNetnsPath, removePodNetns } from './pod-network.ts';
 import { sandboxImage } from './sandbox-image.ts';
-import { securityOpts } from './security.ts';
+import { legacyProfile, securityOpts, userOf } from './security.ts';
 
 type PodConfig = cri.Decoded<cri.PodSandboxConfig>;
 
@@ -65,6 +65,10 @@ function validate(config: PodConfig | null): asserts config is PodConfig {
     throw notImplemented('user namespaces for pods are not supported by berthd');
   if (sc?.selinux_options && (sc.selinux_options.type || sc.selinux_options.level))
     throw notImplemented('SELinux labels are not supported by berthd (this host has no SELinux)');
+  if (sc?.supplemental_groups_policy === 'Strict')
+    throw notImplemented(
+      "supplemental_groups_policy Strict is not supported by berthd (the image's groups are always merged)",
+    );
 }
 
 export async function runPodSandbox(
@@ -86,6 +90,8 @@ export async function runPodSandbox(
     body: {
       Image: image.id,
       Hostname: podHostname(config),
+      // The pod's run-as user and groups are the infra's too (containerd's rule).
+      User: sc ? userOf(sc) : '',
       Labels: {
         ...config.labels,
         ...podLabels(m),
@@ -105,7 +111,12 @@ export async function runPodSandbox(
         ...(config.linux?.cgroup_parent ? { CgroupParent: config.linux.cgroup_parent } : {}),
         ReadonlyRootfs: sc?.readonly_rootfs ?? false,
         Privileged: sc?.privileged ?? false,
-        SecurityOpt: securityOpts(sc?.privileged ? undefined : (sc?.seccomp ?? null), sc?.apparmor, false),
+        GroupAdd: (sc?.supplemental_groups ?? []).map(String),
+        SecurityOpt: securityOpts(
+          sc?.privileged ? undefined : (sc?.seccomp ?? legacyProfile(sc?.seccomp_profile_path ?? '')),
+          sc?.apparmor,
+          false,
+        ),
         LogConfig: { Type: 'none', Config: {} },
       },
     },

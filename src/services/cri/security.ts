@@ -42,6 +42,18 @@ function apparmorOpt(p: cri.Decoded<cri.SecurityProfile> | null | undefined): st
   }
 }
 
+/** run_as_user / run_as_group / run_as_username as the engine's User ("uid:gid", "name"). */
+export function userOf(
+  sc: Pick<cri.Decoded<cri.LinuxContainerSecurityContext>, 'run_as_user' | 'run_as_group'> & {
+    run_as_username?: string;
+  },
+): string {
+  const user = sc.run_as_user ? sc.run_as_user.value : (sc.run_as_username ?? '');
+  if (sc.run_as_group && !user) throw invalidArgument('run_as_group is set without run_as_user or run_as_username');
+  if (!user) return '';
+  return sc.run_as_group ? `${user}:${sc.run_as_group.value}` : user;
+}
+
 /**
  * The deprecated string form of a profile (seccomp_profile_path, apparmor_profile) as the
  * structured one: "runtime/default" (or "docker/default"), "unconfined", "localhost/<ref>";
