@@ -25,8 +25,9 @@ export async function readRecord<T>(path: string): Promise<T | undefined> {
   return JSON.parse(text) as T;
 }
 
-export async function writeRecord(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value, null, 0) + '\n', 0o600);
+/** `durable: false`: see writeFileAtomic (atomic, survives a killed process, not a power cut). */
+export async function writeRecord(path: string, value: unknown, opts: { durable?: boolean } = {}): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 0) + '\n', 0o600, opts);
 }
 
 /** Renames a record's directory within `parent` and makes the rename durable. */

@@ -79,9 +79,13 @@ export class SandboxStore {
     return s;
   }
 
-  async save(r: SandboxRecord): Promise<void> {
+  /**
+   * `durable: false` for a change whose loss to a power cut start-up handles anyway (the
+   * pod's processes die with the machine): READY after `creating`, NOTREADY, DEL done.
+   */
+  async save(r: SandboxRecord, opts: { durable?: boolean } = {}): Promise<void> {
     await mkdir(join(this.root, r.id), { recursive: true, mode: 0o700 });
-    await writeRecord(join(this.root, r.id, 'sandbox.json'), r);
+    await writeRecord(join(this.root, r.id, 'sandbox.json'), r, opts);
     this.byId.set(r.id, r);
   }
 

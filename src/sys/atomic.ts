@@ -6,7 +6,18 @@ import { basename, dirname, join } from 'node:path';
 
 export const TEMP_PREFIX = '.tmp-';
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+/**
+ * `durable: false` leaves out both fsyncs: the write is still all-or-nothing and survives
+ * the process being killed (it is in the page cache), only not a power cut — for records
+ * whose loss there leaves an older state start-up already handles.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
+  const durable = opts.durable ?? true;
   const dir = dirname(path);
   const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString('hex')}`);
   try {
@@ -14,7 +25,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     try {
       await fh.writeFile(data);
       await fh.chmod(mode); // the umask must not narrow the requested mode
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -23,7 +34,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await unlink(tmp).catch(() => {});
     throw err;
   }
-  await fsyncDir(dir);
+  if (durable) await fsyncDir(dir);
 }
 
 /** Makes a directory's entries (creates, renames, unlinks) durable. */

@@ -173,7 +173,9 @@ export async function runPodSandbox(
     }
     record.state = 'SANDBOX_READY';
     delete record.creating;
-    await deps.sandboxes.save(record);
+    // Not fsynced: lost to a power cut, the durable `creating` record has start-up undo a
+    // pod whose processes died with the machine anyway.
+    await deps.sandboxes.save(record, { durable: false });
   } catch (err) {
     deps.log.warn('RunPodSandbox failed; undoing', { sandbox: id, err: messageOf(err) });
     if (list && result) await cniDel(list, cniAttachment(record, netns), deps.network.binDirs, result).catch(() => {});

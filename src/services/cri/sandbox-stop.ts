@@ -45,7 +45,8 @@ export async function releaseNetwork(deps: CriDeps, s: SandboxRecord): Promise<v
   );
   if (pinned) await removePodNetns(n.netns);
   n.released = true;
-  await deps.sandboxes.save(s);
+  // Not fsynced: lost to a power cut, DEL and the unpinning just run again.
+  await deps.sandboxes.save(s, { durable: false });
 }
 
 async function stopLocked(deps: CriDeps, s: SandboxRecord): Promise<void> {
@@ -65,7 +66,7 @@ async function stopLocked(deps: CriDeps, s: SandboxRecord): Promise<void> {
   }
   if (s.state !== 'SANDBOX_NOTREADY') {
     s.state = 'SANDBOX_NOTREADY';
-    await deps.sandboxes.save(s);
+    await deps.sandboxes.save(s, { durable: false }); // lost: start-up finds the infra stopped
   }
 }
 
