@@ -14,6 +14,7 @@ import { isRoot, repoRoot, useDaemon, type TestDaemon } from './helpers/daemon.t
 import { bridgeConfList } from './helpers/cni.ts';
 import { hasRegistry, startRegistry, type TestRegistry } from './helpers/registry.ts';
 import { waitFor } from './helpers/containers.ts';
+import { hasTmux, sizeBecomes, Terminal } from './helpers/tmux.ts';
 
 const crictlPath = join(repoRoot, '.tools', 'bin', 'crictl');
 const skip = !isRoot || !hasRegistry || !existsSync(crictlPath) || !existsSync('/usr/lib/cni/bridge');
@@ -213,81 +214,118 @@ function crictlIo(
   return { code: r.status ?? -1, out: (r.stdout ?? '').replace(/\r/g, ''), err: r.stderr ?? '' };
 }
 
-test('streaming: exec with exit codes and stdin, exec -it with a TTY and its size, attach -it, port-forward', {
-  skip,
-}, async () => {
-  crictl(d, ['pull', image]);
-  const podJson = writeJson('pod-stream.json', podConfig('stream', 0));
-  const pod = crictl(d, ['runp', podJson]);
-  const web = crictl(d, [
-    'create',
-    pod,
-    writeJson('ctr-stream-web.json', { metadata: { name: 'web' }, image: { image }, log_path: 'web.log' }),
-    podJson,
-  ]);
-  crictl(d, ['start', web]);
-  const busybox = image.replace('nginx:1.14-2', 'busybox:1.29-2');
-  crictl(d, ['pull', busybox]);
-  // Non-TTY exec: stdout and stderr apart, the exit code carried back, stdin to its EOF.
-  const failed = crictlIo(d, ['exec', web, 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3'], '');
-  assert.equal(failed.code, 1, failed.err);
-  assert.equal(failed.out, 'to-out\n');
-  assert.match(failed.err, /to-err/);
-  assert.match(failed.err, /command terminated with exit code 3/);
-  const echoed = crictlIo(d, ['exec', '-i', web, 'sh', '-c', 'cat; echo done'], 'line one\nline two\n');
-  assert.equal(echoed.code, 0, echoed.err);
-  assert.equal(echoed.out, 'line one\nline two\ndone\n');
-  // A TTY: the process sees a terminal of the client's size.
-  const tty = crictlIo(d, ['exec', '-it', web, 'sh'], 'tty; stty size; exit 0\n', { cols: 123, rows: 45 });
-  assert.match(tty.out, /\/dev\/pts\/\d+/);
-  assert.match(tty.out, /^45 123$/m);
-  // Attach to a TTY container's shell; it ends when the shell exits.
-  const shell = crictl(d, [
-    'create',
-    pod,
-    writeJson('ctr-stream-sh.json', {
-      metadata: { name: 'sh' },
-      image: { image: busybox },
-      command: ['sh'],
-      tty: true,
-      stdin: true,
-      log_path: 'sh.log',
-    }),
-    podJson,
-  ]);
-  crictl(d, ['start', shell]);
-  const attached = crictlIo(d, ['attach', '-it', shell], 'echo attached-$((6*7)); stty size; exit 4\n', {
-    cols: 99,
-    rows: 33,
+// Both of crictl's transports: SPDY/3.1, and WebSocket (remote-command v5 channels for exec
+// and attach; SPDY tunnelled in WebSocket for port-forward, as client-go does).
+for (const [n, transport] of ['spdy', 'websocket'].entries()) {
+  test(`streaming over ${transport}: exec with exit codes and stdin, exec -it with a TTY, its size and a resize, attach -it, port-forward`, {
+    skip,
+  }, async () => {
+    crictl(d, ['pull', image]);
+    const podJson = writeJson(`pod-stream-${transport}.json`, podConfig(`stream-${transport}`, 0));
+    const pod = crictl(d, ['runp', podJson]);
+    const web = crictl(d, [
+      'create',
+      pod,
+      writeJson(`ctr-stream-web-${transport}.json`, {
+        metadata: { name: 'web' },
+        image: { image },
+        log_path: 'web.log',
+      }),
+      podJson,
+    ]);
+    crictl(d, ['start', web]);
+    const busybox = image.replace('nginx:1.14-2', 'busybox:1.29-2');
+    crictl(d, ['pull', busybox]);
+    const exec = ['exec', '--transport', transport];
+    // Non-TTY exec: stdout and stderr apart, the exit code carried back, stdin to its EOF.
+    const failed = crictlIo(d, [...exec, web, 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3'], '');
+    assert.equal(failed.code, 1, failed.err);
+    assert.equal(failed.out, 'to-out\n');
+    assert.match(failed.err, /to-err/);
+    assert.match(failed.err, /command terminated with exit code 3/);
+    const ok = crictlIo(d, [...exec, web, 'sh', '-c', 'echo fine'], '');
+    assert.equal(ok.code, 0, ok.err);
+    assert.equal(ok.out, 'fine\n');
+    const echoed = crictlIo(d, [...exec, '-i', web, 'sh', '-c', 'cat; echo done'], 'line one\nline two\n');
+    assert.equal(echoed.code, 0, echoed.err);
+    assert.equal(echoed.out, 'line one\nline two\ndone\n');
+    // A TTY: the process sees a terminal of the client's size.
+    const tty = crictlIo(d, [...exec, '-it', web, 'sh'], 'tty; stty size; exit 0\n', { cols: 123, rows: 45 });
+    assert.match(tty.out, /\/dev\/pts\/\d+/);
+    assert.match(tty.out, /^45 123$/m);
+    // In a real terminal: the size follows a resize, and the shell's exit code comes back.
+    if (hasTmux()) {
+      const t = new Terminal(`${crictlPath} -r unix://${d.execRoot}/cri.sock ${exec.join(' ')} -it ${web} sh`, {
+        width: 100,
+        height: 30,
+      });
+      try {
+        await sizeBecomes(t, 30, 100);
+        t.resize(70, 20);
+        await sizeBecomes(t, 20, 70);
+        t.type('exit 4');
+        t.keys('Enter');
+        await t.waitFor(/\[exit=1\]/);
+        // The message wraps at the terminal's width.
+        assert.match(t.screen().replace(/\s+/g, ' '), /command terminated with exit code 4/);
+      } finally {
+        t.close();
+      }
+    }
+    // Attach to a TTY container's shell; it ends when the shell exits.
+    const shell = crictl(d, [
+      'create',
+      pod,
+      writeJson(`ctr-stream-sh-${transport}.json`, {
+        metadata: { name: 'sh' },
+        image: { image: busybox },
+        command: ['sh'],
+        tty: true,
+        stdin: true,
+        log_path: 'sh.log',
+      }),
+      podJson,
+    ]);
+    crictl(d, ['start', shell]);
+    const attached = crictlIo(
+      d,
+      ['attach', '--transport', transport, '-it', shell],
+      'echo attached-$((6*7)); stty size; exit 4\n',
+      { cols: 99, rows: 33 },
+    );
+    assert.match(attached.out, /^attached-42$/m);
+    assert.match(attached.out, /^33 99$/m);
+    await waitFor(async () => JSON.parse(crictl(d, ['inspect', shell])).status.state === 'CONTAINER_EXITED');
+    assert.equal(JSON.parse(crictl(d, ['inspect', shell])).status.exitCode, 4);
+    // Port-forward to the pod's port 80 (the pod has no host port), and to a closed port.
+    const local = 21000 + (h[3] << 3) + (h[4] & 7) + 2 * n;
+    const sock = `unix://${d.execRoot}/cri.sock`;
+    const pf = spawn(
+      crictlPath,
+      ['-r', sock, 'port-forward', '--transport', transport, pod, `${local}:80`, `${local + 1}:81`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let pfErr = '';
+    pf.stderr.on('data', (b) => (pfErr += b));
+    try {
+      let body = '';
+      await waitFor(async () => {
+        body = await fetch(`http://127.0.0.1:${local}/`)
+          .then((r) => r.text())
+          .catch(() => '');
+        return body.includes('Welcome to nginx');
+      }, 20_000);
+      assert.match(body, /Welcome to nginx/);
+      // A second connection over the same session.
+      assert.match(await (await fetch(`http://127.0.0.1:${local}/`)).text(), /Welcome to nginx/);
+      await fetch(`http://127.0.0.1:${local + 1}/`).catch(() => undefined);
+      await waitFor(async () => /connection refused/i.test(pfErr), 10_000);
+    } finally {
+      pf.kill();
+    }
+    crictl(d, ['rmp', '-f', pod]);
   });
-  assert.match(attached.out, /^attached-42$/m);
-  assert.match(attached.out, /^33 99$/m);
-  await waitFor(async () => JSON.parse(crictl(d, ['inspect', shell])).status.state === 'CONTAINER_EXITED');
-  assert.equal(JSON.parse(crictl(d, ['inspect', shell])).status.exitCode, 4);
-  // Port-forward to the pod's port 80 (the pod has no host port), and to a closed port.
-  const local = 21000 + (h[3] << 3) + (h[4] & 7);
-  const sock = `unix://${d.execRoot}/cri.sock`;
-  const pf = spawn(crictlPath, ['-r', sock, 'port-forward', pod, `${local}:80`, `${local + 1}:81`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let pfErr = '';
-  pf.stderr.on('data', (b) => (pfErr += b));
-  try {
-    let body = '';
-    await waitFor(async () => {
-      body = await fetch(`http://127.0.0.1:${local}/`)
-        .then((r) => r.text())
-        .catch(() => '');
-      return body.includes('Welcome to nginx');
-    }, 20_000);
-    assert.match(body, /Welcome to nginx/);
-    await fetch(`http://127.0.0.1:${local + 1}/`).catch(() => undefined);
-    await waitFor(async () => /connection refused/i.test(pfErr), 10_000);
-  } finally {
-    pf.kill();
-  }
-  crictl(d, ['rmp', '-f', pod]);
-});
+}
 
 test('stats, resource updates seen from inside, and the container event stream', { skip }, async () => {
   crictl(d, ['pull', image]);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { berthMain, hasDockerCli, isRoot, type TestDaemon, useDaemon } from './helpers/daemon.ts';
-import { hasTmux, Terminal } from './helpers/tmux.ts';
+import { hasTmux, sizeBecomes, Terminal } from './helpers/tmux.ts';
 
 const skip = !isRoot
   ? 'needs root (real mounts, runc, shims)'
@@ -31,29 +31,6 @@ function terminal(d: TestDaemon, cli: 'berth' | 'docker', args: string, size = {
       DOCKER_CLI_HINTS: 'false',
     },
   });
-}
-
-/**
- * Asks the shell for its size until it reports `rows cols`: a resize travels terminal, CLI,
- * berthd, shim and pty, which takes a while on a loaded host (no fixed pause is enough).
- */
-async function sizeBecomes(t: Terminal, rows: number, cols: number): Promise<void> {
-  const re = new RegExp(`^${rows} ${cols}$`, 'm');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    t.type('stty size');
-    t.keys('Enter');
-    try {
-      await t.waitFor(re, 2000);
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      // The docker CLI takes SIGWINCH only once its first resize call has answered; a
-      // window resized before that (a loaded host) is lost for it. Resize again, as a user would.
-      t.resize(cols - 1, rows);
-      t.resize(cols, rows);
-    }
-  }
 }
 
 const running = async (name: string) => (await d.api('GET', `/containers/${name}/json`)).json().State;

@@ -1,79 +1,12 @@
-// The server side of RFC 6455 for /containers/{id}/attach/ws: the handshake on an upgraded
-// connection and a Duplex whose writes leave as one frame each (binary from API 1.28, text
-// before, as dockerd) and whose reads are the payloads of the client's data frames.
-import { createHash } from 'node:crypto';
+// The server side of RFC 6455 for /containers/{id}/attach/ws (the framing is
+// common/websocket's): the handshake on an upgraded connection and a Duplex whose writes
+// leave as one frame each (binary from API 1.28, text before, as dockerd) and whose reads
+// are the payloads of the client's data frames.
 import { Duplex } from 'node:stream';
 import { invalidArgument } from '../common/errors.ts';
+import { acceptKey, encodeFrame, type Frame, FrameParser } from '../common/websocket/frames.ts';
 
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_FRAME = 16 << 20;
-
-export function acceptKey(key: string): string {
-  return createHash('sha1')
-    .update(key + GUID)
-    .digest('base64');
-}
-
-/** Encodes one unmasked server frame. */
-export function encodeFrame(opcode: number, payload: Buffer): Buffer {
-  const n = payload.length;
-  const head =
-    n < 126
-      ? Buffer.from([0x80 | opcode, n])
-      : n < 65536
-        ? Buffer.from([0x80 | opcode, 126, n >> 8, n & 0xff])
-        : (() => {
-            const b = Buffer.alloc(10);
-            b[0] = 0x80 | opcode;
-            b[1] = 127;
-            b.writeBigUInt64BE(BigInt(n), 2);
-            return b;
-          })();
-  return Buffer.concat([head, payload]);
-}
-
-export interface Frame {
-  fin: boolean;
-  opcode: number;
-  payload: Buffer;
-}
-
-/** Incremental decoder of (masked or not) frames. */
-export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
-
-  push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    const out: Frame[] = [];
-    for (;;) {
-      const b = this.buf;
-      if (b.length < 2) break;
-      const masked = (b[1] & 0x80) !== 0;
-      let len = b[1] & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (b.length < 4) break;
-        len = b.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (b.length < 10) break;
-        const big = b.readBigUInt64BE(2);
-        if (big > BigInt(MAX_FRAME)) throw invalidArgument('websocket frame too large');
-        len = Number(big);
-        off = 10;
-      }
-      if (len > MAX_FRAME) throw invalidArgument('websocket frame too large');
-      const maskOff = off;
-      if (masked) off += 4;
-      if (b.length < off + len) break;
-      const payload = Buffer.from(b.subarray(off, off + len));
-      if (masked) for (let i = 0; i < len; i++) payload[i] ^= b[maskOff + (i & 3)];
-      out.push({ fin: (b[0] & 0x80) !== 0, opcode: b[0] & 0x0f, payload });
-      this.buf = b.subarray(off + len);
-    }
-    return out;
-  }
-}
 
 /** Completes the handshake on `socket` (already upgraded) and returns the message stream. */
 export function acceptWebSocket(
@@ -88,7 +21,7 @@ export function acceptWebSocket(
     `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`,
   );
   const opcode = binary ? 2 : 1;
-  const reader = new FrameReader();
+  const reader = new FrameParser({ maxPayload: MAX_FRAME });
   let closed = false;
   const ws = new Duplex({
     allowHalfOpen: false,

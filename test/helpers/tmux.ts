@@ -72,3 +72,26 @@ export class Terminal {
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Asks the shell for its size until it reports `rows cols`: a resize travels terminal, CLI,
+ * berthd, shim and pty, which takes a while on a loaded host (no fixed pause is enough).
+ */
+export async function sizeBecomes(t: Terminal, rows: number, cols: number): Promise<void> {
+  const re = new RegExp(`^${rows} ${cols}$`, 'm');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    t.type('stty size');
+    t.keys('Enter');
+    try {
+      await t.waitFor(re, 2000);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      // The docker CLI takes SIGWINCH only once its first resize call has answered; a
+      // window resized before that (a loaded host) is lost for it. Resize again, as a user would.
+      t.resize(cols - 1, rows);
+      t.resize(cols, rows);
+    }
+  }
+}

@@ -4,8 +4,8 @@
 // a Duplex. Like spdystream, no SPDY flow-control window is kept: TCP's backpressure is the
 // flow control (a full stream pauses the socket until it is read).
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
+import { whenDrained } from '../../common/drain.ts';
 import {
   dataFrame,
   decodeHeaders,
@@ -94,7 +94,7 @@ export class SpdyStream extends Duplex {
  * 'close' when the connection is gone (every stream is destroyed with it).
  */
 export class SpdySession extends EventEmitter {
-  private readonly socket: Socket;
+  private readonly socket: Duplex;
   private readonly parser = new FrameParser();
   private readonly headersIn = new HeaderReader();
   private readonly headersOut = new HeaderWriter();
@@ -103,10 +103,10 @@ export class SpdySession extends EventEmitter {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(socket: Socket, head?: Buffer) {
+  /** `socket`: the upgraded TCP connection, or a byte stream tunnelled in a WebSocket. */
+  constructor(socket: Duplex, head?: Buffer) {
     super();
     this.socket = socket;
-    socket.setNoDelay(true);
     socket.on('data', (b: Buffer) => this.input(b));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
@@ -180,17 +180,8 @@ export class SpdySession extends EventEmitter {
   }
 
   whenDrained(cb: () => void): void {
-    if (this.closed || this.socket.destroyed) {
-      cb();
-      return;
-    }
-    const done = () => {
-      this.socket.off('drain', done);
-      this.socket.off('close', done);
-      cb();
-    };
-    this.socket.on('drain', done);
-    this.socket.on('close', done);
+    if (this.closed) cb();
+    else whenDrained(this.socket, cb);
   }
 
   pauseInput(): void {

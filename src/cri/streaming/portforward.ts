@@ -3,6 +3,7 @@
 // same `requestID` and the `port`; once both are there the data stream is joined to the
 // port inside the pod, and a failure is written, as text, on the error stream. The session
 // lasts until the client closes it.
+import type { Duplex } from 'node:stream';
 import { messageOf } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { StreamingBackend } from '../backend.ts';
@@ -54,13 +55,7 @@ export function servePortForward(
     const { error, data } = p;
     // The client only reads the error stream: its own side is done.
     error.resume();
-    const refused =
-      allowedPorts.length && !allowedPorts.includes(port)
-        ? `port ${port} was not asked for in PortForward (${allowedPorts.join(', ')})`
-        : undefined;
-    const forward = refused
-      ? Promise.reject(new Error(refused))
-      : backend.portForward(podSandboxId, port, data, ac.signal);
+    const forward = forwardPort(backend, podSandboxId, port, allowedPorts, data, ac.signal);
     forward.then(
       () => {
         error.end();
@@ -73,4 +68,18 @@ export function servePortForward(
       },
     );
   });
+}
+
+/** Forwards `conn` to the port, if PortForward asked for it (an empty list allows any). */
+export function forwardPort(
+  backend: Pick<StreamingBackend, 'portForward'>,
+  podSandboxId: string,
+  port: number,
+  allowedPorts: number[],
+  conn: Duplex,
+  signal: AbortSignal,
+): Promise<void> {
+  if (allowedPorts.length && !allowedPorts.includes(port))
+    return Promise.reject(new Error(`port ${port} was not asked for in PortForward (${allowedPorts.join(', ')})`));
+  return backend.portForward(podSandboxId, port, conn, signal);
 }

@@ -1,10 +1,11 @@
-// Kubernetes' remote-command protocol (exec and attach) over a SPDY session: the client
+// Kubernetes' remote-command protocol (exec and attach) over a SPDY session (its WebSocket
+// form is ws-remotecommand.ts, which shares the status and resize code here): the client
 // opens typed streams (error, stdin, stdout, stderr, resize); once the ones the request
 // calls for are all there the command runs; its end is reported on the error stream —
 // v4: a metav1.Status (Success, or NonZeroExitCode with the code as a cause), v2/v3: a
 // plain message on failure only — and the connection closes.
 import { EventEmitter } from 'node:events';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { messageOf } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { StreamIo } from '../backend.ts';
@@ -25,8 +26,11 @@ export interface RemoteCommandOptions {
 /** The command's outcome: an exit code (exec), nothing (attach), or a failure to report. */
 export type RunCommand = (io: StreamIo) => Promise<number | undefined>;
 
+/** Protocols whose error stream carries a metav1.Status (v4 on, over SPDY or WebSocket). */
+const STATUS_PROTOCOLS = new Set(['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v4.base64.channel.k8s.io']);
+
 function statusOf(protocol: string, outcome: { code?: number; error?: unknown }): string | undefined {
-  const v4 = protocol === 'v4.channel.k8s.io';
+  const v4 = STATUS_PROTOCOLS.has(protocol);
   if (outcome.error !== undefined) {
     const message = messageOf(outcome.error);
     return v4 ? JSON.stringify({ metadata: {}, status: 'Failure', message, reason: 'InternalError' }) : message;
@@ -45,8 +49,10 @@ function statusOf(protocol: string, outcome: { code?: number; error?: unknown })
     : message;
 }
 
+const MAX_RESIZE_LINE = 4096;
+
 /** Terminal sizes arrive as JSON objects ({"Width":…,"Height":…}), one per line. */
-function readResizes(stream: SpdyStream, out: StreamIo['resizes']): void {
+export function readResizes(stream: Readable, out: StreamIo['resizes']): void {
   let pending = '';
   stream.on('data', (b: Buffer) => {
     pending += b.toString('utf8');
@@ -63,6 +69,7 @@ function readResizes(stream: SpdyStream, out: StreamIo['resizes']): void {
         /* a malformed size is skipped, as kubelet does */
       }
     }
+    if (pending.length > MAX_RESIZE_LINE) pending = ''; // no size is that long
   });
 }
 
@@ -114,23 +121,30 @@ export function serveRemoteCommand(
       resizes,
       signal: ac.signal,
     };
-    let outcome: { code?: number; error?: unknown };
-    try {
-      outcome = { code: await run(io) };
-    } catch (error) {
-      outcome = { error };
-    }
-    const ends = [io.stdout, io.stderr].filter((w): w is Writable => Boolean(w)).map((w) => endOf(w));
-    await Promise.all(ends);
-    const errStream = streams.get('error')!;
-    const status = statusOf(protocol, outcome);
-    await endOf(errStream, status);
+    const status = await runToStatus(protocol, run, io);
+    await endOf(streams.get('error')!, status);
     session.close();
   }
 }
 
+/**
+ * Runs the command, ends its output streams once flushed, and answers what the error
+ * stream must carry last (for SPDY and WebSocket alike).
+ */
+export async function runToStatus(protocol: string, run: RunCommand, io: StreamIo): Promise<string | undefined> {
+  let outcome: { code?: number; error?: unknown };
+  try {
+    outcome = { code: await run(io) };
+  } catch (error) {
+    outcome = { error };
+  }
+  const ends = [io.stdout, io.stderr].filter((w): w is Writable => Boolean(w)).map((w) => endOf(w));
+  await Promise.all(ends);
+  return statusOf(protocol, outcome);
+}
+
 /** Ends a stream (after `last`) and resolves once it is flushed or gone. */
-function endOf(w: Writable, last?: string): Promise<void> {
+export function endOf(w: Writable, last?: string): Promise<void> {
   if (w.destroyed || w.writableFinished) return Promise.resolve();
   return new Promise((resolve) => {
     w.once('finish', resolve);

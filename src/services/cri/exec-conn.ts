@@ -3,6 +3,7 @@
 // is the client's stdin. The CRI's ExecSync and streaming server drive execs through it.
 // A sink that returns a promise holds the writer back until it resolves (backpressure).
 import { Duplex, type Readable, type Writable } from 'node:stream';
+import { whenDrained } from '../../common/drain.ts';
 
 export type OutputSink = (stream: 1 | 2, chunk: Buffer) => void | Promise<void>;
 
@@ -57,15 +58,7 @@ export class ExecConn extends Duplex {
 export function writeWithBackpressure(w: Writable | undefined, chunk: Buffer): void | Promise<void> {
   if (!w || w.destroyed || w.writableEnded) return;
   if (w.write(chunk)) return;
-  return new Promise((resolve) => {
-    const done = () => {
-      w.off('drain', done);
-      w.off('close', done);
-      resolve();
-    };
-    w.on('drain', done);
-    w.on('close', done);
-  });
+  return new Promise((resolve) => whenDrained(w, resolve));
 }
 
 /** The connection for a streaming client: output to its stdout/stderr streams, held back while they are full. */
