@@ -47,27 +47,39 @@ function listed(file: string): string[] {
     .filter((l) => l && !l.startsWith('#'));
 }
 
-test('critest: every spec that needs nothing from outside passes, but the listed not-implemented ones', {
-  skip,
-  timeout: 20 * 60_000,
-}, async (t) => {
-  const started = performance.now();
-  const out = await new Promise<string>((resolve) => {
+function runCritest(args: string[]): Promise<string> {
+  return new Promise<string>((resolve) => {
     const p = spawn(
       join(repoRoot, 'scripts', 'critest'),
-      [`unix://${d.execRoot}/cri.sock`, `unix://${d.socket}`, '--ginkgo.timeout', '18m'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      [`unix://${d.execRoot}/cri.sock`, `unix://${d.socket}`, ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let text = '';
     p.stdout.on('data', (c) => (text += c));
     p.stderr.on('data', (c) => (text += c));
     p.on('close', () => resolve(text));
   });
-  const seconds = Math.round((performance.now() - started) / 1000);
+}
+
+/** Ginkgo's summary line, as numbers: ran, total, passed, failed, pending, skipped. */
+function summaryOf(out: string): RegExpMatchArray {
   const summary = out.match(
     /Ran (\d+) of (\d+) Specs.*\n.*?(\d+) Passed \| (\d+) Failed \| (\d+) Pending \| (\d+) Skipped/,
   );
   assert.ok(summary, `no ginkgo summary in critest's output:\n${out.slice(-4000)}`);
+  return summary;
+}
+
+test('critest: every spec that needs nothing from outside passes, but the listed not-implemented ones', {
+  skip,
+  timeout: 20 * 60_000,
+}, async (t) => {
+  const started = performance.now();
+  const out = await runCritest(['--ginkgo.timeout', '18m']);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  const summary = summaryOf(out);
   const [, ran, total, passed, failed, , skipped] = summary.map(Number);
   t.diagnostic(
     `critest: ${passed} passed, ${failed} failed, ${skipped} skipped of ${total} (${ran} ran) in ${seconds} s`,
@@ -89,4 +101,23 @@ test('critest: every spec that needs nothing from outside passes, but the listed
     [],
     'listed as not implemented but passing now: take them off test/cri/critest-not-implemented.txt',
   );
+});
+
+test('critest: the streaming specs (exec, exec -it, attach, port-forward) over WebSocket', {
+  skip,
+  timeout: 10 * 60_000,
+}, async () => {
+  const out = await runCritest([
+    '--ginkgo.focus',
+    'Streaming',
+    '--websocket-exec',
+    '--websocket-attach',
+    '--websocket-portforward',
+    '--ginkgo.timeout',
+    '8m',
+  ]);
+  // All passing, ginkgo prints its succinct line: "CRI validation - 5/142 specs ••• SUCCESS!".
+  const ran = Number(/CRI validation - (\d+)\/\d+ specs/.exec(out)?.[1] ?? 0);
+  assert.ok(ran >= 4, `the streaming specs ran:\n${out.slice(-4000)}`);
+  assert.match(out, /SUCCESS!/, out.slice(-20000));
 });
