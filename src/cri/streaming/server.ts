@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../common/logger.ts';
 import { invalidArgument, messageOf } from '../../common/errors.ts';
 import { WebSocketConnection } from '../../common/websocket/connection.ts';
+import { CloseCode } from '../../common/websocket/frames.ts';
 import {
   HandshakeError,
   type HandshakeRequest,
@@ -83,7 +84,7 @@ export class StreamServer {
   private readonly pending = new RequestCache<Pending>();
   private readonly server: Server;
   /** Open sessions (SPDY or WebSocket), closed at shutdown. */
-  private readonly live = new Set<{ close(): void }>();
+  private readonly live = new Set<{ close(code?: number): void }>();
   private base = '';
 
   constructor(opts: StreamServerOptions) {
@@ -244,7 +245,7 @@ export class StreamServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.live) s.close();
+    for (const s of this.live) s.close(CloseCode.GoingAway);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -3,8 +3,9 @@
 // port i has data channel 2i (both ways) and error channel 2i+1 (ours only); the first
 // message on each carries the port, uint16 little-endian; one connection per port is made
 // into the pod, a failure is written as text on its error channel, and the WebSocket
-// closes once every port's connection has ended. (crictl's and kubectl's websocket
-// transport tunnel SPDY instead: server.ts runs portforward.ts over it.)
+// closes once every port's connection has ended (on the pod's side: the client has no
+// half-close here). (crictl's and kubectl's websocket transport tunnel SPDY instead:
+// server.ts runs portforward.ts over it.)
 import { invalidArgument, messageOf } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { StreamingBackend } from '../backend.ts';
@@ -46,7 +47,13 @@ export function servePortForwardWs(
     portBytes.writeUInt16LE(port);
     channels.send(2 * i, portBytes);
     channels.send(errorNum, portBytes);
-    const forward = forwardPort(backend, podSandboxId, port, allowedPorts, data, ac.signal);
+    // The client cannot half-close a channel here: the forward is over once the pod's side
+    // has ended and its bytes are sent (kubelet's runtimes end it there too).
+    const done = new AbortController();
+    const stop = () => done.abort();
+    ac.signal.addEventListener('abort', stop, { once: true });
+    data.once('finish', stop);
+    const forward = forwardPort(backend, podSandboxId, port, allowedPorts, data, done.signal);
     return forward.catch((err: unknown) => {
       log.debug('CRI port-forward (websocket) failed', { pod: podSandboxId, port, err: messageOf(err) });
       channels.send(errorNum, Buffer.from(`error forwarding port ${port} to pod ${podSandboxId}: ${messageOf(err)}`));

@@ -109,9 +109,15 @@ function backend(seen: { stdinEnded?: boolean; ports: number[] }): StreamingBack
       return 7;
     },
     async attach() {},
-    async portForward(_pod, port, conn: Duplex) {
+    async portForward(_pod, port, conn: Duplex, signal: AbortSignal) {
       seen.ports.push(port);
       if (port === 81) throw new Error('connection refused');
+      if (port === 82) {
+        // A server that says goodbye and hangs up; the forward lasts until it is stopped.
+        conn.end('bye');
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        return;
+      }
       for await (const chunk of conn) conn.write(Buffer.from(chunk.toString().toUpperCase()));
     },
   };
@@ -184,6 +190,19 @@ test('port-forward channels: the port first on each channel, data both ways, a f
     const err = await c.until((f) => f.payload[0] === 3 && f.payload.length > 3);
     assert.match(err.payload.subarray(1).toString(), /error forwarding port 81 to pod p: connection refused/);
     assert.deepEqual(seen.ports.sort(), [80, 81]);
+    c.socket.destroy();
+  });
+});
+
+test('port-forward channels: once the pod hangs up, the WebSocket closes normally', async () => {
+  await withServer(async (s) => {
+    const url = s.url({ kind: 'portforward', req: { pod_sandbox_id: 'p', port: [] } } as Parameters<
+      StreamServer['url']
+    >[0]);
+    const c = await dial(`${url}?port=82`, ['v4.channel.k8s.io']);
+    await c.until((f) => f.payload[0] === 0 && f.payload.subarray(1).toString() === 'bye');
+    const close = await c.until((f) => f.opcode === Opcode.Close);
+    assert.equal(close.payload.readUInt16BE(0), 1000);
     c.socket.destroy();
   });
 });
