@@ -75,23 +75,30 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Asks the shell for its size until it reports `rows cols`: a resize travels terminal, CLI,
- * berthd, shim and pty, which takes a while on a loaded host (no fixed pause is enough).
+ * berthd, shim and pty, which takes a while on a loaded host (no fixed pause is enough), so
+ * the question is asked again rather than waiting on one early answer.
  */
 export async function sizeBecomes(t: Terminal, rows: number, cols: number): Promise<void> {
   const re = new RegExp(`^${rows} ${cols}$`, 'm');
   const deadline = Date.now() + 60_000;
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     t.type('stty size');
     t.keys('Enter');
     try {
-      await t.waitFor(re, 2000);
+      await t.waitFor(re, 1000);
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
-      // The docker CLI takes SIGWINCH only once its first resize call has answered; a
-      // window resized before that (a loaded host) is lost for it. Resize again, as a user would.
-      t.resize(cols - 1, rows);
-      t.resize(cols, rows);
+      if (attempt % 5 === 0) {
+        // The docker CLI takes SIGWINCH only once its first resize call has answered; a window
+        // resized before that (a loaded host) is lost for it. Resize again, as a user would,
+        // pausing between the steps: tmux applies a shrink-and-restore given at once as the
+        // shrink first and the restore up to 250 ms later.
+        t.resize(cols - 1, rows);
+        await new Promise((r) => setTimeout(r, 500));
+        t.resize(cols, rows);
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   }
 }
