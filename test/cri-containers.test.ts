@@ -1,8 +1,9 @@
 // A pod's container through the real crictl, for what its config asks beyond a command:
 // an image volume (KEP-4639) with a subpath, read-only, reported in ContainerStatus; a host
-// device; its stop signal; a pod's run-as user for its infra; and the fields Berth refuses by name (a writable image volume,
-// CDI devices, ambient capabilities). The image is the one the Engine API imported: the
-// CRI sees the same store, so no registry is needed.
+// device; its stop signal; a pod's run-as user for its infra; unified (cgroup v2) files; and
+// the fields Berth refuses by name (a writable image volume, CDI devices, ambient
+// capabilities). The image is the one the Engine API imported: the CRI sees the same store,
+// so no registry is needed.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { bridgeConfList } from './helpers/cni.ts';
 
 const crictlPath = join(repoRoot, '.tools', 'bin', 'crictl');
 const skip = !isRoot || !existsSync(crictlPath) || !existsSync('/usr/lib/cni/bridge');
+const cgroupV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
 
 const root = mkdtempSync(join(tmpdir(), 'berth-test-'));
 const h = createHash('sha256').update(root).digest();
@@ -112,7 +114,35 @@ test('a container with an image volume, a device and a stop signal; refused fiel
     { linux: { security_context: { capabilities: { add_ambient_capabilities: ['NET_RAW'] } } } },
     /ambient capabilities/,
   );
+  if (!cgroupV2)
+    refused(
+      'unified',
+      { linux: { resources: { unified: { 'memory.swap.max': '0' } } } },
+      /unified resources \(memory\.swap\.max\) are cgroup v2 files: this host's cgroups are v1/,
+    );
   assert.equal(crictl(['ps', '-aq']), '');
+  crictl(['rmp', '-f', pod]);
+});
+
+// kubelet on a cgroup v2 host sends memory.swap.max in `unified` for every container.
+test('unified (cgroup v2) files reach the container’s cgroup and its status', {
+  skip: skip || (!cgroupV2 && 'needs a cgroup v2 host (this one is v1: the refusal is tested above)'),
+}, async () => {
+  const podJson = json('pod-u.json', {
+    metadata: { name: 'unified', namespace: 'berth-test', uid: 'uid-unified', attempt: 1 },
+    log_directory: join(root, 'logs'),
+  });
+  const pod = crictl(['runp', podJson]);
+  const ctrJson = json(
+    'ctr-u.json',
+    ctrConfig('u', { linux: { resources: { unified: { 'memory.high': String(96 << 20) } } } }),
+  );
+  const ctr = crictl(['create', pod, ctrJson, podJson]);
+  crictl(['start', ctr]);
+  // A private cgroup namespace: the container's own cgroup is its /sys/fs/cgroup.
+  assert.equal(crictl(['exec', '-s', ctr, 'cat', '/sys/fs/cgroup/memory.high']), String(96 << 20));
+  const st = JSON.parse(crictl(['inspect', ctr])).status;
+  assert.deepEqual(st.resources?.linux?.unified, { 'memory.high': String(96 << 20) });
   crictl(['rmp', '-f', pod]);
 });
 

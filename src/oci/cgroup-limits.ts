@@ -23,5 +23,7 @@ export interface CgroupLimits {
   blkioReadIOpsDevice: boolean;
   blkioWriteIOpsDevice: boolean;
   cgroupNamespaces: boolean;
+  /** v2: the root's controllers, which a unified resource may name; v1: none (no unified files). */
+  controllers: string[];
   numCpus: number;
 }

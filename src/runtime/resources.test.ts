@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { devicesFromHostConfig, resourcesFromHostConfig, type DeviceLookup } from './resources.ts';
+import { devicesFromHostConfig, resourcesFromHostConfig, updateResources, type DeviceLookup } from './resources.ts';
 import { parseDeviceCgroupRule } from '../oci/device-rules.ts';
 
 const host: DeviceLookup = {
@@ -54,4 +54,12 @@ test('devices map nodes (a directory maps each) and rules follow', () => {
   assert.deepEqual(rules[0], { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' });
   assert.deepEqual(rules.at(-1), { allow: true, type: 'c', major: 42, access: 'rm' });
   assert.throws(() => parseDeviceCgroupRule('c 1:1  rwm'), /invalid device cgroup rule format/);
+});
+
+test('unified (cgroup v2) files pass to linux.resources.unified at create and update', () => {
+  const u = { 'memory.swap.max': '0', 'memory.high': '104857600' };
+  assert.deepEqual(resourcesFromHostConfig({ Memory: 64 << 20, Unified: u }, host).unified, u);
+  assert.equal(resourcesFromHostConfig({ Unified: {} }, host).unified, undefined);
+  assert.deepEqual(updateResources({ Unified: { 'memory.high': 'max' } }), { unified: { 'memory.high': 'max' } });
+  assert.deepEqual(updateResources({ CpuShares: 2 }), { cpu: { shares: 2 } });
 });

@@ -1,7 +1,8 @@
 // Docker's HostConfig resource fields as the OCI spec's linux.resources and linux.devices
 // (runc writes them to the container's cgroup, v1 or v2): memory, swap, swappiness, the
 // OOM killer, CPU shares/quota/period (NanoCpus as a quota over 100 ms), real-time CPU,
-// cpusets, pids, blkio weights and throttles, and devices with their cgroup rules. The
+// cpusets, pids, blkio weights and throttles, unified (v2) files, and devices with their
+// cgroup rules. The
 // values were checked at create (services/containers/resources.ts); the CRI calls these too.
 import type {
   LinuxBlockIO,
@@ -39,6 +40,7 @@ export interface ResourceFields {
   BlkioDeviceWriteIOps?: { Path: string; Rate: number }[] | null;
   Devices?: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[] | null;
   DeviceCgroupRules?: string[] | null;
+  Unified?: Record<string, string> | null;
 }
 
 /** Host lookups (injectable for tests). */
@@ -110,6 +112,7 @@ export function resourcesFromHostConfig(
   if (cpu) out.cpu = cpu;
   if (blockIO) out.blockIO = blockIO;
   if (positive(hc.PidsLimit)) out.pids = { limit: hc.PidsLimit };
+  if (hc.Unified && Object.keys(hc.Unified).length) out.unified = { ...hc.Unified };
   return out;
 }
 
@@ -175,5 +178,6 @@ export function updateResources(r: ResourceFields): LinuxResources {
   else if (r.MemorySwap === -1) memory.swap = -1;
   if (Object.keys(memory).length) out.memory = memory;
   if (typeof r.PidsLimit === 'number') out.pids = { limit: r.PidsLimit > 0 ? r.PidsLimit : -1 };
+  if (r.Unified && Object.keys(r.Unified).length) out.unified = { ...r.Unified };
   return out;
 }

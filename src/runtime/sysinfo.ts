@@ -44,6 +44,7 @@ export function readCgroupInfo(root = ROOT): CgroupLimits {
     blkioReadIOpsDevice: has('blkio', 'blkio.throttle.read_iops_device'),
     blkioWriteIOpsDevice: has('blkio', 'blkio.throttle.write_iops_device'),
     cgroupNamespaces,
+    controllers: [],
     numCpus,
   };
 }
@@ -77,6 +78,7 @@ function readV2(root: string, numCpus: number, cgroupNamespaces: boolean): Cgrou
     blkioReadIOpsDevice: io,
     blkioWriteIOpsDevice: io,
     cgroupNamespaces,
+    controllers: [...ctl],
     numCpus,
   };
 }

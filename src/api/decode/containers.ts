@@ -96,8 +96,11 @@ const throttleDevices = slice(
   '[]*blkiodev.ThrottleDevice',
 );
 
-/** container.Resources' fields (embedded in HostConfig and UpdateConfig). */
-const resourcesFields: Fields<Resources> = {
+/**
+ * container.Resources' fields (embedded in HostConfig and UpdateConfig). Unified is Berth's
+ * own (the CRI's cgroup v2 files): the Engine API never reads it.
+ */
+const resourcesFields: Fields<Omit<Resources, 'Unified'>> = {
   CpuShares: int64,
   Memory: int64,
   NanoCpus: int64,
@@ -178,7 +181,7 @@ export const hostConfigMount = struct<HostConfigMount>('mount.Mount', {
   ClusterOptions: struct<Record<string, never>>('mount.ClusterOptions', {}),
 });
 
-export const hostConfig = struct<HostConfig>('container.HostConfig', {
+export const hostConfig = struct<Omit<HostConfig, 'Unified'>>('container.HostConfig', {
   Binds: strings,
   ContainerIDFile: str,
   LogConfig: struct<LogConfig>('container.LogConfig', { Type: str, Config: stringMap }),
@@ -230,7 +233,7 @@ export const containerCreateBody = struct<ContainerCreateBody>('container.Create
 });
 
 /** POST /containers/{id}/update (container.UpdateConfig: Resources embedded). */
-export const containerUpdateBody = struct<ContainerUpdateBody>('container.UpdateConfig', {
+export const containerUpdateBody = struct<Omit<ContainerUpdateBody, 'Unified'>>('container.UpdateConfig', {
   ...resourcesFields,
   RestartPolicy: restartPolicy,
 });

@@ -109,6 +109,11 @@ export interface Resources {
   /** 0 or -1: unlimited; null: unchanged. */
   PidsLimit?: number | null;
   Ulimits?: Ulimit[] | null;
+  /**
+   * Berth's own, not the Engine API's (its decoder never reads it, inspect never shows it):
+   * cgroup v2 files written as given (the CRI's `unified`, e.g. kubelet's memory.swap.max).
+   */
+  Unified?: Record<string, string> | null;
   /** Windows only. */
   CpuCount?: number;
   /** Windows only. */

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CgroupLimits } from '../../oci/cgroup-limits.ts';
-import { parseCpuList, verifyResources } from './resources.ts';
+import { parseCpuList, verifyResources, verifyUnified } from './resources.ts';
 import { isMacAddress } from './validate-settings.ts';
+import { mergeUpdate } from './update.ts';
 
 const v1: CgroupLimits = {
   version: 1,
@@ -26,6 +27,7 @@ const v1: CgroupLimits = {
   blkioReadIOpsDevice: true,
   blkioWriteIOpsDevice: true,
   cgroupNamespaces: true,
+  controllers: [],
   numCpus: 4,
 };
 
@@ -53,6 +55,22 @@ test('verifyResources refuses, drops with a warning, or keeps', () => {
   assert.deepEqual(verifyResources({ MemorySwap: 100 << 20 }, v1, true), []);
 });
 
+test('unified (cgroup v2) files: refused on a v1 host, checked as runc checks them on v2', () => {
+  verifyUnified(undefined, v1);
+  verifyUnified({}, v1);
+  assert.throws(
+    () => verifyResources({ Unified: { 'memory.swap.max': '0' } }, v1, false),
+    /unified resources \(memory\.swap\.max\) are cgroup v2 files: this host's cgroups are v1/,
+  );
+  const v2: CgroupLimits = { ...v1, version: 2, controllers: ['cpu', 'memory', 'pids'] };
+  verifyUnified({ 'memory.swap.max': '0', 'memory.high': '104857600', 'cgroup.freeze': '0' }, v2);
+  assert.throws(() => verifyUnified({ '../memory.max': '1' }, v2), /must be a cgroup file name/);
+  assert.throws(() => verifyUnified({ 'memory/max': '1' }, v2), /must be a cgroup file name/);
+  assert.throws(() => verifyUnified({ memory: '1' }, v2), /must be a cgroup file name/);
+  assert.throws(() => verifyUnified({ 'hugetlb.2MB.max': '1' }, v2), /controller "hugetlb" is not available/);
+  assert.throws(() => verifyUnified({ 'memory.max': '1\nmax' }, v2), /a single line/);
+});
+
 test('MAC addresses as Go parses them', () => {
   assert.ok(isMacAddress('02:42:ac:11:00:02'));
   assert.ok(isMacAddress('02-42-AC-11-00-02'));
@@ -60,4 +78,13 @@ test('MAC addresses as Go parses them', () => {
   assert.ok(!isMacAddress('zz:zz'));
   assert.ok(!isMacAddress('02:42:ac:11:00'));
   assert.ok(!isMacAddress('02:42-ac:11:00:02'));
+});
+
+test('an update merges unified files into the recorded ones', () => {
+  const next = mergeUpdate(
+    { Unified: { 'memory.high': '1', 'memory.swap.max': '0' } },
+    { Unified: { 'memory.high': 'max' } },
+  );
+  assert.deepEqual(next.Unified, { 'memory.high': 'max', 'memory.swap.max': '0' });
+  assert.deepEqual(mergeUpdate({ Unified: { 'pids.max': '5' } }, { CpuShares: 2 }).Unified, { 'pids.max': '5' });
 });

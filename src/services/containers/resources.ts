@@ -234,5 +234,30 @@ export function verifyResources(r: Resources, sys: CgroupLimits, update: boolean
       (r as Record<string, unknown>)[f] = [];
     }
   }
+  verifyUnified(r.Unified, sys);
   return w;
+}
+
+/**
+ * Unified (cgroup v2) files, checked as runc checks them so a create never stores what its
+ * start would refuse: a v2 host, a file name of the form CONTROLLER.PARAMETER whose
+ * controller the host offers (cgroup.* files are in every cgroup), one value per file.
+ */
+export function verifyUnified(u: Record<string, string> | null | undefined, sys: CgroupLimits): void {
+  const keys = Object.keys(u ?? {});
+  if (!keys.length) return;
+  if (sys.version !== 2)
+    throw invalidArgument(
+      `unified resources (${keys.join(', ')}) are cgroup v2 files: this host's cgroups are v1, where they cannot be applied`,
+    );
+  for (const k of keys) {
+    const m = /^([a-z0-9_]+)\.[A-Za-z0-9_.]+$/.exec(k);
+    if (!m)
+      throw invalidArgument(`unified resource "${k}" must be a cgroup file name of the form CONTROLLER.PARAMETER`);
+    if (m[1] !== 'cgroup' && !sys.controllers.includes(m[1]))
+      throw invalidArgument(`unified resource "${k}": controller "${m[1]}" is not available on this host`);
+    const v = u?.[k];
+    if (typeof v !== 'string' || /[\n\0]/.test(v))
+      throw invalidArgument(`unified resource "${k}": the value must be a single line of text`);
+  }
 }

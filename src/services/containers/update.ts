@@ -61,6 +61,8 @@ export function mergeUpdate(current: HostConfig, u: HostConfig): HostConfig {
       );
     next.Memory = u.Memory;
   }
+  // Unified files named by the update replace those values; the others stay (containerd's merge).
+  if (u.Unified && Object.keys(u.Unified).length) next.Unified = { ...current.Unified, ...u.Unified };
   if (u.PidsLimit !== undefined && u.PidsLimit !== null) next.PidsLimit = u.PidsLimit > 0 ? u.PidsLimit : null;
   if (u.RestartPolicy?.Name) {
     if (current.AutoRemove && u.RestartPolicy.Name !== 'no')

@@ -7,13 +7,20 @@ import type * as cri from '../../cri-types/api.ts';
 
 export type ResourceFields = Pick<
   HostConfig,
-  'CpuPeriod' | 'CpuQuota' | 'CpuShares' | 'Memory' | 'MemorySwap' | 'CpusetCpus' | 'CpusetMems' | 'OomScoreAdj'
+  | 'CpuPeriod'
+  | 'CpuQuota'
+  | 'CpuShares'
+  | 'Memory'
+  | 'MemorySwap'
+  | 'CpusetCpus'
+  | 'CpusetMems'
+  | 'OomScoreAdj'
+  | 'Unified'
 >;
 
 export function hostConfigResources(r: cri.Decoded<cri.LinuxContainerResources> | null): ResourceFields {
   if (!r) return {};
   if (r.hugepage_limits.some((h) => Number(h.limit) > 0)) throw notImplemented('hugepage limits are not supported');
-  if (Object.keys(r.unified).length) throw notImplemented('unified (cgroup v2) resources are not supported');
   const out: ResourceFields = {};
   if (Number(r.cpu_period)) out.CpuPeriod = Number(r.cpu_period);
   if (Number(r.cpu_quota)) out.CpuQuota = Number(r.cpu_quota);
@@ -23,6 +30,8 @@ export function hostConfigResources(r: cri.Decoded<cri.LinuxContainerResources> 
   if (r.cpuset_cpus) out.CpusetCpus = r.cpuset_cpus;
   if (r.cpuset_mems) out.CpusetMems = r.cpuset_mems;
   if (Number(r.oom_score_adj)) out.OomScoreAdj = Number(r.oom_score_adj);
+  // Checked by the engine (a v2 host, files its controllers offer), as docker update's fields are.
+  if (Object.keys(r.unified).length) out.Unified = { ...r.unified };
   return out;
 }
 
@@ -37,6 +46,6 @@ export function criResources(hc: HostConfig): cri.LinuxContainerResources {
     cpuset_cpus: hc.CpusetCpus ?? '',
     cpuset_mems: hc.CpusetMems ?? '',
     hugepage_limits: [],
-    unified: {},
+    unified: { ...hc.Unified },
   };
 }
