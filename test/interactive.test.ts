@@ -65,7 +65,7 @@ for (const { cli, skip } of clis) {
       a.type('cat /tmp/mark; stty size');
       a.keys('Enter');
       await a.waitFor(/^42$/m);
-      await a.waitFor(/^25 90$/m);
+      await sizeBecomes(a, 25, 90); // asked again while the attach's resize travels
       a.type('exit 3');
       a.keys('Enter');
       await a.waitFor(/\[exit=3\]/);
