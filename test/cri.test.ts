@@ -1,7 +1,8 @@
 // berthd as a Kubernetes CRI runtime, driven by the real crictl (cri-tools, built by
 // scripts/setup): images on the Engine API's store, a pod with a CNI network (its own
 // bridge and subnet, apart from other tests), a container in it reached on its pod IP and
-// a host port, CRI logs, ExecSync, the Docker API's view of pods, idempotent stop/remove.
+// a host port, CRI logs, ExecSync, the Docker API's view of pods, idempotent stop/remove,
+// streaming (crictl's transports, and port-forward as a kubelet proxies it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -15,6 +16,8 @@ import { bridgeConfList } from './helpers/cni.ts';
 import { hasRegistry, startRegistry, type TestRegistry } from './helpers/registry.ts';
 import { waitFor } from './helpers/containers.ts';
 import { hasTmux, sizeBecomes, Terminal } from './helpers/tmux.ts';
+import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+import { criServices } from '../src/cri/proto.ts';
 
 const crictlPath = join(repoRoot, '.tools', 'bin', 'crictl');
 const skip = !isRoot || !hasRegistry || !existsSync(crictlPath) || !existsSync('/usr/lib/cni/bridge');
@@ -326,6 +329,64 @@ for (const [n, transport] of ['spdy', 'websocket'].entries()) {
     crictl(d, ['rmp', '-f', pod]);
   });
 }
+
+// A kubelet serves a client's WebSocket port-forward (v4.channel.k8s.io) by calling
+// PortForward with the ports and proxying the connection to the URL answered, without the
+// client's query: the ports must come from the request (found running a real kubelet).
+test('port-forward as the kubelet proxies it: v4 WebSocket channels on the URL PortForward answered, no ports in it', {
+  skip,
+}, async () => {
+  crictl(d, ['pull', image]);
+  const podJson = writeJson('pod-kubelet-pf.json', podConfig('kubelet-pf', 0));
+  const pod = crictl(d, ['runp', podJson]);
+  const ctr = writeJson('ctr-kubelet-pf.json', { metadata: { name: 'web' }, image: { image }, log_path: 'web.log' });
+  crictl(d, ['start', crictl(d, ['create', pod, ctr, podJson])]);
+  const Runtime = makeGenericClientConstructor(criServices().runtime, 'RuntimeService');
+  const client = new Runtime(`unix://${d.execRoot}/cri.sock`, credentials.createInsecure()) as unknown as {
+    PortForward(req: object, cb: (err: Error | null, res: { url: string }) => void): void;
+    close(): void;
+  };
+  try {
+    const { url } = await new Promise<{ url: string }>((resolve, reject) =>
+      client.PortForward({ pod_sandbox_id: pod, port: [80] }, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+    const firsts = new Map<number, number>();
+    const body = await new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(url.replace(/^http/, 'ws'), ['v4.channel.k8s.io']);
+      ws.binaryType = 'arraybuffer';
+      let data = '';
+      const t = setTimeout(() => {
+        ws.close();
+        reject(new Error(`no answer through the forward, got ${JSON.stringify(data)}`));
+      }, 20_000);
+      ws.onerror = () => {
+        clearTimeout(t);
+        reject(new Error(`the WebSocket to ${url} failed (refused at the upgrade?)`));
+      };
+      ws.onmessage = (e) => {
+        const b = Buffer.from(e.data as ArrayBuffer);
+        if (!firsts.has(b[0])) {
+          // The first message on each channel is its port; then the client may write.
+          firsts.set(b[0], b.readUInt16LE(1));
+          if (b[0] === 0) ws.send(Buffer.from([0, ...Buffer.from('GET / HTTP/1.0\r\n\r\n')]));
+        } else if (b[0] === 0) data += b.subarray(1).toString();
+        else reject(new Error(`error channel ${b[0]}: ${b.subarray(1)}`));
+      };
+      ws.onclose = () => {
+        clearTimeout(t);
+        resolve(data);
+      };
+    });
+    assert.deepEqual([...firsts].sort(), [
+      [0, 80],
+      [1, 80],
+    ]);
+    assert.match(body, /Welcome to nginx/);
+  } finally {
+    client.close();
+    crictl(d, ['rmp', '-f', pod]);
+  }
+});
 
 test('stats, resource updates seen from inside, and the container event stream', { skip }, async () => {
   crictl(d, ['pull', image]);

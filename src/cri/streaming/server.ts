@@ -181,7 +181,7 @@ export class StreamServer {
 
   /**
    * A WebSocket: the channel protocol (remote-command v5/v4, port-forward v4 with the ports
-   * in the URL) or, for a `SPDY/3.1+` subprotocol, a SPDY session tunnelled in binary
+   * in the URL or the PortForward request) or, for a `SPDY/3.1+` subprotocol, a SPDY session tunnelled in binary
    * messages (client-go's websocket port-forward, crictl's --transport websocket).
    */
   private upgradeWebSocket(hs: HandshakeRequest, url: URL, socket: Socket, head: Buffer, p: Pending): void {
@@ -203,7 +203,7 @@ export class StreamServer {
     let ports: number[] = [];
     if (p.kind === 'portforward' && !tunnelled) {
       try {
-        ports = portsOf(url.searchParams);
+        ports = portsOf(url.searchParams, p.req.port);
       } catch (err) {
         refuse(socket, 400, 'Bad Request', messageOf(err));
         return;

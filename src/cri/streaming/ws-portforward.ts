@@ -1,5 +1,8 @@
 // Kubernetes' port-forward protocol over a WebSocket in its channel form (kubelet's
-// v4.channel.k8s.io for port-forward): the ports come in the URL (`?port=80&port=443`);
+// v4.channel.k8s.io for port-forward): the ports are the URL's (`?port=80&port=443`) or,
+// when it names none, the PortForward request's — the kubelet proxies a client's
+// connection to the URL we answered without the client's query, as kubelet's streaming
+// library expects (it takes the ports from the request);
 // port i has data channel 2i (both ways) and error channel 2i+1 (ours only); the first
 // message on each carries the port, uint16 little-endian; one connection per port is made
 // into the pod, a failure is written as text on its error channel, and the WebSocket
@@ -14,9 +17,10 @@ import type { ChannelConnection } from './ws-channels.ts';
 
 export const WS_PORT_FORWARD_PROTOCOLS = ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io'];
 
-/** The URL's `port` parameters: at least one, each 1..65535. */
-export function portsOf(search: URLSearchParams): number[] {
+/** The URL's `port` parameters, else the PortForward request's ports: at least one, each 1..65535. */
+export function portsOf(search: URLSearchParams, requested: number[] = []): number[] {
   const raw = search.getAll('port');
+  if (!raw.length) raw.push(...requested.map(String));
   if (!raw.length) throw invalidArgument('query parameter "port" is required');
   return raw.map((p) => {
     const n = Number(p);

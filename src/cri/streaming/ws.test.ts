@@ -1,7 +1,8 @@
 // The streaming server's WebSocket forms against a client made here (the real crictl runs in
 // test/cri.test.ts): the channel protocol's details crictl does not reach — the base64
 // variant, v5's half-close of stdin, port-forward's channel pairs with the port first on
-// each — and the refusals: an unknown upgrade, unknown subprotocols, a missing port.
+// each (the ports from the URL or from the PortForward request) — and the refusals: an
+// unknown upgrade, unknown subprotocols, a missing port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -190,6 +191,22 @@ test('port-forward channels: the port first on each channel, data both ways, a f
     const err = await c.until((f) => f.payload[0] === 3 && f.payload.length > 3);
     assert.match(err.payload.subarray(1).toString(), /error forwarding port 81 to pod p: connection refused/);
     assert.deepEqual(seen.ports.sort(), [80, 81]);
+    c.socket.destroy();
+  });
+});
+
+test("port-forward channels with no port in the URL (the kubelet proxies without the query): the PortForward request's ports", async () => {
+  await withServer(async (s, seen) => {
+    const url = s.url({ kind: 'portforward', req: { pod_sandbox_id: 'p', port: [80] } } as Parameters<
+      StreamServer['url']
+    >[0]);
+    const c = await dial(url, ['v4.channel.k8s.io']);
+    assert.equal(c.status, 101, c.response);
+    const portOf = (ch: number) => c.until((f) => f.payload[0] === ch).then((f) => f.payload.readUInt16LE(1));
+    assert.deepEqual(await Promise.all([0, 1].map(portOf)), [80, 80]);
+    c.send(Opcode.Binary, Buffer.from([0, ...Buffer.from('ping')]));
+    await c.until((f) => f.payload[0] === 0 && f.payload.subarray(1).toString() === 'PING');
+    assert.deepEqual(seen.ports, [80]);
     c.socket.destroy();
   });
 });
