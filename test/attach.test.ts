@@ -147,6 +147,58 @@ test('websocket attach: binary frames both ways', { skip }, async () => {
   assert.equal((await state(id)).Running, true);
 });
 
+test('websocket attach: text messages are stdin too; a breach of the protocol gets its close code; a bad handshake 400', {
+  skip,
+}, async () => {
+  const id = await createContainer(d, { Image: 'busybox', Cmd: ['cat'], OpenStdin: true });
+  await d.api('POST', `/containers/${id}/start`);
+  const open = () =>
+    hijackRaw(d.socket, 'GET', `/v1.47/containers/${id}/attach/ws?stream=1&stdin=1&stdout=1`, {
+      upgrade: 'websocket',
+      headers: { 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Version': '13' },
+    });
+  const closeCodes = (b: Buffer) =>
+    wsDecode(b)
+      .filter((f) => f.opcode === 8)
+      .map((f) => f.payload.readUInt16BE(0));
+
+  const text = await open();
+  assert.equal(text.status, 101);
+  text.socket.write(wsFrame(1, Buffer.from('as text\n')));
+  await text.waitFor((b) =>
+    wsDecode(b)
+      .map((f) => f.payload.toString())
+      .join('')
+      .includes('as text\n'),
+  );
+  // An unmasked client frame breaks RFC 6455 §5.1: close 1002, then the socket ends.
+  const unmasked = Buffer.from([0x82, 0x03, 0x61, 0x62, 0x63]);
+  text.socket.write(unmasked);
+  await text.ended;
+  assert.deepEqual(closeCodes(text.data()), [1002]);
+
+  // A text message that is not UTF-8: 1007.
+  const bad = await open();
+  bad.socket.write(wsFrame(1, Buffer.from([0xc3, 0x28])));
+  await bad.ended;
+  assert.deepEqual(closeCodes(bad.data()), [1007]);
+
+  // No key, wrong version: refused before anything is attached.
+  const refused: Record<string, string>[] = [
+    { 'Sec-WebSocket-Version': '13' },
+    { 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Version': '8' },
+  ];
+  for (const headers of refused) {
+    const r = await hijackRaw(d.socket, 'GET', `/v1.47/containers/${id}/attach/ws?stream=1&stdin=1&stdout=1`, {
+      upgrade: 'websocket',
+      headers,
+    });
+    assert.equal(r.status, 400, r.head);
+    r.socket.destroy();
+  }
+  assert.equal((await state(id)).Running, true);
+});
+
 test('events: since/until/filters, streaming, until in the future ends the stream', { skip }, async () => {
   const t0 = Date.now() / 1000;
   const id = await createContainer(d, { Image: 'busybox', Cmd: ['true'], Labels: { team: 'a' } }, 'evt1');

@@ -6,7 +6,7 @@ import { readJson, sendJson, sendNoContent } from '../http.ts';
 import { hijack, readUpgradeBody, streamContentType, upgradeBodyLength } from '../hijack.ts';
 import type { Router, RequestContext } from '../router.ts';
 import { versionAtLeast } from '../../common/api-version.ts';
-import { acceptWebSocket } from '../websocket.ts';
+import { acceptWebSocket, webSocketKey } from '../websocket.ts';
 import type { AttachParams } from './containers.ts';
 import type { ContainerStatsResponse, ContainerTopResponse } from '../types/containers.ts';
 import type { IdResponse } from '../types/common.ts';
@@ -121,6 +121,7 @@ export function interactiveRoutes(r: Router, b: InteractiveBackend): void {
   });
   r.add('GET', '/containers/{id}/attach/ws', async (ctx) => {
     if (!ctx.upgrade) throw invalidArgument('websocket upgrade required');
+    const key = webSocketKey(ctx.req);
     const q = ctx.query;
     const att = b.attach(ctx.params.id, {
       stream: q.bool('stream'),
@@ -130,12 +131,7 @@ export function interactiveRoutes(r: Router, b: InteractiveBackend): void {
       stderr: q.bool('stderr'),
       detachKeys: q.str('detachKeys'),
     });
-    const ws = acceptWebSocket(
-      ctx.upgrade.socket,
-      ctx.upgrade.head,
-      ctx.req.headers,
-      versionAtLeast(ctx.version, '1.28'),
-    );
+    const ws = acceptWebSocket(ctx.upgrade.socket, ctx.upgrade.head, key, versionAtLeast(ctx.version, '1.28'));
     await att.run(ws, false);
   });
   r.add('POST', '/containers/{id}/exec', async (ctx) => {
