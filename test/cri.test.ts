@@ -541,3 +541,52 @@ test('berthd killed during RunPodSandbox (CNI ADD half done): start-up undoes th
   assert.equal(execFileSync('/usr/sbin/ip', ['-o', 'link', 'show', 'master', bridge]).toString().trim(), '');
   assert.ok(!existsSync(pinned[0]), 'the namespace is unpinned');
 });
+
+// Kubelet resizes a pod's cgroup itself, then tells the runtime the pod's new resources
+// (InPlacePodVerticalScaling): berthd keeps them in the sandbox's config, across a restart.
+test('UpdatePodSandboxResources: the pod config keeps the new overhead and resources, across a berthd SIGKILL', {
+  skip,
+}, async () => {
+  const podJson = writeJson('pod-resize.json', podConfig('resize', 0));
+  const pod = crictl(d, ['runp', podJson]);
+  const Runtime = makeGenericClientConstructor(criServices().runtime, 'RuntimeService');
+  const client = new Runtime(`unix://${d.execRoot}/cri.sock`, credentials.createInsecure()) as unknown as {
+    UpdatePodSandboxResources(req: object, cb: (err: (Error & { code?: number }) | null) => void): void;
+    close(): void;
+  };
+  const update = (req: object) =>
+    new Promise<void>((resolve, reject) =>
+      client.UpdatePodSandboxResources(req, (err) => (err ? reject(err) : resolve())),
+    );
+  // crictl parses the verbose info's JSON into "info".
+  const linuxOf = () => JSON.parse(crictl(d, ['inspectp', pod])).info.config.linux;
+  try {
+    await update({
+      pod_sandbox_id: pod,
+      overhead: { cpu_shares: 26, memory_limit_in_bytes: 33554432 },
+      resources: { cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512, memory_limit_in_bytes: 268435456 },
+    });
+    const check = () => {
+      const linux = linuxOf();
+      assert.equal(Number(linux.overhead.memory_limit_in_bytes), 33554432);
+      assert.equal(Number(linux.overhead.cpu_shares), 26);
+      assert.equal(Number(linux.resources.cpu_quota), 50000);
+      assert.equal(Number(linux.resources.memory_limit_in_bytes), 268435456);
+    };
+    check();
+    await d.stop('SIGKILL');
+    await d.start();
+    check();
+    assert.equal(JSON.parse(crictl(d, ['inspectp', pod])).status.state, 'SANDBOX_READY');
+    await assert.rejects(
+      update({ pod_sandbox_id: 'f'.repeat(64), resources: {} }),
+      (err: Error & { code?: number }) => {
+        assert.equal(err.code, 5, 'NOT_FOUND');
+        return true;
+      },
+    );
+  } finally {
+    client.close();
+    crictl(d, ['rmp', '-f', pod]);
+  }
+});

@@ -27,6 +27,7 @@ import { containerStatus, listContainers } from '../services/cri/container-views
 import { execSync } from '../services/cri/exec-sync.ts';
 import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats } from '../services/cri/stats.ts';
 import { getContainerEvents } from '../services/cri/events.ts';
+import { updatePodSandboxResources } from '../services/cri/sandbox-update.ts';
 import { updateContainerResources } from '../services/cri/update-resources.ts';
 import { checkExec, streamExec } from '../services/cri/stream-exec.ts';
 import { checkAttach, streamAttach } from '../services/cri/stream-attach.ts';
@@ -126,6 +127,7 @@ export async function buildCri(
     StreamContainers: async (req, out) =>
       paged(listContainers(deps, req).containers, (containers) => out.write({ containers })),
     UpdateContainerResources: (req, ctx) => updateContainerResources(deps, op(ctx.signal), req),
+    UpdatePodSandboxResources: (req) => updatePodSandboxResources(deps, req),
     ContainerStats: (req) => containerStats(deps, req),
     ListContainerStats: (req) => listContainerStats(deps, req),
     StreamContainerStats: async (req, out) =>
