@@ -2,7 +2,8 @@
 // scripts/setup): images on the Engine API's store, a pod with a CNI network (its own
 // bridge and subnet, apart from other tests), a container in it reached on its pod IP and
 // a host port, CRI logs, ExecSync, the Docker API's view of pods, idempotent stop/remove,
-// streaming (crictl's transports, and port-forward as a kubelet proxies it).
+// streaming (crictl's transports, and port-forward as a kubelet proxies it), the metrics
+// kubelet's /metrics/cadvisor is built from (checked against the container's cgroup files).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -587,6 +588,185 @@ test('UpdatePodSandboxResources: the pod config keeps the new overhead and resou
     );
   } finally {
     client.close();
+    crictl(d, ['rmp', '-f', pod]);
+  }
+});
+
+interface CrictlMetric {
+  name: string;
+  labelValues?: string[];
+  metricType?: string;
+  value?: { value: string };
+}
+interface CrictlPodMetrics {
+  podSandboxId: string;
+  metrics?: CrictlMetric[];
+  containerMetrics?: { containerId: string; metrics?: CrictlMetric[] }[];
+}
+
+test('metrics for /metrics/cadvisor: descriptors pair with every metric, values match the cgroup files and /proc/net/dev', {
+  skip,
+}, async () => {
+  const busybox = `127.0.0.1:${reg.port}/e2e-test-images/busybox:1.29-2`;
+  crictl(d, ['pull', busybox]);
+  const podJson = writeJson('pod-metrics.json', podConfig('metrics', 0));
+  const pod = crictl(d, ['runp', podJson]);
+  const limitBytes = 96 << 20;
+  const ctr = crictl(d, [
+    'create',
+    pod,
+    writeJson('ctr-metrics.json', {
+      metadata: { name: 'burner' },
+      image: { image: busybox },
+      // 8 MiB in the writable layer, 24 MiB of shared memory (page cache that cannot be
+      // reclaimed without swap), a listener for traffic, one core kept busy.
+      command: [
+        'sh',
+        '-c',
+        'dd if=/dev/zero of=/tmp/fill bs=1M count=8; dd if=/dev/zero of=/dev/shm/fill bs=1M count=24; nc -ll -p 8080 -e cat & while :; do :; done',
+      ],
+      log_path: 'burner.log',
+      linux: { resources: { memory_limit_in_bytes: limitBytes } },
+    }),
+    podJson,
+  ]);
+  crictl(d, ['start', ctr]);
+  const inside = (cmd: string) => crictl(d, ['exec', '-s', ctr, 'sh', '-c', cmd]);
+  const cgroup = (v1: string, v2: string) => inside(`cat /sys/fs/cgroup/${v1} 2>/dev/null || cat /sys/fs/cgroup/${v2}`);
+  const eth0 = () => {
+    const line = inside('cat /proc/net/dev')
+      .split('\n')
+      .find((l) => l.trim().startsWith('eth0:'))!;
+    const f = line.split(':')[1].trim().split(/\s+/).map(Number);
+    return { rx: f[0], tx: f[8] };
+  };
+  try {
+    await waitFor(async () => inside('ls -l /dev/shm/fill 2>&1 || true').includes(String(24 << 20)), 30_000, 200);
+    // nc listening on 8080 (1F90), state 0A.
+    await waitFor(
+      async () => /:1F90 0+:0000 0A /.test(inside('cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; true')),
+      30_000,
+      200,
+    );
+    const descs: { name: string; help: string; labelKeys: string[] }[] = JSON.parse(
+      crictl(d, ['metricdescs', '-o', 'json']),
+    ).descriptors;
+    const byName = new Map(descs.map((x) => [x.name, x]));
+    for (const x of descs) {
+      assert.ok(x.help, `${x.name} has help`);
+      assert.deepEqual(x.labelKeys.slice(0, 6), ['container', 'id', 'image', 'name', 'namespace', 'pod'], x.name);
+    }
+    const scrape = (): { pod: CrictlMetric[]; ctr: CrictlMetric[] } => {
+      const all: CrictlPodMetrics[] = JSON.parse(crictl(d, ['metricsp', '-o', 'json'])).podMetrics;
+      const p = all.find((x) => x.podSandboxId === pod);
+      assert.ok(p, 'the pod is listed');
+      const c = p.containerMetrics?.find((x) => x.containerId === ctr);
+      assert.ok(c, 'its container is listed');
+      return { pod: p.metrics ?? [], ctr: c.metrics ?? [] };
+    };
+    const value = (ms: CrictlMetric[], name: string, extra: string[] = []) => {
+      const m = ms.find((x) => x.name === name && extra.every((v, i) => x.labelValues?.[6 + i] === v));
+      assert.ok(m, `${name} ${extra.join(' ')} is there`);
+      return Number(m.value?.value ?? 0);
+    };
+    const first = scrape();
+    // Every metric is described, and its label values pair one to one with the keys.
+    for (const [who, ms, container] of [
+      ['pod', first.pod, 'POD'],
+      ['container', first.ctr, 'burner'],
+    ] as const)
+      for (const m of ms) {
+        const x = byName.get(m.name);
+        assert.ok(x, `${who} metric ${m.name} has a descriptor`);
+        assert.equal(m.labelValues?.length, x.labelKeys.length, `${m.name}: ${m.labelValues} for ${x.labelKeys}`);
+        assert.deepEqual(m.labelValues.slice(0, 6), [
+          container,
+          who === 'pod' ? pod : ctr,
+          m.labelValues[2],
+          m.labelValues[3],
+          'berth-test',
+          'metrics',
+        ]);
+        assert.ok(m.labelValues[3].startsWith(who === 'pod' ? 'k8s_POD_metrics_' : 'k8s_burner_metrics_'), m.name);
+        assert.equal(
+          m.metricType ?? 'COUNTER',
+          /_total$|_failcnt$/.test(m.name) && m.name !== 'container_fs_inodes_total' ? 'COUNTER' : 'GAUGE',
+          m.name,
+        );
+      }
+    assert.ok(first.ctr.every((m) => m.labelValues?.[2] === busybox));
+    // Every described metric is served for a running container, but those that depend on the
+    // host (swap and kernel memory accounting, block I/O) or on a setting this pod lacks.
+    const optional =
+      /^container_(spec_cpu_quota|memory_swap|memory_kernel_usage|fs_(reads|writes)_.*|blkio_.*|network_.*)$/;
+    const names = new Set(first.ctr.map((m) => m.name));
+    assert.deepEqual(
+      descs.map((x) => x.name).filter((n) => !optional.test(n) && !names.has(n)),
+      [],
+      'described but not served',
+    );
+    // Memory: the limit set, and the usage, page cache and working set the cgroup shows.
+    assert.equal(value(first.ctr, 'container_spec_memory_limit_bytes'), limitBytes);
+    assert.equal(Number(cgroup('memory/memory.limit_in_bytes', 'memory.max')), limitBytes);
+    const usage = Number(cgroup('memory/memory.usage_in_bytes', 'memory.current'));
+    assert.ok(value(first.ctr, 'container_memory_usage_bytes') >= 24 << 20, 'the shared memory is charged');
+    assert.ok(Math.abs(value(first.ctr, 'container_memory_usage_bytes') - usage) < 8 << 20, `usage ${usage}`);
+    assert.ok(value(first.ctr, 'container_memory_cache') >= 24 << 20);
+    assert.ok(value(first.ctr, 'container_memory_rss') > 0);
+    assert.ok(
+      value(first.ctr, 'container_memory_working_set_bytes') <= value(first.ctr, 'container_memory_usage_bytes'),
+    );
+    const pidsMax = cgroup('pids/pids.max', 'pids.max');
+    assert.equal(value(first.ctr, 'container_threads_max'), pidsMax === 'max' ? 0 : Number(pidsMax));
+    assert.ok(value(first.ctr, 'container_processes') >= 2, 'sh and nc');
+    assert.ok(value(first.ctr, 'container_sockets') >= 1, "nc's listening socket");
+    const fsUsed = first.ctr.find((m) => m.name === 'container_fs_usage_bytes');
+    assert.ok(fsUsed && Number(fsUsed.value?.value) >= 8 << 20, 'the writable layer holds /tmp/fill');
+    // CPU: whole seconds of the cgroup's usage, growing while the loop spins.
+    const cpuUsage = () => Number(cgroup('cpuacct/cpuacct.usage', 'cpu.stat').match(/^(?:usage_usec )?(\d+)/m)![1]);
+    const before = cpuUsage();
+    const cpu1 = value(scrape().ctr, 'container_cpu_usage_seconds_total');
+    const after = cpuUsage();
+    const v2 = !/^\d+$/.test(cgroup('cpuacct/cpuacct.usage', 'cpu.stat'));
+    const toSeconds = (n: number) => Math.floor(v2 ? n / 1e6 : n / 1e9);
+    assert.ok(
+      cpu1 >= toSeconds(before) && cpu1 <= toSeconds(after),
+      `${toSeconds(before)} <= ${cpu1} <= ${toSeconds(after)}`,
+    );
+    await waitFor(async () => value(scrape().ctr, 'container_cpu_usage_seconds_total') > cpu1, 30_000, 250);
+    // Network: the pod's eth0 counters, growing with traffic sent to the pod's address.
+    const podIp = JSON.parse(crictl(d, ['inspectp', pod])).status.network.ip;
+    const rx0 = eth0().rx;
+    const { connect } = await import('node:net');
+    await new Promise<void>((resolve, reject) => {
+      const s = connect(8080, podIp, () => s.end(Buffer.alloc(200_000, 'x')));
+      s.on('data', () => {});
+      s.on('close', () => resolve());
+      s.on('error', reject);
+    });
+    const rx1 = eth0().rx;
+    assert.ok(rx1 - rx0 >= 200_000, `eth0 received ${rx1 - rx0}`);
+    const after1 = scrape().pod;
+    const rx = value(after1, 'container_network_receive_bytes_total', ['eth0']);
+    assert.ok(rx >= rx1 && rx <= eth0().rx, `${rx1} <= ${rx}`);
+    assert.ok(value(after1, 'container_network_transmit_bytes_total', ['eth0']) > 0);
+    // The stream sends the same pods.
+    const Runtime = makeGenericClientConstructor(criServices().runtime, 'RuntimeService');
+    const client = new Runtime(`unix://${d.execRoot}/cri.sock`, credentials.createInsecure()) as unknown as {
+      StreamPodSandboxMetrics(req: object): NodeJS.ReadableStream;
+      close(): void;
+    };
+    try {
+      const ids: string[] = [];
+      for await (const msg of client.StreamPodSandboxMetrics({}) as AsyncIterable<{
+        pod_sandbox_metrics: { pod_sandbox_id: string }[];
+      }>)
+        ids.push(...msg.pod_sandbox_metrics.map((p) => p.pod_sandbox_id));
+      assert.ok(ids.includes(pod), `${ids}`);
+    } finally {
+      client.close();
+    }
+  } finally {
     crictl(d, ['rmp', '-f', pod]);
   }
 });

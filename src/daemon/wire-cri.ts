@@ -28,6 +28,7 @@ import { execSync } from '../services/cri/exec-sync.ts';
 import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats } from '../services/cri/stats.ts';
 import { getContainerEvents } from '../services/cri/events.ts';
 import { updatePodSandboxResources } from '../services/cri/sandbox-update.ts';
+import { listMetricDescriptors, listPodSandboxMetrics } from '../services/cri/metrics.ts';
 import { updateContainerResources } from '../services/cri/update-resources.ts';
 import { checkExec, streamExec } from '../services/cri/stream-exec.ts';
 import { checkAttach, streamAttach } from '../services/cri/stream-attach.ts';
@@ -136,6 +137,12 @@ export async function buildCri(
     ListPodSandboxStats: (req) => listPodSandboxStats(deps, req),
     StreamPodSandboxStats: async (req, out) =>
       paged((await listPodSandboxStats(deps, req)).stats, (pod_sandbox_stats) => out.write({ pod_sandbox_stats })),
+    ListMetricDescriptors: async () => listMetricDescriptors(),
+    ListPodSandboxMetrics: () => listPodSandboxMetrics(deps),
+    StreamPodSandboxMetrics: async (_req, out) =>
+      paged((await listPodSandboxMetrics(deps)).pod_metrics, (pod_sandbox_metrics) =>
+        out.write({ pod_sandbox_metrics }),
+      ),
     GetContainerEvents: (_req, out) => getContainerEvents(deps, (m) => out.write(m), out.signal),
     ReopenContainerLog: (req) => reopenContainerLog(deps, req),
     ExecSync: (req, ctx) => execSync(deps, req, ctx.signal),

@@ -35,6 +35,13 @@ test('v2 files: memory, pids, io and CPU read into the stats sample; sysinfo fro
     await writeFile(join(c, 'pids.current'), '3\n');
     await writeFile(join(c, 'pids.max'), '50\n');
     await writeFile(join(c, 'io.stat'), '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n');
+    await writeFile(join(c, 'memory.events'), 'low 0\nhigh 0\nmax 7\noom 2\noom_kill 1\noom_group_kill 0\n');
+    await writeFile(join(c, 'memory.swap.current'), '0\n');
+    await writeFile(join(c, 'memory.swap.max'), '134217728\n');
+    await writeFile(join(c, 'memory.low'), '0\n');
+    await writeFile(join(c, 'cpu.weight'), '100\n');
+    await writeFile(join(c, 'cpu.max'), '50000 100000\n');
+    await writeFile(join(c, 'cgroup.procs'), '10\n11\n');
     const s = (await readV2(c))!;
     assert.deepEqual(s.cpu, {
       total: 2_500_000,
@@ -50,7 +57,20 @@ test('v2 files: memory, pids, io and CPU read into the stats sample; sysinfo fro
       maxUsage: 2097152,
       limit: 67108864,
       stats: { anon: 4096, file: 8192, inactive_file: 4096 },
+      failcnt: 7,
+      kernel: undefined,
+      swap: 0,
+      oomKills: 1,
     });
+    // cpu.weight back to shares as cAdvisor turns it (runc's mapping is not one to one).
+    assert.deepEqual(s.settings, {
+      cpuShares: 2597,
+      cpuPeriod: 100000,
+      cpuQuota: 50000,
+      memoryReservation: 0,
+      memorySwap: 134217728,
+    });
+    assert.deepEqual(s.procs, [10, 11]);
     assert.deepEqual(s.pids, { current: 3, limit: 50 });
     assert.deepEqual(s.blkio.serviceBytes, [
       { major: 8, minor: 0, op: 'read', value: 4096 },
@@ -58,8 +78,12 @@ test('v2 files: memory, pids, io and CPU read into the stats sample; sysinfo fro
     ]);
     await writeFile(join(c, 'memory.max'), 'max\n');
     await writeFile(join(c, 'pids.max'), 'max\n');
+    await writeFile(join(c, 'cpu.max'), 'max 100000\n');
+    await writeFile(join(c, 'memory.swap.max'), 'max\n');
     const unl = (await readV2(c))!;
     assert.equal(unl.memory.limit, Infinity);
+    assert.equal(unl.settings?.cpuQuota, Infinity);
+    assert.equal(unl.settings?.memorySwap, Infinity);
     assert.equal(unl.pids.limit, 0);
     const info = readCgroupInfo(root);
     assert.equal(info.version, 2);

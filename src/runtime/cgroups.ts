@@ -21,9 +21,38 @@ export interface CgroupSample {
     throttledPeriods: number;
     throttledTime: number;
   };
-  memory: { usage: number; maxUsage: number; limit: number; stats: Record<string, number> };
+  memory: {
+    usage: number;
+    maxUsage: number;
+    limit: number;
+    stats: Record<string, number>;
+    /** Times usage hit the limit (v1 memory.failcnt, v2 memory.events `max`). */
+    failcnt?: number;
+    /** Kernel memory charged (v1 memory.kmem.usage_in_bytes, v2 memory.stat `kernel`). */
+    kernel?: number;
+    /** Swap in use (v1 with swap accounting: memory.stat `total_swap`; v2 memory.swap.current). */
+    swap?: number;
+    /** Processes the OOM killer killed (v1 memory.oom_control, v2 memory.events `oom_kill`). */
+    oomKills?: number;
+  };
   pids: { current: number; limit: number };
   blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
+  /** What the cgroup is set to (Infinity: no limit); a field the host does not keep is absent. */
+  settings?: CgroupSettings;
+  /** The cgroup's processes (cgroup.procs), host PIDs. */
+  procs?: number[];
+}
+
+export interface CgroupSettings {
+  /** v1 cpu.shares; v2 cpu.weight turned back into shares as runc maps them. */
+  cpuShares?: number;
+  /** The CFS period and quota, µs (v1 cpu.cfs_period_us/cfs_quota_us, v2 cpu.max). */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  /** v1 memory.soft_limit_in_bytes, v2 memory.low. */
+  memoryReservation?: number;
+  /** v1 memory.memsw.limit_in_bytes (memory plus swap), v2 memory.swap.max. */
+  memorySwap?: number;
 }
 
 const ROOT = '/sys/fs/cgroup';
@@ -38,6 +67,15 @@ const num = async (p: string): Promise<number | undefined> => {
   const v = t.trim();
   return v === 'max' ? Infinity : Number(v);
 };
+
+/** v1's "no limit" values (a page-rounded int64 max, or -1) as Infinity. */
+const v1Limit = (v: number | undefined) => (v === undefined ? undefined : v >= V1_UNLIMITED || v < 0 ? Infinity : v);
+
+/** cgroup.procs: one PID a line. */
+const pidsOf = (t: string | undefined) => (t === undefined ? undefined : t.split('\n').filter(Boolean).map(Number));
+
+/** cpu.weight (1-10000) back to cpu.shares (2-262144), as cAdvisor inverts runc's mapping. */
+export const weightToShares = (w: number) => 2 + Math.floor(((w - 1) * 262142) / 9999);
 
 /** "key value" lines → record. */
 export function parseFlatKeyed(t: string | undefined): Record<string, number> {
@@ -115,8 +153,20 @@ async function readV1(path: string): Promise<CgroupSample | undefined> {
       text(d('blkio', 'blkio.throttle.io_serviced')),
     ]);
   if (total === undefined && usage === undefined) return undefined;
+  const [failcnt, kmem, oomControl, shares, period, quota, soft, memsw, procs] = await Promise.all([
+    num(d('memory', 'memory.failcnt')),
+    num(d('memory', 'memory.kmem.usage_in_bytes')),
+    text(d('memory', 'memory.oom_control')),
+    num(d('cpu', 'cpu.shares')),
+    num(d('cpu', 'cpu.cfs_period_us')),
+    num(d('cpu', 'cpu.cfs_quota_us')),
+    num(d('memory', 'memory.soft_limit_in_bytes')),
+    num(d('memory', 'memory.memsw.limit_in_bytes')),
+    text(d('pids', 'cgroup.procs')).then((t) => t ?? text(d('memory', 'cgroup.procs'))),
+  ]);
   const ticks = parseFlatKeyed(cpuacct);
   const cs = parseFlatKeyed(cpuStat);
+  const ms = parseFlatKeyed(memStat);
   return {
     cpu: {
       total: total ?? 0,
@@ -131,10 +181,23 @@ async function readV1(path: string): Promise<CgroupSample | undefined> {
       usage: usage ?? 0,
       maxUsage: maxUsage ?? 0,
       limit: limit === undefined || limit >= V1_UNLIMITED ? Infinity : limit,
-      stats: parseFlatKeyed(memStat),
+      stats: ms,
+      failcnt,
+      kernel: kmem,
+      // memory.stat carries swap only when the kernel accounts it (swapaccount=1).
+      swap: ms.total_swap ?? ms.swap,
+      oomKills: oomControl === undefined ? undefined : (parseFlatKeyed(oomControl).oom_kill ?? 0),
     },
     pids: { current: pidsCur ?? 0, limit: pidsMax === undefined || pidsMax === Infinity ? 0 : pidsMax },
     blkio: { serviceBytes: parseBlkioV1(bytes), serviced: parseBlkioV1(ios) },
+    settings: {
+      cpuShares: shares,
+      cpuPeriod: period,
+      cpuQuota: v1Limit(quota),
+      memoryReservation: v1Limit(soft),
+      memorySwap: v1Limit(memsw),
+    },
+    procs: pidsOf(procs),
   };
 }
 
@@ -151,7 +214,20 @@ export async function readV2(dir: string): Promise<CgroupSample | undefined> {
     text(join(dir, 'io.stat')),
   ]);
   if (cpuStat === undefined) return undefined;
+  const [events, swap, weight, cpuMax, low, swapMax, procs] = await Promise.all([
+    text(join(dir, 'memory.events')),
+    num(join(dir, 'memory.swap.current')),
+    num(join(dir, 'cpu.weight')),
+    text(join(dir, 'cpu.max')),
+    num(join(dir, 'memory.low')),
+    num(join(dir, 'memory.swap.max')),
+    text(join(dir, 'cgroup.procs')),
+  ]);
   const cs = parseFlatKeyed(cpuStat);
+  const ms = parseFlatKeyed(memStat);
+  const ev = events === undefined ? undefined : parseFlatKeyed(events);
+  // cpu.max: "<quota|max> <period>".
+  const [quota, period] = (cpuMax ?? '').trim().split(/\s+/);
   return {
     cpu: {
       total: (cs.usage_usec ?? 0) * 1000,
@@ -162,8 +238,25 @@ export async function readV2(dir: string): Promise<CgroupSample | undefined> {
       throttledPeriods: cs.nr_throttled ?? 0,
       throttledTime: (cs.throttled_usec ?? 0) * 1000,
     },
-    memory: { usage: usage ?? 0, maxUsage: peak ?? 0, limit: max ?? Infinity, stats: parseFlatKeyed(memStat) },
+    memory: {
+      usage: usage ?? 0,
+      maxUsage: peak ?? 0,
+      limit: max ?? Infinity,
+      stats: ms,
+      failcnt: ev?.max,
+      kernel: ms.kernel,
+      swap,
+      oomKills: ev?.oom_kill,
+    },
     pids: { current: pidsCur ?? 0, limit: pidsMax === undefined || pidsMax === Infinity ? 0 : pidsMax },
     blkio: parseIoStatV2(io),
+    settings: {
+      cpuShares: weight === undefined ? undefined : weightToShares(weight),
+      cpuPeriod: period ? Number(period) : undefined,
+      cpuQuota: quota === 'max' ? Infinity : quota ? Number(quota) : undefined,
+      memoryReservation: low,
+      memorySwap: swapMax,
+    },
+    procs: pidsOf(procs),
   };
 }

@@ -120,9 +120,28 @@ export interface CgroupSample {
     throttledPeriods: number;
     throttledTime: number;
   };
-  memory: { usage: number; maxUsage: number; limit: number; stats: Record<string, number> };
+  memory: {
+    usage: number;
+    maxUsage: number;
+    limit: number;
+    stats: Record<string, number>;
+    failcnt?: number;
+    kernel?: number;
+    swap?: number;
+    oomKills?: number;
+  };
   pids: { current: number; limit: number };
   blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
+  /** What the cgroup is set to (Infinity: no limit), as runtime/cgroups.ts reads it. */
+  settings?: {
+    cpuShares?: number;
+    cpuPeriod?: number;
+    cpuQuota?: number;
+    memoryReservation?: number;
+    memorySwap?: number;
+  };
+  /** The cgroup's processes, host PIDs. */
+  procs?: number[];
 }
 export interface BlkioEntry {
   major: number;

@@ -53,7 +53,8 @@ function memoryOf(s: CgroupSample, at: bigint): cri.MemoryUsage {
   };
 }
 
-async function sampleOf(deps: CriDeps, c: Container): Promise<CgroupSample | undefined> {
+/** A running (or paused) container's cgroup sample; none for the others. */
+export async function sampleOf(deps: CriDeps, c: Container): Promise<CgroupSample | undefined> {
   if (c.runtime.state.Status !== 'running' && c.runtime.state.Status !== 'paused') return undefined;
   return deps.containers.runtime.cgroupStats(c.record.id).catch(() => undefined);
 }
