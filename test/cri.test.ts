@@ -609,6 +609,7 @@ test('metrics for /metrics/cadvisor: descriptors pair with every metric, values 
 }, async () => {
   const busybox = `127.0.0.1:${reg.port}/e2e-test-images/busybox:1.29-2`;
   crictl(d, ['pull', busybox]);
+  const busyboxId = JSON.parse(crictl(d, ['inspecti', busybox])).status.id;
   const podJson = writeJson('pod-metrics.json', podConfig('metrics', 0));
   const pod = crictl(d, ['runp', podJson]);
   const limitBytes = 96 << 20;
@@ -617,7 +618,8 @@ test('metrics for /metrics/cadvisor: descriptors pair with every metric, values 
     pod,
     writeJson('ctr-metrics.json', {
       metadata: { name: 'burner' },
-      image: { image: busybox },
+      // As kubelet sends it: the image ID, the pod spec's name beside it.
+      image: { image: busyboxId, user_specified_image: busybox },
       // 8 MiB in the writable layer, 24 MiB of shared memory (page cache that cannot be
       // reclaimed without swap), a listener for traffic, one core kept busy.
       command: [
@@ -694,7 +696,10 @@ test('metrics for /metrics/cadvisor: descriptors pair with every metric, values 
           m.name,
         );
       }
+    // The image as a name: the pod spec's for a container, the infra image's tag for the pod.
     assert.ok(first.ctr.every((m) => m.labelValues?.[2] === busybox));
+    assert.ok(first.pod.every((m) => m.labelValues?.[2] && !/sha256|^[0-9a-f]{64}$/.test(m.labelValues[2])));
+    assert.equal(JSON.parse(crictl(d, ['inspect', ctr])).status.image.userSpecifiedImage, busybox);
     // Every described metric is served for a running container, but those that depend on the
     // host (swap and kernel memory accounting, block I/O) or on a setting this pod lacks.
     const optional =

@@ -179,6 +179,7 @@ export async function createContainer(
     annotations: config.annotations,
     image: imageName,
     imageRef: image.id,
+    ...(config.image?.user_specified_image ? { userImage: config.image.user_specified_image } : {}),
     logPath,
     createdAt: nowNs(),
   };

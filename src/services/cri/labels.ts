@@ -16,6 +16,8 @@ export interface CriContainerMeta {
   /** The image as kubelet named it, and the resolved image ID. */
   image: string;
   imageRef: string;
+  /** The image as the pod spec names it (kubelet sends the ID as `image`); absent when not sent. */
+  userImage?: string;
   logPath: string;
   /** ns since the epoch, as a decimal string. */
   createdAt: string;

@@ -10,6 +10,7 @@ import type * as cri from '../../cri-types/api.ts';
 import type { SandboxRecord } from '../../pods/store.ts';
 import { parseNetDev } from '../containers/stats.ts';
 import type { CriDeps } from './deps.ts';
+import { findImage, repoTagsOf } from './images.ts';
 import { readCriMeta } from './labels.ts';
 import {
   containerMetrics,
@@ -41,7 +42,7 @@ async function podMetrics(deps: CriDeps, s: SandboxRecord): Promise<cri.PodSandb
     const subject: Subject = {
       container: 'POD',
       id: s.id,
-      image: infra.record.config.Image ?? '',
+      image: imageLabel(deps, infra.record.config.Image ?? '', infra.record.image),
       name: infra.record.name,
       ...pod,
     };
@@ -62,7 +63,7 @@ async function podMetrics(deps: CriDeps, s: SandboxRecord): Promise<cri.PodSandb
       const subject: Subject = {
         container: meta?.metadata.name ?? '',
         id: c.record.id,
-        image: meta?.image ?? '',
+        image: meta ? (meta.userImage ?? imageLabel(deps, meta.image, meta.imageRef)) : '',
         name: c.record.name,
         ...pod,
       };
@@ -70,6 +71,17 @@ async function podMetrics(deps: CriDeps, s: SandboxRecord): Promise<cri.PodSandb
     }),
   );
   return { pod_sandbox_id: s.id, metrics, container_metrics };
+}
+
+/**
+ * The `image` label: a name, as cAdvisor shows it. kubelet creates containers from the image
+ * ID (the pod spec's name comes as user_specified_image, used first) and the infra is made
+ * from the ID: an ID is shown as the image's first tag, when it has one.
+ */
+function imageLabel(deps: CriDeps, sent: string, id: string): string {
+  if (!/^(sha256:)?[0-9a-f]{64}$/.test(sent)) return sent;
+  const img = findImage(deps.images, id);
+  return (img && repoTagsOf(deps.images, img)[0]) || sent;
 }
 
 async function readingOf(deps: CriDeps, c: Container): Promise<ContainerReading | undefined> {
