@@ -395,7 +395,7 @@ export async function createRuntime(config: DaemonConfig, log: Logger, remap?: R
       delete (proc as { consoleSize?: unknown }).consoleSize;
       return proc;
     },
-    cgroupStats: async (id) => readCgroup(await cgroupPathOf(id)),
+    cgroupStats: async (id, opts) => readCgroup(await cgroupPathOf(id), opts),
     async create(req: CreateTaskRequest): Promise<Task> {
       const bundleDir = bundleOf(req.id);
       // A bundle with a shim's address belongs to a task (it may be running): never wipe it.

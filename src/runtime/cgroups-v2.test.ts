@@ -42,7 +42,7 @@ test('v2 files: memory, pids, io and CPU read into the stats sample; sysinfo fro
     await writeFile(join(c, 'cpu.weight'), '100\n');
     await writeFile(join(c, 'cpu.max'), '50000 100000\n');
     await writeFile(join(c, 'cgroup.procs'), '10\n11\n');
-    const s = (await readV2(c))!;
+    const s = (await readV2(c, { detail: true }))!;
     assert.deepEqual(s.cpu, {
       total: 2_500_000,
       user: 2_000_000,
@@ -80,11 +80,16 @@ test('v2 files: memory, pids, io and CPU read into the stats sample; sysinfo fro
     await writeFile(join(c, 'pids.max'), 'max\n');
     await writeFile(join(c, 'cpu.max'), 'max 100000\n');
     await writeFile(join(c, 'memory.swap.max'), 'max\n');
-    const unl = (await readV2(c))!;
+    const unl = (await readV2(c, { detail: true }))!;
     assert.equal(unl.memory.limit, Infinity);
     assert.equal(unl.settings?.cpuQuota, Infinity);
     assert.equal(unl.settings?.memorySwap, Infinity);
     assert.equal(unl.pids.limit, 0);
+    // Without `detail` (docker stats, the CRI's stats) those files are not read.
+    const plain = (await readV2(c))!;
+    assert.equal(plain.settings, undefined);
+    assert.equal(plain.procs, undefined);
+    assert.equal(plain.memory.failcnt, undefined);
     const info = readCgroupInfo(root);
     assert.equal(info.version, 2);
     assert.ok(info.memoryLimit && info.pidsLimit && info.cpuCfs && info.cpuset && info.blkioReadBpsDevice);

@@ -130,13 +130,35 @@ export async function oomKills(cgroupsPath: string): Promise<number> {
   return parseFlatKeyed(await text(file)).oom_kill ?? 0;
 }
 
-/** Reads the cgroup at `cgroupsPath` (the spec's linux.cgroupsPath); undefined if it is gone. */
-export async function readCgroup(cgroupsPath: string): Promise<CgroupSample | undefined> {
-  return (await isUnified()) ? readV2(join(ROOT, cgroupsPath)) : readV1(cgroupsPath);
+/**
+ * `detail` adds the counters, settings and process list (memory failcnt, kernel, swap, OOM
+ * kills; `settings`; `procs`) that only the CRI's metrics show: the files are read then
+ * only, in the same round as the rest, so `docker stats` and the CRI's stats never pay for them.
+ */
+export interface ReadOptions {
+  detail?: boolean;
 }
 
-async function readV1(path: string): Promise<CgroupSample | undefined> {
+/** Reads the cgroup at `cgroupsPath` (the spec's linux.cgroupsPath); undefined if it is gone. */
+export async function readCgroup(cgroupsPath: string, opts: ReadOptions = {}): Promise<CgroupSample | undefined> {
+  return (await isUnified()) ? readV2(join(ROOT, cgroupsPath), opts) : readV1(cgroupsPath, opts);
+}
+
+async function readV1(path: string, opts: ReadOptions): Promise<CgroupSample | undefined> {
   const d = (ctl: string, f: string) => join(ROOT, ctl, path, f);
+  const detail = opts.detail
+    ? Promise.all([
+        num(d('memory', 'memory.failcnt')),
+        num(d('memory', 'memory.kmem.usage_in_bytes')),
+        text(d('memory', 'memory.oom_control')),
+        num(d('cpu', 'cpu.shares')),
+        num(d('cpu', 'cpu.cfs_period_us')),
+        num(d('cpu', 'cpu.cfs_quota_us')),
+        num(d('memory', 'memory.soft_limit_in_bytes')),
+        num(d('memory', 'memory.memsw.limit_in_bytes')),
+        text(d('pids', 'cgroup.procs')).then((t) => t ?? text(d('memory', 'cgroup.procs'))),
+      ])
+    : undefined;
   const [total, percpu, cpuacct, cpuStat, usage, maxUsage, limit, memStat, pidsCur, pidsMax, bytes, ios] =
     await Promise.all([
       num(d('cpuacct', 'cpuacct.usage')),
@@ -152,18 +174,9 @@ async function readV1(path: string): Promise<CgroupSample | undefined> {
       text(d('blkio', 'blkio.throttle.io_service_bytes')),
       text(d('blkio', 'blkio.throttle.io_serviced')),
     ]);
+  // The detail reads never reject (text and num answer undefined): nothing is left dangling.
   if (total === undefined && usage === undefined) return undefined;
-  const [failcnt, kmem, oomControl, shares, period, quota, soft, memsw, procs] = await Promise.all([
-    num(d('memory', 'memory.failcnt')),
-    num(d('memory', 'memory.kmem.usage_in_bytes')),
-    text(d('memory', 'memory.oom_control')),
-    num(d('cpu', 'cpu.shares')),
-    num(d('cpu', 'cpu.cfs_period_us')),
-    num(d('cpu', 'cpu.cfs_quota_us')),
-    num(d('memory', 'memory.soft_limit_in_bytes')),
-    num(d('memory', 'memory.memsw.limit_in_bytes')),
-    text(d('pids', 'cgroup.procs')).then((t) => t ?? text(d('memory', 'cgroup.procs'))),
-  ]);
+  const [failcnt, kmem, oomControl, shares, period, quota, soft, memsw, procs] = (await detail) ?? [];
   const ticks = parseFlatKeyed(cpuacct);
   const cs = parseFlatKeyed(cpuStat);
   const ms = parseFlatKeyed(memStat);
@@ -190,19 +203,32 @@ async function readV1(path: string): Promise<CgroupSample | undefined> {
     },
     pids: { current: pidsCur ?? 0, limit: pidsMax === undefined || pidsMax === Infinity ? 0 : pidsMax },
     blkio: { serviceBytes: parseBlkioV1(bytes), serviced: parseBlkioV1(ios) },
-    settings: {
-      cpuShares: shares,
-      cpuPeriod: period,
-      cpuQuota: v1Limit(quota),
-      memoryReservation: v1Limit(soft),
-      memorySwap: v1Limit(memsw),
-    },
-    procs: pidsOf(procs),
+    ...(opts.detail && {
+      settings: {
+        cpuShares: shares,
+        cpuPeriod: period,
+        cpuQuota: v1Limit(quota),
+        memoryReservation: v1Limit(soft),
+        memorySwap: v1Limit(memsw),
+      },
+      procs: pidsOf(procs),
+    }),
   };
 }
 
 /** A v2 cgroup directory's usage (exported for tests that mount a cgroup2 hierarchy of their own). */
-export async function readV2(dir: string): Promise<CgroupSample | undefined> {
+export async function readV2(dir: string, opts: ReadOptions = {}): Promise<CgroupSample | undefined> {
+  const detail = opts.detail
+    ? Promise.all([
+        text(join(dir, 'memory.events')),
+        num(join(dir, 'memory.swap.current')),
+        num(join(dir, 'cpu.weight')),
+        text(join(dir, 'cpu.max')),
+        num(join(dir, 'memory.low')),
+        num(join(dir, 'memory.swap.max')),
+        text(join(dir, 'cgroup.procs')),
+      ])
+    : undefined;
   const [cpuStat, usage, peak, max, memStat, pidsCur, pidsMax, io] = await Promise.all([
     text(join(dir, 'cpu.stat')),
     num(join(dir, 'memory.current')),
@@ -214,15 +240,7 @@ export async function readV2(dir: string): Promise<CgroupSample | undefined> {
     text(join(dir, 'io.stat')),
   ]);
   if (cpuStat === undefined) return undefined;
-  const [events, swap, weight, cpuMax, low, swapMax, procs] = await Promise.all([
-    text(join(dir, 'memory.events')),
-    num(join(dir, 'memory.swap.current')),
-    num(join(dir, 'cpu.weight')),
-    text(join(dir, 'cpu.max')),
-    num(join(dir, 'memory.low')),
-    num(join(dir, 'memory.swap.max')),
-    text(join(dir, 'cgroup.procs')),
-  ]);
+  const [events, swap, weight, cpuMax, low, swapMax, procs] = (await detail) ?? [];
   const cs = parseFlatKeyed(cpuStat);
   const ms = parseFlatKeyed(memStat);
   const ev = events === undefined ? undefined : parseFlatKeyed(events);
@@ -250,13 +268,15 @@ export async function readV2(dir: string): Promise<CgroupSample | undefined> {
     },
     pids: { current: pidsCur ?? 0, limit: pidsMax === undefined || pidsMax === Infinity ? 0 : pidsMax },
     blkio: parseIoStatV2(io),
-    settings: {
-      cpuShares: weight === undefined ? undefined : weightToShares(weight),
-      cpuPeriod: period ? Number(period) : undefined,
-      cpuQuota: quota === 'max' ? Infinity : quota ? Number(quota) : undefined,
-      memoryReservation: low,
-      memorySwap: swapMax,
-    },
-    procs: pidsOf(procs),
+    ...(opts.detail && {
+      settings: {
+        cpuShares: weight === undefined ? undefined : weightToShares(weight),
+        cpuPeriod: period ? Number(period) : undefined,
+        cpuQuota: quota === 'max' ? Infinity : quota ? Number(quota) : undefined,
+        memoryReservation: low,
+        memorySwap: swapMax,
+      },
+      procs: pidsOf(procs),
+    }),
   };
 }

@@ -196,8 +196,11 @@ export interface TaskRuntime {
   listTasks(): Promise<string[]>;
   /** The OCI process for an exec: the container's own process with the exec's changes. */
   buildExecProcess(input: ExecProcessInput): Promise<unknown>;
-  /** Reads the container's cgroup files (v1 or v2); undefined when it has none. */
-  cgroupStats(id: string): Promise<CgroupSample | undefined>;
+  /**
+   * Reads the container's cgroup files (v1 or v2); undefined when it has none. `detail` adds
+   * the memory counters, `settings` and `procs` (files read only then: the CRI's metrics).
+   */
+  cgroupStats(id: string, opts?: { detail?: boolean }): Promise<CgroupSample | undefined>;
   /** Docker's exit code for a failed create/start: 127 not found, 126 not executable, 125 other. */
   exitCodeFor(err: unknown): number;
 }

@@ -85,7 +85,7 @@ function imageLabel(deps: CriDeps, sent: string, id: string): string {
 }
 
 async function readingOf(deps: CriDeps, c: Container): Promise<ContainerReading | undefined> {
-  const sample = await sampleOf(deps, c);
+  const sample = await sampleOf(deps, c, { detail: true });
   if (!sample) return undefined;
   const at = BigInt(Date.now()) * 1_000_000n;
   const upper = `${deps.containers.store.dir(c.record.id)}/upper`;

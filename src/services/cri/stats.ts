@@ -53,10 +53,14 @@ function memoryOf(s: CgroupSample, at: bigint): cri.MemoryUsage {
   };
 }
 
-/** A running (or paused) container's cgroup sample; none for the others. */
-export async function sampleOf(deps: CriDeps, c: Container): Promise<CgroupSample | undefined> {
+/** A running (or paused) container's cgroup sample; none for the others. `detail`: see cgroupStats. */
+export async function sampleOf(
+  deps: CriDeps,
+  c: Container,
+  opts: { detail?: boolean } = {},
+): Promise<CgroupSample | undefined> {
   if (c.runtime.state.Status !== 'running' && c.runtime.state.Status !== 'paused') return undefined;
-  return deps.containers.runtime.cgroupStats(c.record.id).catch(() => undefined);
+  return deps.containers.runtime.cgroupStats(c.record.id, opts).catch(() => undefined);
 }
 
 export async function statsOf(deps: CriDeps, c: Container, sample?: CgroupSample): Promise<cri.ContainerStats> {
