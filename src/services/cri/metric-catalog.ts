@@ -143,6 +143,11 @@ class Builder {
   }
 }
 
+/** kubelet's and cAdvisor's working set: usage less the inactive file pages it could reclaim. */
+export function workingSetBytes(s: CgroupSample): number {
+  return Math.max(0, s.memory.usage - (stat(s.memory.stats, 'inactive_file', 'inactive_file') ?? 0));
+}
+
 /** cgroup v1 names the hierarchical figures total_*, v2's are hierarchical already. */
 const stat = (st: Record<string, number>, v1: string, v2: string): number | undefined =>
   st[`total_${v1}`] ?? st[v1] ?? st[v2];
@@ -167,8 +172,7 @@ export function containerMetrics(subject: Subject, r: ContainerReading): cri.Met
   b.add('container_cpu_cfs_throttled_seconds_total', seconds(cpu.throttledTime));
 
   b.add('container_memory_usage_bytes', m.usage);
-  // kubelet's working set: usage less the inactive file pages it could reclaim.
-  b.add('container_memory_working_set_bytes', Math.max(0, m.usage - (stat(st, 'inactive_file', 'inactive_file') ?? 0)));
+  b.add('container_memory_working_set_bytes', workingSetBytes(r.sample));
   b.add('container_memory_rss', stat(st, 'rss', 'anon'));
   b.add('container_memory_cache', stat(st, 'cache', 'file'));
   b.add('container_memory_mapped_file', stat(st, 'mapped_file', 'file_mapped'));

@@ -8,7 +8,6 @@ import { readdir, readFile, readlink, stat, statfs } from 'node:fs/promises';
 import type { Container } from '../../containers/store.ts';
 import type * as cri from '../../cri-types/api.ts';
 import type { SandboxRecord } from '../../pods/store.ts';
-import { parseNetDev } from '../containers/stats.ts';
 import type { CriDeps } from './deps.ts';
 import { findImage, repoTagsOf } from './images.ts';
 import { readCriMeta } from './labels.ts';
@@ -20,7 +19,8 @@ import {
   type Subject,
 } from './metric-catalog.ts';
 import { podContainers } from './sandbox-stop.ts';
-import { sampleOf } from './stats.ts';
+import { podInterfaces, sampleOf } from './stats.ts';
+import { upperOf } from '../containers/rootfs.ts';
 
 export function listMetricDescriptors(): cri.ListMetricDescriptorsResponse {
   return { descriptors: metricDescriptors() };
@@ -48,12 +48,8 @@ async function podMetrics(deps: CriDeps, s: SandboxRecord): Promise<cri.PodSandb
     };
     const reading = await readingOf(deps, infra);
     if (reading) metrics.push(...containerMetrics(subject, reading));
-    const pid = infra.runtime.state.Status === 'running' ? infra.runtime.state.Pid : 0;
-    if (pid && s.network && !s.network.released) {
-      const at = BigInt(Date.now()) * 1_000_000n;
-      const text = await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => '');
-      metrics.push(...networkMetrics(subject, at, parseNetDev(text)));
-    }
+    const counters = await podInterfaces(s, infra);
+    if (counters) metrics.push(...networkMetrics(subject, BigInt(Date.now()) * 1_000_000n, counters));
   }
   const members = podContainers(deps, s.id).filter((c) => ['running', 'paused'].includes(c.runtime.state.Status));
   const container_metrics = await Promise.all(
@@ -88,8 +84,10 @@ async function readingOf(deps: CriDeps, c: Container): Promise<ContainerReading 
   const sample = await sampleOf(deps, c, { detail: true });
   if (!sample) return undefined;
   const at = BigInt(Date.now()) * 1_000_000n;
-  const upper = `${deps.containers.store.dir(c.record.id)}/upper`;
-  const [files, fs] = await Promise.all([openFiles(sample.procs ?? []), writableLayer(deps, upper)]);
+  const [files, fs] = await Promise.all([
+    openFiles(sample.procs ?? []),
+    writableLayer(deps, upperOf(deps.containers, c)),
+  ]);
   const keys = new Set(sample.blkio.serviceBytes.concat(sample.blkio.serviced).map((e) => `${e.major}:${e.minor}`));
   if (fs) keys.add(fs.dev);
   const devices = Object.fromEntries(await Promise.all([...keys].map(async (k) => [k, await deviceName(k)] as const)));

@@ -14,6 +14,9 @@ import { criContainers } from './container-views.ts';
 import type { CriDeps } from './deps.ts';
 import { readCriMeta, SANDBOX_ID_LABEL } from './labels.ts';
 import { podContainers } from './sandbox-stop.ts';
+import { workingSetBytes } from './metric-catalog.ts';
+import { upperOf } from '../containers/rootfs.ts';
+import type { NetworkStats } from '../../api/types/containers.ts';
 
 const u64 = (n: number | bigint): cri.UInt64Value => ({
   value: String(typeof n === 'bigint' ? n : Math.max(0, Math.round(n))),
@@ -38,9 +41,7 @@ function cpuOf(id: string, s: CgroupSample, at: bigint): cri.CpuUsage {
 
 function memoryOf(s: CgroupSample, at: bigint): cri.MemoryUsage {
   const st = s.memory.stats;
-  // cgroup v1 names it total_inactive_file, v2 inactive_file.
-  const inactive = st.total_inactive_file ?? st.inactive_file ?? 0;
-  const workingSet = Math.max(0, s.memory.usage - inactive);
+  const workingSet = workingSetBytes(s);
   return {
     timestamp: String(at),
     working_set_bytes: u64(workingSet),
@@ -67,8 +68,7 @@ export async function statsOf(deps: CriDeps, c: Container, sample?: CgroupSample
   const meta = readCriMeta(c.record.config.Labels)!;
   const s = sample ?? (await sampleOf(deps, c));
   const at = nowNs();
-  const upper = `${deps.containers.store.dir(c.record.id)}/upper`;
-  const used = await deps.containers.layers.dirSize(upper).catch(() => 0);
+  const used = await deps.containers.layers.dirSize(upperOf(deps.containers, c)).catch(() => 0);
   return {
     attributes: { id: c.record.id, metadata: meta.metadata, labels: meta.labels, annotations: meta.annotations },
     cpu: s ? cpuOf(c.record.id, s, at) : null,
@@ -110,6 +110,16 @@ export async function listContainerStats(
   return { stats: await Promise.all(picked.map((c) => statsOf(deps, c))) };
 }
 
+/** The pod's network counters per interface (its infra's /proc/<pid>/net/dev); none without a network. */
+export async function podInterfaces(
+  s: SandboxRecord,
+  infra: Container | undefined,
+): Promise<Record<string, NetworkStats> | undefined> {
+  const pid = infra?.runtime.state.Status === 'running' ? infra.runtime.state.Pid : 0;
+  if (!pid || !s.network || s.network.released) return undefined;
+  return parseNetDev(await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => ''));
+}
+
 async function podStats(deps: CriDeps, s: SandboxRecord): Promise<cri.PodSandboxStats> {
   const infra = deps.containers.store.get(s.id);
   const members = podContainers(deps, s.id).filter((c) => readCriMeta(c.record.config.Labels));
@@ -118,10 +128,9 @@ async function podStats(deps: CriDeps, s: SandboxRecord): Promise<cri.PodSandbox
   const all = [infraSample, ...samples].filter((x): x is CgroupSample => Boolean(x));
   const at = nowNs();
   let network: cri.NetworkUsage | null = null;
-  const pid = infra?.runtime.state.Status === 'running' ? infra.runtime.state.Pid : 0;
-  if (pid && s.network && !s.network.released) {
-    const text = await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => '');
-    const ifaces = Object.entries(parseNetDev(text)).map(([name, n]) => ({
+  const counters = await podInterfaces(s, infra);
+  if (counters) {
+    const ifaces = Object.entries(counters).map(([name, n]) => ({
       name,
       rx_bytes: u64(n.rx_bytes),
       rx_errors: u64(n.rx_errors),
